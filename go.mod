@@ -1,0 +1,3 @@
+module github.com/pdp-dev/pdp
+
+go 1.26
