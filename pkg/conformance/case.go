@@ -1,0 +1,174 @@
+package conformance
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// A Case is one authorization question with the policies that govern it.
+type Case struct {
+	ID                  string            `json:"id"`
+	IdentityPolicies    []json.RawMessage `json:"identity_policies"`
+	ResourcePolicy      json.RawMessage   `json:"resource_policy"`
+	PermissionsBoundary json.RawMessage   `json:"permissions_boundary"`
+	SessionPolicies     []json.RawMessage `json:"session_policies,omitempty"`
+	SCPs                []json.RawMessage `json:"scps,omitempty"`
+	Request             Request           `json:"request"`
+	Expect              string            `json:"expect,omitempty"`
+	Features            []string          `json:"features,omitempty"`
+	Note                string            `json:"note,omitempty"`
+	Doc                 string            `json:"doc,omitempty"`
+}
+
+// Request is the request part of a case.
+type Request struct {
+	Principal       string                     `json:"principal"`
+	Action          string                     `json:"action"`
+	Resource        string                     `json:"resource"`
+	ResourceAccount string                     `json:"resource_account,omitempty"`
+	Context         map[string]json.RawMessage `json:"context"`
+}
+
+// Decode reads one case from a line of JSON.
+func Decode(line []byte) (*Case, error) {
+	var c Case
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("decode case: %w", err)
+	}
+	if c.ID == "" {
+		return nil, errors.New("decode case: missing id")
+	}
+	if c.Request.Principal == "" || c.Request.Action == "" || c.Request.Resource == "" {
+		return nil, fmt.Errorf("case %q: request needs principal, action and resource", c.ID)
+	}
+	return &c, nil
+}
+
+// Compiled is a case turned into engine inputs, ready to decide.
+type Compiled struct {
+	Policies engine.Policies
+	Request  engine.Request
+}
+
+// Compile parses and compiles the case's policies and builds its request.
+func (c *Case) Compile(cat *catalog.Catalog) (*Compiled, error) {
+	out := &Compiled{}
+	var err error
+	p := &out.Policies
+	if p.Identity, err = compileSet(cat, engine.IdentityPolicy, "identity", c.IdentityPolicies, true); err != nil {
+		return nil, err
+	}
+	if p.Resource, err = compileOne(cat, engine.ResourcePolicy, "resource", c.ResourcePolicy); err != nil {
+		return nil, err
+	}
+	if p.Boundary, err = compileOne(cat, engine.BoundaryPolicy, "boundary", c.PermissionsBoundary); err != nil {
+		return nil, err
+	}
+	if p.Session, err = compileSet(cat, engine.SessionPolicy, "session", c.SessionPolicies, false); err != nil {
+		return nil, err
+	}
+	for i, raw := range c.SCPs {
+		ps, err := compileOne(cat, engine.SCPPolicy, fmt.Sprintf("scp[%d]", i), raw)
+		if err != nil {
+			return nil, err
+		}
+		if ps == nil {
+			return nil, fmt.Errorf("scps[%d]: null is not a policy", i)
+		}
+		p.SCPs = append(p.SCPs, ps)
+	}
+	ctx, err := decodeContext(c.Request.Context)
+	if err != nil {
+		return nil, err
+	}
+	out.Request = engine.Request{
+		Principal:       c.Request.Principal,
+		Action:          c.Request.Action,
+		Resource:        c.Request.Resource,
+		ResourceAccount: c.Request.ResourceAccount,
+		Context:         ctx,
+	}
+	return out, nil
+}
+
+// Evaluate decides the case.
+func (c *Case) Evaluate(cat *catalog.Catalog) (engine.Decision, error) {
+	cc, err := c.Compile(cat)
+	if err != nil {
+		return engine.ImplicitDeny, err
+	}
+	return engine.Evaluate(&cc.Policies, &cc.Request), nil
+}
+
+// Explain decides the case and says why.
+func (c *Case) Explain(cat *catalog.Catalog) (engine.Decision, *engine.Explanation, error) {
+	cc, err := c.Compile(cat)
+	if err != nil {
+		return engine.ImplicitDeny, nil, err
+	}
+	d, ex := engine.EvaluateExplain(&cc.Policies, &cc.Request)
+	return d, ex, nil
+}
+
+func isNull(raw json.RawMessage) bool {
+	return len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+}
+
+// compileOne compiles one optional document; null gives a nil set.
+func compileOne(cat *catalog.Catalog, typ engine.PolicyType, id string, raw json.RawMessage) (*engine.PolicySet, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	return compileSet(cat, typ, id, []json.RawMessage{raw}, false)
+}
+
+// compileSet compiles several documents as one set. An empty list gives a
+// nil set unless always is set (identity policies are always present, even
+// when there are none).
+func compileSet(cat *catalog.Catalog, typ engine.PolicyType, id string, raws []json.RawMessage, always bool) (*engine.PolicySet, error) {
+	if len(raws) == 0 && !always {
+		return nil, nil
+	}
+	docs := make([]*engine.Document, 0, len(raws))
+	for i, raw := range raws {
+		name := id
+		if len(raws) > 1 || always {
+			name = fmt.Sprintf("%s[%d]", id, i)
+		}
+		doc, err := engine.Parse(raw, engine.ParseOptions{ID: name, Type: typ})
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, doc)
+	}
+	return engine.Compile(cat, docs...)
+}
+
+// decodeContext reads the context object: each key maps to a string (a
+// single-valued key) or a list of strings (a multivalued key).
+func decodeContext(m map[string]json.RawMessage) (*engine.Context, error) {
+	ctx := engine.NewContext(len(m))
+	for k, raw := range m {
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			ctx.Set(k, s)
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("context key %q: want a string or a list of strings, got %s", k, raw)
+		}
+		if list == nil {
+			list = []string{}
+		}
+		ctx.SetMulti(k, list)
+	}
+	return ctx, nil
+}

@@ -1,0 +1,228 @@
+package engine
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// tokKind is the kind of one piece of a compiled pattern.
+type tokKind uint8
+
+const (
+	tokLit     tokKind = iota // literal text
+	tokVar                    // a policy variable, resolved per request
+	tokStar                   // '*': any run of characters, ':' included
+	tokStarSeg                // '*' inside an ARN segment: any run without ':'
+	tokOne                    // '?': exactly one character
+)
+
+type token struct {
+	kind tokKind
+	text string   // tokLit: the text
+	v    variable // tokVar
+}
+
+// A pattern is a string of an IAM policy compiled once: literal text,
+// wildcards and policy variables as a token list, so that matching a request
+// needs no parsing, no substitution buffer and no allocation.
+type pattern struct {
+	toks []token
+	// exact is set when the pattern is one literal with no wildcard and no
+	// variable: matching is then a string comparison.
+	exact    bool
+	text     string // the literal when exact
+	matchAll bool   // the pattern is a lone "*"
+	hasVars  bool
+}
+
+// patternOptions says how a policy string becomes a pattern.
+type patternOptions struct {
+	wildcards bool // '*' and '?' are wildcards (Action, Resource, ...Like)
+	variables bool // "${...}" is a policy variable (Version 2012-10-17)
+	arn       bool // '*' not at the end of an ARN segment cannot cross ':'
+}
+
+// compilePattern turns s into tokens. Malformed variables stay literal text
+// (Validate reports them).
+func compilePattern(s string, o patternOptions) pattern {
+	var p pattern
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			p.toks = append(p.toks, token{kind: tokLit, text: lit.String()})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case o.variables && c == '$' && strings.HasPrefix(s[i:], "${"):
+			v, n, ok := parseVariable(s[i:])
+			if !ok {
+				lit.WriteString("${")
+				i += 2
+				continue
+			}
+			i += n
+			if v.literal != "" {
+				lit.WriteString(v.literal)
+				continue
+			}
+			flush()
+			p.toks = append(p.toks, token{kind: tokVar, v: v})
+			p.hasVars = true
+		case o.wildcards && c == '*':
+			flush()
+			kind := tokStar
+			if o.arn && i+1 < len(s) && s[i+1] != ':' && s[i+1] != '*' {
+				kind = tokStarSeg
+			}
+			// Consecutive stars mean the same as one; keep the weaker kind.
+			if n := len(p.toks); n > 0 && (p.toks[n-1].kind == tokStar || p.toks[n-1].kind == tokStarSeg) {
+				if p.toks[n-1].kind == tokStarSeg || kind == tokStar {
+					p.toks[n-1].kind = tokStar
+				}
+				i++
+				continue
+			}
+			p.toks = append(p.toks, token{kind: kind})
+			i++
+		case o.wildcards && c == '?':
+			flush()
+			p.toks = append(p.toks, token{kind: tokOne})
+			i++
+		default:
+			lit.WriteByte(c)
+			i++
+		}
+	}
+	flush()
+	switch {
+	case len(p.toks) == 0:
+		p.exact = true
+	case len(p.toks) == 1 && p.toks[0].kind == tokLit:
+		p.exact, p.text = true, p.toks[0].text
+	case len(p.toks) == 1 && p.toks[0].kind == tokStar:
+		p.matchAll = true
+	}
+	return p
+}
+
+// match reports whether s matches the pattern; fold makes literal text match
+// without regard to case. A variable with no value matches nothing.
+//
+// The loop is the classic greedy wildcard match with backtracking to the most
+// recent star. A star that may not cross ':' and meets one hands backtracking
+// to the star before it, which is what mixing the two kinds needs; each such
+// step moves past a colon, so the extra work is bounded by their number.
+func (p *pattern) match(s string, ctx *Context, fold bool) bool {
+	if p.exact {
+		if fold {
+			return strings.EqualFold(s, p.text)
+		}
+		return s == p.text
+	}
+	if p.matchAll {
+		return true
+	}
+	var stack [8]starPoint
+	depth := 0
+	ti, si := 0, 0
+	toks := p.toks
+	for {
+		if ti < len(toks) {
+			t := &toks[ti]
+			switch t.kind {
+			case tokStar, tokStarSeg:
+				if depth == len(stack) {
+					copy(stack[:], stack[1:])
+					depth--
+				}
+				stack[depth] = starPoint{ti: ti, si: si, seg: t.kind == tokStarSeg}
+				depth++
+				ti++
+				continue
+			case tokOne:
+				if si < len(s) {
+					_, n := utf8.DecodeRuneInString(s[si:])
+					si += n
+					ti++
+					continue
+				}
+			case tokLit:
+				if hasPrefix(s[si:], t.text, fold) {
+					si += len(t.text)
+					ti++
+					continue
+				}
+			case tokVar:
+				val, ok := ctx.resolve(&t.v)
+				if !ok {
+					return false
+				}
+				if hasPrefix(s[si:], val, fold) {
+					si += len(val)
+					ti++
+					continue
+				}
+			}
+		} else if si == len(s) {
+			return true
+		}
+		// Mismatch: let the most recent star that can grow take one more character.
+		for {
+			if depth == 0 {
+				return false
+			}
+			sp := &stack[depth-1]
+			if sp.si >= len(s) {
+				return false
+			}
+			if sp.seg && s[sp.si] == ':' {
+				depth--
+				continue
+			}
+			_, n := utf8.DecodeRuneInString(s[sp.si:])
+			sp.si += n
+			ti, si = sp.ti+1, sp.si
+			break
+		}
+	}
+}
+
+type starPoint struct {
+	ti, si int
+	seg    bool
+}
+
+func hasPrefix(s, prefix string, fold bool) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	if fold {
+		return strings.EqualFold(s[:len(prefix)], prefix)
+	}
+	return s[:len(prefix)] == prefix
+}
+
+// expand substitutes the variables of a pattern compiled without wildcards.
+// It allocates, so only values outside the string families use it.
+func (p *pattern) expand(ctx *Context) (string, bool) {
+	if p.exact {
+		return p.text, true
+	}
+	var b strings.Builder
+	for i := range p.toks {
+		t := &p.toks[i]
+		if t.kind != tokVar {
+			b.WriteString(t.text)
+			continue
+		}
+		val, ok := ctx.resolve(&t.v)
+		if !ok {
+			return "", false
+		}
+		b.WriteString(val)
+	}
+	return b.String(), true
+}

@@ -1,0 +1,122 @@
+package engine
+
+// grantKind says how a resource-policy statement names the caller, which
+// decides what an Allow from it is worth in the same account.
+//
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html
+type grantKind uint8
+
+const (
+	grantNone    grantKind = iota
+	grantAccount           // the caller's account: delegates to identity policies
+	grantRole              // the caller's role: limited by boundary and session policy
+	grantDirect            // the user or session ARN itself, or everyone
+)
+
+// principalEntryKind is what one Principal value names.
+type principalEntryKind uint8
+
+const (
+	peNone    principalEntryKind = iota // never an IAM caller (services, federated, ...)
+	peAccount                           // "111122223333" or "arn:aws:iam::111122223333:root"
+	peUser                              // an IAM user ARN
+	peRole                              // an IAM role ARN: the role and all its sessions
+	peSession                           // one assumed-role session
+	peOther                             // some other ARN, matched exactly
+)
+
+type principalEntry struct {
+	kind      principalEntryKind
+	partition string
+	account   string
+	arn       string
+	roleName  string
+}
+
+// principalMatcher is a compiled Principal or NotPrincipal element.
+type principalMatcher struct {
+	any     bool
+	entries []principalEntry
+}
+
+func compilePrincipal(p *Principal) *principalMatcher {
+	if p == nil {
+		return nil
+	}
+	m := &principalMatcher{any: p.Any}
+	for _, e := range p.Entries {
+		if e.Type != "AWS" {
+			m.entries = append(m.entries, principalEntry{kind: peNone, arn: e.Value})
+			continue
+		}
+		m.entries = append(m.entries, compilePrincipalEntry(e.Value))
+	}
+	return m
+}
+
+func compilePrincipalEntry(v string) principalEntry {
+	if isAccountID(v) {
+		return principalEntry{kind: peAccount, account: v}
+	}
+	pi := parsePrincipal(v)
+	e := principalEntry{partition: pi.partition, account: pi.account, arn: v, roleName: pi.roleName}
+	switch pi.kind {
+	case principalRoot:
+		e.kind = peAccount
+	case principalUser:
+		e.kind = peUser
+	case principalRole:
+		e.kind = peRole
+	case principalSession:
+		e.kind = peSession
+	default:
+		e.kind = peOther
+	}
+	return e
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// match returns the strongest way the element names the caller, or
+// grantNone. A role ARN names the role itself and every session of it; the
+// session ARN carries the role's name without its path.
+func (m *principalMatcher) match(pi *principalInfo) grantKind {
+	if m.any {
+		return grantDirect
+	}
+	best := grantNone
+	for i := range m.entries {
+		e := &m.entries[i]
+		var g grantKind
+		switch e.kind {
+		case peAccount:
+			if e.account == pi.account {
+				g = grantAccount
+			}
+		case peUser, peSession, peOther:
+			if e.arn == pi.arn {
+				g = grantDirect
+			}
+		case peRole:
+			switch {
+			case pi.kind == principalRole && e.arn == pi.arn:
+				g = grantRole
+			case pi.kind == principalSession && e.account == pi.account && e.roleName == pi.roleName &&
+				e.partition == pi.partition:
+				g = grantRole
+			}
+		}
+		best = max(best, g)
+	}
+	return best
+}

@@ -1,0 +1,98 @@
+package engine
+
+import "strings"
+
+// A Request is one authorization question: may Principal perform Action on
+// Resource, given Context?
+type Request struct {
+	Principal string // ARN of a user, role or assumed-role session
+	Action    string // "service:Action"
+	Resource  string // the resource's ARN, or "*" for actions with no resource type
+	// ResourceAccount is the account that owns the resource. Empty means the
+	// account field of Resource, or the principal's account when Resource
+	// is "*".
+	ResourceAccount string
+	Context         *Context
+}
+
+// principalKind is what an ARN names as a caller.
+type principalKind uint8
+
+const (
+	principalUnknown principalKind = iota
+	principalUser
+	principalRole
+	principalSession
+	principalRoot
+)
+
+// principalInfo is a principal ARN taken apart without allocating.
+type principalInfo struct {
+	arn       string
+	partition string
+	account   string
+	kind      principalKind
+	roleName  string // the role of a role or session (last path element)
+}
+
+// parsePrincipal splits "arn:aws:iam::ACCOUNT:user/PATH/NAME",
+// "arn:aws:iam::ACCOUNT:role/PATH/NAME" and
+// "arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION".
+func parsePrincipal(arn string) principalInfo {
+	pi := principalInfo{arn: arn}
+	a, ok := splitARN(arn)
+	if !ok {
+		return pi
+	}
+	pi.partition, pi.account = a.partition, a.account
+	res := a.resource
+	switch {
+	case a.service == "iam" && res == "root":
+		pi.kind = principalRoot
+	case a.service == "iam" && strings.HasPrefix(res, "user/"):
+		pi.kind = principalUser
+	case a.service == "iam" && strings.HasPrefix(res, "role/"):
+		pi.kind = principalRole
+		pi.roleName = res[strings.LastIndexByte(res, '/')+1:]
+	case a.service == "sts" && strings.HasPrefix(res, "assumed-role/"):
+		rest := res[len("assumed-role/"):]
+		if role, _, ok := strings.Cut(rest, "/"); ok {
+			pi.kind, pi.roleName = principalSession, role
+		}
+	}
+	return pi
+}
+
+// arnParts are the six colon-separated fields of an ARN.
+type arnParts struct {
+	partition, service, region, account, resource string
+}
+
+// splitARN splits an ARN into its fields; the resource part keeps any
+// further colons.
+func splitARN(s string) (arnParts, bool) {
+	var f [5]string
+	rest := s
+	for i := range 5 {
+		j := strings.IndexByte(rest, ':')
+		if j < 0 {
+			return arnParts{}, false
+		}
+		f[i], rest = rest[:j], rest[j+1:]
+	}
+	if f[0] != "arn" {
+		return arnParts{}, false
+	}
+	return arnParts{partition: f[1], service: f[2], region: f[3], account: f[4], resource: rest}, true
+}
+
+// resourceAccount applies the defaulting rule of Request.ResourceAccount.
+func (r *Request) resourceAccount(principalAccount string) string {
+	if r.ResourceAccount != "" {
+		return r.ResourceAccount
+	}
+	if a, ok := splitARN(r.Resource); ok && a.account != "" {
+		return a.account
+	}
+	return principalAccount
+}
