@@ -32,8 +32,7 @@ type statement struct {
 	index       int32
 	sid         string
 	effect      Effect
-	actions     []pattern // kept for actions the catalog does not know
-	actionSrc   []string  // the patterns as written, for the index
+	actions     []actionPattern
 	notAction   bool
 	resources   []pattern
 	notResource bool
@@ -86,8 +85,7 @@ func compileStatement(d *Document, st *Statement) (statement, Errors) {
 	acts, notA := st.Actions()
 	cs.notAction = notA
 	for _, a := range acts {
-		cs.actions = append(cs.actions, compilePattern(a.Value, patternOptions{wildcards: true}))
-		cs.actionSrc = append(cs.actionSrc, a.Value)
+		cs.actions = append(cs.actions, compileActionPattern(a.Value))
 	}
 	res, notR := st.Resources()
 	cs.notResource = notR
@@ -124,8 +122,8 @@ func (ps *PolicySet) index() {
 		ps.unindexed = append(ps.unindexed, int32(si))
 		clear(covered)
 		count := 0
-		for _, a := range st.actionSrc {
-			for _, act := range ps.cat.MatchActions(a) {
+		for i := range st.actions {
+			for _, act := range st.actions[i].expand(ps.cat) {
 				if !covered[act.ID] {
 					covered[act.ID] = true
 					count++

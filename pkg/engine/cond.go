@@ -80,45 +80,45 @@ func (c *cond) eval(ctx *Context, tr *trace) bool {
 	if c.op.fam == famNull {
 		return c.evalNull(present)
 	}
-	if !present || (c.op.set != setNone && len(e.values) == 0) {
-		if !present && tr != nil {
+	if !present {
+		if tr != nil {
 			tr.missingKey(c.keyName)
 		}
-		switch {
-		case c.op.set == setForAll:
+		switch c.op.set {
+		case setForAll:
 			return true
-		case c.op.set == setForAny:
+		case setForAny:
 			return false
 		}
 		return c.op.ifExists || c.op.negated
 	}
 	switch c.op.set {
 	case setForAll:
+		// Every request value must satisfy the operator; an empty set does.
 		for _, v := range e.values {
-			if c.matchesAny(v, ctx) == c.op.negated {
+			if !c.test(v, ctx) {
 				return false
 			}
 		}
 		return true
 	case setForAny:
 		for _, v := range e.values {
-			if c.matchesAny(v, ctx) != c.op.negated {
+			if c.test(v, ctx) {
 				return true
 			}
 		}
 		return false
 	}
-	// A single-valued operator: a positive one holds when some request value
-	// matches some policy value, a negated one when none does.
-	for _, v := range e.values {
-		if c.matchesAny(v, ctx) {
-			return !c.op.negated
-		}
+	// A multivalued key needs a set operator: a single-valued operator on
+	// one is false, whatever its sense.
+	if e.multi || len(e.values) != 1 {
+		return false
 	}
-	return c.op.negated
+	return c.test(e.values[0], ctx)
 }
 
 // evalNull: "true" holds when the key is absent, "false" when it is present.
+// A key present with an empty list or an empty string is present.
 func (c *cond) evalNull(present bool) bool {
 	for i := range c.values {
 		cv := &c.values[i]
@@ -129,24 +129,37 @@ func (c *cond) evalNull(present bool) bool {
 	return false
 }
 
-// matchesAny reports whether the request value v matches any policy value
-// under the base (un-negated) operator.
-func (c *cond) matchesAny(v string, ctx *Context) bool {
+// test applies the operator to one request value: a positive operator holds
+// when some policy value matches, a negated one when none does. A value that
+// cannot be compared (a policy or request value that does not parse for the
+// operator) matches nothing and makes a negated operator false too: it is
+// neither equal nor unequal.
+func (c *cond) test(v string, ctx *Context) bool {
+	invalid := false
 	for i := range c.values {
-		if c.values[i].matches(v, c.op.opInfo, ctx) {
-			return true
+		m, ok := c.values[i].matches(v, c.op.opInfo, ctx)
+		if !ok {
+			invalid = true
+			continue
+		}
+		if m {
+			return !c.op.negated
 		}
 	}
-	return false
+	return c.op.negated && !invalid
 }
 
-func (cv *condValue) matches(v string, op opInfo, ctx *Context) bool {
+// matches compares a request value with one policy value under the base
+// (un-negated) operator; ok is false when the two cannot be compared.
+func (cv *condValue) matches(v string, op opInfo, ctx *Context) (match, ok bool) {
 	if !cv.valid {
-		return false
+		return false, false
 	}
 	switch op.fam {
 	case famString:
-		return cv.pat.match(v, ctx, op.ignoreCase)
+		// A variable with no value matches nothing, so a negated operator
+		// holds: IAM's inverted operators match against a missing value.
+		return cv.pat.match(v, ctx, op.ignoreCase), true
 	case famARN:
 		return cv.arn.match(v, ctx)
 	}
@@ -154,26 +167,26 @@ func (cv *condValue) matches(v string, op opInfo, ctx *Context) bool {
 	if cv.pat.hasVars {
 		resolved, ok := cv.resolved(op, ctx)
 		if !ok {
-			return false
+			return false, false
 		}
 		pv = &resolved
 	}
 	switch op.fam {
 	case famNumeric:
 		n, ok := parseNumber(v)
-		return ok && compare(n, pv.num, op.cmp)
+		return ok && compare(n, pv.num, op.cmp), ok
 	case famDate:
 		d, ok := parseDate(v)
-		return ok && compare(d, pv.date, op.cmp)
+		return ok && compare(d, pv.date, op.cmp), ok
 	case famIP:
 		return pv.ip.contains(v)
 	case famBool:
 		b, ok := parseBool(v)
-		return ok && b == pv.flag
+		return ok && b == pv.flag, ok
 	case famBinary:
-		return v == pv.text
+		return v == pv.text, true
 	}
-	return false
+	return false, false
 }
 
 // resolved substitutes the variables of a non-string value and parses it.

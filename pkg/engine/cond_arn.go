@@ -3,47 +3,63 @@ package engine
 import "strings"
 
 // An arnPattern is the value of an Arn condition operator. ArnEquals and
-// ArnLike compare the six colon-separated fields of an ARN separately, each
-// with '*' and '?' wildcards, so a wildcard never spans a colon except
-// inside the last field.
+// ArnLike behave identically: they compare partition, service, region,
+// account and resource separately, each with '*' and '?' wildcards, so a
+// wildcard never spans a colon except inside the resource. The leading "arn"
+// is not compared. A value with fewer than five fields is not an ARN and
+// matches nothing, under negated operators too.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
 type arnPattern struct {
-	fields    [6]pattern
-	segmented bool
-	whole     pattern // a value with fewer than six fields, matched as one string
+	fields [5]pattern // partition, service, region, account, resource
+	valid  bool
 }
 
 func compileARNPattern(text string, vars bool) *arnPattern {
-	o := patternOptions{wildcards: true, variables: vars}
 	ap := &arnPattern{}
 	parts := strings.SplitN(text, ":", 6)
-	if len(parts) < 6 {
-		ap.whole = compilePattern(text, o)
+	if len(parts) < 5 {
 		return ap
 	}
-	ap.segmented = true
-	for i, p := range parts {
-		ap.fields[i] = compilePattern(p, o)
+	ap.valid = true
+	o := patternOptions{wildcards: true, variables: vars}
+	for i := range ap.fields {
+		if i+1 < len(parts) {
+			ap.fields[i] = compilePattern(parts[i+1], o)
+		} else {
+			ap.fields[i] = compilePattern("", o)
+		}
 	}
 	return ap
 }
 
-// match compares a request ARN field by field.
-func (ap *arnPattern) match(v string, ctx *Context) bool {
-	if !ap.segmented {
-		return ap.whole.match(v, ctx, false)
+// match compares a request ARN field by field; ok is false when either side
+// is not an ARN.
+func (ap *arnPattern) match(v string, ctx *Context) (match, ok bool) {
+	f, isARN := arnFields(v)
+	if !ap.valid || !isARN {
+		return false, false
 	}
-	rest := v
-	for i := range 5 {
-		j := strings.IndexByte(rest, ':')
-		if j < 0 {
-			return false
+	for i := range f {
+		if !ap.fields[i].match(f[i], ctx, false) {
+			return false, true
 		}
-		if !ap.fields[i].match(rest[:j], ctx, false) {
-			return false
-		}
-		rest = rest[j+1:]
 	}
-	return ap.fields[5].match(rest, ctx, false)
+	return true, true
+}
+
+// arnFields splits "arn:partition:service:region:account[:resource]" without
+// allocating; the resource keeps any further colons.
+func arnFields(v string) (f [5]string, ok bool) {
+	_, rest, ok := strings.Cut(v, ":") // the leading "arn" is not compared
+	if !ok {
+		return f, false
+	}
+	for i := range 3 {
+		if f[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return f, false
+		}
+	}
+	f[3], f[4], _ = strings.Cut(rest, ":")
+	return f, true
 }

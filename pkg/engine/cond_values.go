@@ -96,15 +96,13 @@ func parseIPRange(s string) (ipRange, bool) {
 	return ipRange{prefix: netip.PrefixFrom(a, a.BitLen())}, true
 }
 
-// contains reports whether the request address s is in the range. An
-// address of the other family is not, and neither is one that fails to parse.
-func (r ipRange) contains(s string) bool {
+// contains reports whether the request address s is in the range, and
+// whether s is an address at all. An address of the other family is not in
+// the range; an IPv4-mapped IPv6 address counts as IPv6.
+func (r ipRange) contains(s string) (in, valid bool) {
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return false
+		return false, false
 	}
-	if a.Is4In6() && r.prefix.Addr().Is4() {
-		a = a.Unmap()
-	}
-	return r.prefix.Contains(a)
+	return r.prefix.Contains(a), true
 }

@@ -206,7 +206,7 @@ func (ps *PolicySet) scanList(list []int32, q *evalReq, tr *trace, res *setResul
 
 func (st *statement) matchesAction(action string) bool {
 	for i := range st.actions {
-		if st.actions[i].match(action, nil, true) {
+		if st.actions[i].match(action) {
 			return !st.notAction
 		}
 	}

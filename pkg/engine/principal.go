@@ -1,5 +1,7 @@
 package engine
 
+import "strings"
+
 // grantKind says how a resource-policy statement names the caller, which
 // decides what an Allow from it is worth in the same account.
 //
@@ -111,7 +113,7 @@ func (m *principalMatcher) match(pi *principalInfo) grantKind {
 			switch {
 			case pi.kind == principalRole && e.arn == pi.arn:
 				g = grantRole
-			case pi.kind == principalSession && e.account == pi.account && e.roleName == pi.roleName &&
+			case pi.kind == principalSession && e.account == pi.account && strings.EqualFold(e.roleName, pi.roleName) &&
 				e.partition == pi.partition:
 				g = grantRole
 			}

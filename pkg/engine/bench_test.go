@@ -1,0 +1,198 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+)
+
+// benchCatalog loads the catalog for a benchmark.
+func benchCatalog(tb testing.TB) *catalog.Catalog {
+	tb.Helper()
+	cat, err := catalog.Load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cat
+}
+
+func mustCompile(tb testing.TB, cat *catalog.Catalog, typ PolicyType, srcs ...string) *PolicySet {
+	tb.Helper()
+	docs := make([]*Document, len(srcs))
+	for i, src := range srcs {
+		d, err := Parse([]byte(src), ParseOptions{ID: fmt.Sprintf("%s-%d", typ, i), Type: typ})
+		if err != nil {
+			tb.Fatalf("parse %s policy %d: %v", typ, i, err)
+		}
+		docs[i] = d
+	}
+	ps, err := Compile(cat, docs...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ps
+}
+
+// identityPolicy writes the i-th of the typical workload's identity
+// policies: ten statements over campaign, segment and journey actions with
+// tag, IP and MFA conditions, one of them using ${aws:username}.
+func identityPolicy(i int) string {
+	var b strings.Builder
+	b.WriteString(`{"Version":"2012-10-17","Statement":[`)
+	actions := []string{"GetCampaign", "UpdateCampaign", "GetSegment*", "CreateJourney", "GetJourney",
+		"DeleteCampaign", "Get*Template", "ListTagsForResource", "GetApp", "UpdateSegment"}
+	for s, a := range actions {
+		if s > 0 {
+			b.WriteByte(',')
+		}
+		effect := "Allow"
+		if s == 5 {
+			effect = "Deny"
+		}
+		fmt.Fprintf(&b, `{"Sid":"P%dS%d","Effect":%q,"Action":"mobiletargeting:%s",`, i, s, effect, a)
+		switch s % 3 {
+		case 0:
+			fmt.Fprintf(&b, `"Resource":"arn:aws:mobiletargeting:us-east-1:111122223333:apps/app%d/*"`, i)
+		case 1:
+			b.WriteString(`"Resource":"arn:aws:mobiletargeting:*:111122223333:apps/${aws:username}/*"`)
+		default:
+			b.WriteString(`"Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"growth"}}`)
+		}
+		b.WriteByte('}')
+	}
+	b.WriteString(`]}`)
+	return b.String()
+}
+
+// typicalPolicies is the workload of the engine's headline benchmark: five
+// identity policies of ten statements, a boundary, a three-level SCP chain
+// and a resource policy; the request carries three conditions' keys and the
+// matching statement uses a policy variable.
+func typicalPolicies(tb testing.TB, cat *catalog.Catalog, extra ...string) *Policies {
+	ids := []string{}
+	for i := range 5 {
+		ids = append(ids, identityPolicy(i))
+	}
+	ids = append(ids, `{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow",
+		"Action":["mobiletargeting:GetSegment","mobiletargeting:GetSegmentVersion"],
+		"Resource":"arn:aws:mobiletargeting:us-east-1:111122223333:apps/${aws:PrincipalTag/app}/segments/*",
+		"Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"},
+		             "StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"},
+		             "Bool":{"aws:SecureTransport":"true"}}}]}`)
+	ids = append(ids, extra...)
+	return &Policies{
+		Identity: mustCompile(tb, cat, IdentityPolicy, ids...),
+		Boundary: mustCompile(tb, cat, BoundaryPolicy, `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":["mobiletargeting:*","sms-voice:*"],"Resource":"*"}]}`),
+		Resource: mustCompile(tb, cat, ResourcePolicy, `{"Version":"2012-10-17","Statement":[
+			{"Effect":"Deny","Principal":"*","Action":"mobiletargeting:Delete*","Resource":"*",
+			 "Condition":{"StringNotEquals":{"aws:PrincipalAccount":"111122223333"}}}]}`),
+		SCPs: []*PolicySet{
+			mustCompile(tb, cat, SCPPolicy, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`),
+			mustCompile(tb, cat, SCPPolicy, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+				{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["us-east-1","eu-west-1"]}}}]}`),
+			mustCompile(tb, cat, SCPPolicy, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`),
+		},
+	}
+}
+
+func typicalRequest() *Request {
+	ctx := NewContext(8)
+	ctx.Set("aws:SourceIp", "203.0.113.7")
+	ctx.Set("aws:SecureTransport", "true")
+	ctx.Set("aws:RequestedRegion", "us-east-1")
+	ctx.Set("aws:PrincipalAccount", "111122223333")
+	ctx.Set("aws:username", "alice")
+	ctx.Set("aws:PrincipalTag/app", "abc123")
+	ctx.Set("aws:PrincipalTag/team", "growth")
+	ctx.Set("aws:ResourceTag/team", "growth")
+	return &Request{
+		Principal: "arn:aws:iam::111122223333:user/alice",
+		Action:    "mobiletargeting:GetSegment",
+		Resource:  "arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc123/segments/seg1",
+		Context:   ctx,
+	}
+}
+
+func BenchmarkEvaluate(b *testing.B) {
+	cat := benchCatalog(b)
+	p, req := typicalPolicies(b, cat), typicalRequest()
+	if got := Evaluate(p, req); got != Allow {
+		b.Fatalf("typical request: %s, want Allow", got)
+	}
+	b.Run("typical", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = Evaluate(p, req)
+		}
+	})
+	b.Run("typical-explain", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = EvaluateExplain(p, req)
+		}
+	})
+	// Unrelated statements on other actions and resources must cost
+	// (nearly) nothing: the action index skips them.
+	for _, n := range []int{1000, 10000} {
+		big := typicalPolicies(b, cat, unrelatedPolicies(n)...)
+		if got := Evaluate(big, req); got != Allow {
+			b.Fatalf("%d extra statements: %s, want Allow", n, got)
+		}
+		b.Run(fmt.Sprintf("unrelated-statements-%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = Evaluate(big, req)
+			}
+		})
+	}
+}
+
+// unrelatedPolicies writes policies holding n statements in all on actions
+// other than the benchmark request's and on other apps.
+func unrelatedPolicies(n int) []string {
+	others := []string{"sms-voice:SendTextMessage", "sms-voice:DescribePools", "mobiletargeting:UpdateEndpoint",
+		"mobiletargeting:CreateCampaign", "mobiletargeting:DeleteJourney", "mobiletargeting:PutEvents",
+		"mobiletargeting:GetEmailChannel", "sms-voice:CreatePool", "mobiletargeting:SendMessages",
+		"mobiletargeting:UpdateJourneyState"}
+	var out []string
+	for start := 0; start < n; start += 10 {
+		var b strings.Builder
+		b.WriteString(`{"Version":"2012-10-17","Statement":[`)
+		for s := 0; s < 10 && start+s < n; s++ {
+			if s > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"Effect":"Allow","Action":%q,"Resource":"arn:aws:mobiletargeting:us-east-1:111122223333:apps/other%d/*",
+				"Condition":{"StringEquals":{"aws:ResourceTag/team":"t%d"}}}`, others[(start+s)%len(others)], start+s, s)
+		}
+		b.WriteString(`]}`)
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// BenchmarkCompile measures parsing and compiling 10,000 policies.
+func BenchmarkCompile(b *testing.B) {
+	cat := benchCatalog(b)
+	srcs := make([][]byte, 10000)
+	for i := range srcs {
+		srcs[i] = []byte(identityPolicy(i))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		docs := make([]*Document, len(srcs))
+		for i, src := range srcs {
+			d, err := Parse(src, ParseOptions{ID: "p", Type: IdentityPolicy})
+			if err != nil {
+				b.Fatal(err)
+			}
+			docs[i] = d
+		}
+		if _, err := Compile(cat, docs...); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

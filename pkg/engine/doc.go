@@ -1,0 +1,28 @@
+// Package engine decides AWS IAM authorization requests for the Amazon
+// Pinpoint (mobiletargeting) and SMS and voice (sms-voice) action prefixes
+// exactly as AWS IAM does.
+//
+// The pipeline is parse → validate → compile → evaluate:
+//
+//   - Parse reads an IAM JSON policy document strictly into a Document,
+//     reporting every problem with its line and column.
+//   - Validate checks a Document against the service catalog (unknown
+//     actions, resources that fit no resource type, unknown condition keys,
+//     condition values of the wrong type, size quotas) and returns findings
+//     with a severity, in the manner of IAM Access Analyzer.
+//   - Compile turns documents of one policy type into a PolicySet: action
+//     patterns expanded once into an index by action, wildcard patterns and
+//     policy variables tokenized, condition values parsed.
+//   - Evaluate combines the identity policies, resource policy, permissions
+//     boundary, session policies and SCP levels of a request following the
+//     AWS evaluation logic and returns Allow, ExplicitDeny or ImplicitDeny.
+//     EvaluateExplain also says why.
+//
+// Concurrency: a PolicySet is immutable and safe for concurrent use; a
+// Context is safe for concurrent reads once built. Evaluate allocates
+// nothing and takes no lock.
+//
+// The engine is pure: no I/O, no logging, no clock. It imports only the
+// standard library and pkg/catalog, never gRPC, protobuf, gen/, pkg/store or
+// internal/server.
+package engine

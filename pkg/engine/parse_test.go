@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		typ      PolicyType
+		doc      string
+		wantCode Code
+		wantLine int
+		wantCol  int
+		wantMsg  string // substring of Error()
+	}{
+		{"not json", IdentityPolicy, "{\n  \"Statement\": [,]\n}", CodeSyntax, 2, 17, "invalid JSON"},
+		{"not an object", IdentityPolicy, `[1]`, CodeWrongType, 1, 1, "must be a JSON object"},
+		{"missing statement", IdentityPolicy, `{"Version":"2012-10-17"}`, CodeMissingElement, 1, 1, "missing Statement"},
+		{"bad version", IdentityPolicy, `{"Version":"2012-10-18","Statement":[]}`, CodeInvalidValue, 1, 12, `Version must be "2012-10-17" or "2008-10-17"`},
+		{"unknown element", IdentityPolicy, "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\n \"Conditon\":{}}]}", CodeUnknownElement, 2, 2, `Statement[0]: Conditon: unknown element "Conditon" (did you mean "Condition"?)`},
+		{"duplicate key", IdentityPolicy, `{"Statement":{"Effect":"Allow","Effect":"Deny","Action":"*","Resource":"*"}}`, CodeSyntax, 1, 32, `duplicate key "Effect"`},
+		{"missing effect", IdentityPolicy, `{"Statement":[{"Sid":"S1","Action":"*","Resource":"*"}]}`, CodeMissingElement, 1, 15, `Statement[0] (Sid "S1"): Effect: missing Effect`},
+		{"bad effect", IdentityPolicy, `{"Statement":[{"Effect":"allow","Action":"*","Resource":"*"}]}`, CodeInvalidValue, 1, 25, `Effect must be "Allow" or "Deny", not "allow"`},
+		{"action and notaction", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":"*","NotAction":"x","Resource":"*"}]}`, CodeConflictingElements, 1, 33, "both Action and NotAction"},
+		{"no action", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Resource":"*"}]}`, CodeMissingElement, 1, 15, "missing Action or NotAction"},
+		{"no resource", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":"*"}]}`, CodeMissingElement, 1, 15, "missing Resource or NotResource"},
+		{"action number", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":[1],"Resource":"*"}]}`, CodeWrongType, 1, 43, "Action[0] must be a string, not number"},
+		{"empty action list", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":[],"Resource":"*"}]}`, CodeInvalidValue, 1, 42, "at least one value"},
+		{"principal in identity policy", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, CodePrincipalNotAllowed, 1, 33, "Principal is not allowed in a identity policy"},
+		{"principal in scp", SCPPolicy, `{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"1"},"Action":"*","Resource":"*"}]}`, CodePrincipalNotAllowed, 1, 32, "NotPrincipal is not allowed"},
+		{"resource policy without principal", ResourcePolicy, `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, CodeMissingElement, 1, 15, "missing Principal or NotPrincipal"},
+		{"principal bad type", ResourcePolicy, `{"Statement":[{"Effect":"Allow","Principal":{"IAM":"x"},"Action":"*","Resource":"*"}]}`, CodeInvalidValue, 1, 46, `unknown principal type "IAM"`},
+		{"principal string", ResourcePolicy, `{"Statement":[{"Effect":"Allow","Principal":"111122223333","Action":"*","Resource":"*"}]}`, CodeInvalidValue, 1, 45, `Principal must be "*" or an object`},
+		{"condition not object", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":[]}]}`, CodeWrongType, 1, 73, "Condition must be an object"},
+		{"condition value object", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEquals":{"k":{"a":1}}}}]}`, CodeWrongType, 1, 94, "a condition value must be a string, number or boolean, not object"},
+		{"statement not object", IdentityPolicy, `{"Statement":["x"]}`, CodeWrongType, 1, 15, "a statement must be an object"},
+		{"statement string", IdentityPolicy, `{"Statement":"x"}`, CodeWrongType, 1, 14, "Statement must be an object or an array"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tc.doc), ParseOptions{ID: "p1", Type: tc.typ})
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("error %v is not an Errors", err)
+			}
+			for _, e := range es {
+				if e.Code == tc.wantCode && e.Line == tc.wantLine && e.Col == tc.wantCol && strings.Contains(e.Error(), tc.wantMsg) {
+					return
+				}
+			}
+			t.Errorf("no %s at %d:%d containing %q; got:\n%v", tc.wantCode, tc.wantLine, tc.wantCol, tc.wantMsg, es)
+		})
+	}
+}
+
+func TestParseDocument(t *testing.T) {
+	t.Parallel()
+	src := `{
+  "Version": "2012-10-17",
+  "Id": "campaigns",
+  "Statement": {
+    "Sid": "Read",
+    "Effect": "Allow",
+    "Principal": {"AWS": ["111122223333", "arn:aws:iam::444455556666:role/r"]},
+    "NotAction": "mobiletargeting:Delete*",
+    "Resource": ["arn:aws:mobiletargeting:*:111122223333:apps/*"],
+    "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": 3600}, "Bool": {"aws:SecureTransport": true}}
+  }
+}`
+	doc, err := Parse([]byte(src), ParseOptions{ID: "rp", Type: ResourcePolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.Version != VersionCurrent || doc.IDElement != "campaigns" || len(doc.Statements) != 1 {
+		t.Fatalf("document: %+v", doc)
+	}
+	st := doc.Statements[0]
+	acts, not := st.Actions()
+	if !not || len(acts) != 1 || acts[0].Value != "mobiletargeting:Delete*" || acts[0].Pos != (Pos{8, 18}) {
+		t.Errorf("NotAction: %+v", acts)
+	}
+	if st.Principal == nil || len(st.Principal.Entries) != 2 || st.Principal.Entries[1].Pos != (Pos{7, 43}) {
+		t.Errorf("Principal: %+v", st.Principal)
+	}
+	if len(st.Conditions) != 2 || st.Conditions[0].Values[0].Text != "3600" || st.Conditions[0].Values[0].Kind != KindNumber ||
+		st.Conditions[1].Values[0].Text != "true" || st.Conditions[1].Values[0].Kind != KindBool {
+		t.Errorf("Conditions: %+v %+v", st.Conditions[0], st.Conditions[1])
+	}
+	again, err := Parse(doc.Format(), ParseOptions{ID: "rp", Type: ResourcePolicy})
+	if err != nil {
+		t.Fatalf("round trip: %v\n%s", err, doc.Format())
+	}
+	if string(again.Format()) != string(doc.Format()) {
+		t.Errorf("round trip changed:\n%s\n%s", doc.Format(), again.Format())
+	}
+	if want := len(strings.Join(strings.Fields(src), "")); doc.Size != want {
+		t.Errorf("Size %d, want %d", doc.Size, want)
+	}
+}
+
+func TestPolicyErrorFormat(t *testing.T) {
+	t.Parallel()
+	e := &PolicyError{PolicyID: "campaign-admins", Statement: 2, Sid: "ReadCampaigns", Field: "Action[1]", Line: 14, Col: 9,
+		Msg: `unknown action "mobiletargeting:GetCampaignz"`}
+	want := `policy "campaign-admins" 14:9: Statement[2] (Sid "ReadCampaigns"): Action[1]: unknown action "mobiletargeting:GetCampaignz"`
+	if got := e.Error(); got != want {
+		t.Errorf("Error() = %s\nwant      %s", got, want)
+	}
+	if got := e.Path(); got != "Statement[2].Action[1]" {
+		t.Errorf("Path() = %s", got)
+	}
+	doc := &PolicyError{Statement: -1, Field: "Version", Msg: "m"}
+	if got := doc.Error(); got != "Version: m" {
+		t.Errorf("document-level Error() = %q", got)
+	}
+	if (Errors{}).Err() != nil {
+		t.Error("empty Errors.Err() is not nil")
+	}
+	if (Errors{{Severity: SeverityWarning}}).Err() != nil {
+		t.Error("warnings alone are an error")
+	}
+}

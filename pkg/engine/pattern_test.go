@@ -1,0 +1,101 @@
+package engine
+
+import "testing"
+
+func TestPatternMatch(t *testing.T) {
+	t.Parallel()
+	ctx := NewContext(4)
+	ctx.Set("aws:username", "alice")
+	ctx.Set("aws:PrincipalTag/app", "abc123")
+	ctx.SetMulti("aws:TagKeys", []string{"a", "b"})
+	resource := patternOptions{wildcards: true, variables: true, arn: true}
+	like := patternOptions{wildcards: true, variables: true}
+	tests := []struct {
+		name    string
+		pattern string
+		opts    patternOptions
+		fold    bool
+		input   string
+		want    bool
+	}{
+		{"exact", "abc", like, false, "abc", true},
+		{"exact case", "abc", like, false, "ABC", false},
+		{"fold", "mobiletargeting:getapp", like, true, "mobiletargeting:GetApp", true},
+		{"star empty", "a*", like, false, "a", true},
+		{"star middle", "a*c", like, false, "abbbc", true},
+		{"star backtracks", "a*bc", like, false, "abcbc", true},
+		{"question one", "a?c", like, false, "abc", true},
+		{"question not zero", "a?c", like, false, "ac", false},
+		{"question not two", "a?c", like, false, "abbc", false},
+		{"question multibyte", "a?c", like, false, "aéc", true},
+		{"lone star", "*", like, false, "", true},
+		{"no wildcards when off", "a*", patternOptions{}, false, "abc", false},
+		{"literal star when off", "a*", patternOptions{}, false, "a*", true},
+		{"variable", "apps/${aws:username}/*", like, false, "apps/alice/x", true},
+		{"variable other", "apps/${aws:username}/*", like, false, "apps/bob/x", false},
+		{"variable key case", "${AWS:UserName}", like, false, "alice", true},
+		{"variable missing", "${aws:userid}", like, false, "", false},
+		{"variable default", "${aws:userid, 'none'}", like, false, "none", true},
+		{"variable default ignored", "${aws:username, 'none'}", like, false, "none", false},
+		{"variable multivalued", "${aws:TagKeys}", like, false, "a", false},
+		{"literal star variable", "a${*}b", like, false, "a*b", true},
+		{"literal star is not wildcard", "a${*}b", like, false, "axb", false},
+		{"literal question", "a${?}", like, false, "a?", true},
+		{"literal dollar", "${$}{x}", like, false, "${x}", true},
+		{"variables off", "${aws:username}", patternOptions{wildcards: true}, false, "${aws:username}", true},
+		{"malformed variable literal", "${aws:username", like, false, "${aws:username", true},
+		// Resource ARNs: a '*' ending a segment can run past colons, one
+		// inside a segment cannot.
+		{"arn trailing star spans", "arn:aws:mobiletargeting:*", resource, false,
+			"arn:aws:mobiletargeting:us-east-1:111122223333:apps/a", true},
+		{"arn region star", "arn:aws:mobiletargeting:us-*:111122223333:apps/a", resource, false,
+			"arn:aws:mobiletargeting:us-east-1:111122223333:apps/a", true},
+		{"arn inner star stops at colon", "arn:aws:mobiletargeting:u*1:111122223333:apps/a", resource, false,
+			"arn:aws:mobiletargeting:us-east-1:111122223333:apps/a", true},
+		{"arn inner star cannot cross", "arn:aws:mobiletargeting:u*3:apps/a", resource, false,
+			"arn:aws:mobiletargeting:us-east-1:111122223333:apps/a", false},
+		{"arn mixed stars", "a*:b*c", resource, false, "ax:b:b1c", true},
+		{"arn case sensitive", "arn:aws:mobiletargeting:*:*:apps/ABC/*", resource, false,
+			"arn:aws:mobiletargeting:us-east-1:1:apps/abc/x", false},
+		{"arn star request", "arn:aws:mobiletargeting:*", resource, false, "*", false},
+		{"arn variable", "arn:aws:mobiletargeting:*:*:apps/${aws:PrincipalTag/app}/*", resource, false,
+			"arn:aws:mobiletargeting:us-east-1:1:apps/abc123/segments/s", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := compilePattern(tc.pattern, tc.opts)
+			if got := p.match(tc.input, ctx, tc.fold); got != tc.want {
+				t.Errorf("%q matches %q: %v, want %v", tc.pattern, tc.input, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseVariable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		wantOK  bool
+		wantKey string
+		wantDef string
+		wantLit string
+		wantLen int
+	}{
+		{"${aws:username}", true, "aws:username", "", "", 15},
+		{"${aws:PrincipalTag/team, 'none'}x", true, "aws:principaltag/team", "none", "", 32},
+		{"${ aws:username ,'x' }", true, "aws:username", "x", "", 22},
+		{"${*}", true, "", "", "*", 4},
+		{"${$}", true, "", "", "$", 4},
+		{"${}", false, "", "", "", 0},
+		{"${a b}", false, "", "", "", 0},
+		{"${a, none}", false, "", "", "", 0},
+		{"${aws:username", false, "", "", "", 0},
+	}
+	for _, tc := range tests {
+		v, n, ok := parseVariable(tc.in)
+		if ok != tc.wantOK || v.key != tc.wantKey || v.def != tc.wantDef || v.literal != tc.wantLit || (ok && n != tc.wantLen) {
+			t.Errorf("parseVariable(%q) = %+v, %d, %v", tc.in, v, n, ok)
+		}
+	}
+}
