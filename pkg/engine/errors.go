@@ -40,6 +40,11 @@ const (
 	CodeTooManyErrors       Code = "TOO_MANY_ERRORS"         // reporting stopped at the limit
 )
 
+// Codes of Validate's findings, added after the first set.
+const (
+	CodeAllowNotPrincipal Code = "ALLOW_WITH_NOT_PRINCIPAL" // Allow with NotPrincipal grants to everyone else
+)
+
 // Severity tells whether a finding makes a policy unusable (SeverityError)
 // or only suspicious (SeverityWarning), in the manner of IAM Access Analyzer
 // policy validation.

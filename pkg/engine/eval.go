@@ -31,8 +31,8 @@ type Policies struct {
 	Identity *PolicySet
 	Resource *PolicySet
 	Boundary *PolicySet
-	// Session holds the session policies of an assumed-role session; they
-	// are ignored for IAM users.
+	// Session holds the session policies passed when the caller's session
+	// was created.
 	Session *PolicySet
 	// SCPs holds one set per level of the organization (root, OUs,
 	// account); every level must allow the request.
@@ -89,9 +89,6 @@ func evaluate(p *Policies, r *Request, tr *trace) (Decision, bool) {
 	}
 	crossAccount := r.resourceAccount(q.principal.account) != q.principal.account
 	session := p.Session
-	if q.principal.kind == principalUser {
-		session = nil // session policies belong to role sessions only
-	}
 
 	deny := false
 	scpAllow := true

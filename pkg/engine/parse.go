@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pdp-dev/pdp/pkg/engine/internal/jsonpos"
 )
@@ -186,16 +187,14 @@ func (p *parser) statementShape(sc statementCtx, v *jsonpos.Value, st *Statement
 	}
 	p.exclusive(sc, v, "Action", "NotAction", true)
 	p.exclusive(sc, v, "Resource", "NotResource", true)
-	_, hasP := v.Get("Principal")
-	_, hasNP := v.Get("NotPrincipal")
 	if p.opts.Type == ResourcePolicy {
 		p.exclusive(sc, v, "Principal", "NotPrincipal", true)
 		return
 	}
 	for _, name := range []string{"Principal", "NotPrincipal"} {
-		if m, ok := v.Get(name); ok && (hasP || hasNP) {
+		if m, ok := v.Get(name); ok {
 			p.addIn(sc, name, pos(m.KeyPos), CodePrincipalNotAllowed,
-				"%s is not allowed in a %s policy (only resource-based policies name principals)", name, p.opts.Type)
+				"%s is not allowed in %s policies (only resource-based policies name principals)", name, p.opts.Type)
 		}
 	}
 }
@@ -290,7 +289,7 @@ func (p *parser) principal(sc statementCtx, field string, v *jsonpos.Value) *Pri
 	}
 	for _, m := range v.Members {
 		f := field + "." + m.Key
-		if !contains(principalTypes, m.Key) {
+		if !slices.Contains(principalTypes, m.Key) {
 			p.addIn(sc, f, pos(m.KeyPos), CodeInvalidValue,
 				"unknown principal type %q (expected AWS, Service, Federated or CanonicalUser)%s", m.Key, suggest(m.Key, principalTypes))
 			continue
@@ -382,11 +381,3 @@ func sizeWithoutSpace(src []byte) int {
 	return n
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

@@ -30,7 +30,7 @@ func TestParseErrors(t *testing.T) {
 		{"no resource", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":"*"}]}`, CodeMissingElement, 1, 15, "missing Resource or NotResource"},
 		{"action number", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":[1],"Resource":"*"}]}`, CodeWrongType, 1, 43, "Action[0] must be a string, not number"},
 		{"empty action list", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Action":[],"Resource":"*"}]}`, CodeInvalidValue, 1, 42, "at least one value"},
-		{"principal in identity policy", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, CodePrincipalNotAllowed, 1, 33, "Principal is not allowed in a identity policy"},
+		{"principal in identity policy", IdentityPolicy, `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, CodePrincipalNotAllowed, 1, 33, "Principal is not allowed in identity policies"},
 		{"principal in scp", SCPPolicy, `{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"1"},"Action":"*","Resource":"*"}]}`, CodePrincipalNotAllowed, 1, 32, "NotPrincipal is not allowed"},
 		{"resource policy without principal", ResourcePolicy, `{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, CodeMissingElement, 1, 15, "missing Principal or NotPrincipal"},
 		{"principal bad type", ResourcePolicy, `{"Statement":[{"Effect":"Allow","Principal":{"IAM":"x"},"Action":"*","Resource":"*"}]}`, CodeInvalidValue, 1, 46, `unknown principal type "IAM"`},

@@ -1,0 +1,367 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+)
+
+const corpusPath = "../../pkg/engine/testdata/public.jsonl"
+
+// outputLine is one line of eval output, with decision kept raw so that a
+// JSON null is told apart from a missing field.
+type outputLine struct {
+	ID          string          `json:"id"`
+	Decision    json.RawMessage `json:"decision"`
+	Error       string          `json:"error"`
+	Explanation *struct {
+		Matched []struct {
+			Type   string `json:"type"`
+			Level  int    `json:"level"`
+			Policy string `json:"policy"`
+			Sid    string `json:"sid"`
+			Index  int    `json:"index"`
+			Effect string `json:"effect"`
+		} `json:"matched"`
+		Verdicts []struct {
+			Type    string `json:"type"`
+			Level   int    `json:"level"`
+			Allowed bool   `json:"allowed"`
+			Denied  bool   `json:"denied"`
+		} `json:"verdicts"`
+		MissingKeys  []string `json:"missing_keys"`
+		CrossAccount bool     `json:"cross_account"`
+	} `json:"explanation"`
+}
+
+// decision returns the decision string, or "null" for a JSON null.
+func (o outputLine) decision() string {
+	var s string
+	if string(o.Decision) == "null" || json.Unmarshal(o.Decision, &s) != nil {
+		return string(o.Decision)
+	}
+	return s
+}
+
+func parseOutput(t *testing.T, stdout string) []outputLine {
+	t.Helper()
+	var out []outputLine
+	for line := range strings.Lines(stdout) {
+		var o outputLine
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&o); err != nil {
+			t.Fatalf("output line %q: %v", line, err)
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+type corpusCase struct {
+	ID     string `json:"id"`
+	Expect string `json:"expect"`
+}
+
+func readCorpus(t *testing.T) ([]byte, []corpusCase) {
+	t.Helper()
+	data, err := os.ReadFile(corpusPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cases []corpusCase
+	for line := range bytes.Lines(data) {
+		var c corpusCase
+		if err := json.Unmarshal(line, &c); err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c)
+	}
+	return data, cases
+}
+
+// TestEvalCorpus decides the public corpus through pdp eval with several
+// flag combinations and requires every expected decision.
+func TestEvalCorpus(t *testing.T) {
+	t.Parallel()
+	data, cases := readCorpus(t)
+	if len(cases) != 721 {
+		t.Fatalf("corpus has %d cases, want 721", len(cases))
+	}
+	tests := []struct {
+		name        string
+		args        []string
+		wantOrdered bool
+	}{
+		{name: "default", args: []string{"eval"}},
+		{name: "one worker", args: []string{"eval", "--workers", "1"}, wantOrdered: true},
+		{name: "ordered", args: []string{"eval", "--ordered", "--workers", "8"}, wantOrdered: true},
+		{name: "explain", args: []string{"eval", "--explain", "--workers", "3"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runPDP(t, bytes.NewReader(data), tc.args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+			}
+			out := parseOutput(t, stdout)
+			if len(out) != len(cases) {
+				t.Fatalf("got %d output lines, want %d", len(out), len(cases))
+			}
+			got := make(map[string]string, len(out))
+			for _, o := range out {
+				if o.Error != "" {
+					t.Errorf("case %s: error %q", o.ID, o.Error)
+				}
+				if _, dup := got[o.ID]; dup {
+					t.Errorf("case %s: decided twice", o.ID)
+				}
+				got[o.ID] = o.decision()
+				if (o.Explanation != nil) != slices.Contains(tc.args, "--explain") {
+					t.Errorf("case %s: explanation present = %t", o.ID, o.Explanation != nil)
+				}
+			}
+			matched := 0
+			for i, c := range cases {
+				if got[c.ID] == c.Expect {
+					matched++
+				} else {
+					t.Errorf("case %s: decision %s, want %s", c.ID, got[c.ID], c.Expect)
+				}
+				if tc.wantOrdered && out[i].ID != c.ID {
+					t.Errorf("output line %d is case %s, want %s", i+1, out[i].ID, c.ID)
+				}
+			}
+			if matched != len(cases) {
+				t.Errorf("%d/%d decisions match", matched, len(cases))
+			}
+		})
+	}
+}
+
+// A small valid case and variations on it. The identity policy allows the
+// request through its statement 1 (Sid "ReadApps").
+const (
+	policyOK  = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:DeleteApp","Resource":"*"},{"Sid":"ReadApps","Effect":"Allow","Action":"mobiletargeting:Get*","Resource":"arn:aws:mobiletargeting:*:111122223333:apps/*","Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}]}`
+	requestOK = `"request":{"principal":"arn:aws:iam::111122223333:user/alice","action":"mobiletargeting:GetApp","resource":"arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc","context":{"aws:ResourceTag/team":"blue"}}`
+)
+
+func caseLine(id, identityPolicy, request string) string {
+	return `{"id":"` + id + `","identity_policies":[` + identityPolicy + `],"resource_policy":null,"permissions_boundary":null,` + request + "}\n"
+}
+
+// TestEvalBadLines checks that a line that cannot be decided gives an error
+// line with a null decision and that the cases after it are still decided.
+func TestEvalBadLines(t *testing.T) {
+	t.Parallel()
+	input := caseLine("first", policyOK, requestOK) +
+		`{"id": "x"` + "\n" +
+		"not json\n" +
+		"\n" +
+		"   \r\n" +
+		caseLine("broken-json", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow" "Action":"*"}]}`, requestOK) +
+		caseLine("bad-effect", `{"Version":"2012-10-17","Statement":[{"Effect":"Permit","Action":"*","Resource":"*"}]}`, requestOK) +
+		caseLine("bad-operator", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}}]}`, requestOK) +
+		`{"id":"no-request","identity_policies":[],"resource_policy":null,"permissions_boundary":null}` + "\n" +
+		`{"id":"extra","identity_policies":[],"resource_policy":null,"permissions_boundary":null,"surprise":1,` + requestOK + "}\n" +
+		"[1,2]\n" +
+		caseLine("last", policyOK, requestOK) // no blank line at the end
+	type want struct {
+		id, decision, errContains string
+	}
+	wants := []want{
+		{"first", "Allow", ""},
+		{"x", "null", "line 2: decode case"},
+		{"line-3", "null", "line 3: decode case"},
+		{"broken-json", "null", "line 6: decode case"},
+		{"bad-effect", "null", `Effect must be "Allow" or "Deny"`},
+		{"bad-operator", "null", `unknown condition operator "StringEqualz"`},
+		{"no-request", "null", "request needs principal, action and resource"},
+		{"extra", "null", `unknown field "surprise"`},
+		{"line-11", "null", "line 11: decode case"},
+		{"last", "Allow", ""},
+	}
+	for _, workers := range []string{"1", "4"} {
+		t.Run("workers="+workers, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runPDP(t, strings.NewReader(input), "eval", "--ordered", "--workers", workers)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+			}
+			out := parseOutput(t, stdout)
+			if len(out) != len(wants) {
+				t.Fatalf("got %d lines, want %d:\n%s", len(out), len(wants), stdout)
+			}
+			for i, w := range wants {
+				o := out[i]
+				if o.ID != w.id || o.decision() != w.decision || !strings.Contains(o.Error, w.errContains) ||
+					(w.errContains == "") != (o.Error == "") {
+					t.Errorf("line %d = {id %q, decision %s, error %q}, want {id %q, decision %s, error containing %q}",
+						i+1, o.ID, o.decision(), o.Error, w.id, w.decision, w.errContains)
+				}
+			}
+		})
+	}
+}
+
+func TestEvalExplain(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		request      string
+		wantDecision string
+		wantSid      string // of the single matched statement; "" for none
+		wantIndex    int
+		wantMissing  []string
+	}{
+		{name: "allow", request: requestOK, wantDecision: "Allow", wantSid: "ReadApps", wantIndex: 1, wantMissing: []string{}},
+		{
+			name:         "missing key",
+			request:      strings.Replace(requestOK, `{"aws:ResourceTag/team":"blue"}`, `{}`, 1),
+			wantDecision: "ImplicitDeny",
+			wantMissing:  []string{"aws:ResourceTag/team"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runPDP(t, strings.NewReader(caseLine(tc.name, policyOK, tc.request)), "eval", "--explain")
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+			}
+			out := parseOutput(t, stdout)
+			if len(out) != 1 || out[0].Explanation == nil {
+				t.Fatalf("want one line with an explanation, got %s", stdout)
+			}
+			o, ex := out[0], out[0].Explanation
+			if o.decision() != tc.wantDecision {
+				t.Errorf("decision %s, want %s", o.decision(), tc.wantDecision)
+			}
+			if tc.wantSid == "" {
+				if len(ex.Matched) != 0 {
+					t.Errorf("matched %+v, want none", ex.Matched)
+				}
+			} else if len(ex.Matched) != 1 || ex.Matched[0].Sid != tc.wantSid || ex.Matched[0].Index != tc.wantIndex ||
+				ex.Matched[0].Type != "identity" || ex.Matched[0].Policy != "identity[0]" || ex.Matched[0].Effect != "Allow" {
+				t.Errorf("matched %+v, want one identity Allow statement %d (Sid %q) of identity[0]", ex.Matched, tc.wantIndex, tc.wantSid)
+			}
+			if len(ex.Verdicts) != 1 || ex.Verdicts[0].Type != "identity" || ex.Verdicts[0].Allowed != (tc.wantDecision == "Allow") {
+				t.Errorf("verdicts %+v, want one identity verdict, allowed %t", ex.Verdicts, tc.wantDecision == "Allow")
+			}
+			if !slices.Equal(ex.MissingKeys, tc.wantMissing) || ex.MissingKeys == nil {
+				t.Errorf("missing_keys %q, want %q", ex.MissingKeys, tc.wantMissing)
+			}
+			if ex.CrossAccount {
+				t.Errorf("cross_account true, want false")
+			}
+		})
+	}
+}
+
+func TestReadLine(t *testing.T) {
+	t.Parallel()
+	const limit = 20
+	long := strings.Repeat("a", 19)
+	input := "abc\n" + long + "\r\n" + strings.Repeat("b", 21) + "\n" + strings.Repeat("c", 100) + "\n\n" +
+		long + "z\n" + "last"
+	type line struct {
+		text    string
+		tooLong bool
+	}
+	want := []line{{"abc", false}, {long, false}, {"", true}, {"", true}, {"", false}, {long + "z", false}, {"last", false}}
+	br := bufio.NewReaderSize(strings.NewReader(input), 16) // smaller than the lines
+	var got []line
+	for {
+		data, tooLong, err := readLine(br, limit)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, line{string(data), tooLong})
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("lines:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestEvalStreamLongLine checks that a line over the limit is reported and
+// skipped, and the next line decided.
+func TestEvalStreamLongLine(t *testing.T) {
+	t.Parallel()
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := caseLine("ok", policyOK, requestOK)
+	input := strings.Repeat("x", 2*len(ok)) + "\n" + ok
+	var out bytes.Buffer
+	opts := evalOptions{workers: 2, ordered: true, maxLine: len(ok)}
+	if err := evalStream(t.Context(), cat, opts, strings.NewReader(input), &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := parseOutput(t, out.String())
+	if len(lines) != 2 || lines[0].ID != "line-1" || lines[0].decision() != "null" ||
+		!strings.Contains(lines[0].Error, "longer than") || lines[1].ID != "ok" || lines[1].decision() != "Allow" {
+		t.Errorf("output:\n%s\nwant line-1 too long, then ok Allow", out.String())
+	}
+}
+
+// failWriter fails every write, like a closed pipe.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+// errReader returns its data and then a read error.
+type errReader struct{ r io.Reader }
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if errors.Is(err, io.EOF) {
+		return n, errors.New("disk on fire")
+	}
+	return n, err
+}
+
+// TestEvalIOErrors checks that read and write failures, unlike bad cases,
+// give a non-zero exit status, and that nothing hangs.
+func TestEvalIOErrors(t *testing.T) {
+	t.Parallel()
+	data, _ := readCorpus(t)
+	var head []byte // the first 100 cases are enough
+	for line := range bytes.Lines(data) {
+		if head = append(head, line...); bytes.Count(head, []byte("\n")) == 100 {
+			break
+		}
+	}
+	data = head
+	tests := []struct {
+		name    string
+		stdin   io.Reader
+		stdout  io.Writer
+		wantErr string
+	}{
+		{name: "write", stdin: bytes.NewReader(data), stdout: failWriter{}, wantErr: "broken pipe"},
+		{name: "read", stdin: &errReader{bytes.NewReader(data)}, stdout: io.Discard, wantErr: "disk on fire"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var stderr bytes.Buffer
+			code := run(t.Context(), []string{"eval", "--ordered"}, tc.stdin, tc.stdout, &stderr)
+			if code != 1 || !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr.String(), tc.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,225 @@
+// Command pdp is the policy decision point for Amazon Pinpoint: it decides
+// AWS IAM authorization requests for the mobiletargeting and sms-voice
+// services exactly as AWS does, and checks policy documents.
+//
+// This package holds flags and wiring only; every policy rule lives in
+// pkg/engine. main.go dispatches to one file per subcommand.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Once a signal has cancelled ctx, restore the default handling so that
+	// a second one ends a command that is stuck reading its input.
+	context.AfterFunc(ctx, stop)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit statuses shared by the subcommands.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the command ran and failed, or found errors
+	exitUsage   = 2 // bad flags or arguments, unreadable input files
+)
+
+// env is what a subcommand may touch of the outside world.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	log    *slog.Logger
+}
+
+// runFunc runs a subcommand whose flags are parsed; args are the remaining
+// positional arguments. It returns the exit status.
+type runFunc func(ctx context.Context, e *env, args []string) int
+
+// A command is one entry of the dispatch table.
+type command struct {
+	name    string
+	args    string // synopsis after the flags, e.g. "FILE…"
+	summary string // one line for the command list
+	doc     string // more about the command, for its own help; may be empty
+	// setup defines the command's flags on fs and returns the function that
+	// runs the command once fs is parsed. It is also called to print help.
+	setup func(fs *flag.FlagSet) runFunc
+}
+
+// commands is the dispatch table, in the order "pdp help" lists it. It is a
+// function, not a variable, so that help can list the table it belongs to.
+func commands() []command {
+	return []command{
+		evalCommand(),
+		validateCommand(),
+		versionCommand(),
+		helpCommand(),
+	}
+}
+
+func lookup(name string) (command, bool) {
+	cmds := commands()
+	i := slices.IndexFunc(cmds, func(c command) bool { return c.name == name })
+	if i < 0 {
+		return command{}, false
+	}
+	return cmds[i], true
+}
+
+// run is the whole program apart from process exit: main calls it with the
+// real streams, tests with buffers.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{
+		stdin:  stdin,
+		stdout: stdout,
+		stderr: stderr,
+		log:    slog.New(slog.NewTextHandler(stderr, nil)),
+	}
+	if len(args) == 0 {
+		printUsage(stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help":
+		printUsage(stdout)
+		return exitOK
+	}
+	cmd, ok := lookup(name)
+	if !ok {
+		fmt.Fprintf(stderr, "pdp: unknown command %q\n\n", name)
+		printUsage(stderr)
+		return exitUsage
+	}
+	fs := newFlagSet(cmd, stderr)
+	exec := cmd.setup(fs)
+	if err := fs.Parse(rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printCommandUsage(stdout, cmd, fs)
+			return exitOK
+		}
+		// The flag package has written the error itself.
+		printCommandUsage(stderr, cmd, fs)
+		return exitUsage
+	}
+	return exec(ctx, e, fs.Args())
+}
+
+func newFlagSet(cmd command, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("pdp "+cmd.name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {} // run prints usage to stdout or stderr as fits
+	return fs
+}
+
+func printUsage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString("Usage: pdp <command> [flags] [arguments]\n\n")
+	b.WriteString("pdp decides AWS IAM authorization requests for Amazon Pinpoint\n")
+	b.WriteString("(mobiletargeting, sms-voice) and checks policy documents.\n\n")
+	b.WriteString("Commands:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun \"pdp help <command>\" or \"pdp <command> -h\" for its flags.\n")
+	io.WriteString(w, b.String())
+}
+
+func printCommandUsage(w io.Writer, cmd command, fs *flag.FlagSet) {
+	synopsis := "pdp " + cmd.name
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		synopsis += " [flags]"
+	}
+	if cmd.args != "" {
+		synopsis += " " + cmd.args
+	}
+	fmt.Fprintf(w, "Usage: %s\n\n%s\n", synopsis, cmd.summary)
+	if cmd.doc != "" {
+		fmt.Fprintf(w, "\n%s\n", cmd.doc)
+	}
+	if hasFlags {
+		fmt.Fprintf(w, "\nFlags:\n")
+		out := fs.Output()
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(out)
+	}
+}
+
+// usageError reports a bad argument found after flag parsing.
+func usageError(e *env, cmd string, format string, args ...any) int {
+	fmt.Fprintf(e.stderr, "pdp %s: %s\nRun \"pdp help %s\" for usage.\n", cmd, fmt.Sprintf(format, args...), cmd)
+	return exitUsage
+}
+
+func helpCommand() command {
+	return command{
+		name:    "help",
+		args:    "[command]",
+		summary: "show the commands, or the flags of one command",
+		setup: func(*flag.FlagSet) runFunc {
+			return func(_ context.Context, e *env, args []string) int {
+				switch len(args) {
+				case 0:
+					printUsage(e.stdout)
+					return exitOK
+				case 1:
+				default:
+					return usageError(e, "help", "want at most one command, got %d arguments", len(args))
+				}
+				cmd, ok := lookup(args[0])
+				if !ok {
+					fmt.Fprintf(e.stderr, "pdp help: unknown command %q\n\n", args[0])
+					printUsage(e.stderr)
+					return exitUsage
+				}
+				fs := newFlagSet(cmd, e.stderr)
+				cmd.setup(fs)
+				printCommandUsage(e.stdout, cmd, fs)
+				return exitOK
+			}
+		},
+	}
+}
+
+// enumFlag is a string flag restricted to a fixed set of values, so that a
+// bad value is reported while flags are parsed.
+type enumFlag struct {
+	value   string
+	allowed []string
+}
+
+func newEnumFlag(def string, allowed ...string) *enumFlag {
+	return &enumFlag{value: def, allowed: allowed}
+}
+
+func (f *enumFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return f.value
+}
+
+func (f *enumFlag) Set(s string) error {
+	if !slices.Contains(f.allowed, s) {
+		return fmt.Errorf("want one of %s", strings.Join(f.allowed, ", "))
+	}
+	f.value = s
+	return nil
+}

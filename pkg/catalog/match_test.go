@@ -1,0 +1,121 @@
+package catalog_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestMatchActions(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	tests := []struct {
+		name      string
+		pattern   string
+		wantCount int
+		want      []string // checked when not nil: the exact result
+		wantAll   string   // every match must start with this (case-insensitively)
+	}{
+		{name: "everything", pattern: "*", wantCount: 238},
+		{name: "every mobiletargeting", pattern: "mobiletargeting:*", wantCount: 123, wantAll: "mobiletargeting:"},
+		{name: "every sms-voice folded", pattern: "SMS-Voice:*", wantCount: 115, wantAll: "sms-voice:"},
+		{name: "get star", pattern: "mobiletargeting:Get*", wantCount: 50, wantAll: "mobiletargeting:get"},
+		{name: "send star upper prefix", pattern: "SMS-VOICE:send*", want: []string{
+			"sms-voice:SendDestinationNumberVerificationCode", "sms-voice:SendMediaMessage",
+			"sms-voice:SendNotifyTextMessage", "sms-voice:SendNotifyVoiceMessage", "sms-voice:SendRcsMessage",
+			"sms-voice:SendTextMessage", "sms-voice:SendVoiceMessage",
+		}},
+		{name: "question mark is one char", pattern: "mobiletargeting:GetApp?", want: []string{"mobiletargeting:GetApps"}},
+		{name: "question marks", pattern: "mobiletargeting:GetApp??", want: nil, wantCount: 0},
+		{name: "inner star", pattern: "mobiletargeting:Get*Channel", wantCount: 10, wantAll: "mobiletargeting:get"},
+		{name: "corpus pattern", pattern: "sms-voice:putoptedO?tNumbeR", want: []string{"sms-voice:PutOptedOutNumber"}},
+		{name: "leading star", pattern: "sms-voice:*tNumber", want: []string{
+			"sms-voice:DeleteOptedOutNumber", "sms-voice:PutOptedOutNumber",
+		}},
+		{name: "star matches empty", pattern: "mobiletargeting:GetApps*", want: []string{"mobiletargeting:GetApps"}},
+		{name: "star matches more", pattern: "mobiletargeting:GetApp*", want: []string{
+			"mobiletargeting:GetApp", "mobiletargeting:GetApplicationDateRangeKpi",
+			"mobiletargeting:GetApplicationSettings", "mobiletargeting:GetApps",
+		}},
+		{name: "no wildcard", pattern: "MOBILETARGETING:getapp", want: []string{"mobiletargeting:GetApp"}},
+		{name: "other service", pattern: "s3:Get*", wantCount: 0},
+		{name: "other service no wildcard", pattern: "s3:GetObject", wantCount: 0},
+		{name: "wildcard prefix matches nothing", pattern: "*:GetApps", want: nil},
+		{name: "no colon matches nothing", pattern: "mobile*", want: nil},
+		{name: "wildcard in prefix matches nothing", pattern: "sms-*:CarrierLookup", want: nil},
+		{name: "prefix must match whole", pattern: "mobile:*", wantCount: 0},
+		{name: "no colon", pattern: "mobiletargeting*", want: nil},
+		{name: "empty", pattern: "", wantCount: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			for _, a := range c.MatchActions(tc.pattern) {
+				got = append(got, a.FullName)
+				if tc.wantAll != "" && !strings.HasPrefix(strings.ToLower(a.FullName), tc.wantAll) {
+					t.Errorf("MatchActions(%q) includes %q", tc.pattern, a.FullName)
+				}
+				if !a.MatchedBy(tc.pattern) {
+					t.Errorf("%s.MatchedBy(%q) = false, but MatchActions returned it", a.FullName, tc.pattern)
+				}
+			}
+			if tc.want != nil && !slices.Equal(got, tc.want) {
+				t.Errorf("MatchActions(%q) = %v, want %v", tc.pattern, got, tc.want)
+			}
+			if tc.want == nil && len(got) != tc.wantCount {
+				t.Errorf("MatchActions(%q) gave %d actions, want %d", tc.pattern, len(got), tc.wantCount)
+			}
+			if !slices.IsSorted(got) {
+				t.Errorf("MatchActions(%q) is not sorted: %v", tc.pattern, got)
+			}
+		})
+	}
+}
+
+func TestMatchedBy(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	a, _ := c.Action("mobiletargeting:GetSegmentVersions")
+	tests := []struct {
+		pattern string
+		want    bool
+	}{
+		{pattern: "*", want: true},
+		{pattern: "mobiletargeting:GetSegmentVersions", want: true},
+		{pattern: "mobiletargeting:getsegmentversions", want: true},
+		{pattern: "mobiletargeting:*Versions", want: true},
+		{pattern: "mobiletargeting:*Segment*", want: true},
+		{pattern: "mobiletargeting:G?tS*V*s", want: true},
+		{pattern: "mobiletargeting:**", want: true},
+		{pattern: "mobiletargeting:GetSegmentVersion", want: false},
+		{pattern: "mobiletargeting:GetSegmentVersions?", want: false},
+		{pattern: "mobiletargeting:?", want: false},
+		{pattern: "mobiletargeting:GetSegment", want: false},
+		{pattern: "sms-voice:*", want: false},
+		{pattern: "", want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.pattern, func(t *testing.T) {
+			t.Parallel()
+			if got := a.MatchedBy(tc.pattern); got != tc.want {
+				t.Errorf("MatchedBy(%q) = %t, want %t", tc.pattern, got, tc.want)
+			}
+		})
+	}
+}
+
+func BenchmarkMatchActions(b *testing.B) {
+	c := load(b)
+	for _, bc := range []struct{ name, pattern string }{
+		{name: "service", pattern: "mobiletargeting:Get*"},
+		{name: "all", pattern: "*:*Channel"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = c.MatchActions(bc.pattern)
+			}
+		})
+	}
+}

@@ -1,0 +1,44 @@
+// Package jsonpos is a strict JSON parser (RFC 8259) that records where every
+// value and every object key starts, so that the IAM policy parser in
+// pkg/engine can report "line:col" for each problem it finds.
+//
+// encoding/json cannot do this job: it gives no positions, and it silently
+// keeps the last of two duplicate keys, whereas IAM rejects a policy with a
+// duplicate key and the user needs to be told where the second one is.
+//
+// # Place in the pipeline
+//
+// pkg/engine.Parse calls [Parse] on the raw policy bytes and walks the
+// resulting [Value] tree; every later stage (validate, compile, evaluate)
+// works on the engine's own types and never sees this package.
+//
+// # What is accepted
+//
+// Exactly one JSON value, with only JSON whitespace (space, tab, CR, LF)
+// around it. Strings must be valid UTF-8 without raw control characters;
+// \uXXXX escapes must pair surrogates correctly. Numbers follow the JSON
+// grammar and are kept as their literal text. A key that appears twice in one
+// object, nesting deeper than [Limits.MaxDepth], input longer than
+// [Limits.MaxBytes], and a leading UTF-8 byte order mark (which AWS IAM
+// rejects) are errors. Every error is a [*SyntaxError] whose position lies
+// inside the input (Offset <= len(src)).
+//
+// # Positions
+//
+// A [Pos] holds a 0-based byte Offset, a 1-based Line and a 1-based Col. Col
+// counts characters (Unicode code points), not bytes, from the start of the
+// line, so "é" and "😀" each advance it by one, as does a tab. A line ends at
+// "\n", at "\r\n" (one line break, not two) and at a lone "\r".
+//
+// # Concurrency and ownership
+//
+// Parse keeps no state between calls and is safe for concurrent use. The
+// returned tree shares no memory with src (strings are copied once), so the
+// caller may reuse src afterwards. A tree is not safe for concurrent mutation,
+// but any number of goroutines may read it.
+//
+// # Imports
+//
+// Standard library only; it must not import other project packages, so that
+// the engine's JSON layer stays independent of IAM rules.
+package jsonpos

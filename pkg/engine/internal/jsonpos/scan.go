@@ -1,0 +1,272 @@
+package jsonpos
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// string parses the string starting at the '"' at p.off and returns its
+// decoded text. A string without escapes is a slice of p.str and costs no
+// allocation.
+func (p *parser) string() (string, error) {
+	src := p.src
+	start := p.off
+	for i := start + 1; i < len(src); {
+		c := src[i]
+		switch {
+		case c == '"':
+			p.off = i + 1
+			return p.str[start+1 : i], nil
+		case c == '\\':
+			return p.escapedString(start, i)
+		case c < 0x20:
+			return "", p.errControl(i)
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && size == 1 {
+				return "", p.errAt(i, "invalid UTF-8 byte 0x%02x in string", c)
+			}
+			i += size
+		}
+	}
+	return "", p.errUnterminated(start)
+}
+
+// escapedString finishes the string that starts at start and whose first
+// backslash is at i, decoding escapes into p.buf.
+func (p *parser) escapedString(start, i int) (string, error) {
+	src := p.src
+	buf := append(p.buf[:0], src[start+1:i]...)
+	for i < len(src) {
+		c := src[i]
+		switch {
+		case c == '"':
+			p.off = i + 1
+			p.buf = buf
+			return string(buf), nil
+		case c == '\\':
+			if i+1 >= len(src) {
+				return "", p.errUnterminated(start)
+			}
+			if e := unescape(src[i+1]); e != 0 {
+				buf = append(buf, e)
+				i += 2
+				continue
+			}
+			if src[i+1] != 'u' {
+				return "", p.errAt(i, "invalid escape sequence in string: '\\\\' followed by %s, "+
+					`expected one of \" \\ \/ \b \f \n \r \t \uXXXX`, p.found(i+1))
+			}
+			r, n, err := p.unicodeEscape(i)
+			if err != nil {
+				return "", err
+			}
+			buf = utf8.AppendRune(buf, r)
+			i += n
+		case c < 0x20:
+			return "", p.errControl(i)
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && size == 1 {
+				return "", p.errAt(i, "invalid UTF-8 byte 0x%02x in string", c)
+			}
+			buf = append(buf, src[i:i+size]...)
+			i += size
+		}
+	}
+	return "", p.errUnterminated(start)
+}
+
+// unescape returns the byte a one-character escape stands for, or 0.
+func unescape(c byte) byte {
+	switch c {
+	case '"', '\\', '/':
+		return c
+	case 'b':
+		return '\b'
+	case 'f':
+		return '\f'
+	case 'n':
+		return '\n'
+	case 'r':
+		return '\r'
+	case 't':
+		return '\t'
+	}
+	return 0
+}
+
+// unicodeEscape decodes the \uXXXX escape at i, joining a surrogate pair
+// written as two escapes. It returns the rune and the bytes consumed.
+func (p *parser) unicodeEscape(i int) (rune, int, error) {
+	src := p.src
+	r, ok := hex4(src, i+2)
+	if !ok {
+		return 0, 0, p.errAt(i, `invalid \u escape in string, expected 4 hexadecimal digits after \u`)
+	}
+	switch {
+	case r < 0xD800 || r > 0xDFFF:
+		return r, 6, nil
+	case r >= 0xDC00:
+		return 0, 0, p.errAt(i, `invalid escape %s in string: unpaired low surrogate, `+
+			`expected it to follow a high surrogate \uD800-\uDBFF`, src[i:i+6])
+	}
+	if i+7 < len(src) && src[i+6] == '\\' && src[i+7] == 'u' {
+		if lo, ok := hex4(src, i+8); ok && lo >= 0xDC00 && lo <= 0xDFFF {
+			return 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00), 12, nil
+		}
+	}
+	return 0, 0, p.errAt(i, `invalid escape %s in string: unpaired high surrogate, `+
+		`expected a low surrogate \uDC00-\uDFFF to follow`, src[i:i+6])
+}
+
+// hex4 decodes four hexadecimal digits at src[i:].
+func hex4(src []byte, i int) (rune, bool) {
+	if i+4 > len(src) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range src[i : i+4] {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
+}
+
+// number parses the number at p.off into v.Str, following the grammar
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (p *parser) number(v *Value) error {
+	src := p.src
+	start, i := p.off, p.off
+	if src[i] == '-' {
+		i++
+	}
+	switch {
+	case i >= len(src) || !isDigit(src[i]):
+		return p.errExpected(i, "digit after '-' in number")
+	case src[i] == '0':
+		i++
+		if i < len(src) && isDigit(src[i]) {
+			return p.errAt(start, "invalid number %q: leading zeros are not allowed",
+				truncate(p.str[start:skipDigits(src, i)]))
+		}
+	default:
+		i = skipDigits(src, i)
+	}
+	if i < len(src) && src[i] == '.' {
+		i++
+		if i >= len(src) || !isDigit(src[i]) {
+			return p.errExpected(i, "digit after decimal point in number")
+		}
+		i = skipDigits(src, i)
+	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		i++
+		if i < len(src) && (src[i] == '+' || src[i] == '-') {
+			i++
+		}
+		if i >= len(src) || !isDigit(src[i]) {
+			return p.errExpected(i, "digit in exponent of number")
+		}
+		i = skipDigits(src, i)
+	}
+	v.Str = p.str[start:i]
+	p.off = i
+	return nil
+}
+
+func skipDigits(src []byte, i int) int {
+	for i < len(src) && isDigit(src[i]) {
+		i++
+	}
+	return i
+}
+
+// literal parses true, false or null. It reads the whole word first so that
+// `True`, `nul` or `undefined` are reported as one wrong literal.
+func (p *parser) literal(v *Value) error {
+	start, end := p.off, p.off
+	for end < len(p.src) && isWordByte(p.src[end]) {
+		end++
+	}
+	switch word := p.str[start:end]; word {
+	case "true":
+		v.Kind, v.Bool = Bool, true
+	case "false":
+		v.Kind = Bool
+	case "null":
+		v.Kind = Null
+	default:
+		return p.errLiteral(start, word)
+	}
+	p.off = end
+	return nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// errLiteral reports a word that is not true, false or null.
+func (p *parser) errLiteral(off int, word string) error {
+	for _, lit := range [...]string{"true", "false", "null"} {
+		if equalFoldASCII(word, lit) {
+			return p.errAt(off, "invalid literal %q, expected %s (JSON literals are lower case)", word, lit)
+		}
+	}
+	return p.errAt(off, "invalid literal %q, expected true, false, null, a number or a quoted string", truncate(word))
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// errControl reports a raw control character inside a string. A raw line
+// break most likely means a missing closing quote, so it says so.
+func (p *parser) errControl(off int) error {
+	c := p.src[off]
+	if c == '\n' || c == '\r' {
+		return p.errAt(off, `line break in string: expected closing '"' before the end of the line, `+
+			`or write the line break as \n`)
+	}
+	esc := fmt.Sprintf(`\u%04X`, c)
+	if e := escapeOf(c); e != 0 {
+		esc = `\` + string(rune(e))
+	}
+	return p.errAt(off, "invalid control character U+%04X in string, write it as %s", c, esc)
+}
+
+// errUnterminated reports a string that the input ends inside of, at its
+// opening quote: that is where the user has to look.
+func (p *parser) errUnterminated(start int) error {
+	return p.errAt(start, `unterminated string, expected closing '"' before end of input`)
+}

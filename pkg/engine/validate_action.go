@@ -1,0 +1,321 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+)
+
+// actionSet is what a statement's Action or NotAction list covers, as far as
+// the resource and condition checks need it.
+type actionSet struct {
+	not     bool
+	actions []*catalog.Action // catalog actions covered, without duplicates
+	exact   []exactAction     // entries that name one catalog action
+	// complete is set when every entry resolved in the catalog: no "*", no
+	// other service, no unknown or malformed name. Only then do the
+	// statement's actions tell which resources and keys can apply.
+	complete bool
+}
+
+// exactAction is an Action entry without wildcards that names a catalog action.
+type exactAction struct {
+	index  int
+	field  string
+	text   Text
+	action *catalog.Action
+}
+
+// actionStatus is what one Action entry turned out to be.
+type actionStatus uint8
+
+const (
+	actionKnown   actionStatus = iota // resolved in the catalog
+	actionForeign                     // "*", or may cover other services' actions
+	actionBad                         // unknown or malformed: already reported
+)
+
+// actions checks each entry of Action or NotAction and collects what the
+// list covers.
+//
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
+func (v *validator) actions(st *Statement) actionSet {
+	list, not := st.Actions()
+	name := "Action"
+	if not {
+		name = "NotAction"
+	}
+	set := actionSet{not: not, complete: true}
+	seen := make(map[int]bool)
+	for i, t := range list {
+		f := elemField(name, i, len(list))
+		matched, status := v.action(st, f, t)
+		if status != actionKnown {
+			set.complete = false
+		}
+		for _, a := range matched {
+			if !seen[a.ID] {
+				seen[a.ID] = true
+				set.actions = append(set.actions, a)
+			}
+		}
+		if status == actionKnown && !hasWildcard(t.Value) {
+			set.exact = append(set.exact, exactAction{index: i, field: f, text: t, action: matched[0]})
+		}
+	}
+	v.redundantActions(st, name, list, set)
+	return set
+}
+
+// action checks one Action entry and returns the catalog actions it covers.
+func (v *validator) action(st *Statement, field string, t Text) ([]*catalog.Action, actionStatus) {
+	s := t.Value
+	if s == "*" {
+		return nil, actionForeign
+	}
+	if strings.Contains(s, "${") {
+		v.errorf(st, field, t.Pos, CodeVariableNotAllowed,
+			"%s cannot hold policy variables: IAM does not expand them in actions, so %q is matched as written", field, s)
+		return nil, actionBad
+	}
+	prefix, name, ok := strings.Cut(s, ":")
+	if !ok || prefix == "" || name == "" {
+		v.errorf(st, field, t.Pos, CodeInvalidValue, `%s must be "*" or "service:action", not %q`, field, s)
+		return nil, actionBad
+	}
+	if hasWildcard(prefix) {
+		matched := v.cat.MatchActions(s)
+		if len(matched) == 0 {
+			v.warnf(st, field, t.Pos, CodeUnknownService,
+				"%q matches no action of %s; pdp decides no other service, so it has no effect here", s, v.servicesText())
+		}
+		return matched, actionForeign
+	}
+	svc, ok := v.cat.Service(prefix)
+	if !ok {
+		v.warnf(st, field, t.Pos, CodeUnknownService,
+			"action %q is outside the services pdp decides (%s) and has no effect here%s",
+			s, v.servicesText(), suggest(prefix, v.servicePrefixes()))
+		return nil, actionForeign
+	}
+	if hasWildcard(name) {
+		matched := v.cat.MatchActions(s)
+		if len(matched) == 0 {
+			v.errorf(st, field, t.Pos, CodeUnknownAction, "action pattern %q matches no action of %s", s, svc.Prefix)
+			return nil, actionBad
+		}
+		return matched, actionKnown
+	}
+	a, ok := v.cat.Action(s)
+	if !ok {
+		hint := ""
+		if sug, ok := v.cat.SuggestAction(s); ok {
+			hint = fmt.Sprintf(" (did you mean %q?)", sug)
+		}
+		v.errorf(st, field, t.Pos, CodeUnknownAction, "unknown action %q%s", s, hint)
+		return nil, actionBad
+	}
+	return []*catalog.Action{a}, actionKnown
+}
+
+// redundantActions reports an entry listed twice and, in an Allow statement,
+// an action that a pattern of the same list already covers.
+func (v *validator) redundantActions(st *Statement, name string, list []Text, set actionSet) {
+	reported := make(map[int]bool)
+	for i, t := range list {
+		for j := range i {
+			if strings.EqualFold(list[j].Value, t.Value) {
+				v.warnf(st, elemField(name, i, len(list)), t.Pos, CodeRedundant,
+					"%q is listed twice (also %s)", t.Value, elemField(name, j, len(list)))
+				reported[i] = true
+				break
+			}
+		}
+	}
+	if set.not || st.Effect != EffectAllow {
+		return
+	}
+	for _, e := range set.exact {
+		for j, p := range list {
+			if !hasWildcard(p.Value) || !e.action.MatchedBy(p.Value) || reported[e.index] {
+				continue
+			}
+			v.warnf(st, e.field, e.text.Pos, CodeRedundant,
+				"%q is already covered by %q (%s)", e.text.Value, p.Value, elemField(name, j, len(list)))
+			break
+		}
+	}
+}
+
+func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
+
+func (v *validator) servicePrefixes() []string {
+	var out []string
+	for _, s := range v.cat.Services() {
+		out = append(out, s.Prefix)
+	}
+	return out
+}
+
+// servicesText lists the catalog's services for messages: "mobiletargeting
+// and sms-voice".
+func (v *validator) servicesText() string {
+	p := v.servicePrefixes()
+	if len(p) < 2 {
+		return strings.Join(p, "")
+	}
+	return strings.Join(p[:len(p)-1], ", ") + " and " + p[len(p)-1]
+}
+
+// resources checks Resource or NotResource: each value must be "*" or an
+// ARN, and in Resource each ARN of a service pdp decides must fit a resource
+// type of the statement's actions.
+//
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
+func (v *validator) resources(st *Statement, acts actionSet) {
+	list, not := st.Resources()
+	name := "Resource"
+	if not {
+		name = "NotResource"
+	}
+	star := false
+	for i, t := range list {
+		f := elemField(name, i, len(list))
+		v.variablesIn(st, f, t)
+		if t.Value == "*" {
+			star = true
+			continue
+		}
+		if v.resourceFormat(st, f, t) && !not {
+			v.resourceFits(st, f, t, acts)
+		}
+	}
+	if !not && !acts.not && len(list) > 0 && !star {
+		v.wildcardOnly(st, acts)
+	}
+}
+
+// resourceFormat reports whether t looks like an ARN, reporting it if not.
+func (v *validator) resourceFormat(st *Statement, field string, t Text) bool {
+	s := t.Value
+	if !strings.HasPrefix(s, "arn:") {
+		v.errorf(st, field, t.Pos, CodeInvalidValue, `%s must be "*" or an ARN, not %q`, field, s)
+		return false
+	}
+	if strings.Count(s, ":") < 5 && !hasWildcard(s) {
+		v.errorf(st, field, t.Pos, CodeInvalidValue,
+			"%s must be an ARN of six parts (arn:partition:service:region:account:resource), not %q", field, s)
+		return false
+	}
+	return true
+}
+
+// resourceFits checks an ARN pattern of a Resource element against the
+// resource types of its service and of the statement's actions. ARNs of
+// other services are left alone unless every action of the statement is
+// pdp's, in which case they can match nothing.
+func (v *validator) resourceFits(st *Statement, field string, t Text, acts actionSet) {
+	parts := strings.SplitN(t.Value, ":", 4)
+	if len(parts) < 4 || strings.ContainsAny(parts[2], "*?$") {
+		return
+	}
+	svc := v.serviceOf(parts[2])
+	if svc == nil {
+		if s, ok := v.cat.Service(parts[2]); ok {
+			v.errorf(st, field, t.Pos, CodeInvalidValue,
+				"the service part of %q must be %q: ARNs are case-sensitive", t.Value, s.Prefix)
+			return
+		}
+		if acts.complete && !acts.not && len(acts.actions) > 0 {
+			v.warnf(st, field, t.Pos, CodeResourceMismatch, foreignResource, t.Value, parts[2])
+		}
+		return
+	}
+	if !anyOverlaps(svc.ResourceTypes, t.Value) {
+		v.warnf(st, field, t.Pos, CodeResourceMismatch, "%q fits no resource type of %s", t.Value, svc.Prefix)
+		return
+	}
+	if !acts.complete || acts.not {
+		return
+	}
+	var same []*catalog.Action // the actions of the ARN's service that have resource types
+	others := false
+	for _, a := range acts.actions {
+		switch {
+		case a.WildcardOnly:
+		case a.Service == svc:
+			same = append(same, a)
+		default:
+			others = true
+		}
+	}
+	tried := make(map[*catalog.ResourceType]bool)
+	for _, a := range same {
+		for _, ar := range a.ResourceTypes {
+			if !tried[ar.Type] && ar.Type.Overlaps(t.Value) {
+				return
+			}
+			tried[ar.Type] = true
+		}
+	}
+	switch {
+	case len(same) > 0:
+		v.warnf(st, field, t.Pos, CodeResourceMismatch, "%q fits no resource type of %s", t.Value, actionsText(same))
+	case others:
+		v.warnf(st, field, t.Pos, CodeResourceMismatch, foreignResource, t.Value, svc.Prefix)
+	}
+}
+
+const foreignResource = "%q is a resource of service %q, on which none of the statement's actions acts; it matches nothing here"
+
+// serviceOf returns the catalog service whose prefix is exactly s.
+func (v *validator) serviceOf(s string) *catalog.Service {
+	for _, svc := range v.cat.Services() {
+		if svc.Prefix == s {
+			return svc
+		}
+	}
+	return nil
+}
+
+func anyOverlaps(types []*catalog.ResourceType, pattern string) bool {
+	for _, rt := range types {
+		if rt.Overlaps(pattern) {
+			return true
+		}
+	}
+	return false
+}
+
+// actionsText names the actions an ARN was checked against, with the
+// resource types of a single action, which is what the author needs to fix
+// the ARN.
+func actionsText(acts []*catalog.Action) string {
+	if len(acts) > 1 {
+		return fmt.Sprintf("the statement's %d %s actions", len(acts), acts[0].Service.Prefix)
+	}
+	a := acts[0]
+	if len(a.ResourceTypes) == 1 {
+		rt := a.ResourceTypes[0].Type
+		return fmt.Sprintf("%s (it acts on %s: %q)", a.FullName, rt.Name, rt.ARNFormat)
+	}
+	names := make([]string, len(a.ResourceTypes))
+	for i, ar := range a.ResourceTypes {
+		names[i] = ar.Type.Name
+	}
+	return fmt.Sprintf("%s (it acts on %s)", a.FullName, strings.Join(names, ", "))
+}
+
+// wildcardOnly reports actions that support no resource type in a statement
+// whose Resource lists only ARNs: requests for them carry "*", which no ARN
+// matches.
+func (v *validator) wildcardOnly(st *Statement, acts actionSet) {
+	for _, e := range acts.exact {
+		if e.action.WildcardOnly {
+			v.warnf(st, e.field, e.text.Pos, CodeWildcardOnlyAction,
+				`%s supports no resource type, so it needs "Resource": "*"; the statement's ARNs never match it`,
+				e.action.FullName)
+		}
+	}
+}
