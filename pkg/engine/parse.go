@@ -380,4 +380,3 @@ func sizeWithoutSpace(src []byte) int {
 	}
 	return n
 }
-
