@@ -56,7 +56,7 @@ func FuzzParsePolicy(f *testing.F) {
 			if !errors.As(err, &es) || len(es) == 0 {
 				t.Fatalf("error is not a non-empty Errors: %T %v", err, err)
 			}
-			lines := strings.Count(string(src), "\n") + 1
+			lines := countLines(src)
 			for _, e := range es {
 				if e.Line < 0 || e.Line > lines || e.Col < 0 {
 					t.Fatalf("position %d:%d outside the %d-line input: %v", e.Line, e.Col, lines, e)
@@ -109,4 +109,11 @@ func FuzzEvaluate(f *testing.F) {
 			t.Fatalf("Evaluate %s, EvaluateExplain %s (explanation %s)", d, d2, ex.Decision)
 		}
 	})
+}
+
+// countLines counts lines the way positions do: "\n", "\r\n" and a lone
+// "\r" each end one.
+func countLines(src []byte) int {
+	text := strings.ReplaceAll(string(src), "\r\n", "\n")
+	return strings.Count(text, "\n") + strings.Count(text, "\r") + 1
 }
