@@ -251,8 +251,8 @@ func TestEvalExplain(t *testing.T) {
 					t.Errorf("matched %+v, want none", ex.Matched)
 				}
 			} else if len(ex.Matched) != 1 || ex.Matched[0].Sid != tc.wantSid || ex.Matched[0].Index != tc.wantIndex ||
-				ex.Matched[0].Type != "identity" || ex.Matched[0].Policy != "identity[0]" || ex.Matched[0].Effect != "Allow" {
-				t.Errorf("matched %+v, want one identity Allow statement %d (Sid %q) of identity[0]", ex.Matched, tc.wantIndex, tc.wantSid)
+				ex.Matched[0].Type != "identity" || ex.Matched[0].Policy != "identity_policies[0]" || ex.Matched[0].Effect != "Allow" {
+				t.Errorf("matched %+v, want one identity Allow statement %d (Sid %q) of identity_policies[0]", ex.Matched, tc.wantIndex, tc.wantSid)
 			}
 			if len(ex.Verdicts) != 1 || ex.Verdicts[0].Type != "identity" || ex.Verdicts[0].Allowed != (tc.wantDecision == "Allow") {
 				t.Errorf("verdicts %+v, want one identity verdict, allowed %t", ex.Verdicts, tc.wantDecision == "Allow")

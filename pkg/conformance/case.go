@@ -57,45 +57,38 @@ type Compiled struct {
 	Request  engine.Request
 }
 
+// Documents returns the case's policies as JSON text.
+func (c *Case) Documents() *Documents {
+	d := &Documents{Resource: nullToNil(c.ResourcePolicy), Boundary: nullToNil(c.PermissionsBoundary)}
+	for _, raw := range c.IdentityPolicies {
+		d.Identity = append(d.Identity, raw)
+	}
+	for _, raw := range c.SessionPolicies {
+		d.Session = append(d.Session, raw)
+	}
+	for _, raw := range c.SCPs {
+		d.SCPs = append(d.SCPs, raw)
+	}
+	return d
+}
+
 // Compile parses and compiles the case's policies and builds its request.
 func (c *Case) Compile(cat *catalog.Catalog) (*Compiled, error) {
-	out := &Compiled{}
-	var err error
-	p := &out.Policies
-	if p.Identity, err = compileSet(cat, engine.IdentityPolicy, "identity", c.IdentityPolicies, true); err != nil {
+	p, err := c.Documents().Compile(cat)
+	if err != nil {
 		return nil, err
-	}
-	if p.Resource, err = compileOne(cat, engine.ResourcePolicy, "resource", c.ResourcePolicy); err != nil {
-		return nil, err
-	}
-	if p.Boundary, err = compileOne(cat, engine.BoundaryPolicy, "boundary", c.PermissionsBoundary); err != nil {
-		return nil, err
-	}
-	if p.Session, err = compileSet(cat, engine.SessionPolicy, "session", c.SessionPolicies, false); err != nil {
-		return nil, err
-	}
-	for i, raw := range c.SCPs {
-		ps, err := compileOne(cat, engine.SCPPolicy, fmt.Sprintf("scp[%d]", i), raw)
-		if err != nil {
-			return nil, err
-		}
-		if ps == nil {
-			return nil, fmt.Errorf("scps[%d]: null is not a policy", i)
-		}
-		p.SCPs = append(p.SCPs, ps)
 	}
 	ctx, err := decodeContext(c.Request.Context)
 	if err != nil {
 		return nil, err
 	}
-	out.Request = engine.Request{
+	return &Compiled{Policies: *p, Request: engine.Request{
 		Principal:       c.Request.Principal,
 		Action:          c.Request.Action,
 		Resource:        c.Request.Resource,
 		ResourceAccount: c.Request.ResourceAccount,
 		Context:         ctx,
-	}
-	return out, nil
+	}}, nil
 }
 
 // Evaluate decides the case.
@@ -117,38 +110,12 @@ func (c *Case) Explain(cat *catalog.Catalog) (engine.Decision, *engine.Explanati
 	return d, ex, nil
 }
 
-func isNull(raw json.RawMessage) bool {
-	return len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
-}
-
-// compileOne compiles one optional document; null gives a nil set.
-func compileOne(cat *catalog.Catalog, typ engine.PolicyType, id string, raw json.RawMessage) (*engine.PolicySet, error) {
-	if isNull(raw) {
-		return nil, nil
+func nullToNil(raw json.RawMessage) []byte {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || bytes.Equal(t, []byte("null")) {
+		return nil
 	}
-	return compileSet(cat, typ, id, []json.RawMessage{raw}, false)
-}
-
-// compileSet compiles several documents as one set. An empty list gives a
-// nil set unless always is set (identity policies are always present, even
-// when there are none).
-func compileSet(cat *catalog.Catalog, typ engine.PolicyType, id string, raws []json.RawMessage, always bool) (*engine.PolicySet, error) {
-	if len(raws) == 0 && !always {
-		return nil, nil
-	}
-	docs := make([]*engine.Document, 0, len(raws))
-	for i, raw := range raws {
-		name := id
-		if len(raws) > 1 || always {
-			name = fmt.Sprintf("%s[%d]", id, i)
-		}
-		doc, err := engine.Parse(raw, engine.ParseOptions{ID: name, Type: typ})
-		if err != nil {
-			return nil, err
-		}
-		docs = append(docs, doc)
-	}
-	return engine.Compile(cat, docs...)
+	return raw
 }
 
 // decodeContext reads the context object: each key maps to a string (a

@@ -1,0 +1,39 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+)
+
+func TestCheckContextValue(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		typ   catalog.KeyType
+		value string
+		ok    bool
+	}{
+		{catalog.Bool, "true", true},
+		{catalog.Bool, "FALSE", true},
+		{catalog.Bool, "yes", false},
+		{catalog.Numeric, "3600", true},
+		{catalog.Numeric, "1.5", true},
+		{catalog.Numeric, "soon", false},
+		{catalog.Date, "2024-06-01T00:00:00Z", true},
+		{catalog.Date, "1717200000", true},
+		{catalog.Date, "June 1st", false},
+		{catalog.IPAddress, "203.0.113.7", true},
+		{catalog.IPAddress, "2001:db8::1", true},
+		{catalog.IPAddress, "203.0.113.0/24", false},
+		{catalog.ARN, "arn:aws:iam::111122223333:role/r", true},
+		{catalog.ArrayOfARN, "role/r", false},
+		{catalog.String, "", true},
+		{catalog.ArrayOfString, "anything", true},
+	}
+	for _, tc := range tests {
+		err := CheckContextValue(tc.typ, tc.value)
+		if (err == nil) != tc.ok {
+			t.Errorf("CheckContextValue(%s, %q) = %v, want ok=%v", tc.typ, tc.value, err, tc.ok)
+		}
+	}
+}
