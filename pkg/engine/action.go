@@ -14,6 +14,7 @@ import (
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
 type actionPattern struct {
+	src    string // as written
 	all    bool
 	none   bool
 	prefix string // lower case
@@ -22,13 +23,13 @@ type actionPattern struct {
 
 func compileActionPattern(s string) actionPattern {
 	if strings.Trim(s, "*") == "" && s != "" {
-		return actionPattern{all: true}
+		return actionPattern{src: s, all: true}
 	}
 	prefix, name, ok := strings.Cut(s, ":")
 	if !ok || prefix == "" || name == "" || strings.ContainsAny(prefix, "*?") {
-		return actionPattern{none: true}
+		return actionPattern{src: s, none: true}
 	}
-	return actionPattern{prefix: strings.ToLower(prefix), name: compilePattern(name, patternOptions{wildcards: true})}
+	return actionPattern{src: s, prefix: strings.ToLower(prefix), name: compilePattern(name, patternOptions{wildcards: true})}
 }
 
 // match reports whether the pattern covers a request's "prefix:Name".
@@ -53,6 +54,12 @@ func (p *actionPattern) expand(cat *catalog.Catalog) []*catalog.Action {
 	}
 	svc, ok := cat.Service(p.prefix)
 	if !ok {
+		return nil
+	}
+	if p.name.exact {
+		if a, ok := svc.Action(p.name.text); ok {
+			return []*catalog.Action{a}
+		}
 		return nil
 	}
 	var out []*catalog.Action

@@ -22,8 +22,6 @@ type PolicySet struct {
 	// from those in everyAction, which cover all of them.
 	byAction    [][]int32
 	everyAction []int32
-	// unindexed lists every statement, for actions outside the catalog.
-	unindexed []int32
 }
 
 // statement is one compiled statement.
@@ -112,38 +110,60 @@ func compileStatement(d *Document, st *Statement) (statement, Errors) {
 	return cs, errs
 }
 
-// index fills byAction from the catalog: each Action pattern is expanded to
-// the catalog actions it matches once, here, instead of per request.
+// index fills byAction from the catalog: each distinct Action pattern is
+// expanded to the catalog actions it matches once per set, here, instead of
+// per request.
 func (ps *PolicySet) index() {
 	n := ps.cat.NumActions()
 	covered := make([]bool, n)
+	expanded := make(map[string][]int32)
+	var ids []int32
 	for si := range ps.statements {
 		st := &ps.statements[si]
-		ps.unindexed = append(ps.unindexed, int32(si))
-		clear(covered)
-		count := 0
+		ids = ids[:0]
 		for i := range st.actions {
-			for _, act := range st.actions[i].expand(ps.cat) {
-				if !covered[act.ID] {
-					covered[act.ID] = true
-					count++
+			for _, id := range ps.expand(&st.actions[i], expanded) {
+				if !covered[id] {
+					covered[id] = true
+					ids = append(ids, id)
 				}
 			}
 		}
+		count := len(ids)
 		if st.notAction {
-			for i := range covered {
-				covered[i] = !covered[i]
-			}
 			count = n - count
 		}
-		if count == n {
+		switch {
+		case count == n:
 			ps.everyAction = append(ps.everyAction, int32(si))
-			continue
-		}
-		for id, ok := range covered {
-			if ok {
+		case st.notAction:
+			for id, excluded := range covered {
+				if !excluded {
+					ps.byAction[id] = append(ps.byAction[id], int32(si))
+				}
+			}
+		default:
+			for _, id := range ids {
 				ps.byAction[id] = append(ps.byAction[id], int32(si))
 			}
 		}
+		for _, id := range ids {
+			covered[id] = false
+		}
 	}
+}
+
+// expand returns the catalog action IDs a pattern covers, remembering each
+// distinct pattern text.
+func (ps *PolicySet) expand(p *actionPattern, memo map[string][]int32) []int32 {
+	if ids, ok := memo[p.src]; ok {
+		return ids
+	}
+	acts := p.expand(ps.cat)
+	ids := make([]int32, len(acts))
+	for i, a := range acts {
+		ids[i] = int32(a.ID)
+	}
+	memo[p.src] = ids
+	return ids
 }

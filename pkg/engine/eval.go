@@ -160,9 +160,9 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 		tr.beginSet(ps, level)
 	}
 	if q.actionID < 0 {
-		ps.scanList(ps.unindexed, q, tr, &res, true)
-	} else if !ps.scanList(ps.everyAction, q, tr, &res, false) {
-		ps.scanList(ps.byAction[q.actionID], q, tr, &res, false)
+		ps.scanAll(q, tr, &res)
+	} else if !ps.scanList(ps.everyAction, q, tr, &res) {
+		ps.scanList(ps.byAction[q.actionID], q, tr, &res)
 	}
 	if tr != nil {
 		tr.endSet(ps, level, res)
@@ -170,34 +170,47 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 	return res
 }
 
+// scanAll evaluates every statement, matching actions by pattern: the slow
+// path for an action the catalog does not know.
+func (ps *PolicySet) scanAll(q *evalReq, tr *trace, res *setResult) {
+	for si := range ps.statements {
+		if ps.statements[si].matchesAction(q.action) && ps.scanOne(si, q, tr, res) {
+			return
+		}
+	}
+}
+
 // scanList evaluates the listed statements into res and reports whether it
 // may stop (a Deny was found and nothing is being traced).
-func (ps *PolicySet) scanList(list []int32, q *evalReq, tr *trace, res *setResult, checkAction bool) bool {
+func (ps *PolicySet) scanList(list []int32, q *evalReq, tr *trace, res *setResult) bool {
 	for _, si := range list {
-		st := &ps.statements[si]
-		if st.effect == EffectAllow && res.allow && tr == nil && (ps.typ != ResourcePolicy || res.grant == grantDirect) {
-			continue // nothing more to learn from another Allow
+		if ps.scanOne(int(si), q, tr, res) {
+			return true
 		}
-		if checkAction && !st.matchesAction(q.action) {
-			continue
-		}
-		g, ok := st.applies(q, tr)
-		if !ok {
-			continue
-		}
-		if tr != nil {
-			tr.matched(ps, st)
-		}
-		if st.effect == EffectDeny {
-			res.deny = true
-			if tr == nil {
-				return true
-			}
-			continue
-		}
-		res.allow = true
-		res.grant = max(res.grant, g)
 	}
+	return false
+}
+
+// scanOne evaluates one statement whose action matched into res, and
+// reports whether the scan may stop.
+func (ps *PolicySet) scanOne(si int, q *evalReq, tr *trace, res *setResult) bool {
+	st := &ps.statements[si]
+	if st.effect == EffectAllow && res.allow && tr == nil && (ps.typ != ResourcePolicy || res.grant == grantDirect) {
+		return false // nothing more to learn from another Allow
+	}
+	g, ok := st.applies(q, tr)
+	if !ok {
+		return false
+	}
+	if tr != nil {
+		tr.matched(ps, st)
+	}
+	if st.effect == EffectDeny {
+		res.deny = true
+		return tr == nil
+	}
+	res.allow = true
+	res.grant = max(res.grant, g)
 	return false
 }
 
