@@ -37,3 +37,27 @@ func TestCheckContextValue(t *testing.T) {
 		}
 	}
 }
+
+func TestParsePrincipalARN(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		arn     string
+		want    PrincipalARN
+		wantErr bool
+	}{
+		{arn: "arn:aws:iam::111122223333:user/ops/alice", want: PrincipalARN{Kind: PrincipalUser, Partition: "aws", Account: "111122223333", Name: "alice"}},
+		{arn: "arn:aws:iam::111122223333:role/service/bot", want: PrincipalARN{Kind: PrincipalRole, Partition: "aws", Account: "111122223333", Name: "bot"}},
+		{arn: "arn:aws:sts::111122223333:assumed-role/bot/s-1", want: PrincipalARN{Kind: PrincipalSession, Partition: "aws", Account: "111122223333", Name: "bot", Session: "s-1"}},
+		{arn: "arn:aws:sts::111122223333:assumed-role/bot", wantErr: true},
+		{arn: "arn:aws:iam::111122223333:group/g", wantErr: true},
+		{arn: "arn:aws:iam::1111:user/a", wantErr: true},
+		{arn: "alice", wantErr: true},
+		{arn: "arn:aws:iam::111122223333:user/", wantErr: true},
+	}
+	for _, tc := range tests {
+		got, err := ParsePrincipalARN(tc.arn)
+		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
+			t.Errorf("ParsePrincipalARN(%q) = %+v, %v", tc.arn, got, err)
+		}
+	}
+}

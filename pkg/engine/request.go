@@ -1,6 +1,9 @@
 package engine
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // A Request is one authorization question: may Principal perform Action on
 // Resource, given Context?
@@ -95,4 +98,59 @@ func (r *Request) resourceAccount(principalAccount string) string {
 		return a.account
 	}
 	return principalAccount
+}
+
+// PrincipalKind is what a principal ARN names.
+type PrincipalKind uint8
+
+// The kinds of caller pdp decides for.
+const (
+	PrincipalUnknown PrincipalKind = iota
+	PrincipalUser                  // arn:aws:iam::ACCOUNT:user/PATH/NAME
+	PrincipalRole                  // arn:aws:iam::ACCOUNT:role/PATH/NAME
+	PrincipalSession               // arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
+)
+
+// A PrincipalARN is a caller's ARN taken apart.
+type PrincipalARN struct {
+	Kind      PrincipalKind
+	Partition string
+	Account   string
+	// Name is the user's or role's name (the last path element) or, for a
+	// session, the role's name.
+	Name string
+	// Session is the session name of an assumed-role session.
+	Session string
+}
+
+// ParsePrincipalARN takes apart the ARN of an IAM user, an IAM role or an
+// assumed-role session, and fails on anything else.
+func ParsePrincipalARN(arn string) (PrincipalARN, error) {
+	pi := parsePrincipal(arn)
+	p := PrincipalARN{Partition: pi.partition, Account: pi.account}
+	if !isAccountID(pi.account) {
+		return p, fmt.Errorf("%q is not the ARN of an IAM user, IAM role or assumed-role session "+
+			"(arn:aws:iam::ACCOUNT:user/NAME, arn:aws:iam::ACCOUNT:role/NAME, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)", arn)
+	}
+	a, _ := splitARN(arn)
+	switch pi.kind {
+	case principalUser:
+		p.Kind, p.Name = PrincipalUser, a.resource[strings.LastIndexByte(a.resource, '/')+1:]
+	case principalRole:
+		p.Kind, p.Name = PrincipalRole, pi.roleName
+	case principalSession:
+		p.Kind, p.Name = PrincipalSession, pi.roleName
+		p.Session = a.resource[len("assumed-role/")+len(pi.roleName)+1:]
+	}
+	if p.Kind == PrincipalUnknown || p.Name == "" || (p.Kind == PrincipalSession && p.Session == "") {
+		return PrincipalARN{}, fmt.Errorf("%q is not the ARN of an IAM user, IAM role or assumed-role session "+
+			"(arn:aws:iam::ACCOUNT:user/NAME, arn:aws:iam::ACCOUNT:role/NAME, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)", arn)
+	}
+	return p, nil
+}
+
+// IsARN reports whether s has the six fields of an ARN.
+func IsARN(s string) bool {
+	_, ok := splitARN(s)
+	return ok
 }
