@@ -7,7 +7,17 @@ PKGS      := ./...
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
+# Tools outside the Go toolchain, each installed into $(BIN) by `make tools`
+# with `go install pkg@version` from the Go module proxy.
+# PROTOC_GEN_GO_VERSION follows google.golang.org/protobuf in go.mod.
+BUF_VERSION                := v1.75.0
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+GRPCURL_VERSION            := v1.9.4
+BUF := $(BIN)/buf
+
 .PHONY: all build run test lint vet fmt-check unit fuzz-smoke fuzz bench clean
+.PHONY: tools generate check-gen lint-proto
 
 all: build
 
@@ -22,7 +32,8 @@ run: build
 
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
-test: fmt-check vet unit fuzz-smoke
+# It also regenerates gen/ and fails if that changed it, and lints the protos.
+test: fmt-check vet check-gen lint-proto unit fuzz-smoke
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -46,6 +57,39 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/...
+
+# tools installs the pinned tools into $(BIN). Each leaves a stamp file
+# naming its version, so a re-run does nothing and a version bump reinstalls.
+tools: $(BIN)/.buf-$(BUF_VERSION) \
+	$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
+	$(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION) \
+	$(BIN)/.grpcurl-$(GRPCURL_VERSION)
+
+# tool-rule makes the stamp rule for a tool: $(1) binary name, $(2) package,
+# $(3) version. Older stamps of the same tool are removed.
+define tool-rule
+$(BIN)/.$(1)-$(3):
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) $(GO) install $(2)@$(3)
+	@rm -f $(BIN)/.$(1)-v* && touch $$@
+endef
+$(eval $(call tool-rule,buf,github.com/bufbuild/buf/cmd/buf,$(BUF_VERSION)))
+$(eval $(call tool-rule,protoc-gen-go,google.golang.org/protobuf/cmd/protoc-gen-go,$(PROTOC_GEN_GO_VERSION)))
+$(eval $(call tool-rule,protoc-gen-go-grpc,google.golang.org/grpc/cmd/protoc-gen-go-grpc,$(PROTOC_GEN_GO_GRPC_VERSION)))
+$(eval $(call tool-rule,grpcurl,github.com/fullstorydev/grpcurl/cmd/grpcurl,$(GRPCURL_VERSION)))
+
+# generate writes gen/ from proto/ (buf.gen.yaml) with the plugins in $(BIN).
+generate: tools
+	PATH="$(BIN):$$PATH" $(BUF) generate
+
+# check-gen regenerates and fails if gen/ then differs from what git has.
+check-gen: generate
+	@test -z "$$(git status --porcelain -- gen/)" || { git status --short -- gen/; \
+	  echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
+
+lint-proto: tools
+	$(BUF) lint
+	$(BUF) format --diff --exit-code
 
 clean:
 	rm -rf $(BIN)

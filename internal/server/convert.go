@@ -1,0 +1,109 @@
+package server
+
+import (
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+func toDecision(d engine.Decision) pdpv1.Decision {
+	switch d {
+	case engine.Allow:
+		return pdpv1.Decision_DECISION_ALLOW
+	case engine.ExplicitDeny:
+		return pdpv1.Decision_DECISION_EXPLICIT_DENY
+	}
+	return pdpv1.Decision_DECISION_IMPLICIT_DENY
+}
+
+func toPolicyType(t engine.PolicyType) pdpv1.PolicyType {
+	switch t {
+	case engine.IdentityPolicy:
+		return pdpv1.PolicyType_POLICY_TYPE_IDENTITY
+	case engine.ResourcePolicy:
+		return pdpv1.PolicyType_POLICY_TYPE_RESOURCE
+	case engine.BoundaryPolicy:
+		return pdpv1.PolicyType_POLICY_TYPE_BOUNDARY
+	case engine.SessionPolicy:
+		return pdpv1.PolicyType_POLICY_TYPE_SESSION
+	case engine.SCPPolicy:
+		return pdpv1.PolicyType_POLICY_TYPE_SCP
+	}
+	return pdpv1.PolicyType_POLICY_TYPE_UNSPECIFIED
+}
+
+func toEffect(e engine.Effect) pdpv1.Effect {
+	if e == engine.EffectDeny {
+		return pdpv1.Effect_EFFECT_DENY
+	}
+	return pdpv1.Effect_EFFECT_ALLOW
+}
+
+func toExplanation(ex *engine.Explanation) *pdpv1.Explanation {
+	if ex == nil {
+		return nil
+	}
+	out := &pdpv1.Explanation{MissingKeys: ex.MissingKeys, CrossAccount: ex.CrossAccount}
+	for _, m := range ex.Matched {
+		out.Matched = append(out.Matched, &pdpv1.MatchedStatement{
+			Type: toPolicyType(m.Type), Level: int32(m.Level), Policy: m.PolicyID,
+			Sid: m.Sid, Index: int32(m.Index), Effect: toEffect(m.Effect),
+		})
+	}
+	for _, v := range ex.Verdicts {
+		out.Verdicts = append(out.Verdicts, &pdpv1.PolicyVerdict{
+			Type: toPolicyType(v.Type), Level: int32(v.Level), Allowed: v.Allowed, Denied: v.Denied,
+		})
+	}
+	return out
+}
+
+// decide evaluates prepared inputs, with an explanation when asked.
+func decide(in *decisionInput, explain bool) (pdpv1.Decision, *pdpv1.Explanation) {
+	if !explain {
+		return toDecision(engine.Evaluate(&in.policies, &in.request)), nil
+	}
+	d, ex := engine.EvaluateExplain(&in.policies, &in.request)
+	return toDecision(d), toExplanation(ex)
+}
+
+func checkItem(r *pdpv1.CheckRequest) *item {
+	return &item{
+		principal: r.GetPrincipal(), action: r.GetAction(), resource: r.GetResource(),
+		resourceAccount: r.GetResourceAccount(), context: r.GetContext(),
+		sessionPolicies: r.GetSessionPolicies(), sessionTags: r.GetSessionTags(),
+	}
+}
+
+// batchItem applies the batch's defaults to one item: an empty principal or
+// session takes the batch's, and the item's context keys replace the
+// batch's keys of the same name.
+func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem) *item {
+	it := &item{
+		principal: bi.GetPrincipal(), action: bi.GetAction(), resource: bi.GetResource(),
+		resourceAccount: bi.GetResourceAccount(), sessionPolicies: bi.GetSessionPolicies(), sessionTags: bi.GetSessionTags(),
+	}
+	if it.principal == "" {
+		it.principal = r.GetPrincipal()
+	}
+	if len(it.sessionPolicies) == 0 {
+		it.sessionPolicies = r.GetSessionPolicies()
+	}
+	if len(it.sessionTags) == 0 {
+		it.sessionTags = r.GetSessionTags()
+	}
+	switch {
+	case len(bi.GetContext()) == 0:
+		it.context = r.GetContext()
+	case len(r.GetContext()) == 0:
+		it.context = bi.GetContext()
+	default:
+		it.context = make(map[string]*pdpv1.ContextValue, len(r.GetContext())+len(bi.GetContext()))
+		for k, v := range r.GetContext() {
+			it.context[k] = v
+		}
+		for k, v := range bi.GetContext() {
+			it.context[k] = v
+		}
+	}
+	return it
+}

@@ -1,0 +1,227 @@
+package server
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/pkg/conformance"
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// item is one decision request, whichever RPC carried it.
+type item struct {
+	principal       string
+	action          string
+	resource        string
+	resourceAccount string
+	context         map[string]*pdpv1.ContextValue
+	sessionPolicies []string
+	sessionTags     map[string]string
+}
+
+// decisionInput is an item turned into engine inputs.
+type decisionInput struct {
+	policies engine.Policies
+	request  engine.Request
+}
+
+// Condition keys the server derives from the model and its clock. A caller
+// may not supply them where the server derives them.
+const (
+	keyPrincipalArn     = "aws:PrincipalArn"
+	keyPrincipalAccount = "aws:PrincipalAccount"
+	keyPrincipalType    = "aws:PrincipalType"
+	keyUsername         = "aws:username"
+	keyCurrentTime      = "aws:CurrentTime"
+	keyEpochTime        = "aws:EpochTime"
+	prefixPrincipalTag  = "aws:principaltag/"
+	prefixResourceTag   = "aws:resourcetag/"
+)
+
+// prepare checks an item and builds the engine inputs from the snapshot:
+// the principal's identity policies and boundary, its account's SCP chain,
+// the resource's policy, and a context merging the caller's keys with the
+// keys the server derives.
+func (s *Server) prepare(snap *Snapshot, it *item, now time.Time) (*decisionInput, error) {
+	var re requestError
+	re.reason = "INVALID_REQUEST"
+	bad := func(field, format string, args ...any) {
+		re.violations = append(re.violations, fieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+	}
+	pa, err := engine.ParsePrincipalARN(it.principal)
+	if err != nil {
+		bad("principal", "%v", err)
+	}
+	if it.action == "" {
+		bad("action", `missing action ("service:Action", e.g. "mobiletargeting:GetSegment")`)
+	} else if _, ok := s.cat.Action(it.action); !ok {
+		msg := fmt.Sprintf("unknown action %q", it.action)
+		if sug, ok := s.cat.SuggestAction(it.action); ok {
+			msg += fmt.Sprintf(" (did you mean %q?)", sug)
+		}
+		bad("action", "%s", msg)
+	}
+	if it.resource != "*" && !engine.IsARN(it.resource) {
+		bad("resource", `malformed resource %q: want an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or "*"`, it.resource)
+	}
+	if it.resourceAccount != "" && !isAccountID(it.resourceAccount) {
+		bad("resource_account", "malformed account %q: want 12 digits", it.resourceAccount)
+	}
+	var principal *principalEntry
+	if err == nil {
+		principal, _ = snap.principal(pa)
+	}
+	res := snap.resources[it.resource]
+	ctx := engine.NewContext(len(it.context) + 8)
+	s.callerContext(ctx, it.context, principal != nil, res != nil, bad)
+	if len(it.sessionPolicies) > 0 && err == nil && pa.Kind == engine.PrincipalUser {
+		bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %q", it.principal)
+	}
+	if len(re.violations) > 0 {
+		return nil, &re
+	}
+	in := &decisionInput{request: engine.Request{
+		Principal: it.principal, Action: it.action, Resource: it.resource,
+		ResourceAccount: it.resourceAccount, Context: ctx,
+	}}
+	deriveContext(ctx, pa, principal, res, it.sessionTags, now)
+	if principal != nil {
+		in.policies.Identity, in.policies.Boundary = principal.identity, principal.boundary
+	}
+	in.policies.SCPs = snap.scps[pa.Account]
+	if res != nil {
+		in.policies.Resource = res.policy
+	}
+	if len(it.sessionPolicies) > 0 {
+		docs := &conformance.Documents{}
+		for _, p := range it.sessionPolicies {
+			docs.Session = append(docs.Session, []byte(p))
+		}
+		ps, err := docs.Compile(s.cat)
+		if err != nil {
+			return nil, err
+		}
+		in.policies.Session = ps.Session
+	}
+	return in, nil
+}
+
+// callerContext copies the caller's context keys, checking each value's
+// shape and type against the catalog and refusing keys the server derives.
+func (s *Server) callerContext(ctx *engine.Context, in map[string]*pdpv1.ContextValue, knownPrincipal, knownResource bool,
+	bad func(field, format string, args ...any)) {
+	for _, key := range slices.Sorted(maps.Keys(in)) {
+		field := "context[" + key + "]"
+		if derived(key, knownPrincipal, knownResource) {
+			bad(field, "%s is derived by the server and cannot be given by the caller", key)
+			continue
+		}
+		values, multi, ok := contextValues(in[key])
+		if !ok {
+			bad(field, "no value: set string_value or list_value")
+			continue
+		}
+		if ck, known := s.cat.ConditionKey(key); known {
+			switch {
+			case ck.Multivalued && !multi:
+				bad(field, "%s is multivalued: give list_value", key)
+				continue
+			case !ck.Multivalued && multi:
+				bad(field, "%s takes a single value: give string_value", key)
+				continue
+			}
+			for _, v := range values {
+				if err := engine.CheckContextValue(ck.Type, v); err != nil {
+					bad(field, "%s: %v", key, err)
+				}
+			}
+		}
+		if multi {
+			ctx.SetMulti(key, values)
+		} else {
+			ctx.Set(key, values[0])
+		}
+	}
+}
+
+// derived reports whether the server derives a key, so that a caller may
+// not supply it.
+func derived(key string, knownPrincipal, knownResource bool) bool {
+	k := strings.ToLower(key)
+	switch {
+	case k == strings.ToLower(keyCurrentTime), k == strings.ToLower(keyEpochTime):
+		return true
+	case knownPrincipal && (strings.HasPrefix(k, prefixPrincipalTag) || k == strings.ToLower(keyPrincipalArn) ||
+		k == strings.ToLower(keyPrincipalAccount) || k == strings.ToLower(keyPrincipalType) || k == strings.ToLower(keyUsername)):
+		return true
+	case knownResource && strings.HasPrefix(k, prefixResourceTag):
+		return true
+	}
+	return false
+}
+
+// deriveContext adds the keys the server knows: the clock always, the
+// principal's identity and tags when the model knows the principal (session
+// tags win over the role's tags), the resource's tags when it knows the
+// resource.
+//
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+func deriveContext(ctx *engine.Context, pa engine.PrincipalARN, p *principalEntry, res *resourceEntry, sessionTags map[string]string, now time.Time) {
+	ctx.Set(keyCurrentTime, now.UTC().Format(time.RFC3339))
+	ctx.Set(keyEpochTime, strconv.FormatInt(now.Unix(), 10))
+	if p != nil {
+		ctx.Set(keyPrincipalArn, p.arn)
+		ctx.Set(keyPrincipalAccount, p.account)
+		if p.kind == engine.PrincipalUser {
+			ctx.Set(keyPrincipalType, "User")
+			ctx.Set(keyUsername, p.name)
+		} else {
+			ctx.Set(keyPrincipalType, "AssumedRole")
+		}
+		for k, v := range p.tags {
+			ctx.Set("aws:PrincipalTag/"+k, v)
+		}
+	}
+	if pa.Kind == engine.PrincipalSession {
+		for k, v := range sessionTags {
+			ctx.Set("aws:PrincipalTag/"+k, v)
+		}
+	}
+	if res != nil {
+		for k, v := range res.tags {
+			ctx.Set("aws:ResourceTag/"+k, v)
+		}
+	}
+}
+
+// contextValues reads one context value: a string, or a list of strings.
+func contextValues(v *pdpv1.ContextValue) (values []string, multi, ok bool) {
+	switch k := v.GetKind().(type) {
+	case *pdpv1.ContextValue_StringValue:
+		return []string{k.StringValue}, false, true
+	case *pdpv1.ContextValue_ListValue:
+		vals := k.ListValue.GetValues()
+		if vals == nil {
+			vals = []string{}
+		}
+		return vals, true, true
+	}
+	return nil, false, false
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

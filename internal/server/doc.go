@@ -1,0 +1,13 @@
+// Package server implements the pdp gRPC services: AuthorizationService
+// (Check, BatchCheck, Simulate), standard health checking and server
+// reflection.
+//
+// The server holds one compiled Snapshot of the policy model at a time, in
+// an atomic pointer: every request loads it once and reports its revision,
+// and a new snapshot replaces the old one whole, so a decision never sees a
+// half-applied change. Snapshots are immutable and shared by all requests.
+//
+// Protobuf types stop here: handlers convert requests to engine inputs
+// (convert.go), decide with pkg/engine, and map every error to a gRPC status
+// with google.rpc details in one place (errors.go).
+package server

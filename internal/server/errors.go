@@ -1,0 +1,111 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// errorDomain names pdp in google.rpc.ErrorInfo details.
+const errorDomain = "pdp.dev"
+
+// A fieldViolation is one problem with one field of a request.
+type fieldViolation struct {
+	Field       string // path in the request, e.g. "context[aws:SourceIp]"
+	Description string
+}
+
+// A requestError says what is wrong with a request; it becomes
+// INVALID_ARGUMENT with a BadRequest detail.
+type requestError struct {
+	reason     string // ErrorInfo reason, e.g. "INVALID_REQUEST"
+	violations []fieldViolation
+}
+
+func (e *requestError) Error() string {
+	msgs := make([]string, len(e.violations))
+	for i, v := range e.violations {
+		msgs[i] = v.Field + ": " + v.Description
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// badField returns a requestError for one field.
+func badField(field, format string, args ...any) *requestError {
+	return &requestError{reason: "INVALID_REQUEST",
+		violations: []fieldViolation{{Field: field, Description: fmt.Sprintf(format, args...)}}}
+}
+
+// errNoSnapshot is returned before the first policy snapshot is loaded.
+var errNoSnapshot = errors.New("no policies loaded yet")
+
+// policyErrors turns engine findings into violations under a request field
+// holding the documents.
+func policyErrors(perrs engine.Errors) *requestError {
+	re := &requestError{reason: "INVALID_POLICY"}
+	for _, pe := range perrs {
+		if pe.Severity != engine.SeverityError {
+			continue
+		}
+		field := pe.PolicyID
+		if p := pe.Path(); p != "" {
+			field += "." + p
+		}
+		re.violations = append(re.violations, fieldViolation{Field: field, Description: pe.Error()})
+	}
+	return re
+}
+
+// toStatus is the one place that picks gRPC codes and details. Handlers
+// return s.toStatus(ctx, err) on every error path.
+func (s *Server) toStatus(ctx context.Context, err error) error {
+	var (
+		re    *requestError
+		perrs engine.Errors
+	)
+	switch {
+	case errors.As(err, &re):
+		return withDetails(codes.InvalidArgument, re.Error(), badRequest(re.violations),
+			&errdetails.ErrorInfo{Reason: re.reason, Domain: errorDomain})
+	case errors.As(err, &perrs):
+		pe := policyErrors(perrs)
+		return withDetails(codes.InvalidArgument, "invalid policy document", badRequest(pe.violations),
+			&errdetails.ErrorInfo{Reason: string(perrs[0].Code), Domain: errorDomain,
+				Metadata: map[string]string{"policy_id": perrs[0].PolicyID}})
+	case errors.Is(err, errNoSnapshot):
+		return withDetails(codes.Unavailable, err.Error(),
+			&errdetails.ErrorInfo{Reason: "NOT_READY", Domain: errorDomain})
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return status.FromContextError(err).Err()
+	default: // details stay in the log, not in the reply
+		s.log.ErrorContext(ctx, "request failed", "err", err)
+		return status.Error(codes.Internal, "internal error")
+	}
+}
+
+func badRequest(vs []fieldViolation) *errdetails.BadRequest {
+	br := &errdetails.BadRequest{}
+	for _, v := range vs {
+		br.FieldViolations = append(br.FieldViolations,
+			&errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+	}
+	return br
+}
+
+// withDetails builds a status with details, or a plain one if they cannot
+// be attached.
+func withDetails(c codes.Code, msg string, details ...protoadapt.MessageV1) error {
+	st, err := status.New(c, msg).WithDetails(details...)
+	if err != nil {
+		return status.Error(c, msg)
+	}
+	return st.Err()
+}

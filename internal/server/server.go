@@ -1,0 +1,95 @@
+package server
+
+import (
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/pkg/catalog"
+)
+
+// DefaultMaxBatchItems is the largest BatchCheck accepted unless configured.
+const DefaultMaxBatchItems = 1000
+
+// Config tunes a Server. Zero values take the defaults.
+type Config struct {
+	// MaxBatchItems is the most items one BatchCheck may hold.
+	MaxBatchItems int
+	// ParallelBatchThreshold is the number of items per core above which a
+	// batch is spread over the cores.
+	ParallelBatchThreshold int
+	// Clock gives the time of aws:CurrentTime and aws:EpochTime.
+	Clock func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxBatchItems <= 0 {
+		c.MaxBatchItems = DefaultMaxBatchItems
+	}
+	if c.ParallelBatchThreshold <= 0 {
+		c.ParallelBatchThreshold = 64
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	return c
+}
+
+// Server implements pdp.v1.AuthorizationService over the current snapshot.
+type Server struct {
+	pdpv1.UnimplementedAuthorizationServiceServer
+
+	cfg     Config
+	cat     *catalog.Catalog
+	log     *slog.Logger
+	health  *health.Server
+	current atomic.Pointer[Snapshot]
+}
+
+// New returns a server with no snapshot: it answers UNAVAILABLE and reports
+// NOT_SERVING until Activate is called.
+func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), health: health.NewServer()}
+	s.setServing(false)
+	return s
+}
+
+// Register adds the authorization service, health checking and reflection
+// to a gRPC server.
+func (s *Server) Register(gs *grpc.Server) {
+	pdpv1.RegisterAuthorizationServiceServer(gs, s)
+	healthpb.RegisterHealthServer(gs, s.health)
+	reflection.Register(gs)
+}
+
+// Activate makes snap the snapshot every new request decides on, and
+// reports SERVING.
+func (s *Server) Activate(snap *Snapshot) {
+	s.current.Store(snap)
+	s.setServing(true)
+}
+
+// Current returns the active snapshot, or nil before the first.
+func (s *Server) Current() *Snapshot { return s.current.Load() }
+
+// Drain reports NOT_SERVING, so that load balancers stop sending calls
+// before the server stops.
+func (s *Server) Drain() { s.setServing(false) }
+
+func (s *Server) setServing(ok bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if ok {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	s.health.SetServingStatus("", st)
+	s.health.SetServingStatus(pdpv1.AuthorizationService_ServiceDesc.ServiceName, st)
+}
