@@ -64,6 +64,7 @@ type command struct {
 // function, not a variable, so that help can list the table it belongs to.
 func commands() []command {
 	return []command{
+		serveCommand(),
 		evalCommand(),
 		validateCommand(),
 		versionCommand(),

@@ -76,9 +76,9 @@ func (s *Server) prepare(snap *Snapshot, it *item, now time.Time) (*decisionInpu
 	if err == nil {
 		principal, _ = snap.principal(pa)
 	}
-	res := snap.resources[it.resource]
+	res, knownResource := snap.resource(it.resource)
 	ctx := engine.NewContext(len(it.context) + 8)
-	s.callerContext(ctx, it.context, principal != nil, res != nil, bad)
+	s.callerContext(ctx, it.context, principal != nil, knownResource, bad)
 	if len(it.sessionPolicies) > 0 && err == nil && pa.Kind == engine.PrincipalUser {
 		bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %q", it.principal)
 	}
@@ -89,7 +89,11 @@ func (s *Server) prepare(snap *Snapshot, it *item, now time.Time) (*decisionInpu
 		Principal: it.principal, Action: it.action, Resource: it.resource,
 		ResourceAccount: it.resourceAccount, Context: ctx,
 	}}
-	deriveContext(ctx, pa, principal, res, it.sessionTags, now)
+	var resourceTags map[string]string
+	if knownResource {
+		resourceTags = res.tags
+	}
+	deriveContext(ctx, pa, principal, resourceTags, it.sessionTags, now)
 	if principal != nil {
 		in.policies.Identity, in.policies.Boundary = principal.identity, principal.boundary
 	}
@@ -171,7 +175,7 @@ func derived(key string, knownPrincipal, knownResource bool) bool {
 // resource.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
-func deriveContext(ctx *engine.Context, pa engine.PrincipalARN, p *principalEntry, res *resourceEntry, sessionTags map[string]string, now time.Time) {
+func deriveContext(ctx *engine.Context, pa engine.PrincipalARN, p *principalEntry, resourceTags, sessionTags map[string]string, now time.Time) {
 	ctx.Set(keyCurrentTime, now.UTC().Format(time.RFC3339))
 	ctx.Set(keyEpochTime, strconv.FormatInt(now.Unix(), 10))
 	if p != nil {
@@ -192,10 +196,8 @@ func deriveContext(ctx *engine.Context, pa engine.PrincipalARN, p *principalEntr
 			ctx.Set("aws:PrincipalTag/"+k, v)
 		}
 	}
-	if res != nil {
-		for k, v := range res.tags {
-			ctx.Set("aws:ResourceTag/"+k, v)
-		}
+	for k, v := range resourceTags {
+		ctx.Set("aws:ResourceTag/"+k, v)
 	}
 }
 
