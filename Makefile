@@ -16,7 +16,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
 BUF := $(BIN)/buf
 
-.PHONY: all build run test lint vet fmt-check unit fuzz-smoke fuzz bench clean
+.PHONY: all build run demo test lint vet fmt-check unit fuzz-smoke fuzz bench clean
 .PHONY: tools generate check-gen lint-proto
 
 all: build
@@ -24,9 +24,15 @@ all: build
 build:
 	$(GO) build -o $(BIN)/pdp ./cmd/pdp
 
-# run builds pdp and shows it deciding: the example policies are validated
-# and the example requests evaluated.
-run: build
+# run builds pdp and serves the example policy model on localhost:8181
+# until interrupted.
+run: build $(BIN)/.grpcurl-$(GRPCURL_VERSION)
+	@echo "Serving examples/model on localhost:8181. In another shell, try:"
+	@echo "  bin/grpcurl -plaintext -d '{\"principal\": \"arn:aws:iam::111122223333:user/alice\", \"action\": \"mobiletargeting:GetSegment\", \"resource\": \"arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users\", \"context\": {\"aws:RequestedRegion\": {\"string_value\": \"us-east-1\"}}}' localhost:8181 pdp.v1.AuthorizationService/Check"
+	$(BIN)/pdp serve --listen 127.0.0.1:8181 --policies examples/model
+
+# demo decides the self-contained example cases with explanations.
+demo: build
 	$(BIN)/pdp validate --type identity examples/policies/*.json
 	$(BIN)/pdp eval --ordered --explain < examples/requests.jsonl
 
@@ -42,7 +48,8 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-unit:
+# unit needs grpcurl: the e2e test runs the README's grpcurl session.
+unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION)
 	$(GO) test -race -count=1 $(PKGS)
 
 # fuzz-smoke runs each fuzz target briefly; `make fuzz FUZZTIME=5m` runs
