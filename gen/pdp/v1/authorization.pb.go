@@ -398,7 +398,12 @@ type CheckRequest struct {
 	// of the same key in aws:PrincipalTag.
 	SessionTags map[string]string `protobuf:"bytes,7,rep,name=session_tags,json=sessionTags,proto3" json:"session_tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Return an explanation with the decision.
-	Explain       bool `protobuf:"varint,8,opt,name=explain,proto3" json:"explain,omitempty"`
+	Explain bool `protobuf:"varint,8,opt,name=explain,proto3" json:"explain,omitempty"`
+	// Decide on a policy snapshot at least this recent: the server waits, up
+	// to the call's deadline, until it has caught up, else answers
+	// UNAVAILABLE with its current revision. Pass the revision a write
+	// returned to see that write.
+	MinRevision   int64 `protobuf:"varint,9,opt,name=min_revision,json=minRevision,proto3" json:"min_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -489,6 +494,13 @@ func (x *CheckRequest) GetExplain() bool {
 	return false
 }
 
+func (x *CheckRequest) GetMinRevision() int64 {
+	if x != nil {
+		return x.MinRevision
+	}
+	return 0
+}
+
 // CheckResponse carries the decision and the policy revision it was made at.
 type CheckResponse struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -567,8 +579,10 @@ type BatchCheckRequest struct {
 	// Default session policies and tags, for items that give none.
 	SessionPolicies []string          `protobuf:"bytes,6,rep,name=session_policies,json=sessionPolicies,proto3" json:"session_policies,omitempty"`
 	SessionTags     map[string]string `protobuf:"bytes,7,rep,name=session_tags,json=sessionTags,proto3" json:"session_tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// As in CheckRequest: decide on a snapshot at least this recent.
+	MinRevision   int64 `protobuf:"varint,8,opt,name=min_revision,json=minRevision,proto3" json:"min_revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BatchCheckRequest) Reset() {
@@ -648,6 +662,13 @@ func (x *BatchCheckRequest) GetSessionTags() map[string]string {
 		return x.SessionTags
 	}
 	return nil
+}
+
+func (x *BatchCheckRequest) GetMinRevision() int64 {
+	if x != nil {
+		return x.MinRevision
+	}
+	return 0
 }
 
 // BatchCheckItem is one request of a batch.
@@ -1352,7 +1373,7 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\x04kind\"$\n" +
 	"\n" +
 	"StringList\x12\x16\n" +
-	"\x06values\x18\x01 \x03(\tR\x06values\"\xe9\x03\n" +
+	"\x06values\x18\x01 \x03(\tR\x06values\"\x8c\x04\n" +
 	"\fCheckRequest\x12\x1c\n" +
 	"\tprincipal\x18\x01 \x01(\tR\tprincipal\x12\x16\n" +
 	"\x06action\x18\x02 \x01(\tR\x06action\x12\x1a\n" +
@@ -1361,7 +1382,8 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\acontext\x18\x05 \x03(\v2!.pdp.v1.CheckRequest.ContextEntryR\acontext\x12)\n" +
 	"\x10session_policies\x18\x06 \x03(\tR\x0fsessionPolicies\x12H\n" +
 	"\fsession_tags\x18\a \x03(\v2%.pdp.v1.CheckRequest.SessionTagsEntryR\vsessionTags\x12\x18\n" +
-	"\aexplain\x18\b \x01(\bR\aexplain\x1aP\n" +
+	"\aexplain\x18\b \x01(\bR\aexplain\x12!\n" +
+	"\fmin_revision\x18\t \x01(\x03R\vminRevision\x1aP\n" +
 	"\fContextEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
 	"\x05value\x18\x02 \x01(\v2\x14.pdp.v1.ContextValueR\x05value:\x028\x01\x1a>\n" +
@@ -1371,7 +1393,7 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\rCheckResponse\x12,\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x10.pdp.v1.DecisionR\bdecision\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
-	"\vexplanation\x18\x03 \x01(\v2\x13.pdp.v1.ExplanationR\vexplanation\"\xee\x03\n" +
+	"\vexplanation\x18\x03 \x01(\v2\x13.pdp.v1.ExplanationR\vexplanation\"\x91\x04\n" +
 	"\x11BatchCheckRequest\x12\x1c\n" +
 	"\tprincipal\x18\x01 \x01(\tR\tprincipal\x12@\n" +
 	"\acontext\x18\x02 \x03(\v2&.pdp.v1.BatchCheckRequest.ContextEntryR\acontext\x12,\n" +
@@ -1379,7 +1401,8 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\x04mode\x18\x04 \x01(\x0e2\x11.pdp.v1.BatchModeR\x04mode\x12\x18\n" +
 	"\aexplain\x18\x05 \x01(\bR\aexplain\x12)\n" +
 	"\x10session_policies\x18\x06 \x03(\tR\x0fsessionPolicies\x12M\n" +
-	"\fsession_tags\x18\a \x03(\v2*.pdp.v1.BatchCheckRequest.SessionTagsEntryR\vsessionTags\x1aP\n" +
+	"\fsession_tags\x18\a \x03(\v2*.pdp.v1.BatchCheckRequest.SessionTagsEntryR\vsessionTags\x12!\n" +
+	"\fmin_revision\x18\b \x01(\x03R\vminRevision\x1aP\n" +
 	"\fContextEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12*\n" +
 	"\x05value\x18\x02 \x01(\v2\x14.pdp.v1.ContextValueR\x05value:\x028\x01\x1a>\n" +
