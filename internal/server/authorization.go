@@ -16,9 +16,9 @@ import (
 
 // Check decides one request against the current snapshot.
 func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
-	snap := s.current.Load()
-	if snap == nil {
-		return nil, s.toStatus(ctx, errNoSnapshot)
+	snap, err := s.snapshotFor(ctx, req.GetMinRevision())
+	if err != nil {
+		return nil, s.toStatus(ctx, err)
 	}
 	in, err := s.prepare(snap, checkItem(req), s.cfg.Clock())
 	if err != nil {
@@ -32,9 +32,9 @@ func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.Che
 // the end are spread over the cores; batches that may stop early run in
 // order, so that they stop where the mode says.
 func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (*pdpv1.BatchCheckResponse, error) {
-	snap := s.current.Load()
-	if snap == nil {
-		return nil, s.toStatus(ctx, errNoSnapshot)
+	snap, err := s.snapshotFor(ctx, req.GetMinRevision())
+	if err != nil {
+		return nil, s.toStatus(ctx, err)
 	}
 	n := len(req.GetItems())
 	if n > s.cfg.MaxBatchItems {

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/pdp-dev/pdp/pkg/engine"
+	"github.com/pdp-dev/pdp/pkg/store"
 )
 
 // errorDomain names pdp in google.rpc.ErrorInfo details.
@@ -70,6 +74,7 @@ func (s *Server) toStatus(ctx context.Context, err error) error {
 	var (
 		re    *requestError
 		perrs engine.Errors
+		stale *staleError
 	)
 	switch {
 	case errors.As(err, &re):
@@ -80,6 +85,27 @@ func (s *Server) toStatus(ctx context.Context, err error) error {
 		return withDetails(codes.InvalidArgument, "invalid policy document", badRequest(pe.violations),
 			&errdetails.ErrorInfo{Reason: string(perrs[0].Code), Domain: errorDomain,
 				Metadata: map[string]string{"policy_id": perrs[0].PolicyID}})
+	case errors.As(err, &stale):
+		return withDetails(codes.Unavailable, stale.Error(),
+			&errdetails.RetryInfo{RetryDelay: durationpb.New(100 * time.Millisecond)},
+			&errdetails.ErrorInfo{Reason: "REVISION_NOT_REACHED", Domain: errorDomain,
+				Metadata: map[string]string{"current_revision": strconv.FormatInt(stale.current, 10),
+					"min_revision": strconv.FormatInt(stale.min, 10)}})
+	case errors.Is(err, store.ErrConflict): // failed compare-and-swap: re-read, then retry
+		return withDetails(codes.Aborted, err.Error(),
+			&errdetails.ErrorInfo{Reason: "REVISION_CONFLICT", Domain: errorDomain})
+	case errors.Is(err, store.ErrNotFound):
+		return withDetails(codes.NotFound, err.Error(),
+			&errdetails.ErrorInfo{Reason: "NOT_FOUND", Domain: errorDomain})
+	case errors.Is(err, store.ErrCompacted): // the client resyncs with a full read
+		return withDetails(codes.OutOfRange, err.Error(),
+			&errdetails.ErrorInfo{Reason: "REVISION_COMPACTED", Domain: errorDomain})
+	case errors.Is(err, store.ErrFutureRevision):
+		return withDetails(codes.OutOfRange, err.Error(),
+			&errdetails.ErrorInfo{Reason: "REVISION_NOT_WRITTEN", Domain: errorDomain})
+	case errors.Is(err, store.ErrClosed):
+		return withDetails(codes.Unavailable, err.Error(),
+			&errdetails.ErrorInfo{Reason: "STORE_CLOSED", Domain: errorDomain})
 	case errors.Is(err, errNoSnapshot):
 		return withDetails(codes.Unavailable, err.Error(),
 			&errdetails.ErrorInfo{Reason: "NOT_READY", Domain: errorDomain})

@@ -2,6 +2,7 @@ package server
 
 import (
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,11 +46,17 @@ func (c Config) withDefaults() Config {
 type Server struct {
 	pdpv1.UnimplementedAuthorizationServiceServer
 
-	cfg     Config
-	cat     *catalog.Catalog
-	log     *slog.Logger
-	health  *health.Server
-	current atomic.Pointer[Snapshot]
+	cfg       Config
+	cat       *catalog.Catalog
+	log       *slog.Logger
+	health    *health.Server
+	current   atomic.Pointer[Snapshot]
+	storeDown atomic.Bool
+
+	// mu guards changed, which Activate closes and replaces so that calls
+	// waiting for a revision wake up.
+	mu      sync.Mutex
+	changed chan struct{}
 }
 
 // New returns a server with no snapshot: it answers UNAVAILABLE and reports
@@ -58,8 +65,10 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), health: health.NewServer()}
+	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), health: health.NewServer(),
+		changed: make(chan struct{})}
 	s.setServing(false)
+	s.setStoreServing(true)
 	return s
 }
 
@@ -74,7 +83,11 @@ func (s *Server) Register(gs *grpc.Server) {
 // Activate makes snap the snapshot every new request decides on, and
 // reports SERVING.
 func (s *Server) Activate(snap *Snapshot) {
+	s.mu.Lock()
 	s.current.Store(snap)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
 	s.setServing(true)
 }
 
@@ -92,4 +105,14 @@ func (s *Server) setServing(ok bool) {
 	}
 	s.health.SetServingStatus("", st)
 	s.health.SetServingStatus(pdpv1.AuthorizationService_ServiceDesc.ServiceName, st)
+}
+
+// setStoreServing reports whether the policy store is reachable, as the
+// health of the policy service.
+func (s *Server) setStoreServing(ok bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if ok {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	s.health.SetServingStatus(pdpv1.PolicyService_ServiceDesc.ServiceName, st)
 }

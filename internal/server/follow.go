@@ -1,0 +1,205 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pdp-dev/pdp/pkg/store"
+)
+
+// Follow keeps the server's snapshot at the store's latest revision until
+// ctx ends: a full read first, then every change from the store's watch,
+// each compiled into a new snapshot and swapped in whole. When the watch
+// fails, the server keeps answering from its last snapshot, reports the
+// store as lost, and resumes from the last revision it applied; when the
+// revision it needs was compacted away, it reloads in full.
+func (s *Server) Follow(ctx context.Context, st store.Store) error {
+	backoff := newBackoff()
+	for {
+		m, rev, err := s.reload(ctx, st)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			s.storeLost(ctx, err)
+			if !backoff.wait(ctx) {
+				return ctx.Err()
+			}
+			continue
+		}
+		backoff.reset()
+		err = s.follow(ctx, st, m, rev, backoff)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.log.WarnContext(ctx, "policy watch fell behind compaction; reloading", "revision", rev, "err", err)
+	}
+}
+
+// reload reads the whole model at the current revision and activates it.
+func (s *Server) reload(ctx context.Context, st store.Store) (model, int64, error) {
+	values, rev, err := st.Snapshot(ctx, 0)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read policy snapshot: %w", err)
+	}
+	m := make(model, len(values))
+	for _, v := range values {
+		m[v.Key] = v.Value
+	}
+	if err := s.activateModel(ctx, m, rev); err != nil {
+		return nil, 0, err
+	}
+	return m, rev, nil
+}
+
+// follow applies watch events to m until the watch reports compaction (the
+// caller reloads) or ctx ends; other watch failures are retried from the
+// last applied revision.
+func (s *Server) follow(ctx context.Context, st store.Store, m model, rev int64, backoff *backoff) error {
+	for {
+		err := s.watchFrom(ctx, st, m, &rev, backoff)
+		if ctx.Err() != nil || errors.Is(err, store.ErrCompacted) {
+			return err
+		}
+		s.storeLost(ctx, err)
+		if !backoff.wait(ctx) {
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Server) watchFrom(ctx context.Context, st store.Store, m model, rev *int64, backoff *backoff) error {
+	for ev, err := range st.Watch(ctx, *rev) {
+		if err != nil {
+			return err
+		}
+		s.storeFound(ctx)
+		backoff.reset()
+		if ev.Progress {
+			continue
+		}
+		for _, c := range ev.Changes {
+			if c.Op == store.OpDelete {
+				delete(m, c.Key)
+			} else {
+				m[c.Key] = c.Value
+			}
+		}
+		*rev = ev.Revision
+		if err := s.activateModel(ctx, m, ev.Revision); err != nil {
+			// The store accepted a model this server cannot compile (a
+			// newer writer, say): keep deciding on the previous one.
+			s.log.ErrorContext(ctx, "keeping previous policy snapshot", "revision", ev.Revision, "err", err)
+		}
+	}
+	return ctx.Err()
+}
+
+// activateModel compiles a model and makes it the current snapshot.
+func (s *Server) activateModel(ctx context.Context, m model, rev int64) error {
+	start := time.Now()
+	set, err := m.set()
+	if err != nil {
+		return fmt.Errorf("revision %d: %w", rev, err)
+	}
+	res, err := set.Resolve(s.cat)
+	if err != nil {
+		return fmt.Errorf("revision %d: %w", rev, err)
+	}
+	snap, err := CompileSnapshot(s.cat, res, rev)
+	if err != nil {
+		return fmt.Errorf("revision %d: %w", rev, err)
+	}
+	s.Activate(snap)
+	s.log.InfoContext(ctx, "policy snapshot activated", "revision", rev, "entities", len(m),
+		"compile_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+// storeLost reports a lost store once: health of the policy service goes
+// NOT_SERVING while decisions go on from the last snapshot.
+func (s *Server) storeLost(ctx context.Context, err error) {
+	if s.storeDown.Swap(true) {
+		return
+	}
+	s.log.ErrorContext(ctx, "lost the policy store; deciding on the last snapshot", "err", err,
+		"revision", s.currentRevision())
+	s.setStoreServing(false)
+}
+
+// storeFound reports a store that answers again.
+func (s *Server) storeFound(ctx context.Context) {
+	if !s.storeDown.Swap(false) {
+		return
+	}
+	s.log.InfoContext(ctx, "policy store reachable again", "revision", s.currentRevision())
+	s.setStoreServing(true)
+}
+
+func (s *Server) currentRevision() int64 {
+	if snap := s.current.Load(); snap != nil {
+		return snap.revision
+	}
+	return 0
+}
+
+// backoff spaces retries: 100 ms doubling to 5 s.
+type backoff struct{ next time.Duration }
+
+func newBackoff() *backoff { return &backoff{next: 100 * time.Millisecond} }
+
+func (b *backoff) reset() { b.next = 100 * time.Millisecond }
+
+// wait sleeps for the next delay and reports false if ctx ended first.
+func (b *backoff) wait(ctx context.Context) bool {
+	t := time.NewTimer(b.next)
+	defer t.Stop()
+	b.next = min(2*b.next, 5*time.Second)
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// waitRevision returns a snapshot at least at min, waiting for the follower
+// until ctx ends. Past the deadline it fails UNAVAILABLE with the current
+// revision, so the caller can retry.
+func (s *Server) waitRevision(ctx context.Context, minRev int64) (*Snapshot, error) {
+	for {
+		s.mu.Lock()
+		snap, changed := s.current.Load(), s.changed
+		s.mu.Unlock()
+		if snap != nil && snap.revision >= minRev {
+			return snap, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, &staleError{min: minRev, current: s.currentRevision()}
+		}
+	}
+}
+
+// staleError: the server had not reached the revision a call asked for by
+// its deadline.
+type staleError struct{ min, current int64 }
+
+func (e *staleError) Error() string {
+	return fmt.Sprintf("policy revision %d not reached: the server is at revision %d", e.min, e.current)
+}
+
+// snapshotFor returns the snapshot a decision call should use: the current
+// one, or with min_revision one at least that recent.
+func (s *Server) snapshotFor(ctx context.Context, minRev int64) (*Snapshot, error) {
+	if minRev > 0 {
+		return s.waitRevision(ctx, minRev)
+	}
+	if snap := s.current.Load(); snap != nil {
+		return snap, nil
+	}
+	return nil, errNoSnapshot
+}

@@ -1,0 +1,405 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"strconv"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/engine"
+	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/store"
+)
+
+// PolicyAdmin implements pdp.v1.PolicyService over a store. Every write is
+// validated against the whole policy model it would produce: a change set
+// with any error is refused whole, with every finding in the details.
+type PolicyAdmin struct {
+	pdpv1.UnimplementedPolicyServiceServer
+
+	st  store.Store
+	cat *catalog.Catalog
+	srv *Server // for toStatus and logging
+	log *slog.Logger
+}
+
+// NewPolicyAdmin returns the policy service of srv over st.
+func NewPolicyAdmin(srv *Server, st store.Store) *PolicyAdmin {
+	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.log.With("component", "policy")}
+}
+
+// authorMetadata is the request metadata key naming who makes a change,
+// until callers are authenticated.
+const authorMetadata = "x-pdp-author"
+
+func author(ctx context.Context) string {
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get(authorMetadata); len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
+}
+
+// maxApplyRetries bounds how often a write without expect_revision is
+// revalidated when another writer got in between.
+const maxApplyRetries = 3
+
+// ApplyChanges validates and applies a change set.
+func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesRequest) (*pdpv1.ApplyChangesResponse, error) {
+	changes, err := storeChanges(req.GetChanges())
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	rev, warnings, err := a.write(ctx, func(model) ([]store.Change, error) { return changes, nil },
+		req.GetExpectRevision(), req.GetDryRun(), req.GetMessage())
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	return &pdpv1.ApplyChangesResponse{Revision: rev, Warnings: warnings}, nil
+}
+
+// write reads the current model, asks plan for the changes to make to it,
+// validates the result and applies it with compare-and-swap. Without an
+// expected revision, a conflict with another writer is retried on the new
+// model.
+func (a *PolicyAdmin) write(ctx context.Context, plan func(model) ([]store.Change, error), expect int64, dryRun bool,
+	message string) (int64, []*pdpv1.Finding, error) {
+	for attempt := 0; ; attempt++ {
+		current, rev, err := a.readModel(ctx, 0)
+		if err != nil {
+			return 0, nil, err
+		}
+		if expect != 0 && expect != rev {
+			return 0, nil, fmt.Errorf("expected revision %d, store is at %d: %w", expect, rev, store.ErrConflict)
+		}
+		changes, err := plan(current)
+		if err != nil {
+			return 0, nil, err
+		}
+		warnings, err := a.validate(current, changes)
+		if err != nil || dryRun {
+			return rev, warnings, err
+		}
+		if len(changes) == 0 {
+			return rev, warnings, nil
+		}
+		newRev, err := a.st.Apply(ctx, store.ChangeSet{Changes: changes, ExpectRevision: rev,
+			Author: author(ctx), Message: message})
+		switch {
+		case err == nil:
+			a.log.InfoContext(ctx, "policy change applied", "revision", newRev, "changes", len(changes), "author", author(ctx))
+			return newRev, warnings, nil
+		case errors.Is(err, store.ErrConflict) && expect == 0 && attempt < maxApplyRetries:
+			continue
+		default:
+			return 0, nil, err
+		}
+	}
+}
+
+// readModel reads the whole model at a revision.
+func (a *PolicyAdmin) readModel(ctx context.Context, rev int64) (model, int64, error) {
+	values, rev, err := a.st.Snapshot(ctx, rev)
+	if err != nil {
+		return nil, 0, err
+	}
+	m := make(model, len(values))
+	for _, v := range values {
+		m[v.Key] = v.Value
+	}
+	return m, rev, nil
+}
+
+// validate applies changes to a copy of current and checks the resulting
+// model: every document parses and validates, every reference resolves.
+func (a *PolicyAdmin) validate(current model, changes []store.Change) ([]*pdpv1.Finding, error) {
+	next := maps.Clone(current)
+	var re requestError
+	re.reason = "INVALID_MODEL"
+	for i, c := range changes {
+		if c.Op == store.OpDelete {
+			if _, ok := next[c.Key]; !ok {
+				re.violations = append(re.violations, fieldViolation{fmt.Sprintf("changes[%d]", i),
+					fmt.Sprintf("delete %s: no such entity", c.Key)})
+			}
+			delete(next, c.Key)
+			continue
+		}
+		next[c.Key] = c.Value
+	}
+	if len(re.violations) > 0 {
+		return nil, &re
+	}
+	set, err := next.set()
+	if err != nil {
+		return nil, badField("changes", "%v", err)
+	}
+	res, err := set.Resolve(a.cat)
+	if err != nil {
+		var probs entity.Problems
+		if errors.As(err, &probs) {
+			for _, p := range probs {
+				re.violations = append(re.violations, fieldViolation{Field: problemField(p), Description: p.Error()})
+			}
+			return nil, &re
+		}
+		return nil, err
+	}
+	var warnings []*pdpv1.Finding
+	for _, w := range res.Warnings() {
+		warnings = append(warnings, toFinding(w))
+	}
+	return warnings, nil
+}
+
+func problemField(p *entity.Problem) string {
+	switch {
+	case p.Entity != "" && p.Field != "":
+		return p.Entity + "." + p.Field
+	case p.Entity != "":
+		return p.Entity
+	}
+	return p.Field
+}
+
+func toFinding(p *entity.Problem) *pdpv1.Finding {
+	sev := "error"
+	if p.Severity == engine.SeverityWarning {
+		sev = "warning"
+	}
+	msg := ""
+	if p.Err != nil {
+		msg = p.Err.Error()
+	}
+	return &pdpv1.Finding{Severity: sev, Entity: p.Entity, Field: p.Field, Message: msg}
+}
+
+// GetEntity reads one entity.
+func (a *PolicyAdmin) GetEntity(ctx context.Context, req *pdpv1.GetEntityRequest) (*pdpv1.GetEntityResponse, error) {
+	key, err := storeKey(req.GetKey(), "key")
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	v, err := a.st.Get(ctx, key, req.GetRevision())
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	rev := req.GetRevision()
+	if rev == 0 {
+		if rev, err = a.st.Revision(ctx); err != nil {
+			return nil, a.srv.toStatus(ctx, err)
+		}
+	}
+	return &pdpv1.GetEntityResponse{Entity: toEntity(v), Revision: rev}, nil
+}
+
+// pageToken is what next_page_token encodes: the revision of the listing
+// and the last ID returned.
+type pageToken struct {
+	Revision int64  `json:"r"`
+	After    string `json:"a"`
+}
+
+// ListEntities reads one kind, a page at a time, all pages at one revision.
+func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesRequest) (*pdpv1.ListEntitiesResponse, error) {
+	kind, ok := storeKind(req.GetKind())
+	if !ok {
+		return nil, a.srv.toStatus(ctx, badField("kind", "unknown entity kind %v", req.GetKind()))
+	}
+	size := int(req.GetPageSize())
+	switch {
+	case size < 0 || size > 1000:
+		return nil, a.srv.toStatus(ctx, badField("page_size", "page size %d is outside 0..1000", size))
+	case size == 0:
+		size = 100
+	}
+	tok := pageToken{Revision: req.GetRevision()}
+	if t := req.GetPageToken(); t != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(t)
+		if err != nil || json.Unmarshal(raw, &tok) != nil {
+			return nil, a.srv.toStatus(ctx, badField("page_token", "malformed page token"))
+		}
+		if req.GetRevision() != 0 && req.GetRevision() != tok.Revision {
+			return nil, a.srv.toStatus(ctx, badField("page_token", "the token belongs to revision %d", tok.Revision))
+		}
+	}
+	values, rev, err := a.st.List(ctx, kind, tok.Revision, store.Page{Size: size + 1, After: tok.After})
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	out := &pdpv1.ListEntitiesResponse{Revision: rev}
+	if len(values) > size {
+		values = values[:size]
+		raw, _ := json.Marshal(pageToken{Revision: rev, After: values[size-1].Key.ID})
+		out.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	for _, v := range values {
+		out.Entities = append(out.Entities, toEntity(v))
+	}
+	return out, nil
+}
+
+// GetHistory lists the revisions of one entity, or of a range.
+func (a *PolicyAdmin) GetHistory(ctx context.Context, req *pdpv1.GetHistoryRequest) (*pdpv1.GetHistoryResponse, error) {
+	var (
+		infos []store.RevisionInfo
+		err   error
+	)
+	if req.GetKey() != nil {
+		key, kerr := storeKey(req.GetKey(), "key")
+		if kerr != nil {
+			return nil, a.srv.toStatus(ctx, kerr)
+		}
+		infos, err = a.st.History(ctx, key)
+	} else {
+		infos, err = a.st.Revisions(ctx, req.GetFromRevision(), req.GetToRevision())
+	}
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	out := &pdpv1.GetHistoryResponse{}
+	for _, in := range infos {
+		out.Revisions = append(out.Revisions, toRevisionInfo(in))
+	}
+	return out, nil
+}
+
+// Diff lists the changes between two revisions.
+func (a *PolicyAdmin) Diff(ctx context.Context, req *pdpv1.DiffRequest) (*pdpv1.DiffResponse, error) {
+	to := req.GetToRevision()
+	if to == 0 {
+		var err error
+		if to, err = a.st.Revision(ctx); err != nil {
+			return nil, a.srv.toStatus(ctx, err)
+		}
+	}
+	changes, err := store.Diff(ctx, a.st, req.GetFromRevision(), to)
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	return &pdpv1.DiffResponse{Changes: toChanges(changes), FromRevision: req.GetFromRevision(), ToRevision: to}, nil
+}
+
+// Rollback makes the model what it was at a past revision.
+func (a *PolicyAdmin) Rollback(ctx context.Context, req *pdpv1.RollbackRequest) (*pdpv1.RollbackResponse, error) {
+	old, _, err := a.readModel(ctx, req.GetToRevision())
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	msg := req.GetMessage()
+	if msg == "" {
+		msg = "rollback to revision " + strconv.FormatInt(req.GetToRevision(), 10)
+	}
+	rev, warnings, err := a.write(ctx, func(current model) ([]store.Change, error) {
+		return modelDiff(current, old), nil
+	}, req.GetExpectRevision(), false, msg)
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	return &pdpv1.RollbackResponse{Revision: rev, Warnings: warnings}, nil
+}
+
+// Export writes the model at a revision as one bundle.
+func (a *PolicyAdmin) Export(ctx context.Context, req *pdpv1.ExportRequest) (*pdpv1.ExportResponse, error) {
+	m, rev, err := a.readModel(ctx, req.GetRevision())
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	set, err := m.set()
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	bundle, err := set.Bundle()
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	return &pdpv1.ExportResponse{Bundle: string(bundle), Revision: rev}, nil
+}
+
+// Import makes the model equal to a bundle.
+func (a *PolicyAdmin) Import(ctx context.Context, req *pdpv1.ImportRequest) (*pdpv1.ImportResponse, error) {
+	name := "bundle.yaml"
+	if t := strings.TrimSpace(req.GetBundle()); strings.HasPrefix(t, "{") {
+		name = "bundle.json"
+	}
+	set, err := entity.ParseBundle(name, []byte(req.GetBundle()))
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, badField("bundle", "%v", err))
+	}
+	puts, err := setValues(set)
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	target := make(model, len(puts))
+	for _, c := range puts {
+		target[c.Key] = c.Value
+	}
+	var made []store.Change
+	rev, warnings, err := a.write(ctx, func(current model) ([]store.Change, error) {
+		made = modelDiff(current, target)
+		return made, nil
+	}, req.GetExpectRevision(), req.GetDryRun(), req.GetMessage())
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	return &pdpv1.ImportResponse{Revision: rev, Changes: toChanges(made), Warnings: warnings}, nil
+}
+
+// Watch streams changes after a revision.
+func (a *PolicyAdmin) Watch(req *pdpv1.WatchRequest, stream pdpv1.PolicyService_WatchServer) error {
+	ctx := stream.Context()
+	from := req.GetFromRevision()
+	if from == 0 {
+		var err error
+		if from, err = a.st.Revision(ctx); err != nil {
+			return a.srv.toStatus(ctx, err)
+		}
+	}
+	for ev, err := range a.st.Watch(ctx, from) {
+		if err != nil {
+			return a.srv.toStatus(ctx, err)
+		}
+		resp := &pdpv1.WatchResponse{Revision: ev.Revision, Progress: ev.Progress}
+		if !ev.Progress {
+			resp.Info = toRevisionInfo(ev.Info)
+			resp.Changes = toChanges(ev.Changes)
+		}
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
+	}
+	return a.srv.toStatus(ctx, ctx.Err())
+}
+
+// modelDiff lists the changes that turn from into to, in key order.
+func modelDiff(from, to model) []store.Change {
+	var out []store.Change
+	for k, v := range to {
+		if old, ok := from[k]; !ok || string(old) != string(v) {
+			out = append(out, store.Change{Op: store.OpPut, Key: k, Value: v})
+		}
+	}
+	for k := range from {
+		if _, ok := to[k]; !ok {
+			out = append(out, store.Change{Op: store.OpDelete, Key: k})
+		}
+	}
+	sortChanges(out)
+	return out
+}
+
+// Register adds the policy service to a gRPC server.
+func (a *PolicyAdmin) Register(gs *grpc.Server) {
+	pdpv1.RegisterPolicyServiceServer(gs, a)
+}

@@ -1,0 +1,45 @@
+// Package entity is the entity model of the policy decision point: the
+// accounts, organization SCPs, managed policies, users, groups, roles and
+// resources of a policy directory, and the resolution that turns a request's
+// principal, resource and account into the policy documents AWS would
+// evaluate for it.
+//
+// # Place in the pipeline
+//
+// A [Set] is read from a directory of YAML and JSON bundle files with
+// [LoadDir] (or from one file with [LoadBundle]), checked with
+// [Set.Validate], and resolved with [Set.Resolve] into a [Resolved], which
+// answers three questions for the server that builds compiled snapshots:
+// which identity policies and which permissions boundary apply to a
+// principal ([Resolved.Principal]; an assumed-role session resolves to its
+// role), which resource-based policy and tags a resource has
+// ([Resolved.Resource]), and which SCPs apply at each level of an account's
+// organization ([Resolved.SCPChain]). The documents are parsed by
+// pkg/engine, once, and each gets a stable ID (managed:NAME,
+// inline:user/NAME:POLICY, group:GROUP:managed:NAME, scp:NAME,
+// resource:ARN, boundary:NAME) so that explanations name them usefully.
+// [Set.Bundle] writes a whole Set as one JSON bundle, which LoadBundle reads
+// back.
+//
+// # Errors
+//
+// Loading and validation report every problem they find as a [Problems]
+// list; each [Problem] names its file (when known), the entity and the
+// field, and a problem inside a policy document wraps the engine's
+// *engine.PolicyError, whose line and column are those of the file the
+// document was read from. Validation warnings are returned apart from
+// errors.
+//
+// # Concurrency
+//
+// A Set is plain data; it is not safe to modify concurrently. A Resolved is
+// immutable once built and safe for concurrent use; callers must not modify
+// the documents, slices and maps it returns.
+//
+// # Imports
+//
+// The package reads files only through the fs.FS it is given and keeps no
+// global state. It imports the standard library, pkg/engine, pkg/catalog and
+// sigs.k8s.io/yaml, never gRPC, protobuf, gen/, pkg/store or
+// internal/server.
+package entity
