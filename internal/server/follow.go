@@ -169,6 +169,12 @@ func (b *backoff) wait(ctx context.Context) bool {
 // until ctx ends. Past the deadline it fails UNAVAILABLE with the current
 // revision, so the caller can retry.
 func (s *Server) waitRevision(ctx context.Context, minRev int64) (*Snapshot, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		// A call without a deadline waits no longer than the server allows.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.MaxRevisionWait)
+		defer cancel()
+	}
 	for {
 		s.mu.Lock()
 		snap, changed := s.current.Load(), s.changed

@@ -27,6 +27,9 @@ type Config struct {
 	ParallelBatchThreshold int
 	// Clock gives the time of aws:CurrentTime and aws:EpochTime.
 	Clock func() time.Time
+	// MaxRevisionWait bounds how long a call with min_revision and no
+	// deadline waits for the server to catch up.
+	MaxRevisionWait time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -38,6 +41,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if c.MaxRevisionWait <= 0 {
+		c.MaxRevisionWait = 10 * time.Second
 	}
 	return c
 }

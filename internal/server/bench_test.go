@@ -1,0 +1,169 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+)
+
+// echoAuthorization answers like pdp, with responses of the same shape and
+// size, without deciding anything: beside it, a benchmark shows what
+// deciding costs over what gRPC over bufconn costs.
+type echoAuthorization struct {
+	pdpv1.UnimplementedAuthorizationServiceServer
+	check *pdpv1.CheckResponse
+	batch map[int]*pdpv1.BatchCheckResponse // by number of items
+}
+
+func newEchoAuthorization(batchSizes ...int) *echoAuthorization {
+	e := &echoAuthorization{
+		check: &pdpv1.CheckResponse{Decision: allow, Revision: 1},
+		batch: make(map[int]*pdpv1.BatchCheckResponse, len(batchSizes)),
+	}
+	for _, n := range batchSizes {
+		resp := &pdpv1.BatchCheckResponse{Revision: 1, Results: make([]*pdpv1.BatchCheckResult, n)}
+		for i := range resp.Results {
+			resp.Results[i] = &pdpv1.BatchCheckResult{Decision: allow}
+		}
+		e.batch[n] = resp
+	}
+	return e
+}
+
+func (e *echoAuthorization) Check(context.Context, *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
+	return e.check, nil
+}
+
+func (e *echoAuthorization) BatchCheck(_ context.Context, req *pdpv1.BatchCheckRequest) (*pdpv1.BatchCheckResponse, error) {
+	if resp, ok := e.batch[len(req.GetItems())]; ok {
+		return resp, nil
+	}
+	return &pdpv1.BatchCheckResponse{Revision: 1, Results: make([]*pdpv1.BatchCheckResult, len(req.GetItems()))}, nil
+}
+
+// benchBatchSizes are the batch sizes of BenchmarkBatchCheck.
+var benchBatchSizes = []int{100, 1000}
+
+// benchClients returns a client of pdp serving examples/model and a client
+// of the echo service, both over bufconn behind the same interceptors.
+func benchClients(b *testing.B) map[string]pdpv1.AuthorizationServiceClient {
+	b.Helper()
+	ts := newExampleServer(b)
+	echo := newEchoAuthorization(benchBatchSizes...)
+	conn := dial(b, func(gs *grpc.Server) { pdpv1.RegisterAuthorizationServiceServer(gs, echo) })
+	return map[string]pdpv1.AuthorizationServiceClient{"pdp": ts.client, "echo": pdpv1.NewAuthorizationServiceClient(conn)}
+}
+
+// typicalCheck is the typical request: a user reading a campaign, decided
+// with ABAC tags, a permissions boundary, an SCP chain and the app's
+// resource policy.
+func typicalCheck() *pdpv1.CheckRequest {
+	return &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign", Resource: springSale, Context: usEast()}
+}
+
+// typicalBatch is n typical items: users and a role session reading
+// campaigns and segments of two apps, over a shared context.
+func typicalBatch(n int) *pdpv1.BatchCheckRequest {
+	kinds := []*pdpv1.BatchCheckItem{
+		getCampaign(alice, springSale),
+		getCampaign(bob, springSale),
+		getCampaign(bob, winBack),
+		{Principal: analyst, Action: "mobiletargeting:GetSegment", Resource: activeUsers},
+		getCampaign(partner, springSale),
+	}
+	req := &pdpv1.BatchCheckRequest{Context: usEast(), Items: make([]*pdpv1.BatchCheckItem, n)}
+	for i := range req.Items {
+		req.Items[i] = kinds[i%len(kinds)]
+	}
+	return req
+}
+
+// latencies collects the duration of every call of a parallel benchmark.
+type latencies struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (l *latencies) add(d []time.Duration) {
+	l.mu.Lock()
+	l.all = append(l.all, d...)
+	l.mu.Unlock()
+}
+
+// report adds calls/s and the p50 and p99 latencies to the benchmark.
+func (l *latencies) report(b *testing.B, calls int) {
+	b.ReportMetric(float64(calls)/b.Elapsed().Seconds(), "calls/s")
+	if len(l.all) == 0 {
+		return
+	}
+	slices.Sort(l.all)
+	at := func(q float64) float64 { return float64(l.all[int(q*float64(len(l.all)-1))].Microseconds()) }
+	b.ReportMetric(at(0.50), "p50-µs")
+	b.ReportMetric(at(0.99), "p99-µs")
+}
+
+// BenchmarkCheck calls Check with the typical request from parallel
+// clients, against pdp and against the echo service.
+func BenchmarkCheck(b *testing.B) {
+	clients := benchClients(b)
+	for _, name := range []string{"pdp", "echo"} {
+		client := clients[name]
+		b.Run(name, func(b *testing.B) {
+			req := typicalCheck()
+			if resp, err := client.Check(b.Context(), req); err != nil || resp.GetDecision() != allow {
+				b.Fatalf("Check: %v (error %v), want %v", resp.GetDecision(), err, allow)
+			}
+			var lat latencies
+			ctx := b.Context()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				var mine []time.Duration
+				for pb.Next() {
+					start := time.Now()
+					if _, err := client.Check(ctx, req); err != nil {
+						b.Error(err)
+						return
+					}
+					mine = append(mine, time.Since(start))
+				}
+				lat.add(mine)
+			})
+			b.StopTimer()
+			lat.report(b, b.N)
+		})
+	}
+}
+
+// BenchmarkBatchCheck calls BatchCheck with typical batches of 100 and
+// 1000 items, against pdp and against the echo service.
+func BenchmarkBatchCheck(b *testing.B) {
+	clients := benchClients(b)
+	for _, name := range []string{"pdp", "echo"} {
+		client := clients[name]
+		for _, n := range benchBatchSizes {
+			b.Run(fmt.Sprintf("%s/%d", name, n), func(b *testing.B) {
+				req := typicalBatch(n)
+				if resp, err := client.BatchCheck(b.Context(), req); err != nil || len(resp.GetResults()) != n {
+					b.Fatalf("BatchCheck: %d results (error %v), want %d", len(resp.GetResults()), err, n)
+				}
+				b.ReportAllocs()
+				calls := 0
+				for b.Loop() {
+					if _, err := client.BatchCheck(b.Context(), req); err != nil {
+						b.Fatal(err)
+					}
+					calls++
+				}
+				b.ReportMetric(float64(calls*n)/b.Elapsed().Seconds(), "decisions/s")
+			})
+		}
+	}
+}
