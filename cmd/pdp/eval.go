@@ -11,7 +11,9 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"time"
 
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/conformance"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -27,6 +29,8 @@ type evalOptions struct {
 	ordered bool
 	workers int
 	maxLine int
+	addr    string        // server to decide on; "" decides locally
+	timeout time.Duration // of each call to the server
 }
 
 func evalCommand() command {
@@ -37,12 +41,18 @@ func evalCommand() command {
 output line is {"id":…,"decision":"Allow"|"ExplicitDeny"|"ImplicitDeny"}, or
 {"id":…,"decision":null,"error":…} for a case that cannot be decided (the id
 is "line-N" when the line has none). Blank lines are skipped. The exit status
-is 0 unless reading or writing fails.`,
+is 0 unless reading or writing fails.
+
+With -addr, cases are decided by the Simulate method of a running pdp serve
+instead of in-process: the output is the same, and a case the server
+rejects, or a call that fails, gets an error line.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			opts := evalOptions{maxLine: maxLine}
 			fs.BoolVar(&opts.explain, "explain", false, "add an \"explanation\" object: matched statements, verdicts, missing keys")
 			fs.BoolVar(&opts.ordered, "ordered", false, "write results in input order (default: as they are decided)")
 			fs.IntVar(&opts.workers, "workers", 0, "number of cases decided in parallel; 0 means one per core (GOMAXPROCS)")
+			fs.StringVar(&opts.addr, "addr", "", "decide through the Simulate method of the pdp server at `address` HOST:PORT")
+			fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "deadline of each call, with -addr")
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "eval", "unexpected argument %q: cases are read from stdin", args[0])
@@ -53,18 +63,50 @@ is 0 unless reading or writing fails.`,
 				if opts.workers == 0 {
 					opts.workers = runtime.GOMAXPROCS(0)
 				}
-				cat, err := catalog.Load()
-				if err != nil {
-					e.log.ErrorContext(ctx, "load catalog", "err", err)
-					return exitFailure
+				if opts.timeout <= 0 {
+					return usageError(e, "eval", "-timeout must be positive, got %v", opts.timeout)
 				}
-				if err := evalStream(ctx, cat, opts, e.stdin, e.stdout); err != nil {
+				var decide decider
+				if opts.addr == "" {
+					cat, err := catalog.Load()
+					if err != nil {
+						e.log.ErrorContext(ctx, "load catalog", "err", err)
+						return exitFailure
+					}
+					decide = localDecider(cat)
+				} else {
+					conn, err := dial(opts.addr)
+					if err != nil {
+						e.log.ErrorContext(ctx, "connect", "err", err)
+						return exitFailure
+					}
+					defer conn.Close()
+					decide = remoteDecider(pdpv1.NewAuthorizationServiceClient(conn), opts.timeout)
+				}
+				if err := evalStream(ctx, decide, opts, e.stdin, e.stdout); err != nil {
 					e.log.ErrorContext(ctx, "eval stopped", "err", err)
 					return exitFailure
 				}
 				return exitOK
 			}
 		},
+	}
+}
+
+// A decider decides one case: locally with the engine, or remotely through
+// a server's Simulate method. explanation is set when explain is. When err
+// is not nil, the case could not be decided and the other results are void.
+type decider func(ctx context.Context, c *conformance.Case, explain bool) (decision string, explanation *explanationJSON, err error)
+
+// localDecider decides cases in-process with the engine.
+func localDecider(cat *catalog.Catalog) decider {
+	return func(_ context.Context, c *conformance.Case, explain bool) (string, *explanationJSON, error) {
+		if explain {
+			d, ex, err := c.Explain(cat)
+			return d.String(), explanationOf(ex), err
+		}
+		d, err := c.Evaluate(cat)
+		return d.String(), nil, err
 	}
 }
 
@@ -82,12 +124,12 @@ type evalResult struct {
 	out []byte
 }
 
-// evalStream decides every case of r and writes one line per case to w. A
-// reader goroutine splits the input, opts.workers goroutines decide cases,
-// and the calling goroutine writes. At most window cases are in flight, which
-// bounds the reorder buffer of -ordered. It returns an error only when
-// reading or writing fails or ctx ends.
-func evalStream(ctx context.Context, cat *catalog.Catalog, opts evalOptions, r io.Reader, w io.Writer) error {
+// evalStream decides every case of r with decide and writes one line per
+// case to w. A reader goroutine splits the input, opts.workers goroutines
+// decide cases, and the calling goroutine writes. At most window cases are
+// in flight, which bounds the reorder buffer of -ordered. It returns an
+// error only when reading or writing fails or ctx ends.
+func evalStream(ctx context.Context, decide decider, opts evalOptions, r io.Reader, w io.Writer) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -107,7 +149,7 @@ func evalStream(ctx context.Context, cat *catalog.Catalog, opts evalOptions, r i
 	for range opts.workers {
 		workers.Go(func() {
 			for j := range jobs {
-				res := evalResult{seq: j.seq, out: decideLine(cat, j, opts)}
+				res := evalResult{seq: j.seq, out: decideLine(ctx, decide, j, opts)}
 				select {
 				case results <- res:
 				case <-ctx.Done():
@@ -276,11 +318,11 @@ type verdictJSON struct {
 }
 
 // decideLine decides one case line and returns its encoded output line.
-func decideLine(cat *catalog.Catalog, j evalJob, opts evalOptions) []byte {
-	return encodeOutput(decideJob(cat, j, opts))
+func decideLine(ctx context.Context, decide decider, j evalJob, opts evalOptions) []byte {
+	return encodeOutput(decideJob(ctx, decide, j, opts))
 }
 
-func decideJob(cat *catalog.Catalog, j evalJob, opts evalOptions) (out evalOutput) {
+func decideJob(ctx context.Context, decide decider, j evalJob, opts evalOptions) (out evalOutput) {
 	lineID := fmt.Sprintf("line-%d", j.line)
 	if j.tooLong {
 		return evalOutput{ID: lineID, Error: fmt.Sprintf("line %d: longer than the limit of %d bytes", j.line, opts.maxLine)}
@@ -300,20 +342,11 @@ func decideJob(cat *catalog.Catalog, j evalJob, opts evalOptions) (out evalOutpu
 			out = evalOutput{ID: c.ID, Error: fmt.Sprintf("internal error: panic: %v", p)}
 		}
 	}()
-	var (
-		d  engine.Decision
-		ex *engine.Explanation
-	)
-	if opts.explain {
-		d, ex, err = c.Explain(cat)
-	} else {
-		d, err = c.Evaluate(cat)
-	}
+	d, ex, err := decide(ctx, c, opts.explain)
 	if err != nil {
 		return evalOutput{ID: c.ID, Error: err.Error()}
 	}
-	s := d.String()
-	return evalOutput{ID: c.ID, Decision: &s, Explanation: explanationOf(ex)}
+	return evalOutput{ID: c.ID, Decision: &d, Explanation: ex}
 }
 
 // caseID digs the id out of a line that is not a valid case: it reads the

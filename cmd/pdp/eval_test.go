@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"slices"
@@ -89,13 +90,15 @@ func readCorpus(t *testing.T) ([]byte, []corpusCase) {
 }
 
 // TestEvalCorpus decides the public corpus through pdp eval with several
-// flag combinations and requires every expected decision.
+// flag combinations, in-process and through a server's Simulate method, and
+// requires every expected decision.
 func TestEvalCorpus(t *testing.T) {
 	t.Parallel()
 	data, cases := readCorpus(t)
 	if len(cases) != 721 {
 		t.Fatalf("corpus has %d cases, want 721", len(cases))
 	}
+	addr := startServer(t)
 	tests := []struct {
 		name        string
 		args        []string
@@ -105,6 +108,9 @@ func TestEvalCorpus(t *testing.T) {
 		{name: "one worker", args: []string{"eval", "--workers", "1"}, wantOrdered: true},
 		{name: "ordered", args: []string{"eval", "--ordered", "--workers", "8"}, wantOrdered: true},
 		{name: "explain", args: []string{"eval", "--explain", "--workers", "3"}},
+		{name: "remote", args: []string{"eval", "--addr", addr}},
+		{name: "remote ordered", args: []string{"eval", "--addr", addr, "--ordered", "--workers", "16"}, wantOrdered: true},
+		{name: "remote explain", args: []string{"eval", "--addr", addr, "--explain", "--timeout", "30s"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,6 +151,55 @@ func TestEvalCorpus(t *testing.T) {
 				t.Errorf("%d/%d decisions match", matched, len(cases))
 			}
 		})
+	}
+}
+
+// TestEvalRemoteMatchesLocal requires eval --addr to write, byte for byte,
+// what eval writes in-process, explanations included.
+func TestEvalRemoteMatchesLocal(t *testing.T) {
+	t.Parallel()
+	data, _ := readCorpus(t)
+	addr := startServer(t)
+	_, local, _ := runPDP(t, bytes.NewReader(data), "eval", "--ordered", "--explain")
+	code, remote, stderr := runPDP(t, bytes.NewReader(data), "eval", "--addr", addr, "--ordered", "--explain")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	if local != remote {
+		l, r := strings.Split(local, "\n"), strings.Split(remote, "\n")
+		for i := range min(len(l), len(r)) {
+			if l[i] != r[i] {
+				t.Fatalf("line %d differs:\nlocal:  %s\nremote: %s", i+1, l[i], r[i])
+			}
+		}
+		t.Fatalf("local output has %d lines, remote %d", len(l), len(r))
+	}
+}
+
+// TestEvalRemoteUnreachable checks that with no server every case gets an
+// error line saying so, and that cases that cannot be sent say why.
+func TestEvalRemoteUnreachable(t *testing.T) {
+	t.Parallel()
+	input := caseLine("ok", policyOK, requestOK) + "not json\n" +
+		caseLine("bad-context", policyOK, strings.Replace(requestOK, `"blue"}`, `1}`, 1))
+	code, stdout, stderr := runPDP(t, strings.NewReader(input), "eval", "--addr", "127.0.0.1:1", "--ordered")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+	}
+	out := parseOutput(t, stdout)
+	wants := []struct{ id, errPrefix string }{
+		{"ok", "Unavailable: "},
+		{"line-2", "line 2: decode case"},
+		{"bad-context", `context key "aws:ResourceTag/team": want a string or a list of strings, got 1`},
+	}
+	if len(out) != len(wants) {
+		t.Fatalf("got %d lines, want %d:\n%s", len(out), len(wants), stdout)
+	}
+	for i, w := range wants {
+		if o := out[i]; o.ID != w.id || o.decision() != "null" || !strings.HasPrefix(o.Error, w.errPrefix) {
+			t.Errorf("line %d = {id %q, decision %s, error %q}, want {id %q, decision null, error %q…}",
+				i+1, o.ID, o.decision(), o.Error, w.id, w.errPrefix)
+		}
 	}
 }
 
@@ -190,10 +245,19 @@ func TestEvalBadLines(t *testing.T) {
 		{"line-11", "null", "line 11: decode case"},
 		{"last", "Allow", ""},
 	}
-	for _, workers := range []string{"1", "4"} {
-		t.Run("workers="+workers, func(t *testing.T) {
+	addr := startServer(t)
+	for _, run := range []struct {
+		name string
+		args []string
+	}{
+		{"one worker", []string{"--workers", "1"}},
+		{"four workers", []string{"--workers", "4"}},
+		{"remote", []string{"--workers", "4", "--addr", addr}},
+	} {
+		args := run.args
+		t.Run(run.name, func(t *testing.T) {
 			t.Parallel()
-			code, stdout, stderr := runPDP(t, strings.NewReader(input), "eval", "--ordered", "--workers", workers)
+			code, stdout, stderr := runPDP(t, strings.NewReader(input), append([]string{"eval", "--ordered"}, args...)...)
 			if code != 0 || stderr != "" {
 				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
 			}
@@ -231,39 +295,46 @@ func TestEvalExplain(t *testing.T) {
 			wantMissing:  []string{"aws:ResourceTag/team"},
 		},
 	}
+	addr := startServer(t)
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			code, stdout, stderr := runPDP(t, strings.NewReader(caseLine(tc.name, policyOK, tc.request)), "eval", "--explain")
-			if code != 0 || stderr != "" {
-				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
-			}
-			out := parseOutput(t, stdout)
-			if len(out) != 1 || out[0].Explanation == nil {
-				t.Fatalf("want one line with an explanation, got %s", stdout)
-			}
-			o, ex := out[0], out[0].Explanation
-			if o.decision() != tc.wantDecision {
-				t.Errorf("decision %s, want %s", o.decision(), tc.wantDecision)
-			}
-			if tc.wantSid == "" {
-				if len(ex.Matched) != 0 {
-					t.Errorf("matched %+v, want none", ex.Matched)
+		for _, remote := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/remote=%t", tc.name, remote), func(t *testing.T) {
+				t.Parallel()
+				args := []string{"eval", "--explain"}
+				if remote {
+					args = append(args, "--addr", addr)
 				}
-			} else if len(ex.Matched) != 1 || ex.Matched[0].Sid != tc.wantSid || ex.Matched[0].Index != tc.wantIndex ||
-				ex.Matched[0].Type != "identity" || ex.Matched[0].Policy != "identity_policies[0]" || ex.Matched[0].Effect != "Allow" {
-				t.Errorf("matched %+v, want one identity Allow statement %d (Sid %q) of identity_policies[0]", ex.Matched, tc.wantIndex, tc.wantSid)
-			}
-			if len(ex.Verdicts) != 1 || ex.Verdicts[0].Type != "identity" || ex.Verdicts[0].Allowed != (tc.wantDecision == "Allow") {
-				t.Errorf("verdicts %+v, want one identity verdict, allowed %t", ex.Verdicts, tc.wantDecision == "Allow")
-			}
-			if !slices.Equal(ex.MissingKeys, tc.wantMissing) || ex.MissingKeys == nil {
-				t.Errorf("missing_keys %q, want %q", ex.MissingKeys, tc.wantMissing)
-			}
-			if ex.CrossAccount {
-				t.Errorf("cross_account true, want false")
-			}
-		})
+				code, stdout, stderr := runPDP(t, strings.NewReader(caseLine(tc.name, policyOK, tc.request)), args...)
+				if code != 0 || stderr != "" {
+					t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+				}
+				out := parseOutput(t, stdout)
+				if len(out) != 1 || out[0].Explanation == nil {
+					t.Fatalf("want one line with an explanation, got %s", stdout)
+				}
+				o, ex := out[0], out[0].Explanation
+				if o.decision() != tc.wantDecision {
+					t.Errorf("decision %s, want %s", o.decision(), tc.wantDecision)
+				}
+				if tc.wantSid == "" {
+					if len(ex.Matched) != 0 {
+						t.Errorf("matched %+v, want none", ex.Matched)
+					}
+				} else if len(ex.Matched) != 1 || ex.Matched[0].Sid != tc.wantSid || ex.Matched[0].Index != tc.wantIndex ||
+					ex.Matched[0].Type != "identity" || ex.Matched[0].Policy != "identity_policies[0]" || ex.Matched[0].Effect != "Allow" {
+					t.Errorf("matched %+v, want one identity Allow statement %d (Sid %q) of identity_policies[0]", ex.Matched, tc.wantIndex, tc.wantSid)
+				}
+				if len(ex.Verdicts) != 1 || ex.Verdicts[0].Type != "identity" || ex.Verdicts[0].Allowed != (tc.wantDecision == "Allow") {
+					t.Errorf("verdicts %+v, want one identity verdict, allowed %t", ex.Verdicts, tc.wantDecision == "Allow")
+				}
+				if !slices.Equal(ex.MissingKeys, tc.wantMissing) || ex.MissingKeys == nil {
+					t.Errorf("missing_keys %q, want %q", ex.MissingKeys, tc.wantMissing)
+				}
+				if ex.CrossAccount {
+					t.Errorf("cross_account true, want false")
+				}
+			})
+		}
 	}
 }
 
@@ -307,7 +378,7 @@ func TestEvalStreamLongLine(t *testing.T) {
 	input := strings.Repeat("x", 2*len(ok)) + "\n" + ok
 	var out bytes.Buffer
 	opts := evalOptions{workers: 2, ordered: true, maxLine: len(ok)}
-	if err := evalStream(t.Context(), cat, opts, strings.NewReader(input), &out); err != nil {
+	if err := evalStream(t.Context(), localDecider(cat), opts, strings.NewReader(input), &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := parseOutput(t, out.String())

@@ -65,6 +65,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		serveCommand(),
+		checkCommand(),
+		policyCommand(),
 		evalCommand(),
 		validateCommand(),
 		versionCommand(),

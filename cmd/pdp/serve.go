@@ -16,36 +16,52 @@ import (
 	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/store"
 )
 
 // serveOptions are the flags of pdp serve. Each has an environment variable
 // that sets its default.
 type serveOptions struct {
 	listen          string
+	storeSpec       string
+	dataDir         string
+	seed            string
+	keepRevisions   int64
 	policies        string
 	maxBatch        int
 	maxMessageBytes int
 	logLevel        string
 	logFormat       string
 	gracePeriod     time.Duration
+	drainDelay      time.Duration
 }
 
 func serveCommand() command {
 	return command{
 		name:    "serve",
 		summary: "serve the gRPC API (Check, BatchCheck, Simulate) on a policy directory",
-		doc: `pdp serve loads the policy model of a directory (accounts, managed
-policies, SCPs, users, groups, roles, resources: see README.md), compiles it,
-and serves pdp.v1.AuthorizationService, gRPC health checking and server
-reflection. It logs "serving" with the address once it accepts calls. On
-SIGINT or SIGTERM it reports NOT_SERVING, stops accepting calls, and lets
-calls in flight finish within the grace period.
+		doc: `pdp serve keeps the policy model (accounts, managed policies, SCPs,
+users, groups, roles, resources: see README.md) in a versioned store — by
+default an embedded bolt file in --data-dir, or a shared etcd cluster — and
+follows it: every change is compiled into a new snapshot and swapped in
+whole. It serves pdp.v1.AuthorizationService, pdp.v1.PolicyService (the admin
+API), gRPC health checking and server reflection, and logs "serving" with the
+address once it accepts calls. Health is NOT_SERVING until the first snapshot
+is loaded. On SIGINT or SIGTERM it reports NOT_SERVING, stops accepting calls,
+and lets calls in flight finish within the grace period.
 
 Every flag can also be set by the environment variable named in its help.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o serveOptions
 			fs.StringVar(&o.listen, "listen", envOr("PDP_LISTEN", "127.0.0.1:8181"), "`address` to listen on (PDP_LISTEN)")
-			fs.StringVar(&o.policies, "policies", envOr("PDP_POLICIES", "examples/model"), "policy model `directory` (PDP_POLICIES)")
+			fs.StringVar(&o.storeSpec, "store", envOr("PDP_STORE", "bolt"),
+				"policy `store`: bolt (embedded, in --data-dir), memory, or etcd://host:2379[,host:2379]/prefix (PDP_STORE)")
+			fs.StringVar(&o.dataDir, "data-dir", envOr("PDP_DATA_DIR", defaultDataDir), "`directory` of the bolt store's file pdp.db (PDP_DATA_DIR)")
+			fs.StringVar(&o.seed, "seed", envOr("PDP_SEED", ""), "policy `directory` written into the store when it is empty (PDP_SEED)")
+			fs.Int64Var(&o.keepRevisions, "keep-revisions", int64(envInt("PDP_KEEP_REVISIONS", 1000)),
+				"revisions of history kept; older ones are compacted (PDP_KEEP_REVISIONS)")
+			fs.StringVar(&o.policies, "policies", envOr("PDP_POLICIES", ""),
+				"serve this policy `directory` from memory: the same as --store memory --seed DIR (PDP_POLICIES)")
 			fs.IntVar(&o.maxBatch, "max-batch", envInt("PDP_MAX_BATCH", server.DefaultMaxBatchItems), "most items in one BatchCheck (PDP_MAX_BATCH)")
 			fs.IntVar(&o.maxMessageBytes, "max-message-bytes", envInt("PDP_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes),
 				"largest request or response in bytes (PDP_MAX_MESSAGE_BYTES)")
@@ -53,6 +69,8 @@ Every flag can also be set by the environment variable named in its help.`,
 			fs.StringVar(&o.logFormat, "log-format", envOr("PDP_LOG_FORMAT", "text"), "log `format`: text or json (PDP_LOG_FORMAT)")
 			fs.DurationVar(&o.gracePeriod, "grace-period", envDuration("PDP_GRACE_PERIOD", 10*time.Second),
 				"time calls in flight get to finish on shutdown (PDP_GRACE_PERIOD)")
+			fs.DurationVar(&o.drainDelay, "drain-delay", envDuration("PDP_DRAIN_DELAY", time.Second),
+				"time between reporting NOT_SERVING and refusing new calls on shutdown, for health checkers to notice (PDP_DRAIN_DELAY)")
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
@@ -71,29 +89,43 @@ Every flag can also be set by the environment variable named in its help.`,
 	}
 }
 
-// serve loads the policies, then serves until ctx ends, then shuts down
-// gracefully.
+// serve opens the store (seeding it on first start), follows it, and
+// serves until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
+	if o.policies != "" {
+		o.storeSpec, o.seed = "memory", o.policies
+	}
 	cat, err := catalog.Load()
 	if err != nil {
 		return err
 	}
-	snap, err := loadSnapshot(ctx, log, cat, o.policies, 1)
+	st, err := openStore(ctx, o.storeSpec, o.dataDir, store.Options{KeepRevisions: o.keepRevisions})
 	if err != nil {
-		return err
+		return fmt.Errorf("open store: %w", err)
+	}
+	defer st.Close()
+	if o.seed != "" {
+		if err := seedStore(ctx, log, cat, st, o.seed); err != nil {
+			return err
+		}
 	}
 	srv := server.New(server.Config{MaxBatchItems: o.maxBatch}, cat, log)
 	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes}, log)
 	srv.Register(gs)
-	srv.Activate(snap)
+	server.NewPolicyAdmin(srv, st).Register(gs)
 
 	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
 	}
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	followed := make(chan error, 1)
+	go func() { followed <- srv.Follow(followCtx, st) }()
+	go compactLoop(followCtx, log, st, o.keepRevisions)
 	served := make(chan error, 1)
 	go func() { served <- gs.Serve(lis) }()
-	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "policies", o.policies, "revision", snap.Revision())
+	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec)
 
 	select {
 	case err := <-served:
@@ -101,7 +133,9 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "grace_period", o.gracePeriod)
-	shutdown(srv, gs, o.gracePeriod)
+	shutdown(srv, gs, o.drainDelay, o.gracePeriod)
+	stopFollowing()
+	<-followed
 	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 		return err
 	}
@@ -109,10 +143,29 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	return nil
 }
 
-// shutdown reports NOT_SERVING first, then stops accepting calls and waits
-// for those in flight, cutting them off after the grace period.
-func shutdown(srv *server.Server, gs *grpc.Server, grace time.Duration) {
+// seedStore writes the policy directory into an empty store.
+func seedStore(ctx context.Context, log *slog.Logger, cat *catalog.Catalog, st store.Store, dir string) error {
+	set, err := entity.LoadDir(os.DirFS(dir), ".")
+	if err != nil {
+		return fmt.Errorf("load %s: %w", dir, err)
+	}
+	rev, seeded, err := server.Seed(ctx, cat, st, set, "seed from "+dir)
+	if err != nil {
+		return fmt.Errorf("seed from %s: %w", dir, err)
+	}
+	if seeded {
+		log.InfoContext(ctx, "seeded the empty policy store", "dir", dir, "revision", rev)
+	}
+	return nil
+}
+
+// shutdown reports NOT_SERVING first and keeps serving for the drain delay,
+// so that health checkers and load balancers move traffic away; then it
+// stops accepting calls and waits for those in flight, cutting them off
+// after the grace period.
+func shutdown(srv *server.Server, gs *grpc.Server, drain, grace time.Duration) {
 	srv.Drain()
+	time.Sleep(drain)
 	done := make(chan struct{})
 	go func() {
 		gs.GracefulStop()
@@ -124,22 +177,6 @@ func shutdown(srv *server.Server, gs *grpc.Server, grace time.Duration) {
 		gs.Stop()
 		<-done
 	}
-}
-
-// loadSnapshot reads, checks and compiles the policy model in dir.
-func loadSnapshot(ctx context.Context, log *slog.Logger, cat *catalog.Catalog, dir string, revision int64) (*server.Snapshot, error) {
-	set, err := entity.LoadDir(os.DirFS(dir), ".")
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", dir, err)
-	}
-	res, err := set.Resolve(cat)
-	if err != nil {
-		return nil, fmt.Errorf("check %s: %w", dir, err)
-	}
-	for _, w := range res.Warnings() {
-		log.WarnContext(ctx, "policy warning", "warning", w.Error())
-	}
-	return server.CompileSnapshot(cat, res, revision)
 }
 
 // newLogger builds the server's logger from the level and format flags.

@@ -1,0 +1,409 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protojson"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/entity"
+)
+
+const modelDir = "../../examples/model"
+
+// Principals and resources of the example model.
+const (
+	alice     = "arn:aws:iam::111122223333:user/alice"
+	analyst   = "arn:aws:sts::111122223333:assumed-role/analyst/report-42"
+	partner   = "arn:aws:sts::444455556666:assumed-role/partner-analytics/nightly"
+	growthApp = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app"
+	segment   = growthApp + "/segments/active-users"
+	campaign  = growthApp + "/campaigns/spring-sale"
+	smsPool   = "arn:aws:sms-voice:us-east-1:111122223333:pool/pool-marketing"
+	// The organization's SCP denies requests outside its two regions.
+	inRegion = "aws:RequestedRegion=us-east-1"
+)
+
+// startServer serves the example model on a loopback port until the test
+// ends and returns the address.
+func startServer(t *testing.T) string {
+	t.Helper()
+	cat, err := catalog.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := entity.LoadDir(os.DirFS(modelDir), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := set.Resolve(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := server.CompileSnapshot(cat, res, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{}, cat, nil)
+	gs := server.NewGRPCServer(server.GRPCConfig{}, nil)
+	srv.Register(gs)
+	srv.Activate(snap)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- gs.Serve(lis) }()
+	t.Cleanup(func() {
+		gs.Stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return lis.Addr().String()
+}
+
+// writeFile writes data to a new file in a temporary directory and returns
+// its name.
+func writeFile(t *testing.T, name, data string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestCheckDecisions asks the example model for decisions of every kind
+// and checks the text output, with and without -explain.
+func TestCheckDecisions(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t)
+	// The analyst's identity policy allows GetSegment; this session policy
+	// allows it only to sessions tagged team=blue.
+	blueOnly := writeFile(t, "blue.json", `{"Version":"2012-10-17","Statement":[{"Sid":"BlueReads",
+		"Effect":"Allow","Action":"mobiletargeting:GetSegment","Resource":"*",
+		"Condition":{"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}`)
+	tests := []struct {
+		name        string
+		args        []string
+		want        string   // the first line
+		wantExplain []string // lines -explain adds, among others
+	}{
+		{
+			name: "group policy allows",
+			args: []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", inRegion},
+			want: "Allow (revision 1)",
+			wantExplain: []string{
+				`  identity  group:marketing:managed:SegmentReaders  Statement[0] (Sid "ReadSegments")  Allow`,
+				`  boundary  boundary:MarketingBoundary  Statement[0] (Sid "PinpointOnly")  Allow`,
+				`  scp[1]  scp:FullAWSAccess  Statement[0]  Allow`,
+				`  verdict  identity  allowed`,
+			},
+		},
+		{
+			name: "nothing allows",
+			args: []string{"--principal", alice, "--action", "sms-voice:SendTextMessage", "--resource", smsPool, "--context", inRegion},
+			want: "ImplicitDeny (revision 1)",
+			wantExplain: []string{
+				`  verdict  identity  not allowed`,
+			},
+		},
+		{
+			name: "condition key missing",
+			args: []string{"--principal", alice, "--action", "mobiletargeting:CreateCampaign", "--resource", growthApp, "--context", inRegion},
+			want: "ImplicitDeny (revision 1)",
+			wantExplain: []string{
+				`  missing key  aws:SecureTransport`,
+			},
+		},
+		{
+			name: "ABAC allows with a list key",
+			args: []string{"--principal", alice, "--action", "mobiletargeting:CreateCampaign", "--resource", growthApp,
+				"--context", inRegion, "--context", "aws:SecureTransport=true", "--context-list", "aws:TagKeys=team,env"},
+			want: "Allow (revision 1)",
+			wantExplain: []string{
+				`  identity  managed:CampaignManagers  Statement[0] (Sid "ManageOwnTeamCampaigns")  Allow`,
+			},
+		},
+		{
+			name: "empty list key",
+			args: []string{"--principal", alice, "--action", "mobiletargeting:CreateCampaign", "--resource", growthApp,
+				"--context", inRegion, "--context", "aws:SecureTransport=true", "--context-list", "aws:TagKeys="},
+			want: "Allow (revision 1)",
+		},
+		{
+			name: "identity policy denies",
+			args: []string{"--principal", alice, "--action", "mobiletargeting:DeleteCampaign", "--resource", campaign, "--context", inRegion},
+			want: "ExplicitDeny (revision 1)",
+			wantExplain: []string{
+				`  identity  managed:CampaignManagers  Statement[1] (Sid "NeverDeleteProduction")  Deny`,
+				`  verdict  identity  denied`,
+			},
+		},
+		{
+			name: "SCP denies outside the regions",
+			args: []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment,
+				"--context", "aws:RequestedRegion=us-west-2"},
+			want: "ExplicitDeny (revision 1)",
+			wantExplain: []string{
+				`  scp[1]  scp:MarketingGuardrails  Statement[0] (Sid "DenyOutsideApprovedRegions")  Deny`,
+				`  verdict  scp[1]  allowed and denied`,
+			},
+		},
+		{
+			name: "session policy and tag allow",
+			args: []string{"--principal", analyst, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", inRegion,
+				"--session-policy", blueOnly, "--session-tag", "team=blue"},
+			want: "Allow (revision 1)",
+			wantExplain: []string{
+				`  session  session_policies[0]  Statement[0] (Sid "BlueReads")  Allow`,
+			},
+		},
+		{
+			name: "session policy denies without the tag",
+			args: []string{"--principal", analyst, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", inRegion,
+				"--session-policy", blueOnly},
+			want: "ImplicitDeny (revision 1)",
+			wantExplain: []string{
+				`  verdict  session  not allowed`,
+			},
+		},
+		{
+			name: "resource policy allows across accounts",
+			args: []string{"--principal", partner, "--action", "mobiletargeting:GetCampaign", "--resource", campaign,
+				"--resource-account", "111122223333", "--context", inRegion},
+			want: "Allow (revision 1)",
+			wantExplain: []string{
+				`  resource  resource:` + growthApp + `  Statement[0] (Sid "PartnerReadsCampaigns")  Allow`,
+				`  cross-account`,
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"check", "--addr", addr}, tc.args...)
+			code, stdout, stderr := runPDP(t, nil, args...)
+			if code != 0 || stderr != "" || stdout != tc.want+"\n" {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 0, %q, nothing", code, stdout, stderr, tc.want+"\n")
+			}
+			code, stdout, stderr = runPDP(t, nil, append(args, "--explain")...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("-explain: exit %d, stderr %q; want 0 and nothing", code, stderr)
+			}
+			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+			if lines[0] != tc.want {
+				t.Errorf("-explain: first line %q, want %q", lines[0], tc.want)
+			}
+			for _, want := range tc.wantExplain {
+				if !slices.Contains(lines[1:], want) {
+					t.Errorf("-explain: no line %q in\n%s", want, stdout)
+				}
+			}
+			for _, l := range lines[1:] {
+				if !strings.HasPrefix(l, "  ") {
+					t.Errorf("-explain: line %q is not indented", l)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckJSON checks -format json: the CheckResponse as protojson with
+// the proto field names.
+func TestCheckJSON(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t)
+	tests := []struct {
+		name         string
+		args         []string
+		wantDecision pdpv1.Decision
+		wantMissing  []string // nil: no explanation wanted
+		wantKeys     []string // top-level keys, as proto field names
+	}{
+		{
+			name:         "plain",
+			args:         []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", inRegion},
+			wantDecision: pdpv1.Decision_DECISION_ALLOW,
+			wantKeys:     []string{"decision", "revision"},
+		},
+		{
+			name: "explain",
+			args: []string{"--principal", alice, "--action", "mobiletargeting:CreateCampaign", "--resource", growthApp,
+				"--context", inRegion, "--explain"},
+			wantDecision: pdpv1.Decision_DECISION_IMPLICIT_DENY,
+			wantMissing:  []string{"aws:SecureTransport"},
+			wantKeys:     []string{"decision", "explanation", "explanation.missing_keys", "revision"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runPDP(t, nil, append([]string{"check", "--addr", addr, "--format", "json"}, tc.args...)...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+			}
+			var resp pdpv1.CheckResponse
+			if err := protojson.Unmarshal([]byte(stdout), &resp); err != nil {
+				t.Fatalf("output %q: %v", stdout, err)
+			}
+			if resp.GetDecision() != tc.wantDecision || resp.GetRevision() != 1 {
+				t.Errorf("decision %s at revision %d, want %s at 1", resp.GetDecision(), resp.GetRevision(), tc.wantDecision)
+			}
+			if got := resp.GetExplanation(); (got != nil) != (tc.wantMissing != nil) ||
+				strings.Join(got.GetMissingKeys(), ",") != strings.Join(tc.wantMissing, ",") {
+				t.Errorf("explanation %v, want missing keys %q", got, tc.wantMissing)
+			}
+			if keys := jsonKeys(t, stdout); !slices.Equal(keys, tc.wantKeys) {
+				t.Errorf("keys %q, want %q", keys, tc.wantKeys)
+			}
+			if strings.Count(stdout, "\n") < 4 || !strings.HasSuffix(stdout, "}\n") {
+				t.Errorf("output %q, want JSON on several lines", stdout)
+			}
+		})
+	}
+}
+
+// jsonKeys returns the sorted keys of a JSON object, and those of an
+// "explanation" member prefixed with "explanation.".
+func jsonKeys(t *testing.T, text string) []string {
+	t.Helper()
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(text), &top); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k, v := range top {
+		keys = append(keys, k)
+		var sub map[string]json.RawMessage
+		if k == "explanation" && json.Unmarshal(v, &sub) == nil {
+			for sk := range sub {
+				if sk == "missing_keys" || sk == "cross_account" {
+					keys = append(keys, k+"."+sk)
+				}
+			}
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// TestCheckCallErrors checks that a failed call exits 1 and shows the code,
+// the message and each field violation.
+func TestCheckCallErrors(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := lis.Addr().String()
+	lis.Close()
+	tests := []struct {
+		name      string
+		addr      string
+		args      []string
+		wantLines []string // lines of stderr, in order
+	}{
+		{
+			name: "unknown action",
+			addr: addr,
+			args: []string{"--principal", alice, "--action", "mobiletargeting:GetSegmnt", "--resource", segment},
+			wantLines: []string{
+				`pdp check: InvalidArgument: action: unknown action "mobiletargeting:GetSegmnt" (did you mean "mobiletargeting:GetSegment"?)`,
+				`  action: unknown action "mobiletargeting:GetSegmnt" (did you mean "mobiletargeting:GetSegment"?)`,
+			},
+		},
+		{
+			name: "several violations",
+			addr: addr,
+			args: []string{"--principal", "alice", "--action", "mobiletargeting:GetSegment", "--resource", "segment",
+				"--context", "aws:PrincipalTag/team=growth"},
+			wantLines: []string{
+				"pdp check: InvalidArgument: ",
+				"  principal: ",
+				`  resource: malformed resource "segment"`,
+			},
+		},
+		{
+			name:      "server down",
+			addr:      closedAddr,
+			args:      []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment},
+			wantLines: []string{"pdp check: Unavailable: "},
+		},
+		{
+			name:      "deadline",
+			addr:      addr,
+			args:      []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--timeout", "1ns"},
+			wantLines: []string{"pdp check: DeadlineExceeded: "},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runPDP(t, nil, append([]string{"check", "--addr", tc.addr}, tc.args...)...)
+			if code != 1 || stdout != "" {
+				t.Fatalf("exit %d, stdout %q; want 1 and nothing\nstderr: %s", code, stdout, stderr)
+			}
+			lines := strings.Split(stderr, "\n")
+			for i, want := range tc.wantLines {
+				if i >= len(lines) || !strings.HasPrefix(lines[i], want) {
+					t.Errorf("stderr line %d does not start with %q:\n%s", i+1, want, stderr)
+				}
+			}
+		})
+	}
+}
+
+// TestCheckUsage checks that bad flags exit 2 before any call is made.
+func TestCheckUsage(t *testing.T) {
+	t.Parallel()
+	required := []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment}
+	withRequired := func(args ...string) []string { return append(append([]string{}, required...), args...) }
+	tests := []struct {
+		name       string
+		args       []string
+		wantStderr string
+	}{
+		{name: "no flags", args: nil, wantStderr: "missing -principal, -action, -resource"},
+		{name: "no resource", args: required[:4], wantStderr: "missing -resource"},
+		{name: "context without =", args: withRequired("--context", "aws:RequestedRegion"), wantStderr: "want KEY=VALUE"},
+		{name: "context without key", args: withRequired("--context", "=us-east-1"), wantStderr: "want KEY=VALUE"},
+		{name: "context list without =", args: withRequired("--context-list", "aws:TagKeys"), wantStderr: "want KEY=VALUE"},
+		{
+			name:       "context key twice",
+			args:       withRequired("--context", "aws:TagKeys=a", "--context-list", "aws:TagKeys=a,b"),
+			wantStderr: `context key "aws:TagKeys" given twice`,
+		},
+		{name: "session tag without =", args: withRequired("--session-tag", "team"), wantStderr: "want KEY=VALUE"},
+		{name: "session tag twice", args: withRequired("--session-tag", "a=1", "--session-tag", "a=2"), wantStderr: `key "a" given twice`},
+		{name: "session policy unreadable", args: withRequired("--session-policy", "no/such/file.json"), wantStderr: "-session-policy: open no/such/file.json"},
+		{name: "format", args: withRequired("--format", "yaml"), wantStderr: "want one of text, json"},
+		{name: "timeout", args: withRequired("--timeout", "0s"), wantStderr: "-timeout must be positive"},
+		{name: "argument", args: withRequired("extra"), wantStderr: `unexpected argument "extra"`},
+		{name: "unknown flag", args: withRequired("--region", "us-east-1"), wantStderr: "flag provided but not defined: -region"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			// Nothing listens on port 1; a call would fail with exit 1.
+			code, stdout, stderr := runPDP(t, nil, append([]string{"check", "--addr", "127.0.0.1:1"}, tc.args...)...)
+			if code != 2 || stdout != "" || !strings.Contains(stderr, tc.wantStderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", code, stdout, stderr, tc.wantStderr)
+			}
+		})
+	}
+	code, stdout, _ := runPDP(t, nil, "check", "-h")
+	if code != 0 || !strings.Contains(stdout, "Usage: pdp check [flags]") || !strings.Contains(stdout, "-context-list") {
+		t.Errorf("check -h: exit %d, stdout %q; want 0 and the flags", code, stdout)
+	}
+}

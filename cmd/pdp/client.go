@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/pkg/conformance"
+)
+
+// defaultAddr is the server address the client commands use unless told.
+const defaultAddr = "127.0.0.1:8181"
+
+// dial returns a client connection to a pdp server at addr ("HOST:PORT").
+// It connects lazily, on the first call, so a server that is down shows as
+// an UNAVAILABLE call error. Calls travel in plaintext: TLS is not offered
+// yet.
+func dial(addr string) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("connect to %q: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// decisionName spells a decision as IAM does; ok is false for a value that
+// is not a decision.
+func decisionName(d pdpv1.Decision) (name string, ok bool) {
+	switch d {
+	case pdpv1.Decision_DECISION_ALLOW:
+		return "Allow", true
+	case pdpv1.Decision_DECISION_EXPLICIT_DENY:
+		return "ExplicitDeny", true
+	case pdpv1.Decision_DECISION_IMPLICIT_DENY:
+		return "ImplicitDeny", true
+	}
+	return d.String(), false
+}
+
+// policyTypeName spells a policy type as engine.PolicyType.String does:
+// "identity", "resource", "boundary", "session", "scp".
+func policyTypeName(t pdpv1.PolicyType) string {
+	if t == pdpv1.PolicyType_POLICY_TYPE_UNSPECIFIED {
+		return "unknown"
+	}
+	return strings.ToLower(strings.TrimPrefix(t.String(), "POLICY_TYPE_"))
+}
+
+// effectName spells a statement's Effect as IAM does.
+func effectName(e pdpv1.Effect) string {
+	if e == pdpv1.Effect_EFFECT_DENY {
+		return "Deny"
+	}
+	return "Allow"
+}
+
+// fieldViolations returns the google.rpc.BadRequest field violations that
+// a call error carries, if any.
+func fieldViolations(st *status.Status) []*errdetails.BadRequest_FieldViolation {
+	var out []*errdetails.BadRequest_FieldViolation
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			out = append(out, br.GetFieldViolations()...)
+		}
+	}
+	return out
+}
+
+// printCallError writes a failed call as "pdp CMD: CODE: MESSAGE", then each
+// field violation on its own line, indented.
+func printCallError(w io.Writer, cmd string, err error) {
+	st := status.Convert(err)
+	var b strings.Builder
+	fmt.Fprintf(&b, "pdp %s: %s: %s\n", cmd, st.Code(), st.Message())
+	for _, v := range fieldViolations(st) {
+		fmt.Fprintf(&b, "  %s: %s\n", v.GetField(), v.GetDescription())
+	}
+	io.WriteString(w, b.String())
+}
+
+// callErrorText describes a failed call on one line. A rejected request
+// (INVALID_ARGUMENT) reads like a local error: the message, then the field
+// violations it does not already say; any other failure is prefixed with
+// its code, so that UNAVAILABLE or DEADLINE_EXCEEDED is not taken for a
+// problem with the input.
+func callErrorText(err error) string {
+	st := status.Convert(err)
+	msg := st.Message()
+	var extra []string
+	for _, v := range fieldViolations(st) {
+		if !strings.Contains(msg, v.GetDescription()) {
+			extra = append(extra, v.GetDescription())
+		}
+	}
+	if len(extra) > 0 {
+		msg += ": " + strings.Join(extra, "; ")
+	}
+	if st.Code() != codes.InvalidArgument {
+		msg = st.Code().String() + ": " + msg
+	}
+	return msg
+}
+
+// remoteDecider decides cases through the Simulate method of a server, each
+// call within timeout.
+func remoteDecider(client pdpv1.AuthorizationServiceClient, timeout time.Duration) decider {
+	return func(ctx context.Context, c *conformance.Case, explain bool) (string, *explanationJSON, error) {
+		req, err := simulateRequest(c, explain)
+		if err != nil {
+			return "", nil, err
+		}
+		ctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		resp, err := client.Simulate(ctx, req)
+		if err != nil {
+			return "", nil, errors.New(callErrorText(err))
+		}
+		d, ok := decisionName(resp.GetDecision())
+		if !ok {
+			return "", nil, fmt.Errorf("the server gave no decision (%s)", d)
+		}
+		if !explain {
+			return d, nil, nil
+		}
+		return d, explanationFromProto(resp.GetExplanation()), nil
+	}
+}
+
+// simulateRequest turns a case into a SimulateRequest: every policy as the
+// JSON text the case holds (a null resource policy or boundary is none),
+// and the context with strings as single values and lists as multivalued
+// keys, as conformance.Case.Compile reads them.
+func simulateRequest(c *conformance.Case, explain bool) (*pdpv1.SimulateRequest, error) {
+	docs := c.Documents()
+	req := &pdpv1.SimulateRequest{
+		IdentityPolicies:    texts(docs.Identity),
+		ResourcePolicy:      string(docs.Resource),
+		PermissionsBoundary: string(docs.Boundary),
+		SessionPolicies:     texts(docs.Session),
+		Scps:                texts(docs.SCPs),
+		Principal:           c.Request.Principal,
+		Action:              c.Request.Action,
+		Resource:            c.Request.Resource,
+		ResourceAccount:     c.Request.ResourceAccount,
+		Context:             make(map[string]*pdpv1.ContextValue, len(c.Request.Context)),
+		Explain:             explain,
+	}
+	for k, raw := range c.Request.Context {
+		var s string
+		if err := json.Unmarshal(raw, &s); err == nil {
+			req.Context[k] = &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_StringValue{StringValue: s}}
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return nil, fmt.Errorf("context key %q: want a string or a list of strings, got %s", k, raw)
+		}
+		req.Context[k] = &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_ListValue{ListValue: &pdpv1.StringList{Values: list}}}
+	}
+	return req, nil
+}
+
+func texts(docs [][]byte) []string {
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = string(d)
+	}
+	return out
+}
+
+// explanationFromProto gives a server's explanation the shape of a local
+// one: the same type and effect names, and empty lists rather than none.
+func explanationFromProto(ex *pdpv1.Explanation) *explanationJSON {
+	out := &explanationJSON{
+		Matched:      make([]matchedJSON, 0, len(ex.GetMatched())),
+		Verdicts:     make([]verdictJSON, 0, len(ex.GetVerdicts())),
+		MissingKeys:  append([]string{}, ex.GetMissingKeys()...),
+		CrossAccount: ex.GetCrossAccount(),
+	}
+	for _, m := range ex.GetMatched() {
+		out.Matched = append(out.Matched, matchedJSON{
+			Type: policyTypeName(m.GetType()), Level: int(m.GetLevel()), Policy: m.GetPolicy(), Sid: m.GetSid(),
+			Index: int(m.GetIndex()), Effect: effectName(m.GetEffect()),
+		})
+	}
+	for _, v := range ex.GetVerdicts() {
+		out.Verdicts = append(out.Verdicts, verdictJSON{
+			Type: policyTypeName(v.GetType()), Level: int(v.GetLevel()), Allowed: v.GetAllowed(), Denied: v.GetDenied(),
+		})
+	}
+	return out
+}

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/metadata"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/pkg/entity"
+)
+
+// policyOptions are the flags of pdp policy, shared by its subcommands.
+type policyOptions struct {
+	addr           string
+	timeout        time.Duration
+	file           string
+	dryRun         bool
+	expectRevision int64
+	revision       int64
+	message        string
+	from, to       int64
+	author         string
+}
+
+func policyCommand() command {
+	return command{
+		name:    "policy",
+		args:    "SUBCOMMAND [ARG…]",
+		summary: "administer the policy store of a server: apply, get, list, history, diff, rollback, watch",
+		doc: `Subcommands (flags come before the subcommand):
+  apply -f DIR|FILE     put every entity of a policy directory or bundle file
+                        (--dry-run validates only; --expect-revision N makes it
+                        a compare-and-swap)
+  import -f FILE        make the whole model equal to a bundle file
+  delete KIND ID        delete one entity
+  get KIND ID           print one entity's document (--revision N for the past)
+  list KIND             list the entities of a kind
+  history [KIND ID]     revisions of one entity, or of --from/--to
+  diff FROM [TO]        changes between two revisions (TO defaults to current)
+  rollback REV          make the model what it was at REV, as a new revision
+  export                print the whole model as one bundle (--revision N)
+  watch                 stream changes (--from N), one line per revision
+KIND is account, scp, managed_policy, user, group, role or resource.`,
+		setup: func(fs *flag.FlagSet) runFunc {
+			var o policyOptions
+			fs.StringVar(&o.addr, "addr", envOr("PDP_ADDR", defaultAddr), "server `address` (PDP_ADDR)")
+			fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "deadline of each call (not of watch)")
+			fs.StringVar(&o.file, "f", "", "policy `directory or bundle file` for apply and import")
+			fs.BoolVar(&o.dryRun, "dry-run", false, "validate only; write nothing")
+			fs.Int64Var(&o.expectRevision, "expect-revision", 0, "apply only if the store is at this `revision`")
+			fs.Int64Var(&o.revision, "revision", 0, "read at this `revision` (0: current)")
+			fs.StringVar(&o.message, "m", "", "`message` recorded in the history")
+			fs.Int64Var(&o.from, "from", 0, "first `revision` (exclusive) for history and watch")
+			fs.Int64Var(&o.to, "to", 0, "last `revision` for history (0: current)")
+			fs.StringVar(&o.author, "author", envOr("PDP_AUTHOR", os.Getenv("USER")), "`name` recorded as the author of changes (PDP_AUTHOR)")
+			return func(ctx context.Context, e *env, args []string) int {
+				if len(args) == 0 {
+					return usageError(e, "policy", "missing subcommand")
+				}
+				conn, err := dial(o.addr)
+				if err != nil {
+					fmt.Fprintf(e.stderr, "pdp policy: %v\n", err)
+					return exitFailure
+				}
+				defer conn.Close()
+				p := &policyClient{o: o, e: e, c: pdpv1.NewPolicyServiceClient(conn)}
+				return p.run(ctx, args[0], args[1:])
+			}
+		},
+	}
+}
+
+type policyClient struct {
+	o policyOptions
+	e *env
+	c pdpv1.PolicyServiceClient
+}
+
+func (p *policyClient) run(ctx context.Context, sub string, args []string) int {
+	if p.o.author != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "x-pdp-author", p.o.author)
+	}
+	var err error
+	switch sub {
+	case "apply", "import":
+		if p.o.file == "" || len(args) > 0 {
+			return usageError(p.e, "policy", "%s takes -f DIR|FILE and no arguments", sub)
+		}
+		err = p.applyFile(ctx, sub == "import")
+	case "delete":
+		key, kerr := entityKeyArgs(args)
+		if kerr != nil {
+			return usageError(p.e, "policy", "delete: %v", kerr)
+		}
+		err = p.call(ctx, func(ctx context.Context) error {
+			resp, err := p.c.ApplyChanges(ctx, &pdpv1.ApplyChangesRequest{
+				Changes:        []*pdpv1.Change{{Op: pdpv1.ChangeOp_CHANGE_OP_DELETE, Key: key}},
+				ExpectRevision: p.o.expectRevision, DryRun: p.o.dryRun, Message: p.o.message})
+			if err == nil {
+				p.printApplied(resp.GetRevision(), resp.GetWarnings(), nil)
+			}
+			return err
+		})
+	case "get":
+		key, kerr := entityKeyArgs(args)
+		if kerr != nil {
+			return usageError(p.e, "policy", "get: %v", kerr)
+		}
+		err = p.call(ctx, func(ctx context.Context) error {
+			resp, err := p.c.GetEntity(ctx, &pdpv1.GetEntityRequest{Key: key, Revision: p.o.revision})
+			if err == nil {
+				p.printJSON(resp.GetEntity().GetDocument())
+			}
+			return err
+		})
+	case "list":
+		if len(args) != 1 {
+			return usageError(p.e, "policy", "list takes one KIND")
+		}
+		kind, ok := kindArg(args[0])
+		if !ok {
+			return usageError(p.e, "policy", "unknown kind %q", args[0])
+		}
+		err = p.list(ctx, kind)
+	case "history":
+		err = p.history(ctx, args)
+	case "diff":
+		err = p.diff(ctx, args)
+	case "rollback":
+		if len(args) != 1 {
+			return usageError(p.e, "policy", "rollback takes one REVISION")
+		}
+		rev, perr := strconv.ParseInt(args[0], 10, 64)
+		if perr != nil {
+			return usageError(p.e, "policy", "rollback: bad revision %q", args[0])
+		}
+		err = p.call(ctx, func(ctx context.Context) error {
+			resp, err := p.c.Rollback(ctx, &pdpv1.RollbackRequest{ToRevision: rev, ExpectRevision: p.o.expectRevision, Message: p.o.message})
+			if err == nil {
+				p.printApplied(resp.GetRevision(), resp.GetWarnings(), nil)
+			}
+			return err
+		})
+	case "export":
+		err = p.call(ctx, func(ctx context.Context) error {
+			resp, err := p.c.Export(ctx, &pdpv1.ExportRequest{Revision: p.o.revision})
+			if err == nil {
+				p.printJSON(resp.GetBundle())
+			}
+			return err
+		})
+	case "watch":
+		err = p.watch(ctx)
+	default:
+		return usageError(p.e, "policy", "unknown subcommand %q", sub)
+	}
+	if err != nil {
+		printCallError(p.e.stderr, "policy "+sub, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+// call runs one unary call within the timeout.
+func (p *policyClient) call(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, p.o.timeout)
+	defer cancel()
+	return f(ctx)
+}
+
+// applyFile puts every entity of a directory or bundle file, or (import)
+// replaces the whole model with it.
+func (p *policyClient) applyFile(ctx context.Context, replace bool) error {
+	set, err := loadPolicyFiles(p.o.file)
+	if err != nil {
+		return err
+	}
+	if replace {
+		bundle, err := set.Bundle()
+		if err != nil {
+			return err
+		}
+		return p.call(ctx, func(ctx context.Context) error {
+			resp, err := p.c.Import(ctx, &pdpv1.ImportRequest{Bundle: string(bundle), ExpectRevision: p.o.expectRevision,
+				DryRun: p.o.dryRun, Message: p.o.message})
+			if err == nil {
+				p.printApplied(resp.GetRevision(), resp.GetWarnings(), resp.GetChanges())
+			}
+			return err
+		})
+	}
+	changes, err := server.BundleChanges(set)
+	if err != nil {
+		return err
+	}
+	return p.call(ctx, func(ctx context.Context) error {
+		resp, err := p.c.ApplyChanges(ctx, &pdpv1.ApplyChangesRequest{Changes: changes, ExpectRevision: p.o.expectRevision,
+			DryRun: p.o.dryRun, Message: p.o.message})
+		if err == nil {
+			p.printApplied(resp.GetRevision(), resp.GetWarnings(), nil)
+		}
+		return err
+	})
+}
+
+// loadPolicyFiles reads a policy directory or one bundle file.
+func loadPolicyFiles(path string) (*entity.Set, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return entity.LoadDir(os.DirFS(path), ".")
+	}
+	return entity.LoadBundle(os.DirFS(filepath.Dir(path)), filepath.Base(path))
+}
+
+func (p *policyClient) printApplied(rev int64, warnings []*pdpv1.Finding, changes []*pdpv1.Change) {
+	verb := "revision"
+	if p.o.dryRun {
+		verb = "valid at revision"
+	}
+	fmt.Fprintf(p.e.stdout, "%s %d\n", verb, rev)
+	for _, c := range changes {
+		fmt.Fprintln(p.e.stdout, "  "+changeLine(c))
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(p.e.stderr, "warning: %s\n", w.GetMessage())
+	}
+}
+
+func (p *policyClient) list(ctx context.Context, kind pdpv1.EntityKind) error {
+	token := ""
+	for {
+		var resp *pdpv1.ListEntitiesResponse
+		err := p.call(ctx, func(ctx context.Context) error {
+			var err error
+			resp, err = p.c.ListEntities(ctx, &pdpv1.ListEntitiesRequest{Kind: kind, Revision: p.o.revision, PageToken: token})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, ent := range resp.GetEntities() {
+			fmt.Fprintf(p.e.stdout, "%s\t(revision %d)\n", ent.GetKey().GetId(), ent.GetModRevision())
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return nil
+		}
+		p.o.revision = resp.GetRevision() // every page at the first page's revision
+	}
+}
+
+func (p *policyClient) history(ctx context.Context, args []string) error {
+	req := &pdpv1.GetHistoryRequest{FromRevision: p.o.from, ToRevision: p.o.to}
+	if len(args) > 0 {
+		key, err := entityKeyArgs(args)
+		if err != nil {
+			return err
+		}
+		req.Key = key
+	}
+	return p.call(ctx, func(ctx context.Context) error {
+		resp, err := p.c.GetHistory(ctx, req)
+		if err != nil {
+			return err
+		}
+		for _, r := range resp.GetRevisions() {
+			fmt.Fprintln(p.e.stdout, revisionLine(r))
+		}
+		return nil
+	})
+}
+
+func (p *policyClient) diff(ctx context.Context, args []string) error {
+	if len(args) < 1 || len(args) > 2 {
+		return fmt.Errorf("diff takes FROM [TO]")
+	}
+	revs := make([]int64, 2)
+	for i, a := range args {
+		r, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			return fmt.Errorf("diff: bad revision %q", a)
+		}
+		revs[i] = r
+	}
+	return p.call(ctx, func(ctx context.Context) error {
+		resp, err := p.c.Diff(ctx, &pdpv1.DiffRequest{FromRevision: revs[0], ToRevision: revs[1]})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(p.e.stdout, "from revision %d to %d\n", resp.GetFromRevision(), resp.GetToRevision())
+		for _, c := range resp.GetChanges() {
+			fmt.Fprintln(p.e.stdout, "  "+changeLine(c))
+		}
+		return nil
+	})
+}
+
+func (p *policyClient) watch(ctx context.Context) error {
+	stream, err := p.c.Watch(ctx, &pdpv1.WatchRequest{FromRevision: p.o.from})
+	if err != nil {
+		return err
+	}
+	for {
+		ev, err := stream.Recv()
+		if err == io.EOF || ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if ev.GetProgress() {
+			continue
+		}
+		fmt.Fprintln(p.e.stdout, revisionLine(ev.GetInfo()))
+		for _, c := range ev.GetChanges() {
+			fmt.Fprintln(p.e.stdout, "  "+changeLine(c))
+		}
+	}
+}
+
+func (p *policyClient) printJSON(doc string) {
+	var v any
+	if json.Unmarshal([]byte(doc), &v) != nil {
+		fmt.Fprintln(p.e.stdout, doc)
+		return
+	}
+	out, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Fprintln(p.e.stdout, string(out))
+}
+
+func revisionLine(r *pdpv1.RevisionInfo) string {
+	keys := make([]string, len(r.GetKeys()))
+	for i, k := range r.GetKeys() {
+		keys[i] = kindName(k.GetKind()) + "/" + k.GetId()
+	}
+	when := ""
+	if r.GetTime() != nil {
+		when = r.GetTime().AsTime().UTC().Format(time.RFC3339)
+	}
+	return fmt.Sprintf("%d\t%s\t%s\t%s\t%s", r.GetRevision(), when, r.GetAuthor(), r.GetMessage(), strings.Join(keys, " "))
+}
+
+func changeLine(c *pdpv1.Change) string {
+	op := "put   "
+	if c.GetOp() == pdpv1.ChangeOp_CHANGE_OP_DELETE {
+		op = "delete"
+	}
+	return op + " " + kindName(c.GetKey().GetKind()) + "/" + c.GetKey().GetId()
+}
+
+func kindName(k pdpv1.EntityKind) string {
+	return strings.ToLower(strings.TrimPrefix(k.String(), "ENTITY_KIND_"))
+}
+
+func kindArg(s string) (pdpv1.EntityKind, bool) {
+	v, ok := pdpv1.EntityKind_value["ENTITY_KIND_"+strings.ToUpper(strings.ReplaceAll(s, "-", "_"))]
+	if !ok || v == 0 {
+		return 0, false
+	}
+	return pdpv1.EntityKind(v), true
+}
+
+func entityKeyArgs(args []string) (*pdpv1.EntityKey, error) {
+	if len(args) != 2 {
+		return nil, fmt.Errorf("want KIND ID")
+	}
+	kind, ok := kindArg(args[0])
+	if !ok {
+		return nil, fmt.Errorf("unknown kind %q (account, scp, managed_policy, user, group, role, resource)", args[0])
+	}
+	return &pdpv1.EntityKey{Kind: kind, Id: args[1]}, nil
+}
