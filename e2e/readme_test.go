@@ -23,9 +23,9 @@ type session struct {
 	want    string
 }
 
-// readmeSession extracts the block between <!-- e2e:begin --> and
+// readmeSession extracts the code blocks between <!-- e2e:begin --> and
 // <!-- e2e:end -->: lines starting with "$ " are commands, the lines up to
-// the next command are its expected output.
+// the next command or the end of the block are its expected output.
 func readmeSession(t *testing.T, readme string) []session {
 	t.Helper()
 	_, rest, ok := strings.Cut(readme, "<!-- e2e:begin -->")
@@ -34,9 +34,12 @@ func readmeSession(t *testing.T, readme string) []session {
 		t.Fatal("README.md has no <!-- e2e:begin --> … <!-- e2e:end --> block")
 	}
 	var out []session
+	inFence := false
 	for _, line := range strings.Split(block, "\n") {
 		switch {
 		case strings.HasPrefix(line, "```"):
+			inFence = !inFence
+		case !inFence: // prose between the code blocks
 		case strings.HasPrefix(line, "$ "):
 			out = append(out, session{command: strings.TrimPrefix(line, "$ ")})
 		case len(out) > 0:

@@ -125,7 +125,15 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	go compactLoop(followCtx, log, st, o.keepRevisions)
 	served := make(chan error, 1)
 	go func() { served <- gs.Serve(lis) }()
-	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec)
+	// Health says NOT_SERVING until the first snapshot is active; the
+	// "serving" line waits for it too, so that whoever reads it can call.
+	if err := waitFirstSnapshot(ctx, srv, followed); err != nil {
+		shutdown(srv, gs, 0, o.gracePeriod)
+		<-served
+		return err
+	}
+	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec,
+		"revision", srv.Current().Revision())
 
 	select {
 	case err := <-served:
@@ -140,6 +148,22 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return err
 	}
 	log.Info("stopped")
+	return nil
+}
+
+// waitFirstSnapshot waits until the follower has activated a snapshot.
+func waitFirstSnapshot(ctx context.Context, srv *server.Server, followed <-chan error) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for srv.Current() == nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-followed:
+			return fmt.Errorf("follow the policy store: %w", err)
+		case <-tick.C:
+		}
+	}
 	return nil
 }
 

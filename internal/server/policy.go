@@ -150,7 +150,11 @@ func (a *PolicyAdmin) validate(current model, changes []store.Change) ([]*pdpv1.
 		var probs entity.Problems
 		if errors.As(err, &probs) {
 			for _, p := range probs {
-				re.violations = append(re.violations, fieldViolation{Field: problemField(p), Description: p.Error()})
+				desc := p.Error()
+				if p.Err != nil {
+					desc = p.Err.Error()
+				}
+				re.violations = append(re.violations, fieldViolation{Field: problemField(p), Description: desc})
 			}
 			return nil, &re
 		}
