@@ -4,7 +4,7 @@
 GO        ?= go
 BIN       := $(CURDIR)/bin
 PKGS      := ./...
-FUZZTIME  ?= 10s
+FUZZTIME  ?= 5s
 BENCHTIME ?= 1s
 
 # Tools outside the Go toolchain, each installed into $(BIN) by `make tools`
@@ -16,8 +16,12 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
 BUF := $(BIN)/buf
 
+# ETCD_PACKAGE is the Debian package holding the etcd server the etcdstore
+# tests start (/usr/bin/etcd); `make etcd` installs it when etcd is missing.
+ETCD_PACKAGE := etcd-server
+
 .PHONY: all build run demo test lint vet fmt-check unit fuzz-smoke fuzz bench clean
-.PHONY: tools generate check-gen lint-proto
+.PHONY: tools generate check-gen lint-proto etcd
 
 all: build
 
@@ -48,8 +52,9 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
-# unit needs grpcurl: the e2e test runs the README's grpcurl session.
-unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION)
+# unit needs grpcurl: the e2e test runs the README's grpcurl session;
+# and etcd: the etcdstore tests start real etcd servers.
+unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 	$(GO) test -race -count=1 $(PKGS)
 
 # fuzz-smoke runs each fuzz target briefly; `make fuzz FUZZTIME=5m` runs
@@ -61,9 +66,14 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/engine/internal/jsonpos/
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePolicy$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzEvaluate$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
+	$(GO) test -run='^$$' -fuzz='^FuzzLoadBundle$$' -fuzztime=$(FUZZTIME) ./pkg/entity/
+	$(GO) test -run='^$$' -fuzz='^FuzzCheckRequest$$' -fuzztime=$(FUZZTIME) ./internal/server/
+	$(GO) test -run='^$$' -fuzz='^FuzzBatchCheckRequest$$' -fuzztime=$(FUZZTIME) ./internal/server/
+	$(GO) test -run='^$$' -fuzz='^FuzzOverlaps$$' -fuzztime=$(FUZZTIME) ./pkg/catalog/
+	$(GO) test -run='^$$' -fuzz='^FuzzMatchWildcardFold$$' -fuzztime=$(FUZZTIME) ./pkg/catalog/
 
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/...
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...
 
 # tools installs the pinned tools into $(BIN). Each leaves a stamp file
 # naming its version, so a re-run does nothing and a version bump reinstalls.
@@ -84,6 +94,11 @@ $(eval $(call tool-rule,buf,github.com/bufbuild/buf/cmd/buf,$(BUF_VERSION)))
 $(eval $(call tool-rule,protoc-gen-go,google.golang.org/protobuf/cmd/protoc-gen-go,$(PROTOC_GEN_GO_VERSION)))
 $(eval $(call tool-rule,protoc-gen-go-grpc,google.golang.org/grpc/cmd/protoc-gen-go-grpc,$(PROTOC_GEN_GO_GRPC_VERSION)))
 $(eval $(call tool-rule,grpcurl,github.com/fullstorydev/grpcurl/cmd/grpcurl,$(GRPCURL_VERSION)))
+
+# etcd installs the etcd server (Debian's etcd-server, etcd 3.4) unless an
+# etcd binary is already on PATH; it needs root and apt-get.
+etcd:
+	@command -v etcd >/dev/null || (apt-get update && apt-get install -y --no-install-recommends $(ETCD_PACKAGE))
 
 # generate writes gen/ from proto/ (buf.gen.yaml) with the plugins in $(BIN).
 generate: tools
