@@ -1,0 +1,252 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/pdp-dev/pdp/pkg/store"
+)
+
+// formatVersion is the layout version written in meta; Open refuses others.
+const formatVersion = 1
+
+// lockTimeout is how long Open waits for another process's lock on the file.
+const lockTimeout = 5 * time.Second
+
+var (
+	bucketMeta      = []byte("meta")
+	bucketVersions  = []byte("versions")
+	bucketRevisions = []byte("revisions")
+	bucketCurrent   = []byte("current")
+
+	metaFormat    = []byte("format")
+	metaRevision  = []byte("revision")
+	metaCompacted = []byte("compacted")
+)
+
+// Value tags in the versions bucket.
+const (
+	tagDelete = 0
+	tagPut    = 1
+)
+
+// Store is a store.Store in one bbolt file.
+type Store struct {
+	db   *bbolt.DB
+	opts store.Options
+
+	closeMu sync.Mutex // serializes Close
+	closed  atomic.Bool
+	done    chan struct{} // closed by Close
+
+	mu      sync.Mutex    // guards changed
+	changed chan struct{} // closed and replaced after every committed Apply
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens the store in the bbolt file at path, creating the file (mode
+// 0600) and its parent directories (0700) if missing.
+func Open(path string, opts store.Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("boltstore: %w", err)
+	}
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
+	bopts := *bbolt.DefaultOptions
+	bopts.Timeout = lockTimeout
+	db, err := bbolt.Open(path, 0o600, &bopts)
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("boltstore: open %s: locked by another process for %v: %w", path, lockTimeout, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	if err := db.Update(initialize); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+	}
+	if created {
+		// Make the new directory entry durable too.
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+		}
+	}
+	return &Store{
+		db:      db,
+		opts:    opts.WithDefaults(),
+		done:    make(chan struct{}),
+		changed: make(chan struct{}),
+	}, nil
+}
+
+// initialize creates the buckets of a new file and checks the format of an
+// existing one.
+func initialize(tx *bbolt.Tx) error {
+	for _, name := range [][]byte{bucketMeta, bucketVersions, bucketRevisions, bucketCurrent} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	format := meta.Get(metaFormat)
+	if format == nil {
+		if meta.Get(metaRevision) != nil {
+			return errors.New("meta bucket has no format version")
+		}
+		return errors.Join(
+			meta.Put(metaFormat, u64(formatVersion)),
+			meta.Put(metaRevision, u64(0)),
+			meta.Put(metaCompacted, u64(0)),
+		)
+	}
+	if v, ok := parseU64(format); !ok || v != formatVersion {
+		return fmt.Errorf("unsupported format version %x (this build reads %d)", format, formatVersion)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}
+
+// Close implements store.Store: it waits for running transactions, then
+// closes the file. Running watches end with store.ErrClosed.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed.Load() {
+		return nil
+	}
+	s.closed.Store(true)
+	close(s.done)
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("boltstore: close: %w", err)
+	}
+	return nil
+}
+
+// Path returns the file the store is in.
+func (s *Store) Path() string { return s.db.Path() }
+
+// view runs fn in a read transaction, mapping a closed database to
+// store.ErrClosed.
+func (s *Store) view(op string, fn func(tx *bbolt.Tx) error) error {
+	if s.closed.Load() {
+		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
+	}
+	err := s.db.View(fn)
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
+	}
+	return err
+}
+
+// update runs fn in a read-write transaction, committed with fsync.
+func (s *Store) update(op string, fn func(tx *bbolt.Tx) error) error {
+	if s.closed.Load() {
+		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
+	}
+	err := s.db.Update(fn)
+	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
+		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
+	}
+	return err
+}
+
+// broadcast wakes every watcher after a commit.
+func (s *Store) broadcast() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// changedChan returns the channel the next commit closes.
+func (s *Store) changedChan() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// meta is the meta bucket's counters.
+type meta struct {
+	revision, compacted int64
+}
+
+func readMeta(tx *bbolt.Tx) (meta, error) {
+	b := tx.Bucket(bucketMeta)
+	rev, ok1 := parseU64(b.Get(metaRevision))
+	comp, ok2 := parseU64(b.Get(metaCompacted))
+	if !ok1 || !ok2 {
+		return meta{}, errors.New("boltstore: corrupt meta bucket")
+	}
+	return meta{revision: int64(rev), compacted: int64(comp)}, nil
+}
+
+// at resolves a read revision (0: current) against m.
+func (m meta) at(op string, rev int64) (int64, error) {
+	switch {
+	case rev == 0:
+		return m.revision, nil
+	case rev > m.revision:
+		return 0, fmt.Errorf("boltstore: %s at %d, current is %d: %w", op, rev, m.revision, store.ErrFutureRevision)
+	case rev < m.compacted:
+		return 0, fmt.Errorf("boltstore: %s at %d, compacted up to %d: %w", op, rev, m.compacted, store.ErrCompacted)
+	}
+	return rev, nil
+}
+
+// Encoding.
+
+func u64(v int64) []byte {
+	return binary.BigEndian.AppendUint64(nil, uint64(v))
+}
+
+func parseU64(b []byte) (uint64, bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b), true
+}
+
+// kindPrefix is the prefix of every key of kind in versions and current.
+func kindPrefix(kind store.Kind) []byte { return append([]byte(kind), '/') }
+
+// currentKey is key in the current bucket.
+func currentKey(k store.Key) []byte { return append(kindPrefix(k.Kind), k.ID...) }
+
+// versionPrefix is the prefix of key's versions.
+func versionPrefix(k store.Key) []byte { return append(currentKey(k), 0) }
+
+// versionKey is key's version at rev.
+func versionKey(k store.Key, rev int64) []byte {
+	return binary.BigEndian.AppendUint64(versionPrefix(k), uint64(rev))
+}
+
+// splitVersionKey returns the prefix (kind "/" id 0x00) and revision of a
+// versions key.
+func splitVersionKey(k []byte) (prefix []byte, rev int64, ok bool) {
+	if len(k) < 10 || k[len(k)-9] != 0 {
+		return nil, 0, false
+	}
+	return k[:len(k)-8], int64(binary.BigEndian.Uint64(k[len(k)-8:])), true
+}

@@ -1,0 +1,35 @@
+// Package boltstore is the embedded default store.Store: one bbolt file
+// (go.etcd.io/bbolt) holding every revision, so a single pdp serve needs no
+// other service. Open(path) creates the file if missing (mode 0600, parent
+// directories 0700); pdp serve passes $XDG_DATA_HOME/pdp/pdp.db, or
+// ./data/pdp.db when XDG_DATA_HOME is unset — the choice lives in cmd/pdp,
+// this package only takes a path.
+//
+// Durability: every Apply is one bbolt read-write transaction, committed
+// with fsync (bbolt's NoSync stays false), so a revision Apply returned
+// survives a crash of the process or the machine; a killed writer leaves
+// either the whole change set or none of it.
+//
+// Layout, all integers 8-byte big-endian so byte order is numeric order:
+//
+//	meta      "format" → 1, "revision" → current, "compacted" → oldest readable
+//	versions  kind "/" id 0x00 revision → 0x01 value (a put) or 0x00 (a delete)
+//	revisions revision → JSON {time, author, message, keys}
+//	current   kind "/" id → mod revision, value (the latest state, for fast reads)
+//
+// IDs cannot hold NUL (store.Key.Validate), so kind "/" id 0x00 is a prefix
+// of one entity's versions only. Compaction deletes revision records older
+// than the kept window and every version no kept revision can read: for
+// each entity it keeps the newest version before the window if that is a
+// put, and everything after.
+//
+// Watch: after each committed Apply the store closes and replaces a
+// broadcast channel; a watcher reads the revisions and versions buckets
+// from the last revision it yielded, so a resumed watch replays from disk.
+//
+// Concurrency: a Store is safe for concurrent use and by one process at a
+// time (bbolt locks the file; Open waits up to a few seconds for it).
+//
+// Imports: the standard library, pkg/store and bbolt; never gRPC or
+// pkg/engine.
+package boltstore
