@@ -1,20 +1,11 @@
-// Package e2e runs the README's grpcurl session against a real pdp binary:
-// the commands the README shows are the commands this test runs, and the
-// output it shows is the output this test requires.
 package e2e
 
 import (
-	"bufio"
-	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // session is one command of the README's grpcurl session and its output.
@@ -70,13 +61,7 @@ func TestREADMESession(t *testing.T) {
 	}
 	steps := readmeSession(t, string(readme))
 
-	bin := filepath.Join(t.TempDir(), "pdp")
-	build := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "./cmd/pdp")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	addr := startServer(t, bin, root)
+	addr := startServer(t, pdpBinary(t), root, "--policies", "examples/model")
 
 	for _, st := range steps {
 		t.Run(st.command, func(t *testing.T) {
@@ -97,72 +82,3 @@ func TestREADMESession(t *testing.T) {
 	}
 }
 
-var servingAddr = regexp.MustCompile(`msg=serving addr=(\S+)`)
-
-// startServer runs `pdp serve` on a free loopback port with the example
-// policies and returns its address once it serves; the server is stopped
-// with SIGTERM when the test ends and must exit cleanly.
-func startServer(t *testing.T, bin, root string) string {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "serve", "--listen", "127.0.0.1:0", "--policies", "examples/model", "--grace-period", "2s")
-	cmd.Dir = root
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	addrc := make(chan string, 1)
-	logs := &syncBuffer{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			logs.write(sc.Text() + "\n")
-			if m := servingAddr.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	t.Cleanup(func() {
-		cancel() // sends SIGINT: pdp serve drains and exits 0
-		_ = cmd.Wait()
-		<-done
-		if !cmd.ProcessState.Success() {
-			t.Errorf("pdp serve did not stop cleanly: %v\n%s", cmd.ProcessState, logs.String())
-		}
-	})
-	select {
-	case addr := <-addrc:
-		return addr
-	case <-done:
-		t.Fatalf("pdp serve exited before serving:\n%s", logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("pdp serve did not start within 30s:\n%s", logs.String())
-	}
-	return ""
-}
-
-// syncBuffer collects the server's log lines for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) write(line string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.WriteString(line)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

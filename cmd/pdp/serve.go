@@ -27,6 +27,7 @@ type serveOptions struct {
 	dataDir         string
 	seed            string
 	keepRevisions   int64
+	watchProgress   time.Duration
 	policies        string
 	maxBatch        int
 	maxMessageBytes int
@@ -60,6 +61,8 @@ Every flag can also be set by the environment variable named in its help.`,
 			fs.StringVar(&o.seed, "seed", envOr("PDP_SEED", ""), "policy `directory` written into the store when it is empty (PDP_SEED)")
 			fs.Int64Var(&o.keepRevisions, "keep-revisions", int64(envInt("PDP_KEEP_REVISIONS", 1000)),
 				"revisions of history kept; older ones are compacted (PDP_KEEP_REVISIONS)")
+			fs.DurationVar(&o.watchProgress, "watch-progress", envDuration("PDP_WATCH_PROGRESS", 5*time.Second),
+				"interval of the store's progress notifications; three silent intervals mean the store is lost (PDP_WATCH_PROGRESS)")
 			fs.StringVar(&o.policies, "policies", envOr("PDP_POLICIES", ""),
 				"serve this policy `directory` from memory: the same as --store memory --seed DIR (PDP_POLICIES)")
 			fs.IntVar(&o.maxBatch, "max-batch", envInt("PDP_MAX_BATCH", server.DefaultMaxBatchItems), "most items in one BatchCheck (PDP_MAX_BATCH)")
@@ -99,7 +102,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, o.storeSpec, o.dataDir, store.Options{KeepRevisions: o.keepRevisions})
+	st, err := openStore(ctx, o.storeSpec, o.dataDir, store.Options{KeepRevisions: o.keepRevisions, ProgressInterval: o.watchProgress})
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -109,7 +112,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 			return err
 		}
 	}
-	srv := server.New(server.Config{MaxBatchItems: o.maxBatch}, cat, log)
+	srv := server.New(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress}, cat, log)
 	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes}, log)
 	srv.Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)

@@ -17,6 +17,13 @@ import (
 // revision it needs was compacted away, it reloads in full.
 func (s *Server) Follow(ctx context.Context, st store.Store) error {
 	backoff := newBackoff()
+	s.heard()
+	watchdogDone := make(chan struct{})
+	defer func() { <-watchdogDone }()
+	go func() {
+		defer close(watchdogDone)
+		s.watchdog(ctx)
+	}()
 	for {
 		m, rev, err := s.reload(ctx, st)
 		if err != nil {
@@ -75,6 +82,7 @@ func (s *Server) watchFrom(ctx context.Context, st store.Store, m model, rev *in
 		if err != nil {
 			return err
 		}
+		s.heard()
 		s.storeFound(ctx)
 		backoff.reset()
 		if ev.Progress {
@@ -116,6 +124,28 @@ func (s *Server) activateModel(ctx context.Context, m model, rev int64) error {
 	s.log.InfoContext(ctx, "policy snapshot activated", "revision", rev, "entities", len(m),
 		"compile_ms", time.Since(start).Milliseconds())
 	return nil
+}
+
+// heard records that the store spoke (an event or a progress
+// notification), for the watchdog.
+func (s *Server) heard() { s.lastHeard.Store(time.Now().UnixNano()) }
+
+// watchdog reports the store lost when its watch has been silent for longer
+// than StoreSilence: a store client that retries a dead connection forever
+// yields no error, but it also stops delivering progress notifications.
+func (s *Server) watchdog(ctx context.Context) {
+	t := time.NewTicker(s.cfg.StoreSilence / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if silent := time.Since(time.Unix(0, s.lastHeard.Load())); silent > s.cfg.StoreSilence {
+				s.storeLost(ctx, fmt.Errorf("no word from the policy store for %v", silent.Round(time.Millisecond)))
+			}
+		}
+	}
 }
 
 // storeLost reports a lost store once: health of the policy service goes

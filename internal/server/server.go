@@ -13,6 +13,7 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/store"
 )
 
 // DefaultMaxBatchItems is the largest BatchCheck accepted unless configured.
@@ -30,6 +31,10 @@ type Config struct {
 	// MaxRevisionWait bounds how long a call with min_revision and no
 	// deadline waits for the server to catch up.
 	MaxRevisionWait time.Duration
+	// StoreSilence is how long the store's watch may stay silent (no
+	// change, no progress notification) before the store is reported lost;
+	// a few times the store's progress interval.
+	StoreSilence time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -45,6 +50,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxRevisionWait <= 0 {
 		c.MaxRevisionWait = 10 * time.Second
 	}
+	if c.StoreSilence <= 0 {
+		c.StoreSilence = 3 * store.DefaultProgressInterval
+	}
 	return c
 }
 
@@ -58,6 +66,7 @@ type Server struct {
 	health    *health.Server
 	current   atomic.Pointer[Snapshot]
 	storeDown atomic.Bool
+	lastHeard atomic.Int64 // Unix nanoseconds of the store's last word
 
 	// mu guards changed, which Activate closes and replaces so that calls
 	// waiting for a revision wake up.
