@@ -81,4 +81,3 @@ func TestREADMESession(t *testing.T) {
 		})
 	}
 }
-

@@ -123,6 +123,9 @@ func (a *PolicyAdmin) readModel(ctx context.Context, rev int64) (model, int64, e
 
 // validate applies changes to a copy of current and checks the resulting
 // model: every document parses and validates, every reference resolves.
+// Every finding is reported: a document that cannot be decoded stands in
+// the model as its previous version, or as a placeholder of its key, so
+// that the rest is still checked without findings that only follow from it.
 func (a *PolicyAdmin) validate(current model, changes []store.Change) ([]*pdpv1.Finding, error) {
 	next := maps.Clone(current)
 	var re requestError
@@ -137,9 +140,14 @@ func (a *PolicyAdmin) validate(current model, changes []store.Change) ([]*pdpv1.
 			continue
 		}
 		next[c.Key] = c.Value
-	}
-	if len(re.violations) > 0 {
-		return nil, &re
+		if err := decodeEntity(&entity.Set{}, c.Key, c.Value); err != nil {
+			re.violations = append(re.violations, fieldViolation{fmt.Sprintf("changes[%d].document", i), err.Error()})
+			if doc := standIn(current, c.Key); doc != nil {
+				next[c.Key] = doc
+			} else {
+				delete(next, c.Key)
+			}
+		}
 	}
 	set, err := next.set()
 	if err != nil {
@@ -148,23 +156,58 @@ func (a *PolicyAdmin) validate(current model, changes []store.Change) ([]*pdpv1.
 	res, err := set.Resolve(a.cat)
 	if err != nil {
 		var probs entity.Problems
-		if errors.As(err, &probs) {
-			for _, p := range probs {
-				desc := p.Error()
-				if p.Err != nil {
-					desc = p.Err.Error()
-				}
-				re.violations = append(re.violations, fieldViolation{Field: problemField(p), Description: desc})
-			}
-			return nil, &re
+		if !errors.As(err, &probs) {
+			return nil, err
 		}
-		return nil, err
+		for _, p := range probs {
+			desc := p.Error()
+			if p.Err != nil {
+				desc = p.Err.Error()
+			}
+			re.violations = append(re.violations, fieldViolation{Field: problemField(p), Description: desc})
+		}
+	}
+	if len(re.violations) > 0 {
+		return nil, &re
 	}
 	var warnings []*pdpv1.Finding
 	for _, w := range res.Warnings() {
 		warnings = append(warnings, toFinding(w))
 	}
 	return warnings, nil
+}
+
+// standIn is what takes the place of an entity whose new document cannot
+// be decoded while the rest of a change set is checked: its current
+// document, or the least document of its key (nil if there is none).
+func standIn(current model, k store.Key) []byte {
+	if old, ok := current[k]; ok {
+		return old
+	}
+	const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	var doc any
+	switch k.Kind {
+	case store.KindAccount:
+		doc = entity.Account{ID: k.ID}
+	case store.KindSCP:
+		doc = entity.SCP{Name: k.ID, Document: json.RawMessage(allowAll)}
+	case store.KindManagedPolicy:
+		doc = entity.ManagedPolicy{Name: k.ID, Document: json.RawMessage(allowAll)}
+	case store.KindGroup:
+		account, name, _ := strings.Cut(k.ID, "/")
+		doc = entity.Group{Account: account, Name: name}
+	case store.KindUser:
+		doc = entity.User{ARN: k.ID}
+	case store.KindRole:
+		doc = entity.Role{ARN: k.ID}
+	case store.KindResource:
+		doc = entity.Resource{ARN: k.ID}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil || decodeEntity(&entity.Set{}, k, b) != nil {
+		return nil
+	}
+	return b
 }
 
 func problemField(p *entity.Problem) string {
@@ -195,15 +238,17 @@ func (a *PolicyAdmin) GetEntity(ctx context.Context, req *pdpv1.GetEntityRequest
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
 	}
-	v, err := a.st.Get(ctx, key, req.GetRevision())
-	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
-	}
+	// Resolve the current revision first and read at it, so that a write
+	// in between cannot make the reply name a revision it was not read at.
 	rev := req.GetRevision()
 	if rev == 0 {
 		if rev, err = a.st.Revision(ctx); err != nil {
 			return nil, a.srv.toStatus(ctx, err)
 		}
+	}
+	v, err := a.st.Get(ctx, key, rev)
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
 	}
 	return &pdpv1.GetEntityResponse{Entity: toEntity(v), Revision: rev}, nil
 }
@@ -297,6 +342,10 @@ func (a *PolicyAdmin) Diff(ctx context.Context, req *pdpv1.DiffRequest) (*pdpv1.
 
 // Rollback makes the model what it was at a past revision.
 func (a *PolicyAdmin) Rollback(ctx context.Context, req *pdpv1.RollbackRequest) (*pdpv1.RollbackResponse, error) {
+	if req.GetToRevision() <= 0 {
+		// Revision 0 would read the current model and change nothing.
+		return nil, a.srv.toStatus(ctx, badField("to_revision", "want the revision to roll back to, 1 or more"))
+	}
 	old, _, err := a.readModel(ctx, req.GetToRevision())
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
@@ -386,11 +435,13 @@ func (a *PolicyAdmin) Watch(req *pdpv1.WatchRequest, stream pdpv1.PolicyService_
 	return a.srv.toStatus(ctx, ctx.Err())
 }
 
-// modelDiff lists the changes that turn from into to, in key order.
+// modelDiff lists the changes that turn from into to, in key order. A
+// document that says the same as the one it would replace, written
+// differently, is no change: an export imported back changes nothing.
 func modelDiff(from, to model) []store.Change {
 	var out []store.Change
 	for k, v := range to {
-		if old, ok := from[k]; !ok || string(old) != string(v) {
+		if old, ok := from[k]; !ok || !sameDocument(k, old, v) {
 			out = append(out, store.Change{Op: store.OpPut, Key: k, Value: v})
 		}
 	}
@@ -401,6 +452,30 @@ func modelDiff(from, to model) []store.Change {
 	}
 	sortChanges(out)
 	return out
+}
+
+// sameDocument reports whether two documents of an entity are equal, or
+// decode to the same entity.
+func sameDocument(k store.Key, a, b []byte) bool {
+	if string(a) == string(b) {
+		return true
+	}
+	ca, cb := canonical(k, a), canonical(k, b)
+	return ca != nil && string(ca) == string(cb)
+}
+
+// canonical is a document as setValues writes it, or nil if it cannot be
+// decoded.
+func canonical(k store.Key, doc []byte) []byte {
+	var s entity.Set
+	if decodeEntity(&s, k, doc) != nil {
+		return nil
+	}
+	cs, err := setValues(&s)
+	if err != nil || len(cs) != 1 {
+		return nil
+	}
+	return cs[0].Value
 }
 
 // Register adds the policy service to a gRPC server.
