@@ -43,7 +43,7 @@ demo: build
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: fmt-check vet check-gen lint-proto unit fuzz-smoke
+test: fmt-check vet lint check-gen lint-proto unit fuzz-smoke
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -51,6 +51,10 @@ fmt-check:
 
 vet:
 	$(GO) vet $(PKGS)
+
+# lint runs staticcheck, pinned by the tool line in go.mod.
+lint:
+	$(GO) tool staticcheck $(PKGS)
 
 # unit needs grpcurl: the e2e test runs the README's grpcurl session;
 # and etcd: the etcdstore tests start real etcd servers.

@@ -48,7 +48,7 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := server.CompileSnapshot(cat, res, 1)
+	snap, err := server.CompileSnapshot(cat, res, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

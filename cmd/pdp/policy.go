@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -67,6 +68,9 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 				if len(args) == 0 {
 					return usageError(e, "policy", "missing subcommand")
 				}
+				if o.timeout <= 0 {
+					return usageError(e, "policy", "-timeout must be positive")
+				}
 				conn, err := dial(o.addr)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "pdp policy: %v\n", err)
@@ -96,7 +100,11 @@ func (p *policyClient) run(ctx context.Context, sub string, args []string) int {
 		if p.o.file == "" || len(args) > 0 {
 			return usageError(p.e, "policy", "%s takes -f DIR|FILE and no arguments", sub)
 		}
-		err = p.applyFile(ctx, sub == "import")
+		set, lerr := loadPolicyFiles(p.o.file)
+		if lerr != nil {
+			return usageError(p.e, "policy", "%s: %v", sub, lerr)
+		}
+		err = p.applySet(ctx, set, sub == "import")
 	case "delete":
 		key, kerr := entityKeyArgs(args)
 		if kerr != nil {
@@ -133,12 +141,34 @@ func (p *policyClient) run(ctx context.Context, sub string, args []string) int {
 		}
 		err = p.list(ctx, kind)
 	case "history":
-		err = p.history(ctx, args)
+		var key *pdpv1.EntityKey
+		if len(args) > 0 {
+			var kerr error
+			if key, kerr = entityKeyArgs(args); kerr != nil {
+				return usageError(p.e, "policy", "history: %v", kerr)
+			}
+		}
+		err = p.history(ctx, key)
 	case "diff":
-		err = p.diff(ctx, args)
+		if len(args) < 1 || len(args) > 2 {
+			return usageError(p.e, "policy", "diff takes FROM [TO]")
+		}
+		revs := make([]int64, 2)
+		for i, a := range args {
+			r, perr := strconv.ParseInt(a, 10, 64)
+			if perr != nil {
+				return usageError(p.e, "policy", "diff: bad revision %q", a)
+			}
+			revs[i] = r
+		}
+		err = p.diff(ctx, revs[0], revs[1])
 	case "rollback":
 		if len(args) != 1 {
 			return usageError(p.e, "policy", "rollback takes one REVISION")
+		}
+		if p.o.dryRun {
+			// Rollback has no dry run: "pdp policy diff" shows what it would do.
+			return usageError(p.e, "policy", "rollback has no -dry-run; diff shows its changes")
 		}
 		rev, perr := strconv.ParseInt(args[0], 10, 64)
 		if perr != nil {
@@ -178,13 +208,9 @@ func (p *policyClient) call(ctx context.Context, f func(context.Context) error) 
 	return f(ctx)
 }
 
-// applyFile puts every entity of a directory or bundle file, or (import)
-// replaces the whole model with it.
-func (p *policyClient) applyFile(ctx context.Context, replace bool) error {
-	set, err := loadPolicyFiles(p.o.file)
-	if err != nil {
-		return err
-	}
+// applySet puts every entity of a policy directory or bundle file, or
+// (import) replaces the whole model with it.
+func (p *policyClient) applySet(ctx context.Context, set *entity.Set, replace bool) error {
 	if replace {
 		bundle, err := set.Bundle()
 		if err != nil {
@@ -261,15 +287,8 @@ func (p *policyClient) list(ctx context.Context, kind pdpv1.EntityKind) error {
 	}
 }
 
-func (p *policyClient) history(ctx context.Context, args []string) error {
-	req := &pdpv1.GetHistoryRequest{FromRevision: p.o.from, ToRevision: p.o.to}
-	if len(args) > 0 {
-		key, err := entityKeyArgs(args)
-		if err != nil {
-			return err
-		}
-		req.Key = key
-	}
+func (p *policyClient) history(ctx context.Context, key *pdpv1.EntityKey) error {
+	req := &pdpv1.GetHistoryRequest{Key: key, FromRevision: p.o.from, ToRevision: p.o.to}
 	return p.call(ctx, func(ctx context.Context) error {
 		resp, err := p.c.GetHistory(ctx, req)
 		if err != nil {
@@ -282,20 +301,9 @@ func (p *policyClient) history(ctx context.Context, args []string) error {
 	})
 }
 
-func (p *policyClient) diff(ctx context.Context, args []string) error {
-	if len(args) < 1 || len(args) > 2 {
-		return fmt.Errorf("diff takes FROM [TO]")
-	}
-	revs := make([]int64, 2)
-	for i, a := range args {
-		r, err := strconv.ParseInt(a, 10, 64)
-		if err != nil {
-			return fmt.Errorf("diff: bad revision %q", a)
-		}
-		revs[i] = r
-	}
+func (p *policyClient) diff(ctx context.Context, from, to int64) error {
 	return p.call(ctx, func(ctx context.Context) error {
-		resp, err := p.c.Diff(ctx, &pdpv1.DiffRequest{FromRevision: revs[0], ToRevision: revs[1]})
+		resp, err := p.c.Diff(ctx, &pdpv1.DiffRequest{FromRevision: from, ToRevision: to})
 		if err != nil {
 			return err
 		}
@@ -330,14 +338,15 @@ func (p *policyClient) watch(ctx context.Context) error {
 	}
 }
 
+// printJSON prints a document indented, its keys in their order: an
+// exported bundle imported back is the same model, its policies unchanged.
 func (p *policyClient) printJSON(doc string) {
-	var v any
-	if json.Unmarshal([]byte(doc), &v) != nil {
+	var out bytes.Buffer
+	if json.Indent(&out, []byte(doc), "", "  ") != nil {
 		fmt.Fprintln(p.e.stdout, doc)
 		return
 	}
-	out, _ := json.MarshalIndent(v, "", "  ")
-	fmt.Fprintln(p.e.stdout, string(out))
+	fmt.Fprintln(p.e.stdout, out.String())
 }
 
 func revisionLine(r *pdpv1.RevisionInfo) string {

@@ -37,6 +37,7 @@ func (s *Server) Follow(ctx context.Context, st store.Store) error {
 			continue
 		}
 		backoff.reset()
+		s.storeFound(ctx) // it answered the full read
 		err = s.follow(ctx, st, m, rev, backoff)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -55,7 +56,7 @@ func (s *Server) reload(ctx context.Context, st store.Store) (model, int64, erro
 	for _, v := range values {
 		m[v.Key] = v.Value
 	}
-	if err := s.activateModel(ctx, m, rev); err != nil {
+	if err := s.activateModel(ctx, m, nil, rev); err != nil {
 		return nil, 0, err
 	}
 	return m, rev, nil
@@ -96,7 +97,7 @@ func (s *Server) watchFrom(ctx context.Context, st store.Store, m model, rev *in
 			}
 		}
 		*rev = ev.Revision
-		if err := s.activateModel(ctx, m, ev.Revision); err != nil {
+		if err := s.activateModel(ctx, m, ev.Changes, ev.Revision); err != nil {
 			// The store accepted a model this server cannot compile (a
 			// newer writer, say): keep deciding on the previous one.
 			s.log.ErrorContext(ctx, "keeping previous policy snapshot", "revision", ev.Revision, "err", err)
@@ -105,21 +106,41 @@ func (s *Server) watchFrom(ctx context.Context, st store.Store, m model, rev *in
 	return ctx.Err()
 }
 
-// activateModel compiles a model and makes it the current snapshot.
-func (s *Server) activateModel(ctx context.Context, m model, rev int64) error {
+// activateModel compiles a model and makes it the current snapshot. With
+// the changes that led to m from the model of the current snapshot, it
+// decodes, links and compiles only what they touch; with none (a full
+// read), it finds what differs from the current snapshot's model first.
+// Unchanged documents keep their parse and unchanged principals and
+// resources their compiled entries. What the follower keeps between
+// revisions travels with the snapshot it activates (Snapshot.follow); after
+// a snapshot activated otherwise, it starts again from m.
+func (s *Server) activateModel(ctx context.Context, m model, changes []store.Change, rev int64) error {
 	start := time.Now()
-	set, err := m.set()
+	prev := s.current.Load()
+	var f *followState
+	if prev != nil {
+		f = prev.follow
+	}
+	switch {
+	case f == nil:
+		f = newFollowState()
+		f.applyModel(m)
+	case changes == nil:
+		f.applyModel(m)
+	default:
+		for _, c := range changes {
+			f.apply(c.Key, c.Value, c.Op == store.OpDelete)
+		}
+	}
+	res, err := f.resolve()
 	if err != nil {
 		return fmt.Errorf("revision %d: %w", rev, err)
 	}
-	res, err := set.Resolve(s.cat)
+	snap, err := CompileSnapshot(s.cat, res, rev, prev)
 	if err != nil {
 		return fmt.Errorf("revision %d: %w", rev, err)
 	}
-	snap, err := CompileSnapshot(s.cat, res, rev)
-	if err != nil {
-		return fmt.Errorf("revision %d: %w", rev, err)
-	}
+	snap.follow = f
 	s.Activate(snap)
 	s.log.InfoContext(ctx, "policy snapshot activated", "revision", rev, "entities", len(m),
 		"compile_ms", time.Since(start).Milliseconds())
@@ -199,12 +220,17 @@ func (b *backoff) wait(ctx context.Context) bool {
 // until ctx ends. Past the deadline it fails UNAVAILABLE with the current
 // revision, so the caller can retry.
 func (s *Server) waitRevision(ctx context.Context, minRev int64) (*Snapshot, error) {
-	if _, ok := ctx.Deadline(); !ok {
+	var cancel context.CancelFunc
+	if dl, ok := ctx.Deadline(); ok {
+		// Give up a little before the caller's deadline, so that the reply
+		// (UNAVAILABLE with the current revision) reaches it before its own
+		// DEADLINE_EXCEEDED does.
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/10, 50*time.Millisecond)))
+	} else {
 		// A call without a deadline waits no longer than the server allows.
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, s.cfg.MaxRevisionWait)
-		defer cancel()
 	}
+	defer cancel()
 	for {
 		s.mu.Lock()
 		snap, changed := s.current.Load(), s.changed

@@ -77,7 +77,7 @@ func modelSnapshot(tb testing.TB, cat *catalog.Catalog, dir string, revision int
 	if err != nil {
 		tb.Fatalf("resolve %s: %v", dir, err)
 	}
-	snap, err := server.CompileSnapshot(cat, res, revision)
+	snap, err := server.CompileSnapshot(cat, res, revision, nil)
 	if err != nil {
 		tb.Fatalf("compile snapshot of %s: %v", dir, err)
 	}

@@ -1,8 +1,13 @@
 package server
 
 import (
+	"encoding/binary"
 	"fmt"
+	"maps"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -13,11 +18,22 @@ import (
 // principal its identity policies and boundary, for every resource its
 // policy and tags, for every account its SCP chain. It is immutable and
 // shared by all requests.
+//
+// A snapshot compiled from the previous one shares with it every entry
+// whose documents and tags did not change, and every shard of its maps
+// that holds no change (see entryMap).
 type Snapshot struct {
 	revision   int64
-	principals map[string]*principalEntry // by principalKey
-	resources  map[string]*resourceEntry  // by ARN
+	resolved   *entity.Resolved          // what it was compiled from
+	principals entryMap[*principalEntry] // by principalKey
+	resources  entryMap[*resourceEntry]  // by ARN
 	scps       map[string][]*engine.PolicySet
+	scpDocs    map[string][][]*engine.Document // what each level of scps was compiled from
+
+	// follow is the state of the follower that activated the snapshot,
+	// from which it goes on to the next revision; nil for a snapshot
+	// compiled otherwise.
+	follow *followState
 }
 
 // Revision returns the revision the snapshot was compiled from.
@@ -32,12 +48,22 @@ type principalEntry struct {
 	identity *engine.PolicySet
 	boundary *engine.PolicySet // nil without a permissions boundary
 	tags     map[string]string
+
+	// What identity and boundary were compiled from.
+	identityDocs []*engine.Document
+	boundaryDoc  *engine.Document
 }
 
 // resourceEntry is what the model says of one resource.
 type resourceEntry struct {
-	policy *engine.PolicySet // nil without a resource-based policy
+	// policy governs the resource: its own policy, or that of its nearest
+	// listed ancestor that has one; nil for none.
+	policy *engine.PolicySet
 	tags   map[string]string
+
+	own    *engine.PolicySet // the resource's own policy, compiled from doc
+	doc    *engine.Document
+	passed *resourceEntry // {policy: policy}, what governs unlisted resources under this one
 }
 
 // principalKey indexes users by account and name, and roles by account and
@@ -52,59 +78,7 @@ func principalKey(p engine.PrincipalARN) string {
 
 // principal finds the model's entry for a caller.
 func (s *Snapshot) principal(p engine.PrincipalARN) (*principalEntry, bool) {
-	e, ok := s.principals[principalKey(p)]
-	return e, ok
-}
-
-// CompileSnapshot compiles a resolved model at a revision: every
-// principal's identity policies and boundary, every resource's policy, and
-// every account's SCP chain, once.
-func CompileSnapshot(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Snapshot, error) {
-	snap := &Snapshot{
-		revision:   revision,
-		principals: make(map[string]*principalEntry),
-		resources:  make(map[string]*resourceEntry),
-		scps:       make(map[string][]*engine.PolicySet),
-	}
-	for _, arn := range res.Principals() {
-		pp, _ := res.Principal(arn)
-		pa, err := engine.ParsePrincipalARN(arn)
-		if err != nil {
-			return nil, fmt.Errorf("principal %q: %w", arn, err)
-		}
-		e := &principalEntry{arn: arn, kind: pa.Kind, account: pa.Account, name: pa.Name, tags: pp.Tags}
-		if e.identity, err = engine.Compile(cat, pp.Identity...); err != nil {
-			return nil, fmt.Errorf("principal %q: %w", arn, err)
-		}
-		if pp.Boundary != nil {
-			if e.boundary, err = engine.Compile(cat, pp.Boundary); err != nil {
-				return nil, fmt.Errorf("principal %q: boundary: %w", arn, err)
-			}
-		}
-		snap.principals[principalKey(pa)] = e
-	}
-	for _, arn := range res.Resources() {
-		policy, tags, _ := res.Resource(arn)
-		e := &resourceEntry{tags: tags}
-		if policy != nil {
-			var err error
-			if e.policy, err = engine.Compile(cat, policy); err != nil {
-				return nil, fmt.Errorf("resource %q: %w", arn, err)
-			}
-		}
-		snap.resources[arn] = e
-	}
-	for _, account := range res.Accounts() {
-		chain, _ := res.SCPChain(account)
-		for i, level := range chain {
-			ps, err := engine.Compile(cat, level...)
-			if err != nil {
-				return nil, fmt.Errorf("account %s: SCP level %d: %w", account, i, err)
-			}
-			snap.scps[account] = append(snap.scps[account], ps)
-		}
-	}
-	return snap, nil
+	return s.principals.get(principalKey(p))
 }
 
 // resource finds what governs a resource: its own entry, or for a resource
@@ -112,7 +86,7 @@ func CompileSnapshot(cat *catalog.Catalog, res *entity.Resolved, revision int64)
 // app's policy governs its campaigns and segments). known is true only for
 // a listed resource, whose tags are then authoritative.
 func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
-	if e, ok := s.resources[arn]; ok {
+	if e, ok := s.resources.get(arn); ok {
 		return e, true
 	}
 	for p := arn; ; {
@@ -121,8 +95,356 @@ func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
 			return nil, false
 		}
 		p = p[:i]
-		if e, ok := s.resources[p]; ok && e.policy != nil {
-			return &resourceEntry{policy: e.policy}, false
+		if e, ok := s.resources.get(p); ok && e.passed != nil {
+			return e.passed, false
 		}
 	}
+}
+
+// CompileSnapshot compiles a resolved model at a revision: every
+// principal's identity policies and boundary, every resource's policy, and
+// every account's SCP chain.
+//
+// With prev, the snapshot of an earlier resolution, it compiles only what
+// changed: the principals, resources and accounts whose documents (by
+// pointer, as a [entity.DocCache] keeps them) or tags differ keep prev's
+// entries, and the maps share prev's unchanged shards. When res was linked
+// from prev's resolution by an [entity.Linker], finding the changes reads
+// only the parts that changed; otherwise every entry is compared. prev is
+// not modified.
+func CompileSnapshot(cat *catalog.Catalog, res *entity.Resolved, revision int64, prev *Snapshot) (*Snapshot, error) {
+	b := newSnapshotBuilder(cat, prev)
+	if err := b.principals(res); err != nil {
+		return nil, err
+	}
+	if err := b.resources(res); err != nil {
+		return nil, err
+	}
+	if err := b.accounts(res); err != nil {
+		return nil, err
+	}
+	if err := b.compile(); err != nil {
+		return nil, err
+	}
+	return b.finish(res, revision), nil
+}
+
+// snapshotBuilder makes one snapshot.
+type snapshotBuilder struct {
+	cat        *catalog.Catalog
+	prev       *Snapshot
+	prevRes    *entity.Resolved
+	principalE *entryEdit[*principalEntry]
+	resourceE  *entryEdit[*resourceEntry]
+	scps       map[string][]*engine.PolicySet
+	scpDocs    map[string][][]*engine.Document
+
+	sets   *setCompiler
+	fixups []func() // run once the sets are compiled
+	// govern holds the resources whose governing policy must be found
+	// again, each with its entry when this build made it (and may still
+	// change it), nil otherwise; ownMoved the resources whose own policy
+	// came, went or changed. A build without prev finds every one again.
+	govern   map[string]*resourceEntry
+	ownMoved []string
+}
+
+func newSnapshotBuilder(cat *catalog.Catalog, prev *Snapshot) *snapshotBuilder {
+	b := &snapshotBuilder{cat: cat, prev: prev, sets: newSetCompiler(cat), govern: make(map[string]*resourceEntry)}
+	if prev != nil && prev.resolved == nil {
+		b.prev = nil
+	}
+	if b.prev != nil {
+		b.prevRes = prev.resolved
+		b.principalE, b.resourceE = prev.principals.edit(), prev.resources.edit()
+	} else {
+		b.principalE = newEntryMap[*principalEntry](false).edit()
+		b.resourceE = newEntryMap[*resourceEntry](true).edit()
+	}
+	return b
+}
+
+func (b *snapshotBuilder) finish(res *entity.Resolved, revision int64) *Snapshot {
+	return &Snapshot{revision: revision, resolved: res, principals: b.principalE.done(),
+		resources: b.resourceE.done(), scps: b.scps, scpDocs: b.scpDocs}
+}
+
+// principals updates the entries of the principals that changed.
+func (b *snapshotBuilder) principals(res *entity.Resolved) error {
+	for arn, pp := range res.ChangedPrincipals(b.prevRes) {
+		pa, err := engine.ParsePrincipalARN(arn)
+		if err != nil {
+			return fmt.Errorf("principal %q: %w", arn, err)
+		}
+		key := principalKey(pa)
+		old, _ := b.principalE.get(key)
+		if pp == nil {
+			if old != nil && old.arn == arn {
+				b.principalE.delete(key)
+			}
+			continue
+		}
+		b.principalE.put(key, b.principal(pa, pp, old))
+	}
+	return nil
+}
+
+// principal returns the entry of a principal: old when nothing it holds
+// changed, otherwise a new one that keeps what it can of old.
+func (b *snapshotBuilder) principal(pa engine.PrincipalARN, pp *entity.PrincipalPolicies, old *principalEntry) *principalEntry {
+	e := &principalEntry{arn: pp.ARN, kind: pa.Kind, account: pa.Account, name: pa.Name, tags: pp.Tags,
+		identityDocs: pp.Identity, boundaryDoc: pp.Boundary}
+	if old != nil && sameDocs(old.identityDocs, pp.Identity) {
+		e.identity = old.identity
+	} else {
+		ref := b.sets.add(fmt.Sprintf("principal %q", pp.ARN), pp.Identity)
+		b.fixups = append(b.fixups, func() { e.identity = ref.ps })
+	}
+	switch {
+	case pp.Boundary == nil:
+	case old != nil && old.boundaryDoc == pp.Boundary:
+		e.boundary = old.boundary
+	default:
+		ref := b.sets.add(fmt.Sprintf("principal %q: boundary", pp.ARN), []*engine.Document{pp.Boundary})
+		b.fixups = append(b.fixups, func() { e.boundary = ref.ps })
+	}
+	if old != nil && e.identity == old.identity && e.boundary == old.boundary && e.identity != nil &&
+		old.arn == e.arn && old.kind == e.kind && old.name == e.name && maps.Equal(old.tags, e.tags) {
+		return old
+	}
+	return e
+}
+
+func sameDocs(a, b []*engine.Document) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// resources updates the entries of the resources that changed, then finds
+// again the policy that governs each resource a change may affect: those
+// changed, and those under a resource whose own policy changed.
+func (b *snapshotBuilder) resources(res *entity.Resolved) error {
+	for arn := range res.ChangedResources(b.prevRes) {
+		doc, tags, ok := res.ListedResource(arn)
+		old, had := b.resourceE.get(arn)
+		var oldDoc *engine.Document
+		if had {
+			oldDoc = old.doc
+		}
+		if !ok {
+			if had {
+				b.resourceE.delete(arn)
+				b.ownChanged(arn, oldDoc, nil)
+			}
+			continue
+		}
+		if had && oldDoc == doc && maps.Equal(old.tags, tags) {
+			continue
+		}
+		e := &resourceEntry{tags: tags, doc: doc}
+		switch {
+		case doc == nil:
+		case oldDoc == doc:
+			e.own = old.own
+		default:
+			ref := b.sets.add(fmt.Sprintf("resource %q", arn), []*engine.Document{doc})
+			b.fixups = append(b.fixups, func() { e.own = ref.ps })
+		}
+		b.resourceE.put(arn, e)
+		if b.prev != nil {
+			b.govern[arn] = e
+		}
+		b.ownChanged(arn, oldDoc, doc)
+	}
+	return nil
+}
+
+// ownChanged notes a resource whose own policy went from oldDoc to doc:
+// the resources under it may be governed by another policy now.
+func (b *snapshotBuilder) ownChanged(arn string, oldDoc, doc *engine.Document) {
+	if oldDoc != doc && b.prev != nil {
+		b.ownMoved = append(b.ownMoved, arn)
+	}
+}
+
+// governAll sets the governing policy of every resource a change may
+// affect; the own policies must be compiled.
+func (b *snapshotBuilder) governAll() {
+	if b.prev == nil {
+		for _, shard := range b.resourceE.m.shards {
+			for arn, e := range shard {
+				b.setGoverning(arn, e, true)
+			}
+		}
+		return
+	}
+	var under []string
+	for _, arn := range b.ownMoved {
+		b.resourceE.under(arn, func(k string, _ *resourceEntry) { under = append(under, k) })
+	}
+	for _, k := range under {
+		if _, ok := b.govern[k]; !ok {
+			b.govern[k] = nil
+		}
+	}
+	for arn, made := range b.govern {
+		if e, ok := b.resourceE.get(arn); ok {
+			b.setGoverning(arn, e, e == made)
+		}
+	}
+}
+
+// setGoverning sets the policy that governs a resource: its own, or the
+// nearest listed ancestor's. An entry this build did not make is copied
+// before it changes.
+func (b *snapshotBuilder) setGoverning(arn string, e *resourceEntry, mine bool) {
+	policy := e.own
+	if policy == nil {
+		policy = b.inherited(arn)
+	}
+	if policy == e.policy {
+		return
+	}
+	if !mine {
+		c := *e
+		e = &c
+		defer b.resourceE.put(arn, e)
+	}
+	e.policy, e.passed = policy, nil
+	if policy != nil {
+		e.passed = &resourceEntry{policy: policy}
+	}
+}
+
+// inherited returns the own policy of the nearest listed ancestor of arn
+// that has one.
+func (b *snapshotBuilder) inherited(arn string) *engine.PolicySet {
+	for p := arn; ; {
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return nil
+		}
+		p = p[:i]
+		if e, ok := b.resourceE.get(p); ok && e.own != nil {
+			return e.own
+		}
+	}
+}
+
+// accounts compiles the SCP chain of every account, keeping the levels of
+// prev whose documents did not change.
+func (b *snapshotBuilder) accounts(res *entity.Resolved) error {
+	b.scps = make(map[string][]*engine.PolicySet)
+	b.scpDocs = make(map[string][][]*engine.Document)
+	same := b.prev != nil
+	for _, account := range res.Accounts() {
+		chain, _ := res.SCPChain(account)
+		var old [][]*engine.Document
+		if b.prev != nil {
+			old = b.prev.scpDocs[account]
+		}
+		sets := make([]*engine.PolicySet, len(chain))
+		for i, level := range chain {
+			if i < len(old) && sameDocs(old[i], level) {
+				sets[i] = b.prev.scps[account][i]
+				continue
+			}
+			same = false
+			ref := b.sets.add(fmt.Sprintf("account %s: SCP level %d", account, i), level)
+			b.fixups = append(b.fixups, func() { sets[i] = ref.ps })
+		}
+		if len(chain) != len(old) {
+			same = false
+		}
+		if len(chain) > 0 {
+			b.scps[account], b.scpDocs[account] = sets, chain
+		}
+	}
+	if same && len(b.scps) == len(b.prev.scps) {
+		b.scps, b.scpDocs = b.prev.scps, b.prev.scpDocs
+	}
+	return nil
+}
+
+// compile compiles the sets the entries need, then sets the governing
+// policies of the resources.
+func (b *snapshotBuilder) compile() error {
+	if err := b.sets.compileAll(); err != nil {
+		return err
+	}
+	for _, f := range b.fixups {
+		f()
+	}
+	b.governAll()
+	return nil
+}
+
+// setCompiler compiles the policy sets a build needs, each distinct list
+// of documents once, spread over the cores.
+type setCompiler struct {
+	cat  *catalog.Catalog
+	ids  map[*engine.Document]uint64 // small numbers naming the documents in keys
+	refs map[string]*setRef          // by the list of document numbers
+	list []*setRef
+}
+
+// A setRef is one set to compile; ps is set by compileAll.
+type setRef struct {
+	owner string // what needs it, for errors
+	docs  []*engine.Document
+	ps    *engine.PolicySet
+	err   error
+}
+
+func newSetCompiler(cat *catalog.Catalog) *setCompiler {
+	return &setCompiler{cat: cat, ids: make(map[*engine.Document]uint64), refs: make(map[string]*setRef)}
+}
+
+// add asks for the set of docs, which owner needs.
+func (c *setCompiler) add(owner string, docs []*engine.Document) *setRef {
+	key := make([]byte, 0, 4*len(docs))
+	for _, d := range docs {
+		id, ok := c.ids[d]
+		if !ok {
+			id = uint64(len(c.ids))
+			c.ids[d] = id
+		}
+		key = binary.AppendUvarint(key, id)
+	}
+	if r, ok := c.refs[string(key)]; ok {
+		return r
+	}
+	r := &setRef{owner: owner, docs: docs}
+	c.refs[string(key)] = r
+	c.list = append(c.list, r)
+	return r
+}
+
+// compileAll compiles every set asked for, on up to GOMAXPROCS goroutines.
+func (c *setCompiler) compileAll() error {
+	workers := min(runtime.GOMAXPROCS(0), 1+len(c.list)/64)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(c.list); i = int(next.Add(1)) - 1 {
+				r := c.list[i]
+				r.ps, r.err = engine.Compile(c.cat, r.docs...)
+			}
+		})
+	}
+	wg.Wait()
+	for _, r := range c.list {
+		if r.err != nil {
+			return fmt.Errorf("%s: %w", r.owner, r.err)
+		}
+	}
+	return nil
 }

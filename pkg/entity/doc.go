@@ -21,6 +21,21 @@
 // [Set.Bundle] writes a whole Set as one JSON bundle, which LoadBundle reads
 // back.
 //
+// # Following a changing model
+//
+// A server that follows a model its writers validated links it without
+// validating it again: [Set.Link] parses and links a whole Set, and a
+// [Linker], which holds the entities one by one, links again after a
+// change only what the change touches (the changed entities, the
+// principals that attach a changed managed policy or join a changed group,
+// the accounts that use a changed SCP). Both parse through a [DocCache],
+// which keeps a document's parse, and so its *engine.Document, for as long
+// as its text does not change; [Set.ResolveCached] is Resolve through one.
+// Each Resolved a Linker returns shares what did not change with the one
+// before, so that [Resolved.ChangedPrincipals] and
+// [Resolved.ChangedResources] find a change without reading the whole
+// model, and the server recompiles only that.
+//
 // # Errors
 //
 // Loading and validation report every problem they find as a [Problems]
@@ -34,7 +49,9 @@
 //
 // A Set is plain data; it is not safe to modify concurrently. A Resolved is
 // immutable once built and safe for concurrent use; callers must not modify
-// the documents, slices and maps it returns.
+// the documents, slices and maps it returns. A DocCache is safe for
+// concurrent use. A Linker has a single owner, and keeps the entities it is
+// given: they must not be modified afterwards.
 //
 // # Imports
 //

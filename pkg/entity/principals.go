@@ -54,7 +54,7 @@ func (c *checker) user(i int, u *User) {
 		c.memberOf(r, a.account, u.Groups)
 	}
 	c.attached(r, a.account, u.ManagedPolicies)
-	c.userInline[i] = c.inline(r, u.src, u.InlinePolicies, "inline:user/"+a.name+":",
+	c.inline(r, u.src, u.InlinePolicies, "inline:user/"+a.name+":",
 		engine.QuotaUserInline, userInlineQuota, "a user")
 	c.boundary(r, a.account, u.PermissionsBoundary)
 	checkTags(r, u.Tags)
@@ -71,7 +71,7 @@ func (c *checker) role(i int, ro *Role) {
 		c.principal(r, a, label, ro.src)
 	}
 	c.attached(r, a.account, ro.ManagedPolicies)
-	c.roleInline[i] = c.inline(r, ro.src, ro.InlinePolicies, "inline:role/"+a.name+":",
+	c.inline(r, ro.src, ro.InlinePolicies, "inline:role/"+a.name+":",
 		engine.QuotaRoleInline, roleInlineQuota, "a role")
 	c.boundary(r, a.account, ro.PermissionsBoundary)
 	checkTags(r, ro.Tags)

@@ -1,9 +1,10 @@
 package entity
 
 import (
-	"maps"
+	"iter"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -47,28 +48,45 @@ const (
 //	scp:NAME                      a service control policy
 //	resource:ARN                  the resource-based policy of the resource ARN
 func (s *Set) Resolve(cat *catalog.Catalog) (*Resolved, error) {
-	c := newChecker(s, cat)
+	return s.ResolveCached(cat, nil)
+}
+
+// ResolveCached is Resolve with the documents parsed, and their
+// validation findings kept, through cache (a new one when nil), so that
+// resolving again a Set that changed little parses and validates only what
+// changed, and unchanged documents keep their *engine.Document. One cache
+// is for one catalog at a time.
+func (s *Set) ResolveCached(cat *catalog.Catalog, cache *DocCache) (*Resolved, error) {
+	if cache == nil {
+		cache = NewDocCache()
+	}
+	c := newChecker(s, cat, cache)
 	c.run()
 	warnings, errs := c.rep.probs.split()
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	res := c.link()
+	res, err := s.link(cache)
+	if err != nil {
+		return nil, err
+	}
 	res.warnings = warnings
 	return res, nil
 }
 
-// Resolved is a validated Set with its documents parsed, indexed for the
-// lookups a decision needs. It is immutable and safe for concurrent use;
-// callers must not modify what it returns.
+// Resolved is a Set with its documents parsed, indexed for the lookups a
+// decision needs. It is immutable and safe for concurrent use; callers
+// must not modify what it returns.
 type Resolved struct {
-	principals    map[principalKey]*PrincipalPolicies // by account, kind and exact name
-	principalARNs []string
-	resources     map[string]*resolvedResource
-	resourceARNs  []string
-	scps          map[string][][]*engine.Document // by account
-	accounts      []string
-	warnings      Problems
+	principals shardMap[principalKey, *PrincipalPolicies] // by account, kind and exact name
+	resources  shardMap[string, *resolvedResource]
+	scps       map[string][][]*engine.Document // by account
+	accounts   []string
+	warnings   Problems
+
+	// The sorted lists of ARNs, made on first use.
+	principalOnce, resourceOnce sync.Once
+	principalARNs, resourceARNs []string
 }
 
 type resolvedResource struct {
@@ -87,7 +105,7 @@ func (r *Resolved) Principal(arn string) (*PrincipalPolicies, bool) {
 	if !ok {
 		return nil, false
 	}
-	pp, ok := r.principals[principalKey{ref.account, ref.kind, ref.name}]
+	pp, ok := r.principals.get(principalKey{ref.account, ref.kind, ref.name})
 	if !ok || !strings.HasPrefix(pp.ARN, "arn:"+ref.partition+":") {
 		return nil, false
 	}
@@ -104,7 +122,7 @@ func (r *Resolved) Principal(arn string) (*PrincipalPolicies, bool) {
 // (arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/campaigns/c1
 // is governed by the policy of …:apps/growth-app). Tags are never inherited.
 func (r *Resolved) Resource(arn string) (policy *engine.Document, tags map[string]string, ok bool) {
-	if e, found := r.resources[arn]; found {
+	if e, found := r.resources.get(arn); found {
 		policy, tags, ok = e.policy, e.tags, true
 	}
 	for p := arn; policy == nil; {
@@ -113,7 +131,7 @@ func (r *Resolved) Resource(arn string) (policy *engine.Document, tags map[strin
 			break
 		}
 		p = p[:i]
-		if e, found := r.resources[p]; found && e.policy != nil {
+		if e, found := r.resources.get(p); found && e.policy != nil {
 			policy, ok = e.policy, true
 		}
 	}
@@ -129,11 +147,48 @@ func (r *Resolved) SCPChain(account string) ([][]*engine.Document, bool) {
 	return chain, ok
 }
 
+// ListedResource returns the resource-based policy of the resource arn
+// itself (nil for none, whatever its ancestors have) and its tags, and
+// whether the Set lists it.
+func (r *Resolved) ListedResource(arn string) (policy *engine.Document, tags map[string]string, ok bool) {
+	e, ok := r.resources.get(arn)
+	if !ok {
+		return nil, nil, false
+	}
+	return e.policy, e.tags, true
+}
+
 // Principals returns the ARNs of every user and role, sorted.
-func (r *Resolved) Principals() []string { return slices.Clone(r.principalARNs) }
+func (r *Resolved) Principals() []string {
+	r.principalOnce.Do(func() {
+		r.principalARNs = make([]string, 0, r.principals.n)
+		r.principals.all(func(_ principalKey, pp *PrincipalPolicies) bool {
+			r.principalARNs = append(r.principalARNs, pp.ARN)
+			return true
+		})
+		slices.Sort(r.principalARNs)
+	})
+	return slices.Clone(r.principalARNs)
+}
 
 // Resources returns the ARNs of every resource, sorted.
-func (r *Resolved) Resources() []string { return slices.Clone(r.resourceARNs) }
+func (r *Resolved) Resources() []string {
+	r.resourceOnce.Do(func() {
+		r.resourceARNs = make([]string, 0, r.resources.n)
+		r.resources.all(func(arn string, _ *resolvedResource) bool {
+			r.resourceARNs = append(r.resourceARNs, arn)
+			return true
+		})
+		slices.Sort(r.resourceARNs)
+	})
+	return slices.Clone(r.resourceARNs)
+}
+
+// NumPrincipals returns the number of users and roles.
+func (r *Resolved) NumPrincipals() int { return r.principals.n }
+
+// NumResources returns the number of resources.
+func (r *Resolved) NumResources() int { return r.resources.n }
 
 // Accounts returns the IDs of the declared accounts, sorted.
 func (r *Resolved) Accounts() []string { return slices.Clone(r.accounts) }
@@ -141,91 +196,43 @@ func (r *Resolved) Accounts() []string { return slices.Clone(r.accounts) }
 // Warnings returns the warnings Validate would return.
 func (r *Resolved) Warnings() Problems { return slices.Clone(r.warnings) }
 
-// link builds the Resolved of a Set that has no errors.
-func (c *checker) link() *Resolved {
-	res := &Resolved{
-		principals: make(map[principalKey]*PrincipalPolicies, len(c.s.Users)+len(c.s.Roles)),
-		resources:  make(map[string]*resolvedResource, len(c.s.Resources)),
-		scps:       make(map[string][][]*engine.Document, len(c.s.Accounts)),
-	}
-	l := &linker{c: c, derived: make(map[string]*engine.Document)}
-	for _, a := range c.s.Accounts {
-		var chain [][]*engine.Document
-		for _, level := range a.SCPs {
-			docs := make([]*engine.Document, len(level))
-			for j, name := range level {
-				docs[j] = c.scps[name]
+// ChangedPrincipals yields, in no particular order, the principals whose
+// policies differ between prev and r: added or changed ones with their
+// policies in r, removed ones with their ARN in prev and nil policies.
+// With prev nil it yields every principal of r. A principal is a name in an
+// account: one whose path changed yields once, with its ARN in r. When r
+// was linked from
+// prev by a [Linker] (directly or after several Links), only the parts
+// that changed are read; otherwise r and prev are compared in full.
+//
+// A principal linked again yields even when its policies came out the
+// same; compare the documents by pointer to find out.
+func (r *Resolved) ChangedPrincipals(prev *Resolved) iter.Seq2[string, *PrincipalPolicies] {
+	return func(yield func(string, *PrincipalPolicies) bool) {
+		var pm *shardMap[principalKey, *PrincipalPolicies]
+		if prev != nil {
+			pm = &prev.principals
+		}
+		diffKeys(&r.principals, pm, func(k principalKey) bool {
+			if pp, ok := r.principals.get(k); ok {
+				return yield(pp.ARN, pp)
 			}
-			chain = append(chain, docs)
+			old, _ := pm.get(k)
+			return yield(old.ARN, nil)
+		})
+	}
+}
+
+// ChangedResources yields, in no particular order, the ARNs of the
+// resources added, removed or linked again between prev and r (every
+// resource of r when prev is nil), as ChangedPrincipals does; look them up
+// with ListedResource.
+func (r *Resolved) ChangedResources(prev *Resolved) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		var pm *shardMap[string, *resolvedResource]
+		if prev != nil {
+			pm = &prev.resources
 		}
-		res.scps[a.ID] = chain
-		res.accounts = append(res.accounts, a.ID)
+		diffKeys(&r.resources, pm, yield)
 	}
-	for i := range c.s.Users {
-		u := &c.s.Users[i]
-		a, _ := parseIAMARN(u.ARN, "user")
-		pp := l.principal(KindUser, a, u.ARN, u.ManagedPolicies, c.userInline[i], u.PermissionsBoundary, u.Tags)
-		for _, name := range u.Groups {
-			pp.Identity = append(pp.Identity, l.group(c.groups[groupKey{a.account, name}])...)
-		}
-		res.principals[principalKey{a.account, a.kind, a.name}] = pp
-		res.principalARNs = append(res.principalARNs, u.ARN)
-	}
-	for i := range c.s.Roles {
-		ro := &c.s.Roles[i]
-		a, _ := parseIAMARN(ro.ARN, "role")
-		pp := l.principal(KindRole, a, ro.ARN, ro.ManagedPolicies, c.roleInline[i], ro.PermissionsBoundary, ro.Tags)
-		res.principals[principalKey{a.account, a.kind, a.name}] = pp
-		res.principalARNs = append(res.principalARNs, ro.ARN)
-	}
-	for i, rs := range c.s.Resources {
-		res.resources[rs.ARN] = &resolvedResource{policy: c.resourcePolicy[i], tags: maps.Clone(rs.Tags)}
-		res.resourceARNs = append(res.resourceARNs, rs.ARN)
-	}
-	slices.Sort(res.principalARNs)
-	slices.Sort(res.resourceARNs)
-	slices.Sort(res.accounts)
-	return res
-}
-
-// linker assembles the documents of principals.
-type linker struct {
-	c *checker
-	// derived holds the documents that reuse a managed policy's parse
-	// under another ID or type, made once each.
-	derived map[string]*engine.Document
-}
-
-// as returns doc under another ID and type: a boundary is a managed policy
-// with the same grammar as an identity policy, so its parse is shared.
-func (l *linker) as(doc *engine.Document, id string, typ engine.PolicyType) *engine.Document {
-	if d, ok := l.derived[id]; ok {
-		return d
-	}
-	d := *doc
-	d.ID, d.Type = id, typ
-	l.derived[id] = &d
-	return &d
-}
-
-func (l *linker) principal(kind string, a iamARN, arn string, managed []string, inline []*engine.Document,
-	boundary string, tags map[string]string) *PrincipalPolicies {
-	pp := &PrincipalPolicies{ARN: arn, Kind: kind, Account: a.account, Tags: maps.Clone(tags)}
-	for _, name := range managed {
-		pp.Identity = append(pp.Identity, l.c.managed[name].doc)
-	}
-	pp.Identity = append(pp.Identity, inline...)
-	if boundary != "" {
-		pp.Boundary = l.as(l.c.managed[boundary].doc, "boundary:"+boundary, engine.BoundaryPolicy)
-	}
-	return pp
-}
-
-// group returns the identity documents a user gets from a group.
-func (l *linker) group(e *groupEntry) []*engine.Document {
-	var out []*engine.Document
-	for _, name := range e.g.ManagedPolicies {
-		out = append(out, l.as(l.c.managed[name].doc, "group:"+e.g.Name+":managed:"+name, engine.IdentityPolicy))
-	}
-	return append(out, e.inline...)
 }

@@ -20,7 +20,7 @@ func (c *checker) resource(i int, res *Resource) {
 	}
 	c.resourceARNs[res.ARN] = true
 	if !isNull(res.Policy) {
-		c.resourcePolicy[i] = c.parse(r, res.src, "policy", res.Policy, "resource:"+res.ARN,
+		c.parse(r, res.src, "policy", res.Policy, "resource:"+res.ARN,
 			engine.ResourcePolicy, engine.QuotaNone)
 	}
 	checkTags(r, res.Tags)

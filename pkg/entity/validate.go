@@ -22,7 +22,7 @@ import (
 // warnings, and principals whose account the Set does not declare) come
 // back apart, whether or not there are errors.
 func (s *Set) Validate(cat *catalog.Catalog) (warnings Problems, err error) {
-	c := newChecker(s, cat)
+	c := newChecker(s, cat, NewDocCache())
 	c.run()
 	warnings, errs := c.rep.probs.split()
 	if len(errs) == 0 {
@@ -33,9 +33,11 @@ func (s *Set) Validate(cat *catalog.Catalog) (warnings Problems, err error) {
 
 // checker validates a Set and keeps what it parsed for Resolve.
 type checker struct {
-	s   *Set
-	cat *catalog.Catalog
-	rep report
+	s     *Set
+	cat   *catalog.Catalog
+	cache *DocCache
+	gen   uint64 // the cache generation of this validation
+	rep   report
 
 	accounts     map[string]bool
 	managed      map[string]*managedEntry // by name
@@ -46,11 +48,6 @@ type checker struct {
 	groupNames   map[string][]string     // names of the groups of each account
 	principals   map[principalKey]string // label of each user and role
 	resourceARNs map[string]bool
-
-	// Parsed inline documents, sorted by policy name, and resource
-	// policies, indexed like the Set's lists.
-	userInline, roleInline [][]*engine.Document
-	resourcePolicy         []*engine.Document
 }
 
 type managedEntry struct {
@@ -69,19 +66,16 @@ type groupEntry struct {
 // whatever their path.
 type principalKey struct{ account, kind, name string }
 
-func newChecker(s *Set, cat *catalog.Catalog) *checker {
+func newChecker(s *Set, cat *catalog.Catalog, cache *DocCache) *checker {
 	return &checker{
-		s: s, cat: cat,
-		accounts:       make(map[string]bool),
-		managed:        make(map[string]*managedEntry),
-		scps:           make(map[string]*engine.Document),
-		groups:         make(map[groupKey]*groupEntry),
-		groupNames:     make(map[string][]string),
-		principals:     make(map[principalKey]string),
-		resourceARNs:   make(map[string]bool),
-		userInline:     make([][]*engine.Document, len(s.Users)),
-		roleInline:     make([][]*engine.Document, len(s.Roles)),
-		resourcePolicy: make([]*engine.Document, len(s.Resources)),
+		s: s, cat: cat, cache: cache, gen: cache.begin(),
+		accounts:     make(map[string]bool),
+		managed:      make(map[string]*managedEntry),
+		scps:         make(map[string]*engine.Document),
+		groups:       make(map[groupKey]*groupEntry),
+		groupNames:   make(map[string][]string),
+		principals:   make(map[principalKey]string),
+		resourceARNs: make(map[string]bool),
 	}
 }
 
@@ -217,8 +211,8 @@ func (c *checker) scp(i int, p *SCP) {
 	}
 }
 
-// parse parses and validates one document, reports its findings and
-// returns it, or nil when it has errors.
+// parse parses and validates one document, through the cache, reports its
+// findings and returns it, or nil when it has errors.
 func (c *checker) parse(r *entityReport, o *origin, field string, raw json.RawMessage, id string,
 	typ engine.PolicyType, quota engine.QuotaKind) *engine.Document {
 	d := o.doc(field)
@@ -226,12 +220,13 @@ func (c *checker) parse(r *entityReport, o *origin, field string, raw json.RawMe
 		r.errorf(field, "missing policy document (give %s or %s)", field, fileField(field))
 		return nil
 	}
-	doc, err := engine.Parse(raw, engine.ParseOptions{ID: id, Type: typ})
+	e, err := c.cache.parse(c.gen, raw, id, typ)
 	if err != nil {
 		r.policy(d, err)
 		return nil
 	}
-	if findings := engine.Validate(c.cat, doc, engine.ValidateOptions{Quota: quota}); len(findings) > 0 {
+	doc := e.doc
+	if findings := c.cache.validate(e, c.cat, quota); len(findings) > 0 {
 		r.policy(d, findings)
 		if findings.HasErrors() {
 			return nil

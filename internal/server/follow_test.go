@@ -1,0 +1,592 @@
+package server_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/pkg/store"
+	"github.com/pdp-dev/pdp/pkg/store/memstore"
+)
+
+// The health services the follower reports on.
+const (
+	policyService = "pdp.v1.PolicyService"
+	authzService  = "pdp.v1.AuthorizationService"
+)
+
+// errStoreDown is the failure faultyStore injects.
+var errStoreDown = errors.New("injected fault: store unreachable")
+
+// faultyStore wraps a store for a follower: while broken, Snapshot and
+// Watch fail as behind a lost connection; it can break itself after a
+// number of watch events, and hold new watches until released. Everything
+// else goes to the wrapped store.
+type faultyStore struct {
+	store.Store
+	broken atomic.Bool
+	// eventsLeft, when not negative, is how many more change events
+	// watches deliver before the store breaks.
+	eventsLeft atomic.Int64
+	snapshots  atomic.Int64 // Snapshot calls
+	watches    atomic.Int64 // Watch calls
+
+	mu   sync.Mutex
+	gate chan struct{} // when not nil, new watches wait for it to close
+}
+
+func newFaultyStore(st store.Store) *faultyStore {
+	f := &faultyStore{Store: st}
+	f.eventsLeft.Store(-1)
+	return f
+}
+
+// breakAfter makes the store break once watches have delivered n more
+// change events: the next one is not delivered.
+func (f *faultyStore) breakAfter(n int64) { f.eventsLeft.Store(n) }
+
+func (f *faultyStore) heal() {
+	f.eventsLeft.Store(-1)
+	f.broken.Store(false)
+}
+
+// hold makes new watches wait until release.
+func (f *faultyStore) hold() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gate = make(chan struct{})
+}
+
+func (f *faultyStore) release() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.gate != nil {
+		close(f.gate)
+		f.gate = nil
+	}
+}
+
+func (f *faultyStore) Snapshot(ctx context.Context, rev int64) ([]store.Value, int64, error) {
+	f.snapshots.Add(1)
+	if f.broken.Load() {
+		return nil, 0, fmt.Errorf("faulty store: snapshot: %w", errStoreDown)
+	}
+	return f.Store.Snapshot(ctx, rev)
+}
+
+func (f *faultyStore) Watch(ctx context.Context, from int64) iter.Seq2[store.Event, error] {
+	return func(yield func(store.Event, error) bool) {
+		f.watches.Add(1)
+		f.mu.Lock()
+		gate := f.gate
+		f.mu.Unlock()
+		if gate != nil {
+			select {
+			case <-gate:
+			case <-ctx.Done():
+				return
+			}
+		}
+		fail := func() { yield(store.Event{}, fmt.Errorf("faulty store: watch from %d: %w", from, errStoreDown)) }
+		if f.broken.Load() {
+			fail()
+			return
+		}
+		for ev, err := range f.Store.Watch(ctx, from) {
+			if err == nil && !ev.Progress && f.spend() {
+				f.broken.Store(true)
+			}
+			if f.broken.Load() {
+				fail()
+				return
+			}
+			if !yield(ev, err) {
+				return
+			}
+		}
+	}
+}
+
+// spend counts one change event against eventsLeft and reports whether
+// the store breaks at it.
+func (f *faultyStore) spend() bool {
+	for {
+		n := f.eventsLeft.Load()
+		switch {
+		case n < 0:
+			return false
+		case n == 0:
+			return f.eventsLeft.CompareAndSwap(0, -1)
+		case f.eventsLeft.CompareAndSwap(n, n-1):
+			return false
+		}
+	}
+}
+
+// carolDecision decides carol's read of the segment and returns the
+// decision and its revision, failing the test on an error.
+func (e *adminEnv) carolDecision(t *testing.T, minRevision int64) (pdpv1.Decision, int64) {
+	t.Helper()
+	resp, err := e.authz.Check(t.Context(), carolReadsSegment(minRevision))
+	if err != nil {
+		t.Fatalf("Check(min_revision %d): %v", minRevision, err)
+	}
+	return resp.GetDecision(), resp.GetRevision()
+}
+
+// TestMinRevisionReadYourWrites writes through ApplyChanges and checks in
+// the very next call, with min_revision the returned revision, that the
+// decision follows the write: carol reads the segment as a member of
+// marketing, and not otherwise.
+func TestMinRevisionReadYourWrites(t *testing.T) {
+	t.Parallel()
+	for _, backend := range storeBackends {
+		t.Run(backend.name, func(t *testing.T) {
+			t.Parallel()
+			e := newAdminEnv(t, adminOptions{store: backend.open(t, store.Options{})})
+			for i := range 10 {
+				member := i%2 == 0
+				groups := []string{}
+				want := implicitDeny
+				if member {
+					groups, want = []string{"marketing"}, allow
+				}
+				rev := e.apply(t, "carol's groups", putCarol(groups...))
+				got, at := e.carolDecision(t, rev)
+				if got != want || at < rev {
+					t.Fatalf("write %d: Check(min_revision %d) = %v at %d; want %v", i, rev, got, at, want)
+				}
+				batch, err := e.authz.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Principal: carol, Context: usEast(),
+					MinRevision: rev, Items: []*pdpv1.BatchCheckItem{{Action: "mobiletargeting:GetSegment", Resource: activeUsers}}})
+				if err != nil || batch.GetRevision() < rev || batch.GetResults()[0].GetDecision() != want {
+					t.Fatalf("write %d: BatchCheck(min_revision %d) = %v, %v; want %v", i, rev, batch, err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestMinRevisionNotReached asks for a revision nothing has written: the
+// call fails UNAVAILABLE at its deadline (or the server's bound when it has
+// none), with RetryInfo and the revision the server is at.
+func TestMinRevisionNotReached(t *testing.T) {
+	t.Parallel()
+	const serverBound = 300 * time.Millisecond
+	e := newAdminEnv(t, adminOptions{config: server.Config{MaxRevisionWait: serverBound}})
+	cur := e.apply(t, "carol joins", putCarol("marketing"))
+	e.waitRevision(t, cur)
+	tests := []struct {
+		name     string
+		deadline time.Duration // 0: none
+		batch    bool
+		wantWait time.Duration
+	}{
+		{name: "Check with a deadline", deadline: 200 * time.Millisecond, wantWait: 200 * time.Millisecond},
+		{name: "BatchCheck with a deadline", deadline: 200 * time.Millisecond, batch: true, wantWait: 200 * time.Millisecond},
+		{name: "Check without a deadline", wantWait: serverBound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			minRev := cur + 100
+			call := func() (time.Duration, error) {
+				ctx, cancel := context.WithCancel(t.Context())
+				if tc.deadline > 0 {
+					ctx, cancel = context.WithTimeout(t.Context(), tc.deadline)
+				}
+				defer cancel()
+				start := time.Now()
+				var err error
+				if tc.batch {
+					_, err = e.authz.BatchCheck(ctx, &pdpv1.BatchCheckRequest{Principal: carol, Context: usEast(), MinRevision: minRev,
+						Items: []*pdpv1.BatchCheckItem{{Action: "mobiletargeting:GetSegment", Resource: activeUsers}}})
+				} else {
+					_, err = e.authz.Check(ctx, carolReadsSegment(minRev))
+				}
+				return time.Since(start), err
+			}
+			took, err := call()
+			// The deadline may end the call on the client's side just
+			// before the server's reply arrives: try again, a few times.
+			for try := 0; try < 3 && status.Code(err) == codes.DeadlineExceeded; try++ {
+				t.Logf("the client's deadline ended the call after %v; again", took)
+				took, err = call()
+			}
+			st := status.Convert(err)
+			if st.Code() != codes.Unavailable {
+				t.Fatalf("call = %v; want Unavailable", err)
+			}
+			var retry *errdetails.RetryInfo
+			var info *errdetails.ErrorInfo
+			for _, d := range st.Details() {
+				switch d := d.(type) {
+				case *errdetails.RetryInfo:
+					retry = d
+				case *errdetails.ErrorInfo:
+					info = d
+				}
+			}
+			if retry.GetRetryDelay().AsDuration() <= 0 {
+				t.Errorf("RetryInfo %v; want a retry delay", retry)
+			}
+			md := info.GetMetadata()
+			if info.GetReason() != "REVISION_NOT_REACHED" || md["current_revision"] != strconv.FormatInt(cur, 10) ||
+				md["min_revision"] != strconv.FormatInt(minRev, 10) {
+				t.Errorf("ErrorInfo %v; want REVISION_NOT_REACHED at current_revision %d", info, cur)
+			}
+			if took < tc.wantWait-50*time.Millisecond || took > tc.wantWait+2*time.Second {
+				t.Errorf("the call took %v; want about %v", took, tc.wantWait)
+			}
+			t.Logf("UNAVAILABLE after %v", took)
+		})
+	}
+}
+
+// TestPropagationDelay measures, without min_revision, how long a write
+// takes to show in decisions once ApplyChanges has returned.
+func TestPropagationDelay(t *testing.T) {
+	t.Parallel()
+	for _, backend := range storeBackends {
+		t.Run(backend.name, func(t *testing.T) {
+			t.Parallel()
+			e := newAdminEnv(t, adminOptions{store: backend.open(t, store.Options{})})
+			var delays, writes []time.Duration
+			for i := range 20 {
+				groups, want := []string{}, implicitDeny
+				if i%2 == 0 {
+					groups, want = []string{"marketing"}, allow
+				}
+				start := time.Now()
+				rev := e.apply(t, "carol's groups", putCarol(groups...))
+				written := time.Now()
+				var got pdpv1.Decision
+				var at int64
+				waitFor(t, func() bool {
+					got, at = e.carolDecision(t, 0)
+					return got == want
+				}, "write %d at revision %d to show (last decision %v at %d)", i, rev, got, at)
+				delays = append(delays, time.Since(written))
+				writes = append(writes, written.Sub(start))
+				if at < rev {
+					t.Errorf("write %d: decision %v at revision %d, before the write's %d", i, got, at, rev)
+				}
+			}
+			t.Logf("%s: ApplyChanges took %s", backend.name, spread(writes))
+			t.Logf("%s: from ApplyChanges returned to visible without min_revision: %s", backend.name, spread(delays))
+		})
+	}
+}
+
+// spread writes the minimum, median, 90th percentile and maximum.
+func spread(ds []time.Duration) string {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	at := func(q float64) time.Duration { return s[int(q*float64(len(s)-1))] }
+	return fmt.Sprintf("min %v, median %v, p90 %v, max %v (n=%d)", s[0], at(0.5), at(0.9), s[len(s)-1], len(s))
+}
+
+// TestFollowCompaction has the follower resume from a revision compacted
+// away meanwhile: it reloads in full and ends at the latest revision, with
+// decisions that follow every write.
+func TestFollowCompaction(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// behind leaves the follower behind while writes are made and
+		// the store compacted; the returned function lets it go on.
+		behind  func(t *testing.T, e *adminEnv, f *faultyStore) func()
+		wantLog string
+	}{
+		{
+			// Follow starts over: a full read, then a watch.
+			name: "restarted",
+			behind: func(t *testing.T, e *adminEnv, _ *faultyStore) func() {
+				if err := e.stopFollowing(); err != nil {
+					t.Fatal(err)
+				}
+				return func() { e.startFollowing(t) }
+			},
+		},
+		{
+			// The running follower's watch resumes from its old revision,
+			// which is compacted by then.
+			name: "watch resumed",
+			behind: func(t *testing.T, e *adminEnv, f *faultyStore) func() {
+				f.hold()
+				f.breakAfter(0) // the next event breaks the watch
+				e.apply(t, "break the watch", putChange(userKey(marketingUser("zed")), userDoc(marketingUser("zed"))))
+				waitFor(t, func() bool { return f.watches.Load() >= 2 }, "the follower to watch again")
+				f.heal()
+				return f.release
+			},
+			wantLog: "policy watch fell behind compaction; reloading",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := memstore.New(store.Options{KeepRevisions: 2})
+			f := newFaultyStore(st)
+			e := newAdminEnv(t, adminOptions{store: st, follow: f})
+			resume := tc.behind(t, e, f)
+			behindAt := e.revision()
+			var last int64
+			for i := range 5 {
+				arn := marketingUser(fmt.Sprintf("late%d", i))
+				last = e.apply(t, "while behind", putChange(userKey(arn), userDoc(arn, "marketing")))
+			}
+			if err := st.Compact(t.Context(), 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.Revisions(t.Context(), behindAt, 0); !errors.Is(err, store.ErrCompacted) {
+				t.Fatalf("revisions after %d: %v; want them compacted", behindAt, err)
+			}
+			snapshots := f.snapshots.Load()
+			resume()
+			e.waitRevision(t, last)
+			if got := e.revision(); got != last {
+				t.Errorf("follower at %d; want %d", got, last)
+			}
+			if n := f.snapshots.Load() - snapshots; n != 1 {
+				t.Errorf("%d full reads after resuming; want 1", n)
+			}
+			if tc.wantLog != "" && !strings.Contains(e.log.String(), tc.wantLog) {
+				t.Errorf("log has no %q:\n%s", tc.wantLog, e.log)
+			}
+			waitWithin(t, time.Second, func() bool {
+				s, err := e.healthOf(t.Context(), policyService)
+				return err == nil && s == healthpb.HealthCheckResponse_SERVING
+			}, "%s to report SERVING after the reload", policyService)
+			for i := range 5 {
+				resp, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: marketingUser(fmt.Sprintf("late%d", i)),
+					Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
+				if err != nil || resp.GetDecision() != allow || resp.GetRevision() != last {
+					t.Errorf("late%d after the reload: %v, %v; want Allow at %d", i, resp, err, last)
+				}
+			}
+		})
+	}
+}
+
+// TestDecisionsFollowWrites runs Checks and BatchChecks in parallel while
+// a writer flips carol's membership of marketing 50 times: carol may read
+// the segment exactly at the revisions where she is a member, every reply's
+// decision agrees with the revision it names, and each caller sees
+// revisions only move forward.
+func TestDecisionsFollowWrites(t *testing.T) {
+	t.Parallel()
+	const (
+		writes  = 50
+		readers = 4
+	)
+	e := newAdminEnv(t, adminOptions{})
+	// Revision seed+1+i is write i: carol joins at even i, leaves at odd.
+	member := func(rev int64) bool { return rev > e.seedRev && (rev-e.seedRev)%2 == 1 }
+	want := func(rev int64) pdpv1.Decision {
+		if member(rev) {
+			return allow
+		}
+		return implicitDeny
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	stop := make(chan struct{})
+	var (
+		wg    sync.WaitGroup
+		calls atomic.Int64
+		mu    sync.Mutex
+		seen  = map[int64]bool{}
+	)
+	reader := func(name string, call func() (int64, []pdpv1.Decision, error), wants func(int64) []pdpv1.Decision) {
+		var last int64
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			rev, got, err := call()
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+				return
+			}
+			calls.Add(1)
+			mu.Lock()
+			seen[rev] = true
+			mu.Unlock()
+			if rev < last {
+				t.Errorf("%s: revision %d after %d", name, rev, last)
+				return
+			}
+			last = rev
+			if w := wants(rev); !slices.Equal(got, w) {
+				t.Errorf("%s: decisions %v at revision %d; want %v", name, got, rev, w)
+				return
+			}
+		}
+	}
+	for g := range readers {
+		wg.Go(func() {
+			reader(fmt.Sprintf("Check reader %d", g), func() (int64, []pdpv1.Decision, error) {
+				resp, err := e.authz.Check(ctx, carolReadsSegment(0))
+				return resp.GetRevision(), []pdpv1.Decision{resp.GetDecision()}, err
+			}, func(rev int64) []pdpv1.Decision { return []pdpv1.Decision{want(rev)} })
+		})
+		wg.Go(func() {
+			items := []*pdpv1.BatchCheckItem{
+				{Action: "mobiletargeting:GetSegment", Resource: activeUsers},
+				{Principal: alice, Action: "mobiletargeting:GetSegment", Resource: activeUsers},
+				{Action: "mobiletargeting:GetApp", Resource: growthApp},
+				{Action: "mobiletargeting:DeleteSegment", Resource: activeUsers},
+			}
+			reader(fmt.Sprintf("BatchCheck reader %d", g), func() (int64, []pdpv1.Decision, error) {
+				resp, err := e.authz.BatchCheck(ctx, &pdpv1.BatchCheckRequest{Principal: carol, Context: usEast(), Items: items})
+				var ds []pdpv1.Decision
+				for _, r := range resp.GetResults() {
+					ds = append(ds, r.GetDecision())
+				}
+				return resp.GetRevision(), ds, err
+			}, func(rev int64) []pdpv1.Decision {
+				return []pdpv1.Decision{want(rev), allow, want(rev), implicitDeny}
+			})
+		})
+	}
+	func() {
+		defer func() {
+			close(stop)
+			wg.Wait()
+		}()
+		for i := range writes {
+			groups := []string{}
+			if i%2 == 0 {
+				groups = []string{"marketing"}
+			}
+			if rev := e.apply(t, "flip", putCarol(groups...)); rev != e.seedRev+1+int64(i) {
+				t.Fatalf("write %d at revision %d; want %d", i, rev, e.seedRev+1+int64(i))
+			}
+		}
+		e.waitRevision(t, e.seedRev+writes)
+	}()
+	if got, at := e.carolDecision(t, e.seedRev+writes); got != want(at) {
+		t.Errorf("final decision %v at %d; want %v", got, at, want(at))
+	}
+	t.Logf("%d calls saw %d of %d revisions", calls.Load(), len(seen), writes+1)
+}
+
+// TestFollowStoreLost breaks the store under a following server: decisions
+// go on from the last snapshot, the policy service's health turns
+// NOT_SERVING and the log says the store was lost; once the store heals the
+// follower catches up with every change made meanwhile and health is
+// SERVING again.
+func TestFollowStoreLost(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// delivered is how many writes reach the follower before the store
+		// breaks; the write after breaks it.
+		delivered int
+		// atStart breaks the store before the follower's first read.
+		atStart bool
+	}{
+		{name: "watch fails after events", delivered: 2},
+		{name: "watch fails at once", delivered: 0},
+		{name: "snapshot fails at start", atStart: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := memstore.New(store.Options{})
+			f := newFaultyStore(st)
+			e := newAdminEnv(t, adminOptions{store: st, follow: f, noFollow: tc.atStart})
+			var users []string
+			addUser := func(name string) int64 {
+				arn := marketingUser(name)
+				users = append(users, arn)
+				return e.apply(t, "add "+name, putChange(userKey(arn), userDoc(arn, "marketing")))
+			}
+			lastSeen := e.seedRev
+			if tc.atStart {
+				f.broken.Store(true)
+				e.startFollowing(t)
+				waitFor(t, func() bool { return f.snapshots.Load() >= 2 }, "the follower to retry its first read")
+				if _, err := e.authz.Check(t.Context(), carolReadsSegment(0)); status.Code(err) != codes.Unavailable {
+					t.Errorf("Check before any snapshot: %v; want Unavailable", err)
+				}
+			} else {
+				f.breakAfter(int64(tc.delivered))
+				for i := range tc.delivered {
+					lastSeen = addUser(fmt.Sprintf("before%d", i))
+				}
+				e.waitRevision(t, lastSeen)
+				addUser("breaks")
+			}
+			waitFor(t, func() bool {
+				s, err := e.healthOf(t.Context(), policyService)
+				return err == nil && s == healthpb.HealthCheckResponse_NOT_SERVING
+			}, "%s to report NOT_SERVING", policyService)
+			if !strings.Contains(e.log.String(), "lost the policy store") {
+				t.Errorf("log does not say the store was lost:\n%s", e.log)
+			}
+			// Changes made while the follower cannot see them.
+			var last int64
+			for i := range 3 {
+				last = addUser(fmt.Sprintf("during%d", i))
+			}
+			lost := f.watches.Load() + f.snapshots.Load()
+			waitFor(t, func() bool { return f.watches.Load()+f.snapshots.Load() >= lost+2 }, "the follower to retry twice")
+			if !tc.atStart {
+				// Decisions go on from the last snapshot.
+				resp, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice,
+					Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
+				if err != nil || resp.GetDecision() != allow || resp.GetRevision() != lastSeen {
+					t.Errorf("Check while the store is lost = %v, %v; want Allow at %d", resp, err, lastSeen)
+				}
+				if s, err := e.healthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
+					t.Errorf("%s health while the store is lost: %v, %v; want SERVING", authzService, s, err)
+				}
+			}
+			if s, err := e.healthOf(t.Context(), authzService); tc.atStart && (err != nil || s != healthpb.HealthCheckResponse_NOT_SERVING) {
+				t.Errorf("%s health before any snapshot: %v, %v; want NOT_SERVING", authzService, s, err)
+			}
+
+			healed := time.Now()
+			f.heal()
+			e.waitRevision(t, last)
+			t.Logf("caught up %v after the store healed", time.Since(healed))
+			// At once, not at the store's next progress notification.
+			waitWithin(t, time.Second, func() bool {
+				s, err := e.healthOf(t.Context(), policyService)
+				return err == nil && s == healthpb.HealthCheckResponse_SERVING
+			}, "%s to report SERVING again", policyService)
+			if s, err := e.healthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
+				t.Errorf("%s health after healing: %v, %v; want SERVING", authzService, s, err)
+			}
+			// Every user added is known: no change was missed.
+			for _, arn := range users {
+				resp, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: arn,
+					Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
+				if err != nil || resp.GetDecision() != allow || resp.GetRevision() != last {
+					t.Errorf("%s after healing: %v, %v; want Allow at %d", arn, resp, err, last)
+				}
+			}
+			if !strings.Contains(e.log.String(), "policy store reachable again") {
+				t.Errorf("log does not say the store is back:\n%s", e.log)
+			}
+		})
+	}
+}

@@ -1,0 +1,221 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/store"
+)
+
+// benchSizes are the models BenchmarkSnapshot follows: the large one is
+// the store of the acceptance criterion, 100,000 principals and 1,000,000
+// resources.
+var benchSizes = []struct {
+	name string
+	cfg  genConfig
+}{
+	{"10k", genConfig{accounts: 100, managed: 500, principals: 10_000, resources: 100_000}},
+	{"100k", genLarge},
+}
+
+// BenchmarkSnapshot follows a synthetic model as a server does, through
+// activateModel: build compiles the whole model from its store documents
+// (decode, link, compile), reporting the seconds of each step and the heap
+// the follower keeps (the decoded model, its resolution and the compiled
+// snapshot); the change benchmarks then apply one change per iteration
+// and report its cost: a managed policy attached by about 1% of the
+// principals, one user, one new resource. rebuild-before is what one
+// change cost before snapshots were incremental: decode, validate and
+// compile the whole model.
+func BenchmarkSnapshot(b *testing.B) {
+	cat, err := catalog.Load()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, size := range benchSizes {
+		b.Run(size.name, func(b *testing.B) {
+			set := genModel(size.cfg)
+			m := modelOf(b, set)
+			var s *Server
+			b.Run("build", func(b *testing.B) {
+				for b.Loop() {
+					s = nil
+					s = benchBuild(b, cat, m)
+				}
+			})
+			if s == nil {
+				s = New(Config{}, cat, nil)
+				if err := s.activateModel(b.Context(), m, nil, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			f := &benchFollower{s: s, m: m, rev: s.Current().revision}
+			b.Run("change-managed", func(b *testing.B) { benchChangeManaged(b, f, set) })
+			b.Run("change-user", func(b *testing.B) { benchChangeUser(b, f, set) })
+			b.Run("add-resource", func(b *testing.B) { benchAddResource(b, f, set) })
+			b.Run("rebuild-before", func(b *testing.B) {
+				s = nil
+				f.s.current.Store(nil)
+				benchRebuildBefore(b, cat, m)
+			})
+		})
+	}
+}
+
+// heapMB returns the live heap after a collection.
+func heapMB() float64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20)
+}
+
+// benchBuild does what activateModel does for a full read, step by step.
+func benchBuild(b *testing.B, cat *catalog.Catalog, m model) *Server {
+	b.StopTimer()
+	base := heapMB()
+	b.StartTimer()
+	start := time.Now()
+	f := newFollowState()
+	f.applyModel(m)
+	decoded := time.Now()
+	res, err := f.resolve()
+	if err != nil {
+		b.Fatal(err)
+	}
+	linked := time.Now()
+	snap, err := CompileSnapshot(cat, res, 1, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	snap.follow = f
+	s := New(Config{}, cat, nil)
+	s.Activate(snap)
+	done := time.Now()
+	b.StopTimer()
+	b.ReportMetric(done.Sub(start).Seconds(), "build-s")
+	b.ReportMetric(decoded.Sub(start).Seconds(), "decode-s")
+	b.ReportMetric(linked.Sub(decoded).Seconds(), "link-s")
+	b.ReportMetric(done.Sub(linked).Seconds(), "compile-s")
+	b.ReportMetric(heapMB()-base, "heap-MB")
+	b.ReportMetric(float64(res.NumPrincipals()), "principals")
+	b.ReportMetric(float64(res.NumResources()), "resources")
+	b.StartTimer()
+	return s
+}
+
+// benchFollower applies changes to a followed model as watchFrom does.
+type benchFollower struct {
+	s   *Server
+	m   model
+	rev int64
+}
+
+func (f *benchFollower) apply(b *testing.B, changes ...store.Change) {
+	for _, c := range changes {
+		if c.Op == store.OpDelete {
+			delete(f.m, c.Key)
+		} else {
+			f.m[c.Key] = c.Value
+		}
+	}
+	f.rev++
+	if err := f.s.activateModel(b.Context(), f.m, changes, f.rev); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// popularPolicy returns the managed policy whose users (attached directly
+// or through a group) are nearest 1% of the principals, and how many they
+// are.
+func popularPolicy(set *entity.Set) (string, int) {
+	counts := map[string]int{}
+	for _, m := range set.ManagedPolicies {
+		if !strings.HasPrefix(m.Name, "Boundary") {
+			counts[m.Name] = len(attaching(set, m.Name))
+		}
+	}
+	target := float64(len(set.Users)+len(set.Roles)) / 100
+	names := slices.Sorted(maps.Keys(counts))
+	best := names[0]
+	for _, n := range names {
+		if math.Abs(float64(counts[n])-target) < math.Abs(float64(counts[best])-target) {
+			best = n
+		}
+	}
+	return best, counts[best]
+}
+
+func benchChangeManaged(b *testing.B, f *benchFollower, set *entity.Set) {
+	name, users := popularPolicy(set)
+	k := store.Key{Kind: store.KindManagedPolicy, ID: name}
+	var p entity.ManagedPolicy
+	if err := json.Unmarshal(f.m[k], &p); err != nil {
+		b.Fatal(err)
+	}
+	original := p.Document
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		p.Document = extraStatement(original, fmt.Sprintf(
+			`{"Sid":"Change%d","Effect":"Deny","Action":"mobiletargeting:DeleteApp","Resource":"*"}`, i))
+		f.apply(b, putEntity(b, k, &p))
+	}
+	b.ReportMetric(float64(users), "principals-touched")
+}
+
+func benchChangeUser(b *testing.B, f *benchFollower, set *entity.Set) {
+	u := set.Users[len(set.Users)/2]
+	k := store.Key{Kind: store.KindUser, ID: u.ARN}
+	managed := [][]string{u.ManagedPolicies, {"Policy007", "Policy008", "Policy009"}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		u.ManagedPolicies = managed[i%2]
+		u.Tags = map[string]string{"team": fmt.Sprintf("team-%d", i)}
+		f.apply(b, putEntity(b, k, &u))
+	}
+}
+
+func benchAddResource(b *testing.B, f *benchFollower, set *entity.Set) {
+	apps := (len(set.Resources) / (1 + genAppChildren))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		app := set.Resources[(i*7919%apps)*(1+genAppChildren)].ARN
+		arn := fmt.Sprintf("%s/campaigns/new-%d", app, i)
+		f.apply(b, putEntity(b, store.Key{Kind: store.KindResource, ID: arn},
+			&entity.Resource{ARN: arn, Tags: map[string]string{"team": "growth", "env": "prod"}}))
+	}
+}
+
+// benchRebuildBefore is one change as activateModel handled it before:
+// decode every document, validate and resolve the whole Set, compile every
+// entry.
+func benchRebuildBefore(b *testing.B, cat *catalog.Catalog, m model) {
+	for b.Loop() {
+		set, err := m.set()
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := set.Resolve(cat)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := CompileSnapshot(cat, res, 1, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+
+	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/store"
+)
+
+// followState is what the follower keeps from one revision to the next so
+// that a change costs what it touches: every entity decoded, by store key,
+// beside the document it was decoded from; the Linker that resolves them;
+// and the cache of parsed policy documents.
+//
+// The snapshot a follower activates carries it (Snapshot.follow) for the
+// next revision. Only the goroutine that runs Follow reads or changes it.
+type followState struct {
+	cache    *entity.DocCache
+	linker   *entity.Linker
+	entities map[store.Key]followed
+	broken   map[store.Key]error // documents that do not decode
+}
+
+type followed struct {
+	value  []byte
+	entity entity.Entity
+}
+
+func newFollowState() *followState {
+	cache := entity.NewDocCache()
+	return &followState{cache: cache, linker: entity.NewLinker(cache),
+		entities: make(map[store.Key]followed), broken: make(map[store.Key]error)}
+}
+
+// apply records one change: a put with the document of k, or a delete.
+// A document that is the same bytes as before is not decoded again.
+func (f *followState) apply(k store.Key, value []byte, deleted bool) {
+	old, had := f.entities[k]
+	if !deleted && had && bytes.Equal(old.value, value) {
+		return
+	}
+	delete(f.broken, k)
+	if had {
+		f.linker.Remove(old.entity)
+		delete(f.entities, k)
+	}
+	if deleted {
+		return
+	}
+	e, err := decodeOne(k, value)
+	if err == nil {
+		err = f.linker.Put(e)
+	}
+	if err != nil {
+		f.broken[k] = err
+		return
+	}
+	f.entities[k] = followed{value: value, entity: e}
+}
+
+// applyModel makes the state that of the whole model m, applying what
+// differs.
+func (f *followState) applyModel(m model) {
+	for k, v := range m {
+		f.apply(k, v, false)
+	}
+	for k := range f.entities {
+		if _, ok := m[k]; !ok {
+			f.apply(k, nil, true)
+		}
+	}
+	for k := range f.broken {
+		if _, ok := m[k]; !ok {
+			delete(f.broken, k)
+		}
+	}
+}
+
+// resolve links the model; it fails while a document does not decode.
+func (f *followState) resolve() (*entity.Resolved, error) {
+	if len(f.broken) > 0 {
+		keys := make([]store.Key, 0, len(f.broken))
+		for k := range f.broken {
+			keys = append(keys, k)
+		}
+		err := f.broken[slices.MinFunc(keys, store.Key.Compare)]
+		if len(keys) > 1 {
+			err = fmt.Errorf("%w (and %d more documents that do not decode)", err, len(keys)-1)
+		}
+		return nil, err
+	}
+	return f.linker.Link()
+}
+
+// decodeOne decodes the document of one entity, strictly, as model.set
+// does.
+func decodeOne(k store.Key, value []byte) (entity.Entity, error) {
+	var s entity.Set
+	if err := decodeEntity(&s, k, value); err != nil {
+		return nil, err
+	}
+	switch {
+	case len(s.Accounts) == 1:
+		return &s.Accounts[0], nil
+	case len(s.ManagedPolicies) == 1:
+		return &s.ManagedPolicies[0], nil
+	case len(s.SCPs) == 1:
+		return &s.SCPs[0], nil
+	case len(s.Groups) == 1:
+		return &s.Groups[0], nil
+	case len(s.Users) == 1:
+		return &s.Users[0], nil
+	case len(s.Roles) == 1:
+		return &s.Roles[0], nil
+	case len(s.Resources) == 1:
+		return &s.Resources[0], nil
+	}
+	return nil, fmt.Errorf("%s: no entity decoded", k)
+}

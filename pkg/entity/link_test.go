@@ -1,0 +1,308 @@
+package entity
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// TestLinkMatchesResolve links the examples without validation: the
+// result is the one Resolve gives, without warnings.
+func TestLinkMatchesResolve(t *testing.T) {
+	t.Parallel()
+	cat := loadCatalog(t)
+	want, err := loadExamples(t).Resolve(cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadExamples(t).Link(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := resolvedDiff(got, want, false); d != "" {
+		t.Error(d)
+	}
+	if len(got.Warnings()) != 0 {
+		t.Errorf("Link warnings: %v", got.Warnings())
+	}
+}
+
+// TestLinkDoesNotValidate: Link takes documents that parse, valid or not.
+func TestLinkDoesNotValidate(t *testing.T) {
+	t.Parallel()
+	s := &Set{ManagedPolicies: []ManagedPolicy{{Name: "Typo", Document: json.RawMessage(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetCampaignz","Resource":"*"}]}`)}},
+		Users: []User{{ARN: "arn:aws:iam::111122223333:user/alice", ManagedPolicies: []string{"Typo"}}}}
+	if _, err := s.Resolve(loadCatalog(t)); err == nil {
+		t.Fatal("Resolve accepted an unknown action")
+	}
+	res, err := s.Link(loadCatalog(t), nil)
+	if err != nil {
+		t.Fatalf("Link: %v", err)
+	}
+	if pp, ok := res.Principal("arn:aws:iam::111122223333:user/alice"); !ok || len(pp.Identity) != 1 {
+		t.Errorf("Principal = %+v, %v; want one identity policy", pp, ok)
+	}
+}
+
+func TestLinkErrors(t *testing.T) {
+	t.Parallel()
+	const alice = "arn:aws:iam::111122223333:user/alice"
+	doc := json.RawMessage(readDoc)
+	base := func() *Set {
+		return &Set{
+			Accounts:        []Account{{ID: "111122223333", SCPs: [][]string{{"Root"}}}},
+			SCPs:            []SCP{{Name: "Root", Document: doc}},
+			ManagedPolicies: []ManagedPolicy{{Name: "Read", Document: doc}},
+			Groups:          []Group{{Name: "team", Account: "111122223333", ManagedPolicies: []string{"Read"}}},
+			Users:           []User{{ARN: alice, Groups: []string{"team"}, ManagedPolicies: []string{"Read"}}},
+		}
+	}
+	tests := []struct {
+		name   string
+		change func(s *Set)
+		want   string
+	}{
+		{"unknown managed policy", func(s *Set) { s.Users[0].ManagedPolicies = []string{"Write"} }, `managed_policies[0]: unknown managed policy "Write"`},
+		{"unknown boundary", func(s *Set) { s.Users[0].PermissionsBoundary = "Edge" }, `permissions_boundary: unknown managed policy "Edge"`},
+		{"unknown group", func(s *Set) { s.Users[0].Groups = []string{"other"} }, `groups[0]: unknown group "other"`},
+		{"unknown group policy", func(s *Set) { s.Groups[0].ManagedPolicies = []string{"Gone"} }, `unknown managed policy "Gone"`},
+		{"unknown SCP", func(s *Set) { s.Accounts[0].SCPs = [][]string{{"Root"}, {"Guard"}} }, `scps[1][0]: unknown SCP "Guard"`},
+		{"document that does not parse", func(s *Set) { s.ManagedPolicies[0].Document = json.RawMessage(`{"Statement": [`) }, "invalid JSON"},
+		{"missing document", func(s *Set) { s.SCPs[0].Document = nil }, "missing policy document"},
+		{"inline policy that does not parse", func(s *Set) {
+			s.Users[0].InlinePolicies = map[string]json.RawMessage{"Mine": json.RawMessage(`{"Effect": 1}`)}
+		}, `inline_policies["Mine"]`},
+		{"resource policy that does not parse", func(s *Set) {
+			s.Resources = []Resource{{ARN: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a", Policy: json.RawMessage(`[]`)}}
+		}, `resource "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a": policy`},
+		{"malformed user ARN", func(s *Set) { s.Users[0].ARN = "alice" }, "not an ARN"},
+		{"duplicate user", func(s *Set) { s.Users = append(s.Users, s.Users[0]) }, "duplicate entity"},
+		{"one name, two paths", func(s *Set) {
+			u := s.Users[0]
+			u.ARN = "arn:aws:iam::111122223333:user/other/alice"
+			s.Users = append(s.Users, u)
+		}, "duplicate user"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := base()
+			if _, err := s.Link(nil, nil); err != nil {
+				t.Fatalf("base set: %v", err)
+			}
+			tc.change(s)
+			res, err := s.Link(nil, nil)
+			var probs Problems
+			if !errors.As(err, &probs) || res != nil {
+				t.Fatalf("Link = %v, %v; want a Problems error", res, err)
+			}
+			checkContains(t, problems(t, err), []string{tc.want})
+		})
+	}
+}
+
+// TestLinkerRecovers: a Link that fails keeps the changes, and links them
+// once the model is fixed.
+func TestLinkerRecovers(t *testing.T) {
+	t.Parallel()
+	const alice = "arn:aws:iam::111122223333:user/alice"
+	l := NewLinker(nil)
+	read := &ManagedPolicy{Name: "Read", Document: json.RawMessage(readDoc)}
+	user := &User{ARN: alice, ManagedPolicies: []string{"Read"}, Groups: []string{"team"}}
+	mustPut(t, l, read, user)
+	if _, err := l.Link(); err == nil {
+		t.Fatal("Link of a user in an unknown group succeeded")
+	}
+	if _, err := l.Link(); err == nil {
+		t.Fatal("Link again succeeded without a change")
+	}
+	if err := l.Put(user); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("Put of a user held = %v, want ErrDuplicate", err)
+	}
+	mustPut(t, l, &Group{Name: "team", Account: "111122223333"})
+	res, err := l.Link()
+	if err != nil {
+		t.Fatalf("Link after the group was added: %v", err)
+	}
+	if pp, ok := res.Principal(alice); !ok || len(pp.Identity) != 1 {
+		t.Fatalf("Principal = %+v, %v; want one identity policy", pp, ok)
+	}
+	l.Remove(read)
+	if _, err := l.Link(); err == nil {
+		t.Fatal("Link after the user's policy was removed succeeded")
+	}
+	l.Remove(user)
+	res2, err := l.Link()
+	if err != nil {
+		t.Fatalf("Link after the user was removed too: %v", err)
+	}
+	if _, ok := res2.Principal(alice); ok {
+		t.Error("the removed user is still linked")
+	}
+	if _, ok := res.Principal(alice); !ok {
+		t.Error("a later Link changed an earlier Resolved")
+	}
+}
+
+func mustPut(tb testing.TB, l *Linker, es ...Entity) {
+	tb.Helper()
+	for _, e := range es {
+		if err := l.Put(e); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// TestLinkerIncremental changes a synthetic model at random, a few
+// entities at a time, and checks after each Link that the incremental
+// resolution is the one a full Link gives, to the document pointer, that
+// the changes it reports cover every difference from the previous one,
+// and that the cache stays bounded.
+func TestLinkerIncremental(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 11))
+	m := newSynthModel(r)
+	cache := NewDocCache()
+	l := NewLinker(cache)
+	for _, e := range m.entities {
+		mustPut(t, l, e)
+	}
+	prev, err := l.Link()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for step := range 300 {
+		changes := 1 + r.IntN(3)
+		for range changes {
+			m.mutate(r, l)
+		}
+		got, err := l.Link()
+		if err != nil {
+			t.Fatalf("step %d: Link: %v", step, err)
+		}
+		want, err := m.set().Link(nil, cache)
+		if err != nil {
+			t.Fatalf("step %d: full Link: %v", step, err)
+		}
+		if d := resolvedDiff(got, want, true); d != "" {
+			t.Fatalf("step %d (%s): incremental and full links differ:\n%s", step, strings.Join(m.log, "; "), d)
+		}
+		checkChanges(t, step, got, prev)
+		if cache.Len() > 2*l.kept+256 {
+			t.Fatalf("step %d: cache holds %d documents, %d live", step, cache.Len(), l.kept)
+		}
+		prev = got
+		m.log = m.log[:0]
+	}
+}
+
+// checkChanges checks that ChangedPrincipals and ChangedResources report
+// every principal and resource that differs between prev and got.
+func checkChanges(t *testing.T, step int, got, prev *Resolved) {
+	t.Helper()
+	// A principal is a name in an account, whatever its path.
+	key := func(arn string) principalRef {
+		ref, _ := parsePrincipalRef(arn)
+		return ref
+	}
+	principals := map[principalRef]bool{}
+	for arn, pp := range got.ChangedPrincipals(prev) {
+		principals[key(arn)] = true
+		if q, ok := got.Principal(arn); (pp == nil) == ok || (ok && q != pp) {
+			t.Fatalf("step %d: ChangedPrincipals yields %q with %p, Principal gives %p", step, arn, pp, q)
+		}
+	}
+	all := append(got.Principals(), prev.Principals()...)
+	for _, arn := range all {
+		a, _ := got.Principal(arn)
+		b, _ := prev.Principal(arn)
+		if !samePolicies(a, b) && !principals[key(arn)] {
+			t.Fatalf("step %d: principal %q changed but was not reported: %+v -> %+v", step, arn, b, a)
+		}
+	}
+	resources := map[string]bool{}
+	for arn := range got.ChangedResources(prev) {
+		resources[arn] = true
+	}
+	for _, arn := range append(got.Resources(), prev.Resources()...) {
+		pa, ta, oka := got.ListedResource(arn)
+		pb, tb, okb := prev.ListedResource(arn)
+		if (pa != pb || oka != okb || !maps.Equal(ta, tb)) && !resources[arn] {
+			t.Fatalf("step %d: resource %q changed but was not reported", step, arn)
+		}
+	}
+}
+
+func samePolicies(a, b *PrincipalPolicies) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ARN == b.ARN && slices.Equal(a.Identity, b.Identity) && a.Boundary == b.Boundary && maps.Equal(a.Tags, b.Tags)
+}
+
+// resolvedDiff describes how got differs from want; with pointers, the
+// documents must be the same pointers, otherwise the same IDs.
+func resolvedDiff(got, want *Resolved, pointers bool) string {
+	var b strings.Builder
+	sameDoc := func(x, y *engine.Document) bool {
+		if pointers || x == nil || y == nil {
+			return x == y
+		}
+		return x.ID == y.ID && x.Type == y.Type
+	}
+	sameDocs := func(x, y []*engine.Document) bool { return slices.EqualFunc(x, y, sameDoc) }
+	if g, w := got.Principals(), want.Principals(); !slices.Equal(g, w) {
+		fmt.Fprintf(&b, "principals %q, want %q\n", g, w)
+	}
+	for _, arn := range want.Principals() {
+		pw, _ := want.Principal(arn)
+		pg, ok := got.Principal(arn)
+		switch {
+		case !ok:
+			fmt.Fprintf(&b, "principal %q missing\n", arn)
+		case pg.ARN != pw.ARN || pg.Kind != pw.Kind || pg.Account != pw.Account || !maps.Equal(pg.Tags, pw.Tags):
+			fmt.Fprintf(&b, "principal %q: %+v, want %+v\n", arn, pg, pw)
+		case !sameDocs(pg.Identity, pw.Identity) || !sameDoc(pg.Boundary, pw.Boundary):
+			fmt.Fprintf(&b, "principal %q: documents %v %v, want %v %v\n", arn, docIDs(pg.Identity), pg.Boundary, docIDs(pw.Identity), pw.Boundary)
+		}
+	}
+	if g, w := got.Resources(), want.Resources(); !slices.Equal(g, w) {
+		fmt.Fprintf(&b, "resources %q, want %q\n", g, w)
+	}
+	for _, arn := range want.Resources() {
+		dw, tw, _ := want.ListedResource(arn)
+		dg, tg, _ := got.ListedResource(arn)
+		ew, _, _ := want.Resource(arn + "/child")
+		eg, _, _ := got.Resource(arn + "/child")
+		if !sameDoc(dg, dw) || !maps.Equal(tg, tw) || !sameDoc(eg, ew) {
+			fmt.Fprintf(&b, "resource %q: %v %v, want %v %v\n", arn, dg, tg, dw, tw)
+		}
+	}
+	if g, w := got.Accounts(), want.Accounts(); !slices.Equal(g, w) {
+		fmt.Fprintf(&b, "accounts %q, want %q\n", g, w)
+	}
+	for _, acct := range want.Accounts() {
+		cw, _ := want.SCPChain(acct)
+		cg, _ := got.SCPChain(acct)
+		if !slices.EqualFunc(cg, cw, sameDocs) {
+			fmt.Fprintf(&b, "account %s: SCP chain differs\n", acct)
+		}
+	}
+	return b.String()
+}
+
+func docIDs(docs []*engine.Document) []string {
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = fmt.Sprintf("%s@%p", d.ID, d)
+	}
+	return out
+}

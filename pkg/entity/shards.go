@@ -1,0 +1,185 @@
+package entity
+
+import (
+	"hash/maphash"
+	"maps"
+)
+
+// shardCount is the number of shards of a shardMap. A change copies the
+// shards it touches, so with a million resources one change copies about a
+// thousand entries instead of a million.
+const shardCount = 1024
+
+// A shardMap is an immutable map split into shards by a hash of the key.
+// An edit copies only the shards it touches; the others are shared with
+// the map it was made from, which is what lets two versions be compared
+// shard by shard (see diffKeys).
+type shardMap[K comparable, V comparable] struct {
+	seed   maphash.Seed
+	hash   func(maphash.Seed, K) uint64
+	shards *[shardCount]*shard[K, V] // nil shards are empty
+	n      int
+}
+
+// A shard is never modified once its map is published.
+type shard[K comparable, V comparable] struct{ m map[K]V }
+
+func newShardMap[K comparable, V comparable](hash func(maphash.Seed, K) uint64) shardMap[K, V] {
+	return shardMap[K, V]{seed: maphash.MakeSeed(), hash: hash, shards: new([shardCount]*shard[K, V])}
+}
+
+func (m *shardMap[K, V]) index(k K) int { return int(m.hash(m.seed, k) % shardCount) }
+
+func (m *shardMap[K, V]) get(k K) (V, bool) {
+	s := m.shards[m.index(k)]
+	if s == nil {
+		var zero V
+		return zero, false
+	}
+	v, ok := s.m[k]
+	return v, ok
+}
+
+// all calls f for every entry, in no particular order, until f returns
+// false.
+func (m *shardMap[K, V]) all(f func(K, V) bool) {
+	for _, s := range m.shards {
+		if s == nil {
+			continue
+		}
+		for k, v := range s.m {
+			if !f(k, v) {
+				return
+			}
+		}
+	}
+}
+
+// shardEdit builds a new shardMap from a base, copying each shard the
+// first time it is changed.
+type shardEdit[K comparable, V comparable] struct {
+	m     shardMap[K, V]
+	owned [shardCount]bool
+}
+
+func (m shardMap[K, V]) edit() *shardEdit[K, V] {
+	e := &shardEdit[K, V]{m: m}
+	e.m.shards = new([shardCount]*shard[K, V])
+	*e.m.shards = *m.shards
+	return e
+}
+
+func (e *shardEdit[K, V]) get(k K) (V, bool) { return e.m.get(k) }
+
+// own returns shard i, copied for this edit.
+func (e *shardEdit[K, V]) own(i int) *shard[K, V] {
+	if !e.owned[i] {
+		old := e.m.shards[i]
+		s := &shard[K, V]{}
+		if old != nil {
+			s.m = maps.Clone(old.m)
+		} else {
+			s.m = make(map[K]V)
+		}
+		e.m.shards[i], e.owned[i] = s, true
+	}
+	return e.m.shards[i]
+}
+
+func (e *shardEdit[K, V]) put(k K, v V) {
+	i := e.m.index(k)
+	if old := e.m.shards[i]; old != nil {
+		if cur, ok := old.m[k]; ok && cur == v {
+			return
+		}
+	}
+	s := e.own(i)
+	if _, ok := s.m[k]; !ok {
+		e.m.n++
+	}
+	s.m[k] = v
+}
+
+func (e *shardEdit[K, V]) delete(k K) {
+	i := e.m.index(k)
+	if old := e.m.shards[i]; old == nil {
+		return
+	} else if _, ok := old.m[k]; !ok {
+		return
+	}
+	delete(e.own(i).m, k)
+	e.m.n--
+}
+
+// done returns the edited map; the edit must not be used afterwards.
+func (e *shardEdit[K, V]) done() shardMap[K, V] {
+	for i, s := range e.m.shards {
+		if e.owned[i] && len(s.m) == 0 {
+			e.m.shards[i] = nil
+		}
+	}
+	return e.m
+}
+
+// diffKeys calls f for every key whose value differs between m and prev,
+// present in only one of them or mapped to different values, until f
+// returns false. When both come from the same lineage of edits, the shards
+// they share are skipped unread; otherwise every entry is compared. With
+// prev nil, every key of m differs.
+func diffKeys[K comparable, V comparable](m, prev *shardMap[K, V], f func(K) bool) {
+	if prev == nil {
+		m.all(func(k K, _ V) bool { return f(k) })
+		return
+	}
+	if m.seed != prev.seed {
+		ok := true
+		m.all(func(k K, v V) bool {
+			if pv, found := prev.get(k); !found || pv != v {
+				ok = f(k)
+			}
+			return ok
+		})
+		if ok {
+			prev.all(func(k K, _ V) bool {
+				if _, found := m.get(k); !found {
+					return f(k)
+				}
+				return true
+			})
+		}
+		return
+	}
+	for i, s := range m.shards {
+		if ps := prev.shards[i]; s != ps && !diffShard(s, ps, f) {
+			return
+		}
+	}
+}
+
+// diffShard is diffKeys for one shard; it returns false when f did.
+func diffShard[K comparable, V comparable](s, prev *shard[K, V], f func(K) bool) bool {
+	var cur, old map[K]V
+	if s != nil {
+		cur = s.m
+	}
+	if prev != nil {
+		old = prev.m
+	}
+	for k, v := range cur {
+		if pv, ok := old[k]; (!ok || pv != v) && !f(k) {
+			return false
+		}
+	}
+	for k := range old {
+		if _, ok := cur[k]; !ok && !f(k) {
+			return false
+		}
+	}
+	return true
+}
+
+func hashString(seed maphash.Seed, s string) uint64 { return maphash.String(seed, s) }
+
+func hashPrincipalKey(seed maphash.Seed, k principalKey) uint64 {
+	return maphash.String(seed, k.name) ^ maphash.String(seed, k.account)
+}
