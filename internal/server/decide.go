@@ -69,7 +69,7 @@ func (s *Server) prepare(snap *Snapshot, it *item, now time.Time) (*decisionInpu
 	if it.resource != "*" && !engine.IsARN(it.resource) {
 		bad("resource", `malformed resource %q: want an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or "*"`, it.resource)
 	}
-	if it.resourceAccount != "" && !isAccountID(it.resourceAccount) {
+	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
 		bad("resource_account", "malformed account %q: want 12 digits", it.resourceAccount)
 	}
 	var principal *principalEntry
@@ -214,16 +214,4 @@ func contextValues(v *pdpv1.ContextValue) (values []string, multi, ok bool) {
 		return vals, true, true
 	}
 	return nil, false, false
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

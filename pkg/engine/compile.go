@@ -102,7 +102,7 @@ func compileStatement(d *Document, st *Statement) (statement, Errors) {
 			errs = append(errs, &PolicyError{PolicyID: d.ID, Statement: st.Index, Sid: st.Sid,
 				Field: "Condition." + c.Operator, Line: c.OperatorPos.Line, Col: c.OperatorPos.Col,
 				Code: CodeUnknownOperator, Msg: fmt.Sprintf("unknown condition operator %q%s", c.Operator,
-					suggest(c.Operator, operatorNames()))})
+					Suggest(c.Operator, operatorNames()))})
 			continue
 		}
 		cs.conds = append(cs.conds, compileCond(c, op, vars))

@@ -97,7 +97,7 @@ func (p *parser) document(root *jsonpos.Value, doc *Document) {
 			stmts = m.Value
 		default:
 			p.add(-1, "", m.Key, pos(m.KeyPos), CodeUnknownElement,
-				"unknown element %q (a policy has Version, Id and Statement)%s", m.Key, suggest(m.Key, documentElements))
+				"unknown element %q (a policy has Version, Id and Statement)%s", m.Key, Suggest(m.Key, documentElements))
 		}
 	}
 	if stmts == nil {
@@ -171,7 +171,7 @@ func (p *parser) statement(index int, v *jsonpos.Value) *Statement {
 			st.Conditions, st.ConditionPos = p.conditions(sc, m.Value), pos(m.KeyPos)
 		default:
 			p.addIn(sc, m.Key, pos(m.KeyPos), CodeUnknownElement,
-				"unknown element %q%s", m.Key, suggest(m.Key, statementElements))
+				"unknown element %q%s", m.Key, Suggest(m.Key, statementElements))
 		}
 	}
 	p.statementShape(sc, v, st, hasEffect)
@@ -291,7 +291,7 @@ func (p *parser) principal(sc statementCtx, field string, v *jsonpos.Value) *Pri
 		f := field + "." + m.Key
 		if !slices.Contains(principalTypes, m.Key) {
 			p.addIn(sc, f, pos(m.KeyPos), CodeInvalidValue,
-				"unknown principal type %q (expected AWS, Service, Federated or CanonicalUser)%s", m.Key, suggest(m.Key, principalTypes))
+				"unknown principal type %q (expected AWS, Service, Federated or CanonicalUser)%s", m.Key, Suggest(m.Key, principalTypes))
 			continue
 		}
 		for _, t := range p.stringList(sc, f, m.Value) {

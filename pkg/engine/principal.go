@@ -57,7 +57,7 @@ func compilePrincipal(p *Principal) *principalMatcher {
 }
 
 func compilePrincipalEntry(v string) principalEntry {
-	if isAccountID(v) {
+	if IsAccountID(v) {
 		return principalEntry{kind: peAccount, account: v}
 	}
 	pi := parsePrincipal(v)
@@ -77,7 +77,8 @@ func compilePrincipalEntry(v string) principalEntry {
 	return e
 }
 
-func isAccountID(s string) bool {
+// IsAccountID reports whether s is a 12-digit AWS account ID.
+func IsAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
 	}

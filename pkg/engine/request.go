@@ -128,7 +128,7 @@ type PrincipalARN struct {
 func ParsePrincipalARN(arn string) (PrincipalARN, error) {
 	pi := parsePrincipal(arn)
 	p := PrincipalARN{Partition: pi.partition, Account: pi.account}
-	if !isAccountID(pi.account) {
+	if !IsAccountID(pi.account) {
 		return p, fmt.Errorf("%q is not the ARN of an IAM user, IAM role or assumed-role session "+
 			"(arn:aws:iam::ACCOUNT:user/NAME, arn:aws:iam::ACCOUNT:role/NAME, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)", arn)
 	}

@@ -5,9 +5,11 @@ import (
 	"strings"
 )
 
-// suggest returns ` (did you mean "x"?)` for the candidate closest to s, or
-// "" when none is close enough to be a likely typo.
-func suggest(s string, candidates []string) string {
+// Suggest returns ` (did you mean "x"?)` for the candidate closest to s, or
+// "" when none is close enough to be a likely typo: about one edit per three
+// characters, compared without regard to case; ties go to the first
+// candidate in lexical order. Messages about policies and models use it.
+func Suggest(s string, candidates []string) string {
 	best, bestDist := "", len(s)/3+1
 	for _, c := range candidates {
 		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestDist || (d == bestDist && c < best) {

@@ -96,7 +96,7 @@ func (v *validator) action(st *Statement, field string, t Text) ([]*catalog.Acti
 	if !ok {
 		v.warnf(st, field, t.Pos, CodeUnknownService,
 			"action %q is outside the services pdp decides (%s) and has no effect here%s",
-			s, v.servicesText(), suggest(prefix, v.servicePrefixes()))
+			s, v.servicesText(), Suggest(prefix, v.servicePrefixes()))
 		return nil, actionForeign
 	}
 	if hasWildcard(name) {

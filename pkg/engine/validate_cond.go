@@ -62,7 +62,7 @@ func suggestOperator(s string) string {
 	if strings.HasSuffix(s, "NullIfExists") {
 		return ` (Null takes no IfExists: it tests whether the key exists; use "Null")`
 	}
-	return suggest(s, operatorNamesAll())
+	return Suggest(s, operatorNamesAll())
 }
 
 // conditionKey checks a condition key name and returns its catalog entry,
@@ -141,7 +141,7 @@ func suggestKey(cat *catalog.Catalog, name string) string {
 			add(k)
 		}
 	}
-	return suggest(name, names)
+	return Suggest(name, names)
 }
 
 // keySupported warns about a key that the services of the statement's

@@ -45,7 +45,7 @@ func (v *validator) principals(st *Statement) {
 // of an account root, an IAM user or role, or an STS session.
 func (v *validator) awsPrincipal(st *Statement, field string, e PrincipalEntry) {
 	s := e.Value
-	if s == "*" || isAccountID(s) {
+	if s == "*" || IsAccountID(s) {
 		return
 	}
 	if hasWildcard(s) {
@@ -64,7 +64,7 @@ func awsPrincipalProblem(s string) string {
 	const want = `an AWS principal must be "*", a 12-digit account ID, or the ARN of an account root, ` +
 		`IAM user or role, or STS session, not `
 	a, ok := splitARN(s)
-	if !ok || a.partition == "" || a.region != "" || !isAccountID(a.account) {
+	if !ok || a.partition == "" || a.region != "" || !IsAccountID(a.account) {
 		return want + strconv.Quote(s)
 	}
 	res := a.resource

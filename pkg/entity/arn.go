@@ -3,6 +3,8 @@ package entity
 import (
 	"fmt"
 	"strings"
+
+	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
 // iamARN is an IAM user or role ARN taken apart.
@@ -93,17 +95,7 @@ func validPartition(p string) bool {
 }
 
 // isAccountID reports whether s is a 12-digit AWS account ID.
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func isAccountID(s string) bool { return engine.IsAccountID(s) }
 
 // checkIAMName checks a user, role, group or policy name: 1 to max
 // characters of letters, digits and +=,.@_-.

@@ -1,46 +1,8 @@
 package entity
 
-import (
-	"fmt"
-	"strings"
-)
+import "github.com/pdp-dev/pdp/pkg/engine"
 
 // suggest returns ` (did you mean "x"?)` for the candidate closest to s, or
-// "" when none is close enough to be a likely typo: about one edit per three
-// characters, compared without regard to case. Ties go to the first
-// candidate in lexical order, so the answer is deterministic.
-func suggest(s string, candidates []string) string {
-	best, bestDist := "", len(s)/3+1
-	ls := strings.ToLower(s)
-	for _, c := range candidates {
-		d := editDistance(ls, strings.ToLower(c))
-		if d < bestDist || d == bestDist && best != "" && c < best {
-			best, bestDist = c, d
-		}
-	}
-	if best == "" || best == s {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// "" when none is close enough: the engine's rule, so that model and policy
+// messages suggest alike.
+func suggest(s string, candidates []string) string { return engine.Suggest(s, candidates) }
