@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"iter"
-	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -23,41 +22,18 @@ const watchBatch = 256
 // timer.
 func (s *Store) Watch(ctx context.Context, from int64) iter.Seq2[store.Event, error] {
 	return func(yield func(store.Event, error) bool) {
-		timer := time.NewTimer(s.opts.ProgressInterval)
-		defer timer.Stop()
-		last, first := from, true
-		for ctx.Err() == nil {
-			changed := s.changedChan() // before reading, so no commit is missed
-			batch, cur, err := s.next(last, first)
-			first = false
-			if err != nil {
-				yield(store.Event{}, err)
-				return
-			}
-			for _, ev := range batch {
-				if ctx.Err() != nil || !yield(ev, nil) {
-					return
-				}
-				last = ev.Revision
-			}
-			if len(batch) > 0 {
-				timer.Reset(s.opts.ProgressInterval)
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.done:
-				yield(store.Event{}, fmt.Errorf("boltstore: watch: %w", store.ErrClosed))
-				return
-			case <-changed:
-			case <-timer.C:
-				if !yield(store.Event{Revision: cur, Progress: true}, nil) {
-					return
-				}
-				timer.Reset(s.opts.ProgressInterval)
-			}
-		}
+		first := true
+		store.WatchLoop(ctx, from, store.WatchSource{
+			Next: func(last int64) ([]store.Event, int64, <-chan struct{}, error) {
+				changed := s.changedChan() // before reading, so no commit is missed
+				batch, cur, err := s.next(last, first)
+				first = false
+				return batch, cur, changed, err
+			},
+			Done:             s.done,
+			Closed:           func() error { return fmt.Errorf("boltstore: watch: %w", store.ErrClosed) },
+			ProgressInterval: s.opts.ProgressInterval,
+		}, yield)
 	}
 }
 

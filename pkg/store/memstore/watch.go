@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
 )
@@ -19,9 +18,6 @@ const watchBatch = 256
 // Apply, Close, ctx, or the progress timer.
 func (s *Store) Watch(ctx context.Context, from int64) iter.Seq2[store.Event, error] {
 	return func(yield func(store.Event, error) bool) {
-		timer := time.NewTimer(s.opts.ProgressInterval)
-		defer timer.Stop()
-		last := from
 		s.mu.RLock()
 		if !s.closed && from > s.rev {
 			err := fmt.Errorf("memstore: watch from %d, current is %d: %w", from, s.rev, store.ErrFutureRevision)
@@ -30,36 +26,12 @@ func (s *Store) Watch(ctx context.Context, from int64) iter.Seq2[store.Event, er
 			return
 		}
 		s.mu.RUnlock()
-		for ctx.Err() == nil {
-			batch, cur, changed, err := s.next(last)
-			if err != nil {
-				yield(store.Event{}, err)
-				return
-			}
-			for _, ev := range batch {
-				if ctx.Err() != nil || !yield(ev, nil) {
-					return
-				}
-				last = ev.Revision
-			}
-			if len(batch) > 0 {
-				timer.Reset(s.opts.ProgressInterval)
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-s.done:
-				yield(store.Event{}, errClosed("watch"))
-				return
-			case <-changed:
-			case <-timer.C:
-				if !yield(store.Event{Revision: cur, Progress: true}, nil) {
-					return
-				}
-				timer.Reset(s.opts.ProgressInterval)
-			}
-		}
+		store.WatchLoop(ctx, from, store.WatchSource{
+			Next:             s.next,
+			Done:             s.done,
+			Closed:           func() error { return errClosed("watch") },
+			ProgressInterval: s.opts.ProgressInterval,
+		}, yield)
 	}
 }
 
