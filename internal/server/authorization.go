@@ -148,6 +148,9 @@ func (s *Server) fanOut(ctx context.Context, n int, f func(int)) error {
 // Simulate decides a self-contained request: every policy comes with it
 // and the context is taken as complete, exactly as a conformance case.
 func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdpv1.SimulateResponse, error) {
+	if re := s.cfg.Limits.checkSimulate(req); re != nil {
+		return nil, s.toStatus(ctx, re)
+	}
 	docs := &conformance.Documents{}
 	for _, p := range req.GetIdentityPolicies() {
 		docs.Identity = append(docs.Identity, []byte(p))

@@ -48,6 +48,9 @@ const (
 // the resource's policy, and a context merging the caller's keys with the
 // keys the server derives.
 func (s *Server) prepare(snap *Snapshot, it *item, now time.Time) (*decisionInput, error) {
+	if re := s.cfg.Limits.checkItem(it); re != nil {
+		return nil, re
+	}
 	var re requestError
 	re.reason = "INVALID_REQUEST"
 	bad := func(field, format string, args ...any) {

@@ -31,6 +31,8 @@ type Config struct {
 	// MaxRevisionWait bounds how long a call with min_revision and no
 	// deadline waits for the server to catch up.
 	MaxRevisionWait time.Duration
+	// Limits bound what one request may carry.
+	Limits Limits
 	// StoreSilence is how long the store's watch may stay silent (no
 	// change, no progress notification) before the store is reported lost;
 	// a few times the store's progress interval.
@@ -50,6 +52,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxRevisionWait <= 0 {
 		c.MaxRevisionWait = 10 * time.Second
 	}
+	c.Limits = c.Limits.withDefaults()
 	if c.StoreSilence <= 0 {
 		c.StoreSilence = 3 * store.DefaultProgressInterval
 	}

@@ -1,0 +1,141 @@
+package server
+
+import (
+	"fmt"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+)
+
+// Limits bound what one request may carry, so that no caller can make the
+// server spend unbounded memory or CPU on it. Past a limit the request is
+// rejected INVALID_ARGUMENT, naming the field and the limit.
+type Limits struct {
+	MaxContextKeys     int // condition keys in one request context
+	MaxContextValues   int // values of one multivalued key
+	MaxValueBytes      int // bytes of one context value, key or session tag
+	MaxPolicyBytes     int // bytes of one policy document sent with a request
+	MaxPoliciesPerCall int // policy documents sent with one request
+}
+
+// DefaultLimits are generous for real requests and small enough to keep a
+// flood cheap: a request context of a few dozen keys, policies of the size
+// IAM itself accepts for role inline policies.
+var DefaultLimits = Limits{
+	MaxContextKeys:     64,
+	MaxContextValues:   64,
+	MaxValueBytes:      1024,
+	MaxPolicyBytes:     10240,
+	MaxPoliciesPerCall: 16,
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxContextKeys > 0 {
+		d.MaxContextKeys = l.MaxContextKeys
+	}
+	if l.MaxContextValues > 0 {
+		d.MaxContextValues = l.MaxContextValues
+	}
+	if l.MaxValueBytes > 0 {
+		d.MaxValueBytes = l.MaxValueBytes
+	}
+	if l.MaxPolicyBytes > 0 {
+		d.MaxPolicyBytes = l.MaxPolicyBytes
+	}
+	if l.MaxPoliciesPerCall > 0 {
+		d.MaxPoliciesPerCall = l.MaxPoliciesPerCall
+	}
+	return d
+}
+
+// checkContext reports the first limit a request context breaks.
+func (l Limits) checkContext(field string, ctx map[string]*pdpv1.ContextValue) *requestError {
+	if len(ctx) > l.MaxContextKeys {
+		return badField(field, "%d context keys exceed the limit of %d", len(ctx), l.MaxContextKeys)
+	}
+	for k, v := range ctx {
+		f := fmt.Sprintf("%s[%s]", field, k)
+		if len(k) > l.MaxValueBytes {
+			return badField(f, "the key is %d bytes, over the limit of %d", len(k), l.MaxValueBytes)
+		}
+		values := v.GetListValue().GetValues()
+		if sv, ok := v.GetKind().(*pdpv1.ContextValue_StringValue); ok {
+			values = []string{sv.StringValue}
+		}
+		if len(values) > l.MaxContextValues {
+			return badField(f, "%d values exceed the limit of %d", len(values), l.MaxContextValues)
+		}
+		for _, s := range values {
+			if len(s) > l.MaxValueBytes {
+				return badField(f, "a value is %d bytes, over the limit of %d", len(s), l.MaxValueBytes)
+			}
+		}
+	}
+	return nil
+}
+
+// checkTags reports a session tag over the value limit.
+func (l Limits) checkTags(field string, tags map[string]string) *requestError {
+	if len(tags) > l.MaxContextKeys {
+		return badField(field, "%d session tags exceed the limit of %d", len(tags), l.MaxContextKeys)
+	}
+	for k, v := range tags {
+		if len(k) > l.MaxValueBytes || len(v) > l.MaxValueBytes {
+			return badField(fmt.Sprintf("%s[%s]", field, k), "the tag is over the limit of %d bytes", l.MaxValueBytes)
+		}
+	}
+	return nil
+}
+
+// checkPolicies reports too many or too large policy documents.
+func (l Limits) checkPolicies(field string, docs []string) *requestError {
+	if len(docs) > l.MaxPoliciesPerCall {
+		return badField(field, "%d policy documents exceed the limit of %d", len(docs), l.MaxPoliciesPerCall)
+	}
+	for i, d := range docs {
+		if len(d) > l.MaxPolicyBytes {
+			return badField(fmt.Sprintf("%s[%d]", field, i), "the document is %d bytes, over the limit of %d", len(d), l.MaxPolicyBytes)
+		}
+	}
+	return nil
+}
+
+// checkItem applies the limits to one decision request.
+func (l Limits) checkItem(it *item) *requestError {
+	if re := l.checkContext("context", it.context); re != nil {
+		return re
+	}
+	if re := l.checkTags("session_tags", it.sessionTags); re != nil {
+		return re
+	}
+	return l.checkPolicies("session_policies", it.sessionPolicies)
+}
+
+// checkSimulate applies the limits to a Simulate request.
+func (l Limits) checkSimulate(req *pdpv1.SimulateRequest) *requestError {
+	if re := l.checkContext("context", req.GetContext()); re != nil {
+		return re
+	}
+	for _, p := range []struct {
+		field string
+		docs  []string
+	}{
+		{"identity_policies", req.GetIdentityPolicies()},
+		{"session_policies", req.GetSessionPolicies()},
+		{"scps", req.GetScps()},
+		{"resource_policy", optional(req.GetResourcePolicy())},
+		{"permissions_boundary", optional(req.GetPermissionsBoundary())},
+	} {
+		if re := l.checkPolicies(p.field, p.docs); re != nil {
+			return re
+		}
+	}
+	return nil
+}
+
+func optional(doc string) []string {
+	if doc == "" {
+		return nil
+	}
+	return []string{doc}
+}
