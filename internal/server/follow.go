@@ -220,16 +220,14 @@ func (b *backoff) wait(ctx context.Context) bool {
 // until ctx ends. Past the deadline it fails UNAVAILABLE with the current
 // revision, so the caller can retry.
 func (s *Server) waitRevision(ctx context.Context, minRev int64) (*Snapshot, error) {
-	var cancel context.CancelFunc
+	// Wait no longer than the server allows, and give up a little before
+	// the caller's deadline, so that the reply (UNAVAILABLE with the
+	// current revision) reaches it before its own DEADLINE_EXCEEDED does.
+	limit := time.Now().Add(s.cfg.MaxRevisionWait)
 	if dl, ok := ctx.Deadline(); ok {
-		// Give up a little before the caller's deadline, so that the reply
-		// (UNAVAILABLE with the current revision) reaches it before its own
-		// DEADLINE_EXCEEDED does.
-		ctx, cancel = context.WithDeadline(ctx, dl.Add(-min(time.Until(dl)/10, 50*time.Millisecond)))
-	} else {
-		// A call without a deadline waits no longer than the server allows.
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.MaxRevisionWait)
+		limit = minTime(limit, dl.Add(-min(time.Until(dl)/10, 50*time.Millisecond)))
 	}
+	ctx, cancel := context.WithDeadline(ctx, limit)
 	defer cancel()
 	for {
 		s.mu.Lock()
@@ -264,4 +262,11 @@ func (s *Server) snapshotFor(ctx context.Context, minRev int64) (*Snapshot, erro
 		return snap, nil
 	}
 	return nil, errNoSnapshot
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 )
@@ -17,9 +18,22 @@ import (
 // DefaultMaxMessageBytes bounds a request or response unless configured.
 const DefaultMaxMessageBytes = 4 << 20
 
-// GRPCConfig tunes the gRPC server that carries the services.
+// GRPCConfig tunes the gRPC server that carries the services. Zero values
+// take the defaults.
 type GRPCConfig struct {
-	MaxMessageBytes int // largest message received or sent
+	MaxMessageBytes int // largest message received or sent; default 4 MiB
+	// MaxConcurrentStreams bounds the calls in flight on one connection;
+	// default 256.
+	MaxConcurrentStreams uint32
+	// DefaultDeadline is given to unary calls that arrive without one, so
+	// that no call can hold resources forever; default 30 s.
+	DefaultDeadline time.Duration
+	// Creds secures the listener (TLS, mTLS); nil serves plaintext.
+	Creds credentials.TransportCredentials
+	// Unary and Stream are interceptors run after logging and panic
+	// recovery, in order: metrics, then authentication and authorization.
+	Unary  []grpc.UnaryServerInterceptor
+	Stream []grpc.StreamServerInterceptor
 }
 
 // NewGRPCServer returns a gRPC server with pdp's interceptors and limits:
@@ -32,6 +46,12 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if cfg.MaxConcurrentStreams == 0 {
+		cfg.MaxConcurrentStreams = 256
+	}
+	if cfg.DefaultDeadline <= 0 {
+		cfg.DefaultDeadline = 30 * time.Second
 	}
 	onPanic := func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "panic", p, "stack", string(debug.Stack()))
@@ -46,20 +66,28 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 			return logging.DefaultServerCodeToLevel(c)
 		}),
 	}
-	return grpc.NewServer(
+	unary := append([]grpc.UnaryServerInterceptor{
+		defaultDeadline(cfg.DefaultDeadline),
+		logging.UnaryServerInterceptor(slogAdapter(log), logOpts...),
+		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
+	}, cfg.Unary...)
+	stream := append([]grpc.StreamServerInterceptor{
+		logging.StreamServerInterceptor(slogAdapter(log), logOpts...),
+		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
+	}, cfg.Stream...)
+	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
+		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
-		grpc.ChainUnaryInterceptor(
-			logging.UnaryServerInterceptor(slogAdapter(log), logOpts...),
-			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
-		),
-		grpc.ChainStreamInterceptor(
-			logging.StreamServerInterceptor(slogAdapter(log), logOpts...),
-			recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
-		),
-	)
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+	}
+	if cfg.Creds != nil {
+		opts = append(opts, grpc.Creds(cfg.Creds))
+	}
+	return grpc.NewServer(opts...)
 }
 
 // slogAdapter lets the middleware's logging interceptor write to slog.
@@ -67,4 +95,16 @@ func slogAdapter(l *slog.Logger) logging.Logger {
 	return logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
 		l.Log(ctx, slog.Level(lvl), msg, fields...)
 	})
+}
+
+// defaultDeadline gives a unary call without a deadline one.
+func defaultDeadline(d time.Duration) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if _, ok := ctx.Deadline(); ok {
+			return handler(ctx, req)
+		}
+		ctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return handler(ctx, req)
+	}
 }

@@ -28,8 +28,8 @@ type Config struct {
 	ParallelBatchThreshold int
 	// Clock gives the time of aws:CurrentTime and aws:EpochTime.
 	Clock func() time.Time
-	// MaxRevisionWait bounds how long a call with min_revision and no
-	// deadline waits for the server to catch up.
+	// MaxRevisionWait bounds how long a call with min_revision waits for
+	// the server to catch up, whatever the call's own deadline.
 	MaxRevisionWait time.Duration
 	// Limits bound what one request may carry.
 	Limits Limits

@@ -427,24 +427,31 @@ func (c *setCompiler) add(owner string, docs []*engine.Document) *setRef {
 	return r
 }
 
-// compileAll compiles every set asked for, on up to GOMAXPROCS goroutines.
+// compileAll compiles every set asked for, on every core.
 func (c *setCompiler) compileAll() error {
-	workers := min(runtime.GOMAXPROCS(0), 1+len(c.list)/64)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < len(c.list); i = int(next.Add(1)) - 1 {
-				r := c.list[i]
-				r.ps, r.err = engine.Compile(c.cat, r.docs...)
-			}
-		})
-	}
-	wg.Wait()
+	onCores(len(c.list), 64, func(i int) {
+		r := c.list[i]
+		r.ps, r.err = engine.Compile(c.cat, r.docs...)
+	})
 	for _, r := range c.list {
 		if r.err != nil {
 			return fmt.Errorf("%s: %w", r.owner, r.err)
 		}
 	}
 	return nil
+}
+
+// onCores calls f(0..n-1) on up to GOMAXPROCS goroutines, one for every
+// batch items at least, and returns when all calls have.
+func onCores(n, batch int, f func(int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), 1+n/batch) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+				f(i)
+			}
+		})
+	}
+	wg.Wait()
 }

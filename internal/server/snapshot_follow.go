@@ -37,19 +37,34 @@ func newFollowState() *followState {
 // apply records one change: a put with the document of k, or a delete.
 // A document that is the same bytes as before is not decoded again.
 func (f *followState) apply(k store.Key, value []byte, deleted bool) {
-	old, had := f.entities[k]
-	if !deleted && had && bytes.Equal(old.value, value) {
+	if deleted {
+		f.remove(k)
 		return
 	}
+	if !f.same(k, value) {
+		e, err := decodeOne(k, value)
+		f.replace(k, value, e, err)
+	}
+}
+
+// same reports whether k holds value already.
+func (f *followState) same(k store.Key, value []byte) bool {
+	old, had := f.entities[k]
+	return had && bytes.Equal(old.value, value)
+}
+
+// remove drops the entity at k.
+func (f *followState) remove(k store.Key) {
 	delete(f.broken, k)
-	if had {
+	if old, had := f.entities[k]; had {
 		f.linker.Remove(old.entity)
 		delete(f.entities, k)
 	}
-	if deleted {
-		return
-	}
-	e, err := decodeOne(k, value)
+}
+
+// replace makes e, decoded from value (or the error err), the entity at k.
+func (f *followState) replace(k store.Key, value []byte, e entity.Entity, err error) {
+	f.remove(k)
 	if err == nil {
 		err = f.linker.Put(e)
 	}
@@ -61,14 +76,27 @@ func (f *followState) apply(k store.Key, value []byte, deleted bool) {
 }
 
 // applyModel makes the state that of the whole model m, applying what
-// differs.
+// differs. The documents that changed are decoded on every core.
 func (f *followState) applyModel(m model) {
+	type decoding struct {
+		k     store.Key
+		value []byte
+		e     entity.Entity
+		err   error
+	}
+	var todo []decoding
 	for k, v := range m {
-		f.apply(k, v, false)
+		if !f.same(k, v) {
+			todo = append(todo, decoding{k: k, value: v})
+		}
+	}
+	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = decodeOne(todo[i].k, todo[i].value) })
+	for _, d := range todo {
+		f.replace(d.k, d.value, d.e, d.err)
 	}
 	for k := range f.entities {
 		if _, ok := m[k]; !ok {
-			f.apply(k, nil, true)
+			f.remove(k)
 		}
 	}
 	for k := range f.broken {
