@@ -22,6 +22,7 @@ import (
 // serveOptions are the flags of pdp serve. Each has an environment variable
 // that sets its default.
 type serveOptions struct {
+	config          string
 	listen          string
 	storeSpec       string
 	dataDir         string
@@ -54,6 +55,8 @@ and lets calls in flight finish within the grace period.
 Every flag can also be set by the environment variable named in its help.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o serveOptions
+			fs.StringVar(&o.config, "config", envOr("PDP_CONFIG", ""),
+				"YAML `file` of settings named like these flags; flags given here win over it (PDP_CONFIG)")
 			fs.StringVar(&o.listen, "listen", envOr("PDP_LISTEN", "127.0.0.1:8181"), "`address` to listen on (PDP_LISTEN)")
 			fs.StringVar(&o.storeSpec, "store", envOr("PDP_STORE", "bolt"),
 				"policy `store`: bolt (embedded, in --data-dir), memory, or etcd://host:2379[,host:2379]/prefix (PDP_STORE)")
@@ -77,6 +80,12 @@ Every flag can also be set by the environment variable named in its help.`,
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
+				}
+				if o.config != "" {
+					if err := applyConfigFile(fs, o.config); err != nil {
+						fmt.Fprintf(e.stderr, "pdp serve: config: %v\n", err)
+						return exitUsage
+					}
 				}
 				log, err := newLogger(e, o.logLevel, o.logFormat)
 				if err != nil {

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestApplyConfigFile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		file    string
+		args    []string
+		want    map[string]string // flag name → value after the file is applied
+		wantErr []string          // substrings of the error
+	}{
+		{name: "values", file: "listen: 0.0.0.0:9000\nmax-batch: 500\nmask: [aws:SourceIp, aws:UserAgent]\ngrace: 2s\n",
+			want: map[string]string{"listen": "0.0.0.0:9000", "max-batch": "500", "mask": "aws:SourceIp,aws:UserAgent", "grace": "2s"}},
+		{name: "command line wins", file: "listen: 0.0.0.0:9000\n", args: []string{"-listen", "127.0.0.1:1"},
+			want: map[string]string{"listen": "127.0.0.1:1"}},
+		{name: "unknown key", file: "listen: x\nlisen: y\n", wantErr: []string{`unknown setting "lisen"`}},
+		{name: "bad value", file: "max-batch: many\n", wantErr: []string{"max-batch: parse error"}},
+		{name: "bad duration", file: "grace: forever\n", wantErr: []string{"grace:"}},
+		{name: "not yaml", file: "listen: [\n", wantErr: []string{"config.yaml"}},
+		{name: "config key refused", file: "config: other.yaml\n", wantErr: []string{`unknown setting "config"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.String("config", "", "")
+			fs.String("listen", "127.0.0.1:8181", "")
+			fs.Int("max-batch", 1000, "")
+			fs.String("mask", "", "")
+			fs.Duration("grace", 10*time.Second, "")
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			err := applyConfigFile(fs, path)
+			for _, w := range tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("error %v, want one containing %q", err, w)
+				}
+			}
+			if len(tc.wantErr) == 0 && err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			for name, want := range tc.want {
+				if got := fs.Lookup(name).Value.String(); got != want {
+					t.Errorf("%s = %q, want %q", name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestServeRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "pdp.yaml")
+	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:0\nstorr: memory\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	code := run(t.Context(), []string{"serve", "--config", path}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+	if code != exitUsage || !strings.Contains(stderr.String(), `unknown setting "storr"`) {
+		t.Errorf("exit %d, stderr %q; want %d and the unknown setting named", code, stderr.String(), exitUsage)
+	}
+}
