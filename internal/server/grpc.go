@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -59,6 +60,12 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 	}
 	logOpts := []logging.Option{
 		logging.WithLogOnEvents(logging.FinishCall),
+		logging.WithFieldsFromContext(func(ctx context.Context) logging.Fields {
+			if id := RequestID(ctx); id != "" {
+				return logging.Fields{"request_id", id}
+			}
+			return nil
+		}),
 		logging.WithLevels(func(c codes.Code) logging.Level {
 			if c == codes.OK {
 				return logging.LevelDebug
@@ -107,4 +114,18 @@ func defaultDeadline(d time.Duration) grpc.UnaryServerInterceptor {
 		defer cancel()
 		return handler(ctx, req)
 	}
+}
+
+// RequestIDMetadata is the request metadata key whose value names a call in
+// the server's logs and decision log.
+const RequestIDMetadata = "x-request-id"
+
+// RequestID returns the caller's request id from the metadata, or "".
+func RequestID(ctx context.Context) string {
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get(RequestIDMetadata); len(v) > 0 {
+			return v[0]
+		}
+	}
+	return ""
 }

@@ -1,0 +1,80 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
+)
+
+// lockedBuffer collects log output written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestGRPCServerInterceptors checks the interceptors NewGRPCServer installs:
+// the request id from the metadata reaches the call's log line, and a call
+// without a deadline gets the default one.
+func TestGRPCServerInterceptors(t *testing.T) {
+	t.Parallel()
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cat := loadCatalog(t)
+	srv := server.New(server.Config{}, cat, log)
+	// No snapshot and a min_revision: the call waits, so the default
+	// deadline is what ends it.
+	gs := server.NewGRPCServer(server.GRPCConfig{DefaultDeadline: 200 * time.Millisecond}, log)
+	srv.Register(gs)
+	lis := bufconn.Listen(1 << 20)
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	client := pdpv1.NewAuthorizationServiceClient(conn)
+
+	ctx := metadata.AppendToOutgoingContext(t.Context(), server.RequestIDMetadata, "req-42")
+	start := time.Now()
+	_, err = client.Check(ctx, &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
+		Resource: springSale, MinRevision: 7})
+	if code := status.Code(err); code != codes.Unavailable {
+		t.Fatalf("Check: %v, want UNAVAILABLE once the default deadline passes", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the call took %v; the default deadline is 200ms", d)
+	}
+	if !strings.Contains(logs.String(), "request_id=req-42") {
+		t.Errorf("the call's log line lacks the request id:\n%s", logs.String())
+	}
+}
