@@ -13,8 +13,8 @@ import (
 
 // FuzzLoadBundle loads one bundle file as JSON or YAML and checks that
 // nothing panics, that every failure is a non-empty Problems of errors
-// naming a file, and that a loaded Set survives a Bundle/LoadBundle round
-// trip byte for byte. A document file, p.json, is there to be referenced.
+// naming a file, that Link resolves what Resolve does, and that a loaded
+// Set survives a Bundle/LoadBundle round trip byte for byte. A document file, p.json, is there to be referenced.
 func FuzzLoadBundle(f *testing.F) {
 	examples := os.DirFS("../../examples/model")
 	err := fs.WalkDir(examples, ".", func(p string, d fs.DirEntry, err error) error {
@@ -61,6 +61,20 @@ func FuzzLoadBundle(f *testing.F) {
 				if _, ok := res.Principal(arn); !ok {
 					t.Fatalf("Principal(%q) not found", arn)
 				}
+			}
+		}
+		// Link takes whatever Resolve takes, alike, and fails on the rest
+		// with Problems, never a panic.
+		linked, lerr := s.Link(cat, nil)
+		var lps Problems
+		switch {
+		case lerr != nil && (!errors.As(lerr, &lps) || len(lps) == 0):
+			t.Fatalf("Link error is not a non-empty Problems: %T %v", lerr, lerr)
+		case res != nil && lerr != nil:
+			t.Fatalf("Link failed on a Set that Resolve takes: %v", lerr)
+		case res != nil:
+			if d := resolvedDiff(linked, res, false); d != "" {
+				t.Fatalf("Link and Resolve differ:\n%s", d)
 			}
 		}
 		b, err := s.Bundle()
