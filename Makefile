@@ -28,12 +28,13 @@ all: build
 build:
 	$(GO) build -o $(BIN)/pdp ./cmd/pdp
 
-# run builds pdp and serves the example policy model on localhost:8181
-# until interrupted.
+# run builds pdp and serves on localhost:8181 until interrupted, from the
+# embedded bolt store in ./pdp-data, seeded with examples/model on first
+# start (a later start keeps what was changed since).
 run: build $(BIN)/.grpcurl-$(GRPCURL_VERSION)
-	@echo "Serving examples/model on localhost:8181. In another shell, try:"
+	@echo "Serving the bolt store in pdp-data (seeded with examples/model) on localhost:8181. In another shell, try:"
 	@echo "  bin/grpcurl -plaintext -d '{\"principal\": \"arn:aws:iam::111122223333:user/alice\", \"action\": \"mobiletargeting:GetSegment\", \"resource\": \"arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users\", \"context\": {\"aws:RequestedRegion\": {\"string_value\": \"us-east-1\"}}}' localhost:8181 pdp.v1.AuthorizationService/Check"
-	$(BIN)/pdp serve --listen 127.0.0.1:8181 --policies examples/model
+	$(BIN)/pdp serve --listen 127.0.0.1:8181 --store bolt --data-dir pdp-data --seed examples/model
 
 # demo decides the self-contained example cases with explanations.
 demo: build
