@@ -75,3 +75,15 @@ func TestServeRejectsBadConfig(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want %d and the unknown setting named", code, stderr.String(), exitUsage)
 	}
 }
+
+func TestParseInterleaved(t *testing.T) {
+	t.Parallel()
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	dry := fs.Bool("dry-run", false, "")
+	expect := fs.Int64("expect-revision", 0, "")
+	file := fs.String("f", "", "")
+	pos, err := parseInterleaved(fs, []string{"1", "--expect-revision", "3", "-f", "dir", "2", "--dry-run"})
+	if err != nil || strings.Join(pos, " ") != "1 2" || !*dry || *expect != 3 || *file != "dir" {
+		t.Errorf("positional %q, dry-run %v, expect %d, f %q, err %v", pos, *dry, *expect, *file, err)
+	}
+}

@@ -68,6 +68,13 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 				if len(args) == 0 {
 					return usageError(e, "policy", "missing subcommand")
 				}
+				// Flags may also follow the subcommand and its arguments:
+				// pdp policy apply -f DIR --dry-run.
+				sub := args[0]
+				rest, err := parseInterleaved(fs, args[1:])
+				if err != nil {
+					return usageError(e, "policy", "%v", err)
+				}
 				if o.timeout <= 0 {
 					return usageError(e, "policy", "-timeout must be positive")
 				}
@@ -78,7 +85,7 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 				}
 				defer conn.Close()
 				p := &policyClient{o: o, e: e, c: pdpv1.NewPolicyServiceClient(conn)}
-				return p.run(ctx, args[0], args[1:])
+				return p.run(ctx, sub, rest)
 			}
 		},
 	}
@@ -390,4 +397,21 @@ func entityKeyArgs(args []string) (*pdpv1.EntityKey, error) {
 		return nil, fmt.Errorf("unknown kind %q (account, scp, managed_policy, user, group, role, resource)", args[0])
 	}
 	return &pdpv1.EntityKey{Kind: kind, Id: args[1]}, nil
+}
+
+// parseInterleaved parses flags that may stand between positional
+// arguments, and returns the positional ones in order.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
 }
