@@ -28,6 +28,7 @@ type checkOptions struct {
 	explain         bool
 	format          *enumFlag
 	timeout         time.Duration
+	tls             clientTLS
 }
 
 func checkCommand() command {
@@ -43,7 +44,7 @@ and -context-list, for example -context aws:RequestedRegion=us-east-1.
 
 The exit status is 0 when a decision was obtained, whatever it is, 1 when
 the call failed (the server's field violations are listed), and 2 for bad
-flags. Calls are plaintext gRPC.`,
+flags. Calls are plaintext gRPC unless a -tls flag is given.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			o := checkOptions{
 				context:     make(map[string]*pdpv1.ContextValue),
@@ -63,6 +64,7 @@ flags. Calls are plaintext gRPC.`,
 			fs.BoolVar(&o.explain, "explain", false, "also show matched statements, verdicts and missing keys")
 			fs.Var(o.format, "format", "output `format`: text or json (the CheckResponse as protojson)")
 			fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "deadline of the call")
+			o.tls.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "check", "unexpected argument %q", args[0])
@@ -110,7 +112,7 @@ func (o *checkOptions) request() (*pdpv1.CheckRequest, error) {
 
 // check makes the call and prints its outcome.
 func check(ctx context.Context, e *env, o checkOptions, req *pdpv1.CheckRequest) int {
-	conn, err := dial(o.addr)
+	conn, err := dial(o.addr, o.tls)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "pdp check: %v\n", err)
 		return exitFailure

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -12,22 +13,55 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/tlsconf"
 	"github.com/pdp-dev/pdp/pkg/conformance"
 )
 
 // defaultAddr is the server address the client commands use unless told.
 const defaultAddr = "127.0.0.1:8181"
 
+// clientTLS holds the TLS flags of the client commands; the zero value
+// dials in plaintext.
+type clientTLS struct {
+	on                        bool
+	ca, cert, key, serverName string
+}
+
+// register defines the TLS flags on fs.
+func (t *clientTLS) register(fs *flag.FlagSet) {
+	fs.BoolVar(&t.on, "tls", envBool("PDP_TLS", false),
+		"call over TLS, checking the server's certificate against the system's roots unless -tls-ca; implied by the other -tls flags (PDP_TLS)")
+	fs.StringVar(&t.ca, "tls-ca", envOr("PDP_TLS_CA", ""), "PEM `file` of the CAs that the server's certificate must chain to (PDP_TLS_CA)")
+	fs.StringVar(&t.cert, "tls-cert", envOr("PDP_TLS_CLIENT_CERT", ""),
+		"PEM client certificate `file`, for a server that verifies clients (PDP_TLS_CLIENT_CERT)")
+	fs.StringVar(&t.key, "tls-key", envOr("PDP_TLS_CLIENT_KEY", ""), "PEM private key `file` of -tls-cert (PDP_TLS_CLIENT_KEY)")
+	fs.StringVar(&t.serverName, "tls-server-name", envOr("PDP_TLS_SERVER_NAME", ""),
+		"`name` that the server's certificate must hold; default the host of the address (PDP_TLS_SERVER_NAME)")
+}
+
+func (t clientTLS) enabled() bool {
+	return t.on || t.ca != "" || t.cert != "" || t.key != "" || t.serverName != ""
+}
+
 // dial returns a client connection to a pdp server at addr ("HOST:PORT").
 // It connects lazily, on the first call, so a server that is down shows as
-// an UNAVAILABLE call error. Calls travel in plaintext: TLS is not offered
-// yet.
-func dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// an UNAVAILABLE call error, and so does a TLS handshake that fails. Calls
+// travel in plaintext unless t enables TLS.
+func dial(addr string, t clientTLS) (*grpc.ClientConn, error) {
+	creds := insecure.NewCredentials()
+	if t.enabled() {
+		cfg, err := tlsconf.NewClient(tlsconf.ClientConfig{CAFile: t.ca, CertFile: t.cert, KeyFile: t.key, ServerName: t.serverName})
+		if err != nil {
+			return nil, err
+		}
+		creds = credentials.NewTLS(cfg)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %q: %w", addr, err)
 	}

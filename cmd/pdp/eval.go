@@ -31,6 +31,7 @@ type evalOptions struct {
 	maxLine int
 	addr    string        // server to decide on; "" decides locally
 	timeout time.Duration // of each call to the server
+	tls     clientTLS     // with addr
 }
 
 func evalCommand() command {
@@ -53,6 +54,7 @@ rejects, or a call that fails, gets an error line.`,
 			fs.IntVar(&opts.workers, "workers", 0, "number of cases decided in parallel; 0 means one per core (GOMAXPROCS)")
 			fs.StringVar(&opts.addr, "addr", "", "decide through the Simulate method of the pdp server at `address` HOST:PORT")
 			fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "deadline of each call, with -addr")
+			opts.tls.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "eval", "unexpected argument %q: cases are read from stdin", args[0])
@@ -75,7 +77,7 @@ rejects, or a call that fails, gets an error line.`,
 					}
 					decide = localDecider(cat)
 				} else {
-					conn, err := dial(opts.addr)
+					conn, err := dial(opts.addr, opts.tls)
 					if err != nil {
 						e.log.ErrorContext(ctx, "connect", "err", err)
 						return exitFailure

@@ -70,6 +70,7 @@ func commands() []command {
 		evalCommand(),
 		validateCommand(),
 		versionCommand(),
+		devCertsCommand(),
 		helpCommand(),
 	}
 }

@@ -31,6 +31,7 @@ type policyOptions struct {
 	message        string
 	from, to       int64
 	author         string
+	tls            clientTLS
 }
 
 func policyCommand() command {
@@ -64,6 +65,7 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 			fs.Int64Var(&o.from, "from", 0, "first `revision` (exclusive) for history and watch")
 			fs.Int64Var(&o.to, "to", 0, "last `revision` for history (0: current)")
 			fs.StringVar(&o.author, "author", envOr("PDP_AUTHOR", os.Getenv("USER")), "`name` recorded as the author of changes (PDP_AUTHOR)")
+			o.tls.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) == 0 {
 					return usageError(e, "policy", "missing subcommand")
@@ -78,7 +80,7 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 				if o.timeout <= 0 {
 					return usageError(e, "policy", "-timeout must be positive")
 				}
-				conn, err := dial(o.addr)
+				conn, err := dial(o.addr, o.tls)
 				if err != nil {
 					fmt.Fprintf(e.stderr, "pdp policy: %v\n", err)
 					return exitFailure

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/tlsconf"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -36,6 +38,9 @@ type serveOptions struct {
 	logFormat       string
 	gracePeriod     time.Duration
 	drainDelay      time.Duration
+	// TLS: see checkTLS.
+	tlsCert, tlsKey, tlsClientCA string
+	tlsRequireClientCert         bool
 }
 
 func serveCommand() command {
@@ -51,6 +56,12 @@ API), gRPC health checking and server reflection, and logs "serving" with the
 address once it accepts calls. Health is NOT_SERVING until the first snapshot
 is loaded. On SIGINT or SIGTERM it reports NOT_SERVING, stops accepting calls,
 and lets calls in flight finish within the grace period.
+
+With -tls-cert and -tls-key it serves TLS 1.2 or later instead of
+plaintext, and reloads the certificate, key and client CAs when their files
+change, without a restart; -tls-client-ca verifies the certificates that
+clients present, and -tls-require-client-cert refuses clients without one
+(mutual TLS). "pdp dev-certs" writes certificates to try this with.
 
 Every flag can also be set by the environment variable named in its help.`,
 		setup: func(fs *flag.FlagSet) runFunc {
@@ -77,6 +88,13 @@ Every flag can also be set by the environment variable named in its help.`,
 				"time calls in flight get to finish on shutdown (PDP_GRACE_PERIOD)")
 			fs.DurationVar(&o.drainDelay, "drain-delay", envDuration("PDP_DRAIN_DELAY", time.Second),
 				"time between reporting NOT_SERVING and refusing new calls on shutdown, for health checkers to notice (PDP_DRAIN_DELAY)")
+			fs.StringVar(&o.tlsCert, "tls-cert", envOr("PDP_TLS_CERT", ""),
+				"PEM certificate chain `file` of the server: with -tls-key, serve TLS instead of plaintext (PDP_TLS_CERT)")
+			fs.StringVar(&o.tlsKey, "tls-key", envOr("PDP_TLS_KEY", ""), "PEM private key `file` of -tls-cert (PDP_TLS_KEY)")
+			fs.StringVar(&o.tlsClientCA, "tls-client-ca", envOr("PDP_TLS_CLIENT_CA", ""),
+				"PEM `file` of the CAs that client certificates must chain to; a certificate a client presents is verified (PDP_TLS_CLIENT_CA)")
+			fs.BoolVar(&o.tlsRequireClientCert, "tls-require-client-cert", envBool("PDP_TLS_REQUIRE_CLIENT_CERT", false),
+				"refuse clients without a certificate from -tls-client-ca (PDP_TLS_REQUIRE_CLIENT_CERT)")
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
@@ -86,6 +104,9 @@ Every flag can also be set by the environment variable named in its help.`,
 						fmt.Fprintf(e.stderr, "pdp serve: config: %v\n", err)
 						return exitUsage
 					}
+				}
+				if err := o.checkTLS(); err != nil {
+					return usageError(e, "serve", "%v", err)
 				}
 				log, err := newLogger(e, o.logLevel, o.logFormat)
 				if err != nil {
@@ -122,7 +143,28 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		}
 	}
 	srv := server.New(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress}, cat, log)
-	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes}, log)
+	var creds credentials.TransportCredentials
+	if o.tlsCert != "" {
+		certs, err := tlsconf.NewServer(tlsconf.ServerConfig{
+			CertFile: o.tlsCert, KeyFile: o.tlsKey, ClientCAFile: o.tlsClientCA, RequireClientCert: o.tlsRequireClientCert,
+		}, log)
+		if err != nil {
+			return err
+		}
+		creds = credentials.NewTLS(certs.TLSConfig())
+		// certs.Run reloads the files when they change, until serve returns.
+		reloadCtx, stopReloading := context.WithCancel(ctx)
+		reloaded := make(chan struct{})
+		go func() {
+			defer close(reloaded)
+			certs.Run(reloadCtx)
+		}()
+		defer func() {
+			stopReloading()
+			<-reloaded
+		}()
+	}
+	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds}, log)
 	srv.Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
 
@@ -145,7 +187,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return err
 	}
 	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec,
-		"revision", srv.Current().Revision())
+		"revision", srv.Current().Revision(), "tls", o.tlsMode())
 
 	select {
 	case err := <-served:
@@ -161,6 +203,32 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// checkTLS checks that the TLS flags go together.
+func (o serveOptions) checkTLS() error {
+	switch {
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return errors.New("-tls-cert and -tls-key go together")
+	case o.tlsCert == "" && (o.tlsClientCA != "" || o.tlsRequireClientCert):
+		return errors.New("-tls-client-ca and -tls-require-client-cert need -tls-cert and -tls-key")
+	case o.tlsRequireClientCert && o.tlsClientCA == "":
+		return errors.New("-tls-require-client-cert needs -tls-client-ca")
+	}
+	return nil
+}
+
+// tlsMode describes the transport security for the "serving" line.
+func (o serveOptions) tlsMode() string {
+	switch {
+	case o.tlsCert == "":
+		return "off"
+	case o.tlsRequireClientCert:
+		return "mutual"
+	case o.tlsClientCA != "":
+		return "client-cert-optional"
+	}
+	return "server-only"
 }
 
 // waitFirstSnapshot waits until the follower has activated a snapshot.
@@ -241,6 +309,13 @@ func envOr(name, def string) string {
 func envInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
 		return n
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
+		return b
 	}
 	return def
 }

@@ -98,7 +98,7 @@ func startServe(t *testing.T, args ...string) *runningServe {
 
 func dialTest(t *testing.T, addr string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := dial(addr)
+	conn, err := dial(addr, clientTLS{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	// the listener is closed.
 	var seen []string
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		probe, err := dial(s.addr) // a new connection each time, as a load balancer's probe
+		probe, err := dial(s.addr, clientTLS{}) // a new connection each time, as a load balancer's probe
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServeTLS(t *testing.T) {
+	t.Parallel()
+	certs := t.TempDir()
+	if code, _, stderr := runPDP(t, nil, "dev-certs", certs); code != exitOK {
+		t.Fatalf("dev-certs: exit %d, stderr %q", code, stderr)
+	}
+	f := func(name string) string { return filepath.Join(certs, name) }
+	ctx, cancel := context.WithCancel(t.Context())
+	logs := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--policies", modelDir, "--drain-delay", "0",
+			"--tls-cert", f("server.pem"), "--tls-key", f("server-key.pem"), "--tls-client-ca", f("ca.pem"), "--tls-require-client-cert"},
+			strings.NewReader(""), &bytes.Buffer{}, logs)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exit %d; log:\n%s", code, logs)
+			}
+		case <-time.After(time.Minute):
+			t.Errorf("serve did not stop")
+		}
+	})
+	var addr string
+	deadline := time.Now().Add(30 * time.Second)
+	for addr == "" {
+		if m := servingLine.FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no serving line; log:\n%s", logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "tls=mutual") {
+		t.Errorf("serving line does not say tls=mutual:\n%s", logs)
+	}
+	check := []string{"check", "--addr", addr, "--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", inRegion}
+	withTLS := append(check[:len(check):len(check)], "--tls-ca", f("ca.pem"), "--tls-cert", f("client.pem"), "--tls-key", f("client-key.pem"))
+	code, stdout, stderr := runPDP(t, nil, withTLS...)
+	if code != 0 || !strings.HasPrefix(stdout, "Allow") {
+		t.Fatalf("check over mTLS: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"plaintext", check},
+		{"no client certificate", append(check[:len(check):len(check)], "--tls-ca", f("ca.pem"))},
+		{"system roots", append(check[:len(check):len(check)], "--tls")},
+	} {
+		code, _, stderr := runPDP(t, nil, tc.args...)
+		t.Logf("%s: exit %d: %s", tc.name, code, stderr)
+		if code != exitFailure || !strings.Contains(stderr, "Unavailable") {
+			t.Errorf("%s: exit %d, stderr %q; want 1, Unavailable", tc.name, code, stderr)
+		}
+	}
+	// Rotate everything, CA included; the server picks it up without a restart.
+	if code, _, stderr := runPDP(t, nil, "dev-certs", "--force", certs); code != exitOK {
+		t.Fatalf("dev-certs --force: exit %d, stderr %q", code, stderr)
+	}
+	for {
+		code, _, stderr := runPDP(t, nil, withTLS...)
+		if code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("check with the new certificates: %s; log:\n%s", stderr, logs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("log:\n%s", logs)
+}

@@ -1,0 +1,59 @@
+package tlsconf_test
+
+import (
+	"crypto/tls"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pdp-dev/pdp/internal/tlsconf"
+)
+
+func TestNewClient(t *testing.T) {
+	t.Parallel()
+	dir := devDir(t, tlsconf.DevOptions{})
+	notPEM := filepath.Join(t.TempDir(), "not.pem")
+	writeFile(t, notPEM, []byte("hello\n"))
+	ca := filepath.Join(dir, tlsconf.DevCAFile)
+	cert, key := filepath.Join(dir, tlsconf.DevClientCertFile), filepath.Join(dir, tlsconf.DevClientKeyFile)
+	tests := []struct {
+		name      string
+		cfg       tlsconf.ClientConfig
+		wantErr   string // substring; "" for success
+		wantCerts int
+	}{
+		{name: "system roots", cfg: tlsconf.ClientConfig{}},
+		{name: "CA and client certificate", cfg: tlsconf.ClientConfig{CAFile: ca, CertFile: cert, KeyFile: key, ServerName: "localhost"}, wantCerts: 1},
+		{name: "certificate without key", cfg: tlsconf.ClientConfig{CAFile: ca, CertFile: cert}, wantErr: "both a certificate file and a key file"},
+		{name: "key without certificate", cfg: tlsconf.ClientConfig{KeyFile: key}, wantErr: "both a certificate file and a key file"},
+		{name: "missing CA file", cfg: tlsconf.ClientConfig{CAFile: filepath.Join(dir, "nope.pem")}, wantErr: "no such file"},
+		{name: "CA file without certificates", cfg: tlsconf.ClientConfig{CAFile: notPEM}, wantErr: "no PEM certificate in"},
+		{name: "key of another certificate", cfg: tlsconf.ClientConfig{CertFile: cert, KeyFile: filepath.Join(dir, tlsconf.DevServerKeyFile)},
+			wantErr: "private key does not match public key"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := tlsconf.NewClient(tc.cfg)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("NewClient = %v; want an error containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewClient: %v", err)
+			}
+			if c.MinVersion != tls.VersionTLS12 || c.InsecureSkipVerify || c.ServerName != tc.cfg.ServerName {
+				t.Errorf("MinVersion %s, InsecureSkipVerify %v, ServerName %q; want TLS 1.2, false, %q",
+					tls.VersionName(c.MinVersion), c.InsecureSkipVerify, c.ServerName, tc.cfg.ServerName)
+			}
+			if (c.RootCAs != nil) != (tc.cfg.CAFile != "") {
+				t.Errorf("RootCAs set: %v, want %v", c.RootCAs != nil, tc.cfg.CAFile != "")
+			}
+			if len(c.Certificates) != tc.wantCerts {
+				t.Errorf("%d client certificates, want %d", len(c.Certificates), tc.wantCerts)
+			}
+		})
+	}
+}
