@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/auth"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 	"github.com/pdp-dev/pdp/pkg/conformance"
 )
@@ -30,6 +32,7 @@ const defaultAddr = "127.0.0.1:8181"
 type clientTLS struct {
 	on                        bool
 	ca, cert, key, serverName string
+	tokenFile                 string // bearer token sent with every call
 }
 
 // register defines the TLS flags on fs.
@@ -42,6 +45,8 @@ func (t *clientTLS) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.key, "tls-key", envOr("PDP_TLS_CLIENT_KEY", ""), "PEM private key `file` of -tls-cert (PDP_TLS_CLIENT_KEY)")
 	fs.StringVar(&t.serverName, "tls-server-name", envOr("PDP_TLS_SERVER_NAME", ""),
 		"`name` that the server's certificate must hold; default the host of the address (PDP_TLS_SERVER_NAME)")
+	fs.StringVar(&t.tokenFile, "token-file", envOr("PDP_TOKEN_FILE", ""),
+		"`file` holding a bearer token to send as \"authorization: Bearer TOKEN\"; never sent in plaintext beyond loopback (PDP_TOKEN_FILE)")
 }
 
 func (t clientTLS) enabled() bool {
@@ -61,7 +66,17 @@ func dial(addr string, t clientTLS) (*grpc.ClientConn, error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	if t.tokenFile != "" {
+		tok, err := os.ReadFile(t.tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("token: %w", err)
+		}
+		// Over plaintext, gRPC refuses to send it unless addr is loopback.
+		opts = append(opts, grpc.WithPerRPCCredentials(bearerToken{token: strings.TrimSpace(string(tok)),
+			secure: auth.DefaultRequireAuth(addr)}))
+	}
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %q: %w", addr, err)
 	}
@@ -235,3 +250,16 @@ func explanationFromProto(ex *pdpv1.Explanation) *explanationJSON {
 	}
 	return out
 }
+
+// bearerToken sends "authorization: Bearer <token>" with every call; when
+// secure, gRPC sends it over TLS only.
+type bearerToken struct {
+	token  string
+	secure bool
+}
+
+func (b bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + b.token}, nil
+}
+
+func (b bearerToken) RequireTransportSecurity() bool { return b.secure }

@@ -8,12 +8,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/pdp-dev/pdp/internal/auth"
 	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 	"github.com/pdp-dev/pdp/pkg/catalog"
@@ -41,6 +44,10 @@ type serveOptions struct {
 	// TLS: see checkTLS.
 	tlsCert, tlsKey, tlsClientCA string
 	tlsRequireClientCert         bool
+	// Authentication and admin authorization: see internal/auth.
+	authTokens, authIdentities, adminPolicies string
+	requireAuth                               optionalBool // unset: auth.DefaultRequireAuth(listen)
+	requireAuthDecisions                      bool
 }
 
 func serveCommand() command {
@@ -95,6 +102,19 @@ Every flag can also be set by the environment variable named in its help.`,
 				"PEM `file` of the CAs that client certificates must chain to; a certificate a client presents is verified (PDP_TLS_CLIENT_CA)")
 			fs.BoolVar(&o.tlsRequireClientCert, "tls-require-client-cert", envBool("PDP_TLS_REQUIRE_CLIENT_CERT", false),
 				"refuse clients without a certificate from -tls-client-ca (PDP_TLS_REQUIRE_CLIENT_CERT)")
+			fs.StringVar(&o.authTokens, "auth-tokens", envOr("PDP_AUTH_TOKENS", ""),
+				"bearer token `file`: sha256:HEX of each token and its principal ARN; reread on SIGHUP (PDP_AUTH_TOKENS)")
+			fs.StringVar(&o.authIdentities, "auth-mtls-identities", envOr("PDP_AUTH_MTLS_IDENTITIES", ""),
+				"`file` mapping verified client certificate identities (URI SAN, else DNS SAN, else CN) to principal ARNs; "+
+					"needs -tls-client-ca; reread on SIGHUP (PDP_AUTH_MTLS_IDENTITIES)")
+			fs.StringVar(&o.adminPolicies, "admin-policies", envOr("PDP_ADMIN_POLICIES", ""),
+				"admin policy `file` or directory of *.json: IAM policies per principal for the admin API, kept outside the store; "+
+					"reread on SIGHUP (PDP_ADMIN_POLICIES)")
+			o.requireAuth.setFromEnv("PDP_REQUIRE_AUTH")
+			fs.Var(&o.requireAuth, "require-auth",
+				"authenticate every admin API call and authorize it by -admin-policies; default true unless -listen is a loopback address (PDP_REQUIRE_AUTH)")
+			fs.BoolVar(&o.requireAuthDecisions, "require-auth-decisions", envBool("PDP_REQUIRE_AUTH_DECISIONS", false),
+				"authenticate Check, BatchCheck and Simulate calls too (PDP_REQUIRE_AUTH_DECISIONS)")
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
@@ -107,6 +127,9 @@ Every flag can also be set by the environment variable named in its help.`,
 				}
 				if err := o.checkTLS(); err != nil {
 					return usageError(e, "serve", "%v", err)
+				}
+				if o.authIdentities != "" && o.tlsClientCA == "" {
+					return usageError(e, "serve", "-auth-mtls-identities needs -tls-client-ca: without it no client certificate is verified")
 				}
 				log, err := newLogger(e, o.logLevel, o.logFormat)
 				if err != nil {
@@ -164,7 +187,23 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 			<-reloaded
 		}()
 	}
-	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds}, log)
+	requireAuth := o.requireAuth.or(auth.DefaultRequireAuth(o.listen))
+	az, err := auth.New(ctx, auth.Config{
+		TokenFile: o.authTokens, IdentityFile: o.authIdentities, AdminPolicies: o.adminPolicies,
+		RequireAuth: requireAuth, RequireForDecisions: o.requireAuthDecisions,
+	}, cat, log) // Identity nil: auth.TLSIdentity
+	if err != nil {
+		return err
+	}
+	if o.authTokens != "" && creds == nil && auth.DefaultRequireAuth(o.listen) {
+		log.WarnContext(ctx, "bearer tokens travel in plaintext: serve TLS with -tls-cert and -tls-key")
+	}
+	stopReloading := reloadOnHangup(ctx, az)
+	defer stopReloading()
+	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
+		Unary:  []grpc.UnaryServerInterceptor{az.UnaryInterceptor()},
+		Stream: []grpc.StreamServerInterceptor{az.StreamInterceptor()},
+	}, log)
 	srv.Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
 
@@ -187,7 +226,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return err
 	}
 	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec,
-		"revision", srv.Current().Revision(), "tls", o.tlsMode())
+		"revision", srv.Current().Revision(), "tls", o.tlsMode(), "admin_requires_auth", requireAuth)
 
 	select {
 	case err := <-served:
@@ -323,6 +362,72 @@ func envBool(name string, def bool) bool {
 func envDuration(name string, def time.Duration) time.Duration {
 	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
 		return d
+	}
+	return def
+}
+
+// reloadOnHangup rereads the authentication files whenever the process
+// gets SIGHUP, until the returned function is called; that function waits
+// for the goroutine. A file that fails to load keeps the previous ones
+// (Reload logs either outcome).
+func reloadOnHangup(ctx context.Context, az *auth.Authorizer) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				_ = az.Reload(ctx)
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-done
+	}
+}
+
+// optionalBool is a boolean flag that remembers whether it was given (by
+// flag, environment or config file), so that its default can depend on
+// other flags.
+type optionalBool struct{ value, set bool }
+
+func (b *optionalBool) String() string {
+	if b == nil || !b.set {
+		return "auto"
+	}
+	return strconv.FormatBool(b.value)
+}
+
+func (b *optionalBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	b.value, b.set = v, true
+	return nil
+}
+
+func (b *optionalBool) IsBoolFlag() bool { return true }
+
+// setFromEnv sets b from an environment variable that holds a boolean;
+// other values are ignored, as envBool ignores them.
+func (b *optionalBool) setFromEnv(name string) {
+	if v, ok := os.LookupEnv(name); ok {
+		_ = b.Set(v)
+	}
+}
+
+// or returns the value given, or def when none was.
+func (b *optionalBool) or(def bool) bool {
+	if b.set {
+		return b.value
 	}
 	return def
 }

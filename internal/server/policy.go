@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/auth"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -38,11 +39,16 @@ func NewPolicyAdmin(srv *Server, st store.Store) *PolicyAdmin {
 	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.log.With("component", "policy")}
 }
 
-// authorMetadata is the request metadata key naming who makes a change,
-// until callers are authenticated.
+// authorMetadata is the request metadata key naming who makes a change
+// when the caller is not authenticated.
 const authorMetadata = "x-pdp-author"
 
+// author names who makes a change: the authenticated caller's principal
+// ARN, which the caller cannot choose, else the x-pdp-author metadata.
 func author(ctx context.Context) string {
+	if p, ok := auth.Caller(ctx); ok {
+		return p
+	}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get(authorMetadata); len(v) > 0 {
 			return v[0]

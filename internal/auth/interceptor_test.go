@@ -1,0 +1,487 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/prototext"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+)
+
+const (
+	kindUser  = pdpv1.EntityKind_ENTITY_KIND_USER
+	kindGroup = pdpv1.EntityKind_ENTITY_KIND_GROUP
+	kindRole  = pdpv1.EntityKind_ENTITY_KIND_ROLE
+	kindSCP   = pdpv1.EntityKind_ENTITY_KIND_SCP
+)
+
+// TestAdminCalls runs admin calls of the fixture principals through the
+// interceptors and checks the code and message of each answer.
+func TestAdminCalls(t *testing.T) {
+	az, _ := newAuthorizer(t, fixtureConfig(t))
+	h := serve(t, az, nil)
+	apply := func(changes ...*pdpv1.Change) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := h.policy.ApplyChanges(ctx, &pdpv1.ApplyChangesRequest{Changes: changes})
+			return err
+		}
+	}
+	dryRun := func(changes ...*pdpv1.Change) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := h.policy.ApplyChanges(ctx, &pdpv1.ApplyChangesRequest{Changes: changes, DryRun: true})
+			return err
+		}
+	}
+	get := func(k *pdpv1.EntityKey) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := h.policy.GetEntity(ctx, &pdpv1.GetEntityRequest{Key: k})
+			return err
+		}
+	}
+	list := func(kind pdpv1.EntityKind) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := h.policy.ListEntities(ctx, &pdpv1.ListEntitiesRequest{Kind: kind})
+			return err
+		}
+	}
+	const otherUser = "arn:aws:iam::111122223333:user/bob"
+	tests := []struct {
+		name      string
+		principal string // "" sends no credentials
+		call      func(context.Context) error
+		wantCode  codes.Code
+		wantMsg   string // for errors: the whole status message
+	}{
+		{name: "read-only caller gets an entity", principal: opsARN, call: get(key(kindSCP, "FullAccess"))},
+		{name: "read-only caller reads history", principal: opsARN, call: func(ctx context.Context) error {
+			_, err := h.policy.GetHistory(ctx, &pdpv1.GetHistoryRequest{})
+			return err
+		}},
+		{name: "read-only caller cannot apply changes", principal: opsARN, call: apply(put(kindUser, otherUser)),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:ApplyChanges on arn:pdp:store:::entity/user/" + otherUser},
+		{name: "read-only caller cannot list", principal: opsARN, call: list(kindUser), wantCode: codes.PermissionDenied,
+			wantMsg: "not authorized to perform pdp:ListEntities on arn:pdp:store:::entity/user/*"},
+		{name: "read-only caller cannot roll back", principal: opsARN, call: func(ctx context.Context) error {
+			_, err := h.policy.Rollback(ctx, &pdpv1.RollbackRequest{ToRevision: 1})
+			return err
+		}, wantCode: codes.PermissionDenied, wantMsg: "not authorized to perform pdp:Rollback on arn:pdp:store:::store"},
+		{name: "admin applies changes", principal: adminARN, call: apply(put(kindUser, otherUser), put(kindRole, "arn:aws:iam::111122223333:role/x"))},
+		{name: "explicit deny wins over allow", principal: adminARN, call: apply(put(kindSCP, "FullAccess")),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:ApplyChanges on arn:pdp:store:::entity/scp/FullAccess"},
+		{name: "explicit deny wins in a dry run too", principal: adminARN, call: dryRun(put(kindSCP, "FullAccess")),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:ApplyChanges on arn:pdp:store:::entity/scp/FullAccess"},
+		{name: "admin imports", principal: adminARN, call: func(ctx context.Context) error {
+			_, err := h.policy.Import(ctx, &pdpv1.ImportRequest{Bundle: "{}"})
+			return err
+		}},
+		{name: "editor changes users and groups", principal: editorARN,
+			call: apply(put(kindUser, otherUser), put(kindGroup, "111122223333/admins"))},
+		{name: "one forbidden change denies the whole set", principal: editorARN,
+			call:     apply(put(kindUser, otherUser), put(kindRole, "arn:aws:iam::111122223333:role/x"), put(kindGroup, "111122223333/admins")),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:ApplyChanges on arn:pdp:store:::entity/role/arn:aws:iam::111122223333:role/x"},
+		{name: "pdp:ChangeOp condition denies a delete", principal: editorARN,
+			call:     apply(put(kindUser, otherUser), change(pdpv1.ChangeOp_CHANGE_OP_DELETE, kindUser, aliceARN)),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:ApplyChanges on arn:pdp:store:::entity/user/" + aliceARN},
+		{name: "an empty change set is authorized on the store", principal: editorARN, call: apply(),
+			wantCode: codes.PermissionDenied, wantMsg: "not authorized to perform pdp:ApplyChanges on arn:pdp:store:::store"},
+		{name: "editor lists users", principal: editorARN, call: list(kindUser)},
+		{name: "policy variable: alice reads herself", principal: aliceARN, call: get(key(kindUser, aliceARN))},
+		{name: "policy variable: alice cannot read bob", principal: aliceARN, call: get(key(kindUser, otherUser)),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:GetEntity on arn:pdp:store:::entity/user/" + otherUser},
+		{name: "a grant on some users does not allow listing them all", principal: aliceARN, call: list(kindUser),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:ListEntities on arn:pdp:store:::entity/user/*"},
+		{name: "pdp:DryRun allows a dry run", principal: ciARN, call: dryRun(put(kindSCP, "FullAccess"))},
+		{name: "pdp:DryRun refuses the real thing", principal: ciARN, call: apply(put(kindSCP, "FullAccess")),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:ApplyChanges on arn:pdp:store:::entity/scp/FullAccess"},
+		{name: "authenticated without admin policies", principal: nobodyARN, call: get(key(kindUser, otherUser)),
+			wantCode: codes.PermissionDenied,
+			wantMsg:  "not authorized to perform pdp:GetEntity on arn:pdp:store:::entity/user/" + otherUser},
+		{name: "unauthenticated", call: get(key(kindUser, otherUser)), wantCode: codes.Unauthenticated,
+			wantMsg: `authentication required: send "authorization: Bearer <token>" metadata or a client certificate`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			if tc.principal != "" {
+				ctx = as(ctx, tc.principal)
+			}
+			_, before := h.calls.last()
+			err := tc.call(ctx)
+			st := status.Convert(err)
+			if st.Code() != tc.wantCode {
+				t.Fatalf("code = %v (%q), want %v", st.Code(), st.Message(), tc.wantCode)
+			}
+			caller, after := h.calls.last()
+			if tc.wantCode != codes.OK {
+				if tc.wantMsg != "" && st.Message() != tc.wantMsg {
+					t.Errorf("message = %q, want %q", st.Message(), tc.wantMsg)
+				}
+				if after != before {
+					t.Errorf("a refused call reached the handler")
+				}
+				return
+			}
+			if after != before+1 || caller != tc.principal {
+				t.Errorf("handler saw caller %q (calls %d→%d), want %q", caller, before, after, tc.principal)
+			}
+		})
+	}
+}
+
+// TestBearerTokens checks that only a token of the file, sent as
+// "Bearer <token>" once, authenticates.
+func TestBearerTokens(t *testing.T) {
+	az, logs := newAuthorizer(t, fixtureConfig(t))
+	h := serve(t, az, nil)
+	good := fixtureTokens[opsARN]
+	lastByte := good[:len(good)-1] + string(good[len(good)-1]^1)
+	tests := []struct {
+		name     string
+		md       []string // authorization values
+		wantCode codes.Code
+		wantMsg  string
+	}{
+		{name: "good token", md: []string{"Bearer " + good}, wantCode: codes.OK},
+		{name: "scheme is case-insensitive", md: []string{"bearer " + good}, wantCode: codes.OK},
+		{name: "no credentials", wantCode: codes.Unauthenticated},
+		{name: "wrong token", md: []string{"Bearer not-a-token"}, wantCode: codes.Unauthenticated, wantMsg: "unknown bearer token"},
+		{name: "differs only in the last byte", md: []string{"Bearer " + lastByte}, wantCode: codes.Unauthenticated},
+		{name: "a prefix of a token", md: []string{"Bearer " + good[:len(good)-1]}, wantCode: codes.Unauthenticated},
+		{name: "a token with a byte more", md: []string{"Bearer " + good + "x"}, wantCode: codes.Unauthenticated},
+		{name: "the token's hash is not the token", md: []string{"Bearer " + HashToken(good)}, wantCode: codes.Unauthenticated},
+		{name: "empty token", md: []string{"Bearer "}, wantCode: codes.Unauthenticated},
+		{name: "other scheme", md: []string{"Basic " + good}, wantCode: codes.Unauthenticated,
+			wantMsg: `authorization is not "Bearer <token>"`},
+		{name: "two values", md: []string{"Bearer " + good, "Bearer " + good}, wantCode: codes.Unauthenticated,
+			wantMsg: "more than one authorization value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			for _, v := range tc.md {
+				ctx = metadata.AppendToOutgoingContext(ctx, "authorization", v)
+			}
+			_, err := h.policy.GetEntity(ctx, &pdpv1.GetEntityRequest{Key: key(kindUser, "x")})
+			st := status.Convert(err)
+			if st.Code() != tc.wantCode {
+				t.Fatalf("code = %v (%q), want %v", st.Code(), st.Message(), tc.wantCode)
+			}
+			if tc.wantMsg != "" && st.Message() != tc.wantMsg {
+				t.Errorf("message = %q, want %q", st.Message(), tc.wantMsg)
+			}
+		})
+	}
+	if out := logs.String(); strings.Contains(out, good[:10]) || strings.Contains(out, "not-a-token") {
+		t.Errorf("a token reached the log:\n%s", out)
+	}
+}
+
+// TestDenialLoggedNotReturned checks that the statement that denied a call
+// is in the server log and nowhere in the reply.
+func TestDenialLoggedNotReturned(t *testing.T) {
+	az, logs := newAuthorizer(t, fixtureConfig(t))
+	h := serve(t, az, nil)
+	_, err := h.policy.ApplyChanges(as(t.Context(), adminARN), &pdpv1.ApplyChangesRequest{
+		Changes: []*pdpv1.Change{put(kindSCP, "FullAccess")}})
+	st := status.Convert(err)
+	if st.Code() != codes.PermissionDenied {
+		t.Fatalf("code = %v, want PermissionDenied", st.Code())
+	}
+	const policyID = "admin.json[" + adminARN + "][1]"
+	reply := st.Message()
+	for _, d := range st.Proto().GetDetails() {
+		reply += "\n" + prototext.Format(d)
+	}
+	for _, secret := range []string{"ProtectSCPs", policyID, "admin.json", "Statement", "ExplicitDeny"} {
+		if strings.Contains(reply, secret) {
+			t.Errorf("reply holds %q:\n%s", secret, reply)
+		}
+	}
+	var info *errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if i, ok := d.(*errdetails.ErrorInfo); ok {
+			info = i
+		}
+	}
+	if info.GetReason() != "ACCESS_DENIED" || info.GetMetadata()["action"] != ActionApplyChanges ||
+		info.GetMetadata()["resource"] != "arn:pdp:store:::entity/scp/FullAccess" {
+		t.Errorf("ErrorInfo = %v, want ACCESS_DENIED with the action and resource", info)
+	}
+
+	recs := logs.records(t, "admin call denied")
+	if len(recs) != 1 {
+		t.Fatalf("got %d denial records, want 1:\n%s", len(recs), logs)
+	}
+	by, _ := recs[0]["denied_by"].(map[string]any)
+	if by["policy_id"] != policyID || by["sid"] != "ProtectSCPs" || by["statement"] != float64(0) ||
+		recs[0]["decision"] != "ExplicitDeny" || recs[0]["principal"] != adminARN {
+		t.Errorf("denial record = %v, want policy %q, Sid ProtectSCPs, statement 0, ExplicitDeny", recs[0], policyID)
+	}
+}
+
+// TestImplicitDenyLogged checks the log of a denial no statement made.
+func TestImplicitDenyLogged(t *testing.T) {
+	az, logs := newAuthorizer(t, fixtureConfig(t))
+	h := serve(t, az, nil)
+	_, err := h.policy.Export(as(t.Context(), opsARN), &pdpv1.ExportRequest{})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("err = %v, want PermissionDenied", err)
+	}
+	recs := logs.records(t, "admin call denied")
+	if len(recs) != 1 || recs[0]["decision"] != "ImplicitDeny" || recs[0]["denied_by"] != nil {
+		t.Errorf("denial records = %v, want one ImplicitDeny without denied_by", recs)
+	}
+}
+
+// TestWatchStream checks the stream interceptor on Watch.
+func TestWatchStream(t *testing.T) {
+	az, _ := newAuthorizer(t, fixtureConfig(t))
+	h := serve(t, az, nil)
+	tests := []struct {
+		name      string
+		principal string
+		wantCode  codes.Code
+	}{
+		{name: "allowed", principal: adminARN, wantCode: codes.OK},
+		{name: "denied", principal: opsARN, wantCode: codes.PermissionDenied},
+		{name: "unauthenticated", wantCode: codes.Unauthenticated},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			if tc.principal != "" {
+				ctx = as(ctx, tc.principal)
+			}
+			stream, err := h.policy.Watch(ctx, &pdpv1.WatchRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = stream.Recv()
+			if status.Code(err) != tc.wantCode {
+				t.Fatalf("Recv: %v, want %v", err, tc.wantCode)
+			}
+			if tc.wantCode != codes.OK {
+				return
+			}
+			if caller, _ := h.calls.last(); caller != tc.principal {
+				t.Errorf("handler saw caller %q, want %q", caller, tc.principal)
+			}
+			if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
+				t.Errorf("second Recv: %v, want EOF", err)
+			}
+		})
+	}
+}
+
+// TestInjectedIdentity maps client certificate identities through the
+// identity file, with an IdentityFunc injected in place of TLSIdentity.
+func TestInjectedIdentity(t *testing.T) {
+	cfg := fixtureConfig(t)
+	cfg.Identity = func(ctx context.Context) (string, bool) {
+		md, _ := metadata.FromIncomingContext(ctx)
+		if v := md.Get("x-test-identity"); len(v) == 1 {
+			return v[0], true
+		}
+		return "", false
+	}
+	az, logs := newAuthorizer(t, cfg)
+	h := serve(t, az, nil)
+	tests := []struct {
+		name       string
+		identity   string
+		token      string
+		wantCode   codes.Code
+		wantCaller string
+	}{
+		{name: "mapped identity", identity: "ops.example.org", wantCode: codes.OK, wantCaller: opsARN},
+		{name: "unmapped identity", identity: "eve.example.org", wantCode: codes.Unauthenticated},
+		{name: "no certificate", wantCode: codes.Unauthenticated},
+		{name: "a token decides over a certificate", identity: "ops.example.org", token: fixtureTokens[adminARN],
+			wantCode: codes.OK, wantCaller: adminARN},
+		{name: "a bad token is refused even with a good certificate", identity: "ops.example.org", token: "nope",
+			wantCode: codes.Unauthenticated},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			if tc.identity != "" {
+				ctx = metadata.AppendToOutgoingContext(ctx, "x-test-identity", tc.identity)
+			}
+			if tc.token != "" {
+				ctx = bearer(ctx, tc.token)
+			}
+			_, err := h.policy.GetEntity(ctx, &pdpv1.GetEntityRequest{Key: key(kindUser, "x")})
+			if status.Code(err) != tc.wantCode {
+				t.Fatalf("err = %v, want %v", err, tc.wantCode)
+			}
+			if caller, _ := h.calls.last(); tc.wantCode == codes.OK && caller != tc.wantCaller {
+				t.Errorf("handler saw caller %q, want %q", caller, tc.wantCaller)
+			}
+		})
+	}
+	if !strings.Contains(logs.String(), `"identity":"eve.example.org"`) {
+		t.Errorf("the unmapped identity is not in the log:\n%s", logs)
+	}
+}
+
+// TestDecisionMethods checks that decisions are open unless
+// RequireForDecisions, and never authorized by the admin policies.
+func TestDecisionMethods(t *testing.T) {
+	tests := []struct {
+		name      string
+		require   bool
+		principal string
+		wantCode  codes.Code
+	}{
+		{name: "open by default", wantCode: codes.OK},
+		{name: "open by default, credentials ignored", principal: nobodyARN, wantCode: codes.OK},
+		{name: "gated: unauthenticated", require: true, wantCode: codes.Unauthenticated},
+		{name: "gated: any known principal", require: true, principal: nobodyARN, wantCode: codes.OK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := fixtureConfig(t)
+			cfg.RequireForDecisions = tc.require
+			az, _ := newAuthorizer(t, cfg)
+			h := serve(t, az, nil)
+			ctx := t.Context()
+			if tc.principal != "" {
+				ctx = as(ctx, tc.principal)
+			}
+			_, err := h.decide.Check(ctx, &pdpv1.CheckRequest{})
+			if status.Code(err) != tc.wantCode {
+				t.Fatalf("Check: %v, want %v", err, tc.wantCode)
+			}
+			if tc.wantCode != codes.OK {
+				return
+			}
+			want := ""
+			if tc.require {
+				want = tc.principal
+			}
+			if caller, _ := h.calls.last(); caller != want {
+				t.Errorf("handler saw caller %q, want %q", caller, want)
+			}
+		})
+	}
+}
+
+// TestHealthNeverGated calls health checking without credentials while
+// everything else is gated.
+func TestHealthNeverGated(t *testing.T) {
+	cfg := fixtureConfig(t)
+	cfg.RequireForDecisions = true
+	az, _ := newAuthorizer(t, cfg)
+	h := serve(t, az, nil)
+	resp, err := h.health.Check(t.Context(), &healthpb.HealthCheckRequest{})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health: %v, %v; want SERVING", resp, err)
+	}
+	for _, m := range []string{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+		"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", "/grpc.health.v1.Health/Watch"} {
+		if _, err := az.guard(t.Context(), m, nil); err != nil {
+			t.Errorf("%s: %v, want open", m, err)
+		}
+	}
+}
+
+// TestNotRequired checks that without RequireAuth admin calls pass
+// unchecked and unattributed.
+func TestNotRequired(t *testing.T) {
+	cfg := fixtureConfig(t)
+	cfg.RequireAuth = false
+	az, _ := newAuthorizer(t, cfg)
+	h := serve(t, az, nil)
+	if _, err := h.policy.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{
+		Changes: []*pdpv1.Change{put(kindSCP, "x")}}); err != nil {
+		t.Fatal(err)
+	}
+	if caller, n := h.calls.last(); n != 1 || caller != "" {
+		t.Errorf("handler saw caller %q in call %d, want none in call 1", caller, n)
+	}
+}
+
+// TestUncoveredMethods checks that what the Authorizer has no rule for is
+// refused when authentication is required: another service, a request of
+// the wrong type.
+func TestUncoveredMethods(t *testing.T) {
+	az, _ := newAuthorizer(t, fixtureConfig(t))
+	ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+fixtureTokens[adminARN]))
+	tests := []struct {
+		name   string
+		method string
+		req    any
+	}{
+		{name: "other service", method: "/pdp.v2.Secrets/Get", req: &pdpv1.GetEntityRequest{}},
+		{name: "wrong request type", method: pdpv1.PolicyService_ApplyChanges_FullMethodName, req: &pdpv1.GetEntityRequest{}},
+		{name: "no request", method: pdpv1.PolicyService_GetEntity_FullMethodName},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := az.guard(ctx, tc.method, tc.req)
+			if status.Code(err) != codes.PermissionDenied {
+				t.Errorf("err = %v, want PermissionDenied", err)
+			}
+		})
+	}
+	t.Run("new PolicyService method", func(t *testing.T) {
+		// A method added later is pdp:<Method> on the store: allowed by
+		// pdp:*, refused otherwise.
+		if _, err := az.guard(ctx, "/pdp.v1.PolicyService/Compact", nil); err != nil {
+			t.Errorf("admin: %v, want allowed by pdp:*", err)
+		}
+		opsCtx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+fixtureTokens[opsARN]))
+		if _, err := az.guard(opsCtx, "/pdp.v1.PolicyService/Compact", nil); status.Code(err) != codes.PermissionDenied {
+			t.Errorf("ops: %v, want PermissionDenied", err)
+		}
+	})
+}
+
+// TestPeerConditions checks aws:SourceIp and aws:SecureTransport from the
+// peer of a call.
+func TestPeerConditions(t *testing.T) {
+	az, _ := newAuthorizer(t, fixtureConfig(t))
+	intercept := az.UnaryInterceptor()
+	info := &grpc.UnaryServerInfo{FullMethod: pdpv1.PolicyService_GetEntity_FullMethodName}
+	handler := func(context.Context, any) (any, error) { return "ok", nil }
+	tests := []struct {
+		name     string
+		addr     net.Addr
+		wantCode codes.Code
+	}{
+		{name: "inside the range", addr: &net.TCPAddr{IP: net.ParseIP("10.1.2.3"), Port: 5000}, wantCode: codes.OK},
+		{name: "IPv4-mapped IPv6", addr: &net.TCPAddr{IP: net.ParseIP("::ffff:10.1.2.3"), Port: 5000}, wantCode: codes.OK},
+		{name: "outside the range", addr: &net.TCPAddr{IP: net.ParseIP("192.0.2.1"), Port: 5000}, wantCode: codes.PermissionDenied},
+		{name: "no IP address", addr: &net.UnixAddr{Name: "/run/pdp.sock", Net: "unix"}, wantCode: codes.PermissionDenied},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+fixtureTokens[netopsARN]))
+			ctx = peer.NewContext(ctx, &peer.Peer{Addr: tc.addr})
+			_, err := intercept(ctx, &pdpv1.GetEntityRequest{Key: key(kindUser, "x")}, info, handler)
+			if status.Code(err) != tc.wantCode {
+				t.Errorf("err = %v, want %v", err, tc.wantCode)
+			}
+		})
+	}
+}

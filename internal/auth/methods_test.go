@@ -1,0 +1,64 @@
+package auth
+
+import (
+	"slices"
+	"testing"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+)
+
+// TestAdminCallOf pins the action and resources of every PolicyService
+// method: the table the README documents.
+func TestAdminCallOf(t *testing.T) {
+	user := key(kindUser, aliceARN)
+	tests := []struct {
+		method      string
+		req         any
+		wantAction  string
+		wantTargets []target
+		wantDryRun  string
+	}{
+		{"ApplyChanges", &pdpv1.ApplyChangesRequest{DryRun: true, Changes: []*pdpv1.Change{
+			put(kindUser, aliceARN),
+			change(pdpv1.ChangeOp_CHANGE_OP_DELETE, pdpv1.EntityKind_ENTITY_KIND_MANAGED_POLICY, "ReadOnly"),
+			put(pdpv1.EntityKind_ENTITY_KIND_UNSPECIFIED, "x"),
+			{Op: pdpv1.ChangeOp_CHANGE_OP_PUT}}},
+			ActionApplyChanges, []target{
+				{"arn:pdp:store:::entity/user/" + aliceARN, "put"},
+				{"arn:pdp:store:::entity/managed_policy/ReadOnly", "delete"},
+				{"arn:pdp:store:::entity/unknown/x", "put"},
+				{"arn:pdp:store:::entity/unknown/", "put"}}, "true"},
+		{"ApplyChanges", &pdpv1.ApplyChangesRequest{}, ActionApplyChanges, []target{{StoreARN, ""}}, "false"},
+		{"GetEntity", &pdpv1.GetEntityRequest{Key: key(kindGroup, "111122223333/admins")}, ActionGetEntity,
+			[]target{{"arn:pdp:store:::entity/group/111122223333/admins", ""}}, ""},
+		{"ListEntities", &pdpv1.ListEntitiesRequest{Kind: pdpv1.EntityKind_ENTITY_KIND_ACCOUNT}, ActionListEntities,
+			[]target{{"arn:pdp:store:::entity/account/*", ""}}, ""},
+		{"GetHistory", &pdpv1.GetHistoryRequest{Key: user}, ActionGetHistory,
+			[]target{{"arn:pdp:store:::entity/user/" + aliceARN, ""}}, ""},
+		{"GetHistory", &pdpv1.GetHistoryRequest{FromRevision: 3}, ActionGetHistory, []target{{StoreARN, ""}}, ""},
+		{"Diff", &pdpv1.DiffRequest{}, ActionDiff, []target{{StoreARN, ""}}, ""},
+		{"Rollback", &pdpv1.RollbackRequest{}, ActionRollback, []target{{StoreARN, ""}}, ""},
+		{"Export", &pdpv1.ExportRequest{}, ActionExport, []target{{StoreARN, ""}}, ""},
+		{"Import", &pdpv1.ImportRequest{}, ActionImport, []target{{StoreARN, ""}}, "false"},
+		{"Watch", nil, ActionWatch, []target{{StoreARN, ""}}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method, func(t *testing.T) {
+			call, ok := adminCallOf(tc.method, tc.req)
+			if !ok || call.action != tc.wantAction || !slices.Equal(call.targets, tc.wantTargets) || call.dryRun != tc.wantDryRun {
+				t.Errorf("adminCallOf = %+v, %v; want %s %+v dry run %q", call, ok, tc.wantAction, tc.wantTargets, tc.wantDryRun)
+			}
+		})
+	}
+	// Every method of the service is one of Actions.
+	for _, m := range pdpv1.PolicyService_ServiceDesc.Methods {
+		if !slices.Contains(Actions(), "pdp:"+m.MethodName) {
+			t.Errorf("method %s has no action in Actions", m.MethodName)
+		}
+	}
+	for _, s := range pdpv1.PolicyService_ServiceDesc.Streams {
+		if !slices.Contains(Actions(), "pdp:"+s.StreamName) {
+			t.Errorf("stream %s has no action in Actions", s.StreamName)
+		}
+	}
+}

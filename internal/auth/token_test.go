@@ -1,0 +1,180 @@
+package auth
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+)
+
+func TestHashToken(t *testing.T) {
+	// printf %s password | sha256sum
+	const want = "sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+	if got := HashToken("password"); got != want {
+		t.Errorf("HashToken = %q, want %q", got, want)
+	}
+}
+
+func TestParseTokens(t *testing.T) {
+	h1, h2 := HashToken("token-one"), HashToken("token-two")
+	tests := []struct {
+		name    string
+		data    string
+		want    map[string]string // token → principal
+		wantErr string
+	}{
+		{name: "JSON", data: `{"` + h1 + `": "` + opsARN + `", "` + h2 + `": "` + adminARN + `"}`,
+			want: map[string]string{"token-one": opsARN, "token-two": adminARN}},
+		{name: "text", data: "# ops\n" + h1 + " " + opsARN + "\n\n\t" + h2 + "\t" + adminARN + "\n",
+			want: map[string]string{"token-one": opsARN, "token-two": adminARN}},
+		{name: "two tokens, one principal", data: h1 + " " + opsARN + "\n" + h2 + " " + opsARN + "\n",
+			want: map[string]string{"token-one": opsARN, "token-two": opsARN}},
+		{name: "upper-case hex", data: "sha256:" + strings.ToUpper(h1[7:]) + " " + opsARN,
+			want: map[string]string{"token-one": opsARN}},
+		{name: "empty file", data: "", want: map[string]string{}},
+		{name: "a token instead of a hash", data: "token-one " + opsARN + "\n",
+			wantErr: "tokens:1: an entry is not a token hash: want sha256: and 64 hex digits"},
+		{name: "not hex", data: "sha256:" + strings.Repeat("zz", 32) + " " + opsARN,
+			wantErr: "tokens:1: an entry is not a token hash: encoding/hex: invalid byte"},
+		{name: "same hash twice, different case", data: h1 + " " + opsARN + "\nsha256:" + strings.ToUpper(h1[7:]) + " " + adminARN,
+			wantErr: "tokens:2: the token hash is listed twice (first on line 1)"},
+		{name: "principal is not an ARN", data: h1 + " ops\n", wantErr: `tokens:1: "ops" is not the ARN`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			toks, err := ParseTokens("tokens", []byte(tc.data))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "token-one") {
+					t.Errorf("the error quotes a token: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if toks.Len() != len(tc.want) {
+				t.Errorf("Len = %d, want %d", toks.Len(), len(tc.want))
+			}
+			for tok, p := range tc.want {
+				if got, ok := toks.Lookup(tok); !ok || got != p {
+					t.Errorf("Lookup(%q) = %q, %v; want %q", tok, got, ok, p)
+				}
+			}
+		})
+	}
+}
+
+// TestLookupNearMisses: tokens that differ from a good one only at the
+// end are refused. Lookup compares SHA-256 hashes with
+// subtle.ConstantTimeCompare against every entry, so a near miss takes as
+// long as any other miss.
+func TestLookupNearMisses(t *testing.T) {
+	const good = "Zx81-Qa7p-Lm3n-Vb5c-Kj2h-Gf9d-Sa4e"
+	toks, err := ParseTokens("tokens", []byte(HashToken(good)+" "+opsARN+"\n"+HashToken("other")+" "+adminARN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := toks.Lookup(good); !ok || p != opsARN {
+		t.Fatalf("Lookup(good) = %q, %v", p, ok)
+	}
+	for _, bad := range []string{
+		good[:len(good)-1] + "f", // last byte differs
+		good[:len(good)-1] + string(rune(good[len(good)-1]+1)),
+		good[:len(good)-1], // one byte short
+		good + "\x00",      // one byte more
+		"z" + good[1:],     // first byte differs
+		"",                 // empty
+		HashToken(good),    // the hash itself
+		strings.TrimPrefix(HashToken(good), "sha256:"),
+	} {
+		if p, ok := toks.Lookup(bad); ok {
+			t.Errorf("Lookup(%q) = %q, want no match", bad, p)
+		}
+	}
+	var none *Tokens
+	if _, ok := none.Lookup(good); ok {
+		t.Error("nil Tokens matched")
+	}
+}
+
+// TestReload rewrites the token file: the new token works after Reload,
+// the old one no longer does, and a broken file leaves things as they were.
+func TestReload(t *testing.T) {
+	cfg := fixtureConfig(t)
+	az, logs := newAuthorizer(t, cfg)
+	h := serve(t, az, nil)
+	getAs := func(token string) codes.Code {
+		_, err := h.policy.GetEntity(bearer(t.Context(), token), &pdpv1.GetEntityRequest{Key: key(kindUser, "x")})
+		return status.Code(err)
+	}
+	const rotated = "ops-rotated-4Gh8Jk2Lm6Np0Qr"
+	if got := getAs(rotated); got != codes.Unauthenticated {
+		t.Fatalf("before reload: %v, want Unauthenticated", got)
+	}
+	writeFile(t, filepath.Dir(cfg.TokenFile), filepath.Base(cfg.TokenFile), HashToken(rotated)+" "+opsARN+"\n")
+	if got := getAs(fixtureTokens[opsARN]); got != codes.OK {
+		t.Fatalf("before reload, old token: %v, want OK", got)
+	}
+	if err := az.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := getAs(rotated); got != codes.OK {
+		t.Errorf("after reload, new token: %v, want OK", got)
+	}
+	if got := getAs(fixtureTokens[opsARN]); got != codes.Unauthenticated {
+		t.Errorf("after reload, old token: %v, want Unauthenticated", got)
+	}
+
+	writeFile(t, filepath.Dir(cfg.TokenFile), filepath.Base(cfg.TokenFile), "garbage\n")
+	if err := az.Reload(t.Context()); err == nil || !strings.Contains(err.Error(), "tokens.txt:1") {
+		t.Fatalf("Reload of a broken file: %v, want an error at tokens.txt:1", err)
+	}
+	if got := getAs(rotated); got != codes.OK {
+		t.Errorf("after a failed reload: %v, want the previous tokens kept", got)
+	}
+	if len(logs.records(t, "keeping the previous authentication files")) != 1 {
+		t.Errorf("the failed reload is not logged:\n%s", logs)
+	}
+}
+
+// TestReloadAdminPolicies: Reload reads the admin policies too.
+func TestReloadAdminPolicies(t *testing.T) {
+	cfg := fixtureConfig(t)
+	az, _ := newAuthorizer(t, cfg)
+	h := serve(t, az, nil)
+	apply := func() codes.Code {
+		_, err := h.policy.ApplyChanges(as(t.Context(), opsARN), &pdpv1.ApplyChangesRequest{
+			Changes: []*pdpv1.Change{put(kindUser, aliceARN)}})
+		return status.Code(err)
+	}
+	if got := apply(); got != codes.PermissionDenied {
+		t.Fatalf("before: %v, want PermissionDenied", got)
+	}
+	writeFile(t, filepath.Dir(cfg.AdminPolicies), filepath.Base(cfg.AdminPolicies), `{"principals": {"`+opsARN+`": [
+		{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "pdp:*", "Resource": "*"}}]}}`)
+	if err := az.Reload(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := apply(); got != codes.OK {
+		t.Errorf("after reload: %v, want OK", got)
+	}
+}
+
+func TestLoadRefusesWorldWritable(t *testing.T) {
+	dir := t.TempDir()
+	path := tokenFile(t, dir, map[string]string{opsARN: "x"})
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadTokens(path); err == nil || !strings.Contains(err.Error(), "writable by every user") {
+		t.Errorf("LoadTokens of a world-writable file: %v, want refused", err)
+	}
+}
