@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -48,6 +49,14 @@ type serveOptions struct {
 	authTokens, authIdentities, adminPolicies string
 	requireAuth                               optionalBool // unset: auth.DefaultRequireAuth(listen)
 	requireAuthDecisions                      bool
+	// Decision log and metrics: see observe.go.
+	decisionLog         string // "-": stdout; "": off
+	decisionLogMaxBytes int64
+	decisionLogBackups  int
+	decisionLogMask     string // comma-separated context keys
+	metricsListen       string // "": off
+	pprof               bool
+	stdout              io.Writer // where -decision-log - writes; not a flag
 }
 
 func serveCommand() command {
@@ -115,6 +124,18 @@ Every flag can also be set by the environment variable named in its help.`,
 				"authenticate every admin API call and authorize it by -admin-policies; default true unless -listen is a loopback address (PDP_REQUIRE_AUTH)")
 			fs.BoolVar(&o.requireAuthDecisions, "require-auth-decisions", envBool("PDP_REQUIRE_AUTH_DECISIONS", false),
 				"authenticate Check, BatchCheck and Simulate calls too (PDP_REQUIRE_AUTH_DECISIONS)")
+			fs.StringVar(&o.decisionLog, "decision-log", envOr("PDP_DECISION_LOG", ""),
+				"write every decision as a JSON line to this `file`, rotated by size, or to stdout for \"-\"; off when empty (PDP_DECISION_LOG)")
+			fs.Int64Var(&o.decisionLogMaxBytes, "decision-log-max-bytes", int64(envInt("PDP_DECISION_LOG_MAX_BYTES", 100<<20)),
+				"size at which the decision log file rotates; 0 never rotates (PDP_DECISION_LOG_MAX_BYTES)")
+			fs.IntVar(&o.decisionLogBackups, "decision-log-backups", envInt("PDP_DECISION_LOG_BACKUPS", 5),
+				"rotated decision log files kept, FILE.1 the newest (PDP_DECISION_LOG_BACKUPS)")
+			fs.StringVar(&o.decisionLogMask, "decision-log-mask", envOr("PDP_DECISION_LOG_MASK", ""),
+				"comma-separated context `keys` whose values the decision log writes as \"***\", e.g. aws:SourceIp,aws:RequestTag/* (PDP_DECISION_LOG_MASK)")
+			fs.StringVar(&o.metricsListen, "metrics-listen", envOr("PDP_METRICS_LISTEN", ""),
+				"`address` to serve Prometheus metrics on, at /metrics; off when empty (PDP_METRICS_LISTEN)")
+			fs.BoolVar(&o.pprof, "pprof", envBool("PDP_PPROF", false),
+				"also serve the runtime profiles at /debug/pprof/ on -metrics-listen (PDP_PPROF)")
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
@@ -131,6 +152,10 @@ Every flag can also be set by the environment variable named in its help.`,
 				if o.authIdentities != "" && o.tlsClientCA == "" {
 					return usageError(e, "serve", "-auth-mtls-identities needs -tls-client-ca: without it no client certificate is verified")
 				}
+				if o.pprof && o.metricsListen == "" {
+					return usageError(e, "serve", "-pprof needs -metrics-listen")
+				}
+				o.stdout = e.stdout
 				log, err := newLogger(e, o.logLevel, o.logFormat)
 				if err != nil {
 					return usageError(e, "serve", "%v", err)
@@ -165,7 +190,12 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 			return err
 		}
 	}
-	srv := server.New(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress}, cat, log)
+	obs, err := startObservability(ctx, log, o)
+	if err != nil {
+		return err
+	}
+	defer obs.stop(ctx) // after the gRPC server stopped: every decision made is written
+	srv := server.New(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress, Hooks: obs.hooks()}, cat, log)
 	var creds credentials.TransportCredentials
 	if o.tlsCert != "" {
 		certs, err := tlsconf.NewServer(tlsconf.ServerConfig{
@@ -200,12 +230,14 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	}
 	stopReloading := reloadOnHangup(ctx, az)
 	defer stopReloading()
+	unary, stream := obs.interceptors() // metrics first, then authentication
 	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
-		Unary:  []grpc.UnaryServerInterceptor{az.UnaryInterceptor()},
-		Stream: []grpc.StreamServerInterceptor{az.StreamInterceptor()},
+		Unary:  append(unary, az.UnaryInterceptor()),
+		Stream: append(stream, az.StreamInterceptor()),
 	}, log)
 	srv.Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
+	obs.registered(gs)
 
 	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {

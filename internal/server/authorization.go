@@ -20,11 +20,15 @@ func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.Che
 	if err != nil {
 		return nil, s.toStatus(ctx, err)
 	}
-	in, err := s.prepare(snap, checkItem(req), s.cfg.Clock())
+	it, now := checkItem(req), s.cfg.Clock()
+	in, err := s.prepare(snap, it, now)
 	if err != nil {
 		return nil, s.toStatus(ctx, err)
 	}
 	d, ex := decide(in, req.GetExplain())
+	if h := s.cfg.Hooks.OnDecision; h != nil {
+		h(ctx, decisionRecord(callInfoOf(ctx), "Check", it, d, ex, nil, snap.revision, now))
+	}
 	return &pdpv1.CheckResponse{Decision: d, Revision: snap.revision, Explanation: ex}, nil
 }
 
@@ -46,13 +50,22 @@ func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (
 	}
 	now := s.cfg.Clock()
 	results := make([]*pdpv1.BatchCheckResult, n)
+	var items []*item // kept for OnDecision
+	if s.cfg.Hooks.OnDecision != nil {
+		items = make([]*item, n)
+	}
 	one := func(i int) *pdpv1.BatchCheckResult {
-		return s.batchResult(snap, batchItem(req, req.GetItems()[i]), req.GetExplain(), now)
+		it := batchItem(req, req.GetItems()[i])
+		if items != nil {
+			items[i] = it
+		}
+		return s.batchResult(snap, it, req.GetExplain(), now)
 	}
 	if mode == pdpv1.BatchMode_BATCH_MODE_UNSPECIFIED || mode == pdpv1.BatchMode_BATCH_MODE_EXECUTE_ALL {
 		if err := s.fanOut(ctx, n, func(i int) { results[i] = one(i) }); err != nil {
 			return nil, s.toStatus(ctx, err)
 		}
+		s.batchDecided(ctx, items, results, snap.revision, now)
 		return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.revision}, nil
 	}
 	for i := range n {
@@ -66,7 +79,22 @@ func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (
 			break
 		}
 	}
+	s.batchDecided(ctx, items, results, snap.revision, now)
 	return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.revision}, nil
+}
+
+// batchDecided reports the decided items of a batch to OnDecision; items
+// is nil without the hook.
+func (s *Server) batchDecided(ctx context.Context, items []*item, results []*pdpv1.BatchCheckResult, rev int64, now time.Time) {
+	if items == nil {
+		return
+	}
+	ci := callInfoOf(ctx)
+	for i, res := range results {
+		r := decisionRecord(ci, "BatchCheck", items[i], res.GetDecision(), res.GetExplanation(), res.GetError(), rev, now)
+		r.InBatch, r.Index = true, i
+		s.cfg.Hooks.OnDecision(ctx, r)
+	}
 }
 
 // stops reports whether a result ends a batch in a stopping mode (AuthZEN

@@ -50,15 +50,20 @@ func (s *Server) Follow(ctx context.Context, st store.Store) error {
 func (s *Server) reload(ctx context.Context, st store.Store) (model, int64, error) {
 	values, rev, err := st.Snapshot(ctx, 0)
 	if err != nil {
+		if ctx.Err() == nil {
+			s.storeError("snapshot")
+		}
 		return nil, 0, fmt.Errorf("read policy snapshot: %w", err)
 	}
 	m := make(model, len(values))
 	for _, v := range values {
 		m[v.Key] = v.Value
 	}
+	start := time.Now()
 	if err := s.activateModel(ctx, m, nil, rev); err != nil {
 		return nil, 0, err
 	}
+	s.activated(rev, time.Since(start), time.Time{})
 	return m, rev, nil
 }
 
@@ -68,7 +73,11 @@ func (s *Server) reload(ctx context.Context, st store.Store) (model, int64, erro
 func (s *Server) follow(ctx context.Context, st store.Store, m model, rev int64, backoff *backoff) error {
 	for {
 		err := s.watchFrom(ctx, st, m, &rev, backoff)
-		if ctx.Err() != nil || errors.Is(err, store.ErrCompacted) {
+		if ctx.Err() != nil {
+			return err
+		}
+		s.storeError("watch")
+		if errors.Is(err, store.ErrCompacted) {
 			return err
 		}
 		s.storeLost(ctx, err)
@@ -97,11 +106,14 @@ func (s *Server) watchFrom(ctx context.Context, st store.Store, m model, rev *in
 			}
 		}
 		*rev = ev.Revision
+		start := time.Now()
 		if err := s.activateModel(ctx, m, ev.Changes, ev.Revision); err != nil {
 			// The store accepted a model this server cannot compile (a
 			// newer writer, say): keep deciding on the previous one.
 			s.log.ErrorContext(ctx, "keeping previous policy snapshot", "revision", ev.Revision, "err", err)
+			continue
 		}
+		s.activated(ev.Revision, time.Since(start), ev.Info.Time)
 	}
 	return ctx.Err()
 }
@@ -269,4 +281,18 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// activated reports an activation to OnActivate.
+func (s *Server) activated(rev int64, built time.Duration, committed time.Time) {
+	if h := s.cfg.Hooks.OnActivate; h != nil {
+		h(rev, built, committed)
+	}
+}
+
+// storeError reports a failed store operation to OnStoreError.
+func (s *Server) storeError(op string) {
+	if h := s.cfg.Hooks.OnStoreError; h != nil {
+		h(op)
+	}
 }

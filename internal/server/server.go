@@ -37,6 +37,8 @@ type Config struct {
 	// change, no progress notification) before the store is reported lost;
 	// a few times the store's progress interval.
 	StoreSilence time.Duration
+	// Hooks observe decisions, activations and store errors; see Hooks.
+	Hooks Hooks
 }
 
 func (c Config) withDefaults() Config {

@@ -1,0 +1,20 @@
+// Package decisionlog writes an audit trail of authorization decisions: one
+// JSON object per line and per decision, with the time, request ID, caller,
+// principal, action, resource, decision and policy revision, the request
+// context (with configured keys masked), the matched statements when an
+// explanation was computed, and the item's index when the decision came
+// from a batch.
+//
+// The server calls Logger.Log after each decision. Log never blocks: it
+// puts the record on a bounded queue, or drops and counts it when the queue
+// is full, so that a slow disk or a stalled pipe slows nothing but the log.
+// One goroutine, owned by Logger.Run, encodes queued records and writes
+// them in batches. RotatingFile is a sink that rotates by size.
+//
+// A Logger is safe for concurrent use: any number of goroutines may call
+// Log and Dropped while Run runs. Records must not change after Log: the
+// writer reads their slices and Context later.
+//
+// The package imports only the standard library; protobuf types stop at
+// internal/server, which converts its requests into Records.
+package decisionlog

@@ -1,0 +1,108 @@
+package decisionlog
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+func TestAppendString(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "plain", in: "arn:aws:s3:::bucket/key", want: `"arn:aws:s3:::bucket/key"`},
+		{name: "quote and backslash", in: `a"b\c`, want: `"a\"b\\c"`},
+		{name: "controls", in: "a\nb\tc\rd\x00e\x1f", want: `"a\nb\tc\rd\u0000e\u001f"`},
+		{name: "unicode", in: "héllo 世界", want: `"héllo 世界"`},
+		{name: "line separators", in: "a\u2028b\u2029", want: `"a\u2028b\u2029"`},
+		{name: "invalid utf-8", in: "a\xffb\xc3", want: `"a\ufffdb\ufffd"`},
+		{name: "empty", in: "", want: `""`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := string(appendString(nil, tc.in)); got != tc.want {
+				t.Errorf("appendString(%q) = %s, want %s", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzAppendString checks that every string encodes as valid JSON that
+// decodes as encoding/json decodes its own encoding of the string.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", `"\`, "\x00\n", "\xff\xfe", "\u2028", "世界", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendString(nil, s)
+		if !json.Valid(got) {
+			t.Fatalf("appendString(%q) = %s: not valid JSON", s, got)
+		}
+		var decoded, want string
+		if err := json.Unmarshal(got, &decoded); err != nil {
+			t.Fatal(err)
+		}
+		ref, _ := json.Marshal(s)
+		if err := json.Unmarshal(ref, &want); err != nil {
+			t.Fatal(err)
+		}
+		if decoded != want {
+			t.Errorf("appendString(%q) decodes to %q, want %q", s, decoded, want)
+		}
+	})
+}
+
+func TestMask(t *testing.T) {
+	t.Parallel()
+	ctx := testContext{
+		"aws:SourceIp":           {"192.0.2.1"},
+		"aws:RequestTag/team":    {"blue"},
+		"aws:RequestTag/project": {"x"},
+		"aws:TagKeys":            {"team", "project"},
+		"aws:SecureTransport":    {"true"},
+	}
+	tests := []struct {
+		name string
+		mask []string
+		want string
+	}{
+		{name: "none", want: `{"aws:RequestTag/project":"x","aws:RequestTag/team":"blue","aws:SecureTransport":"true","aws:SourceIp":"192.0.2.1","aws:TagKeys":["team","project"]}`},
+		{name: "one key", mask: []string{"aws:SourceIp"},
+			want: `{"aws:RequestTag/project":"x","aws:RequestTag/team":"blue","aws:SecureTransport":"true","aws:SourceIp":"***","aws:TagKeys":["team","project"]}`},
+		{name: "case-insensitive, multivalued", mask: []string{"AWS:SOURCEIP", " aws:tagkeys "},
+			want: `{"aws:RequestTag/project":"x","aws:RequestTag/team":"blue","aws:SecureTransport":"true","aws:SourceIp":"***","aws:TagKeys":"***"}`},
+		{name: "prefix", mask: []string{"aws:requesttag/*", ""},
+			want: `{"aws:RequestTag/project":"***","aws:RequestTag/team":"***","aws:SecureTransport":"true","aws:SourceIp":"192.0.2.1","aws:TagKeys":["team","project"]}`},
+		{name: "everything", mask: []string{"*"},
+			want: `{"aws:RequestTag/project":"***","aws:RequestTag/team":"***","aws:SecureTransport":"***","aws:SourceIp":"***","aws:TagKeys":"***"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEncoder(tc.mask)
+			var got struct {
+				Context json.RawMessage `json:"context"`
+			}
+			line := e.encode(&Record{Context: ctx})
+			if err := json.Unmarshal(line, &got); err != nil {
+				t.Fatalf("%v\n%s", err, line)
+			}
+			if string(got.Context) != tc.want {
+				t.Errorf("context\ngot  %s\nwant %s", got.Context, tc.want)
+			}
+		})
+	}
+}
+
+func BenchmarkEncode(b *testing.B) {
+	r := &Record{Time: testTime, Method: "BatchCheck", RequestID: "4bf92f3577b34da6", Caller: "10.0.0.7:51234",
+		Principal: "arn:aws:iam::111122223333:user/alice", Action: "mobiletargeting:GetSegment",
+		Resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a1/segments/s1", Decision: "Allow", Revision: 42,
+		InBatch: true, Index: 3, Context: testContext{"aws:SourceIp": {"192.0.2.1"}, "aws:TagKeys": {"team", "project"}}}
+	e := newEncoder([]string{"aws:SourceIp"})
+	b.ReportAllocs()
+	for b.Loop() {
+		b.SetBytes(int64(len(e.encode(r))))
+	}
+}

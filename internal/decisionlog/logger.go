@@ -1,0 +1,259 @@
+package decisionlog
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+)
+
+// Defaults for the zero fields of a Config.
+const (
+	DefaultQueueSize          = 10_000
+	DefaultFlushInterval      = 100 * time.Millisecond
+	DefaultDropReportInterval = 10 * time.Second
+)
+
+// bufferSize is how much the writer gathers before writing to the sink.
+const bufferSize = 64 << 10
+
+// Config tunes a Logger. Zero values take the defaults.
+type Config struct {
+	// QueueSize is how many records may wait for the writer; Log drops
+	// records beyond it.
+	QueueSize int
+	// FlushInterval bounds how long a record waits in the writer's buffer
+	// before it reaches the sink.
+	FlushInterval time.Duration
+	// DropReportInterval is the least time between two warnings about
+	// dropped records.
+	DropReportInterval time.Duration
+	// Mask lists the context keys whose values are written as "***", for
+	// example "aws:SourceIp". Matching ignores case, as IAM does for
+	// condition keys; an entry ending in "*" masks every key that starts
+	// with the rest, for example "aws:RequestTag/*".
+	Mask []string
+}
+
+func (c Config) withDefaults() Config {
+	if c.QueueSize <= 0 {
+		c.QueueSize = DefaultQueueSize
+	}
+	if c.FlushInterval <= 0 {
+		c.FlushInterval = DefaultFlushInterval
+	}
+	if c.DropReportInterval <= 0 {
+		c.DropReportInterval = DefaultDropReportInterval
+	}
+	return c
+}
+
+// A Logger writes decision records to a sink as JSON lines. Log queues
+// records; Run writes them.
+type Logger struct {
+	cfg     Config
+	sink    io.Writer
+	log     *slog.Logger
+	queue   chan Record
+	dropped atomic.Uint64
+	// dropSignal wakes the reporter when a record is lost; it holds at most
+	// one signal, and senders never wait.
+	dropSignal chan struct{}
+	running    atomic.Bool
+}
+
+// New returns a logger that writes to sink once Run runs. The caller keeps
+// ownership of sink and closes it, if it needs closing, after Run returns.
+// Warnings about dropped records and write errors go to log.
+func New(cfg Config, sink io.Writer, log *slog.Logger) *Logger {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg = cfg.withDefaults()
+	return &Logger{
+		cfg:        cfg,
+		sink:       sink,
+		log:        log.With("component", "decisionlog"),
+		queue:      make(chan Record, cfg.QueueSize),
+		dropSignal: make(chan struct{}, 1),
+	}
+}
+
+// Log queues r for writing and returns at once. When the queue is full, r
+// is dropped and counted. Log sets r.Time to the current time when it is
+// zero. A nil Logger logs nothing.
+//
+// Records logged after Run returned are never written: stop the callers
+// of Log before ending Run.
+func (l *Logger) Log(r Record) {
+	if l == nil {
+		return
+	}
+	if r.Time.IsZero() {
+		r.Time = time.Now()
+	}
+	select {
+	case l.queue <- r:
+	default:
+		l.drop(1)
+	}
+}
+
+// Dropped returns how many records were lost: dropped because the queue was
+// full, or lost to a failed write.
+func (l *Logger) Dropped() uint64 {
+	if l == nil {
+		return 0
+	}
+	return l.dropped.Load()
+}
+
+func (l *Logger) drop(n uint64) {
+	l.dropped.Add(n)
+	select {
+	case l.dropSignal <- struct{}{}:
+	default:
+	}
+}
+
+// Run writes queued records to the sink until ctx ends, then writes what
+// is still queued, flushes, and returns nil. While it runs, it warns about
+// lost records at most once per DropReportInterval. Run may be called
+// once.
+func (l *Logger) Run(ctx context.Context) error {
+	if !l.running.CompareAndSwap(false, true) {
+		return errors.New("decisionlog: Run called twice")
+	}
+	stop := make(chan struct{})
+	reported := make(chan struct{})
+	go func() {
+		defer close(reported)
+		l.report(ctx, stop)
+	}()
+	w := &writer{l: l, enc: newEncoder(l.cfg.Mask), bw: bufio.NewWriterSize(l.sink, bufferSize),
+		timer: time.NewTimer(time.Hour)}
+	w.timer.Stop()
+	w.loop(ctx)
+	close(stop)
+	<-reported
+	return nil
+}
+
+// report warns about lost records: at once after the first loss, then at
+// most once per interval, and a last time when stop closes.
+func (l *Logger) report(ctx context.Context, stop <-chan struct{}) {
+	var reported uint64
+	quiet := time.NewTimer(time.Hour)
+	quiet.Stop()
+	defer quiet.Stop()
+	for {
+		select {
+		case <-l.dropSignal:
+		case <-stop:
+			l.reportDrops(ctx, &reported)
+			return
+		}
+		l.reportDrops(ctx, &reported)
+		quiet.Reset(l.cfg.DropReportInterval)
+		select {
+		case <-quiet.C:
+		case <-stop:
+			l.reportDrops(ctx, &reported)
+			return
+		}
+	}
+}
+
+func (l *Logger) reportDrops(ctx context.Context, reported *uint64) {
+	n := l.dropped.Load()
+	if n == *reported {
+		return
+	}
+	l.log.WarnContext(ctx, "decision log dropped records", "dropped", n-*reported, "dropped_total", n)
+	*reported = n
+}
+
+// writer is the state of the goroutine that writes records.
+type writer struct {
+	l       *Logger
+	enc     *encoder
+	bw      *bufio.Writer
+	pending uint64 // records in bw, not yet written to the sink
+	timer   *time.Timer
+	flushC  <-chan time.Time // timer.C while records wait in bw; nil otherwise
+	warned  time.Time        // when the last write error was reported
+}
+
+func (w *writer) loop(ctx context.Context) {
+	defer w.timer.Stop()
+	for {
+		select {
+		case r := <-w.l.queue:
+			w.write(ctx, &r)
+		case <-w.flushC:
+			w.flush(ctx)
+		case <-ctx.Done():
+			for {
+				select {
+				case r := <-w.l.queue:
+					w.write(ctx, &r)
+				default:
+					w.flush(ctx)
+					return
+				}
+			}
+		}
+	}
+}
+
+// write adds one record to the buffer. The buffer only ever holds whole
+// lines, so that each write to the sink ends with a line and a failed one
+// loses a known number of records.
+func (w *writer) write(ctx context.Context, r *Record) {
+	line := w.enc.encode(r)
+	if len(line) > w.bw.Available() && w.bw.Buffered() > 0 {
+		w.flush(ctx)
+	}
+	if _, err := w.bw.Write(line); err != nil {
+		w.failed(ctx, err, w.pending+1)
+		return
+	}
+	if w.bw.Buffered() == 0 { // longer than the buffer: written through
+		return
+	}
+	w.pending++
+	if w.flushC == nil {
+		w.timer.Reset(w.l.cfg.FlushInterval)
+		w.flushC = w.timer.C
+	}
+}
+
+func (w *writer) flush(ctx context.Context) {
+	w.timer.Stop()
+	w.flushC = nil
+	if w.bw.Buffered() == 0 {
+		return
+	}
+	if err := w.bw.Flush(); err != nil {
+		w.failed(ctx, err, w.pending)
+		return
+	}
+	w.pending = 0
+}
+
+// failed counts the records a failed write lost and starts over with an
+// empty buffer, so that the next write tries the sink again.
+func (w *writer) failed(ctx context.Context, err error, lost uint64) {
+	w.bw.Reset(w.l.sink)
+	w.pending = 0
+	w.timer.Stop()
+	w.flushC = nil
+	if now := time.Now(); now.Sub(w.warned) >= w.l.cfg.DropReportInterval {
+		w.warned = now
+		w.l.log.WarnContext(ctx, "decision log write failed", "err", err, "lost", lost)
+	}
+	w.l.drop(lost)
+}

@@ -1,0 +1,413 @@
+package decisionlog
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a sink that tests read while the writer writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// start runs l until the returned function is called, which waits for Run
+// to return.
+func start(t testing.TB, l *Logger) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+}
+
+// lines decodes every line of out as a JSON object.
+func lines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var got []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %d is not a JSON object: %v\n%s", len(got)+1, err, sc.Text())
+		}
+		got = append(got, m)
+	}
+	return got
+}
+
+var testTime = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.FixedZone("CET", 3600))
+
+func TestLogEntries(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		record Record
+		want   map[string]any
+	}{
+		{
+			name: "check",
+			record: Record{Time: testTime, RequestID: "req-1", Caller: "10.0.0.7:51234", Method: "Check",
+				Principal: "arn:aws:iam::111122223333:user/alice", Action: "mobiletargeting:GetSegment",
+				Resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a1/segments/s1", Decision: "Allow", Revision: 42},
+			want: map[string]any{"time": "2026-03-14T14:09:26.535897000Z", "request_id": "req-1", "caller": "10.0.0.7:51234",
+				"method": "Check", "principal": "arn:aws:iam::111122223333:user/alice", "action": "mobiletargeting:GetSegment",
+				"resource": "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a1/segments/s1", "decision": "Allow", "revision": 42.0},
+		},
+		{
+			name: "batch item with explanation and context",
+			record: Record{Time: testTime, Method: "BatchCheck", Principal: "p", Action: "a", Resource: "*",
+				Decision: "ExplicitDeny", Revision: 7, InBatch: true, Index: 0,
+				Matched: []Statement{
+					{Type: "identity", Policy: "campaign-admins", Sid: "ReadCampaigns", Index: 2, Effect: "Allow"},
+					{Type: "scp", Level: 1, Policy: "deny-eu", Index: 0, Effect: "Deny"},
+				},
+				Context: testContext{"aws:SourceIp": {"192.0.2.1"}, "aws:TagKeys": {"team", "cost\"center"}, "aws:Empty": nil}},
+			want: map[string]any{"time": "2026-03-14T14:09:26.535897000Z", "request_id": "", "caller": "", "method": "BatchCheck",
+				"principal": "p", "action": "a", "resource": "*", "decision": "ExplicitDeny", "revision": 7.0, "batch_index": 0.0,
+				"matched": []any{
+					map[string]any{"type": "identity", "level": 0.0, "policy": "campaign-admins", "sid": "ReadCampaigns", "index": 2.0, "effect": "Allow"},
+					map[string]any{"type": "scp", "level": 1.0, "policy": "deny-eu", "sid": "", "index": 0.0, "effect": "Deny"},
+				},
+				"context": map[string]any{"aws:SourceIp": "192.0.2.1", "aws:TagKeys": []any{"team", "cost\"center"}, "aws:Empty": []any{}}},
+		},
+		{
+			name:   "batch item error",
+			record: Record{Time: testTime, Method: "BatchCheck", Principal: "bad\narn", Action: "a", Resource: "r", Error: `malformed "bad\narn"`, Revision: 3, InBatch: true, Index: 12},
+			want: map[string]any{"time": "2026-03-14T14:09:26.535897000Z", "request_id": "", "caller": "", "method": "BatchCheck",
+				"principal": "bad\narn", "action": "a", "resource": "r", "decision": "", "error": `malformed "bad\narn"`, "revision": 3.0, "batch_index": 12.0},
+		},
+		{
+			name:   "empty explanation",
+			record: Record{Time: testTime, Decision: "ImplicitDeny", Matched: []Statement{}, Context: Values{"k": "v"}},
+			want: map[string]any{"time": "2026-03-14T14:09:26.535897000Z", "request_id": "", "caller": "", "method": "",
+				"principal": "", "action": "", "resource": "", "decision": "ImplicitDeny", "revision": 0.0, "matched": []any{},
+				"context": map[string]any{"k": "v"}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var sink syncBuffer
+			l := New(Config{}, &sink, nil)
+			stop := start(t, l)
+			l.Log(tc.record)
+			stop()
+			got := lines(t, sink.String())
+			if len(got) != 1 {
+				t.Fatalf("got %d lines, want 1:\n%s", len(got), sink.String())
+			}
+			if !reflect.DeepEqual(got[0], tc.want) {
+				t.Errorf("got  %v\nwant %v", got[0], tc.want)
+			}
+		})
+	}
+}
+
+// testContext is a Context with lists: one element is a single value,
+// except that nil is an empty list.
+type testContext map[string][]string
+
+func (c testContext) Each(f func(string, []string, bool)) {
+	for k, v := range c {
+		f(k, v, len(v) != 1)
+	}
+}
+
+func TestLogSetsTime(t *testing.T) {
+	t.Parallel()
+	var sink syncBuffer
+	l := New(Config{}, &sink, nil)
+	stop := start(t, l)
+	before := time.Now()
+	l.Log(Record{Decision: "Allow"})
+	stop()
+	got := lines(t, sink.String())
+	if len(got) != 1 {
+		t.Fatalf("got %d lines, want 1", len(got))
+	}
+	ts, _ := got[0]["time"].(string)
+	when, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil || !strings.HasSuffix(ts, "Z") || when.Before(before.Add(-time.Second)) || when.After(time.Now()) {
+		t.Errorf("time %q (err %v): want UTC RFC 3339 near %v", ts, err, before)
+	}
+}
+
+func TestLogFlushesWhileRunning(t *testing.T) {
+	t.Parallel()
+	var sink syncBuffer
+	l := New(Config{FlushInterval: 20 * time.Millisecond}, &sink, nil)
+	stop := start(t, l)
+	defer stop()
+	l.Log(Record{Time: testTime, Decision: "Allow"})
+	deadline := time.Now().Add(5 * time.Second)
+	for sink.String() == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("record not flushed within 5s while Run runs")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// blockingSink blocks every Write until release is closed.
+type blockingSink struct {
+	release chan struct{}
+	syncBuffer
+}
+
+func (s *blockingSink) Write(p []byte) (int, error) {
+	<-s.release
+	return s.syncBuffer.Write(p)
+}
+
+// logBuffer collects the logger's own slog lines.
+func logBuffer() (*syncBuffer, *slog.Logger) {
+	var b syncBuffer
+	return &b, slog.New(slog.NewTextHandler(&b, nil))
+}
+
+func TestLogNeverBlocks(t *testing.T) {
+	t.Parallel()
+	const n = 100_000
+	sink := &blockingSink{release: make(chan struct{})}
+	logs, log := logBuffer()
+	l := New(Config{QueueSize: 1000, DropReportInterval: 10 * time.Millisecond}, sink, log)
+	stop := start(t, l)
+	r := Record{Method: "Check", Principal: "arn:aws:iam::111122223333:user/alice", Action: "s3:GetObject",
+		Resource: "arn:aws:s3:::bucket/key", Decision: "Allow", Revision: 1}
+	begin := time.Now()
+	for range n {
+		l.Log(r)
+	}
+	t.Logf("%d Log calls with the sink blocked: %v", n, time.Since(begin))
+	if l.Dropped() == 0 {
+		t.Fatal("Dropped() = 0 with the sink blocked, want > 0")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "decision log dropped records") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning about dropped records while the sink is blocked; log:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(sink.release)
+	stop()
+	written := uint64(len(lines(t, sink.String())))
+	if got := l.Dropped() + written; got != n {
+		t.Errorf("Dropped() %d + written %d = %d, want %d", l.Dropped(), written, got, n)
+	}
+	if !strings.Contains(logs.String(), "dropped_total=") {
+		t.Errorf("warning does not say how many were dropped:\n%s", logs.String())
+	}
+}
+
+func TestDropWarningsAreSpaced(t *testing.T) {
+	t.Parallel()
+	logs, log := logBuffer()
+	l := New(Config{QueueSize: 1, DropReportInterval: time.Hour}, io.Discard, log)
+	l.Log(Record{}) // fills the queue: Run is not running yet
+	for range 10 {
+		l.Log(Record{}) // dropped
+	}
+	stop := start(t, l)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(logs.String(), "dropped=10 ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no first warning; log:\n%s", logs.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for range 5 {
+		l.Log(Record{}) // queued or dropped: no second warning within the interval
+		time.Sleep(time.Millisecond)
+	}
+	if got := strings.Count(logs.String(), "decision log dropped records"); got != 1 {
+		t.Errorf("%d warnings within one interval, want 1:\n%s", got, logs.String())
+	}
+	stop()
+}
+
+// failingSink fails writes while fail is set.
+type failingSink struct {
+	mu   sync.Mutex
+	fail bool
+	syncBuffer
+}
+
+func (s *failingSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	fail := s.fail
+	s.mu.Unlock()
+	if fail {
+		return 0, errors.New("disk full")
+	}
+	return s.syncBuffer.Write(p)
+}
+
+func TestLogWriteErrors(t *testing.T) {
+	t.Parallel()
+	sink := &failingSink{fail: true}
+	logs, log := logBuffer()
+	l := New(Config{FlushInterval: time.Millisecond}, sink, log)
+	stop := start(t, l)
+	for range 3 {
+		l.Log(Record{Decision: "Allow"})
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for l.Dropped() < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Dropped() = %d after failed writes, want 3", l.Dropped())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	sink.mu.Lock()
+	sink.fail = false
+	sink.mu.Unlock()
+	l.Log(Record{Decision: "ImplicitDeny"})
+	stop()
+	got := lines(t, sink.String())
+	if len(got) != 1 || got[0]["decision"] != "ImplicitDeny" {
+		t.Errorf("after the sink recovered got %v, want the one later record", got)
+	}
+	if !strings.Contains(logs.String(), "decision log write failed") || !strings.Contains(logs.String(), "disk full") {
+		t.Errorf("write error not logged:\n%s", logs.String())
+	}
+}
+
+func TestLogLongRecord(t *testing.T) {
+	t.Parallel()
+	var sink syncBuffer
+	l := New(Config{}, &sink, nil)
+	stop := start(t, l)
+	long := strings.Repeat("x", 3*bufferSize)
+	l.Log(Record{Decision: "Allow", Resource: "short"})
+	l.Log(Record{Decision: "Allow", Resource: long})
+	l.Log(Record{Decision: "Allow", Resource: "after"})
+	stop()
+	got := lines(t, sink.String())
+	if len(got) != 3 || got[0]["resource"] != "short" || got[1]["resource"] != long || got[2]["resource"] != "after" {
+		t.Errorf("got %d lines, want short, long, after in order", len(got))
+	}
+}
+
+func TestRunTwice(t *testing.T) {
+	t.Parallel()
+	l := New(Config{}, io.Discard, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := l.Run(ctx); err != nil {
+		t.Fatalf("first Run: %v", err)
+	}
+	if err := l.Run(t.Context()); err == nil {
+		t.Error("second Run returned nil, want an error")
+	}
+}
+
+func TestNilLogger(t *testing.T) {
+	t.Parallel()
+	var l *Logger
+	l.Log(Record{})
+	if l.Dropped() != 0 {
+		t.Error("nil Logger dropped records")
+	}
+}
+
+func TestLoggerWithRotatingFile(t *testing.T) {
+	t.Parallel()
+	path := t.TempDir() + "/decisions.log"
+	rf := &RotatingFile{Path: path, MaxBytes: 4096, MaxBackups: 100}
+	l := New(Config{}, rf, nil)
+	stop := start(t, l)
+	const n = 2000
+	for i := range n {
+		l.Log(Record{Decision: "Allow", InBatch: true, Index: i})
+		if i%100 == 0 {
+			time.Sleep(2 * time.Millisecond) // let the queue drain
+		}
+	}
+	stop()
+	if err := rf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for i := 100; i >= 0; i-- {
+		name := path
+		if i > 0 {
+			name = rf.backup(i)
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		seen += len(lines(t, string(data)))
+	}
+	if want := n - int(l.Dropped()); seen != want {
+		t.Errorf("%d whole lines across the files, want %d", seen, want)
+	}
+}
+
+func BenchmarkLog(b *testing.B) {
+	r := Record{Method: "Check", RequestID: "4bf92f3577b34da6", Caller: "10.0.0.7:51234",
+		Principal: "arn:aws:iam::111122223333:user/alice", Action: "mobiletargeting:GetSegment",
+		Resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a1/segments/s1", Decision: "Allow", Revision: 42,
+		Context: Values{"aws:SourceIp": "192.0.2.1"}}
+	b.Run("writer=discard", func(b *testing.B) {
+		l := New(Config{}, io.Discard, nil)
+		stop := start(b, l)
+		defer stop()
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Log(r)
+		}
+		b.ReportMetric(float64(l.Dropped())/float64(b.N), "dropped/op")
+	})
+	b.Run("queue=full", func(b *testing.B) {
+		l := New(Config{QueueSize: 1}, io.Discard, nil)
+		l.Log(r)
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Log(r)
+		}
+	})
+	b.Run("writer=discard/parallel", func(b *testing.B) {
+		l := New(Config{}, io.Discard, nil)
+		stop := start(b, l)
+		defer stop()
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.Log(r)
+			}
+		})
+		b.ReportMetric(float64(l.Dropped())/float64(b.N), "dropped/op")
+	})
+}

@@ -1,0 +1,124 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc/peer"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/auth"
+	"github.com/pdp-dev/pdp/internal/decisionlog"
+)
+
+// Hooks let the process observe the server: decisions for the decision log
+// and metrics, snapshot activations and store errors for metrics. Each is
+// optional and must not block: they run on the request's or the follower's
+// goroutine.
+type Hooks struct {
+	// OnDecision is called after every decision of Check, and for every
+	// item of a BatchCheck that completed (items that could not be decided
+	// carry Error), concurrently for the items of a large batch.
+	OnDecision func(ctx context.Context, r decisionlog.Record)
+	// OnActivate is called after the follower activates a snapshot, with
+	// its build time and the store's commit time of its revision (zero
+	// after a full read).
+	OnActivate func(rev int64, built time.Duration, committed time.Time)
+	// OnStoreError is called when a store operation fails: op is
+	// "snapshot" (the full read) or "watch".
+	OnStoreError func(op string)
+}
+
+// callInfo is what the decision log says of a call, found once per call.
+type callInfo struct{ requestID, caller string }
+
+// callInfoOf returns the request ID and caller of a call: the
+// authenticated principal when there is one, else the peer's address.
+func callInfoOf(ctx context.Context) callInfo {
+	ci := callInfo{requestID: RequestID(ctx)}
+	if p, ok := auth.Caller(ctx); ok {
+		ci.caller = p
+	} else if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		ci.caller = p.Addr.String()
+	}
+	return ci
+}
+
+// decisionRecord describes one decision (or, with err, one batch item that
+// could not be decided) for OnDecision.
+func decisionRecord(ci callInfo, method string, it *item, d pdpv1.Decision, ex *pdpv1.Explanation, ie *pdpv1.ItemError, rev int64, now time.Time) decisionlog.Record {
+	r := decisionlog.Record{
+		Time: now, RequestID: ci.requestID, Caller: ci.caller, Method: method,
+		Principal: it.principal, Action: it.action, Resource: it.resource, Revision: rev,
+	}
+	if ie != nil {
+		r.Error = ie.GetMessage()
+	} else {
+		r.Decision = decisionName(d)
+	}
+	if len(it.context) > 0 {
+		r.Context = logContext(it.context)
+	}
+	if ex != nil {
+		r.Matched = make([]decisionlog.Statement, 0, len(ex.GetMatched()))
+		for _, m := range ex.GetMatched() {
+			r.Matched = append(r.Matched, decisionlog.Statement{
+				Type: policyTypeName(m.GetType()), Level: int(m.GetLevel()), Policy: m.GetPolicy(),
+				Sid: m.GetSid(), Index: int(m.GetIndex()), Effect: effectName(m.GetEffect()),
+			})
+		}
+	}
+	return r
+}
+
+// decisionName spells a decision as IAM does, as the metrics label it.
+func decisionName(d pdpv1.Decision) string {
+	switch d {
+	case pdpv1.Decision_DECISION_ALLOW:
+		return "Allow"
+	case pdpv1.Decision_DECISION_EXPLICIT_DENY:
+		return "ExplicitDeny"
+	case pdpv1.Decision_DECISION_IMPLICIT_DENY:
+		return "ImplicitDeny"
+	}
+	return d.String()
+}
+
+func policyTypeName(t pdpv1.PolicyType) string {
+	switch t {
+	case pdpv1.PolicyType_POLICY_TYPE_IDENTITY:
+		return "identity"
+	case pdpv1.PolicyType_POLICY_TYPE_RESOURCE:
+		return "resource"
+	case pdpv1.PolicyType_POLICY_TYPE_BOUNDARY:
+		return "boundary"
+	case pdpv1.PolicyType_POLICY_TYPE_SESSION:
+		return "session"
+	case pdpv1.PolicyType_POLICY_TYPE_SCP:
+		return "scp"
+	}
+	return t.String()
+}
+
+func effectName(e pdpv1.Effect) string {
+	switch e {
+	case pdpv1.Effect_EFFECT_ALLOW:
+		return "Allow"
+	case pdpv1.Effect_EFFECT_DENY:
+		return "Deny"
+	}
+	return e.String()
+}
+
+// logContext hands a request's context to the decision log without
+// copying it: the log's writer reads it after the call, and nothing
+// changes a request once it has arrived.
+type logContext map[string]*pdpv1.ContextValue
+
+func (c logContext) Each(f func(key string, values []string, multi bool)) {
+	for k, v := range c {
+		if values, multi, ok := contextValues(v); ok {
+			f(k, values, multi)
+		}
+	}
+}
