@@ -49,6 +49,8 @@ type serveOptions struct {
 	authTokens, authIdentities, adminPolicies string
 	requireAuth                               optionalBool // unset: auth.DefaultRequireAuth(listen)
 	requireAuthDecisions                      bool
+	adminWriteRate                            float64
+	adminWriteBurst                           int
 	// Decision log and metrics: see observe.go.
 	decisionLog         string // "-": stdout; "": off
 	decisionLogMaxBytes int64
@@ -122,6 +124,10 @@ Every flag can also be set by the environment variable named in its help.`,
 			o.requireAuth.setFromEnv("PDP_REQUIRE_AUTH")
 			fs.Var(&o.requireAuth, "require-auth",
 				"authenticate every admin API call and authorize it by -admin-policies; default true unless -listen is a loopback address (PDP_REQUIRE_AUTH)")
+			fs.Float64Var(&o.adminWriteRate, "admin-write-rate", envFloat("PDP_ADMIN_WRITE_RATE", 10),
+				"policy writes per second each caller may make on average (PDP_ADMIN_WRITE_RATE)")
+			fs.IntVar(&o.adminWriteBurst, "admin-write-burst", envInt("PDP_ADMIN_WRITE_BURST", 20),
+				"policy writes each caller may make in a burst (PDP_ADMIN_WRITE_BURST)")
 			fs.BoolVar(&o.requireAuthDecisions, "require-auth-decisions", envBool("PDP_REQUIRE_AUTH_DECISIONS", false),
 				"authenticate Check, BatchCheck and Simulate calls too (PDP_REQUIRE_AUTH_DECISIONS)")
 			fs.StringVar(&o.decisionLog, "decision-log", envOr("PDP_DECISION_LOG", ""),
@@ -232,7 +238,8 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	defer stopReloading()
 	unary, stream := obs.interceptors() // metrics first, then authentication
 	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
-		Unary:  append(unary, az.UnaryInterceptor()),
+		Unary: append(unary, az.UnaryInterceptor(),
+			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()),
 		Stream: append(stream, az.StreamInterceptor()),
 	}, log)
 	srv.Register(gs)
@@ -460,6 +467,13 @@ func (b *optionalBool) setFromEnv(name string) {
 func (b *optionalBool) or(def bool) bool {
 	if b.set {
 		return b.value
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return f
 	}
 	return def
 }
