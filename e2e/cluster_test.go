@@ -78,7 +78,7 @@ func TestTwoServersOneEtcd(t *testing.T) {
 	storeURL := "etcd://" + strings.TrimPrefix(etcd.Endpoints()[0], "http://") + "/pdp-e2e"
 	root, _ := filepath.Abs("..")
 	bin := pdpBinary(t)
-	args := []string{"--store", storeURL, "--seed", "examples/model", "--watch-progress", "200ms"}
+	args := []string{"--store", storeURL, "--seed", "examples/model", "--watch-progress", "200ms", "--admin-write-rate", "1000", "--admin-write-burst", "100"}
 	a := dialServer(t, startServer(t, bin, root, args...))
 	b := dialServer(t, startServer(t, bin, root, args...))
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)

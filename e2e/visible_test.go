@@ -16,7 +16,7 @@ import (
 func TestWriteToVisibleBolt(t *testing.T) {
 	root, _ := filepath.Abs("..")
 	dataDir := t.TempDir()
-	args := []string{"--store", "bolt", "--data-dir", dataDir, "--seed", "examples/model"}
+	args := []string{"--store", "bolt", "--data-dir", dataDir, "--seed", "examples/model", "--admin-write-rate", "1000", "--admin-write-burst", "100"}
 	c := dialServer(t, startServer(t, pdpBinary(t), root, args...))
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
