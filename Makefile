@@ -20,7 +20,7 @@ BUF := $(BIN)/buf
 # tests start (/usr/bin/etcd); `make etcd` installs it when etcd is missing.
 ETCD_PACKAGE := etcd-server
 
-.PHONY: all build run demo test lint vet fmt-check unit fuzz-smoke fuzz bench clean
+.PHONY: all build run demo test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean
 .PHONY: tools generate check-gen lint-proto etcd
 
 all: build
@@ -44,7 +44,7 @@ demo: build
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: fmt-check vet lint check-gen lint-proto unit fuzz-smoke
+test: fmt-check vet lint check-gen lint-proto unit peers fuzz-smoke
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
@@ -61,6 +61,11 @@ lint:
 # and etcd: the etcdstore tests start real etcd servers.
 unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 	$(GO) test -race -count=1 $(PKGS)
+
+# peers runs the agreement test of bench/ (its own module): pdp, cedar-go
+# and OPA decide the same generated workload identically.
+peers:
+	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # fuzz-smoke runs each fuzz target briefly; `make fuzz FUZZTIME=5m` runs
 # them for longer.
@@ -79,6 +84,7 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...
+	cd bench && $(GO) test -run='^$$' -bench=. -benchmem ./peers/
 
 # tools installs the pinned tools into $(BIN). Each leaves a stamp file
 # naming its version, so a re-run does nothing and a version bump reinstalls.
