@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/pdp-dev/pdp/internal/auth"
 	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
+	"github.com/pdp-dev/pdp/internal/tracing"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -50,6 +52,7 @@ type serveOptions struct {
 	requireAuth                               optionalBool // unset: auth.DefaultRequireAuth(listen)
 	requireAuthDecisions                      bool
 	adminWriteRate                            float64
+	tracing                                   bool // OpenTelemetry traces of gRPC calls; exporter from OTEL_* variables
 	adminWriteBurst                           int
 	// Decision log and metrics: see observe.go.
 	decisionLog         string // "-": stdout; "": off
@@ -124,6 +127,9 @@ Every flag can also be set by the environment variable named in its help.`,
 			o.requireAuth.setFromEnv("PDP_REQUIRE_AUTH")
 			fs.Var(&o.requireAuth, "require-auth",
 				"authenticate every admin API call and authorize it by -admin-policies; default true unless -listen is a loopback address (PDP_REQUIRE_AUTH)")
+			fs.BoolVar(&o.tracing, "tracing", envBool("PDP_TRACING", false),
+				"trace gRPC calls with OpenTelemetry; the exporter is set by OTEL_TRACES_EXPORTER (otlp, console, none), "+
+					"OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, … (PDP_TRACING)")
 			fs.Float64Var(&o.adminWriteRate, "admin-write-rate", envFloat("PDP_ADMIN_WRITE_RATE", 10),
 				"policy writes per second each caller may make on average (PDP_ADMIN_WRITE_RATE)")
 			fs.IntVar(&o.adminWriteBurst, "admin-write-burst", envInt("PDP_ADMIN_WRITE_BURST", 20),
@@ -201,6 +207,20 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return err
 	}
 	defer obs.stop(ctx) // after the gRPC server stopped: every decision made is written
+	traceOpts, stopTracing, err := tracing.Setup(ctx, o.tracing, "pdp", buildVersion())
+	if err != nil {
+		return err
+	}
+	defer func() { // runs after the gRPC server stopped: the last calls' spans are exported
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(shutCtx); err != nil {
+			log.WarnContext(ctx, "spans lost on shutdown", "err", err)
+		}
+	}()
+	if len(traceOpts) > 0 {
+		log.InfoContext(ctx, "tracing gRPC calls")
+	}
 	srv := server.New(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress, Hooks: obs.hooks()}, cat, log)
 	var creds credentials.TransportCredentials
 	if o.tlsCert != "" {
@@ -240,7 +260,8 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
 		Unary: append(unary, az.UnaryInterceptor(),
 			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()),
-		Stream: append(stream, az.StreamInterceptor()),
+		Stream:  append(stream, az.StreamInterceptor()),
+		Options: traceOpts,
 	}, log)
 	srv.Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
@@ -476,4 +497,12 @@ func envFloat(name string, def float64) float64 {
 		return f
 	}
 	return def
+}
+
+// buildVersion is the module version pdp was built as, for telemetry.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(unknown)"
 }

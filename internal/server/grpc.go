@@ -35,6 +35,9 @@ type GRPCConfig struct {
 	// recovery, in order: metrics, then authentication and authorization.
 	Unary  []grpc.UnaryServerInterceptor
 	Stream []grpc.StreamServerInterceptor
+	// Options are added to the server's own, e.g. the tracing stats
+	// handler, which sees a call before any interceptor.
+	Options []grpc.ServerOption
 }
 
 // NewGRPCServer returns a gRPC server with pdp's interceptors and limits:
@@ -94,6 +97,7 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 	if cfg.Creds != nil {
 		opts = append(opts, grpc.Creds(cfg.Creds))
 	}
+	opts = append(opts, cfg.Options...)
 	return grpc.NewServer(opts...)
 }
 
