@@ -11,10 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pdp-dev/pdp/internal/logbuf"
 )
 
 var (
@@ -75,13 +76,13 @@ func startServer(t *testing.T, bin, root string, args ...string) string {
 		t.Fatal(err)
 	}
 	addrc := make(chan string, 1)
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
-			logs.write(sc.Text() + "\n")
+			_, _ = logs.Write([]byte(sc.Text() + "\n"))
 			if m := servingAddr.FindStringSubmatch(sc.Text()); m != nil {
 				addrc <- m[1]
 			}
@@ -105,22 +106,4 @@ func startServer(t *testing.T, bin, root string, args ...string) string {
 		t.Fatalf("pdp serve did not start within 30s:\n%s", logs.String())
 	}
 	return ""
-}
-
-// syncBuffer collects the server's log lines for failure messages.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) write(line string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.b.WriteString(line)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -21,6 +20,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/logbuf"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
 
@@ -142,26 +142,11 @@ func fixtureConfig(t testing.TB) Config {
 	}
 }
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is where a server logs while the test reads.
+type syncBuffer = logbuf.Buffer
 
 // records returns the JSON log records with the given message.
-func (b *syncBuffer) records(t testing.TB, msg string) []map[string]any {
+func logRecords(t testing.TB, b *syncBuffer, msg string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for line := range strings.SplitSeq(strings.TrimSpace(b.String()), "\n") {

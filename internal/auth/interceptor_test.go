@@ -228,7 +228,7 @@ func TestDenialLoggedNotReturned(t *testing.T) {
 		t.Errorf("ErrorInfo = %v, want ACCESS_DENIED with the action and resource", info)
 	}
 
-	recs := logs.records(t, "admin call denied")
+	recs := logRecords(t, logs, "admin call denied")
 	if len(recs) != 1 {
 		t.Fatalf("got %d denial records, want 1:\n%s", len(recs), logs)
 	}
@@ -247,7 +247,7 @@ func TestImplicitDenyLogged(t *testing.T) {
 	if status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("err = %v, want PermissionDenied", err)
 	}
-	recs := logs.records(t, "admin call denied")
+	recs := logRecords(t, logs, "admin call denied")
 	if len(recs) != 1 || recs[0]["decision"] != "ImplicitDeny" || recs[0]["denied_by"] != nil {
 		t.Errorf("denial records = %v, want one ImplicitDeny without denied_by", recs)
 	}

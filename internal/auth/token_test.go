@@ -140,7 +140,7 @@ func TestReload(t *testing.T) {
 	if got := getAs(rotated); got != codes.OK {
 		t.Errorf("after a failed reload: %v, want the previous tokens kept", got)
 	}
-	if len(logs.records(t, "keeping the previous authentication files")) != 1 {
+	if len(logRecords(t, logs, "keeping the previous authentication files")) != 1 {
 		t.Errorf("the failed reload is not logged:\n%s", logs)
 	}
 }

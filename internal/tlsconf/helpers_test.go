@@ -1,7 +1,6 @@
 package tlsconf_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
+	"github.com/pdp-dev/pdp/internal/logbuf"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 )
 
@@ -36,23 +35,8 @@ const reloadInterval = 20 * time.Millisecond
 // the caller's identity, or "-" when it has none.
 const identityHeader = "peer-identity"
 
-// syncBuffer is a buffer that a server's logger writes while a test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is where a server logs while the test reads.
+type syncBuffer = logbuf.Buffer
 
 // devDir writes development certificates into a new directory.
 func devDir(t *testing.T, opts tlsconf.DevOptions) string {

@@ -10,10 +10,11 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pdp-dev/pdp/internal/logbuf"
 )
 
 // Timeouts of the server's life cycle; generous because tests run under
@@ -206,27 +207,5 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of the
-// process's stdout and stderr copiers and the test's reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
+// syncBuffer is where a server logs while the test reads.
+type syncBuffer = logbuf.Buffer
