@@ -59,3 +59,51 @@ func TestGRPCServerInterceptors(t *testing.T) {
 		t.Errorf("the call's log line lacks the request id:\n%s", logs.String())
 	}
 }
+
+// TestMaxConcurrentStreams checks that a connection carries no more calls at
+// once than configured: with a limit of one, a second call waits until a
+// slow first one is done.
+func TestMaxConcurrentStreams(t *testing.T) {
+	t.Parallel()
+	cat := loadCatalog(t)
+	srv := server.New(server.Config{}, cat, nil)
+	srv.Activate(exampleSnapshot(t, cat, 1))
+	gs := server.NewGRPCServer(server.GRPCConfig{MaxConcurrentStreams: 1}, nil)
+	srv.Register(gs)
+	lis := bufconn.Listen(1 << 20)
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	client := pdpv1.NewAuthorizationServiceClient(conn)
+	// Open the connection so that the server's limit is known to the client.
+	if _, err := client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
+		Resource: springSale, Context: usEast()}); err != nil {
+		t.Fatal(err)
+	}
+	slowDone := make(chan time.Time, 1)
+	go func() {
+		// A revision the server never reaches: the call holds its stream
+		// until its deadline.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		_, _ = client.Check(ctx, &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
+			Resource: springSale, MinRevision: 99})
+		slowDone <- time.Now()
+	}()
+	time.Sleep(100 * time.Millisecond) // let the slow call take the one stream
+	if _, err := client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
+		Resource: springSale, Context: usEast()}); err != nil {
+		t.Fatal(err)
+	}
+	fastDone := time.Now()
+	if slow := <-slowDone; fastDone.Before(slow.Add(-50 * time.Millisecond)) {
+		t.Errorf("the second call finished %v before the slow one; with one stream per connection it must wait",
+			slow.Sub(fastDone))
+	}
+}

@@ -1,0 +1,36 @@
+package server_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+)
+
+// TestPolicyWriteSizeQuota checks that a write is held to the AWS size
+// quotas: a managed policy over 6,144 characters (white space not counted)
+// is refused with the finding, and nothing is written.
+func TestPolicyWriteSizeQuota(t *testing.T) {
+	t.Parallel()
+	e := newAdminEnv(t, adminOptions{})
+	var stmts []string
+	for i := range 80 {
+		stmts = append(stmts, fmt.Sprintf(`{"Sid":"S%03d","Effect":"Allow","Action":"mobiletargeting:GetSegment","Resource":"arn:aws:mobiletargeting:us-east-1:111122223333:apps/app%03d/*"}`, i, i))
+	}
+	doc, _ := json.Marshal(map[string]any{"name": "Huge",
+		"document": json.RawMessage(`{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`)})
+	before := e.revision()
+	_, err := e.admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: []*pdpv1.Change{
+		putChange(key(pdpv1.EntityKind_ENTITY_KIND_MANAGED_POLICY, "Huge"), string(doc))}})
+	got := decodeError(err)
+	if got.code != codes.InvalidArgument || !strings.Contains(got.msg, "6,144") {
+		t.Fatalf("oversized managed policy: %v; want INVALID_ARGUMENT naming the 6,144 limit", got)
+	}
+	if after := e.revision(); after != before {
+		t.Errorf("revision %d after a refused write, want %d", after, before)
+	}
+}
