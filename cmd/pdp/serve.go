@@ -256,11 +256,13 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	}
 	stopReloading := reloadOnHangup(ctx, az)
 	defer stopReloading()
-	unary, stream := obs.interceptors() // metrics first, then authentication
+	unary, stream := obs.interceptors() // metrics, outside panic recovery
 	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
-		Unary: append(unary, az.UnaryInterceptor(),
-			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()),
-		Stream:  append(stream, az.StreamInterceptor()),
+		ObserveUnary:  unary,
+		ObserveStream: stream,
+		Unary: []grpc.UnaryServerInterceptor{az.UnaryInterceptor(),
+			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()},
+		Stream:  []grpc.StreamServerInterceptor{az.StreamInterceptor()},
 		Options: traceOpts,
 	}, log)
 	srv.Register(gs)

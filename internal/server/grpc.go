@@ -31,8 +31,12 @@ type GRPCConfig struct {
 	DefaultDeadline time.Duration
 	// Creds secures the listener (TLS, mTLS); nil serves plaintext.
 	Creds credentials.TransportCredentials
+	// ObserveUnary and ObserveStream run outside panic recovery (metrics),
+	// so that they see the INTERNAL a panicking call ends with.
+	ObserveUnary  []grpc.UnaryServerInterceptor
+	ObserveStream []grpc.StreamServerInterceptor
 	// Unary and Stream are interceptors run after logging and panic
-	// recovery, in order: metrics, then authentication and authorization.
+	// recovery: authentication, authorization, rate limits.
 	Unary  []grpc.UnaryServerInterceptor
 	Stream []grpc.StreamServerInterceptor
 	// Options are added to the server's own, e.g. the tracing stats
@@ -76,15 +80,17 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 			return logging.DefaultServerCodeToLevel(c)
 		}),
 	}
-	unary := append([]grpc.UnaryServerInterceptor{
+	unary := []grpc.UnaryServerInterceptor{
 		defaultDeadline(cfg.DefaultDeadline),
 		logging.UnaryServerInterceptor(slogAdapter(log), logOpts...),
-		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
-	}, cfg.Unary...)
-	stream := append([]grpc.StreamServerInterceptor{
-		logging.StreamServerInterceptor(slogAdapter(log), logOpts...),
-		recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)),
-	}, cfg.Stream...)
+	}
+	unary = append(unary, cfg.ObserveUnary...)
+	unary = append(unary, recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)))
+	unary = append(unary, cfg.Unary...)
+	stream := []grpc.StreamServerInterceptor{logging.StreamServerInterceptor(slogAdapter(log), logOpts...)}
+	stream = append(stream, cfg.ObserveStream...)
+	stream = append(stream, recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)))
+	stream = append(stream, cfg.Stream...)
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
