@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,54 +121,83 @@ func (s *Server) prepare(snap *Snapshot, it *item, now time.Time) (*decisionInpu
 // shape and type against the catalog and refusing keys the server derives.
 func (s *Server) callerContext(ctx *engine.Context, in map[string]*pdpv1.ContextValue, knownPrincipal, knownResource bool,
 	bad func(field, format string, args ...any)) {
-	for _, key := range slices.Sorted(maps.Keys(in)) {
-		field := "context[" + key + "]"
+	// Keys are visited in map order; problems are reported sorted by key,
+	// so that messages are stable without sorting every request's keys.
+	var problems []fieldViolation
+	report := func(key, format string, args ...any) {
+		problems = append(problems, fieldViolation{Field: "context[" + key + "]", Description: fmt.Sprintf(format, args...)})
+	}
+	for key, cv := range in {
 		if derived(key, knownPrincipal, knownResource) {
-			bad(field, "%s is derived by the server and cannot be given by the caller", key)
+			report(key, "%s is derived by the server and cannot be given by the caller", key)
 			continue
 		}
-		values, multi, ok := contextValues(in[key])
+		if sv, ok := cv.GetKind().(*pdpv1.ContextValue_StringValue); ok && !s.checkSingle(key, sv.StringValue, report) {
+			continue
+		} else if ok {
+			ctx.Set(key, sv.StringValue)
+			continue
+		}
+		values, multi, ok := contextValues(cv)
 		if !ok {
-			bad(field, "no value: set string_value or list_value")
+			report(key, "no value: set string_value or list_value")
 			continue
 		}
 		if ck, known := s.cat.ConditionKey(key); known {
-			switch {
-			case ck.Multivalued && !multi:
-				bad(field, "%s is multivalued: give list_value", key)
-				continue
-			case !ck.Multivalued && multi:
-				bad(field, "%s takes a single value: give string_value", key)
+			if !ck.Multivalued && multi {
+				report(key, "%s takes a single value: give string_value", key)
 				continue
 			}
 			for _, v := range values {
 				if err := engine.CheckContextValue(ck.Type, v); err != nil {
-					bad(field, "%s: %v", key, err)
+					report(key, "%s: %v", key, err)
 				}
 			}
 		}
-		if multi {
-			ctx.SetMulti(key, values)
-		} else {
-			ctx.Set(key, values[0])
-		}
+		ctx.SetMulti(key, values)
 	}
+	slices.SortFunc(problems, func(a, b fieldViolation) int { return strings.Compare(a.Field, b.Field) })
+	for _, p := range problems {
+		bad(p.Field, "%s", p.Description)
+	}
+}
+
+// checkSingle checks a single value against its key's catalog type and
+// reports whether it may be used.
+func (s *Server) checkSingle(key, value string, report func(key, format string, args ...any)) bool {
+	ck, known := s.cat.ConditionKey(key)
+	if !known {
+		return true
+	}
+	if ck.Multivalued {
+		report(key, "%s is multivalued: give list_value", key)
+		return false
+	}
+	if err := engine.CheckContextValue(ck.Type, value); err != nil {
+		report(key, "%s: %v", key, err)
+		return false
+	}
+	return true
 }
 
 // derived reports whether the server derives a key, so that a caller may
 // not supply it.
 func derived(key string, knownPrincipal, knownResource bool) bool {
-	k := strings.ToLower(key)
 	switch {
-	case k == strings.ToLower(keyCurrentTime), k == strings.ToLower(keyEpochTime):
+	case strings.EqualFold(key, keyCurrentTime), strings.EqualFold(key, keyEpochTime):
 		return true
-	case knownPrincipal && (strings.HasPrefix(k, prefixPrincipalTag) || k == strings.ToLower(keyPrincipalArn) ||
-		k == strings.ToLower(keyPrincipalAccount) || k == strings.ToLower(keyPrincipalType) || k == strings.ToLower(keyUsername)):
+	case knownPrincipal && (hasPrefixFold(key, prefixPrincipalTag) || strings.EqualFold(key, keyPrincipalArn) ||
+		strings.EqualFold(key, keyPrincipalAccount) || strings.EqualFold(key, keyPrincipalType) ||
+		strings.EqualFold(key, keyUsername)):
 		return true
-	case knownResource && strings.HasPrefix(k, prefixResourceTag):
+	case knownResource && hasPrefixFold(key, prefixResourceTag):
 		return true
 	}
 	return false
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 // deriveContext adds the keys the server knows: the clock always, the

@@ -54,20 +54,25 @@ func (l Limits) checkContext(field string, ctx map[string]*pdpv1.ContextValue) *
 		return badField(field, "%d context keys exceed the limit of %d", len(ctx), l.MaxContextKeys)
 	}
 	for k, v := range ctx {
-		f := fmt.Sprintf("%s[%s]", field, k)
+		// The field name is built only for a problem: this runs for every
+		// key of every request.
+		f := func() string { return fmt.Sprintf("%s[%s]", field, k) }
 		if len(k) > l.MaxValueBytes {
-			return badField(f, "the key is %d bytes, over the limit of %d", len(k), l.MaxValueBytes)
+			return badField(f(), "the key is %d bytes, over the limit of %d", len(k), l.MaxValueBytes)
+		}
+		if sv, ok := v.GetKind().(*pdpv1.ContextValue_StringValue); ok {
+			if len(sv.StringValue) > l.MaxValueBytes {
+				return badField(f(), "a value is %d bytes, over the limit of %d", len(sv.StringValue), l.MaxValueBytes)
+			}
+			continue
 		}
 		values := v.GetListValue().GetValues()
-		if sv, ok := v.GetKind().(*pdpv1.ContextValue_StringValue); ok {
-			values = []string{sv.StringValue}
-		}
 		if len(values) > l.MaxContextValues {
-			return badField(f, "%d values exceed the limit of %d", len(values), l.MaxContextValues)
+			return badField(f(), "%d values exceed the limit of %d", len(values), l.MaxContextValues)
 		}
 		for _, s := range values {
 			if len(s) > l.MaxValueBytes {
-				return badField(f, "a value is %d bytes, over the limit of %d", len(s), l.MaxValueBytes)
+				return badField(f(), "a value is %d bytes, over the limit of %d", len(s), l.MaxValueBytes)
 			}
 		}
 	}
