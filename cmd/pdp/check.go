@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
 )
 
 // checkOptions are the flags of pdp check.
@@ -125,7 +126,7 @@ func check(ctx context.Context, e *env, o checkOptions, req *pdpv1.CheckRequest)
 		printCallError(e.stderr, "check", err)
 		return exitFailure
 	}
-	if _, ok := decisionName(resp.GetDecision()); !ok {
+	if _, ok := server.DecisionName(resp.GetDecision()); !ok {
 		fmt.Fprintf(e.stderr, "pdp check: the server gave no decision (%s)\n", resp.GetDecision())
 		return exitFailure
 	}
@@ -161,7 +162,7 @@ func writeCheckJSON(w io.Writer, resp *pdpv1.CheckResponse) error {
 //	  cross-account
 func writeCheckText(w io.Writer, resp *pdpv1.CheckResponse) error {
 	var b strings.Builder
-	d, _ := decisionName(resp.GetDecision())
+	d, _ := server.DecisionName(resp.GetDecision())
 	fmt.Fprintf(&b, "%s (revision %d)\n", d, resp.GetRevision())
 	if ex := resp.GetExplanation(); ex != nil {
 		writeExplanationText(&b, ex)
@@ -176,7 +177,7 @@ func writeExplanationText(b *strings.Builder, ex *pdpv1.Explanation) {
 		if m.GetSid() != "" {
 			stmt += fmt.Sprintf(" (Sid %q)", m.GetSid())
 		}
-		fmt.Fprintf(b, "  %s  %s  %s  %s\n", typeLabel(m.GetType(), m.GetLevel()), m.GetPolicy(), stmt, effectName(m.GetEffect()))
+		fmt.Fprintf(b, "  %s  %s  %s  %s\n", typeLabel(m.GetType(), m.GetLevel()), m.GetPolicy(), stmt, server.EffectName(m.GetEffect()))
 	}
 	for _, v := range ex.GetVerdicts() {
 		var says string
@@ -205,7 +206,7 @@ func typeLabel(t pdpv1.PolicyType, level int32) string {
 	if t == pdpv1.PolicyType_POLICY_TYPE_SCP {
 		return fmt.Sprintf("scp[%d]", level)
 	}
-	return policyTypeName(t)
+	return server.PolicyTypeName(t)
 }
 
 // contextFlag adds keys to a request context: single-valued from KEY=VALUE,

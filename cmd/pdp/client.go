@@ -20,6 +20,7 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/auth"
+	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 	"github.com/pdp-dev/pdp/pkg/conformance"
 )
@@ -83,37 +84,6 @@ func dial(addr string, t clientTLS) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-// decisionName spells a decision as IAM does; ok is false for a value that
-// is not a decision.
-func decisionName(d pdpv1.Decision) (name string, ok bool) {
-	switch d {
-	case pdpv1.Decision_DECISION_ALLOW:
-		return "Allow", true
-	case pdpv1.Decision_DECISION_EXPLICIT_DENY:
-		return "ExplicitDeny", true
-	case pdpv1.Decision_DECISION_IMPLICIT_DENY:
-		return "ImplicitDeny", true
-	}
-	return d.String(), false
-}
-
-// policyTypeName spells a policy type as engine.PolicyType.String does:
-// "identity", "resource", "boundary", "session", "scp".
-func policyTypeName(t pdpv1.PolicyType) string {
-	if t == pdpv1.PolicyType_POLICY_TYPE_UNSPECIFIED {
-		return "unknown"
-	}
-	return strings.ToLower(strings.TrimPrefix(t.String(), "POLICY_TYPE_"))
-}
-
-// effectName spells a statement's Effect as IAM does.
-func effectName(e pdpv1.Effect) string {
-	if e == pdpv1.Effect_EFFECT_DENY {
-		return "Deny"
-	}
-	return "Allow"
-}
-
 // fieldViolations returns the google.rpc.BadRequest field violations that
 // a call error carries, if any.
 func fieldViolations(st *status.Status) []*errdetails.BadRequest_FieldViolation {
@@ -175,7 +145,7 @@ func remoteDecider(client pdpv1.AuthorizationServiceClient, timeout time.Duratio
 		if err != nil {
 			return "", nil, errors.New(callErrorText(err))
 		}
-		d, ok := decisionName(resp.GetDecision())
+		d, ok := server.DecisionName(resp.GetDecision())
 		if !ok {
 			return "", nil, fmt.Errorf("the server gave no decision (%s)", d)
 		}
@@ -239,13 +209,13 @@ func explanationFromProto(ex *pdpv1.Explanation) *explanationJSON {
 	}
 	for _, m := range ex.GetMatched() {
 		out.Matched = append(out.Matched, matchedJSON{
-			Type: policyTypeName(m.GetType()), Level: int(m.GetLevel()), Policy: m.GetPolicy(), Sid: m.GetSid(),
-			Index: int(m.GetIndex()), Effect: effectName(m.GetEffect()),
+			Type: server.PolicyTypeName(m.GetType()), Level: int(m.GetLevel()), Policy: m.GetPolicy(), Sid: m.GetSid(),
+			Index: int(m.GetIndex()), Effect: server.EffectName(m.GetEffect()),
 		})
 	}
 	for _, v := range ex.GetVerdicts() {
 		out.Verdicts = append(out.Verdicts, verdictJSON{
-			Type: policyTypeName(v.GetType()), Level: int(v.GetLevel()), Allowed: v.GetAllowed(), Denied: v.GetDenied(),
+			Type: server.PolicyTypeName(v.GetType()), Level: int(v.GetLevel()), Allowed: v.GetAllowed(), Denied: v.GetDenied(),
 		})
 	}
 	return out

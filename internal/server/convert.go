@@ -107,3 +107,44 @@ func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem) *item {
 	}
 	return it
 }
+
+// DecisionName spells a decision as IAM does ("Allow", "ExplicitDeny",
+// "ImplicitDeny"); ok is false for a value that is not a decision. The
+// decision log, the metrics and the CLI all label decisions with it.
+func DecisionName(d pdpv1.Decision) (name string, ok bool) {
+	switch d {
+	case pdpv1.Decision_DECISION_ALLOW:
+		return "Allow", true
+	case pdpv1.Decision_DECISION_EXPLICIT_DENY:
+		return "ExplicitDeny", true
+	case pdpv1.Decision_DECISION_IMPLICIT_DENY:
+		return "ImplicitDeny", true
+	}
+	return d.String(), false
+}
+
+// PolicyTypeName spells a policy type as engine.PolicyType.String does:
+// "identity", "resource", "boundary", "session", "scp".
+func PolicyTypeName(t pdpv1.PolicyType) string {
+	switch t {
+	case pdpv1.PolicyType_POLICY_TYPE_IDENTITY:
+		return "identity"
+	case pdpv1.PolicyType_POLICY_TYPE_RESOURCE:
+		return "resource"
+	case pdpv1.PolicyType_POLICY_TYPE_BOUNDARY:
+		return "boundary"
+	case pdpv1.PolicyType_POLICY_TYPE_SESSION:
+		return "session"
+	case pdpv1.PolicyType_POLICY_TYPE_SCP:
+		return "scp"
+	}
+	return "unknown"
+}
+
+// EffectName spells a statement's Effect as IAM does.
+func EffectName(e pdpv1.Effect) string {
+	if e == pdpv1.Effect_EFFECT_DENY {
+		return "Deny"
+	}
+	return "Allow"
+}

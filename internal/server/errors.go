@@ -52,9 +52,10 @@ func badField(field, format string, args ...any) *requestError {
 var errNoSnapshot = errors.New("no policies loaded yet")
 
 // policyErrors turns engine findings into violations under a request field
-// holding the documents.
+// holding the documents. (The status's ErrorInfo reason is the engine's code
+// of the first finding, so none is set here.)
 func policyErrors(perrs engine.Errors) *requestError {
-	re := &requestError{reason: "INVALID_POLICY"}
+	re := &requestError{}
 	for _, pe := range perrs {
 		if pe.Severity != engine.SeverityError {
 			continue

@@ -54,7 +54,7 @@ func decisionRecord(ci callInfo, method string, it *item, d pdpv1.Decision, ex *
 	if ie != nil {
 		r.Error = ie.GetMessage()
 	} else {
-		r.Decision = decisionName(d)
+		r.Decision, _ = DecisionName(d)
 	}
 	if len(it.context) > 0 {
 		r.Context = logContext(it.context)
@@ -63,51 +63,12 @@ func decisionRecord(ci callInfo, method string, it *item, d pdpv1.Decision, ex *
 		r.Matched = make([]decisionlog.Statement, 0, len(ex.GetMatched()))
 		for _, m := range ex.GetMatched() {
 			r.Matched = append(r.Matched, decisionlog.Statement{
-				Type: policyTypeName(m.GetType()), Level: int(m.GetLevel()), Policy: m.GetPolicy(),
-				Sid: m.GetSid(), Index: int(m.GetIndex()), Effect: effectName(m.GetEffect()),
+				Type: PolicyTypeName(m.GetType()), Level: int(m.GetLevel()), Policy: m.GetPolicy(),
+				Sid: m.GetSid(), Index: int(m.GetIndex()), Effect: EffectName(m.GetEffect()),
 			})
 		}
 	}
 	return r
-}
-
-// decisionName spells a decision as IAM does, as the metrics label it.
-func decisionName(d pdpv1.Decision) string {
-	switch d {
-	case pdpv1.Decision_DECISION_ALLOW:
-		return "Allow"
-	case pdpv1.Decision_DECISION_EXPLICIT_DENY:
-		return "ExplicitDeny"
-	case pdpv1.Decision_DECISION_IMPLICIT_DENY:
-		return "ImplicitDeny"
-	}
-	return d.String()
-}
-
-func policyTypeName(t pdpv1.PolicyType) string {
-	switch t {
-	case pdpv1.PolicyType_POLICY_TYPE_IDENTITY:
-		return "identity"
-	case pdpv1.PolicyType_POLICY_TYPE_RESOURCE:
-		return "resource"
-	case pdpv1.PolicyType_POLICY_TYPE_BOUNDARY:
-		return "boundary"
-	case pdpv1.PolicyType_POLICY_TYPE_SESSION:
-		return "session"
-	case pdpv1.PolicyType_POLICY_TYPE_SCP:
-		return "scp"
-	}
-	return t.String()
-}
-
-func effectName(e pdpv1.Effect) string {
-	switch e {
-	case pdpv1.Effect_EFFECT_ALLOW:
-		return "Allow"
-	case pdpv1.Effect_EFFECT_DENY:
-		return "Deny"
-	}
-	return e.String()
 }
 
 // logContext hands a request's context to the decision log without
