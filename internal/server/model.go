@@ -92,6 +92,17 @@ type model map[store.Key][]byte
 // set decodes every document into a Set, in key order so the result does
 // not depend on map order.
 func (m model) set() (*entity.Set, error) {
+	s := &entity.Set{}
+	for _, k := range sortedKeys(m) {
+		if err := decodeEntity(s, k, m[k]); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// sortedKeys returns the keys of m by kind, then ID.
+func sortedKeys(m model) []store.Key {
 	keys := make([]store.Key, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -102,13 +113,7 @@ func (m model) set() (*entity.Set, error) {
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	s := &entity.Set{}
-	for _, k := range keys {
-		if err := decodeEntity(s, k, m[k]); err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
+	return keys
 }
 
 // decodeEntity decodes one document strictly into the Set and checks that

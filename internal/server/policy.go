@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strconv"
 	"strings"
 
@@ -32,11 +31,17 @@ type PolicyAdmin struct {
 	cat *catalog.Catalog
 	srv *Server // for toStatus and logging
 	log *slog.Logger
+
+	// The model writes are validated against, and the parses of its
+	// documents, kept from one write to the next.
+	wm    *writeModel
+	cache *entity.DocCache
 }
 
 // NewPolicyAdmin returns the policy service of srv over st.
 func NewPolicyAdmin(srv *Server, st store.Store) *PolicyAdmin {
-	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.log.With("component", "policy")}
+	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.log.With("component", "policy"),
+		wm: newWriteModel(), cache: entity.NewDocCache()}
 }
 
 // authorMetadata is the request metadata key naming who makes a change
@@ -75,25 +80,30 @@ func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesR
 	return &pdpv1.ApplyChangesResponse{Revision: rev, Warnings: warnings}, nil
 }
 
-// write reads the current model, asks plan for the changes to make to it,
-// validates the result and applies it with compare-and-swap. Without an
-// expected revision, a conflict with another writer is retried on the new
-// model.
+// write brings the writer's model up to the current revision, asks plan
+// for the changes to make to it (plan must not modify the model it is
+// given), validates the result and applies it with compare-and-swap.
+// Without an expected revision, a conflict with another writer is retried
+// on the new model.
 func (a *PolicyAdmin) write(ctx context.Context, plan func(model) ([]store.Change, error), expect int64, dryRun bool,
 	message string) (int64, []*pdpv1.Finding, error) {
+	if err := a.wm.mu.lock(ctx); err != nil {
+		return 0, nil, err
+	}
+	defer a.wm.mu.unlock()
 	for attempt := 0; ; attempt++ {
-		current, rev, err := a.readModel(ctx, 0)
-		if err != nil {
+		if err := a.wm.sync(ctx, a.st); err != nil {
 			return 0, nil, err
 		}
+		rev := a.wm.rev
 		if expect != 0 && expect != rev {
 			return 0, nil, fmt.Errorf("expected revision %d, store is at %d: %w", expect, rev, store.ErrConflict)
 		}
-		changes, err := plan(current)
+		changes, err := plan(a.wm.m)
 		if err != nil {
 			return 0, nil, err
 		}
-		warnings, err := a.validate(current, changes)
+		warnings, err := a.validate(changes)
 		if err != nil || dryRun {
 			return rev, warnings, err
 		}
@@ -104,6 +114,7 @@ func (a *PolicyAdmin) write(ctx context.Context, plan func(model) ([]store.Chang
 			Author: author(ctx), Message: message})
 		switch {
 		case err == nil:
+			a.wm.applied(changes, newRev)
 			a.log.InfoContext(ctx, "policy change applied", "revision", newRev, "changes", len(changes), "author", author(ctx))
 			return newRev, warnings, nil
 		case errors.Is(err, store.ErrConflict) && expect == 0 && attempt < maxApplyRetries:
@@ -127,39 +138,45 @@ func (a *PolicyAdmin) readModel(ctx context.Context, rev int64) (model, int64, e
 	return m, rev, nil
 }
 
-// validate applies changes to a copy of current and checks the resulting
-// model: every document parses and validates, every reference resolves.
-// Every finding is reported: a document that cannot be decoded stands in
-// the model as its previous version, or as a placeholder of its key, so
-// that the rest is still checked without findings that only follow from it.
-func (a *PolicyAdmin) validate(current model, changes []store.Change) ([]*pdpv1.Finding, error) {
-	next := maps.Clone(current)
+// validate checks the model the writer's model becomes with changes:
+// every document parses and validates, every reference resolves. Only the
+// part of it the changes can touch is checked (see validationScope); the
+// rest was valid before. Every finding is reported: a document that cannot
+// be decoded stands in the model as its previous version, or as a
+// placeholder of its key, so that the rest is still checked without
+// findings that only follow from it.
+func (a *PolicyAdmin) validate(changes []store.Change) ([]*pdpv1.Finding, error) {
+	current := a.wm.m
+	changed := make(model, len(changes))
 	var re requestError
 	re.reason = "INVALID_MODEL"
 	for i, c := range changes {
 		if c.Op == store.OpDelete {
-			if _, ok := next[c.Key]; !ok {
+			if _, ok := current[c.Key]; !ok {
 				re.violations = append(re.violations, fieldViolation{fmt.Sprintf("changes[%d]", i),
 					fmt.Sprintf("delete %s: no such entity", c.Key)})
 			}
-			delete(next, c.Key)
+			changed[c.Key] = nil
 			continue
 		}
-		next[c.Key] = c.Value
+		changed[c.Key] = c.Value
 		if err := decodeEntity(&entity.Set{}, c.Key, c.Value); err != nil {
 			re.violations = append(re.violations, fieldViolation{fmt.Sprintf("changes[%d].document", i), err.Error()})
-			if doc := standIn(current, c.Key); doc != nil {
-				next[c.Key] = doc
-			} else {
-				delete(next, c.Key)
-			}
+			changed[c.Key] = standIn(current, c.Key) // nil, as if deleted, when there is none
 		}
 	}
-	set, err := next.set()
+	next := func(k store.Key) ([]byte, bool) {
+		if v, ok := changed[k]; ok {
+			return v, v != nil
+		}
+		v, ok := current[k]
+		return v, ok
+	}
+	set, err := a.wm.set(a.wm.validationScope(changes, next))
 	if err != nil {
 		return nil, badField("changes", "%v", err)
 	}
-	res, err := set.Resolve(a.cat)
+	res, err := set.ResolveCached(a.cat, a.cache)
 	if err != nil {
 		var probs entity.Problems
 		if !errors.As(err, &probs) {
