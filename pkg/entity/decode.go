@@ -17,6 +17,7 @@ type decoder struct {
 	src       []byte // the file's JSON text
 	converted bool   // src was converted from YAML: its positions are not the file's
 	lists     []string
+	starts    []int // the line starts of src, once a position was needed
 }
 
 func (d *decoder) errorf(entity, field, format string, args ...any) {
@@ -225,7 +226,10 @@ func (d *decoder) uniqueKeys(label, f string, v jsonText) bool {
 func (d *decoder) origin(byKey map[string]member) *origin {
 	o := &origin{file: d.pf.name, docs: make(map[string]docOrigin)}
 	at := func(field string, v jsonText) {
-		line, col := lineCol(d.src, v.off)
+		if d.starts == nil {
+			d.starts = lineStarts(d.src)
+		}
+		line, col := lineColIn(d.src, d.starts, v.off)
 		o.docs[field] = docOrigin{file: d.pf.name, field: field, line: line, col: col, converted: d.converted}
 	}
 	for _, k := range []string{"document", "policy"} {

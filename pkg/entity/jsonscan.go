@@ -2,6 +2,7 @@ package entity
 
 import (
 	"encoding/json"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -159,19 +160,35 @@ func valueEnd(b []byte, i int) int {
 // in src, counting line breaks as the engine's parser does: "\n", "\r" and
 // "\r\n" each end a line.
 func lineCol(src []byte, off int) (line, col int) {
-	off = min(max(off, 0), len(src))
-	line, start := 1, 0
-	for i := 0; i < off; i++ {
+	return lineColIn(src, lineStarts(src[:min(max(off, 0), len(src))]), off)
+}
+
+// lineStarts returns the offsets at which the lines of src start, the
+// first being 0; a decoder that needs many positions in one file finds each
+// from them by binary search, instead of counting lines from the start.
+func lineStarts(src []byte) []int {
+	starts := []int{0}
+	for i := 0; i < len(src); i++ {
 		switch src[i] {
 		case '\n':
-			line, start = line+1, i+1
+			starts = append(starts, i+1)
 		case '\r':
 			if i+1 < len(src) && src[i+1] == '\n' {
 				i++
 			}
-			line, start = line+1, i+1
+			starts = append(starts, i+1)
 		}
 	}
-	start = min(start, off)
+	return starts
+}
+
+// lineColIn is lineCol with the line starts of src (or of a prefix of it
+// that reaches past off) already known.
+func lineColIn(src []byte, starts []int, off int) (line, col int) {
+	off = min(max(off, 0), len(src))
+	// The last line starting at or before off; a "\r\n" pair counts as one
+	// break, so no line starts between its two bytes.
+	line, _ = slices.BinarySearch(starts, off+1)
+	start := min(starts[line-1], off)
 	return line, 1 + utf8.RuneCount(src[start:off])
 }
