@@ -18,9 +18,9 @@
 // time the servers spent per call is printed too, as it depends less on
 // what else the machine is doing.
 //
-// With -cpuprofile, pdp serves its metrics and profiles on a loopback port
-// and a CPU profile of it is taken during the saturated Check run; its top
-// functions are printed.
+// With -profiles, pdp serves its metrics and profiles on a loopback port,
+// CPU profiles of it are taken during its saturated Check and BatchCheck
+// runs, and their top functions are printed.
 //
 // Every process it starts is stopped when it returns, on error or on
 // SIGINT and SIGTERM too.
@@ -50,7 +50,7 @@ type options struct {
 	concurrency    int
 	connections    int
 	workDir        string // "" for a temporary one, removed afterwards
-	cpuProfile     string
+	profiles       string // directory for CPU profiles of pdp; "" for none
 	strict         bool
 }
 
@@ -63,7 +63,7 @@ func main() {
 	flag.IntVar(&o.concurrency, "concurrency", 50, "concurrent calls ghz keeps in flight, in every run")
 	flag.IntVar(&o.connections, "connections", 1, "gRPC connections ghz spreads the calls over")
 	flag.StringVar(&o.workDir, "workdir", "", "`directory` for the model, store, logs and reports; kept (default: a temporary one, removed)")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of pdp serve under saturated Check load to `file`, and print its top functions")
+	flag.StringVar(&o.profiles, "profiles", "", "write CPU profiles of pdp serve during its saturated Check and BatchCheck runs into `directory`, and print their top functions")
 	flag.BoolVar(&o.strict, "strict", false, "exit with status 1 when a performance target is missed")
 	flag.Parse()
 	if flag.NArg() > 0 || o.duration <= 0 || o.concurrency < 1 || o.connections < 1 {
@@ -121,7 +121,10 @@ func run(ctx context.Context, out io.Writer, o options) (missed bool, err error)
 	argv := []string{o.pdp, "serve", "--listen", "127.0.0.1:0", "--store", "bolt",
 		"--data-dir", filepath.Join(dir, "store"), "--seed", filepath.Join(setDir, loadgen.ModelDir),
 		"--log-level", "info", "--drain-delay", "0s"}
-	if o.cpuProfile != "" {
+	if o.profiles != "" {
+		if err := os.MkdirAll(o.profiles, 0o755); err != nil {
+			return false, err
+		}
 		argv = append(argv, "--metrics-listen", "127.0.0.1:0", "--pprof")
 	}
 	pdpSrv, err := startServer(ctx, "pdp serve", filepath.Join(dir, "pdp.log"), argv...)
@@ -140,8 +143,8 @@ func run(ctx context.Context, out io.Writer, o options) (missed bool, err error)
 		return false, err
 	}
 	fmt.Fprintf(out, "pdp decides every request as meant: Check %v; BatchCheck %v\n", checks, batches)
-	if o.cpuProfile != "" {
-		fmt.Fprintln(out, "pdp serves metrics and profiles for -cpuprofile: its figures include the metrics interceptors")
+	if o.profiles != "" {
+		fmt.Fprintln(out, "pdp serves metrics and profiles for -profiles: its figures include the metrics interceptors and profiling")
 	}
 	fmt.Fprintf(out, "ghz: concurrency %d over %d connection(s), %v per run\n\n", o.concurrency, o.connections, o.duration)
 
@@ -152,8 +155,8 @@ func run(ctx context.Context, out io.Writer, o options) (missed bool, err error)
 	}
 	printRuns(out, res.runs)
 	missed = printTargets(out, res)
-	if o.cpuProfile != "" {
-		if err := printProfile(ctx, out, o.pdp, o.cpuProfile); err != nil {
+	for _, p := range res.profiles {
+		if err := printProfile(ctx, out, o.pdp, p); err != nil {
 			return missed, err
 		}
 	}
@@ -182,6 +185,7 @@ type results struct {
 	echoCheck, pdpCheck *result
 	echoHalf, pdpHalf   *result
 	pdpBatch, echoBatch map[int]*result
+	profiles            []string // files, in the order taken
 }
 
 // all runs, alternating the servers so that a change in the machine's
@@ -191,15 +195,19 @@ func (t *tester) all(ctx context.Context, pdpSrv, echoSrv *server, sizes []int) 
 	res := &results{pdpBatch: make(map[int]*result), echoBatch: make(map[int]*result)}
 	var err error
 	checkLoad := load{method: "Check", dataFile: filepath.Join(t.setDir, loadgen.ChecksFile)}
+	// A short unreported run on each server first: connections, buffers
+	// and the heap grow to their working size before anything counts.
+	warm := checkLoad
+	warm.duration = min(t.o.duration/5, 2*time.Second)
+	for _, srv := range []*server{echoSrv, pdpSrv} {
+		if _, err := runGHZ(ctx, t.o.ghz, t.dir, "warm-up-"+fileName(srv.name), srv.addr, t.sized(warm)); err != nil {
+			return nil, err
+		}
+	}
 	if res.echoCheck, err = t.one(ctx, echoSrv, "echo Check", checkLoad, 1); err != nil {
 		return nil, err
 	}
-	stopProfile := t.startProfile(ctx, pdpSrv)
-	res.pdpCheck, err = t.one(ctx, pdpSrv, "pdp Check", checkLoad, 1)
-	if perr := stopProfile(); err == nil && perr != nil {
-		err = perr
-	}
-	if err != nil {
+	if res.pdpCheck, err = t.profiled(ctx, res, pdpSrv, "pdp Check", checkLoad, 1); err != nil {
 		return nil, err
 	}
 	half := checkLoad
@@ -215,7 +223,7 @@ func (t *tester) all(ctx context.Context, pdpSrv, echoSrv *server, sizes []int) 
 		if res.echoBatch[n], err = t.one(ctx, echoSrv, fmt.Sprintf("echo BatchCheck×%d", n), bl, n); err != nil {
 			return nil, err
 		}
-		if res.pdpBatch[n], err = t.one(ctx, pdpSrv, fmt.Sprintf("pdp BatchCheck×%d", n), bl, n); err != nil {
+		if res.pdpBatch[n], err = t.profiled(ctx, res, pdpSrv, fmt.Sprintf("pdp BatchCheck×%d", n), bl, n); err != nil {
 			return nil, err
 		}
 	}
@@ -245,10 +253,10 @@ func (t *tester) one(ctx context.Context, srv *server, name string, l load, item
 	if err := srv.alive(); err != nil {
 		return nil, err
 	}
-	l.concurrency, l.connections, l.duration = t.o.concurrency, t.o.connections, t.o.duration
+	l.duration = t.o.duration
 	fmt.Fprintf(t.out, "running %s …\n", name)
 	cpu0, cpuErr := srv.cpuTime()
-	run, err := runGHZ(ctx, t.o.ghz, t.dir, fileName(name), srv.addr, l)
+	run, err := runGHZ(ctx, t.o.ghz, t.dir, fileName(name), srv.addr, t.sized(l))
 	if err != nil {
 		return nil, err
 	}
@@ -284,22 +292,33 @@ func fileName(name string) string {
 	return string(b)
 }
 
-// startProfile starts taking a CPU profile of pdp for about the length of
-// a run, when -cpuprofile asks for one; the returned function waits for it
-// and reports its error.
-func (t *tester) startProfile(ctx context.Context, pdpSrv *server) func() error {
-	if t.o.cpuProfile == "" {
-		return func() error { return nil }
+// sized gives a load the concurrency and connections of every run.
+func (t *tester) sized(l load) load {
+	l.concurrency, l.connections = t.o.concurrency, t.o.connections
+	return l
+}
+
+// profiled is one run during which, with -profiles, a CPU profile of pdp
+// is taken for all but the last second of the run.
+func (t *tester) profiled(ctx context.Context, res *results, pdpSrv *server, name string, l load, items int) (*result, error) {
+	if t.o.profiles == "" {
+		return t.one(ctx, pdpSrv, name, l, items)
 	}
 	if pdpSrv.metrics == "" {
-		return func() error { return errors.New("-cpuprofile: pdp serve logged no metrics address") }
+		return nil, errors.New("-profiles: pdp serve logged no metrics address")
 	}
+	path := filepath.Join(t.o.profiles, fileName(name)+".pprof")
 	secs := max(1, int((t.o.duration - time.Second).Seconds()))
 	done := make(chan error, 1)
 	go func() {
-		done <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pdpSrv.metrics, secs), t.o.cpuProfile)
+		done <- fetchProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", pdpSrv.metrics, secs), path)
 	}()
-	return func() error { return <-done }
+	r, err := t.one(ctx, pdpSrv, name, l, items)
+	if perr := <-done; err == nil && perr != nil {
+		err = perr
+	}
+	res.profiles = append(res.profiles, path)
+	return r, err
 }
 
 func fetchProfile(ctx context.Context, url, path string) error {
@@ -328,8 +347,8 @@ func fetchProfile(ctx context.Context, url, path string) error {
 
 // printProfile prints the top functions of the profile with go tool pprof.
 func printProfile(ctx context.Context, out io.Writer, pdp, profile string) error {
-	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=30", pdp, profile)
+	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=25", pdp, profile)
 	cmd.Stdout, cmd.Stderr = out, out
-	fmt.Fprintf(out, "\nCPU profile of pdp serve during the saturated Check run (%s):\n", profile)
+	fmt.Fprintf(out, "\nCPU profile of pdp serve (%s):\n", profile)
 	return cmd.Run()
 }

@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"slices"
 
@@ -168,10 +169,17 @@ func (m *model) batch(n int) Batch {
 func (m *model) baseContext(p *principal) map[string]string {
 	return map[string]string{
 		"aws:RequestedRegion": "us-east-1",
-		"aws:SourceIp":        fmt.Sprintf("10.%d.%d.%d", p.account, p.office, 10+len(p.arn)%200),
+		"aws:SourceIp":        fmt.Sprintf("10.%d.%d.%d", p.account, p.office, 10+hostOf(p.arn)%200),
 		"aws:SecureTransport": "true",
 		"aws:UserAgent":       "aws-sdk-go-v2/1.36.3 os/linux lang/go#1.26 api/pinpoint#1.35.2",
 	}
+}
+
+// hostOf spreads principals over the hosts of their office network.
+func hostOf(arn string) int {
+	h := fnv.New32a()
+	h.Write([]byte(arn))
+	return int(h.Sum32() % 1000)
 }
 
 func contextOf(kv map[string]string) map[string]*pdpv1.ContextValue {
