@@ -135,11 +135,13 @@ clean:
 # 10,000 policies, seeds pdp's bolt store with it, starts pdp and pdp-echo
 # on loopback ports and drives both with ghz, then prints calls/s,
 # latencies, decisions/s and the ratios of the server's performance
-# targets. About 2 minutes with the defaults: 8 runs of LOADTEST_DURATION.
+# targets. About 2 minutes with the defaults: LOADTEST_ROUNDS rounds of 4
+# unary Check runs, then 4 BatchCheck runs, each of LOADTEST_DURATION.
 # LOADTEST_FLAGS passes more flags, e.g. "-profiles /tmp/pdp-prof" for CPU
 # profiles of pdp under load, or "-strict" to fail on a missed target.
 GHZ_VERSION          := v0.121.0
-LOADTEST_DURATION    ?= 10s
+LOADTEST_DURATION    ?= 5s
+LOADTEST_ROUNDS      ?= 3
 LOADTEST_CONCURRENCY ?= 50
 LOADTEST_FLAGS       ?=
 
@@ -154,4 +156,4 @@ loadtest-tools: build $(BIN)/.ghz-$(GHZ_VERSION)
 
 loadtest: loadtest-tools
 	$(BIN)/loadtest -pdp $(BIN)/pdp -echo $(BIN)/pdp-echo -ghz $(BIN)/ghz \
-	  -duration $(LOADTEST_DURATION) -concurrency $(LOADTEST_CONCURRENCY) $(LOADTEST_FLAGS)
+	  -duration $(LOADTEST_DURATION) -rounds $(LOADTEST_ROUNDS) -concurrency $(LOADTEST_CONCURRENCY) $(LOADTEST_FLAGS)

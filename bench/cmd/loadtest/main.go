@@ -5,18 +5,18 @@
 // ports, checks that pdp decides every generated request as meant, then
 // drives both with ghz at the same concurrency for the same duration:
 //
-//  1. Check as fast as each answers (calls per second);
-//  2. Check at half the baseline's calls per second (latency at a load
-//     both can carry);
-//  3. BatchCheck of 100 and of 1,000 items (decisions per second).
+//  1. Check as fast as each answers (calls per second), then Check at
+//     half the baseline's calls per second (latency at a load both can
+//     carry), in rounds that alternate which server goes first;
+//  2. BatchCheck of 100 and of 1,000 items (decisions per second).
 //
-// It prints one line per run and the ratios of pdp's performance targets:
-// unary Check at 80% or more of the baseline's calls per second, p99 at
-// half load within twice the baseline's, and BatchCheck deciding 20 times
-// or more the decisions per second of unary Check. Servers and ghz share
-// the machine's cores, so every figure is a ratio within one run; the CPU
-// time the servers spent per call is printed too, as it depends less on
-// what else the machine is doing.
+// It prints one line per run and the ratios of pdp's performance targets,
+// the median over the rounds: unary Check at 80% or more of the baseline's
+// calls per second, p99 at half load within twice the baseline's, and
+// BatchCheck deciding 20 times or more the decisions per second of unary
+// Check. Servers and ghz share the machine's cores, so every figure is a
+// ratio within one run; the CPU time the servers spent per call is printed
+// too, as it depends less on what else the machine is doing.
 //
 // With -profiles, pdp serves its metrics and profiles on a loopback port,
 // CPU profiles of it are taken during its saturated Check and BatchCheck
@@ -49,6 +49,7 @@ type options struct {
 	duration       time.Duration
 	concurrency    int
 	connections    int
+	rounds         int
 	workDir        string // "" for a temporary one, removed afterwards
 	profiles       string // directory for CPU profiles of pdp; "" for none
 	strict         bool
@@ -59,14 +60,15 @@ func main() {
 	flag.StringVar(&o.pdp, "pdp", "bin/pdp", "pdp `executable`")
 	flag.StringVar(&o.echo, "echo", "bin/pdp-echo", "pdp-echo `executable`")
 	flag.StringVar(&o.ghz, "ghz", "bin/ghz", "ghz `executable` (v0.121.0)")
-	flag.DurationVar(&o.duration, "duration", 10*time.Second, "length of each of the 8 ghz runs")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "length of each ghz run")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds of the unary Check comparison (4 runs each); the targets take the median")
 	flag.IntVar(&o.concurrency, "concurrency", 50, "concurrent calls ghz keeps in flight, in every run")
 	flag.IntVar(&o.connections, "connections", 1, "gRPC connections ghz spreads the calls over")
 	flag.StringVar(&o.workDir, "workdir", "", "`directory` for the model, store, logs and reports; kept (default: a temporary one, removed)")
 	flag.StringVar(&o.profiles, "profiles", "", "write CPU profiles of pdp serve during its saturated Check and BatchCheck runs into `directory`, and print their top functions")
 	flag.BoolVar(&o.strict, "strict", false, "exit with status 1 when a performance target is missed")
 	flag.Parse()
-	if flag.NArg() > 0 || o.duration <= 0 || o.concurrency < 1 || o.connections < 1 {
+	if flag.NArg() > 0 || o.duration <= 0 || o.rounds < 1 || o.concurrency < 1 || o.connections < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -146,7 +148,8 @@ func run(ctx context.Context, out io.Writer, o options) (missed bool, err error)
 	if o.profiles != "" {
 		fmt.Fprintln(out, "pdp serves metrics and profiles for -profiles: its figures include the metrics interceptors and profiling")
 	}
-	fmt.Fprintf(out, "ghz: concurrency %d over %d connection(s), %v per run\n\n", o.concurrency, o.connections, o.duration)
+	fmt.Fprintf(out, "ghz: concurrency %d over %d connection(s), %v per run, %d round(s) of Check\n\n",
+		o.concurrency, o.connections, o.duration, o.rounds)
 
 	t := &tester{o: o, dir: dir, setDir: setDir, out: out}
 	res, err := t.all(ctx, pdpSrv, echoSrv, batchSizes(w))
@@ -182,18 +185,24 @@ type tester struct {
 // results are all the runs, with the ones the targets compare.
 type results struct {
 	runs                []*result
-	echoCheck, pdpCheck *result
-	echoHalf, pdpHalf   *result
+	rounds              []round
 	pdpBatch, echoBatch map[int]*result
 	profiles            []string // files, in the order taken
 }
 
-// all runs, alternating the servers so that a change in the machine's
-// load affects both alike: Check saturated, Check at half the baseline's
-// rate, then BatchCheck of each size.
+// round is one comparison of unary Check on both servers: saturated, then
+// at half the baseline's saturated rate.
+type round struct {
+	echoCheck, pdpCheck *result
+	echoHalf, pdpHalf   *result
+}
+
+// all does the runs: a warm-up, rounds of the Check comparison, then
+// BatchCheck of each size on both servers. Within a round, and from one
+// round to the next, the server that goes first alternates, so that a
+// change in what else the machine runs affects both alike.
 func (t *tester) all(ctx context.Context, pdpSrv, echoSrv *server, sizes []int) (*results, error) {
 	res := &results{pdpBatch: make(map[int]*result), echoBatch: make(map[int]*result)}
-	var err error
 	checkLoad := load{method: "Check", dataFile: filepath.Join(t.setDir, loadgen.ChecksFile)}
 	// A short unreported run on each server first: connections, buffers
 	// and the heap grow to their working size before anything counts.
@@ -204,31 +213,57 @@ func (t *tester) all(ctx context.Context, pdpSrv, echoSrv *server, sizes []int) 
 			return nil, err
 		}
 	}
-	if res.echoCheck, err = t.one(ctx, echoSrv, "echo Check", checkLoad, 1); err != nil {
-		return nil, err
-	}
-	if res.pdpCheck, err = t.profiled(ctx, res, pdpSrv, "pdp Check", checkLoad, 1); err != nil {
-		return nil, err
-	}
-	half := checkLoad
-	half.rps = max(1, int(res.echoCheck.callsPerSec/2))
-	if res.echoHalf, err = t.one(ctx, echoSrv, fmt.Sprintf("echo Check @%d/s", half.rps), half, 1); err != nil {
-		return nil, err
-	}
-	if res.pdpHalf, err = t.one(ctx, pdpSrv, fmt.Sprintf("pdp Check @%d/s", half.rps), half, 1); err != nil {
-		return nil, err
+	for i := range t.o.rounds {
+		var r round
+		var err error
+		prefix := ""
+		if t.o.rounds > 1 {
+			prefix = fmt.Sprintf("%d: ", i+1)
+		}
+		echoSat := func() error {
+			r.echoCheck, err = t.one(ctx, echoSrv, prefix+"echo Check", checkLoad, 1)
+			return err
+		}
+		pdpSat := func() error {
+			if i == 0 {
+				r.pdpCheck, err = t.profiled(ctx, res, pdpSrv, prefix+"pdp Check", checkLoad, 1)
+			} else {
+				r.pdpCheck, err = t.one(ctx, pdpSrv, prefix+"pdp Check", checkLoad, 1)
+			}
+			return err
+		}
+		half := checkLoad
+		echoHalf := func() error {
+			half.rps = max(1, int(r.echoCheck.callsPerSec/2))
+			r.echoHalf, err = t.one(ctx, echoSrv, fmt.Sprintf("%secho Check @%d/s", prefix, half.rps), half, 1)
+			return err
+		}
+		pdpHalf := func() error {
+			half.rps = max(1, int(r.echoCheck.callsPerSec/2))
+			r.pdpHalf, err = t.one(ctx, pdpSrv, fmt.Sprintf("%spdp Check @%d/s", prefix, half.rps), half, 1)
+			return err
+		}
+		steps := []func() error{echoSat, pdpSat, pdpHalf, echoHalf}
+		if i%2 == 1 {
+			steps = []func() error{pdpSat, echoSat, echoHalf, pdpHalf}
+		}
+		for _, step := range steps {
+			if err := step(); err != nil {
+				return nil, err
+			}
+		}
+		res.rounds = append(res.rounds, r)
+		res.runs = append(res.runs, r.echoCheck, r.pdpCheck, r.echoHalf, r.pdpHalf)
 	}
 	for _, n := range sizes {
 		bl := load{method: "BatchCheck", dataFile: filepath.Join(t.setDir, loadgen.BatchFile(n))}
+		var err error
 		if res.echoBatch[n], err = t.one(ctx, echoSrv, fmt.Sprintf("echo BatchCheck×%d", n), bl, n); err != nil {
 			return nil, err
 		}
 		if res.pdpBatch[n], err = t.profiled(ctx, res, pdpSrv, fmt.Sprintf("pdp BatchCheck×%d", n), bl, n); err != nil {
 			return nil, err
 		}
-	}
-	res.runs = []*result{res.echoCheck, res.pdpCheck, res.echoHalf, res.pdpHalf}
-	for _, n := range sizes {
 		res.runs = append(res.runs, res.echoBatch[n], res.pdpBatch[n])
 	}
 	return res, nil

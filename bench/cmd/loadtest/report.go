@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -37,13 +38,14 @@ func us(d time.Duration) string {
 	return fmt.Sprintf("%.1fµs", float64(d)/float64(time.Microsecond))
 }
 
-// printTargets prints the ratios the targets are about and reports
-// whether any was missed.
+// printTargets prints the ratios the targets are about, the median over
+// the rounds, and reports whether any was missed.
 func printTargets(out io.Writer, res *results) (missed bool) {
 	fmt.Fprintln(out)
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "target\tmeasured\twanted\t\t")
-	line := func(what string, got, want float64, atLeast bool, unit string) {
+	fmt.Fprintln(tw, "target\tmedian\twanted\t\tby round\t")
+	line := func(what string, values []float64, want float64, atLeast bool, unit string) {
+		got := median(values)
 		ok := got >= want
 		cmp := "≥"
 		if !atLeast {
@@ -54,24 +56,53 @@ func printTargets(out io.Writer, res *results) (missed bool) {
 			missed = true
 			verdict = fmt.Sprintf("MISSED by %.0f%%", 100*abs(got-want)/want)
 		}
-		fmt.Fprintf(tw, "%s\t%.2f%s\t%s %.2f%s\t%s\t\n", what, got, unit, cmp, want, unit, verdict)
+		var each []string
+		for _, v := range values {
+			each = append(each, fmt.Sprintf("%.2f", v))
+		}
+		fmt.Fprintf(tw, "%s\t%.2f%s\t%s %.2f%s\t%s\t%s\t\n", what, got, unit, cmp, want, unit, verdict, strings.Join(each, " "))
 	}
-	line("pdp/echo Check calls/s", ratio(res.pdpCheck.callsPerSec, res.echoCheck.callsPerSec), minCheckRatio, true, "")
-	line(fmt.Sprintf("pdp/echo Check p99 @%d/s", res.echoHalf.rate), ratio(float64(res.pdpHalf.p99), float64(res.echoHalf.p99)), maxP99Ratio, false, "")
+	var checkRatio, p99Ratio, pdpCPS, pdpCPU, echoCPU []float64
+	for _, r := range res.rounds {
+		checkRatio = append(checkRatio, ratio(r.pdpCheck.callsPerSec, r.echoCheck.callsPerSec))
+		p99Ratio = append(p99Ratio, ratio(float64(r.pdpHalf.p99), float64(r.echoHalf.p99)))
+		pdpCPS = append(pdpCPS, r.pdpCheck.callsPerSec)
+		pdpCPU = append(pdpCPU, float64(r.pdpCheck.serverCPU))
+		echoCPU = append(echoCPU, float64(r.echoCheck.serverCPU))
+	}
+	line("pdp/echo Check calls/s", checkRatio, minCheckRatio, true, "")
+	line("pdp/echo Check p99 at half the echo's calls/s", p99Ratio, maxP99Ratio, false, "")
 	for _, n := range sortedKeys(res.pdpBatch) {
-		line(fmt.Sprintf("pdp BatchCheck×%d decisions/s ÷ pdp Check calls/s", n),
-			ratio(res.pdpBatch[n].decisionsPerSec(), res.pdpCheck.callsPerSec), minBatchGain, true, "×")
+		dps := res.pdpBatch[n].decisionsPerSec()
+		var gains []float64
+		for _, cps := range pdpCPS {
+			gains = append(gains, ratio(dps, cps))
+		}
+		line(fmt.Sprintf("pdp BatchCheck×%d decisions/s ÷ pdp Check calls/s", n), gains, minBatchGain, true, "×")
 	}
 	tw.Flush()
-	if res.pdpCheck.serverCPU > 0 && res.echoCheck.serverCPU > 0 {
-		fmt.Fprintf(out, "\nserver CPU per Check: pdp %s, echo %s (%.2f×); per decision in BatchCheck:",
-			us(res.pdpCheck.serverCPU), us(res.echoCheck.serverCPU), ratio(float64(res.pdpCheck.serverCPU), float64(res.echoCheck.serverCPU)))
+	if p, e := time.Duration(median(pdpCPU)), time.Duration(median(echoCPU)); p > 0 && e > 0 {
+		fmt.Fprintf(out, "\nserver CPU per Check (median): pdp %s, echo %s (%.2f×); per decision in BatchCheck:",
+			us(p), us(e), ratio(float64(p), float64(e)))
 		for _, n := range sortedKeys(res.pdpBatch) {
 			fmt.Fprintf(out, " ×%d pdp %s", n, us(res.pdpBatch[n].serverCPU/time.Duration(n)))
 		}
 		fmt.Fprintln(out)
 	}
 	return missed
+}
+
+// median returns the middle value, or the mean of the two middle ones.
+func median(values []float64) float64 {
+	if len(values) == 0 {
+		return 0
+	}
+	v := slices.Sorted(slices.Values(values))
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
 }
 
 func ratio(a, b float64) float64 {
