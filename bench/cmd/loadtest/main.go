@@ -20,13 +20,15 @@
 //
 // With -profiles, pdp serves its metrics and profiles on a loopback port,
 // CPU profiles of it are taken during its saturated Check and BatchCheck
-// runs, and their top functions are printed.
+// runs, and the top functions of the median round's Check profile and of
+// the BatchCheck profiles are printed.
 //
 // Every process it starts is stopped when it returns, on error or on
 // SIGINT and SIGTERM too.
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -158,8 +160,8 @@ func run(ctx context.Context, out io.Writer, o options) (missed bool, err error)
 	}
 	printRuns(out, res.runs)
 	missed = printTargets(out, res)
-	for _, p := range res.profiles {
-		if err := printProfile(ctx, out, o.pdp, p); err != nil {
+	for _, r := range res.toPrint() {
+		if err := printProfile(ctx, out, o.pdp, r); err != nil {
 			return missed, err
 		}
 	}
@@ -187,7 +189,25 @@ type results struct {
 	runs                []*result
 	rounds              []round
 	pdpBatch, echoBatch map[int]*result
-	profiles            []string // files, in the order taken
+}
+
+// toPrint returns the profiled runs whose profiles are printed: the pdp
+// Check run of the round with the median calls/s, as a disturbed round
+// gives a misleading profile, and the BatchCheck runs.
+func (res *results) toPrint() []*result {
+	var out []*result
+	if len(res.rounds) > 0 {
+		checks := make([]*result, len(res.rounds))
+		for i, r := range res.rounds {
+			checks[i] = r.pdpCheck
+		}
+		slices.SortFunc(checks, func(a, b *result) int { return cmp.Compare(a.callsPerSec, b.callsPerSec) })
+		out = append(out, checks[len(checks)/2])
+	}
+	for _, n := range sortedKeys(res.pdpBatch) {
+		out = append(out, res.pdpBatch[n])
+	}
+	return slices.DeleteFunc(out, func(r *result) bool { return r.profile == "" })
 }
 
 // round is one comparison of unary Check on both servers: saturated, then
@@ -225,11 +245,7 @@ func (t *tester) all(ctx context.Context, pdpSrv, echoSrv *server, sizes []int) 
 			return err
 		}
 		pdpSat := func() error {
-			if i == 0 {
-				r.pdpCheck, err = t.profiled(ctx, res, pdpSrv, prefix+"pdp Check", checkLoad, 1)
-			} else {
-				r.pdpCheck, err = t.one(ctx, pdpSrv, prefix+"pdp Check", checkLoad, 1)
-			}
+			r.pdpCheck, err = t.profiled(ctx, pdpSrv, prefix+"pdp Check", checkLoad, 1)
 			return err
 		}
 		half := checkLoad
@@ -261,7 +277,7 @@ func (t *tester) all(ctx context.Context, pdpSrv, echoSrv *server, sizes []int) 
 		if res.echoBatch[n], err = t.one(ctx, echoSrv, fmt.Sprintf("echo BatchCheck×%d", n), bl, n); err != nil {
 			return nil, err
 		}
-		if res.pdpBatch[n], err = t.profiled(ctx, res, pdpSrv, fmt.Sprintf("pdp BatchCheck×%d", n), bl, n); err != nil {
+		if res.pdpBatch[n], err = t.profiled(ctx, pdpSrv, fmt.Sprintf("pdp BatchCheck×%d", n), bl, n); err != nil {
 			return nil, err
 		}
 		res.runs = append(res.runs, res.echoBatch[n], res.pdpBatch[n])
@@ -279,6 +295,7 @@ type result struct {
 	errors       int           // calls not answered OK
 	serverCPU    time.Duration // per call; 0 when unknown
 	clientCPUPct float64       // ghz's CPU time over the run's, in percent
+	profile      string        // CPU profile of pdp taken during the run, if any
 }
 
 func (r *result) decisionsPerSec() float64 { return r.callsPerSec * float64(r.items) }
@@ -335,7 +352,7 @@ func (t *tester) sized(l load) load {
 
 // profiled is one run during which, with -profiles, a CPU profile of pdp
 // is taken for all but the last second of the run.
-func (t *tester) profiled(ctx context.Context, res *results, pdpSrv *server, name string, l load, items int) (*result, error) {
+func (t *tester) profiled(ctx context.Context, pdpSrv *server, name string, l load, items int) (*result, error) {
 	if t.o.profiles == "" {
 		return t.one(ctx, pdpSrv, name, l, items)
 	}
@@ -352,8 +369,11 @@ func (t *tester) profiled(ctx context.Context, res *results, pdpSrv *server, nam
 	if perr := <-done; err == nil && perr != nil {
 		err = perr
 	}
-	res.profiles = append(res.profiles, path)
-	return r, err
+	if err != nil {
+		return nil, err
+	}
+	r.profile = path
+	return r, nil
 }
 
 func fetchProfile(ctx context.Context, url, path string) error {
@@ -381,9 +401,9 @@ func fetchProfile(ctx context.Context, url, path string) error {
 }
 
 // printProfile prints the top functions of the profile with go tool pprof.
-func printProfile(ctx context.Context, out io.Writer, pdp, profile string) error {
-	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=25", pdp, profile)
+func printProfile(ctx context.Context, out io.Writer, pdp string, r *result) error {
+	cmd := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-nodecount=25", pdp, r.profile)
 	cmd.Stdout, cmd.Stderr = out, out
-	fmt.Fprintf(out, "\nCPU profile of pdp serve (%s):\n", profile)
+	fmt.Fprintf(out, "\nCPU profile of pdp serve during %s (%s):\n", r.name, r.profile)
 	return cmd.Run()
 }
