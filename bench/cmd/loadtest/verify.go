@@ -53,7 +53,7 @@ func verifyPDP(ctx context.Context, addr, dir string, w *loadgen.Workload) (chec
 	for i, req := range reqs {
 		resp, err := client.Check(ctx, req)
 		if err != nil {
-			return nil, nil, fmt.Errorf("Check %d: %w", i, err)
+			return nil, nil, fmt.Errorf("pdp Check %d: %w", i, err)
 		}
 		checks[resp.GetDecision()]++
 		if want := w.Checks[i].Want; resp.GetDecision() != want {
@@ -70,10 +70,10 @@ func verifyPDP(ctx context.Context, addr, dir string, w *loadgen.Workload) (chec
 		for b, req := range reqs {
 			resp, err := client.BatchCheck(ctx, req)
 			if err != nil {
-				return nil, nil, fmt.Errorf("BatchCheck of %d items, %d: %w", n, b, err)
+				return nil, nil, fmt.Errorf("pdp BatchCheck of %d items, %d: %w", n, b, err)
 			}
 			if len(resp.GetResults()) != len(req.GetItems()) {
-				return nil, nil, fmt.Errorf("BatchCheck of %d items, %d: %d results", n, b, len(resp.GetResults()))
+				return nil, nil, fmt.Errorf("pdp BatchCheck of %d items, %d: %d results", n, b, len(resp.GetResults()))
 			}
 			for i, r := range resp.GetResults() {
 				batches[r.GetDecision()]++
