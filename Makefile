@@ -128,3 +128,32 @@ lint-proto: tools
 
 clean:
 	rm -rf $(BIN)
+
+# --- load testing ------------------------------------------------------------
+# loadtest measures pdp serve against a bare gRPC baseline with the same
+# transport settings (bench/cmd/loadtest): it generates a model of about
+# 10,000 policies, seeds pdp's bolt store with it, starts pdp and pdp-echo
+# on loopback ports and drives both with ghz, then prints calls/s,
+# latencies, decisions/s and the ratios of the server's performance
+# targets. About 2 minutes with the defaults: LOADTEST_ROUNDS rounds of 4
+# unary Check runs, then 4 BatchCheck runs, each of LOADTEST_DURATION.
+# LOADTEST_FLAGS passes more flags, e.g. "-profiles /tmp/pdp-prof" for CPU
+# profiles of pdp under load, or "-strict" to fail on a missed target.
+GHZ_VERSION          := v0.121.0
+LOADTEST_DURATION    ?= 5s
+LOADTEST_ROUNDS      ?= 3
+LOADTEST_CONCURRENCY ?= 50
+LOADTEST_FLAGS       ?=
+
+.PHONY: loadtest loadtest-tools
+
+$(eval $(call tool-rule,ghz,github.com/bojand/ghz/cmd/ghz,$(GHZ_VERSION)))
+
+loadtest-tools: build $(BIN)/.ghz-$(GHZ_VERSION)
+	cd bench && $(GO) build -o $(BIN)/pdp-echo ./cmd/pdp-echo && \
+	  $(GO) build -o $(BIN)/pdp-loadgen ./cmd/pdp-loadgen && \
+	  $(GO) build -o $(BIN)/loadtest ./cmd/loadtest
+
+loadtest: loadtest-tools
+	$(BIN)/loadtest -pdp $(BIN)/pdp -echo $(BIN)/pdp-echo -ghz $(BIN)/ghz \
+	  -duration $(LOADTEST_DURATION) -rounds $(LOADTEST_ROUNDS) -concurrency $(LOADTEST_CONCURRENCY) $(LOADTEST_FLAGS)
