@@ -14,6 +14,7 @@ BUF_VERSION                := v1.75.0
 PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
 GRPCURL_VERSION            := v1.9.4
+GHZ_VERSION                := v0.121.0
 BUF := $(BIN)/buf
 
 # ETCD_PACKAGE is the Debian package holding the etcd server the etcdstore
@@ -62,9 +63,10 @@ lint:
 unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 	$(GO) test -race -count=1 $(PKGS)
 
-# peers runs the agreement test of bench/ (its own module): pdp, cedar-go
-# and OPA decide the same generated workload identically.
-peers:
+# peers runs the tests of bench/ (its own module): pdp, cedar-go and OPA
+# decide the same generated workload identically, and the load kit works
+# (its ghz test needs ghz).
+peers: $(BIN)/.ghz-$(GHZ_VERSION)
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # fuzz-smoke runs each fuzz target for a fixed number of inputs (a count,
@@ -139,7 +141,6 @@ clean:
 # unary Check runs, then 4 BatchCheck runs, each of LOADTEST_DURATION.
 # LOADTEST_FLAGS passes more flags, e.g. "-profiles /tmp/pdp-prof" for CPU
 # profiles of pdp under load, or "-strict" to fail on a missed target.
-GHZ_VERSION          := v0.121.0
 LOADTEST_DURATION    ?= 5s
 LOADTEST_ROUNDS      ?= 3
 LOADTEST_CONCURRENCY ?= 50

@@ -60,8 +60,8 @@ func TestServerLifecycle(t *testing.T) {
 	}
 }
 
-// TestGHZ drives the baseline with ghz for a moment and reads its report,
-// when ghz is installed (make loadtest-tools).
+// TestGHZ drives the baseline with ghz for a moment and reads its report.
+// It needs ghz in bin/, which make test and make loadtest-tools install.
 func TestGHZ(t *testing.T) {
 	t.Parallel()
 	ghz, err := filepath.Abs("../../../bin/ghz")
@@ -69,7 +69,7 @@ func TestGHZ(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(ghz); err != nil {
-		t.Skip("no bin/ghz: run make loadtest-tools")
+		t.Fatalf("no ghz at %s: run make loadtest-tools", ghz)
 	}
 	exe := buildEcho(t)
 	dir := t.TempDir()
