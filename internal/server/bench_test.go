@@ -97,6 +97,15 @@ func (l *latencies) add(d []time.Duration) {
 	l.mu.Unlock()
 }
 
+// reportCPU adds the CPU time per unit (call or decision) since start, client
+// and server together.
+func reportCPU(b *testing.B, start time.Duration, units int, unit string) {
+	if start < 0 {
+		return
+	}
+	b.ReportMetric(float64((cpuTime(b)-start).Nanoseconds())/1000/float64(units), "cpu-µs/"+unit)
+}
+
 // report adds calls/s and the p50 and p99 latencies to the benchmark.
 func (l *latencies) report(b *testing.B, calls int) {
 	b.ReportMetric(float64(calls)/b.Elapsed().Seconds(), "calls/s")
@@ -124,6 +133,7 @@ func BenchmarkCheck(b *testing.B) {
 			ctx := b.Context()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := cpuTime(b)
 			b.RunParallel(func(pb *testing.PB) {
 				var mine []time.Duration
 				for pb.Next() {
@@ -137,6 +147,7 @@ func BenchmarkCheck(b *testing.B) {
 				lat.add(mine)
 			})
 			b.StopTimer()
+			reportCPU(b, cpu, b.N, "call")
 			lat.report(b, b.N)
 		})
 	}
@@ -156,12 +167,14 @@ func BenchmarkBatchCheck(b *testing.B) {
 				}
 				b.ReportAllocs()
 				calls := 0
+				cpu := cpuTime(b)
 				for b.Loop() {
 					if _, err := client.BatchCheck(b.Context(), req); err != nil {
 						b.Fatal(err)
 					}
 					calls++
 				}
+				reportCPU(b, cpu, calls*n, "decision")
 				b.ReportMetric(float64(calls*n)/b.Elapsed().Seconds(), "decisions/s")
 			})
 		}

@@ -1,0 +1,130 @@
+package server
+
+import "github.com/pdp-dev/pdp/pkg/engine"
+
+// ctxLayers says what a scratch's engine context holds, layer by layer: the
+// caller's keys, the clock, the principal's keys and the resource's tags.
+// The items of a batch share the clock and usually the caller's context,
+// and often their principal or resource, so the next item changes only the
+// layers that differ from the last item's instead of building the context
+// from nothing.
+//
+// Changing a layer deletes its old keys and sets its new ones, which is
+// right only when no two layers hold the same name. Checking items makes
+// it so (a caller may not give a key the server derives for the item), and
+// the number of keys proves it: the context must hold as many keys as the
+// layers' distinct names add up to, or it is built again from nothing.
+// Session tags override a role's tags and may be given by a caller, so an
+// item with session tags is built from nothing, as is a context with too
+// many keys to count its distinct names.
+type ctxLayers struct {
+	// valid is true when the context holds these layers, whose names are
+	// distinct, and nothing else.
+	valid     bool
+	caller    *callerKeys
+	callerGen uint64
+	time      *timeKeys
+	principal *principalSeen
+	prinGen   uint64
+	resource  *resourceSeen // nil: no tags
+	resGen    uint64
+}
+
+func layersOf(caller *callerKeys, tk *timeKeys, p *principalSeen, r *resourceSeen) ctxLayers {
+	l := ctxLayers{caller: caller, callerGen: caller.gen, time: tk, principal: p, prinGen: p.gen, resource: r}
+	if r != nil {
+		l.resGen = r.gen
+	}
+	return l
+}
+
+// intact reports whether the slots the layers come from still hold them,
+// so that their old keys can be deleted.
+func (l *ctxLayers) intact() bool {
+	return l.caller.gen == l.callerGen && l.principal.gen == l.prinGen && (l.resource == nil || l.resource.gen == l.resGen)
+}
+
+// size is the number of keys a context of these layers holds.
+func (l *ctxLayers) size() int {
+	n := 2 + l.caller.distinct + l.principal.distinct
+	if l.resource != nil {
+		n += l.resource.distinct
+	}
+	return n
+}
+
+// buildContext makes sc.ctx the context of an item: the caller's keys, then
+// the keys the server derives (session tags, when the principal is a
+// session, after the principal's own), which win.
+func (sc *scratch) buildContext(next ctxLayers, sessionTags map[string]string, names *keyNames) {
+	prev := sc.layers
+	next.valid = len(sessionTags) == 0 && next.caller.distinct >= 0
+	sc.layers = next
+	if prev.valid && next.valid && prev.intact() && sc.changeLayers(&prev, &next) {
+		return
+	}
+	ctx := sc.ctx
+	ctx.Reset()
+	next.caller.set(ctx)
+	setTime(ctx, next.time)
+	setKeys(ctx, next.principal.keys)
+	for k, v := range sessionTags {
+		ctx.Set(names.principalTag(k), v)
+	}
+	if next.resource != nil {
+		setKeys(ctx, next.resource.keys)
+	}
+	if next.valid && ctx.Len() != next.size() {
+		sc.layers.valid = false
+	}
+}
+
+// changeLayers changes the context from prev's layers to next's: it
+// deletes the old keys of every layer that differs, then sets the new. It
+// reports false when the result does not have the keys it should, some
+// name being in two layers.
+func (sc *scratch) changeLayers(prev, next *ctxLayers) bool {
+	ctx := sc.ctx
+	caller := prev.caller != next.caller || prev.callerGen != next.callerGen
+	principal := prev.principal != next.principal || prev.prinGen != next.prinGen
+	resource := prev.resource != next.resource || prev.resGen != next.resGen
+	if caller {
+		prev.caller.remove(ctx)
+	}
+	if principal {
+		removeKeys(ctx, prev.principal.keys)
+	}
+	if resource && prev.resource != nil {
+		removeKeys(ctx, prev.resource.keys)
+	}
+	if caller {
+		next.caller.set(ctx)
+	}
+	if prev.time != next.time {
+		setTime(ctx, next.time) // the same two names: set over the old values
+	}
+	if principal {
+		setKeys(ctx, next.principal.keys)
+	}
+	if resource && next.resource != nil {
+		setKeys(ctx, next.resource.keys)
+	}
+	return ctx.Len() == next.size()
+}
+
+func setTime(ctx *engine.Context, tk *timeKeys) {
+	ctx.Set(lowerCurrentTime, tk.current)
+	ctx.Set(lowerEpochTime, tk.epoch)
+}
+
+func setKeys(ctx *engine.Context, keys []derivedKey) {
+	for _, k := range keys {
+		ctx.Set(k.name, k.value)
+	}
+}
+
+func removeKeys(ctx *engine.Context, keys []derivedKey) {
+	for _, k := range keys {
+		ctx.Delete(k.name)
+	}
+}

@@ -1,0 +1,200 @@
+package server
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// scratch is what deciding items needs besides the items themselves: an
+// engine context emptied between items, the engine inputs, the problems
+// found, and the principals and resources met last. One goroutine uses a
+// scratch at a time; the server keeps them in a pool so that a decision
+// does not allocate them again.
+type scratch struct {
+	ctx        *engine.Context
+	layers     ctxLayers // what ctx holds
+	in         decisionInput
+	violations []fieldViolation
+	snap       *Snapshot // what principals and resources are looked up in
+	// own holds an item's own context, checked; two, so that the last
+	// item's stays while the next item's is checked.
+	own        [2]callerKeys
+	principals [memoSize]principalSeen
+	resources  [memoSize]resourceSeen
+	nextOwn    int // the own, principals and resources slots to fill next
+	nextP      int
+	nextR      int
+	gen        uint64 // the number of slots filled: each fill's own gen
+}
+
+// memoSize is how many principals and resources a scratch remembers: the
+// items of a batch often share a few of each.
+const memoSize = 8
+
+// principalSeen is a principal parsed and looked up, with the keys the
+// server derives from its entry.
+type principalSeen struct {
+	arn      string
+	pa       engine.PrincipalARN
+	err      error
+	entry    *principalEntry
+	keys     []derivedKey
+	distinct int    // distinct names among keys
+	gen      uint64 // tells this fill of the slot from others
+}
+
+// resourceSeen is a resource entry with the keys of its tags.
+type resourceSeen struct {
+	entry    *resourceEntry
+	keys     []derivedKey
+	distinct int
+	gen      uint64
+}
+
+// derivedKey is a key the server derives, its name in lower case.
+type derivedKey struct{ name, value string }
+
+// maxScratchKeys is the size past which a context is not kept for the next
+// request: emptying a map costs what it has grown to.
+const maxScratchKeys = 256
+
+func newScratch() *scratch { return &scratch{ctx: engine.NewContext(32)} }
+
+// getScratch takes a scratch from the pool for deciding on snap.
+func (s *Server) getScratch(snap *Snapshot) *scratch {
+	sc := s.scratch.Get().(*scratch)
+	sc.snap = snap
+	sc.layers = ctxLayers{}
+	return sc
+}
+
+// putScratch returns a scratch to the pool, dropping what refers to the
+// request or the snapshot so that the pool does not keep them alive.
+func (s *Server) putScratch(sc *scratch) {
+	if sc.ctx.Len() > maxScratchKeys {
+		sc.ctx = engine.NewContext(32)
+	} else {
+		sc.ctx.Reset()
+	}
+	sc.layers = ctxLayers{}
+	sc.in = decisionInput{}
+	for i := range sc.own {
+		o := &sc.own[i]
+		clear(o.keys)
+		clear(o.problems)
+		*o = callerKeys{keys: o.keys[:0], problems: o.problems[:0]}
+	}
+	clear(sc.violations)
+	sc.violations = sc.violations[:0]
+	sc.snap = nil
+	for i := range sc.principals {
+		p := &sc.principals[i]
+		clear(p.keys)
+		*p = principalSeen{keys: p.keys[:0]}
+	}
+	for i := range sc.resources {
+		r := &sc.resources[i]
+		clear(r.keys)
+		*r = resourceSeen{keys: r.keys[:0]}
+	}
+	s.scratch.Put(sc)
+}
+
+// bad notes a problem with a field of the item being prepared.
+func (sc *scratch) bad(field, format string, args ...any) {
+	sc.violations = append(sc.violations, fieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// requestError returns the problems noted, copied out of the scratch.
+func (sc *scratch) requestError() *requestError {
+	return &requestError{reason: "INVALID_REQUEST", violations: slices.Clone(sc.violations)}
+}
+
+// principal parses a principal's ARN and finds its entry in the snapshot,
+// with the keys derived from the entry; it remembers the answer for the
+// next items.
+func (s *Server) principal(sc *scratch, arn string) *principalSeen {
+	for i := range sc.principals {
+		if p := &sc.principals[i]; p.arn == arn && (arn != "" || p.err != nil) {
+			return p
+		}
+	}
+	p := &sc.principals[sc.nextP]
+	sc.nextP = (sc.nextP + 1) % memoSize
+	clear(p.keys)
+	sc.gen++
+	*p = principalSeen{arn: arn, keys: p.keys[:0], gen: sc.gen}
+	p.pa, p.err = engine.ParsePrincipalARN(arn)
+	if p.err != nil {
+		return p
+	}
+	p.entry, _ = sc.snap.principal(p.pa)
+	if e := p.entry; e != nil {
+		p.keys = append(p.keys, derivedKey{lowerPrincipalArn, e.arn}, derivedKey{lowerPrincipalAccount, e.account})
+		if e.kind == engine.PrincipalUser {
+			p.keys = append(p.keys, derivedKey{lowerPrincipalType, "User"}, derivedKey{lowerUsername, e.name})
+		} else {
+			p.keys = append(p.keys, derivedKey{lowerPrincipalType, "AssumedRole"})
+		}
+		for k, v := range e.tags {
+			p.keys = append(p.keys, derivedKey{s.names.principalTag(k), v})
+		}
+	}
+	p.distinct = distinctNames(len(p.keys), func(i int) string { return p.keys[i].name })
+	return p
+}
+
+// resourceTags returns the keys of a listed resource's tags, nil for none,
+// remembering them for the next items.
+func (s *Server) resourceTags(sc *scratch, e *resourceEntry) *resourceSeen {
+	if len(e.tags) == 0 {
+		return nil
+	}
+	for i := range sc.resources {
+		if r := &sc.resources[i]; r.entry == e {
+			return r
+		}
+	}
+	r := &sc.resources[sc.nextR]
+	sc.nextR = (sc.nextR + 1) % memoSize
+	clear(r.keys)
+	sc.gen++
+	*r = resourceSeen{entry: e, keys: r.keys[:0], gen: sc.gen}
+	for k, v := range e.tags {
+		r.keys = append(r.keys, derivedKey{s.names.resourceTag(k), v})
+	}
+	r.distinct = distinctNames(len(r.keys), func(i int) string { return r.keys[i].name })
+	return r
+}
+
+// ownKeys returns the callerKeys to check an item's own context into: not
+// the one the context holds now.
+func (sc *scratch) ownKeys() *callerKeys {
+	ck := &sc.own[sc.nextOwn]
+	sc.nextOwn ^= 1
+	return ck
+}
+
+// timeKeys are the values of aws:CurrentTime and aws:EpochTime for one
+// second.
+type timeKeys struct {
+	unix    int64
+	current string // RFC 3339, UTC
+	epoch   string
+}
+
+// clockKeys returns the time keys of now. Calls within the same second
+// share their strings.
+func (s *Server) clockKeys(now time.Time) *timeKeys {
+	sec := now.Unix()
+	if tk := s.lastTime.Load(); tk != nil && tk.unix == sec {
+		return tk
+	}
+	tk := &timeKeys{unix: sec, current: now.UTC().Format(time.RFC3339), epoch: strconv.FormatInt(sec, 10)}
+	s.lastTime.Store(tk)
+	return tk
+}
