@@ -119,9 +119,13 @@ func (l *latencies) report(b *testing.B, calls int) {
 }
 
 // BenchmarkCheck calls Check with the typical request from parallel
-// clients, against pdp and against the echo service.
+// clients, against pdp and against the echo service, as fast as they
+// answer; then, for the latency of a server that is not saturated, at half
+// the echo's rate, the calls sent on a fixed schedule whether or not the
+// previous ones have been answered.
 func BenchmarkCheck(b *testing.B) {
 	clients := benchClients(b)
+	var echoRate float64 // calls/s of the echo at full load
 	for _, name := range []string{"pdp", "echo"} {
 		client := clients[name]
 		b.Run(name, func(b *testing.B) {
@@ -146,6 +150,42 @@ func BenchmarkCheck(b *testing.B) {
 				}
 				lat.add(mine)
 			})
+			b.StopTimer()
+			reportCPU(b, cpu, b.N, "call")
+			lat.report(b, b.N)
+			if name == "echo" {
+				echoRate = float64(b.N) / b.Elapsed().Seconds()
+			}
+		})
+	}
+	for _, name := range []string{"pdp", "echo"} {
+		client := clients[name]
+		b.Run("half-load/"+name, func(b *testing.B) {
+			if echoRate == 0 {
+				b.Skip("no full-load rate of the echo to halve")
+			}
+			req := typicalCheck()
+			lat := latencies{all: make([]time.Duration, b.N)}
+			interval := time.Duration(float64(time.Second) / (echoRate / 2))
+			ctx := b.Context()
+			var wg sync.WaitGroup
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime(b)
+			start := time.Now()
+			for i := range b.N {
+				if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+					time.Sleep(d)
+				}
+				sent := time.Now()
+				wg.Go(func() {
+					if _, err := client.Check(ctx, req); err != nil {
+						b.Error(err)
+					}
+					lat.all[i] = time.Since(sent)
+				})
+			}
+			wg.Wait()
 			b.StopTimer()
 			reportCPU(b, cpu, b.N, "call")
 			lat.report(b, b.N)

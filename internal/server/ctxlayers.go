@@ -46,11 +46,15 @@ func (l *ctxLayers) intact() bool {
 
 // size is the number of keys a context of these layers holds.
 func (l *ctxLayers) size() int {
-	n := 2 + l.caller.distinct + l.principal.distinct
-	if l.resource != nil {
-		n += l.resource.distinct
+	return 2 + l.caller.distinct + len(l.principal.keys) + len(l.resource.tagKeys())
+}
+
+// tagKeys returns the keys of the resource's tags; none for nil.
+func (r *resourceSeen) tagKeys() []derivedKey {
+	if r == nil {
+		return nil
 	}
-	return n
+	return r.keys
 }
 
 // buildContext makes sc.ctx the context of an item: the caller's keys, then
@@ -71,31 +75,29 @@ func (sc *scratch) buildContext(next ctxLayers, sessionTags map[string]string, n
 	for k, v := range sessionTags {
 		ctx.Set(names.principalTag(k), v)
 	}
-	if next.resource != nil {
-		setKeys(ctx, next.resource.keys)
-	}
+	setKeys(ctx, next.resource.tagKeys())
 	if next.valid && ctx.Len() != next.size() {
 		sc.layers.valid = false
 	}
 }
 
-// changeLayers changes the context from prev's layers to next's: it
-// deletes the old keys of every layer that differs, then sets the new. It
-// reports false when the result does not have the keys it should, some
-// name being in two layers.
+// changeLayers changes the context from prev's layers to next's, only the
+// layers that differ: the caller's keys are deleted and set again, the
+// principal's and the resource's keys changed name by name. It reports
+// false when the result does not have the keys it should, some name being
+// in two layers. The old caller keys go first, so that no name the new
+// layers set is deleted after.
 func (sc *scratch) changeLayers(prev, next *ctxLayers) bool {
 	ctx := sc.ctx
 	caller := prev.caller != next.caller || prev.callerGen != next.callerGen
-	principal := prev.principal != next.principal || prev.prinGen != next.prinGen
-	resource := prev.resource != next.resource || prev.resGen != next.resGen
 	if caller {
 		prev.caller.remove(ctx)
 	}
-	if principal {
-		removeKeys(ctx, prev.principal.keys)
+	if prev.principal != next.principal || prev.prinGen != next.prinGen {
+		changeKeys(ctx, prev.principal.keys, next.principal.keys)
 	}
-	if resource && prev.resource != nil {
-		removeKeys(ctx, prev.resource.keys)
+	if prev.resource != next.resource || prev.resGen != next.resGen {
+		changeKeys(ctx, prev.resource.tagKeys(), next.resource.tagKeys())
 	}
 	if caller {
 		next.caller.set(ctx)
@@ -103,13 +105,30 @@ func (sc *scratch) changeLayers(prev, next *ctxLayers) bool {
 	if prev.time != next.time {
 		setTime(ctx, next.time) // the same two names: set over the old values
 	}
-	if principal {
-		setKeys(ctx, next.principal.keys)
-	}
-	if resource && next.resource != nil {
-		setKeys(ctx, next.resource.keys)
-	}
 	return ctx.Len() == next.size()
+}
+
+// changeKeys changes a context holding the keys old to hold the keys new
+// instead; both are sorted by name, each name once. Names in both keep
+// their entry when the value is the same.
+func changeKeys(ctx *engine.Context, old, new []derivedKey) {
+	i, j := 0, 0
+	for i < len(old) || j < len(new) {
+		switch {
+		case j == len(new) || i < len(old) && old[i].name < new[j].name:
+			ctx.Delete(old[i].name)
+			i++
+		case i == len(old) || new[j].name < old[i].name:
+			ctx.Set(new[j].name, new[j].value)
+			j++
+		default:
+			if old[i].value != new[j].value {
+				ctx.Set(new[j].name, new[j].value)
+			}
+			i++
+			j++
+		}
+	}
 }
 
 func setTime(ctx *engine.Context, tk *timeKeys) {
@@ -120,11 +139,5 @@ func setTime(ctx *engine.Context, tk *timeKeys) {
 func setKeys(ctx *engine.Context, keys []derivedKey) {
 	for _, k := range keys {
 		ctx.Set(k.name, k.value)
-	}
-}
-
-func removeKeys(ctx *engine.Context, keys []derivedKey) {
-	for _, k := range keys {
-		ctx.Delete(k.name)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -38,25 +39,39 @@ const memoSize = 8
 // principalSeen is a principal parsed and looked up, with the keys the
 // server derives from its entry.
 type principalSeen struct {
-	arn      string
-	pa       engine.PrincipalARN
-	err      error
-	entry    *principalEntry
-	keys     []derivedKey
-	distinct int    // distinct names among keys
-	gen      uint64 // tells this fill of the slot from others
+	arn   string
+	pa    engine.PrincipalARN
+	err   error
+	entry *principalEntry
+	keys  []derivedKey // sorted by name, each name once
+	gen   uint64       // tells this fill of the slot from others
 }
 
 // resourceSeen is a resource entry with the keys of its tags.
 type resourceSeen struct {
-	entry    *resourceEntry
-	keys     []derivedKey
-	distinct int
-	gen      uint64
+	entry *resourceEntry
+	keys  []derivedKey // sorted by name, each name once
+	gen   uint64
 }
 
 // derivedKey is a key the server derives, its name in lower case.
 type derivedKey struct{ name, value string }
+
+// sortKeys sorts keys by name and keeps of each name the last, which is the
+// one setting them all in turn leaves (tag keys that differ only in case
+// have one name in lower case).
+func sortKeys(keys []derivedKey) []derivedKey {
+	slices.SortStableFunc(keys, func(a, b derivedKey) int { return strings.Compare(a.name, b.name) })
+	out := keys[:0]
+	for i, k := range keys {
+		if i+1 < len(keys) && keys[i+1].name == k.name {
+			continue
+		}
+		out = append(out, k)
+	}
+	clear(keys[len(out):])
+	return out
+}
 
 // maxScratchKeys is the size past which a context is not kept for the next
 // request: emptying a map costs what it has grown to.
@@ -144,7 +159,7 @@ func (s *Server) principal(sc *scratch, arn string) *principalSeen {
 			p.keys = append(p.keys, derivedKey{s.names.principalTag(k), v})
 		}
 	}
-	p.distinct = distinctNames(len(p.keys), func(i int) string { return p.keys[i].name })
+	p.keys = sortKeys(p.keys)
 	return p
 }
 
@@ -167,7 +182,7 @@ func (s *Server) resourceTags(sc *scratch, e *resourceEntry) *resourceSeen {
 	for k, v := range e.tags {
 		r.keys = append(r.keys, derivedKey{s.names.resourceTag(k), v})
 	}
-	r.distinct = distinctNames(len(r.keys), func(i int) string { return r.keys[i].name })
+	r.keys = sortKeys(r.keys)
 	return r
 }
 
