@@ -72,7 +72,7 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 		caller = sc.ownKeys()
 		s.checkCallerKeys(caller, it.context)
 	}
-	if re := s.checkItemLimits(it, caller); re != nil {
+	if re := s.cfg.Limits.checkItem(it, caller.limit); re != nil {
 		return re
 	}
 	sc.violations = sc.violations[:0]
@@ -96,7 +96,7 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
 		sc.bad("resource_account", "malformed account %q: want 12 digits", it.resourceAccount)
 	}
-	res, knownResource := snap.resource(it.resource)
+	res, knownResource := sc.resource(it.resource)
 	caller.check(principal != nil, knownResource, sc)
 	if len(it.sessionPolicies) > 0 && err == nil && pa.Kind == engine.PrincipalUser {
 		sc.bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %q", it.principal)
@@ -136,19 +136,6 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 		sc.in.policies.Session = ps.Session
 	}
 	return nil
-}
-
-// checkItemLimits applies the limits to one decision request whose context
-// was checked already.
-func (s *Server) checkItemLimits(it *item, caller *callerKeys) *requestError {
-	if caller.limit != nil {
-		return caller.limit
-	}
-	l := s.cfg.Limits
-	if re := l.checkTags("session_tags", it.sessionTags); re != nil {
-		return re
-	}
-	return l.checkPolicies("session_policies", it.sessionPolicies)
 }
 
 // contextValues reads one context value: a string, or a list of strings.

@@ -26,7 +26,8 @@ type scratch struct {
 	own        [2]callerKeys
 	principals [memoSize]principalSeen
 	resources  [memoSize]resourceSeen
-	nextOwn    int // the own, principals and resources slots to fill next
+	lastRes    resourceFound // the last resource looked up
+	nextOwn    int           // the own, principals and resources slots to fill next
 	nextP      int
 	nextR      int
 	gen        uint64 // the number of slots filled: each fill's own gen
@@ -52,6 +53,13 @@ type resourceSeen struct {
 	entry *resourceEntry
 	keys  []derivedKey // sorted by name, each name once
 	gen   uint64
+}
+
+// resourceFound is what a snapshot said of a resource ARN.
+type resourceFound struct {
+	arn   string
+	entry *resourceEntry
+	known bool
 }
 
 // derivedKey is a key the server derives, its name in lower case.
@@ -106,6 +114,7 @@ func (s *Server) putScratch(sc *scratch) {
 	clear(sc.violations)
 	sc.violations = sc.violations[:0]
 	sc.snap = nil
+	sc.lastRes = resourceFound{}
 	for i := range sc.principals {
 		p := &sc.principals[i]
 		clear(p.keys)
@@ -161,6 +170,18 @@ func (s *Server) principal(sc *scratch, arn string) *principalSeen {
 	}
 	p.keys = sortKeys(p.keys)
 	return p
+}
+
+// resource finds what governs a resource in the snapshot, remembering the
+// answer for the next item: items of a batch often act on one resource in
+// turn.
+func (sc *scratch) resource(arn string) (*resourceEntry, bool) {
+	if r := &sc.lastRes; r.arn == arn && arn != "" {
+		return r.entry, r.known
+	}
+	e, known := sc.snap.resource(arn)
+	sc.lastRes = resourceFound{arn: arn, entry: e, known: known}
+	return e, known
 }
 
 // resourceTags returns the keys of a listed resource's tags, nil for none,
