@@ -43,8 +43,8 @@ type ctxKey struct {
 	problems [2]int // callerKeys.problems[problems[0]:problems[1]]
 }
 
-// check checks a request context against the limits and the catalog. ck
-// keeps its slices from earlier use.
+// checkCallerKeys checks a request context against the limits and the
+// catalog, into ck, which keeps its slices from earlier use.
 func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextValue) {
 	ck.keys, ck.problems, ck.derivations = ck.keys[:0], ck.problems[:0], 0
 	ck.gen = s.checks.Add(1)
