@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
 )
 
 // echoAuthorization answers like pdp, with responses of the same shape and
@@ -218,5 +219,36 @@ func BenchmarkBatchCheck(b *testing.B) {
 				b.ReportMetric(float64(calls*n)/b.Elapsed().Seconds(), "decisions/s")
 			})
 		}
+	}
+}
+
+// BenchmarkHandlers calls the Check and BatchCheck handlers directly,
+// without gRPC: what deciding costs a call once it has arrived.
+func BenchmarkHandlers(b *testing.B) {
+	cat := loadCatalog(b)
+	srv := server.New(server.Config{Clock: func() time.Time { return fixedNow }}, cat, nil)
+	srv.Activate(exampleSnapshot(b, cat, 1))
+	b.Run("Check", func(b *testing.B) {
+		req := typicalCheck()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := srv.Check(b.Context(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, n := range benchBatchSizes {
+		b.Run(fmt.Sprintf("BatchCheck/%d", n), func(b *testing.B) {
+			req := typicalBatch(n)
+			b.ReportAllocs()
+			calls := 0
+			for b.Loop() {
+				if _, err := srv.BatchCheck(b.Context(), req); err != nil {
+					b.Fatal(err)
+				}
+				calls++
+			}
+			b.ReportMetric(float64(calls*n)/b.Elapsed().Seconds(), "decisions/s")
+		})
 	}
 }

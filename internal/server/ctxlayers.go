@@ -68,7 +68,9 @@ func (sc *scratch) buildContext(next ctxLayers, sessionTags map[string]string, n
 		return
 	}
 	ctx := sc.ctx
-	ctx.Reset()
+	if ctx.Len() > 0 {
+		ctx.Reset()
+	}
 	next.caller.set(ctx)
 	setTime(ctx, next.time)
 	setKeys(ctx, next.principal.keys)

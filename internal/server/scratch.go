@@ -30,6 +30,8 @@ type scratch struct {
 	nextOwn    int           // the own, principals and resources slots to fill next
 	nextP      int
 	nextR      int
+	usedP      int // principals and resources slots filled, from 0
+	usedR      int
 	gen        uint64 // the number of slots filled: each fill's own gen
 }
 
@@ -115,16 +117,17 @@ func (s *Server) putScratch(sc *scratch) {
 	sc.violations = sc.violations[:0]
 	sc.snap = nil
 	sc.lastRes = resourceFound{}
-	for i := range sc.principals {
+	for i := range sc.usedP {
 		p := &sc.principals[i]
 		clear(p.keys)
 		*p = principalSeen{keys: p.keys[:0]}
 	}
-	for i := range sc.resources {
+	for i := range sc.usedR {
 		r := &sc.resources[i]
 		clear(r.keys)
 		*r = resourceSeen{keys: r.keys[:0]}
 	}
+	sc.nextP, sc.usedP, sc.nextR, sc.usedR = 0, 0, 0, 0
 	s.scratch.Put(sc)
 }
 
@@ -142,13 +145,14 @@ func (sc *scratch) requestError() *requestError {
 // with the keys derived from the entry; it remembers the answer for the
 // next items.
 func (s *Server) principal(sc *scratch, arn string) *principalSeen {
-	for i := range sc.principals {
-		if p := &sc.principals[i]; p.arn == arn && (arn != "" || p.err != nil) {
+	for i := range sc.usedP {
+		if p := &sc.principals[i]; p.arn == arn {
 			return p
 		}
 	}
 	p := &sc.principals[sc.nextP]
 	sc.nextP = (sc.nextP + 1) % memoSize
+	sc.usedP = min(sc.usedP+1, memoSize)
 	clear(p.keys)
 	sc.gen++
 	*p = principalSeen{arn: arn, keys: p.keys[:0], gen: sc.gen}
@@ -190,13 +194,14 @@ func (s *Server) resourceTags(sc *scratch, e *resourceEntry) *resourceSeen {
 	if len(e.tags) == 0 {
 		return nil
 	}
-	for i := range sc.resources {
+	for i := range sc.usedR {
 		if r := &sc.resources[i]; r.entry == e {
 			return r
 		}
 	}
 	r := &sc.resources[sc.nextR]
 	sc.nextR = (sc.nextR + 1) % memoSize
+	sc.usedR = min(sc.usedR+1, memoSize)
 	clear(r.keys)
 	sc.gen++
 	*r = resourceSeen{entry: e, keys: r.keys[:0], gen: sc.gen}
