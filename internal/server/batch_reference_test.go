@@ -22,15 +22,16 @@ import (
 // reference that builds every item from nothing (a new context, every key
 // lower-cased, classified and checked on its own): for random items over
 // examples/model, valid and not, the same errors, policies and context
-// keys. One scratch serves all the items in turn, as it does the items of
-// a batch, and contexts are also checked once and shared, as a batch's.
+// keys. A scratch serves items in turn, as it does the items of a batch,
+// and goes back to the pool between them at times, as between calls;
+// contexts are also checked once and shared, as a batch's.
 func TestPrepareMatchesReference(t *testing.T) {
 	t.Parallel()
 	s, snap := exampleServer(t)
 	now := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
 	r := rand.New(rand.NewPCG(1, 2))
 	sc := s.getScratch(snap)
-	defer s.putScratch(sc)
+	defer func() { s.putScratch(sc) }()
 	var (
 		shared  callerKeys // the context of a run of items, checked once as a batch's
 		runCtx  map[string]*pdpv1.ContextValue
@@ -49,6 +50,12 @@ func TestPrepareMatchesReference(t *testing.T) {
 		}
 		runLeft--
 		it.context, it.sessionTags = runCtx, runTags
+		// At times the item comes with the next request, on a scratch back
+		// from the pool with what it kept of the last.
+		if r.IntN(6) == 0 {
+			s.putScratch(sc)
+			sc = s.getScratch(snap)
+		}
 		want, wantErr := refPrepare(s, snap, it, now)
 		caller := &shared
 		if r.IntN(2) == 0 {

@@ -5,9 +5,10 @@ import "github.com/pdp-dev/pdp/pkg/engine"
 // ctxLayers says what a scratch's engine context holds, layer by layer: the
 // caller's keys, the clock, the principal's keys and the resource's tags.
 // The items of a batch share the clock and usually the caller's context,
-// and often their principal or resource, so the next item changes only the
-// layers that differ from the last item's instead of building the context
-// from nothing.
+// and often their principal or resource, and calls often come from the
+// same principal, so the next item, of the same call or of the next one on
+// the scratch, changes only the layers that differ from the last item's
+// instead of building the context from nothing.
 //
 // Changing a layer deletes its old keys and sets its new ones, which is
 // right only when no two layers hold the same name. Checking items makes
@@ -24,37 +25,18 @@ type ctxLayers struct {
 	caller    *callerKeys
 	callerGen uint64
 	time      *timeKeys
-	principal *principalSeen
-	prinGen   uint64
-	resource  *resourceSeen // nil: no tags
-	resGen    uint64
+	principal *derivedKeys // nil: none
+	resource  *derivedKeys // nil: none
 }
 
-func layersOf(caller *callerKeys, tk *timeKeys, p *principalSeen, r *resourceSeen) ctxLayers {
-	l := ctxLayers{caller: caller, callerGen: caller.gen, time: tk, principal: p, prinGen: p.gen, resource: r}
-	if r != nil {
-		l.resGen = r.gen
-	}
-	return l
-}
-
-// intact reports whether the slots the layers come from still hold them,
-// so that their old keys can be deleted.
-func (l *ctxLayers) intact() bool {
-	return l.caller.gen == l.callerGen && l.principal.gen == l.prinGen && (l.resource == nil || l.resource.gen == l.resGen)
-}
+// intact reports whether the caller's keys the layers hold are still in
+// their callerKeys, so that they can be deleted; the other layers never
+// change.
+func (l *ctxLayers) intact() bool { return l.caller.gen == l.callerGen }
 
 // size is the number of keys a context of these layers holds.
 func (l *ctxLayers) size() int {
-	return 2 + l.caller.distinct + len(l.principal.keys) + len(l.resource.tagKeys())
-}
-
-// tagKeys returns the keys of the resource's tags; none for nil.
-func (r *resourceSeen) tagKeys() []derivedKey {
-	if r == nil {
-		return nil
-	}
-	return r.keys
+	return 2 + l.caller.distinct + len(l.principal.list()) + len(l.resource.list())
 }
 
 // buildContext makes sc.ctx the context of an item: the caller's keys, then
@@ -73,11 +55,11 @@ func (sc *scratch) buildContext(next ctxLayers, sessionTags map[string]string, n
 	}
 	next.caller.set(ctx)
 	setTime(ctx, next.time)
-	setKeys(ctx, next.principal.keys)
+	setKeys(ctx, next.principal.list())
 	for k, v := range sessionTags {
 		ctx.Set(names.principalTag(k), v)
 	}
-	setKeys(ctx, next.resource.tagKeys())
+	setKeys(ctx, next.resource.list())
 	if next.valid && ctx.Len() != next.size() {
 		sc.layers.valid = false
 	}
@@ -95,11 +77,11 @@ func (sc *scratch) changeLayers(prev, next *ctxLayers) bool {
 	if caller {
 		prev.caller.remove(ctx)
 	}
-	if prev.principal != next.principal || prev.prinGen != next.prinGen {
-		changeKeys(ctx, prev.principal.keys, next.principal.keys)
+	if prev.principal != next.principal {
+		changeKeys(ctx, prev.principal.list(), next.principal.list())
 	}
-	if prev.resource != next.resource || prev.resGen != next.resGen {
-		changeKeys(ctx, prev.resource.tagKeys(), next.resource.tagKeys())
+	if prev.resource != next.resource {
+		changeKeys(ctx, prev.resource.list(), next.resource.list())
 	}
 	if caller {
 		next.caller.set(ctx)

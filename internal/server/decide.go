@@ -108,15 +108,15 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 		Principal: it.principal, Action: it.action, Resource: it.resource,
 		ResourceAccount: it.resourceAccount, Context: sc.ctx,
 	}}
-	var resourceTags *resourceSeen
+	layers := ctxLayers{caller: caller, callerGen: caller.gen, time: tk, principal: seen.keys}
 	if knownResource {
-		resourceTags = s.resourceTags(sc, res)
+		layers.resource = s.resourceKeys(res)
 	}
 	var sessionTags map[string]string
 	if pa.Kind == engine.PrincipalSession {
 		sessionTags = it.sessionTags
 	}
-	sc.buildContext(layersOf(caller, tk, seen, resourceTags), sessionTags, s.names)
+	sc.buildContext(layers, sessionTags, s.names)
 	if principal != nil {
 		sc.in.policies.Identity, sc.in.policies.Boundary = principal.identity, principal.boundary
 	}

@@ -11,8 +11,8 @@ import (
 )
 
 // scratch is what deciding items needs besides the items themselves: an
-// engine context emptied between items, the engine inputs, the problems
-// found, and the principals and resources met last. One goroutine uses a
+// engine context changed from item to item, the engine inputs, the
+// problems found, and the principals met last. One goroutine uses a
 // scratch at a time; the server keeps them in a pool so that a decision
 // does not allocate them again.
 type scratch struct {
@@ -22,39 +22,29 @@ type scratch struct {
 	violations []fieldViolation
 	snap       *Snapshot // what principals and resources are looked up in
 	// own holds an item's own context, checked; two, so that the last
-	// item's stays while the next item's is checked.
+	// item's stays while the next item's is checked. none is no context,
+	// what ctx holds of the caller between requests.
 	own        [2]callerKeys
+	none       callerKeys
+	nextOwn    int
 	principals [memoSize]principalSeen
-	resources  [memoSize]resourceSeen
+	nextP      int           // the slot to fill next
+	usedP      int           // the slots filled, from 0
 	lastRes    resourceFound // the last resource looked up
-	nextOwn    int           // the own, principals and resources slots to fill next
-	nextP      int
-	nextR      int
-	usedP      int // principals and resources slots filled, from 0
-	usedR      int
-	gen        uint64 // the number of slots filled: each fill's own gen
 }
 
-// memoSize is how many principals and resources a scratch remembers: the
-// items of a batch often share a few of each.
+// memoSize is how many principals a scratch remembers: the items of a
+// batch often share a few.
 const memoSize = 8
 
 // principalSeen is a principal parsed and looked up, with the keys the
-// server derives from its entry.
+// server derives from its entry (nil when the model does not know it).
 type principalSeen struct {
 	arn   string
 	pa    engine.PrincipalARN
 	err   error
 	entry *principalEntry
-	keys  []derivedKey // sorted by name, each name once
-	gen   uint64       // tells this fill of the slot from others
-}
-
-// resourceSeen is a resource entry with the keys of its tags.
-type resourceSeen struct {
-	entry *resourceEntry
-	keys  []derivedKey // sorted by name, each name once
-	gen   uint64
+	keys  *derivedKeys
 }
 
 // resourceFound is what a snapshot said of a resource ARN.
@@ -63,9 +53,6 @@ type resourceFound struct {
 	entry *resourceEntry
 	known bool
 }
-
-// derivedKey is a key the server derives, its name in lower case.
-type derivedKey struct{ name, value string }
 
 // sortKeys sorts keys by name and keeps of each name the last, which is the
 // one setting them all in turn leaves (tag keys that differ only in case
@@ -89,23 +76,34 @@ const maxScratchKeys = 256
 
 func newScratch() *scratch { return &scratch{ctx: engine.NewContext(32)} }
 
-// getScratch takes a scratch from the pool for deciding on snap.
+// getScratch takes a scratch from the pool for deciding on snap. Its
+// context may hold the keys the server derived for the last request (see
+// putScratch).
 func (s *Server) getScratch(snap *Snapshot) *scratch {
 	sc := s.scratch.Get().(*scratch)
 	sc.snap = snap
-	sc.layers = ctxLayers{}
 	return sc
 }
 
 // putScratch returns a scratch to the pool, dropping what refers to the
-// request or the snapshot so that the pool does not keep them alive.
+// request or its snapshot so that the pool does not keep them alive. The
+// context keeps the keys the server derived for the last item, which the
+// next request may share, and lets go of the caller's.
 func (s *Server) putScratch(sc *scratch) {
-	if sc.ctx.Len() > maxScratchKeys {
-		sc.ctx = engine.NewContext(32)
-	} else {
+	switch {
+	case sc.ctx.Len() > maxScratchKeys:
+		sc.ctx, sc.layers = engine.NewContext(32), ctxLayers{}
+	case sc.layers.valid && sc.layers.intact():
+		sc.layers.caller.remove(sc.ctx)
+		sc.layers.caller, sc.layers.callerGen = &sc.none, 0
+		if sc.ctx.Len() != sc.layers.size() {
+			sc.ctx.Reset()
+			sc.layers = ctxLayers{}
+		}
+	default:
 		sc.ctx.Reset()
+		sc.layers = ctxLayers{}
 	}
-	sc.layers = ctxLayers{}
 	sc.in = decisionInput{}
 	for i := range sc.own {
 		o := &sc.own[i]
@@ -117,17 +115,8 @@ func (s *Server) putScratch(sc *scratch) {
 	sc.violations = sc.violations[:0]
 	sc.snap = nil
 	sc.lastRes = resourceFound{}
-	for i := range sc.usedP {
-		p := &sc.principals[i]
-		clear(p.keys)
-		*p = principalSeen{keys: p.keys[:0]}
-	}
-	for i := range sc.usedR {
-		r := &sc.resources[i]
-		clear(r.keys)
-		*r = resourceSeen{keys: r.keys[:0]}
-	}
-	sc.nextP, sc.usedP, sc.nextR, sc.usedR = 0, 0, 0, 0
+	clear(sc.principals[:sc.usedP])
+	sc.nextP, sc.usedP = 0, 0
 	s.scratch.Put(sc)
 }
 
@@ -153,26 +142,14 @@ func (s *Server) principal(sc *scratch, arn string) *principalSeen {
 	p := &sc.principals[sc.nextP]
 	sc.nextP = (sc.nextP + 1) % memoSize
 	sc.usedP = min(sc.usedP+1, memoSize)
-	clear(p.keys)
-	sc.gen++
-	*p = principalSeen{arn: arn, keys: p.keys[:0], gen: sc.gen}
+	*p = principalSeen{arn: arn}
 	p.pa, p.err = engine.ParsePrincipalARN(arn)
 	if p.err != nil {
 		return p
 	}
-	p.entry, _ = sc.snap.principal(p.pa)
-	if e := p.entry; e != nil {
-		p.keys = append(p.keys, derivedKey{lowerPrincipalArn, e.arn}, derivedKey{lowerPrincipalAccount, e.account})
-		if e.kind == engine.PrincipalUser {
-			p.keys = append(p.keys, derivedKey{lowerPrincipalType, "User"}, derivedKey{lowerUsername, e.name})
-		} else {
-			p.keys = append(p.keys, derivedKey{lowerPrincipalType, "AssumedRole"})
-		}
-		for k, v := range e.tags {
-			p.keys = append(p.keys, derivedKey{s.names.principalTag(k), v})
-		}
+	if p.entry, _ = sc.snap.principal(p.pa); p.entry != nil {
+		p.keys = s.principalKeys(p.entry)
 	}
-	p.keys = sortKeys(p.keys)
 	return p
 }
 
@@ -186,30 +163,6 @@ func (sc *scratch) resource(arn string) (*resourceEntry, bool) {
 	e, known := sc.snap.resource(arn)
 	sc.lastRes = resourceFound{arn: arn, entry: e, known: known}
 	return e, known
-}
-
-// resourceTags returns the keys of a listed resource's tags, nil for none,
-// remembering them for the next items.
-func (s *Server) resourceTags(sc *scratch, e *resourceEntry) *resourceSeen {
-	if len(e.tags) == 0 {
-		return nil
-	}
-	for i := range sc.usedR {
-		if r := &sc.resources[i]; r.entry == e {
-			return r
-		}
-	}
-	r := &sc.resources[sc.nextR]
-	sc.nextR = (sc.nextR + 1) % memoSize
-	sc.usedR = min(sc.usedR+1, memoSize)
-	clear(r.keys)
-	sc.gen++
-	*r = resourceSeen{entry: e, keys: r.keys[:0], gen: sc.gen}
-	for k, v := range e.tags {
-		r.keys = append(r.keys, derivedKey{s.names.resourceTag(k), v})
-	}
-	r.keys = sortKeys(r.keys)
-	return r
 }
 
 // ownKeys returns the callerKeys to check an item's own context into: not

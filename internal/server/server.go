@@ -79,6 +79,7 @@ type Server struct {
 	names    *keyNames
 	lastTime atomic.Pointer[timeKeys]
 	checks   atomic.Uint64 // contexts checked, numbering them
+	derived  atomic.Pointer[derivedCache]
 
 	// mu guards changed, which Activate closes and replaces so that calls
 	// waiting for a revision wake up.
@@ -95,6 +96,7 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), health: health.NewServer(),
 		changed: make(chan struct{}), names: newKeyNames(cat)}
 	s.scratch.New = func() any { return newScratch() }
+	s.derived.Store(&derivedCache{})
 	s.setServing(false)
 	s.setStoreServing(true)
 	return s
