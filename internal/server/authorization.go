@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -21,20 +22,21 @@ func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.Che
 		return nil, s.toStatus(ctx, err)
 	}
 	it, now := checkItem(req), s.cfg.Clock()
-	in, err := s.prepare(snap, it, now)
-	if err != nil {
+	sc := s.getScratch(snap)
+	defer s.putScratch(sc)
+	if err := s.prepareItem(sc, snap, &it, nil, s.clockKeys(now)); err != nil {
 		return nil, s.toStatus(ctx, err)
 	}
-	d, ex := decide(in, req.GetExplain())
+	d, ex := decide(&sc.in, req.GetExplain())
 	if h := s.cfg.Hooks.OnDecision; h != nil {
-		h(ctx, decisionRecord(callInfoOf(ctx), "Check", it, d, ex, nil, snap.revision, now))
+		h(ctx, decisionRecord(callInfoOf(ctx), "Check", &it, d, ex, nil, snap.revision, now))
 	}
 	return &pdpv1.CheckResponse{Decision: d, Revision: snap.revision, Explanation: ex}, nil
 }
 
-// BatchCheck decides every item on one snapshot. Large batches that run to
-// the end are spread over the cores; batches that may stop early run in
-// order, so that they stop where the mode says.
+// BatchCheck decides every item on one snapshot, at one time. Large batches
+// that run to the end are spread over the cores; batches that may stop
+// early run in order, so that they stop where the mode says.
 func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (*pdpv1.BatchCheckResponse, error) {
 	snap, err := s.snapshotFor(ctx, req.GetMinRevision())
 	if err != nil {
@@ -49,49 +51,61 @@ func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (
 		return nil, s.toStatus(ctx, badField("mode", "unknown batch mode %d", mode))
 	}
 	now := s.cfg.Clock()
+	b := &batch{req: req, snap: snap, tk: s.clockKeys(now), explain: req.GetExplain()}
+	// The shared context is checked once, for every item without its own.
+	s.checkCallerKeys(&b.shared, req.GetContext())
+	// One block holds every result: a batch allocates its results once.
+	block := make([]pdpv1.BatchCheckResult, n)
 	results := make([]*pdpv1.BatchCheckResult, n)
-	var items []*item // kept for OnDecision
 	if s.cfg.Hooks.OnDecision != nil {
-		items = make([]*item, n)
+		b.items = make([]item, n) // kept for OnDecision
 	}
-	one := func(i int) *pdpv1.BatchCheckResult {
-		it := batchItem(req, req.GetItems()[i])
-		if items != nil {
-			items[i] = it
-		}
-		return s.batchResult(snap, it, req.GetExplain(), now)
+	one := func(sc *scratch, i int) {
+		s.batchResult(sc, b, i, &block[i])
+		results[i] = &block[i]
 	}
 	if mode == pdpv1.BatchMode_BATCH_MODE_UNSPECIFIED || mode == pdpv1.BatchMode_BATCH_MODE_EXECUTE_ALL {
-		if err := s.fanOut(ctx, n, func(i int) { results[i] = one(i) }); err != nil {
+		if err := s.fanOut(ctx, snap, n, one); err != nil {
 			return nil, s.toStatus(ctx, err)
 		}
-		s.batchDecided(ctx, items, results, snap.revision, now)
+		s.batchDecided(ctx, b.items, results, snap.revision, now)
 		return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.revision}, nil
 	}
+	sc := s.getScratch(snap)
+	defer s.putScratch(sc)
 	for i := range n {
 		if err := ctx.Err(); err != nil {
 			return nil, s.toStatus(ctx, err)
 		}
-		r := one(i)
-		results[i] = r
-		if stops(mode, r) {
+		one(sc, i)
+		if stops(mode, results[i]) {
 			results = results[:i+1]
 			break
 		}
 	}
-	s.batchDecided(ctx, items, results, snap.revision, now)
+	s.batchDecided(ctx, b.items, results, snap.revision, now)
 	return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.revision}, nil
+}
+
+// batch is what the items of one BatchCheck share.
+type batch struct {
+	req     *pdpv1.BatchCheckRequest
+	snap    *Snapshot
+	tk      *timeKeys
+	explain bool
+	shared  callerKeys // req's context, checked
+	items   []item     // the items as decided, kept for OnDecision; nil without it
 }
 
 // batchDecided reports the decided items of a batch to OnDecision; items
 // is nil without the hook.
-func (s *Server) batchDecided(ctx context.Context, items []*item, results []*pdpv1.BatchCheckResult, rev int64, now time.Time) {
+func (s *Server) batchDecided(ctx context.Context, items []item, results []*pdpv1.BatchCheckResult, rev int64, now time.Time) {
 	if items == nil {
 		return
 	}
 	ci := callInfoOf(ctx)
 	for i, res := range results {
-		r := decisionRecord(ci, "BatchCheck", items[i], res.GetDecision(), res.GetExplanation(), res.GetError(), rev, now)
+		r := decisionRecord(ci, "BatchCheck", &items[i], res.GetDecision(), res.GetExplanation(), res.GetError(), rev, now)
 		r.InBatch, r.Index = true, i
 		s.cfg.Hooks.OnDecision(ctx, r)
 	}
@@ -111,15 +125,23 @@ func stops(mode pdpv1.BatchMode, r *pdpv1.BatchCheckResult) bool {
 	return false
 }
 
-// batchResult decides one item; a problem with the item becomes its own
-// error, never the batch's.
-func (s *Server) batchResult(snap *Snapshot, it *item, explain bool, now time.Time) *pdpv1.BatchCheckResult {
-	in, err := s.prepare(snap, it, now)
-	if err != nil {
-		return &pdpv1.BatchCheckResult{Error: itemError(err)}
+// batchResult decides item i of a batch into out; a problem with the item
+// becomes its own error, never the batch's.
+func (s *Server) batchResult(sc *scratch, b *batch, i int, out *pdpv1.BatchCheckResult) {
+	var it item
+	shared := batchItem(b.req, b.req.GetItems()[i], &it)
+	if b.items != nil {
+		b.items[i] = it
 	}
-	d, ex := decide(in, explain)
-	return &pdpv1.BatchCheckResult{Decision: d, Explanation: ex}
+	var caller *callerKeys
+	if shared {
+		caller = &b.shared
+	}
+	if err := s.prepareItem(sc, b.snap, &it, caller, b.tk); err != nil {
+		out.Error = itemError(err)
+		return
+	}
+	out.Decision, out.Explanation = decide(&sc.in, b.explain)
 }
 
 // itemError describes why one batch item could not be decided.
@@ -146,29 +168,39 @@ func itemError(err error) *pdpv1.ItemError {
 	return &pdpv1.ItemError{Code: int32(codes.Internal), Message: "internal error"}
 }
 
-// fanOut runs f(0..n-1), spreading large n over the cores. Workers check
-// the context between items.
-func (s *Server) fanOut(ctx context.Context, n int, f func(int)) error {
+// fanOutGrain is the number of items a goroutine of fanOut takes at a
+// time: enough that taking them costs nothing beside deciding them, few
+// enough that goroutines finish together on busy cores.
+const fanOutGrain = 16
+
+// fanOut runs f(sc, i) for i in 0..n-1, spreading large n over the cores;
+// each goroutine has its own scratch for deciding on snap. The calling
+// goroutine takes part. Items are checked against the context between
+// them.
+func (s *Server) fanOut(ctx context.Context, snap *Snapshot, n int, f func(sc *scratch, i int)) error {
 	workers := min(runtime.GOMAXPROCS(0), (n+s.cfg.ParallelBatchThreshold-1)/s.cfg.ParallelBatchThreshold)
-	if workers <= 1 {
-		for i := range n {
-			if err := ctx.Err(); err != nil {
-				return err
+	var next atomic.Int64
+	run := func() {
+		sc := s.getScratch(snap)
+		defer s.putScratch(sc)
+		for {
+			lo := int(next.Add(fanOutGrain)) - fanOutGrain
+			if lo >= n {
+				return
 			}
-			f(i)
+			for i := lo; i < min(n, lo+fanOutGrain); i++ {
+				if ctx.Err() != nil {
+					return
+				}
+				f(sc, i)
+			}
 		}
-		return nil
 	}
 	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for w := range workers {
-		lo, hi := w*chunk, min(n, (w+1)*chunk)
-		wg.Go(func() {
-			for i := lo; i < hi && ctx.Err() == nil; i++ {
-				f(i)
-			}
-		})
+	for range workers - 1 {
+		wg.Go(run)
 	}
+	run()
 	wg.Wait()
 	return ctx.Err()
 }

@@ -6,12 +6,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
 
 // TestFanOutParallel checks that a batch of 1000 items is spread over the
-// cores, each item decided once, and that a small one runs in order: the
-// first item of the first chunk waits until the second chunk has begun,
-// which can only happen when the chunks run at the same time.
+// cores, each item decided once, and that a small one runs in order: item 0
+// waits until an item of the second half has begun, which can only happen
+// when goroutines run at the same time.
 func TestFanOutParallel(t *testing.T) {
 	t.Parallel()
 	if runtime.GOMAXPROCS(0) < 2 {
@@ -19,22 +21,21 @@ func TestFanOutParallel(t *testing.T) {
 	}
 	s := New(Config{}, nil, nil)
 	const n = 1000
-	workers := min(runtime.GOMAXPROCS(0), (n+s.cfg.ParallelBatchThreshold-1)/s.cfg.ParallelBatchThreshold)
-	secondChunk := (n + workers - 1) / workers
+	secondHalf := n / 2
 	started := make(chan struct{})
 	var (
 		mu    sync.Mutex
 		calls = make([]int, n)
 	)
-	err := s.fanOut(t.Context(), n, func(i int) {
+	err := s.fanOut(t.Context(), nil, n, func(_ *scratch, i int) {
 		switch i {
 		case 0:
 			select {
 			case <-started:
 			case <-time.After(10 * time.Second):
-				t.Errorf("item %d never began while item 0 waited: the batch ran on one goroutine", secondChunk)
+				t.Errorf("item %d never began while item 0 waited: the batch ran on one goroutine", secondHalf)
 			}
-		case secondChunk:
+		case secondHalf:
 			close(started)
 		}
 		mu.Lock()
@@ -51,7 +52,7 @@ func TestFanOutParallel(t *testing.T) {
 	}
 
 	var order []int
-	if err := s.fanOut(t.Context(), s.cfg.ParallelBatchThreshold, func(i int) { order = append(order, i) }); err != nil {
+	if err := s.fanOut(t.Context(), nil, s.cfg.ParallelBatchThreshold, func(_ *scratch, i int) { order = append(order, i) }); err != nil {
 		t.Fatalf("fanOut: %v", err)
 	}
 	want := make([]int, s.cfg.ParallelBatchThreshold)
@@ -60,5 +61,39 @@ func TestFanOutParallel(t *testing.T) {
 	}
 	if !slices.Equal(order, want) {
 		t.Errorf("small batch ran in order %v, want %v", order, want)
+	}
+}
+
+// TestPrepareKeepsContext checks that an item like the last one a scratch
+// prepared, with the batch's context checked once, reuses the context
+// built for it: preparing it again allocates nothing. Items that differ
+// from the last in principal or resource are covered by
+// TestPrepareMatchesReference.
+func TestPrepareKeepsContext(t *testing.T) {
+	s, snap := exampleServer(t)
+	str := func(v string) *pdpv1.ContextValue {
+		return &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_StringValue{StringValue: v}}
+	}
+	var shared callerKeys
+	s.checkCallerKeys(&shared, map[string]*pdpv1.ContextValue{"aws:SourceIp": str("203.0.113.7"), "aws:SecureTransport": str("true")})
+	it := &item{principal: "arn:aws:iam::111122223333:user/alice", action: "mobiletargeting:GetCampaign",
+		resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/campaigns/spring-sale"}
+	sc := s.getScratch(snap)
+	defer s.putScratch(sc)
+	tk := s.clockKeys(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
+	if err := s.prepareItem(sc, snap, it, &shared, tk); err != nil {
+		t.Fatal(err)
+	}
+	keys := sc.ctx.Len()
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := s.prepareItem(sc, snap, it, &shared, tk); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("preparing the same item again allocates %v times, want 0", allocs)
+	}
+	if sc.ctx.Len() != keys || keys < 8 {
+		t.Errorf("the context holds %d keys, %d after the first item (want at least 8: clock, caller, principal, tags)", sc.ctx.Len(), keys)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
 )
 
 // echoAuthorization answers like pdp, with responses of the same shape and
@@ -97,6 +98,15 @@ func (l *latencies) add(d []time.Duration) {
 	l.mu.Unlock()
 }
 
+// reportCPU adds the CPU time per unit (call or decision) since start, client
+// and server together.
+func reportCPU(b *testing.B, start time.Duration, units int, unit string) {
+	if start < 0 {
+		return
+	}
+	b.ReportMetric(float64((cpuTime(b)-start).Nanoseconds())/1000/float64(units), "cpu-µs/"+unit)
+}
+
 // report adds calls/s and the p50 and p99 latencies to the benchmark.
 func (l *latencies) report(b *testing.B, calls int) {
 	b.ReportMetric(float64(calls)/b.Elapsed().Seconds(), "calls/s")
@@ -110,9 +120,13 @@ func (l *latencies) report(b *testing.B, calls int) {
 }
 
 // BenchmarkCheck calls Check with the typical request from parallel
-// clients, against pdp and against the echo service.
+// clients, against pdp and against the echo service, as fast as they
+// answer; then, for the latency of a server that is not saturated, at half
+// the echo's rate, the calls sent on a fixed schedule whether or not the
+// previous ones have been answered.
 func BenchmarkCheck(b *testing.B) {
 	clients := benchClients(b)
+	var echoRate float64 // calls/s of the echo at full load
 	for _, name := range []string{"pdp", "echo"} {
 		client := clients[name]
 		b.Run(name, func(b *testing.B) {
@@ -124,6 +138,7 @@ func BenchmarkCheck(b *testing.B) {
 			ctx := b.Context()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := cpuTime(b)
 			b.RunParallel(func(pb *testing.PB) {
 				var mine []time.Duration
 				for pb.Next() {
@@ -137,6 +152,43 @@ func BenchmarkCheck(b *testing.B) {
 				lat.add(mine)
 			})
 			b.StopTimer()
+			reportCPU(b, cpu, b.N, "call")
+			lat.report(b, b.N)
+			if name == "echo" {
+				echoRate = float64(b.N) / b.Elapsed().Seconds()
+			}
+		})
+	}
+	for _, name := range []string{"pdp", "echo"} {
+		client := clients[name]
+		b.Run("half-load/"+name, func(b *testing.B) {
+			if echoRate == 0 {
+				b.Skip("no full-load rate of the echo to halve")
+			}
+			req := typicalCheck()
+			lat := latencies{all: make([]time.Duration, b.N)}
+			interval := time.Duration(float64(time.Second) / (echoRate / 2))
+			ctx := b.Context()
+			var wg sync.WaitGroup
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime(b)
+			start := time.Now()
+			for i := range b.N {
+				if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+					time.Sleep(d)
+				}
+				sent := time.Now()
+				wg.Go(func() {
+					if _, err := client.Check(ctx, req); err != nil {
+						b.Error(err)
+					}
+					lat.all[i] = time.Since(sent)
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			reportCPU(b, cpu, b.N, "call")
 			lat.report(b, b.N)
 		})
 	}
@@ -156,14 +208,47 @@ func BenchmarkBatchCheck(b *testing.B) {
 				}
 				b.ReportAllocs()
 				calls := 0
+				cpu := cpuTime(b)
 				for b.Loop() {
 					if _, err := client.BatchCheck(b.Context(), req); err != nil {
 						b.Fatal(err)
 					}
 					calls++
 				}
+				reportCPU(b, cpu, calls*n, "decision")
 				b.ReportMetric(float64(calls*n)/b.Elapsed().Seconds(), "decisions/s")
 			})
 		}
+	}
+}
+
+// BenchmarkHandlers calls the Check and BatchCheck handlers directly,
+// without gRPC: what deciding costs a call once it has arrived.
+func BenchmarkHandlers(b *testing.B) {
+	cat := loadCatalog(b)
+	srv := server.New(server.Config{Clock: func() time.Time { return fixedNow }}, cat, nil)
+	srv.Activate(exampleSnapshot(b, cat, 1))
+	b.Run("Check", func(b *testing.B) {
+		req := typicalCheck()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := srv.Check(b.Context(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, n := range benchBatchSizes {
+		b.Run(fmt.Sprintf("BatchCheck/%d", n), func(b *testing.B) {
+			req := typicalBatch(n)
+			b.ReportAllocs()
+			calls := 0
+			for b.Loop() {
+				if _, err := srv.BatchCheck(b.Context(), req); err != nil {
+					b.Fatal(err)
+				}
+				calls++
+			}
+			b.ReportMetric(float64(calls*n)/b.Elapsed().Seconds(), "decisions/s")
+		})
 	}
 }

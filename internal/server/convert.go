@@ -66,19 +66,20 @@ func decide(in *decisionInput, explain bool) (pdpv1.Decision, *pdpv1.Explanation
 	return toDecision(d), toExplanation(ex)
 }
 
-func checkItem(r *pdpv1.CheckRequest) *item {
-	return &item{
+func checkItem(r *pdpv1.CheckRequest) item {
+	return item{
 		principal: r.GetPrincipal(), action: r.GetAction(), resource: r.GetResource(),
 		resourceAccount: r.GetResourceAccount(), context: r.GetContext(),
 		sessionPolicies: r.GetSessionPolicies(), sessionTags: r.GetSessionTags(),
 	}
 }
 
-// batchItem applies the batch's defaults to one item: an empty principal or
-// session takes the batch's, and the item's context keys replace the
-// batch's keys of the same name.
-func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem) *item {
-	it := &item{
+// batchItem applies the batch's defaults to one item, into it: an empty
+// principal or session takes the batch's, and the item's context keys
+// replace the batch's keys of the same name. shared is true when the item
+// has no context of its own, so that its context is exactly the batch's.
+func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem, it *item) (shared bool) {
+	*it = item{
 		principal: bi.GetPrincipal(), action: bi.GetAction(), resource: bi.GetResource(),
 		resourceAccount: bi.GetResourceAccount(), sessionPolicies: bi.GetSessionPolicies(), sessionTags: bi.GetSessionTags(),
 	}
@@ -94,6 +95,7 @@ func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem) *item {
 	switch {
 	case len(bi.GetContext()) == 0:
 		it.context = r.GetContext()
+		return true
 	case len(r.GetContext()) == 0:
 		it.context = bi.GetContext()
 	default:
@@ -105,7 +107,7 @@ func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem) *item {
 			it.context[k] = v
 		}
 	}
-	return it
+	return false
 }
 
 // DecisionName spells a decision as IAM does ("Allow", "ExplicitDeny",

@@ -105,10 +105,12 @@ func (l Limits) checkPolicies(field string, docs []string) *requestError {
 	return nil
 }
 
-// checkItem applies the limits to one decision request.
-func (l Limits) checkItem(it *item) *requestError {
-	if re := l.checkContext("context", it.context); re != nil {
-		return re
+// checkItem applies the limits to one decision request whose context was
+// checked already: contextLimit is the limit the context breaks, if any
+// (see checkCallerKeys).
+func (l Limits) checkItem(it *item, contextLimit *requestError) *requestError {
+	if contextLimit != nil {
+		return contextLimit
 	}
 	if re := l.checkTags("session_tags", it.sessionTags); re != nil {
 		return re

@@ -73,6 +73,14 @@ type Server struct {
 	storeDown atomic.Bool
 	lastHeard atomic.Int64 // Unix nanoseconds of the store's last word
 
+	// What deciding reuses from call to call: per-goroutine scratch, key
+	// names worked out, and the time keys of the last second.
+	scratch  sync.Pool // of *scratch
+	names    *keyNames
+	lastTime atomic.Pointer[timeKeys]
+	checks   atomic.Uint64 // contexts checked, numbering them
+	derived  atomic.Pointer[derivedCache]
+
 	// mu guards changed, which Activate closes and replaces so that calls
 	// waiting for a revision wake up.
 	mu      sync.Mutex
@@ -86,7 +94,9 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), health: health.NewServer(),
-		changed: make(chan struct{})}
+		changed: make(chan struct{}), names: newKeyNames(cat)}
+	s.scratch.New = func() any { return newScratch() }
+	s.derived.Store(&derivedCache{})
 	s.setServing(false)
 	s.setStoreServing(true)
 	return s

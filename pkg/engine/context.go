@@ -40,6 +40,10 @@ func (c *Context) SetMulti(key string, values []string) {
 	c.entries[strings.ToLower(key)] = contextEntry{name: key, values: values, multi: true}
 }
 
+// Reset removes every key and keeps the room the context has grown, so
+// that one context can serve one request after another.
+func (c *Context) Reset() { clear(c.entries) }
+
 // Delete removes a key.
 func (c *Context) Delete(key string) { delete(c.entries, strings.ToLower(key)) }
 

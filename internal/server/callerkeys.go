@@ -1,0 +1,164 @@
+package server
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// callerKeys is a request context checked: every key with its lower-case
+// name and its values, and the problems the key has whatever principal and
+// resource it goes with. Only whether the server derives a key depends on
+// the item, so a BatchCheck checks its shared context once for all the
+// items that use it.
+type callerKeys struct {
+	keys     []ctxKey
+	problems []fieldViolation // keys[i].problems index it
+	// derivations has bit d set when some key is of derivation d.
+	derivations uint8
+	// limit is the first limit the context breaks, if any.
+	limit *requestError
+	// distinct is the number of distinct lower-case names, or -1 when not
+	// counted (many keys).
+	distinct int
+	// gen tells this check from others, of a reused callerKeys too.
+	gen uint64
+}
+
+// maxCountedKeys is the most keys whose distinct names are counted; see
+// ctxLayers.
+const maxCountedKeys = 16
+
+// ctxKey is one key of a caller's context.
+type ctxKey struct {
+	name     string // as given
+	lower    string
+	derived  derivation
+	value    string   // a single value
+	values   []string // a list, when multi
+	multi    bool
+	problems [2]int // callerKeys.problems[problems[0]:problems[1]]
+}
+
+// checkCallerKeys checks a request context against the limits and the
+// catalog, into ck, which keeps its slices from earlier use.
+func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextValue) {
+	ck.keys, ck.problems, ck.derivations = ck.keys[:0], ck.problems[:0], 0
+	ck.gen = s.checks.Add(1)
+	ck.limit = s.cfg.Limits.checkContext("context", in)
+	for name, cv := range in {
+		kn := s.names.key(name)
+		k := ctxKey{name: name, lower: kn.lower, derived: kn.derived}
+		k.problems[0] = len(ck.problems)
+		report := func(format string, args ...any) {
+			ck.problems = append(ck.problems, fieldViolation{Field: "context[" + name + "]", Description: fmt.Sprintf(format, args...)})
+		}
+		switch v := cv.GetKind().(type) {
+		case *pdpv1.ContextValue_StringValue:
+			k.value = v.StringValue
+			switch {
+			case kn.ck == nil:
+			case kn.ck.Multivalued:
+				report("%s is multivalued: give list_value", name)
+			default:
+				if err := engine.CheckContextValue(kn.ck.Type, k.value); err != nil {
+					report("%s: %v", name, err)
+				}
+			}
+		case *pdpv1.ContextValue_ListValue:
+			k.multi, k.values = true, v.ListValue.GetValues()
+			if k.values == nil {
+				k.values = []string{}
+			}
+			switch {
+			case kn.ck == nil:
+			case !kn.ck.Multivalued:
+				report("%s takes a single value: give string_value", name)
+			default:
+				for _, value := range k.values {
+					if err := engine.CheckContextValue(kn.ck.Type, value); err != nil {
+						report("%s: %v", name, err)
+					}
+				}
+			}
+		default:
+			report("no value: set string_value or list_value")
+		}
+		k.problems[1] = len(ck.problems)
+		ck.derivations |= 1 << k.derived
+		ck.keys = append(ck.keys, k)
+	}
+	ck.distinct = -1
+	if len(ck.keys) <= maxCountedKeys {
+		ck.distinct = distinctNames(len(ck.keys), func(i int) string { return ck.keys[i].lower })
+	}
+}
+
+// distinctNames counts the distinct names among n.
+func distinctNames(n int, name func(int) string) int {
+	d := 0
+outer:
+	for i := range n {
+		for j := range i {
+			if name(i) == name(j) {
+				continue outer
+			}
+		}
+		d++
+	}
+	return d
+}
+
+// check reports, sorted by key, the problems of the keys with the
+// principal and resource so known: a key's own problems, or that the
+// server derives it (keys come in map order; sorting only problems keeps
+// messages stable without sorting every request's keys).
+func (ck *callerKeys) check(knownPrincipal, knownResource bool, sc *scratch) {
+	if len(ck.problems) == 0 && !ck.mayDerive(knownPrincipal, knownResource) {
+		return
+	}
+	first := len(sc.violations)
+	for i := range ck.keys {
+		k := &ck.keys[i]
+		if k.derived.applies(knownPrincipal, knownResource) {
+			sc.violations = append(sc.violations, fieldViolation{Field: "context[" + k.name + "]",
+				Description: k.name + " is derived by the server and cannot be given by the caller"})
+			continue
+		}
+		sc.violations = append(sc.violations, ck.problems[k.problems[0]:k.problems[1]]...)
+	}
+	slices.SortFunc(sc.violations[first:], func(a, b fieldViolation) int { return strings.Compare(a.Field, b.Field) })
+}
+
+// set copies the keys into ctx.
+func (ck *callerKeys) set(ctx *engine.Context) {
+	for i := range ck.keys {
+		k := &ck.keys[i]
+		if k.multi {
+			ctx.SetMulti(k.lower, k.values)
+		} else {
+			ctx.Set(k.lower, k.value)
+		}
+	}
+}
+
+// remove deletes the keys from ctx.
+func (ck *callerKeys) remove(ctx *engine.Context) {
+	for i := range ck.keys {
+		ctx.Delete(ck.keys[i].lower)
+	}
+}
+
+// mayDerive reports whether some key is one the server derives for a
+// principal and resource so known.
+func (ck *callerKeys) mayDerive(knownPrincipal, knownResource bool) bool {
+	for d := derivedAlways; d <= derivedIfResource; d++ {
+		if ck.derivations&(1<<d) != 0 && d.applies(knownPrincipal, knownResource) {
+			return true
+		}
+	}
+	return false
+}

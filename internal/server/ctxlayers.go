@@ -1,0 +1,127 @@
+package server
+
+import "github.com/pdp-dev/pdp/pkg/engine"
+
+// ctxLayers says what a scratch's engine context holds, layer by layer: the
+// caller's keys, the clock, the principal's keys and the resource's tags.
+// The items of a batch share the clock and usually the caller's context,
+// and often their principal or resource, and calls often come from the
+// same principal, so the next item, of the same call or of the next one on
+// the scratch, changes only the layers that differ from the last item's
+// instead of building the context from nothing.
+//
+// Changing a layer deletes its old keys and sets its new ones, which is
+// right only when no two layers hold the same name. Checking items makes
+// it so (a caller may not give a key the server derives for the item), and
+// the number of keys proves it: the context must hold as many keys as the
+// layers' distinct names add up to, or it is built again from nothing.
+// Session tags override a role's tags and may be given by a caller, so an
+// item with session tags is built from nothing, as is a context with too
+// many keys to count its distinct names.
+type ctxLayers struct {
+	// valid is true when the context holds these layers, whose names are
+	// distinct, and nothing else.
+	valid     bool
+	caller    *callerKeys
+	callerGen uint64
+	time      *timeKeys
+	principal *derivedKeys // nil: none
+	resource  *derivedKeys // nil: none
+}
+
+// intact reports whether the caller's keys the layers hold are still in
+// their callerKeys, so that they can be deleted; the other layers never
+// change.
+func (l *ctxLayers) intact() bool { return l.caller.gen == l.callerGen }
+
+// size is the number of keys a context of these layers holds.
+func (l *ctxLayers) size() int {
+	return 2 + l.caller.distinct + len(l.principal.list()) + len(l.resource.list())
+}
+
+// buildContext makes sc.ctx the context of an item: the caller's keys, then
+// the keys the server derives (session tags, when the principal is a
+// session, after the principal's own), which win.
+func (sc *scratch) buildContext(next ctxLayers, sessionTags map[string]string, names *keyNames) {
+	prev := sc.layers
+	next.valid = len(sessionTags) == 0 && next.caller.distinct >= 0
+	sc.layers = next
+	if prev.valid && next.valid && prev.intact() && sc.changeLayers(&prev, &next) {
+		return
+	}
+	ctx := sc.ctx
+	if ctx.Len() > 0 {
+		ctx.Reset()
+	}
+	next.caller.set(ctx)
+	setTime(ctx, next.time)
+	setKeys(ctx, next.principal.list())
+	for k, v := range sessionTags {
+		ctx.Set(names.principalTag(k), v)
+	}
+	setKeys(ctx, next.resource.list())
+	if next.valid && ctx.Len() != next.size() {
+		sc.layers.valid = false
+	}
+}
+
+// changeLayers changes the context from prev's layers to next's, only the
+// layers that differ: the caller's keys are deleted and set again, the
+// principal's and the resource's keys changed name by name. It reports
+// false when the result does not have the keys it should, some name being
+// in two layers. The old caller keys go first, so that no name the new
+// layers set is deleted after.
+func (sc *scratch) changeLayers(prev, next *ctxLayers) bool {
+	ctx := sc.ctx
+	caller := prev.caller != next.caller || prev.callerGen != next.callerGen
+	if caller {
+		prev.caller.remove(ctx)
+	}
+	if prev.principal != next.principal {
+		changeKeys(ctx, prev.principal.list(), next.principal.list())
+	}
+	if prev.resource != next.resource {
+		changeKeys(ctx, prev.resource.list(), next.resource.list())
+	}
+	if caller {
+		next.caller.set(ctx)
+	}
+	if prev.time != next.time {
+		setTime(ctx, next.time) // the same two names: set over the old values
+	}
+	return ctx.Len() == next.size()
+}
+
+// changeKeys changes a context holding the keys old to hold the keys new
+// instead; both are sorted by name, each name once. Names in both keep
+// their entry when the value is the same.
+func changeKeys(ctx *engine.Context, old, new []derivedKey) {
+	i, j := 0, 0
+	for i < len(old) || j < len(new) {
+		switch {
+		case j == len(new) || i < len(old) && old[i].name < new[j].name:
+			ctx.Delete(old[i].name)
+			i++
+		case i == len(old) || new[j].name < old[i].name:
+			ctx.Set(new[j].name, new[j].value)
+			j++
+		default:
+			if old[i].value != new[j].value {
+				ctx.Set(new[j].name, new[j].value)
+			}
+			i++
+			j++
+		}
+	}
+}
+
+func setTime(ctx *engine.Context, tk *timeKeys) {
+	ctx.Set(lowerCurrentTime, tk.current)
+	ctx.Set(lowerEpochTime, tk.epoch)
+}
+
+func setKeys(ctx *engine.Context, keys []derivedKey) {
+	for _, k := range keys {
+		ctx.Set(k.name, k.value)
+	}
+}
