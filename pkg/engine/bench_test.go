@@ -196,3 +196,96 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// principalPolicy writes policy k (0–9) of principal p in the style of
+// bench/peers: Allow policies grant campaign and segment actions on one app
+// when the resource's team tag equals the principal's and the source IP is
+// in the policy's /24; policies 8 and 9 deny deletes of prod resources in
+// the apps of policies 0 and 1.
+func principalPolicy(p, k int) string {
+	app := func(k int) string { return fmt.Sprintf("%016x", uint64(p*10+k+1)*0x9e3779b97f4a7c15) }
+	arn := "arn:aws:mobiletargeting:us-east-1:111122223333:apps/"
+	if k >= 8 {
+		return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny",
+			"Action":["mobiletargeting:DeleteCampaign","mobiletargeting:DeleteSegment"],"Resource":"%s%s/*",
+			"Condition":{"StringEquals":{"aws:ResourceTag/env":"prod"}}}]}`, arn, app(k-8))
+	}
+	actions := `"mobiletargeting:GetCampaign","mobiletargeting:GetSegment"`
+	if k < 5 {
+		actions += `,"mobiletargeting:UpdateCampaign"`
+	}
+	if k < 2 {
+		actions += `,"mobiletargeting:UpdateSegment","mobiletargeting:DeleteCampaign","mobiletargeting:DeleteSegment"`
+	}
+	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[%s],
+		"Resource":["%s%s/campaigns/*","%s%s/segments/*"],
+		"Condition":{"StringEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"},
+		             "IpAddress":{"aws:SourceIp":"10.%d.%d.0/24"}}}]}`,
+		actions, arn, app(k), arn, app(k), (p*10+k)/256%256, (p*10+k)%256)
+}
+
+// BenchmarkEvaluatePrincipals decides requests of many principals, each
+// with its own identity set of ten one-statement policies, as the server
+// holds them: the cost of a decision should not depend on how many
+// principals there are. The requests cycle through allowed, denied and
+// implicitly denied ones, every condition being evaluated.
+func BenchmarkEvaluatePrincipals(b *testing.B) {
+	cat := benchCatalog(b)
+	for _, n := range []int{10, 1000, 10000} {
+		sets := make([]*Policies, n/10)
+		for p := range sets {
+			docs := make([]string, 10)
+			for k := range docs {
+				docs[k] = principalPolicy(p, k)
+			}
+			sets[p] = &Policies{Identity: mustCompile(b, cat, IdentityPolicy, docs...)}
+		}
+		type request struct {
+			p    int
+			r    *Request
+			want Decision
+		}
+		var reqs []request
+		for j := range 120 {
+			p := j * 7919 % len(sets)
+			k := j % 8
+			app := fmt.Sprintf("%016x", uint64(p*10+k+1)*0x9e3779b97f4a7c15)
+			ctx := NewContext(5)
+			ctx.Set("aws:PrincipalArn", fmt.Sprintf("arn:aws:iam::111122223333:user/u%05d", p))
+			ctx.Set("aws:SourceIp", fmt.Sprintf("10.%d.%d.%d", (p*10+k)/256%256, (p*10+k)%256, 1+j))
+			ctx.Set("aws:PrincipalTag/team", "growth")
+			ctx.Set("aws:ResourceTag/team", "growth")
+			ctx.Set("aws:ResourceTag/env", "prod")
+			r := &Request{Principal: fmt.Sprintf("arn:aws:iam::111122223333:user/u%05d", p),
+				Action:   "mobiletargeting:GetCampaign",
+				Resource: fmt.Sprintf("arn:aws:mobiletargeting:us-east-1:111122223333:apps/%s/campaigns/r%03d", app, j),
+				Context:  ctx}
+			want := Allow
+			switch j % 3 {
+			case 1:
+				ctx.Set("aws:SourceIp", fmt.Sprintf("192.0.2.%d", 1+j))
+				want = ImplicitDeny
+			case 2:
+				r.Action, want = "mobiletargeting:DeleteCampaign", ExplicitDeny
+				if k >= 2 {
+					want = ImplicitDeny
+				}
+			}
+			if got := Evaluate(sets[p], r); got != want {
+				b.Fatalf("request %d: %s, want %s", j, got, want)
+			}
+			reqs = append(reqs, request{p: p, r: r, want: want})
+		}
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			j := 0
+			for b.Loop() {
+				q := &reqs[j]
+				_ = Evaluate(sets[q.p], q.r)
+				if j++; j == len(reqs) {
+					j = 0
+				}
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import "strings"
 // A cond is one compiled condition: one operator applied to one key.
 type cond struct {
 	key     string // lower case
+	keyHash uint64
 	keyName string // as written
 	op      operator
 	values  []condValue
@@ -26,6 +27,7 @@ type condValue struct {
 // parse for the operator are kept but never match; Validate reports them.
 func compileCond(c *Condition, op operator, vars bool) cond {
 	out := cond{key: strings.ToLower(c.Key), keyName: c.Key, op: op, values: make([]condValue, len(c.Values))}
+	out.keyHash = keyHash(out.key)
 	for i, v := range c.Values {
 		out.values[i] = compileCondValue(v.Text, op.opInfo, vars)
 	}
@@ -76,11 +78,11 @@ func (cv *condValue) parse(text string, op opInfo) {
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
 func (c *cond) eval(ctx *Context, tr *trace) bool {
-	e, present := ctx.lookup(c.key)
+	e := ctx.lookup(c.key, c.keyHash)
 	if c.op.fam == famNull {
-		return c.evalNull(present)
+		return c.evalNull(e != nil)
 	}
-	if !present {
+	if e == nil {
 		if tr != nil {
 			tr.missingKey(c.keyName)
 		}
@@ -92,18 +94,22 @@ func (c *cond) eval(ctx *Context, tr *trace) bool {
 		}
 		return c.op.ifExists || c.op.negated
 	}
+	var tv *typedValue // the parsed forms of a single value
+	if !e.multi {
+		tv = &e.typed
+	}
 	switch c.op.set {
 	case setForAll:
 		// Every request value must satisfy the operator; an empty set does.
 		for _, v := range e.values {
-			if !c.test(v, ctx) {
+			if !c.test(v, tv, ctx) {
 				return false
 			}
 		}
 		return true
 	case setForAny:
 		for _, v := range e.values {
-			if c.test(v, ctx) {
+			if c.test(v, tv, ctx) {
 				return true
 			}
 		}
@@ -114,7 +120,7 @@ func (c *cond) eval(ctx *Context, tr *trace) bool {
 	if e.multi || len(e.values) != 1 {
 		return false
 	}
-	return c.test(e.values[0], ctx)
+	return c.test(e.values[0], tv, ctx)
 }
 
 // evalNull: "true" holds when the key is absent, "false" when it is present.
@@ -133,11 +139,11 @@ func (c *cond) evalNull(present bool) bool {
 // when some policy value matches, a negated one when none does. A value that
 // cannot be compared (a policy or request value that does not parse for the
 // operator) matches nothing and makes a negated operator false too: it is
-// neither equal nor unequal.
-func (c *cond) test(v string, ctx *Context) bool {
+// neither equal nor unequal. tv, when not nil, holds v's parsed forms.
+func (c *cond) test(v string, tv *typedValue, ctx *Context) bool {
 	invalid := false
 	for i := range c.values {
-		m, ok := c.values[i].matches(v, c.op.opInfo, ctx)
+		m, ok := c.values[i].matches(v, tv, c.op.opInfo, ctx)
 		if !ok {
 			invalid = true
 			continue
@@ -151,7 +157,7 @@ func (c *cond) test(v string, ctx *Context) bool {
 
 // matches compares a request value with one policy value under the base
 // (un-negated) operator; ok is false when the two cannot be compared.
-func (cv *condValue) matches(v string, op opInfo, ctx *Context) (match, ok bool) {
+func (cv *condValue) matches(v string, tv *typedValue, op opInfo, ctx *Context) (match, ok bool) {
 	if !cv.valid {
 		return false, false
 	}
@@ -173,13 +179,19 @@ func (cv *condValue) matches(v string, op opInfo, ctx *Context) (match, ok bool)
 	}
 	switch op.fam {
 	case famNumeric:
-		n, ok := parseNumber(v)
+		n, ok, parsed := tv.number()
+		if !parsed {
+			n, ok = parseNumber(v)
+		}
 		return ok && compare(n, pv.num, op.cmp), ok
 	case famDate:
-		d, ok := parseDate(v)
+		d, ok, parsed := tv.dateNanos()
+		if !parsed {
+			d, ok = parseDate(v)
+		}
 		return ok && compare(d, pv.date, op.cmp), ok
 	case famIP:
-		return pv.ip.contains(v)
+		return pv.ip.contains(v, tv)
 	case famBool:
 		b, ok := parseBool(v)
 		return ok && b == pv.flag, ok

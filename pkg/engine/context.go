@@ -1,8 +1,9 @@
 package engine
 
 import (
+	"hash/maphash"
 	"iter"
-	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -11,33 +12,270 @@ import (
 // names match without regard to case, the tag-key part after '/' included,
 // so keys are stored in lower case.
 //
+// Set also parses a single value into the forms the condition operators
+// compare (an IP address, a number, a date) when it has their shape, so that
+// a value tested by many statements is parsed once per request rather than
+// once per condition.
+//
 // A Context is built before a decision and only read during one; it is safe
 // for concurrent reads once built.
 type Context struct {
-	entries map[string]contextEntry
+	// slots is an open-addressing table over entries, half empty at most;
+	// its hashes are those compiled into conditions and variables, so
+	// that a lookup during a decision hashes nothing.
+	slots   []contextSlot
+	entries []contextEntry // in the order keys were first set
+	live    int            // entries not deleted
+	// singles backs the one-element value lists of Set, so that setting a
+	// key does not allocate a list of its own. A full array is left to the
+	// entries that point into it and a new one is started.
+	singles []string
+}
+
+// contextSlot points at entries[idx-1]; idx 0 marks an empty slot.
+type contextSlot struct {
+	hash uint32 // low half of the key's hash, to skip most entries unread
+	idx  int32
 }
 
 type contextEntry struct {
-	name   string // as given, for explanations
-	values []string
-	multi  bool // given as a list: the key is multivalued (ArrayOf... types)
+	key     string // lower case
+	hash    uint64
+	name    string // as given, for explanations
+	values  []string
+	multi   bool       // given as a list: the key is multivalued (ArrayOf... types)
+	deleted bool       // removed by Delete; kept so that the table needs no rehash
+	typed   typedValue // the parsed forms of a single value
 }
+
+// keySeed seeds the hash of condition keys. It is chosen once per process,
+// so that a caller cannot pick keys that all land in one slot.
+var keySeed = maphash.MakeSeed()
+
+// A keyHash is the hash of a lower-case condition key, computed when a
+// policy is compiled or a key is set.
+func keyHash(lowerKey string) uint64 { return maphash.String(keySeed, lowerKey) }
+
+// typedValue holds the parsed forms of one request value. A form whose bit
+// is clear in known is parsed when a condition needs it.
+type typedValue struct {
+	known, ok typedForm
+	ip        netip.Addr
+	num       float64
+	date      int64 // Unix nanoseconds
+}
+
+// typedForm is a set of the forms a typedValue may hold.
+type typedForm uint8
+
+const (
+	formIP typedForm = 1 << iota
+	formNum
+	formDate
+)
+
+// has reports whether the value is known to have form f (parsed is true)
+// or known not to (parsed true, valid false); parsed is false when the
+// value must be parsed on use.
+func (t *typedValue) has(f typedForm) (valid, parsed bool) {
+	if t == nil || t.known&f == 0 {
+		return false, false
+	}
+	return t.ok&f != 0, true
+}
+
+// ipAddr returns the value as an IP address; see has.
+func (t *typedValue) ipAddr() (a netip.Addr, valid, parsed bool) {
+	if valid, parsed = t.has(formIP); valid {
+		a = t.ip
+	}
+	return a, valid, parsed
+}
+
+// number returns the value as a Numeric value; see has.
+func (t *typedValue) number() (n float64, valid, parsed bool) {
+	if valid, parsed = t.has(formNum); valid {
+		n = t.num
+	}
+	return n, valid, parsed
+}
+
+// dateNanos returns the value as a Date value; see has.
+func (t *typedValue) dateNanos() (d int64, valid, parsed bool) {
+	if valid, parsed = t.has(formDate); valid {
+		d = t.date
+	}
+	return d, valid, parsed
+}
+
+// parseTyped parses s into every form it has the shape of. The shape tests
+// are necessary conditions of the parsers, so a value they turn away is
+// known not to parse, and most values (names, tags, ARNs) are turned away
+// after a byte or two without calling a parser.
+func parseTyped(s string) typedValue {
+	t := typedValue{known: formIP | formNum}
+	if ipShaped(s) {
+		if a, err := netip.ParseAddr(s); err == nil {
+			t.ip, t.ok = a, t.ok|formIP
+		}
+	}
+	if decimalShaped(s) {
+		if n, ok := parseNumber(s); ok {
+			t.num, t.ok = n, t.ok|formNum
+		}
+	}
+	switch d, ok, sure := parseDateFast(s); {
+	case ok:
+		t.date, t.known, t.ok = d, t.known|formDate, t.ok|formDate
+	case sure:
+		t.known |= formDate
+	}
+	return t
+}
+
+// ipShaped reports whether s could be an IP address: hex digits, dots and
+// colons, with at least one dot or colon, before any "%zone".
+func ipShaped(s string) bool {
+	sep := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.' || c == ':':
+			sep = true
+		case c == '%':
+			return sep
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return sep
+}
+
+// decimalShaped reports whether s has the syntax of a decimal number as
+// strconv.ParseFloat reads it: [+-] digits [. digits] [e [+-] digits],
+// with at least one digit before the exponent.
+func decimalShaped(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(s) && isDigit(s[i]); i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && isDigit(s[i]); i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for ; i < len(s) && isDigit(s[i]); i++ {
+			exp++
+		}
+		if exp == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // NewContext returns an empty context with room for n keys.
 func NewContext(n int) *Context {
-	return &Context{entries: make(map[string]contextEntry, n)}
+	return &Context{
+		slots:   make([]contextSlot, slotsFor(n)),
+		entries: make([]contextEntry, 0, n),
+		singles: make([]string, 0, n),
+	}
+}
+
+// slotsFor is the table size for n keys: a power of two at least 2n.
+func slotsFor(n int) int {
+	size := 8
+	for size < 2*n {
+		size *= 2
+	}
+	return size
 }
 
 // Set gives a single-valued key its value, replacing any earlier value.
 func (c *Context) Set(key, value string) {
-	c.entries[strings.ToLower(key)] = contextEntry{name: key, values: []string{value}}
+	c.singles = append(c.singles, value)
+	n := len(c.singles)
+	c.put(key, contextEntry{name: key, values: c.singles[n-1 : n : n], typed: parseTyped(value)})
 }
 
 // SetMulti gives a multivalued key its values (possibly none), replacing any
 // earlier value. An empty list is present but empty, which set operators and
 // Null tell apart from an absent key.
 func (c *Context) SetMulti(key string, values []string) {
-	c.entries[strings.ToLower(key)] = contextEntry{name: key, values: values, multi: true}
+	c.put(key, contextEntry{name: key, values: values, multi: true})
+}
+
+func (c *Context) put(key string, e contextEntry) {
+	e.key = strings.ToLower(key)
+	e.hash = keyHash(e.key)
+	if old := c.find(e.key, e.hash); old != nil {
+		if old.deleted {
+			c.live++
+		}
+		*old = e
+		return
+	}
+	if 2*(len(c.entries)+1) > len(c.slots) {
+		c.rehash(slotsFor(len(c.entries) + 1))
+	}
+	c.entries = append(c.entries, e)
+	c.live++
+	c.insert(e.hash, int32(len(c.entries)))
+}
+
+// insert puts a slot for entries[idx-1] in the first free place of its
+// probe sequence.
+func (c *Context) insert(hash uint64, idx int32) {
+	mask := uint64(len(c.slots) - 1)
+	for i := hash & mask; ; i = (i + 1) & mask {
+		if c.slots[i].idx == 0 {
+			c.slots[i] = contextSlot{hash: uint32(hash), idx: idx}
+			return
+		}
+	}
+}
+
+func (c *Context) rehash(size int) {
+	c.slots = make([]contextSlot, size)
+	for i := range c.entries {
+		c.insert(c.entries[i].hash, int32(i+1))
+	}
+}
+
+// find returns the entry of a lower-case key, deleted or not, or nil.
+func (c *Context) find(lowerKey string, hash uint64) *contextEntry {
+	if len(c.slots) == 0 {
+		return nil
+	}
+	mask := uint64(len(c.slots) - 1)
+	for i := hash & mask; ; i = (i + 1) & mask {
+		sl := c.slots[i]
+		if sl.idx == 0 {
+			return nil
+		}
+		if sl.hash != uint32(hash) {
+			continue
+		}
+		if e := &c.entries[sl.idx-1]; e.hash == hash && e.key == lowerKey {
+			return e
+		}
+	}
 }
 
 // Reset removes every key and keeps the room the context has grown, so
@@ -45,13 +283,23 @@ func (c *Context) SetMulti(key string, values []string) {
 func (c *Context) Reset() { clear(c.entries) }
 
 // Delete removes a key.
-func (c *Context) Delete(key string) { delete(c.entries, strings.ToLower(key)) }
+func (c *Context) Delete(key string) {
+	lk := strings.ToLower(key)
+	if e := c.find(lk, keyHash(lk)); e != nil && !e.deleted {
+		*e = contextEntry{key: e.key, hash: e.hash, deleted: true}
+		c.live--
+	}
+}
 
 // Get returns the values of a key, whether it was given as a list, and
 // whether it is present at all.
 func (c *Context) Get(key string) (values []string, multi, ok bool) {
-	e, ok := c.lookup(strings.ToLower(key))
-	return e.values, e.multi, ok
+	lk := strings.ToLower(key)
+	e := c.lookup(lk, keyHash(lk))
+	if e == nil {
+		return nil, false, false
+	}
+	return e.values, e.multi, true
 }
 
 // Len returns the number of keys.
@@ -59,7 +307,7 @@ func (c *Context) Len() int {
 	if c == nil {
 		return 0
 	}
-	return len(c.entries)
+	return c.live
 }
 
 // Keys yields the key names as they were given, in sorted order.
@@ -68,29 +316,40 @@ func (c *Context) Keys() iter.Seq[string] {
 		if c == nil {
 			return
 		}
-		for _, k := range slices.Sorted(maps.Keys(c.entries)) {
-			if !yield(c.entries[k].name) {
+		live := make([]*contextEntry, 0, c.live)
+		for i := range c.entries {
+			if !c.entries[i].deleted {
+				live = append(live, &c.entries[i])
+			}
+		}
+		slices.SortFunc(live, func(a, b *contextEntry) int { return strings.Compare(a.key, b.key) })
+		for _, e := range live {
+			if !yield(e.name) {
 				return
 			}
 		}
 	}
 }
 
-// lookup finds an entry by its lower-case key; compiled conditions hold their
-// keys in lower case already, so this does not allocate.
-func (c *Context) lookup(lowerKey string) (contextEntry, bool) {
+// lookup finds a present key by its lower-case form and that form's hash,
+// or returns nil. Compiled conditions and variables hold both already, so
+// this neither allocates nor hashes.
+func (c *Context) lookup(lowerKey string, hash uint64) *contextEntry {
 	if c == nil {
-		return contextEntry{}, false
+		return nil
 	}
-	e, ok := c.entries[lowerKey]
-	return e, ok
+	e := c.find(lowerKey, hash)
+	if e == nil || e.deleted {
+		return nil
+	}
+	return e
 }
 
 // resolve gives the value of a policy variable: the key's single value, else
 // the variable's default. A key that is absent or multivalued gives no value,
 // and a pattern holding such a variable matches nothing.
 func (c *Context) resolve(v *variable) (string, bool) {
-	if e, ok := c.lookup(v.key); ok && !e.multi && len(e.values) == 1 {
+	if e := c.lookup(v.key, v.hash); e != nil && !e.multi && len(e.values) == 1 {
 		return e.values[0], true
 	}
 	if v.hasDef {

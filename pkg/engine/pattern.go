@@ -18,8 +18,8 @@ const (
 
 type token struct {
 	kind tokKind
-	text string   // tokLit: the text
-	v    variable // tokVar
+	text string    // tokLit: the text
+	v    *variable // tokVar
 }
 
 // A pattern is a string of an IAM policy compiled once: literal text,
@@ -30,9 +30,16 @@ type pattern struct {
 	// exact is set when the pattern is one literal with no wildcard and no
 	// variable: matching is then a string comparison.
 	exact    bool
-	text     string // the literal when exact
-	matchAll bool   // the pattern is a lone "*"
+	matchAll bool // the pattern is a lone "*"
 	hasVars  bool
+	// prefixStar is set when the pattern is a literal followed by a '*'
+	// that may cross ':', the usual form of a Resource ("arn:...:apps/abc/*"):
+	// matching is then a prefix comparison.
+	prefixStar bool
+	// text is the literal when exact, and otherwise the literal the pattern
+	// starts with (possibly empty). Comparing it first rejects most
+	// requests without reading the token list.
+	text string
 }
 
 // patternOptions says how a policy string becomes a pattern.
@@ -69,7 +76,7 @@ func compilePattern(s string, o patternOptions) pattern {
 				continue
 			}
 			flush()
-			p.toks = append(p.toks, token{kind: tokVar, v: v})
+			p.toks = append(p.toks, token{kind: tokVar, v: &v})
 			p.hasVars = true
 		case o.wildcards && c == '*':
 			flush()
@@ -97,13 +104,18 @@ func compilePattern(s string, o patternOptions) pattern {
 		}
 	}
 	flush()
+	if len(p.toks) > 0 && p.toks[0].kind == tokLit {
+		p.text = p.toks[0].text
+	}
 	switch {
 	case len(p.toks) == 0:
 		p.exact = true
 	case len(p.toks) == 1 && p.toks[0].kind == tokLit:
-		p.exact, p.text = true, p.toks[0].text
+		p.exact = true
 	case len(p.toks) == 1 && p.toks[0].kind == tokStar:
 		p.matchAll = true
+	case len(p.toks) == 2 && p.toks[0].kind == tokLit && p.toks[1].kind == tokStar:
+		p.prefixStar = true
 	}
 	return p
 }
@@ -125,9 +137,25 @@ func (p *pattern) match(s string, ctx *Context, fold bool) bool {
 	if p.matchAll {
 		return true
 	}
+	// The leading literal is the first token: matching it here is what the
+	// loop below would do first, as no star precedes it.
+	if !hasPrefix(s, p.text, fold) {
+		return false
+	}
+	if p.prefixStar {
+		return true
+	}
+	start := 0
+	if p.text != "" {
+		start = 1
+	}
+	return p.matchFrom(s, start, len(p.text), ctx, fold)
+}
+
+// matchFrom matches s[si:] against the tokens from ti on.
+func (p *pattern) matchFrom(s string, ti, si int, ctx *Context, fold bool) bool {
 	var stack [8]starPoint
 	depth := 0
-	ti, si := 0, 0
 	toks := p.toks
 	for {
 		if ti < len(toks) {
@@ -156,7 +184,7 @@ func (p *pattern) match(s string, ctx *Context, fold bool) bool {
 					continue
 				}
 			case tokVar:
-				val, ok := ctx.resolve(&t.v)
+				val, ok := ctx.resolve(t.v)
 				if !ok {
 					return false
 				}
@@ -218,7 +246,7 @@ func (p *pattern) expand(ctx *Context) (string, bool) {
 			b.WriteString(t.text)
 			continue
 		}
-		val, ok := ctx.resolve(&t.v)
+		val, ok := ctx.resolve(t.v)
 		if !ok {
 			return "", false
 		}

@@ -99,3 +99,23 @@ func TestParseVariable(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPatternMatch checks that the shortcuts of pattern.match (exact text,
+// lone star, leading literal, literal then star) agree with matching the
+// token list from its start.
+func FuzzPatternMatch(f *testing.F) {
+	f.Add("arn:aws:mobiletargeting:*:111122223333:apps/${aws:username}/*", "arn:aws:mobiletargeting:us-east-1:111122223333:apps/alice/x", uint8(7), false)
+	f.Add("arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc/*", "arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc/segments/s", uint8(7), false)
+	f.Add("a*b?c", "axxbyc", uint8(3), true)
+	f.Add("*", "", uint8(1), false)
+	f.Add("GetSeg*", "getsegments", uint8(1), true)
+	ctx := NewContext(2)
+	ctx.Set("aws:username", "alice")
+	f.Fuzz(func(t *testing.T, pat, s string, opts uint8, fold bool) {
+		o := patternOptions{wildcards: opts&1 != 0, variables: opts&2 != 0, arn: opts&4 != 0}
+		p := compilePattern(pat, o)
+		if got, want := p.match(s, ctx, fold), p.matchFrom(s, 0, 0, ctx, fold); got != want {
+			t.Errorf("pattern %q (%+v) on %q, fold %v: match %v, token list %v", pat, o, s, fold, got, want)
+		}
+	})
+}

@@ -74,19 +74,35 @@ type arnParts struct {
 // splitARN splits an ARN into its fields; the resource part keeps any
 // further colons.
 func splitARN(s string) (arnParts, bool) {
-	var f [5]string
-	rest := s
-	for i := range 5 {
-		j := strings.IndexByte(rest, ':')
-		if j < 0 {
-			return arnParts{}, false
-		}
-		f[i], rest = rest[:j], rest[j+1:]
-	}
-	if f[0] != "arn" {
+	if len(s) < 4 || s[:4] != "arn:" {
 		return arnParts{}, false
 	}
-	return arnParts{partition: f[1], service: f[2], region: f[3], account: f[4], resource: rest}, true
+	var a arnParts
+	rest := s[4:]
+	i := strings.IndexByte(rest, ':')
+	if i < 0 {
+		return arnParts{}, false
+	}
+	a.partition, rest = rest[:i], rest[i+1:]
+	if i = strings.IndexByte(rest, ':'); i < 0 {
+		return arnParts{}, false
+	}
+	a.service, rest = rest[:i], rest[i+1:]
+	if i = strings.IndexByte(rest, ':'); i < 0 {
+		return arnParts{}, false
+	}
+	a.region, rest = rest[:i], rest[i+1:]
+	if i = strings.IndexByte(rest, ':'); i < 0 {
+		return arnParts{}, false
+	}
+	a.account, a.resource = rest[:i], rest[i+1:]
+	return a, true
+}
+
+// arnAccount returns the account field of an ARN, or "" when s is not one.
+func arnAccount(s string) string {
+	a, _ := splitARN(s)
+	return a.account
 }
 
 // resourceAccount applies the defaulting rule of Request.ResourceAccount.
@@ -94,8 +110,8 @@ func (r *Request) resourceAccount(principalAccount string) string {
 	if r.ResourceAccount != "" {
 		return r.ResourceAccount
 	}
-	if a, ok := splitARN(r.Resource); ok && a.account != "" {
-		return a.account
+	if a := arnAccount(r.Resource); a != "" {
+		return a
 	}
 	return principalAccount
 }

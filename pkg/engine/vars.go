@@ -8,6 +8,7 @@ import "strings"
 // Rules: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
 type variable struct {
 	key     string // lower case: keys match without regard to case
+	hash    uint64 // keyHash(key)
 	name    string // as written, for messages
 	def     string // default value after ", '...'"
 	hasDef  bool
@@ -34,6 +35,7 @@ func parseVariable(s string) (v variable, n int, ok bool) {
 		return variable{}, 0, false
 	}
 	v = variable{key: strings.ToLower(name), name: name}
+	v.hash = keyHash(v.key)
 	if hasDef {
 		def = strings.TrimSpace(def)
 		if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' {

@@ -1,0 +1,53 @@
+package engine
+
+import (
+	"net/netip"
+	"testing"
+)
+
+// typedSeeds are request values of every shape parseTyped tells apart.
+var typedSeeds = []string{
+	"", "growth", "203.0.113.7", "10.0.0.1", "::1", "2001:db8::1", "fe80::1%eth0", "::ffff:10.0.0.1",
+	"1.2.3", "1.2.3.4.5", "abc:def", "cafe", "1700000000", "1700000000.5", "-12", "+3", "1e3", "1E-3", ".5",
+	"5.", "-", ".", "1e", "0x10", "1_000", "NaN", "inf", "+Inf", "infinity", "1.2.3",
+	"2026-11-23T21:00:00Z", "2024-02-29T23:59:59Z", "2023-02-29T00:00:00Z", "2024-01-01T24:00:00Z",
+	"2024-01-01T23:59:60Z", "2024-13-01T00:00:00Z", "2024-00-10T00:00:00Z", "0000-01-01T00:00:00Z",
+	"2024-01-01t00:00:00z", "2024-01-01", "2024-01-01T10:00", "2024-01-01T10:00:00+02:00",
+	"2024-01-01T10:00:00.123Z", "-123-01-02", "+123-01-02", "2024-1-01", "111122223333",
+	"arn:aws:iam::111122223333:user/alice", "true", "FALSE",
+}
+
+// TestParseTyped checks that the forms Set parses in advance are exactly
+// what the operators would parse from the text on use.
+func TestParseTyped(t *testing.T) {
+	t.Parallel()
+	for _, s := range typedSeeds {
+		checkTyped(t, s)
+	}
+}
+
+func FuzzParseTyped(f *testing.F) {
+	for _, s := range typedSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(checkTyped)
+}
+
+func checkTyped(t *testing.T, s string) {
+	tv := parseTyped(s)
+	a, err := netip.ParseAddr(s)
+	if got, ok, parsed := tv.ipAddr(); !parsed || ok != (err == nil) || (ok && got != a) {
+		t.Errorf("parseTyped(%q) ip = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, a, err == nil)
+	}
+	n, nok := parseNumber(s)
+	if got, ok, parsed := tv.number(); !parsed || ok != nok || (ok && got != n) {
+		t.Errorf("parseTyped(%q) number = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, n, nok)
+	}
+	d, dok := parseDateLayouts(s)
+	if got, ok, parsed := tv.dateNanos(); parsed && (ok != dok || (ok && got != d)) {
+		t.Errorf("parseTyped(%q) date = %v, %v; want %v, %v", s, got, ok, d, dok)
+	}
+	if got, ok := parseDate(s); ok != dok || (ok && got != d) {
+		t.Errorf("parseDate(%q) = %v, %v; want %v, %v", s, got, ok, d, dok)
+	}
+}
