@@ -174,43 +174,48 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 // path for an action the catalog does not know.
 func (ps *PolicySet) scanAll(q *evalReq, tr *trace, res *setResult) {
 	for si := range ps.statements {
-		if ps.statements[si].matchesAction(q.action) && ps.scanOne(si, q, tr, res) {
+		if ps.statements[si].matchesAction(q.action) && ps.scanList([]int32{int32(si)}, q, tr, res) {
 			return
 		}
 	}
 }
 
-// scanList evaluates the listed statements into res and reports whether it
-// may stop (a Deny was found and nothing is being traced).
+// scanList evaluates the listed statements, whose actions match, into res
+// and reports whether it may stop (a Deny was found and nothing is being
+// traced). It is the inner loop of every decision, so the checks of a
+// statement are written out here rather than called.
 func (ps *PolicySet) scanList(list []int32, q *evalReq, tr *trace, res *setResult) bool {
+	stmts := ps.statements
 	for _, si := range list {
-		if ps.scanOne(int(si), q, tr, res) {
-			return true
+		st := &stmts[si]
+		// Once an Allow is known, another can teach nothing unless it is
+		// traced or, in a resource policy, names the caller more directly.
+		if res.allow && st.effect == EffectAllow && tr == nil && (ps.typ != ResourcePolicy || res.grant == grantDirect) {
+			continue
 		}
+		g := grantDirect
+		if st.principal != nil {
+			var ok bool
+			if g, ok = st.matchesPrincipal(q); !ok {
+				continue
+			}
+		}
+		if !st.matchesResource(q) || (len(st.conds) > 0 && !st.condsHold(q, tr)) {
+			continue
+		}
+		if tr != nil {
+			tr.matched(ps, st)
+		}
+		if st.effect == EffectDeny {
+			res.deny = true
+			if tr == nil {
+				return true
+			}
+			continue
+		}
+		res.allow = true
+		res.grant = max(res.grant, g)
 	}
-	return false
-}
-
-// scanOne evaluates one statement whose action matched into res, and
-// reports whether the scan may stop.
-func (ps *PolicySet) scanOne(si int, q *evalReq, tr *trace, res *setResult) bool {
-	st := &ps.statements[si]
-	if st.effect == EffectAllow && res.allow && tr == nil && (ps.typ != ResourcePolicy || res.grant == grantDirect) {
-		return false // nothing more to learn from another Allow
-	}
-	g, ok := st.applies(q, tr)
-	if !ok {
-		return false
-	}
-	if tr != nil {
-		tr.matched(ps, st)
-	}
-	if st.effect == EffectDeny {
-		res.deny = true
-		return tr == nil
-	}
-	res.allow = true
-	res.grant = max(res.grant, g)
 	return false
 }
 
@@ -223,38 +228,50 @@ func (st *statement) matchesAction(action string) bool {
 	return st.notAction
 }
 
-// applies checks principal, resource and conditions of a statement whose
-// action already matched, returning how it names the caller.
-func (st *statement) applies(q *evalReq, tr *trace) (grantKind, bool) {
-	g := grantDirect
-	if st.principal != nil {
-		g = st.principal.match(&q.principal)
-		if st.notPrinc {
-			// A Deny with NotPrincipal applies to every principal that has a
-			// permissions boundary, whatever it lists.
-			// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-			if g != grantNone && !(st.effect == EffectDeny && q.hasBoundary) {
-				return grantNone, false
-			}
-			g = grantDirect
-		} else if g == grantNone {
-			return grantNone, false
-		}
-	}
-	if !st.matchesResource(q) {
-		return grantNone, false
-	}
+// condsHold reports whether every condition of a statement holds.
+func (st *statement) condsHold(q *evalReq, tr *trace) bool {
 	for i := range st.conds {
 		if !st.conds[i].eval(q.ctx, tr) {
-			return grantNone, false
+			return false
 		}
 	}
-	return g, true
+	return true
+}
+
+// matchesPrincipal checks the Principal or NotPrincipal of a statement that
+// has one.
+func (st *statement) matchesPrincipal(q *evalReq) (grantKind, bool) {
+	g := st.principal.match(&q.principal)
+	if !st.notPrinc {
+		return g, g != grantNone
+	}
+	// A Deny with NotPrincipal applies to every principal that has a
+	// permissions boundary, whatever it lists.
+	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+	if g != grantNone && !(st.effect == EffectDeny && q.hasBoundary) {
+		return grantNone, false
+	}
+	return grantDirect, true
 }
 
 func (st *statement) matchesResource(q *evalReq) bool {
+	s := q.resource
 	for i := range st.resources {
-		if st.resources[i].match(q.resource, q.ctx, false) {
+		// The commonest forms are decided here, without a call: "*", a
+		// literal too long or whose probe differs, a literal then '*'.
+		p := &st.resources[i]
+		switch {
+		case p.matchAll:
+			return !st.notResource
+		case len(s) < len(p.text) || (p.probeAt >= 0 && load64(s, p.probeAt) != p.probe):
+			continue
+		case p.prefixStar:
+			if s[:len(p.text)] == p.text {
+				return !st.notResource
+			}
+			continue
+		}
+		if p.match(s, q.ctx, false) {
 			return !st.notResource
 		}
 	}

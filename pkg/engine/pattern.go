@@ -40,6 +40,14 @@ type pattern struct {
 	// starts with (possibly empty). Comparing it first rejects most
 	// requests without reading the token list.
 	text string
+	// probe holds eight bytes of text from probeAt on, for Resource
+	// patterns whose text is long enough (probeAt is -1 otherwise). They
+	// are the first bytes of the resource ID where the text has them, which
+	// is where the Resources of a policy set (apps/A/*, apps/B/*, ...) tell
+	// apart, so one word comparison turns most requests away without
+	// reading the text itself.
+	probe   uint64
+	probeAt int
 }
 
 // patternOptions says how a policy string becomes a pattern.
@@ -117,7 +125,38 @@ func compilePattern(s string, o patternOptions) pattern {
 	case len(p.toks) == 2 && p.toks[0].kind == tokLit && p.toks[1].kind == tokStar:
 		p.prefixStar = true
 	}
+	p.probeAt = -1
+	if o.arn {
+		if p.probeAt = probeOffset(p.text); p.probeAt >= 0 {
+			p.probe = load64(p.text, p.probeAt)
+		}
+	}
 	return p
+}
+
+// probeOffset picks where a Resource pattern's probe starts: at the
+// resource ID, after the first '/' of the resource part, when the text has
+// eight bytes from there; else at its last eight bytes; -1 when the text is
+// shorter than that.
+func probeOffset(text string) int {
+	if len(text) < 8 {
+		return -1
+	}
+	if a, ok := splitARN(text); ok {
+		if i := strings.IndexByte(a.resource, '/'); i >= 0 {
+			if at := len(text) - len(a.resource) + i + 1; at+8 <= len(text) {
+				return at
+			}
+		}
+	}
+	return len(text) - 8
+}
+
+// load64 reads eight bytes of s from i on as one word.
+func load64(s string, i int) uint64 {
+	b := s[i : i+8] // one bounds check; the compiler merges the loads
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
 // match reports whether s matches the pattern; fold makes literal text match
@@ -128,14 +167,22 @@ func compilePattern(s string, o patternOptions) pattern {
 // to the star before it, which is what mixing the two kinds needs; each such
 // step moves past a colon, so the extra work is bounded by their number.
 func (p *pattern) match(s string, ctx *Context, fold bool) bool {
+	// The commonest Resource forms are kept small enough to be inlined.
+	if p.matchAll {
+		return true
+	}
+	if p.prefixStar && !fold {
+		return strings.HasPrefix(s, p.text)
+	}
+	return p.matchSlow(s, ctx, fold)
+}
+
+func (p *pattern) matchSlow(s string, ctx *Context, fold bool) bool {
 	if p.exact {
 		if fold {
 			return strings.EqualFold(s, p.text)
 		}
 		return s == p.text
-	}
-	if p.matchAll {
-		return true
 	}
 	// The leading literal is the first token: matching it here is what the
 	// loop below would do first, as no star precedes it.

@@ -101,8 +101,8 @@ func TestParseVariable(t *testing.T) {
 }
 
 // FuzzPatternMatch checks that the shortcuts of pattern.match (exact text,
-// lone star, leading literal, literal then star) agree with matching the
-// token list from its start.
+// lone star, leading literal, literal then star) and those of Resource
+// matching (probe word) agree with matching the token list from its start.
 func FuzzPatternMatch(f *testing.F) {
 	f.Add("arn:aws:mobiletargeting:*:111122223333:apps/${aws:username}/*", "arn:aws:mobiletargeting:us-east-1:111122223333:apps/alice/x", uint8(7), false)
 	f.Add("arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc/*", "arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc/segments/s", uint8(7), false)
@@ -114,8 +114,18 @@ func FuzzPatternMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pat, s string, opts uint8, fold bool) {
 		o := patternOptions{wildcards: opts&1 != 0, variables: opts&2 != 0, arn: opts&4 != 0}
 		p := compilePattern(pat, o)
-		if got, want := p.match(s, ctx, fold), p.matchFrom(s, 0, 0, ctx, fold); got != want {
+		want := p.matchFrom(s, 0, 0, ctx, fold)
+		if got := p.match(s, ctx, fold); got != want {
 			t.Errorf("pattern %q (%+v) on %q, fold %v: match %v, token list %v", pat, o, s, fold, got, want)
+		}
+		if !o.arn || fold {
+			return
+		}
+		for _, notResource := range []bool{false, true} {
+			st := statement{resources: []pattern{p}, notResource: notResource}
+			if got := st.matchesResource(&evalReq{resource: s, ctx: ctx}); got != (want != notResource) {
+				t.Errorf("Resource %q (NotResource %v) on %q: %v, token list %v", pat, notResource, s, got, want)
+			}
 		}
 	})
 }
