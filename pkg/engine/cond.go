@@ -9,6 +9,10 @@ type cond struct {
 	keyName string // as written
 	op      operator
 	values  []condValue
+	// literal is set when every value is compared as plain text, case
+	// included (StringEquals and StringNotEquals without variables): test
+	// is then a loop of string comparisons.
+	literal bool
 }
 
 // A condValue is one policy value, parsed once for its operator family.
@@ -28,8 +32,10 @@ type condValue struct {
 func compileCond(c *Condition, op operator, vars bool) cond {
 	out := cond{key: strings.ToLower(c.Key), keyName: c.Key, op: op, values: make([]condValue, len(c.Values))}
 	out.keyHash = keyHash(out.key)
+	out.literal = op.fam == famString && !op.ignoreCase
 	for i, v := range c.Values {
 		out.values[i] = compileCondValue(v.Text, op.opInfo, vars)
+		out.literal = out.literal && out.values[i].pat.exact
 	}
 	return out
 }
@@ -141,6 +147,14 @@ func (c *cond) evalNull(present bool) bool {
 // operator) matches nothing and makes a negated operator false too: it is
 // neither equal nor unequal. tv, when not nil, holds v's parsed forms.
 func (c *cond) test(v string, tv *typedValue, ctx *Context) bool {
+	if c.literal {
+		for i := range c.values {
+			if c.values[i].pat.text == v {
+				return !c.op.negated
+			}
+		}
+		return c.op.negated
+	}
 	invalid := false
 	for i := range c.values {
 		m, ok := c.values[i].matches(v, tv, c.op.opInfo, ctx)

@@ -41,12 +41,24 @@ type Policies struct {
 
 // evalReq is a request prepared once per decision.
 type evalReq struct {
-	actionID    int // -1 when the catalog does not know the action
-	action      string
-	resource    string
-	ctx         *Context
-	principal   principalInfo
-	hasBoundary bool
+	actionID int // -1 when the catalog does not know the action
+	action   string
+	resource string
+	ctx      *Context
+	account  string // the principal's account
+	// principal is the principal ARN taken apart, which only statements
+	// with a Principal element need: parsed on first use.
+	principal       principalInfo
+	principalParsed bool
+	hasBoundary     bool
+}
+
+// principalInfo returns the request's principal taken apart.
+func (q *evalReq) principalInfo() *principalInfo {
+	if !q.principalParsed {
+		q.principal, q.principalParsed = parsePrincipal(q.principal.arn), true
+	}
+	return &q.principal
 }
 
 // setResult is what one policy set says about a request.
@@ -79,7 +91,8 @@ func evaluate(p *Policies, r *Request, tr *trace) (Decision, bool) {
 		action:      r.Action,
 		resource:    r.Resource,
 		ctx:         r.Context,
-		principal:   parsePrincipal(r.Principal),
+		account:     arnAccount(r.Principal),
+		principal:   principalInfo{arn: r.Principal},
 		hasBoundary: p.Boundary != nil,
 	}
 	if cat := anyCatalog(p); cat != nil {
@@ -87,7 +100,7 @@ func evaluate(p *Policies, r *Request, tr *trace) (Decision, bool) {
 			q.actionID = a.ID
 		}
 	}
-	crossAccount := r.resourceAccount(q.principal.account) != q.principal.account
+	crossAccount := r.resourceAccount(q.account) != q.account
 	session := p.Session
 
 	deny := false
@@ -161,8 +174,10 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 	}
 	if q.actionID < 0 {
 		ps.scanAll(q, tr, &res)
-	} else if !ps.scanList(ps.everyAction, q, tr, &res) {
-		ps.scanList(ps.byAction[q.actionID], q, tr, &res)
+	} else if len(ps.everyAction) == 0 || !ps.scanList(ps.everyAction, q, tr, &res) {
+		if list := ps.byAction[q.actionID]; len(list) > 0 {
+			ps.scanList(list, q, tr, &res)
+		}
 	}
 	if tr != nil {
 		tr.endSet(ps, level, res)
@@ -200,7 +215,11 @@ func (ps *PolicySet) scanList(list []int32, q *evalReq, tr *trace, res *setResul
 				continue
 			}
 		}
-		if !st.matchesResource(q) || (len(st.conds) > 0 && !st.condsHold(q, tr)) {
+		// "Resource": "*" is decided without a call.
+		if rs := st.resources; !(len(rs) == 1 && rs[0].matchAll && !st.notResource) && !st.matchesResource(q) {
+			continue
+		}
+		if len(st.conds) > 0 && !st.condsHold(q, tr) {
 			continue
 		}
 		if tr != nil {
@@ -241,7 +260,7 @@ func (st *statement) condsHold(q *evalReq, tr *trace) bool {
 // matchesPrincipal checks the Principal or NotPrincipal of a statement that
 // has one.
 func (st *statement) matchesPrincipal(q *evalReq) (grantKind, bool) {
-	g := st.principal.match(&q.principal)
+	g := st.principal.match(q.principalInfo())
 	if !st.notPrinc {
 		return g, g != grantNone
 	}

@@ -47,12 +47,18 @@ type trace struct {
 	level        int
 }
 
+// The trace methods are kept out of line: only explanations call them,
+// and inlined they would crowd the registers of the evaluation loops.
+
+//go:noinline
 func (t *trace) beginSet(_ *PolicySet, level int) { t.level = level }
 
+//go:noinline
 func (t *trace) endSet(ps *PolicySet, level int, res setResult) {
 	t.verdicts = append(t.verdicts, Verdict{Type: ps.typ, Level: level, Allowed: res.allow, Denied: res.deny})
 }
 
+//go:noinline
 func (t *trace) matched(ps *PolicySet, st *statement) {
 	t.matchedStmts = append(t.matchedStmts, MatchedStatement{
 		Type: ps.typ, Level: t.level, PolicyID: ps.policies[st.policy], Sid: st.sid,
@@ -60,6 +66,7 @@ func (t *trace) matched(ps *PolicySet, st *statement) {
 	})
 }
 
+//go:noinline
 func (t *trace) missingKey(name string) { t.missing = append(t.missing, name) }
 
 func (t *trace) explanation(d Decision, crossAccount bool) *Explanation {
