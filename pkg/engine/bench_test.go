@@ -289,3 +289,30 @@ func BenchmarkEvaluatePrincipals(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkContext builds the request context the server builds for a
+// typical Check: the clock, the principal's identity and tags, the
+// resource's tags and the caller's source IP. Set parses values of the
+// shapes conditions compare, so this is where that cost shows.
+func BenchmarkContext(b *testing.B) {
+	const now = "2026-11-23T21:00:00Z"
+	b.ReportAllocs()
+	for b.Loop() {
+		ctx := NewContext(12)
+		ctx.Set("aws:CurrentTime", now)
+		ctx.Set("aws:EpochTime", "1795467600")
+		ctx.Set("aws:PrincipalArn", "arn:aws:iam::111122223333:user/alice")
+		ctx.Set("aws:PrincipalAccount", "111122223333")
+		ctx.Set("aws:PrincipalType", "User")
+		ctx.Set("aws:username", "alice")
+		ctx.Set("aws:PrincipalTag/team", "growth")
+		ctx.Set("aws:PrincipalTag/app", "abc123")
+		ctx.Set("aws:ResourceTag/team", "growth")
+		ctx.Set("aws:SourceIp", "203.0.113.7")
+		ctx.Set("aws:SecureTransport", "true")
+		ctx.Set("aws:RequestedRegion", "us-east-1")
+		if ctx.Len() != 12 {
+			b.Fatalf("context holds %d keys, want 12", ctx.Len())
+		}
+	}
+}

@@ -101,8 +101,9 @@ func (c *cond) eval(ctx *Context, tr *trace) bool {
 		return c.op.ifExists || c.op.negated
 	}
 	var tv *typedValue // the parsed forms of a single value
+	var spare typedValue
 	if !e.multi {
-		tv = &e.typed
+		tv = ctx.typedOf(e, &spare)
 	}
 	switch c.op.set {
 	case setForAll:

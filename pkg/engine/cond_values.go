@@ -11,6 +11,11 @@ import (
 // Hexadecimal, underscores, NaN and infinities, which strconv.ParseFloat
 // also reads, are not numbers here.
 func parseNumber(s string) (float64, bool) {
+	// Up to 15 digits is an integer below 2^53, which a float64 holds
+	// exactly: the value strconv.ParseFloat would return.
+	if s != "" && len(s) <= 15 && allDigits(s) {
+		return float64(atoi(s)), true
+	}
 	if s == "" || strings.ContainsAny(s, "xXpP_") || strings.EqualFold(s, "nan") || containsInf(s) {
 		return 0, false
 	}

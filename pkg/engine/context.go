@@ -20,9 +20,9 @@ import (
 // A Context is built before a decision and only read during one; it is safe
 // for concurrent reads once built.
 type Context struct {
-	// slots is an open-addressing table over entries, half empty at most;
-	// its hashes are those compiled into conditions and variables, so
-	// that a lookup during a decision hashes nothing.
+	// slots is an open-addressing table over entries, a quarter empty at
+	// least; its hashes are those compiled into conditions and variables,
+	// so that a lookup during a decision hashes nothing.
 	slots   []contextSlot
 	entries []contextEntry // in the order keys were first set
 	live    int            // entries not deleted
@@ -30,22 +30,28 @@ type Context struct {
 	// key does not allocate a list of its own. A full array is left to the
 	// entries that point into it and a new one is started.
 	singles []string
+	// typed holds the parsed forms of the single values that have one;
+	// most values (names, tags, ARNs) have none and take no room here.
+	typed []typedValue
 }
 
 // contextSlot points at entries[idx-1]; idx 0 marks an empty slot.
 type contextSlot struct {
-	hash uint32 // low half of the key's hash, to skip most entries unread
-	idx  int32
+	tag uint32 // high half of the key's hash, to skip most entries unread
+	idx int32
 }
 
 type contextEntry struct {
 	key     string // lower case
-	hash    uint64
 	name    string // as given, for explanations
 	values  []string
-	multi   bool       // given as a list: the key is multivalued (ArrayOf... types)
-	deleted bool       // removed by Delete; kept so that the table needs no rehash
-	typed   typedValue // the parsed forms of a single value
+	multi   bool // given as a list: the key is multivalued (ArrayOf... types)
+	deleted bool // removed by Delete; kept so that the table needs no rehash
+	// known says which forms of a single value were tried when it was set;
+	// typed is then its position in Context.typed plus one, or 0 when no
+	// form parsed.
+	known typedForm
+	typed int32
 }
 
 // keySeed seeds the hash of condition keys. It is chosen once per process,
@@ -124,6 +130,16 @@ func parseTyped(s string) typedValue {
 			t.num, t.ok = n, t.ok|formNum
 		}
 	}
+	if isEpoch(s) {
+		// Epoch seconds are read as the number they are (an epoch-shaped
+		// value is a number exactly when it has one point at most), and
+		// scaled as parseDate scales them.
+		t.known |= formDate
+		if t.ok&formNum != 0 {
+			t.date, t.ok = int64(t.num*1e9), t.ok|formDate
+		}
+		return t
+	}
 	switch d, ok, sure := parseDateFast(s); {
 	case ok:
 		t.date, t.known, t.ok = d, t.known|formDate, t.ok|formDate
@@ -189,19 +205,60 @@ func decimalShaped(s string) bool {
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
-// NewContext returns an empty context with room for n keys.
+// lowerKey returns strings.ToLower(key). The global keys that servers set
+// on every request, in their documented spelling, are lowered without
+// allocating.
+func lowerKey(key string) string {
+	switch key {
+	case "aws:CurrentTime":
+		return "aws:currenttime"
+	case "aws:EpochTime":
+		return "aws:epochtime"
+	case "aws:PrincipalArn":
+		return "aws:principalarn"
+	case "aws:PrincipalAccount":
+		return "aws:principalaccount"
+	case "aws:PrincipalType":
+		return "aws:principaltype"
+	case "aws:PrincipalOrgID":
+		return "aws:principalorgid"
+	case "aws:SourceIp":
+		return "aws:sourceip"
+	case "aws:SecureTransport":
+		return "aws:securetransport"
+	case "aws:RequestedRegion":
+		return "aws:requestedregion"
+	case "aws:MultiFactorAuthPresent":
+		return "aws:multifactorauthpresent"
+	case "aws:MultiFactorAuthAge":
+		return "aws:multifactorauthage"
+	case "aws:ViaAWSService":
+		return "aws:viaawsservice"
+	case "aws:CalledVia":
+		return "aws:calledvia"
+	case "aws:TagKeys":
+		return "aws:tagkeys"
+	}
+	return strings.ToLower(key)
+}
+
+// NewContext returns an empty context with room for n keys, and some
+// more: callers that derive keys count them roughly.
 func NewContext(n int) *Context {
+	n += n/4 + 2
 	return &Context{
 		slots:   make([]contextSlot, slotsFor(n)),
 		entries: make([]contextEntry, 0, n),
 		singles: make([]string, 0, n),
+		typed:   make([]typedValue, 0, n/4+1), // few values are IPs, numbers or dates
 	}
 }
 
-// slotsFor is the table size for n keys: a power of two at least 2n.
+// slotsFor is the table size for n keys: a power of two at least 4n/3, so
+// that the table is at most three quarters full.
 func slotsFor(n int) int {
 	size := 8
-	for size < 2*n {
+	for 3*size < 4*n {
 		size *= 2
 	}
 	return size
@@ -211,7 +268,24 @@ func slotsFor(n int) int {
 func (c *Context) Set(key, value string) {
 	c.singles = append(c.singles, value)
 	n := len(c.singles)
-	c.put(key, contextEntry{name: key, values: c.singles[n-1 : n : n], typed: parseTyped(value)})
+	e := contextEntry{name: key, values: c.singles[n-1 : n : n]}
+	t := parseTyped(value)
+	e.known = t.known
+	if t.ok != 0 {
+		c.typed = append(c.typed, t)
+		e.typed = int32(len(c.typed))
+	}
+	c.put(key, e)
+}
+
+// typedOf returns the parsed forms of a single-valued entry, using spare
+// for an entry none of whose forms parsed.
+func (c *Context) typedOf(e *contextEntry, spare *typedValue) *typedValue {
+	if e.typed > 0 {
+		return &c.typed[e.typed-1]
+	}
+	*spare = typedValue{known: e.known}
+	return spare
 }
 
 // SetMulti gives a multivalued key its values (possibly none), replacing any
@@ -222,21 +296,21 @@ func (c *Context) SetMulti(key string, values []string) {
 }
 
 func (c *Context) put(key string, e contextEntry) {
-	e.key = strings.ToLower(key)
-	e.hash = keyHash(e.key)
-	if old := c.find(e.key, e.hash); old != nil {
+	e.key = lowerKey(key)
+	hash := keyHash(e.key)
+	if old := c.find(e.key, hash); old != nil {
 		if old.deleted {
 			c.live++
 		}
 		*old = e
 		return
 	}
-	if 2*(len(c.entries)+1) > len(c.slots) {
-		c.rehash(slotsFor(len(c.entries) + 1))
+	if 4*(len(c.entries)+1) > 3*len(c.slots) {
+		c.rehash(slotsFor(2 * (len(c.entries) + 1)))
 	}
 	c.entries = append(c.entries, e)
 	c.live++
-	c.insert(e.hash, int32(len(c.entries)))
+	c.insert(hash, int32(len(c.entries)))
 }
 
 // insert puts a slot for entries[idx-1] in the first free place of its
@@ -245,7 +319,7 @@ func (c *Context) insert(hash uint64, idx int32) {
 	mask := uint64(len(c.slots) - 1)
 	for i := hash & mask; ; i = (i + 1) & mask {
 		if c.slots[i].idx == 0 {
-			c.slots[i] = contextSlot{hash: uint32(hash), idx: idx}
+			c.slots[i] = contextSlot{tag: uint32(hash >> 32), idx: idx}
 			return
 		}
 	}
@@ -254,7 +328,7 @@ func (c *Context) insert(hash uint64, idx int32) {
 func (c *Context) rehash(size int) {
 	c.slots = make([]contextSlot, size)
 	for i := range c.entries {
-		c.insert(c.entries[i].hash, int32(i+1))
+		c.insert(keyHash(c.entries[i].key), int32(i+1))
 	}
 }
 
@@ -269,10 +343,10 @@ func (c *Context) find(lowerKey string, hash uint64) *contextEntry {
 		if sl.idx == 0 {
 			return nil
 		}
-		if sl.hash != uint32(hash) {
+		if sl.tag != uint32(hash>>32) {
 			continue
 		}
-		if e := &c.entries[sl.idx-1]; e.hash == hash && e.key == lowerKey {
+		if e := &c.entries[sl.idx-1]; e.key == lowerKey {
 			return e
 		}
 	}
@@ -286,7 +360,7 @@ func (c *Context) Reset() { clear(c.entries) }
 func (c *Context) Delete(key string) {
 	lk := strings.ToLower(key)
 	if e := c.find(lk, keyHash(lk)); e != nil && !e.deleted {
-		*e = contextEntry{key: e.key, hash: e.hash, deleted: true}
+		*e = contextEntry{key: e.key, deleted: true}
 		c.live--
 	}
 }

@@ -102,3 +102,17 @@ func TestContextZero(t *testing.T) {
 		t.Error("a nil Context is not empty")
 	}
 }
+
+// TestLowerKey checks the keys lowered without allocating against
+// strings.ToLower.
+func TestLowerKey(t *testing.T) {
+	t.Parallel()
+	for _, k := range []string{"aws:CurrentTime", "aws:EpochTime", "aws:PrincipalArn", "aws:PrincipalAccount",
+		"aws:PrincipalType", "aws:PrincipalOrgID", "aws:SourceIp", "aws:SecureTransport", "aws:RequestedRegion",
+		"aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge", "aws:ViaAWSService", "aws:CalledVia",
+		"aws:TagKeys", "aws:username", "AWS:SourceIP", "aws:PrincipalTag/Team"} {
+		if got, want := lowerKey(k), strings.ToLower(k); got != want {
+			t.Errorf("lowerKey(%q) = %q, want %q", k, got, want)
+		}
+	}
+}
