@@ -204,3 +204,146 @@ func (r ipRange) contains(s string, tv *typedValue) (in, valid bool) {
 	}
 	return r.prefix.Contains(a), true
 }
+
+// typedValue holds the parsed forms of one request value. A form whose bit
+// is clear in known is parsed when a condition needs it.
+type typedValue struct {
+	known, ok typedForm
+	ip        netip.Addr
+	num       float64
+	date      int64 // Unix nanoseconds
+}
+
+// typedForm is a set of the forms a typedValue may hold.
+type typedForm uint8
+
+const (
+	formIP typedForm = 1 << iota
+	formNum
+	formDate
+)
+
+// has reports whether the value is known to have form f (parsed is true)
+// or known not to (parsed true, valid false); parsed is false when the
+// value must be parsed on use.
+func (t *typedValue) has(f typedForm) (valid, parsed bool) {
+	if t == nil || t.known&f == 0 {
+		return false, false
+	}
+	return t.ok&f != 0, true
+}
+
+// ipAddr returns the value as an IP address; see has.
+func (t *typedValue) ipAddr() (a netip.Addr, valid, parsed bool) {
+	if valid, parsed = t.has(formIP); valid {
+		a = t.ip
+	}
+	return a, valid, parsed
+}
+
+// number returns the value as a Numeric value; see has.
+func (t *typedValue) number() (n float64, valid, parsed bool) {
+	if valid, parsed = t.has(formNum); valid {
+		n = t.num
+	}
+	return n, valid, parsed
+}
+
+// dateNanos returns the value as a Date value; see has.
+func (t *typedValue) dateNanos() (d int64, valid, parsed bool) {
+	if valid, parsed = t.has(formDate); valid {
+		d = t.date
+	}
+	return d, valid, parsed
+}
+
+// parseTyped parses s into every form it has the shape of. The shape tests
+// are necessary conditions of the parsers, so a value they turn away is
+// known not to parse, and most values (names, tags, ARNs) are turned away
+// after a byte or two without calling a parser.
+func parseTyped(s string) typedValue {
+	t := typedValue{known: formIP | formNum}
+	if ipShaped(s) {
+		if a, err := netip.ParseAddr(s); err == nil {
+			t.ip, t.ok = a, t.ok|formIP
+		}
+	}
+	if decimalShaped(s) {
+		if n, ok := parseNumber(s); ok {
+			t.num, t.ok = n, t.ok|formNum
+		}
+	}
+	if isEpoch(s) {
+		// Epoch seconds are read as the number they are (an epoch-shaped
+		// value is a number exactly when it has one point at most), and
+		// scaled as parseDate scales them.
+		t.known |= formDate
+		if t.ok&formNum != 0 {
+			t.date, t.ok = int64(t.num*1e9), t.ok|formDate
+		}
+		return t
+	}
+	switch d, ok, sure := parseDateFast(s); {
+	case ok:
+		t.date, t.known, t.ok = d, t.known|formDate, t.ok|formDate
+	case sure:
+		t.known |= formDate
+	}
+	return t
+}
+
+// ipShaped reports whether s could be an IP address: hex digits, dots and
+// colons, with at least one dot or colon, before any "%zone".
+func ipShaped(s string) bool {
+	sep := false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.' || c == ':':
+			sep = true
+		case c == '%':
+			return sep
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return sep
+}
+
+// decimalShaped reports whether s has the syntax of a decimal number as
+// strconv.ParseFloat reads it: [+-] digits [. digits] [e [+-] digits],
+// with at least one digit before the exponent.
+func decimalShaped(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := 0
+	for ; i < len(s) && isDigit(s[i]); i++ {
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && isDigit(s[i]); i++ {
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := 0
+		for ; i < len(s) && isDigit(s[i]); i++ {
+			exp++
+		}
+		if exp == 0 {
+			return false
+		}
+	}
+	return i == len(s)
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }

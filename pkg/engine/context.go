@@ -3,7 +3,6 @@ package engine
 import (
 	"hash/maphash"
 	"iter"
-	"net/netip"
 	"slices"
 	"strings"
 )
@@ -18,40 +17,43 @@ import (
 // once per condition.
 //
 // A Context is built before a decision and only read during one; it is safe
-// for concurrent reads once built.
+// for concurrent reads once built. It may be changed between decisions
+// (Set, Delete, Reset) and reused; its room stays bounded by the most keys
+// it has held at once.
 type Context struct {
-	// slots is an open-addressing table over entries, a quarter empty at
-	// least; its hashes are those compiled into conditions and variables,
-	// so that a lookup during a decision hashes nothing.
+	// slots is an open-addressing table (linear probing) over entries, a
+	// quarter empty at least. Lookups during a decision use the hashes
+	// compiled into conditions and variables, so they hash nothing.
 	slots   []contextSlot
-	entries []contextEntry // in the order keys were first set
-	live    int            // entries not deleted
-	// singles backs the one-element value lists of Set, so that setting a
-	// key does not allocate a list of its own. A full array is left to the
-	// entries that point into it and a new one is started.
-	singles []string
-	// typed holds the parsed forms of the single values that have one;
-	// most values (names, tags, ARNs) have none and take no room here.
+	entries []contextEntry
+	free    []int32 // indexes of unused entries, reused first
+	live    int     // keys held
+	// typed holds the parsed forms of single values. An entry that has
+	// needed one keeps its place (typedAt), as entries are reused.
 	typed []typedValue
 }
 
-// contextSlot points at entries[idx-1]; idx 0 marks an empty slot.
+// contextSlot points at entries[idx-1]; idx 0 marks an empty slot. tag is
+// the high half of the key's hash: it picks the slot's home, and tells
+// most other keys apart without reading their entry.
 type contextSlot struct {
-	tag uint32 // high half of the key's hash, to skip most entries unread
+	tag uint32
 	idx int32
 }
 
 type contextEntry struct {
-	key     string // lower case
-	name    string // as given, for explanations
-	values  []string
-	multi   bool // given as a list: the key is multivalued (ArrayOf... types)
-	deleted bool // removed by Delete; kept so that the table needs no rehash
-	// known says which forms of a single value were tried when it was set;
-	// typed is then its position in Context.typed plus one, or 0 when no
-	// form parsed.
-	known typedForm
-	typed int32
+	key    string // lower case; "" for an unused entry
+	name   string // as given, for explanations
+	values []string
+	// value holds the one value of a single-valued key, which values then
+	// points at, so that Set allocates nothing.
+	value [1]string
+	multi bool // given as a list: the key is multivalued (ArrayOf... types)
+	// known says which forms of a single value were tried when it was
+	// set; when one parsed, hasTyped is set and typed[typedAt-1] holds it.
+	known    typedForm
+	hasTyped bool
+	typedAt  int32
 }
 
 // keySeed seeds the hash of condition keys. It is chosen once per process,
@@ -61,149 +63,6 @@ var keySeed = maphash.MakeSeed()
 // A keyHash is the hash of a lower-case condition key, computed when a
 // policy is compiled or a key is set.
 func keyHash(lowerKey string) uint64 { return maphash.String(keySeed, lowerKey) }
-
-// typedValue holds the parsed forms of one request value. A form whose bit
-// is clear in known is parsed when a condition needs it.
-type typedValue struct {
-	known, ok typedForm
-	ip        netip.Addr
-	num       float64
-	date      int64 // Unix nanoseconds
-}
-
-// typedForm is a set of the forms a typedValue may hold.
-type typedForm uint8
-
-const (
-	formIP typedForm = 1 << iota
-	formNum
-	formDate
-)
-
-// has reports whether the value is known to have form f (parsed is true)
-// or known not to (parsed true, valid false); parsed is false when the
-// value must be parsed on use.
-func (t *typedValue) has(f typedForm) (valid, parsed bool) {
-	if t == nil || t.known&f == 0 {
-		return false, false
-	}
-	return t.ok&f != 0, true
-}
-
-// ipAddr returns the value as an IP address; see has.
-func (t *typedValue) ipAddr() (a netip.Addr, valid, parsed bool) {
-	if valid, parsed = t.has(formIP); valid {
-		a = t.ip
-	}
-	return a, valid, parsed
-}
-
-// number returns the value as a Numeric value; see has.
-func (t *typedValue) number() (n float64, valid, parsed bool) {
-	if valid, parsed = t.has(formNum); valid {
-		n = t.num
-	}
-	return n, valid, parsed
-}
-
-// dateNanos returns the value as a Date value; see has.
-func (t *typedValue) dateNanos() (d int64, valid, parsed bool) {
-	if valid, parsed = t.has(formDate); valid {
-		d = t.date
-	}
-	return d, valid, parsed
-}
-
-// parseTyped parses s into every form it has the shape of. The shape tests
-// are necessary conditions of the parsers, so a value they turn away is
-// known not to parse, and most values (names, tags, ARNs) are turned away
-// after a byte or two without calling a parser.
-func parseTyped(s string) typedValue {
-	t := typedValue{known: formIP | formNum}
-	if ipShaped(s) {
-		if a, err := netip.ParseAddr(s); err == nil {
-			t.ip, t.ok = a, t.ok|formIP
-		}
-	}
-	if decimalShaped(s) {
-		if n, ok := parseNumber(s); ok {
-			t.num, t.ok = n, t.ok|formNum
-		}
-	}
-	if isEpoch(s) {
-		// Epoch seconds are read as the number they are (an epoch-shaped
-		// value is a number exactly when it has one point at most), and
-		// scaled as parseDate scales them.
-		t.known |= formDate
-		if t.ok&formNum != 0 {
-			t.date, t.ok = int64(t.num*1e9), t.ok|formDate
-		}
-		return t
-	}
-	switch d, ok, sure := parseDateFast(s); {
-	case ok:
-		t.date, t.known, t.ok = d, t.known|formDate, t.ok|formDate
-	case sure:
-		t.known |= formDate
-	}
-	return t
-}
-
-// ipShaped reports whether s could be an IP address: hex digits, dots and
-// colons, with at least one dot or colon, before any "%zone".
-func ipShaped(s string) bool {
-	sep := false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '.' || c == ':':
-			sep = true
-		case c == '%':
-			return sep
-		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
-		default:
-			return false
-		}
-	}
-	return sep
-}
-
-// decimalShaped reports whether s has the syntax of a decimal number as
-// strconv.ParseFloat reads it: [+-] digits [. digits] [e [+-] digits],
-// with at least one digit before the exponent.
-func decimalShaped(s string) bool {
-	i := 0
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		i++
-	}
-	digits := 0
-	for ; i < len(s) && isDigit(s[i]); i++ {
-		digits++
-	}
-	if i < len(s) && s[i] == '.' {
-		for i++; i < len(s) && isDigit(s[i]); i++ {
-			digits++
-		}
-	}
-	if digits == 0 {
-		return false
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		exp := 0
-		for ; i < len(s) && isDigit(s[i]); i++ {
-			exp++
-		}
-		if exp == 0 {
-			return false
-		}
-	}
-	return i == len(s)
-}
-
-func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // lowerKey returns strings.ToLower(key). The global keys that servers set
 // on every request, in their documented spelling, are lowered without
@@ -249,7 +108,6 @@ func NewContext(n int) *Context {
 	return &Context{
 		slots:   make([]contextSlot, slotsFor(n)),
 		entries: make([]contextEntry, 0, n),
-		singles: make([]string, 0, n),
 		typed:   make([]typedValue, 0, n/4+1), // few values are IPs, numbers or dates
 	}
 }
@@ -266,109 +124,139 @@ func slotsFor(n int) int {
 
 // Set gives a single-valued key its value, replacing any earlier value.
 func (c *Context) Set(key, value string) {
-	c.singles = append(c.singles, value)
-	n := len(c.singles)
-	e := contextEntry{name: key, values: c.singles[n-1 : n : n]}
+	e := c.put(key)
+	e.value[0] = value
+	e.values, e.multi = e.value[:], false
 	t := parseTyped(value)
-	e.known = t.known
-	if t.ok != 0 {
-		c.typed = append(c.typed, t)
-		e.typed = int32(len(c.typed))
+	e.known, e.hasTyped = t.known, t.ok != 0
+	if !e.hasTyped {
+		return
 	}
-	c.put(key, e)
-}
-
-// typedOf returns the parsed forms of a single-valued entry, using spare
-// for an entry none of whose forms parsed.
-func (c *Context) typedOf(e *contextEntry, spare *typedValue) *typedValue {
-	if e.typed > 0 {
-		return &c.typed[e.typed-1]
+	if e.typedAt == 0 {
+		c.typed = append(c.typed, typedValue{})
+		e.typedAt = int32(len(c.typed))
 	}
-	*spare = typedValue{known: e.known}
-	return spare
+	c.typed[e.typedAt-1] = t
 }
 
 // SetMulti gives a multivalued key its values (possibly none), replacing any
 // earlier value. An empty list is present but empty, which set operators and
 // Null tell apart from an absent key.
 func (c *Context) SetMulti(key string, values []string) {
-	c.put(key, contextEntry{name: key, values: values, multi: true})
+	e := c.put(key)
+	e.value[0] = ""
+	e.values, e.multi, e.known, e.hasTyped = values, true, 0, false
 }
 
-func (c *Context) put(key string, e contextEntry) {
-	e.key = lowerKey(key)
-	hash := keyHash(e.key)
-	if old := c.find(e.key, hash); old != nil {
-		if old.deleted {
-			c.live++
-		}
-		*old = e
-		return
+// typedOf returns the parsed forms of a single-valued entry, using spare
+// for an entry none of whose forms parsed.
+func (c *Context) typedOf(e *contextEntry, spare *typedValue) *typedValue {
+	if e.hasTyped {
+		return &c.typed[e.typedAt-1]
 	}
-	if 4*(len(c.entries)+1) > 3*len(c.slots) {
-		c.rehash(slotsFor(2 * (len(c.entries) + 1)))
+	*spare = typedValue{known: e.known}
+	return spare
+}
+
+// put returns the entry of key, adding one if the key is new; the caller
+// fills in its values.
+func (c *Context) put(key string) *contextEntry {
+	lk := lowerKey(key)
+	hash := keyHash(lk)
+	if e := c.lookup(lk, hash); e != nil {
+		e.name = key
+		return e
 	}
-	c.entries = append(c.entries, e)
+	if 4*(c.live+1) > 3*len(c.slots) {
+		c.rehash(slotsFor(2 * (c.live + 1)))
+	}
+	var idx int32
+	if n := len(c.free); n > 0 {
+		idx, c.free = c.free[n-1], c.free[:n-1]
+	} else {
+		c.entries = append(c.entries, contextEntry{})
+		idx = int32(len(c.entries))
+	}
+	e := &c.entries[idx-1]
+	e.key, e.name = lk, key
+	c.insert(contextSlot{tag: uint32(hash >> 32), idx: idx})
 	c.live++
-	c.insert(hash, int32(len(c.entries)))
+	return e
 }
 
-// insert puts a slot for entries[idx-1] in the first free place of its
-// probe sequence.
-func (c *Context) insert(hash uint64, idx int32) {
-	mask := uint64(len(c.slots) - 1)
-	for i := hash & mask; ; i = (i + 1) & mask {
+// home is where a slot's probe sequence starts.
+func (c *Context) home(tag uint32) int { return int(tag) & (len(c.slots) - 1) }
+
+// insert puts a slot in the first free place of its probe sequence.
+func (c *Context) insert(sl contextSlot) {
+	mask := len(c.slots) - 1
+	for i := c.home(sl.tag); ; i = (i + 1) & mask {
 		if c.slots[i].idx == 0 {
-			c.slots[i] = contextSlot{tag: uint32(hash >> 32), idx: idx}
+			c.slots[i] = sl
 			return
 		}
 	}
 }
 
 func (c *Context) rehash(size int) {
+	old := c.slots
 	c.slots = make([]contextSlot, size)
-	for i := range c.entries {
-		c.insert(keyHash(c.entries[i].key), int32(i+1))
-	}
-}
-
-// find returns the entry of a lower-case key, deleted or not, or nil.
-func (c *Context) find(lowerKey string, hash uint64) *contextEntry {
-	if len(c.slots) == 0 {
-		return nil
-	}
-	mask := uint64(len(c.slots) - 1)
-	for i := hash & mask; ; i = (i + 1) & mask {
-		sl := c.slots[i]
-		if sl.idx == 0 {
-			return nil
-		}
-		if sl.tag != uint32(hash>>32) {
-			continue
-		}
-		if e := &c.entries[sl.idx-1]; e.key == lowerKey {
-			return e
+	for _, sl := range old {
+		if sl.idx != 0 {
+			c.insert(sl)
 		}
 	}
 }
 
 // Reset removes every key and keeps the room the context has grown, so
 // that one context can serve one request after another.
-func (c *Context) Reset() { clear(c.entries) }
+func (c *Context) Reset() {
+	clear(c.slots)
+	clear(c.entries) // drop the strings for the collector
+	c.entries, c.free, c.live = c.entries[:0], c.free[:0], 0
+	c.typed = c.typed[:0]
+}
 
-// Delete removes a key.
+// Delete removes a key. Its slot is taken out by shifting back the slots
+// after it that may move, so that the table never holds dead slots, and
+// its entry is kept for the next new key.
 func (c *Context) Delete(key string) {
-	lk := strings.ToLower(key)
-	if e := c.find(lk, keyHash(lk)); e != nil && !e.deleted {
-		*e = contextEntry{key: e.key, deleted: true}
-		c.live--
+	if c == nil || len(c.slots) == 0 {
+		return
 	}
+	lk := lowerKey(key)
+	hash := keyHash(lk)
+	mask := len(c.slots) - 1
+	i := c.home(uint32(hash >> 32))
+	for ; ; i = (i + 1) & mask {
+		sl := c.slots[i]
+		if sl.idx == 0 {
+			return
+		}
+		if sl.tag == uint32(hash>>32) && c.entries[sl.idx-1].key == lk {
+			break
+		}
+	}
+	idx := c.slots[i].idx
+	// Backward shift: a later slot moves into the hole when its home is
+	// not in the cyclic range (hole, its position].
+	for j := (i + 1) & mask; c.slots[j].idx != 0; j = (j + 1) & mask {
+		if h := c.home(c.slots[j].tag); (j-h)&mask >= (j-i)&mask {
+			c.slots[i], i = c.slots[j], j
+		}
+	}
+	c.slots[i] = contextSlot{}
+	e := &c.entries[idx-1]
+	*e = contextEntry{typedAt: e.typedAt}
+	c.free = append(c.free, idx)
+	c.live--
 }
 
 // Get returns the values of a key, whether it was given as a list, and
-// whether it is present at all.
+// whether it is present at all. The list is the context's own: setting the
+// key again or resetting the context may change it.
 func (c *Context) Get(key string) (values []string, multi, ok bool) {
-	lk := strings.ToLower(key)
+	lk := lowerKey(key)
 	e := c.lookup(lk, keyHash(lk))
 	if e == nil {
 		return nil, false, false
@@ -392,7 +280,7 @@ func (c *Context) Keys() iter.Seq[string] {
 		}
 		live := make([]*contextEntry, 0, c.live)
 		for i := range c.entries {
-			if !c.entries[i].deleted {
+			if c.entries[i].key != "" {
 				live = append(live, &c.entries[i])
 			}
 		}
@@ -405,18 +293,26 @@ func (c *Context) Keys() iter.Seq[string] {
 	}
 }
 
-// lookup finds a present key by its lower-case form and that form's hash,
-// or returns nil. Compiled conditions and variables hold both already, so
+// lookup finds a key by its lower-case form and that form's hash, or
+// returns nil. Compiled conditions and variables hold both already, so
 // this neither allocates nor hashes.
 func (c *Context) lookup(lowerKey string, hash uint64) *contextEntry {
-	if c == nil {
+	if c == nil || len(c.slots) == 0 {
 		return nil
 	}
-	e := c.find(lowerKey, hash)
-	if e == nil || e.deleted {
-		return nil
+	tag := uint32(hash >> 32)
+	mask := len(c.slots) - 1
+	for i := c.home(tag); ; i = (i + 1) & mask {
+		sl := c.slots[i]
+		if sl.idx == 0 {
+			return nil
+		}
+		if sl.tag == tag {
+			if e := &c.entries[sl.idx-1]; e.key == lowerKey {
+				return e
+			}
+		}
 	}
-	return e
 }
 
 // resolve gives the value of a policy variable: the key's single value, else

@@ -11,7 +11,9 @@ import (
 // TestContext drives a Context and a plain map with the same random
 // operations and checks that they hold the same keys and values: keys
 // match without regard to case, a later Set or SetMulti replaces, Delete
-// removes, and the table keeps working as it grows past its first size.
+// removes, Reset empties, and the table keeps working as it grows past its
+// first size. A context reused this way must not grow past the most keys
+// it held at once.
 func TestContext(t *testing.T) {
 	t.Parallel()
 	type want struct {
@@ -23,31 +25,42 @@ func TestContext(t *testing.T) {
 		t.Run(fmt.Sprint("room=", start), func(t *testing.T) {
 			t.Parallel()
 			ctx := NewContext(start)
+			initialSlots := len(ctx.slots)
 			ref := map[string]want{}
 			seed := uint64(start + 1)
 			next := func(n int) int {
 				seed = seed*6364136223846793005 + 1442695040888963407
 				return int(seed>>33) % n
 			}
-			for step := range 3000 {
-				key := fmt.Sprintf("aws:PrincipalTag/k%d", next(150))
+			maxLive := 0
+			for step := range 20000 {
+				// Keys come from a pool that drifts, as callers' keys do
+				// from one request to the next.
+				key := fmt.Sprintf("aws:PrincipalTag/k%d", step/100+next(150))
 				if next(2) == 0 {
 					key = strings.ToUpper(key)
 				}
-				switch next(4) {
-				case 0, 1:
-					v := fmt.Sprint("v", step)
+				switch op := next(1000); {
+				case op < 400:
+					v := fmt.Sprint(step)
+					if next(2) == 0 {
+						v = fmt.Sprintf("10.0.%d.%d", step%256, next(256)) // has a parsed form
+					}
 					ctx.Set(key, v)
 					ref[strings.ToLower(key)] = want{key, []string{v}, false}
-				case 2:
+				case op < 550:
 					vs := []string{fmt.Sprint("a", step), fmt.Sprint("b", step)}[:next(3)]
 					ctx.SetMulti(key, vs)
 					ref[strings.ToLower(key)] = want{key, vs, true}
-				default:
+				case op < 999:
 					ctx.Delete(key)
 					delete(ref, strings.ToLower(key))
+				default:
+					ctx.Reset()
+					clear(ref)
 				}
-				probe := fmt.Sprintf("AWS:principaltag/K%d", next(160))
+				maxLive = max(maxLive, len(ref))
+				probe := fmt.Sprintf("AWS:principaltag/K%d", step/100+next(160))
 				w, wok := ref[strings.ToLower(probe)]
 				values, multi, ok := ctx.Get(probe)
 				if ok != wok || multi != w.multi || !slices.Equal(values, w.values) {
@@ -55,6 +68,13 @@ func TestContext(t *testing.T) {
 				}
 				if ctx.Len() != len(ref) {
 					t.Fatalf("step %d: Len = %d, want %d", step, ctx.Len(), len(ref))
+				}
+				if step%1000 == 0 {
+					for k, w := range ref {
+						if values, multi, ok := ctx.Get(k); !ok || multi != w.multi || !slices.Equal(values, w.values) {
+							t.Fatalf("step %d: Get(%q) = %q, %v, %v; want %q, %v, true", step, k, values, multi, ok, w.values, w.multi)
+						}
+					}
 				}
 			}
 			var wantNames []string
@@ -64,12 +84,17 @@ func TestContext(t *testing.T) {
 			if got := slices.Collect(ctx.Keys()); !slices.Equal(got, wantNames) {
 				t.Errorf("Keys = %q, want %q", got, wantNames)
 			}
+			if len(ctx.entries) > maxLive || len(ctx.typed) > len(ctx.entries) ||
+				len(ctx.slots) > max(initialSlots, slotsFor(2*maxLive)) {
+				t.Errorf("after holding %d keys at most: %d entries, %d parsed values, %d slots",
+					maxLive, len(ctx.entries), len(ctx.typed), len(ctx.slots))
+			}
 		})
 	}
 }
 
 // TestContextSetKeepsValues checks that the values of earlier keys survive
-// later Sets, which share one backing array until it fills.
+// later Sets, which move the entries holding them as the context grows.
 func TestContextSetKeepsValues(t *testing.T) {
 	t.Parallel()
 	ctx := NewContext(2)
