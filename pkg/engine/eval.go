@@ -161,8 +161,8 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 	}
 	if q.actionID < 0 {
 		ps.scanAll(q, tr, &res)
-	} else if !ps.scanList(ps.everyAction, q, tr, &res) {
-		ps.scanList(ps.byAction[q.actionID], q, tr, &res)
+	} else if !ps.scanList(ps.every, q, tr, &res) {
+		ps.scanList(ps.index.lookup(q.actionID), q, tr, &res)
 	}
 	if tr != nil {
 		tr.endSet(ps, level, res)
@@ -173,18 +173,20 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 // scanAll evaluates every statement, matching actions by pattern: the slow
 // path for an action the catalog does not know.
 func (ps *PolicySet) scanAll(q *evalReq, tr *trace, res *setResult) {
-	for si := range ps.statements {
-		if ps.statements[si].matchesAction(q.action) && ps.scanOne(si, q, tr, res) {
-			return
+	for _, d := range ps.docs {
+		for i := range d.statements {
+			if st := &d.statements[i]; st.matchesAction(q.action) && ps.scanOne(st, q, tr, res) {
+				return
+			}
 		}
 	}
 }
 
 // scanList evaluates the listed statements into res and reports whether it
 // may stop (a Deny was found and nothing is being traced).
-func (ps *PolicySet) scanList(list []int32, q *evalReq, tr *trace, res *setResult) bool {
-	for _, si := range list {
-		if ps.scanOne(int(si), q, tr, res) {
+func (ps *PolicySet) scanList(list []*statement, q *evalReq, tr *trace, res *setResult) bool {
+	for _, st := range list {
+		if ps.scanOne(st, q, tr, res) {
 			return true
 		}
 	}
@@ -193,8 +195,7 @@ func (ps *PolicySet) scanList(list []int32, q *evalReq, tr *trace, res *setResul
 
 // scanOne evaluates one statement whose action matched into res, and
 // reports whether the scan may stop.
-func (ps *PolicySet) scanOne(si int, q *evalReq, tr *trace, res *setResult) bool {
-	st := &ps.statements[si]
+func (ps *PolicySet) scanOne(st *statement, q *evalReq, tr *trace, res *setResult) bool {
 	if st.effect == EffectAllow && res.allow && tr == nil && (ps.typ != ResourcePolicy || res.grant == grantDirect) {
 		return false // nothing more to learn from another Allow
 	}
