@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -54,7 +55,9 @@ type principalEntry struct {
 	boundaryDoc  *engine.Document
 }
 
-// resourceEntry is what the model says of one resource.
+// resourceEntry is what the model says of one resource. Entries are
+// immutable: the resources without a policy of their own share one entry
+// per governing policy and tag map (see sharedEntry).
 type resourceEntry struct {
 	// policy governs the resource: its own policy, or that of its nearest
 	// listed ancestor that has one; nil for none.
@@ -113,7 +116,7 @@ func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
 // only the parts that changed; otherwise every entry is compared. prev is
 // not modified.
 func CompileSnapshot(cat *catalog.Catalog, res *entity.Resolved, revision int64, prev *Snapshot) (*Snapshot, error) {
-	b := newSnapshotBuilder(cat, prev)
+	b := newSnapshotBuilder(cat, res, prev)
 	if err := b.principals(res); err != nil {
 		return nil, err
 	}
@@ -141,16 +144,36 @@ type snapshotBuilder struct {
 
 	sets   *setCompiler
 	fixups []func() // run once the sets are compiled
-	// govern holds the resources whose governing policy must be found
-	// again, each with its entry when this build made it (and may still
-	// change it), nil otherwise; ownMoved the resources whose own policy
-	// came, went or changed. A build without prev finds every one again.
-	govern   map[string]*resourceEntry
+	// changed holds the resources this build lists anew (added, or with
+	// another policy or other tags); ownMoved those whose own policy came,
+	// went or changed, under which other resources may be governed by
+	// another policy now.
+	changed  []resourceChange
 	ownMoved []string
+	// The entries of resources without a policy of their own, shared by
+	// all those with the same tags and governing policy, and the entries
+	// passed down by each policy.
+	shared map[sharedKey]*resourceEntry
+	passed map[*engine.PolicySet]*resourceEntry
 }
 
-func newSnapshotBuilder(cat *catalog.Catalog, prev *Snapshot) *snapshotBuilder {
-	b := &snapshotBuilder{cat: cat, prev: prev, sets: newSetCompiler(cat), govern: make(map[string]*resourceEntry)}
+// resourceChange is a resource to list anew.
+type resourceChange struct {
+	arn  string
+	tags map[string]string
+	doc  *engine.Document
+	own  *engine.PolicySet // kept from prev when doc did not change
+	ref  *setRef           // to compile own from otherwise
+}
+
+type sharedKey struct {
+	policy *engine.PolicySet
+	tags   uintptr // the tag map, by identity
+}
+
+func newSnapshotBuilder(cat *catalog.Catalog, res *entity.Resolved, prev *Snapshot) *snapshotBuilder {
+	b := &snapshotBuilder{cat: cat, prev: prev, sets: newSetCompiler(cat, res),
+		shared: make(map[sharedKey]*resourceEntry), passed: make(map[*engine.PolicySet]*resourceEntry)}
 	if prev != nil && prev.resolved == nil {
 		b.prev = nil
 	}
@@ -227,9 +250,10 @@ func sameDocs(a, b []*engine.Document) bool {
 	return true
 }
 
-// resources updates the entries of the resources that changed, then finds
-// again the policy that governs each resource a change may affect: those
-// changed, and those under a resource whose own policy changed.
+// resources notes the resources that changed, asking for their own
+// policies, and drops those removed. Their entries are made, and the
+// policy that governs each resource a change may affect is found again,
+// once the policies are compiled (governAll).
 func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 	for arn := range res.ChangedResources(b.prevRes) {
 		doc, tags, ok := res.ListedResource(arn)
@@ -248,19 +272,15 @@ func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 		if had && oldDoc == doc && maps.Equal(old.tags, tags) {
 			continue
 		}
-		e := &resourceEntry{tags: tags, doc: doc}
+		c := resourceChange{arn: arn, tags: tags, doc: doc}
 		switch {
 		case doc == nil:
 		case oldDoc == doc:
-			e.own = old.own
+			c.own = old.own
 		default:
-			ref := b.sets.add(fmt.Sprintf("resource %q", arn), []*engine.Document{doc})
-			b.fixups = append(b.fixups, func() { e.own = ref.ps })
+			c.ref = b.sets.add(fmt.Sprintf("resource %q", arn), []*engine.Document{doc})
 		}
-		b.resourceE.put(arn, e)
-		if b.prev != nil {
-			b.govern[arn] = e
-		}
+		b.changed = append(b.changed, c)
 		b.ownChanged(arn, oldDoc, doc)
 	}
 	return nil
@@ -274,53 +294,76 @@ func (b *snapshotBuilder) ownChanged(arn string, oldDoc, doc *engine.Document) {
 	}
 }
 
-// governAll sets the governing policy of every resource a change may
-// affect; the own policies must be compiled.
+// governAll makes the entries of the resources listed anew, then finds
+// again the policy that governs each of them that has none of its own and
+// each resource under one whose own policy moved. The own policies must be
+// compiled.
 func (b *snapshotBuilder) governAll() {
-	if b.prev == nil {
-		for _, shard := range b.resourceE.m.shards {
-			for arn, e := range shard {
-				b.setGoverning(arn, e, true)
-			}
+	// Every own policy first, so that finding a governing policy sees the
+	// new ones.
+	for i := range b.changed {
+		c := &b.changed[i]
+		if c.ref != nil {
+			c.own = c.ref.ps
 		}
-		return
+		if c.own != nil {
+			b.resourceE.put(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+		} else {
+			b.resourceE.put(c.arn, b.sharedEntry(nil, c.tags))
+		}
+	}
+	for i := range b.changed {
+		if c := &b.changed[i]; c.own == nil {
+			b.regovern(c.arn)
+		}
 	}
 	var under []string
 	for _, arn := range b.ownMoved {
 		b.resourceE.under(arn, func(k string, _ *resourceEntry) { under = append(under, k) })
 	}
 	for _, k := range under {
-		if _, ok := b.govern[k]; !ok {
-			b.govern[k] = nil
-		}
-	}
-	for arn, made := range b.govern {
-		if e, ok := b.resourceE.get(arn); ok {
-			b.setGoverning(arn, e, e == made)
-		}
+		b.regovern(k)
 	}
 }
 
-// setGoverning sets the policy that governs a resource: its own, or the
-// nearest listed ancestor's. An entry this build did not make is copied
-// before it changes.
-func (b *snapshotBuilder) setGoverning(arn string, e *resourceEntry, mine bool) {
-	policy := e.own
-	if policy == nil {
-		policy = b.inherited(arn)
-	}
-	if policy == e.policy {
+// regovern sets again the policy that governs a listed resource without a
+// policy of its own: that of its nearest listed ancestor with one.
+func (b *snapshotBuilder) regovern(arn string) {
+	e, ok := b.resourceE.get(arn)
+	if !ok || e.own != nil {
 		return
 	}
-	if !mine {
-		c := *e
-		e = &c
-		defer b.resourceE.put(arn, e)
+	if policy := b.inherited(arn); policy != e.policy {
+		b.resourceE.put(arn, b.sharedEntry(policy, e.tags))
 	}
-	e.policy, e.passed = policy, nil
-	if policy != nil {
-		e.passed = &resourceEntry{policy: policy}
+}
+
+// sharedEntry returns the entry of the resources with tags and no policy
+// of their own that policy governs. Entries are immutable, so one serves
+// them all: a million resources with a few dozen distinct tag sets need a
+// few dozen entries.
+func (b *snapshotBuilder) sharedEntry(policy *engine.PolicySet, tags map[string]string) *resourceEntry {
+	k := sharedKey{policy: policy, tags: reflect.ValueOf(tags).Pointer()}
+	e, ok := b.shared[k]
+	if !ok {
+		e = &resourceEntry{policy: policy, tags: tags, passed: b.passedBy(policy)}
+		b.shared[k] = e
 	}
+	return e
+}
+
+// passedBy returns the entry of the unlisted resources policy governs; nil
+// for none.
+func (b *snapshotBuilder) passedBy(policy *engine.PolicySet) *resourceEntry {
+	if policy == nil {
+		return nil
+	}
+	e, ok := b.passed[policy]
+	if !ok {
+		e = &resourceEntry{policy: policy}
+		b.passed[policy] = e
+	}
+	return e
 }
 
 // inherited returns the own policy of the nearest listed ancestor of arn
@@ -386,42 +429,49 @@ func (b *snapshotBuilder) compile() error {
 	return nil
 }
 
-// setCompiler compiles the policy sets a build needs, each distinct list
-// of documents once, spread over the cores.
+// setCompiler compiles the policy sets a build needs: each distinct
+// document once (or not at all when the resolution's cache holds it
+// compiled already), then each distinct list of documents once as a set
+// that refers to the compiled documents, both spread over the cores.
 type setCompiler struct {
 	cat  *catalog.Catalog
-	ids  map[*engine.Document]uint64 // small numbers naming the documents in keys
-	refs map[string]*setRef          // by the list of document numbers
+	res  *entity.Resolved
+	ids  map[*engine.Document]int32 // small numbers naming the documents in keys
+	docs []*engine.Document         // by number
+	refs map[string]*setRef         // by the list of document numbers
 	list []*setRef
 }
 
 // A setRef is one set to compile; ps is set by compileAll.
 type setRef struct {
-	owner string // what needs it, for errors
-	docs  []*engine.Document
+	owner string  // what needs it, for errors
+	docs  []int32 // document numbers
 	ps    *engine.PolicySet
 	err   error
 }
 
-func newSetCompiler(cat *catalog.Catalog) *setCompiler {
-	return &setCompiler{cat: cat, ids: make(map[*engine.Document]uint64), refs: make(map[string]*setRef)}
+func newSetCompiler(cat *catalog.Catalog, res *entity.Resolved) *setCompiler {
+	return &setCompiler{cat: cat, res: res, ids: make(map[*engine.Document]int32), refs: make(map[string]*setRef)}
 }
 
 // add asks for the set of docs, which owner needs.
 func (c *setCompiler) add(owner string, docs []*engine.Document) *setRef {
+	nums := make([]int32, len(docs))
 	key := make([]byte, 0, 4*len(docs))
-	for _, d := range docs {
+	for i, d := range docs {
 		id, ok := c.ids[d]
 		if !ok {
-			id = uint64(len(c.ids))
+			id = int32(len(c.docs))
 			c.ids[d] = id
+			c.docs = append(c.docs, d)
 		}
-		key = binary.AppendUvarint(key, id)
+		nums[i] = id
+		key = binary.AppendUvarint(key, uint64(id))
 	}
 	if r, ok := c.refs[string(key)]; ok {
 		return r
 	}
-	r := &setRef{owner: owner, docs: docs}
+	r := &setRef{owner: owner, docs: nums}
 	c.refs[string(key)] = r
 	c.list = append(c.list, r)
 	return r
@@ -429,9 +479,20 @@ func (c *setCompiler) add(owner string, docs []*engine.Document) *setRef {
 
 // compileAll compiles every set asked for, on every core.
 func (c *setCompiler) compileAll() error {
-	onCores(len(c.list), 64, func(i int) {
+	compiled := make([]*engine.CompiledDocument, len(c.docs))
+	errs := make([]error, len(c.docs))
+	onCores(len(c.docs), 16, func(i int) { compiled[i], errs[i] = c.res.Compile(c.cat, c.docs[i]) })
+	onCores(len(c.list), 256, func(i int) {
 		r := c.list[i]
-		r.ps, r.err = engine.Compile(c.cat, r.docs...)
+		cds := make([]*engine.CompiledDocument, len(r.docs))
+		for j, id := range r.docs {
+			if errs[id] != nil {
+				r.err = errs[id]
+				return
+			}
+			cds[j] = compiled[id]
+		}
+		r.ps, r.err = engine.NewPolicySet(c.cat, cds...)
 	})
 	for _, r := range c.list {
 		if r.err != nil {

@@ -19,18 +19,31 @@ import (
 type followState struct {
 	cache    *entity.DocCache
 	linker   *entity.Linker
+	tags     *tagPool
 	entities map[store.Key]followed
 	broken   map[store.Key]error // documents that do not decode
 }
 
+// followed is one document and, except for a resource, the entity decoded
+// from it, which the Linker is given back to remove it. A resource is
+// removed by its ARN, the ID of its key: with a million resources, keeping
+// only the document keeps a million entities fewer.
 type followed struct {
 	value  []byte
 	entity entity.Entity
 }
 
+// removal returns the entity to give the Linker to remove the one at k.
+func (d followed) removal(k store.Key) entity.Entity {
+	if d.entity == nil && k.Kind == store.KindResource {
+		return &entity.Resource{ARN: k.ID}
+	}
+	return d.entity
+}
+
 func newFollowState() *followState {
 	cache := entity.NewDocCache()
-	return &followState{cache: cache, linker: entity.NewLinker(cache),
+	return &followState{cache: cache, linker: entity.NewLinker(cache), tags: newTagPool(),
 		entities: make(map[store.Key]followed), broken: make(map[store.Key]error)}
 }
 
@@ -42,7 +55,7 @@ func (f *followState) apply(k store.Key, value []byte, deleted bool) {
 		return
 	}
 	if !f.same(k, value) {
-		e, err := decodeOne(k, value)
+		e, err := f.decode(k, value)
 		f.replace(k, value, e, err)
 	}
 }
@@ -57,7 +70,7 @@ func (f *followState) same(k store.Key, value []byte) bool {
 func (f *followState) remove(k store.Key) {
 	delete(f.broken, k)
 	if old, had := f.entities[k]; had {
-		f.linker.Remove(old.entity)
+		f.linker.Remove(old.removal(k))
 		delete(f.entities, k)
 	}
 }
@@ -72,7 +85,11 @@ func (f *followState) replace(k store.Key, value []byte, e entity.Entity, err er
 		f.broken[k] = err
 		return
 	}
-	f.entities[k] = followed{value: value, entity: e}
+	d := followed{value: value, entity: e}
+	if k.Kind == store.KindResource {
+		d.entity = nil
+	}
+	f.entities[k] = d
 }
 
 // applyModel makes the state that of the whole model m, applying what
@@ -84,13 +101,16 @@ func (f *followState) applyModel(m model) {
 		e     entity.Entity
 		err   error
 	}
+	if len(f.entities) == 0 && len(m) > 0 {
+		f.entities = make(map[store.Key]followed, len(m))
+	}
 	var todo []decoding
 	for k, v := range m {
 		if !f.same(k, v) {
 			todo = append(todo, decoding{k: k, value: v})
 		}
 	}
-	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = decodeOne(todo[i].k, todo[i].value) })
+	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = f.decode(todo[i].k, todo[i].value) })
 	for _, d := range todo {
 		f.replace(d.k, d.value, d.e, d.err)
 	}

@@ -347,7 +347,7 @@ func (l *Linker) Link() (*Resolved, error) {
 	if len(r.probs) > 0 {
 		return nil, r.probs
 	}
-	res := &Resolved{principals: principals, resources: resources, scps: scps, accounts: accounts}
+	res := &Resolved{principals: principals, resources: resources, scps: scps, accounts: accounts, cache: l.cache}
 	l.res, l.live = res, resources
 	l.resources = make(map[string]*Resource) // not clear: it may have held a whole model
 	l.dirty = newLinkDirty()
