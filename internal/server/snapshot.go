@@ -181,8 +181,8 @@ func newSnapshotBuilder(cat *catalog.Catalog, res *entity.Resolved, prev *Snapsh
 		b.prevRes = prev.resolved
 		b.principalE, b.resourceE = prev.principals.edit(), prev.resources.edit()
 	} else {
-		b.principalE = newEntryMap[*principalEntry](false).edit()
-		b.resourceE = newEntryMap[*resourceEntry](true).edit()
+		b.principalE = newEntryMap[*principalEntry](false, res.NumPrincipals()).edit()
+		b.resourceE = newEntryMap[*resourceEntry](true, res.NumResources()).edit()
 	}
 	return b
 }
@@ -299,6 +299,10 @@ func (b *snapshotBuilder) ownChanged(arn string, oldDoc, doc *engine.Document) {
 // each resource under one whose own policy moved. The own policies must be
 // compiled.
 func (b *snapshotBuilder) governAll() {
+	if b.prev == nil {
+		b.governFull()
+		return
+	}
 	// Every own policy first, so that finding a governing policy sees the
 	// new ones.
 	for i := range b.changed {
@@ -323,6 +327,37 @@ func (b *snapshotBuilder) governAll() {
 	}
 	for _, k := range under {
 		b.regovern(k)
+	}
+}
+
+// governFull makes the entry of every resource of a build without prev.
+// Few resources have a policy of their own, so the governing policies are
+// found among those rather than in the map of all.
+func (b *snapshotBuilder) governFull() {
+	owners := make(map[string]*engine.PolicySet)
+	for i := range b.changed {
+		c := &b.changed[i]
+		if c.ref != nil {
+			c.own = c.ref.ps
+			owners[c.arn] = c.own
+		}
+	}
+	for i := range b.changed {
+		c := &b.changed[i]
+		if c.own != nil {
+			b.resourceE.put(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+			continue
+		}
+		var policy *engine.PolicySet
+		for p := c.arn; policy == nil; {
+			i := strings.LastIndexByte(p, '/')
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+			policy = owners[p]
+		}
+		b.resourceE.put(c.arn, b.sharedEntry(policy, c.tags))
 	}
 }
 

@@ -3,13 +3,29 @@ package server
 import (
 	"hash/maphash"
 	"maps"
+	"slices"
 	"strings"
 )
 
-// entryShards is the number of shards of an entryMap: with a million
-// resources, a change copies a shard of about a thousand entries instead of
-// a map of a million.
-const entryShards = 1024
+// An entryMap has between minEntryShards and maxEntryShards shards, a
+// power of two chosen when it is made for about entryShardSize entries a
+// shard: with a million resources, a change copies a shard of a few dozen
+// entries instead of a map of a million, and a change to a thousand
+// principals of a hundred thousand copies a few thousand.
+const (
+	minEntryShards = 1 << 10
+	maxEntryShards = 1 << 16
+	entryShardSize = 8
+)
+
+// entryShardsFor returns the number of shards for about n entries.
+func entryShardsFor(n int) int {
+	c := minEntryShards
+	for c < maxEntryShards && c*entryShardSize < n {
+		c <<= 1
+	}
+	return c
+}
 
 // An entryMap is an immutable map by string, split into shards. An edit
 // copies the shards it changes and shares the others with the map it was
@@ -20,19 +36,22 @@ type entryMap[V comparable] struct {
 	// byRoot shards a resource by its ARN cut at the second '/' (see
 	// resourceRoot), so that the resources under one keep to its shard.
 	byRoot bool
-	shards *[entryShards]map[string]V // nil maps are empty
+	shards []map[string]V // a power of two of them; nil maps are empty
 	n      int
+	hint   int // the entries a new shard makes room for
 }
 
-func newEntryMap[V comparable](byRoot bool) entryMap[V] {
-	return entryMap[V]{seed: maphash.MakeSeed(), byRoot: byRoot, shards: new([entryShards]map[string]V)}
+// newEntryMap returns an empty map sized for about n entries.
+func newEntryMap[V comparable](byRoot bool, n int) entryMap[V] {
+	c := entryShardsFor(n)
+	return entryMap[V]{seed: maphash.MakeSeed(), byRoot: byRoot, shards: make([]map[string]V, c), hint: n / c}
 }
 
 func (m *entryMap[V]) shardOf(key string) int {
 	if m.byRoot {
 		key = resourceRoot(key)
 	}
-	return int(maphash.String(m.seed, key) % entryShards)
+	return int(maphash.String(m.seed, key) & uint64(len(m.shards)-1))
 }
 
 func (m *entryMap[V]) get(key string) (V, bool) {
@@ -58,25 +77,25 @@ func resourceRoot(arn string) string {
 // time it changes.
 type entryEdit[V comparable] struct {
 	m     entryMap[V]
-	owned [entryShards]bool
+	owned []uint64 // a bit per shard
 }
 
 func (m entryMap[V]) edit() *entryEdit[V] {
-	e := &entryEdit[V]{m: m}
-	e.m.shards = new([entryShards]map[string]V)
-	*e.m.shards = *m.shards
+	e := &entryEdit[V]{m: m, owned: make([]uint64, (len(m.shards)+63)/64)}
+	e.m.shards = slices.Clone(m.shards)
 	return e
 }
 
 func (e *entryEdit[V]) get(key string) (V, bool) { return e.m.get(key) }
 
 func (e *entryEdit[V]) own(i int) map[string]V {
-	if !e.owned[i] {
+	if e.owned[i/64]&(1<<(i%64)) == 0 {
 		s := maps.Clone(e.m.shards[i])
 		if s == nil {
-			s = make(map[string]V)
+			s = make(map[string]V, e.m.hint)
 		}
-		e.m.shards[i], e.owned[i] = s, true
+		e.m.shards[i] = s
+		e.owned[i/64] |= 1 << (i % 64)
 	}
 	return e.m.shards[i]
 }
@@ -125,9 +144,10 @@ func (e *entryEdit[V]) under(prefix string, f func(string, V)) {
 // done returns the edited map; the edit must not be used afterwards.
 func (e *entryEdit[V]) done() entryMap[V] {
 	for i, s := range e.m.shards {
-		if e.owned[i] && len(s) == 0 {
+		if e.owned[i/64]&(1<<(i%64)) != 0 && len(s) == 0 {
 			e.m.shards[i] = nil
 		}
 	}
+	e.m.hint = 0 // later edits add few entries to a shard
 	return e.m
 }

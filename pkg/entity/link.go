@@ -204,7 +204,7 @@ func NewLinker(cache *DocCache) *Linker {
 		principals: make(map[string]*principalRec),
 		resources:  make(map[string]*Resource),
 		resPolicy:  make(map[string]*engine.Document),
-		live:       newShardMap[string, *resolvedResource](hashString),
+		live:       newShardMap[string, *resolvedResource](hashString, 0),
 		attachedBy: make(refIndex[string]),
 		groupsOf:   make(refIndex[groupKey]),
 		members:    make(map[groupKey]map[string]struct{}),
@@ -331,8 +331,8 @@ func (l *Linker) Link() (*Resolved, error) {
 	r := &linkRun{l: l, gen: l.cache.begin()}
 	if full {
 		r.base = &Resolved{
-			principals: newShardMap[principalKey, *PrincipalPolicies](hashPrincipalKey),
-			resources:  newShardMap[string, *resolvedResource](hashString),
+			principals: newShardMap[principalKey, *PrincipalPolicies](hashPrincipalKey, len(l.principals)),
+			resources:  newShardMap[string, *resolvedResource](hashString, len(l.resources)),
 			scps:       map[string][][]*engine.Document{},
 		}
 	} else {

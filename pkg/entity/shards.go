@@ -3,12 +3,29 @@ package entity
 import (
 	"hash/maphash"
 	"maps"
+	"slices"
 )
 
-// shardCount is the number of shards of a shardMap. A change copies the
-// shards it touches, so with a million resources one change copies about a
-// thousand entries instead of a million.
-const shardCount = 1024
+// A shardMap has between minShards and maxShards shards, a power of two
+// chosen when it is made for about shardSize entries a shard. A change
+// copies the shards it touches, so with a million resources one change
+// copies a few dozen entries instead of a million, and a change that
+// touches a thousand principals of a hundred thousand copies a few
+// thousand.
+const (
+	minShards = 1 << 10
+	maxShards = 1 << 16
+	shardSize = 8
+)
+
+// shardsFor returns the number of shards for about n entries.
+func shardsFor(n int) int {
+	c := minShards
+	for c < maxShards && c*shardSize < n {
+		c <<= 1
+	}
+	return c
+}
 
 // A shardMap is an immutable map split into shards by a hash of the key.
 // An edit copies only the shards it touches; the others are shared with
@@ -17,18 +34,21 @@ const shardCount = 1024
 type shardMap[K comparable, V comparable] struct {
 	seed   maphash.Seed
 	hash   func(maphash.Seed, K) uint64
-	shards *[shardCount]*shard[K, V] // nil shards are empty
+	shards []*shard[K, V] // a power of two of them; nil ones are empty
 	n      int
+	hint   int // the entries a new shard makes room for
 }
 
 // A shard is never modified once its map is published.
 type shard[K comparable, V comparable] struct{ m map[K]V }
 
-func newShardMap[K comparable, V comparable](hash func(maphash.Seed, K) uint64) shardMap[K, V] {
-	return shardMap[K, V]{seed: maphash.MakeSeed(), hash: hash, shards: new([shardCount]*shard[K, V])}
+// newShardMap returns an empty map sized for about n entries.
+func newShardMap[K comparable, V comparable](hash func(maphash.Seed, K) uint64, n int) shardMap[K, V] {
+	c := shardsFor(n)
+	return shardMap[K, V]{seed: maphash.MakeSeed(), hash: hash, shards: make([]*shard[K, V], c), hint: n / c}
 }
 
-func (m *shardMap[K, V]) index(k K) int { return int(m.hash(m.seed, k) % shardCount) }
+func (m *shardMap[K, V]) index(k K) int { return int(m.hash(m.seed, k) & uint64(len(m.shards)-1)) }
 
 func (m *shardMap[K, V]) get(k K) (V, bool) {
 	s := m.shards[m.index(k)]
@@ -59,13 +79,12 @@ func (m *shardMap[K, V]) all(f func(K, V) bool) {
 // first time it is changed.
 type shardEdit[K comparable, V comparable] struct {
 	m     shardMap[K, V]
-	owned [shardCount]bool
+	owned []uint64 // a bit per shard
 }
 
 func (m shardMap[K, V]) edit() *shardEdit[K, V] {
-	e := &shardEdit[K, V]{m: m}
-	e.m.shards = new([shardCount]*shard[K, V])
-	*e.m.shards = *m.shards
+	e := &shardEdit[K, V]{m: m, owned: make([]uint64, (len(m.shards)+63)/64)}
+	e.m.shards = slices.Clone(m.shards)
 	return e
 }
 
@@ -73,15 +92,16 @@ func (e *shardEdit[K, V]) get(k K) (V, bool) { return e.m.get(k) }
 
 // own returns shard i, copied for this edit.
 func (e *shardEdit[K, V]) own(i int) *shard[K, V] {
-	if !e.owned[i] {
+	if e.owned[i/64]&(1<<(i%64)) == 0 {
 		old := e.m.shards[i]
 		s := &shard[K, V]{}
 		if old != nil {
 			s.m = maps.Clone(old.m)
 		} else {
-			s.m = make(map[K]V)
+			s.m = make(map[K]V, e.m.hint)
 		}
-		e.m.shards[i], e.owned[i] = s, true
+		e.m.shards[i] = s
+		e.owned[i/64] |= 1 << (i % 64)
 	}
 	return e.m.shards[i]
 }
@@ -114,10 +134,11 @@ func (e *shardEdit[K, V]) delete(k K) {
 // done returns the edited map; the edit must not be used afterwards.
 func (e *shardEdit[K, V]) done() shardMap[K, V] {
 	for i, s := range e.m.shards {
-		if e.owned[i] && len(s.m) == 0 {
+		if e.owned[i/64]&(1<<(i%64)) != 0 && len(s.m) == 0 {
 			e.m.shards[i] = nil
 		}
 	}
+	e.m.hint = 0 // later edits add few entries to a shard
 	return e.m
 }
 
@@ -131,7 +152,7 @@ func diffKeys[K comparable, V comparable](m, prev *shardMap[K, V], f func(K) boo
 		m.all(func(k K, _ V) bool { return f(k) })
 		return
 	}
-	if m.seed != prev.seed {
+	if m.seed != prev.seed || len(m.shards) != len(prev.shards) {
 		ok := true
 		m.all(func(k K, v V) bool {
 			if pv, found := prev.get(k); !found || pv != v {
