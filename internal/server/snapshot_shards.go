@@ -9,13 +9,15 @@ import (
 
 // An entryMap has between minEntryShards and maxEntryShards shards, a
 // power of two chosen when it is made for about entryShardSize entries a
-// shard: with a million resources, a change copies a shard of a few dozen
-// entries instead of a map of a million, and a change to a thousand
-// principals of a hundred thousand copies a few thousand.
+// shard, in pages of entryPageShards: with a million resources, a change
+// copies a shard of a few dozen entries and its page instead of a map of
+// a million, and a change to a thousand principals of a hundred thousand
+// copies a few thousand entries.
 const (
-	minEntryShards = 1 << 10
-	maxEntryShards = 1 << 16
-	entryShardSize = 8
+	minEntryShards  = 1 << 10
+	maxEntryShards  = 1 << 16
+	entryShardSize  = 8
+	entryPageShards = 1 << 8
 )
 
 // entryShardsFor returns the number of shards for about n entries.
@@ -28,35 +30,58 @@ func entryShardsFor(n int) int {
 }
 
 // An entryMap is an immutable map by string, split into shards. An edit
-// copies the shards it changes and shares the others with the map it was
-// made from, so that a snapshot made from the previous one by a small
-// change costs little more than the change. Lookups do not allocate.
+// copies the shards it changes (and the pages that hold them) and shares
+// the others with the map it was made from, so that a snapshot made from
+// the previous one by a small change costs little more than the change.
+// Lookups do not allocate.
 type entryMap[V comparable] struct {
 	seed maphash.Seed
 	// byRoot shards a resource by its ARN cut at the second '/' (see
 	// resourceRoot), so that the resources under one keep to its shard.
 	byRoot bool
-	shards []map[string]V // a power of two of them; nil maps are empty
+	pages  []*entryPage[V] // a power of two of shards in all
 	n      int
 	hint   int // the entries a new shard makes room for
 }
 
+// An entryPage is never modified once its map is published; nil maps are
+// empty.
+type entryPage[V comparable] [entryPageShards]map[string]V
+
 // newEntryMap returns an empty map sized for about n entries.
 func newEntryMap[V comparable](byRoot bool, n int) entryMap[V] {
 	c := entryShardsFor(n)
-	return entryMap[V]{seed: maphash.MakeSeed(), byRoot: byRoot, shards: make([]map[string]V, c), hint: n / c}
+	pages := make([]*entryPage[V], c/entryPageShards)
+	empty := new(entryPage[V])
+	for i := range pages {
+		pages[i] = empty
+	}
+	return entryMap[V]{seed: maphash.MakeSeed(), byRoot: byRoot, pages: pages, hint: n / c}
 }
 
 func (m *entryMap[V]) shardOf(key string) int {
 	if m.byRoot {
 		key = resourceRoot(key)
 	}
-	return int(maphash.String(m.seed, key) & uint64(len(m.shards)-1))
+	return int(maphash.String(m.seed, key) & uint64(len(m.pages)*entryPageShards-1))
 }
 
+func (m *entryMap[V]) shard(i int) map[string]V { return m.pages[i/entryPageShards][i%entryPageShards] }
+
 func (m *entryMap[V]) get(key string) (V, bool) {
-	v, ok := m.shards[m.shardOf(key)][key]
+	v, ok := m.shard(m.shardOf(key))[key]
 	return v, ok
+}
+
+// all calls f for every entry, in no particular order.
+func (m *entryMap[V]) all(f func(string, V)) {
+	for _, p := range m.pages {
+		for _, s := range p {
+			for k, v := range s {
+				f(k, v)
+			}
+		}
+	}
 }
 
 // resourceRoot cuts an ARN at its second '/': every resource under a
@@ -73,36 +98,44 @@ func resourceRoot(arn string) string {
 	return arn
 }
 
-// entryEdit makes a new entryMap from a base, copying each shard the first
-// time it changes.
+// entryEdit makes a new entryMap from a base, copying each page and each
+// shard the first time it changes.
 type entryEdit[V comparable] struct {
+	base  entryMap[V]
 	m     entryMap[V]
-	owned []uint64 // a bit per shard
+	owned [][entryPageShards / 64]uint64 // by page, a bit for each shard copied
 }
 
 func (m entryMap[V]) edit() *entryEdit[V] {
-	e := &entryEdit[V]{m: m, owned: make([]uint64, (len(m.shards)+63)/64)}
-	e.m.shards = slices.Clone(m.shards)
+	e := &entryEdit[V]{base: m, m: m, owned: make([][entryPageShards / 64]uint64, len(m.pages))}
+	e.m.pages = slices.Clone(m.pages)
 	return e
 }
 
 func (e *entryEdit[V]) get(key string) (V, bool) { return e.m.get(key) }
 
 func (e *entryEdit[V]) own(i int) map[string]V {
-	if e.owned[i/64]&(1<<(i%64)) == 0 {
-		s := maps.Clone(e.m.shards[i])
+	pi, si := i/entryPageShards, i%entryPageShards
+	p := e.m.pages[pi]
+	if p == e.base.pages[pi] {
+		c := *p
+		p = &c
+		e.m.pages[pi] = p
+	}
+	if bits := &e.owned[pi][si/64]; *bits&(1<<(si%64)) == 0 {
+		s := maps.Clone(p[si])
 		if s == nil {
 			s = make(map[string]V, e.m.hint)
 		}
-		e.m.shards[i] = s
-		e.owned[i/64] |= 1 << (i % 64)
+		p[si] = s
+		*bits |= 1 << (si % 64)
 	}
-	return e.m.shards[i]
+	return p[si]
 }
 
 func (e *entryEdit[V]) put(key string, v V) {
 	i := e.m.shardOf(key)
-	if cur, ok := e.m.shards[i][key]; ok && cur == v {
+	if cur, ok := e.m.shard(i)[key]; ok && cur == v {
 		return
 	}
 	s := e.own(i)
@@ -114,7 +147,7 @@ func (e *entryEdit[V]) put(key string, v V) {
 
 func (e *entryEdit[V]) delete(key string) {
 	i := e.m.shardOf(key)
-	if _, ok := e.m.shards[i][key]; !ok {
+	if _, ok := e.m.shard(i)[key]; !ok {
 		return
 	}
 	delete(e.own(i), key)
@@ -125,27 +158,30 @@ func (e *entryEdit[V]) delete(key string) {
 // starting with prefix + "/". For a prefix without a '/' every shard is
 // read; otherwise only the prefix's own.
 func (e *entryEdit[V]) under(prefix string, f func(string, V)) {
-	visit := func(s map[string]V) {
-		for k, v := range s {
-			if len(k) > len(prefix) && k[len(prefix)] == '/' && strings.HasPrefix(k, prefix) {
-				f(k, v)
-			}
+	visit := func(k string, v V) {
+		if len(k) > len(prefix) && k[len(prefix)] == '/' && strings.HasPrefix(k, prefix) {
+			f(k, v)
 		}
 	}
 	if !e.m.byRoot || !strings.Contains(prefix, "/") {
-		for _, s := range e.m.shards {
-			visit(s)
-		}
+		e.m.all(visit)
 		return
 	}
-	visit(e.m.shards[e.m.shardOf(prefix)])
+	for k, v := range e.m.shard(e.m.shardOf(prefix)) {
+		visit(k, v)
+	}
 }
 
 // done returns the edited map; the edit must not be used afterwards.
 func (e *entryEdit[V]) done() entryMap[V] {
-	for i, s := range e.m.shards {
-		if e.owned[i/64]&(1<<(i%64)) != 0 && len(s) == 0 {
-			e.m.shards[i] = nil
+	for pi, p := range e.m.pages {
+		if p == e.base.pages[pi] {
+			continue
+		}
+		for si, s := range p {
+			if e.owned[pi][si/64]&(1<<(si%64)) != 0 && len(s) == 0 {
+				p[si] = nil
+			}
 		}
 	}
 	e.m.hint = 0 // later edits add few entries to a shard

@@ -42,8 +42,8 @@ func TestDiffKeys(t *testing.T) {
 	one, two := new(int), new(int)
 	const n = 3 * minShards * shardSize // more shards than minShards
 	base := fill(newShardMap[string, *int](hashString, n), n, []*int{one})
-	if len(base.shards) <= minShards || base.n != n {
-		t.Fatalf("base: %d shards and %d entries, want more than %d shards and %d entries", len(base.shards), base.n, minShards, n)
+	if len(base.pages)*pageShards <= minShards || base.n != n {
+		t.Fatalf("base: %d shards and %d entries, want more than %d shards and %d entries", len(base.pages)*pageShards, base.n, minShards, n)
 	}
 	e := base.edit()
 	e.put("k1", two)  // changed
@@ -69,16 +69,21 @@ func TestDiffKeys(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.name, keys, want)
 		}
 	}
-	if len(small.shards) == len(base.shards) {
-		t.Errorf("both maps have %d shards: the test compares nothing", len(small.shards))
+	if len(small.pages) == len(base.pages) {
+		t.Errorf("both maps have %d pages: the test compares nothing", len(small.pages))
 	}
-	shared := 0
-	for i := range edited.shards {
-		if edited.shards[i] == base.shards[i] {
-			shared++
+	sharedPages, sharedShards := 0, 0
+	for pi := range edited.pages {
+		if edited.pages[pi] == base.pages[pi] {
+			sharedPages++
+		}
+		for si := range pageShards {
+			if i := pi*pageShards + si; edited.shard(i) == base.shard(i) {
+				sharedShards++
+			}
 		}
 	}
-	if shared < len(base.shards)-4 {
-		t.Errorf("an edit of four keys shares %d of %d shards", shared, len(base.shards))
+	if sharedPages < len(base.pages)-4 || sharedShards < len(base.pages)*pageShards-4 {
+		t.Errorf("an edit of four keys shares %d of %d pages and %d shards", sharedPages, len(base.pages), sharedShards)
 	}
 }
