@@ -115,19 +115,22 @@ func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
 // from prev's resolution by an [entity.Linker], finding the changes reads
 // only the parts that changed; otherwise every entry is compared. prev is
 // not modified.
+//
+// Principals, resources and accounts are compiled at the same time: they
+// share no entry and no set, only the documents' compilations, which the
+// resolution's cache keeps.
 func CompileSnapshot(cat *catalog.Catalog, res *entity.Resolved, revision int64, prev *Snapshot) (*Snapshot, error) {
 	b := newSnapshotBuilder(cat, res, prev)
-	if err := b.principals(res); err != nil {
-		return nil, err
-	}
-	if err := b.resources(res); err != nil {
-		return nil, err
-	}
-	if err := b.accounts(res); err != nil {
-		return nil, err
-	}
-	if err := b.compile(); err != nil {
-		return nil, err
+	var resErr, accErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { resErr = b.resources(res) })
+	wg.Go(func() { accErr = b.accounts(res) })
+	err := b.principals(res)
+	wg.Wait()
+	for _, err := range []error{err, resErr, accErr} {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return b.finish(res, revision), nil
 }
@@ -142,8 +145,9 @@ type snapshotBuilder struct {
 	scps       map[string][]*engine.PolicySet
 	scpDocs    map[string][][]*engine.Document
 
-	sets   *setCompiler
-	fixups []func() // run once the sets are compiled
+	// The sets the principals, the resources and the accounts need; each
+	// part of the build has its own, as the parts run at the same time.
+	principalSets, resourceSets, scpSets *setCompiler
 	// changed holds the resources this build lists anew (added, or with
 	// another policy or other tags); ownMoved those whose own policy came,
 	// went or changed, under which other resources may be governed by
@@ -172,7 +176,8 @@ type sharedKey struct {
 }
 
 func newSnapshotBuilder(cat *catalog.Catalog, res *entity.Resolved, prev *Snapshot) *snapshotBuilder {
-	b := &snapshotBuilder{cat: cat, prev: prev, sets: newSetCompiler(cat, res),
+	b := &snapshotBuilder{cat: cat, prev: prev, principalSets: newSetCompiler(cat, res),
+		resourceSets: newSetCompiler(cat, res), scpSets: newSetCompiler(cat, res),
 		shared: make(map[sharedKey]*resourceEntry), passed: make(map[*engine.PolicySet]*resourceEntry)}
 	if prev != nil && prev.resolved == nil {
 		b.prev = nil
@@ -192,7 +197,8 @@ func (b *snapshotBuilder) finish(res *entity.Resolved, revision int64) *Snapshot
 		resources: b.resourceE.done(), scps: b.scps, scpDocs: b.scpDocs}
 }
 
-// principals updates the entries of the principals that changed.
+// principals updates the entries of the principals that changed and
+// compiles their sets.
 func (b *snapshotBuilder) principals(res *entity.Resolved) error {
 	for arn, pp := range res.ChangedPrincipals(b.prevRes) {
 		pa, err := engine.ParsePrincipalARN(arn)
@@ -209,7 +215,7 @@ func (b *snapshotBuilder) principals(res *entity.Resolved) error {
 		}
 		b.principalE.put(key, b.principal(pa, pp, old))
 	}
-	return nil
+	return b.principalSets.compileAll()
 }
 
 // principal returns the entry of a principal: old when nothing it holds
@@ -220,16 +226,16 @@ func (b *snapshotBuilder) principal(pa engine.PrincipalARN, pp *entity.Principal
 	if old != nil && sameDocs(old.identityDocs, pp.Identity) {
 		e.identity = old.identity
 	} else {
-		ref := b.sets.add(fmt.Sprintf("principal %q", pp.ARN), pp.Identity)
-		b.fixups = append(b.fixups, func() { e.identity = ref.ps })
+		ref := b.principalSets.add(owner{what: "principal", name: pp.ARN}, pp.Identity)
+		b.principalSets.then(func() { e.identity = ref.ps })
 	}
 	switch {
 	case pp.Boundary == nil:
 	case old != nil && old.boundaryDoc == pp.Boundary:
 		e.boundary = old.boundary
 	default:
-		ref := b.sets.add(fmt.Sprintf("principal %q: boundary", pp.ARN), []*engine.Document{pp.Boundary})
-		b.fixups = append(b.fixups, func() { e.boundary = ref.ps })
+		ref := b.principalSets.add(owner{what: "boundary", name: pp.ARN}, []*engine.Document{pp.Boundary})
+		b.principalSets.then(func() { e.boundary = ref.ps })
 	}
 	if old != nil && e.identity == old.identity && e.boundary == old.boundary && e.identity != nil &&
 		old.arn == e.arn && old.kind == e.kind && old.name == e.name && maps.Equal(old.tags, e.tags) {
@@ -250,11 +256,14 @@ func sameDocs(a, b []*engine.Document) bool {
 	return true
 }
 
-// resources notes the resources that changed, asking for their own
-// policies, and drops those removed. Their entries are made, and the
-// policy that governs each resource a change may affect is found again,
-// once the policies are compiled (governAll).
+// resources notes the resources that changed, compiling their own
+// policies, and drops those removed; then it makes their entries and finds
+// again the policy that governs each resource a change may affect
+// (governAll).
 func (b *snapshotBuilder) resources(res *entity.Resolved) error {
+	if b.prev == nil {
+		b.changed = make([]resourceChange, 0, res.NumResources())
+	}
 	for arn := range res.ChangedResources(b.prevRes) {
 		doc, tags, ok := res.ListedResource(arn)
 		old, had := b.resourceE.get(arn)
@@ -278,11 +287,15 @@ func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 		case oldDoc == doc:
 			c.own = old.own
 		default:
-			c.ref = b.sets.add(fmt.Sprintf("resource %q", arn), []*engine.Document{doc})
+			c.ref = b.resourceSets.add(owner{what: "resource", name: arn}, []*engine.Document{doc})
 		}
 		b.changed = append(b.changed, c)
 		b.ownChanged(arn, oldDoc, doc)
 	}
+	if err := b.resourceSets.compileAll(); err != nil {
+		return err
+	}
+	b.governAll()
 	return nil
 }
 
@@ -435,8 +448,8 @@ func (b *snapshotBuilder) accounts(res *entity.Resolved) error {
 				continue
 			}
 			same = false
-			ref := b.sets.add(fmt.Sprintf("account %s: SCP level %d", account, i), level)
-			b.fixups = append(b.fixups, func() { sets[i] = ref.ps })
+			ref := b.scpSets.add(owner{what: "account", name: account, level: i}, level)
+			b.scpSets.then(func() { sets[i] = ref.ps })
 		}
 		if len(chain) != len(old) {
 			same = false
@@ -448,20 +461,7 @@ func (b *snapshotBuilder) accounts(res *entity.Resolved) error {
 	if same && len(b.scps) == len(b.prev.scps) {
 		b.scps, b.scpDocs = b.prev.scps, b.prev.scpDocs
 	}
-	return nil
-}
-
-// compile compiles the sets the entries need, then sets the governing
-// policies of the resources.
-func (b *snapshotBuilder) compile() error {
-	if err := b.sets.compileAll(); err != nil {
-		return err
-	}
-	for _, f := range b.fixups {
-		f()
-	}
-	b.governAll()
-	return nil
+	return b.scpSets.compileAll()
 }
 
 // setCompiler compiles the policy sets a build needs: each distinct
@@ -469,28 +469,46 @@ func (b *snapshotBuilder) compile() error {
 // compiled already), then each distinct list of documents once as a set
 // that refers to the compiled documents, both spread over the cores.
 type setCompiler struct {
-	cat  *catalog.Catalog
-	res  *entity.Resolved
-	ids  map[*engine.Document]int32 // small numbers naming the documents in keys
-	docs []*engine.Document         // by number
-	refs map[string]*setRef         // by the list of document numbers
-	list []*setRef
+	cat    *catalog.Catalog
+	res    *entity.Resolved
+	ids    map[*engine.Document]int32 // small numbers naming the documents in keys
+	docs   []*engine.Document         // by number
+	refs   map[string]*setRef         // by the list of document numbers
+	list   []*setRef
+	fixups []func() // run once the sets are compiled
 }
 
 // A setRef is one set to compile; ps is set by compileAll.
 type setRef struct {
-	owner string  // what needs it, for errors
+	owner owner
 	docs  []int32 // document numbers
 	ps    *engine.PolicySet
 	err   error
+}
+
+// An owner says what needs a set, for errors.
+type owner struct {
+	what  string // "principal", "boundary", "resource" or "account"
+	name  string // an ARN or an account
+	level int    // an account's SCP level
+}
+
+func (o owner) String() string {
+	switch o.what {
+	case "boundary":
+		return fmt.Sprintf("principal %q: boundary", o.name)
+	case "account":
+		return fmt.Sprintf("account %s: SCP level %d", o.name, o.level)
+	}
+	return fmt.Sprintf("%s %q", o.what, o.name)
 }
 
 func newSetCompiler(cat *catalog.Catalog, res *entity.Resolved) *setCompiler {
 	return &setCompiler{cat: cat, res: res, ids: make(map[*engine.Document]int32), refs: make(map[string]*setRef)}
 }
 
-// add asks for the set of docs, which owner needs.
-func (c *setCompiler) add(owner string, docs []*engine.Document) *setRef {
+// add asks for the set of docs, which o needs.
+func (c *setCompiler) add(o owner, docs []*engine.Document) *setRef {
 	nums := make([]int32, len(docs))
 	key := make([]byte, 0, 4*len(docs))
 	for i, d := range docs {
@@ -506,13 +524,17 @@ func (c *setCompiler) add(owner string, docs []*engine.Document) *setRef {
 	if r, ok := c.refs[string(key)]; ok {
 		return r
 	}
-	r := &setRef{owner: owner, docs: nums}
+	r := &setRef{owner: o, docs: nums}
 	c.refs[string(key)] = r
 	c.list = append(c.list, r)
 	return r
 }
 
-// compileAll compiles every set asked for, on every core.
+// then asks for f to be run once the sets are compiled.
+func (c *setCompiler) then(f func()) { c.fixups = append(c.fixups, f) }
+
+// compileAll compiles every set asked for, on every core, then runs what
+// was asked to be run then.
 func (c *setCompiler) compileAll() error {
 	compiled := make([]*engine.CompiledDocument, len(c.docs))
 	errs := make([]error, len(c.docs))
@@ -533,6 +555,9 @@ func (c *setCompiler) compileAll() error {
 		if r.err != nil {
 			return fmt.Errorf("%s: %w", r.owner, r.err)
 		}
+	}
+	for _, f := range c.fixups {
+		f()
 	}
 	return nil
 }

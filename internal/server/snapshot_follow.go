@@ -2,8 +2,10 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -14,37 +16,57 @@ import (
 // beside the document it was decoded from; the Linker that resolves them;
 // and the cache of parsed policy documents.
 //
+// A resource, which the Linker removes by its ARN (the ID of its key),
+// keeps only its document: with a million resources, that is a million
+// entities fewer, and a table keyed by ARN is half the size of one keyed
+// by store key.
+//
 // The snapshot a follower activates carries it (Snapshot.follow) for the
 // next revision. Only the goroutine that runs Follow reads or changes it.
 type followState struct {
-	cache    *entity.DocCache
-	linker   *entity.Linker
-	tags     *tagPool
-	entities map[store.Key]followed
-	broken   map[store.Key]error // documents that do not decode
+	cache     *entity.DocCache
+	linker    *entity.Linker
+	tags      *tagPool
+	entities  map[store.Key]followed // all but resources
+	resources map[string][]byte      // by ARN
+	broken    map[store.Key]error    // documents that do not decode
 }
 
-// followed is one document and, except for a resource, the entity decoded
-// from it, which the Linker is given back to remove it. A resource is
-// removed by its ARN, the ID of its key: with a million resources, keeping
-// only the document keeps a million entities fewer.
+// followed is one document and the entity decoded from it, which the
+// Linker is given back to remove it.
 type followed struct {
 	value  []byte
 	entity entity.Entity
 }
 
-// removal returns the entity to give the Linker to remove the one at k.
-func (d followed) removal(k store.Key) entity.Entity {
-	if d.entity == nil && k.Kind == store.KindResource {
-		return &entity.Resource{ARN: k.ID}
-	}
-	return d.entity
-}
-
 func newFollowState() *followState {
 	cache := entity.NewDocCache()
 	return &followState{cache: cache, linker: entity.NewLinker(cache), tags: newTagPool(),
-		entities: make(map[store.Key]followed), broken: make(map[store.Key]error)}
+		entities: make(map[store.Key]followed), resources: make(map[string][]byte), broken: make(map[store.Key]error)}
+}
+
+// empty reports whether the state holds no document.
+func (f *followState) empty() bool {
+	return len(f.entities) == 0 && len(f.resources) == 0 && len(f.broken) == 0
+}
+
+// doc returns the document of the entity at k.
+func (f *followState) doc(k store.Key) ([]byte, bool) {
+	if k.Kind == store.KindResource {
+		v, ok := f.resources[k.ID]
+		return v, ok
+	}
+	d, ok := f.entities[k]
+	return d.value, ok
+}
+
+// record notes that the entity at k is e, decoded from value.
+func (f *followState) record(k store.Key, value []byte, e entity.Entity) {
+	if k.Kind == store.KindResource {
+		f.resources[k.ID] = value
+	} else {
+		f.entities[k] = followed{value: value, entity: e}
+	}
 }
 
 // apply records one change: a put with the document of k, or a delete.
@@ -62,15 +84,22 @@ func (f *followState) apply(k store.Key, value []byte, deleted bool) {
 
 // same reports whether k holds value already.
 func (f *followState) same(k store.Key, value []byte) bool {
-	old, had := f.entities[k]
-	return had && bytes.Equal(old.value, value)
+	old, had := f.doc(k)
+	return had && bytes.Equal(old, value)
 }
 
 // remove drops the entity at k.
 func (f *followState) remove(k store.Key) {
 	delete(f.broken, k)
+	if k.Kind == store.KindResource {
+		if _, had := f.resources[k.ID]; had {
+			f.linker.Remove(&entity.Resource{ARN: k.ID})
+			delete(f.resources, k.ID)
+		}
+		return
+	}
 	if old, had := f.entities[k]; had {
-		f.linker.Remove(old.removal(k))
+		f.linker.Remove(old.entity)
 		delete(f.entities, k)
 	}
 }
@@ -85,24 +114,15 @@ func (f *followState) replace(k store.Key, value []byte, e entity.Entity, err er
 		f.broken[k] = err
 		return
 	}
-	d := followed{value: value, entity: e}
-	if k.Kind == store.KindResource {
-		d.entity = nil
-	}
-	f.entities[k] = d
+	f.record(k, value, e)
 }
 
 // applyModel makes the state that of the whole model m, applying what
 // differs. The documents that changed are decoded on every core.
 func (f *followState) applyModel(m model) {
-	type decoding struct {
-		k     store.Key
-		value []byte
-		e     entity.Entity
-		err   error
-	}
-	if len(f.entities) == 0 && len(m) > 0 {
-		f.entities = make(map[store.Key]followed, len(m))
+	if f.empty() {
+		f.first(m)
+		return
 	}
 	var todo []decoding
 	for k, v := range m {
@@ -110,7 +130,7 @@ func (f *followState) applyModel(m model) {
 			todo = append(todo, decoding{k: k, value: v})
 		}
 	}
-	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = f.decode(todo[i].k, todo[i].value) })
+	f.decodeAll(todo)
 	for _, d := range todo {
 		f.replace(d.k, d.value, d.e, d.err)
 	}
@@ -119,9 +139,74 @@ func (f *followState) applyModel(m model) {
 			f.remove(k)
 		}
 	}
+	for arn := range f.resources {
+		k := store.Key{Kind: store.KindResource, ID: arn}
+		if _, ok := m[k]; !ok {
+			f.remove(k)
+		}
+	}
 	for k := range f.broken {
 		if _, ok := m[k]; !ok {
 			delete(f.broken, k)
+		}
+	}
+}
+
+// decoding is one document to decode, then its entity or error.
+type decoding struct {
+	k     store.Key
+	value []byte
+	e     entity.Entity
+	err   error
+}
+
+// decodeAll decodes documents on every core.
+func (f *followState) decodeAll(todo []decoding) {
+	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = f.decode(todo[i].k, todo[i].value) })
+}
+
+// first makes the state, which is empty, that of the model m: the tables
+// are made to size, and the Linker takes the entities while the documents
+// are recorded.
+func (f *followState) first(m model) {
+	todo := make([]decoding, 0, len(m))
+	principals, resources := 0, 0
+	for k, v := range m {
+		todo = append(todo, decoding{k: k, value: v})
+		switch k.Kind {
+		case store.KindUser, store.KindRole:
+			principals++
+		case store.KindResource:
+			resources++
+		}
+	}
+	f.entities = make(map[store.Key]followed, len(m)-resources)
+	f.resources = make(map[string][]byte, resources)
+	f.linker.Grow(principals, resources)
+	f.decodeAll(todo)
+	putErrs := make([]error, len(todo))
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range todo {
+			if todo[i].err == nil {
+				putErrs[i] = f.linker.Put(todo[i].e)
+			}
+		}
+	})
+	for _, d := range todo {
+		if d.err == nil {
+			f.record(d.k, d.value, d.e)
+		}
+	}
+	wg.Wait()
+	for i, d := range todo {
+		if err := cmp.Or(d.err, putErrs[i]); err != nil {
+			if d.k.Kind == store.KindResource {
+				delete(f.resources, d.k.ID)
+			} else {
+				delete(f.entities, d.k)
+			}
+			f.broken[d.k] = err
 		}
 	}
 }

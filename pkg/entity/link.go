@@ -3,6 +3,7 @@ package entity
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -212,6 +213,19 @@ func NewLinker(cache *DocCache) *Linker {
 	}
 }
 
+// Grow makes room for about principals more users and roles and
+// resources more resources to be put before the next Link, as the first
+// read of a large model puts them: a hint that saves growing the Linker's
+// tables step by step.
+func (l *Linker) Grow(principals, resources int) {
+	if len(l.principals) == 0 && principals > 0 {
+		l.principals = make(map[string]*principalRec, principals)
+	}
+	if len(l.resources) == 0 && resources > 0 {
+		l.resources = make(map[string]*Resource, resources)
+	}
+}
+
 // Put adds an entity, to be linked by the next Link. It fails with
 // ErrDuplicate when the Linker holds an entity with the same key (an
 // account ID, a policy, SCP or group name, an ARN): Remove that first.
@@ -341,9 +355,16 @@ func (l *Linker) Link() (*Resolved, error) {
 	r.linkManaged()
 	r.linkSCPs()
 	groups := r.linkGroups()
+	// Principals, resources and accounts share nothing but the cache,
+	// which is safe for concurrent use: link them at the same time.
+	var resources shardMap[string, *resolvedResource]
+	var scps map[string][][]*engine.Document
+	var accounts []string
+	var wg sync.WaitGroup
+	wg.Go(func() { resources = r.linkResources() })
+	wg.Go(func() { scps, accounts = r.linkAccounts() })
 	principals := r.linkPrincipals(groups)
-	scps, accounts := r.linkAccounts()
-	resources := r.linkResources()
+	wg.Wait()
 	if len(r.probs) > 0 {
 		return nil, r.probs
 	}

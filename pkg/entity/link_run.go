@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
@@ -17,10 +18,13 @@ type linkRun struct {
 	l     *Linker
 	gen   uint64
 	base  *Resolved
+	mu    sync.Mutex // guards probs: principals and resources are linked at the same time
 	probs Problems
 }
 
 func (r *linkRun) problem(entity, field string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.probs = append(r.probs, &Problem{Entity: entity, Field: field, Err: err})
 }
 
@@ -289,7 +293,7 @@ func (r *linkRun) linkResources() shardMap[string, *resolvedResource] {
 		}
 		if policy != nil {
 			r.l.resPolicy[arn] = policy
-		} else {
+		} else if r.base.resources.n > 0 { // a first Link has none to drop
 			delete(r.l.resPolicy, arn)
 		}
 		switch {
