@@ -2,6 +2,7 @@ package server
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -11,6 +12,47 @@ import (
 const decodeARN = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a1/campaigns/c1"
 
 var decodeKey = store.Key{Kind: store.KindResource, ID: decodeARN}
+
+const (
+	userARN = "arn:aws:iam::111122223333:user/alice"
+	roleARN = "arn:aws:iam::111122223333:role/service/deploy"
+	inline  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetApp","Resource":"*"}]}`
+)
+
+var (
+	userKey = store.Key{Kind: store.KindUser, ID: userARN}
+	roleKey = store.Key{Kind: store.KindRole, ID: roleARN}
+)
+
+// entityDocs are documents of users and roles in the shape a writer
+// stores and in shapes near it, with whether the fast decoder reads them.
+var entityDocs = []struct {
+	name     string
+	k        store.Key
+	doc      string
+	wantFast bool
+}{
+	{"user", userKey, `{"arn":"` + userARN + `","groups":["group0","group1"],"managed_policies":["Policy001","Policy002"],` +
+		`"inline_policies":{"Journeys":` + inline + `},"permissions_boundary":"Boundary1","tags":{"team":"growth"}}`, true},
+	{"user without lists", userKey, `{"arn":"` + userARN + `"}`, true},
+	{"user with empty lists", userKey, `{"arn":"` + userARN + `","groups":[],"managed_policies":[],"inline_policies":{},"tags":{}}`, true},
+	{"user with null lists", userKey, `{"arn":"` + userARN + `","groups":null,"managed_policies":null,"inline_policies":null,"tags":null}`, true},
+	{"inline policies of all kinds", userKey, `{"arn":"` + userARN + `","inline_policies":{"a":` + inline + `,"b": [1, {"x":"]}\"\\"}] ,` +
+		`"c":"text","d":null,"e":-1.5e3,"f":true}}`, true},
+	{"role", roleKey, `{"arn":"` + roleARN + `","managed_policies":["Policy003"],"inline_policies":{"Deploy":` + inline +
+		`},"permissions_boundary":"Boundary0","tags":{"team":"platform"}}`, true},
+	{"role with groups", roleKey, `{"arn":"` + roleARN + `","groups":["group0"]}`, false},
+	{"invalid inline policy", userKey, `{"arn":"` + userARN + `","inline_policies":{"a":{"Version":}}}`, false},
+	{"inline policy left open", userKey, `{"arn":"` + userARN + `","inline_policies":{"a":{"Version":"x"}`, false},
+	{"inline literal misspelt", userKey, `{"arn":"` + userARN + `","inline_policies":{"a":nul}}`, false},
+	{"duplicate inline policy", userKey, `{"arn":"` + userARN + `","inline_policies":{"a":{},"a":{}}}`, false},
+	{"null boundary", userKey, `{"arn":"` + userARN + `","permissions_boundary":null}`, false},
+	{"null group", userKey, `{"arn":"` + userARN + `","groups":["a",null]}`, false},
+	{"escaped policy name", userKey, `{"arn":"` + userARN + `","managed_policies":["Polic\u0079"]}`, false},
+	{"duplicate groups", userKey, `{"arn":"` + userARN + `","groups":["a"],"groups":["b"]}`, false},
+	{"other user", userKey, `{"arn":"arn:aws:iam::111122223333:user/bob"}`, false},
+	{"account", store.Key{Kind: store.KindAccount, ID: "111122223333"}, `{"id":"111122223333"}`, false},
+}
 
 // resourceDocs are resource documents in the shape a writer stores and in
 // shapes near it, with whether the fast decoder reads them.
@@ -47,20 +89,33 @@ var resourceDocs = []struct {
 	{"empty", ``, false},
 }
 
-// TestFastResource checks that the fast decoder reads the documents it
+// TestFastEntity checks that the fast decoder reads the documents it
 // should, and that the follower decodes every document as decodeOne does.
-func TestFastResource(t *testing.T) {
+func TestFastEntity(t *testing.T) {
 	t.Parallel()
+	type docCase struct {
+		name     string
+		k        store.Key
+		doc      string
+		wantFast bool
+	}
+	cases := []docCase{}
 	for _, tc := range resourceDocs {
+		cases = append(cases, docCase{"resource " + tc.name, decodeKey, tc.doc, tc.wantFast})
+	}
+	for _, tc := range entityDocs {
+		cases = append(cases, docCase(tc))
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFollowState()
-			_, fast := fastResource(decodeKey, []byte(tc.doc), f.tags)
+			_, fast := fastEntity(tc.k, []byte(tc.doc), f.pool)
 			if fast != tc.wantFast {
 				t.Errorf("fast decoder reads it: %v, want %v", fast, tc.wantFast)
 			}
-			got, gotErr := f.decode(decodeKey, []byte(tc.doc))
-			want, wantErr := decodeOne(decodeKey, []byte(tc.doc))
+			got, gotErr := f.decode(tc.k, []byte(tc.doc))
+			want, wantErr := decodeOne(tc.k, []byte(tc.doc))
 			if (gotErr == nil) != (wantErr == nil) {
 				t.Fatalf("error %v, want %v", gotErr, wantErr)
 			}
@@ -71,9 +126,9 @@ func TestFastResource(t *testing.T) {
 	}
 }
 
-// TestTagPool checks that entities with the same tags share one map,
+// TestSharePool checks that entities with the same tags share one map,
 // whichever way they were decoded, and that those with other tags do not.
-func TestTagPool(t *testing.T) {
+func TestSharePool(t *testing.T) {
 	t.Parallel()
 	f := newFollowState()
 	decode := func(k store.Key, doc string) map[string]string {
@@ -107,22 +162,29 @@ func TestTagPool(t *testing.T) {
 	}
 }
 
-// FuzzFastResource checks that whatever the fast decoder reads, decodeOne
+// FuzzFastEntity checks that whatever the fast decoder reads, decodeOne
 // reads the same way.
-func FuzzFastResource(f *testing.F) {
+func FuzzFastEntity(f *testing.F) {
+	kinds := []store.Key{decodeKey, userKey, roleKey}
 	for _, tc := range resourceDocs {
-		f.Add(tc.doc)
+		f.Add(uint8(0), tc.doc)
 	}
-	f.Fuzz(func(t *testing.T, doc string) {
-		got, ok := fastResource(decodeKey, []byte(doc), newTagPool())
+	for _, tc := range entityDocs {
+		if i := slices.Index(kinds, tc.k); i >= 0 {
+			f.Add(uint8(i), tc.doc)
+		}
+	}
+	f.Fuzz(func(t *testing.T, kind uint8, doc string) {
+		k := kinds[int(kind)%len(kinds)]
+		got, ok := fastEntity(k, []byte(doc), newSharePool())
 		if !ok {
 			return
 		}
-		want, err := decodeOne(decodeKey, []byte(doc))
+		want, err := decodeOne(k, []byte(doc))
 		if err != nil {
 			t.Fatalf("fast decoder reads %q, decodeOne fails: %v", doc, err)
 		}
-		if !reflect.DeepEqual(entity.Entity(got), want) {
+		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%q: fast decoder reads %#v, decodeOne %#v", doc, got, want)
 		}
 	})

@@ -26,7 +26,7 @@ import (
 type followState struct {
 	cache     *entity.DocCache
 	linker    *entity.Linker
-	tags      *tagPool
+	pool      *sharePool
 	entities  map[store.Key]followed // all but resources
 	resources map[string][]byte      // by ARN
 	broken    map[store.Key]error    // documents that do not decode
@@ -41,7 +41,7 @@ type followed struct {
 
 func newFollowState() *followState {
 	cache := entity.NewDocCache()
-	return &followState{cache: cache, linker: entity.NewLinker(cache), tags: newTagPool(),
+	return &followState{cache: cache, linker: entity.NewLinker(cache), pool: newSharePool(),
 		entities: make(map[store.Key]followed), resources: make(map[string][]byte), broken: make(map[store.Key]error)}
 }
 
