@@ -82,11 +82,17 @@ func (r *linkRun) linkSCPs() {
 }
 
 // managedDoc returns the parse of an attached managed policy, reporting an
-// unknown one; nil when it is unknown or did not parse (reported then).
-func (r *linkRun) managedDoc(entity, field, name string) *engine.Document {
+// unknown one as a problem of entity in field[index] (field when index is
+// negative); nil when it is unknown or did not parse (reported then). The
+// entity is named only for a problem: with a hundred thousand principals,
+// formatting labels that are never shown is much of the work.
+func (r *linkRun) managedDoc(entity func() string, field string, index int, name string) *engine.Document {
 	m, ok := r.l.managed[name]
 	if !ok {
-		r.problem(entity, field, fmt.Errorf("unknown managed policy %q", name))
+		if index >= 0 {
+			field = fmt.Sprintf("%s[%d]", field, index)
+		}
+		r.problem(entity(), field, fmt.Errorf("unknown managed policy %q", name))
 		return nil
 	}
 	return m.doc
@@ -106,13 +112,13 @@ func (r *linkRun) linkGroups() map[groupKey]bool {
 		if !ok {
 			continue
 		}
-		label := keyLabel(g.g.entityKey())
+		label := func() string { return keyLabel(g.g.entityKey()) }
 		if r.l.dirty.groups[k] {
-			g.inline, _ = r.inline(label, g.g.InlinePolicies, "group:"+g.g.Name+":inline:")
+			g.inline, _ = r.inline(label(), g.g.InlinePolicies, "group:"+g.g.Name+":inline:")
 		}
 		g.managed = g.managed[:0:0]
 		for j, name := range g.g.ManagedPolicies {
-			if doc := r.managedDoc(label, fmt.Sprintf("managed_policies[%d]", j), name); doc != nil {
+			if doc := r.managedDoc(label, "managed_policies", j, name); doc != nil {
 				g.managed = append(g.managed, r.l.cache.derive(r.gen, doc, "group:"+g.g.Name+":managed:"+name, engine.IdentityPolicy))
 			}
 		}
@@ -186,21 +192,21 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 	} else {
 		arn, inline, tags = p.role.ARN, p.role.InlinePolicies, p.role.Tags
 	}
-	label := principalLabel(strings.ToLower(p.kind), 0, arn)
+	label := func() string { return principalLabel(strings.ToLower(p.kind), 0, arn) }
 	if p.arnErr != nil {
-		r.problem(label, "arn", p.arnErr)
+		r.problem(label(), "arn", p.arnErr)
 		return nil
 	}
 	ok := true
 	if own {
-		p.inline, ok = r.inline(label, inline, "inline:"+p.arn.kind+"/"+p.arn.name+":")
+		p.inline, ok = r.inline(label(), inline, "inline:"+p.arn.kind+"/"+p.arn.name+":")
 	}
 	if r.l.copyTags {
 		tags = maps.Clone(tags)
 	}
 	pp := &PrincipalPolicies{ARN: arn, Kind: p.kind, Account: p.arn.account, Tags: tags}
 	for j, name := range p.managed() {
-		doc := r.managedDoc(label, fmt.Sprintf("managed_policies[%d]", j), name)
+		doc := r.managedDoc(label, "managed_policies", j, name)
 		ok = ok && doc != nil
 		pp.Identity = append(pp.Identity, doc)
 	}
@@ -209,7 +215,7 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 		for j, name := range p.user.Groups {
 			g, found := r.l.groups[groupKey{p.arn.account, name}]
 			if !found {
-				r.problem(label, fmt.Sprintf("groups[%d]", j), fmt.Errorf("unknown group %q in account %q", name, p.arn.account))
+				r.problem(label(), fmt.Sprintf("groups[%d]", j), fmt.Errorf("unknown group %q in account %q", name, p.arn.account))
 				ok = false
 				continue
 			}
@@ -218,7 +224,7 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 	}
 	p.boundary = nil
 	if b := p.boundaryName(); b != "" {
-		doc := r.managedDoc(label, "permissions_boundary", b)
+		doc := r.managedDoc(label, "permissions_boundary", -1, b)
 		if doc == nil {
 			return nil
 		}
