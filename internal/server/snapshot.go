@@ -263,6 +263,15 @@ func sameDocs(a, b []*engine.Document) bool {
 func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 	if b.prev == nil {
 		b.changed = make([]resourceChange, 0, res.NumResources())
+		res.EachResource(func(arn string, doc *engine.Document, tags map[string]string) bool {
+			c := resourceChange{arn: arn, tags: tags, doc: doc}
+			if doc != nil {
+				c.ref = b.resourceSets.add(owner{what: "resource", name: arn}, []*engine.Document{doc})
+			}
+			b.changed = append(b.changed, c)
+			return true
+		})
+		return b.govern()
 	}
 	for arn := range res.ChangedResources(b.prevRes) {
 		doc, tags, ok := res.ListedResource(arn)
@@ -292,6 +301,13 @@ func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 		b.changed = append(b.changed, c)
 		b.ownChanged(arn, oldDoc, doc)
 	}
+	return b.govern()
+}
+
+// govern compiles the own policies of the resources listed anew, then
+// makes their entries and finds again the policy that governs each
+// resource a change may affect.
+func (b *snapshotBuilder) govern() error {
 	if err := b.resourceSets.compileAll(); err != nil {
 		return err
 	}
@@ -358,7 +374,7 @@ func (b *snapshotBuilder) governFull() {
 	for i := range b.changed {
 		c := &b.changed[i]
 		if c.own != nil {
-			b.resourceE.put(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+			b.resourceE.insert(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
 			continue
 		}
 		var policy *engine.PolicySet
@@ -370,7 +386,7 @@ func (b *snapshotBuilder) governFull() {
 			p = p[:i]
 			policy = owners[p]
 		}
-		b.resourceE.put(c.arn, b.sharedEntry(policy, c.tags))
+		b.resourceE.insert(c.arn, b.sharedEntry(policy, c.tags))
 	}
 }
 

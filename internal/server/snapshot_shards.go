@@ -145,6 +145,13 @@ func (e *entryEdit[V]) put(key string, v V) {
 	s[key] = v
 }
 
+// insert puts v at key, which the map does not hold (a full build puts
+// each resource once): it does not look for the key first.
+func (e *entryEdit[V]) insert(key string, v V) {
+	e.own(e.m.shardOf(key))[key] = v
+	e.m.n++
+}
+
 func (e *entryEdit[V]) delete(key string) {
 	i := e.m.shardOf(key)
 	if _, ok := e.m.shard(i)[key]; !ok {

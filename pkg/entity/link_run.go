@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -277,45 +276,17 @@ func (r *linkRun) linkAccounts() (map[string][][]*engine.Document, []string) {
 	return scps, slices.Sorted(maps.Keys(r.l.accounts))
 }
 
-// linkResources links the resources put or removed.
-func (r *linkRun) linkResources() shardMap[string, *resolvedResource] {
-	if len(r.l.resources) == 0 {
-		return r.base.resources
-	}
-	edit := r.base.resources.edit()
-	// The resources without a policy that share a tag map (as a follower
-	// that interns tags makes them) share an entry: with a million
-	// resources, that is a million objects fewer for the collector.
-	shared := make(map[uintptr]*resolvedResource)
-	for arn, res := range r.l.resources {
-		if res == nil {
-			edit.delete(arn)
-			delete(r.l.resPolicy, arn)
+// linkResources parses the policies of the resources put with one since
+// the last Link and sets their entries in the Linker's edit of the
+// resources; the others are there already.
+func (r *linkRun) linkResources() {
+	for arn, res := range r.l.pending {
+		policy := r.parse(keyLabel(res.entityKey()), "policy", res.Policy, "resource:"+arn, engine.ResourcePolicy)
+		if policy == nil {
 			continue
 		}
-		var policy *engine.Document
-		if !isNull(res.Policy) {
-			policy = r.parse(keyLabel(res.entityKey()), "policy", res.Policy, "resource:"+arn, engine.ResourcePolicy)
-		}
-		if policy != nil {
-			r.l.resPolicy[arn] = policy
-		} else if r.base.resources.n > 0 { // a first Link has none to drop
-			delete(r.l.resPolicy, arn)
-		}
-		switch {
-		case r.l.copyTags:
-			edit.put(arn, &resolvedResource{policy: policy, tags: maps.Clone(res.Tags)})
-		case policy != nil:
-			edit.put(arn, &resolvedResource{policy: policy, tags: res.Tags})
-		default:
-			id := reflect.ValueOf(res.Tags).Pointer()
-			e, ok := shared[id]
-			if !ok {
-				e = &resolvedResource{tags: res.Tags}
-				shared[id] = e
-			}
-			edit.put(arn, e)
-		}
+		r.l.resPolicy[arn] = policy
+		old, _ := r.l.resEdit.get(arn)
+		r.l.resEdit.put(arn, &resolvedResource{policy: policy, tags: old.tags})
 	}
-	return edit.done()
 }

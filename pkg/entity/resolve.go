@@ -171,6 +171,14 @@ func (r *Resolved) Compile(cat *catalog.Catalog, doc *engine.Document) (*engine.
 	return r.cache.Compile(cat, doc)
 }
 
+// EachResource calls f for every listed resource, in no particular order,
+// with its own resource-based policy (nil for none, whatever its
+// ancestors have) and its tags, as ListedResource returns them, until f
+// returns false.
+func (r *Resolved) EachResource(f func(arn string, policy *engine.Document, tags map[string]string) bool) {
+	r.resources.all(func(arn string, e *resolvedResource) bool { return f(arn, e.policy, e.tags) })
+}
+
 // Principals returns the ARNs of every user and role, sorted.
 func (r *Resolved) Principals() []string {
 	r.principalOnce.Do(func() {

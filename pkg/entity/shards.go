@@ -144,6 +144,19 @@ func (e *shardEdit[K, V]) put(k K, v V) {
 	s.m[k] = v
 }
 
+// add puts v at k unless the map holds k, and reports whether it did.
+func (e *shardEdit[K, V]) add(k K, v V) bool {
+	i := e.m.index(k)
+	if old := e.m.shard(i); old != nil {
+		if _, ok := old.m[k]; ok {
+			return false
+		}
+	}
+	e.own(i).m[k] = v
+	e.m.n++
+	return true
+}
+
 func (e *shardEdit[K, V]) delete(k K) {
 	i := e.m.index(k)
 	if old := e.m.shard(i); old == nil {
