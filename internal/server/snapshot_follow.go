@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -165,14 +164,17 @@ func (f *followState) decodeAll(todo []decoding) {
 	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = f.decode(todo[i].k, todo[i].value) })
 }
 
-// first makes the state, which is empty, that of the model m: the tables
-// are made to size, and the Linker takes the entities while the documents
-// are recorded.
+// firstChunk is the number of documents a first read decodes at a time.
+const firstChunk = 4096
+
+// first makes the state, which is empty, that of the model m. The tables
+// are made to size, and the documents go through a pipeline a chunk at a
+// time: decoded on every core, put into the Linker, recorded. The stages
+// work at the same time on successive chunks, and only a few chunks are
+// in flight, not a million decoded entities.
 func (f *followState) first(m model) {
-	todo := make([]decoding, 0, len(m))
 	principals, resources := 0, 0
-	for k, v := range m {
-		todo = append(todo, decoding{k: k, value: v})
+	for k := range m {
 		switch k.Kind {
 		case store.KindUser, store.KindRole:
 			principals++
@@ -183,32 +185,44 @@ func (f *followState) first(m model) {
 	f.entities = make(map[store.Key]followed, len(m)-resources)
 	f.resources = make(map[string][]byte, resources)
 	f.linker.Grow(principals, resources)
-	f.decodeAll(todo)
-	putErrs := make([]error, len(todo))
+
+	decoded, put := make(chan []decoding, 2), make(chan []decoding, 2)
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for i := range todo {
-			if todo[i].err == nil {
-				putErrs[i] = f.linker.Put(todo[i].e)
+		defer close(decoded)
+		chunk := make([]decoding, 0, firstChunk)
+		for k, v := range m {
+			chunk = append(chunk, decoding{k: k, value: v})
+			if len(chunk) == firstChunk {
+				f.decodeAll(chunk)
+				decoded <- chunk
+				chunk = make([]decoding, 0, firstChunk)
 			}
 		}
+		f.decodeAll(chunk)
+		decoded <- chunk
 	})
-	for _, d := range todo {
-		if d.err == nil {
-			f.record(d.k, d.value, d.e)
+	wg.Go(func() {
+		defer close(put)
+		for chunk := range decoded {
+			for i := range chunk {
+				if chunk[i].err == nil {
+					chunk[i].err = f.linker.Put(chunk[i].e)
+				}
+			}
+			put <- chunk
+		}
+	})
+	for chunk := range put {
+		for _, d := range chunk {
+			if d.err != nil {
+				f.broken[d.k] = d.err
+			} else {
+				f.record(d.k, d.value, d.e)
+			}
 		}
 	}
 	wg.Wait()
-	for i, d := range todo {
-		if err := cmp.Or(d.err, putErrs[i]); err != nil {
-			if d.k.Kind == store.KindResource {
-				delete(f.resources, d.k.ID)
-			} else {
-				delete(f.entities, d.k)
-			}
-			f.broken[d.k] = err
-		}
-	}
 }
 
 // resolve links the model; it fails while a document does not decode.
