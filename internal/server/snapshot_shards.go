@@ -12,11 +12,11 @@ import (
 // shard, in pages of entryPageShards: with a million resources, a change
 // copies a shard of a few dozen entries and its page instead of a map of
 // a million, and a change to a thousand principals of a hundred thousand
-// copies a few thousand entries.
+// copies some twenty thousand entries.
 const (
 	minEntryShards  = 1 << 10
 	maxEntryShards  = 1 << 16
-	entryShardSize  = 8
+	entryShardSize  = 32
 	entryPageShards = 1 << 8
 )
 

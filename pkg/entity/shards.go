@@ -9,14 +9,15 @@ import (
 // A shardMap has between minShards and maxShards shards, a power of two
 // chosen when it is made for about shardSize entries a shard, in pages of
 // pageShards. A change copies the shards it touches and the pages that
-// hold them, so with a million resources one change copies a few dozen
+// hold them: with a million resources, one change copies a few dozen
 // entries and a page instead of a million entries, and a change that
-// touches a thousand principals of a hundred thousand copies a few
-// thousand entries.
+// touches a thousand principals of a hundred thousand copies some twenty
+// thousand. Fewer, larger shards would copy more; more, smaller ones would
+// make more small tables for the collector to scan.
 const (
 	minShards  = 1 << 10
 	maxShards  = 1 << 16
-	shardSize  = 8
+	shardSize  = 32
 	pageShards = 1 << 8
 )
 

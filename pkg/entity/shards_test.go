@@ -15,8 +15,8 @@ func TestShardsFor(t *testing.T) {
 		{0, minShards},
 		{minShards * shardSize, minShards},
 		{minShards*shardSize + 1, 2 * minShards},
-		{100_000, 16384},
-		{1_000_000, maxShards},
+		{100_000, 4096},
+		{1_000_000, 32768},
 		{100_000_000, maxShards},
 	}
 	for _, tc := range tests {
