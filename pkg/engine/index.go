@@ -104,9 +104,10 @@ func (ps *PolicySet) buildIndex() {
 			}
 		}
 	}
-	if nEvery > 0 {
-		ps.every = make([]*statement, 0, nEvery)
-	}
+	// One allocation holds the statements for every action and, after
+	// them, the index's lists.
+	all := make([]*statement, nEvery, nEvery+nPairs)
+	ps.every = all[:0:nEvery]
 	// Each pair is an action ID and the statement's place in stmts; sorted,
 	// they group the statements by action in set order.
 	pairs := make([]uint64, 0, nPairs)
@@ -138,7 +139,7 @@ func (ps *PolicySet) buildIndex() {
 	x := actionIndex{
 		words: make([]indexWord, (ps.cat.NumActions()+63)/64),
 		offs:  make([]int32, 0, present+1),
-		list:  make([]*statement, len(pairs)),
+		list:  all[nEvery : nEvery+len(pairs)],
 	}
 	for i, p := range pairs {
 		id := p >> 32
