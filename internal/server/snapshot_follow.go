@@ -186,17 +186,26 @@ func (f *followState) first(m model) {
 	f.resources = make(map[string][]byte, resources)
 	f.linker.Grow(principals, resources)
 
-	decoded, put := make(chan []decoding, 2), make(chan []decoding, 2)
+	// Chunks come back through free once recorded, to be used again.
+	decoded, put, free := make(chan []decoding, 2), make(chan []decoding, 2), make(chan []decoding, 8)
+	next := func() []decoding {
+		select {
+		case c := <-free:
+			return c[:0]
+		default:
+			return make([]decoding, 0, firstChunk)
+		}
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		defer close(decoded)
-		chunk := make([]decoding, 0, firstChunk)
+		chunk := next()
 		for k, v := range m {
 			chunk = append(chunk, decoding{k: k, value: v})
 			if len(chunk) == firstChunk {
 				f.decodeAll(chunk)
 				decoded <- chunk
-				chunk = make([]decoding, 0, firstChunk)
+				chunk = next()
 			}
 		}
 		f.decodeAll(chunk)
@@ -220,6 +229,11 @@ func (f *followState) first(m model) {
 			} else {
 				f.record(d.k, d.value, d.e)
 			}
+		}
+		clear(chunk) // let go of the entities
+		select {
+		case free <- chunk:
+		default:
 		}
 	}
 	wg.Wait()

@@ -198,7 +198,10 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 	}
 	ok := true
 	if own {
-		p.inline, ok = r.inline(label(), inline, "inline:"+p.arn.kind+"/"+p.arn.name+":")
+		p.inline = nil
+		if len(inline) > 0 {
+			p.inline, ok = r.inline(label(), inline, "inline:"+p.arn.kind+"/"+p.arn.name+":")
+		}
 	}
 	if r.l.copyTags {
 		tags = maps.Clone(tags)
