@@ -1,13 +1,11 @@
 package server
 
 import (
-	"encoding/binary"
 	"fmt"
 	"maps"
-	"runtime"
+	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -54,7 +52,9 @@ type principalEntry struct {
 	boundaryDoc  *engine.Document
 }
 
-// resourceEntry is what the model says of one resource.
+// resourceEntry is what the model says of one resource. Entries are
+// immutable: the resources without a policy of their own share one entry
+// per governing policy and tag map (see sharedEntry).
 type resourceEntry struct {
 	// policy governs the resource: its own policy, or that of its nearest
 	// listed ancestor that has one; nil for none.
@@ -112,19 +112,22 @@ func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
 // from prev's resolution by an [entity.Linker], finding the changes reads
 // only the parts that changed; otherwise every entry is compared. prev is
 // not modified.
+//
+// Principals, resources and accounts are compiled at the same time: they
+// share no entry and no set, only the documents' compilations, which the
+// resolution's cache keeps.
 func CompileSnapshot(cat *catalog.Catalog, res *entity.Resolved, revision int64, prev *Snapshot) (*Snapshot, error) {
-	b := newSnapshotBuilder(cat, prev)
-	if err := b.principals(res); err != nil {
-		return nil, err
-	}
-	if err := b.resources(res); err != nil {
-		return nil, err
-	}
-	if err := b.accounts(res); err != nil {
-		return nil, err
-	}
-	if err := b.compile(); err != nil {
-		return nil, err
+	b := newSnapshotBuilder(cat, res, prev)
+	var resErr, accErr error
+	var wg sync.WaitGroup
+	wg.Go(func() { resErr = b.resources(res) })
+	wg.Go(func() { accErr = b.accounts(res) })
+	err := b.principals(res)
+	wg.Wait()
+	for _, err := range []error{err, resErr, accErr} {
+		if err != nil {
+			return nil, err
+		}
 	}
 	return b.finish(res, revision), nil
 }
@@ -139,18 +142,40 @@ type snapshotBuilder struct {
 	scps       map[string][]*engine.PolicySet
 	scpDocs    map[string][][]*engine.Document
 
-	sets   *setCompiler
-	fixups []func() // run once the sets are compiled
-	// govern holds the resources whose governing policy must be found
-	// again, each with its entry when this build made it (and may still
-	// change it), nil otherwise; ownMoved the resources whose own policy
-	// came, went or changed. A build without prev finds every one again.
-	govern   map[string]*resourceEntry
+	// The sets the principals, the resources and the accounts need; each
+	// part of the build has its own, as the parts run at the same time.
+	principalSets, resourceSets, scpSets *setCompiler
+	// changed holds the resources this build lists anew (added, or with
+	// another policy or other tags); ownMoved those whose own policy came,
+	// went or changed, under which other resources may be governed by
+	// another policy now.
+	changed  []resourceChange
 	ownMoved []string
+	// The entries of resources without a policy of their own, shared by
+	// all those with the same tags and governing policy, and the entries
+	// passed down by each policy.
+	shared map[sharedKey]*resourceEntry
+	passed map[*engine.PolicySet]*resourceEntry
 }
 
-func newSnapshotBuilder(cat *catalog.Catalog, prev *Snapshot) *snapshotBuilder {
-	b := &snapshotBuilder{cat: cat, prev: prev, sets: newSetCompiler(cat), govern: make(map[string]*resourceEntry)}
+// resourceChange is a resource to list anew.
+type resourceChange struct {
+	arn  string
+	tags map[string]string
+	doc  *engine.Document
+	own  *engine.PolicySet // kept from prev when doc did not change
+	ref  *setRef           // to compile own from otherwise
+}
+
+type sharedKey struct {
+	policy *engine.PolicySet
+	tags   uintptr // the tag map, by identity
+}
+
+func newSnapshotBuilder(cat *catalog.Catalog, res *entity.Resolved, prev *Snapshot) *snapshotBuilder {
+	b := &snapshotBuilder{cat: cat, prev: prev, principalSets: newSetCompiler(cat, res),
+		resourceSets: newSetCompiler(cat, res), scpSets: newSetCompiler(cat, res),
+		shared: make(map[sharedKey]*resourceEntry), passed: make(map[*engine.PolicySet]*resourceEntry)}
 	if prev != nil && prev.resolved == nil {
 		b.prev = nil
 	}
@@ -158,8 +183,8 @@ func newSnapshotBuilder(cat *catalog.Catalog, prev *Snapshot) *snapshotBuilder {
 		b.prevRes = prev.resolved
 		b.principalE, b.resourceE = prev.principals.edit(), prev.resources.edit()
 	} else {
-		b.principalE = newEntryMap[*principalEntry](false).edit()
-		b.resourceE = newEntryMap[*resourceEntry](true).edit()
+		b.principalE = newEntryMap[*principalEntry](false, res.NumPrincipals()).edit()
+		b.resourceE = newEntryMap[*resourceEntry](true, res.NumResources()).edit()
 	}
 	return b
 }
@@ -169,7 +194,8 @@ func (b *snapshotBuilder) finish(res *entity.Resolved, revision int64) *Snapshot
 		resources: b.resourceE.done(), scps: b.scps, scpDocs: b.scpDocs}
 }
 
-// principals updates the entries of the principals that changed.
+// principals updates the entries of the principals that changed and
+// compiles their sets.
 func (b *snapshotBuilder) principals(res *entity.Resolved) error {
 	for arn, pp := range res.ChangedPrincipals(b.prevRes) {
 		pa, err := engine.ParsePrincipalARN(arn)
@@ -186,7 +212,7 @@ func (b *snapshotBuilder) principals(res *entity.Resolved) error {
 		}
 		b.principalE.put(key, b.principal(pa, pp, old))
 	}
-	return nil
+	return b.principalSets.compileAll()
 }
 
 // principal returns the entry of a principal: old when nothing it holds
@@ -197,16 +223,16 @@ func (b *snapshotBuilder) principal(pa engine.PrincipalARN, pp *entity.Principal
 	if old != nil && sameDocs(old.identityDocs, pp.Identity) {
 		e.identity = old.identity
 	} else {
-		ref := b.sets.add(fmt.Sprintf("principal %q", pp.ARN), pp.Identity)
-		b.fixups = append(b.fixups, func() { e.identity = ref.ps })
+		ref := b.principalSets.add(owner{what: "principal", name: pp.ARN}, pp.Identity)
+		b.principalSets.then(func() { e.identity = ref.ps })
 	}
 	switch {
 	case pp.Boundary == nil:
 	case old != nil && old.boundaryDoc == pp.Boundary:
 		e.boundary = old.boundary
 	default:
-		ref := b.sets.add(fmt.Sprintf("principal %q: boundary", pp.ARN), []*engine.Document{pp.Boundary})
-		b.fixups = append(b.fixups, func() { e.boundary = ref.ps })
+		ref := b.principalSets.add(owner{what: "boundary", name: pp.ARN}, []*engine.Document{pp.Boundary})
+		b.principalSets.then(func() { e.boundary = ref.ps })
 	}
 	if old != nil && e.identity == old.identity && e.boundary == old.boundary && e.identity != nil &&
 		old.arn == e.arn && old.kind == e.kind && old.name == e.name && maps.Equal(old.tags, e.tags) {
@@ -227,10 +253,23 @@ func sameDocs(a, b []*engine.Document) bool {
 	return true
 }
 
-// resources updates the entries of the resources that changed, then finds
-// again the policy that governs each resource a change may affect: those
-// changed, and those under a resource whose own policy changed.
+// resources notes the resources that changed, compiling their own
+// policies, and drops those removed; then it makes their entries and finds
+// again the policy that governs each resource a change may affect
+// (governAll).
 func (b *snapshotBuilder) resources(res *entity.Resolved) error {
+	if b.prev == nil {
+		b.changed = make([]resourceChange, 0, res.NumResources())
+		res.EachResource(func(arn string, doc *engine.Document, tags map[string]string) bool {
+			c := resourceChange{arn: arn, tags: tags, doc: doc}
+			if doc != nil {
+				c.ref = b.resourceSets.add(owner{what: "resource", name: arn}, []*engine.Document{doc})
+			}
+			b.changed = append(b.changed, c)
+			return true
+		})
+		return b.govern()
+	}
 	for arn := range res.ChangedResources(b.prevRes) {
 		doc, tags, ok := res.ListedResource(arn)
 		old, had := b.resourceE.get(arn)
@@ -248,21 +287,28 @@ func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 		if had && oldDoc == doc && maps.Equal(old.tags, tags) {
 			continue
 		}
-		e := &resourceEntry{tags: tags, doc: doc}
+		c := resourceChange{arn: arn, tags: tags, doc: doc}
 		switch {
 		case doc == nil:
 		case oldDoc == doc:
-			e.own = old.own
+			c.own = old.own
 		default:
-			ref := b.sets.add(fmt.Sprintf("resource %q", arn), []*engine.Document{doc})
-			b.fixups = append(b.fixups, func() { e.own = ref.ps })
+			c.ref = b.resourceSets.add(owner{what: "resource", name: arn}, []*engine.Document{doc})
 		}
-		b.resourceE.put(arn, e)
-		if b.prev != nil {
-			b.govern[arn] = e
-		}
+		b.changed = append(b.changed, c)
 		b.ownChanged(arn, oldDoc, doc)
 	}
+	return b.govern()
+}
+
+// govern compiles the own policies of the resources listed anew, then
+// makes their entries and finds again the policy that governs each
+// resource a change may affect.
+func (b *snapshotBuilder) govern() error {
+	if err := b.resourceSets.compileAll(); err != nil {
+		return err
+	}
+	b.governAll()
 	return nil
 }
 
@@ -274,53 +320,111 @@ func (b *snapshotBuilder) ownChanged(arn string, oldDoc, doc *engine.Document) {
 	}
 }
 
-// governAll sets the governing policy of every resource a change may
-// affect; the own policies must be compiled.
+// governAll makes the entries of the resources listed anew, then finds
+// again the policy that governs each of them that has none of its own and
+// each resource under one whose own policy moved. The own policies must be
+// compiled.
 func (b *snapshotBuilder) governAll() {
 	if b.prev == nil {
-		for _, shard := range b.resourceE.m.shards {
-			for arn, e := range shard {
-				b.setGoverning(arn, e, true)
-			}
-		}
+		b.governFull()
 		return
+	}
+	// Every own policy first, so that finding a governing policy sees the
+	// new ones.
+	for i := range b.changed {
+		c := &b.changed[i]
+		if c.ref != nil {
+			c.own = c.ref.ps
+		}
+		if c.own != nil {
+			b.resourceE.put(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+		} else {
+			b.resourceE.put(c.arn, b.sharedEntry(nil, c.tags))
+		}
+	}
+	for i := range b.changed {
+		if c := &b.changed[i]; c.own == nil {
+			b.regovern(c.arn)
+		}
 	}
 	var under []string
 	for _, arn := range b.ownMoved {
 		b.resourceE.under(arn, func(k string, _ *resourceEntry) { under = append(under, k) })
 	}
 	for _, k := range under {
-		if _, ok := b.govern[k]; !ok {
-			b.govern[k] = nil
-		}
-	}
-	for arn, made := range b.govern {
-		if e, ok := b.resourceE.get(arn); ok {
-			b.setGoverning(arn, e, e == made)
-		}
+		b.regovern(k)
 	}
 }
 
-// setGoverning sets the policy that governs a resource: its own, or the
-// nearest listed ancestor's. An entry this build did not make is copied
-// before it changes.
-func (b *snapshotBuilder) setGoverning(arn string, e *resourceEntry, mine bool) {
-	policy := e.own
-	if policy == nil {
-		policy = b.inherited(arn)
+// governFull makes the entry of every resource of a build without prev.
+// Few resources have a policy of their own, so the governing policies are
+// found among those rather than in the map of all.
+func (b *snapshotBuilder) governFull() {
+	owners := make(map[string]*engine.PolicySet)
+	for i := range b.changed {
+		c := &b.changed[i]
+		if c.ref != nil {
+			c.own = c.ref.ps
+			owners[c.arn] = c.own
+		}
 	}
-	if policy == e.policy {
+	for i := range b.changed {
+		c := &b.changed[i]
+		if c.own != nil {
+			b.resourceE.insert(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+			continue
+		}
+		var policy *engine.PolicySet
+		for p := c.arn; policy == nil; {
+			i := strings.LastIndexByte(p, '/')
+			if i < 0 {
+				break
+			}
+			p = p[:i]
+			policy = owners[p]
+		}
+		b.resourceE.insert(c.arn, b.sharedEntry(policy, c.tags))
+	}
+}
+
+// regovern sets again the policy that governs a listed resource without a
+// policy of its own: that of its nearest listed ancestor with one.
+func (b *snapshotBuilder) regovern(arn string) {
+	e, ok := b.resourceE.get(arn)
+	if !ok || e.own != nil {
 		return
 	}
-	if !mine {
-		c := *e
-		e = &c
-		defer b.resourceE.put(arn, e)
+	if policy := b.inherited(arn); policy != e.policy {
+		b.resourceE.put(arn, b.sharedEntry(policy, e.tags))
 	}
-	e.policy, e.passed = policy, nil
-	if policy != nil {
-		e.passed = &resourceEntry{policy: policy}
+}
+
+// sharedEntry returns the entry of the resources with tags and no policy
+// of their own that policy governs. Entries are immutable, so one serves
+// them all: a million resources with a few dozen distinct tag sets need a
+// few dozen entries.
+func (b *snapshotBuilder) sharedEntry(policy *engine.PolicySet, tags map[string]string) *resourceEntry {
+	k := sharedKey{policy: policy, tags: reflect.ValueOf(tags).Pointer()}
+	e, ok := b.shared[k]
+	if !ok {
+		e = &resourceEntry{policy: policy, tags: tags, passed: b.passedBy(policy)}
+		b.shared[k] = e
 	}
+	return e
+}
+
+// passedBy returns the entry of the unlisted resources policy governs; nil
+// for none.
+func (b *snapshotBuilder) passedBy(policy *engine.PolicySet) *resourceEntry {
+	if policy == nil {
+		return nil
+	}
+	e, ok := b.passed[policy]
+	if !ok {
+		e = &resourceEntry{policy: policy}
+		b.passed[policy] = e
+	}
+	return e
 }
 
 // inherited returns the own policy of the nearest listed ancestor of arn
@@ -357,8 +461,8 @@ func (b *snapshotBuilder) accounts(res *entity.Resolved) error {
 				continue
 			}
 			same = false
-			ref := b.sets.add(fmt.Sprintf("account %s: SCP level %d", account, i), level)
-			b.fixups = append(b.fixups, func() { sets[i] = ref.ps })
+			ref := b.scpSets.add(owner{what: "account", name: account, level: i}, level)
+			b.scpSets.then(func() { sets[i] = ref.ps })
 		}
 		if len(chain) != len(old) {
 			same = false
@@ -370,88 +474,5 @@ func (b *snapshotBuilder) accounts(res *entity.Resolved) error {
 	if same && len(b.scps) == len(b.prev.scps) {
 		b.scps, b.scpDocs = b.prev.scps, b.prev.scpDocs
 	}
-	return nil
-}
-
-// compile compiles the sets the entries need, then sets the governing
-// policies of the resources.
-func (b *snapshotBuilder) compile() error {
-	if err := b.sets.compileAll(); err != nil {
-		return err
-	}
-	for _, f := range b.fixups {
-		f()
-	}
-	b.governAll()
-	return nil
-}
-
-// setCompiler compiles the policy sets a build needs, each distinct list
-// of documents once, spread over the cores.
-type setCompiler struct {
-	cat  *catalog.Catalog
-	ids  map[*engine.Document]uint64 // small numbers naming the documents in keys
-	refs map[string]*setRef          // by the list of document numbers
-	list []*setRef
-}
-
-// A setRef is one set to compile; ps is set by compileAll.
-type setRef struct {
-	owner string // what needs it, for errors
-	docs  []*engine.Document
-	ps    *engine.PolicySet
-	err   error
-}
-
-func newSetCompiler(cat *catalog.Catalog) *setCompiler {
-	return &setCompiler{cat: cat, ids: make(map[*engine.Document]uint64), refs: make(map[string]*setRef)}
-}
-
-// add asks for the set of docs, which owner needs.
-func (c *setCompiler) add(owner string, docs []*engine.Document) *setRef {
-	key := make([]byte, 0, 4*len(docs))
-	for _, d := range docs {
-		id, ok := c.ids[d]
-		if !ok {
-			id = uint64(len(c.ids))
-			c.ids[d] = id
-		}
-		key = binary.AppendUvarint(key, id)
-	}
-	if r, ok := c.refs[string(key)]; ok {
-		return r
-	}
-	r := &setRef{owner: owner, docs: docs}
-	c.refs[string(key)] = r
-	c.list = append(c.list, r)
-	return r
-}
-
-// compileAll compiles every set asked for, on every core.
-func (c *setCompiler) compileAll() error {
-	onCores(len(c.list), 64, func(i int) {
-		r := c.list[i]
-		r.ps, r.err = engine.Compile(c.cat, r.docs...)
-	})
-	for _, r := range c.list {
-		if r.err != nil {
-			return fmt.Errorf("%s: %w", r.owner, r.err)
-		}
-	}
-	return nil
-}
-
-// onCores calls f(0..n-1) on up to GOMAXPROCS goroutines, one for every
-// batch items at least, and returns when all calls have.
-func onCores(n, batch int, f func(int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), 1+n/batch) {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
+	return b.scpSets.compileAll()
 }

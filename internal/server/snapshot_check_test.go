@@ -46,27 +46,23 @@ func checkSnapshot(t *testing.T, s *Server, cat *catalog.Catalog, m model, prev 
 // as one of prev is prev's own.
 func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 	t.Helper()
-	for _, shard := range cur.principals.shards {
-		for k, e := range shard {
-			p, ok := prev.principals.get(k)
-			if !ok {
-				continue
-			}
-			if sameDocs(e.identityDocs, p.identityDocs) && e.identity != p.identity {
-				t.Errorf("principal %s: identity policies compiled again from the same documents", k)
-			}
-			if e.boundaryDoc == p.boundaryDoc && e.boundary != p.boundary {
-				t.Errorf("principal %s: boundary compiled again from the same document", k)
-			}
+	cur.principals.all(func(k string, e *principalEntry) {
+		p, ok := prev.principals.get(k)
+		if !ok {
+			return
 		}
-	}
-	for _, shard := range cur.resources.shards {
-		for k, e := range shard {
-			if p, ok := prev.resources.get(k); ok && e.doc == p.doc && e.own != p.own {
-				t.Errorf("resource %s: policy compiled again from the same document", k)
-			}
+		if sameDocs(e.identityDocs, p.identityDocs) && e.identity != p.identity {
+			t.Errorf("principal %s: identity policies compiled again from the same documents", k)
 		}
-	}
+		if e.boundaryDoc == p.boundaryDoc && e.boundary != p.boundary {
+			t.Errorf("principal %s: boundary compiled again from the same document", k)
+		}
+	})
+	cur.resources.all(func(k string, e *resourceEntry) {
+		if p, ok := prev.resources.get(k); ok && e.doc == p.doc && e.own != p.own {
+			t.Errorf("resource %s: policy compiled again from the same document", k)
+		}
+	})
 	for account, docs := range cur.scpDocs {
 		for i, level := range docs {
 			if old := prev.scpDocs[account]; i < len(old) && sameDocs(old[i], level) && cur.scps[account][i] != prev.scps[account][i] {
@@ -88,21 +84,22 @@ func checkShared[V comparable](t *testing.T, what string, cur, prev *entryMap[V]
 		shards[prev.shardOf(k)] = true
 	}
 	var zero V
-	for _, shard := range prev.shards {
-		for k, pe := range shard {
-			ce, ok := cur.get(k)
-			switch {
-			case !changed[k] && ce != pe:
-				t.Errorf("%s %s: untouched, but its entry was replaced", what, k)
-			case changed[k] && ok && ce == pe:
-				t.Errorf("%s %s: touched, but its entry was kept", what, k)
-			case changed[k] && !ok && ce != zero:
-				t.Errorf("%s %s: removed, but found", what, k)
-			}
+	prev.all(func(k string, pe V) {
+		ce, ok := cur.get(k)
+		switch {
+		case !changed[k] && ce != pe:
+			t.Errorf("%s %s: untouched, but its entry was replaced", what, k)
+		case changed[k] && ok && ce == pe:
+			t.Errorf("%s %s: touched, but its entry was kept", what, k)
+		case changed[k] && !ok && ce != zero:
+			t.Errorf("%s %s: removed, but found", what, k)
 		}
+	})
+	if len(cur.pages) != len(prev.pages) {
+		t.Fatalf("%s: %d pages of shards, %d before", what, len(cur.pages), len(prev.pages))
 	}
-	for i := range cur.shards {
-		if reflect.ValueOf(cur.shards[i]).UnsafePointer() != reflect.ValueOf(prev.shards[i]).UnsafePointer() && !shards[i] {
+	for i := range len(cur.pages) * entryPageShards {
+		if reflect.ValueOf(cur.shard(i)).UnsafePointer() != reflect.ValueOf(prev.shard(i)).UnsafePointer() && !shards[i] {
 			t.Errorf("%s shard %d was copied, but holds no touched entry", what, i)
 		}
 	}
@@ -121,30 +118,26 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 	if got.principals.n != want.principals.n || got.resources.n != want.resources.n {
 		t.Errorf("%d principals and %d resources, want %d and %d", got.principals.n, got.resources.n, want.principals.n, want.resources.n)
 	}
-	for _, shard := range want.principals.shards {
-		for k, w := range shard {
-			g, ok := got.principals.get(k)
-			switch {
-			case !ok:
-				t.Errorf("principal %s missing", k)
-			case g.arn != w.arn || g.kind != w.kind || g.account != w.account || g.name != w.name || !reflect.DeepEqual(g.tags, w.tags):
-				t.Errorf("principal %s: %s %v %v, want %s %v %v", k, g.arn, g.kind, g.tags, w.arn, w.kind, w.tags)
-			case !slices.Equal(ids(g.identity), ids(w.identity)) || !slices.Equal(ids(g.boundary), ids(w.boundary)):
-				t.Errorf("principal %s: policies %q %q, want %q %q", k, ids(g.identity), ids(g.boundary), ids(w.identity), ids(w.boundary))
-			}
+	want.principals.all(func(k string, w *principalEntry) {
+		g, ok := got.principals.get(k)
+		switch {
+		case !ok:
+			t.Errorf("principal %s missing", k)
+		case g.arn != w.arn || g.kind != w.kind || g.account != w.account || g.name != w.name || !reflect.DeepEqual(g.tags, w.tags):
+			t.Errorf("principal %s: %s %v %v, want %s %v %v", k, g.arn, g.kind, g.tags, w.arn, w.kind, w.tags)
+		case !slices.Equal(ids(g.identity), ids(w.identity)) || !slices.Equal(ids(g.boundary), ids(w.boundary)):
+			t.Errorf("principal %s: policies %q %q, want %q %q", k, ids(g.identity), ids(g.boundary), ids(w.identity), ids(w.boundary))
 		}
-	}
-	for _, shard := range want.resources.shards {
-		for k, w := range shard {
-			g, ok := got.resources.get(k)
-			switch {
-			case !ok:
-				t.Errorf("resource %s missing", k)
-			case !slices.Equal(ids(g.policy), ids(w.policy)) || !reflect.DeepEqual(g.tags, w.tags) || (g.passed == nil) != (g.policy == nil):
-				t.Errorf("resource %s: %q %v, want %q %v", k, ids(g.policy), g.tags, ids(w.policy), w.tags)
-			}
+	})
+	want.resources.all(func(k string, w *resourceEntry) {
+		g, ok := got.resources.get(k)
+		switch {
+		case !ok:
+			t.Errorf("resource %s missing", k)
+		case !slices.Equal(ids(g.policy), ids(w.policy)) || !reflect.DeepEqual(g.tags, w.tags) || (g.passed == nil) != (g.policy == nil):
+			t.Errorf("resource %s: %q %v, want %q %v", k, ids(g.policy), g.tags, ids(w.policy), w.tags)
 		}
-	}
+	})
 	if len(got.scps) != len(want.scps) {
 		t.Errorf("%d SCP chains, want %d", len(got.scps), len(want.scps))
 	}

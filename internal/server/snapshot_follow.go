@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -14,15 +15,24 @@ import (
 // beside the document it was decoded from; the Linker that resolves them;
 // and the cache of parsed policy documents.
 //
+// A resource, which the Linker removes by its ARN (the ID of its key),
+// keeps only its document: with a million resources, that is a million
+// entities fewer, and a table keyed by ARN is half the size of one keyed
+// by store key.
+//
 // The snapshot a follower activates carries it (Snapshot.follow) for the
 // next revision. Only the goroutine that runs Follow reads or changes it.
 type followState struct {
-	cache    *entity.DocCache
-	linker   *entity.Linker
-	entities map[store.Key]followed
-	broken   map[store.Key]error // documents that do not decode
+	cache     *entity.DocCache
+	linker    *entity.Linker
+	pool      *sharePool
+	entities  map[store.Key]followed // all but resources
+	resources map[string][]byte      // by ARN
+	broken    map[store.Key]error    // documents that do not decode
 }
 
+// followed is one document and the entity decoded from it, which the
+// Linker is given back to remove it.
 type followed struct {
 	value  []byte
 	entity entity.Entity
@@ -30,8 +40,32 @@ type followed struct {
 
 func newFollowState() *followState {
 	cache := entity.NewDocCache()
-	return &followState{cache: cache, linker: entity.NewLinker(cache),
-		entities: make(map[store.Key]followed), broken: make(map[store.Key]error)}
+	return &followState{cache: cache, linker: entity.NewLinker(cache), pool: newSharePool(),
+		entities: make(map[store.Key]followed), resources: make(map[string][]byte), broken: make(map[store.Key]error)}
+}
+
+// empty reports whether the state holds no document.
+func (f *followState) empty() bool {
+	return len(f.entities) == 0 && len(f.resources) == 0 && len(f.broken) == 0
+}
+
+// doc returns the document of the entity at k.
+func (f *followState) doc(k store.Key) ([]byte, bool) {
+	if k.Kind == store.KindResource {
+		v, ok := f.resources[k.ID]
+		return v, ok
+	}
+	d, ok := f.entities[k]
+	return d.value, ok
+}
+
+// record notes that the entity at k is e, decoded from value.
+func (f *followState) record(k store.Key, value []byte, e entity.Entity) {
+	if k.Kind == store.KindResource {
+		f.resources[k.ID] = value
+	} else {
+		f.entities[k] = followed{value: value, entity: e}
+	}
 }
 
 // apply records one change: a put with the document of k, or a delete.
@@ -42,20 +76,27 @@ func (f *followState) apply(k store.Key, value []byte, deleted bool) {
 		return
 	}
 	if !f.same(k, value) {
-		e, err := decodeOne(k, value)
+		e, err := f.decode(k, value)
 		f.replace(k, value, e, err)
 	}
 }
 
 // same reports whether k holds value already.
 func (f *followState) same(k store.Key, value []byte) bool {
-	old, had := f.entities[k]
-	return had && bytes.Equal(old.value, value)
+	old, had := f.doc(k)
+	return had && bytes.Equal(old, value)
 }
 
 // remove drops the entity at k.
 func (f *followState) remove(k store.Key) {
 	delete(f.broken, k)
+	if k.Kind == store.KindResource {
+		if _, had := f.resources[k.ID]; had {
+			f.linker.Remove(&entity.Resource{ARN: k.ID})
+			delete(f.resources, k.ID)
+		}
+		return
+	}
 	if old, had := f.entities[k]; had {
 		f.linker.Remove(old.entity)
 		delete(f.entities, k)
@@ -72,17 +113,15 @@ func (f *followState) replace(k store.Key, value []byte, e entity.Entity, err er
 		f.broken[k] = err
 		return
 	}
-	f.entities[k] = followed{value: value, entity: e}
+	f.record(k, value, e)
 }
 
 // applyModel makes the state that of the whole model m, applying what
 // differs. The documents that changed are decoded on every core.
 func (f *followState) applyModel(m model) {
-	type decoding struct {
-		k     store.Key
-		value []byte
-		e     entity.Entity
-		err   error
+	if f.empty() {
+		f.first(m)
+		return
 	}
 	var todo []decoding
 	for k, v := range m {
@@ -90,11 +129,17 @@ func (f *followState) applyModel(m model) {
 			todo = append(todo, decoding{k: k, value: v})
 		}
 	}
-	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = decodeOne(todo[i].k, todo[i].value) })
+	f.decodeAll(todo)
 	for _, d := range todo {
 		f.replace(d.k, d.value, d.e, d.err)
 	}
 	for k := range f.entities {
+		if _, ok := m[k]; !ok {
+			f.remove(k)
+		}
+	}
+	for arn := range f.resources {
+		k := store.Key{Kind: store.KindResource, ID: arn}
 		if _, ok := m[k]; !ok {
 			f.remove(k)
 		}
@@ -104,6 +149,94 @@ func (f *followState) applyModel(m model) {
 			delete(f.broken, k)
 		}
 	}
+}
+
+// decoding is one document to decode, then its entity or error.
+type decoding struct {
+	k     store.Key
+	value []byte
+	e     entity.Entity
+	err   error
+}
+
+// decodeAll decodes documents on every core.
+func (f *followState) decodeAll(todo []decoding) {
+	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = f.decode(todo[i].k, todo[i].value) })
+}
+
+// firstChunk is the number of documents a first read decodes at a time.
+const firstChunk = 4096
+
+// first makes the state, which is empty, that of the model m. The tables
+// are made to size, and the documents go through a pipeline a chunk at a
+// time: decoded on every core, put into the Linker, recorded. The stages
+// work at the same time on successive chunks, and only a few chunks are
+// in flight, not a million decoded entities.
+func (f *followState) first(m model) {
+	principals, resources := 0, 0
+	for k := range m {
+		switch k.Kind {
+		case store.KindUser, store.KindRole:
+			principals++
+		case store.KindResource:
+			resources++
+		}
+	}
+	f.entities = make(map[store.Key]followed, len(m)-resources)
+	f.resources = make(map[string][]byte, resources)
+	f.linker.Grow(principals, resources)
+
+	// Chunks come back through free once recorded, to be used again.
+	decoded, put, free := make(chan []decoding, 2), make(chan []decoding, 2), make(chan []decoding, 8)
+	next := func() []decoding {
+		select {
+		case c := <-free:
+			return c[:0]
+		default:
+			return make([]decoding, 0, firstChunk)
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(decoded)
+		chunk := next()
+		for k, v := range m {
+			chunk = append(chunk, decoding{k: k, value: v})
+			if len(chunk) == firstChunk {
+				f.decodeAll(chunk)
+				decoded <- chunk
+				chunk = next()
+			}
+		}
+		f.decodeAll(chunk)
+		decoded <- chunk
+	})
+	wg.Go(func() {
+		defer close(put)
+		for chunk := range decoded {
+			for i := range chunk {
+				if chunk[i].err == nil {
+					chunk[i].err = f.linker.Put(chunk[i].e)
+				}
+			}
+			put <- chunk
+		}
+	})
+	for chunk := range put {
+		for _, d := range chunk {
+			if d.err != nil {
+				f.broken[d.k] = d.err
+			} else {
+				f.record(d.k, d.value, d.e)
+			}
+		}
+		clear(chunk) // let go of the entities
+		select {
+		case free <- chunk:
+		default:
+		}
+	}
+	wg.Wait()
 }
 
 // resolve links the model; it fails while a document does not decode.

@@ -60,6 +60,9 @@ type snapshotStep struct {
 	// ARN; every other entry must be the previous snapshot's own.
 	touched func(set *entity.Set) (principals, resources []string)
 	wantErr bool
+	// reload hands the changed model over as a full read, without the
+	// changes.
+	reload bool
 }
 
 // TestSnapshotIncremental follows a synthetic model through a series of
@@ -89,7 +92,7 @@ func TestSnapshotIncremental(t *testing.T) {
 				}
 			}
 			rev := int64(i + 2)
-			if step.name == "reload" {
+			if step.reload {
 				changes = nil
 			}
 			err := s.activateModel(t.Context(), m, changes, rev)
@@ -141,7 +144,7 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 	)
 	managedKey := func(name string) store.Key { return store.Key{Kind: store.KindManagedPolicy, ID: name} }
 	user, removed := set.Users[2].ARN, set.Users[5].ARN
-	role := set.Roles[3].ARN
+	role, retagged := set.Roles[3].ARN, set.Roles[6].ARN
 	app := genApp(genAccount(0), 0) // has a resource policy
 	plain := genApp(genAccount(1), 0)
 	newCampaign := app + "/campaigns/new"
@@ -258,6 +261,25 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 			name:    "reload",
 			changes: func(testing.TB, model, *entity.Set) []store.Change { return nil },
 			touched: func(*entity.Set) ([]string, []string) { return nil, nil },
+			reload:  true,
+		},
+		{
+			name: "reload after changes",
+			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+				return []store.Change{
+					{Op: store.OpDelete, Key: store.Key{Kind: store.KindResource, ID: plain + "/segments/s0"}},
+					putEntity(tb, store.Key{Kind: store.KindResource, ID: plain + "/campaigns/reloaded"},
+						&entity.Resource{ARN: plain + "/campaigns/reloaded", Tags: map[string]string{"team": "search"}}),
+					put(tb, m, store.Key{Kind: store.KindResource, ID: plain + "/campaigns/c2"}, func(r *entity.Resource) {
+						r.Tags = map[string]string{"team": "search", "env": "staging"}
+					}),
+					put(tb, m, store.Key{Kind: store.KindRole, ID: retagged}, func(r *entity.Role) { r.Tags = map[string]string{"team": "web"} }),
+				}
+			},
+			touched: func(*entity.Set) ([]string, []string) {
+				return []string{snapshotKey(retagged)}, []string{plain + "/segments/s0", plain + "/campaigns/reloaded", plain + "/campaigns/c2"}
+			},
+			reload: true,
 		},
 		{
 			name: "document that does not parse",

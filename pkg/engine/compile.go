@@ -10,23 +10,26 @@ import (
 // evaluation: the identity policies of a principal, the session policies of
 // a session, one level of SCPs, a resource policy or a boundary.
 //
-// Statements are indexed by action, so a request only looks at statements
-// whose Action (or NotAction) can cover it. A PolicySet is immutable and
-// safe for concurrent use.
+// A set refers to its documents' compiled statements rather than holding
+// copies, so that a document many sets share (a managed policy attached to
+// thousands of principals) is compiled and kept once. Statements are indexed
+// by action, so a request only looks at statements whose Action (or
+// NotAction) can cover it. A PolicySet is immutable and safe for concurrent
+// use.
 type PolicySet struct {
-	typ        PolicyType
-	cat        *catalog.Catalog
-	policies   []string // policy IDs, indexed by statement.policy
-	statements []statement
-	// byAction[id] lists the statements that cover catalog action id, apart
-	// from those in everyAction, which cover all of them.
-	byAction    [][]int32
-	everyAction []int32
+	typ  PolicyType
+	cat  *catalog.Catalog
+	docs []*CompiledDocument
+	n    int // statements in all
+	// every lists the statements that cover every catalog action; index
+	// finds the others by action.
+	every []*statement
+	index actionIndex
 }
 
 // statement is one compiled statement.
 type statement struct {
-	policy      int32
+	policy      string // the ID of its document
 	index       int32
 	sid         string
 	effect      Effect
@@ -43,50 +46,124 @@ type statement struct {
 func (ps *PolicySet) Type() PolicyType { return ps.typ }
 
 // Len returns the number of statements.
-func (ps *PolicySet) Len() int { return len(ps.statements) }
+func (ps *PolicySet) Len() int { return ps.n }
 
 // Policies returns the IDs of the documents in the set, in compile order.
-func (ps *PolicySet) Policies() []string { return append([]string(nil), ps.policies...) }
+func (ps *PolicySet) Policies() []string {
+	ids := make([]string, len(ps.docs))
+	for i, d := range ps.docs {
+		ids[i] = d.id
+	}
+	return ids
+}
+
+// A CompiledDocument is one policy document compiled on its own: its
+// statements ready to evaluate, each with the catalog actions it covers.
+// Policy sets are assembled from compiled documents by [NewPolicySet]
+// without compiling them again, so a document shared by many sets is
+// compiled once. A CompiledDocument is immutable and safe for concurrent
+// use.
+type CompiledDocument struct {
+	id         string
+	typ        PolicyType
+	cat        *catalog.Catalog
+	statements []statement
+	// covers[i] lists, in increasing order, the IDs of the catalog actions
+	// statement i covers; nil when it covers all of them (see every).
+	covers [][]int32
+	every  []bool
+}
+
+// ID returns the ID of the document.
+func (cd *CompiledDocument) ID() string { return cd.id }
+
+// Type returns the type of the document.
+func (cd *CompiledDocument) Type() PolicyType { return cd.typ }
+
+// Catalog returns the catalog the document was compiled against.
+func (cd *CompiledDocument) Catalog() *catalog.Catalog { return cd.cat }
 
 // Compile builds a PolicySet from parsed documents, which must all have the
 // same type. It fails only on what cannot be evaluated (an unknown condition
 // operator, documents of mixed types); everything else that is suspect is
 // Validate's to report.
 func Compile(cat *catalog.Catalog, docs ...*Document) (*PolicySet, error) {
-	ps := &PolicySet{cat: cat, byAction: make([][]int32, cat.NumActions())}
+	cds := make([]*CompiledDocument, len(docs))
 	var errs Errors
 	for i, d := range docs {
-		if i == 0 {
-			ps.typ = d.Type
-		} else if d.Type != ps.typ {
-			return nil, fmt.Errorf("compile: policy %q is a %s policy in a set of %s policies", d.ID, d.Type, ps.typ)
+		if i > 0 && d.Type != docs[0].Type {
+			return nil, fmt.Errorf("compile: policy %q is a %s policy in a set of %s policies", d.ID, d.Type, docs[0].Type)
 		}
-		ps.policies = append(ps.policies, d.ID)
-		for _, st := range d.Statements {
-			cs, serrs := compileStatement(d, st)
-			errs = append(errs, serrs...)
-			cs.policy = int32(i)
-			ps.statements = append(ps.statements, cs)
-		}
+		cd, derrs := compileDocument(cat, d)
+		errs = append(errs, derrs...)
+		cds[i] = cd
 	}
 	if err := errs.Err(); err != nil {
 		sortErrors(errs)
 		return nil, err
 	}
-	ps.index()
+	return NewPolicySet(cat, cds...)
+}
+
+// CompileDocument compiles one parsed document against cat, for
+// [NewPolicySet] to assemble into sets. It fails as Compile does, only on
+// what cannot be evaluated.
+func CompileDocument(cat *catalog.Catalog, d *Document) (*CompiledDocument, error) {
+	cd, errs := compileDocument(cat, d)
+	if err := errs.Err(); err != nil {
+		sortErrors(errs)
+		return nil, err
+	}
+	return cd, nil
+}
+
+func compileDocument(cat *catalog.Catalog, d *Document) (*CompiledDocument, Errors) {
+	cd := &CompiledDocument{id: d.ID, typ: d.Type, cat: cat, statements: make([]statement, len(d.Statements))}
+	var errs Errors
+	for i, st := range d.Statements {
+		serrs := compileStatement(&cd.statements[i], d, st)
+		errs = append(errs, serrs...)
+	}
+	cd.covers, cd.every = coverage(cat, cd.statements)
+	return cd, errs
+}
+
+// NewPolicySet assembles a PolicySet from compiled documents, which must
+// all have the same type and have been compiled against cat. The set
+// shares the documents' statements; only its action index is new.
+func NewPolicySet(cat *catalog.Catalog, docs ...*CompiledDocument) (*PolicySet, error) {
+	ps := &PolicySet{cat: cat, docs: docs}
+	for i, d := range docs {
+		switch {
+		case d.cat != cat:
+			return nil, fmt.Errorf("compile: policy %q was compiled against another catalog", d.id)
+		case i == 0:
+			ps.typ = d.typ
+		case d.typ != ps.typ:
+			return nil, fmt.Errorf("compile: policy %q is a %s policy in a set of %s policies", d.id, d.typ, ps.typ)
+		}
+		ps.n += len(d.statements)
+	}
+	ps.buildIndex()
 	return ps, nil
 }
 
-func compileStatement(d *Document, st *Statement) (statement, Errors) {
+func compileStatement(cs *statement, d *Document, st *Statement) Errors {
 	vars := d.Variables()
-	cs := statement{index: int32(st.Index), sid: st.Sid, effect: st.Effect}
+	*cs = statement{policy: d.ID, index: int32(st.Index), sid: st.Sid, effect: st.Effect}
 	acts, notA := st.Actions()
 	cs.notAction = notA
+	if len(acts) > 0 {
+		cs.actions = make([]actionPattern, 0, len(acts))
+	}
 	for _, a := range acts {
 		cs.actions = append(cs.actions, compileActionPattern(a.Value))
 	}
 	res, notR := st.Resources()
 	cs.notResource = notR
+	if len(res) > 0 {
+		cs.resources = make([]pattern, 0, len(res))
+	}
 	for _, r := range res {
 		cs.resources = append(cs.resources, compilePattern(r.Value, patternOptions{wildcards: true, variables: vars, arn: true}))
 	}
@@ -107,63 +184,5 @@ func compileStatement(d *Document, st *Statement) (statement, Errors) {
 		}
 		cs.conds = append(cs.conds, compileCond(c, op, vars))
 	}
-	return cs, errs
-}
-
-// index fills byAction from the catalog: each distinct Action pattern is
-// expanded to the catalog actions it matches once per set, here, instead of
-// per request.
-func (ps *PolicySet) index() {
-	n := ps.cat.NumActions()
-	covered := make([]bool, n)
-	expanded := make(map[string][]int32)
-	var ids []int32
-	for si := range ps.statements {
-		st := &ps.statements[si]
-		ids = ids[:0]
-		for i := range st.actions {
-			for _, id := range ps.expand(&st.actions[i], expanded) {
-				if !covered[id] {
-					covered[id] = true
-					ids = append(ids, id)
-				}
-			}
-		}
-		count := len(ids)
-		if st.notAction {
-			count = n - count
-		}
-		switch {
-		case count == n:
-			ps.everyAction = append(ps.everyAction, int32(si))
-		case st.notAction:
-			for id, excluded := range covered {
-				if !excluded {
-					ps.byAction[id] = append(ps.byAction[id], int32(si))
-				}
-			}
-		default:
-			for _, id := range ids {
-				ps.byAction[id] = append(ps.byAction[id], int32(si))
-			}
-		}
-		for _, id := range ids {
-			covered[id] = false
-		}
-	}
-}
-
-// expand returns the catalog action IDs a pattern covers, remembering each
-// distinct pattern text.
-func (ps *PolicySet) expand(p *actionPattern, memo map[string][]int32) []int32 {
-	if ids, ok := memo[p.src]; ok {
-		return ids
-	}
-	acts := p.expand(ps.cat)
-	ids := make([]int32, len(acts))
-	for i, a := range acts {
-		ids[i] = int32(a.ID)
-	}
-	memo[p.src] = ids
-	return ids
+	return errs
 }

@@ -174,8 +174,8 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 	}
 	if q.actionID < 0 {
 		ps.scanAll(q, tr, &res)
-	} else if len(ps.everyAction) == 0 || !ps.scanList(ps.everyAction, q, tr, &res) {
-		if list := ps.byAction[q.actionID]; len(list) > 0 {
+	} else if len(ps.every) == 0 || !ps.scanList(ps.every, q, tr, &res) {
+		if list := ps.index.lookup(q.actionID); len(list) > 0 {
 			ps.scanList(list, q, tr, &res)
 		}
 	}
@@ -188,9 +188,11 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 // scanAll evaluates every statement, matching actions by pattern: the slow
 // path for an action the catalog does not know.
 func (ps *PolicySet) scanAll(q *evalReq, tr *trace, res *setResult) {
-	for si := range ps.statements {
-		if ps.statements[si].matchesAction(q.action) && ps.scanList([]int32{int32(si)}, q, tr, res) {
-			return
+	for _, d := range ps.docs {
+		for i := range d.statements {
+			if st := &d.statements[i]; st.matchesAction(q.action) && ps.scanList([]*statement{st}, q, tr, res) {
+				return
+			}
 		}
 	}
 }
@@ -199,10 +201,8 @@ func (ps *PolicySet) scanAll(q *evalReq, tr *trace, res *setResult) {
 // and reports whether it may stop (a Deny was found and nothing is being
 // traced). It is the inner loop of every decision, so the checks of a
 // statement are written out here rather than called.
-func (ps *PolicySet) scanList(list []int32, q *evalReq, tr *trace, res *setResult) bool {
-	stmts := ps.statements
-	for _, si := range list {
-		st := &stmts[si]
+func (ps *PolicySet) scanList(list []*statement, q *evalReq, tr *trace, res *setResult) bool {
+	for _, st := range list {
 		// Once an Allow is known, another can teach nothing unless it is
 		// traced or, in a resource policy, names the caller more directly.
 		if res.allow && st.effect == EffectAllow && tr == nil && (ps.typ != ResourcePolicy || res.grant == grantDirect) {

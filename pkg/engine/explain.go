@@ -61,7 +61,7 @@ func (t *trace) endSet(ps *PolicySet, level int, res setResult) {
 //go:noinline
 func (t *trace) matched(ps *PolicySet, st *statement) {
 	t.matchedStmts = append(t.matchedStmts, MatchedStatement{
-		Type: ps.typ, Level: t.level, PolicyID: ps.policies[st.policy], Sid: st.sid,
+		Type: ps.typ, Level: t.level, PolicyID: st.policy, Sid: st.sid,
 		Index: int(st.index), Effect: st.effect,
 	})
 }

@@ -21,17 +21,20 @@ type iamARN struct {
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html
 func parseIAMARN(s, kind string) (iamARN, error) {
-	example := fmt.Sprintf("arn:aws:iam::111122223333:%s/NAME or arn:aws:iam::111122223333:%s/PATH/NAME", kind, kind)
-	f := strings.SplitN(s, ":", 6)
+	example := func() string {
+		return fmt.Sprintf("arn:aws:iam::111122223333:%s/NAME or arn:aws:iam::111122223333:%s/PATH/NAME", kind, kind)
+	}
+	var f [6]string
+	n := splitARN(s, &f)
 	switch {
 	case s == "":
-		return iamARN{}, fmt.Errorf("missing (want %s)", example)
-	case len(f) != 6 || f[0] != "arn":
-		return iamARN{}, fmt.Errorf("not an ARN (want %s)", example)
+		return iamARN{}, fmt.Errorf("missing (want %s)", example())
+	case n != 6 || f[0] != "arn":
+		return iamARN{}, fmt.Errorf("not an ARN (want %s)", example())
 	case f[2] == "sts" && strings.HasPrefix(f[5], "assumed-role/") && kind == "role":
-		return iamARN{}, fmt.Errorf("an STS session ARN; give the role's ARN (%s)", example)
-	case !validPartition(f[1]) || f[2] != "iam" || f[3] != "" || !strings.HasPrefix(f[5], kind+"/"):
-		return iamARN{}, fmt.Errorf("not an IAM %s ARN (want %s)", kind, example)
+		return iamARN{}, fmt.Errorf("an STS session ARN; give the role's ARN (%s)", example())
+	case !validPartition(f[1]) || f[2] != "iam" || f[3] != "" || len(f[5]) <= len(kind) || f[5][:len(kind)] != kind || f[5][len(kind)] != '/':
+		return iamARN{}, fmt.Errorf("not an IAM %s ARN (want %s)", kind, example())
 	case !isAccountID(f[4]):
 		return iamARN{}, fmt.Errorf("account %q must be 12 digits", f[4])
 	}
@@ -46,6 +49,21 @@ func parseIAMARN(s, kind string) (iamARN, error) {
 		return iamARN{}, fmt.Errorf("%s name %w", kind, err)
 	}
 	return a, nil
+}
+
+// splitARN splits s at its first five colons into f, as strings.SplitN(s,
+// ":", 6) does without allocating, and returns the number of fields.
+func splitARN(s string, f *[6]string) int {
+	n := 0
+	for ; n < 5; n++ {
+		i := strings.IndexByte(s, ':')
+		if i < 0 {
+			break
+		}
+		f[n], s = s[:i], s[i+1:]
+	}
+	f[n] = s
+	return n + 1
 }
 
 // principalRef is what a request's principal ARN names, for lookups.

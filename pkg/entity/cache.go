@@ -11,7 +11,8 @@ import (
 // A DocCache keeps parsed policy documents from one resolution to the
 // next, so that a document whose text has not changed is not parsed again
 // and keeps its *engine.Document: the server then knows, by comparing
-// pointers, which compiled policies it can keep.
+// pointers, which compiled policies it can keep. It keeps each document's
+// compiled form too (see [DocCache.Compile]).
 //
 // A document is found by its ID, its policy type and the SHA-256 of its
 // text, so two documents share a parse only when they are the same bytes
@@ -65,6 +66,11 @@ type cachedDoc struct {
 	cat      *catalog.Catalog
 	quota    engine.QuotaKind
 	findings engine.Errors
+
+	// The document compiled for one catalog, or why it did not compile.
+	compiled   *engine.CompiledDocument
+	compileErr error
+	compileCat *catalog.Catalog
 }
 
 // Len returns the number of documents in the cache, derived copies
@@ -142,6 +148,32 @@ func (c *DocCache) validate(e *cachedDoc, cat *catalog.Catalog, quota engine.Quo
 	e.checked, e.cat, e.quota, e.findings = true, cat, quota, f
 	c.mu.Unlock()
 	return f
+}
+
+// Compile returns doc compiled against cat. A document of the cache is
+// compiled once per catalog and the result kept with its parse, so that
+// the policy sets of every principal that attaches a managed policy share
+// one compilation of it; another document is compiled every time.
+func (c *DocCache) Compile(cat *catalog.Catalog, doc *engine.Document) (*engine.CompiledDocument, error) {
+	c.mu.Lock()
+	e, ok := c.byDoc[doc]
+	if ok && e.compileCat == cat {
+		cd, err := e.compiled, e.compileErr
+		c.mu.Unlock()
+		return cd, err
+	}
+	c.mu.Unlock()
+	cd, err := engine.CompileDocument(cat, doc)
+	if !ok {
+		return cd, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e.compileCat == cat { // compiled meanwhile: keep one
+		return e.compiled, e.compileErr
+	}
+	e.compiled, e.compileErr, e.compileCat = cd, err, cat
+	return cd, err
 }
 
 // markAll records that generation gen uses docs (nil ones are skipped).

@@ -166,3 +166,58 @@ func equalSet(got, want []string) bool {
 	}
 	return true
 }
+
+// TestDocCacheCompile checks that a document of the cache is compiled once
+// per catalog and that the sets of two principals attaching one managed
+// policy are built from one compilation.
+func TestDocCacheCompile(t *testing.T) {
+	t.Parallel()
+	cat, other := loadCatalog(t), loadCatalog(t)
+	c := NewDocCache()
+	gen := c.begin()
+	e, err := c.parse(gen, []byte(readDoc), "managed:Read", engine.IdentityPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := c.Compile(cat, e.doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := c.Compile(cat, e.doc); again != first {
+		t.Error("a cached document compiled twice for one catalog")
+	}
+	if first.ID() != "managed:Read" || first.Catalog() != cat {
+		t.Errorf("compiled %q for catalog %p, want %q for %p", first.ID(), first.Catalog(), "managed:Read", cat)
+	}
+	if cat != other {
+		if o, _ := c.Compile(other, e.doc); o == first || o.Catalog() != other {
+			t.Error("a document compiled for one catalog was used for another")
+		}
+	}
+	stray, err := engine.Parse([]byte(writeDoc), engine.ParseOptions{ID: "stray", Type: engine.IdentityPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, _ := c.Compile(cat, stray); a == nil || a == first {
+		t.Errorf("a document the cache does not hold: compiled %v", a)
+	}
+
+	set := Set{
+		ManagedPolicies: []ManagedPolicy{{Name: "Read", Document: json.RawMessage(readDoc)}},
+		Users: []User{
+			{ARN: "arn:aws:iam::111122223333:user/alice", ManagedPolicies: []string{"Read"}},
+			{ARN: "arn:aws:iam::111122223333:user/bob", ManagedPolicies: []string{"Read"}},
+		},
+	}
+	res, err := set.Link(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, _ := res.Principal("arn:aws:iam::111122223333:user/alice")
+	bob, _ := res.Principal("arn:aws:iam::111122223333:user/bob")
+	a, errA := res.Compile(cat, alice.Identity[0])
+	b, errB := res.Compile(cat, bob.Identity[0])
+	if errA != nil || errB != nil || a != b {
+		t.Errorf("alice's and bob's managed policy compiled as %p (%v) and %p (%v), want one", a, errA, b, errB)
+	}
+}

@@ -3,6 +3,9 @@ package entity
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
+	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -114,10 +117,19 @@ type Linker struct {
 	managed    map[string]*managedRec
 	scps       map[string]*scpRec
 	groups     map[groupKey]*groupRec
-	principals map[string]*principalRec            // users and roles, by ARN
-	resources  map[string]*Resource                // resources put since the last Link; nil for removed
-	resPolicy  map[string]*engine.Document         // the policy of each resource that has one, for sweeps
-	live       shardMap[string, *resolvedResource] // the resources, for Put to find duplicates
+	principals map[string]*principalRec    // users and roles, by ARN
+	resPolicy  map[string]*engine.Document // the policy of each resource that has one, for sweeps
+
+	// The resources go straight into an edit of those of the last
+	// Resolved (live), which the next Link that succeeds publishes: a
+	// resource without a policy needs nothing more, so a first read of a
+	// million resources puts each in one table, once. Those with a policy
+	// wait in pending for Link to parse it.
+	live      shardMap[string, *resolvedResource]
+	resEdit   *shardEdit[string, *resolvedResource] // nil when no resource changed since the last Link
+	pending   map[string]*Resource
+	resShared map[uintptr]*resolvedResource // the entries of the edit's resources without a policy, by tag map
+	resHint   int                           // the resources a first read is to put (Grow)
 
 	// Who uses what, to find what a change touches: the principals that
 	// attach each managed policy (directly or as their boundary), the
@@ -202,9 +214,9 @@ func NewLinker(cache *DocCache) *Linker {
 		scps:       make(map[string]*scpRec),
 		groups:     make(map[groupKey]*groupRec),
 		principals: make(map[string]*principalRec),
-		resources:  make(map[string]*Resource),
 		resPolicy:  make(map[string]*engine.Document),
-		live:       newShardMap[string, *resolvedResource](hashString),
+		pending:    make(map[string]*Resource),
+		live:       newShardMap[string, *resolvedResource](hashString, 0),
 		attachedBy: make(refIndex[string]),
 		groupsOf:   make(refIndex[groupKey]),
 		members:    make(map[groupKey]map[string]struct{}),
@@ -212,10 +224,29 @@ func NewLinker(cache *DocCache) *Linker {
 	}
 }
 
+// Grow makes room for about principals more users and roles and
+// resources more resources to be put before the next Link, as the first
+// read of a large model puts them: a hint that saves growing the Linker's
+// tables step by step.
+func (l *Linker) Grow(principals, resources int) {
+	if len(l.principals) == 0 && principals > 0 {
+		l.principals = make(map[string]*principalRec, principals)
+	}
+	if l.res == nil && l.resEdit == nil {
+		l.resHint = resources
+	}
+}
+
 // Put adds an entity, to be linked by the next Link. It fails with
 // ErrDuplicate when the Linker holds an entity with the same key (an
 // account ID, a policy, SCP or group name, an ARN): Remove that first.
 func (l *Linker) Put(e Entity) error {
+	if r, ok := e.(*Resource); ok { // the most numerous: one look into the table, not two
+		if !l.putResource(r) {
+			return fmt.Errorf("%w: %s", ErrDuplicate, keyLabel(e.entityKey()))
+		}
+		return nil
+	}
 	if l.has(e) {
 		return fmt.Errorf("%w: %s", ErrDuplicate, keyLabel(e.entityKey()))
 	}
@@ -240,10 +271,52 @@ func (l *Linker) Put(e Entity) error {
 	case *Role:
 		a, err := parseIAMARN(e.ARN, "role")
 		l.putPrincipal(e.ARN, &principalRec{kind: KindRole, arn: a, arnErr: err, role: e})
-	case *Resource:
-		l.resources[e.ARN] = e
 	}
 	return nil
+}
+
+// resources returns the edit of the resources, opening it.
+func (l *Linker) resources() *shardEdit[string, *resolvedResource] {
+	if l.resEdit == nil {
+		base := l.live
+		if l.res == nil && base.n == 0 {
+			base = newShardMap[string, *resolvedResource](hashString, l.resHint)
+		}
+		l.resEdit = base.edit()
+		l.resShared = make(map[uintptr]*resolvedResource)
+	}
+	return l.resEdit
+}
+
+// putResource puts a resource in the edit, unless the edit holds one with
+// its ARN: one without a policy as it will be linked, sharing its entry
+// with the others that have its tag map; one with a policy with its tags
+// only, until Link parses the policy.
+func (l *Linker) putResource(e *Resource) bool {
+	ed := l.resources()
+	tags := e.Tags
+	if l.copyTags {
+		tags = maps.Clone(tags)
+	}
+	policy := !isNull(e.Policy)
+	var rr *resolvedResource
+	if policy || l.copyTags {
+		rr = &resolvedResource{tags: tags}
+	} else {
+		id := reflect.ValueOf(tags).Pointer()
+		var ok bool
+		if rr, ok = l.resShared[id]; !ok {
+			rr = &resolvedResource{tags: tags}
+			l.resShared[id] = rr
+		}
+	}
+	if !ed.add(e.ARN, rr) {
+		return false
+	}
+	if policy {
+		l.pending[e.ARN] = e
+	}
+	return true
 }
 
 // has reports whether the Linker holds an entity with e's key.
@@ -263,11 +336,11 @@ func (l *Linker) has(e Entity) bool {
 	case *Role:
 		_, ok = l.principals[e.ARN]
 	case *Resource:
-		r, pending := l.resources[e.ARN]
-		if pending {
-			return r != nil
+		if l.resEdit != nil {
+			_, ok = l.resEdit.get(e.ARN)
+		} else {
+			_, ok = l.live.get(e.ARN)
 		}
-		_, ok = l.live.get(e.ARN)
 	}
 	return ok
 }
@@ -297,10 +370,10 @@ func (l *Linker) Remove(e Entity) {
 	case *Role:
 		l.removePrincipal(e.ARN, KindRole)
 	case *Resource:
-		if _, ok := l.live.get(e.ARN); ok {
-			l.resources[e.ARN] = nil
-		} else {
-			delete(l.resources, e.ARN)
+		if l.has(e) {
+			l.resources().delete(e.ARN)
+			delete(l.pending, e.ARN)
+			delete(l.resPolicy, e.ARN)
 		}
 	}
 }
@@ -324,15 +397,15 @@ func (l *Linker) removePrincipal(arn, kind string) {
 // failure the error is a [Problems]; the Linker keeps the changes, so that
 // a later Link, after the entities at fault were fixed, links them.
 func (l *Linker) Link() (*Resolved, error) {
-	if l.res != nil && l.dirty.empty() && len(l.resources) == 0 {
+	if l.res != nil && l.dirty.empty() && l.resEdit == nil {
 		return l.res, nil
 	}
 	full := l.res == nil
 	r := &linkRun{l: l, gen: l.cache.begin()}
 	if full {
 		r.base = &Resolved{
-			principals: newShardMap[principalKey, *PrincipalPolicies](hashPrincipalKey),
-			resources:  newShardMap[string, *resolvedResource](hashString),
+			principals: newShardMap[principalKey, *PrincipalPolicies](hashPrincipalKey, len(l.principals)),
+			resources:  newShardMap[string, *resolvedResource](hashString, 0),
 			scps:       map[string][][]*engine.Document{},
 		}
 	} else {
@@ -341,15 +414,26 @@ func (l *Linker) Link() (*Resolved, error) {
 	r.linkManaged()
 	r.linkSCPs()
 	groups := r.linkGroups()
+	// Principals, resources and accounts share nothing but the cache,
+	// which is safe for concurrent use: link them at the same time.
+	var scps map[string][][]*engine.Document
+	var accounts []string
+	var wg sync.WaitGroup
+	wg.Go(r.linkResources)
+	wg.Go(func() { scps, accounts = r.linkAccounts() })
 	principals := r.linkPrincipals(groups)
-	scps, accounts := r.linkAccounts()
-	resources := r.linkResources()
+	wg.Wait()
 	if len(r.probs) > 0 {
 		return nil, r.probs
 	}
-	res := &Resolved{principals: principals, resources: resources, scps: scps, accounts: accounts}
+	resources := r.base.resources
+	if l.resEdit != nil {
+		resources = l.resEdit.done()
+		l.resEdit, l.resShared, l.resHint = nil, nil, 0
+	}
+	res := &Resolved{principals: principals, resources: resources, scps: scps, accounts: accounts, cache: l.cache}
 	l.res, l.live = res, resources
-	l.resources = make(map[string]*Resource) // not clear: it may have held a whole model
+	clear(l.pending)
 	l.dirty = newLinkDirty()
 	if full {
 		l.kept = l.cache.sweep(r.gen)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
@@ -16,10 +17,13 @@ type linkRun struct {
 	l     *Linker
 	gen   uint64
 	base  *Resolved
+	mu    sync.Mutex // guards probs: principals and resources are linked at the same time
 	probs Problems
 }
 
 func (r *linkRun) problem(entity, field string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.probs = append(r.probs, &Problem{Entity: entity, Field: field, Err: err})
 }
 
@@ -77,11 +81,17 @@ func (r *linkRun) linkSCPs() {
 }
 
 // managedDoc returns the parse of an attached managed policy, reporting an
-// unknown one; nil when it is unknown or did not parse (reported then).
-func (r *linkRun) managedDoc(entity, field, name string) *engine.Document {
+// unknown one as a problem of entity in field[index] (field when index is
+// negative); nil when it is unknown or did not parse (reported then). The
+// entity is named only for a problem: with a hundred thousand principals,
+// formatting labels that are never shown is much of the work.
+func (r *linkRun) managedDoc(entity func() string, field string, index int, name string) *engine.Document {
 	m, ok := r.l.managed[name]
 	if !ok {
-		r.problem(entity, field, fmt.Errorf("unknown managed policy %q", name))
+		if index >= 0 {
+			field = fmt.Sprintf("%s[%d]", field, index)
+		}
+		r.problem(entity(), field, fmt.Errorf("unknown managed policy %q", name))
 		return nil
 	}
 	return m.doc
@@ -101,13 +111,13 @@ func (r *linkRun) linkGroups() map[groupKey]bool {
 		if !ok {
 			continue
 		}
-		label := keyLabel(g.g.entityKey())
+		label := func() string { return keyLabel(g.g.entityKey()) }
 		if r.l.dirty.groups[k] {
-			g.inline, _ = r.inline(label, g.g.InlinePolicies, "group:"+g.g.Name+":inline:")
+			g.inline, _ = r.inline(label(), g.g.InlinePolicies, "group:"+g.g.Name+":inline:")
 		}
 		g.managed = g.managed[:0:0]
 		for j, name := range g.g.ManagedPolicies {
-			if doc := r.managedDoc(label, fmt.Sprintf("managed_policies[%d]", j), name); doc != nil {
+			if doc := r.managedDoc(label, "managed_policies", j, name); doc != nil {
 				g.managed = append(g.managed, r.l.cache.derive(r.gen, doc, "group:"+g.g.Name+":managed:"+name, engine.IdentityPolicy))
 			}
 		}
@@ -181,21 +191,24 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 	} else {
 		arn, inline, tags = p.role.ARN, p.role.InlinePolicies, p.role.Tags
 	}
-	label := principalLabel(strings.ToLower(p.kind), 0, arn)
+	label := func() string { return principalLabel(strings.ToLower(p.kind), 0, arn) }
 	if p.arnErr != nil {
-		r.problem(label, "arn", p.arnErr)
+		r.problem(label(), "arn", p.arnErr)
 		return nil
 	}
 	ok := true
 	if own {
-		p.inline, ok = r.inline(label, inline, "inline:"+p.arn.kind+"/"+p.arn.name+":")
+		p.inline = nil
+		if len(inline) > 0 {
+			p.inline, ok = r.inline(label(), inline, "inline:"+p.arn.kind+"/"+p.arn.name+":")
+		}
 	}
 	if r.l.copyTags {
 		tags = maps.Clone(tags)
 	}
 	pp := &PrincipalPolicies{ARN: arn, Kind: p.kind, Account: p.arn.account, Tags: tags}
 	for j, name := range p.managed() {
-		doc := r.managedDoc(label, fmt.Sprintf("managed_policies[%d]", j), name)
+		doc := r.managedDoc(label, "managed_policies", j, name)
 		ok = ok && doc != nil
 		pp.Identity = append(pp.Identity, doc)
 	}
@@ -204,7 +217,7 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 		for j, name := range p.user.Groups {
 			g, found := r.l.groups[groupKey{p.arn.account, name}]
 			if !found {
-				r.problem(label, fmt.Sprintf("groups[%d]", j), fmt.Errorf("unknown group %q in account %q", name, p.arn.account))
+				r.problem(label(), fmt.Sprintf("groups[%d]", j), fmt.Errorf("unknown group %q in account %q", name, p.arn.account))
 				ok = false
 				continue
 			}
@@ -213,7 +226,7 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 	}
 	p.boundary = nil
 	if b := p.boundaryName(); b != "" {
-		doc := r.managedDoc(label, "permissions_boundary", b)
+		doc := r.managedDoc(label, "permissions_boundary", -1, b)
 		if doc == nil {
 			return nil
 		}
@@ -266,31 +279,17 @@ func (r *linkRun) linkAccounts() (map[string][][]*engine.Document, []string) {
 	return scps, slices.Sorted(maps.Keys(r.l.accounts))
 }
 
-// linkResources links the resources put or removed.
-func (r *linkRun) linkResources() shardMap[string, *resolvedResource] {
-	if len(r.l.resources) == 0 {
-		return r.base.resources
-	}
-	edit := r.base.resources.edit()
-	for arn, res := range r.l.resources {
-		if res == nil {
-			edit.delete(arn)
-			delete(r.l.resPolicy, arn)
+// linkResources parses the policies of the resources put with one since
+// the last Link and sets their entries in the Linker's edit of the
+// resources; the others are there already.
+func (r *linkRun) linkResources() {
+	for arn, res := range r.l.pending {
+		policy := r.parse(keyLabel(res.entityKey()), "policy", res.Policy, "resource:"+arn, engine.ResourcePolicy)
+		if policy == nil {
 			continue
 		}
-		e := &resolvedResource{tags: res.Tags}
-		if r.l.copyTags {
-			e.tags = maps.Clone(res.Tags)
-		}
-		if !isNull(res.Policy) {
-			e.policy = r.parse(keyLabel(res.entityKey()), "policy", res.Policy, "resource:"+arn, engine.ResourcePolicy)
-		}
-		if e.policy != nil {
-			r.l.resPolicy[arn] = e.policy
-		} else {
-			delete(r.l.resPolicy, arn)
-		}
-		edit.put(arn, e)
+		r.l.resPolicy[arn] = policy
+		old, _ := r.l.resEdit.get(arn)
+		r.l.resEdit.put(arn, &resolvedResource{policy: policy, tags: old.tags})
 	}
-	return edit.done()
 }

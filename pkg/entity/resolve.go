@@ -83,6 +83,7 @@ type Resolved struct {
 	scps       map[string][][]*engine.Document // by account
 	accounts   []string
 	warnings   Problems
+	cache      *DocCache // what the documents were parsed through
 
 	// The sorted lists of ARNs, made on first use.
 	principalOnce, resourceOnce sync.Once
@@ -156,6 +157,26 @@ func (r *Resolved) ListedResource(arn string) (policy *engine.Document, tags map
 		return nil, nil, false
 	}
 	return e.policy, e.tags, true
+}
+
+// Compile returns a document of the resolution compiled against cat, for
+// [engine.NewPolicySet]. Each document is compiled once per catalog and
+// kept, with its parse, by the [DocCache] it was parsed through, so that
+// the sets of the principals that share a document share its compilation,
+// and a later resolution through the same cache finds it compiled.
+func (r *Resolved) Compile(cat *catalog.Catalog, doc *engine.Document) (*engine.CompiledDocument, error) {
+	if r.cache == nil {
+		return engine.CompileDocument(cat, doc)
+	}
+	return r.cache.Compile(cat, doc)
+}
+
+// EachResource calls f for every listed resource, in no particular order,
+// with its own resource-based policy (nil for none, whatever its
+// ancestors have) and its tags, as ListedResource returns them, until f
+// returns false.
+func (r *Resolved) EachResource(f func(arn string, policy *engine.Document, tags map[string]string) bool) {
+	r.resources.all(func(arn string, e *resolvedResource) bool { return f(arn, e.policy, e.tags) })
 }
 
 // Principals returns the ARNs of every user and role, sorted.

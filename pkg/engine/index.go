@@ -1,0 +1,159 @@
+package engine
+
+import (
+	"math/bits"
+	"slices"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+)
+
+// coverage expands the Action (or NotAction) of each statement of a
+// document to the catalog actions it covers, once per document rather than
+// per set or per request. It returns, for each statement, the sorted IDs of
+// the actions it covers, and whether it covers them all (its list is nil
+// then).
+func coverage(cat *catalog.Catalog, stmts []statement) ([][]int32, []bool) {
+	n := cat.NumActions()
+	covers, every := make([][]int32, len(stmts)), make([]bool, len(stmts))
+	covered := make([]bool, n)
+	var ids []int32
+	for si := range stmts {
+		st := &stmts[si]
+		ids = ids[:0]
+		for i := range st.actions {
+			for _, a := range st.actions[i].expand(cat) {
+				if !covered[a.ID] {
+					covered[a.ID] = true
+					ids = append(ids, int32(a.ID))
+				}
+			}
+		}
+		count := len(ids)
+		if st.notAction {
+			count = n - count
+		}
+		switch {
+		case count == n:
+			every[si] = true
+		case st.notAction:
+			list := make([]int32, 0, count)
+			for id, excluded := range covered {
+				if !excluded {
+					list = append(list, int32(id))
+				}
+			}
+			covers[si] = list
+		default:
+			list := slices.Clone(ids)
+			slices.Sort(list)
+			covers[si] = list
+		}
+		for _, id := range ids {
+			covered[id] = false
+		}
+	}
+	return covers, every
+}
+
+// An actionIndex finds the statements of a set that cover a catalog
+// action. It holds only the actions some statement covers: a bitmap over
+// action IDs with the rank of each word, so that finding an action's place
+// among those present is a popcount, then the statements of each present
+// action in set order. A set of a few statements costs a few hundred bytes
+// instead of a slot per catalog action.
+type actionIndex struct {
+	words []indexWord
+	// The statements of the k-th action present are list[offs[k]:offs[k+1]].
+	offs []int32
+	list []*statement
+}
+
+// indexWord is 64 bits of the bitmap and the number of bits set in the
+// words before it.
+type indexWord struct {
+	bits uint64
+	rank int32
+}
+
+// lookup returns the statements that cover action id, in set order.
+func (x *actionIndex) lookup(id int) []*statement {
+	w := uint(id) >> 6
+	if w >= uint(len(x.words)) {
+		return nil
+	}
+	word := x.words[w]
+	bit := uint64(1) << (uint(id) & 63)
+	if word.bits&bit == 0 {
+		return nil
+	}
+	k := int(word.rank) + bits.OnesCount64(word.bits&(bit-1))
+	return x.list[x.offs[k]:x.offs[k+1]]
+}
+
+// buildIndex fills every and index from the documents' coverage, keeping
+// the statements in document order under each action.
+func (ps *PolicySet) buildIndex() {
+	nEvery, nPairs, nStmts := 0, 0, 0
+	for _, d := range ps.docs {
+		for i := range d.statements {
+			if d.every[i] {
+				nEvery++
+			} else {
+				nStmts++
+				nPairs += len(d.covers[i])
+			}
+		}
+	}
+	// One allocation holds the statements for every action and, after
+	// them, the index's lists.
+	all := make([]*statement, nEvery, nEvery+nPairs)
+	ps.every = all[:0:nEvery]
+	// Each pair is an action ID and the statement's place in stmts; sorted,
+	// they group the statements by action in set order.
+	pairs := make([]uint64, 0, nPairs)
+	stmts := make([]*statement, 0, nStmts)
+	for _, d := range ps.docs {
+		for i := range d.statements {
+			st := &d.statements[i]
+			if d.every[i] {
+				ps.every = append(ps.every, st)
+				continue
+			}
+			seq := uint64(len(stmts))
+			stmts = append(stmts, st)
+			for _, id := range d.covers[i] {
+				pairs = append(pairs, uint64(id)<<32|seq)
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	slices.Sort(pairs)
+	present := 1
+	for i := 1; i < len(pairs); i++ {
+		if pairs[i]>>32 != pairs[i-1]>>32 {
+			present++
+		}
+	}
+	x := actionIndex{
+		words: make([]indexWord, (ps.cat.NumActions()+63)/64),
+		offs:  make([]int32, 0, present+1),
+		list:  all[nEvery : nEvery+len(pairs)],
+	}
+	for i, p := range pairs {
+		id := p >> 32
+		if i == 0 || id != pairs[i-1]>>32 {
+			x.words[id>>6].bits |= 1 << (id & 63)
+			x.offs = append(x.offs, int32(i))
+		}
+		x.list[i] = stmts[uint32(p)]
+	}
+	x.offs = append(x.offs, int32(len(pairs)))
+	rank := int32(0)
+	for w := range x.words {
+		x.words[w].rank = rank
+		rank += int32(bits.OnesCount64(x.words[w].bits))
+	}
+	ps.index = x
+}
