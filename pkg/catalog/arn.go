@@ -1,17 +1,15 @@
 package catalog
 
 import (
-	"errors"
 	"fmt"
-	"math/bits"
 	"strings"
 )
 
 // An ARN format such as "arn:${Partition}:mobiletargeting:${Region}:${Account}:apps/${AppId}"
 // compiles to a sequence of tokens, each matching one character (a literal)
 // or a non-empty run of characters from a class (a placeholder or a literal
-// '*'). Both Matches and Overlaps run these tokens as an automaton, so they
-// never backtrack, whatever the input.
+// '*'). Load turns the tokens into a formatAutomaton that both Matches and
+// Overlaps run, so they never backtrack, whatever the input.
 type formatToken struct {
 	kind formatKind
 	ch   byte // the character of a fmtLiteral
@@ -71,53 +69,17 @@ func compileFormat(format string) ([]formatToken, error) {
 // characters other than ':', because AWS uses it to mean every resource under
 // the path; so "…:apps/abc123" fits both "app" and "apps", and "…:apps/*"
 // fits "apps". '*' and '?' in arn are ordinary characters here. Matches does
-// not allocate for formats of up to 255 tokens.
+// not allocate.
 func (rt *ResourceType) Matches(arn string) bool {
-	return matchFormat(rt.format, arn)
-}
-
-// matchFormat simulates the format's automaton over s. State 2j means "token
-// j is next", state 2j+1 "inside the run of class token j" (which may end,
-// moving to state 2(j+1), or go on).
-func matchFormat(f []formatToken, s string) bool {
-	words := (2*(len(f)+1) + 63) / 64
-	var bufA, bufB [8]uint64
-	cur, next := bufA[:], bufB[:]
-	if words > len(bufA) {
-		cur, next = make([]uint64, words), make([]uint64, words)
-	}
-	cur, next = cur[:words], next[:words]
-	setBit(cur, 0)
-	for i := range len(s) {
-		clear(next)
-		live := false
-		for w, word := range cur {
-			for word != 0 {
-				st := w*64 + bits.TrailingZeros64(word)
-				word &= word - 1
-				j := st / 2
-				if j == len(f) || !f[j].accepts(s[i]) {
-					continue
-				}
-				live = true
-				if f[j].kind == fmtLiteral {
-					setBit(next, 2*(j+1))
-				} else {
-					setBit(next, 2*j+1)   // the run goes on,
-					setBit(next, 2*(j+1)) // or ends here
-				}
-			}
-		}
-		if !live {
+	a := &rt.auto
+	s := start()
+	for i := range len(arn) {
+		if !s.stepByte(a, arn[i]) {
 			return false
 		}
-		cur, next = next, cur
 	}
-	return hasBit(cur, 2*len(f))
+	return s.done(a)
 }
-
-func setBit(set []uint64, i int)      { set[i/64] |= 1 << (uint(i) % 64) }
-func hasBit(set []uint64, i int) bool { return set[i/64]&(1<<(uint(i)%64)) != 0 }
 
 // A patternToken is one element of an IAM Resource pattern.
 type patternToken struct {
@@ -133,55 +95,42 @@ const (
 	patStar                       // '*': any run of characters, including none
 )
 
-// compilePattern splits an IAM Resource pattern into tokens. A policy
-// variable (${aws:username}, ${aws:PrincipalTag/team, 'none'}) becomes '*':
-// its value is unknown until a request arrives, and '*' covers every value,
-// which keeps Overlaps conservative. ${*}, ${?} and ${$} stand for the
-// literal characters, as in
+// nextPatternToken returns the token of an IAM Resource pattern at index i
+// and the index after it. A policy variable (${aws:username},
+// ${aws:PrincipalTag/team, 'none'}) is a '*': its value is unknown until a
+// request arrives, and '*' covers every value, which keeps Overlaps
+// conservative. ${*}, ${?} and ${$} stand for the literal characters, as in
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html.
-func compilePattern(pattern string) []patternToken {
-	toks := make([]patternToken, 0, len(pattern))
-	push := func(t patternToken) {
-		// Adjacent stars add nothing but states.
-		if t.kind == patStar && len(toks) > 0 && toks[len(toks)-1].kind == patStar {
-			return
-		}
-		toks = append(toks, t)
-	}
-	for i := 0; i < len(pattern); i++ {
-		c := pattern[i]
-		if c == '$' && strings.HasPrefix(pattern[i:], "${") {
-			if end := strings.IndexByte(pattern[i:], '}'); end > 2 {
-				switch v := pattern[i+2 : i+end]; v {
-				case "*", "?", "$":
-					push(patternToken{kind: patLiteral, ch: v[0]})
-				default:
-					push(patternToken{kind: patStar})
-				}
-				i += end
-				continue
+//
+// *closeAt caches the index of the first '}' at or after i (len(pattern)
+// when there is none), so that a pattern of many "${" without a closing
+// brace is still read in linear time; start it at -1.
+func nextPatternToken(pattern string, i int, closeAt *int) (patternToken, int) {
+	c := pattern[i]
+	if c == '$' && i+1 < len(pattern) && pattern[i+1] == '{' {
+		if *closeAt < i {
+			*closeAt = len(pattern)
+			if j := strings.IndexByte(pattern[i:], '}'); j >= 0 {
+				*closeAt = i + j
 			}
 		}
-		switch c {
-		case '*':
-			push(patternToken{kind: patStar})
-		case '?':
-			push(patternToken{kind: patAny})
-		default:
-			push(patternToken{kind: patLiteral, ch: c})
+		if end := *closeAt; end < len(pattern) && end-i > 2 {
+			switch v := pattern[i+2 : end]; v {
+			case "*", "?", "$":
+				return patternToken{kind: patLiteral, ch: v[0]}, end + 1
+			default:
+				return patternToken{kind: patStar}, end + 1
+			}
 		}
 	}
-	return toks
+	switch c {
+	case '*':
+		return patternToken{kind: patStar}, i + 1
+	case '?':
+		return patternToken{kind: patAny}, i + 1
+	}
+	return patternToken{kind: patLiteral, ch: c}, i + 1
 }
-
-// errTooLarge stops Overlaps from building a product automaton it cannot
-// afford; see maxOverlapStates.
-var errTooLarge = errors.New("pattern too large")
-
-// maxOverlapStates bounds the product automaton of Overlaps (about 4 MiB of
-// visited set). IAM limits a policy to a few thousand characters, so only
-// hostile input reaches it, and Overlaps then answers true.
-const maxOverlapStates = 1 << 25
 
 // Overlaps reports whether some concrete ARN could match both the IAM
 // Resource pattern and the resource type's format, that is whether the
@@ -192,73 +141,30 @@ const maxOverlapStates = 1 << 25
 // The pattern follows IAM semantics: '*' matches any run of characters
 // (including ':' and none at all) and '?' exactly one, over the whole ARN,
 // case-sensitively; policy variables match anything. The answer is exact for
-// these rules (the intersection of two automata is checked for emptiness),
-// and errs towards true where the rules are unknown: for variables, and for
-// patterns too large to check. "*" overlaps every resource type.
+// these rules (the intersection of the two languages is checked for
+// emptiness) and errs towards true only for variables, whose values are
+// unknown. "*" overlaps every resource type. Overlaps reads the pattern once,
+// in O(len(pattern)) steps of a few machine words each, and does not
+// allocate.
 func (rt *ResourceType) Overlaps(pattern string) bool {
-	p := compilePattern(pattern)
-	if len(p) == 1 && p[0].kind == patStar {
-		return true
-	}
-	ok, err := overlap(p, rt.format)
-	return ok || err != nil
-}
-
-// overlap searches the product of the pattern automaton (position i in p)
-// and the format automaton (position j in f, in == 1 inside the run of class
-// token j) for a path from the start to both ends. Every state is visited at
-// most once, so the search takes O(len(p)·len(f)) time.
-func overlap(p []patternToken, f []formatToken) (bool, error) {
-	cols := 2 * (len(f) + 1)
-	n := (len(p) + 1) * cols
-	if n > maxOverlapStates {
-		return false, errTooLarge
-	}
-	seen := make([]uint64, (n+63)/64)
-	var stack []int
-	push := func(i, j, in int) {
-		st := i*cols + 2*j + in
-		if !hasBit(seen, st) {
-			setBit(seen, st)
-			stack = append(stack, st)
+	a := &rt.auto
+	s := start()
+	closeAt := -1 // index of the next '}' at or after i; see nextPatternToken
+	for i := 0; i < len(pattern); {
+		var t patternToken
+		t, i = nextPatternToken(pattern, i, &closeAt)
+		var alive bool
+		switch t.kind {
+		case patLiteral:
+			alive = s.stepByte(a, t.ch)
+		case patAny:
+			alive = s.step(a, a.valid)
+		default:
+			alive = s.closeStar(a)
+		}
+		if !alive {
+			return false
 		}
 	}
-	push(0, 0, 0)
-	for len(stack) > 0 {
-		st := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		i, j, in := st/cols, (st%cols)/2, st%2
-		if i == len(p) && j == len(f) {
-			return true, nil
-		}
-		if i < len(p) && p[i].kind == patStar {
-			push(i+1, j, in) // the star matches nothing more
-		}
-		if in == 1 {
-			push(i, j+1, 0) // the class run ends
-		}
-		if i == len(p) || j == len(f) || !compatible(p[i], f[j]) {
-			continue
-		}
-		ni := i + 1
-		if p[i].kind == patStar {
-			ni = i // the star goes on
-		}
-		if f[j].kind == fmtLiteral {
-			push(ni, j+1, 0)
-		} else {
-			push(ni, j, 1)
-		}
-	}
-	return false, nil
-}
-
-// compatible reports whether one character exists that both tokens accept.
-// Wildcards accept every character, and every format token accepts at least
-// one, so only a pattern literal can fail.
-func compatible(pt patternToken, ft formatToken) bool {
-	if pt.kind != patLiteral {
-		return true
-	}
-	return ft.accepts(pt.ch)
+	return s.done(a)
 }

@@ -77,8 +77,8 @@ type ResourceType struct {
 	ARNFormat     string
 	ConditionKeys []string // keys for resources of this type, e.g. "aws:ResourceTag/${TagKey}"
 
-	format  []formatToken // ARNFormat compiled for Matches and Overlaps
-	actions []*Action     // actions with this type, sorted by FullName
+	auto    formatAutomaton // ARNFormat compiled for Matches and Overlaps
+	actions []*Action       // actions with this type, sorted by FullName
 }
 
 // Source reports the package and version the embedded data comes from.

@@ -268,10 +268,14 @@ func newResourceType(s *Service, rj resourceTypeJSON, known func(string) bool) (
 	if err != nil {
 		return nil, fmt.Errorf("resource type %q: %w", rj.Name, err)
 	}
+	auto, err := newFormatAutomaton(format)
+	if err != nil {
+		return nil, fmt.Errorf("resource type %q: %w", rj.Name, err)
+	}
 	if err := checkKeys(rj.ConditionKeys, known); err != nil {
 		return nil, fmt.Errorf("resource type %q: %w", rj.Name, err)
 	}
-	return &ResourceType{Service: s, Name: rj.Name, ARNFormat: rj.ARN, ConditionKeys: rj.ConditionKeys, format: format}, nil
+	return &ResourceType{Service: s, Name: rj.Name, ARNFormat: rj.ARN, ConditionKeys: rj.ConditionKeys, auto: auto}, nil
 }
 
 func newAction(s *Service, aj actionJSON, known func(string) bool) (*Action, error) {

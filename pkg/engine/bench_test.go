@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -313,6 +314,66 @@ func BenchmarkContext(b *testing.B) {
 		ctx.Set("aws:RequestedRegion", "us-east-1")
 		if ctx.Len() != 12 {
 			b.Fatalf("context holds %d keys, want 12", ctx.Len())
+		}
+	}
+}
+
+// benchSources writes the 10,000 identity policies of BenchmarkCompile.
+func benchSources() [][]byte {
+	srcs := make([][]byte, 10000)
+	for i := range srcs {
+		srcs[i] = []byte(identityPolicy(i))
+	}
+	return srcs
+}
+
+func parseAll(tb testing.TB, srcs [][]byte) []*Document {
+	tb.Helper()
+	docs := make([]*Document, len(srcs))
+	for i, src := range srcs {
+		d, err := Parse(src, ParseOptions{ID: "p", Type: IdentityPolicy})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		docs[i] = d
+	}
+	return docs
+}
+
+// BenchmarkParse measures parsing the 10,000 policies of BenchmarkCompile
+// alone, and reports the heap the parsed documents retain after a
+// collection (a server keeps one Document per policy).
+func BenchmarkParse(b *testing.B) {
+	srcs := benchSources()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	docs := parseAll(b, srcs)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(docs)
+	b.ReportAllocs()
+	for b.Loop() {
+		parseAll(b, srcs)
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-retained")
+}
+
+// BenchmarkValidate measures validating the 10,000 parsed policies of
+// BenchmarkCompile against the catalog with the managed-policy quota, as
+// the server does on every write.
+func BenchmarkValidate(b *testing.B) {
+	cat := benchCatalog(b)
+	docs := parseAll(b, benchSources())
+	for _, d := range docs[:10] {
+		if err := Validate(cat, d, ValidateOptions{Quota: QuotaManaged}).Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, d := range docs {
+			_ = Validate(cat, d, ValidateOptions{Quota: QuotaManaged})
 		}
 	}
 }
