@@ -306,3 +306,70 @@ func docIDs(docs []*engine.Document) []string {
 	}
 	return out
 }
+
+// TestLinkerResources: a resource is found as soon as it is put (a second
+// put of its ARN is a duplicate), one whose policy does not parse fails
+// the Link and stays until removed, and EachResource lists what
+// ListedResource finds.
+func TestLinkerResources(t *testing.T) {
+	t.Parallel()
+	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a"
+	tags := map[string]string{"team": "growth"}
+	l := NewLinker(nil)
+	plain := &Resource{ARN: app + "/campaigns/c1", Tags: tags}
+	same := &Resource{ARN: app + "/campaigns/c2", Tags: tags}
+	broken := &Resource{ARN: app, Policy: json.RawMessage(`{"Statement":`)}
+	mustPut(t, l, plain, same, broken)
+	if err := l.Put(&Resource{ARN: plain.ARN}); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("Put of a resource put before = %v, want ErrDuplicate", err)
+	}
+	if _, err := l.Link(); err == nil {
+		t.Fatal("Link of a resource whose policy does not parse succeeded")
+	}
+	if err := l.Put(&Resource{ARN: app}); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("Put of a resource held after a failed Link = %v, want ErrDuplicate", err)
+	}
+	l.Remove(broken)
+	fixed := &Resource{ARN: app, Policy: synthResourceDoc(1), Tags: map[string]string{"env": "prod"}}
+	mustPut(t, l, fixed)
+	res, err := l.Link()
+	if err != nil {
+		t.Fatalf("Link after the policy was fixed: %v", err)
+	}
+	listed := map[string]bool{}
+	res.EachResource(func(arn string, policy *engine.Document, tags map[string]string) bool {
+		listed[arn] = true
+		p, tg, ok := res.ListedResource(arn)
+		if !ok || p != policy || !maps.Equal(tg, tags) {
+			t.Errorf("%s: EachResource gives %v %v, ListedResource %v %v %v", arn, policy, tags, p, tg, ok)
+		}
+		return true
+	})
+	if len(listed) != 3 || res.NumResources() != 3 {
+		t.Errorf("EachResource lists %v, NumResources = %d; want the 3 resources", listed, res.NumResources())
+	}
+	if p, tg, _ := res.ListedResource(app); p == nil || tg["env"] != "prod" {
+		t.Errorf("the fixed app: policy %v, tags %v", p, tg)
+	}
+	if _, tg, _ := res.ListedResource(plain.ARN); tg["team"] != "growth" {
+		t.Errorf("%s: tags %v", plain.ARN, tg)
+	}
+	l.Remove(same)
+	res2, err := l.Link()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := res2.ListedResource(same.ARN); ok {
+		t.Error("the removed resource is still listed")
+	}
+	if _, _, ok := res.ListedResource(same.ARN); !ok {
+		t.Error("a later Link changed an earlier Resolved")
+	}
+	var changed []string
+	for arn := range res2.ChangedResources(res) {
+		changed = append(changed, arn)
+	}
+	if !slices.Equal(changed, []string{same.ARN}) {
+		t.Errorf("ChangedResources = %q, want only the removed one", changed)
+	}
+}
