@@ -85,6 +85,12 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzBatchCheckRequest$$' -fuzztime=$(FUZZTIME) ./internal/server/
 	$(GO) test -run='^$$' -fuzz='^FuzzOverlaps$$' -fuzztime=$(FUZZTIME) ./pkg/catalog/
 	$(GO) test -run='^$$' -fuzz='^FuzzMatchWildcardFold$$' -fuzztime=$(FUZZTIME) ./pkg/catalog/
+	$(GO) test -run='^$$' -fuzz='^FuzzAutomaton$$' -fuzztime=$(FUZZTIME) ./pkg/catalog/
+	$(GO) test -run='^$$' -fuzz='^FuzzSplitARN$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
+	$(GO) test -run='^$$' -fuzz='^FuzzPatternMatch$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
+	$(GO) test -run='^$$' -fuzz='^FuzzParseTyped$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
+	$(GO) test -run='^$$' -fuzz='^FuzzFastEntity$$' -fuzztime=$(FUZZTIME) ./internal/server/
+	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./internal/decisionlog/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...
