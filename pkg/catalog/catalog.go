@@ -1,8 +1,9 @@
 package catalog
 
 // A Catalog holds every service, action, resource type and condition key of
-// the embedded data. It is immutable and safe for concurrent use; build it
-// once with [Load].
+// the embedded data. It is immutable (but for a memo of pattern matches that
+// it keeps to itself) and safe for concurrent use; build it once with
+// [Load].
 type Catalog struct {
 	source        Source
 	services      []*Service          // sorted by Prefix
@@ -13,6 +14,7 @@ type Catalog struct {
 	actionExact   map[string]*Action  // canonical FullName → action
 	actionFold    map[string]*Action  // lower-case FullName → action
 	keys          keyIndex
+	matched       matchMemo // answers of ActionsMatching, the one part that changes after Load
 }
 
 // Source identifies the package and version the embedded data was generated

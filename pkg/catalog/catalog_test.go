@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -341,8 +342,13 @@ func TestConcurrentUse(t *testing.T) {
 	t.Parallel()
 	c := load(t)
 	var wg sync.WaitGroup
-	for range 8 {
+	for g := range 8 {
 		wg.Go(func() {
+			for i := range 400 {
+				// Enough distinct patterns to fill the memo and start it over.
+				c.ActionsMatching(fmt.Sprintf("sms-voice:*%d-%d?", g, i))
+				c.ActionsMatching("mobiletargeting:Get*")
+			}
 			for _, a := range c.Actions() {
 				if got, ok := c.Action(strings.ToUpper(a.FullName)); !ok || got != a {
 					t.Errorf("Action(%q) = %v, %t", strings.ToUpper(a.FullName), got, ok)

@@ -1,6 +1,11 @@
 package catalog
 
-import "strings"
+import (
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
 
 // MatchActions returns the actions an IAM Action pattern covers, sorted by
 // FullName, in a new slice (nil when none). The pattern is "prefix:Name": the
@@ -11,9 +16,48 @@ import "strings"
 // with a wildcard in the prefix, covers none. See
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html.
 func (c *Catalog) MatchActions(pattern string) []*Action {
+	return slices.Clone(c.ActionsMatching(pattern))
+}
+
+// maxMatchMemo bounds how many patterns ActionsMatching remembers. Policies
+// use few distinct patterns; when hostile input fills the memo, it starts
+// over.
+const maxMatchMemo = 1024
+
+// matchMemo remembers the answers of ActionsMatching for patterns with
+// wildcards in the name. It is safe for concurrent use.
+type matchMemo struct {
+	m sync.Map // pattern → []*Action
+	n atomic.Int32
+}
+
+// ActionsMatching is [Catalog.MatchActions] without the copy: the slice it
+// returns is the catalog's and must not be modified. It remembers its
+// answers for patterns with wildcards, so that validating many policies
+// that use the same patterns matches each pattern against the service's
+// actions once.
+func (c *Catalog) ActionsMatching(pattern string) []*Action {
 	if pattern != "" && strings.Trim(pattern, "*") == "" {
-		return append([]*Action(nil), c.actions...)
+		return c.actions
 	}
+	if v, ok := c.matched.m.Load(pattern); ok {
+		return v.([]*Action)
+	}
+	out := c.matchActions(pattern)
+	if !hasWildcard(pattern) {
+		return out
+	}
+	if c.matched.n.Add(1) > maxMatchMemo {
+		c.matched.m.Clear()
+		c.matched.n.Store(1)
+	}
+	// The pattern may be a slice of a whole policy's text: keep a copy.
+	c.matched.m.Store(strings.Clone(pattern), out)
+	return out
+}
+
+// matchActions finds the actions of a pattern that is not all stars.
+func (c *Catalog) matchActions(pattern string) []*Action {
 	prefix, name, ok := strings.Cut(pattern, ":")
 	if !ok || name == "" || hasWildcard(prefix) {
 		return nil

@@ -1,10 +1,41 @@
 package catalog
 
 import (
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
+
+// TestActionsMatchingMemoBound feeds ActionsMatching more distinct patterns
+// than it remembers: the memo stays bounded and the answers right.
+func TestActionsMatchingMemoBound(t *testing.T) {
+	t.Parallel()
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c.matchActions("mobiletargeting:Get*")
+	for i := range 3 * maxMatchMemo {
+		pattern := fmt.Sprintf("mobiletargeting:Get*%s", strings.Repeat("*", i%7)+strings.Repeat("?", i/7%3))
+		if i/21 > 0 {
+			pattern = fmt.Sprintf("mobiletargeting:Get*x%d*", i)
+		}
+		got := c.ActionsMatching(pattern)
+		if i < 7 && !slices.Equal(got, want) {
+			t.Fatalf("ActionsMatching(%q) = %d actions, want %d", pattern, len(got), len(want))
+		}
+		if i >= 21 && len(got) != 0 {
+			t.Fatalf("ActionsMatching(%q) = %v, want none", pattern, got)
+		}
+	}
+	n := 0
+	c.matched.m.Range(func(any, any) bool { n++; return true })
+	if n == 0 || n > maxMatchMemo {
+		t.Errorf("the memo holds %d patterns, want 1 to %d", n, maxMatchMemo)
+	}
+}
 
 // FuzzMatchWildcardFold compares the action matcher with a regular
 // expression built from the same pattern, on ASCII input (the matcher folds

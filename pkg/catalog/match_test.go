@@ -69,7 +69,29 @@ func TestMatchActions(t *testing.T) {
 			if !slices.IsSorted(got) {
 				t.Errorf("MatchActions(%q) is not sorted: %v", tc.pattern, got)
 			}
+			// The shared answer is the same, the first time and remembered.
+			for range 2 {
+				if shared := c.ActionsMatching(tc.pattern); !slices.Equal(shared, c.MatchActions(tc.pattern)) {
+					t.Errorf("ActionsMatching(%q) = %v, MatchActions gave %v", tc.pattern, shared, got)
+				}
+			}
 		})
+	}
+}
+
+func TestMatchActionsCopies(t *testing.T) {
+	t.Parallel()
+	c := load(t)
+	for _, pattern := range []string{"*", "mobiletargeting:Get*", "mobiletargeting:GetApp"} {
+		first := c.MatchActions(pattern)
+		want := first[0]
+		first[0] = nil
+		if got := c.MatchActions(pattern); got[0] != want {
+			t.Errorf("MatchActions(%q)[0] = %v after the caller changed an earlier answer, want %s", pattern, got[0], want.FullName)
+		}
+		if got := c.ActionsMatching(pattern); got[0] != want {
+			t.Errorf("ActionsMatching(%q)[0] = %v after the caller changed an answer of MatchActions, want %s", pattern, got[0], want.FullName)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"github.com/pdp-dev/pdp/pkg/engine/internal/jsonpos"
 )
@@ -25,112 +26,122 @@ type ParseOptions struct {
 // of the wrong JSON type, duplicate keys, both Action and NotAction, a missing
 // Effect, and a Principal outside a resource-based policy are errors. On
 // failure the error is an Errors listing every problem found, each with its
-// line and column.
+// line and column; text that is not JSON gets one problem, the first found.
+//
+// The document is built straight from the JSON text, without a tree in
+// between, and keeps nothing of the text but its values, packed together.
 //
 // Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
 func Parse(src []byte, opts ParseOptions) (*Document, error) {
-	p := &parser{opts: opts}
-	root, err := jsonpos.Parse(src, jsonpos.Limits{MaxDepth: maxDepth})
-	if err != nil {
+	p := newParser(src, opts)
+	doc := &Document{ID: opts.ID, Type: opts.Type}
+	p.document(doc)
+	p.dec.Finish()
+	if err := p.dec.Err(); err != nil {
 		var se *jsonpos.SyntaxError
 		if !errors.As(err, &se) {
 			return nil, err
 		}
-		p.add(-1, "", "", pos(se.Pos), CodeSyntax, "invalid JSON: %s", se.Msg)
-		return nil, p.errs
+		return nil, Errors{{PolicyID: opts.ID, Statement: -1, Line: se.Pos.Line, Col: se.Pos.Col,
+			Code: CodeSyntax, Msg: "invalid JSON: " + se.Msg}}
 	}
-	doc := &Document{ID: opts.ID, Type: opts.Type, Size: sizeWithoutSpace(src)}
-	p.document(root, doc)
-	if len(p.errs) > 0 {
-		sortErrors(p.errs)
-		return nil, p.errs
+	if errs := p.errors(); len(errs) > 0 {
+		return nil, errs
 	}
+	doc.Size = sizeWithoutSpace(src)
+	p.pack(doc)
 	return doc, nil
 }
 
+// parser holds the state of one Parse.
 type parser struct {
 	opts ParseOptions
-	errs Errors
+	dec  jsonpos.Decoder
+
+	// Problems go to docErrs while the document's own elements are read and
+	// to stmtErrs while the Statement element is, and are reported in that
+	// order whatever the order of the elements in the text; cur is the list
+	// being filled.
+	docErrs, stmtErrs errList
+	cur               *errList
+
+	// What the statements hold, until pack moves it into the document:
+	// slices of these arrays, or of their earlier backing arrays once they
+	// have grown.
+	stmts    []*Statement
+	texts    []Text
+	conds    []Condition
+	condPtrs []*Condition
+	vals     []CondValue
 }
 
-// statementCtx names the statement a problem belongs to.
+func newParser(src []byte, opts ParseOptions) *parser {
+	p := &parser{opts: opts}
+	p.dec.Reset(src, jsonpos.Limits{MaxDepth: maxDepth})
+	p.cur = &p.docErrs
+	// A compact policy has an Action or Resource value per 80 bytes or so
+	// and a condition per 250; more gets more room.
+	n := len(src)
+	p.texts = make([]Text, 0, min(n/80+1, 256))
+	p.conds = make([]Condition, 0, min(n/250+1, 64))
+	p.condPtrs = make([]*Condition, 0, cap(p.conds))
+	p.vals = make([]CondValue, 0, cap(p.conds))
+	return p
+}
+
+// errList keeps the first maxErrors problems added, and counts them all.
+type errList struct {
+	errs Errors
+	n    int
+}
+
+func (l *errList) insert(i int, e *PolicyError) {
+	l.n++
+	if i >= maxErrors {
+		return
+	}
+	l.errs = slices.Insert(l.errs, i, e)
+	if len(l.errs) > maxErrors {
+		l.errs = l.errs[:maxErrors]
+	}
+}
+
+// errors returns the problems found, sorted, with a TOO_MANY_ERRORS problem
+// in place of those beyond maxErrors.
+func (p *parser) errors() Errors {
+	all := append(p.docErrs.errs, p.stmtErrs.errs...)
+	if p.docErrs.n+p.stmtErrs.n > maxErrors {
+		all = append(all[:maxErrors], &PolicyError{PolicyID: p.opts.ID, Statement: -1, Code: CodeTooManyErrors,
+			Msg: fmt.Sprintf("more than %d problems; stopped reporting", maxErrors)})
+	}
+	sortErrors(all)
+	return all
+}
+
+// statementCtx names the statement a problem belongs to. Its Sid is set on
+// the statement's problems once the whole statement is read.
 type statementCtx struct {
 	index int
-	sid   string
 }
+
+var documentCtx = statementCtx{index: -1}
 
 func pos(p jsonpos.Pos) Pos { return Pos{Line: p.Line, Col: p.Col} }
 
-func (p *parser) add(stmt int, sid, field string, at Pos, code Code, format string, args ...any) {
-	if len(p.errs) == maxErrors {
-		p.errs = append(p.errs, &PolicyError{PolicyID: p.opts.ID, Statement: -1, Code: CodeTooManyErrors,
-			Msg: fmt.Sprintf("more than %d problems; stopped reporting", maxErrors)})
-	}
-	if len(p.errs) > maxErrors {
+func (p *parser) add(sc statementCtx, field string, at jsonpos.Pos, code Code, format string, args ...any) {
+	p.insert(len(p.cur.errs), sc, field, at, code, format, args...)
+}
+
+// insert adds a problem at index i of the current list.
+func (p *parser) insert(i int, sc statementCtx, field string, at jsonpos.Pos, code Code, format string, args ...any) {
+	if i >= maxErrors {
+		p.cur.n++ // beyond what is reported: only counted
 		return
 	}
-	p.errs = append(p.errs, &PolicyError{
-		PolicyID: p.opts.ID, Statement: stmt, Sid: sid, Field: field,
+	p.cur.insert(i, &PolicyError{
+		PolicyID: p.opts.ID, Statement: sc.index, Field: field,
 		Line: at.Line, Col: at.Col, Code: code, Msg: fmt.Sprintf(format, args...),
 	})
-}
-
-func (p *parser) addIn(s statementCtx, field string, at Pos, code Code, format string, args ...any) {
-	p.add(s.index, s.sid, field, at, code, format, args...)
-}
-
-func (p *parser) document(root *jsonpos.Value, doc *Document) {
-	if root.Kind != jsonpos.Object {
-		p.add(-1, "", "", pos(root.Pos), CodeWrongType, "a policy document must be a JSON object, not %s", root.Kind)
-		return
-	}
-	var stmts *jsonpos.Value
-	for _, m := range root.Members {
-		switch m.Key {
-		case "Version":
-			doc.Version = p.version(m.Value)
-		case "Id":
-			if s, ok := p.str(statementCtx{index: -1}, "Id", m.Value); ok {
-				doc.IDElement = s
-			}
-		case "Statement":
-			stmts = m.Value
-		default:
-			p.add(-1, "", m.Key, pos(m.KeyPos), CodeUnknownElement,
-				"unknown element %q (a policy has Version, Id and Statement)%s", m.Key, Suggest(m.Key, documentElements))
-		}
-	}
-	if stmts == nil {
-		p.add(-1, "", "Statement", pos(root.Pos), CodeMissingElement, "missing Statement")
-		return
-	}
-	switch stmts.Kind {
-	case jsonpos.Object:
-		doc.Statements = append(doc.Statements, p.statement(0, stmts))
-	case jsonpos.Array:
-		for i, v := range stmts.Elems {
-			if v.Kind != jsonpos.Object {
-				p.add(i, "", "", pos(v.Pos), CodeWrongType, "a statement must be an object, not %s", v.Kind)
-				continue
-			}
-			doc.Statements = append(doc.Statements, p.statement(i, v))
-		}
-	default:
-		p.add(-1, "", "Statement", pos(stmts.Pos), CodeWrongType,
-			"Statement must be an object or an array of objects, not %s", stmts.Kind)
-	}
-}
-
-func (p *parser) version(v *jsonpos.Value) string {
-	s, ok := p.str(statementCtx{index: -1}, "Version", v)
-	if !ok {
-		return ""
-	}
-	if s != VersionCurrent && s != VersionLegacy {
-		p.add(-1, "", "Version", pos(v.Pos), CodeInvalidValue,
-			"Version must be %q or %q, not %q", VersionCurrent, VersionLegacy, s)
-	}
-	return s
 }
 
 var (
@@ -139,81 +150,204 @@ var (
 		"Principal", "NotPrincipal", "Condition"}
 )
 
-func (p *parser) statement(index int, v *jsonpos.Value) *Statement {
-	st := &Statement{Index: index, Pos: pos(v.Pos)}
-	sc := statementCtx{index: index}
-	// The Sid goes first so that every later problem can name it.
-	if m, ok := v.Get("Sid"); ok {
-		if s, ok := p.str(sc, "Sid", m.Value); ok {
-			st.Sid, sc.sid = s, s
+func (p *parser) document(doc *Document) {
+	d := &p.dec
+	root, rootPos := d.Peek()
+	if root != jsonpos.Object {
+		p.add(documentCtx, "", rootPos, CodeWrongType, "a policy document must be a JSON object, not %s", root)
+		d.Skip()
+		return
+	}
+	hasStatement := false
+	d.BeginObject()
+	for {
+		key, keyPos, ok := d.NextKey()
+		if !ok {
+			break
+		}
+		switch key {
+		case "Version":
+			doc.Version = p.version()
+		case "Id":
+			if s, _, ok := p.str(documentCtx, "Id"); ok {
+				doc.IDElement = s
+			}
+		case "Statement":
+			hasStatement = true
+			p.cur = &p.stmtErrs
+			p.statements()
+			p.cur = &p.docErrs
+		default:
+			p.add(documentCtx, key, keyPos, CodeUnknownElement,
+				"unknown element %q (a policy has Version, Id and Statement)%s", key, Suggest(key, documentElements))
+			d.Skip()
 		}
 	}
+	if !hasStatement {
+		p.add(documentCtx, "Statement", rootPos, CodeMissingElement, "missing Statement")
+	}
+}
+
+// statements reads the value of the Statement element.
+func (p *parser) statements() {
+	d := &p.dec
+	switch kind, at := d.Peek(); kind {
+	case jsonpos.Object:
+		p.statement(0, at)
+	case jsonpos.Array:
+		d.BeginArray()
+		for i := 0; d.NextElem(); i++ {
+			k, at := d.Peek()
+			if k != jsonpos.Object {
+				p.add(statementCtx{index: i}, "", at, CodeWrongType, "a statement must be an object, not %s", k)
+				d.Skip()
+				continue
+			}
+			p.statement(i, at)
+		}
+	default:
+		p.add(documentCtx, "Statement", at, CodeWrongType,
+			"Statement must be an object or an array of objects, not %s", kind)
+		d.Skip()
+	}
+}
+
+func (p *parser) version() string {
+	s, at, ok := p.str(documentCtx, "Version")
+	if !ok {
+		return ""
+	}
+	switch s {
+	case VersionCurrent:
+		return VersionCurrent
+	case VersionLegacy:
+		return VersionLegacy
+	}
+	p.add(documentCtx, "Version", at, CodeInvalidValue,
+		"Version must be %q or %q, not %q", VersionCurrent, VersionLegacy, s)
+	return s
+}
+
+// The elements of a statement, for remembering which ones it has.
+const (
+	elemAction = iota
+	elemNotAction
+	elemResource
+	elemNotResource
+	elemPrincipal
+	elemNotPrincipal
+	numElems
+)
+
+var elemNames = [numElems]string{"Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal"}
+
+// statementKeys says which paired elements a statement has, and where.
+type statementKeys struct {
+	has [numElems]bool
+	at  [numElems]jsonpos.Pos
+}
+
+func (k *statementKeys) set(e int, at jsonpos.Pos) { k.has[e], k.at[e] = true, at }
+
+// statement reads the statement object at at, and adds it to p.stmts.
+func (p *parser) statement(index int, at jsonpos.Pos) {
+	d := &p.dec
+	st := &Statement{Index: index, Pos: pos(at)}
+	sc := statementCtx{index: index}
+	first := len(p.cur.errs)
+	var keys statementKeys
 	hasEffect := false
-	for _, m := range v.Members {
-		switch m.Key {
+	d.BeginObject()
+	for {
+		key, keyPos, ok := d.NextKey()
+		if !ok {
+			break
+		}
+		switch key {
 		case "Sid":
+			st.Sid = p.sid(sc, first)
 		case "Effect":
 			hasEffect = true
-			st.Effect = p.effect(sc, m.Value)
+			st.Effect = p.effect(sc)
 		case "Action":
-			st.Action, st.ActionPos = p.stringList(sc, "Action", m.Value), pos(m.KeyPos)
+			keys.set(elemAction, keyPos)
+			st.Action, st.ActionPos = p.stringList(sc, "Action", ""), pos(keyPos)
 		case "NotAction":
-			st.NotAction, st.ActionPos = p.stringList(sc, "NotAction", m.Value), pos(m.KeyPos)
+			keys.set(elemNotAction, keyPos)
+			st.NotAction, st.ActionPos = p.stringList(sc, "NotAction", ""), pos(keyPos)
 		case "Resource":
-			st.Resource, st.ResourcePos = p.stringList(sc, "Resource", m.Value), pos(m.KeyPos)
+			keys.set(elemResource, keyPos)
+			st.Resource, st.ResourcePos = p.stringList(sc, "Resource", ""), pos(keyPos)
 		case "NotResource":
-			st.NotResource, st.ResourcePos = p.stringList(sc, "NotResource", m.Value), pos(m.KeyPos)
+			keys.set(elemNotResource, keyPos)
+			st.NotResource, st.ResourcePos = p.stringList(sc, "NotResource", ""), pos(keyPos)
 		case "Principal":
-			st.Principal, st.PrincipalPos = p.principal(sc, "Principal", m.Value), pos(m.KeyPos)
+			keys.set(elemPrincipal, keyPos)
+			st.Principal, st.PrincipalPos = p.principal(sc, "Principal"), pos(keyPos)
 		case "NotPrincipal":
-			st.NotPrincipal, st.PrincipalPos = p.principal(sc, "NotPrincipal", m.Value), pos(m.KeyPos)
+			keys.set(elemNotPrincipal, keyPos)
+			st.NotPrincipal, st.PrincipalPos = p.principal(sc, "NotPrincipal"), pos(keyPos)
 		case "Condition":
-			st.Conditions, st.ConditionPos = p.conditions(sc, m.Value), pos(m.KeyPos)
+			st.Conditions, st.ConditionPos = p.conditions(sc), pos(keyPos)
 		default:
-			p.addIn(sc, m.Key, pos(m.KeyPos), CodeUnknownElement,
-				"unknown element %q%s", m.Key, Suggest(m.Key, statementElements))
+			p.add(sc, key, keyPos, CodeUnknownElement, "unknown element %q%s", key, Suggest(key, statementElements))
+			d.Skip()
 		}
 	}
-	p.statementShape(sc, v, st, hasEffect)
-	return st
+	p.statementShape(sc, at, &keys, hasEffect)
+	if st.Sid != "" {
+		for _, e := range p.cur.errs[min(first, len(p.cur.errs)):] {
+			e.Sid = st.Sid
+		}
+	}
+	p.stmts = append(p.stmts, st)
+}
+
+// sid reads the Sid. A problem with it goes first among the statement's
+// problems, which start at index first, as the Sid is what names the
+// statement.
+func (p *parser) sid(sc statementCtx, first int) string {
+	d := &p.dec
+	if k, at := d.Peek(); k != jsonpos.String {
+		p.insert(first, sc, "Sid", at, CodeWrongType, "%s must be a string, not %s", "Sid", k)
+		d.Skip()
+		return ""
+	}
+	return d.ReadString()
 }
 
 // statementShape checks which elements a statement must have, may not
 // combine, and may hold in this type of policy.
-func (p *parser) statementShape(sc statementCtx, v *jsonpos.Value, st *Statement, hasEffect bool) {
-	at := pos(v.Pos)
+func (p *parser) statementShape(sc statementCtx, at jsonpos.Pos, k *statementKeys, hasEffect bool) {
 	if !hasEffect {
-		p.addIn(sc, "Effect", at, CodeMissingElement, `missing Effect ("Allow" or "Deny")`)
+		p.add(sc, "Effect", at, CodeMissingElement, `missing Effect ("Allow" or "Deny")`)
 	}
-	p.exclusive(sc, v, "Action", "NotAction", true)
-	p.exclusive(sc, v, "Resource", "NotResource", true)
+	p.exclusive(sc, at, k, elemAction, "Action", "NotAction")
+	p.exclusive(sc, at, k, elemResource, "Resource", "NotResource")
 	if p.opts.Type == ResourcePolicy {
-		p.exclusive(sc, v, "Principal", "NotPrincipal", true)
+		p.exclusive(sc, at, k, elemPrincipal, "Principal", "NotPrincipal")
 		return
 	}
-	for _, name := range []string{"Principal", "NotPrincipal"} {
-		if m, ok := v.Get(name); ok {
-			p.addIn(sc, name, pos(m.KeyPos), CodePrincipalNotAllowed,
+	for _, e := range [...]int{elemPrincipal, elemNotPrincipal} {
+		if name := elemNames[e]; k.has[e] {
+			p.add(sc, name, k.at[e], CodePrincipalNotAllowed,
 				"%s is not allowed in %s policies (only resource-based policies name principals)", name, p.opts.Type)
 		}
 	}
 }
 
-// exclusive requires exactly one of two paired elements (or at most one when
-// required is false).
-func (p *parser) exclusive(sc statementCtx, v *jsonpos.Value, a, b string, required bool) {
-	ma, okA := v.Get(a)
-	_, okB := v.Get(b)
+// exclusive requires exactly one of the elements e and e+1, named a and b.
+func (p *parser) exclusive(sc statementCtx, at jsonpos.Pos, k *statementKeys, e int, a, b string) {
 	switch {
-	case okA && okB:
-		p.addIn(sc, a, pos(ma.KeyPos), CodeConflictingElements, "a statement cannot have both %s and %s", a, b)
-	case !okA && !okB && required:
-		p.addIn(sc, a, pos(v.Pos), CodeMissingElement, "missing %s or %s", a, b)
+	case k.has[e] && k.has[e+1]:
+		p.add(sc, a, k.at[e], CodeConflictingElements, "a statement cannot have both %s and %s", a, b)
+	case !k.has[e] && !k.has[e+1]:
+		p.add(sc, a, at, CodeMissingElement, "missing %s or %s", a, b)
 	}
 }
 
-func (p *parser) effect(sc statementCtx, v *jsonpos.Value) Effect {
-	s, ok := p.str(sc, "Effect", v)
+func (p *parser) effect(sc statementCtx) Effect {
+	s, at, ok := p.str(sc, "Effect")
 	switch {
 	case !ok:
 	case s == "Allow":
@@ -221,84 +355,123 @@ func (p *parser) effect(sc statementCtx, v *jsonpos.Value) Effect {
 	case s == "Deny":
 		return EffectDeny
 	default:
-		p.addIn(sc, "Effect", pos(v.Pos), CodeInvalidValue, `Effect must be "Allow" or "Deny", not %q`, s)
+		p.add(sc, "Effect", at, CodeInvalidValue, `Effect must be "Allow" or "Deny", not %q`, s)
 	}
 	return EffectAllow
 }
 
-func (p *parser) str(sc statementCtx, field string, v *jsonpos.Value) (string, bool) {
-	if v.Kind != jsonpos.String {
-		p.addIn(sc, field, pos(v.Pos), CodeWrongType, "%s must be a string, not %s", field, v.Kind)
-		return "", false
+// str reads a value that must be a string, and returns its position.
+func (p *parser) str(sc statementCtx, field string) (string, jsonpos.Pos, bool) {
+	d := &p.dec
+	k, at := d.Peek()
+	if k != jsonpos.String {
+		p.add(sc, field, at, CodeWrongType, "%s must be a string, not %s", field, k)
+		d.Skip()
+		return "", at, false
 	}
-	return v.Str, true
+	return d.ReadString(), at, true
+}
+
+// joinField returns name, or name.sub when sub is not empty.
+func joinField(name, sub string) string {
+	if sub == "" {
+		return name
+	}
+	return name + "." + sub
 }
 
 // stringList reads an element that is one string or a non-empty array of
-// strings (Action, Resource and their Not forms).
-func (p *parser) stringList(sc statementCtx, field string, v *jsonpos.Value) []Text {
-	switch v.Kind {
+// strings (Action, Resource and their Not forms, and the lists of a
+// Principal). The element is name, or name.sub; its text is made only for
+// a problem. The result is never nil.
+func (p *parser) stringList(sc statementCtx, name, sub string) []Text {
+	d := &p.dec
+	switch kind, at := d.Peek(); kind {
 	case jsonpos.String:
-		if v.Str == "" {
-			p.addIn(sc, field, pos(v.Pos), CodeInvalidValue, "%s must not be empty", field)
+		s := d.ReadString()
+		if s == "" {
+			field := joinField(name, sub)
+			p.add(sc, field, at, CodeInvalidValue, "%s must not be empty", field)
 		}
-		return []Text{{Value: v.Str, Pos: pos(v.Pos)}}
+		k := len(p.texts)
+		p.texts = append(p.texts, Text{Value: s, Pos: pos(at)})
+		return p.texts[k:len(p.texts):len(p.texts)]
 	case jsonpos.Array:
-		if len(v.Elems) == 0 {
-			p.addIn(sc, field, pos(v.Pos), CodeInvalidValue, "%s must list at least one value", field)
-		}
-		out := make([]Text, 0, len(v.Elems))
-		for i, e := range v.Elems {
-			f := fmt.Sprintf("%s[%d]", field, i)
-			if e.Kind != jsonpos.String {
-				p.addIn(sc, f, pos(e.Pos), CodeWrongType, "%s must be a string, not %s", f, e.Kind)
+		k := len(p.texts)
+		d.BeginArray()
+		i := 0
+		for ; d.NextElem(); i++ {
+			k, eat := d.Peek()
+			if k != jsonpos.String {
+				f := joinField(name, sub) + "[" + strconv.Itoa(i) + "]"
+				p.add(sc, f, eat, CodeWrongType, "%s must be a string, not %s", f, k)
+				d.Skip()
 				continue
 			}
-			if e.Str == "" {
-				p.addIn(sc, f, pos(e.Pos), CodeInvalidValue, "%s must not be empty", f)
+			s := d.ReadString()
+			if s == "" {
+				f := joinField(name, sub) + "[" + strconv.Itoa(i) + "]"
+				p.add(sc, f, eat, CodeInvalidValue, "%s must not be empty", f)
 			}
-			out = append(out, Text{Value: e.Str, Pos: pos(e.Pos)})
+			p.texts = append(p.texts, Text{Value: s, Pos: pos(eat)})
 		}
-		return out
+		if i == 0 {
+			field := joinField(name, sub)
+			p.add(sc, field, at, CodeInvalidValue, "%s must list at least one value", field)
+		}
+		return p.texts[k:len(p.texts):len(p.texts)]
+	default:
+		field := joinField(name, sub)
+		p.add(sc, field, at, CodeWrongType, "%s must be a string or an array of strings, not %s", field, kind)
+		d.Skip()
+		return p.texts[len(p.texts):len(p.texts):len(p.texts)]
 	}
-	p.addIn(sc, field, pos(v.Pos), CodeWrongType, "%s must be a string or an array of strings, not %s", field, v.Kind)
-	return []Text{}
 }
 
 var principalTypes = []string{"AWS", "Service", "Federated", "CanonicalUser"}
 
 // principal reads "*" or an object mapping principal types to one ARN,
 // account id or service name, or a list of them.
-func (p *parser) principal(sc statementCtx, field string, v *jsonpos.Value) *Principal {
+func (p *parser) principal(sc statementCtx, field string) *Principal {
+	d := &p.dec
 	pr := &Principal{}
-	switch v.Kind {
+	kind, at := d.Peek()
+	switch kind {
 	case jsonpos.String:
-		if v.Str != "*" {
-			p.addIn(sc, field, pos(v.Pos), CodeInvalidValue,
-				`%s must be "*" or an object such as {"AWS": "arn:aws:iam::111122223333:root"}, not %q`, field, v.Str)
+		if s := d.ReadString(); s != "*" {
+			p.add(sc, field, at, CodeInvalidValue,
+				`%s must be "*" or an object such as {"AWS": "arn:aws:iam::111122223333:root"}, not %q`, field, s)
 		}
 		pr.Any = true
 		return pr
 	case jsonpos.Object:
 	default:
-		p.addIn(sc, field, pos(v.Pos), CodeWrongType, "%s must be \"*\" or an object, not %s", field, v.Kind)
+		p.add(sc, field, at, CodeWrongType, "%s must be \"*\" or an object, not %s", field, kind)
+		d.Skip()
 		return pr
 	}
-	if len(v.Members) == 0 {
-		p.addIn(sc, field, pos(v.Pos), CodeInvalidValue, "%s must name at least one principal", field)
-	}
-	for _, m := range v.Members {
-		f := field + "." + m.Key
-		if !slices.Contains(principalTypes, m.Key) {
-			p.addIn(sc, f, pos(m.KeyPos), CodeInvalidValue,
-				"unknown principal type %q (expected AWS, Service, Federated or CanonicalUser)%s", m.Key, Suggest(m.Key, principalTypes))
+	d.BeginObject()
+	for n := 0; ; n++ {
+		key, keyPos, ok := d.NextKey()
+		if !ok {
+			if n == 0 {
+				p.add(sc, field, at, CodeInvalidValue, "%s must name at least one principal", field)
+			}
+			break
+		}
+		i := slices.Index(principalTypes, key)
+		if i < 0 {
+			p.add(sc, field+"."+key, keyPos, CodeInvalidValue,
+				"unknown principal type %q (expected AWS, Service, Federated or CanonicalUser)%s", key, Suggest(key, principalTypes))
+			d.Skip()
 			continue
 		}
-		for _, t := range p.stringList(sc, f, m.Value) {
-			if m.Key == "AWS" && t.Value == "*" {
+		typ := principalTypes[i]
+		for _, t := range p.stringList(sc, field, typ) {
+			if typ == "AWS" && t.Value == "*" {
 				pr.Any = true
 			}
-			pr.Entries = append(pr.Entries, PrincipalEntry{Type: m.Key, Value: t.Value, Pos: t.Pos})
+			pr.Entries = append(pr.Entries, PrincipalEntry{Type: typ, Value: t.Value, Pos: t.Pos})
 		}
 	}
 	return pr
@@ -306,77 +479,117 @@ func (p *parser) principal(sc statementCtx, field string, v *jsonpos.Value) *Pri
 
 // conditions reads {"Operator": {"key": value or [values]}}. Operators and
 // keys are checked by Validate; here only the JSON shape is.
-func (p *parser) conditions(sc statementCtx, v *jsonpos.Value) []*Condition {
-	if v.Kind != jsonpos.Object {
-		p.addIn(sc, "Condition", pos(v.Pos), CodeWrongType, "Condition must be an object, not %s", v.Kind)
+func (p *parser) conditions(sc statementCtx) []*Condition {
+	d := &p.dec
+	if k, at := d.Peek(); k != jsonpos.Object {
+		p.add(sc, "Condition", at, CodeWrongType, "Condition must be an object, not %s", k)
+		d.Skip()
 		return nil
 	}
-	var out []*Condition
-	for _, op := range v.Members {
-		f := "Condition." + op.Key
-		if op.Value.Kind != jsonpos.Object {
-			p.addIn(sc, f, pos(op.Value.Pos), CodeWrongType,
-				"condition operator %q must map condition keys to values, not be %s", op.Key, op.Value.Kind)
+	first := len(p.condPtrs)
+	d.BeginObject()
+	for {
+		op, opPos, ok := d.NextKey()
+		if !ok {
+			break
+		}
+		k, at := d.Peek()
+		if k != jsonpos.Object {
+			p.add(sc, "Condition."+op, at, CodeWrongType,
+				"condition operator %q must map condition keys to values, not be %s", op, k)
+			d.Skip()
 			continue
 		}
-		if len(op.Value.Members) == 0 {
-			p.addIn(sc, f, pos(op.Value.Pos), CodeInvalidValue, "condition operator %q tests no condition key", op.Key)
-		}
-		for _, key := range op.Value.Members {
-			c := &Condition{Operator: op.Key, OperatorPos: pos(op.KeyPos), Key: key.Key, KeyPos: pos(key.KeyPos)}
-			c.Values = p.condValues(sc, f+"."+key.Key, key.Value)
-			out = append(out, c)
+		d.BeginObject()
+		for n := 0; ; n++ {
+			key, keyPos, ok := d.NextKey()
+			if !ok {
+				if n == 0 {
+					p.add(sc, "Condition."+op, at, CodeInvalidValue, "condition operator %q tests no condition key", op)
+				}
+				break
+			}
+			c := Condition{Operator: op, OperatorPos: pos(opPos), Key: key, KeyPos: pos(keyPos)}
+			c.Values = p.condValues(sc, op, key)
+			p.conds = append(p.conds, c)
+			p.condPtrs = append(p.condPtrs, &p.conds[len(p.conds)-1])
 		}
 	}
-	return out
+	if len(p.condPtrs) == first {
+		return nil
+	}
+	return p.condPtrs[first:len(p.condPtrs):len(p.condPtrs)]
 }
 
-func (p *parser) condValues(sc statementCtx, field string, v *jsonpos.Value) []CondValue {
-	if v.Kind != jsonpos.Array {
-		if cv, ok := p.condValue(sc, field, v); ok {
-			return []CondValue{cv}
+func (p *parser) condValues(sc statementCtx, op, key string) []CondValue {
+	d := &p.dec
+	k := len(p.vals)
+	if kind, _ := d.Peek(); kind != jsonpos.Array {
+		if cv, ok := p.condValue(sc, op, key, -1); ok {
+			p.vals = append(p.vals, cv)
+			return p.vals[k:len(p.vals):len(p.vals)]
 		}
 		return nil
 	}
-	out := make([]CondValue, 0, len(v.Elems))
-	for i, e := range v.Elems {
-		if cv, ok := p.condValue(sc, fmt.Sprintf("%s[%d]", field, i), e); ok {
-			out = append(out, cv)
+	d.BeginArray()
+	for i := 0; d.NextElem(); i++ {
+		if cv, ok := p.condValue(sc, op, key, i); ok {
+			p.vals = append(p.vals, cv)
 		}
 	}
-	return out
+	return p.vals[k:len(p.vals):len(p.vals)]
 }
 
-func (p *parser) condValue(sc statementCtx, field string, v *jsonpos.Value) (CondValue, bool) {
-	cv := CondValue{Text: v.Str, Pos: pos(v.Pos)}
-	switch v.Kind {
+// condValue reads one condition value, element i of a list (-1 for a lone
+// value).
+func (p *parser) condValue(sc statementCtx, op, key string, i int) (CondValue, bool) {
+	d := &p.dec
+	kind, at := d.Peek()
+	cv := CondValue{Pos: pos(at)}
+	switch kind {
 	case jsonpos.String:
-		cv.Kind = KindString
+		cv.Kind, cv.Text = KindString, d.ReadString()
 	case jsonpos.Number:
 		cv.Kind = KindNumber
+		cv.Text, _ = d.ReadScalar()
 	case jsonpos.Bool:
 		cv.Kind, cv.Text = KindBool, "false"
-		if v.Bool {
+		if _, b := d.ReadScalar(); b {
 			cv.Text = "true"
 		}
 	default:
-		p.addIn(sc, field, pos(v.Pos), CodeWrongType,
-			"a condition value must be a string, number or boolean, not %s", v.Kind)
+		field := "Condition." + op + "." + key
+		if i >= 0 {
+			field += "[" + strconv.Itoa(i) + "]"
+		}
+		p.add(sc, field, at, CodeWrongType,
+			"a condition value must be a string, number or boolean, not %s", kind)
+		d.Skip()
 		return cv, false
 	}
 	return cv, true
 }
 
 // sizeWithoutSpace counts the characters of src outside JSON white space, the
-// measure AWS applies to policy size quotas.
+// measure AWS applies to policy size quotas. src is valid UTF-8 (Parse
+// accepted it), so the characters are the bytes that start one.
 func sizeWithoutSpace(src []byte) int {
 	n := 0
-	for _, r := range string(src) {
-		switch r {
-		case ' ', '\t', '\n', '\r':
-		default:
-			n++
-		}
+	for _, c := range src {
+		n += int(sizeCounts[c])
 	}
 	return n
 }
+
+// sizeCounts is 1 for the bytes sizeWithoutSpace counts: all but white space
+// and UTF-8 continuation bytes. It never changes.
+var sizeCounts = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c == ' ', c == '\t', c == '\n', c == '\r', c&0xC0 == 0x80:
+		default:
+			t[c] = 1
+		}
+	}
+	return t
+}()

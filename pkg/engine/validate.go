@@ -61,9 +61,9 @@ type ValidateOptions struct {
 func Validate(cat *catalog.Catalog, doc *Document, opts ValidateOptions) Errors {
 	v := &validator{cat: cat, doc: doc}
 	v.document(opts)
-	sids := make(map[string]int)
-	for _, st := range doc.Statements {
-		v.statement(st, sids)
+	for i, st := range doc.Statements {
+		v.sid(i, st)
+		v.statement(st)
 	}
 	sortErrors(v.errs)
 	return v.errs
@@ -77,10 +77,71 @@ type validator struct {
 	// is an error if any finding left out is one, so that Errors.Err still
 	// tells whether the policy is usable.
 	tooMany *PolicyError
+	// sids maps the Sids of the statements so far to the first statement
+	// that has each, once a document has too many statements to search.
+	sids map[string]int
+
+	// Scratch reused by each statement in turn; see actionSet.
+	seen     []uint64 // catalog action IDs already in the statement's set
+	actions  []*catalog.Action
+	exact    []exactAction
+	one      [1]*catalog.Action
+	same     []*catalog.Action
+	tried    []*catalog.ResourceType
+	reported []bool
 }
 
-// add records a finding about st (nil for the document) at field.
-func (v *validator) add(st *Statement, field string, at Pos, sev Severity, code Code, format string, args ...any) {
+// A field names the part of a statement a finding is about, such as
+// "Action[2]" or "Condition.StringEquals.aws:SourceIp". Findings are rare,
+// so its text is built only when one is reported.
+type field struct {
+	name string    // the element: "Action", "Condition", "Version"
+	sub  [2]string // the keys below it, nsub of them
+	nsub int
+	// i and n say that the field is value i of a list of n values; a lone
+	// value (n == 1) gets no index.
+	i, n int
+}
+
+// plain returns a field of a whole element, or of the statement when name is
+// empty.
+func plain(name string) field { return field{name: name, n: 1} }
+
+// elem returns the field of value i of a list of n values of f.
+func (f field) elem(i, n int) field {
+	f.i, f.n = i, n
+	return f
+}
+
+// child returns the field of key below f.
+func (f field) child(key string) field {
+	f.sub[f.nsub] = key
+	f.nsub++
+	return f
+}
+
+// String writes the field as PolicyError.Field does: "Action", "Action[1]",
+// "Principal.AWS[0]", "Condition.Bool.aws:SecureTransport".
+func (f field) String() string {
+	if f.nsub == 0 && f.n == 1 {
+		return f.name
+	}
+	var b strings.Builder
+	b.WriteString(f.name)
+	for _, s := range f.sub[:f.nsub] {
+		b.WriteByte('.')
+		b.WriteString(s)
+	}
+	if f.n != 1 {
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(f.i))
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+// add records a finding about st (nil for the document) at field f.
+func (v *validator) add(st *Statement, f field, at Pos, sev Severity, code Code, format string, args ...any) {
 	if len(v.errs) == maxErrors {
 		v.tooMany = &PolicyError{PolicyID: v.doc.ID, Statement: -1, Code: CodeTooManyErrors, Severity: SeverityWarning,
 			Msg: fmt.Sprintf("more than %d problems; stopped reporting", maxErrors)}
@@ -92,7 +153,7 @@ func (v *validator) add(st *Statement, field string, at Pos, sev Severity, code 
 		}
 		return
 	}
-	e := &PolicyError{PolicyID: v.doc.ID, Statement: -1, Field: field, Line: at.Line, Col: at.Col,
+	e := &PolicyError{PolicyID: v.doc.ID, Statement: -1, Field: f.String(), Line: at.Line, Col: at.Col,
 		Code: code, Severity: sev, Msg: fmt.Sprintf(format, args...)}
 	if st != nil {
 		e.Statement, e.Sid = st.Index, st.Sid
@@ -100,50 +161,66 @@ func (v *validator) add(st *Statement, field string, at Pos, sev Severity, code 
 	v.errs = append(v.errs, e)
 }
 
-func (v *validator) errorf(st *Statement, field string, at Pos, code Code, format string, args ...any) {
-	v.add(st, field, at, SeverityError, code, format, args...)
+func (v *validator) errorf(st *Statement, f field, at Pos, code Code, format string, args ...any) {
+	v.add(st, f, at, SeverityError, code, format, args...)
 }
 
-func (v *validator) warnf(st *Statement, field string, at Pos, code Code, format string, args ...any) {
-	v.add(st, field, at, SeverityWarning, code, format, args...)
+func (v *validator) warnf(st *Statement, f field, at Pos, code Code, format string, args ...any) {
+	v.add(st, f, at, SeverityWarning, code, format, args...)
 }
 
 // document checks what belongs to the whole document: Version and size.
 func (v *validator) document(opts ValidateOptions) {
 	if v.doc.Version == "" {
-		v.warnf(nil, "Version", Pos{}, CodeMissingElement,
+		v.warnf(nil, plain("Version"), Pos{}, CodeMissingElement,
 			`missing Version: the policy defaults to %s, which has no policy variables; add "Version": %q`,
 			VersionLegacy, VersionCurrent)
 	}
 	if limit, what := opts.Quota.limit(); limit > 0 && v.doc.Size > limit {
-		v.errorf(nil, "", Pos{}, CodeSizeQuota,
+		v.errorf(nil, plain(""), Pos{}, CodeSizeQuota,
 			"policy size %s characters exceeds the %s limit for %s (white space not counted)",
 			thousands(v.doc.Size), thousands(limit), what)
 	}
 }
 
-func (v *validator) statement(st *Statement, sids map[string]int) {
-	if st.Sid != "" {
-		if first, dup := sids[st.Sid]; dup {
-			v.errorf(st, "Sid", st.Pos, CodeInvalidValue,
-				"duplicate Sid %q (first used by Statement[%d]); Sids must be unique within a policy", st.Sid, first)
+// sidSearchMax is how many statements a document may have before duplicate
+// Sids are found with a map instead of a search of the earlier statements.
+const sidSearchMax = 16
+
+// sid reports the Sid of statement i if an earlier statement has it.
+func (v *validator) sid(i int, st *Statement) {
+	if st.Sid == "" {
+		return
+	}
+	first := -1
+	if len(v.doc.Statements) <= sidSearchMax {
+		for _, prev := range v.doc.Statements[:i] {
+			if prev.Sid == st.Sid {
+				first = prev.Index
+				break
+			}
+		}
+	} else {
+		if v.sids == nil {
+			v.sids = make(map[string]int, len(v.doc.Statements))
+		}
+		if f, dup := v.sids[st.Sid]; dup {
+			first = f
 		} else {
-			sids[st.Sid] = st.Index
+			v.sids[st.Sid] = st.Index
 		}
 	}
-	acts := v.actions(st)
-	v.resources(st, acts)
-	v.principals(st)
-	v.conditions(st, acts)
+	if first >= 0 {
+		v.errorf(st, plain("Sid"), st.Pos, CodeInvalidValue,
+			"duplicate Sid %q (first used by Statement[%d]); Sids must be unique within a policy", st.Sid, first)
+	}
 }
 
-// elemField names element i of a list of n values: "Action" for a lone
-// value, "Action[1]" otherwise.
-func elemField(name string, i, n int) string {
-	if n == 1 {
-		return name
-	}
-	return name + "[" + strconv.Itoa(i) + "]"
+func (v *validator) statement(st *Statement) {
+	acts := v.actionList(st)
+	v.resources(st, &acts)
+	v.principals(st)
+	v.conditions(st, &acts)
 }
 
 // variablesIn checks the policy variables of a value where IAM expands them
@@ -152,7 +229,7 @@ func elemField(name string, i, n int) string {
 // where it is literal text.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
-func (v *validator) variablesIn(st *Statement, field string, t Text) {
+func (v *validator) variablesIn(st *Statement, f field, t Text) {
 	if !strings.Contains(t.Value, "${") {
 		return
 	}
@@ -161,7 +238,7 @@ func (v *validator) variablesIn(st *Statement, field string, t Text) {
 		if v.doc.Version == "" {
 			version = "no Version (so " + VersionLegacy + ")"
 		}
-		v.warnf(st, field, t.Pos, CodeVariableNotAllowed,
+		v.warnf(st, f, t.Pos, CodeVariableNotAllowed,
 			`%q is literal text: the policy has %s, which has no policy variables; add "Version": %q`,
 			t.Value, version, VersionCurrent)
 		return
@@ -171,7 +248,7 @@ func (v *validator) variablesIn(st *Statement, field string, t Text) {
 		pv, _, ok := parseVariable(s[i:])
 		if !ok && !malformed {
 			malformed = true
-			v.warnf(st, field, t.Pos, CodeInvalidVariable,
+			v.warnf(st, f, t.Pos, CodeInvalidVariable,
 				"malformed policy variable in %q (want ${key} or ${key, 'default'}); IAM keeps it as literal text",
 				t.Value)
 		}
@@ -181,7 +258,7 @@ func (v *validator) variablesIn(st *Statement, field string, t Text) {
 		if pv.literal != "" {
 			continue
 		}
-		v.variableKey(st, field, t, pv)
+		v.variableKey(st, f, t, pv)
 	}
 }
 
@@ -200,16 +277,16 @@ func nextVariable(s string, i int) int {
 
 // variableKey checks that a variable names a condition key that can have one
 // value: a multivalued key never does, so the variable resolves to nothing.
-func (v *validator) variableKey(st *Statement, field string, t Text, pv variable) {
+func (v *validator) variableKey(st *Statement, f field, t Text, pv variable) {
 	k, ok := v.cat.ConditionKey(pv.name)
 	if !ok {
-		v.warnf(st, field, t.Pos, CodeInvalidVariable,
+		v.warnf(st, f, t.Pos, CodeInvalidVariable,
 			"policy variable ${%s} names no known condition key%s; it has no value in requests, so %q matches nothing",
 			pv.name, suggestKey(v.cat, pv.name), t.Value)
 		return
 	}
 	if k.Multivalued {
-		v.warnf(st, field, t.Pos, CodeInvalidVariable,
+		v.warnf(st, f, t.Pos, CodeInvalidVariable,
 			"policy variable ${%s} names a multivalued key (%s), which has no single value to substitute",
 			pv.name, k.Type)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
@@ -22,7 +23,7 @@ type actionSet struct {
 // exactAction is an Action entry without wildcards that names a catalog action.
 type exactAction struct {
 	index  int
-	field  string
+	field  field
 	text   Text
 	action *catalog.Action
 }
@@ -36,103 +37,115 @@ const (
 	actionBad                         // unknown or malformed: already reported
 )
 
-// actions checks each entry of Action or NotAction and collects what the
-// list covers.
+// actionList checks each entry of Action or NotAction and collects what the
+// list covers. The set lives in the validator's scratch until the next
+// statement.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
-func (v *validator) actions(st *Statement) actionSet {
+func (v *validator) actionList(st *Statement) actionSet {
 	list, not := st.Actions()
-	name := "Action"
+	base := plain("Action")
 	if not {
-		name = "NotAction"
+		base = plain("NotAction")
 	}
 	set := actionSet{not: not, complete: true}
-	seen := make(map[int]bool)
+	if v.seen == nil {
+		v.seen = make([]uint64, (v.cat.NumActions()+63)/64)
+	}
+	v.actions, v.exact = v.actions[:0], v.exact[:0]
 	for i, t := range list {
-		f := elemField(name, i, len(list))
+		f := base.elem(i, len(list))
 		matched, status := v.action(st, f, t)
 		if status != actionKnown {
 			set.complete = false
 		}
 		for _, a := range matched {
-			if !seen[a.ID] {
-				seen[a.ID] = true
-				set.actions = append(set.actions, a)
+			if w, bit := a.ID/64, uint64(1)<<(a.ID%64); v.seen[w]&bit == 0 {
+				v.seen[w] |= bit
+				v.actions = append(v.actions, a)
 			}
 		}
 		if status == actionKnown && !hasWildcard(t.Value) {
-			set.exact = append(set.exact, exactAction{index: i, field: f, text: t, action: matched[0]})
+			v.exact = append(v.exact, exactAction{index: i, field: f, text: t, action: matched[0]})
 		}
 	}
-	v.redundantActions(st, name, list, set)
+	for _, a := range v.actions {
+		v.seen[a.ID/64] = 0
+	}
+	set.actions, set.exact = v.actions, v.exact
+	v.redundantActions(st, base, list, &set)
 	return set
 }
 
-// action checks one Action entry and returns the catalog actions it covers.
-func (v *validator) action(st *Statement, field string, t Text) ([]*catalog.Action, actionStatus) {
+// action checks one Action entry and returns the catalog actions it covers,
+// in a slice that is good until the next call.
+func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, actionStatus) {
 	s := t.Value
 	if s == "*" {
 		return nil, actionForeign
 	}
 	if strings.Contains(s, "${") {
-		v.errorf(st, field, t.Pos, CodeVariableNotAllowed,
-			"%s cannot hold policy variables: IAM does not expand them in actions, so %q is matched as written", field, s)
+		v.errorf(st, f, t.Pos, CodeVariableNotAllowed,
+			"%s cannot hold policy variables: IAM does not expand them in actions, so %q is matched as written", f, s)
 		return nil, actionBad
 	}
 	prefix, name, ok := strings.Cut(s, ":")
 	if !ok || prefix == "" || name == "" {
-		v.errorf(st, field, t.Pos, CodeInvalidValue, `%s must be "*" or "service:action", not %q`, field, s)
+		v.errorf(st, f, t.Pos, CodeInvalidValue, `%s must be "*" or "service:action", not %q`, f, s)
 		return nil, actionBad
 	}
 	if hasWildcard(prefix) {
-		matched := v.cat.MatchActions(s)
+		matched := v.cat.ActionsMatching(s)
 		if len(matched) == 0 {
-			v.warnf(st, field, t.Pos, CodeUnknownService,
+			v.warnf(st, f, t.Pos, CodeUnknownService,
 				"%q matches no action of %s; pdp decides no other service, so it has no effect here", s, v.servicesText())
 		}
 		return matched, actionForeign
 	}
+	if a, ok := v.cat.Action(s); ok {
+		v.one[0] = a
+		return v.one[:], actionKnown
+	}
 	svc, ok := v.cat.Service(prefix)
 	if !ok {
-		v.warnf(st, field, t.Pos, CodeUnknownService,
+		v.warnf(st, f, t.Pos, CodeUnknownService,
 			"action %q is outside the services pdp decides (%s) and has no effect here%s",
 			s, v.servicesText(), Suggest(prefix, v.servicePrefixes()))
 		return nil, actionForeign
 	}
 	if hasWildcard(name) {
-		matched := v.cat.MatchActions(s)
+		matched := v.cat.ActionsMatching(s)
 		if len(matched) == 0 {
-			v.errorf(st, field, t.Pos, CodeUnknownAction, "action pattern %q matches no action of %s", s, svc.Prefix)
+			v.errorf(st, f, t.Pos, CodeUnknownAction, "action pattern %q matches no action of %s", s, svc.Prefix)
 			return nil, actionBad
 		}
 		return matched, actionKnown
 	}
-	a, ok := v.cat.Action(s)
-	if !ok {
-		hint := ""
-		if sug, ok := v.cat.SuggestAction(s); ok {
-			hint = fmt.Sprintf(" (did you mean %q?)", sug)
-		}
-		v.errorf(st, field, t.Pos, CodeUnknownAction, "unknown action %q%s", s, hint)
-		return nil, actionBad
+	hint := ""
+	if sug, ok := v.cat.SuggestAction(s); ok {
+		hint = fmt.Sprintf(" (did you mean %q?)", sug)
 	}
-	return []*catalog.Action{a}, actionKnown
+	v.errorf(st, f, t.Pos, CodeUnknownAction, "unknown action %q%s", s, hint)
+	return nil, actionBad
 }
 
 // redundantActions reports an entry listed twice and, in an Allow statement,
 // an action that a pattern of the same list already covers.
-func (v *validator) redundantActions(st *Statement, name string, list []Text, set actionSet) {
-	reported := make(map[int]bool)
+func (v *validator) redundantActions(st *Statement, base field, list []Text, set *actionSet) {
+	reported := v.reported[:0]
 	for i, t := range list {
+		dup := false
 		for j := range i {
 			if strings.EqualFold(list[j].Value, t.Value) {
-				v.warnf(st, elemField(name, i, len(list)), t.Pos, CodeRedundant,
-					"%q is listed twice (also %s)", t.Value, elemField(name, j, len(list)))
-				reported[i] = true
+				v.warnf(st, base.elem(i, len(list)), t.Pos, CodeRedundant,
+					"%q is listed twice (also %s)", t.Value, base.elem(j, len(list)))
+				dup = true
 				break
 			}
 		}
+		reported = append(reported, dup)
 	}
+	v.reported = reported
 	if set.not || st.Effect != EffectAllow {
 		return
 	}
@@ -142,13 +155,16 @@ func (v *validator) redundantActions(st *Statement, name string, list []Text, se
 				continue
 			}
 			v.warnf(st, e.field, e.text.Pos, CodeRedundant,
-				"%q is already covered by %q (%s)", e.text.Value, p.Value, elemField(name, j, len(list)))
+				"%q is already covered by %q (%s)", e.text.Value, p.Value, base.elem(j, len(list)))
 			break
 		}
 	}
 }
 
-func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?") }
+// hasWildcard reports whether s holds '*' or '?'.
+func hasWildcard(s string) bool {
+	return strings.IndexByte(s, '*') >= 0 || strings.IndexByte(s, '?') >= 0
+}
 
 func (v *validator) servicePrefixes() []string {
 	var out []string
@@ -173,15 +189,15 @@ func (v *validator) servicesText() string {
 // type of the statement's actions.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
-func (v *validator) resources(st *Statement, acts actionSet) {
+func (v *validator) resources(st *Statement, acts *actionSet) {
 	list, not := st.Resources()
-	name := "Resource"
+	base := plain("Resource")
 	if not {
-		name = "NotResource"
+		base = plain("NotResource")
 	}
 	star := false
 	for i, t := range list {
-		f := elemField(name, i, len(list))
+		f := base.elem(i, len(list))
 		v.variablesIn(st, f, t)
 		if t.Value == "*" {
 			star = true
@@ -197,74 +213,110 @@ func (v *validator) resources(st *Statement, acts actionSet) {
 }
 
 // resourceFormat reports whether t looks like an ARN, reporting it if not.
-func (v *validator) resourceFormat(st *Statement, field string, t Text) bool {
+func (v *validator) resourceFormat(st *Statement, f field, t Text) bool {
 	s := t.Value
 	if !strings.HasPrefix(s, "arn:") {
-		v.errorf(st, field, t.Pos, CodeInvalidValue, `%s must be "*" or an ARN, not %q`, field, s)
+		v.errorf(st, f, t.Pos, CodeInvalidValue, `%s must be "*" or an ARN, not %q`, f, s)
 		return false
 	}
 	if strings.Count(s, ":") < 5 && !hasWildcard(s) {
-		v.errorf(st, field, t.Pos, CodeInvalidValue,
-			"%s must be an ARN of six parts (arn:partition:service:region:account:resource), not %q", field, s)
+		v.errorf(st, f, t.Pos, CodeInvalidValue,
+			"%s must be an ARN of six parts (arn:partition:service:region:account:resource), not %q", f, s)
 		return false
 	}
 	return true
+}
+
+// arnService returns the service part of an ARN pattern, the text between
+// its second and third colons, or false when it has fewer than three.
+func arnService(s string) (string, bool) {
+	start := 0
+	for range 2 {
+		i := strings.IndexByte(s[start:], ':')
+		if i < 0 {
+			return "", false
+		}
+		start += i + 1
+	}
+	end := strings.IndexByte(s[start:], ':')
+	if end < 0 {
+		return "", false
+	}
+	return s[start : start+end], true
 }
 
 // resourceFits checks an ARN pattern of a Resource element against the
 // resource types of its service and of the statement's actions. ARNs of
 // other services are left alone unless every action of the statement is
 // pdp's, in which case they can match nothing.
-func (v *validator) resourceFits(st *Statement, field string, t Text, acts actionSet) {
-	parts := strings.SplitN(t.Value, ":", 4)
-	if len(parts) < 4 || strings.ContainsAny(parts[2], "*?$") {
+func (v *validator) resourceFits(st *Statement, f field, t Text, acts *actionSet) {
+	service, ok := arnService(t.Value)
+	if !ok || strings.ContainsAny(service, "*?$") {
 		return
 	}
-	svc := v.serviceOf(parts[2])
+	svc := v.serviceOf(service)
 	if svc == nil {
-		if s, ok := v.cat.Service(parts[2]); ok {
-			v.errorf(st, field, t.Pos, CodeInvalidValue,
+		if s, ok := v.cat.Service(service); ok {
+			v.errorf(st, f, t.Pos, CodeInvalidValue,
 				"the service part of %q must be %q: ARNs are case-sensitive", t.Value, s.Prefix)
 			return
 		}
 		if acts.complete && !acts.not && len(acts.actions) > 0 {
-			v.warnf(st, field, t.Pos, CodeResourceMismatch, foreignResource, t.Value, parts[2])
+			v.warnf(st, f, t.Pos, CodeResourceMismatch, foreignResource, t.Value, service)
 		}
 		return
 	}
-	if !anyOverlaps(svc.ResourceTypes, t.Value) {
-		v.warnf(st, field, t.Pos, CodeResourceMismatch, "%q fits no resource type of %s", t.Value, svc.Prefix)
-		return
-	}
-	if !acts.complete || acts.not {
-		return
-	}
+	// The types of the statement's actions are the service's too, so an
+	// ARN that fits one of them has nothing to report: try them first.
+	checkActions := acts.complete && !acts.not
 	var same []*catalog.Action // the actions of the ARN's service that have resource types
 	others := false
-	for _, a := range acts.actions {
-		switch {
-		case a.WildcardOnly:
-		case a.Service == svc:
-			same = append(same, a)
-		default:
-			others = true
+	if checkActions {
+		same = v.same[:0]
+		for _, a := range acts.actions {
+			switch {
+			case a.WildcardOnly:
+			case a.Service == svc:
+				same = append(same, a)
+			default:
+				others = true
+			}
+		}
+		v.same = same
+		if v.fitsActions(same, t.Value) {
+			return
 		}
 	}
-	tried := make(map[*catalog.ResourceType]bool)
-	for _, a := range same {
-		for _, ar := range a.ResourceTypes {
-			if !tried[ar.Type] && ar.Type.Overlaps(t.Value) {
-				return
-			}
-			tried[ar.Type] = true
-		}
+	if !anyOverlaps(svc.ResourceTypes, t.Value) {
+		v.warnf(st, f, t.Pos, CodeResourceMismatch, "%q fits no resource type of %s", t.Value, svc.Prefix)
+		return
 	}
 	switch {
+	case !checkActions:
 	case len(same) > 0:
-		v.warnf(st, field, t.Pos, CodeResourceMismatch, "%q fits no resource type of %s", t.Value, actionsText(same))
+		v.warnf(st, f, t.Pos, CodeResourceMismatch, "%q fits no resource type of %s", t.Value, actionsText(same))
 	case others:
-		v.warnf(st, field, t.Pos, CodeResourceMismatch, foreignResource, t.Value, svc.Prefix)
+		v.warnf(st, f, t.Pos, CodeResourceMismatch, foreignResource, t.Value, svc.Prefix)
 	}
+}
+
+// fitsActions reports whether the ARN pattern overlaps a resource type of
+// one of the actions, trying each type once.
+func (v *validator) fitsActions(acts []*catalog.Action, pattern string) bool {
+	tried, fits := v.tried[:0], false
+	for _, a := range acts {
+		for _, ar := range a.ResourceTypes {
+			if fits = !slices.Contains(tried, ar.Type) && ar.Type.Overlaps(pattern); fits {
+				break
+			}
+			tried = append(tried, ar.Type)
+		}
+		if fits {
+			break
+		}
+	}
+	v.tried = tried
+	return fits
 }
 
 const foreignResource = "%q is a resource of service %q, on which none of the statement's actions acts; it matches nothing here"
@@ -310,7 +362,7 @@ func actionsText(acts []*catalog.Action) string {
 // wildcardOnly reports actions that support no resource type in a statement
 // whose Resource lists only ARNs: requests for them carry "*", which no ARN
 // matches.
-func (v *validator) wildcardOnly(st *Statement, acts actionSet) {
+func (v *validator) wildcardOnly(st *Statement, acts *actionSet) {
 	for _, e := range acts.exact {
 		if e.action.WildcardOnly {
 			v.warnf(st, e.field, e.text.Pos, CodeWildcardOnlyAction,

@@ -12,10 +12,10 @@ import (
 // whether the operator suits the key's type and number of values.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
-func (v *validator) conditions(st *Statement, acts actionSet) {
+func (v *validator) conditions(st *Statement, acts *actionSet) {
 	for i, c := range st.Conditions {
-		opField := "Condition." + c.Operator
-		field := opField + "." + c.Key
+		opField := plain("Condition").child(c.Operator)
+		keyField := opField.child(c.Key)
 		// Conditions come one per key; report an operator once.
 		firstKey := i == 0 || st.Conditions[i-1].Operator != c.Operator || st.Conditions[i-1].OperatorPos != c.OperatorPos
 		op, ok := parseOperator(c.Operator)
@@ -32,13 +32,13 @@ func (v *validator) conditions(st *Statement, acts actionSet) {
 				"%q combines IfExists with a set operator, where it has no effect: an absent key makes %s "+
 					"whatever IfExists says; drop IfExists", c.Operator, absent)
 		}
-		k := v.conditionKey(st, field, c, acts)
+		k := v.conditionKey(st, keyField, c, acts)
 		if !ok {
 			continue
 		}
-		v.conditionValues(st, field, c, op)
+		v.conditionValues(st, keyField, c, op)
 		if k != nil {
-			v.operatorFitsKey(st, field, c, op, k)
+			v.operatorFitsKey(st, keyField, c, op, k)
 		}
 	}
 }
@@ -69,33 +69,33 @@ func suggestOperator(s string) string {
 // or nil when the catalog does not know it.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
-func (v *validator) conditionKey(st *Statement, field string, c *Condition, acts actionSet) *catalog.ConditionKey {
+func (v *validator) conditionKey(st *Statement, f field, c *Condition, acts *actionSet) *catalog.ConditionKey {
 	if strings.Contains(c.Key, "${") {
-		v.errorf(st, field, c.KeyPos, CodeVariableNotAllowed,
+		v.errorf(st, f, c.KeyPos, CodeVariableNotAllowed,
 			"condition key %q cannot hold a policy variable: IAM expands variables in values, not in key names", c.Key)
 		return nil
 	}
 	if k, ok := v.cat.ConditionKey(c.Key); ok {
-		v.keySupported(st, field, c, acts)
+		v.keySupported(st, f, c, acts)
 		return k
 	}
 	prefix, _, hasPrefix := strings.Cut(c.Key, ":")
 	switch {
 	case !hasPrefix || prefix == "":
-		v.errorf(st, field, c.KeyPos, CodeUnknownConditionKey,
+		v.errorf(st, f, c.KeyPos, CodeUnknownConditionKey,
 			`condition key %q has no service prefix (want "aws:..." or "service:...")`, c.Key)
 	case v.emptyFamilyKey(c.Key):
-		v.errorf(st, field, c.KeyPos, CodeUnknownConditionKey, `condition key %q needs a tag key after the "/"`, c.Key)
+		v.errorf(st, f, c.KeyPos, CodeUnknownConditionKey, `condition key %q needs a tag key after the "/"`, c.Key)
 	case strings.EqualFold(prefix, "aws"):
-		v.errorf(st, field, c.KeyPos, CodeUnknownConditionKey,
+		v.errorf(st, f, c.KeyPos, CodeUnknownConditionKey,
 			"unknown global condition key %q%s", c.Key, suggestKey(v.cat, c.Key))
 	default:
 		if svc, ok := v.cat.Service(prefix); ok {
-			v.errorf(st, field, c.KeyPos, CodeUnknownConditionKey,
+			v.errorf(st, f, c.KeyPos, CodeUnknownConditionKey,
 				"unknown condition key %q: %s defines no such key%s", c.Key, svc.Prefix, suggestKey(v.cat, c.Key))
 			return nil
 		}
-		v.warnf(st, field, c.KeyPos, CodeUnknownConditionKey,
+		v.warnf(st, f, c.KeyPos, CodeUnknownConditionKey,
 			"condition key %q belongs to service %q, which pdp does not decide: requests for %s never carry it",
 			c.Key, prefix, v.servicesText())
 	}
@@ -148,7 +148,7 @@ func suggestKey(cat *catalog.Catalog, name string) string {
 // actions define (aws:RequestTag/…, aws:TagKeys, aws:ResourceTag/…) when no
 // action of the statement supports it: requests for those actions never
 // carry the key. It says nothing when the actions are not all known.
-func (v *validator) keySupported(st *Statement, field string, c *Condition, acts actionSet) {
+func (v *validator) keySupported(st *Statement, f field, c *Condition, acts *actionSet) {
 	if !acts.complete || acts.not || len(acts.actions) == 0 {
 		return
 	}
@@ -162,7 +162,7 @@ func (v *validator) keySupported(st *Statement, field string, c *Condition, acts
 	if len(acts.actions) == 1 {
 		what = acts.actions[0].FullName + ", so its requests never carry it"
 	}
-	v.warnf(st, field, c.KeyPos, CodeUnknownConditionKey, "condition key %q is not supported by %s", c.Key, what)
+	v.warnf(st, f, c.KeyPos, CodeUnknownConditionKey, "condition key %q is not supported by %s", c.Key, what)
 }
 
 func actionSupportsKey(a *catalog.Action, name string) bool {
@@ -179,19 +179,19 @@ func actionSupportsKey(a *catalog.Action, name string) bool {
 
 // conditionValues checks that a condition has values and that each parses
 // for the operator. Values with policy variables are checked per request.
-func (v *validator) conditionValues(st *Statement, field string, c *Condition, op operator) {
+func (v *validator) conditionValues(st *Statement, f field, c *Condition, op operator) {
 	if len(c.Values) == 0 {
-		v.errorf(st, field, c.KeyPos, CodeInvalidCondition, "%s on %q lists no value; give at least one", c.Operator, c.Key)
+		v.errorf(st, f, c.KeyPos, CodeInvalidCondition, "%s on %q lists no value; give at least one", c.Operator, c.Key)
 		return
 	}
 	for i, cv := range c.Values {
-		f := elemField(field, i, len(c.Values))
-		v.variablesIn(st, f, Text{Value: cv.Text, Pos: cv.Pos})
-		if v.doc.Variables() && len(variables(cv.Text)) > 0 {
+		vf := f.elem(i, len(c.Values))
+		v.variablesIn(st, vf, Text{Value: cv.Text, Pos: cv.Pos})
+		if v.doc.Variables() && strings.Contains(cv.Text, "${") && len(variables(cv.Text)) > 0 {
 			continue
 		}
 		if msg, sev := valueProblem(cv.Text, op); msg != "" {
-			v.add(st, f, cv.Pos, sev, CodeInvalidCondition, "%s %s, not %q", c.Operator, msg, cv.Text)
+			v.add(st, vf, cv.Pos, sev, CodeInvalidCondition, "%s %s, not %q", c.Operator, msg, cv.Text)
 		}
 	}
 }
@@ -237,10 +237,10 @@ func unless(ok bool, msg string) string {
 // type, or its set qualifier does not suit the key's number of values.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-func (v *validator) operatorFitsKey(st *Statement, field string, c *Condition, op operator, k *catalog.ConditionKey) {
+func (v *validator) operatorFitsKey(st *Statement, f field, c *Condition, op operator, k *catalog.ConditionKey) {
 	base := k.Type.Base()
 	if !familyFits(op, base, k.Name) {
-		v.warnf(st, field, c.KeyPos, CodeOperatorKeyMismatch,
+		v.warnf(st, f, c.KeyPos, CodeOperatorKeyMismatch,
 			"%s does not suit %q, a key of type %s; use %s", c.Operator, c.Key, k.Type, operatorsFor(base))
 	}
 	if op.fam == famNull {
@@ -256,13 +256,13 @@ func (v *validator) operatorFitsKey(st *Statement, field string, c *Condition, o
 		if st.Effect == EffectAllow {
 			risk = " is overly permissive: it"
 		}
-		v.warnf(st, field, c.KeyPos, CodeSetOperatorOnSingle,
+		v.warnf(st, f, c.KeyPos, CodeSetOperatorOnSingle,
 			"ForAllValues on the single-valued key %q%s also holds when the key is absent; use %q", c.Key, risk, plain)
 	case op.set == setForAny && !k.Multivalued:
-		v.warnf(st, field, c.KeyPos, CodeSetOperatorOnSingle,
+		v.warnf(st, f, c.KeyPos, CodeSetOperatorOnSingle,
 			"%q is single-valued: use %q instead of ForAnyValue", c.Key, plain)
 	case op.set == setNone && k.Multivalued:
-		v.warnf(st, field, c.KeyPos, CodeSingleOperatorOnSet,
+		v.warnf(st, f, c.KeyPos, CodeSingleOperatorOnSet,
 			"%q is multivalued (%s); test it with %q or %q", c.Key, k.Type, "ForAnyValue:"+plain, "ForAllValues:"+plain)
 	}
 }

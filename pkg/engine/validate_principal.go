@@ -10,9 +10,9 @@ import (
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
 func (v *validator) principals(st *Statement) {
-	p, name := st.Principal, "Principal"
+	p, name := st.Principal, plain("Principal")
 	if st.NotPrincipal != nil {
-		p, name = st.NotPrincipal, "NotPrincipal"
+		p, name = st.NotPrincipal, plain("NotPrincipal")
 		if st.Effect == EffectAllow {
 			v.warnf(st, name, st.PrincipalPos, CodeAllowNotPrincipal,
 				"Allow with NotPrincipal grants access to every principal not listed, anonymous users included; "+
@@ -28,7 +28,7 @@ func (v *validator) principals(st *Statement) {
 	}
 	index := make(map[string]int)
 	for _, e := range p.Entries {
-		f := elemField(name+"."+e.Type, index[e.Type], count[e.Type])
+		f := name.child(e.Type).elem(index[e.Type], count[e.Type])
 		index[e.Type]++
 		if strings.Contains(e.Value, "${") {
 			v.errorf(st, f, e.Pos, CodeVariableNotAllowed,
@@ -43,18 +43,18 @@ func (v *validator) principals(st *Statement) {
 
 // awsPrincipal checks one value under "AWS": "*", an account ID, or the ARN
 // of an account root, an IAM user or role, or an STS session.
-func (v *validator) awsPrincipal(st *Statement, field string, e PrincipalEntry) {
+func (v *validator) awsPrincipal(st *Statement, f field, e PrincipalEntry) {
 	s := e.Value
 	if s == "*" || IsAccountID(s) {
 		return
 	}
 	if hasWildcard(s) {
-		v.errorf(st, field, e.Pos, CodeInvalidValue,
+		v.errorf(st, f, e.Pos, CodeInvalidValue,
 			`%q: a principal cannot hold wildcards other than "*" alone; use "*" with a condition on aws:PrincipalArn (ArnLike)`, s)
 		return
 	}
 	if msg := awsPrincipalProblem(s); msg != "" {
-		v.errorf(st, field, e.Pos, CodeInvalidValue, "%s", msg)
+		v.errorf(st, f, e.Pos, CodeInvalidValue, "%s", msg)
 	}
 }
 

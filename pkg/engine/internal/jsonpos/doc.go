@@ -8,9 +8,11 @@
 //
 // # Place in the pipeline
 //
-// pkg/engine.Parse calls [Parse] on the raw policy bytes and walks the
-// resulting [Value] tree; every later stage (validate, compile, evaluate)
-// works on the engine's own types and never sees this package.
+// pkg/engine.Parse reads the raw policy bytes with a [Decoder], building
+// its own types straight from the text; every later stage (validate,
+// compile, evaluate) works on those types and never sees this package.
+// [Parse] is the same walk keeping everything as a [Value] tree, for tools
+// and tests that want the whole document.
 //
 // # What is accepted
 //
@@ -35,7 +37,8 @@
 // Parse keeps no state between calls and is safe for concurrent use. The
 // returned tree shares no memory with src (strings are copied once), so the
 // caller may reuse src afterwards. A tree is not safe for concurrent mutation,
-// but any number of goroutines may read it.
+// but any number of goroutines may read it. A Decoder is for one goroutine;
+// its strings, like the tree's, are copies.
 //
 // # Imports
 //

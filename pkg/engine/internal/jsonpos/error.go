@@ -37,48 +37,48 @@ func truncate(s string) string {
 	return s[:n] + "..."
 }
 
-func (p *parser) errAt(off int, format string, args ...any) error {
-	return &SyntaxError{Pos: p.pos(off), Msg: fmt.Sprintf(format, args...)}
+func (d *Decoder) errAt(off int, format string, args ...any) error {
+	return &SyntaxError{Pos: d.pos(off), Msg: fmt.Sprintf(format, args...)}
 }
 
-// found describes the character at off < len(p.src) for a message: 'x',
+// found describes the character at off < len(d.src) for a message: 'x',
 // '\t', '\u00a0', or the invalid byte.
-func (p *parser) found(off int) string {
-	r, size := utf8.DecodeRune(p.src[off:])
+func (d *Decoder) found(off int) string {
+	r, size := utf8.DecodeRune(d.src[off:])
 	if r == utf8.RuneError && size == 1 {
-		return fmt.Sprintf("invalid UTF-8 byte 0x%02x", p.src[off])
+		return fmt.Sprintf("invalid UTF-8 byte 0x%02x", d.src[off])
 	}
 	return strconv.QuoteRune(r)
 }
 
 // errExpected reports that what was expected at off.
-func (p *parser) errExpected(off int, what string) error {
-	if off >= len(p.src) {
-		return p.errAt(off, "unexpected end of input, expected %s", what)
+func (d *Decoder) errExpected(off int, what string) error {
+	if off >= len(d.src) {
+		return d.errAt(off, "unexpected end of input, expected %s", what)
 	}
-	return p.errAt(off, "expected %s, found %s", what, p.found(off))
+	return d.errAt(off, "expected %s, found %s", what, d.found(off))
 }
 
 // errKey is errExpected for a missing object key, with a hint for the usual
 // mistakes: unquoted or single-quoted keys.
-func (p *parser) errKey(off int, what string) error {
-	if off < len(p.src) {
-		switch c := p.src[off]; {
+func (d *Decoder) errKey(off int, what string) error {
+	if off < len(d.src) {
+		switch c := d.src[off]; {
 		case isWordByte(c):
-			return p.errAt(off, "expected %s, found %s (object keys must be double-quoted strings)", what, p.found(off))
+			return d.errAt(off, "expected %s, found %s (object keys must be double-quoted strings)", what, d.found(off))
 		case c == '\'':
-			return p.errAt(off, "expected %s, found %s (use double quotes for keys)", what, p.found(off))
+			return d.errAt(off, "expected %s, found %s (use double quotes for keys)", what, d.found(off))
 		}
 	}
-	return p.errExpected(off, what)
+	return d.errExpected(off, what)
 }
 
 // errValueStart reports a character that cannot begin a value.
-func (p *parser) errValueStart(off int) error {
-	c := p.src[off]
+func (d *Decoder) errValueStart(off int) error {
+	c := d.src[off]
 	if c >= utf8.RuneSelf {
-		if r, size := utf8.DecodeRune(p.src[off:]); r == utf8.RuneError && size == 1 {
-			return p.errAt(off, "invalid UTF-8 byte 0x%02x looking for beginning of value", c)
+		if r, size := utf8.DecodeRune(d.src[off:]); r == utf8.RuneError && size == 1 {
+			return d.errAt(off, "invalid UTF-8 byte 0x%02x looking for beginning of value", c)
 		}
 	}
 	hint := ""
@@ -90,11 +90,11 @@ func (p *parser) errValueStart(off int) error {
 	case '.':
 		hint = " (a number must start with a digit)"
 	}
-	return p.errAt(off, "invalid character %s looking for beginning of value%s", p.found(off), hint)
+	return d.errAt(off, "invalid character %s looking for beginning of value%s", d.found(off), hint)
 }
 
 // errTrailingComma reports the comma before a closing bracket or brace.
-func (p *parser) errTrailingComma(comma mark, closing byte) error {
-	return &SyntaxError{Pos: p.posOf(comma),
+func (d *Decoder) errTrailingComma(comma mark, closing byte) error {
+	return &SyntaxError{Pos: d.posOf(comma),
 		Msg: fmt.Sprintf("trailing comma before '%c' is not allowed, remove it", closing)}
 }

@@ -5,50 +5,50 @@ import (
 	"unicode/utf8"
 )
 
-// string parses the string starting at the '"' at p.off and returns its
-// decoded text. A string without escapes is a slice of p.str and costs no
+// string parses the string starting at the '"' at d.off and returns its
+// decoded text. A string without escapes is a slice of d.str and costs no
 // allocation.
-func (p *parser) string() (string, error) {
-	src := p.src
-	start := p.off
+func (d *Decoder) string() (string, error) {
+	src := d.src
+	start := d.off
 	for i := start + 1; i < len(src); {
 		c := src[i]
 		switch {
 		case c == '"':
-			p.off = i + 1
-			return p.str[start+1 : i], nil
+			d.off = i + 1
+			return d.str[start+1 : i], nil
 		case c == '\\':
-			return p.escapedString(start, i)
+			return d.escapedString(start, i)
 		case c < 0x20:
-			return "", p.errControl(i)
+			return "", d.errControl(i)
 		case c < utf8.RuneSelf:
 			i++
 		default:
 			r, size := utf8.DecodeRune(src[i:])
 			if r == utf8.RuneError && size == 1 {
-				return "", p.errAt(i, "invalid UTF-8 byte 0x%02x in string", c)
+				return "", d.errAt(i, "invalid UTF-8 byte 0x%02x in string", c)
 			}
 			i += size
 		}
 	}
-	return "", p.errUnterminated(start)
+	return "", d.errUnterminated(start)
 }
 
 // escapedString finishes the string that starts at start and whose first
-// backslash is at i, decoding escapes into p.buf.
-func (p *parser) escapedString(start, i int) (string, error) {
-	src := p.src
-	buf := append(p.buf[:0], src[start+1:i]...)
+// backslash is at i, decoding escapes into d.buf.
+func (d *Decoder) escapedString(start, i int) (string, error) {
+	src := d.src
+	buf := append(d.buf[:0], src[start+1:i]...)
 	for i < len(src) {
 		c := src[i]
 		switch {
 		case c == '"':
-			p.off = i + 1
-			p.buf = buf
+			d.off = i + 1
+			d.buf = buf
 			return string(buf), nil
 		case c == '\\':
 			if i+1 >= len(src) {
-				return "", p.errUnterminated(start)
+				return "", d.errUnterminated(start)
 			}
 			if e := unescape(src[i+1]); e != 0 {
 				buf = append(buf, e)
@@ -56,30 +56,30 @@ func (p *parser) escapedString(start, i int) (string, error) {
 				continue
 			}
 			if src[i+1] != 'u' {
-				return "", p.errAt(i, "invalid escape sequence in string: '\\\\' followed by %s, "+
-					`expected one of \" \\ \/ \b \f \n \r \t \uXXXX`, p.found(i+1))
+				return "", d.errAt(i, "invalid escape sequence in string: '\\\\' followed by %s, "+
+					`expected one of \" \\ \/ \b \f \n \r \t \uXXXX`, d.found(i+1))
 			}
-			r, n, err := p.unicodeEscape(i)
+			r, n, err := d.unicodeEscape(i)
 			if err != nil {
 				return "", err
 			}
 			buf = utf8.AppendRune(buf, r)
 			i += n
 		case c < 0x20:
-			return "", p.errControl(i)
+			return "", d.errControl(i)
 		case c < utf8.RuneSelf:
 			buf = append(buf, c)
 			i++
 		default:
 			r, size := utf8.DecodeRune(src[i:])
 			if r == utf8.RuneError && size == 1 {
-				return "", p.errAt(i, "invalid UTF-8 byte 0x%02x in string", c)
+				return "", d.errAt(i, "invalid UTF-8 byte 0x%02x in string", c)
 			}
 			buf = append(buf, src[i:i+size]...)
 			i += size
 		}
 	}
-	return "", p.errUnterminated(start)
+	return "", d.errUnterminated(start)
 }
 
 // unescape returns the byte a one-character escape stands for, or 0.
@@ -103,17 +103,17 @@ func unescape(c byte) byte {
 
 // unicodeEscape decodes the \uXXXX escape at i, joining a surrogate pair
 // written as two escapes. It returns the rune and the bytes consumed.
-func (p *parser) unicodeEscape(i int) (rune, int, error) {
-	src := p.src
+func (d *Decoder) unicodeEscape(i int) (rune, int, error) {
+	src := d.src
 	r, ok := hex4(src, i+2)
 	if !ok {
-		return 0, 0, p.errAt(i, `invalid \u escape in string, expected 4 hexadecimal digits after \u`)
+		return 0, 0, d.errAt(i, `invalid \u escape in string, expected 4 hexadecimal digits after \u`)
 	}
 	switch {
 	case r < 0xD800 || r > 0xDFFF:
 		return r, 6, nil
 	case r >= 0xDC00:
-		return 0, 0, p.errAt(i, `invalid escape %s in string: unpaired low surrogate, `+
+		return 0, 0, d.errAt(i, `invalid escape %s in string: unpaired low surrogate, `+
 			`expected it to follow a high surrogate \uD800-\uDBFF`, src[i:i+6])
 	}
 	if i+7 < len(src) && src[i+6] == '\\' && src[i+7] == 'u' {
@@ -121,7 +121,7 @@ func (p *parser) unicodeEscape(i int) (rune, int, error) {
 			return 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00), 12, nil
 		}
 	}
-	return 0, 0, p.errAt(i, `invalid escape %s in string: unpaired high surrogate, `+
+	return 0, 0, d.errAt(i, `invalid escape %s in string: unpaired high surrogate, `+
 		`expected a low surrogate \uDC00-\uDFFF to follow`, src[i:i+6])
 }
 
@@ -148,22 +148,22 @@ func hex4(src []byte, i int) (rune, bool) {
 	return r, true
 }
 
-// number parses the number at p.off into v.Str, following the grammar
+// number parses the number at d.off into v.Str, following the grammar
 // -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (p *parser) number(v *Value) error {
-	src := p.src
-	start, i := p.off, p.off
+func (d *Decoder) number() (string, error) {
+	src := d.src
+	start, i := d.off, d.off
 	if src[i] == '-' {
 		i++
 	}
 	switch {
 	case i >= len(src) || !isDigit(src[i]):
-		return p.errExpected(i, "digit after '-' in number")
+		return "", d.errExpected(i, "digit after '-' in number")
 	case src[i] == '0':
 		i++
 		if i < len(src) && isDigit(src[i]) {
-			return p.errAt(start, "invalid number %q: leading zeros are not allowed",
-				truncate(p.str[start:skipDigits(src, i)]))
+			return "", d.errAt(start, "invalid number %q: leading zeros are not allowed",
+				truncate(d.str[start:skipDigits(src, i)]))
 		}
 	default:
 		i = skipDigits(src, i)
@@ -171,7 +171,7 @@ func (p *parser) number(v *Value) error {
 	if i < len(src) && src[i] == '.' {
 		i++
 		if i >= len(src) || !isDigit(src[i]) {
-			return p.errExpected(i, "digit after decimal point in number")
+			return "", d.errExpected(i, "digit after decimal point in number")
 		}
 		i = skipDigits(src, i)
 	}
@@ -181,13 +181,12 @@ func (p *parser) number(v *Value) error {
 			i++
 		}
 		if i >= len(src) || !isDigit(src[i]) {
-			return p.errExpected(i, "digit in exponent of number")
+			return "", d.errExpected(i, "digit in exponent of number")
 		}
 		i = skipDigits(src, i)
 	}
-	v.Str = p.str[start:i]
-	p.off = i
-	return nil
+	d.off = i
+	return d.str[start:i], nil
 }
 
 func skipDigits(src []byte, i int) int {
@@ -197,25 +196,24 @@ func skipDigits(src []byte, i int) int {
 	return i
 }
 
-// literal parses true, false or null. It reads the whole word first so that
-// `True`, `nul` or `undefined` are reported as one wrong literal.
-func (p *parser) literal(v *Value) error {
-	start, end := p.off, p.off
-	for end < len(p.src) && isWordByte(p.src[end]) {
+// literal checks the word at d.off, without consuming it: true, false or
+// null. It reads the whole word first so that `True`, `nul` or `undefined`
+// are reported as one wrong literal.
+func (d *Decoder) literal() (Kind, bool, error) {
+	start, end := d.off, d.off
+	for end < len(d.src) && isWordByte(d.src[end]) {
 		end++
 	}
-	switch word := p.str[start:end]; word {
+	switch word := d.str[start:end]; word {
 	case "true":
-		v.Kind, v.Bool = Bool, true
+		return Bool, true, nil
 	case "false":
-		v.Kind = Bool
+		return Bool, false, nil
 	case "null":
-		v.Kind = Null
+		return Null, false, nil
 	default:
-		return p.errLiteral(start, word)
+		return Null, false, d.errLiteral(start, word)
 	}
-	p.off = end
-	return nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -225,13 +223,13 @@ func isWordByte(c byte) bool {
 }
 
 // errLiteral reports a word that is not true, false or null.
-func (p *parser) errLiteral(off int, word string) error {
+func (d *Decoder) errLiteral(off int, word string) error {
 	for _, lit := range [...]string{"true", "false", "null"} {
 		if equalFoldASCII(word, lit) {
-			return p.errAt(off, "invalid literal %q, expected %s (JSON literals are lower case)", word, lit)
+			return d.errAt(off, "invalid literal %q, expected %s (JSON literals are lower case)", word, lit)
 		}
 	}
-	return p.errAt(off, "invalid literal %q, expected true, false, null, a number or a quoted string", truncate(word))
+	return d.errAt(off, "invalid literal %q, expected true, false, null, a number or a quoted string", truncate(word))
 }
 
 func equalFoldASCII(a, b string) bool {
@@ -252,21 +250,21 @@ func equalFoldASCII(a, b string) bool {
 
 // errControl reports a raw control character inside a string. A raw line
 // break most likely means a missing closing quote, so it says so.
-func (p *parser) errControl(off int) error {
-	c := p.src[off]
+func (d *Decoder) errControl(off int) error {
+	c := d.src[off]
 	if c == '\n' || c == '\r' {
-		return p.errAt(off, `line break in string: expected closing '"' before the end of the line, `+
+		return d.errAt(off, `line break in string: expected closing '"' before the end of the line, `+
 			`or write the line break as \n`)
 	}
 	esc := fmt.Sprintf(`\u%04X`, c)
 	if e := escapeOf(c); e != 0 {
 		esc = `\` + string(rune(e))
 	}
-	return p.errAt(off, "invalid control character U+%04X in string, write it as %s", c, esc)
+	return d.errAt(off, "invalid control character U+%04X in string, write it as %s", c, esc)
 }
 
 // errUnterminated reports a string that the input ends inside of, at its
 // opening quote: that is where the user has to look.
-func (p *parser) errUnterminated(start int) error {
-	return p.errAt(start, `unterminated string, expected closing '"' before end of input`)
+func (d *Decoder) errUnterminated(start int) error {
+	return d.errAt(start, `unterminated string, expected closing '"' before end of input`)
 }
