@@ -51,6 +51,14 @@ type Decoder struct {
 	// the positions of successive values cost O(n) in total.
 	line, lineStart int
 	colOff, col     int
+	// nonASCII is set when a string from colOff on has a character of more
+	// than one byte; until then, columns are byte counts.
+	nonASCII bool
+
+	// space counts the white space read, between tokens and in strings (a
+	// raw space is the only white space a string can hold); cont the bytes
+	// that continue multi-byte characters. See CharsWithoutSpace.
+	space, cont int
 
 	// The value Peek looked at, while peeked.
 	peeked  bool
@@ -78,7 +86,7 @@ type container struct {
 
 type keyEntry struct {
 	key string
-	pos Pos
+	off int
 }
 
 // NewDecoder returns a Decoder positioned at the start of the top-level
@@ -93,8 +101,12 @@ func NewDecoder(src []byte, lim Limits) *Decoder {
 // Reset makes d a new Decoder of src, as NewDecoder does, so that a caller
 // can keep one inside its own state.
 func (d *Decoder) Reset(src []byte, lim Limits) {
-	*d = Decoder{src: src, maxDepth: lim.MaxDepth, line: 1, col: 1}
-	d.stack, d.keys = d.stackArr[:0], d.keysArr[:0]
+	// Field by field: assigning a whole new Decoder would copy its arrays.
+	d.src, d.str, d.off, d.maxDepth, d.err = src, "", 0, lim.MaxDepth, nil
+	d.line, d.lineStart, d.colOff, d.col = 1, 0, 0, 1
+	d.nonASCII, d.space, d.cont = false, 0, 0
+	d.peeked = false
+	d.stack, d.keys, d.buf = d.stackArr[:0], d.keysArr[:0], d.buf[:0]
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
@@ -123,6 +135,12 @@ func checkEncoding(src []byte) string {
 	}
 	return ""
 }
+
+// CharsWithoutSpace returns how many characters (Unicode code points) the
+// text read so far has, leaving out white space (space, tab, line feed,
+// carriage return) both between tokens and inside strings; after Finish,
+// of the whole input. This is how AWS measures policy size quotas.
+func (d *Decoder) CharsWithoutSpace() int { return d.off - d.space - d.cont }
 
 // Err returns the first error met, a [*SyntaxError], or nil.
 func (d *Decoder) Err() error { return d.err }
@@ -427,20 +445,22 @@ func (d *Decoder) checkDuplicate(c *container, key string, keyPos Pos) error {
 		return d.checkDuplicate(c, key, keyPos)
 	}
 	if first >= 0 {
-		fp := d.keys[first].pos
+		fp := d.posAt(d.keys[first].off)
 		return &SyntaxError{Pos: keyPos, Msg: fmt.Sprintf("duplicate key %q (first at line %d, column %d)",
 			truncate(key), fp.Line, fp.Col)}
 	}
 	if c.index != nil {
 		c.index[key] = len(d.keys)
 	}
-	d.keys = append(d.keys, keyEntry{key: key, pos: keyPos})
+	d.keys = append(d.keys, keyEntry{key: key, off: keyPos.Offset})
 	return nil
 }
 
 // skipSpace skips JSON whitespace, counting lines.
 func (d *Decoder) skipSpace() {
 	src := d.src
+	start := d.off
+loop:
 	for d.off < len(src) {
 		switch src[d.off] {
 		case ' ', '\t':
@@ -455,14 +475,15 @@ func (d *Decoder) skipSpace() {
 			}
 			d.newline()
 		default:
-			return
+			break loop
 		}
 	}
+	d.space += d.off - start
 }
 
 func (d *Decoder) newline() {
 	d.line++
-	d.lineStart, d.colOff, d.col = d.off, d.off, 1
+	d.lineStart, d.colOff, d.col, d.nonASCII = d.off, d.off, 1, false
 }
 
 // pos returns the position of offset off, which must lie on the current
@@ -471,11 +492,29 @@ func (d *Decoder) newline() {
 // start of the line instead.
 func (d *Decoder) pos(off int) Pos {
 	if off < d.colOff {
-		d.colOff, d.col = d.lineStart, 1
+		d.colOff, d.col, d.nonASCII = d.lineStart, 1, true
 	}
-	d.col += utf8.RuneCount(d.src[d.colOff:off])
+	if d.nonASCII {
+		d.col += utf8.RuneCount(d.src[d.colOff:off])
+		d.nonASCII = false
+	} else {
+		d.col += off - d.colOff
+	}
 	d.colOff = off
 	return Pos{Offset: off, Line: d.line, Col: d.col}
+}
+
+// posAt returns the position of any offset before the current one,
+// counting lines from the start of the input; errors use it, for a key seen
+// before. Up to off the input is valid JSON, so line breaks are white space.
+func (d *Decoder) posAt(off int) Pos {
+	line, lineStart := 1, 0
+	for i, c := range d.src[:off] {
+		if c == '\n' || c == '\r' && (i+1 == len(d.src) || d.src[i+1] != '\n') {
+			line, lineStart = line+1, i+1
+		}
+	}
+	return Pos{Offset: off, Line: line, Col: 1 + utf8.RuneCount(d.src[lineStart:off])}
 }
 
 // mark remembers an offset on the current line so that an error can point
