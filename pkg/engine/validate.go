@@ -60,6 +60,13 @@ type ValidateOptions struct {
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html
 func Validate(cat *catalog.Catalog, doc *Document, opts ValidateOptions) Errors {
 	v := &validator{cat: cat, doc: doc}
+	v.actions, v.exact, v.same = v.actionsArr[:0], v.exactArr[:0], v.sameArr[:0]
+	v.tried, v.entries = v.triedArr[:0], v.entriesArr[:0]
+	if n := (cat.NumActions() + 63) / 64; n <= len(v.seenArr) {
+		v.seen = v.seenArr[:n]
+	} else {
+		v.seen = make([]uint64, n)
+	}
 	v.document(opts)
 	for i, st := range doc.Statements {
 		v.sid(i, st)
@@ -81,14 +88,22 @@ type validator struct {
 	// that has each, once a document has too many statements to search.
 	sids map[string]int
 
-	// Scratch reused by each statement in turn; see actionSet.
-	seen     []uint64 // catalog action IDs already in the statement's set
-	actions  []*catalog.Action
-	exact    []exactAction
-	one      [1]*catalog.Action
-	same     []*catalog.Action
-	tried    []*catalog.ResourceType
-	reported []bool
+	// Scratch reused by each statement in turn; see actionSet. The arrays
+	// are their first storage, enough for most policies: a validator lives
+	// on the stack.
+	seen       []uint64 // catalog action IDs already in the statement's set
+	actions    []*catalog.Action
+	exact      []exactAction
+	one        [1]*catalog.Action
+	same       []*catalog.Action
+	tried      []*catalog.ResourceType
+	entries    []entryFacts
+	seenArr    [8]uint64
+	actionsArr [16]*catalog.Action
+	exactArr   [8]exactAction
+	sameArr    [16]*catalog.Action
+	triedArr   [8]*catalog.ResourceType
+	entriesArr [16]entryFacts
 }
 
 // A field names the part of a statement a finding is about, such as

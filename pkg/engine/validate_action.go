@@ -49,9 +49,6 @@ func (v *validator) actionList(st *Statement) actionSet {
 		base = plain("NotAction")
 	}
 	set := actionSet{not: not, complete: true}
-	if v.seen == nil {
-		v.seen = make([]uint64, (v.cat.NumActions()+63)/64)
-	}
 	v.actions, v.exact = v.actions[:0], v.exact[:0]
 	for i, t := range list {
 		f := base.elem(i, len(list))
@@ -132,26 +129,33 @@ func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, a
 // redundantActions reports an entry listed twice and, in an Allow statement,
 // an action that a pattern of the same list already covers.
 func (v *validator) redundantActions(st *Statement, base field, list []Text, set *actionSet) {
-	reported := v.reported[:0]
-	for i, t := range list {
-		dup := false
-		for j := range i {
-			if strings.EqualFold(list[j].Value, t.Value) {
-				v.warnf(st, base.elem(i, len(list)), t.Pos, CodeRedundant,
-					"%q is listed twice (also %s)", t.Value, base.elem(j, len(list)))
-				dup = true
-				break
-			}
-		}
-		reported = append(reported, dup)
+	entries := v.entries[:0]
+	for _, t := range list {
+		entries = append(entries, entryFacts{ascii: isASCII(t.Value), wildcard: hasWildcard(t.Value)})
 	}
-	v.reported = reported
+	v.entries = entries
+	for i, t := range list {
+		for j := range i {
+			// ASCII strings equal without regard to case have one length.
+			if entries[i].ascii && entries[j].ascii && len(t.Value) != len(list[j].Value) ||
+				!strings.EqualFold(list[j].Value, t.Value) {
+				continue
+			}
+			v.warnf(st, base.elem(i, len(list)), t.Pos, CodeRedundant,
+				"%q is listed twice (also %s)", t.Value, base.elem(j, len(list)))
+			entries[i].reported = true
+			break
+		}
+	}
 	if set.not || st.Effect != EffectAllow {
 		return
 	}
 	for _, e := range set.exact {
+		if entries[e.index].reported {
+			continue
+		}
 		for j, p := range list {
-			if !hasWildcard(p.Value) || !e.action.MatchedBy(p.Value) || reported[e.index] {
+			if !entries[j].wildcard || !e.action.MatchedBy(p.Value) {
 				continue
 			}
 			v.warnf(st, e.field, e.text.Pos, CodeRedundant,
@@ -159,6 +163,20 @@ func (v *validator) redundantActions(st *Statement, base field, list []Text, set
 			break
 		}
 	}
+}
+
+// entryFacts is what redundantActions learns about an Action entry once.
+type entryFacts struct {
+	ascii, wildcard, reported bool
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // hasWildcard reports whether s holds '*' or '?'.
@@ -251,7 +269,7 @@ func arnService(s string) (string, bool) {
 // pdp's, in which case they can match nothing.
 func (v *validator) resourceFits(st *Statement, f field, t Text, acts *actionSet) {
 	service, ok := arnService(t.Value)
-	if !ok || strings.ContainsAny(service, "*?$") {
+	if !ok || hasWildcard(service) || strings.IndexByte(service, '$') >= 0 {
 		return
 	}
 	svc := v.serviceOf(service)

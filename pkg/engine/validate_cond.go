@@ -152,9 +152,14 @@ func (v *validator) keySupported(st *Statement, f field, c *Condition, acts *act
 	if !acts.complete || acts.not || len(acts.actions) == 0 {
 		return
 	}
+	var svc *catalog.Service // the service sk was looked up in
+	var sk *catalog.ConditionKey
 	for _, a := range acts.actions {
-		sk, ok := a.Service.ConditionKey(c.Key)
-		if !ok || actionSupportsKey(a, sk.Name) {
+		if a.Service != svc {
+			svc = a.Service
+			sk, _ = svc.ConditionKey(c.Key)
+		}
+		if sk == nil || actionSupportsKey(a, sk.Name) {
 			return
 		}
 	}
