@@ -49,10 +49,12 @@ func (v *validator) actionList(st *Statement) actionSet {
 		base = plain("NotAction")
 	}
 	set := actionSet{not: not, complete: true}
-	v.actions, v.exact = v.actions[:0], v.exact[:0]
+	v.actions, v.exact, v.entries = v.actions[:0], v.exact[:0], v.entries[:0]
 	for i, t := range list {
+		facts := factsOf(t.Value)
+		v.entries = append(v.entries, facts)
 		f := base.elem(i, len(list))
-		matched, status := v.action(st, f, t)
+		matched, status := v.action(st, f, t, facts.wildcard)
 		if status != actionKnown {
 			set.complete = false
 		}
@@ -62,7 +64,7 @@ func (v *validator) actionList(st *Statement) actionSet {
 				v.actions = append(v.actions, a)
 			}
 		}
-		if status == actionKnown && !hasWildcard(t.Value) {
+		if status == actionKnown && !facts.wildcard {
 			v.exact = append(v.exact, exactAction{index: i, field: f, text: t, action: matched[0]})
 		}
 	}
@@ -75,8 +77,9 @@ func (v *validator) actionList(st *Statement) actionSet {
 }
 
 // action checks one Action entry and returns the catalog actions it covers,
-// in a slice that is good until the next call.
-func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, actionStatus) {
+// in a slice that is good until the next call. wild says whether the entry
+// holds '*' or '?'.
+func (v *validator) action(st *Statement, f field, t Text, wild bool) ([]*catalog.Action, actionStatus) {
 	s := t.Value
 	if s == "*" {
 		return nil, actionForeign
@@ -91,7 +94,7 @@ func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, a
 		v.errorf(st, f, t.Pos, CodeInvalidValue, `%s must be "*" or "service:action", not %q`, f, s)
 		return nil, actionBad
 	}
-	if hasWildcard(prefix) {
+	if wild && hasWildcard(prefix) {
 		matched := v.cat.ActionsMatching(s)
 		if len(matched) == 0 {
 			v.warnf(st, f, t.Pos, CodeUnknownService,
@@ -110,7 +113,7 @@ func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, a
 			s, v.servicesText(), Suggest(prefix, v.servicePrefixes()))
 		return nil, actionForeign
 	}
-	if hasWildcard(name) {
+	if wild && hasWildcard(name) {
 		matched := v.cat.ActionsMatching(s)
 		if len(matched) == 0 {
 			v.errorf(st, f, t.Pos, CodeUnknownAction, "action pattern %q matches no action of %s", s, svc.Prefix)
@@ -127,14 +130,12 @@ func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, a
 }
 
 // redundantActions reports an entry listed twice and, in an Allow statement,
-// an action that a pattern of the same list already covers.
+// an action that a pattern of the same list already covers. v.entries has
+// the facts of the list's entries.
 func (v *validator) redundantActions(st *Statement, base field, list []Text, set *actionSet) {
-	entries := v.entries[:0]
-	for _, t := range list {
-		entries = append(entries, entryFacts{ascii: isASCII(t.Value), wildcard: hasWildcard(t.Value)})
-	}
-	v.entries = entries
+	entries, wildcards := v.entries, false
 	for i, t := range list {
+		wildcards = wildcards || entries[i].wildcard
 		for j := range i {
 			// ASCII strings equal without regard to case have one length.
 			if entries[i].ascii && entries[j].ascii && len(t.Value) != len(list[j].Value) ||
@@ -147,7 +148,7 @@ func (v *validator) redundantActions(st *Statement, base field, list []Text, set
 			break
 		}
 	}
-	if set.not || st.Effect != EffectAllow {
+	if set.not || st.Effect != EffectAllow || !wildcards {
 		return
 	}
 	for _, e := range set.exact {
@@ -165,19 +166,33 @@ func (v *validator) redundantActions(st *Statement, base field, list []Text, set
 	}
 }
 
-// entryFacts is what redundantActions learns about an Action entry once.
+// entryFacts is what the action checks learn about an Action entry once.
 type entryFacts struct {
 	ascii, wildcard, reported bool
 }
 
-func isASCII(s string) bool {
+func factsOf(s string) entryFacts {
+	var seen byte
 	for i := range len(s) {
-		if s[i] >= 0x80 {
-			return false
-		}
+		seen |= byteFacts[s[i]]
 	}
-	return true
+	return entryFacts{ascii: seen&notASCII == 0, wildcard: seen&wildcard != 0}
 }
+
+// byteFacts says which bytes are not ASCII, and which are wildcards. It
+// never changes.
+var byteFacts = func() (t [256]byte) {
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = notASCII
+	}
+	t['*'], t['?'] = wildcard, wildcard
+	return t
+}()
+
+const (
+	notASCII = 1 << iota
+	wildcard
+)
 
 // hasWildcard reports whether s holds '*' or '?'.
 func hasWildcard(s string) bool {

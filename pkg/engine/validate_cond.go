@@ -191,9 +191,8 @@ func (v *validator) conditionValues(st *Statement, f field, c *Condition, op ope
 	}
 	for i, cv := range c.Values {
 		vf := f.elem(i, len(c.Values))
-		v.variablesIn(st, vf, Text{Value: cv.Text, Pos: cv.Pos})
-		if v.doc.Variables() && strings.Contains(cv.Text, "${") && len(variables(cv.Text)) > 0 {
-			continue
+		if v.variablesIn(st, vf, Text{Value: cv.Text, Pos: cv.Pos}) {
+			continue // checked per request, once the variables have values
 		}
 		if msg, sev := valueProblem(cv.Text, op); msg != "" {
 			v.add(st, vf, cv.Pos, sev, CodeInvalidCondition, "%s %s, not %q", c.Operator, msg, cv.Text)

@@ -149,6 +149,7 @@ func (d *Decoder) fail(err error) {
 	if d.err == nil {
 		d.err = err
 	}
+	d.peeked = false
 }
 
 // Peek reports the kind of the next value, without consuming it, and its
@@ -158,11 +159,15 @@ func (d *Decoder) fail(err error) {
 // true, false and null, and the end of the input are errors; Peek then
 // returns Null.
 func (d *Decoder) Peek() (Kind, Pos) {
+	if d.peeked { // the usual second look, inlined
+		return d.kind, d.valPos
+	}
+	return d.peek()
+}
+
+func (d *Decoder) peek() (Kind, Pos) {
 	if d.err != nil {
 		return Null, Pos{}
-	}
-	if d.peeked {
-		return d.kind, d.valPos
 	}
 	if d.off >= len(d.src) {
 		d.fail(d.errAt(d.off, "unexpected end of input, expected a value"))
@@ -456,8 +461,16 @@ func (d *Decoder) checkDuplicate(c *container, key string, keyPos Pos) error {
 	return nil
 }
 
-// skipSpace skips JSON whitespace, counting lines.
+// skipSpace skips JSON whitespace, counting lines. Compact JSON has none,
+// which the inlined first test finds.
 func (d *Decoder) skipSpace() {
+	if d.off < len(d.src) && d.src[d.off] > ' ' {
+		return
+	}
+	d.skipSpaceLoop()
+}
+
+func (d *Decoder) skipSpaceLoop() {
 	src := d.src
 	start := d.off
 loop:
