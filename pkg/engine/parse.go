@@ -74,11 +74,11 @@ type parser struct {
 	condPtrs []*Condition
 	vals     []CondValue
 	// The first backing arrays of those, enough for a typical policy.
-	stmtArr    [4]*Statement
-	textArr    [16]Text
-	condArr    [4]Condition
-	condPtrArr [4]*Condition
-	valArr     [8]CondValue
+	stmtArr    [2]*Statement
+	textArr    [8]Text
+	condArr    [2]Condition
+	condPtrArr [2]*Condition
+	valArr     [4]CondValue
 }
 
 func newParser(src []byte, opts ParseOptions) *parser {

@@ -70,8 +70,8 @@ type Decoder struct {
 	// open objects, each object's from its keyBase on.
 	stack    []container
 	keys     []keyEntry
-	stackArr [8]container // first storage of stack and keys, enough for policies
-	keysArr  [16]keyEntry
+	stackArr [6]container // first storage of stack and keys, enough for policies
+	keysArr  [10]keyEntry
 
 	buf []byte // scratch for decoding strings with escapes
 }
