@@ -82,6 +82,7 @@ type container struct {
 	first   bool           // no element or member read yet
 	keyBase int            // where the object's keys start in Decoder.keys
 	index   map[string]int // key → index in Decoder.keys, once the object is large
+	lens    uint64         // bit len(key)%64 of every key so far: a key of another length is new
 }
 
 type keyEntry struct {
@@ -426,11 +427,19 @@ func (d *Decoder) Finish() {
 }
 
 // checkDuplicate reports key if the object c already has it, and else
-// records it. Small objects are scanned; from dupIndexAt members on, a map
-// finds the keys.
+// records it. A key of a length no other key has is new; otherwise small
+// objects are scanned, and from dupIndexAt members on a map finds the keys.
 func (d *Decoder) checkDuplicate(c *container, key string, keyPos Pos) error {
 	first := -1
+	lenBit := uint64(1) << (len(key) % 64)
 	switch {
+	case c.lens&lenBit == 0:
+		if c.index != nil {
+			c.index[key] = len(d.keys)
+		}
+		c.lens |= lenBit
+		d.keys = append(d.keys, keyEntry{key: key, off: keyPos.Offset})
+		return nil
 	case c.index != nil:
 		if i, ok := c.index[key]; ok {
 			first = i
@@ -457,6 +466,7 @@ func (d *Decoder) checkDuplicate(c *container, key string, keyPos Pos) error {
 	if c.index != nil {
 		c.index[key] = len(d.keys)
 	}
+	c.lens |= lenBit
 	d.keys = append(d.keys, keyEntry{key: key, off: keyPos.Offset})
 	return nil
 }
