@@ -34,8 +34,8 @@ type ParseOptions struct {
 // Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
 func Parse(src []byte, opts ParseOptions) (*Document, error) {
 	p := newParser(src, opts)
-	doc := &Document{ID: opts.ID, Type: opts.Type}
-	p.document(doc)
+	doc := Document{ID: opts.ID, Type: opts.Type}
+	p.document(&doc)
 	p.dec.Finish()
 	if err := p.dec.Err(); err != nil {
 		var se *jsonpos.SyntaxError
@@ -49,8 +49,7 @@ func Parse(src []byte, opts ParseOptions) (*Document, error) {
 		return nil, errs
 	}
 	doc.Size = p.dec.CharsWithoutSpace()
-	p.pack(doc)
-	return doc, nil
+	return p.pack(doc), nil
 }
 
 // parser holds the state of one Parse.
@@ -75,6 +74,7 @@ type parser struct {
 	vals     []CondValue
 	// The first backing arrays of those, enough for a typical policy.
 	stmtArr    [2]*Statement
+	firstStmt  Statement // the first statement, until pack
 	textArr    [8]Text
 	condArr    [2]Condition
 	condPtrArr [2]*Condition
@@ -253,7 +253,11 @@ func (k *statementKeys) set(e int, at jsonpos.Pos) { k.has[e], k.at[e] = true, a
 // statement reads the statement object at at, and adds it to p.stmts.
 func (p *parser) statement(index int, at jsonpos.Pos) {
 	d := &p.dec
-	st := &Statement{Index: index, Pos: pos(at)}
+	st := &p.firstStmt
+	if len(p.stmts) > 0 {
+		st = new(Statement)
+	}
+	*st = Statement{Index: index, Pos: pos(at)}
 	sc := statementCtx{index: index}
 	first := len(p.cur.errs)
 	var keys statementKeys

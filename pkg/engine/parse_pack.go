@@ -13,7 +13,7 @@ import "strings"
 // constants of principalTypes, and boolean condition values "true" or
 // "false": those stay as they are. The operator of a condition is often
 // that of the one before (one operator, several keys), and is then shared.
-func (p *parser) pack(doc *Document) {
+func (p *parser) pack(doc Document) *Document {
 	var n struct{ texts, principals, entries, conds, vals, bytes int }
 	n.bytes = len(doc.IDElement)
 	for _, st := range p.stmts {
@@ -57,11 +57,42 @@ func (p *parser) pack(doc *Document) {
 	}
 	k.b.Grow(n.bytes)
 	doc.IDElement = k.str(doc.IDElement)
-	doc.Statements = make([]*Statement, len(p.stmts))
-	for i, st := range p.stmts {
+	d := p.newDocument()
+	doc.Statements = d.Statements
+	*d = doc
+	for _, st := range d.Statements {
 		k.statement(st)
-		doc.Statements[i] = st
 	}
+	return d
+}
+
+// oneStatement is the storage of a document of one statement, the usual
+// kind, in one allocation.
+type oneStatement struct {
+	doc  Document
+	ptrs [1]*Statement
+	st   Statement
+}
+
+// newDocument allocates a Document whose Statements are those parsed, the
+// first of which the parser kept inside itself: it moves out, together with
+// the document when it is the only one.
+func (p *parser) newDocument() *Document {
+	switch len(p.stmts) {
+	case 0:
+		return &Document{}
+	case 1:
+		s := &oneStatement{st: p.firstStmt}
+		s.ptrs[0] = &s.st
+		s.doc.Statements = s.ptrs[:]
+		return &s.doc
+	}
+	first := new(Statement)
+	*first = p.firstStmt
+	d := &Document{Statements: make([]*Statement, len(p.stmts))}
+	copy(d.Statements, p.stmts)
+	d.Statements[0] = first
+	return d
 }
 
 // packer holds the arrays pack fills, each with room for all it gets, and
