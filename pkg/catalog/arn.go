@@ -73,12 +73,8 @@ func compileFormat(format string) ([]formatToken, error) {
 func (rt *ResourceType) Matches(arn string) bool {
 	a := &rt.auto
 	s := start()
-	for i := range len(arn) {
-		if !s.stepByte(a, arn[i]) {
-			return false
-		}
-	}
-	return s.done(a)
+	n, alive := s.literals(a, &a.index, arn)
+	return alive && n == len(arn) && s.done(a)
 }
 
 // A patternToken is one element of an IAM Resource pattern.
@@ -151,9 +147,15 @@ func (rt *ResourceType) Overlaps(pattern string) bool {
 	s := start()
 	closeAt := -1 // index of the next '}' at or after i; see nextPatternToken
 	for i := 0; i < len(pattern); {
+		n, alive := s.literals(a, &a.patIndex, pattern[i:])
+		if i += n; !alive {
+			return false
+		}
+		if i == len(pattern) {
+			break
+		}
 		var t patternToken
 		t, i = nextPatternToken(pattern, i, &closeAt)
-		var alive bool
 		switch t.kind {
 		case patLiteral:
 			alive = s.stepByte(a, t.ch)

@@ -74,9 +74,14 @@ type formatAutomaton struct {
 	// share mask 0, the placeholders and stars.
 	index [256]uint8
 	masks []set128
-	class set128 // placeholders and stars: tokens that match a run
-	valid set128 // every token; each accepts at least one character
-	all   set128 // every state: the tokens and n
+	runs  []set128 // masks[k] & class: the class tokens among them
+	// patIndex is index for IAM patterns: '*', '?' and '$' map to stop, the
+	// last mask, which is empty, so that a run of literals ends there.
+	patIndex [256]uint8
+	stop     uint8
+	class    set128 // placeholders and stars: tokens that match a run
+	valid    set128 // every token; each accepts at least one character
+	all      set128 // every state: the tokens and n
 }
 
 func newFormatAutomaton(toks []formatToken) (formatAutomaton, error) {
@@ -93,7 +98,8 @@ func newFormatAutomaton(toks []formatToken) (formatAutomaton, error) {
 		}
 	}
 	// Mask 0 is for ordinary characters; ':' and '/' get their own even when
-	// no literal token is one, because fewer class tokens accept them.
+	// no literal token is one, because fewer class tokens accept them. There
+	// are at most 2+127+1 masks, so a uint8 indexes them.
 	a.masks = []set128{a.class}
 	addMask := func(c byte) {
 		if a.index[c] == 0 {
@@ -117,6 +123,16 @@ func newFormatAutomaton(toks []formatToken) (formatAutomaton, error) {
 			}
 		}
 	}
+	a.stop = uint8(len(a.masks))
+	a.masks = append(a.masks, set128{})
+	a.runs = make([]set128, len(a.masks))
+	for k, m := range a.masks {
+		a.runs[k] = m.and(a.class)
+	}
+	a.patIndex = a.index
+	for _, c := range [...]byte{'*', '?', '$'} {
+		a.patIndex[c] = a.stop
+	}
 	return a, nil
 }
 
@@ -133,6 +149,44 @@ func (s *simState) step(a *formatAutomaton, mask set128) bool {
 	s.inRun = m.and(a.class)
 	s.before = m.shift()
 	return !m.empty()
+}
+
+// literals takes the characters of text, looking their masks up with
+// index, and returns how many it took and whether any state is left. It
+// stops early, with states left, at a character that index maps to
+// a.stop. It is step in a loop, with the sets in registers as plain words:
+// one when the format has fewer than 64 tokens (most do), or two.
+func (s *simState) literals(a *formatAutomaton, index *[256]uint8, text string) (int, bool) {
+	masks, runs := a.masks, a.runs[:len(a.masks)]
+	if a.n < 64 {
+		b, r := s.before.lo, s.inRun.lo
+		for i := range len(text) {
+			k := index[text[i]]
+			x := b | r
+			m := x & masks[k].lo
+			if m == 0 {
+				s.before.lo, s.inRun.lo = b, r
+				return i, k == a.stop
+			}
+			b, r = m<<1, x&runs[k].lo
+		}
+		s.before.lo, s.inRun.lo = b, r
+		return len(text), true
+	}
+	b0, b1, r0, r1 := s.before.lo, s.before.hi, s.inRun.lo, s.inRun.hi
+	for i := range len(text) {
+		k := index[text[i]]
+		x0, x1 := b0|r0, b1|r1
+		m0, m1 := x0&masks[k].lo, x1&masks[k].hi
+		if m0|m1 == 0 {
+			s.before, s.inRun = set128{b0, b1}, set128{r0, r1}
+			return i, k == a.stop
+		}
+		b0, b1 = m0<<1, m1<<1|m0>>63
+		r0, r1 = x0&runs[k].lo, x1&runs[k].hi
+	}
+	s.before, s.inRun = set128{b0, b1}, set128{r0, r1}
+	return len(text), true
 }
 
 // stepByte takes the character c.

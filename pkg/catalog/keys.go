@@ -135,7 +135,9 @@ func longestFamily(keys []*ConditionKey, name string) (*ConditionKey, bool) {
 	var best *ConditionKey
 	for _, k := range keys {
 		p := k.Prefix
-		if p == "" || len(name) <= len(p) || !equalFoldASCII(name[:len(p)], p) {
+		// The last characters first: they tell most families apart at once.
+		if p == "" || len(name) <= len(p) || lowerASCII(name[len(p)-1]) != lowerASCII(p[len(p)-1]) ||
+			!equalFoldASCII(name[:len(p)], p) {
 			continue
 		}
 		if best == nil || len(p) > len(best.Prefix) {

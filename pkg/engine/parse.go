@@ -34,8 +34,8 @@ type ParseOptions struct {
 // Grammar: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html
 func Parse(src []byte, opts ParseOptions) (*Document, error) {
 	p := newParser(src, opts)
-	doc := &Document{ID: opts.ID, Type: opts.Type}
-	p.document(doc)
+	doc := Document{ID: opts.ID, Type: opts.Type}
+	p.document(&doc)
 	p.dec.Finish()
 	if err := p.dec.Err(); err != nil {
 		var se *jsonpos.SyntaxError
@@ -48,9 +48,8 @@ func Parse(src []byte, opts ParseOptions) (*Document, error) {
 	if errs := p.errors(); len(errs) > 0 {
 		return nil, errs
 	}
-	doc.Size = sizeWithoutSpace(src)
-	p.pack(doc)
-	return doc, nil
+	doc.Size = p.dec.CharsWithoutSpace()
+	return p.pack(doc), nil
 }
 
 // parser holds the state of one Parse.
@@ -73,19 +72,21 @@ type parser struct {
 	conds    []Condition
 	condPtrs []*Condition
 	vals     []CondValue
+	// The first backing arrays of those, enough for a typical policy.
+	stmtArr    [2]*Statement
+	firstStmt  Statement // the first statement, until pack
+	textArr    [8]Text
+	condArr    [2]Condition
+	condPtrArr [2]*Condition
+	valArr     [4]CondValue
 }
 
 func newParser(src []byte, opts ParseOptions) *parser {
 	p := &parser{opts: opts}
 	p.dec.Reset(src, jsonpos.Limits{MaxDepth: maxDepth})
 	p.cur = &p.docErrs
-	// A compact policy has an Action or Resource value per 80 bytes or so
-	// and a condition per 250; more gets more room.
-	n := len(src)
-	p.texts = make([]Text, 0, min(n/80+1, 256))
-	p.conds = make([]Condition, 0, min(n/250+1, 64))
-	p.condPtrs = make([]*Condition, 0, cap(p.conds))
-	p.vals = make([]CondValue, 0, cap(p.conds))
+	p.stmts, p.texts, p.conds = p.stmtArr[:0], p.textArr[:0], p.condArr[:0]
+	p.condPtrs, p.vals = p.condPtrArr[:0], p.valArr[:0]
 	return p
 }
 
@@ -252,7 +253,11 @@ func (k *statementKeys) set(e int, at jsonpos.Pos) { k.has[e], k.at[e] = true, a
 // statement reads the statement object at at, and adds it to p.stmts.
 func (p *parser) statement(index int, at jsonpos.Pos) {
 	d := &p.dec
-	st := &Statement{Index: index, Pos: pos(at)}
+	st := &p.firstStmt
+	if len(p.stmts) > 0 {
+		st = new(Statement)
+	}
+	*st = Statement{Index: index, Pos: pos(at)}
 	sc := statementCtx{index: index}
 	first := len(p.cur.errs)
 	var keys statementKeys
@@ -569,27 +574,3 @@ func (p *parser) condValue(sc statementCtx, op, key string, i int) (CondValue, b
 	}
 	return cv, true
 }
-
-// sizeWithoutSpace counts the characters of src outside JSON white space, the
-// measure AWS applies to policy size quotas. src is valid UTF-8 (Parse
-// accepted it), so the characters are the bytes that start one.
-func sizeWithoutSpace(src []byte) int {
-	n := 0
-	for _, c := range src {
-		n += int(sizeCounts[c])
-	}
-	return n
-}
-
-// sizeCounts is 1 for the bytes sizeWithoutSpace counts: all but white space
-// and UTF-8 continuation bytes. It never changes.
-var sizeCounts = func() (t [256]uint8) {
-	for c := range t {
-		switch {
-		case c == ' ', c == '\t', c == '\n', c == '\r', c&0xC0 == 0x80:
-		default:
-			t[c] = 1
-		}
-	}
-	return t
-}()

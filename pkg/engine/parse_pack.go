@@ -8,119 +8,177 @@ import "strings"
 // string in one. A server keeps a Document per policy for as long as the
 // policy exists, so its size is what counts; and the strings no longer hold
 // on to the policy's text, of which they are slices until now.
-func (p *parser) pack(doc *Document) {
-	var n struct{ texts, principals, entries, conds, vals int }
+//
+// Version is already one of the two constants, principal types are the
+// constants of principalTypes, and boolean condition values "true" or
+// "false": those stay as they are. The operator of a condition is often
+// that of the one before (one operator, several keys), and is then shared.
+func (p *parser) pack(doc Document) *Document {
+	var n struct{ texts, principals, entries, conds, vals, bytes int }
+	n.bytes = len(doc.IDElement)
 	for _, st := range p.stmts {
-		n.texts += len(st.Action) + len(st.NotAction) + len(st.Resource) + len(st.NotResource)
+		n.bytes += len(st.Sid)
+		for _, list := range [...][]Text{st.Action, st.NotAction, st.Resource, st.NotResource} {
+			n.texts += len(list)
+			for _, t := range list {
+				n.bytes += len(t.Value)
+			}
+		}
 		for _, pr := range [...]*Principal{st.Principal, st.NotPrincipal} {
 			if pr != nil {
 				n.principals++
 				n.entries += len(pr.Entries)
+				for _, e := range pr.Entries {
+					n.bytes += len(e.Value)
+				}
 			}
 		}
 		n.conds += len(st.Conditions)
-		for _, c := range st.Conditions {
-			n.vals += len(c.Values)
-		}
-	}
-	ptrs := make([]*Statement, len(p.stmts))
-	texts := make([]Text, 0, n.texts)
-	principals := make([]Principal, 0, n.principals)
-	entries := make([]PrincipalEntry, 0, n.entries)
-	conds := make([]Condition, 0, n.conds)
-	condPtrs := make([]*Condition, 0, n.conds)
-	vals := make([]CondValue, 0, n.vals)
-	for i, st := range p.stmts {
-		st.Action = moveSlice(&texts, st.Action)
-		st.NotAction = moveSlice(&texts, st.NotAction)
-		st.Resource = moveSlice(&texts, st.Resource)
-		st.NotResource = moveSlice(&texts, st.NotResource)
-		for _, pr := range [...]**Principal{&st.Principal, &st.NotPrincipal} {
-			if *pr != nil {
-				principals = append(principals, **pr)
-				moved := &principals[len(principals)-1]
-				moved.Entries = moveSlice(&entries, moved.Entries)
-				*pr = moved
-			}
-		}
-		if st.Conditions != nil {
-			start := len(condPtrs)
-			for _, c := range st.Conditions {
-				conds = append(conds, *c)
-				moved := &conds[len(conds)-1]
-				moved.Values = moveSlice(&vals, c.Values)
-				condPtrs = append(condPtrs, moved)
-			}
-			st.Conditions = condPtrs[start:len(condPtrs):len(condPtrs)]
-		}
-		ptrs[i] = st
-	}
-	doc.Statements = ptrs
-	packStrings(doc)
-}
-
-// moveSlice appends s to *dst, which has room for it, and returns the copy:
-// nil for nil, and a slice that a later append reallocates.
-func moveSlice[T any](dst *[]T, s []T) []T {
-	if s == nil {
-		return nil
-	}
-	k := len(*dst)
-	*dst = append(*dst, s...)
-	return (*dst)[k:len(*dst):len(*dst)]
-}
-
-// packStrings copies every string of the document into one, and points the
-// fields into it. Version is already one of the two constants, principal
-// types are the constants of principalTypes, and boolean condition values
-// "true" or "false": those stay as they are.
-func packStrings(doc *Document) {
-	total := 0
-	visitStrings(doc, func(s *string) { total += len(*s) })
-	var b strings.Builder
-	b.Grow(total)
-	visitStrings(doc, func(s *string) {
-		// b never grows again, so what String returned before stays as it
-		// is: the new string is the part just written.
-		start := b.Len()
-		b.WriteString(*s)
-		*s = b.String()[start:]
-	})
-}
-
-// visitStrings calls visit for each string of doc that packStrings copies,
-// always in the same order. The operator of a condition is often that of
-// the one before (one operator, several keys): it is then shared, not
-// visited.
-func visitStrings(doc *Document, visit func(*string)) {
-	visit(&doc.IDElement)
-	for _, st := range doc.Statements {
-		visit(&st.Sid)
-		for _, list := range [...][]Text{st.Action, st.NotAction, st.Resource, st.NotResource} {
-			for i := range list {
-				visit(&list[i].Value)
-			}
-		}
-		for _, pr := range [...]*Principal{st.Principal, st.NotPrincipal} {
-			if pr == nil {
-				continue
-			}
-			for i := range pr.Entries {
-				visit(&pr.Entries[i].Value)
-			}
-		}
 		for i, c := range st.Conditions {
-			if i > 0 && c.Operator == st.Conditions[i-1].Operator {
-				c.Operator = st.Conditions[i-1].Operator
-			} else {
-				visit(&c.Operator)
+			if i == 0 || c.Operator != st.Conditions[i-1].Operator {
+				n.bytes += len(c.Operator)
 			}
-			visit(&c.Key)
-			for j := range c.Values {
-				if c.Values[j].Kind != KindBool {
-					visit(&c.Values[j].Text)
+			n.bytes += len(c.Key)
+			n.vals += len(c.Values)
+			for _, v := range c.Values {
+				if v.Kind != KindBool {
+					n.bytes += len(v.Text)
 				}
 			}
 		}
 	}
+	k := &packer{
+		texts:      make([]Text, 0, n.texts),
+		principals: make([]Principal, 0, n.principals),
+		entries:    make([]PrincipalEntry, 0, n.entries),
+		conds:      make([]Condition, 0, n.conds),
+		condPtrs:   make([]*Condition, 0, n.conds),
+		vals:       make([]CondValue, 0, n.vals),
+	}
+	k.b.Grow(n.bytes)
+	doc.IDElement = k.str(doc.IDElement)
+	d := p.newDocument()
+	doc.Statements = d.Statements
+	*d = doc
+	for _, st := range d.Statements {
+		k.statement(st)
+	}
+	return d
+}
+
+// oneStatement is the storage of a document of one statement, the usual
+// kind, in one allocation.
+type oneStatement struct {
+	doc  Document
+	ptrs [1]*Statement
+	st   Statement
+}
+
+// newDocument allocates a Document whose Statements are those parsed, the
+// first of which the parser kept inside itself: it moves out, together with
+// the document when it is the only one.
+func (p *parser) newDocument() *Document {
+	switch len(p.stmts) {
+	case 0:
+		return &Document{}
+	case 1:
+		s := &oneStatement{st: p.firstStmt}
+		s.ptrs[0] = &s.st
+		s.doc.Statements = s.ptrs[:]
+		return &s.doc
+	}
+	first := new(Statement)
+	*first = p.firstStmt
+	d := &Document{Statements: make([]*Statement, len(p.stmts))}
+	copy(d.Statements, p.stmts)
+	d.Statements[0] = first
+	return d
+}
+
+// packer holds the arrays pack fills, each with room for all it gets, and
+// the string all the text goes in.
+type packer struct {
+	texts      []Text
+	principals []Principal
+	entries    []PrincipalEntry
+	conds      []Condition
+	condPtrs   []*Condition
+	vals       []CondValue
+	b          strings.Builder
+}
+
+// str copies s into the packed string and returns the copy. The builder has
+// room for every string from the start and never grows, so what String
+// returned before stays as it was: the copy is the part just written.
+func (k *packer) str(s string) string {
+	start := k.b.Len()
+	k.b.WriteString(s)
+	return k.b.String()[start:]
+}
+
+// statement moves what st holds into the packer's arrays.
+func (k *packer) statement(st *Statement) {
+	st.Sid = k.str(st.Sid)
+	st.Action = k.textList(st.Action)
+	st.NotAction = k.textList(st.NotAction)
+	st.Resource = k.textList(st.Resource)
+	st.NotResource = k.textList(st.NotResource)
+	st.Principal = k.principal(st.Principal)
+	st.NotPrincipal = k.principal(st.NotPrincipal)
+	if st.Conditions == nil {
+		return
+	}
+	start := len(k.condPtrs)
+	for i, c := range st.Conditions {
+		k.conds = append(k.conds, *c)
+		moved := &k.conds[len(k.conds)-1]
+		if i > 0 && c.Operator == st.Conditions[i-1].Operator {
+			moved.Operator = k.condPtrs[len(k.condPtrs)-1].Operator
+		} else {
+			moved.Operator = k.str(c.Operator)
+		}
+		moved.Key = k.str(c.Key)
+		if c.Values != nil {
+			first := len(k.vals)
+			for _, v := range c.Values {
+				if v.Kind != KindBool {
+					v.Text = k.str(v.Text)
+				}
+				k.vals = append(k.vals, v)
+			}
+			moved.Values = k.vals[first:len(k.vals):len(k.vals)]
+		}
+		k.condPtrs = append(k.condPtrs, moved)
+	}
+	st.Conditions = k.condPtrs[start:len(k.condPtrs):len(k.condPtrs)]
+}
+
+// textList moves a list: nil stays nil, and the copy is a slice that a
+// later append reallocates.
+func (k *packer) textList(list []Text) []Text {
+	if list == nil {
+		return nil
+	}
+	first := len(k.texts)
+	for _, t := range list {
+		k.texts = append(k.texts, Text{Value: k.str(t.Value), Pos: t.Pos})
+	}
+	return k.texts[first:len(k.texts):len(k.texts)]
+}
+
+func (k *packer) principal(pr *Principal) *Principal {
+	if pr == nil {
+		return nil
+	}
+	k.principals = append(k.principals, Principal{Any: pr.Any})
+	moved := &k.principals[len(k.principals)-1]
+	if pr.Entries != nil {
+		first := len(k.entries)
+		for _, e := range pr.Entries {
+			e.Value = k.str(e.Value)
+			k.entries = append(k.entries, e)
+		}
+		moved.Entries = k.entries[first:len(k.entries):len(k.entries)]
+	}
+	return moved
 }

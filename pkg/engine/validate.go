@@ -60,6 +60,13 @@ type ValidateOptions struct {
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html
 func Validate(cat *catalog.Catalog, doc *Document, opts ValidateOptions) Errors {
 	v := &validator{cat: cat, doc: doc}
+	v.actions, v.exact, v.same = v.actionsArr[:0], v.exactArr[:0], v.sameArr[:0]
+	v.tried, v.entries = v.triedArr[:0], v.entriesArr[:0]
+	if n := (cat.NumActions() + 63) / 64; n <= len(v.seenArr) {
+		v.seen = v.seenArr[:n]
+	} else {
+		v.seen = make([]uint64, n)
+	}
 	v.document(opts)
 	for i, st := range doc.Statements {
 		v.sid(i, st)
@@ -81,14 +88,22 @@ type validator struct {
 	// that has each, once a document has too many statements to search.
 	sids map[string]int
 
-	// Scratch reused by each statement in turn; see actionSet.
-	seen     []uint64 // catalog action IDs already in the statement's set
-	actions  []*catalog.Action
-	exact    []exactAction
-	one      [1]*catalog.Action
-	same     []*catalog.Action
-	tried    []*catalog.ResourceType
-	reported []bool
+	// Scratch reused by each statement in turn; see actionSet. The arrays
+	// are their first storage, enough for most policies: a validator lives
+	// on the stack.
+	seen       []uint64 // catalog action IDs already in the statement's set
+	actions    []*catalog.Action
+	exact      []exactAction
+	one        [1]*catalog.Action
+	same       []*catalog.Action
+	tried      []*catalog.ResourceType
+	entries    []entryFacts
+	seenArr    [8]uint64
+	actionsArr [16]*catalog.Action
+	exactArr   [8]exactAction
+	sameArr    [16]*catalog.Action
+	triedArr   [8]*catalog.ResourceType
+	entriesArr [16]entryFacts
 }
 
 // A field names the part of a statement a finding is about, such as
@@ -226,12 +241,14 @@ func (v *validator) statement(st *Statement) {
 // variablesIn checks the policy variables of a value where IAM expands them
 // (Resource, NotResource and condition values): malformed ones, unknown
 // keys, and any variable at all in a document without Version 2012-10-17,
-// where it is literal text.
+// where it is literal text. It reports whether the value holds a variable
+// that requests give a value to (well formed, not an escape such as ${*})
+// in a document that has variables.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html
-func (v *validator) variablesIn(st *Statement, f field, t Text) {
+func (v *validator) variablesIn(st *Statement, f field, t Text) bool {
 	if !strings.Contains(t.Value, "${") {
-		return
+		return false
 	}
 	if !v.doc.Variables() {
 		version := "Version " + strconv.Quote(v.doc.Version)
@@ -241,38 +258,31 @@ func (v *validator) variablesIn(st *Statement, f field, t Text) {
 		v.warnf(st, f, t.Pos, CodeVariableNotAllowed,
 			`%q is literal text: the policy has %s, which has no policy variables; add "Version": %q`,
 			t.Value, version, VersionCurrent)
-		return
+		return false
 	}
-	s, malformed := t.Value, false
-	for i := strings.Index(s, "${"); i >= 0; i = nextVariable(s, i) {
-		pv, _, ok := parseVariable(s[i:])
-		if !ok && !malformed {
-			malformed = true
-			v.warnf(st, f, t.Pos, CodeInvalidVariable,
-				"malformed policy variable in %q (want ${key} or ${key, 'default'}); IAM keeps it as literal text",
-				t.Value)
+	s, malformed, found := t.Value, false, false
+	for i := strings.Index(s, "${"); i >= 0; {
+		pv, n, ok := parseVariable(s[i:])
+		switch {
+		case !ok:
+			if !malformed {
+				malformed = true
+				v.warnf(st, f, t.Pos, CodeInvalidVariable,
+					"malformed policy variable in %q (want ${key} or ${key, 'default'}); IAM keeps it as literal text",
+					t.Value)
+			}
+			n = 2 // look for the next one inside it
+		case pv.literal == "":
+			found = true
+			v.variableKey(st, f, t, pv)
 		}
-		if !ok {
-			continue
+		j := strings.Index(s[i+n:], "${")
+		if j < 0 {
+			break
 		}
-		if pv.literal != "" {
-			continue
-		}
-		v.variableKey(st, f, t, pv)
+		i += n + j
 	}
-}
-
-// nextVariable returns the index of the next "${" after the one at i, or -1.
-func nextVariable(s string, i int) int {
-	n := 2
-	if _, m, ok := parseVariable(s[i:]); ok {
-		n = m
-	}
-	j := strings.Index(s[i+n:], "${")
-	if j < 0 {
-		return -1
-	}
-	return i + n + j
+	return found
 }
 
 // variableKey checks that a variable names a condition key that can have one

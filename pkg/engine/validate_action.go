@@ -49,13 +49,12 @@ func (v *validator) actionList(st *Statement) actionSet {
 		base = plain("NotAction")
 	}
 	set := actionSet{not: not, complete: true}
-	if v.seen == nil {
-		v.seen = make([]uint64, (v.cat.NumActions()+63)/64)
-	}
-	v.actions, v.exact = v.actions[:0], v.exact[:0]
+	v.actions, v.exact, v.entries = v.actions[:0], v.exact[:0], v.entries[:0]
 	for i, t := range list {
+		facts := factsOf(t.Value)
+		v.entries = append(v.entries, facts)
 		f := base.elem(i, len(list))
-		matched, status := v.action(st, f, t)
+		matched, status := v.action(st, f, t, facts.wildcard)
 		if status != actionKnown {
 			set.complete = false
 		}
@@ -65,7 +64,7 @@ func (v *validator) actionList(st *Statement) actionSet {
 				v.actions = append(v.actions, a)
 			}
 		}
-		if status == actionKnown && !hasWildcard(t.Value) {
+		if status == actionKnown && !facts.wildcard {
 			v.exact = append(v.exact, exactAction{index: i, field: f, text: t, action: matched[0]})
 		}
 	}
@@ -78,8 +77,9 @@ func (v *validator) actionList(st *Statement) actionSet {
 }
 
 // action checks one Action entry and returns the catalog actions it covers,
-// in a slice that is good until the next call.
-func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, actionStatus) {
+// in a slice that is good until the next call. wild says whether the entry
+// holds '*' or '?'.
+func (v *validator) action(st *Statement, f field, t Text, wild bool) ([]*catalog.Action, actionStatus) {
 	s := t.Value
 	if s == "*" {
 		return nil, actionForeign
@@ -94,7 +94,7 @@ func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, a
 		v.errorf(st, f, t.Pos, CodeInvalidValue, `%s must be "*" or "service:action", not %q`, f, s)
 		return nil, actionBad
 	}
-	if hasWildcard(prefix) {
+	if wild && hasWildcard(prefix) {
 		matched := v.cat.ActionsMatching(s)
 		if len(matched) == 0 {
 			v.warnf(st, f, t.Pos, CodeUnknownService,
@@ -113,7 +113,7 @@ func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, a
 			s, v.servicesText(), Suggest(prefix, v.servicePrefixes()))
 		return nil, actionForeign
 	}
-	if hasWildcard(name) {
+	if wild && hasWildcard(name) {
 		matched := v.cat.ActionsMatching(s)
 		if len(matched) == 0 {
 			v.errorf(st, f, t.Pos, CodeUnknownAction, "action pattern %q matches no action of %s", s, svc.Prefix)
@@ -130,28 +130,33 @@ func (v *validator) action(st *Statement, f field, t Text) ([]*catalog.Action, a
 }
 
 // redundantActions reports an entry listed twice and, in an Allow statement,
-// an action that a pattern of the same list already covers.
+// an action that a pattern of the same list already covers. v.entries has
+// the facts of the list's entries.
 func (v *validator) redundantActions(st *Statement, base field, list []Text, set *actionSet) {
-	reported := v.reported[:0]
+	entries, wildcards := v.entries, false
 	for i, t := range list {
-		dup := false
+		wildcards = wildcards || entries[i].wildcard
 		for j := range i {
-			if strings.EqualFold(list[j].Value, t.Value) {
-				v.warnf(st, base.elem(i, len(list)), t.Pos, CodeRedundant,
-					"%q is listed twice (also %s)", t.Value, base.elem(j, len(list)))
-				dup = true
-				break
+			// ASCII strings equal without regard to case have one length.
+			if entries[i].ascii && entries[j].ascii && len(t.Value) != len(list[j].Value) ||
+				!strings.EqualFold(list[j].Value, t.Value) {
+				continue
 			}
+			v.warnf(st, base.elem(i, len(list)), t.Pos, CodeRedundant,
+				"%q is listed twice (also %s)", t.Value, base.elem(j, len(list)))
+			entries[i].reported = true
+			break
 		}
-		reported = append(reported, dup)
 	}
-	v.reported = reported
-	if set.not || st.Effect != EffectAllow {
+	if set.not || st.Effect != EffectAllow || !wildcards {
 		return
 	}
 	for _, e := range set.exact {
+		if entries[e.index].reported {
+			continue
+		}
 		for j, p := range list {
-			if !hasWildcard(p.Value) || !e.action.MatchedBy(p.Value) || reported[e.index] {
+			if !entries[j].wildcard || !e.action.MatchedBy(p.Value) {
 				continue
 			}
 			v.warnf(st, e.field, e.text.Pos, CodeRedundant,
@@ -160,6 +165,34 @@ func (v *validator) redundantActions(st *Statement, base field, list []Text, set
 		}
 	}
 }
+
+// entryFacts is what the action checks learn about an Action entry once.
+type entryFacts struct {
+	ascii, wildcard, reported bool
+}
+
+func factsOf(s string) entryFacts {
+	var seen byte
+	for i := range len(s) {
+		seen |= byteFacts[s[i]]
+	}
+	return entryFacts{ascii: seen&notASCII == 0, wildcard: seen&wildcard != 0}
+}
+
+// byteFacts says which bytes are not ASCII, and which are wildcards. It
+// never changes.
+var byteFacts = func() (t [256]byte) {
+	for c := 0x80; c < 0x100; c++ {
+		t[c] = notASCII
+	}
+	t['*'], t['?'] = wildcard, wildcard
+	return t
+}()
+
+const (
+	notASCII = 1 << iota
+	wildcard
+)
 
 // hasWildcard reports whether s holds '*' or '?'.
 func hasWildcard(s string) bool {
@@ -251,7 +284,7 @@ func arnService(s string) (string, bool) {
 // pdp's, in which case they can match nothing.
 func (v *validator) resourceFits(st *Statement, f field, t Text, acts *actionSet) {
 	service, ok := arnService(t.Value)
-	if !ok || strings.ContainsAny(service, "*?$") {
+	if !ok || hasWildcard(service) || strings.IndexByte(service, '$') >= 0 {
 		return
 	}
 	svc := v.serviceOf(service)

@@ -152,9 +152,14 @@ func (v *validator) keySupported(st *Statement, f field, c *Condition, acts *act
 	if !acts.complete || acts.not || len(acts.actions) == 0 {
 		return
 	}
+	var svc *catalog.Service // the service sk was looked up in
+	var sk *catalog.ConditionKey
 	for _, a := range acts.actions {
-		sk, ok := a.Service.ConditionKey(c.Key)
-		if !ok || actionSupportsKey(a, sk.Name) {
+		if a.Service != svc {
+			svc = a.Service
+			sk, _ = svc.ConditionKey(c.Key)
+		}
+		if sk == nil || actionSupportsKey(a, sk.Name) {
 			return
 		}
 	}
@@ -186,9 +191,8 @@ func (v *validator) conditionValues(st *Statement, f field, c *Condition, op ope
 	}
 	for i, cv := range c.Values {
 		vf := f.elem(i, len(c.Values))
-		v.variablesIn(st, vf, Text{Value: cv.Text, Pos: cv.Pos})
-		if v.doc.Variables() && strings.Contains(cv.Text, "${") && len(variables(cv.Text)) > 0 {
-			continue
+		if v.variablesIn(st, vf, Text{Value: cv.Text, Pos: cv.Pos}) {
+			continue // checked per request, once the variables have values
 		}
 		if msg, sev := valueProblem(cv.Text, op); msg != "" {
 			v.add(st, vf, cv.Pos, sev, CodeInvalidCondition, "%s %s, not %q", c.Operator, msg, cv.Text)

@@ -45,22 +45,3 @@ func parseVariable(s string) (v variable, n int, ok bool) {
 	}
 	return v, n, true
 }
-
-// variables lists the well-formed variables in s, for validation.
-func variables(s string) []variable {
-	var out []variable
-	for i := strings.Index(s, "${"); i >= 0; {
-		v, n, ok := parseVariable(s[i:])
-		if !ok {
-			n = 2
-		} else if v.literal == "" {
-			out = append(out, v)
-		}
-		next := strings.Index(s[i+n:], "${")
-		if next < 0 {
-			break
-		}
-		i += n + next
-	}
-	return out
-}

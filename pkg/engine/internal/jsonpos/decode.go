@@ -51,6 +51,14 @@ type Decoder struct {
 	// the positions of successive values cost O(n) in total.
 	line, lineStart int
 	colOff, col     int
+	// nonASCII is set when a string from colOff on has a character of more
+	// than one byte; until then, columns are byte counts.
+	nonASCII bool
+
+	// space counts the white space read, between tokens and in strings (a
+	// raw space is the only white space a string can hold); cont the bytes
+	// that continue multi-byte characters. See CharsWithoutSpace.
+	space, cont int
 
 	// The value Peek looked at, while peeked.
 	peeked  bool
@@ -62,8 +70,8 @@ type Decoder struct {
 	// open objects, each object's from its keyBase on.
 	stack    []container
 	keys     []keyEntry
-	stackArr [8]container // first storage of stack and keys, enough for policies
-	keysArr  [16]keyEntry
+	stackArr [6]container // first storage of stack and keys, enough for policies
+	keysArr  [10]keyEntry
 
 	buf []byte // scratch for decoding strings with escapes
 }
@@ -74,11 +82,12 @@ type container struct {
 	first   bool           // no element or member read yet
 	keyBase int            // where the object's keys start in Decoder.keys
 	index   map[string]int // key → index in Decoder.keys, once the object is large
+	lens    uint64         // bit len(key)%64 of every key so far: a key of another length is new
 }
 
 type keyEntry struct {
 	key string
-	pos Pos
+	off int
 }
 
 // NewDecoder returns a Decoder positioned at the start of the top-level
@@ -93,8 +102,12 @@ func NewDecoder(src []byte, lim Limits) *Decoder {
 // Reset makes d a new Decoder of src, as NewDecoder does, so that a caller
 // can keep one inside its own state.
 func (d *Decoder) Reset(src []byte, lim Limits) {
-	*d = Decoder{src: src, maxDepth: lim.MaxDepth, line: 1, col: 1}
-	d.stack, d.keys = d.stackArr[:0], d.keysArr[:0]
+	// Field by field: assigning a whole new Decoder would copy its arrays.
+	d.src, d.str, d.off, d.maxDepth, d.err = src, "", 0, lim.MaxDepth, nil
+	d.line, d.lineStart, d.colOff, d.col = 1, 0, 0, 1
+	d.nonASCII, d.space, d.cont = false, 0, 0
+	d.peeked = false
+	d.stack, d.keys, d.buf = d.stackArr[:0], d.keysArr[:0], d.buf[:0]
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
@@ -124,6 +137,12 @@ func checkEncoding(src []byte) string {
 	return ""
 }
 
+// CharsWithoutSpace returns how many characters (Unicode code points) the
+// text read so far has, leaving out white space (space, tab, line feed,
+// carriage return) both between tokens and inside strings; after Finish,
+// of the whole input. This is how AWS measures policy size quotas.
+func (d *Decoder) CharsWithoutSpace() int { return d.off - d.space - d.cont }
+
 // Err returns the first error met, a [*SyntaxError], or nil.
 func (d *Decoder) Err() error { return d.err }
 
@@ -131,6 +150,7 @@ func (d *Decoder) fail(err error) {
 	if d.err == nil {
 		d.err = err
 	}
+	d.peeked = false
 }
 
 // Peek reports the kind of the next value, without consuming it, and its
@@ -140,11 +160,15 @@ func (d *Decoder) fail(err error) {
 // true, false and null, and the end of the input are errors; Peek then
 // returns Null.
 func (d *Decoder) Peek() (Kind, Pos) {
+	if d.peeked { // the usual second look, inlined
+		return d.kind, d.valPos
+	}
+	return d.peek()
+}
+
+func (d *Decoder) peek() (Kind, Pos) {
 	if d.err != nil {
 		return Null, Pos{}
-	}
-	if d.peeked {
-		return d.kind, d.valPos
 	}
 	if d.off >= len(d.src) {
 		d.fail(d.errAt(d.off, "unexpected end of input, expected a value"))
@@ -403,11 +427,19 @@ func (d *Decoder) Finish() {
 }
 
 // checkDuplicate reports key if the object c already has it, and else
-// records it. Small objects are scanned; from dupIndexAt members on, a map
-// finds the keys.
+// records it. A key of a length no other key has is new; otherwise small
+// objects are scanned, and from dupIndexAt members on a map finds the keys.
 func (d *Decoder) checkDuplicate(c *container, key string, keyPos Pos) error {
 	first := -1
+	lenBit := uint64(1) << (len(key) % 64)
 	switch {
+	case c.lens&lenBit == 0:
+		if c.index != nil {
+			c.index[key] = len(d.keys)
+		}
+		c.lens |= lenBit
+		d.keys = append(d.keys, keyEntry{key: key, off: keyPos.Offset})
+		return nil
 	case c.index != nil:
 		if i, ok := c.index[key]; ok {
 			first = i
@@ -427,20 +459,31 @@ func (d *Decoder) checkDuplicate(c *container, key string, keyPos Pos) error {
 		return d.checkDuplicate(c, key, keyPos)
 	}
 	if first >= 0 {
-		fp := d.keys[first].pos
+		fp := d.posAt(d.keys[first].off)
 		return &SyntaxError{Pos: keyPos, Msg: fmt.Sprintf("duplicate key %q (first at line %d, column %d)",
 			truncate(key), fp.Line, fp.Col)}
 	}
 	if c.index != nil {
 		c.index[key] = len(d.keys)
 	}
-	d.keys = append(d.keys, keyEntry{key: key, pos: keyPos})
+	c.lens |= lenBit
+	d.keys = append(d.keys, keyEntry{key: key, off: keyPos.Offset})
 	return nil
 }
 
-// skipSpace skips JSON whitespace, counting lines.
+// skipSpace skips JSON whitespace, counting lines. Compact JSON has none,
+// which the inlined first test finds.
 func (d *Decoder) skipSpace() {
+	if d.off < len(d.src) && d.src[d.off] > ' ' {
+		return
+	}
+	d.skipSpaceLoop()
+}
+
+func (d *Decoder) skipSpaceLoop() {
 	src := d.src
+	start := d.off
+loop:
 	for d.off < len(src) {
 		switch src[d.off] {
 		case ' ', '\t':
@@ -455,14 +498,15 @@ func (d *Decoder) skipSpace() {
 			}
 			d.newline()
 		default:
-			return
+			break loop
 		}
 	}
+	d.space += d.off - start
 }
 
 func (d *Decoder) newline() {
 	d.line++
-	d.lineStart, d.colOff, d.col = d.off, d.off, 1
+	d.lineStart, d.colOff, d.col, d.nonASCII = d.off, d.off, 1, false
 }
 
 // pos returns the position of offset off, which must lie on the current
@@ -471,11 +515,29 @@ func (d *Decoder) newline() {
 // start of the line instead.
 func (d *Decoder) pos(off int) Pos {
 	if off < d.colOff {
-		d.colOff, d.col = d.lineStart, 1
+		d.colOff, d.col, d.nonASCII = d.lineStart, 1, true
 	}
-	d.col += utf8.RuneCount(d.src[d.colOff:off])
+	if d.nonASCII {
+		d.col += utf8.RuneCount(d.src[d.colOff:off])
+		d.nonASCII = false
+	} else {
+		d.col += off - d.colOff
+	}
 	d.colOff = off
 	return Pos{Offset: off, Line: d.line, Col: d.col}
+}
+
+// posAt returns the position of any offset before the current one,
+// counting lines from the start of the input; errors use it, for a key seen
+// before. Up to off the input is valid JSON, so line breaks are white space.
+func (d *Decoder) posAt(off int) Pos {
+	line, lineStart := 1, 0
+	for i, c := range d.src[:off] {
+		if c == '\n' || c == '\r' && (i+1 == len(d.src) || d.src[i+1] != '\n') {
+			line, lineStart = line+1, i+1
+		}
+	}
+	return Pos{Offset: off, Line: line, Col: 1 + utf8.RuneCount(d.src[lineStart:off])}
 }
 
 // mark remembers an offset on the current line so that an error can point

@@ -49,6 +49,7 @@ func TestRoundTrip(t *testing.T) {
 			checkTree(t, src, v)
 			checkRoundTrip(t, v)
 			checkStdlibContent(t, src, v)
+			checkChars(t, src)
 		})
 	}
 }

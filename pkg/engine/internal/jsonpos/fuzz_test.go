@@ -42,7 +42,29 @@ func FuzzParse(f *testing.F) {
 		checkTree(t, src, v)
 		checkRoundTrip(t, v)
 		checkStdlibContent(t, src, v)
+		checkChars(t, src)
 	})
+}
+
+// checkChars walks src, which is valid JSON, with a Decoder and compares
+// CharsWithoutSpace with a naive count.
+func checkChars(t *testing.T, src []byte) {
+	t.Helper()
+	d := NewDecoder(src, Limits{})
+	d.Skip()
+	d.Finish()
+	if err := d.Err(); err != nil {
+		t.Fatalf("Decoder walk of %q: %v", src, err)
+	}
+	want := 0
+	for _, r := range string(src) {
+		if r != ' ' && r != '\t' && r != '\n' && r != '\r' {
+			want++
+		}
+	}
+	if got := d.CharsWithoutSpace(); got != want {
+		t.Fatalf("CharsWithoutSpace of %q = %d, want %d", src, got, want)
+	}
 }
 
 // checkSmallerDepth parses src again with a small depth limit and checks

@@ -1,19 +1,39 @@
 package jsonpos
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode/utf8"
 )
 
 // string parses the string starting at the '"' at d.off and returns its
 // decoded text. A string without escapes is a slice of d.str and costs no
-// allocation.
+// allocation. Plain bytes go eight at a time.
 func (d *Decoder) string() (string, error) {
 	src := d.src
 	start := d.off
 	for i := start + 1; i < len(src); {
-		c := src[i]
-		switch {
+		if i+8 <= len(src) {
+			x := binary.LittleEndian.Uint64(src[i:])
+			bad := notPlain(x)
+			if bad == 0 {
+				d.space += bits.OnesCount64(spaces(x))
+				i += 8
+				continue
+			}
+			// Skip the plain bytes before the first that is not.
+			k := bits.TrailingZeros64(bad) / 8
+			d.space += bits.OnesCount64(spaces(x) & (1<<(8*k) - 1))
+			i += k
+		} else if c := src[i]; plainByte[c] {
+			if c == ' ' {
+				d.space++
+			}
+			i++
+			continue
+		}
+		switch c := src[i]; {
 		case c == '"':
 			d.off = i + 1
 			return d.str[start+1 : i], nil
@@ -21,17 +41,49 @@ func (d *Decoder) string() (string, error) {
 			return d.escapedString(start, i)
 		case c < 0x20:
 			return "", d.errControl(i)
-		case c < utf8.RuneSelf:
-			i++
-		default:
+		default: // not ASCII
+			d.nonASCII = true
 			r, size := utf8.DecodeRune(src[i:])
 			if r == utf8.RuneError && size == 1 {
 				return "", d.errAt(i, "invalid UTF-8 byte 0x%02x in string", c)
 			}
+			d.cont += size - 1
 			i += size
 		}
 	}
 	return "", d.errUnterminated(start)
+}
+
+// plainByte is true for the bytes that stand for themselves in a string:
+// ASCII other than '"', backslash and control characters. It never changes.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// The eight-byte tests below use the tricks of "Bit Twiddling Hacks": in
+// y - 0x0101..., a byte that is zero borrows into its top bit, and so does
+// one below n in y - n*0x0101.... A borrow may also mark the bytes above a
+// marked one, but never one below it, so the lowest mark is exact.
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// notPlain returns the top bits of the bytes of x that are not plain (see
+// plainByte); the lowest one set is the first such byte.
+func notPlain(x uint64) uint64 {
+	zero := func(y uint64) uint64 { return (y - ones) & ^y & highs }
+	below := (x - 0x20*ones) & ^x & highs // a control character
+	return x&highs | below | zero(x^'"'*ones) | zero(x^'\\'*ones)
+}
+
+// spaces returns the top bits of the bytes of x that are ' ', exactly: a
+// byte of x^' ' is zero where adding 0x7f to its low bits leaves the top bit
+// clear, without borrows or carries between bytes.
+func spaces(x uint64) uint64 {
+	const lows = ^uint64(highs)
+	y := x ^ ' '*ones
+	return ^((y&lows + lows) | y | lows)
 }
 
 // escapedString finishes the string that starts at start and whose first
@@ -68,13 +120,18 @@ func (d *Decoder) escapedString(start, i int) (string, error) {
 		case c < 0x20:
 			return "", d.errControl(i)
 		case c < utf8.RuneSelf:
+			if c == ' ' {
+				d.space++
+			}
 			buf = append(buf, c)
 			i++
 		default:
+			d.nonASCII = true
 			r, size := utf8.DecodeRune(src[i:])
 			if r == utf8.RuneError && size == 1 {
 				return "", d.errAt(i, "invalid UTF-8 byte 0x%02x in string", c)
 			}
+			d.cont += size - 1
 			buf = append(buf, src[i:i+size]...)
 			i += size
 		}
