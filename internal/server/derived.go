@@ -60,11 +60,7 @@ func (s *Server) principalKeys(e *principalEntry) *derivedKeys {
 		keys = append(keys, derivedKey{s.names.principalTag(k), v})
 	}
 	d := &derivedKeys{keys: sortKeys(keys)}
-	if c.nP.Add(1) > maxDerived {
-		s.derived.CompareAndSwap(c, &derivedCache{})
-	} else {
-		c.principals.Store(e, d)
-	}
+	s.remember(c, &c.principals, &c.nP, e, d)
 	return d
 }
 
@@ -83,10 +79,16 @@ func (s *Server) resourceKeys(e *resourceEntry) *derivedKeys {
 		keys = append(keys, derivedKey{s.names.resourceTag(k), v})
 	}
 	d := &derivedKeys{keys: sortKeys(keys)}
-	if c.nR.Add(1) > maxDerived {
-		s.derived.CompareAndSwap(c, &derivedCache{})
-	} else {
-		c.resources.Store(e, d)
-	}
+	s.remember(c, &c.resources, &c.nR, e, d)
 	return d
+}
+
+// remember keeps d as the keys of entry e in m, one of the maps of cache
+// c counted by n; when that map is full, a new cache takes c's place.
+func (s *Server) remember(c *derivedCache, m *sync.Map, n *atomic.Int32, e any, d *derivedKeys) {
+	if n.Add(1) > maxDerived {
+		s.derived.CompareAndSwap(c, &derivedCache{})
+		return
+	}
+	m.Store(e, d)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 
+	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
 
@@ -124,18 +125,11 @@ type principalName struct {
 // user or role (arn:aws:iam::ACCOUNT:user/PATH/NAME); a malformed ARN
 // gives empty fields, which validation of that entity reports.
 func principalNameOf(k store.Key) principalName {
-	pn := principalName{kind: k.Kind}
-	rest := k.ID
-	var field string
-	for range 5 {
-		var ok bool
-		if field, rest, ok = strings.Cut(rest, ":"); !ok {
-			return pn
-		}
+	p, err := engine.ParsePrincipalARN(k.ID)
+	if err != nil {
+		return principalName{kind: k.Kind}
 	}
-	pn.account = field
-	pn.name = rest[strings.LastIndexByte(rest, '/')+1:]
-	return pn
+	return principalName{kind: k.Kind, account: p.Account, name: p.Name}
 }
 
 func quoted(name string) []byte { return []byte(`"` + name + `"`) }
