@@ -2,8 +2,10 @@ package main
 
 import (
 	"runtime/debug"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
@@ -11,18 +13,13 @@ import (
 func TestVersion(t *testing.T) {
 	t.Parallel()
 	cat, err := catalog.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	src := cat.Source()
 	code, stdout, stderr := runPDP(t, nil, "version")
-	if code != 0 || stderr != "" {
-		t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
-	}
+	require.Equal(t, 0, code, "exit code")
+	assert.Empty(t, stderr)
 	for _, want := range []string{"pdp ", "catalog: " + src.Package + " " + src.Version} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("stdout %q does not contain %q", stdout, want)
-		}
+		assert.Contains(t, stdout, want)
 	}
 }
 
@@ -56,9 +53,7 @@ func TestVersionText(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := versionText(tc.bi, src); got != tc.want {
-				t.Errorf("versionText:\n got %q\nwant %q", got, tc.want)
-			}
+			assert.Equal(t, tc.want, versionText(tc.bi, src))
 		})
 	}
 }
