@@ -81,7 +81,7 @@ func dial(addr string, t clientTLS) (*grpc.ClientConn, error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, hintInterceptors(addr, t)...)
 	if t.tokenFile != "" {
 		tok, err := os.ReadFile(t.tokenFile)
 		if err != nil {
