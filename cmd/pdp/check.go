@@ -35,6 +35,7 @@ type checkOptions struct {
 func checkCommand() command {
 	return command{
 		name:    "check",
+		env:     clientEnv(map[string]string{"addr": "PDP_ADDR"}),
 		summary: "ask a pdp server for one decision",
 		doc: `pdp check sends one request to the Check method of a running pdp serve
 and prints the decision (Allow, ExplicitDeny or ImplicitDeny) with the
@@ -52,7 +53,7 @@ flags. Calls are plaintext gRPC unless a -tls flag is given.`,
 				sessionTags: tagFlag{},
 				format:      newEnumFlag("text", "text", "json"),
 			}
-			fs.StringVar(&o.addr, "addr", envOr("PDP_ADDR", defaultAddr), "server `address` HOST:PORT (PDP_ADDR)")
+			fs.StringVar(&o.addr, "addr", defaultAddr, "server `address` HOST:PORT (PDP_ADDR)")
 			fs.StringVar(&o.principal, "principal", "", "`ARN` of the caller: IAM user, role, or STS assumed-role session (required)")
 			fs.StringVar(&o.action, "action", "", "`action` as service:Action, e.g. mobiletargeting:GetSegment (required)")
 			fs.StringVar(&o.resource, "resource", "", "`ARN` of the resource, or * (required)")

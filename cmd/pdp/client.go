@@ -36,17 +36,31 @@ type clientTLS struct {
 	tokenFile                 string // bearer token sent with every call
 }
 
+// clientEnv is the environment variable of each flag that register
+// defines; client commands add their own (PDP_ADDR). The client
+// certificate has its own names, apart from pdp serve's PDP_TLS_CERT.
+func clientEnv(more map[string]string) envNames {
+	vars := map[string]string{
+		"tls": "PDP_TLS", "tls-ca": "PDP_TLS_CA", "tls-cert": "PDP_TLS_CLIENT_CERT", "tls-key": "PDP_TLS_CLIENT_KEY",
+		"tls-server-name": "PDP_TLS_SERVER_NAME", "token-file": "PDP_TOKEN_FILE",
+	}
+	for k, v := range more {
+		vars[k] = v
+	}
+	return theseFlags(vars)
+}
+
 // register defines the TLS flags on fs.
 func (t *clientTLS) register(fs *flag.FlagSet) {
-	fs.BoolVar(&t.on, "tls", envBool("PDP_TLS", false),
+	fs.BoolVar(&t.on, "tls", false,
 		"call over TLS, checking the server's certificate against the system's roots unless -tls-ca; implied by the other -tls flags (PDP_TLS)")
-	fs.StringVar(&t.ca, "tls-ca", envOr("PDP_TLS_CA", ""), "PEM `file` of the CAs that the server's certificate must chain to (PDP_TLS_CA)")
-	fs.StringVar(&t.cert, "tls-cert", envOr("PDP_TLS_CLIENT_CERT", ""),
+	fs.StringVar(&t.ca, "tls-ca", "", "PEM `file` of the CAs that the server's certificate must chain to (PDP_TLS_CA)")
+	fs.StringVar(&t.cert, "tls-cert", "",
 		"PEM client certificate `file`, for a server that verifies clients (PDP_TLS_CLIENT_CERT)")
-	fs.StringVar(&t.key, "tls-key", envOr("PDP_TLS_CLIENT_KEY", ""), "PEM private key `file` of -tls-cert (PDP_TLS_CLIENT_KEY)")
-	fs.StringVar(&t.serverName, "tls-server-name", envOr("PDP_TLS_SERVER_NAME", ""),
+	fs.StringVar(&t.key, "tls-key", "", "PEM private key `file` of -tls-cert (PDP_TLS_CLIENT_KEY)")
+	fs.StringVar(&t.serverName, "tls-server-name", "",
 		"`name` that the server's certificate must hold; default the host of the address (PDP_TLS_SERVER_NAME)")
-	fs.StringVar(&t.tokenFile, "token-file", envOr("PDP_TOKEN_FILE", ""),
+	fs.StringVar(&t.tokenFile, "token-file", "",
 		"`file` holding a bearer token to send as \"authorization: Bearer TOKEN\"; never sent in plaintext beyond loopback (PDP_TOKEN_FILE)")
 }
 
@@ -67,7 +81,7 @@ func dial(addr string, t clientTLS) (*grpc.ClientConn, error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, hintInterceptors(addr, t)...)
 	if t.tokenFile != "" {
 		tok, err := os.ReadFile(t.tokenFile)
 		if err != nil {
@@ -75,7 +89,7 @@ func dial(addr string, t clientTLS) (*grpc.ClientConn, error) {
 		}
 		// Over plaintext, gRPC refuses to send it unless addr is loopback.
 		opts = append(opts, grpc.WithPerRPCCredentials(bearerToken{token: strings.TrimSpace(string(tok)),
-			secure: auth.DefaultRequireAuth(addr)}))
+			secure: !auth.IsLoopback(addr)}))
 	}
 	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {

@@ -13,9 +13,11 @@ import (
 
 // applyConfigFile sets the flags of fs from a YAML (or JSON) file whose keys
 // are the flag names: `listen: 0.0.0.0:8181`, `max-batch: 500`. A flag given
-// on the command line wins over the file, and the file wins over the
-// environment and the defaults. Unknown keys and values a flag refuses are
-// errors that name the file and the key, so a typo fails at start.
+// on the command line or by its environment variable (applyEnv runs first
+// and marks the flags it sets as given) wins over the file, and the file
+// wins over the defaults. Unknown keys and values a flag refuses are errors
+// that name the file, the key and what was expected, so a typo fails at
+// start.
 func applyConfigFile(fs *flag.FlagSet, path string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -42,8 +44,9 @@ func applyConfigFile(fs *flag.FlagSet, path string) error {
 		case explicit[k]:
 			continue
 		}
-		if err := f.Value.Set(configString(values[k])); err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %s: %v", path, k, err))
+		v := configString(values[k])
+		if err := setFlag(fs, k, v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %s: %q: %v", path, k, v, err))
 		}
 	}
 	if len(problems) > 0 {

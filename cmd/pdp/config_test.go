@@ -24,7 +24,7 @@ func TestApplyConfigFile(t *testing.T) {
 		{name: "command line wins", file: "listen: 0.0.0.0:9000\n", args: []string{"-listen", "127.0.0.1:1"},
 			want: map[string]string{"listen": "127.0.0.1:1"}},
 		{name: "unknown key", file: "listen: x\nlisen: y\n", wantErr: []string{`unknown setting "lisen"`}},
-		{name: "bad value", file: "max-batch: many\n", wantErr: []string{"max-batch: parse error"}},
+		{name: "bad value", file: "max-batch: many\n", wantErr: []string{`max-batch: "many": want an integer`}},
 		{name: "bad duration", file: "grace: forever\n", wantErr: []string{"grace:"}},
 		{name: "not yaml", file: "listen: [\n", wantErr: []string{"config.yaml"}},
 		{name: "config key refused", file: "config: other.yaml\n", wantErr: []string{`unknown setting "config"`}},

@@ -37,6 +37,7 @@ type evalOptions struct {
 func evalCommand() command {
 	return command{
 		name:    "eval",
+		env:     clientEnv(nil),
 		summary: "decide authorization cases read as JSON Lines on stdin",
 		doc: `Each input line is one case in the conformance format (FORMAT.md). Each
 output line is {"id":…,"decision":"Allow"|"ExplicitDeny"|"ImplicitDeny"}, or

@@ -43,6 +43,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	log    *slog.Logger
+	// lookupEnv reads an environment variable, as os.LookupEnv does; tests
+	// give their own, so that they can run in parallel.
+	lookupEnv func(string) (string, bool)
 }
 
 // runFunc runs a subcommand whose flags are parsed; args are the remaining
@@ -58,6 +61,9 @@ type command struct {
 	// setup defines the command's flags on fs and returns the function that
 	// runs the command once fs is parsed. It is also called to print help.
 	setup func(fs *flag.FlagSet) runFunc
+	// env names the environment variable of each flag that has one; nil:
+	// the command reads no flag from the environment. See envflags.go.
+	env envNames
 }
 
 // commands is the dispatch table, in the order "pdp help" lists it. It is a
@@ -85,14 +91,32 @@ func lookup(name string) (command, bool) {
 }
 
 // run is the whole program apart from process exit: main calls it with the
-// real streams, tests with buffers.
+// real streams, tests with buffers. It reads the process environment.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e := &env{
-		stdin:  stdin,
-		stdout: stdout,
-		stderr: stderr,
-		log:    slog.New(slog.NewTextHandler(stderr, nil)),
+	return runEnv(ctx, newEnv(stdin, stdout, stderr, os.LookupEnv), args)
+}
+
+func newEnv(stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *env {
+	return &env{
+		stdin:     stdin,
+		stdout:    stdout,
+		stderr:    stderr,
+		log:       slog.New(slog.NewTextHandler(stderr, nil)),
+		lookupEnv: lookupEnv,
 	}
+}
+
+// getenv reads an environment variable; an env without lookupEnv has none.
+func (e *env) getenv(name string) (string, bool) {
+	if e.lookupEnv == nil {
+		return "", false
+	}
+	return e.lookupEnv(name)
+}
+
+// runEnv runs the command line args in e.
+func runEnv(ctx context.Context, e *env, args []string) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		printUsage(stderr)
 		return exitUsage
@@ -118,6 +142,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		// The flag package has written the error itself.
 		printCommandUsage(stderr, cmd, fs)
+		return exitUsage
+	}
+	if errs := applyEnv(fs, cmd.env, e.getenv); len(errs) > 0 {
+		for _, err := range errs {
+			fmt.Fprintf(stderr, "pdp %s: %v\n", cmd.name, err)
+		}
 		return exitUsage
 	}
 	return exec(ctx, e, fs.Args())
@@ -158,6 +188,7 @@ func printCommandUsage(w io.Writer, cmd command, fs *flag.FlagSet) {
 		fmt.Fprintf(w, "\n%s\n", cmd.doc)
 	}
 	if hasFlags {
+		envHelp(fs, cmd.env)
 		fmt.Fprintf(w, "\nFlags:\n")
 		out := fs.Output()
 		fs.SetOutput(w)

@@ -37,6 +37,7 @@ type policyOptions struct {
 func policyCommand() command {
 	return command{
 		name:    "policy",
+		env:     clientEnv(map[string]string{"addr": "PDP_ADDR", "author": "PDP_AUTHOR"}),
 		args:    "SUBCOMMAND [ARG…]",
 		summary: "administer the policy store of a server: apply, get, list, history, diff, rollback, watch",
 		doc: `Subcommands (flags come before the subcommand):
@@ -55,7 +56,7 @@ func policyCommand() command {
 KIND is account, scp, managed_policy, user, group, role or resource.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o policyOptions
-			fs.StringVar(&o.addr, "addr", envOr("PDP_ADDR", defaultAddr), "server `address` (PDP_ADDR)")
+			fs.StringVar(&o.addr, "addr", defaultAddr, "server `address` (PDP_ADDR)")
 			fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "deadline of each call (not of watch)")
 			fs.StringVar(&o.file, "f", "", "policy `directory or bundle file` for apply and import")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "validate only; write nothing")
@@ -64,7 +65,7 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 			fs.StringVar(&o.message, "m", "", "`message` recorded in the history")
 			fs.Int64Var(&o.from, "from", 0, "first `revision` (exclusive) for history and watch")
 			fs.Int64Var(&o.to, "to", 0, "last `revision` for history (0: current)")
-			fs.StringVar(&o.author, "author", envOr("PDP_AUTHOR", os.Getenv("USER")), "`name` recorded as the author of changes (PDP_AUTHOR)")
+			fs.StringVar(&o.author, "author", "", "`name` recorded as the author of changes; default $USER (PDP_AUTHOR)")
 			o.tls.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) == 0 {
@@ -79,6 +80,9 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 				}
 				if o.timeout <= 0 {
 					return usageError(e, "policy", "-timeout must be positive")
+				}
+				if !flagGiven(fs, "author") {
+					o.author, _ = e.getenv("USER")
 				}
 				conn, err := dial(o.addr, o.tls)
 				if err != nil {

@@ -27,8 +27,8 @@ import (
 	"github.com/pdp-dev/pdp/pkg/store"
 )
 
-// serveOptions are the flags of pdp serve. Each has an environment variable
-// that sets its default.
+// serveOptions are the flags of pdp serve. Each can also be set by its
+// environment variable (see envflags.go) and by its key in --config.
 type serveOptions struct {
 	config          string
 	listen          string
@@ -40,16 +40,17 @@ type serveOptions struct {
 	policies        string
 	maxBatch        int
 	maxMessageBytes int
-	logLevel        string
-	logFormat       string
+	logLevel        levelFlag
+	logFormat       *enumFlag
 	gracePeriod     time.Duration
 	drainDelay      time.Duration
 	// TLS: see checkTLS.
 	tlsCert, tlsKey, tlsClientCA string
 	tlsRequireClientCert         bool
+	insecurePlaintext            bool // allow plaintext on a non-loopback listener: see exposure
 	// Authentication and admin authorization: see internal/auth.
 	authTokens, authIdentities, adminPolicies string
-	requireAuth                               optionalBool // unset: auth.DefaultRequireAuth(listen)
+	requireAuth                               optionalBool // unset: auth.DefaultRequireAuth
 	requireAuthDecisions                      bool
 	adminWriteRate                            float64
 	tracing                                   bool // OpenTelemetry traces of gRPC calls; exporter from OTEL_* variables
@@ -67,6 +68,7 @@ type serveOptions struct {
 func serveCommand() command {
 	return command{
 		name:    "serve",
+		env:     everyFlag,
 		summary: "serve the gRPC API (Check, BatchCheck, Simulate) on a policy directory",
 		doc: `pdp serve keeps the policy model (accounts, managed policies, SCPs,
 users, groups, roles, resources: see README.md) in a versioned store — by
@@ -82,71 +84,83 @@ With -tls-cert and -tls-key it serves TLS 1.2 or later instead of
 plaintext, and reloads the certificate, key and client CAs when their files
 change, without a restart; -tls-client-ca verifies the certificates that
 clients present, and -tls-require-client-cert refuses clients without one
-(mutual TLS). "pdp dev-certs" writes certificates to try this with.
+(mutual TLS). "pdp dev-certs" writes certificates to try this with. A
+listener that is not loopback needs TLS, or -insecure-plaintext.
 
-Every flag can also be set by the environment variable named in its help.`,
+Configuring credentials (-auth-tokens, -auth-mtls-identities,
+-admin-policies) turns on authentication of the admin API on any address;
+without them it is on unless -listen is a loopback address.
+-require-auth=false turns it off regardless.
+
+Every flag can also be set by the environment variable named in its help,
+and by its key in the -config file. The command line wins over the
+environment, which wins over the config file, which wins over the default.
+A value a flag refuses is refused from either source too.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o serveOptions
-			fs.StringVar(&o.config, "config", envOr("PDP_CONFIG", ""),
-				"YAML `file` of settings named like these flags; flags given here win over it (PDP_CONFIG)")
-			fs.StringVar(&o.listen, "listen", envOr("PDP_LISTEN", "127.0.0.1:8181"), "`address` to listen on (PDP_LISTEN)")
-			fs.StringVar(&o.storeSpec, "store", envOr("PDP_STORE", "bolt"),
+			fs.StringVar(&o.config, "config", "",
+				"YAML `file` of settings named like these flags; the command line and the environment win over it (PDP_CONFIG)")
+			fs.StringVar(&o.listen, "listen", "127.0.0.1:8181", "`address` to listen on (PDP_LISTEN)")
+			fs.StringVar(&o.storeSpec, "store", "bolt",
 				"policy `store`: bolt (embedded, in --data-dir), memory, or etcd://host:2379[,host:2379]/prefix (PDP_STORE)")
-			fs.StringVar(&o.dataDir, "data-dir", envOr("PDP_DATA_DIR", defaultDataDir), "`directory` of the bolt store's file pdp.db (PDP_DATA_DIR)")
-			fs.StringVar(&o.seed, "seed", envOr("PDP_SEED", ""), "policy `directory` written into the store when it is empty (PDP_SEED)")
-			fs.Int64Var(&o.keepRevisions, "keep-revisions", int64(envInt("PDP_KEEP_REVISIONS", 1000)),
+			fs.StringVar(&o.dataDir, "data-dir", defaultDataDir, "`directory` of the bolt store's file pdp.db (PDP_DATA_DIR)")
+			fs.StringVar(&o.seed, "seed", "", "policy `directory` written into the store when it is empty (PDP_SEED)")
+			fs.Int64Var(&o.keepRevisions, "keep-revisions", 1000,
 				"revisions of history kept; older ones are compacted (PDP_KEEP_REVISIONS)")
-			fs.DurationVar(&o.watchProgress, "watch-progress", envDuration("PDP_WATCH_PROGRESS", 5*time.Second),
+			fs.DurationVar(&o.watchProgress, "watch-progress", 5*time.Second,
 				"interval of the store's progress notifications; three silent intervals mean the store is lost (PDP_WATCH_PROGRESS)")
-			fs.StringVar(&o.policies, "policies", envOr("PDP_POLICIES", ""),
+			fs.StringVar(&o.policies, "policies", "",
 				"serve this policy `directory` from memory: the same as --store memory --seed DIR (PDP_POLICIES)")
-			fs.IntVar(&o.maxBatch, "max-batch", envInt("PDP_MAX_BATCH", server.DefaultMaxBatchItems), "most items in one BatchCheck (PDP_MAX_BATCH)")
-			fs.IntVar(&o.maxMessageBytes, "max-message-bytes", envInt("PDP_MAX_MESSAGE_BYTES", server.DefaultMaxMessageBytes),
+			fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatchItems, "most items in one BatchCheck (PDP_MAX_BATCH)")
+			fs.IntVar(&o.maxMessageBytes, "max-message-bytes", server.DefaultMaxMessageBytes,
 				"largest request or response in bytes (PDP_MAX_MESSAGE_BYTES)")
-			fs.StringVar(&o.logLevel, "log-level", envOr("PDP_LOG_LEVEL", "info"), "log `level`: debug, info, warn, error (PDP_LOG_LEVEL)")
-			fs.StringVar(&o.logFormat, "log-format", envOr("PDP_LOG_FORMAT", "text"), "log `format`: text or json (PDP_LOG_FORMAT)")
-			fs.DurationVar(&o.gracePeriod, "grace-period", envDuration("PDP_GRACE_PERIOD", 10*time.Second),
+			fs.Var(&o.logLevel, "log-level", "log `level`: debug, info (the default), warn, error (PDP_LOG_LEVEL)")
+			o.logFormat = newEnumFlag("text", "text", "json")
+			fs.Var(o.logFormat, "log-format", "log `format`: text or json (PDP_LOG_FORMAT)")
+			fs.DurationVar(&o.gracePeriod, "grace-period", 10*time.Second,
 				"time calls in flight get to finish on shutdown (PDP_GRACE_PERIOD)")
-			fs.DurationVar(&o.drainDelay, "drain-delay", envDuration("PDP_DRAIN_DELAY", time.Second),
+			fs.DurationVar(&o.drainDelay, "drain-delay", time.Second,
 				"time between reporting NOT_SERVING and refusing new calls on shutdown, for health checkers to notice (PDP_DRAIN_DELAY)")
-			fs.StringVar(&o.tlsCert, "tls-cert", envOr("PDP_TLS_CERT", ""),
+			fs.StringVar(&o.tlsCert, "tls-cert", "",
 				"PEM certificate chain `file` of the server: with -tls-key, serve TLS instead of plaintext (PDP_TLS_CERT)")
-			fs.StringVar(&o.tlsKey, "tls-key", envOr("PDP_TLS_KEY", ""), "PEM private key `file` of -tls-cert (PDP_TLS_KEY)")
-			fs.StringVar(&o.tlsClientCA, "tls-client-ca", envOr("PDP_TLS_CLIENT_CA", ""),
+			fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key `file` of -tls-cert (PDP_TLS_KEY)")
+			fs.StringVar(&o.tlsClientCA, "tls-client-ca", "",
 				"PEM `file` of the CAs that client certificates must chain to; a certificate a client presents is verified (PDP_TLS_CLIENT_CA)")
-			fs.BoolVar(&o.tlsRequireClientCert, "tls-require-client-cert", envBool("PDP_TLS_REQUIRE_CLIENT_CERT", false),
+			fs.BoolVar(&o.tlsRequireClientCert, "tls-require-client-cert", false,
 				"refuse clients without a certificate from -tls-client-ca (PDP_TLS_REQUIRE_CLIENT_CERT)")
-			fs.StringVar(&o.authTokens, "auth-tokens", envOr("PDP_AUTH_TOKENS", ""),
+			fs.BoolVar(&o.insecurePlaintext, "insecure-plaintext", false,
+				"serve plaintext on a -listen address that is not loopback, where calls and tokens can be read on the network (PDP_INSECURE_PLAINTEXT)")
+			fs.StringVar(&o.authTokens, "auth-tokens", "",
 				"bearer token `file`: sha256:HEX of each token and its principal ARN; reread on SIGHUP (PDP_AUTH_TOKENS)")
-			fs.StringVar(&o.authIdentities, "auth-mtls-identities", envOr("PDP_AUTH_MTLS_IDENTITIES", ""),
+			fs.StringVar(&o.authIdentities, "auth-mtls-identities", "",
 				"`file` mapping verified client certificate identities (URI SAN, else DNS SAN, else CN) to principal ARNs; "+
 					"needs -tls-client-ca; reread on SIGHUP (PDP_AUTH_MTLS_IDENTITIES)")
-			fs.StringVar(&o.adminPolicies, "admin-policies", envOr("PDP_ADMIN_POLICIES", ""),
+			fs.StringVar(&o.adminPolicies, "admin-policies", "",
 				"admin policy `file` or directory of *.json: IAM policies per principal for the admin API, kept outside the store; "+
 					"reread on SIGHUP (PDP_ADMIN_POLICIES)")
-			o.requireAuth.setFromEnv("PDP_REQUIRE_AUTH")
 			fs.Var(&o.requireAuth, "require-auth",
-				"authenticate every admin API call and authorize it by -admin-policies; default true unless -listen is a loopback address (PDP_REQUIRE_AUTH)")
-			fs.BoolVar(&o.tracing, "tracing", envBool("PDP_TRACING", false),
+				"authenticate every admin API call and authorize it by -admin-policies; default true when credentials are configured "+
+					"(-auth-tokens, -auth-mtls-identities, -admin-policies) or -listen is not a loopback address (PDP_REQUIRE_AUTH)")
+			fs.BoolVar(&o.tracing, "tracing", false,
 				"trace gRPC calls with OpenTelemetry; the exporter is set by OTEL_TRACES_EXPORTER (otlp, console, none), "+
 					"OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, … (PDP_TRACING)")
-			fs.Float64Var(&o.adminWriteRate, "admin-write-rate", envFloat("PDP_ADMIN_WRITE_RATE", 10),
+			fs.Float64Var(&o.adminWriteRate, "admin-write-rate", 10,
 				"policy writes per second each caller may make on average (PDP_ADMIN_WRITE_RATE)")
-			fs.IntVar(&o.adminWriteBurst, "admin-write-burst", envInt("PDP_ADMIN_WRITE_BURST", 20),
+			fs.IntVar(&o.adminWriteBurst, "admin-write-burst", 20,
 				"policy writes each caller may make in a burst (PDP_ADMIN_WRITE_BURST)")
-			fs.BoolVar(&o.requireAuthDecisions, "require-auth-decisions", envBool("PDP_REQUIRE_AUTH_DECISIONS", false),
+			fs.BoolVar(&o.requireAuthDecisions, "require-auth-decisions", false,
 				"authenticate Check, BatchCheck and Simulate calls too (PDP_REQUIRE_AUTH_DECISIONS)")
-			fs.StringVar(&o.decisionLog, "decision-log", envOr("PDP_DECISION_LOG", ""),
+			fs.StringVar(&o.decisionLog, "decision-log", "",
 				"write every decision as a JSON line to this `file`, rotated by size, or to stdout for \"-\"; off when empty (PDP_DECISION_LOG)")
-			fs.Int64Var(&o.decisionLogMaxBytes, "decision-log-max-bytes", int64(envInt("PDP_DECISION_LOG_MAX_BYTES", 100<<20)),
+			fs.Int64Var(&o.decisionLogMaxBytes, "decision-log-max-bytes", 100<<20,
 				"size at which the decision log file rotates; 0 never rotates (PDP_DECISION_LOG_MAX_BYTES)")
-			fs.IntVar(&o.decisionLogBackups, "decision-log-backups", envInt("PDP_DECISION_LOG_BACKUPS", 5),
+			fs.IntVar(&o.decisionLogBackups, "decision-log-backups", 5,
 				"rotated decision log files kept, FILE.1 the newest (PDP_DECISION_LOG_BACKUPS)")
-			fs.StringVar(&o.decisionLogMask, "decision-log-mask", envOr("PDP_DECISION_LOG_MASK", ""),
+			fs.StringVar(&o.decisionLogMask, "decision-log-mask", "",
 				"comma-separated context `keys` whose values the decision log writes as \"***\", e.g. aws:SourceIp,aws:RequestTag/* (PDP_DECISION_LOG_MASK)")
-			fs.StringVar(&o.metricsListen, "metrics-listen", envOr("PDP_METRICS_LISTEN", ""),
+			fs.StringVar(&o.metricsListen, "metrics-listen", "",
 				"`address` to serve Prometheus metrics on, at /metrics; off when empty (PDP_METRICS_LISTEN)")
-			fs.BoolVar(&o.pprof, "pprof", envBool("PDP_PPROF", false),
+			fs.BoolVar(&o.pprof, "pprof", false,
 				"also serve the runtime profiles at /debug/pprof/ on -metrics-listen (PDP_PPROF)")
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
@@ -161,6 +175,10 @@ Every flag can also be set by the environment variable named in its help.`,
 				if err := o.checkTLS(); err != nil {
 					return usageError(e, "serve", "%v", err)
 				}
+				ex, err := o.exposure()
+				if err != nil {
+					return usageError(e, "serve", "%v", err)
+				}
 				if o.authIdentities != "" && o.tlsClientCA == "" {
 					return usageError(e, "serve", "-auth-mtls-identities needs -tls-client-ca: without it no client certificate is verified")
 				}
@@ -168,11 +186,8 @@ Every flag can also be set by the environment variable named in its help.`,
 					return usageError(e, "serve", "-pprof needs -metrics-listen")
 				}
 				o.stdout = e.stdout
-				log, err := newLogger(e, o.logLevel, o.logFormat)
-				if err != nil {
-					return usageError(e, "serve", "%v", err)
-				}
-				if err := serve(ctx, log, o); err != nil {
+				log := newLogger(e, o.logLevel.Level, o.logFormat.value)
+				if err := serve(ctx, log, o, ex); err != nil {
 					log.ErrorContext(ctx, "serve failed", "err", err)
 					return exitFailure
 				}
@@ -183,8 +198,9 @@ Every flag can also be set by the environment variable named in its help.`,
 }
 
 // serve opens the store (seeding it on first start), follows it, and
-// serves until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
+// serves until ctx ends, then shuts down gracefully. ex is what o exposes,
+// from o.exposure.
+func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) error {
 	if o.policies != "" {
 		o.storeSpec, o.seed = "memory", o.policies
 	}
@@ -243,16 +259,15 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 			<-reloaded
 		}()
 	}
-	requireAuth := o.requireAuth.or(auth.DefaultRequireAuth(o.listen))
 	az, err := auth.New(ctx, auth.Config{
 		TokenFile: o.authTokens, IdentityFile: o.authIdentities, AdminPolicies: o.adminPolicies,
-		RequireAuth: requireAuth, RequireForDecisions: o.requireAuthDecisions,
+		RequireAuth: ex.requireAuth, RequireForDecisions: o.requireAuthDecisions,
 	}, cat, log) // Identity nil: auth.TLSIdentity
 	if err != nil {
 		return err
 	}
-	if o.authTokens != "" && creds == nil && auth.DefaultRequireAuth(o.listen) {
-		log.WarnContext(ctx, "bearer tokens travel in plaintext: serve TLS with -tls-cert and -tls-key")
+	for _, w := range ex.warnings {
+		log.WarnContext(ctx, w)
 	}
 	stopReloading := reloadOnHangup(ctx, az)
 	defer stopReloading()
@@ -288,7 +303,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return err
 	}
 	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec,
-		"revision", srv.Current().Revision(), "tls", o.tlsMode(), "admin_requires_auth", requireAuth)
+		"revision", srv.Current().Revision(), "tls", o.tlsMode(), "admin_requires_auth", ex.requireAuth)
 
 	select {
 	case err := <-served:
@@ -384,48 +399,25 @@ func shutdown(srv *server.Server, gs *grpc.Server, drain, grace time.Duration) {
 	}
 }
 
-// newLogger builds the server's logger from the level and format flags.
-func newLogger(e *env, level, format string) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("-log-level: %v", err)
+// newLogger builds the server's logger from the level and format flags;
+// format is "text" or "json", as -log-format allows.
+func newLogger(e *env, level slog.Level, format string) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts))
 	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
-	}
-	return nil, fmt.Errorf("-log-format must be text or json, not %q", format)
+	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
-func envOr(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
+// levelFlag is the -log-level flag: a slog level, checked while flags are
+// parsed. Its zero value is info.
+type levelFlag struct{ slog.Level }
 
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
+func (l *levelFlag) Set(s string) error {
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return errors.New("want debug, info, warn or error, optionally with an offset such as warn+2")
 	}
-	return def
-}
-
-func envBool(name string, def bool) bool {
-	if b, err := strconv.ParseBool(os.Getenv(name)); err == nil {
-		return b
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
+	return nil
 }
 
 // reloadOnHangup rereads the authentication files whenever the process
@@ -470,7 +462,7 @@ func (b *optionalBool) String() string {
 func (b *optionalBool) Set(s string) error {
 	v, err := strconv.ParseBool(s)
 	if err != nil {
-		return err
+		return errors.New("want true or false")
 	}
 	b.value, b.set = v, true
 	return nil
@@ -478,25 +470,10 @@ func (b *optionalBool) Set(s string) error {
 
 func (b *optionalBool) IsBoolFlag() bool { return true }
 
-// setFromEnv sets b from an environment variable that holds a boolean;
-// other values are ignored, as envBool ignores them.
-func (b *optionalBool) setFromEnv(name string) {
-	if v, ok := os.LookupEnv(name); ok {
-		_ = b.Set(v)
-	}
-}
-
 // or returns the value given, or def when none was.
 func (b *optionalBool) or(def bool) bool {
 	if b.set {
 		return b.value
-	}
-	return def
-}
-
-func envFloat(name string, def float64) float64 {
-	if f, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
-		return f
 	}
 	return def
 }

@@ -37,12 +37,19 @@ var servingLine = regexp.MustCompile(`msg=serving addr=(\S+)`)
 // for its "serving" log line and for health to report SERVING.
 func startServe(t *testing.T, args ...string) *runningServe {
 	t.Helper()
+	return startServeEnv(t, nil, args...)
+}
+
+// startServeEnv is startServe in an environment of exactly the variables
+// of environ.
+func startServeEnv(t *testing.T, environ map[string]string, args ...string) *runningServe {
+	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	s := &runningServe{log: &syncBuffer{}, cancel: cancel, done: make(chan struct{})}
 	args = append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)
 	go func() {
 		defer close(s.done)
-		s.code = run(ctx, args, strings.NewReader(""), &bytes.Buffer{}, s.log)
+		s.code = runEnv(ctx, newEnv(strings.NewReader(""), &bytes.Buffer{}, s.log, mapEnv(environ)), args)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -247,7 +254,7 @@ func TestServeFails(t *testing.T) {
 		{name: "unknown flag", args: []string{"--nope"}, wantCode: 2, wantStderr: []string{"flag provided but not defined: -nope"}},
 		{name: "argument", args: []string{"extra"}, wantCode: 2, wantStderr: []string{`unexpected argument "extra"`}},
 		{name: "log level", args: []string{"--log-level", "loud"}, wantCode: 2, wantStderr: []string{"-log-level"}},
-		{name: "log format", args: []string{"--log-format", "xml"}, wantCode: 2, wantStderr: []string{"-log-format must be text or json"}},
+		{name: "log format", args: []string{"--log-format", "xml"}, wantCode: 2, wantStderr: []string{`invalid value "xml" for flag -log-format: want one of text, json`}},
 		{name: "grace period", args: []string{"--grace-period", "soon"}, wantCode: 2, wantStderr: []string{"-grace-period"}},
 		{
 			name:       "missing policy directory",

@@ -9,20 +9,27 @@ import (
 	"time"
 )
 
-func TestServeTLS(t *testing.T) {
-	t.Parallel()
+// startTLSServe writes certificates with pdp dev-certs into a new
+// directory, runs pdp serve over TLS with them on a loopback port (mutual
+// TLS if mutual), and waits for its "serving" line. f names a file of the
+// directory.
+func startTLSServe(t *testing.T, mutual bool) (addr string, f func(name string) string, logs *syncBuffer) {
+	t.Helper()
 	certs := t.TempDir()
 	if code, _, stderr := runPDP(t, nil, "dev-certs", certs); code != exitOK {
 		t.Fatalf("dev-certs: exit %d, stderr %q", code, stderr)
 	}
-	f := func(name string) string { return filepath.Join(certs, name) }
+	f = func(name string) string { return filepath.Join(certs, name) }
 	ctx, cancel := context.WithCancel(t.Context())
-	logs := &syncBuffer{}
+	logs = &syncBuffer{}
+	args := []string{"serve", "--listen", "127.0.0.1:0", "--policies", modelDir, "--drain-delay", "0",
+		"--tls-cert", f("server.pem"), "--tls-key", f("server-key.pem")}
+	if mutual {
+		args = append(args, "--tls-client-ca", f("ca.pem"), "--tls-require-client-cert")
+	}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--policies", modelDir, "--drain-delay", "0",
-			"--tls-cert", f("server.pem"), "--tls-key", f("server-key.pem"), "--tls-client-ca", f("ca.pem"), "--tls-require-client-cert"},
-			strings.NewReader(""), &bytes.Buffer{}, logs)
+		done <- run(ctx, args, strings.NewReader(""), &bytes.Buffer{}, logs)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -35,7 +42,6 @@ func TestServeTLS(t *testing.T) {
 			t.Errorf("serve did not stop")
 		}
 	})
-	var addr string
 	deadline := time.Now().Add(30 * time.Second)
 	for addr == "" {
 		if m := servingLine.FindStringSubmatch(logs.String()); m != nil {
@@ -47,6 +53,13 @@ func TestServeTLS(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return addr, f, logs
+}
+
+func TestServeTLS(t *testing.T) {
+	t.Parallel()
+	addr, f, logs := startTLSServe(t, true)
+	deadline := time.Now().Add(30 * time.Second)
 	if !strings.Contains(logs.String(), "tls=mutual") {
 		t.Errorf("serving line does not say tls=mutual:\n%s", logs)
 	}
@@ -71,7 +84,7 @@ func TestServeTLS(t *testing.T) {
 		}
 	}
 	// Rotate everything, CA included; the server picks it up without a restart.
-	if code, _, stderr := runPDP(t, nil, "dev-certs", "--force", certs); code != exitOK {
+	if code, _, stderr := runPDP(t, nil, "dev-certs", "--force", filepath.Dir(f("ca.pem"))); code != exitOK {
 		t.Fatalf("dev-certs --force: exit %d, stderr %q", code, stderr)
 	}
 	for {
