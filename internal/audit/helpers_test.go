@@ -124,12 +124,11 @@ func decode(t *testing.T, data []byte) []audit.Record {
 
 // envOptions configure newEnv.
 type envOptions struct {
-	sink        any  // an io.Writer; default a new *sink
-	openAdmin   bool // admin calls need no authentication (as on loopback)
-	writeBurst  int  // writes each caller may make; default 100
-	maxKeys     int
-	noSeed      bool
-	interceptor grpc.UnaryServerInterceptor // runs between the guards and the gate
+	sink       any  // an io.Writer; default a new *sink
+	openAdmin  bool // admin calls need no authentication (as on loopback)
+	writeBurst int  // writes each caller may make; default 100
+	maxKeys    int
+	wrapStore  func(store.Store) store.Store // what the policy service reads and writes
 }
 
 // env is a pdp server over bufconn whose admin API is guarded by real
@@ -151,7 +150,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	var st store.Store = memstore.New(store.Options{})
 	t.Cleanup(func() { st.Close() })
 	e := &env{st: st, logs: &logbuf.Buffer{}}
-	if !o.noSeed {
+	{
 		set, err := entity.LoadDir(os.DirFS("../../examples/model"), ".")
 		require.NoError(t, err)
 		rev, seeded, err := server.Seed(t.Context(), cat, st, set, "seed examples/model")
@@ -183,16 +182,17 @@ func newEnv(t *testing.T, o envOptions) *env {
 		burst = 100
 	}
 	guards := []grpc.UnaryServerInterceptor{az.UnaryInterceptor(), server.NewWriteLimiter(1e-9, burst).UnaryInterceptor()}
-	if o.interceptor != nil {
-		guards = append(guards, o.interceptor)
-	}
 	gs := server.NewGRPCServer(server.GRPCConfig{
 		Unary:  e.audit.UnaryInterceptors(guards...),
 		Stream: e.audit.StreamInterceptors(az.StreamInterceptor()),
 	}, log)
 	srv := server.New(server.Config{}, cat, log)
 	srv.Register(gs)
-	server.NewPolicyAdmin(srv, st).Register(gs)
+	served := st
+	if o.wrapStore != nil {
+		served = o.wrapStore(st)
+	}
+	server.NewPolicyAdmin(srv, served).Register(gs)
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)

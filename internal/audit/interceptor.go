@@ -60,6 +60,9 @@ type call struct {
 	// unrecorded: the gate refused the call because its attempt record
 	// could not be written.
 	unrecorded bool
+	// panicked: the call ended in a panic, which the recovery outside
+	// turns into INTERNAL.
+	panicked bool
 	// before is the store revision a write started from, read by the
 	// gate; hasBefore says whether it was read.
 	before    int64
@@ -90,6 +93,7 @@ func (l *Logger) recordUnary(ctx context.Context, req any, info *grpc.UnaryServe
 	returned := false
 	defer func() {
 		if !returned {
+			c.panicked = true
 			l.finish(ctx, c, info.FullMethod, req, nil, status.Error(codes.Internal, "internal error"))
 		}
 	}()
@@ -123,6 +127,7 @@ func (l *Logger) recordStream(srv any, ss grpc.ServerStream, info *grpc.StreamSe
 	returned := false
 	defer func() {
 		if !returned {
+			c.panicked = true
 			l.finish(ctx, c, info.FullMethod, as.req, as.lastSent, status.Error(codes.Internal, "internal error"))
 		}
 	}()
@@ -225,7 +230,7 @@ func (l *Logger) finish(ctx context.Context, c *call, method string, req, resp a
 	switch {
 	case err == nil:
 		r.Outcome = OutcomeOK
-	case !c.passed || c.unrecorded:
+	case (!c.passed || c.unrecorded) && !c.panicked:
 		r.Outcome = OutcomeRefused
 	default:
 		r.Outcome = OutcomeError
