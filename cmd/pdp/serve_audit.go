@@ -28,8 +28,8 @@ func (a *auditOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.path, "audit-log", "",
 		"write a JSON line for every admin API call to this `file`, rotated by size, or to stdout for \"-\"; off when empty. "+
 			"A write is refused when its record cannot be written and synced")
-	fs.Var(nonNegative[int64]{&a.maxBytes}, "audit-log-max-bytes", "size at which the audit log file rotates; 0 never rotates")
-	fs.Var(nonNegative[int]{&a.backups}, "audit-log-backups", "rotated audit log files kept, FILE.1 the newest")
+	fs.Var(nonNegative[int64]{&a.maxBytes}, "audit-log-max-bytes", "`bytes` the audit log file may hold before it rotates; 0 never rotates")
+	fs.Var(nonNegative[int]{&a.backups}, "audit-log-backups", "`number` of rotated audit log files kept, FILE.1 the newest")
 }
 
 // openAuditLog opens the audit log the flags ask for, or returns a nil
