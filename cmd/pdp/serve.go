@@ -210,7 +210,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return err
 	}
 	defer obs.stop(ctx) // after the gRPC server stopped: every decision made is written
-	auditLog, closeAuditLog, err := openAuditLog(ctx, log, o.audit, o.stdout, st)
+	auditLog, closeAuditLog, err := openAuditLog(ctx, log, o.audit, o.stdout, st, obs.metrics)
 	if err != nil {
 		return err
 	}

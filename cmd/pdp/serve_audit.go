@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/pdp-dev/pdp/internal/audit"
+	"github.com/pdp-dev/pdp/internal/metrics"
 	"github.com/pdp-dev/pdp/internal/rotate"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
@@ -33,9 +34,10 @@ func (a *auditOptions) register(fs *flag.FlagSet) {
 }
 
 // openAuditLog opens the audit log the flags ask for, or returns a nil
-// Logger when it is off (a nil Logger adds no interceptors). Call closeLog
-// after the gRPC server stopped, so that every call is recorded.
-func openAuditLog(ctx context.Context, log *slog.Logger, a auditOptions, stdout io.Writer, st store.Store) (
+// Logger when it is off (a nil Logger adds no interceptors), and counts its
+// records in m unless m is nil. Call closeLog after the gRPC server
+// stopped, so that every call is recorded.
+func openAuditLog(ctx context.Context, log *slog.Logger, a auditOptions, stdout io.Writer, st store.Store, m *metrics.Metrics) (
 	_ *audit.Logger, closeLog func(), _ error) {
 	if a.path == "" {
 		return nil, func() {}, nil
@@ -55,8 +57,15 @@ func openAuditLog(ctx context.Context, log *slog.Logger, a auditOptions, stdout 
 			}
 		}
 	}
+	al := audit.New(audit.Config{Revision: st.Revision}, sink, log)
+	if m != nil {
+		if err := m.SetAuditLog(al.Written, al.Failed); err != nil {
+			closeLog()
+			return nil, nil, fmt.Errorf("audit log metrics: %w", err)
+		}
+	}
 	log.InfoContext(ctx, "writing the admin audit log", "path", a.path)
-	return audit.New(audit.Config{Revision: st.Revision}, sink, log), closeLog, nil
+	return al, closeLog, nil
 }
 
 // nonNegative is an integer flag that refuses values below zero.

@@ -66,14 +66,19 @@ func checkAuditRecords(t *testing.T, recs []map[string]any) {
 }
 
 // TestServeAuditLogFile runs pdp serve with --audit-log FILE and finds a
-// read and a write in the file.
+// read and a write in the file, and their count in the metrics.
 func TestServeAuditLogFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "audit.log")
 	s := startServe(t, "--policies", modelDir, "--audit-log", path, "--audit-log-max-bytes", "1000000", "--audit-log-backups", "2",
-		"--drain-delay", "0")
+		"--drain-delay", "0", "--metrics-listen", "127.0.0.1:0")
 	assert.Contains(t, s.log.String(), `msg="writing the admin audit log" path=`+path)
+	m := metricsLine.FindStringSubmatch(s.log.String())
+	require.NotNil(t, m, "no metrics line; log:\n%s", s.log)
 	auditCalls(t, s.addr)
+	body := get(t, "http://"+m[1]+"/metrics")
+	assert.Contains(t, body, `pdp_audit_log_records_total{result="written"} 3`)
+	assert.Contains(t, body, `pdp_audit_log_records_total{result="failed"} 0`)
 	s.cancel()
 	<-s.done
 	data, err := os.ReadFile(path)
