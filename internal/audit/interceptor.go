@@ -183,9 +183,13 @@ func errUnavailable() error {
 	return st.Err()
 }
 
+// timeFormat is RFC 3339 with all nine digits of nanoseconds, so that
+// records sort as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
 // base is a record of the call with who, where and what filled in.
 func (l *Logger) base(ctx context.Context, c *call, method string) Record {
-	r := Record{Time: l.cfg.Clock().UTC().Format("2006-01-02T15:04:05.000000000Z07:00"), Principal: "anonymous", Method: method}
+	r := Record{Time: l.cfg.Clock().UTC().Format(timeFormat), Principal: "anonymous", Method: method}
 	if p, ok := c.note.Principal(); ok {
 		r.Principal = p
 	}
@@ -197,7 +201,11 @@ func (l *Logger) base(ctx context.Context, c *call, method string) Record {
 }
 
 // attempt writes and syncs the record of a write about to be performed,
-// with the store revision it starts from.
+// with the store revision it starts from (left out if the store cannot
+// tell it: the write will then most likely fail, and say why). Writes of
+// one server are serialized after this read, so the revision is the one
+// the write is based on unless another server writes the same store in
+// between; with expect_revision the write then fails.
 func (l *Logger) attempt(ctx context.Context, c *call, method string, req any) error {
 	if l.cfg.Revision != nil {
 		if rev, err := l.cfg.Revision(ctx); err == nil {
@@ -238,6 +246,8 @@ func (l *Logger) finish(ctx context.Context, c *call, method string, req, resp a
 	if err != nil {
 		r.Error, r.ErrorLen = truncate(st.Message())
 	}
+	// performed: the handler of a write ran (and may have failed); its
+	// attempt record exists, and this one is synced too.
 	performed := f.write && c.passed && !c.unrecorded
 	switch {
 	case performed:
