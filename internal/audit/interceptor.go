@@ -202,10 +202,10 @@ func (l *Logger) base(ctx context.Context, c *call, method string) Record {
 
 // attempt writes and syncs the record of a write about to be performed,
 // with the store revision it starts from (left out if the store cannot
-// tell it: the write will then most likely fail, and say why). Writes of
-// one server are serialized after this read, so the revision is the one
-// the write is based on unless another server writes the same store in
-// between; with expect_revision the write then fails.
+// tell it: the write will then most likely fail, and say why). It is the
+// revision the write is based on unless another write, of this server or
+// another, commits in between; a write with expect_revision then fails
+// with ABORTED, one without is based on the newer revision.
 func (l *Logger) attempt(ctx context.Context, c *call, method string, req any) error {
 	if l.cfg.Revision != nil {
 		if rev, err := l.cfg.Revision(ctx); err == nil {
