@@ -63,6 +63,8 @@ type serveOptions struct {
 	metricsListen       string // "": off
 	pprof               bool
 	stdout              io.Writer // where -decision-log - writes; not a flag
+
+	audit auditOptions // the admin audit log: see serve_audit.go
 }
 
 func serveCommand() command {
@@ -162,6 +164,7 @@ A value a flag refuses is refused from either source too.`,
 				"`address` to serve Prometheus metrics on, at /metrics; off when empty (PDP_METRICS_LISTEN)")
 			fs.BoolVar(&o.pprof, "pprof", false,
 				"also serve the runtime profiles at /debug/pprof/ on -metrics-listen (PDP_PPROF)")
+			o.audit.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
@@ -223,6 +226,11 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 		return err
 	}
 	defer obs.stop(ctx) // after the gRPC server stopped: every decision made is written
+	auditLog, closeAuditLog, err := openAuditLog(ctx, log, o.audit, o.stdout, st, obs.metrics)
+	if err != nil {
+		return err
+	}
+	defer closeAuditLog() // after the gRPC server stopped: every admin call is recorded
 	traceOpts, stopTracing, err := tracing.Setup(ctx, o.tracing, "pdp", buildVersion())
 	if err != nil {
 		return err
@@ -275,9 +283,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
 		ObserveUnary:  unary,
 		ObserveStream: stream,
-		Unary: []grpc.UnaryServerInterceptor{az.UnaryInterceptor(),
-			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()},
-		Stream:  []grpc.StreamServerInterceptor{az.StreamInterceptor()},
+		// The audit log's interceptors wrap the guards: it records their refusals too.
+		Unary: auditLog.UnaryInterceptors(az.UnaryInterceptor(),
+			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()),
+		Stream:  auditLog.StreamInterceptors(az.StreamInterceptor()),
 		Options: traceOpts,
 	}, log)
 	srv.Register(gs)

@@ -69,6 +69,7 @@ func (a *Authorizer) guard(ctx context.Context, fullMethod string, req any) (con
 		if err != nil {
 			return nil, a.refuse(ctx, fullMethod, err)
 		}
+		noteCaller(ctx, principal)
 		return WithCaller(ctx, principal), nil
 	case classAdmin:
 		if !a.cfg.RequireAuth {
@@ -79,6 +80,7 @@ func (a *Authorizer) guard(ctx context.Context, fullMethod string, req any) (con
 		if err != nil {
 			return nil, a.refuse(ctx, fullMethod, err)
 		}
+		noteCaller(ctx, principal) // before authorization: a denied call has a known caller too
 		call, ok := adminCallOf(method, req)
 		if !ok {
 			return nil, a.refuse(ctx, fullMethod, &uncoveredError{method: fullMethod, badRequest: true})

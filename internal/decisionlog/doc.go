@@ -9,12 +9,13 @@
 // puts the record on a bounded queue, or drops and counts it when the queue
 // is full, so that a slow disk or a stalled pipe slows nothing but the log.
 // One goroutine, owned by Logger.Run, encodes queued records and writes
-// them in batches. RotatingFile is a sink that rotates by size.
+// them in batches. RotatingFile (rotate.File) is a sink that rotates by size.
 //
 // A Logger is safe for concurrent use: any number of goroutines may call
 // Log and Dropped while Run runs. Records must not change after Log: the
 // writer reads their slices and Context later.
 //
-// The package imports only the standard library; protobuf types stop at
-// internal/server, which converts its requests into Records.
+// The package imports only the standard library and internal/rotate;
+// protobuf types stop at internal/server, which converts its requests into
+// Records.
 package decisionlog

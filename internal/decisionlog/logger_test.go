@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -362,7 +363,7 @@ func TestLoggerWithRotatingFile(t *testing.T) {
 	for i := 100; i >= 0; i-- {
 		name := path
 		if i > 0 {
-			name = rf.backup(i)
+			name = fmt.Sprintf("%s.%d", path, i)
 		}
 		data, err := os.ReadFile(name)
 		if err != nil {
