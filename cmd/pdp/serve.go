@@ -266,6 +266,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		Options: traceOpts,
 	}, log)
 	srv.Register(gs)
+	server.NewSimulator(srv).Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
 	obs.registered(gs)
 
