@@ -68,6 +68,7 @@ func commands() []command {
 		checkCommand(),
 		policyCommand(),
 		evalCommand(),
+		simulateCommand(),
 		validateCommand(),
 		versionCommand(),
 		devCertsCommand(),
