@@ -50,7 +50,7 @@ func (m *Simulator) SimulateCustomPolicy(ctx context.Context, req *pdpv1.Simulat
 	if err != nil {
 		return nil, m.s.toStatus(ctx, err)
 	}
-	results, next := in.page(start, page)
+	results, next := in.page(start, in.pageSize(page))
 	resp := &pdpv1.SimulateCustomPolicyResponse{EvaluationResults: results}
 	if next > 0 {
 		resp.IsTruncated, resp.Marker = true, makeMarker(next, fp)
@@ -76,7 +76,7 @@ func (m *Simulator) SimulatePrincipalPolicy(ctx context.Context, req *pdpv1.Simu
 	if err != nil {
 		return nil, m.s.toStatus(ctx, err)
 	}
-	results, next := in.page(start, page)
+	results, next := in.page(start, in.pageSize(page))
 	resp := &pdpv1.SimulatePrincipalPolicyResponse{EvaluationResults: results}
 	if next > 0 {
 		resp.IsTruncated, resp.Marker = true, makeMarker(next, fp)
@@ -107,7 +107,7 @@ func (m *Simulator) GetContextKeysForPrincipalPolicy(ctx context.Context, req *p
 	if re := m.s.cfg.Limits.checkPolicies("PolicyInputList", req.GetPolicyInputList()); re != nil {
 		return nil, m.s.toStatus(ctx, re)
 	}
-	entry, err := m.s.simPrincipal(ctx, req.GetPolicySourceArn())
+	entry, _, err := m.s.simPrincipal(ctx, req.GetPolicySourceArn())
 	if err != nil {
 		return nil, m.s.toStatus(ctx, err)
 	}
@@ -203,38 +203,36 @@ func (in *simInput) setResources(sr *simRequest) {
 	in.owner, _ = ownerAccount(sr.resourceOwner)
 }
 
-// simPrincipal finds the user or role a principal simulation is about.
-func (s *Server) simPrincipal(ctx context.Context, arn string) (*principalEntry, error) {
+// simPrincipal finds the user or role a principal simulation is about, in
+// the current snapshot, which it returns too: the principal's policies and
+// its account's SCPs are read from one snapshot.
+func (s *Server) simPrincipal(ctx context.Context, arn string) (*principalEntry, *Snapshot, error) {
 	if arn == "" {
-		return nil, badField("PolicySourceArn", "missing the ARN of the user or role to simulate")
+		return nil, nil, badField("PolicySourceArn", "missing the ARN of the user or role to simulate")
 	}
 	pa, err := engine.ParsePrincipalARN(arn)
 	if err != nil {
-		return nil, badField("PolicySourceArn", "%v", err)
+		return nil, nil, badField("PolicySourceArn", "%v", err)
 	}
 	if pa.Kind != engine.PrincipalUser && pa.Kind != engine.PrincipalRole {
-		return nil, badField("PolicySourceArn", "%q is not a user or role: pdp simulates the policies of users and roles", arn)
+		return nil, nil, badField("PolicySourceArn", "%q is not a user or role: pdp simulates the policies of users and roles", arn)
 	}
 	snap, err := s.snapshotFor(ctx, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	entry, ok := snap.principal(pa)
 	if !ok {
-		return nil, fmt.Errorf("principal %q is not in the policy model: %w", arn, store.ErrNotFound)
+		return nil, nil, fmt.Errorf("principal %q is not in the policy model: %w", arn, store.ErrNotFound)
 	}
-	return entry, nil
+	return entry, snap, nil
 }
 
 // principalInput checks and compiles a SimulatePrincipalPolicy request:
 // the principal's policies from the current snapshot, less those the
 // PolicyExclusionList names, plus those the request gives.
 func (s *Server) principalInput(ctx context.Context, sr *simRequest) (*simInput, error) {
-	entry, err := s.simPrincipal(ctx, sr.policySourceARN)
-	if err != nil {
-		return nil, err
-	}
-	snap, err := s.snapshotFor(ctx, 0)
+	entry, snap, err := s.simPrincipal(ctx, sr.policySourceARN)
 	if err != nil {
 		return nil, err
 	}

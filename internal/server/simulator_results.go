@@ -49,6 +49,17 @@ var detailKeys = map[engine.PolicyType]string{
 	engine.SessionPolicy:  "Session Policy",
 }
 
+// simMaxDecisions bounds the decisions one page makes (actions ×
+// resources), so that a page stays within a message's size: "IAM might
+// return fewer results, even when there are more results available"
+// (MaxItems).
+const simMaxDecisions = 2000
+
+// pageSize returns how many actions a page of at most maxItems holds.
+func (in *simInput) pageSize(maxItems int) int {
+	return max(1, min(maxItems, simMaxDecisions/len(in.resources)))
+}
+
 // page decides the actions from index start, at most size of them, and
 // returns their results with the index of the next page's first action
 // (0 when this page is the last).

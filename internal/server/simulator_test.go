@@ -465,6 +465,26 @@ func TestSimulateCustomPolicyPaging(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, resp.GetEvaluationResults(), 150)
 	assert.False(t, resp.GetIsTruncated())
+
+	// A page makes at most 2000 decisions: with 100 resources, 20 actions
+	// a page, whatever MaxItems says ("IAM might return fewer results,
+	// even when there are more results available").
+	resources := make([]string, 100)
+	for i := range resources {
+		resources[i] = fmt.Sprintf("%s-%d", appA, i)
+	}
+	wide := &pdpv1.SimulateCustomPolicyRequest{PolicyInputList: []string{allowAll}, ActionNames: actions[:30],
+		ResourceArns: resources, MaxItems: 1000}
+	resp, err = ts.sim.SimulateCustomPolicy(t.Context(), wide)
+	require.NoError(t, err)
+	assert.Len(t, resp.GetEvaluationResults(), 20)
+	assert.Len(t, resp.GetEvaluationResults()[0].GetResourceSpecificResults(), 100)
+	require.True(t, resp.GetIsTruncated())
+	wide.Marker = resp.GetMarker()
+	resp, err = ts.sim.SimulateCustomPolicy(t.Context(), wide)
+	require.NoError(t, err)
+	assert.Len(t, resp.GetEvaluationResults(), 10)
+	assert.False(t, resp.GetIsTruncated())
 }
 
 // TestGetContextKeysForCustomPolicy: the keys the policies' conditions and
