@@ -74,6 +74,7 @@ func commands() []command {
 		checkCommand(),
 		policyCommand(),
 		evalCommand(),
+		simulateCommand(),
 		validateCommand(),
 		versionCommand(),
 		devCertsCommand(),

@@ -290,6 +290,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 		Options: traceOpts,
 	}, log)
 	srv.Register(gs)
+	server.NewSimulator(srv).Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
 	obs.registered(gs)
 

@@ -2,6 +2,10 @@
 // (Check, BatchCheck, Simulate), standard health checking and server
 // reflection.
 //
+// SimulatorService (simulator*.go) answers the AWS IAM policy simulator's
+// requests in AWS's shapes, compiling the policies they carry, or reading a
+// principal's from the snapshot, and deciding with the same engine.
+//
 // The server holds one compiled Snapshot of the policy model at a time, in
 // an atomic pointer: every request loads it once and reports its revision,
 // and a new snapshot replaces the old one whole, so a decision never sees a
