@@ -138,6 +138,7 @@ func presenting(t *testing.T, caFile string, cert tls.Certificate) *tls.Config {
 // TestReliabilityAuthTLS attacks the admin API of a TLS server with tokens,
 // mTLS identities and admin policies: every unknown or forged caller is refused.
 func TestReliabilityAuthTLS(t *testing.T) {
+	t.Parallel()
 	certs := t.TempDir()
 	out, err := exec.Command(pdpBinary(t), "dev-certs", certs).CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -222,6 +223,7 @@ func TestReliabilityAuthTLS(t *testing.T) {
 // TestReliabilityAuthLoopback: with tokens and admin policies on a loopback
 // listener and no --require-auth, an anonymous write is UNAUTHENTICATED and a denied one PERMISSION_DENIED.
 func TestReliabilityAuthLoopback(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tokenFile := writeFile(t, dir, "tokens.txt", tokenLines(map[string]string{"reader-token": readerARN}))
 	policies := writeFile(t, dir, "admin.json", adminPoliciesJSON)
@@ -245,6 +247,7 @@ func TestReliabilityAuthLoopback(t *testing.T) {
 // TestReliabilityStartRefusals: malformed PDP_ environment values and a
 // plaintext non-loopback listener make pdp serve refuse to start with exit code 2.
 func TestReliabilityStartRefusals(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tokenFile := writeFile(t, dir, "tokens.txt", tokenLines(map[string]string{"admin-token": adminARN}))
 	policies := writeFile(t, dir, "admin.json", adminPoliciesJSON)

@@ -54,6 +54,7 @@ func nestedBytes(num protowire.Number, depth int) []byte {
 // TestReliabilityBadInput sends hostile requests to one pdp serve: each gets
 // a clean, bounded refusal with the right code, and the server goes on serving.
 func TestReliabilityBadInput(t *testing.T) {
+	t.Parallel()
 	p := startProc(t, nil, "--policies", "examples/model")
 	conn := dialConn(t, p.addr, nil)
 	c := clientOf(conn)
@@ -228,6 +229,7 @@ func TestReliabilityBadInput(t *testing.T) {
 // TestReliabilityContextKeyFlood sends 80 Checks each with a distinct 2 MB
 // context key: all are refused, the server lives, and its log grows by a few KB per call at most.
 func TestReliabilityContextKeyFlood(t *testing.T) {
+	t.Parallel()
 	p := startProc(t, nil, "--policies", "examples/model")
 	c := clientOf(dialConn(t, p.addr, nil))
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
