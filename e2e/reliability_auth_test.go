@@ -48,8 +48,8 @@ const adminPoliciesJSON = `{"principals": {
     {"Effect": "Allow", "Action": "pdp:Get*", "Resource": "*"},
     {"Effect": "Deny", "Action": "pdp:ApplyChanges", "Resource": "*"}]}]}}`
 
-// writeFile writes text to name in dir and returns its path.
-func writeFile(t *testing.T, dir, name, text string) string {
+// writeConfigFile writes text to name in dir and returns its path.
+func writeConfigFile(t *testing.T, dir, name, text string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
@@ -66,7 +66,7 @@ func tokenLines(tokens map[string]string) string {
 	return b.String()
 }
 
-// withToken adds a bearer token, or any other authorization value, to ctx.
+// withAuthorization adds an authorization metadata value (a bearer token or any other) to ctx.
 func withAuthorization(ctx context.Context, value string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", value)
 }
@@ -145,9 +145,9 @@ func TestReliabilityAuthTLS(t *testing.T) {
 	ca := filepath.Join(certs, "ca.pem")
 	dir := t.TempDir()
 	tokens := map[string]string{"admin-token": adminARN, "doomed-token": readerARN}
-	tokenFile := writeFile(t, dir, "tokens.txt", tokenLines(tokens))
-	identities := writeFile(t, dir, "identities.txt", mappedIdentity+" "+adminARN+"\n")
-	policies := writeFile(t, dir, "admin.json", adminPoliciesJSON)
+	tokenFile := writeConfigFile(t, dir, "tokens.txt", tokenLines(tokens))
+	identities := writeConfigFile(t, dir, "identities.txt", mappedIdentity+" "+adminARN+"\n")
+	policies := writeConfigFile(t, dir, "admin.json", adminPoliciesJSON)
 	p := startProc(t, nil, "--policies", "examples/model",
 		"--tls-cert", filepath.Join(certs, "server.pem"), "--tls-key", filepath.Join(certs, "server-key.pem"),
 		"--tls-client-ca", ca, "--auth-tokens", tokenFile, "--auth-mtls-identities", identities,
@@ -209,7 +209,7 @@ func TestReliabilityAuthTLS(t *testing.T) {
 	t.Run("SIGHUP revokes a removed token", func(t *testing.T) {
 		doomed := withAuthorization(ctx, "Bearer doomed-token")
 		require.NoError(t, getAlice(tokenClient, doomed))
-		next := writeFile(t, dir, "tokens.next", tokenLines(map[string]string{"admin-token": adminARN}))
+		next := writeConfigFile(t, dir, "tokens.next", tokenLines(map[string]string{"admin-token": adminARN}))
 		require.NoError(t, os.Rename(next, tokenFile))
 		p.signal(t, syscall.SIGHUP)
 		poll(t, time.Now().Add(20*time.Second), "the removed token to be refused", func() bool {
@@ -225,8 +225,8 @@ func TestReliabilityAuthTLS(t *testing.T) {
 func TestReliabilityAuthLoopback(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	tokenFile := writeFile(t, dir, "tokens.txt", tokenLines(map[string]string{"reader-token": readerARN}))
-	policies := writeFile(t, dir, "admin.json", adminPoliciesJSON)
+	tokenFile := writeConfigFile(t, dir, "tokens.txt", tokenLines(map[string]string{"reader-token": readerARN}))
+	policies := writeConfigFile(t, dir, "admin.json", adminPoliciesJSON)
 	p := startProc(t, nil, "--policies", "examples/model", "--auth-tokens", tokenFile, "--admin-policies", policies)
 	c := clientOf(dialConn(t, p.addr, nil))
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
@@ -249,8 +249,8 @@ func TestReliabilityAuthLoopback(t *testing.T) {
 func TestReliabilityStartRefusals(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	tokenFile := writeFile(t, dir, "tokens.txt", tokenLines(map[string]string{"admin-token": adminARN}))
-	policies := writeFile(t, dir, "admin.json", adminPoliciesJSON)
+	tokenFile := writeConfigFile(t, dir, "tokens.txt", tokenLines(map[string]string{"admin-token": adminARN}))
+	policies := writeConfigFile(t, dir, "admin.json", adminPoliciesJSON)
 	loopback := []string{"--listen", "127.0.0.1:0", "--policies", "examples/model"}
 	for _, tc := range []struct {
 		name     string

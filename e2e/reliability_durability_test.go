@@ -26,8 +26,8 @@ func boltArgs(dataDir string) []string {
 		"--admin-write-rate", "100000", "--admin-write-burst", "100000"}
 }
 
-// putUser is a change set writing one user.
-func putUser(arn string, expectRevision int64) *pdpv1.ApplyChangesRequest {
+// putUserChange is a change set writing one user.
+func putUserChange(arn string, expectRevision int64) *pdpv1.ApplyChangesRequest {
 	return &pdpv1.ApplyChangesRequest{ExpectRevision: expectRevision, Changes: []*pdpv1.Change{{
 		Op:       pdpv1.ChangeOp_CHANGE_OP_PUT,
 		Key:      &pdpv1.EntityKey{Kind: pdpv1.EntityKind_ENTITY_KIND_USER, Id: arn},
@@ -57,7 +57,7 @@ func TestReliabilityKillDuringWrites(t *testing.T) {
 		defer close(done)
 		for i := range writes {
 			user := fmt.Sprintf("arn:aws:iam::111122223333:user/durable-%04d", i)
-			resp, err := c.admin.ApplyChanges(ctx, putUser(user, 0))
+			resp, err := c.admin.ApplyChanges(ctx, putUserChange(user, 0))
 			if err != nil {
 				return // the server is gone
 			}
@@ -150,7 +150,7 @@ func TestReliabilityConcurrentCAS(t *testing.T) {
 	for i := range writers {
 		wg.Go(func() {
 			<-start
-			resp, err := c.admin.ApplyChanges(ctx, putUser(fmt.Sprintf("arn:aws:iam::111122223333:user/cas-%02d", i), base))
+			resp, err := c.admin.ApplyChanges(ctx, putUserChange(fmt.Sprintf("arn:aws:iam::111122223333:user/cas-%02d", i), base))
 			got[i], revs[i] = status.Code(err), resp.GetRevision()
 		})
 	}

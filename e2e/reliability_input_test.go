@@ -19,13 +19,13 @@ import (
 )
 
 const (
-	segmentARN = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users"
-	checkPath  = "/pdp.v1.AuthorizationService/Check"
+	activeUsersSegmentARN = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users"
+	checkPath             = "/pdp.v1.AuthorizationService/Check"
 )
 
-// validCheck is an ordinary, well-formed Check that each attack spoils in one way.
-func validCheck() *pdpv1.CheckRequest {
-	return &pdpv1.CheckRequest{Principal: carol, Action: "mobiletargeting:GetSegment", Resource: segmentARN}
+// validCheckRequest is an ordinary, well-formed Check that each attack spoils in one way.
+func validCheckRequest() *pdpv1.CheckRequest {
+	return &pdpv1.CheckRequest{Principal: carol, Action: "mobiletargeting:GetSegment", Resource: activeUsersSegmentARN}
 }
 
 // policyWithCondition is an identity policy allowing GetSegment under one condition.
@@ -66,7 +66,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		// A 10 MB message is refused for its size (the default limit is 4 MiB), and the server serves on.
 		t.Run("message over the size limit", func(t *testing.T) {
 			t.Parallel()
-			req := validCheck()
+			req := validCheckRequest()
 			req.Resource = strings.Repeat("a", 10<<20)
 			_, err := c.authz.Check(ctx, req)
 			assertCode(t, codes.ResourceExhausted, err)
@@ -89,7 +89,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		// A Check with 10,000 context keys is INVALID_ARGUMENT naming the 64-key limit.
 		t.Run("too many context keys", func(t *testing.T) {
 			t.Parallel()
-			req := validCheck()
+			req := validCheckRequest()
 			req.Context = make(map[string]*pdpv1.ContextValue, 10_000)
 			for i := range 10_000 {
 				req.Context[fmt.Sprintf("k%05d", i)] = &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_StringValue{StringValue: "v"}}
@@ -102,7 +102,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		// 100,000 nested groups in an unknown field exceed the decoder's depth: INVALID_ARGUMENT, not INTERNAL.
 		t.Run("deeply nested groups on the wire", func(t *testing.T) {
 			t.Parallel()
-			b, err := proto.Marshal(validCheck())
+			b, err := proto.Marshal(validCheckRequest())
 			require.NoError(t, err)
 			const depth = 100_000
 			for range depth {
@@ -119,7 +119,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		// 100,000 nested length-delimited values in an unknown field are opaque bytes to proto3: answered or INVALID_ARGUMENT, never a failure of the server.
 		t.Run("deeply nested bytes on the wire", func(t *testing.T) {
 			t.Parallel()
-			b, err := proto.Marshal(validCheck())
+			b, err := proto.Marshal(validCheckRequest())
 			require.NoError(t, err)
 			b = append(b, nestedBytes(1000, 100_000)...)
 			require.NoError(t, proto.Unmarshal(b, &pdpv1.CheckRequest{}), "the nesting is well-formed wire data")
@@ -143,7 +143,7 @@ func TestReliabilityBadInput(t *testing.T) {
 				doc := `{"Version": "2012-10-17", "Statement": ` + strings.Repeat(tc.open, tc.depth) + "1" +
 					strings.Repeat(tc.shut, tc.depth) + "}"
 				_, err := c.authz.Simulate(ctx, &pdpv1.SimulateRequest{IdentityPolicies: []string{doc},
-					Principal: carol, Action: "mobiletargeting:GetSegment", Resource: segmentARN})
+					Principal: carol, Action: "mobiletargeting:GetSegment", Resource: activeUsersSegmentARN})
 				assertCode(t, codes.InvalidArgument, err, "%s", tc.name)
 			}
 			requireServing(ctx, t, p, c)
@@ -152,7 +152,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		// A principal holding invalid UTF-8 (sent as raw wire bytes) is INVALID_ARGUMENT, not INTERNAL.
 		t.Run("principal not UTF-8", func(t *testing.T) {
 			t.Parallel()
-			rest := validCheck()
+			rest := validCheckRequest()
 			rest.Principal = ""
 			b, err := proto.Marshal(rest)
 			require.NoError(t, err)
@@ -165,7 +165,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		// A 3,000,000-byte malformed resource is INVALID_ARGUMENT whose whole status is under 4 KB.
 		t.Run("huge malformed resource", func(t *testing.T) {
 			t.Parallel()
-			req := validCheck()
+			req := validCheckRequest()
 			req.Resource = "arn:aws:mobiletargeting:" + strings.Repeat("x", 3_000_000-len("arn:aws:mobiletargeting:"))
 			require.Len(t, req.Resource, 3_000_000)
 			_, err := c.authz.Check(ctx, req)
@@ -177,7 +177,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		// A negative min_revision is INVALID_ARGUMENT.
 		t.Run("negative min_revision", func(t *testing.T) {
 			t.Parallel()
-			req := validCheck()
+			req := validCheckRequest()
 			req.MinRevision = -1
 			_, err := c.authz.Check(ctx, req)
 			assertCode(t, codes.InvalidArgument, err)
@@ -191,7 +191,7 @@ func TestReliabilityBadInput(t *testing.T) {
 				"arn:aws:mobiletargeting:us-east-1:12:apps/x",
 				"arn:aws:mobiletargeting:us-east-1:111122223333:",
 			} {
-				req := validCheck()
+				req := validCheckRequest()
 				req.Resource = arn
 				_, err := c.authz.Check(ctx, req)
 				assertCode(t, codes.InvalidArgument, err, "resource %q", arn)
@@ -201,7 +201,7 @@ func TestReliabilityBadInput(t *testing.T) {
 		// session_tags for an IAM user, which has no session, are INVALID_ARGUMENT.
 		t.Run("session tags for a user", func(t *testing.T) {
 			t.Parallel()
-			req := validCheck()
+			req := validCheckRequest()
 			req.SessionTags = map[string]string{"team": "growth"}
 			_, err := c.authz.Check(ctx, req)
 			assertCode(t, codes.InvalidArgument, err)
@@ -216,7 +216,7 @@ func TestReliabilityBadInput(t *testing.T) {
 				policyWithCondition("DateGreaterThan", "aws:CurrentTime", "notadate"),
 			} {
 				_, err := c.authz.Simulate(ctx, &pdpv1.SimulateRequest{IdentityPolicies: []string{doc},
-					Principal: carol, Action: "mobiletargeting:GetSegment", Resource: segmentARN})
+					Principal: carol, Action: "mobiletargeting:GetSegment", Resource: activeUsersSegmentARN})
 				assertCode(t, codes.InvalidArgument, err, "%s", doc)
 			}
 		})
@@ -239,7 +239,7 @@ func TestReliabilityContextKeyFlood(t *testing.T) {
 	const calls, perCallLog = 80, 4 << 10
 	before := p.logSize(t)
 	for i := range calls {
-		req := validCheck()
+		req := validCheckRequest()
 		key := fmt.Sprintf("flood%02d:", i) + strings.Repeat("k", 2<<20)
 		req.Context = map[string]*pdpv1.ContextValue{key: {Kind: &pdpv1.ContextValue_StringValue{StringValue: "v"}}}
 		_, err := c.authz.Check(ctx, req)

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,9 +37,13 @@ func TestReliabilityShutdownBlockedDecisionLog(t *testing.T) {
 
 	batch := &pdpv1.BatchCheckRequest{Principal: carol, Items: make([]*pdpv1.BatchCheckItem, 1000)}
 	for i := range batch.Items {
-		batch.Items[i] = &pdpv1.BatchCheckItem{Action: "mobiletargeting:GetSegment", Resource: segmentARN}
+		batch.Items[i] = &pdpv1.BatchCheckItem{Action: "mobiletargeting:GetSegment", Resource: activeUsersSegmentARN}
 	}
-	backedUp := func() bool { return strings.Contains(p.log(t), "decision log dropped records") }
+	// Backed up: the pipe is full to within a page, and records are being dropped.
+	backedUp := func() bool {
+		queued, capacity := pipeFill(t, stalled)
+		return queued >= capacity-4096 && strings.Contains(p.log(t), "decision log dropped records")
+	}
 	for i := 0; i < 200 && !backedUp(); i++ {
 		_, err := c.authz.BatchCheck(ctx, batch)
 		require.NoError(t, err, "decision %d", i)
@@ -50,6 +55,24 @@ func TestReliabilityShutdownBlockedDecisionLog(t *testing.T) {
 		t.Errorf("pdp serve still runs 20s after SIGTERM:\n%s", p.log(t))
 		p.signal(t, syscall.SIGKILL)
 	}
+}
+
+// fGetPipeSize is F_GETPIPE_SZ of linux/fcntl.h, which package syscall lacks.
+const fGetPipeSize = 1032
+
+// pipeFill reports how many bytes wait in the pipe whose read end is f, and
+// the pipe's capacity.
+func pipeFill(t *testing.T, f *os.File) (queued, capacity int) {
+	t.Helper()
+	var n int32
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); errno != 0 {
+		t.Fatalf("FIONREAD on the decision log pipe: %v", errno)
+	}
+	c, _, errno := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), fGetPipeSize, 0)
+	if errno != 0 {
+		t.Fatalf("F_GETPIPE_SZ on the decision log pipe: %v", errno)
+	}
+	return int(n), int(c)
 }
 
 // TestReliabilityWriteDuringDrain: a write acknowledged during the drain
@@ -65,7 +88,7 @@ func TestReliabilityWriteDuringDrain(t *testing.T) {
 
 	p.signal(t, syscall.SIGTERM)
 	waitHealth(ctx, t, c, "", healthpb.HealthCheckResponse_NOT_SERVING)
-	resp, err := c.admin.ApplyChanges(ctx, putUser(carol, 0))
+	resp, err := c.admin.ApplyChanges(ctx, putUserChange(carol, 0))
 	require.NoError(t, err, "ApplyChanges during the drain")
 	rev := resp.GetRevision()
 	check, err := carolReadsSegment(ctx, c, rev)
