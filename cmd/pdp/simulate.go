@@ -30,6 +30,7 @@ type simulateOptions struct {
 func simulateCommand() command {
 	return command{
 		name:    "simulate",
+		env:     clientEnv(map[string]string{"addr": "PDP_ADDR"}),
 		args:    "principal|custom --cli-input-json FILE",
 		summary: "answer aws iam simulate-custom-policy and simulate-principal-policy requests",
 		doc: `pdp simulate reads the JSON that "aws iam simulate-custom-policy" and
@@ -56,7 +57,7 @@ The exit status is 0 when the simulation ran, 1 when the call failed
 (the field violations are listed), and 2 for bad flags or input.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o simulateOptions
-			fs.StringVar(&o.addr, "addr", envOr("PDP_ADDR", ""), "server `address` HOST:PORT (PDP_ADDR); custom runs in-process without it")
+			fs.StringVar(&o.addr, "addr", "", "server `address` HOST:PORT (PDP_ADDR); custom runs in-process without it")
 			fs.StringVar(&o.input, "cli-input-json", "", "request `file` in the AWS CLI's --cli-input-json shape (required)")
 			fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "deadline of the whole simulation")
 			o.tls.register(fs)
