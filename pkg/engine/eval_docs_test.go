@@ -233,15 +233,6 @@ func TestEvaluateDocumentedRules(t *testing.T) {
 			want:     Allow,
 		},
 		{
-			name:     "NotPrincipal naming the caller's account exempts the account's principals",
-			rule:     "a Deny with NotPrincipal applies to every principal the list does not name; the account ARN names the account's principals",
-			doc:      docNotPrinc,
-			identity: []string{allow("*", "")},
-			resource: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},
-				"Action":"mobiletargeting:*","Resource":"*"}]}`,
-			want: Allow,
-		},
-		{
 			name:    "resource policy naming the session is not limited by the session policy",
 			rule:    "permissions granted directly to a session by a resource-based policy are not limited by an implicit deny in a session policy",
 			doc:     docSession,

@@ -1,0 +1,159 @@
+package engine
+
+import "testing"
+
+// The tests of this file pin rules of the AWS documentation that the
+// corpora do not decide, each case citing the page and quoting the sentence
+// it follows.
+
+// notPrincipalDeny is a resource policy that denies everything to every
+// principal but those listed, and grants GetSegment to everyone, so that a
+// caller the Deny exempts is allowed and any other is explicitly denied.
+func notPrincipalDeny(listed ...string) string {
+	list := ""
+	for i, p := range listed {
+		if i > 0 {
+			list += ","
+		}
+		list += `"` + p + `"`
+	}
+	return `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Deny","NotPrincipal":{"AWS":[` + list + `]},"Action":"mobiletargeting:*","Resource":"*"},
+		{"Effect":"Allow","Principal":"*","Action":"mobiletargeting:GetSegment","Resource":"*"}]}`
+}
+
+// TestEvaluateNotPrincipalNamesIdentities: a principal is exempt from a Deny
+// with NotPrincipal only when the list names the principal itself; the
+// account root entry the page recommends adding does not exempt the
+// account's other users, and a role session needs its session ARN and its
+// role ARN.
+func TestEvaluateNotPrincipalNamesIdentities(t *testing.T) {
+	t.Parallel()
+	const (
+		bobExample  = "In the following example, all principals except the user named Bob in AWS account 444455556666 are explicitly denied access to a resource."
+		bobAccount  = "Note that as a best practice, the NotPrincipal element contains the ARN of both the user Bob and the AWS account that Bob belongs to (arn:aws:iam::444455556666:root)."
+		roleExample = "In the following example, all principals except the assumed-role user named cross-account-audit-app in AWS account 444455556666 are explicitly denied access to a resource."
+		roleMissing = "If the NotPrincipal element was missing the ARN of the role, the effect of the policy might be to explicitly deny access to the role."
+		sessionName = "The assumed-role user is identified by the role session name that is specified when they assumed the role."
+		exceptOnly  = "The NotPrincipal element uses \"Effect\":\"Deny\" to deny access to all principals except the principal specified in the NotPrincipal element."
+
+		root4444 = "arn:aws:iam::444455556666:root"
+		bob      = "arn:aws:iam::444455556666:user/Bob"
+		role     = "arn:aws:iam::444455556666:role/cross-account-read-only-role"
+		session  = "arn:aws:sts::444455556666:assumed-role/cross-account-read-only-role/cross-account-audit-app"
+	)
+	tests := []docCase{
+		{
+			name:      "cross account: the listed user is exempt",
+			rule:      bobExample + " " + bobAccount,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(bob, root4444),
+			principal: bob,
+			want:      Allow,
+		},
+		{
+			name:      "cross account: another user of the listed account is denied",
+			rule:      bobExample + " Listing the account ARN keeps the account itself from being denied; it does not name Dave.",
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(bob, root4444),
+			principal: "arn:aws:iam::444455556666:user/Dave",
+			want:      ExplicitDeny,
+		},
+		{
+			name:     "same account: account root listed alone denies the account's users",
+			rule:     exceptOnly + " The account ARN specifies the account root principal, not alice.",
+			doc:      docNotPrinc,
+			identity: []string{allow("*", "")},
+			resource: notPrincipalDeny("arn:aws:iam::111122223333:root"),
+			want:     ExplicitDeny,
+		},
+		{
+			name:     "same account: account ID listed alone denies the account's users",
+			rule:     exceptOnly + " A bare account ID is the same principal as the account root ARN.",
+			doc:      docNotPrinc,
+			identity: []string{allow("*", "")},
+			resource: notPrincipalDeny("111122223333"),
+			want:     ExplicitDeny,
+		},
+		{
+			name:      "account root listed alone exempts the account root",
+			rule:      exceptOnly,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(root4444),
+			principal: root4444,
+			want:      Allow,
+		},
+		{
+			name:     "same account: the listed user is exempt",
+			rule:     bobExample + " The example works as intended in the same or a different account.",
+			doc:      docNotPrinc,
+			identity: []string{allow("*", "")},
+			resource: notPrincipalDeny("arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:root"),
+			want:     Allow,
+		},
+		{
+			name:      "cross account: session listed with its role and account is exempt",
+			rule:      roleExample,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(session, role, root4444),
+			principal: session,
+			want:      Allow,
+		},
+		{
+			name:      "cross account: session listed without its role is denied",
+			rule:      roleMissing,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(session, root4444),
+			principal: session,
+			want:      ExplicitDeny,
+		},
+		{
+			name:      "cross account: the role's other sessions are denied",
+			rule:      sessionName + " Listing the role ARN keeps the role from being denied; only the named session is exempt.",
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(session, role, root4444),
+			principal: "arn:aws:sts::444455556666:assumed-role/cross-account-read-only-role/other-app",
+			want:      ExplicitDeny,
+		},
+		{
+			name:      "same account: role and account listed without the session deny the session",
+			rule:      sessionName,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny("arn:aws:iam::111122223333:role/analyst", "arn:aws:iam::111122223333:root"),
+			principal: "arn:aws:sts::111122223333:assumed-role/analyst/s1",
+			want:      ExplicitDeny,
+		},
+		{
+			name:     "same account: session listed with its role (by its path) is exempt",
+			rule:     roleExample + " The session ARN carries the role's name without the role's path.",
+			doc:      docNotPrinc,
+			identity: []string{allow("*", "")},
+			resource: notPrincipalDeny("arn:aws:sts::111122223333:assumed-role/analyst/s1",
+				"arn:aws:iam::111122223333:role/team/analyst", "arn:aws:iam::111122223333:root"),
+			principal: "arn:aws:sts::111122223333:assumed-role/analyst/s1",
+			want:      Allow,
+		},
+		{
+			name:      "the role itself is exempt when its ARN is listed",
+			rule:      exceptOnly,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(role, root4444),
+			principal: role,
+			want:      Allow,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}
