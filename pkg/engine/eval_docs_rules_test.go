@@ -157,3 +157,84 @@ func TestEvaluateNotPrincipalNamesIdentities(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateIfExistsWithSetOperators: IfExists makes a condition true when
+// its key is absent, with a set operator too; a key present with an empty
+// set is present, so the set operator decides.
+func TestEvaluateIfExistsWithSetOperators(t *testing.T) {
+	t.Parallel()
+	const (
+		ifExists = `You can add IfExists to the end of any condition operator name except the Null condition—for example, StringLikeIfExists. ` +
+			`You do this to say "If the policy key is present in the context of the request, process the key as specified in the policy. ` +
+			`If the key is not present, evaluate the condition element as true."`
+		emptySet = "If the key values in the request resolve to an empty data set (for example, an empty string), " +
+			"a condition operator modified by ForAllValues returns true, and a condition operator modified by ForAnyValue returns false."
+		absentFalse = "If the key that you specify in a policy condition is not present in the request context, the values do not match and the condition is false."
+		docIfExists = docOperators + "#Conditions_IfExists"
+	)
+	tagKeys := func(op string) []string {
+		return []string{allow("*", `{"`+op+`":{"aws:TagKeys":["team","env-*"]}}`)}
+	}
+	tests := []docCase{
+		{
+			name: "ForAnyValue:StringEqualsIfExists, key absent: true", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAnyValue:StringEqualsIfExists"), want: Allow,
+		},
+		{
+			name: "ForAnyValue:StringEquals, key absent: false", rule: absentFalse + " " + emptySet, doc: docOperators,
+			identity: tagKeys("ForAnyValue:StringEquals"), want: ImplicitDeny,
+		},
+		{
+			name: "ForAnyValue:StringEqualsIfExists, key present and matching", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAnyValue:StringEqualsIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{"cost", "team"}}, want: Allow,
+		},
+		{
+			name: "ForAnyValue:StringEqualsIfExists, key present, no value matching", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAnyValue:StringEqualsIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{"cost"}}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAnyValue:StringEqualsIfExists, key present and empty: false", rule: ifExists + " " + emptySet, doc: docMultivalued,
+			identity: tagKeys("ForAnyValue:StringEqualsIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAnyValue:StringEquals, key present and empty: false", rule: emptySet, doc: docMultivalued,
+			identity: tagKeys("ForAnyValue:StringEquals"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAllValues:StringLikeIfExists, key absent: true", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAllValues:StringLikeIfExists"), want: Allow,
+		},
+		{
+			name: "ForAllValues:StringLike, key absent: true", rule: "ForAllValues also returns true if there are no context keys in the request.", doc: docMultivalued,
+			identity: tagKeys("ForAllValues:StringLike"), want: Allow,
+		},
+		{
+			name: "ForAllValues:StringLikeIfExists, key present, one value outside", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAllValues:StringLikeIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{"env-prod", "cost"}}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAllValues:StringLikeIfExists, key present and empty: true", rule: ifExists + " " + emptySet, doc: docMultivalued,
+			identity: tagKeys("ForAllValues:StringLikeIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: Allow,
+		},
+		{
+			name: "ForAnyValue:StringNotEqualsIfExists in a Deny, key absent: denied",
+			rule: ifExists + ` If you are using an "Effect": "Deny" element with a negated condition operator like StringNotEqualsIfExists, the request is still denied even if the tag is missing.`,
+			doc:  docIfExists,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"ForAnyValue:StringNotEqualsIfExists":{"aws:TagKeys":"team"}}}]}`},
+			want: ExplicitDeny,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}

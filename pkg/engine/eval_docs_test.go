@@ -123,28 +123,6 @@ func TestEvaluateDocumentedRules(t *testing.T) {
 			want: Allow,
 		},
 		{
-			name:     "ForAllValues with IfExists: absent key",
-			rule:     "ForAllValues returns true when the key is absent; IfExists changes nothing",
-			doc:      docMultivalued,
-			identity: []string{allow("*", `{"ForAllValues:StringEqualsIfExists":{"aws:TagKeys":["team"]}}`)},
-			want:     Allow,
-		},
-		{
-			name:     "ForAnyValue with IfExists: absent key",
-			rule:     "ForAnyValue returns false when the key is absent; IfExists does not turn it true",
-			doc:      docMultivalued,
-			identity: []string{allow("*", `{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["team"]}}`)},
-			want:     ImplicitDeny,
-		},
-		{
-			name:     "ForAnyValue with IfExists: present key compared",
-			rule:     "with the key present, the set operator is evaluated normally",
-			doc:      docMultivalued,
-			identity: []string{allow("*", `{"ForAnyValue:StringEqualsIfExists":{"aws:TagKeys":["team"]}}`)},
-			context:  map[string]any{"aws:TagKeys": []string{"env", "team"}},
-			want:     Allow,
-		},
-		{
 			name:     "${*} in StringEquals is a literal star",
 			rule:     "${*}, ${?} and ${$} stand for the characters *, ? and $ wherever variables are allowed",
 			doc:      docVariables,
