@@ -238,3 +238,96 @@ func TestEvaluateIfExistsWithSetOperators(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateArnConditionVariables: policy variables may fill any segment
+// of an Arn condition value; the "${aws:...}" colon does not split segments.
+func TestEvaluateArnConditionVariables(t *testing.T) {
+	t.Parallel()
+	const (
+		arnVars = "You can use a policy variable with the ARN condition operator."
+		arnSegs = "Each of the six colon-delimited components of the ARN is checked separately and each can include multi-character match wildcards (*) or single-character match wildcards (?)."
+		noValue = "A variable whose key the request does not carry, and that has no default, has no value and matches nothing."
+		docARN  = docOperators + "#Conditions_ARN"
+	)
+	cond := func(op, key, value string) []string {
+		return []string{allow("*", `{"`+op+`":{"`+key+`":"`+value+`"}}`)}
+	}
+	tests := []docCase{
+		{
+			name: "ArnLike: variable in the account segment, same account", rule: arnVars + " " + arnSegs, doc: docARN,
+			identity: cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:user/*"),
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:PrincipalArn": "arn:aws:iam::111122223333:user/alice"},
+			want: Allow,
+		},
+		{
+			name: "ArnLike: variable in the account segment, other account", rule: arnVars + " " + arnSegs, doc: docARN,
+			identity: cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:user/*"),
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:PrincipalArn": "arn:aws:iam::444455556666:user/alice"},
+			want: ImplicitDeny,
+		},
+		{
+			name: "ArnEquals: wildcard region, variable account", rule: arnVars + " The ArnEquals and ArnLike condition operators behave identically.", doc: docARN,
+			identity: cond("ArnEquals", "aws:SourceArn", "arn:aws:sns:*:${aws:PrincipalAccount}:*"),
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:SourceArn": "arn:aws:sns:eu-west-1:111122223333:alerts"},
+			want: Allow,
+		},
+		{
+			name: "ArnLike: variable in the region segment matches that region only", rule: arnVars + " " + arnSegs, doc: docARN,
+			identity: cond("ArnLike", "aws:SourceArn", "arn:aws:sns:${aws:RequestedRegion}:*:*"),
+			context: map[string]any{"aws:RequestedRegion": "us-west-2",
+				"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:alerts"},
+			want: ImplicitDeny,
+		},
+		{
+			name: "ArnLike: variable in the region segment, same region", rule: arnVars + " " + arnSegs, doc: docARN,
+			identity: cond("ArnLike", "aws:SourceArn", "arn:aws:sns:${aws:RequestedRegion}:*:*"),
+			context: map[string]any{"aws:RequestedRegion": "us-east-1",
+				"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:alerts"},
+			want: Allow,
+		},
+		{
+			name: "ArnLike: variables in the account and resource segments", rule: arnVars, doc: docARN,
+			identity: cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username}"),
+			context: map[string]any{"aws:PrincipalAccount": "111122223333", "aws:username": "alice",
+				"aws:PrincipalArn": "arn:aws:iam::111122223333:user/alice"},
+			want: Allow,
+		},
+		{
+			name: "ArnLike: the variable has no value", rule: arnVars + " " + noValue, doc: docVariables,
+			identity: cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:user/*"),
+			context:  map[string]any{"aws:PrincipalArn": "arn:aws:iam::111122223333:user/alice"},
+			want:     ImplicitDeny,
+		},
+		{
+			name: "ArnNotLike in a Deny: the caller's own account is not denied", rule: arnVars + " ArnNotEquals, ArnNotLike: negated matching for ARN.", doc: docARN,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"ArnNotLike":{"aws:SourceArn":"arn:aws:sns:*:${aws:PrincipalAccount}:*"}}}]}`},
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:alerts"},
+			want: Allow,
+		},
+		{
+			name: "ArnNotLike in a Deny: another account's topic is denied", rule: arnVars + " ArnNotEquals, ArnNotLike: negated matching for ARN.", doc: docARN,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"ArnNotLike":{"aws:SourceArn":"arn:aws:sns:*:${aws:PrincipalAccount}:*"}}}]}`},
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:SourceArn": "arn:aws:sns:us-east-1:444455556666:alerts"},
+			want: ExplicitDeny,
+		},
+		{
+			name: "ArnLike: a variable with a default in the account segment", rule: arnVars + " ${key, 'default'} supplies a value when the key is absent.", doc: docVariables,
+			identity: cond("ArnLike", "aws:SourceArn", "arn:aws:sns:*:${aws:PrincipalTag/acct, '111122223333'}:*"),
+			context:  map[string]any{"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:alerts"},
+			want:     Allow,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}

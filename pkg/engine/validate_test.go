@@ -132,6 +132,7 @@ func TestValidateFindings(t *testing.T) {
 			want: []finding{{engine.CodeMixedIfExists, W, 5, 15, `"ForAnyValue:StringEqualsIfExists" holds when the key is absent (IfExists), although ForAnyValue alone does not`}}},
 		{name: "IfExists with ForAllValues", doc: stmt(allow, `"Action": "mobiletargeting:TagResource"`, anyRes, `"Condition": {"ForAllValues:StringLikeIfExists": {"aws:TagKeys": "team-*"}}`),
 			want: []finding{{engine.CodeMixedIfExists, W, 5, 15, `"ForAllValues:StringLikeIfExists": IfExists has no effect here, since ForAllValues already holds when the key is absent`}}},
+		{name: "variables in any segment of an Arn condition value", doc: stmt(allow, getApp, anyRes, `"Condition": {"ArnLike": {"aws:SourceArn": ["arn:aws:sns:${aws:RequestedRegion}:${aws:PrincipalAccount}:*", "arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username}"]}, "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::${aws:PrincipalAccount}:role/*"}}`)},
 		{name: "set operator on a single-valued key", doc: stmt(allow, getApp, anyRes, `"Condition": {"ForAllValues:StringEquals": {"aws:username": "alice"}}`),
 			want: []finding{{engine.CodeSetOperatorOnSingle, W, 5, 45, `ForAllValues on the single-valued key "aws:username" is overly permissive: it also holds when the key is absent; use "StringEquals"`}}},
 		{name: "plain operator on a multivalued key", doc: stmt(allow, getApp, anyRes, `"Condition": {"StringLike": {"aws:PrincipalOrgPaths": "o-1/r-2/*"}}`),
