@@ -30,7 +30,7 @@ func (v *validator) conditions(st *Statement, acts *actionSet) {
 		case ok && firstKey && op.ifExists && op.set == setForAny:
 			v.warnf(st, opField, c.OperatorPos, CodeMixedIfExists,
 				"%q holds when the key is absent (IfExists), although ForAnyValue alone does not; "+
-					"if that is meant, say so with a separate Null condition instead", c.Operator)
+					"drop IfExists if an absent key should not match", c.Operator)
 		}
 		k := v.conditionKey(st, keyField, c, acts)
 		if !ok {
