@@ -14,8 +14,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// updateAccessAnalyzerGolden rewrites testdata/accessanalyzer/*.golden.
-var updateAccessAnalyzerGolden = flag.Bool("update-aa", false, "rewrite testdata/accessanalyzer golden files")
+// updateAccessAnalyzerGolden reports whether -update asks to rewrite the
+// golden files; the flag is shared with the validate golden tests, so it is
+// registered by whichever file initializes first.
+var updateAccessAnalyzerGolden = func() func() bool {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+	return func() bool { return flag.Lookup("update").Value.String() == "true" }
+}()
 
 // aaPolicyTypes maps the first word of a golden input's name to its policy
 // type and the size quota it is checked against.
@@ -73,7 +80,7 @@ func aaGoldenLine(e *PolicyError, f AccessAnalyzerFinding) string {
 
 // TestAccessAnalyzerGolden converts the findings of every
 // testdata/accessanalyzer input and compares them with its .golden file;
-// go test -run TestAccessAnalyzerGolden -update-aa rewrites them.
+// go test -run TestAccessAnalyzerGolden -update rewrites them.
 func TestAccessAnalyzerGolden(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("testdata/accessanalyzer/*.json")
@@ -90,13 +97,13 @@ func TestAccessAnalyzerGolden(t *testing.T) {
 				b.WriteByte('\n')
 			}
 			golden := strings.TrimSuffix(file, ".json") + ".golden"
-			if *updateAccessAnalyzerGolden {
+			if updateAccessAnalyzerGolden() {
 				require.NoError(t, os.WriteFile(golden, []byte(b.String()), 0o644))
 				return
 			}
 			want, err := os.ReadFile(golden)
 			require.NoError(t, err)
-			assert.Equal(t, string(want), b.String(), "findings differ from %s (run with -update-aa to accept)", golden)
+			assert.Equal(t, string(want), b.String(), "findings differ from %s (run with -update to accept)", golden)
 		})
 	}
 }
