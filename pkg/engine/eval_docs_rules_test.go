@@ -213,6 +213,16 @@ func TestEvaluateIfExistsWithSetOperators(t *testing.T) {
 			identity: tagKeys("ForAllValues:StringLike"), want: Allow,
 		},
 		{
+			name: "ForAllValues:StringLike, key present, every value inside", rule: "ForAllValues: every value in the request must match a value in the policy.", doc: docMultivalued,
+			identity: tagKeys("ForAllValues:StringLike"),
+			context:  map[string]any{"aws:TagKeys": []string{"env-prod", "team"}}, want: Allow,
+		},
+		{
+			name: "ForAllValues:StringLike, key present and empty: true", rule: emptySet, doc: docMultivalued,
+			identity: tagKeys("ForAllValues:StringLike"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: Allow,
+		},
+		{
 			name: "ForAllValues:StringLikeIfExists, key present, one value outside", rule: ifExists, doc: docIfExists,
 			identity: tagKeys("ForAllValues:StringLikeIfExists"),
 			context:  map[string]any{"aws:TagKeys": []string{"env-prod", "cost"}}, want: ImplicitDeny,
