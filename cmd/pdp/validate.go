@@ -47,19 +47,22 @@ func validateCommand() command {
 		args:    "FILE…",
 		summary: "check policy documents and report every problem with its position",
 		doc: `Each FILE is one IAM JSON policy document; "-" reads stdin. Text output is
-one line per finding, "file:line:col: severity: path: message". The exit
+one line per finding, "file:line:col: severity: path: message";
+--format access-analyzer writes each file's findings as IAM Access
+Analyzer ValidatePolicy findings (docs/access-analyzer-findings.md). The exit
 status is 0 when no finding is an error (warnings are allowed), 1 when one
 is, and 2 for bad flags or a file that cannot be read.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			opts := validateOptions{
 				typ:    newEnumFlag("identity", "identity", "resource", "boundary", "session", "scp", "auto"),
 				quota:  newEnumFlag("none", "none", "managed", "user", "role", "group", "scp"),
-				format: newEnumFlag("text", "text", "json"),
+				format: newEnumFlag("text", "text", "json", "access-analyzer"),
 			}
 			fs.Var(opts.typ, "type", "policy `type`: identity, resource, boundary, session, scp, or auto\n"+
 				"(resource when a statement has Principal or NotPrincipal, else identity)")
 			fs.Var(opts.quota, "quota", "size `quota` to check: none, managed, user, role or group (inline), scp")
-			fs.Var(opts.format, "format", "output `format`: text (file:line:col: severity: message) or json")
+			fs.Var(opts.format, "format", "output `format`: text (file:line:col: severity: message), json, or\n"+
+				"access-analyzer (IAM Access Analyzer ValidatePolicy findings)")
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) == 0 {
 					return usageError(e, "validate", "no policy files given (use \"-\" for stdin)")
@@ -79,6 +82,19 @@ is, and 2 for bad flags or a file that cannot be read.`,
 type fileReport struct {
 	File     string        `json:"file"`
 	Findings []findingJSON `json:"findings"`
+	// accessAnalyzer holds the same findings in IAM Access Analyzer's form.
+	accessAnalyzer []engine.AccessAnalyzerFinding
+}
+
+// accessAnalyzerReport is the shape of --format access-analyzer: per file,
+// the array a ValidatePolicy response would hold in "findings".
+type accessAnalyzerReport struct {
+	Files []accessAnalyzerFile `json:"files"`
+}
+
+type accessAnalyzerFile struct {
+	File     string                         `json:"file"`
+	Findings []engine.AccessAnalyzerFinding `json:"findings"`
 }
 
 type findingJSON struct {
@@ -174,6 +190,7 @@ func validateFile(cat *catalog.Catalog, opts validateOptions, stdin io.Reader, n
 			Message:   pe.Msg,
 		})
 	}
+	fr.accessAnalyzer = engine.AccessAnalyzerFindings(src, typ, findings)
 	return fr, nil
 }
 
@@ -207,11 +224,15 @@ func guessType(src []byte) engine.PolicyType {
 }
 
 func writeValidateReport(w io.Writer, format string, r validateReport) error {
-	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+	switch format {
+	case "json":
+		return writeJSON(w, r)
+	case "access-analyzer":
+		aa := accessAnalyzerReport{Files: make([]accessAnalyzerFile, 0, len(r.Files))}
+		for _, fr := range r.Files {
+			aa.Files = append(aa.Files, accessAnalyzerFile{File: fr.File, Findings: fr.accessAnalyzer})
+		}
+		return writeJSON(w, aa)
 	}
 	var b strings.Builder
 	for _, fr := range r.Files {
@@ -222,6 +243,13 @@ func writeValidateReport(w io.Writer, format string, r validateReport) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // findingText formats one finding as "file:line:col: severity: path: message",

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -259,4 +262,59 @@ func TestGuessType(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestValidateAccessAnalyzer: --format access-analyzer writes, per file, the
+// findings as IAM Access Analyzer ValidatePolicy findings.
+func TestValidateAccessAnalyzer(t *testing.T) {
+	t.Parallel()
+	dir := writePolicies(t)
+	args := []string{"validate", "--format", "access-analyzer"}
+	for _, name := range []string{"good.json", "bad.json", "syntax.json", "warn.json"} {
+		args = append(args, filepath.Join(dir, name))
+	}
+	code, stdout, stderr := runPDP(t, nil, args...)
+	require.Equal(t, 1, code, "exit status; stdout:\n%s", stdout)
+	require.Empty(t, stderr)
+
+	var got accessAnalyzerReport
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	dec.DisallowUnknownFields()
+	require.NoError(t, dec.Decode(&got), stdout)
+	require.Len(t, got.Files, 4)
+	assert.Equal(t, filepath.Join(dir, "good.json"), got.Files[0].File)
+	assert.NotNil(t, got.Files[0].Findings)
+	assert.Empty(t, got.Files[0].Findings)
+	assert.Contains(t, stdout, `"findings": []`, "a clean file has an empty array, not null")
+
+	// The misspelt action: line 9, column 9 (1-based) in pdp's terms.
+	src := testPolicies["bad.json"]
+	start := strings.Index(src, `"mobiletargeting:GetSegmentz"`)
+	end := start + len(`"mobiletargeting:GetSegmentz"`)
+	statement, action := "Statement", "Action"
+	zero, one := 0, 1
+	want := engine.AccessAnalyzerFinding{
+		FindingType:    "ERROR",
+		IssueCode:      "INVALID_ACTION",
+		FindingDetails: `unknown action "mobiletargeting:GetSegmentz" (did you mean "mobiletargeting:GetSegments"?)`,
+		LearnMoreLink: "https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html" +
+			"#access-analyzer-reference-policy-checks-error-invalid-action",
+		Locations: []engine.AccessAnalyzerLocation{{
+			Path: []engine.AccessAnalyzerPathElement{{Value: &statement}, {Index: &zero}, {Value: &action}, {Index: &one}},
+			Span: engine.AccessAnalyzerSpan{
+				Start: engine.AccessAnalyzerPosition{Line: 9, Column: 8, Offset: start},
+				End:   engine.AccessAnalyzerPosition{Line: 9, Column: 8 + end - start, Offset: end},
+			},
+		}},
+	}
+	require.Len(t, got.Files[1].Findings, 1)
+	assert.Equal(t, want, got.Files[1].Findings[0])
+
+	require.Len(t, got.Files[2].Findings, 1)
+	assert.Equal(t, "JSON_SYNTAX_ERROR", got.Files[2].Findings[0].IssueCode)
+	assert.Equal(t, "ERROR", got.Files[2].Findings[0].FindingType)
+
+	require.Len(t, got.Files[3].Findings, 1)
+	assert.Equal(t, "REDUNDANT_ACTION", got.Files[3].Findings[0].IssueCode)
+	assert.Equal(t, "SUGGESTION", got.Files[3].Findings[0].FindingType)
 }

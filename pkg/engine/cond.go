@@ -79,8 +79,10 @@ func (cv *condValue) parse(text string, op opInfo) {
 }
 
 // eval decides the condition for a request context. Absent keys follow IAM:
-// ForAllValues is true, ForAnyValue false, ...IfExists and negated operators
-// true, others false; Null tests presence itself.
+// ...IfExists is true (with a set operator too), then ForAllValues is true,
+// ForAnyValue false, negated operators true, others false; Null tests
+// presence itself. A key present with an empty set is present: IfExists
+// does not apply, ForAllValues holds and ForAnyValue does not.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
 func (c *cond) eval(ctx *Context, tr *trace) bool {
@@ -92,13 +94,19 @@ func (c *cond) eval(ctx *Context, tr *trace) bool {
 		if tr != nil {
 			tr.missingKey(c.keyName)
 		}
+		// IfExists may qualify any operator but Null, set operators
+		// included: "If the key is not present, evaluate the condition
+		// element as true."
+		if c.op.ifExists {
+			return true
+		}
 		switch c.op.set {
 		case setForAll:
 			return true
 		case setForAny:
 			return false
 		}
-		return c.op.ifExists || c.op.negated
+		return c.op.negated
 	}
 	var tv *typedValue // the parsed forms of a single value
 	var spare typedValue

@@ -7,7 +7,10 @@ import "strings"
 // account and resource separately, each with '*' and '?' wildcards, so a
 // wildcard never spans a colon except inside the resource. The leading "arn"
 // is not compared. A value with fewer than five fields is not an ARN and
-// matches nothing, under negated operators too.
+// matches nothing, under negated operators too. Policy variables may stand
+// in any field (arn:aws:iam::${aws:PrincipalAccount}:user/*): the colon
+// inside "${aws:...}" does not separate fields, and a variable's value is
+// matched within its field.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html#Conditions_ARN
 type arnPattern struct {
@@ -17,7 +20,7 @@ type arnPattern struct {
 
 func compileARNPattern(text string, vars bool) *arnPattern {
 	ap := &arnPattern{}
-	parts := strings.SplitN(text, ":", 6)
+	parts := splitARNPattern(text, vars)
 	if len(parts) < 5 {
 		return ap
 	}
@@ -62,4 +65,27 @@ func arnFields(v string) (f [5]string, ok bool) {
 	}
 	f[3], f[4], _ = strings.Cut(rest, ":")
 	return f, true
+}
+
+// splitARNPattern splits an Arn condition value into at most six fields at
+// the colons outside policy variables (when the policy has variables), so
+// that "${aws:PrincipalAccount}" stays whole in the account field.
+func splitARNPattern(text string, vars bool) []string {
+	if !vars || !strings.Contains(text, "${") {
+		return strings.SplitN(text, ":", 6)
+	}
+	parts := make([]string, 0, 6)
+	start := 0
+	for i := 0; i < len(text) && len(parts) < 5; i++ {
+		switch text[i] {
+		case '$':
+			if _, n, ok := parseVariable(text[i:]); ok {
+				i += n - 1
+			}
+		case ':':
+			parts = append(parts, text[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, text[start:])
 }

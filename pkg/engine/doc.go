@@ -9,7 +9,8 @@
 //   - Validate checks a Document against the service catalog (unknown
 //     actions, resources that fit no resource type, unknown condition keys,
 //     condition values of the wrong type, size quotas) and returns findings
-//     with a severity, in the manner of IAM Access Analyzer.
+//     with a severity, in the manner of IAM Access Analyzer;
+//     AccessAnalyzerFindings writes them as Access Analyzer's own findings.
 //   - Compile turns documents of one policy type into a PolicySet: action
 //     patterns expanded once into an index by action, wildcard patterns and
 //     policy variables tokenized, condition values parsed.

@@ -260,14 +260,14 @@ func (st *statement) condsHold(q *evalReq, tr *trace) bool {
 // matchesPrincipal checks the Principal or NotPrincipal of a statement that
 // has one.
 func (st *statement) matchesPrincipal(q *evalReq) (grantKind, bool) {
-	g := st.principal.match(q.principalInfo())
 	if !st.notPrinc {
+		g := st.principal.match(q.principalInfo())
 		return g, g != grantNone
 	}
 	// A Deny with NotPrincipal applies to every principal that has a
 	// permissions boundary, whatever it lists.
 	// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
-	if g != grantNone && !(st.effect == EffectDeny && q.hasBoundary) {
+	if st.principal.exempts(q.principalInfo()) && !(st.effect == EffectDeny && q.hasBoundary) {
 		return grantNone, false
 	}
 	return grantDirect, true

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // corpusPolicies returns up to n policy documents from the public corpus, as
@@ -62,6 +63,7 @@ func FuzzParsePolicy(f *testing.F) {
 					t.Fatalf("position %d:%d outside the %d-line input: %v", e.Line, e.Col, lines, e)
 				}
 			}
+			checkAccessAnalyzerSpans(t, src, pt, es)
 			return
 		}
 		again, err := Parse(doc.Format(), ParseOptions{ID: "fuzz", Type: pt})
@@ -116,4 +118,18 @@ func FuzzEvaluate(f *testing.F) {
 func countLines(src []byte) int {
 	text := strings.ReplaceAll(string(src), "\r\n", "\n")
 	return strings.Count(text, "\n") + strings.Count(text, "\r") + 1
+}
+
+// checkAccessAnalyzerSpans: every finding converts, and its span lies in the
+// text with its start before its end.
+func checkAccessAnalyzerSpans(t *testing.T, src []byte, typ PolicyType, es Errors) {
+	t.Helper()
+	n := utf8.RuneCount(src)
+	for i, f := range AccessAnalyzerFindings(src, typ, es) {
+		for _, l := range f.Locations {
+			if s, e := l.Span.Start, l.Span.End; s.Offset < 0 || s.Offset > e.Offset || e.Offset > n || s.Line > e.Line {
+				t.Fatalf("finding %d (%v): span %+v outside the %d-character input", i, es[i], l.Span, n)
+			}
+		}
+	}
 }

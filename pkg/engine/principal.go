@@ -114,12 +114,54 @@ func (m *principalMatcher) match(pi *principalInfo) grantKind {
 			switch {
 			case pi.kind == principalRole && e.arn == pi.arn:
 				g = grantRole
-			case pi.kind == principalSession && e.account == pi.account && strings.EqualFold(e.roleName, pi.roleName) &&
-				e.partition == pi.partition:
+			case pi.kind == principalSession && e.namesRoleOf(pi):
 				g = grantRole
 			}
 		}
 		best = max(best, g)
 	}
 	return best
+}
+
+// exempts reports whether a NotPrincipal element names the caller by its own
+// identity, which is what keeps a Deny with NotPrincipal from applying to it.
+// Each principal is checked as itself: the account entry
+// (arn:aws:iam::ACCOUNT:root or the bare ID) exempts only the account root,
+// not the account's users, roles or sessions; a user ARN exempts that user; a
+// role ARN exempts the role. An assumed-role session is evaluated as its role
+// and then as the session, so it is exempt only when the list names both the
+// session ARN and its role.
+//
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+func (m *principalMatcher) exempts(pi *principalInfo) bool {
+	if m.any {
+		return true
+	}
+	var self, role bool
+	for i := range m.entries {
+		e := &m.entries[i]
+		switch e.kind {
+		case peAccount:
+			self = self || pi.kind == principalRoot && e.account == pi.account
+		case peUser, peSession, peOther:
+			self = self || e.arn == pi.arn
+		case peRole:
+			switch pi.kind {
+			case principalRole:
+				self = self || e.arn == pi.arn
+			case principalSession:
+				role = role || e.namesRoleOf(pi)
+			}
+		}
+	}
+	if pi.kind == principalSession {
+		return self && role
+	}
+	return self
+}
+
+// namesRoleOf reports whether a role entry names the role of a session.
+// The session ARN carries the role's name without its path.
+func (e *principalEntry) namesRoleOf(pi *principalInfo) bool {
+	return e.account == pi.account && e.partition == pi.partition && strings.EqualFold(e.roleName, pi.roleName)
 }

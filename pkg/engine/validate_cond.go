@@ -23,14 +23,14 @@ func (v *validator) conditions(st *Statement, acts *actionSet) {
 		case !ok && firstKey:
 			v.errorf(st, opField, c.OperatorPos, CodeUnknownOperator,
 				"unknown condition operator %q%s", c.Operator, suggestOperator(c.Operator))
-		case ok && firstKey && op.ifExists && op.set != setNone:
-			absent := "ForAnyValue false"
-			if op.set == setForAll {
-				absent = "ForAllValues true"
-			}
+		case ok && firstKey && op.ifExists && op.set == setForAll:
 			v.warnf(st, opField, c.OperatorPos, CodeMixedIfExists,
-				"%q combines IfExists with a set operator, where it has no effect: an absent key makes %s "+
-					"whatever IfExists says; drop IfExists", c.Operator, absent)
+				"%q: IfExists has no effect here, since ForAllValues already holds when the key is absent; drop IfExists",
+				c.Operator)
+		case ok && firstKey && op.ifExists && op.set == setForAny:
+			v.warnf(st, opField, c.OperatorPos, CodeMixedIfExists,
+				"%q holds when the key is absent (IfExists), although ForAnyValue alone does not; "+
+					"drop IfExists if an absent key should not match", c.Operator)
 		}
 		k := v.conditionKey(st, keyField, c, acts)
 		if !ok {

@@ -1,0 +1,343 @@
+package engine
+
+import "testing"
+
+// The tests of this file pin rules of the AWS documentation that the
+// corpora do not decide, each case citing the page and quoting the sentence
+// it follows.
+
+// notPrincipalDeny is a resource policy that denies everything to every
+// principal but those listed, and grants GetSegment to everyone, so that a
+// caller the Deny exempts is allowed and any other is explicitly denied.
+func notPrincipalDeny(listed ...string) string {
+	list := ""
+	for i, p := range listed {
+		if i > 0 {
+			list += ","
+		}
+		list += `"` + p + `"`
+	}
+	return `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Deny","NotPrincipal":{"AWS":[` + list + `]},"Action":"mobiletargeting:*","Resource":"*"},
+		{"Effect":"Allow","Principal":"*","Action":"mobiletargeting:GetSegment","Resource":"*"}]}`
+}
+
+// TestEvaluateNotPrincipalNamesIdentities: a principal is exempt from a Deny
+// with NotPrincipal only when the list names the principal itself; the
+// account root entry the page recommends adding does not exempt the
+// account's other users, and a role session needs its session ARN and its
+// role ARN.
+func TestEvaluateNotPrincipalNamesIdentities(t *testing.T) {
+	t.Parallel()
+	const (
+		bobExample  = "In the following example, all principals except the user named Bob in AWS account 444455556666 are explicitly denied access to a resource."
+		bobAccount  = "Note that as a best practice, the NotPrincipal element contains the ARN of both the user Bob and the AWS account that Bob belongs to (arn:aws:iam::444455556666:root)."
+		roleExample = "In the following example, all principals except the assumed-role user named cross-account-audit-app in AWS account 444455556666 are explicitly denied access to a resource."
+		roleMissing = "If the NotPrincipal element was missing the ARN of the role, the effect of the policy might be to explicitly deny access to the role."
+		sessionName = "The assumed-role user is identified by the role session name that is specified when they assumed the role."
+		exceptOnly  = "The NotPrincipal element uses \"Effect\":\"Deny\" to deny access to all principals except the principal specified in the NotPrincipal element."
+
+		root4444 = "arn:aws:iam::444455556666:root"
+		bob      = "arn:aws:iam::444455556666:user/Bob"
+		role     = "arn:aws:iam::444455556666:role/cross-account-read-only-role"
+		session  = "arn:aws:sts::444455556666:assumed-role/cross-account-read-only-role/cross-account-audit-app"
+	)
+	tests := []docCase{
+		{
+			name:      "cross account: the listed user is exempt",
+			rule:      bobExample + " " + bobAccount,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(bob, root4444),
+			principal: bob,
+			want:      Allow,
+		},
+		{
+			name:      "cross account: another user of the listed account is denied",
+			rule:      bobExample + " Listing the account ARN keeps the account itself from being denied; it does not name Dave.",
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(bob, root4444),
+			principal: "arn:aws:iam::444455556666:user/Dave",
+			want:      ExplicitDeny,
+		},
+		{
+			name:     "same account: account root listed alone denies the account's users",
+			rule:     exceptOnly + " The account ARN specifies the account root principal, not alice.",
+			doc:      docNotPrinc,
+			identity: []string{allow("*", "")},
+			resource: notPrincipalDeny("arn:aws:iam::111122223333:root"),
+			want:     ExplicitDeny,
+		},
+		{
+			name:     "same account: account ID listed alone denies the account's users",
+			rule:     exceptOnly + " A bare account ID is the same principal as the account root ARN.",
+			doc:      docNotPrinc,
+			identity: []string{allow("*", "")},
+			resource: notPrincipalDeny("111122223333"),
+			want:     ExplicitDeny,
+		},
+		{
+			name:      "account root listed alone exempts the account root",
+			rule:      exceptOnly,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(root4444),
+			principal: root4444,
+			want:      Allow,
+		},
+		{
+			name:     "same account: the listed user is exempt",
+			rule:     bobExample + " The example works as intended in the same or a different account.",
+			doc:      docNotPrinc,
+			identity: []string{allow("*", "")},
+			resource: notPrincipalDeny("arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:root"),
+			want:     Allow,
+		},
+		{
+			name:      "cross account: session listed with its role and account is exempt",
+			rule:      roleExample,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(session, role, root4444),
+			principal: session,
+			want:      Allow,
+		},
+		{
+			name:      "cross account: session listed without its role is denied",
+			rule:      roleMissing,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(session, root4444),
+			principal: session,
+			want:      ExplicitDeny,
+		},
+		{
+			name:      "cross account: the role's other sessions are denied",
+			rule:      sessionName + " Listing the role ARN keeps the role from being denied; only the named session is exempt.",
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(session, role, root4444),
+			principal: "arn:aws:sts::444455556666:assumed-role/cross-account-read-only-role/other-app",
+			want:      ExplicitDeny,
+		},
+		{
+			name:      "same account: role and account listed without the session deny the session",
+			rule:      sessionName,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny("arn:aws:iam::111122223333:role/analyst", "arn:aws:iam::111122223333:root"),
+			principal: "arn:aws:sts::111122223333:assumed-role/analyst/s1",
+			want:      ExplicitDeny,
+		},
+		{
+			name:     "same account: session listed with its role (by its path) is exempt",
+			rule:     roleExample + " The session ARN carries the role's name without the role's path.",
+			doc:      docNotPrinc,
+			identity: []string{allow("*", "")},
+			resource: notPrincipalDeny("arn:aws:sts::111122223333:assumed-role/analyst/s1",
+				"arn:aws:iam::111122223333:role/team/analyst", "arn:aws:iam::111122223333:root"),
+			principal: "arn:aws:sts::111122223333:assumed-role/analyst/s1",
+			want:      Allow,
+		},
+		{
+			name:      "the role itself is exempt when its ARN is listed",
+			rule:      exceptOnly,
+			doc:       docNotPrinc,
+			identity:  []string{allow("*", "")},
+			resource:  notPrincipalDeny(role, root4444),
+			principal: role,
+			want:      Allow,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}
+
+// TestEvaluateIfExistsWithSetOperators: IfExists makes a condition true when
+// its key is absent, with a set operator too; a key present with an empty
+// set is present, so the set operator decides.
+func TestEvaluateIfExistsWithSetOperators(t *testing.T) {
+	t.Parallel()
+	const (
+		ifExists = `You can add IfExists to the end of any condition operator name except the Null condition—for example, StringLikeIfExists. ` +
+			`You do this to say "If the policy key is present in the context of the request, process the key as specified in the policy. ` +
+			`If the key is not present, evaluate the condition element as true."`
+		emptySet = "If the key values in the request resolve to an empty data set (for example, an empty string), " +
+			"a condition operator modified by ForAllValues returns true, and a condition operator modified by ForAnyValue returns false."
+		absentFalse = "If the key that you specify in a policy condition is not present in the request context, the values do not match and the condition is false."
+		docIfExists = docOperators + "#Conditions_IfExists"
+	)
+	tagKeys := func(op string) []string {
+		return []string{allow("*", `{"`+op+`":{"aws:TagKeys":["team","env-*"]}}`)}
+	}
+	tests := []docCase{
+		{
+			name: "ForAnyValue:StringEqualsIfExists, key absent: true", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAnyValue:StringEqualsIfExists"), want: Allow,
+		},
+		{
+			name: "ForAnyValue:StringEquals, key absent: false", rule: absentFalse + " " + emptySet, doc: docOperators,
+			identity: tagKeys("ForAnyValue:StringEquals"), want: ImplicitDeny,
+		},
+		{
+			name: "ForAnyValue:StringEqualsIfExists, key present and matching", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAnyValue:StringEqualsIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{"cost", "team"}}, want: Allow,
+		},
+		{
+			name: "ForAnyValue:StringEqualsIfExists, key present, no value matching", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAnyValue:StringEqualsIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{"cost"}}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAnyValue:StringEqualsIfExists, key present and empty: false", rule: ifExists + " " + emptySet, doc: docMultivalued,
+			identity: tagKeys("ForAnyValue:StringEqualsIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAnyValue:StringEquals, key present and empty: false", rule: emptySet, doc: docMultivalued,
+			identity: tagKeys("ForAnyValue:StringEquals"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAllValues:StringLikeIfExists, key absent: true", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAllValues:StringLikeIfExists"), want: Allow,
+		},
+		{
+			name: "ForAllValues:StringLike, key absent: true", rule: "ForAllValues also returns true if there are no context keys in the request.", doc: docMultivalued,
+			identity: tagKeys("ForAllValues:StringLike"), want: Allow,
+		},
+		{
+			name: "ForAllValues:StringLike, key present, every value inside", rule: "ForAllValues: every value in the request must match a value in the policy.", doc: docMultivalued,
+			identity: tagKeys("ForAllValues:StringLike"),
+			context:  map[string]any{"aws:TagKeys": []string{"env-prod", "team"}}, want: Allow,
+		},
+		{
+			name: "ForAllValues:StringLike, key present and empty: true", rule: emptySet, doc: docMultivalued,
+			identity: tagKeys("ForAllValues:StringLike"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: Allow,
+		},
+		{
+			name: "ForAllValues:StringLikeIfExists, key present, one value outside", rule: ifExists, doc: docIfExists,
+			identity: tagKeys("ForAllValues:StringLikeIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{"env-prod", "cost"}}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAllValues:StringLikeIfExists, key present and empty: true", rule: ifExists + " " + emptySet, doc: docMultivalued,
+			identity: tagKeys("ForAllValues:StringLikeIfExists"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: Allow,
+		},
+		{
+			name: "ForAnyValue:StringNotEqualsIfExists in a Deny, key absent: denied",
+			rule: ifExists + ` If you are using an "Effect": "Deny" element with a negated condition operator like StringNotEqualsIfExists, the request is still denied even if the tag is missing.`,
+			doc:  docIfExists,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"ForAnyValue:StringNotEqualsIfExists":{"aws:TagKeys":"team"}}}]}`},
+			want: ExplicitDeny,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}
+
+// TestEvaluateArnConditionVariables: policy variables may fill any segment
+// of an Arn condition value; the "${aws:...}" colon does not split segments.
+func TestEvaluateArnConditionVariables(t *testing.T) {
+	t.Parallel()
+	const (
+		arnVars = "You can use a policy variable with the ARN condition operator."
+		arnSegs = "Each of the six colon-delimited components of the ARN is checked separately and each can include multi-character match wildcards (*) or single-character match wildcards (?)."
+		noValue = "A variable whose key the request does not carry, and that has no default, has no value and matches nothing."
+		docARN  = docOperators + "#Conditions_ARN"
+	)
+	cond := func(op, key, value string) []string {
+		return []string{allow("*", `{"`+op+`":{"`+key+`":"`+value+`"}}`)}
+	}
+	tests := []docCase{
+		{
+			name: "ArnLike: variable in the account segment, same account", rule: arnVars + " " + arnSegs, doc: docARN,
+			identity: cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:user/*"),
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:PrincipalArn": "arn:aws:iam::111122223333:user/alice"},
+			want: Allow,
+		},
+		{
+			name: "ArnLike: variable in the account segment, other account", rule: arnVars + " " + arnSegs, doc: docARN,
+			identity: cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:user/*"),
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:PrincipalArn": "arn:aws:iam::444455556666:user/alice"},
+			want: ImplicitDeny,
+		},
+		{
+			name: "ArnEquals: wildcard region, variable account", rule: arnVars + " The ArnEquals and ArnLike condition operators behave identically.", doc: docARN,
+			identity: cond("ArnEquals", "aws:SourceArn", "arn:aws:sns:*:${aws:PrincipalAccount}:*"),
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:SourceArn": "arn:aws:sns:eu-west-1:111122223333:alerts"},
+			want: Allow,
+		},
+		{
+			name: "ArnLike: variable in the region segment matches that region only", rule: arnVars + " " + arnSegs, doc: docARN,
+			identity: cond("ArnLike", "aws:SourceArn", "arn:aws:sns:${aws:RequestedRegion}:*:*"),
+			context: map[string]any{"aws:RequestedRegion": "us-west-2",
+				"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:alerts"},
+			want: ImplicitDeny,
+		},
+		{
+			name: "ArnLike: variable in the region segment, same region", rule: arnVars + " " + arnSegs, doc: docARN,
+			identity: cond("ArnLike", "aws:SourceArn", "arn:aws:sns:${aws:RequestedRegion}:*:*"),
+			context: map[string]any{"aws:RequestedRegion": "us-east-1",
+				"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:alerts"},
+			want: Allow,
+		},
+		{
+			name: "ArnLike: variables in the account and resource segments", rule: arnVars, doc: docARN,
+			identity: cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username}"),
+			context: map[string]any{"aws:PrincipalAccount": "111122223333", "aws:username": "alice",
+				"aws:PrincipalArn": "arn:aws:iam::111122223333:user/alice"},
+			want: Allow,
+		},
+		{
+			name: "ArnLike: the variable has no value", rule: arnVars + " " + noValue, doc: docVariables,
+			identity: cond("ArnLike", "aws:PrincipalArn", "arn:aws:iam::${aws:PrincipalAccount}:user/*"),
+			context:  map[string]any{"aws:PrincipalArn": "arn:aws:iam::111122223333:user/alice"},
+			want:     ImplicitDeny,
+		},
+		{
+			name: "ArnNotLike in a Deny: the caller's own account is not denied", rule: arnVars + " ArnNotEquals, ArnNotLike: negated matching for ARN.", doc: docARN,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"ArnNotLike":{"aws:SourceArn":"arn:aws:sns:*:${aws:PrincipalAccount}:*"}}}]}`},
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:alerts"},
+			want: Allow,
+		},
+		{
+			name: "ArnNotLike in a Deny: another account's topic is denied", rule: arnVars + " ArnNotEquals, ArnNotLike: negated matching for ARN.", doc: docARN,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"ArnNotLike":{"aws:SourceArn":"arn:aws:sns:*:${aws:PrincipalAccount}:*"}}}]}`},
+			context: map[string]any{"aws:PrincipalAccount": "111122223333",
+				"aws:SourceArn": "arn:aws:sns:us-east-1:444455556666:alerts"},
+			want: ExplicitDeny,
+		},
+		{
+			name: "ArnLike: a variable with a default in the account segment", rule: arnVars + " ${key, 'default'} supplies a value when the key is absent.", doc: docVariables,
+			identity: cond("ArnLike", "aws:SourceArn", "arn:aws:sns:*:${aws:PrincipalTag/acct, '111122223333'}:*"),
+			context:  map[string]any{"aws:SourceArn": "arn:aws:sns:us-east-1:111122223333:alerts"},
+			want:     Allow,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}
