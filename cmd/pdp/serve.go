@@ -288,7 +288,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		return err
 	}
 	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec,
-		"revision", srv.Current().Revision(), "tls", o.tlsMode(), "admin_requires_auth", requireAuth)
+		"revision", srv.Current().Revision(), "principals", srv.Current().Principals(), "tls", o.tlsMode(), "admin_requires_auth", requireAuth)
 
 	select {
 	case err := <-served:
