@@ -22,9 +22,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// Once a signal has cancelled ctx, restore the default handling so that
-	// a second one ends a command that is stuck reading its input.
-	context.AfterFunc(ctx, stop)
+	// Once a signal has cancelled ctx, restore the default handling of
+	// SIGINT so that a second Ctrl-C ends a command that is stuck reading
+	// its input. A repeated SIGTERM stays caught: make, for one, passes a
+	// SIGTERM sent to its process group on to its child, which then gets
+	// it twice and must still stop gracefully (SIGKILL remains for force).
+	context.AfterFunc(ctx, func() { signal.Reset(os.Interrupt) })
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
