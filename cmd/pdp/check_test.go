@@ -492,7 +492,7 @@ func TestCheckUnknownEntities(t *testing.T) {
 
 // TestCheckMinRevision checks --min-revision: a revision the server has
 // reached is decided at once; one it has not reached fails with
-// UNAVAILABLE once the call's deadline passes.
+// once the call's deadline passes.
 func TestCheckMinRevision(t *testing.T) {
 	t.Parallel()
 	addr := startServer(t)
@@ -505,5 +505,7 @@ func TestCheckMinRevision(t *testing.T) {
 	code, stdout, stderr = runPDP(t, nil, append(args, "--min-revision", "2", "--timeout", "200ms")...)
 	assert.Equal(t, 1, code)
 	assert.Empty(t, stdout)
-	assert.Contains(t, stderr, "Unavailable")
+	// The server answers UNAVAILABLE when the deadline it was given
+	// passes; the client's own deadline may end the call first.
+	assert.Regexp(t, `^pdp check: (Unavailable|DeadlineExceeded): `, stderr)
 }

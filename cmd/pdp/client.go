@@ -39,11 +39,11 @@ type clientTLS struct {
 // register defines the TLS flags on fs.
 func (t *clientTLS) register(fs *flag.FlagSet) {
 	fs.BoolVar(&t.on, "tls", envBool("PDP_TLS", false),
-		"call over TLS, checking the server's certificate against the system's roots unless -tls-ca; implied by the other -tls flags (PDP_TLS)")
+		"call over TLS, checking the server's certificate against the system's roots unless --tls-ca; implied by the other --tls flags (PDP_TLS)")
 	fs.StringVar(&t.ca, "tls-ca", envOr("PDP_TLS_CA", ""), "PEM `file` of the CAs that the server's certificate must chain to (PDP_TLS_CA)")
 	fs.StringVar(&t.cert, "tls-cert", envOr("PDP_TLS_CLIENT_CERT", ""),
 		"PEM client certificate `file`, for a server that verifies clients (PDP_TLS_CLIENT_CERT)")
-	fs.StringVar(&t.key, "tls-key", envOr("PDP_TLS_CLIENT_KEY", ""), "PEM private key `file` of -tls-cert (PDP_TLS_CLIENT_KEY)")
+	fs.StringVar(&t.key, "tls-key", envOr("PDP_TLS_CLIENT_KEY", ""), "PEM private key `file` of --tls-cert (PDP_TLS_CLIENT_KEY)")
 	fs.StringVar(&t.serverName, "tls-server-name", envOr("PDP_TLS_SERVER_NAME", ""),
 		"`name` that the server's certificate must hold; default the host of the address (PDP_TLS_SERVER_NAME)")
 	fs.StringVar(&t.tokenFile, "token-file", envOr("PDP_TOKEN_FILE", ""),

@@ -44,7 +44,7 @@ output line is {"id":…,"decision":"Allow"|"ExplicitDeny"|"ImplicitDeny"}, or
 is "line-N" when the line has none). Blank lines are skipped. The exit status
 is 0 unless reading or writing fails.
 
-With -addr, cases are decided by the Simulate method of a running pdp serve
+With --addr, cases are decided by the Simulate method of a running pdp serve
 instead of in-process: the output is the same, and a case the server
 rejects, or a call that fails, gets an error line.`,
 		setup: func(fs *flag.FlagSet) runFunc {
@@ -53,20 +53,20 @@ rejects, or a call that fails, gets an error line.`,
 			fs.BoolVar(&opts.ordered, "ordered", false, "write results in input order (default: as they are decided)")
 			fs.IntVar(&opts.workers, "workers", 0, "number of cases decided in parallel; 0 means one per core (GOMAXPROCS)")
 			fs.StringVar(&opts.addr, "addr", "", "decide through the Simulate method of the pdp server at `address` HOST:PORT")
-			fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "deadline of each call, with -addr")
+			fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "deadline of each call, with --addr")
 			opts.tls.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "eval", "unexpected argument %q: cases are read from stdin", args[0])
 				}
 				if opts.workers < 0 {
-					return usageError(e, "eval", "-workers must not be negative, got %d", opts.workers)
+					return usageError(e, "eval", "--workers must not be negative, got %d", opts.workers)
 				}
 				if opts.workers == 0 {
 					opts.workers = runtime.GOMAXPROCS(0)
 				}
 				if opts.timeout <= 0 {
-					return usageError(e, "eval", "-timeout must be positive, got %v", opts.timeout)
+					return usageError(e, "eval", "--timeout must be positive, got %v", opts.timeout)
 				}
 				var decide decider
 				if opts.addr == "" {

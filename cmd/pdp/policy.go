@@ -38,20 +38,26 @@ func policyCommand() command {
 	return command{
 		name:    "policy",
 		args:    "SUBCOMMAND [ARG…]",
-		summary: "administer the policy store of a server: apply, get, list, history, diff, rollback, watch",
-		doc: `Subcommands (flags come before the subcommand):
+		summary: "administer a server's policy store: apply, import, delete, get, list, history, diff, rollback, export, watch",
+		doc: `Subcommands (flags may come before or after the subcommand and its
+arguments):
   apply -f DIR|FILE     put every entity of a policy directory or bundle file
-                        (--dry-run validates only; --expect-revision N makes it
-                        a compare-and-swap)
+                        as one revision (--dry-run validates only;
+                        --expect-revision N makes it a compare-and-swap); the
+                        files are checked locally first, each finding with
+                        its file, entity, field and line:column
   import -f FILE        make the whole model equal to a bundle file
   delete KIND ID        delete one entity
   get KIND ID           print one entity's document (--revision N for the past)
   list KIND             list the entities of a kind
-  history [KIND ID]     revisions of one entity, or of --from/--to
+  history [KIND ID]     revisions of one entity, or those after --from up to
+                        --to; a revision that changed many entities lists
+                        the first few and counts the rest
   diff FROM [TO]        changes between two revisions (TO defaults to current)
   rollback REV          make the model what it was at REV, as a new revision
   export                print the whole model as one bundle (--revision N)
-  watch                 stream changes (--from N), one line per revision
+  watch                 stream changes, one line per revision: with --from N,
+                        the revisions after N (N itself is not repeated)
 KIND is account, scp, managed_policy, user, group, role or resource.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o policyOptions
@@ -62,7 +68,7 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 			fs.Int64Var(&o.expectRevision, "expect-revision", 0, "apply only if the store is at this `revision`")
 			fs.Int64Var(&o.revision, "revision", 0, "read at this `revision` (0: current)")
 			fs.StringVar(&o.message, "m", "", "`message` recorded in the history")
-			fs.Int64Var(&o.from, "from", 0, "first `revision` (exclusive) for history and watch")
+			fs.Int64Var(&o.from, "from", 0, "history and watch start after this `revision` (exclusive)")
 			fs.Int64Var(&o.to, "to", 0, "last `revision` for history (0: current)")
 			fs.StringVar(&o.author, "author", envOr("PDP_AUTHOR", os.Getenv("USER")), "`name` recorded as the author of changes (PDP_AUTHOR)")
 			o.tls.register(fs)
@@ -78,7 +84,7 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 					return usageError(e, "policy", "%v", err)
 				}
 				if o.timeout <= 0 {
-					return usageError(e, "policy", "-timeout must be positive")
+					return usageError(e, "policy", "--timeout must be positive")
 				}
 				conn, err := dial(o.addr, o.tls)
 				if err != nil {
@@ -177,7 +183,7 @@ func (p *policyClient) run(ctx context.Context, sub string, args []string) int {
 		}
 		if p.o.dryRun {
 			// Rollback has no dry run: "pdp policy diff" shows what it would do.
-			return usageError(p.e, "policy", "rollback has no -dry-run; diff shows its changes")
+			return usageError(p.e, "policy", "rollback has no --dry-run; diff shows its changes")
 		}
 		rev, perr := strconv.ParseInt(args[0], 10, 64)
 		if perr != nil {
@@ -358,10 +364,23 @@ func (p *policyClient) printJSON(doc string) {
 	fmt.Fprintln(p.e.stdout, out.String())
 }
 
+// revisionLineKeys is how many changed entities a history or watch line
+// names; a seed or import changes every entity, and one line should stay
+// readable.
+const revisionLineKeys = 4
+
+// revisionLine is one line of history or watch: revision, time, author,
+// message and the entities changed, the first few of them with a count of
+// the rest ("pdp policy diff" lists them all).
 func revisionLine(r *pdpv1.RevisionInfo) string {
-	keys := make([]string, len(r.GetKeys()))
-	for i, k := range r.GetKeys() {
+	all := r.GetKeys()
+	n := min(len(all), revisionLineKeys)
+	keys := make([]string, n, n+1)
+	for i, k := range all[:n] {
 		keys[i] = kindName(k.GetKind()) + "/" + k.GetId()
+	}
+	if rest := len(all) - n; rest > 0 {
+		keys = append(keys, fmt.Sprintf("(and %d more)", rest))
 	}
 	when := ""
 	if r.GetTime() != nil {

@@ -243,7 +243,7 @@ func TestPolicyUsage(t *testing.T) {
 		{name: "diff of a word", args: []string{"diff", "one"}, wantStderr: `diff: bad revision "one"`},
 		{name: "rollback without revision", args: []string{"rollback"}, wantStderr: "rollback takes one REVISION"},
 		{name: "rollback of a word", args: []string{"rollback", "x"}, wantStderr: `rollback: bad revision "x"`},
-		{name: "rollback dry run", args: []string{"--dry-run", "rollback", "1"}, wantStderr: "rollback has no -dry-run"},
+		{name: "rollback dry run", args: []string{"--dry-run", "rollback", "1"}, wantStderr: "rollback has no --dry-run"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -67,7 +67,7 @@ type serveOptions struct {
 func serveCommand() command {
 	return command{
 		name:    "serve",
-		summary: "serve the gRPC API (Check, BatchCheck, Simulate) on a policy directory",
+		summary: "serve the decision and admin gRPC APIs from a versioned policy store (bolt by default)",
 		doc: `pdp serve keeps the policy model (accounts, managed policies, SCPs,
 users, groups, roles, resources: see README.md) in a versioned store — by
 default an embedded bolt file in --data-dir, or a shared etcd cluster — and
@@ -75,13 +75,15 @@ follows it: every change is compiled into a new snapshot and swapped in
 whole. It serves pdp.v1.AuthorizationService, pdp.v1.PolicyService (the admin
 API), gRPC health checking and server reflection, and logs "serving" with the
 address once it accepts calls. Health is NOT_SERVING until the first snapshot
-is loaded. On SIGINT or SIGTERM it reports NOT_SERVING, stops accepting calls,
-and lets calls in flight finish within the grace period.
+is loaded; a first snapshot without any principal is logged as a warning
+(every decision would be an implicit deny), and the "serving" line counts
+the principals. On SIGINT or SIGTERM it reports NOT_SERVING, stops accepting
+calls, and lets calls in flight finish within the grace period.
 
-With -tls-cert and -tls-key it serves TLS 1.2 or later instead of
+With --tls-cert and --tls-key it serves TLS 1.2 or later instead of
 plaintext, and reloads the certificate, key and client CAs when their files
-change, without a restart; -tls-client-ca verifies the certificates that
-clients present, and -tls-require-client-cert refuses clients without one
+change, without a restart; --tls-client-ca verifies the certificates that
+clients present, and --tls-require-client-cert refuses clients without one
 (mutual TLS). "pdp dev-certs" writes certificates to try this with.
 
 Every flag can also be set by the environment variable named in its help.`,
