@@ -96,21 +96,40 @@ func TestREADMEFlags(t *testing.T) {
 	assert.Greater(t, lines, 10, "README pdp command lines found")
 }
 
-// readmeCodeLines returns the lines inside the fenced code blocks of a
-// Markdown text, with continuation lines (ending in "\") joined and a
-// console prompt "$ " removed.
+// readmeCodeLines returns the command lines of the fenced code blocks of
+// a Markdown text: in a block with "$ " prompts, the prompted lines without
+// the prompt (the others are output); in other blocks, every line.
+// Continuation lines (ending in "\") are joined.
 func readmeCodeLines(md string) []string {
-	var out []string
-	in, cont := false, ""
+	var out, block []string
+	in, prompted := false, false
 	for _, line := range strings.Split(md, "\n") {
 		if strings.HasPrefix(line, "```") {
-			in = !in
+			if in {
+				out = append(out, joinContinued(block, prompted)...)
+			}
+			in, block, prompted = !in, nil, false
 			continue
 		}
-		if !in {
-			continue
+		if in {
+			block = append(block, line)
+			prompted = prompted || strings.HasPrefix(line, "$ ")
 		}
-		line = strings.TrimPrefix(line, "$ ")
+	}
+	return out
+}
+
+func joinContinued(block []string, prompted bool) []string {
+	var out []string
+	cont := ""
+	for _, line := range block {
+		if prompted && cont == "" {
+			l, ok := strings.CutPrefix(line, "$ ")
+			if !ok {
+				continue // output
+			}
+			line = l
+		}
 		if s, ok := strings.CutSuffix(line, "\\"); ok {
 			cont += s + " "
 			continue
