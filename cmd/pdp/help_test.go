@@ -171,3 +171,20 @@ func TestREADMEValidateExample(t *testing.T) {
 	assert.Equal(t, 1, code, "stderr %q", stderr)
 	assert.Equal(t, strings.ReplaceAll(want, "examples/", "../../examples/")+"\n", stdout)
 }
+
+// TestREADMEApplyFindingsExample runs the README's example of a refused
+// change bundle against a server of the example model and requires the
+// output the README shows.
+func TestREADMEApplyFindingsExample(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(data), "$ pdp policy apply -f examples/broken-changes/ --dry-run\n")
+	require.True(t, ok, "README has no pdp policy apply example on examples/broken-changes/")
+	want, _, _ := strings.Cut(rest, "\n```")
+	s := startMemoryServe(t)
+	code, stdout, stderr := policyRun(t, s.addr, "apply", "-f", "../../examples/broken-changes/", "--dry-run")
+	assert.Equal(t, exitFailure, code)
+	assert.Empty(t, stdout)
+	assert.Equal(t, strings.ReplaceAll(want, "examples/", "../../examples/")+"\n", stderr)
+}

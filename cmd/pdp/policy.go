@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,9 +15,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
 
@@ -115,11 +119,25 @@ func (p *policyClient) run(ctx context.Context, sub string, args []string) int {
 		if p.o.file == "" || len(args) > 0 {
 			return usageError(p.e, "policy", "%s takes -f DIR|FILE and no arguments", sub)
 		}
+		files := readBundleFiles(p.o.file)
 		set, lerr := loadPolicyFiles(p.o.file)
-		if lerr != nil {
+		var probs entity.Problems
+		switch {
+		case errors.As(lerr, &probs):
+			p.printFindings(sub, "in "+p.o.file, files.placeProblems(probs))
+			return exitUsage
+		case lerr != nil:
 			return usageError(p.e, "policy", "%s: %v", sub, lerr)
 		}
+		if found := localFindings(set, files); len(found) > 0 {
+			p.printFindings(sub, "in "+p.o.file, found)
+			return exitFailure
+		}
 		err = p.applySet(ctx, set, sub == "import")
+		if found := serverFindings(err, files); len(found) > 0 {
+			p.printFindings(sub, "from the server ("+status.Code(err).String()+")", found)
+			return exitFailure
+		}
 	case "delete":
 		key, kerr := entityKeyArgs(args)
 		if kerr != nil {
@@ -435,4 +453,58 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// printFindings writes a header line, then each finding on a line of its
+// own, once.
+func (p *policyClient) printFindings(sub, where string, found []finding) {
+	var b strings.Builder
+	noun := "findings"
+	if len(found) == 1 {
+		noun = "finding"
+	}
+	fmt.Fprintf(&b, "pdp policy %s: %d %s %s:\n", sub, len(found), noun, where)
+	for _, f := range found {
+		b.WriteString(f.String() + "\n")
+	}
+	io.WriteString(p.e.stderr, b.String())
+}
+
+// localFindings validates the policy documents of set before anything is
+// sent, so that their problems are reported at their line and column in
+// the files. Problems of references between entities are left to the
+// server, which validates the change against the whole model it would
+// produce: a bundle of changes refers to entities it does not hold.
+func localFindings(set *entity.Set, files *bundleFiles) []finding {
+	cat, err := catalog.Load()
+	if err != nil {
+		return nil // the server validates all the same
+	}
+	_, verr := set.Validate(cat)
+	var probs entity.Problems
+	if !errors.As(verr, &probs) {
+		return nil
+	}
+	var docProbs entity.Problems
+	for _, pr := range probs {
+		var pe *engine.PolicyError
+		if errors.As(pr, &pe) {
+			docProbs = append(docProbs, pr)
+		}
+	}
+	return files.placeProblems(docProbs)
+}
+
+// serverFindings places the field violations of a refused write in the
+// files they come from; nil when err carries none.
+func serverFindings(err error, files *bundleFiles) []finding {
+	if err == nil {
+		return nil
+	}
+	vs := fieldViolations(status.Convert(err))
+	out := make([]finding, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, files.placeField(v.GetField(), v.GetDescription()))
+	}
+	return out
 }

@@ -129,9 +129,10 @@ func TestPolicyCommands(t *testing.T) {
 	// An invalid change names the field.
 	bad := writeDir(t, map[string]string{"users.yaml": "users:\n  - arn: " + dave + "\n    groups: [marketting]\n"})
 	code, _, stderr = policyRun(t, addr, "-f", bad, "apply")
-	if code != exitFailure || !strings.Contains(stderr, "pdp policy apply: InvalidArgument: ") ||
-		!strings.Contains(stderr, "\n  user \""+dave+"\".groups[0]: unknown group \"marketting\"") {
-		t.Errorf("apply of an unknown group: exit %d, stderr %q; want 1 and the field", code, stderr)
+	wantStderr := "pdp policy apply: 1 finding from the server (InvalidArgument):\n" +
+		filepath.Join(bad, "users.yaml") + ":3:14: error: user \"" + dave + "\": groups[0]: unknown group \"marketting\" in account \"111122223333\" (did you mean \"marketing\"?)\n"
+	if code != exitFailure || stderr != wantStderr {
+		t.Errorf("apply of an unknown group: exit %d, stderr %q; want 1 and %q", code, stderr, wantStderr)
 	}
 
 	// rollback: carol is gone again.

@@ -175,7 +175,7 @@ Every flag can also be set by the environment variable named in its help.`,
 					return usageError(e, "serve", "%v", err)
 				}
 				if err := serve(ctx, log, o); err != nil {
-					log.ErrorContext(ctx, "serve failed", "err", err)
+					logServeError(ctx, log, o, err)
 					return exitFailure
 				}
 				return exitOK
