@@ -172,11 +172,12 @@ etcd:
 
 # generate writes gen/ from proto/ (buf.gen.yaml) with the plugins in $(BIN).
 generate: tools
+	@echo "== buf generate: gen/ from proto/"
 	PATH="$(BIN):$$PATH" $(BUF) generate
 
 # check-gen regenerates and fails if gen/ then differs from what git has.
 check-gen: generate
-	@echo "== gen/ is what make generate writes"
+	@echo "== gen/ unchanged by make generate"
 	@test -z "$$(git status --porcelain -- gen/)" || { git status --short -- gen/; \
 	  echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
 
