@@ -329,8 +329,9 @@ func TestCheckCallErrors(t *testing.T) {
 			addr: addr,
 			args: []string{"--principal", alice, "--action", "mobiletargeting:GetSegmnt", "--resource", segment},
 			wantLines: []string{
-				`pdp check: InvalidArgument: action: unknown action "mobiletargeting:GetSegmnt" (did you mean "mobiletargeting:GetSegment"?)`,
+				"pdp check: InvalidArgument: 1 finding:",
 				`  action: unknown action "mobiletargeting:GetSegmnt" (did you mean "mobiletargeting:GetSegment"?)`,
+				"",
 			},
 		},
 		{
@@ -339,7 +340,7 @@ func TestCheckCallErrors(t *testing.T) {
 			args: []string{"--principal", "alice", "--action", "mobiletargeting:GetSegment", "--resource", "segment",
 				"--context", "aws:PrincipalTag/team=growth"},
 			wantLines: []string{
-				"pdp check: InvalidArgument: ",
+				"pdp check: InvalidArgument: 2 findings:",
 				"  principal: ",
 				`  resource: malformed resource "segment"`,
 			},

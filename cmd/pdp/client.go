@@ -96,13 +96,23 @@ func fieldViolations(st *status.Status) []*errdetails.BadRequest_FieldViolation 
 	return out
 }
 
-// printCallError writes a failed call as "pdp CMD: CODE: MESSAGE", then each
-// field violation on its own line, indented.
+// printCallError writes a failed call as "pdp CMD: CODE: MESSAGE"; a call
+// refused with field violations as "pdp CMD: CODE: N findings:" and each
+// violation once, on its own line, indented (the message only joins them).
 func printCallError(w io.Writer, cmd string, err error) {
 	st := status.Convert(err)
 	var b strings.Builder
-	fmt.Fprintf(&b, "pdp %s: %s: %s\n", cmd, st.Code(), st.Message())
-	for _, v := range fieldViolations(st) {
+	vs := fieldViolations(st)
+	switch len(vs) {
+	case 0:
+		fmt.Fprintf(&b, "pdp %s: %s: %s\n", cmd, st.Code(), st.Message())
+	case 1:
+		// The message joins the violations: each is printed once, below.
+		fmt.Fprintf(&b, "pdp %s: %s: 1 finding:\n", cmd, st.Code())
+	default:
+		fmt.Fprintf(&b, "pdp %s: %s: %d findings:\n", cmd, st.Code(), len(vs))
+	}
+	for _, v := range vs {
 		fmt.Fprintf(&b, "  %s: %s\n", v.GetField(), v.GetDescription())
 	}
 	io.WriteString(w, b.String())
