@@ -70,11 +70,13 @@ func TestMakeRunStopsGracefully(t *testing.T) {
 	assert.Contains(t, got, "export PATH=", "the banner puts bin/ on the path")
 	assert.Contains(t, got, `msg="shutting down"`)
 	assert.Contains(t, got, "msg=stopped", "pdp must stop gracefully under make")
-	assert.NotContains(t, got, "seeded with examples/model on", "the banner must not claim it seeded")
+	assert.Contains(t, got, "(seeded with examples/model if empty;", "the banner claims no seeding: the server's log says")
+	assert.Contains(t, got, `msg="seeded the empty policy store"`, "a fresh data directory is seeded")
 }
 
 // TestMakeRunExecsPDP checks that the recipes of run and demo-server exec
-// pdp, so that no shell stands between make and pdp.
+// pdp, so that no shell stands between make and pdp, and that make reset
+// removes the store of make run.
 func TestMakeRunExecsPDP(t *testing.T) {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
@@ -87,6 +89,11 @@ func TestMakeRunExecsPDP(t *testing.T) {
 		last := lines[len(lines)-1]
 		assert.True(t, strings.HasPrefix(last, "exec ") && strings.Contains(last, " serve "), "make %s: last command %q does not exec pdp serve", target, last)
 	}
+	cmd := exec.Command("make", "--no-print-directory", "-n", "reset")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, "rm -rf pdp-data\n", string(out), "make reset removes the store of make run")
 }
 
 // TestServeStopsGracefullyOnRepeatedSIGTERM sends pdp serve two SIGTERMs
