@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -26,9 +27,8 @@ func TestMakeRunStopsGracefully(t *testing.T) {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	grpcurlStamp := filepath.Join(root, "bin", ".grpcurl-"+makeVar(t, root, "GRPCURL_VERSION"))
-	cmd := exec.Command("make", "--no-print-directory", "-o", "build", "-o", grpcurlStamp, "run",
+	cmd := makeCommand(root, "-o", "build", "-o", grpcurlStamp, "run",
 		"PDP="+pdpBinary(t), "PDP_LISTEN=127.0.0.1:0", "PDP_DATA_DIR="+t.TempDir())
-	cmd.Dir = root
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -81,16 +81,14 @@ func TestMakeRunExecsPDP(t *testing.T) {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	for _, target := range []string{"run", "demo-server"} {
-		cmd := exec.Command("make", "--no-print-directory", "-n", "-o", "build", "-o", filepath.Join(root, "bin", ".grpcurl-"+makeVar(t, root, "GRPCURL_VERSION")), target)
-		cmd.Dir = root
+		cmd := makeCommand(root, "-n", "-o", "build", "-o", filepath.Join(root, "bin", ".grpcurl-"+makeVar(t, root, "GRPCURL_VERSION")), target)
 		out, err := cmd.CombinedOutput()
 		require.NoError(t, err, "%s", out)
 		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 		last := lines[len(lines)-1]
 		assert.True(t, strings.HasPrefix(last, "exec ") && strings.Contains(last, " serve "), "make %s: last command %q does not exec pdp serve", target, last)
 	}
-	cmd := exec.Command("make", "--no-print-directory", "-n", "reset")
-	cmd.Dir = root
+	cmd := makeCommand(root, "-n", "reset")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Equal(t, "rm -rf pdp-data\n", string(out), "make reset removes the store of make run")
@@ -135,4 +133,17 @@ func TestServeStopsGracefullyOnRepeatedSIGTERM(t *testing.T) {
 	err = cmd.Wait()
 	require.NoError(t, err, "pdp serve must exit 0 after SIGTERM twice:\n%s", logs.String())
 	assert.Contains(t, logs.String(), "msg=stopped")
+}
+
+// makeCommand runs make in root with args, outside any make that runs the
+// tests: without its MAKEFLAGS (jobs, silence) and MAKELEVEL.
+func makeCommand(root string, args ...string) *exec.Cmd {
+	cmd := exec.Command("make", append([]string{"--no-print-directory"}, args...)...)
+	cmd.Dir = root
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "MAKEFLAGS=") && !strings.HasPrefix(kv, "MAKELEVEL=") && !strings.HasPrefix(kv, "MFLAGS=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	return cmd
 }
