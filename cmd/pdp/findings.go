@@ -126,12 +126,20 @@ func (bf *bundleFiles) placeProblems(probs entity.Problems) []finding {
 			f.msg = p.Err.Error()
 		}
 		if f.line == 0 && p.Entity != "" {
-			f.line, f.col = locate(bf.texts[p.File], p.Entity, f.field)
+			path := f.field
+			if m := unknownField.FindStringSubmatch(f.msg); path == "" && m != nil {
+				path = m[1] // place it at the field that should not be there
+			}
+			f.line, f.col = locate(bf.texts[p.File], p.Entity, path)
 		}
 		out = append(out, f)
 	}
 	return out
 }
+
+// unknownField matches the message of a bundle field the format does not
+// have.
+var unknownField = regexp.MustCompile(`^unknown field "([^"]+)"`)
 
 // placeField places a server finding named by a field path such as
 // `user "arn:…".groups[0]` in the first file that holds the entity.

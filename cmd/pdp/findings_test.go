@@ -130,7 +130,7 @@ func TestPolicyApplyFindings(t *testing.T) {
 			name: "bundle that does not load", dir: brokenDir, wantCode: exitUsage,
 			want: []string{
 				"pdp policy apply: 1 finding in " + brokenDir + ":",
-				filepath.Join(brokenDir, "users.yaml") + `:2:5: error: user "arn:aws:iam::111122223333:user/carol": unknown field "bogus"`,
+				filepath.Join(brokenDir, "users.yaml") + `:3:12: error: user "arn:aws:iam::111122223333:user/carol": unknown field "bogus"`,
 			},
 		},
 	}
