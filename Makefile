@@ -21,52 +21,98 @@ BUF := $(BIN)/buf
 # tests start (/usr/bin/etcd); `make etcd` installs it when etcd is missing.
 ETCD_PACKAGE := etcd-server
 
-.PHONY: all build run demo test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean
-.PHONY: tools generate check-gen lint-proto etcd
+.PHONY: all build run demo demo-server reset test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean
+.PHONY: tools generate check-gen lint-proto etcd mod-download
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/pdp ./cmd/pdp
 
+# PATH_HINT is the line that puts bin/ (pdp, grpcurl) on the shell's path,
+# printed by run and demo-server and given once in the README.
+PATH_HINT := export PATH="$$PWD/bin:$$PATH"
+
+# PDP, PDP_LISTEN and PDP_DATA_DIR are the binary, address and bolt
+# directory of `make run`; tests run the recipe with others.
+PDP          ?= $(BIN)/pdp
+PDP_LISTEN   ?= 127.0.0.1:8181
+PDP_DATA_DIR ?= pdp-data
+
 # run builds pdp and serves on localhost:8181 until interrupted, from the
-# embedded bolt store in ./pdp-data, seeded with examples/model on first
-# start (a later start keeps what was changed since).
+# embedded bolt store in ./pdp-data: an empty store is seeded with
+# examples/model, a store from an earlier start is served as it is (the
+# server's log says which; `make reset` starts over). The recipe execs
+# pdp, so that a signal to make's process group reaches pdp once and it
+# stops gracefully.
 run: build $(BIN)/.grpcurl-$(GRPCURL_VERSION)
-	@echo "Serving the bolt store in pdp-data (seeded with examples/model) on localhost:8181. In another shell, try:"
-	@echo "  bin/grpcurl -plaintext -d '{\"principal\": \"arn:aws:iam::111122223333:user/alice\", \"action\": \"mobiletargeting:GetSegment\", \"resource\": \"arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users\", \"context\": {\"aws:RequestedRegion\": {\"string_value\": \"us-east-1\"}}}' localhost:8181 pdp.v1.AuthorizationService/Check"
-	$(BIN)/pdp serve --listen 127.0.0.1:8181 --store bolt --data-dir pdp-data --seed examples/model
+	@echo "Serving the bolt store in pdp-data on localhost:8181 (seeded with examples/model if empty; 'make reset' starts over)."
+	@echo "In another shell, put bin/ on your path and try a check:"
+	@echo '  $(PATH_HINT)'
+	@echo "  grpcurl -plaintext -d '{\"principal\": \"arn:aws:iam::111122223333:user/alice\", \"action\": \"mobiletargeting:GetSegment\", \"resource\": \"arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users\", \"context\": {\"aws:RequestedRegion\": {\"string_value\": \"us-east-1\"}}}' localhost:8181 pdp.v1.AuthorizationService/Check"
+	@exec $(PDP) serve --listen $(PDP_LISTEN) --store bolt --data-dir $(PDP_DATA_DIR) --seed examples/model
+
+# DEMO_SERVE_FLAGS are the flags of the server the README's grpcurl
+# session runs against: a fresh in-memory store seeded with
+# examples/model, so that the session gives the same output every time.
+# e2e/readme_test.go reads them from this line.
+DEMO_SERVE_FLAGS := --listen 127.0.0.1:8181 --store memory --seed examples/model
+
+# demo-server serves examples/model from memory on localhost:8181 until
+# interrupted; every start begins again at revision 1.
+demo-server: build $(BIN)/.grpcurl-$(GRPCURL_VERSION)
+	@echo "Serving examples/model from memory on localhost:8181 (a fresh store at every start)."
+	@echo "In another shell, put bin/ on your path, then run the README's session:"
+	@echo '  $(PATH_HINT)'
+	@exec $(PDP) serve $(DEMO_SERVE_FLAGS)
+
+# reset removes the bolt store of `make run`: the next start seeds it
+# again from examples/model.
+reset:
+	rm -rf $(PDP_DATA_DIR)
 
 # demo decides the self-contained example cases with explanations.
 demo: build
-	$(BIN)/pdp validate --type identity examples/policies/*.json
+	$(BIN)/pdp validate --type identity examples/policies/campaign-managers.json examples/policies/sms-senders.json
 	$(BIN)/pdp eval --ordered --explain < examples/requests.jsonl
 
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: fmt-check vet lint check-gen lint-proto unit peers fuzz-smoke
+test: mod-download fmt-check vet lint check-gen lint-proto unit peers fuzz-smoke
+
+# mod-download fetches the modules of both go.mod files first, with a
+# line saying so: on a cold cache this is the longest silent step.
+mod-download:
+	@echo "== go mod download: the modules of . and bench/ (a few minutes on a cold cache, silent)"
+	$(GO) mod download
+	cd bench && $(GO) mod download
 
 fmt-check:
+	@echo "== gofmt"
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
 	  test -z "$$out" || { echo "gofmt would change:"; echo "$$out"; exit 1; }
 
 vet:
+	@echo "== go vet"
 	$(GO) vet $(PKGS)
 
 # lint runs staticcheck, pinned by the tool line in go.mod.
 lint:
+	@echo "== staticcheck (builds it on first use)"
 	$(GO) tool staticcheck $(PKGS)
 
 # unit needs grpcurl: the e2e test runs the README's grpcurl session;
 # and etcd: the etcdstore tests start real etcd servers.
 unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
+	@echo "== go test -race (every package; the e2e and etcd tests take a few minutes)"
 	$(GO) test -race -count=1 $(PKGS)
 
 # peers runs the tests of bench/ (its own module): pdp, cedar-go and OPA
 # decide the same generated workload identically, and the load kit works
 # (its ghz test needs ghz).
 peers: $(BIN)/.ghz-$(GHZ_VERSION)
+	@echo "== bench/: pdp, cedar-go and OPA agree; the load kit works"
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 # fuzz-smoke runs each fuzz target for a fixed number of inputs (a count,
@@ -74,6 +120,7 @@ peers: $(BIN)/.ghz-$(GHZ_VERSION)
 # the run with a spurious "context deadline exceeded"); `make fuzz
 # FUZZTIME=5m` runs them for longer.
 fuzz-smoke:
+	@echo "== fuzzing each target for $(FUZZTIME) inputs"
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
 fuzz:
@@ -94,7 +141,7 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...
-	cd bench && $(GO) test -run='^$$' -bench=. -benchmem ./peers/
+	cd bench && $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./peers/
 
 # tools installs the pinned tools into $(BIN). Each leaves a stamp file
 # naming its version, so a re-run does nothing and a version bump reinstalls.
@@ -107,6 +154,7 @@ tools: $(BIN)/.buf-$(BUF_VERSION) \
 # $(3) version. Older stamps of the same tool are removed.
 define tool-rule
 $(BIN)/.$(1)-$(3):
+	@echo "== installing $(1) $(3) into bin/"
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) $(GO) install $(2)@$(3)
 	@rm -f $(BIN)/.$(1)-v* && touch $$@
@@ -119,18 +167,22 @@ $(eval $(call tool-rule,grpcurl,github.com/fullstorydev/grpcurl/cmd/grpcurl,$(GR
 # etcd installs the etcd server (Debian's etcd-server, etcd 3.4) unless an
 # etcd binary is already on PATH; it needs root and apt-get.
 etcd:
+	@echo "== etcd (for the etcdstore tests)"
 	@command -v etcd >/dev/null || (apt-get update && apt-get install -y --no-install-recommends $(ETCD_PACKAGE))
 
 # generate writes gen/ from proto/ (buf.gen.yaml) with the plugins in $(BIN).
 generate: tools
+	@echo "== buf generate: gen/ from proto/"
 	PATH="$(BIN):$$PATH" $(BUF) generate
 
 # check-gen regenerates and fails if gen/ then differs from what git has.
 check-gen: generate
+	@echo "== gen/ unchanged by make generate"
 	@test -z "$$(git status --porcelain -- gen/)" || { git status --short -- gen/; \
 	  echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
 
 lint-proto: tools
+	@echo "== buf lint and format"
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
 

@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // session is one command of the README's grpcurl session and its output.
@@ -46,38 +50,74 @@ func readmeSession(t *testing.T, readme string) []session {
 	return out
 }
 
+// TestREADMESession runs the README's grpcurl session twice in a row, each
+// time against a server freshly started the way `make demo-server` starts
+// it, and requires the README's output both times: the session must work
+// again on the same clone.
 func TestREADMESession(t *testing.T) {
 	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	grpcurl := filepath.Join(root, "bin", "grpcurl")
-	if _, err := os.Stat(grpcurl); err != nil {
-		t.Fatalf("grpcurl not installed at %s: run `make tools` (make test does)", grpcurl)
-	}
+	_, err = os.Stat(grpcurl)
+	require.NoError(t, err, "grpcurl not installed in bin/: run `make tools` (make test does)")
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	steps := readmeSession(t, string(readme))
+	serveArgs := demoServeArgs(t, root)
 
-	addr := startServer(t, pdpBinary(t), root, "--policies", "examples/model")
-
-	for _, st := range steps {
-		t.Run(st.command, func(t *testing.T) {
-			cmdline := strings.ReplaceAll(st.command, "localhost:8181", addr)
-			cmd := exec.CommandContext(t.Context(), "sh", "-c", cmdline)
-			cmd.Dir = root
-			cmd.Env = append(os.Environ(), "PATH="+filepath.Join(root, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
-			out, err := cmd.CombinedOutput()
-			// grpcurl exits non-zero when the call fails; the README shows
-			// such a call with its "ERROR:" output.
-			if wantFail := strings.HasPrefix(st.want, "ERROR:"); (err != nil) != wantFail {
-				t.Fatalf("%s: exit error %v, want failure %v\n%s", cmdline, err, wantFail, out)
-			}
-			if got := strings.TrimSpace(string(out)); got != st.want {
-				t.Errorf("output of\n  %s\ngot:\n%s\nwant (README.md):\n%s", st.command, got, st.want)
+	for run := 1; run <= 2; run++ {
+		t.Run(fmt.Sprintf("run%d", run), func(t *testing.T) {
+			addr := startServer(t, pdpBinary(t), root, serveArgs...)
+			for _, st := range steps {
+				cmdline := strings.ReplaceAll(st.command, "localhost:8181", addr)
+				cmd := exec.CommandContext(t.Context(), "sh", "-c", cmdline)
+				cmd.Dir = root
+				cmd.Env = append(os.Environ(), "PATH="+filepath.Join(root, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
+				out, err := cmd.CombinedOutput()
+				// grpcurl exits non-zero when the call fails; the README shows
+				// such a call with its "ERROR:" output.
+				wantFail := strings.HasPrefix(st.want, "ERROR:")
+				assert.Equal(t, wantFail, err != nil, "%s: exit error %v\n%s", cmdline, err, out)
+				assert.Equal(t, st.want, strings.TrimSpace(string(out)), "output of\n  %s", st.command)
 			}
 		})
 	}
+}
+
+// demoServeArgs returns the flags of `make demo-server` (DEMO_SERVE_FLAGS in
+// the Makefile) without --listen: startServer listens on a free port.
+func demoServeArgs(t *testing.T, root string) []string {
+	t.Helper()
+	flags := strings.Fields(makeVar(t, root, "DEMO_SERVE_FLAGS"))
+	require.NotEmpty(t, flags, "DEMO_SERVE_FLAGS is empty")
+	var out []string
+	for i := 0; i < len(flags); i++ {
+		if flags[i] == "--listen" {
+			i++ // and its value
+			continue
+		}
+		out = append(out, flags[i])
+	}
+	require.Contains(t, out, "--seed", "the demo server must seed its fresh store")
+	return out
+}
+
+// makeVar returns the value of a simple variable (NAME := value) of the
+// Makefile.
+func makeVar(t *testing.T, root, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			v = strings.TrimLeft(v, " ")
+			for _, op := range []string{":=", "?=", "="} {
+				if rest, ok := strings.CutPrefix(v, op); ok {
+					return strings.TrimSpace(rest)
+				}
+			}
+		}
+	}
+	t.Fatalf("Makefile has no variable %s", name)
+	return ""
 }

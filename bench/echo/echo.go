@@ -20,9 +20,11 @@ type Server struct {
 }
 
 // Check answers one decision, with the fields pdp fills for a request
-// without explain: the decision and the revision.
+// without explain: the decision, the revision and whether the model knows
+// the principal and the resource.
 func (Server) Check(context.Context, *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
-	return &pdpv1.CheckResponse{Decision: pdpv1.Decision_DECISION_ALLOW, Revision: Revision}, nil
+	return &pdpv1.CheckResponse{Decision: pdpv1.Decision_DECISION_ALLOW, Revision: Revision,
+		PrincipalStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN, ResourceStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN}, nil
 }
 
 // BatchCheck answers one result per item, each allocated on its own as pdp
@@ -30,7 +32,8 @@ func (Server) Check(context.Context, *pdpv1.CheckRequest) (*pdpv1.CheckResponse,
 func (Server) BatchCheck(_ context.Context, req *pdpv1.BatchCheckRequest) (*pdpv1.BatchCheckResponse, error) {
 	results := make([]*pdpv1.BatchCheckResult, len(req.GetItems()))
 	for i := range results {
-		results[i] = &pdpv1.BatchCheckResult{Decision: pdpv1.Decision_DECISION_ALLOW}
+		results[i] = &pdpv1.BatchCheckResult{Decision: pdpv1.Decision_DECISION_ALLOW,
+			PrincipalStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN, ResourceStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN}
 	}
 	return &pdpv1.BatchCheckResponse{Results: results, Revision: Revision}, nil
 }

@@ -55,7 +55,8 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Check: %v", err)
 	}
-	want := &pdpv1.CheckResponse{Decision: pdpv1.Decision_DECISION_ALLOW, Revision: echo.Revision}
+	want := &pdpv1.CheckResponse{Decision: pdpv1.Decision_DECISION_ALLOW, Revision: echo.Revision,
+		PrincipalStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN, ResourceStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN}
 	if !proto.Equal(resp, want) {
 		t.Errorf("Check = %v, want %v", resp, want)
 	}

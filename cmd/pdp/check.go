@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
@@ -27,6 +30,7 @@ type checkOptions struct {
 	sessionPolicies stringsFlag // file names
 	sessionTags     tagFlag
 	explain         bool
+	minRevision     int64
 	format          *enumFlag
 	timeout         time.Duration
 	tls             clientTLS
@@ -41,12 +45,20 @@ func checkCommand() command {
 and prints the decision (Allow, ExplicitDeny or ImplicitDeny) with the
 policy revision it was made at. The server adds what it knows of the
 principal and the resource (aws:PrincipalTag/..., aws:ResourceTag/...,
-aws:CurrentTime, ...); give the rest of the request context with -context
-and -context-list, for example -context aws:RequestedRegion=us-east-1.
+aws:CurrentTime, ...); give the rest of the request context with --context
+and --context-list, for example --context aws:RequestedRegion=us-east-1.
+A principal or resource the model does not hold is said so on its own
+line ("note  principal not in the model ..."): the decision is then an
+implicit deny unless a resource-based policy allows it.
+
+--min-revision N waits (within --timeout) until the server has caught up
+with revision N, the revision a write returned, so that the decision sees
+that write. --format json prints the CheckResponse as protojson with a
+fixed two-space indent.
 
 The exit status is 0 when a decision was obtained, whatever it is, 1 when
 the call failed (the server's field violations are listed), and 2 for bad
-flags. Calls are plaintext gRPC unless a -tls flag is given.`,
+flags. Calls are plaintext gRPC unless a --tls flag is given.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			o := checkOptions{
 				context:     make(map[string]*pdpv1.ContextValue),
@@ -64,6 +76,7 @@ flags. Calls are plaintext gRPC unless a -tls flag is given.`,
 			fs.Var(&o.sessionPolicies, "session-policy", "IAM JSON session policy `file` of an assumed-role session (repeatable)")
 			fs.Var(o.sessionTags, "session-tag", "session tag as `KEY=VALUE` (repeatable)")
 			fs.BoolVar(&o.explain, "explain", false, "also show matched statements, verdicts and missing keys")
+			fs.Int64Var(&o.minRevision, "min-revision", 0, "decide on a policy `revision` at least this recent, waiting for the server to catch up")
 			fs.Var(o.format, "format", "output `format`: text or json (the CheckResponse as protojson)")
 			fs.DurationVar(&o.timeout, "timeout", 5*time.Second, "deadline of the call")
 			o.tls.register(fs)
@@ -86,7 +99,7 @@ flags. Calls are plaintext gRPC unless a -tls flag is given.`,
 func (o *checkOptions) request() (*pdpv1.CheckRequest, error) {
 	var missing []string
 	for _, f := range []struct{ name, value string }{
-		{"-principal", o.principal}, {"-action", o.action}, {"-resource", o.resource},
+		{"--principal", o.principal}, {"--action", o.action}, {"--resource", o.resource},
 	} {
 		if f.value == "" {
 			missing = append(missing, f.name)
@@ -96,16 +109,19 @@ func (o *checkOptions) request() (*pdpv1.CheckRequest, error) {
 		return nil, fmt.Errorf("missing %s", strings.Join(missing, ", "))
 	}
 	if o.timeout <= 0 {
-		return nil, fmt.Errorf("-timeout must be positive, got %v", o.timeout)
+		return nil, fmt.Errorf("--timeout must be positive, got %v", o.timeout)
+	}
+	if o.minRevision < 0 {
+		return nil, fmt.Errorf("--min-revision must not be negative, got %d", o.minRevision)
 	}
 	req := &pdpv1.CheckRequest{
 		Principal: o.principal, Action: o.action, Resource: o.resource, ResourceAccount: o.resourceAccount,
-		Context: o.context, SessionTags: o.sessionTags, Explain: o.explain,
+		Context: o.context, SessionTags: o.sessionTags, Explain: o.explain, MinRevision: o.minRevision,
 	}
 	for _, name := range o.sessionPolicies {
 		data, err := os.ReadFile(name)
 		if err != nil {
-			return nil, fmt.Errorf("-session-policy: %w", err)
+			return nil, fmt.Errorf("--session-policy: %w", err)
 		}
 		req.SessionPolicies = append(req.SessionPolicies, string(data))
 	}
@@ -144,12 +160,28 @@ func check(ctx context.Context, e *env, o checkOptions, req *pdpv1.CheckRequest)
 }
 
 func writeCheckJSON(w io.Writer, resp *pdpv1.CheckResponse) error {
-	out, err := protojson.MarshalOptions{Multiline: true, UseProtoNames: true}.Marshal(resp)
+	out, err := stableJSON(resp)
 	if err != nil {
 		return err
 	}
-	_, err = w.Write(append(out, '\n'))
+	_, err = w.Write(out)
 	return err
+}
+
+// stableJSON marshals m as protojson with proto field names, re-indented by
+// encoding/json: protojson varies its spacing from build to build on
+// purpose, and output that scripts compare must not change.
+func stableJSON(m proto.Message) ([]byte, error) {
+	raw, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw, "", "  "); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
 }
 
 // writeCheckText writes the decision and revision on the first line, then
@@ -161,12 +193,23 @@ func writeCheckJSON(w io.Writer, resp *pdpv1.CheckResponse) error {
 //	  verdict  identity  allowed
 //	  missing key  aws:SecureTransport
 //	  cross-account
+//	  note  principal not in the model: ...
+//
+// Without an explanation, an unknown principal or resource still gets its
+// note line: it is the likeliest cause of a surprising implicit deny.
 func writeCheckText(w io.Writer, resp *pdpv1.CheckResponse) error {
 	var b strings.Builder
 	d, _ := server.DecisionName(resp.GetDecision())
 	fmt.Fprintf(&b, "%s (revision %d)\n", d, resp.GetRevision())
 	if ex := resp.GetExplanation(); ex != nil {
 		writeExplanationText(&b, ex)
+	} else {
+		if resp.GetPrincipalStatus() == pdpv1.ModelStatus_MODEL_STATUS_UNKNOWN {
+			b.WriteString("  note  principal not in the model\n")
+		}
+		if resp.GetResourceStatus() == pdpv1.ModelStatus_MODEL_STATUS_UNKNOWN {
+			b.WriteString("  note  resource not in the model\n")
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -200,6 +243,9 @@ func writeExplanationText(b *strings.Builder, ex *pdpv1.Explanation) {
 	if ex.GetCrossAccount() {
 		b.WriteString("  cross-account\n")
 	}
+	for _, n := range ex.GetNotes() {
+		fmt.Fprintf(b, "  note  %s\n", n)
+	}
 }
 
 // typeLabel names a policy type, with the level for SCPs: "scp[1]".
@@ -211,8 +257,8 @@ func typeLabel(t pdpv1.PolicyType, level int32) string {
 }
 
 // contextFlag adds keys to a request context: single-valued from KEY=VALUE,
-// or multivalued from KEY=V1,V2 when multi is set. The flags -context and
-// -context-list share one map, so that a key is given once.
+// or multivalued from KEY=V1,V2 when multi is set. The flags --context and
+// --context-list share one map, so that a key is given once.
 type contextFlag struct {
 	ctx   map[string]*pdpv1.ContextValue
 	multi bool

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"net"
 	"os"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
@@ -234,7 +237,7 @@ func TestCheckJSON(t *testing.T) {
 			name:         "plain",
 			args:         []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", inRegion},
 			wantDecision: pdpv1.Decision_DECISION_ALLOW,
-			wantKeys:     []string{"decision", "revision"},
+			wantKeys:     []string{"decision", "principal_status", "resource_status", "revision"},
 		},
 		{
 			name: "explain",
@@ -242,7 +245,7 @@ func TestCheckJSON(t *testing.T) {
 				"--context", inRegion, "--explain"},
 			wantDecision: pdpv1.Decision_DECISION_IMPLICIT_DENY,
 			wantMissing:  []string{"aws:SecureTransport"},
-			wantKeys:     []string{"decision", "explanation", "explanation.missing_keys", "revision"},
+			wantKeys:     []string{"decision", "explanation", "explanation.missing_keys", "principal_status", "resource_status", "revision"},
 		},
 	}
 	for _, tc := range tests {
@@ -269,6 +272,13 @@ func TestCheckJSON(t *testing.T) {
 			if strings.Count(stdout, "\n") < 4 || !strings.HasSuffix(stdout, "}\n") {
 				t.Errorf("output %q, want JSON on several lines", stdout)
 			}
+			// Stable spacing: exactly what encoding/json's two-space
+			// indent makes of it, whatever protojson's build-dependent
+			// spacing was.
+			var canon bytes.Buffer
+			require.NoError(t, json.Indent(&canon, []byte(stdout), "", "  "))
+			assert.Equal(t, canon.String(), stdout)
+			assert.Contains(t, stdout, `"decision": "`)
 		})
 	}
 }
@@ -319,8 +329,9 @@ func TestCheckCallErrors(t *testing.T) {
 			addr: addr,
 			args: []string{"--principal", alice, "--action", "mobiletargeting:GetSegmnt", "--resource", segment},
 			wantLines: []string{
-				`pdp check: InvalidArgument: action: unknown action "mobiletargeting:GetSegmnt" (did you mean "mobiletargeting:GetSegment"?)`,
+				"pdp check: InvalidArgument: 1 finding:",
 				`  action: unknown action "mobiletargeting:GetSegmnt" (did you mean "mobiletargeting:GetSegment"?)`,
+				"",
 			},
 		},
 		{
@@ -329,7 +340,7 @@ func TestCheckCallErrors(t *testing.T) {
 			args: []string{"--principal", "alice", "--action", "mobiletargeting:GetSegment", "--resource", "segment",
 				"--context", "aws:PrincipalTag/team=growth"},
 			wantLines: []string{
-				"pdp check: InvalidArgument: ",
+				"pdp check: InvalidArgument: 2 findings:",
 				"  principal: ",
 				`  resource: malformed resource "segment"`,
 			},
@@ -374,8 +385,8 @@ func TestCheckUsage(t *testing.T) {
 		args       []string
 		wantStderr string
 	}{
-		{name: "no flags", args: nil, wantStderr: "missing -principal, -action, -resource"},
-		{name: "no resource", args: required[:4], wantStderr: "missing -resource"},
+		{name: "no flags", args: nil, wantStderr: "missing --principal, --action, --resource"},
+		{name: "no resource", args: required[:4], wantStderr: "missing --resource"},
 		{name: "context without =", args: withRequired("--context", "aws:RequestedRegion"), wantStderr: "want KEY=VALUE"},
 		{name: "context without key", args: withRequired("--context", "=us-east-1"), wantStderr: "want KEY=VALUE"},
 		{name: "context list without =", args: withRequired("--context-list", "aws:TagKeys"), wantStderr: "want KEY=VALUE"},
@@ -386,9 +397,10 @@ func TestCheckUsage(t *testing.T) {
 		},
 		{name: "session tag without =", args: withRequired("--session-tag", "team"), wantStderr: "want KEY=VALUE"},
 		{name: "session tag twice", args: withRequired("--session-tag", "a=1", "--session-tag", "a=2"), wantStderr: `key "a" given twice`},
-		{name: "session policy unreadable", args: withRequired("--session-policy", "no/such/file.json"), wantStderr: "-session-policy: open no/such/file.json"},
+		{name: "session policy unreadable", args: withRequired("--session-policy", "no/such/file.json"), wantStderr: "--session-policy: open no/such/file.json"},
 		{name: "format", args: withRequired("--format", "yaml"), wantStderr: "want one of text, json"},
-		{name: "timeout", args: withRequired("--timeout", "0s"), wantStderr: "-timeout must be positive"},
+		{name: "timeout", args: withRequired("--timeout", "0s"), wantStderr: "--timeout must be positive"},
+		{name: "negative min revision", args: withRequired("--min-revision", "-1"), wantStderr: "--min-revision must not be negative"},
 		{name: "argument", args: withRequired("extra"), wantStderr: `unexpected argument "extra"`},
 		{name: "unknown flag", args: withRequired("--region", "us-east-1"), wantStderr: "flag provided but not defined: -region"},
 	}
@@ -406,4 +418,95 @@ func TestCheckUsage(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "Usage: pdp check [flags]") || !strings.Contains(stdout, "-context-list") {
 		t.Errorf("check -h: exit %d, stdout %q; want 0 and the flags", code, stdout)
 	}
+}
+
+// TestCheckUnknownEntities checks that pdp check says when the model does
+// not hold the principal or the resource, with and without --explain, and
+// notes an aws:RequestedRegion other than the resource's region.
+func TestCheckUnknownEntities(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t)
+	const (
+		noteP = "note  principal not in the model"
+		noteR = "note  resource not in the model"
+		noteG = `note  aws:RequestedRegion "eu-west-1" differs from the resource's region "us-east-1"`
+	)
+	tests := []struct {
+		name      string
+		args      []string
+		wantFirst string // the decision line
+		want      []string
+		wantNot   []string
+	}{
+		{
+			name:      "misspelt principal",
+			args:      []string{"--principal", "arn:aws:iam::111122223333:user/alcie", "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", inRegion},
+			wantFirst: "ImplicitDeny (revision 1)",
+			want:      []string{noteP},
+			wantNot:   []string{noteR},
+		},
+		{
+			name: "misspelt principal explained",
+			args: []string{"--principal", "arn:aws:iam::111122223333:user/alcie", "--action", "mobiletargeting:GetSegment", "--resource", segment,
+				"--context", inRegion, "--explain"},
+			wantFirst: "ImplicitDeny (revision 1)",
+			want:      []string{noteP + ": no identity policy"},
+			wantNot:   []string{noteR},
+		},
+		{
+			name:      "unknown resource",
+			args:      []string{"--principal", alice, "--action", "mobiletargeting:GetApp", "--resource", "arn:aws:mobiletargeting:us-east-1:111122223333:apps/no-such-app", "--context", inRegion},
+			wantFirst: "Allow (revision 1)",
+			want:      []string{noteR},
+			wantNot:   []string{noteP},
+		},
+		{
+			name:      "known principal and resource",
+			args:      []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", inRegion, "--explain"},
+			wantFirst: "Allow (revision 1)",
+			wantNot:   []string{noteP, noteR, "aws:RequestedRegion"},
+		},
+		{
+			name:      "region mismatch explained",
+			args:      []string{"--principal", alice, "--action", "mobiletargeting:GetSegment", "--resource", segment, "--context", "aws:RequestedRegion=eu-west-1", "--explain"},
+			wantFirst: "Allow (revision 1)",
+			want:      []string{noteG},
+			wantNot:   []string{noteP, noteR},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runPDP(t, nil, append([]string{"check", "--addr", addr}, tc.args...)...)
+			require.Equal(t, 0, code, "stderr %q", stderr)
+			first, _, _ := strings.Cut(stdout, "\n")
+			assert.Equal(t, tc.wantFirst, first)
+			for _, w := range tc.want {
+				assert.Contains(t, stdout, w)
+			}
+			for _, w := range tc.wantNot {
+				assert.NotContains(t, stdout, w)
+			}
+		})
+	}
+}
+
+// TestCheckMinRevision checks --min-revision: a revision the server has
+// reached is decided at once; one it has not reached fails with
+// once the call's deadline passes.
+func TestCheckMinRevision(t *testing.T) {
+	t.Parallel()
+	addr := startServer(t)
+	args := []string{"check", "--addr", addr, "--principal", alice, "--action", "mobiletargeting:GetSegment",
+		"--resource", segment, "--context", inRegion}
+	code, stdout, stderr := runPDP(t, nil, append(args, "--min-revision", "1")...)
+	require.Equal(t, 0, code, "stderr %q", stderr)
+	assert.Equal(t, "Allow (revision 1)\n", stdout)
+
+	code, stdout, stderr = runPDP(t, nil, append(args, "--min-revision", "2", "--timeout", "200ms")...)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	// The server answers UNAVAILABLE when the deadline it was given
+	// passes; the client's own deadline may end the call first.
+	assert.Regexp(t, `^pdp check: (Unavailable|DeadlineExceeded): `, stderr)
 }

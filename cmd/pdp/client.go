@@ -53,11 +53,11 @@ func clientEnv(more map[string]string) envNames {
 // register defines the TLS flags on fs.
 func (t *clientTLS) register(fs *flag.FlagSet) {
 	fs.BoolVar(&t.on, "tls", false,
-		"call over TLS, checking the server's certificate against the system's roots unless -tls-ca; implied by the other -tls flags (PDP_TLS)")
+		"call over TLS, checking the server's certificate against the system's roots unless --tls-ca; implied by the other --tls flags (PDP_TLS)")
 	fs.StringVar(&t.ca, "tls-ca", "", "PEM `file` of the CAs that the server's certificate must chain to (PDP_TLS_CA)")
 	fs.StringVar(&t.cert, "tls-cert", "",
 		"PEM client certificate `file`, for a server that verifies clients (PDP_TLS_CLIENT_CERT)")
-	fs.StringVar(&t.key, "tls-key", "", "PEM private key `file` of -tls-cert (PDP_TLS_CLIENT_KEY)")
+	fs.StringVar(&t.key, "tls-key", "", "PEM private key `file` of --tls-cert (PDP_TLS_CLIENT_KEY)")
 	fs.StringVar(&t.serverName, "tls-server-name", "",
 		"`name` that the server's certificate must hold; default the host of the address (PDP_TLS_SERVER_NAME)")
 	fs.StringVar(&t.tokenFile, "token-file", "",
@@ -110,13 +110,23 @@ func fieldViolations(st *status.Status) []*errdetails.BadRequest_FieldViolation 
 	return out
 }
 
-// printCallError writes a failed call as "pdp CMD: CODE: MESSAGE", then each
-// field violation on its own line, indented.
+// printCallError writes a failed call as "pdp CMD: CODE: MESSAGE"; a call
+// refused with field violations as "pdp CMD: CODE: N findings:" and each
+// violation once, on its own line, indented (the message only joins them).
 func printCallError(w io.Writer, cmd string, err error) {
 	st := status.Convert(err)
 	var b strings.Builder
-	fmt.Fprintf(&b, "pdp %s: %s: %s\n", cmd, st.Code(), st.Message())
-	for _, v := range fieldViolations(st) {
+	vs := fieldViolations(st)
+	switch len(vs) {
+	case 0:
+		fmt.Fprintf(&b, "pdp %s: %s: %s\n", cmd, st.Code(), st.Message())
+	case 1:
+		// The message joins the violations: each is printed once, below.
+		fmt.Fprintf(&b, "pdp %s: %s: 1 finding:\n", cmd, st.Code())
+	default:
+		fmt.Fprintf(&b, "pdp %s: %s: %d findings:\n", cmd, st.Code(), len(vs))
+	}
+	for _, v := range vs {
 		fmt.Fprintf(&b, "  %s: %s\n", v.GetField(), v.GetDescription())
 	}
 	io.WriteString(w, b.String())

@@ -28,10 +28,10 @@ func devCertsCommand() command {
 		doc: `pdp dev-certs writes into DIR (created if needed) a development CA
 (ca.pem, ca-key.pem), a server certificate for localhost, 127.0.0.1 and ::1
 (server.pem, server-key.pem) and a client certificate (client.pem,
-client-key.pem) whose common name is -client-name and whose URI SAN, the
+client-key.pem) whose common name is --client-name and whose URI SAN, the
 identity the server sees, is that name when it is a URI (an ARN, a SPIFFE
 ID) and urn:pdp:client:NAME otherwise. Keys are ECDSA P-256, in files of
-mode 0600. It refuses to overwrite any of these files unless -force is given.
+mode 0600. It refuses to overwrite any of these files unless --force is given.
 
 These certificates are for development and tests only: anyone who can read
 ca-key.pem can make certificates that the server trusts.`,
@@ -45,9 +45,9 @@ ca-key.pem can make certificates that the server trusts.`,
 				case len(args) != 1:
 					return usageError(e, "dev-certs", "want one directory, got %d arguments", len(args))
 				case o.days <= 0:
-					return usageError(e, "dev-certs", "-days must be positive, got %d", o.days)
+					return usageError(e, "dev-certs", "--days must be positive, got %d", o.days)
 				case strings.TrimSpace(o.clientName) == "":
-					return usageError(e, "dev-certs", "-client-name must not be empty")
+					return usageError(e, "dev-certs", "--client-name must not be empty")
 				}
 				return devCerts(e, args[0], o)
 			}
@@ -65,7 +65,7 @@ func devCerts(e *env, dir string, o devCertsOptions) int {
 		Force:      o.force,
 	})
 	if errors.Is(err, fs.ErrExist) {
-		fmt.Fprintf(e.stderr, "pdp dev-certs: %v\nUse -force to overwrite them.\n", err)
+		fmt.Fprintf(e.stderr, "pdp dev-certs: %v\nUse --force to overwrite them.\n", err)
 		return exitFailure
 	}
 	if err != nil {
@@ -78,9 +78,9 @@ client identity: %s
 valid until:     %s
 
 Serve with mutual TLS:
-  pdp serve -tls-cert %s -tls-key %s -tls-client-ca %s -tls-require-client-cert
+  pdp serve --tls-cert %s --tls-key %s --tls-client-ca %s --tls-require-client-cert
 Call it:
-  pdp check -tls-ca %s -tls-cert %s -tls-key %s ...
+  pdp check --tls-ca %s --tls-cert %s --tls-key %s ...
 `,
 		f(tlsconf.DevCAFile), f(tlsconf.DevCAKeyFile), f(tlsconf.DevServerCertFile), f(tlsconf.DevServerKeyFile),
 		f(tlsconf.DevClientCertFile), f(tlsconf.DevClientKeyFile),

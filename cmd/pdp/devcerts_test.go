@@ -132,7 +132,7 @@ func TestDevCertsOverwrite(t *testing.T) {
 	if code != exitFailure || stdout != "" {
 		t.Errorf("second run: exit %d, stdout %q; want 1 and nothing", code, stdout)
 	}
-	for _, want := range []string{filepath.Join(dir, "ca-key.pem"), "already exists", "Use -force"} {
+	for _, want := range []string{filepath.Join(dir, "ca-key.pem"), "already exists", "Use --force"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr %q does not contain %q", stderr, want)
 		}

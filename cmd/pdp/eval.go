@@ -29,6 +29,7 @@ type evalOptions struct {
 	ordered bool
 	workers int
 	maxLine int
+	summary autoBool      // report agreement with expect; auto: when a case has one
 	addr    string        // server to decide on; "" decides locally
 	timeout time.Duration // of each call to the server
 	tls     clientTLS     // with addr
@@ -42,32 +43,38 @@ func evalCommand() command {
 		doc: `Each input line is one case in the conformance format (FORMAT.md). Each
 output line is {"id":…,"decision":"Allow"|"ExplicitDeny"|"ImplicitDeny"}, or
 {"id":…,"decision":null,"error":…} for a case that cannot be decided (the id
-is "line-N" when the line has none). Blank lines are skipped. The exit status
-is 0 unless reading or writing fails.
+is "line-N" when the line has none). Blank lines are skipped.
 
-With -addr, cases are decided by the Simulate method of a running pdp serve
+When a case holds the correct decision ("expect", as the corpora do),
+--summary, on by default then, writes to stderr how many cases agree with
+their expect and lists every mismatch, one per line; --summary=false turns
+it off. The exit status is 1 when a case disagrees with its expect, or
+when reading or writing fails, and 0 otherwise.
+
+With --addr, cases are decided by the Simulate method of a running pdp serve
 instead of in-process: the output is the same, and a case the server
 rejects, or a call that fails, gets an error line.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			opts := evalOptions{maxLine: maxLine}
 			fs.BoolVar(&opts.explain, "explain", false, "add an \"explanation\" object: matched statements, verdicts, missing keys")
 			fs.BoolVar(&opts.ordered, "ordered", false, "write results in input order (default: as they are decided)")
+			fs.Var(&opts.summary, "summary", "report on stderr how many cases agree with their \"expect\" and which do not (default: when a case has one)")
 			fs.IntVar(&opts.workers, "workers", 0, "number of cases decided in parallel; 0 means one per core (GOMAXPROCS)")
 			fs.StringVar(&opts.addr, "addr", "", "decide through the Simulate method of the pdp server at `address` HOST:PORT")
-			fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "deadline of each call, with -addr")
+			fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "deadline of each call, with --addr")
 			opts.tls.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "eval", "unexpected argument %q: cases are read from stdin", args[0])
 				}
 				if opts.workers < 0 {
-					return usageError(e, "eval", "-workers must not be negative, got %d", opts.workers)
+					return usageError(e, "eval", "--workers must not be negative, got %d", opts.workers)
 				}
 				if opts.workers == 0 {
 					opts.workers = runtime.GOMAXPROCS(0)
 				}
 				if opts.timeout <= 0 {
-					return usageError(e, "eval", "-timeout must be positive, got %v", opts.timeout)
+					return usageError(e, "eval", "--timeout must be positive, got %v", opts.timeout)
 				}
 				var decide decider
 				if opts.addr == "" {
@@ -86,8 +93,18 @@ rejects, or a call that fails, gets an error line.`,
 					defer conn.Close()
 					decide = remoteDecider(pdpv1.NewAuthorizationServiceClient(conn), opts.timeout)
 				}
-				if err := evalStream(ctx, decide, opts, e.stdin, e.stdout); err != nil {
+				tally := &evalTally{}
+				if err := evalStreamTally(ctx, decide, opts, e.stdin, e.stdout, tally); err != nil {
 					e.log.ErrorContext(ctx, "eval stopped", "err", err)
+					return exitFailure
+				}
+				if !opts.summary.on(tally.expected > 0) {
+					return exitOK
+				}
+				if err := tally.write(e.stderr); err != nil {
+					return exitFailure
+				}
+				if len(tally.mismatches) > 0 {
 					return exitFailure
 				}
 				return exitOK
@@ -123,8 +140,9 @@ type evalJob struct {
 
 // An evalResult is the encoded output line of one job.
 type evalResult struct {
-	seq int
-	out []byte
+	seq   int
+	out   []byte
+	check caseCheck
 }
 
 // evalStream decides every case of r with decide and writes one line per
@@ -133,6 +151,12 @@ type evalResult struct {
 // in flight, which bounds the reorder buffer of -ordered. It returns an
 // error only when reading or writing fails or ctx ends.
 func evalStream(ctx context.Context, decide decider, opts evalOptions, r io.Reader, w io.Writer) error {
+	return evalStreamTally(ctx, decide, opts, r, w, &evalTally{})
+}
+
+// evalStreamTally is evalStream that also counts, in tally, the cases that
+// agree with their expect.
+func evalStreamTally(ctx context.Context, decide decider, opts evalOptions, r io.Reader, w io.Writer, tally *evalTally) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
@@ -152,7 +176,8 @@ func evalStream(ctx context.Context, decide decider, opts evalOptions, r io.Read
 	for range opts.workers {
 		workers.Go(func() {
 			for j := range jobs {
-				res := evalResult{seq: j.seq, out: decideLine(ctx, decide, j, opts)}
+				out, expect := decideJob(ctx, decide, j, opts)
+				res := evalResult{seq: j.seq, out: encodeOutput(out), check: checkOf(out, expect)}
 				select {
 				case results <- res:
 				case <-ctx.Done():
@@ -166,7 +191,7 @@ func evalStream(ctx context.Context, decide decider, opts evalOptions, r io.Read
 		close(results)
 	})
 
-	writeErr := writeResults(results, tokens, window, opts.ordered, w)
+	writeErr := writeResults(results, tokens, window, opts.ordered, w, tally)
 	if writeErr != nil {
 		cancel(writeErr)
 		for range results { // let the workers finish
@@ -245,7 +270,7 @@ func readLine(br *bufio.Reader, limit int) (line []byte, tooLong bool, err error
 // ordered is set, and gives back a token per result written. It flushes
 // whenever it would wait, so that a caller feeding cases one at a time sees
 // each answer. It returns the first write error.
-func writeResults(results <-chan evalResult, tokens <-chan struct{}, window int, ordered bool, w io.Writer) error {
+func writeResults(results <-chan evalResult, tokens <-chan struct{}, window int, ordered bool, w io.Writer, tally *evalTally) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	// pending is the reorder buffer: seq s waits in pending[s%window] until
 	// every earlier case is written. The tokens guarantee that no case in
@@ -269,6 +294,7 @@ func writeResults(results <-chan evalResult, tokens <-chan struct{}, window int,
 		if !ok {
 			break
 		}
+		tally.add(res.seq, res.check)
 		if !ordered {
 			if _, err := bw.Write(res.out); err != nil {
 				return err
@@ -320,15 +346,12 @@ type verdictJSON struct {
 	Denied  bool   `json:"denied"`
 }
 
-// decideLine decides one case line and returns its encoded output line.
-func decideLine(ctx context.Context, decide decider, j evalJob, opts evalOptions) []byte {
-	return encodeOutput(decideJob(ctx, decide, j, opts))
-}
-
-func decideJob(ctx context.Context, decide decider, j evalJob, opts evalOptions) (out evalOutput) {
+// decideJob decides one case line; expect is the case's expected decision,
+// "" when it has none or cannot be read.
+func decideJob(ctx context.Context, decide decider, j evalJob, opts evalOptions) (out evalOutput, expect string) {
 	lineID := fmt.Sprintf("line-%d", j.line)
 	if j.tooLong {
-		return evalOutput{ID: lineID, Error: fmt.Sprintf("line %d: longer than the limit of %d bytes", j.line, opts.maxLine)}
+		return evalOutput{ID: lineID, Error: fmt.Sprintf("line %d: longer than the limit of %d bytes", j.line, opts.maxLine)}, ""
 	}
 	c, err := conformance.Decode(j.data)
 	if err != nil {
@@ -336,20 +359,21 @@ func decideJob(ctx context.Context, decide decider, j evalJob, opts evalOptions)
 		if id == "" {
 			id = lineID
 		}
-		return evalOutput{ID: id, Error: fmt.Sprintf("line %d: %v", j.line, err)}
+		return evalOutput{ID: id, Error: fmt.Sprintf("line %d: %v", j.line, err)}, ""
 	}
+	expect = c.Expect
 	// The engine promises not to panic on bad input; if it does, the case
 	// is reported rather than the whole run lost.
 	defer func() {
 		if p := recover(); p != nil {
-			out = evalOutput{ID: c.ID, Error: fmt.Sprintf("internal error: panic: %v", p)}
+			out, expect = evalOutput{ID: c.ID, Error: fmt.Sprintf("internal error: panic: %v", p)}, c.Expect
 		}
 	}()
 	d, ex, err := decide(ctx, c, opts.explain)
 	if err != nil {
-		return evalOutput{ID: c.ID, Error: err.Error()}
+		return evalOutput{ID: c.ID, Error: err.Error()}, expect
 	}
-	return evalOutput{ID: c.ID, Decision: &d, Explanation: ex}
+	return evalOutput{ID: c.ID, Decision: &d, Explanation: ex}, expect
 }
 
 // caseID digs the id out of a line that is not a valid case: it reads the

@@ -116,8 +116,10 @@ func TestEvalCorpus(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := runPDP(t, bytes.NewReader(data), tc.args...)
-			if code != 0 || stderr != "" {
-				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
+			// The corpus has an expect for every case: the summary is on.
+			want := fmt.Sprintf("pdp eval: %d of %d cases with an expect agree\n", len(cases), len(cases))
+			if code != 0 || stderr != want {
+				t.Fatalf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
 			}
 			out := parseOutput(t, stdout)
 			if len(out) != len(cases) {
@@ -161,7 +163,7 @@ func TestEvalRemoteMatchesLocal(t *testing.T) {
 	data, _ := readCorpus(t)
 	addr := startServer(t)
 	_, local, _ := runPDP(t, bytes.NewReader(data), "eval", "--ordered", "--explain")
-	code, remote, stderr := runPDP(t, bytes.NewReader(data), "eval", "--addr", addr, "--ordered", "--explain")
+	code, remote, stderr := runPDP(t, bytes.NewReader(data), "eval", "--addr", addr, "--ordered", "--explain", "--summary=false")
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
 	}

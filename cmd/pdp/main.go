@@ -22,9 +22,12 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	// Once a signal has cancelled ctx, restore the default handling so that
-	// a second one ends a command that is stuck reading its input.
-	context.AfterFunc(ctx, stop)
+	// Once a signal has cancelled ctx, restore the default handling of
+	// SIGINT so that a second Ctrl-C ends a command that is stuck reading
+	// its input. A repeated SIGTERM stays caught: make, for one, passes a
+	// SIGTERM sent to its process group on to its child, which then gets
+	// it twice and must still stop gracefully (SIGKILL remains for force).
+	context.AfterFunc(ctx, func() { signal.Reset(os.Interrupt) })
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -170,7 +173,7 @@ func printUsage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
 	}
-	b.WriteString("\nRun \"pdp help <command>\" or \"pdp <command> -h\" for its flags.\n")
+	b.WriteString("\nRun \"pdp help <command>\" or \"pdp <command> --help\" for its flags.\n")
 	io.WriteString(w, b.String())
 }
 
@@ -191,11 +194,36 @@ func printCommandUsage(w io.Writer, cmd command, fs *flag.FlagSet) {
 	if hasFlags {
 		envHelp(fs, cmd.env)
 		fmt.Fprintf(w, "\nFlags:\n")
-		out := fs.Output()
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(out)
+		printFlags(w, fs)
 	}
+}
+
+// printFlags lists the flags of fs as flag.PrintDefaults does, but spelt
+// the way the README and the help texts spell them: --name, and -x for a
+// one-letter flag. The flag package accepts either spelling.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	var b strings.Builder
+	fs.VisitAll(func(f *flag.Flag) {
+		dash := "--"
+		if len(f.Name) == 1 {
+			dash = "-"
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		fmt.Fprintf(&b, "  %s%s", dash, f.Name)
+		if arg != "" {
+			b.WriteString(" " + arg)
+		}
+		b.WriteString("\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t"))
+		switch {
+		case f.DefValue == "" || f.DefValue == "0" || f.DefValue == "false" || f.DefValue == "0s":
+		case fmt.Sprintf("%T", f.Value) == "*flag.stringValue":
+			fmt.Fprintf(&b, " (default %q)", f.DefValue)
+		default:
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		b.WriteString("\n")
+	})
+	io.WriteString(w, b.String())
 }
 
 // usageError reports a bad argument found after flag parsing.

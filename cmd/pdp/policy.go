@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -14,9 +15,12 @@ import (
 	"time"
 
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
 
@@ -39,20 +43,26 @@ func policyCommand() command {
 		name:    "policy",
 		env:     clientEnv(map[string]string{"addr": "PDP_ADDR", "author": "PDP_AUTHOR"}),
 		args:    "SUBCOMMAND [ARG…]",
-		summary: "administer the policy store of a server: apply, get, list, history, diff, rollback, watch",
-		doc: `Subcommands (flags come before the subcommand):
+		summary: "administer a server's policy store: apply, import, delete, get, list, history, diff, rollback, export, watch",
+		doc: `Subcommands (flags may come before or after the subcommand and its
+arguments):
   apply -f DIR|FILE     put every entity of a policy directory or bundle file
-                        (--dry-run validates only; --expect-revision N makes it
-                        a compare-and-swap)
+                        as one revision (--dry-run validates only;
+                        --expect-revision N makes it a compare-and-swap); the
+                        files are checked locally first, each finding with
+                        its file, entity, field and line:column
   import -f FILE        make the whole model equal to a bundle file
   delete KIND ID        delete one entity
   get KIND ID           print one entity's document (--revision N for the past)
   list KIND             list the entities of a kind
-  history [KIND ID]     revisions of one entity, or of --from/--to
+  history [KIND ID]     revisions of one entity, or those after --from up to
+                        --to; a revision that changed many entities lists
+                        the first few and counts the rest
   diff FROM [TO]        changes between two revisions (TO defaults to current)
   rollback REV          make the model what it was at REV, as a new revision
   export                print the whole model as one bundle (--revision N)
-  watch                 stream changes (--from N), one line per revision
+  watch                 stream changes, one line per revision: with --from N,
+                        the revisions after N (N itself is not repeated)
 KIND is account, scp, managed_policy, user, group, role or resource.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o policyOptions
@@ -63,7 +73,7 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 			fs.Int64Var(&o.expectRevision, "expect-revision", 0, "apply only if the store is at this `revision`")
 			fs.Int64Var(&o.revision, "revision", 0, "read at this `revision` (0: current)")
 			fs.StringVar(&o.message, "m", "", "`message` recorded in the history")
-			fs.Int64Var(&o.from, "from", 0, "first `revision` (exclusive) for history and watch")
+			fs.Int64Var(&o.from, "from", 0, "history and watch start after this `revision` (exclusive)")
 			fs.Int64Var(&o.to, "to", 0, "last `revision` for history (0: current)")
 			fs.StringVar(&o.author, "author", "", "`name` recorded as the author of changes; default $USER (PDP_AUTHOR)")
 			o.tls.register(fs)
@@ -79,7 +89,7 @@ KIND is account, scp, managed_policy, user, group, role or resource.`,
 					return usageError(e, "policy", "%v", err)
 				}
 				if o.timeout <= 0 {
-					return usageError(e, "policy", "-timeout must be positive")
+					return usageError(e, "policy", "--timeout must be positive")
 				}
 				if !flagGiven(fs, "author") {
 					o.author, _ = e.getenv("USER")
@@ -113,11 +123,25 @@ func (p *policyClient) run(ctx context.Context, sub string, args []string) int {
 		if p.o.file == "" || len(args) > 0 {
 			return usageError(p.e, "policy", "%s takes -f DIR|FILE and no arguments", sub)
 		}
+		files := readBundleFiles(p.o.file)
 		set, lerr := loadPolicyFiles(p.o.file)
-		if lerr != nil {
+		var probs entity.Problems
+		switch {
+		case errors.As(lerr, &probs):
+			p.printFindings(sub, "in "+p.o.file, files.placeProblems(probs))
+			return exitUsage
+		case lerr != nil:
 			return usageError(p.e, "policy", "%s: %v", sub, lerr)
 		}
+		if found := localFindings(set, files); len(found) > 0 {
+			p.printFindings(sub, "in "+p.o.file, found)
+			return exitFailure
+		}
 		err = p.applySet(ctx, set, sub == "import")
+		if found := serverFindings(err, files); len(found) > 0 {
+			p.printFindings(sub, "from the server ("+status.Code(err).String()+")", found)
+			return exitFailure
+		}
 	case "delete":
 		key, kerr := entityKeyArgs(args)
 		if kerr != nil {
@@ -181,7 +205,7 @@ func (p *policyClient) run(ctx context.Context, sub string, args []string) int {
 		}
 		if p.o.dryRun {
 			// Rollback has no dry run: "pdp policy diff" shows what it would do.
-			return usageError(p.e, "policy", "rollback has no -dry-run; diff shows its changes")
+			return usageError(p.e, "policy", "rollback has no --dry-run; diff shows its changes")
 		}
 		rev, perr := strconv.ParseInt(args[0], 10, 64)
 		if perr != nil {
@@ -362,10 +386,23 @@ func (p *policyClient) printJSON(doc string) {
 	fmt.Fprintln(p.e.stdout, out.String())
 }
 
+// revisionLineKeys is how many changed entities a history or watch line
+// names; a seed or import changes every entity, and one line should stay
+// readable.
+const revisionLineKeys = 4
+
+// revisionLine is one line of history or watch: revision, time, author,
+// message and the entities changed, the first few of them with a count of
+// the rest ("pdp policy diff" lists them all).
 func revisionLine(r *pdpv1.RevisionInfo) string {
-	keys := make([]string, len(r.GetKeys()))
-	for i, k := range r.GetKeys() {
+	all := r.GetKeys()
+	n := min(len(all), revisionLineKeys)
+	keys := make([]string, n, n+1)
+	for i, k := range all[:n] {
 		keys[i] = kindName(k.GetKind()) + "/" + k.GetId()
+	}
+	if rest := len(all) - n; rest > 0 {
+		keys = append(keys, fmt.Sprintf("(and %d more)", rest))
 	}
 	when := ""
 	if r.GetTime() != nil {
@@ -420,4 +457,58 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// printFindings writes a header line, then each finding on a line of its
+// own, once.
+func (p *policyClient) printFindings(sub, where string, found []finding) {
+	var b strings.Builder
+	noun := "findings"
+	if len(found) == 1 {
+		noun = "finding"
+	}
+	fmt.Fprintf(&b, "pdp policy %s: %d %s %s:\n", sub, len(found), noun, where)
+	for _, f := range found {
+		b.WriteString(f.String() + "\n")
+	}
+	io.WriteString(p.e.stderr, b.String())
+}
+
+// localFindings validates the policy documents of set before anything is
+// sent, so that their problems are reported at their line and column in
+// the files. Problems of references between entities are left to the
+// server, which validates the change against the whole model it would
+// produce: a bundle of changes refers to entities it does not hold.
+func localFindings(set *entity.Set, files *bundleFiles) []finding {
+	cat, err := catalog.Load()
+	if err != nil {
+		return nil // the server validates all the same
+	}
+	_, verr := set.Validate(cat)
+	var probs entity.Problems
+	if !errors.As(verr, &probs) {
+		return nil
+	}
+	var docProbs entity.Problems
+	for _, pr := range probs {
+		var pe *engine.PolicyError
+		if errors.As(pr, &pe) {
+			docProbs = append(docProbs, pr)
+		}
+	}
+	return files.placeProblems(docProbs)
+}
+
+// serverFindings places the field violations of a refused write in the
+// files they come from; nil when err carries none.
+func serverFindings(err error, files *bundleFiles) []finding {
+	if err == nil {
+		return nil
+	}
+	vs := fieldViolations(status.Convert(err))
+	out := make([]finding, 0, len(vs))
+	for _, v := range vs {
+		out = append(out, files.placeField(v.GetField(), v.GetDescription()))
+	}
+	return out
 }

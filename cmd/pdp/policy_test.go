@@ -129,9 +129,10 @@ func TestPolicyCommands(t *testing.T) {
 	// An invalid change names the field.
 	bad := writeDir(t, map[string]string{"users.yaml": "users:\n  - arn: " + dave + "\n    groups: [marketting]\n"})
 	code, _, stderr = policyRun(t, addr, "-f", bad, "apply")
-	if code != exitFailure || !strings.Contains(stderr, "pdp policy apply: InvalidArgument: ") ||
-		!strings.Contains(stderr, "\n  user \""+dave+"\".groups[0]: unknown group \"marketting\"") {
-		t.Errorf("apply of an unknown group: exit %d, stderr %q; want 1 and the field", code, stderr)
+	wantStderr := "pdp policy apply: 1 finding from the server (InvalidArgument):\n" +
+		filepath.Join(bad, "users.yaml") + ":3:14: error: user \"" + dave + "\": groups[0]: unknown group \"marketting\" in account \"111122223333\" (did you mean \"marketing\"?)\n"
+	if code != exitFailure || stderr != wantStderr {
+		t.Errorf("apply of an unknown group: exit %d, stderr %q; want 1 and %q", code, stderr, wantStderr)
 	}
 
 	// rollback: carol is gone again.
@@ -243,7 +244,7 @@ func TestPolicyUsage(t *testing.T) {
 		{name: "diff of a word", args: []string{"diff", "one"}, wantStderr: `diff: bad revision "one"`},
 		{name: "rollback without revision", args: []string{"rollback"}, wantStderr: "rollback takes one REVISION"},
 		{name: "rollback of a word", args: []string{"rollback", "x"}, wantStderr: `rollback: bad revision "x"`},
-		{name: "rollback dry run", args: []string{"--dry-run", "rollback", "1"}, wantStderr: "rollback has no -dry-run"},
+		{name: "rollback dry run", args: []string{"--dry-run", "rollback", "1"}, wantStderr: "rollback has no --dry-run"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

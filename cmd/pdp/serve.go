@@ -62,7 +62,7 @@ type serveOptions struct {
 	decisionLogMask     string // comma-separated context keys
 	metricsListen       string // "": off
 	pprof               bool
-	stdout              io.Writer // where -decision-log - writes; not a flag
+	stdout              io.Writer // where --decision-log - writes; not a flag
 
 	audit auditOptions // the admin audit log: see serve_audit.go
 }
@@ -71,7 +71,7 @@ func serveCommand() command {
 	return command{
 		name:    "serve",
 		env:     everyFlag,
-		summary: "serve the gRPC API (Check, BatchCheck, Simulate) on a policy directory",
+		summary: "serve the decision and admin gRPC APIs from a versioned policy store (bolt by default)",
 		doc: `pdp serve keeps the policy model (accounts, managed policies, SCPs,
 users, groups, roles, resources: see README.md) in a versioned store — by
 default an embedded bolt file in --data-dir, or a shared etcd cluster — and
@@ -79,23 +79,25 @@ follows it: every change is compiled into a new snapshot and swapped in
 whole. It serves pdp.v1.AuthorizationService, pdp.v1.PolicyService (the admin
 API), gRPC health checking and server reflection, and logs "serving" with the
 address once it accepts calls. Health is NOT_SERVING until the first snapshot
-is loaded. On SIGINT or SIGTERM it reports NOT_SERVING, stops accepting calls,
-and lets calls in flight finish within the grace period.
+is loaded; a first snapshot without any principal is logged as a warning
+(every decision would be an implicit deny), and the "serving" line counts
+the principals. On SIGINT or SIGTERM it reports NOT_SERVING, stops accepting
+calls, and lets calls in flight finish within the grace period.
 
-With -tls-cert and -tls-key it serves TLS 1.2 or later instead of
+With --tls-cert and --tls-key it serves TLS 1.2 or later instead of
 plaintext, and reloads the certificate, key and client CAs when their files
-change, without a restart; -tls-client-ca verifies the certificates that
-clients present, and -tls-require-client-cert refuses clients without one
+change, without a restart; --tls-client-ca verifies the certificates that
+clients present, and --tls-require-client-cert refuses clients without one
 (mutual TLS). "pdp dev-certs" writes certificates to try this with. A
-listener that is not loopback needs TLS, or -insecure-plaintext.
+listener that is not loopback needs TLS, or --insecure-plaintext.
 
-Configuring credentials (-auth-tokens, -auth-mtls-identities,
--admin-policies) turns on authentication of the admin API on any address;
-without them it is on unless -listen is a loopback address.
--require-auth=false turns it off regardless.
+Configuring credentials (--auth-tokens, --auth-mtls-identities,
+--admin-policies) turns on authentication of the admin API on any address;
+without them it is on unless --listen is a loopback address.
+--require-auth=false turns it off regardless.
 
 Every flag can also be set by the environment variable named in its help,
-and by its key in the -config file. The command line wins over the
+and by its key in the --config file. The command line wins over the
 environment, which wins over the config file, which wins over the default.
 A value a flag refuses is refused from either source too.`,
 		setup: func(fs *flag.FlagSet) runFunc {
@@ -124,25 +126,25 @@ A value a flag refuses is refused from either source too.`,
 			fs.DurationVar(&o.drainDelay, "drain-delay", time.Second,
 				"time between reporting NOT_SERVING and refusing new calls on shutdown, for health checkers to notice (PDP_DRAIN_DELAY)")
 			fs.StringVar(&o.tlsCert, "tls-cert", "",
-				"PEM certificate chain `file` of the server: with -tls-key, serve TLS instead of plaintext (PDP_TLS_CERT)")
-			fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key `file` of -tls-cert (PDP_TLS_KEY)")
+				"PEM certificate chain `file` of the server: with --tls-key, serve TLS instead of plaintext (PDP_TLS_CERT)")
+			fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key `file` of --tls-cert (PDP_TLS_KEY)")
 			fs.StringVar(&o.tlsClientCA, "tls-client-ca", "",
 				"PEM `file` of the CAs that client certificates must chain to; a certificate a client presents is verified (PDP_TLS_CLIENT_CA)")
 			fs.BoolVar(&o.tlsRequireClientCert, "tls-require-client-cert", false,
-				"refuse clients without a certificate from -tls-client-ca (PDP_TLS_REQUIRE_CLIENT_CERT)")
+				"refuse clients without a certificate from --tls-client-ca (PDP_TLS_REQUIRE_CLIENT_CERT)")
 			fs.BoolVar(&o.insecurePlaintext, "insecure-plaintext", false,
-				"serve plaintext on a -listen address that is not loopback, where calls and tokens can be read on the network (PDP_INSECURE_PLAINTEXT)")
+				"serve plaintext on a --listen address that is not loopback, where calls and tokens can be read on the network (PDP_INSECURE_PLAINTEXT)")
 			fs.StringVar(&o.authTokens, "auth-tokens", "",
 				"bearer token `file`: sha256:HEX of each token and its principal ARN; reread on SIGHUP (PDP_AUTH_TOKENS)")
 			fs.StringVar(&o.authIdentities, "auth-mtls-identities", "",
 				"`file` mapping verified client certificate identities (URI SAN, else DNS SAN, else CN) to principal ARNs; "+
-					"needs -tls-client-ca; reread on SIGHUP (PDP_AUTH_MTLS_IDENTITIES)")
+					"needs --tls-client-ca; reread on SIGHUP (PDP_AUTH_MTLS_IDENTITIES)")
 			fs.StringVar(&o.adminPolicies, "admin-policies", "",
 				"admin policy `file` or directory of *.json: IAM policies per principal for the admin API, kept outside the store; "+
 					"reread on SIGHUP (PDP_ADMIN_POLICIES)")
 			fs.Var(&o.requireAuth, "require-auth",
-				"authenticate every admin API call and authorize it by -admin-policies; default true when credentials are configured "+
-					"(-auth-tokens, -auth-mtls-identities, -admin-policies) or -listen is not a loopback address (PDP_REQUIRE_AUTH)")
+				"authenticate every admin API call and authorize it by --admin-policies; default true when credentials are configured "+
+					"(--auth-tokens, --auth-mtls-identities, --admin-policies) or --listen is not a loopback address (PDP_REQUIRE_AUTH)")
 			fs.BoolVar(&o.tracing, "tracing", false,
 				"trace gRPC calls with OpenTelemetry; the exporter is set by OTEL_TRACES_EXPORTER (otlp, console, none), "+
 					"OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, … (PDP_TRACING)")
@@ -163,7 +165,7 @@ A value a flag refuses is refused from either source too.`,
 			fs.StringVar(&o.metricsListen, "metrics-listen", "",
 				"`address` to serve Prometheus metrics on, at /metrics; off when empty (PDP_METRICS_LISTEN)")
 			fs.BoolVar(&o.pprof, "pprof", false,
-				"also serve the runtime profiles at /debug/pprof/ on -metrics-listen (PDP_PPROF)")
+				"also serve the runtime profiles at /debug/pprof/ on --metrics-listen (PDP_PPROF)")
 			o.audit.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
@@ -183,15 +185,15 @@ A value a flag refuses is refused from either source too.`,
 					return usageError(e, "serve", "%v", err)
 				}
 				if o.authIdentities != "" && o.tlsClientCA == "" {
-					return usageError(e, "serve", "-auth-mtls-identities needs -tls-client-ca: without it no client certificate is verified")
+					return usageError(e, "serve", "--auth-mtls-identities needs --tls-client-ca: without it no client certificate is verified")
 				}
 				if o.pprof && o.metricsListen == "" {
-					return usageError(e, "serve", "-pprof needs -metrics-listen")
+					return usageError(e, "serve", "--pprof needs --metrics-listen")
 				}
 				o.stdout = e.stdout
 				log := newLogger(e, o.logLevel.Level, o.logFormat.value)
 				if err := serve(ctx, log, o, ex); err != nil {
-					log.ErrorContext(ctx, "serve failed", "err", err)
+					logServeError(ctx, log, o, err)
 					return exitFailure
 				}
 				return exitOK
@@ -313,7 +315,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 		return err
 	}
 	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec,
-		"revision", srv.Current().Revision(), "tls", o.tlsMode(), "admin_requires_auth", ex.requireAuth)
+		"revision", srv.Current().Revision(), "principals", srv.Current().Principals(), "tls", o.tlsMode(), "admin_requires_auth", ex.requireAuth)
 
 	select {
 	case err := <-served:
@@ -335,11 +337,11 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 func (o serveOptions) checkTLS() error {
 	switch {
 	case (o.tlsCert == "") != (o.tlsKey == ""):
-		return errors.New("-tls-cert and -tls-key go together")
+		return errors.New("--tls-cert and --tls-key go together")
 	case o.tlsCert == "" && (o.tlsClientCA != "" || o.tlsRequireClientCert):
-		return errors.New("-tls-client-ca and -tls-require-client-cert need -tls-cert and -tls-key")
+		return errors.New("--tls-client-ca and --tls-require-client-cert need --tls-cert and --tls-key")
 	case o.tlsRequireClientCert && o.tlsClientCA == "":
-		return errors.New("-tls-require-client-cert needs -tls-client-ca")
+		return errors.New("--tls-require-client-cert needs --tls-client-ca")
 	}
 	return nil
 }
@@ -410,7 +412,7 @@ func shutdown(srv *server.Server, gs *grpc.Server, drain, grace time.Duration) {
 }
 
 // newLogger builds the server's logger from the level and format flags;
-// format is "text" or "json", as -log-format allows.
+// format is "text" or "json", as --log-format allows.
 func newLogger(e *env, level slog.Level, format string) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if format == "json" {
@@ -419,7 +421,7 @@ func newLogger(e *env, level slog.Level, format string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(e.stderr, opts))
 }
 
-// levelFlag is the -log-level flag: a slog level, checked while flags are
+// levelFlag is the --log-level flag: a slog level, checked while flags are
 // parsed. Its zero value is info.
 type levelFlag struct{ slog.Level }
 

@@ -40,10 +40,10 @@ shape, so that a saved AWS answer can be compared with diff. FILE may be
 written file://FILE, as for the AWS CLI, or - for standard input.
 
   pdp simulate custom --cli-input-json file://request.json
-  pdp simulate principal --cli-input-json request.json -addr 127.0.0.1:8181
+  pdp simulate principal --cli-input-json request.json --addr 127.0.0.1:8181
 
-"custom" runs in-process unless -addr is given; "principal" simulates a
-user or role of the policy model a server holds, so it needs -addr. As
+"custom" runs in-process unless --addr is given; "principal" simulates a
+user or role of the policy model a server holds, so it needs --addr. As
 the AWS CLI does, the command fetches every page unless the input sets
 MaxItems or Marker; then it prints one page with IsTruncated and Marker.
 
@@ -88,7 +88,7 @@ func simulate(ctx context.Context, e *env, o simulateOptions, mode string) int {
 		return usageError(e, "simulate", "missing --cli-input-json FILE")
 	}
 	if mode == "principal" && o.addr == "" {
-		return usageError(e, "simulate", "principal simulates the model of a server: give -addr HOST:PORT")
+		return usageError(e, "simulate", "principal simulates the model of a server: give --addr HOST:PORT")
 	}
 	if o.timeout <= 0 {
 		return usageError(e, "simulate", "-timeout must be positive, got %v", o.timeout)

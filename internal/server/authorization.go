@@ -31,7 +31,9 @@ func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.Che
 	if h := s.cfg.Hooks.OnDecision; h != nil {
 		h(ctx, decisionRecord(callInfoOf(ctx), "Check", &it, d, ex, nil, snap.revision, now))
 	}
-	return &pdpv1.CheckResponse{Decision: d, Revision: snap.revision, Explanation: ex}, nil
+	s.logUnknown(ctx, &it, &sc.in)
+	return &pdpv1.CheckResponse{Decision: d, Revision: snap.revision, Explanation: ex,
+		PrincipalStatus: modelStatus(sc.in.principalKnown), ResourceStatus: modelStatus(sc.in.resourceKnown)}, nil
 }
 
 // BatchCheck decides every item on one snapshot, at one time. Large batches
@@ -69,6 +71,7 @@ func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (
 			return nil, s.toStatus(ctx, err)
 		}
 		s.batchDecided(ctx, b.items, results, snap.revision, now)
+		s.logUnknownItems(ctx, req, results)
 		return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.revision}, nil
 	}
 	sc := s.getScratch(snap)
@@ -84,6 +87,7 @@ func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (
 		}
 	}
 	s.batchDecided(ctx, b.items, results, snap.revision, now)
+	s.logUnknownItems(ctx, req, results)
 	return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.revision}, nil
 }
 
@@ -142,6 +146,7 @@ func (s *Server) batchResult(sc *scratch, b *batch, i int, out *pdpv1.BatchCheck
 		return
 	}
 	out.Decision, out.Explanation = decide(&sc.in, b.explain)
+	out.PrincipalStatus, out.ResourceStatus = modelStatus(sc.in.principalKnown), modelStatus(sc.in.resourceKnown)
 }
 
 // itemError describes why one batch item could not be decided.

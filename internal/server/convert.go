@@ -63,7 +63,9 @@ func decide(in *decisionInput, explain bool) (pdpv1.Decision, *pdpv1.Explanation
 		return toDecision(engine.Evaluate(&in.policies, &in.request)), nil
 	}
 	d, ex := engine.EvaluateExplain(&in.policies, &in.request)
-	return toDecision(d), toExplanation(ex)
+	out := toExplanation(ex)
+	explainNotes(in, out)
+	return toDecision(d), out
 }
 
 func checkItem(r *pdpv1.CheckRequest) item {

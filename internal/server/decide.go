@@ -25,6 +25,9 @@ type item struct {
 type decisionInput struct {
 	policies engine.Policies
 	request  engine.Request
+	// principalKnown and resourceKnown say whether the model holds the
+	// principal, and the resource or the ancestor whose policy governs it.
+	principalKnown, resourceKnown bool
 }
 
 // Condition keys the server derives from the model and its clock. A caller
@@ -107,7 +110,7 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 	sc.in = decisionInput{request: engine.Request{
 		Principal: it.principal, Action: it.action, Resource: it.resource,
 		ResourceAccount: it.resourceAccount, Context: sc.ctx,
-	}}
+	}, principalKnown: principal != nil, resourceKnown: res != nil}
 	layers := ctxLayers{caller: caller, callerGen: caller.gen, time: tk, principal: seen.keys}
 	if knownResource {
 		layers.resource = s.resourceKeys(res)

@@ -156,6 +156,10 @@ func (s *Server) activateModel(ctx context.Context, m model, changes []store.Cha
 	s.Activate(snap)
 	s.log.InfoContext(ctx, "policy snapshot activated", "revision", rev, "entities", len(m),
 		"compile_ms", time.Since(start).Milliseconds())
+	if prev == nil && snap.Principals() == 0 {
+		s.log.WarnContext(ctx, "the policy store holds no principals: every decision is an implicit deny "+
+			"until policies are written (pdp serve --seed DIR, or pdp policy apply -f DIR)", "revision", rev, "entities", len(m))
+	}
 	return nil
 }
 

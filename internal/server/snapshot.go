@@ -37,6 +37,10 @@ type Snapshot struct {
 // Revision returns the revision the snapshot was compiled from.
 func (s *Snapshot) Revision() int64 { return s.revision }
 
+// Principals returns the number of IAM users and roles the snapshot knows:
+// zero for an empty store, whose every decision is an implicit deny.
+func (s *Snapshot) Principals() int { return s.principals.n }
+
 // principalEntry is what the model says of one IAM user or role.
 type principalEntry struct {
 	arn      string // the user's or role's ARN, the value of aws:PrincipalArn

@@ -77,6 +77,60 @@ func (Decision) EnumDescriptor() ([]byte, []int) {
 	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{0}
 }
 
+// ModelStatus says whether the policy model knows a principal or resource.
+// It is an enum, not a bool, so that MODEL_STATUS_UNSPECIFIED (a server
+// that predates the field) is not read as "unknown".
+type ModelStatus int32
+
+const (
+	ModelStatus_MODEL_STATUS_UNSPECIFIED ModelStatus = 0
+	// The model holds it.
+	ModelStatus_MODEL_STATUS_KNOWN ModelStatus = 1
+	// The model does not hold it.
+	ModelStatus_MODEL_STATUS_UNKNOWN ModelStatus = 2
+)
+
+// Enum value maps for ModelStatus.
+var (
+	ModelStatus_name = map[int32]string{
+		0: "MODEL_STATUS_UNSPECIFIED",
+		1: "MODEL_STATUS_KNOWN",
+		2: "MODEL_STATUS_UNKNOWN",
+	}
+	ModelStatus_value = map[string]int32{
+		"MODEL_STATUS_UNSPECIFIED": 0,
+		"MODEL_STATUS_KNOWN":       1,
+		"MODEL_STATUS_UNKNOWN":     2,
+	}
+)
+
+func (x ModelStatus) Enum() *ModelStatus {
+	p := new(ModelStatus)
+	*p = x
+	return p
+}
+
+func (x ModelStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ModelStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_pdp_v1_authorization_proto_enumTypes[1].Descriptor()
+}
+
+func (ModelStatus) Type() protoreflect.EnumType {
+	return &file_pdp_v1_authorization_proto_enumTypes[1]
+}
+
+func (x ModelStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ModelStatus.Descriptor instead.
+func (ModelStatus) EnumDescriptor() ([]byte, []int) {
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{1}
+}
+
 // BatchMode says when a batch stops, following the AuthZEN evaluations
 // semantics.
 type BatchMode int32
@@ -118,11 +172,11 @@ func (x BatchMode) String() string {
 }
 
 func (BatchMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_pdp_v1_authorization_proto_enumTypes[1].Descriptor()
+	return file_pdp_v1_authorization_proto_enumTypes[2].Descriptor()
 }
 
 func (BatchMode) Type() protoreflect.EnumType {
-	return &file_pdp_v1_authorization_proto_enumTypes[1]
+	return &file_pdp_v1_authorization_proto_enumTypes[2]
 }
 
 func (x BatchMode) Number() protoreflect.EnumNumber {
@@ -131,7 +185,7 @@ func (x BatchMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use BatchMode.Descriptor instead.
 func (BatchMode) EnumDescriptor() ([]byte, []int) {
-	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{1}
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{2}
 }
 
 // PolicyType is the role a policy plays in a decision.
@@ -177,11 +231,11 @@ func (x PolicyType) String() string {
 }
 
 func (PolicyType) Descriptor() protoreflect.EnumDescriptor {
-	return file_pdp_v1_authorization_proto_enumTypes[2].Descriptor()
+	return file_pdp_v1_authorization_proto_enumTypes[3].Descriptor()
 }
 
 func (PolicyType) Type() protoreflect.EnumType {
-	return &file_pdp_v1_authorization_proto_enumTypes[2]
+	return &file_pdp_v1_authorization_proto_enumTypes[3]
 }
 
 func (x PolicyType) Number() protoreflect.EnumNumber {
@@ -190,7 +244,7 @@ func (x PolicyType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use PolicyType.Descriptor instead.
 func (PolicyType) EnumDescriptor() ([]byte, []int) {
-	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{2}
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{3}
 }
 
 // Effect is a statement's Effect.
@@ -227,11 +281,11 @@ func (x Effect) String() string {
 }
 
 func (Effect) Descriptor() protoreflect.EnumDescriptor {
-	return file_pdp_v1_authorization_proto_enumTypes[3].Descriptor()
+	return file_pdp_v1_authorization_proto_enumTypes[4].Descriptor()
 }
 
 func (Effect) Type() protoreflect.EnumType {
-	return &file_pdp_v1_authorization_proto_enumTypes[3]
+	return &file_pdp_v1_authorization_proto_enumTypes[4]
 }
 
 func (x Effect) Number() protoreflect.EnumNumber {
@@ -240,7 +294,7 @@ func (x Effect) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Effect.Descriptor instead.
 func (Effect) EnumDescriptor() ([]byte, []int) {
-	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{3}
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{4}
 }
 
 // ContextValue is the value of one condition key: a single string, or a
@@ -508,9 +562,17 @@ type CheckResponse struct {
 	// The revision of the policy snapshot the decision was made on.
 	Revision int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Set when the request asked for an explanation.
-	Explanation   *Explanation `protobuf:"bytes,3,opt,name=explanation,proto3" json:"explanation,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Explanation *Explanation `protobuf:"bytes,3,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// Whether the model knows the principal. An unknown principal has no
+	// identity policy or boundary, so its requests are implicit denies
+	// unless a resource-based policy names it.
+	PrincipalStatus ModelStatus `protobuf:"varint,4,opt,name=principal_status,json=principalStatus,proto3,enum=pdp.v1.ModelStatus" json:"principal_status,omitempty"`
+	// Whether the model knows the resource: listed, or under a listed
+	// resource whose resource-based policy governs it. An unknown resource
+	// has no resource-based policy and no aws:ResourceTag values.
+	ResourceStatus ModelStatus `protobuf:"varint,5,opt,name=resource_status,json=resourceStatus,proto3,enum=pdp.v1.ModelStatus" json:"resource_status,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CheckResponse) Reset() {
@@ -562,6 +624,20 @@ func (x *CheckResponse) GetExplanation() *Explanation {
 		return x.Explanation
 	}
 	return nil
+}
+
+func (x *CheckResponse) GetPrincipalStatus() ModelStatus {
+	if x != nil {
+		return x.PrincipalStatus
+	}
+	return ModelStatus_MODEL_STATUS_UNSPECIFIED
+}
+
+func (x *CheckResponse) GetResourceStatus() ModelStatus {
+	if x != nil {
+		return x.ResourceStatus
+	}
+	return ModelStatus_MODEL_STATUS_UNSPECIFIED
 }
 
 // BatchCheckRequest asks for many decisions. Fields left empty in an item
@@ -822,12 +898,15 @@ func (x *BatchCheckResponse) GetRevision() int64 {
 // BatchCheckResult is the outcome of one item: a decision, or an error when
 // the item could not be decided (a malformed ARN, say).
 type BatchCheckResult struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Decision      Decision               `protobuf:"varint,1,opt,name=decision,proto3,enum=pdp.v1.Decision" json:"decision,omitempty"`
-	Error         *ItemError             `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
-	Explanation   *Explanation           `protobuf:"bytes,3,opt,name=explanation,proto3" json:"explanation,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Decision    Decision               `protobuf:"varint,1,opt,name=decision,proto3,enum=pdp.v1.Decision" json:"decision,omitempty"`
+	Error       *ItemError             `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	Explanation *Explanation           `protobuf:"bytes,3,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// As in CheckResponse; unspecified when the item has an error.
+	PrincipalStatus ModelStatus `protobuf:"varint,4,opt,name=principal_status,json=principalStatus,proto3,enum=pdp.v1.ModelStatus" json:"principal_status,omitempty"`
+	ResourceStatus  ModelStatus `protobuf:"varint,5,opt,name=resource_status,json=resourceStatus,proto3,enum=pdp.v1.ModelStatus" json:"resource_status,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *BatchCheckResult) Reset() {
@@ -879,6 +958,20 @@ func (x *BatchCheckResult) GetExplanation() *Explanation {
 		return x.Explanation
 	}
 	return nil
+}
+
+func (x *BatchCheckResult) GetPrincipalStatus() ModelStatus {
+	if x != nil {
+		return x.PrincipalStatus
+	}
+	return ModelStatus_MODEL_STATUS_UNSPECIFIED
+}
+
+func (x *BatchCheckResult) GetResourceStatus() ModelStatus {
+	if x != nil {
+		return x.ResourceStatus
+	}
+	return ModelStatus_MODEL_STATUS_UNSPECIFIED
 }
 
 // ItemError says why one batch item could not be decided.
@@ -1141,7 +1234,11 @@ type Explanation struct {
 	// Condition keys that a condition tested but the request lacked.
 	MissingKeys []string `protobuf:"bytes,3,rep,name=missing_keys,json=missingKeys,proto3" json:"missing_keys,omitempty"`
 	// Whether the principal's account differs from the resource's.
-	CrossAccount  bool `protobuf:"varint,4,opt,name=cross_account,json=crossAccount,proto3" json:"cross_account,omitempty"`
+	CrossAccount bool `protobuf:"varint,4,opt,name=cross_account,json=crossAccount,proto3" json:"cross_account,omitempty"`
+	// Remarks on the request that explain a surprising decision, one
+	// sentence each: "principal not in the model: …", or an
+	// aws:RequestedRegion that differs from the resource's region.
+	Notes         []string `protobuf:"bytes,5,rep,name=notes,proto3" json:"notes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1202,6 +1299,13 @@ func (x *Explanation) GetCrossAccount() bool {
 		return x.CrossAccount
 	}
 	return false
+}
+
+func (x *Explanation) GetNotes() []string {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
 }
 
 // MatchedStatement identifies one statement that applied to the request.
@@ -1389,11 +1493,13 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x14.pdp.v1.ContextValueR\x05value:\x028\x01\x1a>\n" +
 	"\x10SessionTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x90\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x02\n" +
 	"\rCheckResponse\x12,\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x10.pdp.v1.DecisionR\bdecision\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\x125\n" +
-	"\vexplanation\x18\x03 \x01(\v2\x13.pdp.v1.ExplanationR\vexplanation\"\x91\x04\n" +
+	"\vexplanation\x18\x03 \x01(\v2\x13.pdp.v1.ExplanationR\vexplanation\x12>\n" +
+	"\x10principal_status\x18\x04 \x01(\x0e2\x13.pdp.v1.ModelStatusR\x0fprincipalStatus\x12<\n" +
+	"\x0fresource_status\x18\x05 \x01(\x0e2\x13.pdp.v1.ModelStatusR\x0eresourceStatus\"\x91\x04\n" +
 	"\x11BatchCheckRequest\x12\x1c\n" +
 	"\tprincipal\x18\x01 \x01(\tR\tprincipal\x12@\n" +
 	"\acontext\x18\x02 \x03(\v2&.pdp.v1.BatchCheckRequest.ContextEntryR\acontext\x12,\n" +
@@ -1425,11 +1531,13 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"d\n" +
 	"\x12BatchCheckResponse\x122\n" +
 	"\aresults\x18\x01 \x03(\v2\x18.pdp.v1.BatchCheckResultR\aresults\x12\x1a\n" +
-	"\brevision\x18\x02 \x01(\x03R\brevision\"\xa0\x01\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\"\x9e\x02\n" +
 	"\x10BatchCheckResult\x12,\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x10.pdp.v1.DecisionR\bdecision\x12'\n" +
 	"\x05error\x18\x02 \x01(\v2\x11.pdp.v1.ItemErrorR\x05error\x125\n" +
-	"\vexplanation\x18\x03 \x01(\v2\x13.pdp.v1.ExplanationR\vexplanation\"O\n" +
+	"\vexplanation\x18\x03 \x01(\v2\x13.pdp.v1.ExplanationR\vexplanation\x12>\n" +
+	"\x10principal_status\x18\x04 \x01(\x0e2\x13.pdp.v1.ModelStatusR\x0fprincipalStatus\x12<\n" +
+	"\x0fresource_status\x18\x05 \x01(\x0e2\x13.pdp.v1.ModelStatusR\x0eresourceStatus\"O\n" +
 	"\tItemError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
@@ -1452,12 +1560,13 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\v2\x14.pdp.v1.ContextValueR\x05value:\x028\x01\"w\n" +
 	"\x10SimulateResponse\x12,\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x10.pdp.v1.DecisionR\bdecision\x125\n" +
-	"\vexplanation\x18\x02 \x01(\v2\x13.pdp.v1.ExplanationR\vexplanation\"\xbc\x01\n" +
+	"\vexplanation\x18\x02 \x01(\v2\x13.pdp.v1.ExplanationR\vexplanation\"\xd2\x01\n" +
 	"\vExplanation\x122\n" +
 	"\amatched\x18\x01 \x03(\v2\x18.pdp.v1.MatchedStatementR\amatched\x121\n" +
 	"\bverdicts\x18\x02 \x03(\v2\x15.pdp.v1.PolicyVerdictR\bverdicts\x12!\n" +
 	"\fmissing_keys\x18\x03 \x03(\tR\vmissingKeys\x12#\n" +
-	"\rcross_account\x18\x04 \x01(\bR\fcrossAccount\"\xb8\x01\n" +
+	"\rcross_account\x18\x04 \x01(\bR\fcrossAccount\x12\x14\n" +
+	"\x05notes\x18\x05 \x03(\tR\x05notes\"\xb8\x01\n" +
 	"\x10MatchedStatement\x12&\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x12.pdp.v1.PolicyTypeR\x04type\x12\x14\n" +
 	"\x05level\x18\x02 \x01(\x05R\x05level\x12\x16\n" +
@@ -1474,7 +1583,11 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDECISION_ALLOW\x10\x01\x12\x1a\n" +
 	"\x16DECISION_EXPLICIT_DENY\x10\x02\x12\x1a\n" +
-	"\x16DECISION_IMPLICIT_DENY\x10\x03*\x8d\x01\n" +
+	"\x16DECISION_IMPLICIT_DENY\x10\x03*]\n" +
+	"\vModelStatus\x12\x1c\n" +
+	"\x18MODEL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12MODEL_STATUS_KNOWN\x10\x01\x12\x18\n" +
+	"\x14MODEL_STATUS_UNKNOWN\x10\x02*\x8d\x01\n" +
 	"\tBatchMode\x12\x1a\n" +
 	"\x16BATCH_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16BATCH_MODE_EXECUTE_ALL\x10\x01\x12!\n" +
@@ -1510,74 +1623,79 @@ func file_pdp_v1_authorization_proto_rawDescGZIP() []byte {
 	return file_pdp_v1_authorization_proto_rawDescData
 }
 
-var file_pdp_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_pdp_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_pdp_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_pdp_v1_authorization_proto_goTypes = []any{
 	(Decision)(0),              // 0: pdp.v1.Decision
-	(BatchMode)(0),             // 1: pdp.v1.BatchMode
-	(PolicyType)(0),            // 2: pdp.v1.PolicyType
-	(Effect)(0),                // 3: pdp.v1.Effect
-	(*ContextValue)(nil),       // 4: pdp.v1.ContextValue
-	(*StringList)(nil),         // 5: pdp.v1.StringList
-	(*CheckRequest)(nil),       // 6: pdp.v1.CheckRequest
-	(*CheckResponse)(nil),      // 7: pdp.v1.CheckResponse
-	(*BatchCheckRequest)(nil),  // 8: pdp.v1.BatchCheckRequest
-	(*BatchCheckItem)(nil),     // 9: pdp.v1.BatchCheckItem
-	(*BatchCheckResponse)(nil), // 10: pdp.v1.BatchCheckResponse
-	(*BatchCheckResult)(nil),   // 11: pdp.v1.BatchCheckResult
-	(*ItemError)(nil),          // 12: pdp.v1.ItemError
-	(*SimulateRequest)(nil),    // 13: pdp.v1.SimulateRequest
-	(*SimulateResponse)(nil),   // 14: pdp.v1.SimulateResponse
-	(*Explanation)(nil),        // 15: pdp.v1.Explanation
-	(*MatchedStatement)(nil),   // 16: pdp.v1.MatchedStatement
-	(*PolicyVerdict)(nil),      // 17: pdp.v1.PolicyVerdict
-	nil,                        // 18: pdp.v1.CheckRequest.ContextEntry
-	nil,                        // 19: pdp.v1.CheckRequest.SessionTagsEntry
-	nil,                        // 20: pdp.v1.BatchCheckRequest.ContextEntry
-	nil,                        // 21: pdp.v1.BatchCheckRequest.SessionTagsEntry
-	nil,                        // 22: pdp.v1.BatchCheckItem.ContextEntry
-	nil,                        // 23: pdp.v1.BatchCheckItem.SessionTagsEntry
-	nil,                        // 24: pdp.v1.SimulateRequest.ContextEntry
+	(ModelStatus)(0),           // 1: pdp.v1.ModelStatus
+	(BatchMode)(0),             // 2: pdp.v1.BatchMode
+	(PolicyType)(0),            // 3: pdp.v1.PolicyType
+	(Effect)(0),                // 4: pdp.v1.Effect
+	(*ContextValue)(nil),       // 5: pdp.v1.ContextValue
+	(*StringList)(nil),         // 6: pdp.v1.StringList
+	(*CheckRequest)(nil),       // 7: pdp.v1.CheckRequest
+	(*CheckResponse)(nil),      // 8: pdp.v1.CheckResponse
+	(*BatchCheckRequest)(nil),  // 9: pdp.v1.BatchCheckRequest
+	(*BatchCheckItem)(nil),     // 10: pdp.v1.BatchCheckItem
+	(*BatchCheckResponse)(nil), // 11: pdp.v1.BatchCheckResponse
+	(*BatchCheckResult)(nil),   // 12: pdp.v1.BatchCheckResult
+	(*ItemError)(nil),          // 13: pdp.v1.ItemError
+	(*SimulateRequest)(nil),    // 14: pdp.v1.SimulateRequest
+	(*SimulateResponse)(nil),   // 15: pdp.v1.SimulateResponse
+	(*Explanation)(nil),        // 16: pdp.v1.Explanation
+	(*MatchedStatement)(nil),   // 17: pdp.v1.MatchedStatement
+	(*PolicyVerdict)(nil),      // 18: pdp.v1.PolicyVerdict
+	nil,                        // 19: pdp.v1.CheckRequest.ContextEntry
+	nil,                        // 20: pdp.v1.CheckRequest.SessionTagsEntry
+	nil,                        // 21: pdp.v1.BatchCheckRequest.ContextEntry
+	nil,                        // 22: pdp.v1.BatchCheckRequest.SessionTagsEntry
+	nil,                        // 23: pdp.v1.BatchCheckItem.ContextEntry
+	nil,                        // 24: pdp.v1.BatchCheckItem.SessionTagsEntry
+	nil,                        // 25: pdp.v1.SimulateRequest.ContextEntry
 }
 var file_pdp_v1_authorization_proto_depIdxs = []int32{
-	5,  // 0: pdp.v1.ContextValue.list_value:type_name -> pdp.v1.StringList
-	18, // 1: pdp.v1.CheckRequest.context:type_name -> pdp.v1.CheckRequest.ContextEntry
-	19, // 2: pdp.v1.CheckRequest.session_tags:type_name -> pdp.v1.CheckRequest.SessionTagsEntry
+	6,  // 0: pdp.v1.ContextValue.list_value:type_name -> pdp.v1.StringList
+	19, // 1: pdp.v1.CheckRequest.context:type_name -> pdp.v1.CheckRequest.ContextEntry
+	20, // 2: pdp.v1.CheckRequest.session_tags:type_name -> pdp.v1.CheckRequest.SessionTagsEntry
 	0,  // 3: pdp.v1.CheckResponse.decision:type_name -> pdp.v1.Decision
-	15, // 4: pdp.v1.CheckResponse.explanation:type_name -> pdp.v1.Explanation
-	20, // 5: pdp.v1.BatchCheckRequest.context:type_name -> pdp.v1.BatchCheckRequest.ContextEntry
-	9,  // 6: pdp.v1.BatchCheckRequest.items:type_name -> pdp.v1.BatchCheckItem
-	1,  // 7: pdp.v1.BatchCheckRequest.mode:type_name -> pdp.v1.BatchMode
-	21, // 8: pdp.v1.BatchCheckRequest.session_tags:type_name -> pdp.v1.BatchCheckRequest.SessionTagsEntry
-	22, // 9: pdp.v1.BatchCheckItem.context:type_name -> pdp.v1.BatchCheckItem.ContextEntry
-	23, // 10: pdp.v1.BatchCheckItem.session_tags:type_name -> pdp.v1.BatchCheckItem.SessionTagsEntry
-	11, // 11: pdp.v1.BatchCheckResponse.results:type_name -> pdp.v1.BatchCheckResult
-	0,  // 12: pdp.v1.BatchCheckResult.decision:type_name -> pdp.v1.Decision
-	12, // 13: pdp.v1.BatchCheckResult.error:type_name -> pdp.v1.ItemError
-	15, // 14: pdp.v1.BatchCheckResult.explanation:type_name -> pdp.v1.Explanation
-	24, // 15: pdp.v1.SimulateRequest.context:type_name -> pdp.v1.SimulateRequest.ContextEntry
-	0,  // 16: pdp.v1.SimulateResponse.decision:type_name -> pdp.v1.Decision
-	15, // 17: pdp.v1.SimulateResponse.explanation:type_name -> pdp.v1.Explanation
-	16, // 18: pdp.v1.Explanation.matched:type_name -> pdp.v1.MatchedStatement
-	17, // 19: pdp.v1.Explanation.verdicts:type_name -> pdp.v1.PolicyVerdict
-	2,  // 20: pdp.v1.MatchedStatement.type:type_name -> pdp.v1.PolicyType
-	3,  // 21: pdp.v1.MatchedStatement.effect:type_name -> pdp.v1.Effect
-	2,  // 22: pdp.v1.PolicyVerdict.type:type_name -> pdp.v1.PolicyType
-	4,  // 23: pdp.v1.CheckRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	4,  // 24: pdp.v1.BatchCheckRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	4,  // 25: pdp.v1.BatchCheckItem.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	4,  // 26: pdp.v1.SimulateRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	6,  // 27: pdp.v1.AuthorizationService.Check:input_type -> pdp.v1.CheckRequest
-	8,  // 28: pdp.v1.AuthorizationService.BatchCheck:input_type -> pdp.v1.BatchCheckRequest
-	13, // 29: pdp.v1.AuthorizationService.Simulate:input_type -> pdp.v1.SimulateRequest
-	7,  // 30: pdp.v1.AuthorizationService.Check:output_type -> pdp.v1.CheckResponse
-	10, // 31: pdp.v1.AuthorizationService.BatchCheck:output_type -> pdp.v1.BatchCheckResponse
-	14, // 32: pdp.v1.AuthorizationService.Simulate:output_type -> pdp.v1.SimulateResponse
-	30, // [30:33] is the sub-list for method output_type
-	27, // [27:30] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	16, // 4: pdp.v1.CheckResponse.explanation:type_name -> pdp.v1.Explanation
+	1,  // 5: pdp.v1.CheckResponse.principal_status:type_name -> pdp.v1.ModelStatus
+	1,  // 6: pdp.v1.CheckResponse.resource_status:type_name -> pdp.v1.ModelStatus
+	21, // 7: pdp.v1.BatchCheckRequest.context:type_name -> pdp.v1.BatchCheckRequest.ContextEntry
+	10, // 8: pdp.v1.BatchCheckRequest.items:type_name -> pdp.v1.BatchCheckItem
+	2,  // 9: pdp.v1.BatchCheckRequest.mode:type_name -> pdp.v1.BatchMode
+	22, // 10: pdp.v1.BatchCheckRequest.session_tags:type_name -> pdp.v1.BatchCheckRequest.SessionTagsEntry
+	23, // 11: pdp.v1.BatchCheckItem.context:type_name -> pdp.v1.BatchCheckItem.ContextEntry
+	24, // 12: pdp.v1.BatchCheckItem.session_tags:type_name -> pdp.v1.BatchCheckItem.SessionTagsEntry
+	12, // 13: pdp.v1.BatchCheckResponse.results:type_name -> pdp.v1.BatchCheckResult
+	0,  // 14: pdp.v1.BatchCheckResult.decision:type_name -> pdp.v1.Decision
+	13, // 15: pdp.v1.BatchCheckResult.error:type_name -> pdp.v1.ItemError
+	16, // 16: pdp.v1.BatchCheckResult.explanation:type_name -> pdp.v1.Explanation
+	1,  // 17: pdp.v1.BatchCheckResult.principal_status:type_name -> pdp.v1.ModelStatus
+	1,  // 18: pdp.v1.BatchCheckResult.resource_status:type_name -> pdp.v1.ModelStatus
+	25, // 19: pdp.v1.SimulateRequest.context:type_name -> pdp.v1.SimulateRequest.ContextEntry
+	0,  // 20: pdp.v1.SimulateResponse.decision:type_name -> pdp.v1.Decision
+	16, // 21: pdp.v1.SimulateResponse.explanation:type_name -> pdp.v1.Explanation
+	17, // 22: pdp.v1.Explanation.matched:type_name -> pdp.v1.MatchedStatement
+	18, // 23: pdp.v1.Explanation.verdicts:type_name -> pdp.v1.PolicyVerdict
+	3,  // 24: pdp.v1.MatchedStatement.type:type_name -> pdp.v1.PolicyType
+	4,  // 25: pdp.v1.MatchedStatement.effect:type_name -> pdp.v1.Effect
+	3,  // 26: pdp.v1.PolicyVerdict.type:type_name -> pdp.v1.PolicyType
+	5,  // 27: pdp.v1.CheckRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	5,  // 28: pdp.v1.BatchCheckRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	5,  // 29: pdp.v1.BatchCheckItem.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	5,  // 30: pdp.v1.SimulateRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	7,  // 31: pdp.v1.AuthorizationService.Check:input_type -> pdp.v1.CheckRequest
+	9,  // 32: pdp.v1.AuthorizationService.BatchCheck:input_type -> pdp.v1.BatchCheckRequest
+	14, // 33: pdp.v1.AuthorizationService.Simulate:input_type -> pdp.v1.SimulateRequest
+	8,  // 34: pdp.v1.AuthorizationService.Check:output_type -> pdp.v1.CheckResponse
+	11, // 35: pdp.v1.AuthorizationService.BatchCheck:output_type -> pdp.v1.BatchCheckResponse
+	15, // 36: pdp.v1.AuthorizationService.Simulate:output_type -> pdp.v1.SimulateResponse
+	34, // [34:37] is the sub-list for method output_type
+	31, // [31:34] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_pdp_v1_authorization_proto_init() }
@@ -1594,7 +1712,7 @@ func file_pdp_v1_authorization_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pdp_v1_authorization_proto_rawDesc), len(file_pdp_v1_authorization_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
