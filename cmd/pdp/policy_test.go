@@ -274,7 +274,7 @@ func TestServeBoltRestart(t *testing.T) {
 	args := []string{"--seed", modelDir, "--data-dir", dataDir, "--drain-delay", "0"}
 
 	first := startServe(t, args...)
-	if !strings.Contains(first.log.String(), "seeded the empty policy store") {
+	if !regexp.MustCompile(`msg="seeded the new policy store" .*revision=1`).MatchString(first.log.String()) {
 		t.Errorf("first run did not seed; log:\n%s", first.log)
 	}
 	if _, err := os.Stat(filepath.Join(dataDir, "pdp.db")); err != nil {
@@ -285,7 +285,8 @@ func TestServeBoltRestart(t *testing.T) {
 	stop(t, first)
 
 	second := startServe(t, args...)
-	if log := second.log.String(); strings.Contains(log, "seeded") || !regexp.MustCompile(`msg=serving .*revision=2`).MatchString(log) {
+	if log := second.log.String(); strings.Contains(log, "seeded") || !regexp.MustCompile(`msg=serving .*revision=2`).MatchString(log) ||
+		!regexp.MustCompile(`msg="opened the existing policy store; --seed skipped.*revision=2`).MatchString(log) {
 		t.Errorf("second run seeded again or is not at revision 2; log:\n%s", log)
 	}
 	q := regexp.QuoteMeta
