@@ -7,9 +7,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
 
 // seededBoltFile runs pdp serve once to seed a bolt store with the example
@@ -122,4 +126,40 @@ func TestServeReadsPastOneDamagedMetaPage(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`msg=serving .*revision=2`), log)
 	assert.Contains(t, log, "--seed skipped")
 	stop(t, s)
+}
+
+// TestServeFollowsDuringDrain stops pdp serve and writes to its store while
+// it drains: the write is acknowledged at revision 2, and a Check with
+// min_revision 2 sees it, because the follower keeps following until the
+// server stops accepting calls.
+func TestServeFollowsDuringDrain(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, "--data-dir", t.TempDir(), "--seed", modelDir, "--drain-delay", "5s")
+	conn := dialTest(t, s.addr)
+	s.cancel()
+	// Draining: health says NOT_SERVING while calls are still accepted.
+	require.Eventually(t, func() bool {
+		st, err := healthStatus(t.Context(), conn)
+		return err == nil && st == healthpb.HealthCheckResponse_NOT_SERVING
+	}, 30*time.Second, 5*time.Millisecond, "health to turn NOT_SERVING")
+
+	wantLines(t, "apply while draining", policyMust(t, s.addr, "--author", "ann", "-f",
+		writeDir(t, map[string]string{"users.yaml": carolBundle}), "apply"), "revision 2")
+	resp, err := pdpv1.NewAuthorizationServiceClient(conn).Check(t.Context(), &pdpv1.CheckRequest{
+		Principal: carol, Action: "mobiletargeting:GetSegment", Resource: segment, MinRevision: 2,
+		Context: map[string]*pdpv1.ContextValue{
+			"aws:RequestedRegion": {Kind: &pdpv1.ContextValue_StringValue{StringValue: "us-east-1"}},
+		},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, pdpv1.Decision_DECISION_ALLOW, resp.GetDecision())
+	assert.Equal(t, int64(2), resp.GetRevision())
+
+	select {
+	case <-s.done:
+		assert.Equal(t, exitOK, s.code, "log:\n%s", s.log)
+	case <-time.After(time.Minute):
+		t.Fatalf("pdp serve did not stop; log:\n%s", s.log)
+	}
+	assert.Contains(t, s.log.String(), "msg=stopped")
 }
