@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // A RotatingFile is a log file that rotates by size: when a write would
@@ -28,6 +29,9 @@ type RotatingFile struct {
 	f      *os.File
 	size   int64
 	closed bool
+	// open is f, for Abort to close without the mutex that a blocked
+	// Write holds.
+	current atomic.Pointer[os.File]
 }
 
 // fileMode keeps decision logs, which name principals and resources, from
@@ -58,6 +62,7 @@ func (rf *RotatingFile) open() error {
 		return fmt.Errorf("decision log: %w", err)
 	}
 	rf.f, rf.size = f, fi.Size()
+	rf.current.Store(f)
 	return nil
 }
 
@@ -85,6 +90,7 @@ func (rf *RotatingFile) rotate() error {
 		return fmt.Errorf("decision log: %w", err)
 	}
 	rf.f = nil
+	rf.current.Store(nil)
 	if err := rf.shift(); err != nil {
 		return err
 	}
@@ -125,5 +131,15 @@ func (rf *RotatingFile) Close() error {
 	}
 	err := rf.f.Close()
 	rf.f = nil
+	rf.current.Store(nil)
 	return err
+}
+
+// Abort closes the file at once, even while a Write blocks on it (a FIFO
+// whose reader stopped reading): that Write fails, and so do later ones.
+// Close is still to be called.
+func (rf *RotatingFile) Abort() {
+	if f := rf.current.Load(); f != nil {
+		_ = f.Close()
+	}
 }
