@@ -67,6 +67,7 @@ func commands() []command {
 		serveCommand(),
 		checkCommand(),
 		policyCommand(),
+		storeCommand(),
 		evalCommand(),
 		validateCommand(),
 		versionCommand(),

@@ -267,7 +267,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 		Options: traceOpts,
 	}, log)
 	srv.Register(gs)
-	server.NewPolicyAdmin(srv, st).Register(gs)
+	server.NewPolicyAdmin(srv, st.Store).Register(gs)
 	obs.registered(gs)
 
 	lis, err := net.Listen("tcp", o.listen)
@@ -280,7 +280,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	// for both before the store closes.
 	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	followed := make(chan error, 1)
-	go func() { followed <- srv.Follow(followCtx, st) }()
+	go func() { followed <- srv.Follow(followCtx, st.Store) }()
 	compacted := make(chan struct{})
 	go func() {
 		defer close(compacted)
