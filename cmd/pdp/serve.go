@@ -75,8 +75,17 @@ follows it: every change is compiled into a new snapshot and swapped in
 whole. It serves pdp.v1.AuthorizationService, pdp.v1.PolicyService (the admin
 API), gRPC health checking and server reflection, and logs "serving" with the
 address once it accepts calls. Health is NOT_SERVING until the first snapshot
-is loaded. On SIGINT or SIGTERM it reports NOT_SERVING, stops accepting calls,
-and lets calls in flight finish within the grace period.
+is loaded. On SIGINT or SIGTERM it reports NOT_SERVING, keeps serving and
+following the store for the drain delay, stops accepting calls, and lets
+calls in flight finish within the grace period; the decision log then gets
+5 seconds at most to take what is queued, and what it did not take is
+counted as dropped.
+
+An existing bolt file is verified read-only before anything is written to
+it: one that is empty, truncated or corrupt stops the server with an error
+naming the file, and is left as it was ("pdp store check" tells more;
+restore it from a backup). --seed writes only into a store this start
+created, never over an existing one.
 
 With -tls-cert and -tls-key it serves TLS 1.2 or later instead of
 plaintext, and reloads the certificate, key and client CAs when their files
@@ -93,7 +102,8 @@ Every flag can also be set by the environment variable named in its help.`,
 			fs.StringVar(&o.storeSpec, "store", envOr("PDP_STORE", "bolt"),
 				"policy `store`: bolt (embedded, in --data-dir), memory, or etcd://host:2379[,host:2379]/prefix (PDP_STORE)")
 			fs.StringVar(&o.dataDir, "data-dir", envOr("PDP_DATA_DIR", defaultDataDir), "`directory` of the bolt store's file pdp.db (PDP_DATA_DIR)")
-			fs.StringVar(&o.seed, "seed", envOr("PDP_SEED", ""), "policy `directory` written into the store when it is empty (PDP_SEED)")
+			fs.StringVar(&o.seed, "seed", envOr("PDP_SEED", ""), "policy `directory` written into the store when this start creates it: a new bolt file, a memory store, "+
+				"an etcd prefix without keys; an existing store is never seeded over (PDP_SEED)")
 			fs.Int64Var(&o.keepRevisions, "keep-revisions", int64(envInt("PDP_KEEP_REVISIONS", 1000)),
 				"revisions of history kept; older ones are compacted (PDP_KEEP_REVISIONS)")
 			fs.DurationVar(&o.watchProgress, "watch-progress", envDuration("PDP_WATCH_PROGRESS", 5*time.Second),
