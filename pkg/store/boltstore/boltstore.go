@@ -72,12 +72,13 @@ func Open(path string, opts store.Options) (*Store, error) {
 	}
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	var h header
+	var warnings []string
 	if !created {
-		var err error
-		if h, err = verify(path); err != nil {
+		h, err := verify(path)
+		if err != nil {
 			return nil, err
 		}
+		warnings = h.warnings()
 	}
 	db, err := openBolt(path, false)
 	if err != nil {
@@ -89,7 +90,7 @@ func Open(path string, opts store.Options) (*Store, error) {
 		done:     make(chan struct{}),
 		changed:  make(chan struct{}),
 		created:  created,
-		warnings: h.warnings(),
+		warnings: warnings,
 	}
 	if !created {
 		return s, nil

@@ -195,6 +195,7 @@ func TestStoreRecoversPanics(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 	assert.True(t, s.Created())
+	assert.Empty(t, s.Warnings(), "a new file")
 	err = s.view("test", func(*bbolt.Tx) error { panic("assertion failed: page 7 already freed") })
 	var de *DamagedError
 	require.ErrorAs(t, err, &de)
