@@ -34,7 +34,8 @@ func storeCommand() command {
                         that every revision and entity record decodes. FILE
                         defaults to pdp.db in --data-dir. Prints OK with the
                         revision and counts, or each problem; exits 1 when it
-                        finds one. Safe on the file of a running server.
+                        finds one. A running server holds its file's lock:
+                        check a stopped server's file, or a backup.
   backup -o FILE        take a consistent copy of a running server's bolt
                         store (--addr) through PolicyService.Backup, while
                         writes go on; write it to a temporary file, fsync it,

@@ -28,10 +28,9 @@ type Report struct {
 func (r Report) OK() bool { return len(r.Problems) == 0 }
 
 // Check verifies the store file at path without writing to it: its meta
-// pages and size, bbolt's consistency check of every page (read-only, so
-// a running server may keep the file open for writing meanwhile: the
-// check reads the last committed state), and that every record of the
-// store's layout decodes. Problems of the file go in the report; the error
+// pages and size, bbolt's consistency check of every page (in a read-only
+// open, which waits for the lock a writing process holds, as Open does),
+// and that every record of the store's layout decodes. Problems of the file go in the report; the error
 // is for a file that cannot be read at all (missing, or unreadable).
 func Check(path string) (Report, error) {
 	r := Report{Path: path}
