@@ -42,7 +42,7 @@ func openBolt(path string, readOnly bool) (db *bbolt.DB, err error) {
 		return err
 	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("boltstore: open %s: locked by another process for %v: %w", path, lockTimeout, err)
+		return nil, fmt.Errorf("boltstore: open %s: locked by another process (a running pdp serve?) for %v: %w", path, lockTimeout, err)
 	}
 	var de *DamagedError
 	if err != nil && !errors.As(err, &de) {
