@@ -76,6 +76,7 @@ func commands() []command {
 		serveCommand(),
 		checkCommand(),
 		policyCommand(),
+		storeCommand(),
 		evalCommand(),
 		simulateCommand(),
 		validateCommand(),

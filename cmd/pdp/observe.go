@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,9 +20,10 @@ import (
 // observability is what pdp serve tells about itself besides its log: the
 // decision log and the metrics, each off unless its flag is given.
 type observability struct {
-	metrics *metrics.Metrics    // nil without -metrics-listen
-	dlog    *decisionlog.Logger // nil without -decision-log
-	file    io.Closer           // the decision log's file; nil for stdout
+	metrics *metrics.Metrics          // nil without -metrics-listen
+	dlog    *decisionlog.Logger       // nil without -decision-log
+	file    *decisionlog.RotatingFile // the decision log's file; nil for stdout
+	log     *slog.Logger
 
 	stopLog  context.CancelFunc
 	logDone  chan struct{}
@@ -36,7 +36,7 @@ type observability struct {
 // starts serving metrics. stop ends both; call it after the gRPC server has
 // stopped, so that every decision made is written.
 func startObservability(ctx context.Context, log *slog.Logger, o serveOptions) (_ *observability, err error) {
-	ob := &observability{}
+	ob := &observability{log: log}
 	defer func() {
 		if err != nil {
 			ob.stop(ctx)
@@ -125,8 +125,20 @@ func (ob *observability) registered(gs *grpc.Server) {
 	}
 }
 
+// decisionLogFlushTimeout bounds how long shutdown waits for the decision
+// log's writer to deliver what is queued, whatever its sink does;
+// decisionLogAbortWait is how long it then waits for the writer to notice
+// that its file was closed.
+const (
+	decisionLogFlushTimeout = 5 * time.Second
+	decisionLogAbortWait    = time.Second
+)
+
 // stop writes the queued decisions and closes the decision log, and stops
-// serving metrics; it waits for their goroutines.
+// serving metrics; it waits for their goroutines. A decision log sink that
+// blocks (a FIFO or pipe nobody reads) holds it up for
+// decisionLogFlushTimeout at most: what it has not taken by then is
+// counted as dropped, in the metric and in a last log line.
 func (ob *observability) stop(ctx context.Context) {
 	if ob.stopped {
 		return
@@ -134,16 +146,44 @@ func (ob *observability) stop(ctx context.Context) {
 	ob.stopped = true
 	if ob.stopLog != nil {
 		ob.stopLog()
-		<-ob.logDone
-	}
-	if ob.file != nil {
-		_ = ob.file.Close()
+		ob.waitDecisionLog(ctx)
 	}
 	if ob.http != nil {
 		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = ob.http.Shutdown(shutCtx)
 		<-ob.httpDone
+	}
+}
+
+// waitDecisionLog waits for the decision log's writer to finish, at most
+// decisionLogFlushTimeout; past it, it abandons what is undelivered and
+// closes the file under the blocked write, and waits for the writer only
+// decisionLogAbortWait more; a stdout sink cannot be closed, and its
+// writer is left blocked until the process exits.
+func (ob *observability) waitDecisionLog(ctx context.Context) {
+	timer := time.NewTimer(decisionLogFlushTimeout)
+	defer timer.Stop()
+	select {
+	case <-ob.logDone:
+		if ob.file != nil {
+			_ = ob.file.Close()
+		}
+		return
+	case <-timer.C:
+	}
+	lost := ob.dlog.Abandon()
+	ob.log.WarnContext(ctx, "decision log sink blocked at shutdown; undelivered records counted as dropped",
+		"undelivered", lost, "dropped_total", ob.dlog.Dropped(), "waited", decisionLogFlushTimeout)
+	if ob.file == nil {
+		return // the writer stays blocked on stdout until the process exits
+	}
+	ob.file.Abort()
+	timer.Reset(decisionLogAbortWait)
+	select {
+	case <-ob.logDone:
+		_ = ob.file.Close()
+	case <-timer.C: // a write that even closing does not end
 	}
 }
 

@@ -81,8 +81,17 @@ API), gRPC health checking and server reflection, and logs "serving" with the
 address once it accepts calls. Health is NOT_SERVING until the first snapshot
 is loaded; a first snapshot without any principal is logged as a warning
 (every decision would be an implicit deny), and the "serving" line counts
-the principals. On SIGINT or SIGTERM it reports NOT_SERVING, stops accepting
-calls, and lets calls in flight finish within the grace period.
+the principals. On SIGINT or SIGTERM it reports NOT_SERVING, keeps serving and
+following the store for the drain delay, stops accepting calls, and lets
+calls in flight finish within the grace period; the decision log then gets
+5 seconds at most to take what is queued, and what it did not take is
+counted as dropped.
+
+An existing bolt file is verified read-only before anything is written to
+it: one that is empty, truncated or corrupt stops the server with an error
+naming the file, and is left as it was ("pdp store check" tells more;
+restore it from a backup). --seed writes only into a store this start
+created, never over an existing one.
 
 With --tls-cert and --tls-key it serves TLS 1.2 or later instead of
 plaintext, and reloads the certificate, key and client CAs when their files
@@ -108,7 +117,8 @@ A value a flag refuses is refused from either source too.`,
 			fs.StringVar(&o.storeSpec, "store", "bolt",
 				"policy `store`: bolt (embedded, in --data-dir), memory, or etcd://host:2379[,host:2379]/prefix (PDP_STORE)")
 			fs.StringVar(&o.dataDir, "data-dir", defaultDataDir, "`directory` of the bolt store's file pdp.db (PDP_DATA_DIR)")
-			fs.StringVar(&o.seed, "seed", "", "policy `directory` written into the store when it is empty (PDP_SEED)")
+			fs.StringVar(&o.seed, "seed", "", "policy `directory` written into the store when this start creates it: a new bolt file, a memory store, "+
+				"an etcd prefix without keys; an existing store is never seeded over (PDP_SEED)")
 			fs.Int64Var(&o.keepRevisions, "keep-revisions", 1000,
 				"revisions of history kept; older ones are compacted (PDP_KEEP_REVISIONS)")
 			fs.DurationVar(&o.watchProgress, "watch-progress", 5*time.Second,
@@ -217,11 +227,12 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
-	defer st.Close()
-	if o.seed != "" {
-		if err := seedStore(ctx, log, cat, st, o.seed); err != nil {
-			return err
-		}
+	defer st.Close() // last: after the follower, compaction and every call stopped
+	for _, w := range st.warnings {
+		log.WarnContext(ctx, "policy store damaged, read past", "store", st.where, "problem", w)
+	}
+	if err := seedStore(ctx, log, cat, st, o.seed); err != nil {
+		return err
 	}
 	obs, err := startObservability(ctx, log, o)
 	if err != nil {
@@ -293,18 +304,29 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	}, log)
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
-	server.NewPolicyAdmin(srv, st).Register(gs)
+	server.NewPolicyAdmin(srv, st.Store).Register(gs)
 	obs.registered(gs)
 
 	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
 	}
-	followCtx, stopFollowing := context.WithCancel(ctx)
-	defer stopFollowing()
+	// The follower and compaction outlive ctx: a write acknowledged while
+	// the server drains is still activated, so a call with min_revision
+	// sees it. They stop once the gRPC server has stopped, and serve waits
+	// for both before the store closes.
+	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
 	followed := make(chan error, 1)
-	go func() { followed <- srv.Follow(followCtx, st) }()
-	go compactLoop(followCtx, log, st, o.keepRevisions)
+	go func() { followed <- srv.Follow(followCtx, st.Store) }()
+	compacted := make(chan struct{})
+	go func() {
+		defer close(compacted)
+		compactLoop(followCtx, log, st, o.keepRevisions)
+	}()
+	defer func() {
+		stopFollowing()
+		<-compacted
+	}()
 	served := make(chan error, 1)
 	go func() { served <- gs.Serve(lis) }()
 	// Health says NOT_SERVING until the first snapshot is active; the
@@ -312,6 +334,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	if err := waitFirstSnapshot(ctx, srv, followed); err != nil {
 		shutdown(srv, gs, 0, o.gracePeriod)
 		<-served
+		stopFollowing()
+		if err == ctx.Err() {
+			<-followed
+		}
 		return err
 	}
 	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec,
@@ -319,11 +345,19 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 
 	select {
 	case err := <-served:
+		stopFollowing()
+		<-followed
 		return fmt.Errorf("grpc server stopped: %w", err)
+	case err := <-followed:
+		shutdown(srv, gs, 0, o.gracePeriod)
+		<-served
+		return fmt.Errorf("follow the policy store: %w", err)
 	case <-ctx.Done():
 	}
 	log.Info("shutting down", "grace_period", o.gracePeriod)
 	shutdown(srv, gs, o.drainDelay, o.gracePeriod)
+	// Only now that no call is accepted: until here, writes made during the
+	// drain were activated.
 	stopFollowing()
 	<-followed
 	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
@@ -375,8 +409,27 @@ func waitFirstSnapshot(ctx context.Context, srv *server.Server, followed <-chan 
 	return nil
 }
 
-// seedStore writes the policy directory into an empty store.
-func seedStore(ctx context.Context, log *slog.Logger, cat *catalog.Catalog, st store.Store, dir string) error {
+// seedStore writes the policy directory dir into the store, if dir is set
+// and this start created the store (st.fresh); a store that existed before
+// is never written over, whatever it holds. It logs which of the two it
+// found, with the store's revision.
+func seedStore(ctx context.Context, log *slog.Logger, cat *catalog.Catalog, st openedStore, dir string) error {
+	if dir == "" || !st.fresh {
+		rev, err := st.Revision(ctx)
+		if err != nil {
+			return fmt.Errorf("read the policy store %s: %w", st.where, err)
+		}
+		switch {
+		case dir != "":
+			log.InfoContext(ctx, "opened the existing policy store; --seed skipped: it writes only into a store this start creates",
+				"store", st.where, "revision", rev, "seed", dir)
+		case st.fresh:
+			log.InfoContext(ctx, "created a new, empty policy store", "store", st.where, "revision", rev)
+		default:
+			log.InfoContext(ctx, "opened the existing policy store", "store", st.where, "revision", rev)
+		}
+		return nil
+	}
 	set, err := entity.LoadDir(os.DirFS(dir), ".")
 	if err != nil {
 		return fmt.Errorf("load %s: %w", dir, err)
@@ -385,9 +438,11 @@ func seedStore(ctx context.Context, log *slog.Logger, cat *catalog.Catalog, st s
 	if err != nil {
 		return fmt.Errorf("seed from %s: %w", dir, err)
 	}
-	if seeded {
-		log.InfoContext(ctx, "seeded the empty policy store", "dir", dir, "revision", rev)
+	if !seeded { // another server seeded the same new etcd prefix first
+		log.InfoContext(ctx, "the new policy store was written meanwhile; --seed skipped", "store", st.where, "revision", rev, "seed", dir)
+		return nil
 	}
+	log.InfoContext(ctx, "seeded the new policy store", "store", st.where, "dir", dir, "revision", rev)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -20,26 +21,67 @@ import (
 // directory, so that `make run` in a checkout keeps its data there.
 const defaultDataDir = "pdp-data"
 
+// openedStore is a store openStore opened, and what serve needs to know
+// about it.
+type openedStore struct {
+	store.Store
+	// fresh: this start created the store, so --seed may write into it. A
+	// bolt file that did not exist, a memory store, or an etcd prefix
+	// holding no key at all.
+	fresh bool
+	// where names the store in log lines: the bolt file, "memory", or the
+	// etcd URL.
+	where string
+	// warnings are problems the store read past on opening (a damaged
+	// meta page of a bolt file next to a valid one).
+	warnings []string
+}
+
 // openStore opens the store a --store flag names: "bolt" (the embedded
 // default, one file in dataDir), "memory", or "etcd://host:2379[,host:2379]/prefix".
-func openStore(ctx context.Context, spec, dataDir string, opts store.Options) (store.Store, error) {
+func openStore(ctx context.Context, spec, dataDir string, opts store.Options) (openedStore, error) {
 	switch {
 	case spec == "" || spec == "bolt":
 		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("create data directory: %w", err)
+			return openedStore{}, fmt.Errorf("create data directory: %w", err)
 		}
-		return boltstore.Open(filepath.Join(dataDir, "pdp.db"), opts)
+		path := filepath.Join(dataDir, "pdp.db")
+		st, err := boltstore.Open(path, opts)
+		if err != nil {
+			return openedStore{}, withRepairAdvice(err)
+		}
+		return openedStore{Store: st, fresh: st.Created(), where: path, warnings: st.Warnings()}, nil
 	case spec == "memory":
-		return memstore.New(opts), nil
+		return openedStore{Store: memstore.New(opts), fresh: true, where: "memory"}, nil
 	case strings.HasPrefix(spec, "etcd://"):
 		cfg, err := etcdstore.ParseURL(spec)
 		if err != nil {
-			return nil, err
+			return openedStore{}, err
 		}
 		cfg.Options = opts
-		return etcdstore.Open(ctx, cfg)
+		st, err := etcdstore.Open(ctx, cfg)
+		if err != nil {
+			return openedStore{}, err
+		}
+		empty, err := st.Empty(ctx)
+		if err != nil {
+			st.Close()
+			return openedStore{}, err
+		}
+		return openedStore{Store: st, fresh: empty, where: spec}, nil
 	}
-	return nil, fmt.Errorf(`unknown store %q: want "bolt", "memory" or "etcd://host:2379/prefix"`, spec)
+	return openedStore{}, fmt.Errorf(`unknown store %q: want "bolt", "memory" or "etcd://host:2379/prefix"`, spec)
+}
+
+// withRepairAdvice says what to do about a damaged bolt file.
+func withRepairAdvice(err error) error {
+	var de *boltstore.DamagedError
+	if !errors.As(err, &de) {
+		return err
+	}
+	return fmt.Errorf("%w; the file was left as it is and nothing was written: "+
+		"run \"pdp store check %s\" to see what is damaged, then restore the file from a backup (\"pdp store backup\" takes one) "+
+		"or move it aside to start an empty store", err, de.Path)
 }
 
 // compactLoop keeps the store's history to the configured number of

@@ -24,17 +24,18 @@ const (
 	ActionExport       = "pdp:Export"
 	ActionImport       = "pdp:Import"
 	ActionWatch        = "pdp:Watch"
+	ActionBackup       = "pdp:Backup"
 )
 
 // Actions lists the admin API's actions.
 func Actions() []string {
 	return []string{ActionApplyChanges, ActionGetEntity, ActionListEntities, ActionGetHistory, ActionDiff,
-		ActionRollback, ActionExport, ActionImport, ActionWatch}
+		ActionRollback, ActionExport, ActionImport, ActionWatch, ActionBackup}
 }
 
 // StoreARN is the resource of the store-wide methods: GetHistory without a
-// key, Diff, Rollback, Export, Import and Watch, and ApplyChanges with no
-// change at all.
+// key, Diff, Rollback, Export, Import, Watch and Backup, and ApplyChanges
+// with no change at all.
 const StoreARN = "arn:pdp:store:::store"
 
 // entityARNPrefix begins the ARN of every entity.
@@ -163,7 +164,7 @@ func adminCallOf(method string, req any) (adminCall, bool) {
 		r, ok := req.(*pdpv1.ImportRequest)
 		return adminCall{action: ActionImport, targets: whole, dryRun: boolText(r.GetDryRun())}, ok
 	}
-	// Diff, Rollback, Export, Watch, and methods added later.
+	// Diff, Rollback, Export, Watch, Backup, and methods added later.
 	return adminCall{action: "pdp:" + method, targets: whole}, true
 }
 

@@ -41,6 +41,7 @@ func TestAdminCallOf(t *testing.T) {
 		{"Export", &pdpv1.ExportRequest{}, ActionExport, []target{{StoreARN, ""}}, ""},
 		{"Import", &pdpv1.ImportRequest{}, ActionImport, []target{{StoreARN, ""}}, "false"},
 		{"Watch", nil, ActionWatch, []target{{StoreARN, ""}}, ""},
+		{"Backup", nil, ActionBackup, []target{{StoreARN, ""}}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.method, func(t *testing.T) {

@@ -11,6 +11,12 @@
 // One goroutine, owned by Logger.Run, encodes queued records and writes
 // them in batches. RotatingFile (rotate.File) is a sink that rotates by size.
 //
+// Shutdown is bounded whatever the sink does: when Run cannot finish
+// because a write blocks (a FIFO or pipe whose reader stopped reading),
+// the owner calls Abandon, which counts every record the sink has not
+// taken as dropped, and RotatingFile.Abort, which closes the file under the
+// blocked write.
+//
 // A Logger is safe for concurrent use: any number of goroutines may call
 // Log and Dropped while Run runs. Records must not change after Log: the
 // writer reads their slices and Context later.

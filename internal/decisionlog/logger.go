@@ -59,6 +59,10 @@ type Logger struct {
 	log     *slog.Logger
 	queue   chan Record
 	dropped atomic.Uint64
+	// unsettled counts the records queued and not yet written to the sink
+	// nor counted as dropped; abandoned is set once Abandon counted them.
+	unsettled atomic.Int64
+	abandoned atomic.Bool
 	// dropSignal wakes the reporter when a record is lost; it holds at most
 	// one signal, and senders never wait.
 	dropSignal chan struct{}
@@ -95,10 +99,41 @@ func (l *Logger) Log(r Record) {
 	if r.Time.IsZero() {
 		r.Time = time.Now()
 	}
+	if l.abandoned.Load() {
+		l.drop(1)
+		return
+	}
+	l.unsettled.Add(1)
 	select {
 	case l.queue <- r:
 	default:
+		l.unsettled.Add(-1)
 		l.drop(1)
+	}
+}
+
+// Abandon counts every record not yet written to the sink as dropped, and
+// returns how many that is. Call it when Run does not return in time
+// because the sink blocks (a pipe or FIFO whose reader stopped reading), so
+// that shutdown need not wait for it: the records queued, buffered, or in
+// the write that blocks are lost, and the count says so. Records logged
+// later are dropped too, and a write that completes later is not counted
+// again.
+func (l *Logger) Abandon() uint64 {
+	if l == nil || l.abandoned.Swap(true) {
+		return 0
+	}
+	n := uint64(max(l.unsettled.Swap(0), 0))
+	if n > 0 {
+		l.drop(n)
+	}
+	return n
+}
+
+// settle records that n records reached the sink.
+func (l *Logger) settle(n uint64) {
+	if !l.abandoned.Load() {
+		l.unsettled.Add(-int64(n))
 	}
 }
 
@@ -222,6 +257,7 @@ func (w *writer) write(ctx context.Context, r *Record) {
 		return
 	}
 	if w.bw.Buffered() == 0 { // longer than the buffer: written through
+		w.l.settle(1)
 		return
 	}
 	w.pending++
@@ -241,6 +277,7 @@ func (w *writer) flush(ctx context.Context) {
 		w.failed(ctx, err, w.pending)
 		return
 	}
+	w.l.settle(w.pending)
 	w.pending = 0
 }
 
@@ -251,9 +288,13 @@ func (w *writer) failed(ctx context.Context, err error, lost uint64) {
 	w.pending = 0
 	w.timer.Stop()
 	w.flushC = nil
+	if w.l.abandoned.Load() { // Abandon counted them already
+		return
+	}
 	if now := time.Now(); now.Sub(w.warned) >= w.l.cfg.DropReportInterval {
 		w.warned = now
 		w.l.log.WarnContext(ctx, "decision log write failed", "err", err, "lost", lost)
 	}
+	w.l.unsettled.Add(-int64(lost))
 	w.l.drop(lost)
 }

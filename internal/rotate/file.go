@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // A File is a log file that rotates by size: when a write would
@@ -28,6 +29,9 @@ type File struct {
 	f      *os.File
 	size   int64
 	closed bool
+	// current is f, for Abort to close without the mutex that a blocked
+	// Write holds.
+	current atomic.Pointer[os.File]
 }
 
 // fileMode keeps the logs, which name principals and resources, from other
@@ -58,6 +62,7 @@ func (rf *File) open() error {
 		return fmt.Errorf("log file: %w", err)
 	}
 	rf.f, rf.size = f, fi.Size()
+	rf.current.Store(f)
 	return nil
 }
 
@@ -85,6 +90,7 @@ func (rf *File) rotate() error {
 		return fmt.Errorf("log file: %w", err)
 	}
 	rf.f = nil
+	rf.current.Store(nil)
 	if err := rf.shift(); err != nil {
 		return err
 	}
@@ -142,5 +148,15 @@ func (rf *File) Close() error {
 	}
 	err := rf.f.Close()
 	rf.f = nil
+	rf.current.Store(nil)
 	return err
+}
+
+// Abort closes the file at once, even while a Write blocks on it (a FIFO
+// whose reader stopped reading): that Write fails, and so do later ones.
+// Close is still to be called.
+func (rf *File) Abort() {
+	if f := rf.current.Load(); f != nil {
+		_ = f.Close()
+	}
 }

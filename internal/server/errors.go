@@ -107,6 +107,9 @@ func (s *Server) toStatus(ctx context.Context, err error) error {
 	case errors.Is(err, store.ErrClosed):
 		return withDetails(codes.Unavailable, err.Error(),
 			&errdetails.ErrorInfo{Reason: "STORE_CLOSED", Domain: errorDomain})
+	case errors.Is(err, errBackupUnsupported):
+		return withDetails(codes.FailedPrecondition, err.Error(),
+			&errdetails.ErrorInfo{Reason: "BACKUP_UNSUPPORTED", Domain: errorDomain})
 	case errors.Is(err, errNoSnapshot):
 		return withDetails(codes.Unavailable, err.Error(),
 			&errdetails.ErrorInfo{Reason: "NOT_READY", Domain: errorDomain})

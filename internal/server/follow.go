@@ -15,20 +15,32 @@ import (
 // fails, the server keeps answering from its last snapshot, reports the
 // store as lost, and resumes from the last revision it applied; when the
 // revision it needs was compacted away, it reloads in full.
+//
+// When the first full read fails, before the server had any snapshot,
+// Follow returns its error: with nothing to decide on, retrying would
+// leave the server NOT_SERVING for good on a store that cannot be read
+// (a damaged file, say), and its caller stops instead.
 func (s *Server) Follow(ctx context.Context, st store.Store) error {
 	backoff := newBackoff()
 	s.heard()
+	watchdogCtx, stopWatchdog := context.WithCancel(ctx)
 	watchdogDone := make(chan struct{})
-	defer func() { <-watchdogDone }()
+	defer func() {
+		stopWatchdog()
+		<-watchdogDone
+	}()
 	go func() {
 		defer close(watchdogDone)
-		s.watchdog(ctx)
+		s.watchdog(watchdogCtx)
 	}()
 	for {
 		m, rev, err := s.reload(ctx, st)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
+			}
+			if s.current.Load() == nil {
+				return err
 			}
 			s.storeLost(ctx, err)
 			if !backoff.wait(ctx) {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -500,19 +502,16 @@ func TestFollowStoreLost(t *testing.T) {
 		// delivered is how many writes reach the follower before the store
 		// breaks; the write after breaks it.
 		delivered int
-		// atStart breaks the store before the follower's first read.
-		atStart bool
 	}{
 		{name: "watch fails after events", delivered: 2},
 		{name: "watch fails at once", delivered: 0},
-		{name: "snapshot fails at start", atStart: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			st := memstore.New(store.Options{})
 			f := newFaultyStore(st)
-			e := newAdminEnv(t, adminOptions{store: st, follow: f, noFollow: tc.atStart})
+			e := newAdminEnv(t, adminOptions{store: st, follow: f})
 			var users []string
 			addUser := func(name string) int64 {
 				arn := marketingUser(name)
@@ -520,21 +519,12 @@ func TestFollowStoreLost(t *testing.T) {
 				return e.apply(t, "add "+name, putChange(userKey(arn), userDoc(arn, "marketing")))
 			}
 			lastSeen := e.seedRev
-			if tc.atStart {
-				f.broken.Store(true)
-				e.startFollowing(t)
-				waitFor(t, func() bool { return f.snapshots.Load() >= 2 }, "the follower to retry its first read")
-				if _, err := e.authz.Check(t.Context(), carolReadsSegment(0)); status.Code(err) != codes.Unavailable {
-					t.Errorf("Check before any snapshot: %v; want Unavailable", err)
-				}
-			} else {
-				f.breakAfter(int64(tc.delivered))
-				for i := range tc.delivered {
-					lastSeen = addUser(fmt.Sprintf("before%d", i))
-				}
-				e.waitRevision(t, lastSeen)
-				addUser("breaks")
+			f.breakAfter(int64(tc.delivered))
+			for i := range tc.delivered {
+				lastSeen = addUser(fmt.Sprintf("before%d", i))
 			}
+			e.waitRevision(t, lastSeen)
+			addUser("breaks")
 			waitFor(t, func() bool {
 				s, err := e.healthOf(t.Context(), policyService)
 				return err == nil && s == healthpb.HealthCheckResponse_NOT_SERVING
@@ -549,19 +539,14 @@ func TestFollowStoreLost(t *testing.T) {
 			}
 			lost := f.watches.Load() + f.snapshots.Load()
 			waitFor(t, func() bool { return f.watches.Load()+f.snapshots.Load() >= lost+2 }, "the follower to retry twice")
-			if !tc.atStart {
-				// Decisions go on from the last snapshot.
-				resp, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice,
-					Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
-				if err != nil || resp.GetDecision() != allow || resp.GetRevision() != lastSeen {
-					t.Errorf("Check while the store is lost = %v, %v; want Allow at %d", resp, err, lastSeen)
-				}
-				if s, err := e.healthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
-					t.Errorf("%s health while the store is lost: %v, %v; want SERVING", authzService, s, err)
-				}
+			// Decisions go on from the last snapshot.
+			resp, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice,
+				Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
+			if err != nil || resp.GetDecision() != allow || resp.GetRevision() != lastSeen {
+				t.Errorf("Check while the store is lost = %v, %v; want Allow at %d", resp, err, lastSeen)
 			}
-			if s, err := e.healthOf(t.Context(), authzService); tc.atStart && (err != nil || s != healthpb.HealthCheckResponse_NOT_SERVING) {
-				t.Errorf("%s health before any snapshot: %v, %v; want NOT_SERVING", authzService, s, err)
+			if s, err := e.healthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
+				t.Errorf("%s health while the store is lost: %v, %v; want SERVING", authzService, s, err)
 			}
 
 			healed := time.Now()
@@ -589,4 +574,20 @@ func TestFollowStoreLost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestFollowFirstReadFails breaks the store before the follower's first
+// full read: with no snapshot to decide on, Follow returns the store's
+// error at once instead of retrying, so that pdp serve stops with it
+// rather than staying NOT_SERVING.
+func TestFollowFirstReadFails(t *testing.T) {
+	t.Parallel()
+	f := newFaultyStore(memstore.New(store.Options{}))
+	f.broken.Store(true)
+	srv := server.New(server.Config{}, loadCatalog(t), nil)
+	err := srv.Follow(t.Context(), f)
+	require.ErrorIs(t, err, errStoreDown)
+	assert.Contains(t, err.Error(), "read policy snapshot")
+	assert.Equal(t, int64(1), f.snapshots.Load(), "snapshot reads")
+	assert.Nil(t, srv.Current())
 }

@@ -11,7 +11,9 @@ import (
 
 // Seed writes a policy model into an empty store as its first revision,
 // after checking it whole. A store that already holds a revision is left
-// alone: seeding happens on first start only.
+// alone. The caller seeds only a store it has just created (pdp serve:
+// a new bolt file, a memory store, an etcd prefix without keys), so that
+// an existing store is never written over, even one at revision 0.
 func Seed(ctx context.Context, cat *catalog.Catalog, st store.Store, set *entity.Set, message string) (rev int64, seeded bool, err error) {
 	if rev, err = st.Revision(ctx); err != nil || rev != 0 {
 		return rev, false, err

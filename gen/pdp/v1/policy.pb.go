@@ -1510,6 +1510,105 @@ func (x *WatchResponse) GetProgress() bool {
 	return false
 }
 
+type BackupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupRequest) Reset() {
+	*x = BackupRequest{}
+	mi := &file_pdp_v1_policy_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupRequest) ProtoMessage() {}
+
+func (x *BackupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pdp_v1_policy_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupRequest.ProtoReflect.Descriptor instead.
+func (*BackupRequest) Descriptor() ([]byte, []int) {
+	return file_pdp_v1_policy_proto_rawDescGZIP(), []int{23}
+}
+
+type BackupResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The next bytes of the bolt file.
+	Data []byte `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	// Set on the last message only: the revision the copy holds, and the
+	// size of the whole file in bytes.
+	Revision      int64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	Size          int64 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackupResponse) Reset() {
+	*x = BackupResponse{}
+	mi := &file_pdp_v1_policy_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackupResponse) ProtoMessage() {}
+
+func (x *BackupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pdp_v1_policy_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackupResponse.ProtoReflect.Descriptor instead.
+func (*BackupResponse) Descriptor() ([]byte, []int) {
+	return file_pdp_v1_policy_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *BackupResponse) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *BackupResponse) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *BackupResponse) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
 var File_pdp_v1_policy_proto protoreflect.FileDescriptor
 
 const file_pdp_v1_policy_proto_rawDesc = "" +
@@ -1605,7 +1704,12 @@ const file_pdp_v1_policy_proto_rawDesc = "" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12(\n" +
 	"\x04info\x18\x02 \x01(\v2\x14.pdp.v1.RevisionInfoR\x04info\x12(\n" +
 	"\achanges\x18\x03 \x03(\v2\x0e.pdp.v1.ChangeR\achanges\x12\x1a\n" +
-	"\bprogress\x18\x04 \x01(\bR\bprogress*\xd4\x01\n" +
+	"\bprogress\x18\x04 \x01(\bR\bprogress\"\x0f\n" +
+	"\rBackupRequest\"T\n" +
+	"\x0eBackupResponse\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x03R\brevision\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\x03R\x04size*\xd4\x01\n" +
 	"\n" +
 	"EntityKind\x12\x1b\n" +
 	"\x17ENTITY_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
@@ -1619,7 +1723,7 @@ const file_pdp_v1_policy_proto_rawDesc = "" +
 	"\bChangeOp\x12\x19\n" +
 	"\x15CHANGE_OP_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rCHANGE_OP_PUT\x10\x01\x12\x14\n" +
-	"\x10CHANGE_OP_DELETE\x10\x022\xc8\x04\n" +
+	"\x10CHANGE_OP_DELETE\x10\x022\x83\x05\n" +
 	"\rPolicyService\x12I\n" +
 	"\fApplyChanges\x12\x1b.pdp.v1.ApplyChangesRequest\x1a\x1c.pdp.v1.ApplyChangesResponse\x12@\n" +
 	"\tGetEntity\x12\x18.pdp.v1.GetEntityRequest\x1a\x19.pdp.v1.GetEntityResponse\x12I\n" +
@@ -1630,7 +1734,8 @@ const file_pdp_v1_policy_proto_rawDesc = "" +
 	"\bRollback\x12\x17.pdp.v1.RollbackRequest\x1a\x18.pdp.v1.RollbackResponse\x127\n" +
 	"\x06Export\x12\x15.pdp.v1.ExportRequest\x1a\x16.pdp.v1.ExportResponse\x127\n" +
 	"\x06Import\x12\x15.pdp.v1.ImportRequest\x1a\x16.pdp.v1.ImportResponse\x126\n" +
-	"\x05Watch\x12\x14.pdp.v1.WatchRequest\x1a\x15.pdp.v1.WatchResponse0\x01B)Z'github.com/pdp-dev/pdp/gen/pdp/v1;pdpv1b\x06proto3"
+	"\x05Watch\x12\x14.pdp.v1.WatchRequest\x1a\x15.pdp.v1.WatchResponse0\x01\x129\n" +
+	"\x06Backup\x12\x15.pdp.v1.BackupRequest\x1a\x16.pdp.v1.BackupResponse0\x01B)Z'github.com/pdp-dev/pdp/gen/pdp/v1;pdpv1b\x06proto3"
 
 var (
 	file_pdp_v1_policy_proto_rawDescOnce sync.Once
@@ -1645,7 +1750,7 @@ func file_pdp_v1_policy_proto_rawDescGZIP() []byte {
 }
 
 var file_pdp_v1_policy_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_pdp_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_pdp_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_pdp_v1_policy_proto_goTypes = []any{
 	(EntityKind)(0),               // 0: pdp.v1.EntityKind
 	(ChangeOp)(0),                 // 1: pdp.v1.ChangeOp
@@ -1672,7 +1777,9 @@ var file_pdp_v1_policy_proto_goTypes = []any{
 	(*ImportResponse)(nil),        // 22: pdp.v1.ImportResponse
 	(*WatchRequest)(nil),          // 23: pdp.v1.WatchRequest
 	(*WatchResponse)(nil),         // 24: pdp.v1.WatchResponse
-	(*timestamppb.Timestamp)(nil), // 25: google.protobuf.Timestamp
+	(*BackupRequest)(nil),         // 25: pdp.v1.BackupRequest
+	(*BackupResponse)(nil),        // 26: pdp.v1.BackupResponse
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
 }
 var file_pdp_v1_policy_proto_depIdxs = []int32{
 	0,  // 0: pdp.v1.EntityKey.kind:type_name -> pdp.v1.EntityKind
@@ -1685,7 +1792,7 @@ var file_pdp_v1_policy_proto_depIdxs = []int32{
 	3,  // 7: pdp.v1.GetEntityResponse.entity:type_name -> pdp.v1.Entity
 	0,  // 8: pdp.v1.ListEntitiesRequest.kind:type_name -> pdp.v1.EntityKind
 	3,  // 9: pdp.v1.ListEntitiesResponse.entities:type_name -> pdp.v1.Entity
-	25, // 10: pdp.v1.RevisionInfo.time:type_name -> google.protobuf.Timestamp
+	27, // 10: pdp.v1.RevisionInfo.time:type_name -> google.protobuf.Timestamp
 	2,  // 11: pdp.v1.RevisionInfo.keys:type_name -> pdp.v1.EntityKey
 	2,  // 12: pdp.v1.GetHistoryRequest.key:type_name -> pdp.v1.EntityKey
 	12, // 13: pdp.v1.GetHistoryResponse.revisions:type_name -> pdp.v1.RevisionInfo
@@ -1704,17 +1811,19 @@ var file_pdp_v1_policy_proto_depIdxs = []int32{
 	19, // 26: pdp.v1.PolicyService.Export:input_type -> pdp.v1.ExportRequest
 	21, // 27: pdp.v1.PolicyService.Import:input_type -> pdp.v1.ImportRequest
 	23, // 28: pdp.v1.PolicyService.Watch:input_type -> pdp.v1.WatchRequest
-	7,  // 29: pdp.v1.PolicyService.ApplyChanges:output_type -> pdp.v1.ApplyChangesResponse
-	9,  // 30: pdp.v1.PolicyService.GetEntity:output_type -> pdp.v1.GetEntityResponse
-	11, // 31: pdp.v1.PolicyService.ListEntities:output_type -> pdp.v1.ListEntitiesResponse
-	14, // 32: pdp.v1.PolicyService.GetHistory:output_type -> pdp.v1.GetHistoryResponse
-	16, // 33: pdp.v1.PolicyService.Diff:output_type -> pdp.v1.DiffResponse
-	18, // 34: pdp.v1.PolicyService.Rollback:output_type -> pdp.v1.RollbackResponse
-	20, // 35: pdp.v1.PolicyService.Export:output_type -> pdp.v1.ExportResponse
-	22, // 36: pdp.v1.PolicyService.Import:output_type -> pdp.v1.ImportResponse
-	24, // 37: pdp.v1.PolicyService.Watch:output_type -> pdp.v1.WatchResponse
-	29, // [29:38] is the sub-list for method output_type
-	20, // [20:29] is the sub-list for method input_type
+	25, // 29: pdp.v1.PolicyService.Backup:input_type -> pdp.v1.BackupRequest
+	7,  // 30: pdp.v1.PolicyService.ApplyChanges:output_type -> pdp.v1.ApplyChangesResponse
+	9,  // 31: pdp.v1.PolicyService.GetEntity:output_type -> pdp.v1.GetEntityResponse
+	11, // 32: pdp.v1.PolicyService.ListEntities:output_type -> pdp.v1.ListEntitiesResponse
+	14, // 33: pdp.v1.PolicyService.GetHistory:output_type -> pdp.v1.GetHistoryResponse
+	16, // 34: pdp.v1.PolicyService.Diff:output_type -> pdp.v1.DiffResponse
+	18, // 35: pdp.v1.PolicyService.Rollback:output_type -> pdp.v1.RollbackResponse
+	20, // 36: pdp.v1.PolicyService.Export:output_type -> pdp.v1.ExportResponse
+	22, // 37: pdp.v1.PolicyService.Import:output_type -> pdp.v1.ImportResponse
+	24, // 38: pdp.v1.PolicyService.Watch:output_type -> pdp.v1.WatchResponse
+	26, // 39: pdp.v1.PolicyService.Backup:output_type -> pdp.v1.BackupResponse
+	30, // [30:40] is the sub-list for method output_type
+	20, // [20:30] is the sub-list for method input_type
 	20, // [20:20] is the sub-list for extension type_name
 	20, // [20:20] is the sub-list for extension extendee
 	0,  // [0:20] is the sub-list for field type_name
@@ -1731,7 +1840,7 @@ func file_pdp_v1_policy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pdp_v1_policy_proto_rawDesc), len(file_pdp_v1_policy_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

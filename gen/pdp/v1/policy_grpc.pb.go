@@ -28,6 +28,7 @@ const (
 	PolicyService_Export_FullMethodName       = "/pdp.v1.PolicyService/Export"
 	PolicyService_Import_FullMethodName       = "/pdp.v1.PolicyService/Import"
 	PolicyService_Watch_FullMethodName        = "/pdp.v1.PolicyService/Watch"
+	PolicyService_Backup_FullMethodName       = "/pdp.v1.PolicyService/Backup"
 )
 
 // PolicyServiceClient is the client API for PolicyService service.
@@ -66,6 +67,13 @@ type PolicyServiceClient interface {
 	// notifications while nothing changes. A revision that has been
 	// compacted away fails with OUT_OF_RANGE: reload with Export.
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchResponse], error)
+	// Backup streams a consistent copy of the store's file, taken in one
+	// read transaction while writes go on: each message carries the next
+	// chunk of the file, and the last one the revision the copy holds and
+	// the file's size. Only the embedded bolt store is backed up this way;
+	// other stores fail FAILED_PRECONDITION (back up etcd with
+	// "etcdctl snapshot save"; a memory store keeps nothing to restore).
+	Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error)
 }
 
 type policyServiceClient struct {
@@ -175,6 +183,25 @@ func (c *policyServiceClient) Watch(ctx context.Context, in *WatchRequest, opts 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PolicyService_WatchClient = grpc.ServerStreamingClient[WatchResponse]
 
+func (c *policyServiceClient) Backup(ctx context.Context, in *BackupRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BackupResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PolicyService_ServiceDesc.Streams[1], PolicyService_Backup_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[BackupRequest, BackupResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PolicyService_BackupClient = grpc.ServerStreamingClient[BackupResponse]
+
 // PolicyServiceServer is the server API for PolicyService service.
 // All implementations must embed UnimplementedPolicyServiceServer
 // for forward compatibility.
@@ -211,6 +238,13 @@ type PolicyServiceServer interface {
 	// notifications while nothing changes. A revision that has been
 	// compacted away fails with OUT_OF_RANGE: reload with Export.
 	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchResponse]) error
+	// Backup streams a consistent copy of the store's file, taken in one
+	// read transaction while writes go on: each message carries the next
+	// chunk of the file, and the last one the revision the copy holds and
+	// the file's size. Only the embedded bolt store is backed up this way;
+	// other stores fail FAILED_PRECONDITION (back up etcd with
+	// "etcdctl snapshot save"; a memory store keeps nothing to restore).
+	Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error
 	mustEmbedUnimplementedPolicyServiceServer()
 }
 
@@ -247,6 +281,9 @@ func (UnimplementedPolicyServiceServer) Import(context.Context, *ImportRequest) 
 }
 func (UnimplementedPolicyServiceServer) Watch(*WatchRequest, grpc.ServerStreamingServer[WatchResponse]) error {
 	return status.Error(codes.Unimplemented, "method Watch not implemented")
+}
+func (UnimplementedPolicyServiceServer) Backup(*BackupRequest, grpc.ServerStreamingServer[BackupResponse]) error {
+	return status.Error(codes.Unimplemented, "method Backup not implemented")
 }
 func (UnimplementedPolicyServiceServer) mustEmbedUnimplementedPolicyServiceServer() {}
 func (UnimplementedPolicyServiceServer) testEmbeddedByValue()                       {}
@@ -424,6 +461,17 @@ func _PolicyService_Watch_Handler(srv interface{}, stream grpc.ServerStream) err
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type PolicyService_WatchServer = grpc.ServerStreamingServer[WatchResponse]
 
+func _PolicyService_Backup_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(BackupRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PolicyServiceServer).Backup(m, &grpc.GenericServerStream[BackupRequest, BackupResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PolicyService_BackupServer = grpc.ServerStreamingServer[BackupResponse]
+
 // PolicyService_ServiceDesc is the grpc.ServiceDesc for PolicyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -468,6 +516,11 @@ var PolicyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Watch",
 			Handler:       _PolicyService_Watch_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "Backup",
+			Handler:       _PolicyService_Backup_Handler,
 			ServerStreams: true,
 		},
 	},

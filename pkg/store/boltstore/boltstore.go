@@ -50,48 +50,72 @@ type Store struct {
 
 	mu      sync.Mutex    // guards changed
 	changed chan struct{} // closed and replaced after every committed Apply
+
+	created  bool     // Open created the file
+	warnings []string // see Warnings
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens the store in the bbolt file at path, creating the file (mode
 // 0600) and its parent directories (0700) if missing.
+//
+// An existing file is verified before anything is written to it: its
+// header without bbolt, then, read-only, bbolt's consistency check of every
+// page and the store's format. A file that is empty, truncated or corrupt
+// gets a *DamagedError and is left untouched; Open never creates a new
+// store in place of an existing file. A file with one damaged meta page
+// opens from the other, as bbolt does; Warnings reports it.
 func Open(path string, opts store.Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("boltstore: %w", err)
 	}
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	bopts := *bbolt.DefaultOptions
-	bopts.Timeout = lockTimeout
-	db, err := bbolt.Open(path, 0o600, &bopts)
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("boltstore: open %s: locked by another process for %v: %w", path, lockTimeout, err)
+	var warnings []string
+	if !created {
+		h, err := verify(path)
+		if err != nil {
+			return nil, err
+		}
+		warnings = h.warnings()
 	}
+	db, err := openBolt(path, false)
 	if err != nil {
-		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
+		return nil, err
 	}
-	if err := db.Update(initialize); err != nil {
+	s := &Store{
+		db:       db,
+		opts:     opts.WithDefaults(),
+		done:     make(chan struct{}),
+		changed:  make(chan struct{}),
+		created:  created,
+		warnings: warnings,
+	}
+	if !created {
+		return s, nil
+	}
+	if err := s.update("open", initialize); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	if created {
-		// Make the new directory entry durable too.
-		if err := syncDir(filepath.Dir(path)); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
-		}
+	// Make the new directory entry durable too.
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("boltstore: open %s: %w", path, err)
 	}
-	return &Store{
-		db:      db,
-		opts:    opts.WithDefaults(),
-		done:    make(chan struct{}),
-		changed: make(chan struct{}),
-	}, nil
+	return s, nil
 }
 
-// initialize creates the buckets of a new file and checks the format of an
-// existing one.
+// Created reports whether Open created the file: the store is new, made by
+// this Open, rather than found.
+func (s *Store) Created() bool { return s.created }
+
+// Warnings lists what Open found wrong but could read past, such as a
+// damaged meta page next to a valid one.
+func (s *Store) Warnings() []string { return s.warnings }
+
+// initialize creates the buckets of a new file.
 func initialize(tx *bbolt.Tx) error {
 	for _, name := range [][]byte{bucketMeta, bucketVersions, bucketRevisions, bucketCurrent} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -110,10 +134,7 @@ func initialize(tx *bbolt.Tx) error {
 			meta.Put(metaCompacted, u64(0)),
 		)
 	}
-	if v, ok := parseU64(format); !ok || v != formatVersion {
-		return fmt.Errorf("unsupported format version %x (this build reads %d)", format, formatVersion)
-	}
-	return nil
+	return checkFormat(tx)
 }
 
 func syncDir(dir string) error {
@@ -148,24 +169,26 @@ func (s *Store) Close() error {
 func (s *Store) Path() string { return s.db.Path() }
 
 // view runs fn in a read transaction, mapping a closed database to
-// store.ErrClosed.
+// store.ErrClosed and a panic of bbolt on a corrupt page to a
+// *DamagedError.
 func (s *Store) view(op string, fn func(tx *bbolt.Tx) error) error {
 	if s.closed.Load() {
 		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
 	}
-	err := s.db.View(fn)
+	err := guarded(s.db.Path(), op, func() error { return s.db.View(fn) })
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
 	}
 	return err
 }
 
-// update runs fn in a read-write transaction, committed with fsync.
+// update runs fn in a read-write transaction, committed with fsync; a
+// panic in it rolls the transaction back and becomes a *DamagedError.
 func (s *Store) update(op string, fn func(tx *bbolt.Tx) error) error {
 	if s.closed.Load() {
 		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
 	}
-	err := s.db.Update(fn)
+	err := guarded(s.db.Path(), op, func() error { return s.db.Update(fn) })
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
 	}

@@ -1,9 +1,18 @@
 // Package boltstore is the embedded default store.Store: one bbolt file
 // (go.etcd.io/bbolt) holding every revision, so a single pdp serve needs no
 // other service. Open(path) creates the file if missing (mode 0600, parent
-// directories 0700); pdp serve passes $XDG_DATA_HOME/pdp/pdp.db, or
-// ./data/pdp.db when XDG_DATA_HOME is unset — the choice lives in cmd/pdp,
-// this package only takes a path.
+// directories 0700); pdp serve passes pdp.db in its --data-dir — the choice
+// lives in cmd/pdp, this package only takes a path.
+//
+// Damage: Open verifies an existing file before anything writes to it —
+// its meta pages, size and root page without bbolt (inspectHeader, since
+// bbolt panics or faults on some damage), then bbolt's page check in a
+// read-only open — and refuses one that is empty, truncated or corrupt
+// with a *DamagedError, leaving it untouched; it never initializes a new
+// store over an existing file. Panics of bbolt inside transactions are
+// recovered into a *DamagedError too. Check verifies a file down to every
+// record, read-only; Backup copies the store in one read transaction
+// (bbolt's Tx.WriteTo) while writes go on.
 //
 // Durability: every Apply is one bbolt read-write transaction, committed
 // with fsync (bbolt's NoSync stays false), so a revision Apply returned

@@ -195,3 +195,20 @@ func (s *Store) mapErr(err error) error {
 	}
 	return err
 }
+
+// Empty reports whether no key at all lies under the store's prefix: no
+// entity, tombstone or revision log. pdp serve seeds such a prefix only;
+// etcd keeps nothing of a prefix whose keys were all deleted, so that one
+// counts as empty too.
+func (s *Store) Empty(ctx context.Context) (bool, error) {
+	if err := s.checkOpen(); err != nil {
+		return false, fmt.Errorf("etcdstore: empty: %w", err)
+	}
+	ctx, cancel := s.bind(ctx)
+	defer cancel()
+	resp, err := s.cli.Get(ctx, s.keys.prefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return false, fmt.Errorf("etcdstore: empty: %w", s.mapErr(err))
+	}
+	return resp.Count == 0, nil
+}
