@@ -152,6 +152,7 @@ func itemError(err error) *pdpv1.ItemError {
 	)
 	switch {
 	case errors.As(err, &re):
+		re = &requestError{violations: clipped(re.violations)}
 		out := &pdpv1.ItemError{Code: int32(codes.InvalidArgument), Message: re.Error()}
 		if len(re.violations) > 0 {
 			out.Field = re.violations[0].Field

@@ -86,7 +86,7 @@ func logCall(ctx context.Context, log *slog.Logger, level slog.Level, fullMethod
 	}
 	attrs = append(attrs, slog.String("grpc.code", code.String()))
 	if err != nil {
-		attrs = append(attrs, slog.String("grpc.error", err.Error()))
+		attrs = append(attrs, slog.String("grpc.error", clipMessage(err.Error())))
 	}
 	// Milliseconds to the microsecond, as the streaming lines give them.
 	ms := float32(time.Since(start).Microseconds()) / 1000

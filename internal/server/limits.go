@@ -56,7 +56,7 @@ func (l Limits) checkContext(field string, ctx map[string]*pdpv1.ContextValue) *
 	for k, v := range ctx {
 		// The field name is built only for a problem: this runs for every
 		// key of every request.
-		f := func() string { return fmt.Sprintf("%s[%s]", field, k) }
+		f := func() string { return fmt.Sprintf("%s[%s]", field, clip(k)) }
 		if len(k) > l.MaxValueBytes {
 			return badField(f(), "the key is %d bytes, over the limit of %d", len(k), l.MaxValueBytes)
 		}
@@ -86,7 +86,7 @@ func (l Limits) checkTags(field string, tags map[string]string) *requestError {
 	}
 	for k, v := range tags {
 		if len(k) > l.MaxValueBytes || len(v) > l.MaxValueBytes {
-			return badField(fmt.Sprintf("%s[%s]", field, k), "the tag is over the limit of %d bytes", l.MaxValueBytes)
+			return badField(fmt.Sprintf("%s[%s]", field, clip(k)), "the tag is over the limit of %d bytes", l.MaxValueBytes)
 		}
 	}
 	return nil

@@ -115,7 +115,7 @@ func (a *PolicyAdmin) write(ctx context.Context, plan func(model) ([]store.Chang
 		switch {
 		case err == nil:
 			a.wm.applied(changes, newRev)
-			a.log.InfoContext(ctx, "policy change applied", "revision", newRev, "changes", len(changes), "author", author(ctx))
+			a.log.InfoContext(ctx, "policy change applied", "revision", newRev, "changes", len(changes), "author", clip(author(ctx)))
 			return newRev, warnings, nil
 		case errors.Is(err, store.ErrConflict) && expect == 0 && attempt < maxApplyRetries:
 			continue
