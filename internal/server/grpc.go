@@ -78,25 +78,30 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 		}),
 		logging.WithLevels(func(c codes.Code) logging.Level { return logging.Level(callLevel(c)) }),
 	}
+	codec := newRequestCodec()
 	// Each interceptor costs a closure per call: with no observers, one
 	// interceptor sets the deadline, logs and recovers.
 	var unary []grpc.UnaryServerInterceptor
 	if len(cfg.ObserveUnary) == 0 {
-		unary = append(unary, unaryCall(cfg.DefaultDeadline, log, true, onPanic))
+		unary = append(unary, unaryCall(codec, cfg.DefaultDeadline, log, true, onPanic))
 	} else {
-		unary = append(unary, unaryCall(cfg.DefaultDeadline, log, false, nil))
+		// The observers see a request that did not decode refused.
+		unary = append(unary, unaryCall(nil, cfg.DefaultDeadline, log, false, nil))
 		unary = append(unary, cfg.ObserveUnary...)
+		unary = append(unary, codec.unaryInterceptor())
 		unary = append(unary, recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)))
 	}
 	unary = append(unary, cfg.Unary...)
 	stream := []grpc.StreamServerInterceptor{logging.StreamServerInterceptor(slogAdapter(log), logOpts...)}
 	stream = append(stream, cfg.ObserveStream...)
+	stream = append(stream, codec.streamInterceptor())
 	stream = append(stream, recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)))
 	stream = append(stream, cfg.Stream...)
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
+		grpc.ForceServerCodecV2(codec),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 		grpc.ChainUnaryInterceptor(unary...),
