@@ -62,6 +62,7 @@ type serveOptions struct {
 	metricsListen       string // "": off
 	pprof               bool
 	stdout              io.Writer // where -decision-log - writes; not a flag
+	limits              limitFlags
 }
 
 func serveCommand() command {
@@ -148,6 +149,7 @@ Every flag can also be set by the environment variable named in its help.`,
 				"`address` to serve Prometheus metrics on, at /metrics; off when empty (PDP_METRICS_LISTEN)")
 			fs.BoolVar(&o.pprof, "pprof", envBool("PDP_PPROF", false),
 				"also serve the runtime profiles at /debug/pprof/ on -metrics-listen (PDP_PPROF)")
+			o.limits.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
@@ -157,6 +159,9 @@ Every flag can also be set by the environment variable named in its help.`,
 						fmt.Fprintf(e.stderr, "pdp serve: config: %v\n", err)
 						return exitUsage
 					}
+				}
+				if err := o.limits.check(); err != nil {
+					return usageError(e, "serve", "%v", err)
 				}
 				if err := o.checkTLS(); err != nil {
 					return usageError(e, "serve", "%v", err)
@@ -221,7 +226,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	if len(traceOpts) > 0 {
 		log.InfoContext(ctx, "tracing gRPC calls")
 	}
-	srv := server.New(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress, Hooks: obs.hooks()}, cat, log)
+	srv := server.New(o.limits.serverConfig(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress, Hooks: obs.hooks()}), cat, log)
 	var creds credentials.TransportCredentials
 	if o.tlsCert != "" {
 		certs, err := tlsconf.NewServer(tlsconf.ServerConfig{
@@ -257,14 +262,14 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions) error {
 	stopReloading := reloadOnHangup(ctx, az)
 	defer stopReloading()
 	unary, stream := obs.interceptors() // metrics, outside panic recovery
-	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
+	gs := server.NewGRPCServer(o.limits.grpcConfig(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
 		ObserveUnary:  unary,
 		ObserveStream: stream,
 		Unary: []grpc.UnaryServerInterceptor{az.UnaryInterceptor(),
 			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()},
 		Stream:  []grpc.StreamServerInterceptor{az.StreamInterceptor()},
 		Options: traceOpts,
-	}, log)
+	}), log)
 	srv.Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
 	obs.registered(gs)

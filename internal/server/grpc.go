@@ -16,8 +16,16 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// DefaultMaxMessageBytes bounds a request or response unless configured.
-const DefaultMaxMessageBytes = 4 << 20
+// Defaults of GRPCConfig.
+const (
+	// DefaultMaxMessageBytes bounds a request or response.
+	DefaultMaxMessageBytes = 4 << 20
+	// DefaultMaxConcurrentStreams bounds the calls in flight on one
+	// connection.
+	DefaultMaxConcurrentStreams = 256
+	// DefaultDeadline is given to unary calls that arrive without one.
+	DefaultDeadline = 30 * time.Second
+)
 
 // GRPCConfig tunes the gRPC server that carries the services. Zero values
 // take the defaults.
@@ -56,10 +64,10 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if cfg.MaxConcurrentStreams == 0 {
-		cfg.MaxConcurrentStreams = 256
+		cfg.MaxConcurrentStreams = DefaultMaxConcurrentStreams
 	}
 	if cfg.DefaultDeadline <= 0 {
-		cfg.DefaultDeadline = 30 * time.Second
+		cfg.DefaultDeadline = DefaultDeadline
 	}
 	onPanic := func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "panic", p, "stack", string(debug.Stack()))

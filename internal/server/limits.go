@@ -15,6 +15,7 @@ type Limits struct {
 	MaxValueBytes      int // bytes of one context value, key or session tag
 	MaxPolicyBytes     int // bytes of one policy document sent with a request
 	MaxPoliciesPerCall int // policy documents sent with one request
+	MaxChangesPerCall  int // changes in one ApplyChanges call
 }
 
 // DefaultLimits are generous for real requests and small enough to keep a
@@ -26,6 +27,7 @@ var DefaultLimits = Limits{
 	MaxValueBytes:      1024,
 	MaxPolicyBytes:     10240,
 	MaxPoliciesPerCall: 16,
+	MaxChangesPerCall:  1000,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -44,6 +46,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxPoliciesPerCall > 0 {
 		d.MaxPoliciesPerCall = l.MaxPoliciesPerCall
+	}
+	if l.MaxChangesPerCall > 0 {
+		d.MaxChangesPerCall = l.MaxChangesPerCall
 	}
 	return d
 }

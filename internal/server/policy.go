@@ -68,6 +68,9 @@ const maxApplyRetries = 3
 
 // ApplyChanges validates and applies a change set.
 func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesRequest) (*pdpv1.ApplyChangesResponse, error) {
+	if n, most := len(req.GetChanges()), a.srv.cfg.Limits.MaxChangesPerCall; n > most {
+		return nil, a.srv.toStatus(ctx, badField("changes", "%d changes exceed the limit of %d in one call", n, most))
+	}
 	changes, err := storeChanges(req.GetChanges())
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)

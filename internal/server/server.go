@@ -19,6 +19,10 @@ import (
 // DefaultMaxBatchItems is the largest BatchCheck accepted unless configured.
 const DefaultMaxBatchItems = 1000
 
+// DefaultMaxRevisionWait is how long a call with min_revision waits at
+// most unless configured.
+const DefaultMaxRevisionWait = 10 * time.Second
+
 // Config tunes a Server. Zero values take the defaults.
 type Config struct {
 	// MaxBatchItems is the most items one BatchCheck may hold.
@@ -52,7 +56,7 @@ func (c Config) withDefaults() Config {
 		c.Clock = time.Now
 	}
 	if c.MaxRevisionWait <= 0 {
-		c.MaxRevisionWait = 10 * time.Second
+		c.MaxRevisionWait = DefaultMaxRevisionWait
 	}
 	c.Limits = c.Limits.withDefaults()
 	if c.StoreSilence <= 0 {
