@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/auth"
@@ -40,26 +41,32 @@ type PolicyAdmin struct {
 
 // NewPolicyAdmin returns the policy service of srv over st.
 func NewPolicyAdmin(srv *Server, st store.Store) *PolicyAdmin {
-	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.log.With("component", "policy"),
+	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.baseLog.With("component", "policy"),
 		wm: newWriteModel(), cache: entity.NewDocCache()}
 }
 
-// authorMetadata is the request metadata key naming who makes a change
-// when the caller is not authenticated.
+// authorMetadata is the request metadata key by which a caller that is
+// not authenticated names itself.
 const authorMetadata = "x-pdp-author"
 
-// author names who makes a change: the authenticated caller's principal
-// ARN, which the caller cannot choose, else the x-pdp-author metadata.
+// author names who makes a change, for the revision's history: the
+// authenticated caller's principal ARN, which the caller cannot choose;
+// else "anonymous", with the name the x-pdp-author metadata claims and the
+// peer's address, e.g. `anonymous as "ann" (peer 10.0.0.7:51234)`.
 func author(ctx context.Context) string {
 	if p, ok := auth.Caller(ctx); ok {
 		return p
 	}
+	a := "anonymous"
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(authorMetadata); len(v) > 0 {
-			return v[0]
+		if v := md.Get(authorMetadata); len(v) > 0 && v[0] != "" {
+			a += " as " + quote(v[0])
 		}
 	}
-	return ""
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		a += " (peer " + p.Addr.String() + ")"
+	}
+	return a
 }
 
 // maxApplyRetries bounds how often a write without expect_revision is
@@ -113,12 +120,13 @@ func (a *PolicyAdmin) write(ctx context.Context, plan func(model) ([]store.Chang
 		if len(changes) == 0 {
 			return rev, warnings, nil
 		}
+		who := author(ctx)
 		newRev, err := a.st.Apply(ctx, store.ChangeSet{Changes: changes, ExpectRevision: rev,
-			Author: author(ctx), Message: message})
+			Author: who, Message: message})
 		switch {
 		case err == nil:
 			a.wm.applied(changes, newRev)
-			a.log.InfoContext(ctx, "policy change applied", "revision", newRev, "changes", len(changes), "author", clip(author(ctx)))
+			a.log.InfoContext(ctx, "policy change applied", "revision", newRev, "changes", len(changes), "author", who)
 			return newRev, warnings, nil
 		case errors.Is(err, store.ErrConflict) && expect == 0 && attempt < maxApplyRetries:
 			continue

@@ -72,6 +72,7 @@ type Server struct {
 	cfg       Config
 	cat       *catalog.Catalog
 	log       *slog.Logger
+	baseLog   *slog.Logger // log without its component, for the policy service
 	health    *health.Server
 	current   atomic.Pointer[Snapshot]
 	storeDown atomic.Bool
@@ -97,7 +98,7 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), health: health.NewServer(),
+	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), baseLog: log, health: health.NewServer(),
 		changed: make(chan struct{}), names: newKeyNames(cat)}
 	s.scratch.New = func() any { return newScratch() }
 	s.derived.Store(&derivedCache{})
