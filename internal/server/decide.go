@@ -98,8 +98,13 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 	}
 	res, knownResource := sc.resource(it.resource)
 	caller.check(principal != nil, knownResource, sc)
-	if len(it.sessionPolicies) > 0 && err == nil && pa.Kind == engine.PrincipalUser {
-		sc.bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %s", quote(it.principal))
+	if err == nil && pa.Kind == engine.PrincipalUser {
+		if len(it.sessionPolicies) > 0 {
+			sc.bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %s", quote(it.principal))
+		}
+		if len(it.sessionTags) > 0 {
+			sc.bad("session_tags", "session tags belong to assumed-role sessions, not to IAM user %s", quote(it.principal))
+		}
 	}
 	if len(sc.violations) > 0 {
 		return sc.requestError()

@@ -75,6 +75,9 @@ const maxApplyRetries = 3
 
 // ApplyChanges validates and applies a change set.
 func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesRequest) (*pdpv1.ApplyChangesResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	if n, most := len(req.GetChanges()), a.srv.cfg.Limits.MaxChangesPerCall; n > most {
 		return nil, a.srv.toStatus(ctx, badField("changes", "%d changes exceed the limit of %d in one call", n, most))
 	}
@@ -268,6 +271,9 @@ func toFinding(p *entity.Problem) *pdpv1.Finding {
 
 // GetEntity reads one entity.
 func (a *PolicyAdmin) GetEntity(ctx context.Context, req *pdpv1.GetEntityRequest) (*pdpv1.GetEntityResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	key, err := storeKey(req.GetKey(), "key")
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
@@ -296,6 +302,9 @@ type pageToken struct {
 
 // ListEntities reads one kind, a page at a time, all pages at one revision.
 func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesRequest) (*pdpv1.ListEntitiesResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	kind, ok := storeKind(req.GetKind())
 	if !ok {
 		return nil, a.srv.toStatus(ctx, badField("kind", "unknown entity kind %v", req.GetKind()))
@@ -335,6 +344,9 @@ func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesR
 
 // GetHistory lists the revisions of one entity, or of a range.
 func (a *PolicyAdmin) GetHistory(ctx context.Context, req *pdpv1.GetHistoryRequest) (*pdpv1.GetHistoryResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	var (
 		infos []store.RevisionInfo
 		err   error
@@ -360,6 +372,9 @@ func (a *PolicyAdmin) GetHistory(ctx context.Context, req *pdpv1.GetHistoryReque
 
 // Diff lists the changes between two revisions.
 func (a *PolicyAdmin) Diff(ctx context.Context, req *pdpv1.DiffRequest) (*pdpv1.DiffResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	to := req.GetToRevision()
 	if to == 0 {
 		var err error
@@ -376,6 +391,9 @@ func (a *PolicyAdmin) Diff(ctx context.Context, req *pdpv1.DiffRequest) (*pdpv1.
 
 // Rollback makes the model what it was at a past revision.
 func (a *PolicyAdmin) Rollback(ctx context.Context, req *pdpv1.RollbackRequest) (*pdpv1.RollbackResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	if req.GetToRevision() <= 0 {
 		// Revision 0 would read the current model and change nothing.
 		return nil, a.srv.toStatus(ctx, badField("to_revision", "want the revision to roll back to, 1 or more"))
@@ -399,6 +417,9 @@ func (a *PolicyAdmin) Rollback(ctx context.Context, req *pdpv1.RollbackRequest) 
 
 // Export writes the model at a revision as one bundle.
 func (a *PolicyAdmin) Export(ctx context.Context, req *pdpv1.ExportRequest) (*pdpv1.ExportResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	m, rev, err := a.readModel(ctx, req.GetRevision())
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
@@ -416,6 +437,9 @@ func (a *PolicyAdmin) Export(ctx context.Context, req *pdpv1.ExportRequest) (*pd
 
 // Import makes the model equal to a bundle.
 func (a *PolicyAdmin) Import(ctx context.Context, req *pdpv1.ImportRequest) (*pdpv1.ImportResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	name := "bundle.yaml"
 	if t := strings.TrimSpace(req.GetBundle()); strings.HasPrefix(t, "{") {
 		name = "bundle.json"
@@ -446,6 +470,9 @@ func (a *PolicyAdmin) Import(ctx context.Context, req *pdpv1.ImportRequest) (*pd
 // Watch streams changes after a revision.
 func (a *PolicyAdmin) Watch(req *pdpv1.WatchRequest, stream pdpv1.PolicyService_WatchServer) error {
 	ctx := stream.Context()
+	if re := negativeRevisions(req); re != nil {
+		return a.srv.toStatus(ctx, re)
+	}
 	from := req.GetFromRevision()
 	if from == 0 {
 		var err error

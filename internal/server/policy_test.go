@@ -658,7 +658,7 @@ func TestRollback(t *testing.T) {
 		t.Errorf("Export after the rollback:\n%s\nwant the seed's:\n%s", got, seedExport)
 	}
 	hist, err := e.admin.GetHistory(t.Context(), &pdpv1.GetHistoryRequest{FromRevision: cur})
-	if err != nil || len(hist.GetRevisions()) != 1 || hist.GetRevisions()[0].GetAuthor() != "ops" ||
+	if err != nil || len(hist.GetRevisions()) != 1 || hist.GetRevisions()[0].GetAuthor() != `anonymous as "ops" (peer bufconn)` ||
 		hist.GetRevisions()[0].GetMessage() != fmt.Sprintf("rollback to revision %d", e.seedRev) {
 		t.Errorf("history of the rollback = %v, %v; want author ops and the default message", hist, err)
 	}
