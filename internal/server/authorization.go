@@ -263,5 +263,9 @@ func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdp
 		ResourceAccount: req.GetResourceAccount(), Context: ectx,
 	}}
 	d, ex := decide(in, req.GetExplain())
+	if h := s.cfg.Hooks.OnDecision; h != nil {
+		it := item{principal: req.GetPrincipal(), action: req.GetAction(), resource: req.GetResource(), context: req.GetContext()}
+		h(ctx, decisionRecord(callInfoOf(ctx), "Simulate", &it, d, ex, nil, 0, s.cfg.Clock()))
+	}
 	return &pdpv1.SimulateResponse{Decision: d, Explanation: ex}, nil
 }

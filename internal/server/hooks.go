@@ -17,7 +17,8 @@ import (
 // optional and must not block: they run on the request's or the follower's
 // goroutine.
 type Hooks struct {
-	// OnDecision is called after every decision of Check, and for every
+	// OnDecision is called after every decision of Check and Simulate
+	// (whose records have revision 0: it reads no snapshot), and for every
 	// item of a BatchCheck that completed (items that could not be decided
 	// carry Error), concurrently for the items of a large batch.
 	OnDecision func(ctx context.Context, r decisionlog.Record)
