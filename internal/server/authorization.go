@@ -238,6 +238,8 @@ func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdp
 	}
 	if req.GetResource() == "" {
 		re.violations = append(re.violations, fieldViolation{"resource", `missing resource (an ARN, or "*")`})
+	} else if p := resourceProblem(req.GetResource()); p != "" {
+		re.violations = append(re.violations, fieldViolation{"resource", "malformed resource " + quote(req.GetResource()) + ": " + p})
 	}
 	ectx := engine.NewContext(len(req.GetContext()))
 	for k, v := range req.GetContext() {

@@ -258,8 +258,8 @@ func refPrepare(s *Server, snap *Snapshot, it *item, now time.Time) (*decisionIn
 		}
 		bad("action", "%s", msg)
 	}
-	if it.resource != "*" && !engine.IsARN(it.resource) {
-		bad("resource", `malformed resource %q: want an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or "*"`, it.resource)
+	if p := resourceProblem(it.resource); p != "" {
+		bad("resource", "malformed resource %q: %s", it.resource, p)
 	}
 	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
 		bad("resource_account", "malformed account %q: want 12 digits", it.resourceAccount)

@@ -90,8 +90,8 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 		}
 		sc.bad("action", "%s", msg)
 	}
-	if it.resource != "*" && !engine.IsARN(it.resource) {
-		sc.bad("resource", `malformed resource %s: want an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or "*"`, quote(it.resource))
+	if p := resourceProblem(it.resource); p != "" {
+		sc.bad("resource", "malformed resource %s: %s", quote(it.resource), p)
 	}
 	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
 		sc.bad("resource_account", "malformed account %s: want 12 digits", quote(it.resourceAccount))
