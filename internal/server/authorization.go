@@ -260,6 +260,9 @@ func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdp
 	if err != nil {
 		return nil, s.toStatus(ctx, err)
 	}
+	if err := s.checkSimulatedPolicies(req); err != nil {
+		return nil, s.toStatus(ctx, err)
+	}
 	in := &decisionInput{policies: *p, request: engine.Request{
 		Principal: req.GetPrincipal(), Action: req.GetAction(), Resource: req.GetResource(),
 		ResourceAccount: req.GetResourceAccount(), Context: ectx,

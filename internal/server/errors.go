@@ -90,11 +90,18 @@ func policyErrors(perrs engine.Errors) *requestError {
 // return s.toStatus(ctx, err) on every error path.
 func (s *Server) toStatus(ctx context.Context, err error) error {
 	var (
-		re    *requestError
-		perrs engine.Errors
-		stale *staleError
+		re        *requestError
+		perrs     engine.Errors
+		stale     *staleError
+		malformed *malformedPolicyError
 	)
 	switch {
+	case errors.As(err, &malformed):
+		first := malformed.errs[0]
+		pe := policyErrors(malformed.errs)
+		return withDetails(codes.InvalidArgument, "malformed policy document: "+pe.violations[0].Description,
+			badRequest(pe.violations), &errdetails.ErrorInfo{Reason: "MALFORMED_POLICY_DOCUMENT", Domain: errorDomain,
+				Metadata: map[string]string{"policy_id": clip(first.PolicyID), "code": string(first.Code)}})
 	case errors.As(err, &re):
 		re = &requestError{reason: re.reason, violations: clipped(re.violations)}
 		return withDetails(codes.InvalidArgument, re.Error(), badRequest(re.violations),
