@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -30,8 +31,7 @@ func TestRefusedKeyNamesAreForgotten(t *testing.T) {
 	ts := newExampleServer(t)
 	const calls, keyBytes = 80, 2 << 20
 	send := func(i int) {
-		key := strings.Repeat(string(rune('a'+i%26)), keyBytes-8) + strings.Repeat("k", 8)
-		key = key[:keyBytes-4] + string(rune('A'+i/26)) + "xyz"
+		key := fmt.Sprintf("App:Key%03d", i) + strings.Repeat("k", keyBytes) // distinct, and not lower case
 		_, err := ts.client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice,
 			Action: "mobiletargeting:GetCampaign", Resource: springSale, Context: usEast(key, "v")})
 		require.Equal(t, codes.InvalidArgument, status.Code(err), "call %d", i)
