@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
 )
 
 // TestServeLimitFlags runs pdp serve with lowered limits and checks over
@@ -96,4 +98,34 @@ func TestServeLimitFlagsMustBePositive(t *testing.T) {
 			assert.Contains(t, stderr, flag[1:]+" must be positive")
 		})
 	}
+}
+
+// TestLimitFlagsConfigure checks that each limit flag reaches its field of
+// the server's configuration, and that the defaults are the server's.
+func TestLimitFlagsConfigure(t *testing.T) {
+	t.Parallel()
+	parse := func(args ...string) *limitFlags {
+		var l limitFlags
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		l.register(fs)
+		require.NoError(t, fs.Parse(args))
+		require.NoError(t, l.check())
+		return &l
+	}
+	d := parse()
+	assert.Equal(t, server.DefaultLimits, d.serverConfig(server.Config{}).Limits)
+	assert.Equal(t, server.DefaultMaxRevisionWait, d.serverConfig(server.Config{}).MaxRevisionWait)
+	assert.Equal(t, server.GRPCConfig{MaxConcurrentStreams: server.DefaultMaxConcurrentStreams, DefaultDeadline: server.DefaultDeadline},
+		d.grpcConfig(server.GRPCConfig{}))
+
+	l := parse("--max-context-keys", "1", "--max-context-values", "2", "--max-value-bytes", "3", "--max-policy-bytes", "4",
+		"--max-policies-per-call", "5", "--max-changes-per-call", "6", "--max-concurrent-streams", "7",
+		"--default-deadline", "8s", "--max-min-revision-wait", "9s")
+	cfg := l.serverConfig(server.Config{MaxBatchItems: 10})
+	assert.Equal(t, server.Limits{MaxContextKeys: 1, MaxContextValues: 2, MaxValueBytes: 3, MaxPolicyBytes: 4,
+		MaxPoliciesPerCall: 5, MaxChangesPerCall: 6}, cfg.Limits)
+	assert.Equal(t, 9*time.Second, cfg.MaxRevisionWait)
+	assert.Equal(t, 10, cfg.MaxBatchItems, "other settings kept")
+	assert.Equal(t, server.GRPCConfig{MaxMessageBytes: 11, MaxConcurrentStreams: 7, DefaultDeadline: 8 * time.Second},
+		l.grpcConfig(server.GRPCConfig{MaxMessageBytes: 11}))
 }
