@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/proto"
@@ -155,6 +156,13 @@ func TestHugeValuesAreNotEchoed(t *testing.T) {
 			assert.NotContains(t, status.Convert(err).Message(), strings.Repeat("a", 300))
 		})
 	}
+	t.Run("request id", func(t *testing.T) {
+		logBefore := len(ls.log.String())
+		ctx := metadata.AppendToOutgoingContext(t.Context(), server.RequestIDMetadata, strings.Repeat("r", 1<<20))
+		_, err := ls.client.Check(ctx, check(&pdpv1.CheckRequest{Resource: "not-an-arn"}))
+		require.Equal(t, codes.InvalidArgument, status.Code(err))
+		assert.LessOrEqual(t, len(ls.log.String())-logBefore, 16<<10, "log lines of the call")
+	})
 	t.Run("length noted", func(t *testing.T) {
 		_, err := ls.client.Check(t.Context(), check(&pdpv1.CheckRequest{Resource: long}))
 		assert.Contains(t, status.Convert(err).Message(), `…" (3000000 bytes)`)

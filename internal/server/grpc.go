@@ -133,11 +133,13 @@ func slogAdapter(l *slog.Logger) logging.Logger {
 // the server's logs and decision log.
 const RequestIDMetadata = "x-request-id"
 
-// RequestID returns the caller's request id from the metadata, or "".
-// It reads the one key without copying the call's metadata.
+// RequestID returns the caller's request id from the metadata, or "";
+// one longer than 256 bytes is clipped (see clip), since every log line of
+// the call repeats it. It reads the one key without copying the call's
+// metadata.
 func RequestID(ctx context.Context) string {
 	if v := metadata.ValueFromIncomingContext(ctx, RequestIDMetadata); len(v) > 0 {
-		return v[0]
+		return clip(v[0])
 	}
 	return ""
 }
