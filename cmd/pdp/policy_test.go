@@ -116,8 +116,8 @@ func TestPolicyCommands(t *testing.T) {
 		q(alice)+`\t\(revision 1\)`, q("arn:aws:iam::111122223333:user/bob")+`\t\(revision 1\)`, q(carol)+`\t\(revision 2\)`)
 
 	// history and diff.
-	wantLines(t, "history", policyMust(t, addr, "history", "user", carol), `2\t`+when+`\tann\tcarol joins\tuser/`+q(carol))
-	wantLines(t, "history --from 1", policyMust(t, addr, "--from", "1", "history"), `2\t`+when+`\tann\tcarol joins\tuser/`+q(carol))
+	wantLines(t, "history", policyMust(t, addr, "history", "user", carol), `2\t`+when+`\tanonymous as "ann" \(peer 127\.0\.0\.1:\d+\)\tcarol joins\tuser/`+q(carol))
+	wantLines(t, "history --from 1", policyMust(t, addr, "--from", "1", "history"), `2\t`+when+`\tanonymous as "ann" \(peer 127\.0\.0\.1:\d+\)\tcarol joins\tuser/`+q(carol))
 	wantLines(t, "diff", policyMust(t, addr, "diff", "1", "2"), "from revision 1 to 2", "  put    user/"+q(carol))
 	wantLines(t, "diff to current", policyMust(t, addr, "diff", "2", "1"), "from revision 2 to 1", "  delete user/"+q(carol))
 
@@ -195,8 +195,8 @@ func TestPolicyWatch(t *testing.T) {
 	const when = `\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ`
 	q := regexp.QuoteMeta
 	want := []string{
-		`2\t` + when + `\tann\tcarol joins\tuser/` + q(carol), "  put    user/" + q(carol),
-		`3\t` + when + `\tben\tcarol goes\tuser/` + q(carol), "  delete user/" + q(carol),
+		`2\t` + when + `\tanonymous as "ann" \(peer 127\.0\.0\.1:\d+\)\tcarol joins\tuser/` + q(carol), "  put    user/" + q(carol),
+		`3\t` + when + `\tanonymous as "ben" \(peer 127\.0\.0\.1:\d+\)\tcarol goes\tuser/` + q(carol), "  delete user/" + q(carol),
 	}
 	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "\n") < len(want); {
 		if time.Now().After(deadline) {
@@ -294,7 +294,7 @@ func TestServeBoltRestart(t *testing.T) {
 	}
 	q := regexp.QuoteMeta
 	wantLines(t, "history after the restart", policyMust(t, second.addr, "history", "user", carol),
-		`2\t\S+\tann\tcarol joins\tuser/`+q(carol))
+		`2\t\S+\tanonymous as "ann" \(peer 127\.0\.0\.1:\d+\)\tcarol joins\tuser/`+q(carol))
 	wantLines(t, "history of the seed", policyMust(t, second.addr, "--from", "0", "--to", "1", "history"),
 		`1\t\S+\tpdp serve\tseed from `+q(modelDir)+`\t.*`)
 

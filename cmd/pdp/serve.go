@@ -63,6 +63,7 @@ type serveOptions struct {
 	metricsListen       string // "": off
 	pprof               bool
 	stdout              io.Writer // where --decision-log - writes; not a flag
+	limits              limitFlags
 
 	audit auditOptions // the admin audit log: see serve_audit.go
 }
@@ -176,6 +177,7 @@ A value a flag refuses is refused from either source too.`,
 				"`address` to serve Prometheus metrics on, at /metrics; off when empty (PDP_METRICS_LISTEN)")
 			fs.BoolVar(&o.pprof, "pprof", false,
 				"also serve the runtime profiles at /debug/pprof/ on --metrics-listen (PDP_PPROF)")
+			o.limits.register(fs)
 			o.audit.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
@@ -186,6 +188,9 @@ A value a flag refuses is refused from either source too.`,
 						fmt.Fprintf(e.stderr, "pdp serve: config: %v\n", err)
 						return exitUsage
 					}
+				}
+				if err := o.limits.check(); err != nil {
+					return usageError(e, "serve", "%v", err)
 				}
 				if err := o.checkTLS(); err != nil {
 					return usageError(e, "serve", "%v", err)
@@ -258,7 +263,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	if len(traceOpts) > 0 {
 		log.InfoContext(ctx, "tracing gRPC calls")
 	}
-	srv := server.New(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress, Hooks: obs.hooks()}, cat, log)
+	srv := server.New(o.limits.serverConfig(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress, Hooks: obs.hooks()}), cat, log)
 	var creds credentials.TransportCredentials
 	if o.tlsCert != "" {
 		certs, err := tlsconf.NewServer(tlsconf.ServerConfig{
@@ -293,7 +298,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	stopReloading := reloadOnHangup(ctx, az)
 	defer stopReloading()
 	unary, stream := obs.interceptors() // metrics, outside panic recovery
-	gs := server.NewGRPCServer(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
+	gs := server.NewGRPCServer(o.limits.grpcConfig(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
 		ObserveUnary:  unary,
 		ObserveStream: stream,
 		// The audit log's interceptors wrap the guards: it records their refusals too.
@@ -301,7 +306,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()),
 		Stream:  auditLog.StreamInterceptors(az.StreamInterceptor()),
 		Options: traceOpts,
-	}, log)
+	}), log)
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
 	server.NewPolicyAdmin(srv, st.Store).Register(gs)

@@ -157,6 +157,7 @@ func itemError(err error) *pdpv1.ItemError {
 	)
 	switch {
 	case errors.As(err, &re):
+		re = &requestError{violations: clipped(re.violations)}
 		out := &pdpv1.ItemError{Code: int32(codes.InvalidArgument), Message: re.Error()}
 		if len(re.violations) > 0 {
 			out.Field = re.violations[0].Field
@@ -242,6 +243,8 @@ func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdp
 	}
 	if req.GetResource() == "" {
 		re.violations = append(re.violations, fieldViolation{"resource", `missing resource (an ARN, or "*")`})
+	} else if p := resourceProblem(req.GetResource()); p != "" {
+		re.violations = append(re.violations, fieldViolation{"resource", "malformed resource " + quote(req.GetResource()) + ": " + p})
 	}
 	ectx := engine.NewContext(len(req.GetContext()))
 	for k, v := range req.GetContext() {
@@ -262,10 +265,17 @@ func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdp
 	if err != nil {
 		return nil, s.toStatus(ctx, err)
 	}
+	if err := s.checkSimulatedPolicies(req); err != nil {
+		return nil, s.toStatus(ctx, err)
+	}
 	in := &decisionInput{policies: *p, request: engine.Request{
 		Principal: req.GetPrincipal(), Action: req.GetAction(), Resource: req.GetResource(),
 		ResourceAccount: req.GetResourceAccount(), Context: ectx,
 	}}
 	d, ex := decide(in, req.GetExplain())
+	if h := s.cfg.Hooks.OnDecision; h != nil {
+		it := item{principal: req.GetPrincipal(), action: req.GetAction(), resource: req.GetResource(), context: req.GetContext()}
+		h(ctx, decisionRecord(callInfoOf(ctx), "Simulate", &it, d, ex, nil, 0, s.cfg.Clock()))
+	}
 	return &pdpv1.SimulateResponse{Decision: d, Explanation: ex}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -26,6 +27,8 @@ type callerKeys struct {
 	distinct int
 	// gen tells this check from others, of a reused callerKeys too.
 	gen uint64
+	// fresh is true when some key's name was not known to keyNames.
+	fresh bool
 }
 
 // maxCountedKeys is the most keys whose distinct names are counted; see
@@ -37,24 +40,34 @@ type ctxKey struct {
 	name     string // as given
 	lower    string
 	derived  derivation
-	value    string   // a single value
-	values   []string // a list, when multi
+	ck       *catalog.ConditionKey // nil for a key the catalog does not know
+	known    bool                  // keyNames remembers the name
+	value    string                // a single value
+	values   []string              // a list, when multi
 	multi    bool
 	problems [2]int // callerKeys.problems[problems[0]:problems[1]]
 }
 
 // checkCallerKeys checks a request context against the limits and the
-// catalog, into ck, which keeps its slices from earlier use.
+// catalog, into ck, which keeps its slices from earlier use. A context over
+// a limit is refused whole, so its keys are not looked at: nothing of a
+// refused call outlives it.
 func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextValue) {
-	ck.keys, ck.problems, ck.derivations = ck.keys[:0], ck.problems[:0], 0
+	ck.keys, ck.problems, ck.derivations, ck.fresh = ck.keys[:0], ck.problems[:0], 0, false
 	ck.gen = s.checks.Add(1)
 	ck.limit = s.cfg.Limits.checkContext("context", in)
+	ck.distinct = 0
+	if ck.limit != nil {
+		return
+	}
 	for name, cv := range in {
-		kn := s.names.key(name)
-		k := ctxKey{name: name, lower: kn.lower, derived: kn.derived}
+		kn, known := s.names.key(name)
+		k := ctxKey{name: name, lower: kn.lower, derived: kn.derived, ck: kn.ck, known: known}
+		ck.fresh = ck.fresh || !known
 		k.problems[0] = len(ck.problems)
 		report := func(format string, args ...any) {
-			ck.problems = append(ck.problems, fieldViolation{Field: "context[" + name + "]", Description: fmt.Sprintf(format, args...)})
+			ck.problems = append(ck.problems, fieldViolation{Field: "context[" + clip(name) + "]",
+				Description: clipMessage(fmt.Sprintf(format, args...))})
 		}
 		switch v := cv.GetKind().(type) {
 		case *pdpv1.ContextValue_StringValue:
@@ -62,10 +75,10 @@ func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextVal
 			switch {
 			case kn.ck == nil:
 			case kn.ck.Multivalued:
-				report("%s is multivalued: give list_value", name)
+				report("%s is multivalued: give list_value", clip(name))
 			default:
 				if err := engine.CheckContextValue(kn.ck.Type, k.value); err != nil {
-					report("%s: %v", name, err)
+					report("%s: %v", clip(name), err)
 				}
 			}
 		case *pdpv1.ContextValue_ListValue:
@@ -76,11 +89,11 @@ func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextVal
 			switch {
 			case kn.ck == nil:
 			case !kn.ck.Multivalued:
-				report("%s takes a single value: give string_value", name)
+				report("%s takes a single value: give string_value", clip(name))
 			default:
 				for _, value := range k.values {
 					if err := engine.CheckContextValue(kn.ck.Type, value); err != nil {
-						report("%s: %v", name, err)
+						report("%s: %v", clip(name), err)
 					}
 				}
 			}
@@ -124,8 +137,8 @@ func (ck *callerKeys) check(knownPrincipal, knownResource bool, sc *scratch) {
 	for i := range ck.keys {
 		k := &ck.keys[i]
 		if k.derived.applies(knownPrincipal, knownResource) {
-			sc.violations = append(sc.violations, fieldViolation{Field: "context[" + k.name + "]",
-				Description: k.name + " is derived by the server and cannot be given by the caller"})
+			sc.violations = append(sc.violations, fieldViolation{Field: "context[" + clip(k.name) + "]",
+				Description: clip(k.name) + " is derived by the server and cannot be given by the caller"})
 			continue
 		}
 		sc.violations = append(sc.violations, ck.problems[k.problems[0]:k.problems[1]]...)

@@ -14,23 +14,30 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// unaryCall is the first interceptor of every unary call: it gives a call
-// without a deadline the default one, logs the call when it ends (a
+// unaryCall is the first interceptor of every unary call: with a codec,
+// it answers a request that did not decode with INVALID_ARGUMENT (see
+// requestCodec), it gives a call without a deadline the default one, logs the call when it ends (a
 // success at Debug, a failure at the level its code calls for), and, when
 // recoverPanics, turns a panic in what follows into onPanic's error.
 //
 // A call costs only the deadline unless its line is logged: nothing is
 // formatted for a level the logger does not write, which on a busy server
 // is every success.
-func unaryCall(deadline time.Duration, log *slog.Logger, recoverPanics bool,
+func unaryCall(codec *requestCodec, deadline time.Duration, log *slog.Logger, recoverPanics bool,
 	onPanic func(context.Context, any) error) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+		start := time.Now()
+		if err := codec.decodeError(req); err != nil {
+			if level := callLevel(codes.InvalidArgument); log.Enabled(ctx, level) {
+				logCall(ctx, log, level, info.FullMethod, start, codes.InvalidArgument, err)
+			}
+			return nil, err
+		}
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, deadline)
 			defer cancel()
 		}
-		start := time.Now()
 		if recoverPanics {
 			resp, err = recovered(ctx, req, handler, onPanic)
 		} else {
@@ -86,7 +93,7 @@ func logCall(ctx context.Context, log *slog.Logger, level slog.Level, fullMethod
 	}
 	attrs = append(attrs, slog.String("grpc.code", code.String()))
 	if err != nil {
-		attrs = append(attrs, slog.String("grpc.error", err.Error()))
+		attrs = append(attrs, slog.String("grpc.error", clipMessage(err.Error())))
 	}
 	// Milliseconds to the microsecond, as the streaming lines give them.
 	ms := float32(time.Since(start).Microseconds()) / 1000

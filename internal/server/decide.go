@@ -82,31 +82,37 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 	seen := s.principal(sc, it.principal)
 	pa, principal, err := seen.pa, seen.entry, seen.err
 	if err != nil {
-		sc.bad("principal", "%v", err)
+		sc.bad("principal", "%s", clipMessage(err.Error()))
 	}
 	if it.action == "" {
 		sc.bad("action", `missing action ("service:Action", e.g. "mobiletargeting:GetSegment")`)
 	} else if _, ok := s.cat.Action(it.action); !ok {
-		msg := fmt.Sprintf("unknown action %q", it.action)
-		if sug, ok := s.cat.SuggestAction(it.action); ok {
+		msg := "unknown action " + quote(it.action)
+		if sug, ok := s.cat.SuggestAction(it.action); ok && len(it.action) <= maxEcho {
 			msg += fmt.Sprintf(" (did you mean %q?)", sug)
 		}
 		sc.bad("action", "%s", msg)
 	}
-	if it.resource != "*" && !engine.IsARN(it.resource) {
-		sc.bad("resource", `malformed resource %q: want an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or "*"`, it.resource)
+	if p := resourceProblem(it.resource); p != "" {
+		sc.bad("resource", "malformed resource %s: %s", quote(it.resource), p)
 	}
 	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
-		sc.bad("resource_account", "malformed account %q: want 12 digits", it.resourceAccount)
+		sc.bad("resource_account", "malformed account %s: want 12 digits", quote(it.resourceAccount))
 	}
 	res, knownResource := sc.resource(it.resource)
 	caller.check(principal != nil, knownResource, sc)
-	if len(it.sessionPolicies) > 0 && err == nil && pa.Kind == engine.PrincipalUser {
-		sc.bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %q", it.principal)
+	if err == nil && pa.Kind == engine.PrincipalUser {
+		if len(it.sessionPolicies) > 0 {
+			sc.bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %s", quote(it.principal))
+		}
+		if len(it.sessionTags) > 0 {
+			sc.bad("session_tags", "session tags belong to assumed-role sessions, not to IAM user %s", quote(it.principal))
+		}
 	}
 	if len(sc.violations) > 0 {
 		return sc.requestError()
 	}
+	s.names.learn(caller)
 	sc.in = decisionInput{request: engine.Request{
 		Principal: it.principal, Action: it.action, Resource: it.resource,
 		ResourceAccount: it.resourceAccount, Context: sc.ctx,

@@ -45,7 +45,24 @@ func (e *requestError) Error() string {
 // badField returns a requestError for one field.
 func badField(field, format string, args ...any) *requestError {
 	return &requestError{reason: "INVALID_REQUEST",
-		violations: []fieldViolation{{Field: field, Description: fmt.Sprintf(format, args...)}}}
+		violations: []fieldViolation{{Field: clip(field), Description: clipMessage(fmt.Sprintf(format, args...))}}}
+}
+
+// clipped returns the violations with every field and description bounded
+// (see clipMessage), sharing vs when they are.
+func clipped(vs []fieldViolation) []fieldViolation {
+	out := vs
+	for i, v := range vs {
+		f, d := clip(v.Field), clipMessage(v.Description)
+		if f == v.Field && d == v.Description {
+			continue
+		}
+		if &out[0] == &vs[0] {
+			out = append([]fieldViolation(nil), vs...)
+		}
+		out[i] = fieldViolation{Field: f, Description: d}
+	}
+	return out
 }
 
 // errNoSnapshot is returned before the first policy snapshot is loaded.
@@ -64,7 +81,7 @@ func policyErrors(perrs engine.Errors) *requestError {
 		if p := pe.Path(); p != "" {
 			field += "." + p
 		}
-		re.violations = append(re.violations, fieldViolation{Field: field, Description: pe.Error()})
+		re.violations = append(re.violations, fieldViolation{Field: clip(field), Description: clipMessage(pe.Error())})
 	}
 	return re
 }
@@ -73,19 +90,27 @@ func policyErrors(perrs engine.Errors) *requestError {
 // return s.toStatus(ctx, err) on every error path.
 func (s *Server) toStatus(ctx context.Context, err error) error {
 	var (
-		re    *requestError
-		perrs engine.Errors
-		stale *staleError
+		re        *requestError
+		perrs     engine.Errors
+		stale     *staleError
+		malformed *malformedPolicyError
 	)
 	switch {
+	case errors.As(err, &malformed):
+		first := malformed.errs[0]
+		pe := policyErrors(malformed.errs)
+		return withDetails(codes.InvalidArgument, "malformed policy document: "+pe.violations[0].Description,
+			badRequest(pe.violations), &errdetails.ErrorInfo{Reason: "MALFORMED_POLICY_DOCUMENT", Domain: errorDomain,
+				Metadata: map[string]string{"policy_id": clip(first.PolicyID), "code": string(first.Code)}})
 	case errors.As(err, &re):
+		re = &requestError{reason: re.reason, violations: clipped(re.violations)}
 		return withDetails(codes.InvalidArgument, re.Error(), badRequest(re.violations),
 			&errdetails.ErrorInfo{Reason: re.reason, Domain: errorDomain})
 	case errors.As(err, &perrs):
 		pe := policyErrors(perrs)
 		return withDetails(codes.InvalidArgument, "invalid policy document", badRequest(pe.violations),
 			&errdetails.ErrorInfo{Reason: string(perrs[0].Code), Domain: errorDomain,
-				Metadata: map[string]string{"policy_id": perrs[0].PolicyID}})
+				Metadata: map[string]string{"policy_id": clip(perrs[0].PolicyID)}})
 	case errors.As(err, &stale):
 		return withDetails(codes.Unavailable, stale.Error(),
 			&errdetails.RetryInfo{RetryDelay: durationpb.New(100 * time.Millisecond)},
@@ -93,10 +118,10 @@ func (s *Server) toStatus(ctx context.Context, err error) error {
 				Metadata: map[string]string{"current_revision": strconv.FormatInt(stale.current, 10),
 					"min_revision": strconv.FormatInt(stale.min, 10)}})
 	case errors.Is(err, store.ErrConflict): // failed compare-and-swap: re-read, then retry
-		return withDetails(codes.Aborted, err.Error(),
+		return withDetails(codes.Aborted, clipMessage(err.Error()),
 			&errdetails.ErrorInfo{Reason: "REVISION_CONFLICT", Domain: errorDomain})
 	case errors.Is(err, store.ErrNotFound):
-		return withDetails(codes.NotFound, err.Error(),
+		return withDetails(codes.NotFound, clipMessage(err.Error()),
 			&errdetails.ErrorInfo{Reason: "NOT_FOUND", Domain: errorDomain})
 	case errors.Is(err, store.ErrCompacted): // the client resyncs with a full read
 		return withDetails(codes.OutOfRange, err.Error(),
@@ -116,7 +141,7 @@ func (s *Server) toStatus(ctx context.Context, err error) error {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return status.FromContextError(err).Err()
 	default: // details stay in the log, not in the reply
-		s.log.ErrorContext(ctx, "request failed", "err", err)
+		s.log.ErrorContext(ctx, "request failed", "err", clipMessage(err.Error()))
 		return status.Error(codes.Internal, "internal error")
 	}
 }

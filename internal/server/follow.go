@@ -283,6 +283,9 @@ func (e *staleError) Error() string {
 // snapshotFor returns the snapshot a decision call should use: the current
 // one, or with min_revision one at least that recent.
 func (s *Server) snapshotFor(ctx context.Context, minRev int64) (*Snapshot, error) {
+	if minRev < 0 {
+		return nil, negativeRevision("min_revision", minRev)
+	}
 	if minRev > 0 {
 		return s.waitRevision(ctx, minRev)
 	}

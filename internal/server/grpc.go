@@ -16,8 +16,16 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// DefaultMaxMessageBytes bounds a request or response unless configured.
-const DefaultMaxMessageBytes = 4 << 20
+// Defaults of GRPCConfig.
+const (
+	// DefaultMaxMessageBytes bounds a request or response.
+	DefaultMaxMessageBytes = 4 << 20
+	// DefaultMaxConcurrentStreams bounds the calls in flight on one
+	// connection.
+	DefaultMaxConcurrentStreams = 256
+	// DefaultDeadline is given to unary calls that arrive without one.
+	DefaultDeadline = 30 * time.Second
+)
 
 // GRPCConfig tunes the gRPC server that carries the services. Zero values
 // take the defaults.
@@ -56,10 +64,10 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if cfg.MaxConcurrentStreams == 0 {
-		cfg.MaxConcurrentStreams = 256
+		cfg.MaxConcurrentStreams = DefaultMaxConcurrentStreams
 	}
 	if cfg.DefaultDeadline <= 0 {
-		cfg.DefaultDeadline = 30 * time.Second
+		cfg.DefaultDeadline = DefaultDeadline
 	}
 	onPanic := func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "panic", p, "stack", string(debug.Stack()))
@@ -78,25 +86,30 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 		}),
 		logging.WithLevels(func(c codes.Code) logging.Level { return logging.Level(callLevel(c)) }),
 	}
+	codec := newRequestCodec()
 	// Each interceptor costs a closure per call: with no observers, one
 	// interceptor sets the deadline, logs and recovers.
 	var unary []grpc.UnaryServerInterceptor
 	if len(cfg.ObserveUnary) == 0 {
-		unary = append(unary, unaryCall(cfg.DefaultDeadline, log, true, onPanic))
+		unary = append(unary, unaryCall(codec, cfg.DefaultDeadline, log, true, onPanic))
 	} else {
-		unary = append(unary, unaryCall(cfg.DefaultDeadline, log, false, nil))
+		// The observers see a request that did not decode refused.
+		unary = append(unary, unaryCall(nil, cfg.DefaultDeadline, log, false, nil))
 		unary = append(unary, cfg.ObserveUnary...)
+		unary = append(unary, codec.unaryInterceptor())
 		unary = append(unary, recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)))
 	}
 	unary = append(unary, cfg.Unary...)
 	stream := []grpc.StreamServerInterceptor{logging.StreamServerInterceptor(slogAdapter(log), logOpts...)}
 	stream = append(stream, cfg.ObserveStream...)
+	stream = append(stream, codec.streamInterceptor())
 	stream = append(stream, recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)))
 	stream = append(stream, cfg.Stream...)
 	opts := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
+		grpc.ForceServerCodecV2(codec),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: time.Minute, Timeout: 20 * time.Second}),
 		grpc.ChainUnaryInterceptor(unary...),
@@ -120,11 +133,13 @@ func slogAdapter(l *slog.Logger) logging.Logger {
 // the server's logs and decision log.
 const RequestIDMetadata = "x-request-id"
 
-// RequestID returns the caller's request id from the metadata, or "".
-// It reads the one key without copying the call's metadata.
+// RequestID returns the caller's request id from the metadata, or "";
+// one longer than 256 bytes is clipped (see clip), since every log line of
+// the call repeats it. It reads the one key without copying the call's
+// metadata.
 func RequestID(ctx context.Context) string {
 	if v := metadata.ValueFromIncomingContext(ctx, RequestIDMetadata); len(v) > 0 {
-		return v[0]
+		return clip(v[0])
 	}
 	return ""
 }

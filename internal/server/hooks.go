@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc/peer"
@@ -16,7 +17,8 @@ import (
 // optional and must not block: they run on the request's or the follower's
 // goroutine.
 type Hooks struct {
-	// OnDecision is called after every decision of Check, and for every
+	// OnDecision is called after every decision of Check and Simulate
+	// (whose records have revision 0: it reads no snapshot), and for every
 	// item of a BatchCheck that completed (items that could not be decided
 	// carry Error), concurrently for the items of a large batch.
 	OnDecision func(ctx context.Context, r decisionlog.Record)
@@ -49,10 +51,10 @@ func callInfoOf(ctx context.Context) callInfo {
 func decisionRecord(ci callInfo, method string, it *item, d pdpv1.Decision, ex *pdpv1.Explanation, ie *pdpv1.ItemError, rev int64, now time.Time) decisionlog.Record {
 	r := decisionlog.Record{
 		Time: now, RequestID: ci.requestID, Caller: ci.caller, Method: method,
-		Principal: it.principal, Action: it.action, Resource: it.resource, Revision: rev,
+		Principal: clip(it.principal), Action: clip(it.action), Resource: clip(it.resource), Revision: rev,
 	}
 	if ie != nil {
-		r.Error = ie.GetMessage()
+		r.Error = clipMessage(ie.GetMessage())
 	} else {
 		r.Decision, _ = DecisionName(d)
 	}
@@ -73,13 +75,25 @@ func decisionRecord(ci callInfo, method string, it *item, d pdpv1.Decision, ex *
 
 // logContext hands a request's context to the decision log without
 // copying it: the log's writer reads it after the call, and nothing
-// changes a request once it has arrived.
+// changes a request once it has arrived. Keys and values over maxEcho
+// bytes reach the log clipped.
 type logContext map[string]*pdpv1.ContextValue
 
 func (c logContext) Each(f func(key string, values []string, multi bool)) {
 	for k, v := range c {
-		if values, multi, ok := contextValues(v); ok {
-			f(k, values, multi)
+		values, multi, ok := contextValues(v)
+		if !ok {
+			continue
 		}
+		for i, s := range values {
+			if len(s) > maxEcho {
+				values = slices.Clone(values)
+				for j := i; j < len(values); j++ {
+					values[j] = clip(values[j])
+				}
+				break
+			}
+		}
+		f(clip(k), values, multi)
 	}
 }

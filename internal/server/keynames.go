@@ -8,11 +8,18 @@ import (
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
 
-// maxKeyNames bounds each table of keyNames. Real requests use a few dozen
-// condition keys and tag keys; past the bound a name is worked out on every
-// use instead of remembered, so that callers who invent names cannot make
-// the tables grow.
-const maxKeyNames = 4096
+// maxKeyNames and maxKeyNameBytes bound each table of keyNames, in names
+// and in bytes. Real requests use a few dozen condition keys and tag keys
+// of a few dozen bytes; past either bound a name is worked out on every use
+// instead of remembered, so that callers who invent names cannot make the
+// tables grow. Names longer than maxKeyNameLen are never remembered.
+const (
+	maxKeyNames     = 4096
+	maxKeyNameBytes = 256 << 10
+	maxKeyNameLen   = 256
+	// nameOverhead is what a table entry costs besides its strings.
+	nameOverhead = 96
+)
 
 // keyNames remembers what deciding needs to know of each condition key
 // name it meets, so that a request does not lower-case, classify and look
@@ -82,19 +89,46 @@ func newKeyNames(cat *catalog.Catalog) *keyNames {
 	return &keyNames{cat: cat}
 }
 
-// key returns what the server knows of a caller's key name.
-func (n *keyNames) key(name string) *keyName {
+// key returns what the server knows of a caller's key name; known is
+// false when it was worked out for this call and not remembered. A name is
+// remembered only by learn, once a call with it was accepted, so that
+// refused calls leave nothing behind.
+func (n *keyNames) key(name string) (kn *keyName, known bool) {
 	if kn, ok := n.given.load(name); ok {
-		return kn
+		return kn, true
 	}
-	kn := &keyName{lower: strings.ToLower(name), derived: deriveOf(name)}
+	kn = &keyName{lower: strings.ToLower(name), derived: deriveOf(name)}
 	if n.cat != nil {
 		if ck, ok := n.cat.ConditionKey(name); ok {
 			kn.ck = ck
 		}
 	}
-	n.given.store(name, kn)
-	return kn
+	return kn, false
+}
+
+// learn remembers the names of an accepted call's context that were not
+// known yet.
+func (n *keyNames) learn(ck *callerKeys) {
+	if !ck.fresh {
+		return
+	}
+	for i := range ck.keys {
+		if k := &ck.keys[i]; !k.known && len(k.name) <= maxKeyNameLen {
+			if _, ok := n.given.load(k.name); ok {
+				continue // learnt from another item of a batch, or another call
+			}
+			n.given.store(k.name, &keyName{lower: k.lower, derived: k.derived, ck: k.ck}, entrySize(k.name, k.lower))
+		}
+	}
+}
+
+// entrySize is what remembering a name and its lower-case form costs.
+func entrySize(name, lower string) int64 {
+	size := int64(len(name)) + nameOverhead
+	if lower != name {
+		size += int64(len(lower))
+	}
+	return size
 }
 
 // principalTag returns the lower-case name of the aws:PrincipalTag key of
@@ -114,16 +148,17 @@ func (n *keyNames) tagKey(t *nameTable[string], prefix, tag string) string {
 		return k
 	}
 	k := prefix + strings.ToLower(tag)
-	t.store(tag, k)
+	t.store(tag, k, entrySize(tag, k))
 	return k
 }
 
 // A nameTable maps names to what was worked out of them, up to
-// maxKeyNames names. Names are added once and never change, which is what
-// sync.Map is made for: loads take no lock.
+// maxKeyNames names of maxKeyNameBytes in all. Names are added once and
+// never change, which is what sync.Map is made for: loads take no lock.
 type nameTable[V any] struct {
-	m sync.Map
-	n atomic.Int32
+	m     sync.Map
+	n     atomic.Int32
+	bytes atomic.Int64
 }
 
 func (t *nameTable[V]) load(name string) (V, bool) {
@@ -135,11 +170,14 @@ func (t *nameTable[V]) load(name string) (V, bool) {
 	return v.(V), true
 }
 
-func (t *nameTable[V]) store(name string, v V) {
-	if t.n.Load() >= maxKeyNames {
+// store remembers a name whose entry costs size bytes, while the table
+// has room. Concurrent stores may overshoot the bounds by one entry each.
+func (t *nameTable[V]) store(name string, v V, size int64) {
+	if len(name) > maxKeyNameLen || t.n.Load() >= maxKeyNames || t.bytes.Load()+size > maxKeyNameBytes {
 		return
 	}
 	if _, loaded := t.m.LoadOrStore(name, v); !loaded {
 		t.n.Add(1)
+		t.bytes.Add(size)
 	}
 }

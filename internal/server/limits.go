@@ -15,6 +15,7 @@ type Limits struct {
 	MaxValueBytes      int // bytes of one context value, key or session tag
 	MaxPolicyBytes     int // bytes of one policy document sent with a request
 	MaxPoliciesPerCall int // policy documents sent with one request
+	MaxChangesPerCall  int // changes in one ApplyChanges call
 }
 
 // DefaultLimits are generous for real requests and small enough to keep a
@@ -26,6 +27,7 @@ var DefaultLimits = Limits{
 	MaxValueBytes:      1024,
 	MaxPolicyBytes:     10240,
 	MaxPoliciesPerCall: 16,
+	MaxChangesPerCall:  1000,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -45,6 +47,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxPoliciesPerCall > 0 {
 		d.MaxPoliciesPerCall = l.MaxPoliciesPerCall
 	}
+	if l.MaxChangesPerCall > 0 {
+		d.MaxChangesPerCall = l.MaxChangesPerCall
+	}
 	return d
 }
 
@@ -56,7 +61,7 @@ func (l Limits) checkContext(field string, ctx map[string]*pdpv1.ContextValue) *
 	for k, v := range ctx {
 		// The field name is built only for a problem: this runs for every
 		// key of every request.
-		f := func() string { return fmt.Sprintf("%s[%s]", field, k) }
+		f := func() string { return fmt.Sprintf("%s[%s]", field, clip(k)) }
 		if len(k) > l.MaxValueBytes {
 			return badField(f(), "the key is %d bytes, over the limit of %d", len(k), l.MaxValueBytes)
 		}
@@ -86,7 +91,7 @@ func (l Limits) checkTags(field string, tags map[string]string) *requestError {
 	}
 	for k, v := range tags {
 		if len(k) > l.MaxValueBytes || len(v) > l.MaxValueBytes {
-			return badField(fmt.Sprintf("%s[%s]", field, k), "the tag is over the limit of %d bytes", l.MaxValueBytes)
+			return badField(fmt.Sprintf("%s[%s]", field, clip(k)), "the tag is over the limit of %d bytes", l.MaxValueBytes)
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/auth"
@@ -40,26 +41,32 @@ type PolicyAdmin struct {
 
 // NewPolicyAdmin returns the policy service of srv over st.
 func NewPolicyAdmin(srv *Server, st store.Store) *PolicyAdmin {
-	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.log.With("component", "policy"),
+	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.baseLog.With("component", "policy"),
 		wm: newWriteModel(), cache: entity.NewDocCache()}
 }
 
-// authorMetadata is the request metadata key naming who makes a change
-// when the caller is not authenticated.
+// authorMetadata is the request metadata key by which a caller that is
+// not authenticated names itself.
 const authorMetadata = "x-pdp-author"
 
-// author names who makes a change: the authenticated caller's principal
-// ARN, which the caller cannot choose, else the x-pdp-author metadata.
+// author names who makes a change, for the revision's history: the
+// authenticated caller's principal ARN, which the caller cannot choose;
+// else "anonymous", with the name the x-pdp-author metadata claims and the
+// peer's address, e.g. `anonymous as "ann" (peer 10.0.0.7:51234)`.
 func author(ctx context.Context) string {
 	if p, ok := auth.Caller(ctx); ok {
 		return p
 	}
+	a := "anonymous"
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(authorMetadata); len(v) > 0 {
-			return v[0]
+		if v := md.Get(authorMetadata); len(v) > 0 && v[0] != "" {
+			a += " as " + quote(v[0])
 		}
 	}
-	return ""
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		a += " (peer " + p.Addr.String() + ")"
+	}
+	return a
 }
 
 // maxApplyRetries bounds how often a write without expect_revision is
@@ -68,6 +75,12 @@ const maxApplyRetries = 3
 
 // ApplyChanges validates and applies a change set.
 func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesRequest) (*pdpv1.ApplyChangesResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
+	if n, most := len(req.GetChanges()), a.srv.cfg.Limits.MaxChangesPerCall; n > most {
+		return nil, a.srv.toStatus(ctx, badField("changes", "%d changes exceed the limit of %d in one call", n, most))
+	}
 	changes, err := storeChanges(req.GetChanges())
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
@@ -110,12 +123,13 @@ func (a *PolicyAdmin) write(ctx context.Context, plan func(model) ([]store.Chang
 		if len(changes) == 0 {
 			return rev, warnings, nil
 		}
+		who := author(ctx)
 		newRev, err := a.st.Apply(ctx, store.ChangeSet{Changes: changes, ExpectRevision: rev,
-			Author: author(ctx), Message: message})
+			Author: who, Message: message})
 		switch {
 		case err == nil:
 			a.wm.applied(changes, newRev)
-			a.log.InfoContext(ctx, "policy change applied", "revision", newRev, "changes", len(changes), "author", author(ctx))
+			a.log.InfoContext(ctx, "policy change applied", "revision", newRev, "changes", len(changes), "author", who)
 			return newRev, warnings, nil
 		case errors.Is(err, store.ErrConflict) && expect == 0 && attempt < maxApplyRetries:
 			continue
@@ -257,6 +271,9 @@ func toFinding(p *entity.Problem) *pdpv1.Finding {
 
 // GetEntity reads one entity.
 func (a *PolicyAdmin) GetEntity(ctx context.Context, req *pdpv1.GetEntityRequest) (*pdpv1.GetEntityResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	key, err := storeKey(req.GetKey(), "key")
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
@@ -285,6 +302,9 @@ type pageToken struct {
 
 // ListEntities reads one kind, a page at a time, all pages at one revision.
 func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesRequest) (*pdpv1.ListEntitiesResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	kind, ok := storeKind(req.GetKind())
 	if !ok {
 		return nil, a.srv.toStatus(ctx, badField("kind", "unknown entity kind %v", req.GetKind()))
@@ -324,6 +344,9 @@ func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesR
 
 // GetHistory lists the revisions of one entity, or of a range.
 func (a *PolicyAdmin) GetHistory(ctx context.Context, req *pdpv1.GetHistoryRequest) (*pdpv1.GetHistoryResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	var (
 		infos []store.RevisionInfo
 		err   error
@@ -349,6 +372,9 @@ func (a *PolicyAdmin) GetHistory(ctx context.Context, req *pdpv1.GetHistoryReque
 
 // Diff lists the changes between two revisions.
 func (a *PolicyAdmin) Diff(ctx context.Context, req *pdpv1.DiffRequest) (*pdpv1.DiffResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	to := req.GetToRevision()
 	if to == 0 {
 		var err error
@@ -365,6 +391,9 @@ func (a *PolicyAdmin) Diff(ctx context.Context, req *pdpv1.DiffRequest) (*pdpv1.
 
 // Rollback makes the model what it was at a past revision.
 func (a *PolicyAdmin) Rollback(ctx context.Context, req *pdpv1.RollbackRequest) (*pdpv1.RollbackResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	if req.GetToRevision() <= 0 {
 		// Revision 0 would read the current model and change nothing.
 		return nil, a.srv.toStatus(ctx, badField("to_revision", "want the revision to roll back to, 1 or more"))
@@ -388,6 +417,9 @@ func (a *PolicyAdmin) Rollback(ctx context.Context, req *pdpv1.RollbackRequest) 
 
 // Export writes the model at a revision as one bundle.
 func (a *PolicyAdmin) Export(ctx context.Context, req *pdpv1.ExportRequest) (*pdpv1.ExportResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	m, rev, err := a.readModel(ctx, req.GetRevision())
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
@@ -405,6 +437,9 @@ func (a *PolicyAdmin) Export(ctx context.Context, req *pdpv1.ExportRequest) (*pd
 
 // Import makes the model equal to a bundle.
 func (a *PolicyAdmin) Import(ctx context.Context, req *pdpv1.ImportRequest) (*pdpv1.ImportResponse, error) {
+	if re := negativeRevisions(req); re != nil {
+		return nil, a.srv.toStatus(ctx, re)
+	}
 	name := "bundle.yaml"
 	if t := strings.TrimSpace(req.GetBundle()); strings.HasPrefix(t, "{") {
 		name = "bundle.json"
@@ -435,6 +470,9 @@ func (a *PolicyAdmin) Import(ctx context.Context, req *pdpv1.ImportRequest) (*pd
 // Watch streams changes after a revision.
 func (a *PolicyAdmin) Watch(req *pdpv1.WatchRequest, stream pdpv1.PolicyService_WatchServer) error {
 	ctx := stream.Context()
+	if re := negativeRevisions(req); re != nil {
+		return a.srv.toStatus(ctx, re)
+	}
 	from := req.GetFromRevision()
 	if from == 0 {
 		var err error

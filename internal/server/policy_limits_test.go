@@ -6,9 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
 )
 
 // TestPolicyWriteSizeQuota checks that a write is held to the AWS size
@@ -33,4 +35,22 @@ func TestPolicyWriteSizeQuota(t *testing.T) {
 	if after := e.revision(); after != before {
 		t.Errorf("revision %d after a refused write, want %d", after, before)
 	}
+}
+
+// TestChangesPerCallLimit checks that an ApplyChanges call of more changes
+// than the limit is refused naming the limit, and nothing is written.
+func TestChangesPerCallLimit(t *testing.T) {
+	t.Parallel()
+	e := newAdminEnv(t, adminOptions{config: server.Config{Limits: server.Limits{MaxChangesPerCall: 2}}})
+	var changes []*pdpv1.Change
+	for i := range 3 {
+		arn := fmt.Sprintf("arn:aws:iam::111122223333:user/temp%d", i)
+		changes = append(changes, putChange(key(pdpv1.EntityKind_ENTITY_KIND_USER, arn), fmt.Sprintf(`{"arn": %q}`, arn)))
+	}
+	before := e.revision()
+	_, err := e.admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: changes})
+	checkError(t, decodeError(err), codes.InvalidArgument, []string{"changes"}, "INVALID_REQUEST", "3 changes exceed the limit of 2 in one call")
+	require.Equal(t, before, e.revision())
+	_, err = e.admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: changes[:2]})
+	require.NoError(t, err)
 }

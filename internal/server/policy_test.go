@@ -485,7 +485,8 @@ func TestListEntitiesBadRequest(t *testing.T) {
 }
 
 // TestGetHistory lists the revisions of one entity, newest first, and of a
-// range, with the author the x-pdp-author metadata named and the message.
+// range, with the author (anonymous, with the name the x-pdp-author metadata
+// claims and the peer) and the message.
 func TestGetHistory(t *testing.T) {
 	t.Parallel()
 	e := newAdminEnv(t, adminOptions{})
@@ -520,7 +521,11 @@ func TestGetHistory(t *testing.T) {
 	}
 	want := func(i int) string {
 		w := writes[i]
-		return fmt.Sprintf("%d %s %q %s", revs[i], w.author, w.msg, []string{w.change.GetKey().GetKind().String() + "/" + w.change.GetKey().GetId()})
+		author := "anonymous (peer bufconn)" // the callers are not authenticated
+		if w.author != "" {
+			author = fmt.Sprintf("anonymous as %q (peer bufconn)", w.author)
+		}
+		return fmt.Sprintf("%d %s %q %s", revs[i], author, w.msg, []string{w.change.GetKey().GetKind().String() + "/" + w.change.GetKey().GetId()})
 	}
 	seedLine := fmt.Sprintf("%d pdp serve %q", e.seedRev, "seed examples/model")
 	tests := []struct {
@@ -653,7 +658,7 @@ func TestRollback(t *testing.T) {
 		t.Errorf("Export after the rollback:\n%s\nwant the seed's:\n%s", got, seedExport)
 	}
 	hist, err := e.admin.GetHistory(t.Context(), &pdpv1.GetHistoryRequest{FromRevision: cur})
-	if err != nil || len(hist.GetRevisions()) != 1 || hist.GetRevisions()[0].GetAuthor() != "ops" ||
+	if err != nil || len(hist.GetRevisions()) != 1 || hist.GetRevisions()[0].GetAuthor() != `anonymous as "ops" (peer bufconn)` ||
 		hist.GetRevisions()[0].GetMessage() != fmt.Sprintf("rollback to revision %d", e.seedRev) {
 		t.Errorf("history of the rollback = %v, %v; want author ops and the default message", hist, err)
 	}

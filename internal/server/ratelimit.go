@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"sync"
 	"time"
@@ -24,10 +25,13 @@ var adminWrites = map[string]bool{
 	pdpv1.PolicyService_Import_FullMethodName:       true,
 }
 
-// WriteLimiter bounds how fast each caller may write policies: a token
-// bucket per caller (the authenticated principal, else the peer address).
-// A caller past its rate gets RESOURCE_EXHAUSTED with RetryInfo; other
-// callers and every read go on.
+// WriteLimiter bounds how fast each caller may change policies: a token
+// bucket per caller (the authenticated principal, else the peer address),
+// from which an ApplyChanges call of n changes takes n tokens and a
+// Rollback or Import one. A caller past its rate gets RESOURCE_EXHAUSTED
+// with RetryInfo; a call of more changes than the burst is refused
+// outright, since no wait would let it through. Other callers and every
+// read go on.
 type WriteLimiter struct {
 	rate  rate.Limit
 	burst int
@@ -57,7 +61,16 @@ func (w *WriteLimiter) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		if !adminWrites[info.FullMethod] {
 			return handler(ctx, req)
 		}
-		if r := w.reserve(callerKey(ctx)); r > 0 {
+		n := 1
+		if ac, ok := req.(*pdpv1.ApplyChangesRequest); ok {
+			n = max(n, len(ac.GetChanges()))
+		}
+		if n > w.burst {
+			return nil, withDetails(codes.ResourceExhausted,
+				fmt.Sprintf("%d changes in one call exceed the write burst of %d changes; split the change set", n, w.burst),
+				&errdetails.ErrorInfo{Reason: "WRITE_BURST_EXCEEDED", Domain: errorDomain})
+		}
+		if r := w.reserve(callerKey(ctx), n); r > 0 {
 			return nil, withDetails(codes.ResourceExhausted, "too many policy writes from this caller; retry later",
 				&errdetails.RetryInfo{RetryDelay: durationpb.New(r)},
 				&errdetails.ErrorInfo{Reason: "WRITE_RATE_EXCEEDED", Domain: errorDomain})
@@ -66,9 +79,9 @@ func (w *WriteLimiter) UnaryInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-// reserve takes a token for the caller, or returns how long until one is
-// free.
-func (w *WriteLimiter) reserve(caller string) time.Duration {
+// reserve takes n tokens for the caller, or returns how long until they
+// are free; n is at most the burst.
+func (w *WriteLimiter) reserve(caller string, n int) time.Duration {
 	now := time.Now()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -81,7 +94,7 @@ func (w *WriteLimiter) reserve(caller string) time.Duration {
 		w.callers[caller] = b
 	}
 	b.seen = now
-	r := b.lim.ReserveN(now, 1)
+	r := b.lim.ReserveN(now, n)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
 		return d

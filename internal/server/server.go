@@ -19,6 +19,10 @@ import (
 // DefaultMaxBatchItems is the largest BatchCheck accepted unless configured.
 const DefaultMaxBatchItems = 1000
 
+// DefaultMaxRevisionWait is how long a call with min_revision waits at
+// most unless configured.
+const DefaultMaxRevisionWait = 10 * time.Second
+
 // Config tunes a Server. Zero values take the defaults.
 type Config struct {
 	// MaxBatchItems is the most items one BatchCheck may hold.
@@ -52,7 +56,7 @@ func (c Config) withDefaults() Config {
 		c.Clock = time.Now
 	}
 	if c.MaxRevisionWait <= 0 {
-		c.MaxRevisionWait = 10 * time.Second
+		c.MaxRevisionWait = DefaultMaxRevisionWait
 	}
 	c.Limits = c.Limits.withDefaults()
 	if c.StoreSilence <= 0 {
@@ -68,6 +72,7 @@ type Server struct {
 	cfg       Config
 	cat       *catalog.Catalog
 	log       *slog.Logger
+	baseLog   *slog.Logger // log without its component, for the policy service
 	health    *health.Server
 	current   atomic.Pointer[Snapshot]
 	storeDown atomic.Bool
@@ -93,7 +98,7 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), health: health.NewServer(),
+	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), baseLog: log, health: health.NewServer(),
 		changed: make(chan struct{}), names: newKeyNames(cat)}
 	s.scratch.New = func() any { return newScratch() }
 	s.derived.Store(&derivedCache{})

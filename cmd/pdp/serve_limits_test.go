@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/server"
+)
+
+// TestServeLimitFlags runs pdp serve with lowered limits and checks over
+// gRPC that each one is held to.
+func TestServeLimitFlags(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, "--policies", modelDir, "--max-context-keys", "2", "--max-value-bytes", "8",
+		"--max-changes-per-call", "1", "--max-policies-per-call", "1", "--max-min-revision-wait", "20ms")
+	conn := dialTest(t, s.addr)
+	authz, admin := pdpv1.NewAuthorizationServiceClient(conn), pdpv1.NewPolicyServiceClient(conn)
+	str := func(v string) *pdpv1.ContextValue {
+		return &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_StringValue{StringValue: v}}
+	}
+	policy := `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"mobiletargeting:GetSegment","Resource":"*"}}`
+	user := func(name string) *pdpv1.Change {
+		arn := "arn:aws:iam::111122223333:user/" + name
+		return &pdpv1.Change{Op: pdpv1.ChangeOp_CHANGE_OP_PUT,
+			Key:      &pdpv1.EntityKey{Kind: pdpv1.EntityKind_ENTITY_KIND_USER, Id: arn},
+			Document: fmt.Sprintf(`{"arn": %q}`, arn)}
+	}
+	tests := []struct {
+		name     string
+		call     func() error
+		wantMsg  string
+		wantCode codes.Code // InvalidArgument when not set
+	}{
+		{"context keys", func() error {
+			_, err := authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: analyst, Action: "mobiletargeting:GetSegment",
+				Resource: segment, Context: map[string]*pdpv1.ContextValue{"a:b": str("1"), "a:c": str("1"), "a:d": str("1")}})
+			return err
+		}, "3 context keys exceed the limit of 2", codes.OK},
+		{"value bytes", func() error {
+			_, err := authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: analyst, Action: "mobiletargeting:GetSegment",
+				Resource: segment, Context: map[string]*pdpv1.ContextValue{"a:b": str("203.0.113.7")}})
+			return err
+		}, "a value is 11 bytes, over the limit of 8", codes.OK},
+		{"policies per call", func() error {
+			_, err := authz.Simulate(t.Context(), &pdpv1.SimulateRequest{Principal: analyst, Action: "mobiletargeting:GetSegment",
+				Resource: "*", IdentityPolicies: []string{policy, policy}})
+			return err
+		}, "2 policy documents exceed the limit of 1", codes.OK},
+		{"changes per call", func() error {
+			_, err := admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: []*pdpv1.Change{user("x1"), user("x2")}})
+			return err
+		}, "2 changes exceed the limit of 1", codes.OK},
+		{"min revision wait", func() error {
+			// The call's own deadline is far; the server's bound ends the wait.
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			_, err := authz.Check(ctx, &pdpv1.CheckRequest{Principal: analyst, Action: "mobiletargeting:GetSegment",
+				Resource: segment, MinRevision: 1 << 40})
+			return err
+		}, "revision", codes.Unavailable},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			if tc.wantCode == codes.OK {
+				tc.wantCode = codes.InvalidArgument
+			}
+			require.Equal(t, tc.wantCode, status.Code(err), "%v", err)
+			assert.Contains(t, status.Convert(err).Message(), tc.wantMsg)
+		})
+	}
+}
+
+// TestServeLimitFlagsMustBePositive checks that a limit of zero or less is
+// a usage error naming the flag.
+func TestServeLimitFlagsMustBePositive(t *testing.T) {
+	t.Parallel()
+	for _, flag := range []string{"--max-context-keys", "--max-context-values", "--max-value-bytes", "--max-policy-bytes",
+		"--max-policies-per-call", "--max-changes-per-call", "--max-concurrent-streams", "--default-deadline",
+		"--max-min-revision-wait"} {
+		t.Run(flag, func(t *testing.T) {
+			t.Parallel()
+			value := "0"
+			if flag == "--default-deadline" || flag == "--max-min-revision-wait" {
+				value = "0s"
+			}
+			code, _, stderr := runPDP(t, nil, "serve", "--listen", "127.0.0.1:0", "--policies", modelDir, flag, value)
+			assert.Equal(t, 2, code)
+			assert.Contains(t, stderr, flag[1:]+" must be positive")
+		})
+	}
+}
+
+// TestLimitFlagsConfigure checks that each limit flag reaches its field of
+// the server's configuration, and that the defaults are the server's.
+func TestLimitFlagsConfigure(t *testing.T) {
+	t.Parallel()
+	parse := func(args ...string) *limitFlags {
+		var l limitFlags
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		l.register(fs)
+		require.NoError(t, fs.Parse(args))
+		require.NoError(t, l.check())
+		return &l
+	}
+	d := parse()
+	assert.Equal(t, server.DefaultLimits, d.serverConfig(server.Config{}).Limits)
+	assert.Equal(t, server.DefaultMaxRevisionWait, d.serverConfig(server.Config{}).MaxRevisionWait)
+	assert.Equal(t, server.GRPCConfig{MaxConcurrentStreams: server.DefaultMaxConcurrentStreams, DefaultDeadline: server.DefaultDeadline},
+		d.grpcConfig(server.GRPCConfig{}))
+
+	l := parse("--max-context-keys", "1", "--max-context-values", "2", "--max-value-bytes", "3", "--max-policy-bytes", "4",
+		"--max-policies-per-call", "5", "--max-changes-per-call", "6", "--max-concurrent-streams", "7",
+		"--default-deadline", "8s", "--max-min-revision-wait", "9s")
+	cfg := l.serverConfig(server.Config{MaxBatchItems: 10})
+	assert.Equal(t, server.Limits{MaxContextKeys: 1, MaxContextValues: 2, MaxValueBytes: 3, MaxPolicyBytes: 4,
+		MaxPoliciesPerCall: 5, MaxChangesPerCall: 6}, cfg.Limits)
+	assert.Equal(t, 9*time.Second, cfg.MaxRevisionWait)
+	assert.Equal(t, 10, cfg.MaxBatchItems, "other settings kept")
+	assert.Equal(t, server.GRPCConfig{MaxMessageBytes: 11, MaxConcurrentStreams: 7, DefaultDeadline: 8 * time.Second},
+		l.grpcConfig(server.GRPCConfig{MaxMessageBytes: 11}))
+}
