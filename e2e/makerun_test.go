@@ -71,7 +71,7 @@ func TestMakeRunStopsGracefully(t *testing.T) {
 	assert.Contains(t, got, `msg="shutting down"`)
 	assert.Contains(t, got, "msg=stopped", "pdp must stop gracefully under make")
 	assert.Contains(t, got, "(seeded with examples/model if empty;", "the banner claims no seeding: the server's log says")
-	assert.Contains(t, got, `msg="seeded the empty policy store"`, "a fresh data directory is seeded")
+	assert.Contains(t, got, `msg="seeded the new policy store"`, "a fresh data directory is seeded")
 }
 
 // TestMakeRunExecsPDP checks that the recipes of run and demo-server exec
