@@ -7,6 +7,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
@@ -196,7 +197,7 @@ func (l *Logger) base(ctx context.Context, c *call, method string) Record {
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		r.Peer = p.Addr.String()
 	}
-	r.RequestID, r.RequestIDLen = truncate(server.RequestID(ctx))
+	r.RequestID, r.RequestIDLen = truncate(rawRequestID(ctx))
 	return r
 }
 
@@ -268,4 +269,14 @@ func (l *Logger) finish(ctx context.Context, c *call, method string, req, resp a
 		l.log.ErrorContext(ctx, msg, "method", method, "principal", r.Principal, "outcome", r.Outcome,
 			"code", r.Code, "err", werr)
 	}
+}
+
+// rawRequestID is the caller's x-request-id as sent: server.RequestID
+// clips it for log lines with a note of its own, while the audit record
+// cuts it itself and keeps the original length in request_id_len.
+func rawRequestID(ctx context.Context) string {
+	if v := metadata.ValueFromIncomingContext(ctx, server.RequestIDMetadata); len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
