@@ -73,6 +73,7 @@ func commands() []command {
 		serveCommand(),
 		checkCommand(),
 		policyCommand(),
+		importCommand(),
 		evalCommand(),
 		simulateCommand(),
 		validateCommand(),
