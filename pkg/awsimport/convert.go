@@ -62,6 +62,9 @@ type converter struct {
 	managed  map[string]string // policy ARN → entity name
 	missing  map[string][]string
 	groups   map[string]bool // account/name
+	// listed holds every policy ARN of the export, so that a policy with
+	// a problem of its own is not also reported missing where attached.
+	listed map[string]bool
 	accounts map[string]bool
 }
 
@@ -69,7 +72,7 @@ type converter struct {
 // finds; when there is any, it returns them as Problems and no Result.
 func Convert(in *Input, opts Options) (*Result, error) {
 	c := &converter{opts: opts, res: &Result{Set: &entity.Set{}}, managed: make(map[string]string),
-		missing: make(map[string][]string), groups: make(map[string]bool), accounts: make(map[string]bool)}
+		missing: make(map[string][]string), groups: make(map[string]bool), listed: make(map[string]bool), accounts: make(map[string]bool)}
 	c.pages(in.GAAD)
 	for _, g := range in.GAAD {
 		for _, p := range g.Policies {
@@ -161,10 +164,11 @@ func (c *converter) managedPolicy(p *ManagedPolicyDetail) {
 		return
 	}
 	acct := arnAccount(p.Arn)
-	if _, dup := c.managed[p.Arn]; dup {
+	if c.listed[p.Arn] {
 		c.probs.add(p.at.file, p.at.path, "policy %q is listed twice", p.Arn)
 		return
 	}
+	c.listed[p.Arn] = true
 	var def *PolicyVersion
 	var defPath string
 	for i := range p.PolicyVersionList {
@@ -349,6 +353,9 @@ func (c *converter) attachments(at place, list []AttachedPolicy) []string {
 	for i, a := range list {
 		name, ok := c.managed[a.PolicyArn]
 		if !ok {
+			if c.listed[a.PolicyArn] {
+				continue // the policy's own problem is reported
+			}
 			if a.PolicyArn == "" {
 				c.probs.add(at.file, fmt.Sprintf("%s.AttachedManagedPolicies[%d]", at.path, i), "missing PolicyArn")
 				continue
@@ -368,6 +375,9 @@ func (c *converter) boundary(at place, b *AttachedPermissionsBoundary) string {
 		return ""
 	}
 	name, ok := c.managed[b.PermissionsBoundaryArn]
+	if !ok && c.listed[b.PermissionsBoundaryArn] {
+		return "" // the policy's own problem is reported, and refuses the import
+	}
 	if !ok {
 		c.probs.add(at.file, at.path+".PermissionsBoundary.PermissionsBoundaryArn",
 			"the permissions boundary %q is not among the export's Policies (export AWS managed policies too: "+
