@@ -56,15 +56,15 @@ type MissingPolicy struct {
 
 // converter holds the state of one Convert.
 type converter struct {
-	opts     Options
-	probs    Problems
-	res      *Result
-	managed  map[string]string // policy ARN → entity name
-	missing  map[string][]string
-	groups   map[string]bool // account/name
+	opts    Options
+	probs   Problems
+	res     *Result
+	managed map[string]string // policy ARN → entity name
+	missing map[string][]string
+	groups  map[string]bool // account/name
 	// listed holds every policy ARN of the export, so that a policy with
 	// a problem of its own is not also reported missing where attached.
-	listed map[string]bool
+	listed   map[string]bool
 	accounts map[string]bool
 }
 
