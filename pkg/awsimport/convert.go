@@ -65,6 +65,7 @@ type converter struct {
 	// listed holds every policy ARN of the export, so that a policy with
 	// a problem of its own is not also reported missing where attached.
 	listed   map[string]bool
+	names    map[string]string // lower-case policy name → ARN
 	accounts map[string]bool
 }
 
@@ -72,7 +73,7 @@ type converter struct {
 // finds; when there is any, it returns them as Problems and no Result.
 func Convert(in *Input, opts Options) (*Result, error) {
 	c := &converter{opts: opts, res: &Result{Set: &entity.Set{}}, managed: make(map[string]string),
-		missing: make(map[string][]string), groups: make(map[string]bool), listed: make(map[string]bool), accounts: make(map[string]bool)}
+		missing: make(map[string][]string), groups: make(map[string]bool), listed: make(map[string]bool), names: make(map[string]string), accounts: make(map[string]bool)}
 	c.pages(in.GAAD)
 	for _, g := range in.GAAD {
 		for _, p := range g.Policies {
@@ -202,13 +203,12 @@ func (c *converter) managedPolicy(p *ManagedPolicyDetail) {
 		m.Account = acct
 		c.addAccount(acct)
 	}
-	for arn, name := range c.managed {
-		if strings.EqualFold(name, m.Name) {
-			c.probs.add(p.at.file, p.at.path, "policy %q has the name of %q: pdp names managed policies uniquely "+
-				"across the accounts of one model", p.Arn, arn)
-			return
-		}
+	if other, dup := c.names[strings.ToLower(m.Name)]; dup {
+		c.probs.add(p.at.file, p.at.path, "policy %q has the name of %q (IAM names ignore case): pdp names managed "+
+			"policies uniquely across the accounts of one model", p.Arn, other)
+		return
 	}
+	c.names[strings.ToLower(m.Name)] = p.Arn
 	text := c.document(p.at, defPath+".Document", def.Document, engine.IdentityPolicy, engine.QuotaManaged)
 	if text == nil {
 		return
