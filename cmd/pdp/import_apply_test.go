@@ -62,3 +62,22 @@ func TestImportAppliesOnlyChanges(t *testing.T) {
 	assert.Equal(t, exitFailure, code)
 	assert.Contains(t, stderr, "the server is at revision 3, not 2")
 }
+
+// TestImportRefusesBadExport sends nothing to the server when the export
+// has a problem, and lists the problem with its JSON path.
+func TestImportRefusesBadExport(t *testing.T) {
+	t.Parallel()
+	s := startServe(t, "--store", "memory", "--drain-delay", "0")
+	f := awsfixture.New(awsfixture.Small)
+	f.Roles[12].Inline = []awsfixture.Inline{{Name: "deploy",
+		Doc: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetApps","Resource":"*","Condition":{"NumericLessThan":{"aws:SecureTransport":"x"}}}]}`}}
+	out := t.TempDir()
+	code, stdout, stderr := runPDP(t, nil, append(append([]string{"import", "aws"}, exportDir(t, f, awsfixture.String, 2)...),
+		"--addr", s.addr, "--out", out)...)
+	assert.Equal(t, exitFailure, code)
+	assert.Empty(t, stdout)
+	assert.Regexp(t, `(?m)^error: .*gaad-1\.json: RoleDetailList\[12\] \(role/role-12\) RolePolicyList\[0\] "deploy": document \d+:\d+: Statement\[0\]\.Condition`, stderr)
+	assert.Contains(t, stderr, "nothing written or applied")
+	assert.Empty(t, policyMust(t, s.addr, "list", "user"), "no user reached the server")
+	assert.Empty(t, readTree(t, out), "nothing written")
+}
