@@ -186,7 +186,7 @@ func checkJSON(file string, data []byte) error {
 	p := &Problem{File: file, Msg: "invalid JSON"}
 	switch {
 	case errors.As(err, &se):
-		p.Line, p.Col = lineCol(data, int(se.Offset)-1)
+		p.Line, p.Col = lineCol(data, syntaxOffset(data, se))
 		p.Msg = "invalid JSON: " + se.Error()
 	case err != nil:
 		p.Msg = "invalid JSON: " + err.Error()

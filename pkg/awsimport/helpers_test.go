@@ -3,6 +3,7 @@ package awsimport_test
 import (
 	"fmt"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/require"
 
@@ -44,4 +45,13 @@ func trimJSON(files map[string][]byte) map[string][]byte {
 		out[k[:len(k)-len(".json")]] = v
 	}
 	return out
+}
+
+// mapFS is an in-memory file system of files.
+func mapFS(files map[string][]byte) fstest.MapFS {
+	m := fstest.MapFS{}
+	for k, v := range files {
+		m[k] = &fstest.MapFile{Data: v}
+	}
+	return m
 }

@@ -53,7 +53,7 @@ func documentText(raw json.RawMessage) ([]byte, error) {
 	if err := json.Compact(&compact, text); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			line, col := lineCol(text, int(se.Offset)-1)
+			line, col := lineCol(text, syntaxOffset(text, se))
 			return nil, fmt.Errorf("document %d:%d: invalid JSON: %v", line, col, se)
 		}
 		return nil, fmt.Errorf("document: invalid JSON: %v", err)

@@ -2,6 +2,7 @@ package awsimport
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -68,4 +69,13 @@ func lineCol(data []byte, off int) (line, col int) {
 	line = bytes.Count(before, []byte("\n")) + 1
 	col = off - bytes.LastIndexByte(before, '\n')
 	return line, col
+}
+
+// syntaxOffset returns where a JSON syntax error is in data: the end of
+// the text when the text ends too early.
+func syntaxOffset(data []byte, se *json.SyntaxError) int {
+	if strings.Contains(se.Error(), "unexpected end") {
+		return len(bytes.TrimRight(data, " \t\r\n"))
+	}
+	return int(se.Offset) - 1
 }

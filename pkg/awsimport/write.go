@@ -86,8 +86,7 @@ func Files(s *entity.Set) (map[string][]byte, error) {
 		}
 		files[name] = b.Bytes()
 	}
-	var accounts []entity.Account
-	accounts = sorted(s.Accounts, func(a entity.Account) string { return a.ID })
+	accounts := sorted(s.Accounts, func(a entity.Account) string { return a.ID })
 	bundle("accounts.json", "accounts", accounts)
 
 	var scps []scpOut
