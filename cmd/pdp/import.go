@@ -39,8 +39,11 @@ type importOptions struct {
 
 func importCommand() command {
 	return command{
-		name:    "import",
-		env:     clientEnv(map[string]string{"addr": "PDP_ADDR", "author": "PDP_AUTHOR"}),
+		name: "import",
+		// Only an explicit --addr writes to a server: PDP_ADDR, which other
+		// client commands read, must not turn writing a directory into an
+		// import into whatever server the shell points at.
+		env:     clientEnv(map[string]string{"author": "PDP_AUTHOR"}),
 		args:    "aws",
 		summary: "import an AWS account export (scripts/export-aws.sh) as a policy directory or into a server",
 		doc: `pdp import aws reads what scripts/export-aws.sh saves of an AWS account and
@@ -65,7 +68,7 @@ Every problem is listed, and an export with any is refused whole.`,
 			fs.BoolVar(&o.allowMissingPolicies, "allow-missing-policies", false,
 				"import an attached managed policy absent from the export as not attached, instead of refusing")
 			fs.StringVar(&o.out, "out", "", "write the policy directory `DIR`")
-			fs.StringVar(&o.addr, "addr", "", "apply to the server at `address` (PDP_ADDR)")
+			fs.StringVar(&o.addr, "addr", "", "apply to the server at `address` (not read from PDP_ADDR)")
 			fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "deadline of each call")
 			fs.BoolVar(&o.dryRun, "dry-run", false, "with --addr: validate on the server only; write nothing")
 			fs.StringVar(&o.message, "m", "", "`message` recorded in the history")
