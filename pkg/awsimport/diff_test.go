@@ -67,3 +67,18 @@ func TestReadOutputsFile(t *testing.T) {
 		assert.Equal(t, map[string]string{"env": "prod"}, res[1].Tags)
 	}
 }
+
+// TestReadResourcePoliciesFile reads resource policies from one file that
+// maps plain ARNs to documents.
+func TestReadResourcePoliciesFile(t *testing.T) {
+	t.Parallel()
+	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a1"
+	fsys := map[string][]byte{"policies.json": []byte(`{"` + app + `": "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D"}`)}
+	out, err := awsimport.ReadOutputs(mapFS(fsys), "policies.json")
+	assert.NoError(t, err)
+	res, err := awsimport.ReadResourcePolicies(out)
+	assert.NoError(t, err)
+	if assert.Contains(t, res, app) {
+		assert.Equal(t, "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": []\n}\n", string(res[app].Policy))
+	}
+}

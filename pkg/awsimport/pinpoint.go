@@ -151,8 +151,9 @@ func ReadPinpoint(o *Outputs) ([]*PinpointResource, error) {
 }
 
 // ReadResourcePolicies reads resource-based policies, one output per
-// resource named by its escaped ARN (see EscapeARN), each holding the
-// document in any of the three encodings.
+// resource named by its escaped ARN (see EscapeARN) — or, in a single-file
+// export, by its plain ARN — each holding the document in any of the three
+// encodings.
 func ReadResourcePolicies(o *Outputs) (map[string]*PinpointResource, error) {
 	var probs Problems
 	out := make(map[string]*PinpointResource)
@@ -179,7 +180,11 @@ func ReadResourcePolicies(o *Outputs) (map[string]*PinpointResource, error) {
 
 // outputARN reads the ARN an output is named after.
 func outputARN(o *Outputs, name string, probs *Problems) (string, bool) {
-	base := name[strings.LastIndexByte(name, '/')+1:]
+	// A single-file export may name a resource by its plain ARN.
+	base := name
+	if !strings.HasPrefix(name, "arn:") {
+		base = name[strings.LastIndexByte(name, '/')+1:]
+	}
 	arn, err := unescapeARN(base)
 	if err != nil || !strings.HasPrefix(arn, "arn:") {
 		probs.add(o.file(name), "", "the file name must be a resource ARN with %% written %%25 and / written %%2F")
