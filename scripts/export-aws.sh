@@ -12,8 +12,8 @@
 #                          (skipped with --no-pinpoint)
 #
 # Each file is the JSON output of one command, named after the command and,
-# for per-item commands, its argument (an ARN with % written %25 and /
-# written %2F). Then:
+# for per-item commands, its argument (an ARN URL-escaped: % as %25, / as
+# %2F and : as %3A). Then:
 #
 #   pdp import aws --gaad DIR/gaad.json --organization DIR/organization \
 #     --pinpoint DIR/pinpoint --out policies/
@@ -70,7 +70,8 @@ values() {
 # escape ARN: the ARN as a file name.
 escape() {
   local s=${1//%/%25}
-  printf '%s' "${s//\//%2F}"
+  s=${s//\//%2F}
+  printf '%s' "${s//:/%3A}"
 }
 
 mkdir -p "$out"

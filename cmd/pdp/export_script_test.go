@@ -57,7 +57,7 @@ func TestExportScript(t *testing.T) {
 		}
 		argv := global + svc + " " + cmd
 		if arg != "" {
-			arn := strings.NewReplacer("%2F", "/", "%25", "%").Replace(arg)
+			arn := strings.NewReplacer("%2F", "/", "%3A", ":", "%25", "%").Replace(arg)
 			argv += " --resource-arn " + arn
 			if cmd == "list-tags-for-resource" && !strings.Contains(arn, ":configuration-set/") {
 				pol := global + svc + " get-resource-policy --resource-arn " + arn + " --output json"

@@ -54,7 +54,7 @@ converts it into pdp's policy model:
   --organization DIR|FILE  the organization's SCPs and where they attach
   --pinpoint DIR|FILE      Pinpoint apps, SMS and voice resources, tags, policies
   --resource-policies DIR  resource policies, one file per resource, named after
-                           its ARN with % written %25 and / written %2F
+                           its ARN URL-escaped (% as %25, / as %2F, : as %3A)
 It writes a policy directory (--out DIR), applies the model to a server as one
 revision that changes only what differs (--addr), or both. --prune also deletes
 the server's entities of the imported accounts that the export no longer has.

@@ -292,7 +292,7 @@ func (f *Fixture) OrganizationFiles() map[string][]byte {
 
 // escapeARN is the file name of a per-resource output.
 func escapeARN(arn string) string {
-	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(arn)
+	return strings.NewReplacer("%", "%25", "/", "%2F", ":", "%3A").Replace(arn)
 }
 
 // PinpointFiles renders the Pinpoint export: apps with tags, SMS and voice

@@ -9,8 +9,8 @@ import (
 )
 
 // The outputs of a Pinpoint export, as scripts/export-aws.sh names them
-// (each NAME.json in the pinpoint directory; ARN is the resource's ARN with
-// "%" written "%25" and "/" written "%2F"):
+// (each NAME.json in the pinpoint directory; ARN is the resource's ARN
+// URL-escaped as EscapeARN writes it):
 //
 //	pinpoint/get-apps                             aws pinpoint get-apps
 //	pinpoint/list-tags-for-resource/ARN           aws pinpoint list-tags-for-resource --resource-arn ARN
@@ -34,9 +34,11 @@ type PinpointResource struct {
 	at     place
 }
 
-// EscapeARN writes an ARN as a file name: "%" as "%25" and "/" as "%2F".
+// EscapeARN writes an ARN as a file name that every file system takes:
+// "%" as "%25", "/" as "%2F" and ":" as "%3A" (URL escapes, so that any
+// URL-escaped ARN reads back too).
 func EscapeARN(arn string) string {
-	return strings.NewReplacer("%", "%25", "/", "%2F").Replace(arn)
+	return strings.NewReplacer("%", "%25", "/", "%2F", ":", "%3A").Replace(arn)
 }
 
 // unescapeARN reverses EscapeARN.
@@ -187,7 +189,7 @@ func outputARN(o *Outputs, name string, probs *Problems) (string, bool) {
 	}
 	arn, err := unescapeARN(base)
 	if err != nil || !strings.HasPrefix(arn, "arn:") {
-		probs.add(o.file(name), "", "the file name must be a resource ARN with %% written %%25 and / written %%2F")
+		probs.add(o.file(name), "", "the file name must be a URL-escaped resource ARN (%% written %%25, / %%2F and : %%3A)")
 		return "", false
 	}
 	return arn, true
