@@ -1,6 +1,7 @@
 package awsimport
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -66,6 +67,7 @@ type converter struct {
 	// a problem of its own is not also reported missing where attached.
 	listed   map[string]bool
 	names    map[string]string // lower-case policy name → ARN
+	awsText  map[string][]byte // AWS managed policy ARN → document
 	accounts map[string]bool
 }
 
@@ -73,7 +75,7 @@ type converter struct {
 // finds; when there is any, it returns them as Problems and no Result.
 func Convert(in *Input, opts Options) (*Result, error) {
 	c := &converter{opts: opts, res: &Result{Set: &entity.Set{}}, managed: make(map[string]string),
-		missing: make(map[string][]string), groups: make(map[string]bool), listed: make(map[string]bool), names: make(map[string]string), accounts: make(map[string]bool)}
+		missing: make(map[string][]string), groups: make(map[string]bool), listed: make(map[string]bool), names: make(map[string]string), awsText: make(map[string][]byte), accounts: make(map[string]bool)}
 	c.pages(in.GAAD)
 	for _, g := range in.GAAD {
 		for _, p := range g.Policies {
@@ -165,7 +167,10 @@ func (c *converter) managedPolicy(p *ManagedPolicyDetail) {
 		return
 	}
 	acct := arnAccount(p.Arn)
-	if c.listed[p.Arn] {
+	// The exports of several accounts each list the AWS managed policies
+	// they attach; a customer managed policy belongs to one account.
+	again := c.listed[p.Arn]
+	if again && acct != "aws" {
 		c.probs.add(p.at.file, p.at.path, "policy %q is listed twice", p.Arn)
 		return
 	}
@@ -195,6 +200,10 @@ func (c *converter) managedPolicy(p *ManagedPolicyDetail) {
 		c.probs.add(p.at.file, defPath, "the default version is %q but DefaultVersionId is %q", def.VersionId, p.DefaultVersionId)
 		return
 	}
+	if again {
+		c.sameAWSManaged(p, defPath, def)
+		return
+	}
 	m := entity.ManagedPolicy{Name: p.PolicyName, Path: p.Path, Description: p.Description}
 	if m.Path == "/" {
 		m.Path = ""
@@ -215,7 +224,27 @@ func (c *converter) managedPolicy(p *ManagedPolicyDetail) {
 	}
 	m.Document = text
 	c.managed[p.Arn] = m.Name
+	if acct == "aws" {
+		c.awsText[p.Arn] = text
+	}
 	c.res.Set.ManagedPolicies = append(c.res.Set.ManagedPolicies, m)
+}
+
+// sameAWSManaged checks that an AWS managed policy listed again, by the
+// export of another account, has the same default version.
+func (c *converter) sameAWSManaged(p *ManagedPolicyDetail, defPath string, def *PolicyVersion) {
+	prev, ok := c.awsText[p.Arn]
+	if !ok {
+		return // the first listing has a problem of its own
+	}
+	text, err := documentText(def.Document)
+	switch {
+	case err != nil:
+		c.probs.add(p.at.file, defPath+".Document", "%v", err)
+	case !bytes.Equal(prev, text):
+		c.probs.add(p.at.file, defPath+".Document", "AWS managed policy %q differs from its default version in "+
+			"another export: export the accounts at the same time", p.Arn)
+	}
 }
 
 // document decodes, validates and counts one policy document; nil when it

@@ -2,8 +2,8 @@
 // authorization details (GetAccountAuthorizationDetails), the organization's
 // service control policies and where they attach, and the Amazon Pinpoint and
 // SMS and voice resources with their tags and resource-based policies — and
-// converts it into pdp's policy model, an [entity.Set], which [WriteDir]
-// writes as a policy directory and [Diff] compares with a server's model.
+// converts it into pdp's policy model, an [entity.Set], which [Files]
+// renders as a policy directory and [Diff] compares with a server's model.
 //
 // # Place in the pipeline
 //
