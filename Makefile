@@ -138,6 +138,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTyped$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzFastEntity$$' -fuzztime=$(FUZZTIME) ./internal/server/
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./internal/decisionlog/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadGAAD$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...

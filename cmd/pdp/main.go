@@ -77,6 +77,7 @@ func commands() []command {
 		checkCommand(),
 		policyCommand(),
 		storeCommand(),
+		importCommand(),
 		evalCommand(),
 		simulateCommand(),
 		validateCommand(),

@@ -159,10 +159,13 @@ A value a flag refuses is refused from either source too.`,
 			fs.BoolVar(&o.tracing, "tracing", false,
 				"trace gRPC calls with OpenTelemetry; the exporter is set by OTEL_TRACES_EXPORTER (otlp, console, none), "+
 					"OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, … (PDP_TRACING)")
-			fs.Float64Var(&o.adminWriteRate, "admin-write-rate", 10,
-				"policy writes per second each caller may make on average (PDP_ADMIN_WRITE_RATE)")
-			fs.IntVar(&o.adminWriteBurst, "admin-write-burst", 20,
-				"policy writes each caller may make in a burst (PDP_ADMIN_WRITE_BURST)")
+			fs.Float64Var(&o.adminWriteRate, "admin-write-rate", 100,
+				"policy changes per second each caller may write on average (PDP_ADMIN_WRITE_RATE)")
+			// The burst equals the default --max-changes-per-call, so that any
+			// call the server accepts fits a full bucket: an import of a whole
+			// account is one call.
+			fs.IntVar(&o.adminWriteBurst, "admin-write-burst", 1000,
+				"policy changes each caller may write in a burst; a call of more changes is refused (PDP_ADMIN_WRITE_BURST)")
 			fs.BoolVar(&o.requireAuthDecisions, "require-auth-decisions", false,
 				"authenticate Check, BatchCheck and Simulate calls too (PDP_REQUIRE_AUTH_DECISIONS)")
 			fs.StringVar(&o.decisionLog, "decision-log", "",

@@ -112,6 +112,10 @@ type Role struct {
 	InlinePolicies      map[string]json.RawMessage `json:"inline_policies,omitempty"`
 	PermissionsBoundary string                     `json:"permissions_boundary,omitempty"`
 	Tags                map[string]string          `json:"tags,omitempty"`
+	// TrustPolicy is the role's trust policy (who may assume it), kept
+	// with the role as imported from AWS. It decides no request of this
+	// model, so it is neither evaluated nor validated beyond being JSON.
+	TrustPolicy json.RawMessage `json:"trust_policy,omitempty"`
 
 	src *origin
 }
