@@ -1,0 +1,156 @@
+package extauthz
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+)
+
+// Headers of every answer.
+const (
+	HeaderDecision = "x-pdp-decision" // Allow, ExplicitDeny, ImplicitDeny, or Refused
+	HeaderRevision = "x-pdp-revision" // the snapshot's revision
+)
+
+// decisionRefused is the x-pdp-decision of a request that was not decided.
+const decisionRefused = "Refused"
+
+// An outcome gathers the decisions of one request's resources.
+type outcome struct {
+	principal, action string
+	json              bool
+	decision          pdpv1.Decision
+	revision          int64
+	resources         []string
+	denied            string // the resource denied, if any
+	deniedBy          pdpv1.PolicyType
+	matched           []any // "policy#sid" of every statement that applied
+}
+
+func (o *outcome) add(resource string, r *pdpv1.CheckResponse) {
+	o.decision, o.revision = r.GetDecision(), r.GetRevision()
+	o.resources = append(o.resources, resource)
+	for _, m := range r.GetExplanation().GetMatched() {
+		id := m.GetSid()
+		if id == "" {
+			id = strconv.Itoa(int(m.GetIndex()))
+		}
+		o.matched = append(o.matched, m.GetPolicy()+"#"+id)
+		if m.GetEffect() == pdpv1.Effect_EFFECT_DENY && o.deniedBy == pdpv1.PolicyType_POLICY_TYPE_UNSPECIFIED {
+			o.deniedBy = m.GetType()
+		}
+	}
+	if o.decision != pdpv1.Decision_DECISION_ALLOW {
+		o.denied = resource
+	}
+}
+
+func decisionName(d pdpv1.Decision) string {
+	switch d {
+	case pdpv1.Decision_DECISION_ALLOW:
+		return "Allow"
+	case pdpv1.Decision_DECISION_EXPLICIT_DENY:
+		return "ExplicitDeny"
+	}
+	return "ImplicitDeny"
+}
+
+// policyPhrase names a policy type as AWS's AccessDenied messages do.
+func policyPhrase(t pdpv1.PolicyType) string {
+	switch t {
+	case pdpv1.PolicyType_POLICY_TYPE_RESOURCE:
+		return "a resource-based policy"
+	case pdpv1.PolicyType_POLICY_TYPE_BOUNDARY:
+		return "a permissions boundary"
+	case pdpv1.PolicyType_POLICY_TYPE_SESSION:
+		return "a session policy"
+	case pdpv1.PolicyType_POLICY_TYPE_SCP:
+		return "a service control policy"
+	}
+	return "an identity-based policy"
+}
+
+func (o *outcome) response() *authv3.CheckResponse {
+	name, rev := decisionName(o.decision), strconv.FormatInt(o.revision, 10)
+	md := map[string]any{
+		"decision": name, "revision": rev, "principal": o.principal, "action": o.action,
+		"resources": anyList(o.resources), "matched_statements": o.matched,
+	}
+	headers := []*corev3.HeaderValueOption{header(HeaderDecision, name), header(HeaderRevision, rev)}
+	if o.decision == pdpv1.Decision_DECISION_ALLOW {
+		return &authv3.CheckResponse{
+			Status:          &rpcstatus.Status{Code: int32(codes.OK)},
+			HttpResponse:    &authv3.CheckResponse_OkResponse{OkResponse: &authv3.OkHttpResponse{Headers: headers}},
+			DynamicMetadata: metadata(md),
+		}
+	}
+	// AWS's wording of an AccessDenied error.
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", o.principal, o.action, o.denied)
+	if o.decision == pdpv1.Decision_DECISION_EXPLICIT_DENY {
+		msg += " with an explicit deny in " + policyPhrase(o.deniedBy)
+	} else {
+		msg += " because no identity-based policy allows the " + o.action + " action"
+	}
+	return denied(o.json, "AccessDeniedException", msg, headers, metadata(md))
+}
+
+// refused answers a request that could not be decided.
+func refused(jsonProtocol bool, r *refusal) *authv3.CheckResponse {
+	md := map[string]any{"decision": decisionRefused, "reason": r.reason, "message": r.msg}
+	return denied(jsonProtocol, "AccessDeniedException", r.msg,
+		[]*corev3.HeaderValueOption{header(HeaderDecision, decisionRefused)}, metadata(md))
+}
+
+// denied is a 403 with an AWS-style JSON error body.
+func denied(jsonProtocol bool, errType, msg string, headers []*corev3.HeaderValueOption, md *structpb.Struct) *authv3.CheckResponse {
+	body, _ := json.Marshal(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{errType, msg})
+	contentType := "application/json"
+	if jsonProtocol {
+		contentType = "application/x-amz-json-1.0"
+	}
+	headers = append(headers, header("content-type", contentType), header("x-amzn-errortype", errType))
+	return &authv3.CheckResponse{
+		Status: &rpcstatus.Status{Code: int32(codes.PermissionDenied), Message: msg},
+		HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
+			Status: &typev3.HttpStatus{Code: typev3.StatusCode_Forbidden}, Headers: headers, Body: string(body),
+		}},
+		DynamicMetadata: md,
+	}
+}
+
+func header(k, v string) *corev3.HeaderValueOption {
+	return &corev3.HeaderValueOption{
+		Header:       &corev3.HeaderValue{Key: k, Value: v},
+		AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+	}
+}
+
+func anyList(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// metadata converts the dynamic metadata; its values are strings and
+// lists of strings, which always convert.
+func metadata(m map[string]any) *structpb.Struct {
+	st, err := structpb.NewStruct(m)
+	if err != nil {
+		return nil
+	}
+	return st
+}
