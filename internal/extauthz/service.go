@@ -58,14 +58,47 @@ func (s *Service) Register(gs *grpc.Server) {
 // cancelled), which Envoy turns into a denial too unless
 // failure_mode_allow is set.
 func (s *Service) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
+	p, rf := s.plan(req)
+	if rf != nil {
+		return refused(p.target != nil && p.target.json, rf), nil
+	}
+	t := p.target
+	out := outcome{principal: p.principal, action: t.action, json: t.json}
+	for _, res := range t.resources {
+		resp, err := s.dec.CheckAt(ctx, Method, &pdpv1.CheckRequest{
+			Principal: p.principal, Action: t.action, Resource: res, Context: p.context, Explain: true,
+		}, p.now)
+		if err != nil {
+			return s.failed(ctx, t, err)
+		}
+		out.add(res, resp)
+		if resp.GetDecision() != pdpv1.Decision_DECISION_ALLOW {
+			break // every resource must be allowed: the first denial decides
+		}
+	}
+	return out.response(), nil
+}
+
+// A plan is what a request asks, ready to decide.
+type plan struct {
+	principal string
+	target    *target
+	context   map[string]*pdpv1.ContextValue
+	now       time.Time // zero: the server's clock
+}
+
+// plan works out who asks to do what on which resources, or why the
+// request cannot be decided.
+func (s *Service) plan(req *authv3.CheckRequest) (plan, *refusal) {
+	var p plan
 	attrs := req.GetAttributes()
 	h := attrs.GetRequest().GetHttp()
 	if h == nil {
-		return refused(false, refuse(reasonBadRequest, "no HTTP request in the attributes")), nil
+		return p, refuse(reasonBadRequest, "no HTTP request in the attributes")
 	}
 	principal, rf := s.principalOf(attrs)
 	if rf != nil {
-		return refused(false, rf), nil
+		return p, rf
 	}
 	partition, account := principalParts(principal)
 	if partition == "" {
@@ -77,31 +110,18 @@ func (s *Service) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.
 	region := s.regionOf(h.GetHost())
 	t, rf := s.route(h, routes.Where{Partition: partition, Region: region, Account: account})
 	if rf != nil {
-		return refused(false, rf), nil
+		return p, rf
 	}
-	reqCtx := make(map[string]*pdpv1.ContextValue, 6)
-	if rf := addTags(t, reqCtx); rf != nil {
-		return refused(t.json, rf), nil
+	p.principal, p.target = principal, t
+	p.context = make(map[string]*pdpv1.ContextValue, 6)
+	if rf := addTags(t, p.context); rf != nil {
+		return p, rf
 	}
-	addRequestKeys(attrs, h, region, reqCtx)
-	var now time.Time
+	addRequestKeys(attrs, h, region, p.context)
 	if ts := attrs.GetRequest().GetTime(); ts != nil && ts.IsValid() {
-		now = ts.AsTime()
+		p.now = ts.AsTime()
 	}
-	out := outcome{principal: principal, action: t.action, json: t.json}
-	for _, res := range t.resources {
-		resp, err := s.dec.CheckAt(ctx, Method, &pdpv1.CheckRequest{
-			Principal: principal, Action: t.action, Resource: res, Context: reqCtx, Explain: true,
-		}, now)
-		if err != nil {
-			return s.failed(ctx, t, err)
-		}
-		out.add(res, resp)
-		if resp.GetDecision() != pdpv1.Decision_DECISION_ALLOW {
-			break // every resource must be allowed: the first denial decides
-		}
-	}
-	return out.response(), nil
+	return p, nil
 }
 
 // failed answers a request the decision path refused: bad input is a
