@@ -221,7 +221,8 @@ func TestEndToEnd(t *testing.T) {
 				assert.Contains(t, a.message, tc.wantMessage)
 			}
 			if tc.wantAction != "" {
-				assert.Equal(t, tc.wantAction, a.metadata["action"])
+				require.NotEmpty(t, records)
+				assert.Equal(t, tc.wantAction, records[0].Action)
 			}
 			if tc.wantResource != nil {
 				var got []string

@@ -30,15 +30,13 @@ type outcome struct {
 	json              bool
 	decision          pdpv1.Decision
 	revision          int64
-	resources         []string
 	denied            string // the resource denied, if any
 	deniedBy          pdpv1.PolicyType
-	matched           []any // "policy#sid" of every statement that applied
+	matched           []string // "policy#sid" of every statement that applied
 }
 
 func (o *outcome) add(resource string, r *pdpv1.CheckResponse) {
 	o.decision, o.revision = r.GetDecision(), r.GetRevision()
-	o.resources = append(o.resources, resource)
 	for _, m := range r.GetExplanation().GetMatched() {
 		id := m.GetSid()
 		if id == "" {
@@ -81,16 +79,18 @@ func policyPhrase(t pdpv1.PolicyType) string {
 
 func (o *outcome) response() *authv3.CheckResponse {
 	name, rev := decisionName(o.decision), strconv.FormatInt(o.revision, 10)
-	md := map[string]any{
-		"decision": name, "revision": rev, "principal": o.principal, "action": o.action,
-		"resources": anyList(o.resources), "matched_statements": o.matched,
-	}
+	// The decision log has the rest: the metadata stays small, for Envoy's
+	// access log and the filters after ext_authz.
+	md := &structpb.Struct{Fields: map[string]*structpb.Value{
+		"decision": structpb.NewStringValue(name), "revision": structpb.NewStringValue(rev),
+		"matched_statements": stringList(o.matched),
+	}}
 	headers := []*corev3.HeaderValueOption{header(HeaderDecision, name), header(HeaderRevision, rev)}
 	if o.decision == pdpv1.Decision_DECISION_ALLOW {
 		return &authv3.CheckResponse{
 			Status:          &rpcstatus.Status{Code: int32(codes.OK)},
 			HttpResponse:    &authv3.CheckResponse_OkResponse{OkResponse: &authv3.OkHttpResponse{Headers: headers}},
-			DynamicMetadata: metadata(md),
+			DynamicMetadata: md,
 		}
 	}
 	// AWS's wording of an AccessDenied error.
@@ -100,14 +100,17 @@ func (o *outcome) response() *authv3.CheckResponse {
 	} else {
 		msg += " because no identity-based policy allows the " + o.action + " action"
 	}
-	return denied(o.json, "AccessDeniedException", msg, headers, metadata(md))
+	return denied(o.json, "AccessDeniedException", msg, headers, md)
 }
 
 // refused answers a request that could not be decided.
 func refused(jsonProtocol bool, r *refusal) *authv3.CheckResponse {
-	md := map[string]any{"decision": decisionRefused, "reason": r.reason, "message": r.msg}
+	md := &structpb.Struct{Fields: map[string]*structpb.Value{
+		"decision": structpb.NewStringValue(decisionRefused), "reason": structpb.NewStringValue(r.reason),
+		"message": structpb.NewStringValue(r.msg),
+	}}
 	return denied(jsonProtocol, "AccessDeniedException", r.msg,
-		[]*corev3.HeaderValueOption{header(HeaderDecision, decisionRefused)}, metadata(md))
+		[]*corev3.HeaderValueOption{header(HeaderDecision, decisionRefused)}, md)
 }
 
 // denied is a 403 with an AWS-style JSON error body.
@@ -137,20 +140,11 @@ func header(k, v string) *corev3.HeaderValueOption {
 	}
 }
 
-func anyList(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
+// stringList is a list value of strings.
+func stringList(ss []string) *structpb.Value {
+	vs := make([]*structpb.Value, len(ss))
+	for i, v := range ss {
+		vs[i] = structpb.NewStringValue(v)
 	}
-	return out
-}
-
-// metadata converts the dynamic metadata; its values are strings and
-// lists of strings, which always convert.
-func metadata(m map[string]any) *structpb.Struct {
-	st, err := structpb.NewStruct(m)
-	if err != nil {
-		return nil
-	}
-	return st
+	return structpb.NewListValue(&structpb.ListValue{Values: vs})
 }

@@ -219,7 +219,7 @@ func (t *Table) MatchREST(method, path string) (RESTMatch, bool) {
 	if best == nil {
 		return RESTMatch{}, false
 	}
-	m := RESTMatch{Route: best.route}
+	m := RESTMatch{Route: best.route, names: make([]string, 0, len(best.params)), values: make([]string, 0, len(best.params))}
 	s := rest
 	for j := range best.params {
 		seg, after, _ := strings.Cut(s, "/")
