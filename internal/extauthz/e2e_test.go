@@ -2,6 +2,7 @@ package extauthz_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
@@ -70,7 +71,7 @@ func jwtOf(claims map[string]any) map[string]any { return map[string]any{"jwt_pa
 // sends them.
 func TestEndToEnd(t *testing.T) {
 	peerEnv := newEnv(t, extauthz.Config{PrincipalFrom: extauthz.PrincipalFromPeer})
-	jwtEnv := newEnv(t, extauthz.Config{PrincipalFrom: extauthz.PrincipalFromJWT, Region: "us-east-1", Account: "111122223333"})
+	jwtEnv := newEnv(t, extauthz.Config{PrincipalFrom: extauthz.PrincipalFromJWT, Region: "us-east-1", Account: "111122223333", MaxBodyBytes: 4096})
 	tests := []struct {
 		name         string
 		jwt          bool // decided by the JWT service (fixed region and account)
@@ -165,6 +166,19 @@ func TestEndToEnd(t *testing.T) {
 			wantDecision: "ImplicitDeny", wantAction: "mobiletargeting:UntagResource", wantContext: map[string][]string{"aws:TagKeys": {"env", "team"}}},
 		{name: "malformed tags", req: httpReq{method: "POST", path: "/v1/tags/" + arnPath(springSale), peer: "spiffe://example.org/alice", tls: true, body: `{"tags":{"team":7}}`},
 			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: `malformed tag "team"`},
+		{name: "body announced but not sent", req: httpReq{method: "POST", path: "/v1/tags/" + arnPath(springSale), peer: "spiffe://example.org/alice", tls: true,
+			headers: map[string]string{"content-length": "42"}},
+			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: "TagResource: Envoy did not send the body"},
+		{name: "partial body", req: func() httpReq {
+			r := sms("spiffe://example.org/sms", "SendTextMessage", `{"DestinationPhoneNumber":"+15555550100","OriginationIdentity":"pool-marketing"}`)
+			r.headers["x-envoy-auth-partial-body"] = "true"
+			return r
+		}(), wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: "Envoy sent part of the body"},
+		{name: "REST body not JSON", req: httpReq{method: "POST", path: "/v1/apps/growth-app/campaigns", peer: "spiffe://example.org/alice", tls: true, body: `Name=summer`},
+			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: "CreateCampaign: the body is not a JSON object"},
+		{name: "body over the bound", jwt: true, req: httpReq{method: "POST", path: "/v1/apps/growth-app/campaigns", tls: true,
+			jwt: jwtOf(map[string]any{"sub": alice}), body: `{"Name":"` + strings.Repeat("x", 5000) + `"}`},
+			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: "CreateCampaign: the body exceeds 4096 bytes"},
 		{name: "JWT principal", jwt: true, req: httpReq{method: "GET", host: "pdp-gateway.internal", path: "/v1/apps/growth-app/segments/active-users",
 			jwt: jwtOf(map[string]any{"sub": alice, "iss": "https://idp.example.org"}), tls: true},
 			wantDecision: "Allow", wantAction: "mobiletargeting:GetSegment", wantResource: []string{activeUsers}},

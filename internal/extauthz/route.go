@@ -73,10 +73,18 @@ func (s *Service) route(h *authv3.AttributeContext_HttpRequest, where routes.Whe
 		}
 	}
 	t.resources = []string{arn}
-	if body, _ := s.bodyOf(h); len(body) > 0 && (h.GetMethod() == "POST" || h.GetMethod() == "PUT") {
-		// Only the tags are read from a REST body: a body that is not
-		// a JSON object has none.
-		_ = json.Unmarshal(body, &t.body)
+	if h.GetMethod() == "POST" || h.GetMethod() == "PUT" {
+		// Only the tags are read from a REST body, but a body that cannot
+		// be read might carry tags a policy tests: it is refused.
+		body, rf := s.bodyOf(h, t.operation)
+		if rf != nil {
+			return nil, rf
+		}
+		if len(bytes.TrimSpace(body)) > 0 {
+			if err := json.Unmarshal(body, &t.body); err != nil {
+				return nil, refuse(reasonBadRequest, "%s: the body is not a JSON object: %v", t.operation, err)
+			}
+		}
 	}
 	return t, nil
 }
@@ -92,9 +100,9 @@ func (s *Service) routeJSON(h *authv3.AttributeContext_HttpRequest, path, amzTar
 		return nil, refuse(reasonNoRoute, "no SMS and voice v2 operation is X-Amz-Target %q", amzTarget)
 	}
 	t := &target{operation: r.Operation, action: r.Action, json: true}
-	body, tooBig := s.bodyOf(h)
-	if tooBig {
-		return nil, refuse(reasonBadRequest, "%s: the body exceeds %d bytes", r.Operation, s.cfg.MaxBodyBytes)
+	body, rf := s.bodyOf(h, r.Operation)
+	if rf != nil {
+		return nil, rf
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, &t.body); err != nil {
@@ -150,15 +158,34 @@ func identifierARN(op string, id *routes.Identifier, v string, where routes.Wher
 	return arn, nil
 }
 
-// bodyOf returns the request body Envoy sent, or tooBig when it exceeds
-// the configured bound.
-func (s *Service) bodyOf(h *authv3.AttributeContext_HttpRequest) (_ []byte, tooBig bool) {
+// bodyOf returns the request body Envoy sent. A body that is larger than
+// the configured bound, that Envoy cut short (x-envoy-auth-partial-body),
+// or that the request has but Envoy did not send (with_request_body not
+// set) is refused: what it holds cannot be known.
+func (s *Service) bodyOf(h *authv3.AttributeContext_HttpRequest, op string) ([]byte, *refusal) {
 	b := h.GetRawBody()
 	if len(b) == 0 && h.GetBody() != "" {
 		b = []byte(h.GetBody())
 	}
-	if len(b) > s.cfg.MaxBodyBytes {
-		return nil, true
+	switch {
+	case len(b) > s.cfg.MaxBodyBytes:
+		return nil, refuse(reasonBadRequest, "%s: the body exceeds %d bytes", op, s.cfg.MaxBodyBytes)
+	case h.GetHeaders()["x-envoy-auth-partial-body"] == "true":
+		return nil, refuse(reasonBadRequest, "%s: Envoy sent part of the body (set with_request_body.allow_partial_message: false)", op)
+	case len(b) == 0 && hasBody(h):
+		return nil, refuse(reasonBadRequest, "%s: Envoy did not send the body (set with_request_body)", op)
 	}
-	return b, false
+	return b, nil
+}
+
+// hasBody reports whether the request's headers announce a body.
+func hasBody(h *authv3.AttributeContext_HttpRequest) bool {
+	if h.GetSize() > 0 {
+		return true
+	}
+	hd := h.GetHeaders()
+	if cl := hd["content-length"]; cl != "" && cl != "0" {
+		return true
+	}
+	return hd["transfer-encoding"] != ""
 }
