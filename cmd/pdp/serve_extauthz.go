@@ -22,6 +22,7 @@ type extAuthzOptions struct {
 	jwtClaim      string
 	identities    string
 	maxBodyBytes  int
+	explain       bool
 }
 
 // register adds the service's flags to fs.
@@ -43,6 +44,9 @@ func (x *extAuthzOptions) register(fs *flag.FlagSet) {
 			"empty uses -auth-mtls-identities (PDP_EXT_AUTHZ_IDENTITIES)")
 	fs.IntVar(&x.maxBodyBytes, "ext-authz-max-body-bytes", extauthz.DefaultMaxBodyBytes,
 		"largest request body read for identifiers and tags (PDP_EXT_AUTHZ_MAX_BODY_BYTES)")
+	fs.BoolVar(&x.explain, "ext-authz-explain", false,
+		"explain every decision: the matched statements go to the dynamic metadata and the decision log, "+
+			"and an explicit deny names the policy type; a decision then costs about twice as much (PDP_EXT_AUTHZ_EXPLAIN)")
 }
 
 // registerService adds the service to gs when -ext-authz is set, deciding
@@ -52,7 +56,7 @@ func (x extAuthzOptions) registerService(gs *grpc.Server, srv *server.Server, mt
 		return nil
 	}
 	cfg := extauthz.Config{Region: x.region, Account: x.account, PrincipalFrom: x.principalFrom,
-		JWTClaim: x.jwtClaim, MaxBodyBytes: x.maxBodyBytes}
+		JWTClaim: x.jwtClaim, MaxBodyBytes: x.maxBodyBytes, Explain: x.explain}
 	path := x.identities
 	if path == "" {
 		path = mtlsIdentities

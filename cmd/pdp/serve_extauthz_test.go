@@ -33,12 +33,12 @@ func jwtRequest(t *testing.T, sub string) *authv3.CheckRequest {
 }
 
 // TestServeExtAuthz runs pdp serve with --ext-authz, its region from the
-// environment, and decides a request as Envoy sends it; the decision is
-// counted with the others.
+// environment, and decides a request as Envoy sends it, explained; the
+// decision is counted with the others.
 func TestServeExtAuthz(t *testing.T) {
 	t.Parallel()
 	s := startServeEnv(t, map[string]string{"PDP_EXT_AUTHZ_REGION": "us-east-1"}, "--policies", modelDir,
-		"--ext-authz", "--ext-authz-principal-from", "jwt", "--metrics-listen", "127.0.0.1:0")
+		"--ext-authz", "--ext-authz-principal-from", "jwt", "--ext-authz-explain", "--metrics-listen", "127.0.0.1:0")
 	assert.Contains(t, s.log.String(), `msg="serving Envoy external authorization" principal_from=jwt region=us-east-1`)
 	m := metricsLine.FindStringSubmatch(s.log.String())
 	require.NotNil(t, m, "no metrics line; log:\n%s", s.log)
@@ -47,6 +47,7 @@ func TestServeExtAuthz(t *testing.T) {
 	resp, err := client.Check(t.Context(), jwtRequest(t, alice))
 	require.NoError(t, err)
 	require.NotNil(t, resp.GetOkResponse(), "denied: %s", resp.GetDeniedResponse().GetBody())
+	assert.Contains(t, resp.GetDynamicMetadata().GetFields()["matched_statements"].GetStringValue(), "SegmentReaders#ReadSegments")
 	resp, err = client.Check(t.Context(), jwtRequest(t, "arn:aws:iam::111122223333:user/nobody"))
 	require.NoError(t, err)
 	assert.Equal(t, int32(codes.PermissionDenied), resp.GetStatus().GetCode())

@@ -47,6 +47,11 @@ type Config struct {
 	Identities *auth.Identities
 	// MaxBodyBytes bounds the body read; DefaultMaxBodyBytes when zero.
 	MaxBodyBytes int
+	// Explain has every decision explained, for the matched statements of
+	// the dynamic metadata (matched_statements). Explaining evaluates
+	// every statement instead of stopping at the answer: it costs about as
+	// much again as deciding.
+	Explain bool
 }
 
 // check validates the configuration and fills in defaults.

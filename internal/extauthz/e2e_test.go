@@ -70,7 +70,7 @@ func jwtOf(claims map[string]any) map[string]any { return map[string]any{"jwt_pa
 // TestEndToEnd decides requests on examples/model over gRPC, as Envoy
 // sends them.
 func TestEndToEnd(t *testing.T) {
-	peerEnv := newEnv(t, extauthz.Config{PrincipalFrom: extauthz.PrincipalFromPeer})
+	peerEnv := newEnv(t, extauthz.Config{PrincipalFrom: extauthz.PrincipalFromPeer, Explain: true})
 	jwtEnv := newEnv(t, extauthz.Config{PrincipalFrom: extauthz.PrincipalFromJWT, Region: "us-east-1", Account: "111122223333", MaxBodyBytes: 4096})
 	tests := []struct {
 		name         string
@@ -82,6 +82,7 @@ func TestEndToEnd(t *testing.T) {
 		wantReason   string   // the reason of a refusal
 		wantMessage  string   // part of the error message
 		wantContext  map[string][]string
+		wantMatched  string // matched_statements
 	}{
 		{name: "allow own team's campaign", req: httpReq{method: "GET", path: "/v1/apps/growth-app/campaigns/spring-sale", peer: "spiffe://example.org/alice", tls: true},
 			wantDecision: "Allow", wantAction: "mobiletargeting:GetCampaign", wantResource: []string{springSale}},
@@ -97,7 +98,8 @@ func TestEndToEnd(t *testing.T) {
 			wantDecision: "ExplicitDeny", wantAction: "mobiletargeting:DeleteCampaign", wantResource: []string{springSale},
 			wantMessage: "User: " + alice + " is not authorized to perform: mobiletargeting:DeleteCampaign on resource: " + springSale + " with an explicit deny in an identity-based policy"},
 		{name: "allow segment with query string", req: httpReq{method: "GET", path: "/v1/apps/growth-app/segments/active-users?page-size=5&token=x", peer: "spiffe://example.org/alice", tls: true},
-			wantDecision: "Allow", wantAction: "mobiletargeting:GetSegment", wantResource: []string{activeUsers}},
+			wantDecision: "Allow", wantAction: "mobiletargeting:GetSegment", wantResource: []string{activeUsers},
+			wantMatched: "scp:FullAWSAccess#0 group:marketing:managed:SegmentReaders#ReadSegments boundary:MarketingBoundary#PinpointOnly"},
 		{name: "allow listing apps", req: httpReq{method: "GET", path: "/v1/apps", peer: "spiffe://example.org/alice", tls: true},
 			wantDecision: "Allow", wantAction: "mobiletargeting:GetApps", wantResource: []string{"arn:aws:mobiletargeting:us-east-1:111122223333:apps/*"}},
 		{name: "explicit deny outside approved regions", req: httpReq{method: "GET", host: "pinpoint.ap-south-1.amazonaws.com", path: "/v1/apps/growth-app/segments/active-users", peer: "spiffe://example.org/alice", tls: true},
@@ -179,6 +181,10 @@ func TestEndToEnd(t *testing.T) {
 		{name: "body over the bound", jwt: true, req: httpReq{method: "POST", path: "/v1/apps/growth-app/campaigns", tls: true,
 			jwt: jwtOf(map[string]any{"sub": alice}), body: `{"Name":"` + strings.Repeat("x", 5000) + `"}`},
 			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: "CreateCampaign: the body exceeds 4096 bytes"},
+		{name: "explicit deny, not explained", jwt: true, req: httpReq{method: "DELETE", path: "/v1/apps/growth-app/campaigns/spring-sale",
+			jwt: jwtOf(map[string]any{"sub": alice}), tls: true},
+			wantDecision: "ExplicitDeny", wantResource: []string{springSale},
+			wantMessage: "on resource: " + springSale + " with an explicit deny"},
 		{name: "JWT principal", jwt: true, req: httpReq{method: "GET", host: "pdp-gateway.internal", path: "/v1/apps/growth-app/segments/active-users",
 			jwt: jwtOf(map[string]any{"sub": alice, "iss": "https://idp.example.org"}), tls: true},
 			wantDecision: "Allow", wantAction: "mobiletargeting:GetSegment", wantResource: []string{activeUsers}},
@@ -217,7 +223,11 @@ func TestEndToEnd(t *testing.T) {
 				assert.Equal(t, codes.OK, a.code)
 				assert.Zero(t, a.http)
 				assert.Equal(t, "1", a.headers[extauthz.HeaderRevision])
-				assert.NotEmpty(t, a.metadata["matched_statements"])
+				if !tc.jwt { // the JWT service does not explain
+					assert.NotEmpty(t, a.metadata["matched_statements"])
+				} else {
+					assert.NotContains(t, a.metadata, "matched_statements")
+				}
 			case "Refused":
 				assert.Equal(t, codes.PermissionDenied, a.code)
 				assert.Equal(t, 403, a.http)
@@ -230,6 +240,12 @@ func TestEndToEnd(t *testing.T) {
 				assert.Equal(t, "AccessDeniedException", a.errType)
 				assert.Equal(t, "AccessDeniedException", a.headers["x-amzn-errortype"])
 				assert.Equal(t, "1", a.headers[extauthz.HeaderRevision])
+			}
+			if tc.wantMatched != "" {
+				assert.Equal(t, tc.wantMatched, a.metadata["matched_statements"])
+			}
+			if tc.jwt && tc.wantDecision == "ExplicitDeny" {
+				assert.True(t, strings.HasSuffix(a.message, " with an explicit deny"), a.message)
 			}
 			if tc.wantMessage != "" {
 				assert.Contains(t, a.message, tc.wantMessage)

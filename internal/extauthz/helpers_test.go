@@ -98,6 +98,13 @@ func loadCatalog(tb testing.TB) *catalog.Catalog {
 // cfg (its Identities from the identities above when nil).
 func newEnv(tb testing.TB, cfg extauthz.Config) *env {
 	tb.Helper()
+	e, _, _ := newEnvParts(tb, cfg)
+	return e
+}
+
+// newEnvParts is newEnv, also returning the server and the service.
+func newEnvParts(tb testing.TB, cfg extauthz.Config) (*env, *server.Server, *extauthz.Service) {
+	tb.Helper()
 	cat := loadCatalog(tb)
 	set, err := entity.LoadDir(os.DirFS("../../examples/model"), ".")
 	require.NoError(tb, err)
@@ -133,7 +140,7 @@ func newEnv(tb testing.TB, cfg extauthz.Config) *env {
 			tb.Errorf("serve: %v", err)
 		}
 	})
-	return &env{authz: authv3.NewAuthorizationClient(conn), check: pdpv1.NewAuthorizationServiceClient(conn), seen: seen}
+	return &env{authz: authv3.NewAuthorizationClient(conn), check: pdpv1.NewAuthorizationServiceClient(conn), seen: seen}, srv, svc
 }
 
 // httpReq describes the request Envoy holds.

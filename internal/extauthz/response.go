@@ -1,6 +1,7 @@
 package extauthz
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -32,23 +33,50 @@ type outcome struct {
 	revision          int64
 	denied            string // the resource denied, if any
 	deniedBy          pdpv1.PolicyType
-	matched           []string // "policy#sid" of every statement that applied
+	explained         bool   // the decisions came with explanations
+	matched           []byte // "policy#sid" of every statement that applied, once each, space-separated
 }
 
 func (o *outcome) add(resource string, r *pdpv1.CheckResponse) {
 	o.decision, o.revision = r.GetDecision(), r.GetRevision()
+	o.explained = r.GetExplanation() != nil
 	for _, m := range r.GetExplanation().GetMatched() {
-		id := m.GetSid()
-		if id == "" {
-			id = strconv.Itoa(int(m.GetIndex()))
-		}
-		o.matched = append(o.matched, m.GetPolicy()+"#"+id)
+		o.addMatched(m)
 		if m.GetEffect() == pdpv1.Effect_EFFECT_DENY && o.deniedBy == pdpv1.PolicyType_POLICY_TYPE_UNSPECIFIED {
 			o.deniedBy = m.GetType()
 		}
 	}
 	if o.decision != pdpv1.Decision_DECISION_ALLOW {
 		o.denied = resource
+	}
+}
+
+// addMatched adds the ID of a statement that applied, "policy#Sid" (or
+// "policy#INDEX" without a Sid), unless it is there: an SCP attached at
+// several levels applies once for each. Policy IDs and Sids hold no
+// spaces, so the IDs are kept as one space-separated string, which costs
+// Envoy less to decode than a list.
+func (o *outcome) addMatched(m *pdpv1.MatchedStatement) {
+	start := len(o.matched)
+	if start > 0 {
+		o.matched = append(o.matched, ' ')
+	}
+	o.matched = append(o.matched, m.GetPolicy()...)
+	o.matched = append(o.matched, '#')
+	if m.GetSid() != "" {
+		o.matched = append(o.matched, m.GetSid()...)
+	} else {
+		o.matched = strconv.AppendInt(o.matched, int64(m.GetIndex()), 10)
+	}
+	id := o.matched[start:]
+	if start > 0 {
+		id = id[1:]
+	}
+	for prev := range bytes.SplitSeq(o.matched[:start], []byte{' '}) {
+		if bytes.Equal(prev, id) {
+			o.matched = o.matched[:start]
+			return
+		}
 	}
 }
 
@@ -83,8 +111,10 @@ func (o *outcome) response() *authv3.CheckResponse {
 	// access log and the filters after ext_authz.
 	md := &structpb.Struct{Fields: map[string]*structpb.Value{
 		"decision": structpb.NewStringValue(name), "revision": structpb.NewStringValue(rev),
-		"matched_statements": stringList(o.matched),
 	}}
+	if len(o.matched) > 0 {
+		md.Fields["matched_statements"] = structpb.NewStringValue(string(o.matched))
+	}
 	headers := []*corev3.HeaderValueOption{header(HeaderDecision, name), header(HeaderRevision, rev)}
 	if o.decision == pdpv1.Decision_DECISION_ALLOW {
 		return &authv3.CheckResponse{
@@ -95,9 +125,12 @@ func (o *outcome) response() *authv3.CheckResponse {
 	}
 	// AWS's wording of an AccessDenied error.
 	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", o.principal, o.action, o.denied)
-	if o.decision == pdpv1.Decision_DECISION_EXPLICIT_DENY {
+	switch {
+	case o.decision == pdpv1.Decision_DECISION_EXPLICIT_DENY && o.explained:
 		msg += " with an explicit deny in " + policyPhrase(o.deniedBy)
-	} else {
+	case o.decision == pdpv1.Decision_DECISION_EXPLICIT_DENY:
+		msg += " with an explicit deny"
+	default:
 		msg += " because no identity-based policy allows the " + o.action + " action"
 	}
 	return denied(o.json, "AccessDeniedException", msg, headers, md)
@@ -138,13 +171,4 @@ func header(k, v string) *corev3.HeaderValueOption {
 		Header:       &corev3.HeaderValue{Key: k, Value: v},
 		AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
 	}
-}
-
-// stringList is a list value of strings.
-func stringList(ss []string) *structpb.Value {
-	vs := make([]*structpb.Value, len(ss))
-	for i, v := range ss {
-		vs[i] = structpb.NewStringValue(v)
-	}
-	return structpb.NewListValue(&structpb.ListValue{Values: vs})
 }

@@ -66,7 +66,7 @@ func (s *Service) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.
 	out := outcome{principal: p.principal, action: t.action, json: t.json}
 	for _, res := range t.resources {
 		resp, err := s.dec.CheckAt(ctx, Method, &pdpv1.CheckRequest{
-			Principal: p.principal, Action: t.action, Resource: res, Context: p.context, Explain: true,
+			Principal: p.principal, Action: t.action, Resource: res, Context: p.context, Explain: s.cfg.Explain,
 		}, p.now)
 		if err != nil {
 			return s.failed(ctx, t, err)
@@ -140,15 +140,25 @@ func (s *Service) failed(ctx context.Context, t *target, err error) (*authv3.Che
 // aws:SourceIp (the downstream peer Envoy saw), aws:SecureTransport (TLS
 // between the client and Envoy) and aws:RequestedRegion.
 func addRequestKeys(attrs *authv3.AttributeContext, h *authv3.AttributeContext_HttpRequest, region string, ctx map[string]*pdpv1.ContextValue) {
-	if a, err := netip.ParseAddr(attrs.GetSource().GetAddress().GetSocketAddress().GetAddress()); err == nil {
-		ctx["aws:SourceIp"] = strValue(a.Unmap().String())
+	ip := attrs.GetSource().GetAddress().GetSocketAddress().GetAddress()
+	if a, err := netip.ParseAddr(ip); err == nil {
+		if a.Is4In6() || a.Zone() != "" {
+			ip = a.Unmap().WithZone("").String()
+		}
+		ctx["aws:SourceIp"] = strValue(ip)
 	}
-	secure := "false"
+	ctx["aws:SecureTransport"] = insecureTransport
 	if attrs.GetTlsSession() != nil || h.GetScheme() == "https" {
-		secure = "true"
+		ctx["aws:SecureTransport"] = secureTransport
 	}
-	ctx["aws:SecureTransport"] = strValue(secure)
 	if region != "" {
 		ctx["aws:RequestedRegion"] = strValue(region)
 	}
 }
+
+// The two values of aws:SecureTransport. They are shared by every request
+// and never changed: the decision path only reads them.
+var (
+	secureTransport   = strValue("true")
+	insecureTransport = strValue("false")
+)
