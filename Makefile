@@ -151,7 +151,7 @@ routes:
 # npm) and fails if it then differs from what git has.
 check-routes:
 	$(GO) generate ./$(ROUTES)
-	@test -z "$$(git status --porcelain -- $(ROUTES))" || { git status --short -- $(ROUTES); \
+	@test -z "$$(git status --porcelain -- $(ROUTES)/routes_gen.go)" || { git status --short -- $(ROUTES)/routes_gen.go; \
 	  echo "$(ROUTES) is stale: run 'go generate ./$(ROUTES)' (or 'make routes') and commit"; exit 1; }
 
 lint-proto: tools

@@ -3,6 +3,7 @@ package extauthz
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"net"
 	"strings"
 
@@ -69,7 +70,11 @@ func (s *Service) route(h *authv3.AttributeContext_HttpRequest, where routes.Whe
 	} else {
 		var err error
 		if arn, err = routes.Expand(m.Route.Resource, where, m.Param); err != nil {
-			return nil, refuse(reasonNoRoute, "%s: resource ARN: %v", t.operation, err)
+			reason := reasonNoRoute
+			if errors.Is(err, routes.ErrMalformedID) {
+				reason = reasonBadRequest
+			}
+			return nil, refuse(reason, "%s: resource ARN: %v", t.operation, err)
 		}
 	}
 	t.resources = []string{arn}

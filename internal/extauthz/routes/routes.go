@@ -1,6 +1,7 @@
 package routes
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -54,6 +55,10 @@ type Kind struct {
 	ARN string
 }
 
+// ErrMalformedID is the error of Expand for a value that would change the
+// ARN's shape.
+var ErrMalformedID = errors.New("malformed ID")
+
 // ARNParam is the one placeholder of a template that holds an ARN itself.
 const ARNParam = "{resource-arn}"
 
@@ -72,8 +77,8 @@ type Where struct {
 }
 
 // Expand fills an ARN template: ${Partition}, ${Region} and ${Account}
-// from w, {name} from p. It fails on a value it lacks or one that is
-// empty.
+// from w, {name} from p. It fails on a value it lacks, one that is empty,
+// and one that would change the ARN's shape ('/', ".", "..").
 func Expand(template string, w Where, p Params) (string, error) {
 	var b strings.Builder
 	b.Grow(len(template) + 32)
@@ -110,6 +115,11 @@ func Expand(template string, w Where, p Params) (string, error) {
 			v, ok := p(name)
 			if !ok || v == "" {
 				return "", fmt.Errorf("missing %s", name)
+			}
+			if v == "." || v == ".." || strings.ContainsRune(v, '/') {
+				// An ID never holds these: one that does would name
+				// another resource than the one the API acts on.
+				return "", fmt.Errorf("%w: %s %q: an ID holds no '/' and is not '.' or '..'", ErrMalformedID, name, v)
 			}
 			b.WriteString(v)
 			i += end + 1

@@ -145,6 +145,10 @@ func TestExpand(t *testing.T) {
 		{name: "no region", template: "arn:${Partition}:x:${Region}:${Account}:apps", where: routes.Where{Partition: "aws", Account: "1"},
 			wantErr: "no region for the resource ARN"},
 		{name: "unknown variable", template: "arn:${Nope}", where: w, wantErr: "unbound variable ${Nope}"},
+		{name: "slash in an ID", template: "arn:${Partition}:x:${Region}:${Account}:apps/{application-id}",
+			params: map[string]string{"application-id": "a/segments/s"}, where: w, wantErr: `malformed ID: application-id "a/segments/s"`},
+		{name: "dot-dot ID", template: "arn:${Partition}:x:${Region}:${Account}:apps/{application-id}",
+			params: map[string]string{"application-id": ".."}, where: w, wantErr: `malformed ID: application-id ".."`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
