@@ -80,6 +80,17 @@ func (o *outcome) addMatched(m *pdpv1.MatchedStatement) {
 	}
 }
 
+// Parts of answers that never change, shared by every answer: gRPC only
+// reads them, and marshaling a message from several goroutines is safe.
+var (
+	okStatus        = &rpcstatus.Status{Code: int32(codes.OK)}
+	decisionHeaders = map[string]*corev3.HeaderValueOption{ // by decisionName
+		"Allow":        header(HeaderDecision, "Allow"),
+		"ExplicitDeny": header(HeaderDecision, "ExplicitDeny"),
+		"ImplicitDeny": header(HeaderDecision, "ImplicitDeny"),
+	}
+)
+
 func decisionName(d pdpv1.Decision) string {
 	switch d {
 	case pdpv1.Decision_DECISION_ALLOW:
@@ -115,10 +126,10 @@ func (o *outcome) response() *authv3.CheckResponse {
 	if len(o.matched) > 0 {
 		md.Fields["matched_statements"] = structpb.NewStringValue(string(o.matched))
 	}
-	headers := []*corev3.HeaderValueOption{header(HeaderDecision, name), header(HeaderRevision, rev)}
+	headers := []*corev3.HeaderValueOption{decisionHeaders[name], header(HeaderRevision, rev)}
 	if o.decision == pdpv1.Decision_DECISION_ALLOW {
 		return &authv3.CheckResponse{
-			Status:          &rpcstatus.Status{Code: int32(codes.OK)},
+			Status:          okStatus,
 			HttpResponse:    &authv3.CheckResponse_OkResponse{OkResponse: &authv3.OkHttpResponse{Headers: headers}},
 			DynamicMetadata: md,
 		}

@@ -31,8 +31,10 @@ func (s *Service) regionOf(host string) string {
 	if s.cfg.Region != "" {
 		return s.cfg.Region
 	}
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
+	if strings.LastIndexByte(host, ':') > strings.LastIndexByte(host, ']') {
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
 	}
 	host = strings.ToLower(host)
 	for _, p := range hostPrefixes {
