@@ -22,7 +22,7 @@ BUF := $(BIN)/buf
 ETCD_PACKAGE := etcd-server
 
 .PHONY: all build run demo demo-server reset test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean
-.PHONY: tools generate check-gen lint-proto etcd mod-download
+.PHONY: tools generate check-gen lint-proto etcd mod-download routes check-routes
 
 all: build
 
@@ -79,7 +79,7 @@ demo: build
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: mod-download fmt-check vet lint check-gen lint-proto unit peers fuzz-smoke
+test: mod-download fmt-check vet lint check-gen check-routes lint-proto unit peers fuzz-smoke
 
 # mod-download fetches the modules of both go.mod files first, with a
 # line saying so: on a cold cache this is the longest silent step.
@@ -139,6 +139,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzFastEntity$$' -fuzztime=$(FUZZTIME) ./internal/server/
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./internal/decisionlog/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadGAAD$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/
+	$(GO) test -run='^$$' -fuzz='^FuzzPlan$$' -fuzztime=$(FUZZTIME) ./internal/extauthz/
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...
@@ -181,6 +182,29 @@ check-gen: generate
 	@echo "== gen/ unchanged by make generate"
 	@test -z "$$(git status --porcelain -- gen/)" || { git status --short -- gen/; \
 	  echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
+
+# AWS_SDK_VERSION pins the aws-sdk npm package (Apache-2.0) whose API models
+# of Amazon Pinpoint and End User Messaging SMS and voice v2 the Envoy
+# route table is generated from; the models are committed beside it.
+AWS_SDK_VERSION := 2.1693.0
+ROUTES          := internal/extauthz/routes
+ROUTE_MODELS    := pinpoint-2016-12-01.min.json pinpoint-sms-voice-v2-2022-03-31.min.json
+
+# routes refetches the models at AWS_SDK_VERSION with npm, then regenerates
+# the route table.
+routes:
+	rm -rf $(BIN)/aws-sdk && mkdir -p $(BIN)/aws-sdk
+	cd $(BIN)/aws-sdk && npm pack --silent aws-sdk@$(AWS_SDK_VERSION) >/dev/null && tar xzf aws-sdk-$(AWS_SDK_VERSION).tgz
+	for f in $(ROUTE_MODELS) ; do cp $(BIN)/aws-sdk/package/apis/$$f $(ROUTES)/model/ ; done
+	cp $(BIN)/aws-sdk/package/LICENSE.txt $(BIN)/aws-sdk/package/NOTICE.txt $(ROUTES)/model/
+	$(GO) generate ./$(ROUTES)
+
+# check-routes regenerates the route table from the committed models (no
+# npm) and fails if it then differs from what git has.
+check-routes:
+	$(GO) generate ./$(ROUTES)
+	@test -z "$$(git status --porcelain -- $(ROUTES)/routes_gen.go)" || { git status --short -- $(ROUTES)/routes_gen.go; \
+	  echo "$(ROUTES) is stale: run 'go generate ./$(ROUTES)' (or 'make routes') and commit"; exit 1; }
 
 lint-proto: tools
 	@echo "== buf lint and format"

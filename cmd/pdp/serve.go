@@ -65,7 +65,8 @@ type serveOptions struct {
 	stdout              io.Writer // where --decision-log - writes; not a flag
 	limits              limitFlags
 
-	audit auditOptions // the admin audit log: see serve_audit.go
+	audit    auditOptions    // the admin audit log: see serve_audit.go
+	extAuthz extAuthzOptions // Envoy external authorization: see serve_extauthz.go
 }
 
 func serveCommand() command {
@@ -182,6 +183,7 @@ A value a flag refuses is refused from either source too.`,
 				"also serve the runtime profiles at /debug/pprof/ on --metrics-listen (PDP_PPROF)")
 			o.limits.register(fs)
 			o.audit.register(fs)
+			o.extAuthz.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
@@ -313,6 +315,9 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
 	server.NewPolicyAdmin(srv, st.Store).Register(gs)
+	if err := o.extAuthz.registerService(gs, srv, o.authIdentities, log); err != nil {
+		return err
+	}
 	obs.registered(gs)
 
 	lis, err := net.Listen("tcp", o.listen)
