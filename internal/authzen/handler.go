@@ -30,6 +30,13 @@ const (
 	PathMetadata       = "/.well-known/authzen-configuration"
 )
 
+// The methods AuthZEN decisions are counted under in the metrics
+// (pdp_decisions_total{method=...}) and the decision log.
+const (
+	MethodEvaluation  = "AuthZENEvaluation"
+	MethodEvaluations = "AuthZENEvaluations"
+)
+
 // A Decider decides a CheckRequest as pdp.v1.AuthorizationService/Check
 // does and reports it to the decision hooks under method;
 // *server.Server is one.
@@ -165,7 +172,7 @@ func (h *Handler) evaluation(ctx context.Context, w http.ResponseWriter, body []
 		writeError(w, http.StatusBadRequest, decodeMessage(err))
 		return
 	}
-	resp, opts, err := h.decide(ctx, PathEvaluation, &t)
+	resp, opts, err := h.decide(ctx, MethodEvaluation, &t)
 	if err != nil {
 		h.writeStatus(w, err)
 		return
@@ -199,7 +206,7 @@ func (h *Handler) evaluations(ctx context.Context, w http.ResponseWriter, body [
 		return
 	}
 	if len(req.Evaluations) == 0 { // a single evaluation, answered as one
-		resp, opts, err := h.decide(ctx, PathEvaluations, &req.tuple)
+		resp, opts, err := h.decide(ctx, MethodEvaluations, &req.tuple)
 		if err != nil {
 			h.writeStatus(w, err)
 			return
@@ -210,7 +217,7 @@ func (h *Handler) evaluations(ctx context.Context, w http.ResponseWriter, body [
 	out := make([]decision, 0, len(req.Evaluations))
 	for _, it := range req.Evaluations {
 		t := req.tuple.merge(it)
-		resp, opts, err := h.decide(ctx, PathEvaluations, &t)
+		resp, opts, err := h.decide(ctx, MethodEvaluations, &t)
 		var d decision
 		if err != nil {
 			status, msg := statusOf(err)

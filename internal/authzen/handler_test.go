@@ -51,7 +51,7 @@ func TestDecisionLog(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	recs := seen.take()
 	require.Len(t, recs, 1)
-	assert.Equal(t, authzen.PathEvaluation, recs[0].Method)
+	assert.Equal(t, authzen.MethodEvaluation, recs[0].Method)
 	assert.Equal(t, "req-7", recs[0].RequestID)
 	assert.Equal(t, authzentest.Alice, recs[0].Caller)
 	assert.Equal(t, "Allow", recs[0].Decision)
