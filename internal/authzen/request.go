@@ -60,21 +60,38 @@ const (
 )
 
 // merge returns the item with the defaults filled in: each member the item
-// sends replaces the default whole.
+// sends replaces the default whole, except that a subject or resource
+// without type or id takes the default's (AuthZEN's entity-level
+// replacement: {"id": "x"} under a default {"type": "aws_resource"}).
 func (d *tuple) merge(it tuple) tuple {
-	if it.Subject == nil {
-		it.Subject = d.Subject
-	}
+	it.Subject = mergeEntity(it.Subject, d.Subject)
 	if it.Action == nil {
 		it.Action = d.Action
 	}
-	if it.Resource == nil {
-		it.Resource = d.Resource
-	}
+	it.Resource = mergeEntity(it.Resource, d.Resource)
 	if it.Context == nil {
 		it.Context = d.Context
 	}
 	return it
+}
+
+// mergeEntity is the item's entity, with type and id from the default
+// when it lacks them; the default when the item has none.
+func mergeEntity(it, def *entity) *entity {
+	if it == nil || def == nil || (it.Type != "" && it.ID != "") {
+		if it == nil {
+			return def
+		}
+		return it
+	}
+	e := *it
+	if e.Type == "" {
+		e.Type = def.Type
+	}
+	if e.ID == "" {
+		e.ID = def.ID
+	}
+	return &e
 }
 
 // A requestError is a request the API refuses with 400 Bad Request.

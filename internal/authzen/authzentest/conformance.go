@@ -162,6 +162,14 @@ func Cases() []Case {
 		{Name: "array body", Path: ev, Body: `[]`, WantStatus: 400, Check: errorNames("malformed")},
 		{Name: "null body", Path: ev, Body: `null`, WantStatus: 400, Check: errorNames("malformed")},
 		{Name: "member of the wrong type", Path: ev, Body: `{"subject": "alice"}`, WantStatus: 400, Check: errorNames("subject")},
+		{Name: "action name of the wrong type", Path: ev, Body: eval(subject(Alice), `{"name": 123}`, resource(SpringSale), ""),
+			WantStatus: 400, Check: errorNames("action.name")},
+		{Name: "evaluations item takes a missing type from the default", Path: evs, Body: batch(`"subject": `+subject(Alice)+
+			`, "action": `+act("mobiletargeting:UpdateCampaign")+`, "resource": {"type": "aws_resource"}, "context": `+secureCtx, "",
+			`{"resource": {"id": "`+SpringSale+`"}}`, `{"subject": {"id": "`+Bob+`"}, "resource": {"id": "`+SpringSale+`"}}`),
+			WantStatus: 200, WantBody: `{"evaluations":[{"decision":true},{"decision":false}]}`},
+		{Name: "evaluations empty list is one evaluation", Path: evs, Body: "{" + defaults + `, "evaluations": []}`, WantStatus: 200,
+			Check: pdpDecision(true, "Allow")},
 		{Name: "unsupported subject type", Path: ev, Body: eval(`{"type": "user", "id": "alice"}`,
 			act("mobiletargeting:GetSegment"), resource(SpringSale), ""), WantStatus: 400, Check: errorNames("aws_principal")},
 		{Name: "unknown action is 400", Path: ev, Body: eval(subject(Alice), act("mobiletargeting:GetCampaignz"),
@@ -187,7 +195,7 @@ func Cases() []Case {
 			`{"subject": `+subject(Bob)+`, "action": `+act("mobiletargeting:UpdateCampaign")+`, "resource": `+resource(SpringSale)+`}`),
 			WantStatus: 200, WantBody: `{"evaluations":[{"decision":true},{"decision":false},{"decision":false}]}`},
 		{Name: "evaluations item problem is that item's deny", Path: evs, Body: batch(defaults, "",
-			allowItem, `{"action": `+act("mobiletargeting:GetCampaignz")+`}`, `{"resource": {"type": "aws_resource"}}`, allowItem),
+			allowItem, `{"action": `+act("mobiletargeting:GetCampaignz")+`}`, `{"action": {}}`, allowItem),
 			WantStatus: 200, Check: func(t *testing.T, v any) {
 				items, _ := dig(v, "evaluations").([]any)
 				require.Len(t, items, 4)
@@ -195,7 +203,7 @@ func Cases() []Case {
 				assert.Equal(t, false, dig(items[1], "decision"))
 				assert.Equal(t, float64(400), dig(items[1], "context", "error", "status"))
 				assert.Contains(t, dig(items[1], "context", "error", "message"), "GetCampaignz")
-				assert.Contains(t, dig(items[2], "context", "error", "message"), "resource.id")
+				assert.Contains(t, dig(items[2], "context", "error", "message"), "action.name")
 				assert.Equal(t, map[string]any{"decision": true}, items[3])
 			}},
 		{Name: "evaluations item problem stops deny_on_first_deny", Path: evs, Body: batch(defaults, "deny_on_first_deny",
