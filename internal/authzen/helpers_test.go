@@ -45,9 +45,15 @@ func (d *decisions) take() []decisionlog.Record {
 // newDecider returns a server deciding examples/model.
 func newDecider(tb testing.TB) (*server.Server, *catalog.Catalog, *decisions) {
 	tb.Helper()
+	return newDeciderOf(tb, "../../examples/model")
+}
+
+// newDeciderOf returns a server deciding the model in dir.
+func newDeciderOf(tb testing.TB, dir string) (*server.Server, *catalog.Catalog, *decisions) {
+	tb.Helper()
 	cat, err := catalog.Load()
 	require.NoError(tb, err)
-	set, err := entity.LoadDir(os.DirFS("../../examples/model"), ".")
+	set, err := entity.LoadDir(os.DirFS(dir), ".")
 	require.NoError(tb, err)
 	res, err := set.Resolve(cat)
 	require.NoError(tb, err)
