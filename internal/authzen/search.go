@@ -88,6 +88,11 @@ func (h *Handler) search(kind searchKind) func(ctx context.Context, w http.Respo
 			h.writeStatus(w, err)
 			return
 		}
+		if req.Subject.Type != SubjectType || req.Resource.Type != ResourceType {
+			// No entity of another type exists here: nothing matches.
+			writeJSON(w, http.StatusOK, searchResponse{Results: []searchResult{}})
+			return
+		}
 		if kind == searchAction {
 			req.Action = &action{}
 		}

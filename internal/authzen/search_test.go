@@ -108,6 +108,11 @@ func TestSearch(t *testing.T) {
 		require.Equal(t, http.StatusOK, status)
 		assert.Equal(t, `{"results":[{"name":"mobiletargeting:GetCampaign"},{"name":"mobiletargeting:UpdateCampaign"}],"page":{"next_token":""}}`, body)
 	})
+	t.Run("unknown entity type matches nothing", func(t *testing.T) {
+		status, body := post(t, authzen.PathSearchSubject, `{"subject": {"type": "spaceship"}, `+act+`, `+res+`}`)
+		require.Equal(t, http.StatusOK, status)
+		assert.Equal(t, `{"results":[],"page":{"next_token":""}}`, body)
+	})
 	for _, c := range []struct{ name, path, body, want string }{
 		{"subject search without subject type", authzen.PathSearchSubject, `{"subject": {}, ` + act + `, ` + res + `}`, "subject.type"},
 		{"subject search without action", authzen.PathSearchSubject, `{"subject": {"type": "aws_principal"}, ` + res + `}`, "action"},
