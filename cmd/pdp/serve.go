@@ -329,7 +329,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 		return err
 	}
 	obs.registered(gs)
-	door, err := o.authzen.start(ctx, log, srv, az, tlsCfg, o.maxMessageBytes)
+	door, err := o.authzen.start(ctx, log, srv, az, tlsCfg, o.maxMessageBytes, o.requireAuthDecisions)
 	if err != nil {
 		return err
 	}

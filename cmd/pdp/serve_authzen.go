@@ -51,10 +51,11 @@ type authzenDoor struct {
 }
 
 // start listens on --http-listen and serves the API, deciding with srv and
-// authenticating with az; tlsCfg is the gRPC listener's TLS (nil:
-// plaintext). It returns nil when the API is off.
+// authenticating with az (which requires authentication when requireAuth,
+// --require-auth-decisions, is set); tlsCfg is the gRPC listener's TLS
+// (nil: plaintext). It returns nil when the API is off.
 func (z authzenOptions) start(ctx context.Context, log *slog.Logger, srv *server.Server, az *auth.Authorizer,
-	tlsCfg *tls.Config, maxBody int) (*authzenDoor, error) {
+	tlsCfg *tls.Config, maxBody int, requireAuth bool) (*authzenDoor, error) {
 	if z.listen == "" {
 		return nil, nil
 	}
@@ -83,6 +84,10 @@ func (z authzenOptions) start(ctx context.Context, log *slog.Logger, srv *server
 		go func() { d.served <- d.hs.ServeTLS(lis, "", "") }()
 	} else {
 		go func() { d.served <- d.hs.Serve(lis) }()
+	}
+	if !auth.IsLoopback(z.listen) && !requireAuth {
+		log.WarnContext(ctx, fmt.Sprintf("AuthZEN decisions are not authenticated on %s, which is not a loopback address: "+
+			"anyone who reaches it may ask for decisions; -require-auth-decisions requires credentials", z.listen))
 	}
 	log.InfoContext(ctx, "serving AuthZEN", "addr", lis.Addr().String(), "policy_decision_point", base)
 	return d, nil
