@@ -2,46 +2,41 @@ package auth
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/netip"
 
-	"github.com/pdp-dev/pdp/internal/tlsconf"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 )
 
-// GuardDecisionHTTP authenticates a decision request that came over HTTP
-// (the AuthZEN API), as the interceptors do for decision calls over gRPC:
-// with a bearer token in the Authorization header when there is one, else
-// with the verified client certificate of the connection. When
-// RequireForDecisions is off it lets every request through untouched.
-// It returns the request's context holding the caller (see Caller), or a
-// status error: codes.Unauthenticated for missing or unknown credentials.
-// method names the endpoint in the log line of a refusal.
-func (a *Authorizer) GuardDecisionHTTP(r *http.Request, method string) (context.Context, error) {
-	ctx := r.Context()
-	if !a.cfg.RequireForDecisions {
-		return ctx, nil
-	}
-	principal, err := a.authenticateHTTP(r, a.state.Load())
-	if err != nil {
-		return nil, a.refuse(ctx, method, err)
-	}
-	return WithCaller(ctx, principal), nil
+// GuardHTTP guards a request that came over HTTP exactly as the
+// interceptors guard the gRPC call fullMethod with the message req: the
+// bearer token of its Authorization header, else the verified client
+// certificate of its TLS connection, authenticates it; admin methods are
+// authorized by the admin policies. It returns the context to serve the
+// request with, holding the caller (see Caller), the Authorization value as
+// gRPC metadata and the peer (address and TLS state), or a status error
+// (codes.Unauthenticated, codes.PermissionDenied) after logging why.
+func (a *Authorizer) GuardHTTP(r *http.Request, fullMethod string, req any) (context.Context, error) {
+	return a.guard(HTTPContext(r), fullMethod, req)
 }
 
-// authenticateHTTP is authenticate for an HTTP request.
-func (a *Authorizer) authenticateHTTP(r *http.Request, st *state) (string, error) {
+// HTTPContext is the context of an HTTP request as a gRPC call's would be:
+// its Authorization headers as incoming metadata, and a peer with its
+// remote address and, over TLS, its connection state.
+func HTTPContext(r *http.Request) context.Context {
+	ctx := r.Context()
 	if vals := r.Header.Values("Authorization"); len(vals) > 0 {
-		return bearerPrincipal(st.tokens, vals)
+		ctx = metadata.NewIncomingContext(ctx, metadata.MD{authorizationMetadata: vals})
 	}
-	if st.identities.Len() == 0 || r.TLS == nil {
-		return "", errNoCredentials
+	p := &peer.Peer{}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		p.Addr = net.TCPAddrFromAddrPort(ap)
 	}
-	id, ok := tlsconf.PeerIdentity(*r.TLS)
-	if !ok {
-		return "", errNoCredentials
+	if r.TLS != nil {
+		p.AuthInfo = credentials.TLSInfo{State: *r.TLS}
 	}
-	p, ok := st.identities.Lookup(id)
-	if !ok {
-		return "", &authnError{reason: "client certificate identity not mapped to a principal", identity: id}
-	}
-	return p, nil
+	return peer.NewContext(ctx, p)
 }

@@ -13,9 +13,9 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// TestGuardDecisionHTTP: HTTP decision requests are authenticated as gRPC
+// TestGuardHTTP: HTTP decision requests are authenticated as gRPC
 // decision calls are, by bearer token or verified client certificate.
-func TestGuardDecisionHTTP(t *testing.T) {
+func TestGuardHTTP(t *testing.T) {
 	cfg := fixtureConfig(t)
 	cfg.RequireForDecisions = true
 	az, _ := newAuthorizer(t, cfg)
@@ -51,7 +51,7 @@ func TestGuardDecisionHTTP(t *testing.T) {
 				r.Header.Add("Authorization", v)
 			}
 			r.TLS = tc.tls
-			ctx, err := az.GuardDecisionHTTP(r, "/access/v1/evaluation")
+			ctx, err := az.GuardHTTP(r, "/pdp.v1.AuthorizationService/Check", nil)
 			if tc.wantCode != codes.OK {
 				require.Error(t, err)
 				assert.Equal(t, tc.wantCode, status.Code(err))
@@ -66,7 +66,7 @@ func TestGuardDecisionHTTP(t *testing.T) {
 
 	t.Run("open when decisions need no authentication", func(t *testing.T) {
 		open, _ := newAuthorizer(t, fixtureConfig(t))
-		ctx, err := open.GuardDecisionHTTP(httptest.NewRequest("POST", "/access/v1/evaluation", nil), "/access/v1/evaluation")
+		ctx, err := open.GuardHTTP(httptest.NewRequest("POST", "/access/v1/evaluation", nil), "/pdp.v1.AuthorizationService/Check", nil)
 		require.NoError(t, err)
 		_, ok := Caller(ctx)
 		assert.False(t, ok)

@@ -44,12 +44,22 @@ type Decider interface {
 	CheckAt(ctx context.Context, method string, req *pdpv1.CheckRequest, now time.Time) (*pdpv1.CheckResponse, error)
 }
 
-// A Guard authenticates a request when decisions require it, returning
-// the context the request is decided with, or a gRPC status error
-// (Unauthenticated, PermissionDenied). *auth.Authorizer is one.
+// A Guard authenticates (and for the search APIs, which reveal the model,
+// authorizes) a request as the gRPC call fullMethod, returning the context
+// the request is served with, or a gRPC status error (Unauthenticated,
+// PermissionDenied). *auth.Authorizer is one.
 type Guard interface {
-	GuardDecisionHTTP(r *http.Request, method string) (context.Context, error)
+	GuardHTTP(r *http.Request, fullMethod string, req any) (context.Context, error)
 }
+
+// The gRPC methods the endpoints are guarded as: evaluations are Check
+// calls, searches are pdp.v1.AccessService calls.
+const (
+	guardCheck          = "/pdp.v1.AuthorizationService/Check"
+	guardWhoCan         = "/pdp.v1.AccessService/WhoCan"
+	guardWhichResources = "/pdp.v1.AccessService/WhichResources"
+	guardWhatCan        = "/pdp.v1.AccessService/WhatCan"
+)
 
 // Config configures a Handler.
 type Config struct {
@@ -83,11 +93,11 @@ func New(cfg Config, dec Decider, log *slog.Logger) *Handler {
 		cfg.MaxBodyBytes = server.DefaultMaxMessageBytes
 	}
 	h := &Handler{cfg: cfg, dec: dec, log: log.With("component", "authzen"), mux: http.NewServeMux()}
-	h.mux.HandleFunc("POST "+PathEvaluation, h.guarded(PathEvaluation, h.evaluation))
-	h.mux.HandleFunc("POST "+PathEvaluations, h.guarded(PathEvaluations, h.evaluations))
-	h.mux.HandleFunc("POST "+PathSearchSubject, h.guarded(PathSearchSubject, h.search(searchSubject)))
-	h.mux.HandleFunc("POST "+PathSearchResource, h.guarded(PathSearchResource, h.search(searchResource)))
-	h.mux.HandleFunc("POST "+PathSearchAction, h.guarded(PathSearchAction, h.search(searchAction)))
+	h.mux.HandleFunc("POST "+PathEvaluation, h.guarded(guardCheck, h.evaluation))
+	h.mux.HandleFunc("POST "+PathEvaluations, h.guarded(guardCheck, h.evaluations))
+	h.mux.HandleFunc("POST "+PathSearchSubject, h.guarded(guardWhoCan, h.search(searchSubject)))
+	h.mux.HandleFunc("POST "+PathSearchResource, h.guarded(guardWhichResources, h.search(searchResource)))
+	h.mux.HandleFunc("POST "+PathSearchAction, h.guarded(guardWhatCan, h.search(searchAction)))
 	h.mux.HandleFunc("GET "+PathMetadata, h.metadata)
 	return h
 }
@@ -103,21 +113,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // guarded authenticates a POST, reads its JSON body and runs next with
 // the context a decision is made in: the caller, the request id and the
 // peer's address, which the decision log records as for gRPC calls.
-func (h *Handler) guarded(method string, next func(ctx context.Context, w http.ResponseWriter, body []byte)) http.HandlerFunc {
+func (h *Handler) guarded(fullMethod string, next func(ctx context.Context, w http.ResponseWriter, body []byte)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if h.cfg.Guard != nil {
 			var err error
-			if ctx, err = h.cfg.Guard.GuardDecisionHTTP(r, method); err != nil {
+			if ctx, err = h.cfg.Guard.GuardHTTP(r, fullMethod, nil); err != nil {
 				h.writeStatus(w, err)
 				return
 			}
 		}
 		if id := r.Header.Get("X-Request-ID"); id != "" {
-			ctx = metadata.NewIncomingContext(ctx, metadata.Pairs(server.RequestIDMetadata, id))
+			md, _ := metadata.FromIncomingContext(ctx)
+			md = md.Copy()
+			md.Set(server.RequestIDMetadata, id)
+			ctx = metadata.NewIncomingContext(ctx, md)
 		}
-		if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-			ctx = peer.NewContext(ctx, &peer.Peer{Addr: net.TCPAddrFromAddrPort(ap)})
+		if _, ok := peer.FromContext(ctx); !ok {
+			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+				ctx = peer.NewContext(ctx, &peer.Peer{Addr: net.TCPAddrFromAddrPort(ap)})
+			}
 		}
 		body, status, err := h.readBody(w, r)
 		if err != nil {
