@@ -95,9 +95,15 @@ func New(cfg Config, dec Decider, log *slog.Logger) *Handler {
 	h := &Handler{cfg: cfg, dec: dec, log: log.With("component", "authzen"), mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST "+PathEvaluation, h.guarded(guardCheck, h.evaluation))
 	h.mux.HandleFunc("POST "+PathEvaluations, h.guarded(guardCheck, h.evaluations))
-	h.mux.HandleFunc("POST "+PathSearchSubject, h.guarded(guardWhoCan, h.search(searchSubject)))
-	h.mux.HandleFunc("POST "+PathSearchResource, h.guarded(guardWhichResources, h.search(searchResource)))
-	h.mux.HandleFunc("POST "+PathSearchAction, h.guarded(guardWhatCan, h.search(searchAction)))
+	if cfg.Searcher != nil {
+		h.mux.HandleFunc("POST "+PathSearchSubject, h.guarded(guardWhoCan, h.search(searchSubject)))
+		h.mux.HandleFunc("POST "+PathSearchResource, h.guarded(guardWhichResources, h.search(searchResource)))
+		h.mux.HandleFunc("POST "+PathSearchAction, h.guarded(guardWhatCan, h.search(searchAction)))
+	} else {
+		for _, p := range []string{PathSearchSubject, PathSearchResource, PathSearchAction} {
+			h.mux.HandleFunc("POST "+p, searchNotServed)
+		}
+	}
 	h.mux.HandleFunc("GET "+PathMetadata, h.metadata)
 	return h
 }
