@@ -94,7 +94,7 @@ fuzz:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...
-	cd bench && $(GO) test -run='^$$' -bench=. -benchmem ./peers/
+	cd bench && $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./peers/
 
 # tools installs the pinned tools into $(BIN). Each leaves a stamp file
 # naming its version, so a re-run does nothing and a version bump reinstalls.
