@@ -258,11 +258,44 @@ func (p *pattern) matchFrom(s string, ti, si int, ctx *Context, fold bool) bool 
 				continue
 			}
 			_, n := utf8.DecodeRuneInString(s[sp.si:])
-			sp.si += n
+			next := sp.si + n
+			// A star followed by literal text can only stop where that text
+			// starts: jump to its next occurrence rather than trying every
+			// place on the way, each of which would fail at once. (Text that
+			// starts with an ASCII byte starts at a character boundary.)
+			if lit := p.litAfter(sp.ti); lit != "" && !fold && lit[0] < utf8.RuneSelf {
+				idx := strings.Index(s[next:], lit)
+				colon := -1
+				if sp.seg {
+					end := len(s)
+					if idx >= 0 {
+						end = next + idx
+					}
+					colon = strings.IndexByte(s[sp.si:end], ':')
+				}
+				switch {
+				case colon >= 0:
+					depth-- // the star would meet a ':' first
+					continue
+				case idx < 0:
+					return false // the star reaches the end
+				}
+				next += idx
+			}
+			sp.si = next
 			ti, si = sp.ti+1, sp.si
 			break
 		}
 	}
+}
+
+// litAfter returns the text of the token after token ti when it is
+// literal text, else "".
+func (p *pattern) litAfter(ti int) string {
+	if ti+1 < len(p.toks) && p.toks[ti+1].kind == tokLit {
+		return p.toks[ti+1].text
+	}
+	return ""
 }
 
 type starPoint struct {
