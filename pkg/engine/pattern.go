@@ -61,12 +61,47 @@ type patternOptions struct {
 // (Validate reports them).
 func compilePattern(s string, o patternOptions) pattern {
 	var p pattern
+	// Literal text is kept as a slice of s where it is one run of s, which
+	// is nearly always; a builder joins runs only around ${*}, ${?}, ${$}
+	// and malformed variables.
 	var lit strings.Builder
-	flush := func() {
-		if lit.Len() > 0 {
-			p.toks = append(p.toks, token{kind: tokLit, text: lit.String()})
-			lit.Reset()
+	litStart, litEnd := -1, -1 // the run of s not yet in lit
+	addRun := func(from, to int) {
+		if litStart >= 0 && litEnd == from {
+			litEnd = to
+			return
 		}
+		if litStart >= 0 {
+			lit.WriteString(s[litStart:litEnd])
+		}
+		litStart, litEnd = from, to
+	}
+	addText := func(t string) {
+		if litStart >= 0 {
+			lit.WriteString(s[litStart:litEnd])
+			litStart, litEnd = -1, -1
+		}
+		lit.WriteString(t)
+	}
+	flush := func() {
+		var text string
+		switch {
+		case lit.Len() == 0 && litStart >= 0:
+			text = s[litStart:litEnd]
+		case litStart >= 0:
+			lit.WriteString(s[litStart:litEnd])
+			text = lit.String()
+		default:
+			text = lit.String()
+		}
+		lit.Reset()
+		litStart, litEnd = -1, -1
+		if text != "" {
+			p.toks = append(p.toks, token{kind: tokLit, text: text})
+		}
+	}
+	if p.toks == nil {
+		p.toks = make([]token, 0, 4)
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -74,13 +109,13 @@ func compilePattern(s string, o patternOptions) pattern {
 		case o.variables && c == '$' && strings.HasPrefix(s[i:], "${"):
 			v, n, ok := parseVariable(s[i:])
 			if !ok {
-				lit.WriteString("${")
+				addRun(i, i+2)
 				i += 2
 				continue
 			}
 			i += n
 			if v.literal != "" {
-				lit.WriteString(v.literal)
+				addText(v.literal)
 				continue
 			}
 			flush()
@@ -107,8 +142,12 @@ func compilePattern(s string, o patternOptions) pattern {
 			p.toks = append(p.toks, token{kind: tokOne})
 			i++
 		default:
-			lit.WriteByte(c)
-			i++
+			j := i + 1
+			for j < len(s) && !(s[j] == '$' && o.variables) && !((s[j] == '*' || s[j] == '?') && o.wildcards) {
+				j++
+			}
+			addRun(i, j)
+			i = j
 		}
 	}
 	flush()
