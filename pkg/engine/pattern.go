@@ -100,9 +100,6 @@ func compilePattern(s string, o patternOptions) pattern {
 			p.toks = append(p.toks, token{kind: tokLit, text: text})
 		}
 	}
-	if p.toks == nil {
-		p.toks = make([]token, 0, 4)
-	}
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
