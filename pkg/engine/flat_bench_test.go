@@ -3,6 +3,7 @@ package engine_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -113,43 +114,68 @@ func flatCalls(n int) []exampleCall {
 // BenchmarkFlat decides requests against one identity set of N statements
 // of each shape, the request built the documented way (the package
 // example's decision code, with the context keys the shapes' variables
-// read): the cost must not grow with N.
+// read): the cost must not grow with N. As the machine it runs on may be
+// shared, each N>10 case also reports x-vs-N=10: the cost of its decisions
+// divided by that of the same shape's N=10 decisions, timed in alternating
+// batches after the loop so that both see the same load.
 func BenchmarkFlat(b *testing.B) {
 	cat, err := catalog.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
+	ctx := engine.NewContext(8)
+	req := &engine.Request{Context: ctx}
+	decide := func(policies *engine.Policies, call *exampleCall) engine.Decision {
+		ctx.Reset()
+		ctx.SetKey(engine.KeyPrincipalArn, call.principal)
+		ctx.SetKey(engine.KeySourceIP, call.sourceIP)
+		ctx.SetKey(engine.KeyRequestedRegion, "us-east-1")
+		ctx.SetKey(engine.KeyPrincipalAccount, "111122223333")
+		ctx.SetTags(engine.PrincipalTag, call.principalTags)
+		ctx.SetTags(engine.ResourceTag, call.resourceTags)
+		req.Principal, req.Action, req.Resource = call.principal, call.action, call.resource
+		return engine.Evaluate(policies, req)
+	}
+	// batch decides calls over and over, n decisions, and returns the time.
+	batch := func(policies *engine.Policies, calls []exampleCall, n int) time.Duration {
+		start := time.Now()
+		for k := range n {
+			_ = decide(policies, &calls[k%len(calls)])
+		}
+		return time.Since(start)
+	}
 	for _, sh := range flatShapes {
+		var small *engine.Policies
+		var smallCalls []exampleCall
 		for _, n := range []int{10, 1000, 10000} {
 			policies := flatPolicies(b, cat, sh, n)
 			calls := flatCalls(n)
-			ctx := engine.NewContext(8)
-			req := &engine.Request{Context: ctx}
-			decide := func(call *exampleCall) engine.Decision {
-				ctx.Reset()
-				ctx.SetKey(engine.KeyPrincipalArn, call.principal)
-				ctx.SetKey(engine.KeySourceIP, call.sourceIP)
-				ctx.SetKey(engine.KeyRequestedRegion, "us-east-1")
-				ctx.SetKey(engine.KeyPrincipalAccount, "111122223333")
-				ctx.SetTags(engine.PrincipalTag, call.principalTags)
-				ctx.SetTags(engine.ResourceTag, call.resourceTags)
-				req.Principal, req.Action, req.Resource = call.principal, call.action, call.resource
-				return engine.Evaluate(policies, req)
-			}
 			for j := range calls {
-				if got := decide(&calls[j]); got != engine.Allow {
+				if got := decide(policies, &calls[j]); got != engine.Allow {
 					b.Fatalf("%s N=%d request %d (%s): %s, want Allow", sh.name, n, j, calls[j].resource, got)
 				}
+			}
+			if n == 10 {
+				small, smallCalls = policies, calls
 			}
 			b.Run(fmt.Sprintf("%s/N=%d", sh.name, n), func(b *testing.B) {
 				b.ReportAllocs()
 				j := 0
 				for b.Loop() {
-					_ = decide(&calls[j])
+					_ = decide(policies, &calls[j])
 					if j++; j == len(calls) {
 						j = 0
 					}
 				}
+				if n == 10 {
+					return
+				}
+				bestBig, bestSmall := time.Duration(1<<62), time.Duration(1<<62)
+				for range 40 {
+					bestSmall = min(bestSmall, batch(small, smallCalls, 512))
+					bestBig = min(bestBig, batch(policies, calls, 512))
+				}
+				b.ReportMetric(float64(bestBig)/float64(bestSmall), "x-vs-N=10")
 			})
 		}
 	}
