@@ -76,6 +76,7 @@ func commands() []command {
 		evalCommand(),
 		simulateCommand(),
 		validateCommand(),
+		checkNoNewAccessCommand(), checkAccessNotGrantedCommand(),
 		versionCommand(),
 		devCertsCommand(),
 		helpCommand(),
