@@ -76,7 +76,7 @@ func commands() []command {
 		evalCommand(),
 		simulateCommand(),
 		validateCommand(),
-		checkNoNewAccessCommand(), checkAccessNotGrantedCommand(),
+		checkNoNewAccessCommand(), checkAccessNotGrantedCommand(), testCommand(),
 		versionCommand(),
 		devCertsCommand(),
 		helpCommand(),
