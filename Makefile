@@ -21,7 +21,7 @@ BUF := $(BIN)/buf
 # tests start (/usr/bin/etcd); `make etcd` installs it when etcd is missing.
 ETCD_PACKAGE := etcd-server
 
-.PHONY: all build run demo test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean
+.PHONY: all build run demo test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean policy-tests
 .PHONY: tools generate check-gen lint-proto etcd
 
 all: build
@@ -45,7 +45,12 @@ demo: build
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: fmt-check vet lint check-gen lint-proto unit peers fuzz-smoke
+test: fmt-check vet lint check-gen lint-proto unit policy-tests peers fuzz-smoke
+
+# policy-tests runs the example model's policy tests (examples/model/*_test.yaml)
+# and requires them to make every statement of the model apply.
+policy-tests: build
+	$(BIN)/pdp test --policies examples/model --min-coverage 100
 
 fmt-check:
 	@out="$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"; \
