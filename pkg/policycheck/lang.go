@@ -274,7 +274,8 @@ func (q *query) add(l lang) int {
 
 // witness finds a string of the combined language. found is false when
 // the language is empty; decided is false when the search hit its bound.
-// The witness spells symOther as 'x' and a variable as ${name}.
+// The witness spells symOther as a character no language names, and a
+// variable as ${name}.
 func (q *query) witness(vs *vars) (w string, found, decided bool) {
 	syms := map[int]bool{':': true, '/': true, symOther: true}
 	for i := range q.langs {
@@ -287,7 +288,14 @@ func (q *query) witness(vs *vars) (w string, found, decided bool) {
 	for s := range syms {
 		alphabet = append(alphabet, s)
 	}
-	slices.Sort(alphabet)
+	// symOther first, so that witnesses read "apps/x" rather than "apps/1".
+	slices.SortFunc(alphabet, func(a, b int) int {
+		if a == symOther || b == symOther {
+			return boolInt(b == symOther) - boolInt(a == symOther)
+		}
+		return a - b
+	})
+	other := otherByte(syms)
 
 	type node struct {
 		st   []states
@@ -312,7 +320,7 @@ func (q *query) witness(vs *vars) (w string, found, decided bool) {
 				rev = append(rev, nodes[k].sym)
 			}
 			slices.Reverse(rev)
-			return spell(rev, vs), true, true
+			return spell(rev, vs, other), true, true
 		}
 		for _, sym := range alphabet {
 			next := make([]states, len(q.langs))
@@ -333,13 +341,31 @@ func (q *query) witness(vs *vars) (w string, found, decided bool) {
 	return "", false, true
 }
 
-// spell writes a string of symbols as text.
-func spell(syms []int, vs *vars) string {
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// otherByte picks a character to stand for symOther in witnesses: one that
+// no automaton names, so the witness means what the search found.
+func otherByte(syms map[int]bool) byte {
+	for _, c := range []byte("xyzqjkwv0123456789") {
+		if !syms[int(c)] {
+			return c
+		}
+	}
+	return '_'
+}
+
+// spell writes a string of symbols as text, other standing for symOther.
+func spell(syms []int, vs *vars, other byte) string {
 	var b strings.Builder
 	for _, s := range syms {
 		switch {
 		case s == symOther:
-			b.WriteByte('x')
+			b.WriteByte(other)
 		case s >= symVar:
 			b.WriteString("${" + vs.names[s-symVar] + "}")
 		default:
