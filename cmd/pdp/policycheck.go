@@ -79,7 +79,7 @@ new access, each with an example action and resource.
 				if err != nil {
 					return usageError(e, name, "-new: %v", err)
 				}
-				rep, err := c.CheckNoNewAccess(oldSrc, newSrc, typ)
+				rep, err := c.CheckNoNewAccess(ctx, oldSrc, newSrc, typ)
 				return o.report(e, name, rep, err)
 			}
 		},
@@ -124,7 +124,7 @@ resources only, no action may be granted on them.
 				if err != nil {
 					return usageError(e, name, "-policy: %v", err)
 				}
-				rep, err := c.CheckAccessNotGranted(src, policycheck.Access{Actions: actions, Resources: resources}, typ)
+				rep, err := c.CheckAccessNotGranted(ctx, src, policycheck.Access{Actions: actions, Resources: resources}, typ)
 				return o.report(e, name, rep, err)
 			}
 		},

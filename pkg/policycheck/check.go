@@ -1,6 +1,7 @@
 package policycheck
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -86,7 +87,10 @@ func (c *Checker) parse(id string, src []byte, typ engine.PolicyType) (*engine.D
 // access it adds.
 //
 // https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CheckNoNewAccess.html
-func (c *Checker) CheckNoNewAccess(existing, newPolicy []byte, typ engine.PolicyType) (*Report, error) {
+//
+// The work grows with the statements times the catalog's actions; ctx ends
+// it early, with ctx's error.
+func (c *Checker) CheckNoNewAccess(ctx context.Context, existing, newPolicy []byte, typ engine.PolicyType) (*Report, error) {
 	oldDoc, err := c.parse("existing", existing, typ)
 	if err != nil {
 		return nil, err
@@ -104,7 +108,11 @@ func (c *Checker) CheckNoNewAccess(existing, newPolicy []byte, typ engine.Policy
 		if n.deny {
 			continue
 		}
-		if r, ok := c.newAccess(n, news, olds); ok {
+		r, ok, err := c.newAccess(ctx, n, news, olds)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			rep.Reasons = append(rep.Reasons, r)
 		}
 	}
@@ -120,18 +128,29 @@ func (c *Checker) CheckNoNewAccess(existing, newPolicy []byte, typ engine.Policy
 // newAccess looks, action by action, for access the Allow statement n of
 // the new policy grants that the existing policy does not, after the new
 // policy's own Deny statements.
-func (c *Checker) newAccess(n *stmt, news, olds []*stmt) (Reason, bool) {
+func (c *Checker) newAccess(ctx context.Context, n *stmt, news, olds []*stmt) (Reason, bool, error) {
 	var found []string
 	var example string
 	var undecided, condOnly bool
+	memo := map[string]answer{}
 	for _, a := range c.cat.Actions() {
 		if !n.actions[a.ID] {
 			continue
 		}
-		q, vs := &query{}, &vars{}
-		var gated bool
-		q.e = c.newAccessExpr(q, vs, a, n, news, olds, &gated)
-		w, ok, decided := q.witness(vs)
+		if err := ctx.Err(); err != nil {
+			return Reason{}, false, err
+		}
+		// Actions with the same resource types named by the same
+		// statements ask the same question.
+		key := actionKey(a, news, olds)
+		ans, seen := memo[key]
+		if !seen {
+			q, vs := &query{}, &vars{}
+			q.e = c.newAccessExpr(q, vs, a, n, news, olds, &ans.gated)
+			ans.w, ans.ok, ans.decided = q.witness(vs)
+			memo[key] = ans
+		}
+		w, ok, decided, gated := ans.w, ans.ok, ans.decided, ans.gated
 		switch {
 		case !decided:
 			undecided = true
@@ -145,7 +164,7 @@ func (c *Checker) newAccess(n *stmt, news, olds []*stmt) (Reason, bool) {
 		}
 	}
 	if len(found) == 0 {
-		return Reason{}, false
+		return Reason{}, false, nil
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s grants access the existing policy does not", stmtName(n.src))
@@ -161,7 +180,35 @@ func (c *Checker) newAccess(n *stmt, news, olds []*stmt) (Reason, bool) {
 	if undecided {
 		b.WriteString("; some resource patterns were too complex to compare, which counts as new access")
 	}
-	return reasonFor(n, b.String()), true
+	return reasonFor(n, b.String()), true, nil
+}
+
+// An answer is the outcome of one query, kept for actions that ask the
+// same one.
+type answer struct {
+	w                  string
+	ok, decided, gated bool
+}
+
+// actionKey identifies the question a check asks about an action: its
+// resource types and which statements name it.
+func actionKey(a *catalog.Action, lists ...[]*stmt) string {
+	var b strings.Builder
+	for _, r := range a.ResourceTypes {
+		fmt.Fprintf(&b, "%s/%s/%t,", r.Type.Service.Prefix, r.Type.Name, r.Required)
+	}
+	b.WriteByte('|')
+	for _, l := range lists {
+		for _, s := range l {
+			if s.actions[a.ID] {
+				b.WriteByte('1')
+			} else {
+				b.WriteByte('0')
+			}
+		}
+		b.WriteByte('|')
+	}
+	return b.String()
 }
 
 // newAccessExpr builds, for one action, the ARNs that n grants, minus the
@@ -216,7 +263,9 @@ func (c *Checker) existingDenyExpr(q *query, vs *vars, a *catalog.Action, e *stm
 // statement that grants some of it, with an example.
 //
 // https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CheckAccessNotGranted.html
-func (c *Checker) CheckAccessNotGranted(policy []byte, access Access, typ engine.PolicyType) (*Report, error) {
+//
+// ctx ends the work early, as for CheckNoNewAccess.
+func (c *Checker) CheckAccessNotGranted(ctx context.Context, policy []byte, access Access, typ engine.PolicyType) (*Report, error) {
 	doc, err := c.parse("policy", policy, typ)
 	if err != nil {
 		return nil, err
@@ -231,7 +280,11 @@ func (c *Checker) CheckAccessNotGranted(policy []byte, access Access, typ engine
 		if s.deny {
 			continue
 		}
-		if r, ok := c.grants(s, stmts, want, access.Resources); ok {
+		r, ok, err := c.grants(ctx, s, stmts, want, access.Resources)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
 			rep.Reasons = append(rep.Reasons, r)
 		}
 	}
@@ -280,30 +333,24 @@ func (c *Checker) accessActions(access Access) (want []bool, notes []string, err
 
 // grants looks for access of the Access that the Allow statement s grants
 // and no unconditional Deny of its policy removes.
-func (c *Checker) grants(s *stmt, stmts []*stmt, want []bool, resources []string) (Reason, bool) {
+func (c *Checker) grants(ctx context.Context, s *stmt, stmts []*stmt, want []bool, resources []string) (Reason, bool, error) {
 	var found []string
 	var example string
+	memo := map[string]answer{}
 	for _, a := range c.cat.Actions() {
 		if !s.actions[a.ID] || !want[a.ID] {
 			continue
 		}
-		q, vs := &query{}, &vars{}
-		parts := []*expr{universe(q, a), s.resourceExpr(q, varAny, vs)}
-		if len(resources) > 0 {
-			rs := make([]*expr, len(resources))
-			for i, r := range resources {
-				rs[i] = leafExpr(q.add(patternLang(r, varLiteral, vs)))
-			}
-			parts = append(parts, orExpr(rs...))
+		if err := ctx.Err(); err != nil {
+			return Reason{}, false, err
 		}
-		var denies []*expr
-		for _, d := range stmts {
-			if d.deny && d.actions[a.ID] && len(d.conds) == 0 && narrowPrincipals(d).covers(s.principals) {
-				denies = append(denies, d.resourceExpr(q, varNone, vs))
-			}
+		key := actionKey(a, stmts)
+		ans, seen := memo[key]
+		if !seen {
+			ans.w, ans.ok, ans.decided = c.grantQuery(a, s, stmts, resources)
+			memo[key] = ans
 		}
-		q.e = andExpr(append(parts, notExpr(orExpr(denies...)))...)
-		w, ok, decided := q.witness(vs)
+		w, ok, decided := ans.w, ans.ok, ans.decided
 		if !ok && decided {
 			continue
 		}
@@ -313,7 +360,7 @@ func (c *Checker) grants(s *stmt, stmts []*stmt, want []bool, resources []string
 		}
 	}
 	if len(found) == 0 {
-		return Reason{}, false
+		return Reason{}, false, nil
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s grants the access", stmtName(s.src))
@@ -323,7 +370,29 @@ func (c *Checker) grants(s *stmt, stmts []*stmt, want []bool, resources []string
 	if len(found) > 1 {
 		fmt.Fprintf(&b, " (%d actions: %s)", len(found), listText(found))
 	}
-	return reasonFor(s, b.String()), true
+	return reasonFor(s, b.String()), true, nil
+}
+
+// grantQuery looks for an ARN of the access on which s grants action a and
+// no unconditional Deny of the policy takes it back.
+func (c *Checker) grantQuery(a *catalog.Action, s *stmt, stmts []*stmt, resources []string) (w string, ok, decided bool) {
+	q, vs := &query{}, &vars{}
+	parts := []*expr{universe(q, a), s.resourceExpr(q, varAny, vs)}
+	if len(resources) > 0 {
+		rs := make([]*expr, len(resources))
+		for i, r := range resources {
+			rs[i] = leafExpr(q.add(patternLang(r, varLiteral, vs)))
+		}
+		parts = append(parts, orExpr(rs...))
+	}
+	var denies []*expr
+	for _, d := range stmts {
+		if d.deny && d.actions[a.ID] && len(d.conds) == 0 && narrowPrincipals(d).covers(s.principals) {
+			denies = append(denies, d.resourceExpr(q, varNone, vs))
+		}
+	}
+	q.e = andExpr(append(parts, notExpr(orExpr(denies...)))...)
+	return q.witness(vs)
 }
 
 func reasonFor(s *stmt, desc string) Reason {

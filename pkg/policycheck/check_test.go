@@ -1,6 +1,7 @@
 package policycheck
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -185,7 +186,7 @@ func TestCheckNoNewAccess(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rep, err := c.CheckNoNewAccess([]byte(tc.existing), []byte(tc.updated), tc.typ)
+			rep, err := c.CheckNoNewAccess(t.Context(), []byte(tc.existing), []byte(tc.updated), tc.typ)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, rep.Result, tc.reason)
 			if tc.want == Fail {
@@ -265,7 +266,7 @@ func TestCheckAccessNotGranted(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rep, err := c.CheckAccessNotGranted([]byte(tc.doc), tc.access, engine.IdentityPolicy)
+			rep, err := c.CheckAccessNotGranted(t.Context(), []byte(tc.doc), tc.access, engine.IdentityPolicy)
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, rep.Result, tc.reason)
 			if tc.want == Fail {
@@ -291,7 +292,7 @@ func TestCheckReasonText(t *testing.T) {
      ` + region + `}
   ]
 }`
-	rep, err := c.CheckNoNewAccess([]byte(existing), []byte(updated), engine.IdentityPolicy)
+	rep, err := c.CheckNoNewAccess(t.Context(), []byte(existing), []byte(updated), engine.IdentityPolicy)
 	require.NoError(t, err)
 	require.Len(t, rep.Reasons, 1)
 	r := rep.Reasons[0]
@@ -312,23 +313,23 @@ func TestCheckErrors(t *testing.T) {
 		wantErr string
 	}{
 		{"bad JSON in existing", func() error {
-			_, err := c.CheckNoNewAccess([]byte(`{"Version":`), []byte(good), engine.IdentityPolicy)
+			_, err := c.CheckNoNewAccess(t.Context(), []byte(`{"Version":`), []byte(good), engine.IdentityPolicy)
 			return err
 		}, `policy "existing"`},
 		{"bad effect in new", func() error {
-			_, err := c.CheckNoNewAccess([]byte(good), []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Maybe","Action":"*","Resource":"*"}}`), engine.IdentityPolicy)
+			_, err := c.CheckNoNewAccess(t.Context(), []byte(good), []byte(`{"Version":"2012-10-17","Statement":{"Effect":"Maybe","Action":"*","Resource":"*"}}`), engine.IdentityPolicy)
 			return err
 		}, `policy "new"`},
 		{"policy type", func() error {
-			_, err := c.CheckNoNewAccess([]byte(good), []byte(good), engine.SCPPolicy)
+			_, err := c.CheckNoNewAccess(t.Context(), []byte(good), []byte(good), engine.SCPPolicy)
 			return err
 		}, "IDENTITY_POLICY or RESOURCE_POLICY"},
 		{"empty access", func() error {
-			_, err := c.CheckAccessNotGranted([]byte(good), Access{}, engine.IdentityPolicy)
+			_, err := c.CheckAccessNotGranted(t.Context(), []byte(good), Access{}, engine.IdentityPolicy)
 			return err
 		}, "at least one action or resource"},
 		{"unknown action", func() error {
-			_, err := c.CheckAccessNotGranted([]byte(good), Access{Actions: []string{"mobiletargeting:GetAppz"}}, engine.IdentityPolicy)
+			_, err := c.CheckAccessNotGranted(t.Context(), []byte(good), Access{Actions: []string{"mobiletargeting:GetAppz"}}, engine.IdentityPolicy)
 			return err
 		}, `access.actions[0]: unknown action "mobiletargeting:GetAppz" (did you mean`},
 	}
@@ -354,4 +355,16 @@ func TestParsePolicyType(t *testing.T) {
 	}
 	_, err := ParsePolicyType("SERVICE_CONTROL_POLICY")
 	assert.ErrorIs(t, err, ErrPolicyType)
+}
+
+func TestCheckStopsWithContext(t *testing.T) {
+	t.Parallel()
+	c := newChecker(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	doc := []byte(policy(allow("*", "*")))
+	_, err := c.CheckNoNewAccess(ctx, doc, doc, engine.IdentityPolicy)
+	assert.ErrorIs(t, err, context.Canceled)
+	_, err = c.CheckAccessNotGranted(ctx, doc, Access{Actions: []string{"mobiletargeting:GetApp"}}, engine.IdentityPolicy)
+	assert.ErrorIs(t, err, context.Canceled)
 }
