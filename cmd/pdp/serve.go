@@ -291,6 +291,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	}, log)
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
+	server.NewPolicyChecker(srv).Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
 	obs.registered(gs)
 

@@ -112,7 +112,7 @@ func classify(fullMethod string) (methodClass, string) {
 	switch service {
 	case pdpv1.PolicyService_ServiceDesc.ServiceName:
 		return classAdmin, method
-	case pdpv1.AuthorizationService_ServiceDesc.ServiceName, pdpv1.SimulatorService_ServiceDesc.ServiceName:
+	case pdpv1.AuthorizationService_ServiceDesc.ServiceName, pdpv1.SimulatorService_ServiceDesc.ServiceName, pdpv1.PolicyCheckService_ServiceDesc.ServiceName:
 		return classDecision, method
 	case healthpb.Health_ServiceDesc.ServiceName, reflectionpb.ServerReflection_ServiceDesc.ServiceName,
 		reflectionalphapb.ServerReflection_ServiceDesc.ServiceName:

@@ -59,6 +59,14 @@ type Checker struct {
 // New returns a Checker for the catalog's actions.
 func New(cat *catalog.Catalog) *Checker { return &Checker{cat: cat} }
 
+// An AccessError is a problem with the Access of CheckAccessNotGranted;
+// Field is its path, e.g. "access.actions[0]".
+type AccessError struct {
+	Field, Msg string
+}
+
+func (e *AccessError) Error() string { return e.Field + ": " + e.Msg }
+
 // ErrPolicyType is returned for a policy type the checks do not take.
 var ErrPolicyType = errors.New("policy type must be IDENTITY_POLICY or RESOURCE_POLICY")
 
@@ -301,7 +309,7 @@ func (c *Checker) CheckAccessNotGranted(ctx context.Context, policy []byte, acce
 // every action when none is given.
 func (c *Checker) accessActions(access Access) (want []bool, notes []string, err error) {
 	if len(access.Actions) == 0 && len(access.Resources) == 0 {
-		return nil, nil, errors.New("access: give at least one action or resource")
+		return nil, nil, &AccessError{Field: "access", Msg: "give at least one action or resource"}
 	}
 	want = make([]bool, c.cat.NumActions())
 	if len(access.Actions) == 0 {
@@ -318,11 +326,11 @@ func (c *Checker) accessActions(access Access) (want []bool, notes []string, err
 		}
 		matched := c.cat.MatchActions(p)
 		if len(matched) == 0 {
-			msg := fmt.Sprintf("access.actions[%d]: unknown action %q", i, p)
+			msg := fmt.Sprintf("unknown action %q", p)
 			if s, ok := c.cat.SuggestAction(p); ok {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
-			return nil, nil, errors.New(msg)
+			return nil, nil, &AccessError{Field: fmt.Sprintf("access.actions[%d]", i), Msg: msg}
 		}
 		for _, a := range matched {
 			want[a.ID] = true
