@@ -141,6 +141,7 @@ func (c *Checker) newAccess(ctx context.Context, n *stmt, news, olds []*stmt) (R
 	var example string
 	var undecided, condOnly bool
 	memo := map[string]answer{}
+	ov := newOverlaps()
 	for _, a := range c.cat.Actions() {
 		if !n.actions[a.ID] {
 			continue
@@ -154,7 +155,7 @@ func (c *Checker) newAccess(ctx context.Context, n *stmt, news, olds []*stmt) (R
 		ans, seen := memo[key]
 		if !seen {
 			q, vs := &query{}, &vars{}
-			q.e = c.newAccessExpr(q, vs, a, n, news, olds, &ans.gated)
+			q.e = c.newAccessExpr(q, vs, a, n, news, olds, ov, &ans.gated)
 			ans.w, ans.ok, ans.decided = q.witness(vs)
 			memo[key] = ans
 		}
@@ -202,9 +203,7 @@ type answer struct {
 // resource types and which statements name it.
 func actionKey(a *catalog.Action, lists ...[]*stmt) string {
 	var b strings.Builder
-	for _, r := range a.ResourceTypes {
-		fmt.Fprintf(&b, "%s/%s/%t,", r.Type.Service.Prefix, r.Type.Name, r.Required)
-	}
+	b.WriteString(typesKey(a))
 	b.WriteByte('|')
 	for _, l := range lists {
 		for _, s := range l {
@@ -223,11 +222,11 @@ func actionKey(a *catalog.Action, lists ...[]*stmt) string {
 // new policy's unconditional denies, that the existing policy does not
 // grant for certain. gated is set when an existing Allow names the action
 // but was left out for its conditions.
-func (c *Checker) newAccessExpr(q *query, vs *vars, a *catalog.Action, n *stmt, news, olds []*stmt, gated *bool) *expr {
+func (c *Checker) newAccessExpr(q *query, vs *vars, a *catalog.Action, n *stmt, news, olds []*stmt, ov *overlaps, gated *bool) *expr {
 	parts := []*expr{universe(q, a), n.resourceExpr(q, varSymbol, vs)}
 	var denies []*expr
 	for _, d := range news {
-		if d.deny && d.actions[a.ID] && len(d.conds) == 0 && narrowPrincipals(d).covers(n.principals) {
+		if d.deny && d.actions[a.ID] && len(d.conds) == 0 && narrowPrincipals(d).covers(n.principals) && ov.meet(a, n, d) {
 			denies = append(denies, d.resourceExpr(q, varSymbol, vs))
 		}
 	}
@@ -235,7 +234,7 @@ func (c *Checker) newAccessExpr(q *query, vs *vars, a *catalog.Action, n *stmt, 
 
 	var grants, revoked []*expr
 	for _, e := range olds {
-		if !e.actions[a.ID] {
+		if !e.actions[a.ID] || !ov.meet(a, n, e) {
 			continue
 		}
 		if e.deny {
@@ -345,6 +344,7 @@ func (c *Checker) grants(ctx context.Context, s *stmt, stmts []*stmt, want []boo
 	var found []string
 	var example string
 	memo := map[string]answer{}
+	ov := newOverlaps()
 	for _, a := range c.cat.Actions() {
 		if !s.actions[a.ID] || !want[a.ID] {
 			continue
@@ -355,7 +355,7 @@ func (c *Checker) grants(ctx context.Context, s *stmt, stmts []*stmt, want []boo
 		key := actionKey(a, stmts)
 		ans, seen := memo[key]
 		if !seen {
-			ans.w, ans.ok, ans.decided = c.grantQuery(a, s, stmts, resources)
+			ans.w, ans.ok, ans.decided = c.grantQuery(a, s, stmts, resources, ov)
 			memo[key] = ans
 		}
 		w, ok, decided := ans.w, ans.ok, ans.decided
@@ -383,7 +383,7 @@ func (c *Checker) grants(ctx context.Context, s *stmt, stmts []*stmt, want []boo
 
 // grantQuery looks for an ARN of the access on which s grants action a and
 // no unconditional Deny of the policy takes it back.
-func (c *Checker) grantQuery(a *catalog.Action, s *stmt, stmts []*stmt, resources []string) (w string, ok, decided bool) {
+func (c *Checker) grantQuery(a *catalog.Action, s *stmt, stmts []*stmt, resources []string, ov *overlaps) (w string, ok, decided bool) {
 	q, vs := &query{}, &vars{}
 	parts := []*expr{universe(q, a), s.resourceExpr(q, varAny, vs)}
 	if len(resources) > 0 {
@@ -429,4 +429,40 @@ func listText(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
+}
+
+// overlaps remembers which pairs of statements name a common ARN, so
+// that a query leaves out the statements that cannot change its answer: a
+// statement whose resources miss those of the statement under test adds
+// nothing to it, and only slows the search.
+type overlaps struct {
+	known map[[2]*stmt]bool
+}
+
+func newOverlaps() *overlaps { return &overlaps{known: map[[2]*stmt]bool{}} }
+
+// meet reports whether x and y may both apply to one ARN (of any action:
+// the pair is tested once); variables count as anything, and an undecided
+// search as a yes.
+func (o *overlaps) meet(_ *catalog.Action, x, y *stmt) bool {
+	k := [2]*stmt{x, y}
+	if v, ok := o.known[k]; ok {
+		return v
+	}
+	q, vs := &query{}, &vars{}
+	q.e = andExpr(x.resourceExpr(q, varAny, vs), y.resourceExpr(q, varAny, vs))
+	_, found, decided := q.witness(vs)
+	v := found || !decided
+	o.known[k] = v
+	return v
+}
+
+// typesKey names the resource types of an action and whether each is
+// required: what universe builds from.
+func typesKey(a *catalog.Action) string {
+	var b strings.Builder
+	for _, r := range a.ResourceTypes {
+		fmt.Fprintf(&b, "%s/%s/%t,", r.Type.Service.Prefix, r.Type.Name, r.Required)
+	}
+	return b.String()
 }

@@ -1,6 +1,7 @@
 package policycheck
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 )
@@ -152,58 +153,6 @@ func literalLang(s string) lang {
 	return l
 }
 
-// states is a set of positions in a token sequence (0..len).
-type states []bool
-
-func (l *lang) start() states {
-	if l.never {
-		return nil
-	}
-	return l.closure(states(make([]bool, len(l.toks)+1)), 0)
-}
-
-// closure adds position i and every position reachable from it by
-// skipping star tokens.
-func (l *lang) closure(s states, i int) states {
-	for {
-		s[i] = true
-		if i == len(l.toks) || !l.toks[i].star {
-			return s
-		}
-		i++
-	}
-}
-
-func (l *lang) step(s states, sym int) states {
-	if s == nil {
-		return nil
-	}
-	next := states(make([]bool, len(s)))
-	any := false
-	for i, in := range s {
-		if !in || i == len(l.toks) {
-			continue
-		}
-		t := l.toks[i]
-		ok := t.lit == sym || (t.lit < 0 && t.class.accepts(sym))
-		if !ok {
-			continue
-		}
-		any = true
-		if t.star {
-			l.closure(next, i)
-		} else {
-			l.closure(next, i+1)
-		}
-	}
-	if !any {
-		return nil
-	}
-	return next
-}
-
-func (l *lang) accepts(s states) bool { return s != nil && s[len(l.toks)] }
-
 func (l *lang) symbols(into map[int]bool) {
 	for _, t := range l.toks {
 		if t.lit >= 0 {
@@ -257,6 +206,60 @@ func (e *expr) eval(in []bool) bool {
 	}
 }
 
+// hopeless reports whether no continuation can make e true, given which
+// languages are still alive (a live state set can always reach
+// acceptance, since every token takes some symbol): a dead language is
+// false from here on, a live one may end either way.
+func (e *expr) hopeless(alive []bool) bool { return e.future(alive) == triFalse }
+
+type tri uint8
+
+const (
+	triFalse tri = iota
+	triTrue
+	triMaybe
+)
+
+func (e *expr) future(alive []bool) tri {
+	switch e.op {
+	case opLeaf:
+		if alive[e.leaf] {
+			return triMaybe
+		}
+		return triFalse
+	case opNot:
+		switch e.args[0].future(alive) {
+		case triFalse:
+			return triTrue
+		case triTrue:
+			return triFalse
+		}
+		return triMaybe
+	case opAnd:
+		out := triTrue
+		for _, a := range e.args {
+			switch a.future(alive) {
+			case triFalse:
+				return triFalse
+			case triMaybe:
+				out = triMaybe
+			}
+		}
+		return out
+	default:
+		out := triFalse
+		for _, a := range e.args {
+			switch a.future(alive) {
+			case triTrue:
+				return triTrue
+			case triMaybe:
+				out = triMaybe
+			}
+		}
+		return out
+	}
+}
+
 // maxProductStates bounds the exploration of one query; a query that
 // needs more is undecided, and the checks then fail closed.
 const maxProductStates = 20000
@@ -272,10 +275,98 @@ func (q *query) add(l lang) int {
 	return len(q.langs) - 1
 }
 
-// witness finds a string of the combined language. found is false when
-// the language is empty; decided is false when the search hit its bound.
-// The witness spells symOther as a character no language names, and a
-// variable as ${name}.
+// A machine is a lang compiled for one alphabet into bit-parallel form
+// (the shift-and technique): bit j of a state set is position j, before
+// token j; bit n is the end. Stepping over a symbol shifts the positions
+// whose token takes it, keeps those of star tokens that take it, then
+// closes over star tokens, which may be skipped.
+type machine struct {
+	n, words, off int        // positions 0..n; words per state set; offset in a node
+	accept        [][]uint64 // by symbol index: positions whose token takes it
+	star          []uint64   // positions of star tokens
+	never         bool
+}
+
+func compile(l *lang, alphabet []int, off int) machine {
+	m := machine{n: len(l.toks), words: (len(l.toks) + 64) / 64, off: off, never: l.never}
+	m.star = make([]uint64, m.words)
+	m.accept = make([][]uint64, len(alphabet))
+	for k := range alphabet {
+		m.accept[k] = make([]uint64, m.words)
+	}
+	for j, t := range l.toks {
+		if t.star {
+			m.star[j/64] |= 1 << (j % 64)
+		}
+		for k, sym := range alphabet {
+			if t.lit == sym || (t.lit < 0 && t.class.accepts(sym)) {
+				m.accept[k][j/64] |= 1 << (j % 64)
+			}
+		}
+	}
+	return m
+}
+
+// start writes the initial state set into s.
+func (m *machine) start(s []uint64) {
+	if m.never {
+		return
+	}
+	s[0] = 1
+	m.close(s)
+}
+
+// close adds every position reachable by skipping star tokens.
+func (m *machine) close(s []uint64) {
+	for {
+		changed := false
+		var carry uint64
+		for w := range s {
+			add := (s[w]&m.star[w])<<1 | carry
+			carry = (s[w] & m.star[w]) >> 63
+			if add&^s[w] != 0 {
+				s[w] |= add
+				changed = true
+			}
+		}
+		if !changed {
+			return
+		}
+	}
+}
+
+// step writes into dst the state set after symbol index k from src.
+func (m *machine) step(dst, src []uint64, k int) {
+	var carry uint64
+	acc := m.accept[k]
+	for w := range src {
+		took := src[w] & acc[w]
+		moved := took &^ m.star[w]
+		dst[w] = moved<<1 | carry | took&m.star[w]
+		carry = moved >> 63
+	}
+	if last := m.n % 64; last != 63 { // nothing lies past the end
+		dst[len(dst)-1] &= 1<<(last+1) - 1
+	}
+	m.close(dst)
+}
+
+func (m *machine) accepts(s []uint64) bool { return s[m.n/64]&(1<<(m.n%64)) != 0 }
+
+func (m *machine) alive(s []uint64) bool {
+	for _, w := range s {
+		if w != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// witness finds a string of the combined language by a breadth-first
+// search of the product of the automata. found is false when the language
+// is empty; decided is false when the search hit its bound. The witness
+// spells symOther as a character no language names, and a variable as
+// ${name}.
 func (q *query) witness(vs *vars) (w string, found, decided bool) {
 	syms := map[int]bool{':': true, '/': true, symOther: true}
 	for i := range q.langs {
@@ -297,48 +388,70 @@ func (q *query) witness(vs *vars) (w string, found, decided bool) {
 	})
 	other := otherByte(syms)
 
-	type node struct {
-		st   []states
-		prev int
-		sym  int
-	}
-	first := make([]states, len(q.langs))
+	ms := make([]machine, len(q.langs))
+	width := 0
 	for i := range q.langs {
-		first[i] = q.langs[i].start()
+		ms[i] = compile(&q.langs[i], alphabet, width)
+		width += ms[i].words
 	}
-	nodes := []node{{st: first, prev: -1}}
-	seen := map[string]bool{stateKey(first): true}
-	acc := make([]bool, len(q.langs))
-	for n := 0; n < len(nodes); n++ {
-		cur := nodes[n]
-		for i := range q.langs {
-			acc[i] = q.langs[i].accepts(cur.st[i])
+	// Nodes are state sets of every machine side by side in one arena.
+	arena := make([]uint64, width, width*64)
+	for i := range ms {
+		ms[i].start(arena[ms[i].off : ms[i].off+ms[i].words])
+	}
+	type link struct{ prev, sym int }
+	links := []link{{prev: -1}}
+	seen := map[string]bool{}
+	var key []byte
+	key = appendKey(key[:0], arena[:width])
+	seen[string(key)] = true
+
+	acc := make([]bool, len(ms))
+	alive := make([]bool, len(ms))
+	next := make([]uint64, width)
+	for n := 0; n < len(links); n++ {
+		cur := arena[n*width : (n+1)*width]
+		for i := range ms {
+			acc[i] = ms[i].accepts(cur[ms[i].off : ms[i].off+ms[i].words])
 		}
 		if q.e.eval(acc) {
 			var rev []int
-			for k := n; nodes[k].prev >= 0; k = nodes[k].prev {
-				rev = append(rev, nodes[k].sym)
+			for k := n; links[k].prev >= 0; k = links[k].prev {
+				rev = append(rev, alphabet[links[k].sym])
 			}
 			slices.Reverse(rev)
 			return spell(rev, vs, other), true, true
 		}
-		for _, sym := range alphabet {
-			next := make([]states, len(q.langs))
-			for i := range q.langs {
-				next[i] = q.langs[i].step(cur.st[i], sym)
+		for k := range alphabet {
+			for i := range ms {
+				m := &ms[i]
+				m.step(next[m.off:m.off+m.words], cur[m.off:m.off+m.words], k)
+				alive[i] = m.alive(next[m.off : m.off+m.words])
 			}
-			k := stateKey(next)
-			if seen[k] {
+			if q.e.hopeless(alive) {
 				continue
 			}
-			if len(nodes) >= maxProductStates {
+			key = appendKey(key[:0], next)
+			if seen[string(key)] {
+				continue
+			}
+			if len(links) >= maxProductStates {
 				return "", false, false
 			}
-			seen[k] = true
-			nodes = append(nodes, node{st: next, prev: n, sym: sym})
+			seen[string(key)] = true
+			arena = append(arena, next...)
+			cur = arena[n*width : (n+1)*width] // the arena may have moved
+			links = append(links, link{prev: n, sym: k})
 		}
 	}
 	return "", false, true
+}
+
+func appendKey(b []byte, ws []uint64) []byte {
+	for _, w := range ws {
+		b = binary.LittleEndian.AppendUint64(b, w)
+	}
+	return b
 }
 
 func boolInt(b bool) int {
@@ -371,24 +484,6 @@ func spell(syms []int, vs *vars, other byte) string {
 		default:
 			b.WriteByte(byte(s))
 		}
-	}
-	return b.String()
-}
-
-func stateKey(st []states) string {
-	var b strings.Builder
-	for _, s := range st {
-		if s == nil {
-			b.WriteByte('-')
-		}
-		for _, in := range s {
-			if in {
-				b.WriteByte('1')
-			} else {
-				b.WriteByte('0')
-			}
-		}
-		b.WriteByte('|')
 	}
 	return b.String()
 }
