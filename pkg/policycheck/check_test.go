@@ -2,6 +2,8 @@ package policycheck
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -367,4 +369,27 @@ func TestCheckStopsWithContext(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	_, err = c.CheckAccessNotGranted(ctx, doc, Access{Actions: []string{"mobiletargeting:GetApp"}}, engine.IdentityPolicy)
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// TestCheckManyStatements compares policies of twenty statements that
+// differ in one, with overlapping wildcard resources.
+func TestCheckManyStatements(t *testing.T) {
+	t.Parallel()
+	c := newChecker(t)
+	var stmts []string
+	for i := range 20 {
+		stmts = append(stmts, fmt.Sprintf(`{"Sid":"S%d","Effect":"Allow","Action":["mobiletargeting:*","sms-voice:*"],`+
+			`"Resource":["%sapp%d*/segments/*","arn:aws:sms-voice:*:111122223333:pool/p%d?"]}`, i, apps, i, i))
+	}
+	stmts = append(stmts, `{"Effect":"Deny","NotAction":"mobiletargeting:Get*","Resource":"*",`+tls+`}`)
+	existing := policy(stmts...)
+	widened := slices.Clone(stmts)
+	widened[3] = `{"Sid":"S3","Effect":"Allow","Action":["mobiletargeting:*","sms-voice:*"],"Resource":"` + apps + `*"}`
+
+	rep, err := c.CheckNoNewAccess(t.Context(), []byte(existing), []byte(existing), engine.IdentityPolicy)
+	require.NoError(t, err)
+	assert.Equal(t, Pass, rep.Result)
+	rep, err = c.CheckNoNewAccess(t.Context(), []byte(existing), []byte(policy(widened...)), engine.IdentityPolicy)
+	require.NoError(t, err)
+	assert.Equal(t, []int{3}, statementIndexes(rep))
 }
