@@ -393,3 +393,13 @@ func TestCheckManyStatements(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []int{3}, statementIndexes(rep))
 }
+
+func TestCheckNotesUnknownAction(t *testing.T) {
+	t.Parallel()
+	c := newChecker(t)
+	rep, err := c.CheckNoNewAccess(t.Context(), []byte(policy(allow("mobiletargeting:GetApp", "*"))),
+		[]byte(policy(allow("mobiletargeting:GetAppz", "*"))), engine.IdentityPolicy)
+	require.NoError(t, err)
+	assert.Equal(t, Pass, rep.Result, "a misspelt action grants nothing")
+	assert.Equal(t, []string{`new Statement[0]: action "mobiletargeting:GetAppz" names no action of the catalog (pdp validate suggests the closest)`}, rep.Notes)
+}

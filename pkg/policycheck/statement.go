@@ -64,10 +64,11 @@ func (c *Checker) statements(doc *engine.Document, typ engine.PolicyType, notes 
 		}
 		pats, not := s.Actions()
 		for _, p := range pats {
-			for _, a := range c.cat.MatchActions(p.Value) {
+			matched := c.cat.MatchActions(p.Value)
+			for _, a := range matched {
 				st.actions[a.ID] = true
 			}
-			if n := c.outsideNote(p.Value); n != "" && !not && !st.deny {
+			if n := c.outsideNote(p.Value, len(matched)); n != "" && !not && !st.deny {
 				*notes = append(*notes, fmt.Sprintf("%s: %s", label(doc.ID, s), n))
 			}
 		}
@@ -151,8 +152,9 @@ func condsWithin(a, b []string) bool {
 }
 
 // outsideNote says what an Action pattern names outside the catalog's
-// services, or "" when it names only catalog actions.
-func (c *Checker) outsideNote(pattern string) string {
+// services, or that it names no action, or "" when it names only catalog
+// actions; matched is the number of catalog actions it names.
+func (c *Checker) outsideNote(pattern string, matched int) string {
 	prefix, _, ok := strings.Cut(pattern, ":")
 	if !ok && strings.Trim(pattern, "*") == "" {
 		return fmt.Sprintf("action %q also matches every action of other services; pdp checks only %s", pattern, c.servicesText())
@@ -162,6 +164,9 @@ func (c *Checker) outsideNote(pattern string) string {
 	}
 	if _, known := c.cat.Service(prefix); !known {
 		return fmt.Sprintf("action %q is outside pdp's domain (%s) and is not checked", pattern, c.servicesText())
+	}
+	if matched == 0 {
+		return fmt.Sprintf("action %q names no action of the catalog (pdp validate suggests the closest)", pattern)
 	}
 	return ""
 }
