@@ -21,7 +21,7 @@ BUF := $(BIN)/buf
 # tests start (/usr/bin/etcd); `make etcd` installs it when etcd is missing.
 ETCD_PACKAGE := etcd-server
 
-.PHONY: all build run demo demo-server reset test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean
+.PHONY: all build run demo demo-server reset test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean policy-tests
 .PHONY: tools generate check-gen lint-proto etcd mod-download routes check-routes
 
 all: build
@@ -79,7 +79,7 @@ demo: build
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: mod-download fmt-check vet lint check-gen check-routes lint-proto unit peers fuzz-smoke
+test: mod-download fmt-check vet lint check-gen check-routes lint-proto unit policy-tests peers fuzz-smoke
 
 # mod-download fetches the modules of both go.mod files first, with a
 # line saying so: on a cold cache this is the longest silent step.
@@ -87,6 +87,12 @@ mod-download:
 	@echo "== go mod download: the modules of . and bench/ (a few minutes on a cold cache, silent)"
 	$(GO) mod download
 	cd bench && $(GO) mod download
+
+# policy-tests runs the example model's policy tests (examples/model/*_test.yaml)
+# and requires them to make every statement of the model apply.
+policy-tests: build
+	@echo "== pdp test: the example model's policy tests, at full statement coverage"
+	$(BIN)/pdp test --policies examples/model --min-coverage 100
 
 fmt-check:
 	@echo "== gofmt"

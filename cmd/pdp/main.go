@@ -81,6 +81,7 @@ func commands() []command {
 		evalCommand(),
 		simulateCommand(),
 		validateCommand(),
+		checkNoNewAccessCommand(), checkAccessNotGrantedCommand(), testCommand(),
 		versionCommand(),
 		devCertsCommand(),
 		helpCommand(),

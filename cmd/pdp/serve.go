@@ -314,6 +314,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	}), log)
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
+	server.NewPolicyChecker(srv).Register(gs)
 	server.NewPolicyAdmin(srv, st.Store).Register(gs)
 	if err := o.extAuthz.registerService(gs, srv, o.authIdentities, log); err != nil {
 		return err

@@ -113,7 +113,8 @@ func classify(fullMethod string) (methodClass, string) {
 	switch service {
 	case pdpv1.PolicyService_ServiceDesc.ServiceName:
 		return classAdmin, method
-	case pdpv1.AuthorizationService_ServiceDesc.ServiceName, pdpv1.SimulatorService_ServiceDesc.ServiceName, envoyAuthorization:
+	case pdpv1.AuthorizationService_ServiceDesc.ServiceName, pdpv1.SimulatorService_ServiceDesc.ServiceName,
+		pdpv1.PolicyCheckService_ServiceDesc.ServiceName, envoyAuthorization:
 		return classDecision, method
 	case healthpb.Health_ServiceDesc.ServiceName, reflectionpb.ServerReflection_ServiceDesc.ServiceName,
 		reflectionalphapb.ServerReflection_ServiceDesc.ServiceName:
