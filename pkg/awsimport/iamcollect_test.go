@@ -2,8 +2,10 @@ package awsimport_test
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"sort"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -169,4 +171,67 @@ func TestIAMCollectBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzReadIAMCollect puts arbitrary text into one file of a small valid
+// iam-collect tree and converts what is read. Nothing panics, and every
+// error is a list of Problems positioned inside the input.
+func FuzzReadIAMCollect(f *testing.F) {
+	const acct = "aws/aws/accounts/111122223333/iam/"
+	const org = "aws/aws/organizations/o-x/"
+	full := `"arn:aws:organizations::aws:policy/service_control_policy/p-FullAWSAccess"`
+	base := map[string]string{
+		acct + "user/alice/metadata.json":          `{"arn":"arn:aws:iam::111122223333:user/alice","name":"alice","path":"/","permissionBoundary":"arn:aws:iam::111122223333:policy/b"}`,
+		acct + "user/alice/groups.json":            `["arn:aws:iam::111122223333:group/g"]`,
+		acct + "user/alice/inline-policies.json":   `[{"PolicyName":"p","PolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetApp","Resource":"*"}]}}]`,
+		acct + "user/alice/tags.json":              `{"team":"a"}`,
+		acct + "group/g/metadata.json":             `{"arn":"arn:aws:iam::111122223333:group/g","name":"g","path":"/"}`,
+		acct + "group/g/managed-policies.json":     `["arn:aws:iam::111122223333:policy/b"]`,
+		acct + "role/r/metadata.json":              `{"arn":"arn:aws:iam::111122223333:role/r","name":"r","path":"/"}`,
+		acct + "role/r/trust-policy.json":          `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"pinpoint.amazonaws.com"}}]}`,
+		acct + "policy/b/metadata.json":            `{"arn":"arn:aws:iam::111122223333:policy/b","name":"b","path":"/","defaultVersionId":"v1"}`,
+		acct + "policy/b/current-policy.json":      `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:*","Resource":"*"}]}`,
+		org + "metadata.json":                      `{"rootOu":"r-1","rootAccountId":"999988887777"}`,
+		org + "accounts.json":                      `{"111122223333":{"ou":"r-1","scps":[` + full + `]}}`,
+		org + "ous.json":                           `{"r-1":{"scps":[` + full + `]}}`,
+		org + "scps/p-fullawsaccess/metadata.json": `{"arn":` + full + `,"name":"FullAWSAccess"}`,
+		org + "scps/p-fullawsaccess/policy.json":   `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
+	}
+	names := make([]string, 0, len(base))
+	for name := range base {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		f.Add(uint8(i), []byte(base[name]))
+	}
+	f.Add(uint8(0), []byte(`{"arn": 7}`))
+	f.Add(uint8(1), []byte(`[7, "x"]`))
+	f.Add(uint8(11), []byte(`{"111122223333":{"ou":"ou-loop"}}`))
+	cat := loadCatalog(f)
+	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
+		fsys := fstest.MapFS{}
+		for name, text := range base {
+			fsys[name] = &fstest.MapFile{Data: []byte(text)}
+		}
+		target := names[int(which)%len(names)]
+		fsys[target] = &fstest.MapFile{Data: data}
+		ic, err := awsimport.ReadIAMCollect(fsys, ".", "tree")
+		unchanged := string(data) == base[target]
+		if err != nil {
+			if unchanged {
+				t.Fatalf("the unchanged tree is refused: %v", err)
+			}
+			checkProblems(t, data, err)
+			return
+		}
+		_, err = awsimport.Convert(&awsimport.Input{GAAD: ic.GAAD, Organization: ic.Organization}, awsimport.Options{Catalog: cat})
+		if unchanged && err != nil {
+			t.Fatalf("the unchanged tree does not convert: %v", err)
+		}
+		var probs awsimport.Problems
+		if err != nil && !errors.As(err, &probs) && !strings.Contains(err.Error(), "converted model is invalid") {
+			t.Fatalf("Convert: error of type %T: %v", err, err)
+		}
+	})
 }
