@@ -145,7 +145,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzFastEntity$$' -fuzztime=$(FUZZTIME) ./internal/server/
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./internal/decisionlog/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadGAAD$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/
-	$(GO) test -run='^$$$$' -fuzz='^FuzzReadIAMCollect$$$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadIAMCollect$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/
 	$(GO) test -run='^$$' -fuzz='^FuzzPlan$$' -fuzztime=$(FUZZTIME) ./internal/extauthz/
 
 bench:
