@@ -10,11 +10,10 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/pdp-dev/pdp/internal/logbuf"
 )
 
 // Timeouts of the server's life cycle; generous because tests run under
@@ -207,5 +206,27 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
-// syncBuffer is where a server logs while the test reads.
-type syncBuffer = logbuf.Buffer
+// syncBuffer is where a server logs while the test reads: a bytes.Buffer
+// guarded by a mutex (pkg/ cannot use internal/logbuf's).
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (b *syncBuffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
