@@ -103,10 +103,14 @@ lint:
 	$(GO) tool staticcheck $(PKGS)
 
 # unit needs grpcurl: the e2e test runs the README's grpcurl session;
-# and etcd: the etcdstore tests start real etcd servers.
+# and etcd: the etcdstore tests start real etcd servers. Without them
+# those tests skip under plain `go test`; here a skipped test fails the
+# run (internal/tools/testsummary prints each package's result, the
+# output of failed tests, and the skipped ones with their reasons).
 unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 	@echo "== go test -race (every package; the e2e and etcd tests take a few minutes)"
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) build -o $(BIN)/testsummary ./internal/tools/testsummary
+	$(GO) test -race -count=1 -json $(PKGS) | $(BIN)/testsummary
 
 # peers runs the tests of bench/ (its own module): pdp, cedar-go and OPA
 # decide the same generated workload identically, and the load kit works
