@@ -328,9 +328,7 @@ func TestRunTwice(t *testing.T) {
 	l := New(Config{}, io.Discard, nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := l.Run(ctx); err != nil {
-		t.Fatalf("first Run: %v", err)
-	}
+	require.NoError(t, l.Run(ctx), "first Run")
 	if err := l.Run(t.Context()); err == nil {
 		t.Error("second Run returned nil, want an error")
 	}

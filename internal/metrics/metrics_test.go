@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // scrape fetches /metrics from h and returns each sample's value by its
@@ -18,9 +20,7 @@ func scrape(t *testing.T, h http.Handler) map[string]float64 {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: %s", resp.Status)
@@ -130,9 +130,7 @@ func TestHandlerPprof(t *testing.T) {
 			srv := httptest.NewServer(New().Handler(tc.pprof))
 			defer srv.Close()
 			resp, err := http.Get(srv.URL + tc.path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer resp.Body.Close()
 			body, _ := io.ReadAll(resp.Body)
 			if resp.StatusCode != tc.wantStatus || !strings.Contains(string(body), tc.wantBody) {

@@ -23,6 +23,8 @@ import (
 
 	"github.com/pdp-dev/pdp/internal/logbuf"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
+
+	"github.com/stretchr/testify/require"
 )
 
 // waitFor bounds every wait of these tests.
@@ -42,9 +44,7 @@ type syncBuffer = logbuf.Buffer
 func devDir(t *testing.T, opts tlsconf.DevOptions) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := tlsconf.GenerateDev(dir, opts); err != nil {
-		t.Fatalf("GenerateDev: %v", err)
-	}
+	require.NoError(t, tlsconf.GenerateDev(dir, opts), "GenerateDev")
 	return dir
 }
 
@@ -64,13 +64,9 @@ func startServer(t *testing.T, cfg tlsconf.ServerConfig) *testServer {
 		cfg.ReloadInterval = reloadInterval
 	}
 	ts, err := tlsconf.NewServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
-	if err != nil {
-		t.Fatalf("NewServer: %v", err)
-	}
+	require.NoError(t, err, "NewServer")
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(ts.TLSConfig())), grpc.UnaryInterceptor(identityInterceptor))
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 
@@ -128,9 +124,7 @@ type callResult struct {
 func call(t *testing.T, addr string, cfg *tls.Config) (callResult, error) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		t.Fatalf("grpc.NewClient: %v", err)
-	}
+	require.NoError(t, err, "grpc.NewClient")
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
 	defer cancel()
@@ -154,9 +148,7 @@ func call(t *testing.T, addr string, cfg *tls.Config) (callResult, error) {
 func mustCall(t *testing.T, addr string, cfg *tls.Config) callResult {
 	t.Helper()
 	res, err := call(t, addr, cfg)
-	if err != nil {
-		t.Fatalf("call: %v", err)
-	}
+	require.NoError(t, err, "call")
 	return res
 }
 
@@ -170,9 +162,7 @@ func clientConfig(t *testing.T, caDir, certDir string) *tls.Config {
 		cfg.KeyFile = filepath.Join(certDir, tlsconf.DevClientKeyFile)
 	}
 	c, err := tlsconf.NewClient(cfg)
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
+	require.NoError(t, err, "NewClient")
 	return c
 }
 

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 // NewStore returns a new, empty store with the given options for one test;
@@ -95,9 +97,7 @@ func applySet(t testing.TB, s store.Store, cs store.ChangeSet) int64 {
 func revision(t *testing.T, s store.Store) int64 {
 	t.Helper()
 	rev, err := s.Revision(t.Context())
-	if err != nil {
-		t.Fatalf("Revision: %v", err)
-	}
+	require.NoError(t, err, "Revision")
 	return rev
 }
 
