@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"net"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/pdp-dev/pdp/internal/logbuf"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -78,9 +78,7 @@ func startServer(t *testing.T, cfg tlsconf.ServerConfig) *testServer {
 	}()
 	go func() {
 		defer close(served)
-		if err := gs.Serve(lis); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
+		assert.NoError(t, gs.Serve(lis), "Serve")
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -193,10 +191,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // server's alert or just a broken pipe.
 func wantRefused(t *testing.T, res callResult, err error, want string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("call succeeded (identity %q); want it refused", res.identity)
-	}
-	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), want) {
-		t.Errorf("call error %q; want code Unavailable and a message containing %q", err, want)
-	}
+	require.Error(t, err, "call succeeded (identity %q); want it refused", res.identity)
+	assert.Equal(t, codes.Unavailable, status.Code(err), "call error %q", err)
+	assert.ErrorContains(t, err, want)
 }
