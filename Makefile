@@ -22,7 +22,7 @@ BUF := $(BIN)/buf
 ETCD_PACKAGE := etcd-server
 
 .PHONY: all build run demo demo-server reset test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean policy-tests
-.PHONY: tools generate check-gen lint-proto etcd mod-download routes check-routes
+.PHONY: tools generate check-gen lint-proto breaking compat-image etcd mod-download routes check-routes
 
 all: build
 
@@ -79,7 +79,7 @@ demo: build
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: mod-download fmt-check vet lint check-gen check-routes lint-proto unit policy-tests peers fuzz-smoke
+test: mod-download fmt-check vet lint check-gen check-routes lint-proto breaking unit policy-tests peers fuzz-smoke
 
 # mod-download fetches the modules of both go.mod files first, with a
 # line saying so: on a cold cache this is the longest silent step.
@@ -109,10 +109,14 @@ lint:
 	$(GO) tool staticcheck $(PKGS)
 
 # unit needs grpcurl: the e2e test runs the README's grpcurl session;
-# and etcd: the etcdstore tests start real etcd servers.
+# and etcd: the etcdstore tests start real etcd servers. Without them
+# those tests skip under plain `go test`; here a skipped test fails the
+# run (internal/tools/testsummary prints each package's result, the
+# output of failed tests, and the skipped ones with their reasons).
 unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 	@echo "== go test -race (every package; the e2e and etcd tests take a few minutes)"
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) build -o $(BIN)/testsummary ./internal/tools/testsummary
+	$(GO) test -race -count=1 -json $(PKGS) | $(BIN)/testsummary
 
 # peers runs the tests of bench/ (its own module): pdp, cedar-go and OPA
 # decide the same generated workload identically, and the load kit works
@@ -217,6 +221,21 @@ lint-proto: tools
 	@echo "== buf lint and format"
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
+
+# breaking fails if the API in proto/ breaks a client of the last release
+# (buf's FILE rules: additions are free). It compares with a buf image of
+# that release's protos committed in proto/compat, so that it works in a
+# clone without tags; compat-image writes that image from the release's
+# tag when a new release is made.
+RELEASE := v0.1.0
+
+breaking: tools
+	@echo "== buf breaking: proto/ against release $(RELEASE)"
+	$(BUF) breaking --against proto/compat/$(RELEASE).binpb
+
+compat-image: tools
+	@tmp="$$(mktemp -d)" && git archive $(RELEASE) proto buf.yaml | tar -x -C "$$tmp" && \
+	  (cd "$$tmp" && $(BUF) build -o $(CURDIR)/proto/compat/$(RELEASE).binpb); rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 clean:
 	rm -rf $(BIN)
