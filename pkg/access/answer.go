@@ -1,0 +1,192 @@
+package access
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// Verdict is the answer to an access question for one principal, action
+// and resource, over every request the open condition keys allow.
+type Verdict uint8
+
+// The four answers.
+const (
+	ImplicitDeny Verdict = iota // denied whatever the request: nothing allows it
+	Allowed                     // allowed whatever the request
+	ExplicitDeny                // denied whatever the request: a Deny statement applies
+	Conditional                 // allowed for some requests and denied for others
+)
+
+// String returns "ALLOWED", "EXPLICIT_DENY", "IMPLICIT_DENY" or "CONDITIONAL".
+func (v Verdict) String() string {
+	switch v {
+	case Allowed:
+		return "ALLOWED"
+	case ExplicitDeny:
+		return "EXPLICIT_DENY"
+	case Conditional:
+		return "CONDITIONAL"
+	}
+	return "IMPLICIT_DENY"
+}
+
+// Denied reports whether the verdict denies every request.
+func (v Verdict) Denied() bool { return v == ImplicitDeny || v == ExplicitDeny }
+
+// A Value is the value of one context key: one string, or a list for a
+// multivalued key.
+type Value struct {
+	Values []string
+	Multi  bool
+}
+
+// A Context fixes condition keys of the request by name; every key it does
+// not fix and the model does not derive stays open.
+type Context map[string]Value
+
+// An Answer is the verdict for one principal, action and resource, with
+// what decides it.
+type Answer struct {
+	Verdict Verdict
+	// Statements are the statements that decide: for Allowed the Allow
+	// statements that apply, for ExplicitDeny the Deny statements that
+	// apply, for Conditional every statement that applies or may apply.
+	Statements []engine.PartialStatement
+	// Conditions are, for Conditional, the conditions on open keys that
+	// decide, each once, in the order the statements give them.
+	Conditions []engine.ConditionTerm
+	// AllowedWhen and DeniedWhen are, for Conditional, one request of each
+	// outcome: values of the open keys (a missing key is absent). They are
+	// nil when the open keys have too many combinations to search.
+	AllowedWhen, DeniedWhen Context
+}
+
+// Keys the model derives for every request: they are never open.
+var derivedKeys = map[string]bool{
+	"aws:principalarn":     true,
+	"aws:principalaccount": true,
+	"aws:principaltype":    true,
+	"aws:username":         true,
+}
+
+const (
+	prefixPrincipalTag = "aws:principaltag/"
+	prefixResourceTag  = "aws:resourcetag/"
+)
+
+// CheckContext checks a caller's context: keys the model derives may not
+// be given.
+func CheckContext(c Context) error {
+	for k := range c {
+		lk := strings.ToLower(k)
+		switch {
+		case k == "":
+			return fmt.Errorf("context: empty key name")
+		case derivedKeys[lk], strings.HasPrefix(lk, prefixPrincipalTag), strings.HasPrefix(lk, prefixResourceTag):
+			return fmt.Errorf("context: key %q is derived from the model and may not be given", k)
+		}
+	}
+	return nil
+}
+
+// request is one (principal, action, resource) question prepared for the
+// engine.
+type request struct {
+	policies engine.Policies
+	req      engine.Request
+	open     engine.OpenKeys
+}
+
+// openUnlisted: for a resource the model does not list, its tags are
+// unknown too.
+func openListed(k string) bool {
+	return !derivedKeys[k] && !strings.HasPrefix(k, prefixPrincipalTag) && !strings.HasPrefix(k, prefixResourceTag)
+}
+func openUnlisted(k string) bool { return !derivedKeys[k] && !strings.HasPrefix(k, prefixPrincipalTag) }
+
+// prepare builds the engine inputs of a question.
+func (m *Model) prepare(p *Principal, action, resource string, fixed Context) *request {
+	policy, tags, listed := m.governing(resource)
+	ctx := engine.NewContext(8 + len(fixed) + len(p.Tags) + len(tags))
+	for k, v := range fixed {
+		if v.Multi {
+			ctx.SetMulti(k, v.Values)
+		} else if len(v.Values) > 0 {
+			ctx.Set(k, v.Values[0])
+		}
+	}
+	ctx.Set("aws:PrincipalArn", p.ARN)
+	ctx.Set("aws:PrincipalAccount", p.Account)
+	if p.Kind == "User" {
+		ctx.Set("aws:PrincipalType", "User")
+		ctx.Set("aws:username", p.Name)
+	} else {
+		ctx.Set("aws:PrincipalType", "AssumedRole")
+	}
+	for k, v := range p.Tags {
+		ctx.Set(prefixPrincipalTag+k, v)
+	}
+	for k, v := range tags {
+		ctx.Set(prefixResourceTag+k, v)
+	}
+	r := &request{policies: p.policies, open: openUnlisted}
+	r.policies.Resource = policy
+	if listed {
+		r.open = openListed
+	}
+	r.req = engine.Request{Principal: p.ARN, Action: action, Resource: resource, Context: ctx}
+	return r
+}
+
+// Ask answers one question: may principal p perform action on resource,
+// with the keys fixed set and every other key the model does not derive
+// left open?
+func (m *Model) Ask(p *Principal, action, resource string, fixed Context) Answer {
+	return m.prepare(p, action, resource, fixed).answer()
+}
+
+func (r *request) answer() Answer {
+	res := engine.EvaluatePartial(&r.policies, &r.req, r.open)
+	switch res.Allowed {
+	case engine.True:
+		return Answer{Verdict: Allowed, Statements: pick(res.Statements, engine.EffectAllow)}
+	case engine.False:
+		if res.Denied == engine.True {
+			return Answer{Verdict: ExplicitDeny, Statements: pick(res.Statements, engine.EffectDeny)}
+		}
+		return Answer{Verdict: ImplicitDeny}
+	}
+	a := Answer{Verdict: Conditional, Statements: res.Statements, Conditions: openTerms(res.Statements)}
+	r.refine(&a)
+	return a
+}
+
+// pick returns the statements of one effect that apply whatever the open
+// keys are.
+func pick(list []engine.PartialStatement, e engine.Effect) []engine.PartialStatement {
+	var out []engine.PartialStatement
+	for _, s := range list {
+		if s.Effect == e && s.Outcome == engine.True {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// openTerms lists the open conditions of the statements, each once.
+func openTerms(list []engine.PartialStatement) []engine.ConditionTerm {
+	var out []engine.ConditionTerm
+	for _, s := range list {
+		for _, t := range s.Open {
+			if !slices.ContainsFunc(out, func(u engine.ConditionTerm) bool {
+				return u.Operator == t.Operator && strings.EqualFold(u.Key, t.Key) && slices.Equal(u.Values, t.Values)
+			}) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
