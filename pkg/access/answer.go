@@ -37,7 +37,8 @@ func (v Verdict) String() string {
 func (v Verdict) Denied() bool { return v == ImplicitDeny || v == ExplicitDeny }
 
 // A Value is the value of one context key: one string, or a list for a
-// multivalued key.
+// multivalued key. A Value without values that is not Multi fixes the key
+// as absent from the request.
 type Value struct {
 	Values []string
 	Multi  bool
@@ -59,7 +60,8 @@ type Answer struct {
 	// decide, each once, in the order the statements give them.
 	Conditions []engine.ConditionTerm
 	// AllowedWhen and DeniedWhen are, for Conditional, one request of each
-	// outcome: values of the open keys (a missing key is absent). They are
+	// outcome: values of the open keys the conditions test, Value{} for
+	// an absent key. They are
 	// nil when the open keys have too many combinations to search.
 	AllowedWhen, DeniedWhen Context
 }
@@ -111,11 +113,18 @@ func openUnlisted(k string) bool { return !derivedKeys[k] && !strings.HasPrefix(
 func (m *Model) prepare(p *Principal, action, resource string, fixed Context) *request {
 	policy, tags, listed := m.governing(resource)
 	ctx := engine.NewContext(8 + len(fixed) + len(p.Tags) + len(tags))
+	var absent map[string]bool
 	for k, v := range fixed {
-		if v.Multi {
+		switch {
+		case v.Multi:
 			ctx.SetMulti(k, v.Values)
-		} else if len(v.Values) > 0 {
+		case len(v.Values) > 0:
 			ctx.Set(k, v.Values[0])
+		default:
+			if absent == nil {
+				absent = map[string]bool{}
+			}
+			absent[strings.ToLower(k)] = true
 		}
 	}
 	ctx.Set("aws:PrincipalArn", p.ARN)
@@ -136,6 +145,10 @@ func (m *Model) prepare(p *Principal, action, resource string, fixed Context) *r
 	r.policies.Resource = policy
 	if listed {
 		r.open = openListed
+	}
+	if absent != nil {
+		base := r.open
+		r.open = func(k string) bool { return !absent[k] && base(k) }
 	}
 	r.req = engine.Request{Principal: p.ARN, Action: action, Resource: resource, Context: ctx}
 	return r

@@ -1,6 +1,7 @@
 package access
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -82,9 +83,9 @@ func (k docKeys) diff(a, b []*engine.Document) []*engine.Document {
 
 // principalDiff returns the documents that changed for a principal, and
 // whether the change can affect every action (a boundary or an SCP level
-// that came or went).
+// that came or went, tags that conditions may test).
 func (k docKeys) principalDiff(a, b *Principal) (docs []*engine.Document, all bool) {
-	if (a.boundary == nil) != (b.boundary == nil) || len(a.scps) != len(b.scps) {
+	if (a.boundary == nil) != (b.boundary == nil) || len(a.scps) != len(b.scps) || !maps.Equal(a.Tags, b.Tags) || a.ARN != b.ARN {
 		return nil, true
 	}
 	docs = k.diff(a.identity, b.identity)
@@ -175,6 +176,9 @@ func Compare(from, to *Model) (*Impact, error) {
 					acts[id] = true
 				}
 			}
+		}
+		if !all && len(changedRes) == 0 && !slices.Contains(acts, true) {
+			continue
 		}
 		for _, a := range cat.Actions() {
 			if all || acts[a.ID] {

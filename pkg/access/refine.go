@@ -46,6 +46,7 @@ func (r *request) refine(a *Answer) {
 			switch {
 			case v == nil:
 				ctx.Delete(k)
+				when[k] = Value{}
 			case v.Multi:
 				ctx.SetMulti(k, v.Values)
 				when[k] = *v
