@@ -109,49 +109,92 @@ func openListed(k string) bool {
 }
 func openUnlisted(k string) bool { return !derivedKeys[k] && !strings.HasPrefix(k, prefixPrincipalTag) }
 
-// prepare builds the engine inputs of a question.
-func (m *Model) prepare(p *Principal, action, resource string, fixed Context) *request {
-	policy, tags, listed := m.governing(resource)
-	ctx := engine.NewContext(8 + len(fixed) + len(p.Tags) + len(tags))
-	var absent map[string]bool
+// derivedPairs returns the keys the model derives from a principal, as
+// name and value pairs.
+func derivedPairs(p *Principal) [][2]string {
+	out := [][2]string{{"aws:PrincipalArn", p.ARN}, {"aws:PrincipalAccount", p.Account}}
+	if p.Kind == "User" {
+		out = append(out, [2]string{"aws:PrincipalType", "User"}, [2]string{"aws:username", p.Name})
+	} else {
+		out = append(out, [2]string{"aws:PrincipalType", "AssumedRole"})
+	}
+	for k, v := range p.Tags {
+		out = append(out, [2]string{prefixPrincipalTag + k, v})
+	}
+	return out
+}
+
+// asker answers many questions with the same fixed keys, reusing one
+// context.
+type asker struct {
+	m      *Model
+	fixed  Context
+	absent map[string]bool
+	ctx    *engine.Context
+	// The resource of the last question and what governs it.
+	resource string
+	policy   *engine.PolicySet
+	resTags  [][2]string
+	listed   bool
+}
+
+func (m *Model) newAsker(fixed Context) *asker {
+	a := &asker{m: m, fixed: fixed, ctx: engine.NewContext(16 + len(fixed)), resource: "\x00"}
 	for k, v := range fixed {
+		if !v.Multi && len(v.Values) == 0 {
+			if a.absent == nil {
+				a.absent = map[string]bool{}
+			}
+			a.absent[strings.ToLower(k)] = true
+		}
+	}
+	return a
+}
+
+// prepare builds the engine inputs of a question in the asker's context,
+// valid until the next call.
+func (a *asker) prepare(p *Principal, action, resource string) *request {
+	if resource != a.resource {
+		a.resource = resource
+		var tags map[string]string
+		a.policy, tags, a.listed = a.m.governing(resource)
+		a.resTags = a.resTags[:0]
+		for k, v := range tags {
+			a.resTags = append(a.resTags, [2]string{prefixResourceTag + k, v})
+		}
+	}
+	ctx := a.ctx
+	ctx.Reset()
+	for k, v := range a.fixed {
 		switch {
 		case v.Multi:
 			ctx.SetMulti(k, v.Values)
 		case len(v.Values) > 0:
 			ctx.Set(k, v.Values[0])
-		default:
-			if absent == nil {
-				absent = map[string]bool{}
-			}
-			absent[strings.ToLower(k)] = true
 		}
 	}
-	ctx.Set("aws:PrincipalArn", p.ARN)
-	ctx.Set("aws:PrincipalAccount", p.Account)
-	if p.Kind == "User" {
-		ctx.Set("aws:PrincipalType", "User")
-		ctx.Set("aws:username", p.Name)
-	} else {
-		ctx.Set("aws:PrincipalType", "AssumedRole")
+	for _, kv := range p.derived {
+		ctx.Set(kv[0], kv[1])
 	}
-	for k, v := range p.Tags {
-		ctx.Set(prefixPrincipalTag+k, v)
-	}
-	for k, v := range tags {
-		ctx.Set(prefixResourceTag+k, v)
+	for _, kv := range a.resTags {
+		ctx.Set(kv[0], kv[1])
 	}
 	r := &request{policies: p.policies, open: openUnlisted}
-	r.policies.Resource = policy
-	if listed {
+	r.policies.Resource = a.policy
+	if a.listed {
 		r.open = openListed
 	}
-	if absent != nil {
+	if a.absent != nil {
 		base := r.open
-		r.open = func(k string) bool { return !absent[k] && base(k) }
+		r.open = func(k string) bool { return !a.absent[k] && base(k) }
 	}
 	r.req = engine.Request{Principal: p.ARN, Action: action, Resource: resource, Context: ctx}
 	return r
+}
+
+// prepare builds the engine inputs of one question.
+func (m *Model) prepare(p *Principal, action, resource string, fixed Context) *request {
+	return m.newAsker(fixed).prepare(p, action, resource)
 }
 
 // Ask answers one question: may principal p perform action on resource,
@@ -159,6 +202,11 @@ func (m *Model) prepare(p *Principal, action, resource string, fixed Context) *r
 // left open?
 func (m *Model) Ask(p *Principal, action, resource string, fixed Context) Answer {
 	return m.prepare(p, action, resource, fixed).answer()
+}
+
+// ask answers one question with the asker's fixed keys.
+func (a *asker) ask(p *Principal, action, resource string) Answer {
+	return a.prepare(p, action, resource).answer()
 }
 
 func (r *request) answer() Answer {

@@ -40,23 +40,38 @@ type Impact struct {
 	ByPrincipal, ByAction    []Group  // by key
 	Gained, Lost, Total      int
 	UnlistedTypes            []UnlistedType
+
+	before, after *asker
 }
 
 // docKeys compares documents across two models: by pointer, and when the
-// pointers differ, by ID and canonical text.
-type docKeys map[*engine.Document]string
+// pointers differ, by ID and canonical text, each document's text made
+// once and numbered.
+type docKeys struct {
+	ids    map[*engine.Document]int
+	byText map[string]int
+}
 
-func (k docKeys) key(d *engine.Document) string {
-	if s, ok := k[d]; ok {
-		return s
+func newDocKeys() *docKeys {
+	return &docKeys{ids: map[*engine.Document]int{}, byText: map[string]int{}}
+}
+
+func (k *docKeys) id(d *engine.Document) int {
+	if id, ok := k.ids[d]; ok {
+		return id
 	}
-	s := d.ID + "\x00" + string(d.Format())
-	k[d] = s
-	return s
+	text := d.ID + "\x00" + string(d.Format())
+	id, ok := k.byText[text]
+	if !ok {
+		id = len(k.byText)
+		k.byText[text] = id
+	}
+	k.ids[d] = id
+	return id
 }
 
 // diff returns the documents of a and b that the other lacks.
-func (k docKeys) diff(a, b []*engine.Document) []*engine.Document {
+func (k *docKeys) diff(a, b []*engine.Document) []*engine.Document {
 	if slices.Equal(a, b) {
 		return nil
 	}
@@ -64,8 +79,8 @@ func (k docKeys) diff(a, b []*engine.Document) []*engine.Document {
 		if slices.Contains(list, d) {
 			return true
 		}
-		kd := k.key(d)
-		return slices.ContainsFunc(list, func(e *engine.Document) bool { return k.key(e) == kd })
+		kd := k.id(d)
+		return slices.ContainsFunc(list, func(e *engine.Document) bool { return k.id(e) == kd })
 	}
 	var out []*engine.Document
 	for _, d := range a {
@@ -84,7 +99,7 @@ func (k docKeys) diff(a, b []*engine.Document) []*engine.Document {
 // principalDiff returns the documents that changed for a principal, and
 // whether the change can affect every action (a boundary or an SCP level
 // that came or went, tags that conditions may test).
-func (k docKeys) principalDiff(a, b *Principal) (docs []*engine.Document, all bool) {
+func (k *docKeys) principalDiff(a, b *Principal) (docs []*engine.Document, all bool) {
 	if (a.boundary == nil) != (b.boundary == nil) || len(a.scps) != len(b.scps) || !maps.Equal(a.Tags, b.Tags) || a.ARN != b.ARN {
 		return nil, true
 	}
@@ -107,8 +122,8 @@ func (k docKeys) principalDiff(a, b *Principal) (docs []*engine.Document, all bo
 // on its type.
 func Compare(from, to *Model) (*Impact, error) {
 	cat := to.cat
-	keys := docKeys{}
-	out := &Impact{FromRevision: from.revision, ToRevision: to.revision}
+	keys := newDocKeys()
+	out := &Impact{FromRevision: from.revision, ToRevision: to.revision, before: from.newAsker(nil), after: to.newAsker(nil)}
 	actionsOf := func(m *Model, d *engine.Document) (ids []int32, all bool, err error) {
 		cd, err := m.resolved.Compile(cat, d)
 		if err != nil {
@@ -201,11 +216,11 @@ func Compare(from, to *Model) (*Impact, error) {
 
 // sameResource reports whether a listed resource is governed alike in two
 // models.
-func sameResource(k docKeys, a, b *Resource) bool {
+func sameResource(k *docKeys, a, b *Resource) bool {
 	if (a.doc == nil) != (b.doc == nil) || len(a.Tags) != len(b.Tags) {
 		return false
 	}
-	if a.doc != nil && a.doc != b.doc && k.key(a.doc) != k.key(b.doc) {
+	if a.doc != nil && a.doc != b.doc && k.id(a.doc) != k.id(b.doc) {
 		return false
 	}
 	for t, v := range a.Tags {
@@ -239,10 +254,10 @@ func unionResources(from, to *Model, a *catalog.Action) []string {
 func (im *Impact) compare(from, to *Model, fp, tp *Principal, action, resource string) {
 	before, after := ImplicitDeny, ImplicitDeny
 	if fp != nil {
-		before = from.Ask(fp, action, resource, nil).Verdict
+		before = im.before.ask(fp, action, resource).Verdict
 	}
 	if tp != nil {
-		after = to.Ask(tp, action, resource, nil).Verdict
+		after = im.after.ask(tp, action, resource).Verdict
 	}
 	if before == after {
 		return

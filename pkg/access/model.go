@@ -33,6 +33,7 @@ type Principal struct {
 	Account string
 	Name    string
 	Tags    map[string]string
+	derived [][2]string // the context keys derived from it
 	// policies holds the identity set, the boundary and the SCP chain; the
 	// resource policy is the request's.
 	policies engine.Policies
@@ -145,6 +146,7 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 		p := &Principal{ARN: pp.ARN, Kind: pp.Kind, Account: pp.Account, Name: arn[strings.LastIndexByte(arn, '/')+1:],
 			Tags: pp.Tags, identity: pp.Identity, boundary: pp.Boundary}
 		p.policies.Identity = id
+		p.derived = derivedPairs(p)
 		if pp.Boundary != nil {
 			if p.policies.Boundary, err = sc.set([]*engine.Document{pp.Boundary}); err != nil {
 				return nil, fmt.Errorf("principal %q: boundary: %w", arn, err)

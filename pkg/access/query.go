@@ -107,9 +107,24 @@ func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, s
 		return nil, "", err
 	}
 	start := sort.Search(len(m.principals), func(i int) bool { return m.principals[i].ARN > o.Page.After })
+	// A principal none of whose identity statements covers the action is
+	// denied without evaluating, unless the resource's policy may grant
+	// it; identity sets are shared, so each is looked at once.
+	policy, _, _ := m.governing(resource)
+	byPolicy := policy.Covers(action)
+	covers := map[*engine.PolicySet]bool{}
+	ask := m.newAsker(o.Context)
 	var out []PrincipalAnswer
 	for _, p := range m.principals[start:] {
-		a := m.Ask(p, action, resource, o.Context)
+		var a Answer
+		c, seen := covers[p.policies.Identity]
+		if !seen {
+			c = p.policies.Identity.Covers(action)
+			covers[p.policies.Identity] = c
+		}
+		if c || byPolicy {
+			a = ask.ask(p, action, resource)
+		}
 		if !o.keep(a.Verdict) {
 			continue
 		}
@@ -135,11 +150,12 @@ func (m *Model) WhatCan(principal, resource string, o Options) ([]ActionAnswer, 
 		return nil, err
 	}
 	var out []ActionAnswer
+	ask := m.newAsker(o.Context)
 	for _, a := range m.cat.Actions() {
 		if !actsOn(a, resource) {
 			continue
 		}
-		ans := m.Ask(p, a.FullName, resource, o.Context)
+		ans := ask.ask(p, a.FullName, resource)
 		if o.keep(ans.Verdict) {
 			out = append(out, ActionAnswer{Action: a.FullName, Answer: ans})
 		}
@@ -313,8 +329,9 @@ func (m *Model) WhichResources(principal, action string, o Options) (*Resources,
 		}
 	}
 	start := sort.Search(len(list), func(i int) bool { return list[i].ARN > o.Page.After })
+	ask := m.newAsker(o.Context)
 	for _, r := range list[start:] {
-		ans := m.Ask(p, a.FullName, r.ARN, o.Context)
+		ans := ask.ask(p, a.FullName, r.ARN)
 		if !o.keep(ans.Verdict) {
 			continue
 		}

@@ -319,3 +319,23 @@ func (cd *CompiledDocument) Actions() (ids []int32, all bool) {
 	slices.Sort(ids)
 	return ids, false
 }
+
+// Covers reports whether some statement of the set covers action: when
+// none does, the set neither allows nor denies it. A nil set covers
+// nothing.
+func (ps *PolicySet) Covers(action string) bool {
+	if ps == nil {
+		return false
+	}
+	if a, ok := ps.cat.Action(action); ok {
+		return len(ps.every) > 0 || len(ps.index.lookup(a.ID)) > 0
+	}
+	for _, d := range ps.docs {
+		for i := range d.statements {
+			if d.statements[i].matchesAction(action) {
+				return true
+			}
+		}
+	}
+	return false
+}
