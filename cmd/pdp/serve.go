@@ -292,6 +292,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
 	server.NewPolicyAdmin(srv, st).Register(gs)
+	server.NewAccess(srv, st).Register(gs)
 	obs.registered(gs)
 
 	lis, err := net.Listen("tcp", o.listen)

@@ -75,8 +75,15 @@ func (m *Model) checkInput(o *Options) error {
 	return nil
 }
 
+// principal finds a principal by its ARN, a role ARN without its path, or
+// a session ARN of a role, as the server finds callers.
 func (m *Model) principal(arn string) (*Principal, error) {
 	p, ok := m.byARN[arn]
+	if !ok {
+		if pp, found := m.resolved.Principal(arn); found {
+			p, ok = m.byARN[pp.ARN]
+		}
+	}
 	if !ok {
 		return nil, &InputError{Field: "principal", Msg: fmt.Sprintf("principal %q is not in the model (want the ARN of a user or role)", arn)}
 	}

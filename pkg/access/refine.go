@@ -197,7 +197,7 @@ func around(base, v string) []string {
 	}
 	// String, ARN and binary operators: the value with its wildcards
 	// filled in two ways, and in upper case for the case-insensitive ones.
-	out := []string{strings.NewReplacer("*", "", "?", "x").Replace(v), strings.NewReplacer("*", "zz", "?", "y").Replace(v)}
+	out := []string{fillShort.Replace(v), fillLong.Replace(v)}
 	if strings.Contains(base, "IgnoreCase") {
 		out = append(out, strings.ToUpper(out[0]))
 	}
@@ -235,5 +235,11 @@ func resolveVars(v string, ctx *engine.Context) string {
 		v = v[i+j+1:]
 	}
 }
+
+// Two ways to fill the wildcards of a String or ARN value.
+var (
+	fillShort = strings.NewReplacer("*", "", "?", "x")
+	fillLong  = strings.NewReplacer("*", "zz", "?", "y")
+)
 
 func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
