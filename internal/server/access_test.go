@@ -79,7 +79,7 @@ func TestAccessPagesAndLists(t *testing.T) {
 	token := ""
 	for range 20 {
 		resp, err := c.WhoCan(t.Context(), &pdpv1.WhoCanRequest{Action: "mobiletargeting:GetCampaign",
-			Resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/campaigns/spring-sale",
+			Resource:      "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/campaigns/spring-sale",
 			IncludeDenied: true, PageSize: 2, PageToken: token})
 		require.NoError(t, err)
 		for _, p := range resp.GetPrincipals() {
