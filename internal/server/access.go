@@ -262,7 +262,7 @@ func (a *Access) Impact(ctx context.Context, req *pdpv1.ImpactRequest) (*pdpv1.I
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
 	}
-	return toImpact(im, maxChanges), nil
+	return ImpactResponse(im, maxChanges), nil
 }
 
 // readModel reads the model at a revision (0: the current one).
@@ -345,7 +345,8 @@ func toScopes(list []access.Scope) []*pdpv1.ResourceScope {
 	return out
 }
 
-func toImpact(im *access.Impact, maxChanges int) *pdpv1.ImpactResponse {
+// ImpactResponse converts an impact, listing at most maxChanges changes.
+func ImpactResponse(im *access.Impact, maxChanges int) *pdpv1.ImpactResponse {
 	out := &pdpv1.ImpactResponse{FromRevision: im.FromRevision, ToRevision: im.ToRevision, Total: int32(im.Total),
 		Gained: int32(im.Gained), Lost: int32(im.Lost)}
 	for i, c := range im.Changes {
