@@ -14,9 +14,12 @@ import (
 
 // benchSet is a large model: users of three accounts with up to three of
 // 50 managed policies each, one group, tags; 2,000 resources. Policy
-// M0 is attached to every hundredth user.
+// M0, which lets read the campaigns of one app, is attached to every
+// hundredth user.
 func benchSet(r *rand.Rand, users int) *entity.Set {
 	s := genSet(r, genSize{accounts: 3, managed: 50, users: 0, roles: 0, apps: 10, children: 66})
+	s.ManagedPolicies[0].Document = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
+		`"Action":"mobiletargeting:GetCampaign","Resource":"arn:aws:mobiletargeting:*:*:apps/a1/*"}]}`)
 	for i := range users {
 		acct := genAccounts[i%3]
 		var managed []string

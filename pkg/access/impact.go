@@ -124,14 +124,6 @@ func Compare(from, to *Model) (*Impact, error) {
 	cat := to.cat
 	keys := newDocKeys()
 	out := &Impact{FromRevision: from.revision, ToRevision: to.revision, before: from.newAsker(nil), after: to.newAsker(nil)}
-	actionsOf := func(m *Model, d *engine.Document) (ids []int32, all bool, err error) {
-		cd, err := m.resolved.Compile(cat, d)
-		if err != nil {
-			return nil, false, err
-		}
-		ids, all = cd.Actions()
-		return ids, all, nil
-	}
 	var changedDocs []*engine.Document
 	seenDoc := map[*engine.Document]bool{}
 
@@ -163,9 +155,11 @@ func Compare(from, to *Model) (*Impact, error) {
 
 	n := cat.NumActions()
 	acts := make([]bool, n)
+	var reach []*engine.CompiledDocument // the changed documents of a principal
 	for _, arn := range arns {
 		fp, tp := from.byARN[arn], to.byARN[arn]
 		clear(acts)
+		reach = reach[:0]
 		all := fp == nil || tp == nil
 		if !all {
 			docs, every := keys.principalDiff(fp, tp)
@@ -176,16 +170,20 @@ func Compare(from, to *Model) (*Impact, error) {
 					changedDocs = append(changedDocs, d)
 				}
 				m := to
-				if !slices.Contains(tp.identity, d) && tp.boundary != d {
+				if !inPrincipal(tp, d) {
 					m = from
 				}
-				ids, every, err := actionsOf(m, d)
+				cd, err := m.resolved.Compile(cat, d)
 				if err != nil {
 					return nil, err
 				}
+				reach = append(reach, cd)
+				ids, every := cd.Actions()
 				if every {
-					all = true
-					break
+					for _, a := range cat.Actions() {
+						acts[a.ID] = true
+					}
+					continue
 				}
 				for _, id := range ids {
 					acts[id] = true
@@ -198,7 +196,10 @@ func Compare(from, to *Model) (*Impact, error) {
 		for _, a := range cat.Actions() {
 			if all || acts[a.ID] {
 				for _, res := range unionResources(from, to, a) {
-					out.compare(from, to, fp, tp, a.FullName, res)
+					// Only a request a changed statement reaches can change.
+					if all || reaches(reach, a.FullName, res) || isChanged(changedRes, res) {
+						out.compare(from, to, fp, tp, a.FullName, res)
+					}
 				}
 				continue
 			}
@@ -212,6 +213,36 @@ func Compare(from, to *Model) (*Impact, error) {
 	out.unlisted(from, to, changedDocs)
 	out.group()
 	return out, nil
+}
+
+// inPrincipal reports whether a document governs a principal: one of its
+// identity policies, its boundary, or an SCP of its account.
+func inPrincipal(p *Principal, d *engine.Document) bool {
+	if slices.Contains(p.identity, d) || p.boundary == d {
+		return true
+	}
+	for _, level := range p.scps {
+		if slices.Contains(level, d) {
+			return true
+		}
+	}
+	return false
+}
+
+// isChanged reports whether a resource is in the sorted list.
+func isChanged(sorted []string, res string) bool {
+	_, found := slices.BinarySearch(sorted, res)
+	return found
+}
+
+// reaches reports whether one of the documents reaches a request.
+func reaches(docs []*engine.CompiledDocument, action, resource string) bool {
+	for _, cd := range docs {
+		if cd.Reaches(action, resource) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameResource reports whether a listed resource is governed alike in two

@@ -339,3 +339,42 @@ func (ps *PolicySet) Covers(action string) bool {
 	}
 	return false
 }
+
+// Reaches reports whether some statement of the document covers action
+// and names resource in its Resource (or leaves it out of its
+// NotResource), whatever its conditions and Principal. A statement that
+// does not reach a request plays no part in deciding it. A pattern with
+// policy variables, whose value depends on the request, counts as
+// naming every resource.
+func (cd *CompiledDocument) Reaches(action, resource string) bool {
+	for i := range cd.statements {
+		st := &cd.statements[i]
+		if !st.matchesAction(action) {
+			continue
+		}
+		if len(st.resources) == 0 {
+			return true
+		}
+		named := false
+		for j := range st.resources {
+			p := &st.resources[j]
+			if p.hasVars || p.match(resource, nil, false) {
+				named = true
+				break
+			}
+		}
+		if named != st.notResource || (st.notResource && anyVars(st.resources)) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyVars(ps []pattern) bool {
+	for i := range ps {
+		if ps[i].hasVars {
+			return true
+		}
+	}
+	return false
+}
