@@ -136,10 +136,17 @@ type asker struct {
 	policy   *engine.PolicySet
 	resTags  [][2]string
 	listed   bool
+	// req is the question being answered; open its open keys.
+	req      request
+	open     engine.OpenKeys
+	openBase engine.OpenKeys
 }
 
 func (m *Model) newAsker(fixed Context) *asker {
 	a := &asker{m: m, fixed: fixed, ctx: engine.NewContext(16 + len(fixed)), resource: "\x00"}
+	// The open keys: those the model does not derive for the resource at
+	// hand (openBase), less those the caller fixed as absent.
+	a.open = func(k string) bool { return !a.absent[k] && a.openBase(k) }
 	for k, v := range fixed {
 		if !v.Multi && len(v.Values) == 0 {
 			if a.absent == nil {
@@ -165,6 +172,10 @@ func (a *asker) prepare(p *Principal, action, resource string) *request {
 	}
 	ctx := a.ctx
 	ctx.Reset()
+	a.openBase = openUnlisted
+	if a.listed {
+		a.openBase = openListed
+	}
 	for k, v := range a.fixed {
 		switch {
 		case v.Multi:
@@ -179,15 +190,9 @@ func (a *asker) prepare(p *Principal, action, resource string) *request {
 	for _, kv := range a.resTags {
 		ctx.Set(kv[0], kv[1])
 	}
-	r := &request{policies: p.policies, open: openUnlisted}
+	r := &a.req
+	*r = request{policies: p.policies, open: a.open}
 	r.policies.Resource = a.policy
-	if a.listed {
-		r.open = openListed
-	}
-	if a.absent != nil {
-		base := r.open
-		r.open = func(k string) bool { return !a.absent[k] && base(k) }
-	}
 	r.req = engine.Request{Principal: p.ARN, Action: action, Resource: resource, Context: ctx}
 	return r
 }
@@ -207,6 +212,35 @@ func (m *Model) Ask(p *Principal, action, resource string, fixed Context) Answer
 // ask answers one question with the asker's fixed keys.
 func (a *asker) ask(p *Principal, action, resource string) Answer {
 	return a.prepare(p, action, resource).answer()
+}
+
+// verdict answers one question without saying why; it allocates only for
+// a conditional answer.
+func (a *asker) verdict(p *Principal, action, resource string) Verdict {
+	r := a.prepare(p, action, resource)
+	allowed, denied := engine.PartialVerdict(&r.policies, &r.req, r.open)
+	switch {
+	case allowed == engine.True:
+		return Allowed
+	case allowed == engine.False && denied == engine.True:
+		return ExplicitDeny
+	case allowed == engine.False:
+		return ImplicitDeny
+	}
+	return r.answer().Verdict
+}
+
+// keep answers a question for a list: nil when the answer is denied and
+// the list leaves denied answers out, which it finds without saying why.
+func (a *asker) keep(o *Options, p *Principal, action, resource string) *Answer {
+	if !o.IncludeDenied && a.verdict(p, action, resource).Denied() {
+		return nil
+	}
+	ans := a.ask(p, action, resource)
+	if !o.keep(ans.Verdict) {
+		return nil
+	}
+	return &ans
 }
 
 func (r *request) answer() Answer {

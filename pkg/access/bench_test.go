@@ -18,6 +18,9 @@ import (
 // hundredth user.
 func benchSet(r *rand.Rand, users int) *entity.Set {
 	s := genSet(r, genSize{accounts: 3, managed: 50, users: 0, roles: 0, apps: 10, children: 66})
+	for i := range s.Groups {
+		s.Groups[i].ManagedPolicies = slices.DeleteFunc(s.Groups[i].ManagedPolicies, func(m string) bool { return m == "M0" })
+	}
 	s.ManagedPolicies[0].Document = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow",` +
 		`"Action":"mobiletargeting:GetCampaign","Resource":"arn:aws:mobiletargeting:*:*:apps/a1/*"}]}`)
 	for i := range users {

@@ -285,10 +285,10 @@ func unionResources(from, to *Model, a *catalog.Action) []string {
 func (im *Impact) compare(from, to *Model, fp, tp *Principal, action, resource string) {
 	before, after := ImplicitDeny, ImplicitDeny
 	if fp != nil {
-		before = im.before.ask(fp, action, resource).Verdict
+		before = im.before.verdict(fp, action, resource)
 	}
 	if tp != nil {
-		after = im.after.ask(tp, action, resource).Verdict
+		after = im.after.verdict(tp, action, resource)
 	}
 	if before == after {
 		return

@@ -123,16 +123,19 @@ func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, s
 	ask := m.newAsker(o.Context)
 	var out []PrincipalAnswer
 	for _, p := range m.principals[start:] {
-		var a Answer
 		c, seen := covers[p.policies.Identity]
 		if !seen {
 			c = p.policies.Identity.Covers(action)
 			covers[p.policies.Identity] = c
 		}
+		var a Answer // ImplicitDeny
 		if c || byPolicy {
-			a = ask.ask(p, action, resource)
-		}
-		if !o.keep(a.Verdict) {
+			ans := ask.keep(&o, p, action, resource)
+			if ans == nil {
+				continue
+			}
+			a = *ans
+		} else if !o.IncludeDenied {
 			continue
 		}
 		if o.Page.Size > 0 && len(out) == o.Page.Size {
@@ -162,9 +165,8 @@ func (m *Model) WhatCan(principal, resource string, o Options) ([]ActionAnswer, 
 		if !actsOn(a, resource) {
 			continue
 		}
-		ans := ask.ask(p, a.FullName, resource)
-		if o.keep(ans.Verdict) {
-			out = append(out, ActionAnswer{Action: a.FullName, Answer: ans})
+		if ans := ask.keep(&o, p, a.FullName, resource); ans != nil {
+			out = append(out, ActionAnswer{Action: a.FullName, Answer: *ans})
 		}
 	}
 	return out, nil
@@ -338,15 +340,15 @@ func (m *Model) WhichResources(principal, action string, o Options) (*Resources,
 	start := sort.Search(len(list), func(i int) bool { return list[i].ARN > o.Page.After })
 	ask := m.newAsker(o.Context)
 	for _, r := range list[start:] {
-		ans := ask.ask(p, a.FullName, r.ARN)
-		if !o.keep(ans.Verdict) {
+		ans := ask.keep(&o, p, a.FullName, r.ARN)
+		if ans == nil {
 			continue
 		}
 		if o.Page.Size > 0 && len(out.Listed) == o.Page.Size {
 			out.Next = out.Listed[len(out.Listed)-1].Resource
 			return out, nil
 		}
-		out.Listed = append(out.Listed, ResourceAnswer{Resource: r.ARN, Answer: ans})
+		out.Listed = append(out.Listed, ResourceAnswer{Resource: r.ARN, Answer: *ans})
 	}
 	return out, nil
 }

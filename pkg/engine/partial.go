@@ -108,6 +108,20 @@ type partialSet struct {
 // keys that open reports, and r.Context lacks, left open. With open nil it
 // agrees with Evaluate: Allowed is True exactly when Evaluate allows.
 func EvaluatePartial(p *Policies, r *Request, open OpenKeys) PartialResult {
+	var out PartialResult
+	out.Allowed, out.Denied = evaluatePartial(p, r, open, &out.Statements)
+	return out
+}
+
+// PartialVerdict decides like EvaluatePartial without listing statements;
+// it allocates nothing.
+func PartialVerdict(p *Policies, r *Request, open OpenKeys) (allowed, denied Tri) {
+	return evaluatePartial(p, r, open, nil)
+}
+
+// evaluatePartial appends the statements that may apply to stmts, unless
+// it is nil.
+func evaluatePartial(p *Policies, r *Request, open OpenKeys, stmts *[]PartialStatement) (allowed, denied Tri) {
 	q := evalReq{
 		actionID:    -1,
 		action:      r.Action,
@@ -123,20 +137,17 @@ func EvaluatePartial(p *Policies, r *Request, open OpenKeys) PartialResult {
 		}
 	}
 	crossAccount := r.resourceAccount(q.account) != q.account
-	var out PartialResult
 	deny, scpAllow := False, True
 	for level, scp := range p.SCPs {
-		res := scp.scanPartial(&q, open, level, &out)
+		res := scp.scanPartial(&q, open, level, stmts)
 		deny = triOr(deny, res.deny)
 		scpAllow = triAnd(scpAllow, res.allow)
 	}
-	id := p.Identity.scanPartial(&q, open, 0, &out)
-	bnd := p.Boundary.scanPartial(&q, open, 0, &out)
-	ses := p.Session.scanPartial(&q, open, 0, &out)
-	rp := p.Resource.scanPartial(&q, open, 0, &out)
-	for _, d := range []Tri{id.deny, bnd.deny, ses.deny, rp.deny} {
-		deny = triOr(deny, d)
-	}
+	id := p.Identity.scanPartial(&q, open, 0, stmts)
+	bnd := p.Boundary.scanPartial(&q, open, 0, stmts)
+	ses := p.Session.scanPartial(&q, open, 0, stmts)
+	rp := p.Resource.scanPartial(&q, open, 0, stmts)
+	deny = triOr(deny, triOr(triOr(id.deny, bnd.deny), triOr(ses.deny, rp.deny)))
 	boundaryOK, sessionOK := True, True
 	if p.Boundary != nil {
 		boundaryOK = bnd.allow
@@ -151,15 +162,13 @@ func EvaluatePartial(p *Policies, r *Request, open OpenKeys) PartialResult {
 	} else {
 		grant = triOr(identityOK, triOr(rp.direct, triAnd(rp.role, triAnd(boundaryOK, sessionOK))))
 	}
-	out.Denied = deny
-	out.Allowed = triAnd(triNot(deny), triAnd(scpAllow, grant))
-	return out
+	return triAnd(triNot(deny), triAnd(scpAllow, grant)), deny
 }
 
 // scanPartial evaluates, three-valued, the statements of the set that
-// cover the request's action, appending those that may apply to out. A nil
-// set yields nothing.
-func (ps *PolicySet) scanPartial(q *evalReq, open OpenKeys, level int, out *PartialResult) partialSet {
+// cover the request's action, appending those that may apply to stmts
+// unless it is nil. A nil set yields nothing.
+func (ps *PolicySet) scanPartial(q *evalReq, open OpenKeys, level int, stmts *[]PartialStatement) partialSet {
 	res := partialSet{}
 	if ps == nil {
 		return res
@@ -175,15 +184,16 @@ func (ps *PolicySet) scanPartial(q *evalReq, open OpenKeys, level int, out *Part
 		if rs := st.resources; !(len(rs) == 1 && rs[0].matchAll && !st.notResource) && !st.matchesResource(q) {
 			return
 		}
-		outcome, openConds := st.condsPartial(q.ctx, open)
+		outcome := st.condsPartial(q.ctx, open, nil)
 		if outcome == False {
 			return
 		}
-		out.Statements = append(out.Statements, PartialStatement{
-			MatchedStatement: MatchedStatement{Type: ps.typ, Level: level, PolicyID: st.policy, Sid: st.sid,
-				Index: int(st.index), Effect: st.effect},
-			Outcome: outcome, Open: openConds,
-		})
+		if stmts != nil {
+			e := PartialStatement{MatchedStatement: MatchedStatement{Type: ps.typ, Level: level, PolicyID: st.policy,
+				Sid: st.sid, Index: int(st.index), Effect: st.effect}, Outcome: outcome}
+			st.condsPartial(q.ctx, open, &e.Open)
+			*stmts = append(*stmts, e)
+		}
 		if st.effect == EffectDeny {
 			res.deny = triOr(res.deny, outcome)
 			return
@@ -217,23 +227,24 @@ func (ps *PolicySet) scanPartial(q *evalReq, open OpenKeys, level int, out *Part
 	return res
 }
 
-// condsPartial decides a statement's conditions three-valued and lists
-// those on open keys.
-func (st *statement) condsPartial(ctx *Context, open OpenKeys) (Tri, []ConditionTerm) {
+// condsPartial decides a statement's conditions three-valued and, when
+// terms is not nil, lists those on open keys there.
+func (st *statement) condsPartial(ctx *Context, open OpenKeys, terms *[]ConditionTerm) Tri {
 	outcome := True
-	var terms []ConditionTerm
 	for i := range st.conds {
 		c := &st.conds[i]
 		if open != nil && ctx.lookup(c.key, c.keyHash) == nil && open(c.key) {
-			outcome = triAnd(outcome, Unknown)
-			terms = append(terms, c.term())
+			outcome = Unknown
+			if terms != nil {
+				*terms = append(*terms, c.term())
+			}
 			continue
 		}
 		if !c.eval(ctx, nil) {
-			return False, nil
+			return False
 		}
 	}
-	return outcome, terms
+	return outcome
 }
 
 // term returns the condition as written.
