@@ -331,6 +331,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	if err := o.extAuthz.registerService(gs, srv, o.authIdentities, log); err != nil {
 		return err
 	}
+	server.NewAccess(srv, st.Store).Register(gs)
 	obs.registered(gs)
 
 	lis, err := net.Listen("tcp", o.listen)

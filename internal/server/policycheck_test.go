@@ -56,7 +56,7 @@ func TestPolicyCheckServiceCheckAccessNotGranted(t *testing.T) {
 	c := newPolicyCheckClient(t)
 	resp, err := c.CheckAccessNotGranted(t.Context(), &pdpv1.CheckAccessNotGrantedRequest{
 		PolicyDocument: checkDeleteApps, PolicyType: identityPolicy,
-		Access: []*pdpv1.Access{{Actions: []string{"mobiletargeting:DeleteApp", "s3:DeleteBucket"}}}})
+		Access: []*pdpv1.NotGrantedAccess{{Actions: []string{"mobiletargeting:DeleteApp", "s3:DeleteBucket"}}}})
 	require.NoError(t, err)
 	assert.Equal(t, pdpv1.CheckResult_CHECK_RESULT_FAIL, resp.GetResult())
 	require.Len(t, resp.GetReasons(), 1)
@@ -65,7 +65,7 @@ func TestPolicyCheckServiceCheckAccessNotGranted(t *testing.T) {
 
 	resp, err = c.CheckAccessNotGranted(t.Context(), &pdpv1.CheckAccessNotGrantedRequest{
 		PolicyDocument: checkReadApps, PolicyType: identityPolicy,
-		Access: []*pdpv1.Access{{Resources: []string{"arn:aws:mobiletargeting:us-east-1:444455556666:apps/a"}}}})
+		Access: []*pdpv1.NotGrantedAccess{{Resources: []string{"arn:aws:mobiletargeting:us-east-1:444455556666:apps/a"}}}})
 	require.NoError(t, err)
 	assert.Equal(t, pdpv1.CheckResult_CHECK_RESULT_PASS, resp.GetResult())
 }
@@ -107,13 +107,13 @@ func TestPolicyCheckServiceErrors(t *testing.T) {
 		}, "access", "want exactly one access, got 0"},
 		{"empty access", func() error {
 			_, err := c.CheckAccessNotGranted(t.Context(), &pdpv1.CheckAccessNotGrantedRequest{
-				PolicyDocument: checkReadApps, PolicyType: identityPolicy, Access: []*pdpv1.Access{{}}})
+				PolicyDocument: checkReadApps, PolicyType: identityPolicy, Access: []*pdpv1.NotGrantedAccess{{}}})
 			return err
 		}, "access", "give at least one action or resource"},
 		{"unknown action", func() error {
 			_, err := c.CheckAccessNotGranted(t.Context(), &pdpv1.CheckAccessNotGrantedRequest{
 				PolicyDocument: checkReadApps, PolicyType: identityPolicy,
-				Access: []*pdpv1.Access{{Actions: []string{"mobiletargeting:GetAppz"}}}})
+				Access: []*pdpv1.NotGrantedAccess{{Actions: []string{"mobiletargeting:GetAppz"}}}})
 			return err
 		}, "access.actions[0]", `unknown action "mobiletargeting:GetAppz"`},
 	}

@@ -40,6 +40,7 @@ type statement struct {
 	actions     []actionPattern
 	notAction   bool
 	resources   []pattern
+	resourceSrc []string // the Resource or NotResource patterns as written
 	notResource bool
 	principal   *principalMatcher
 	notPrinc    bool
@@ -177,6 +178,7 @@ func compileStatement(cs *statement, d *Document, st *Statement) Errors {
 	}
 	for _, r := range res {
 		cs.resources = append(cs.resources, compilePattern(r.Value, patternOptions{wildcards: true, variables: vars, arn: true}))
+		cs.resourceSrc = append(cs.resourceSrc, r.Value)
 	}
 	if st.NotPrincipal != nil {
 		cs.principal, cs.notPrinc = compilePrincipal(st.NotPrincipal), true

@@ -344,9 +344,9 @@ func (x *CheckNoNewAccessResponse) GetNotes() []string {
 	return nil
 }
 
-// Access is what must not be granted: actions (names or patterns),
-// resources (ARNs or patterns), or both.
-type Access struct {
+// NotGrantedAccess is what must not be granted (Access Analyzer's Access):
+// actions (names or patterns), resources (ARNs or patterns), or both.
+type NotGrantedAccess struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Actions       []string               `protobuf:"bytes,1,rep,name=actions,proto3" json:"actions,omitempty"`
 	Resources     []string               `protobuf:"bytes,2,rep,name=resources,proto3" json:"resources,omitempty"`
@@ -354,20 +354,20 @@ type Access struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Access) Reset() {
-	*x = Access{}
+func (x *NotGrantedAccess) Reset() {
+	*x = NotGrantedAccess{}
 	mi := &file_pdp_v1_policycheck_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Access) String() string {
+func (x *NotGrantedAccess) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Access) ProtoMessage() {}
+func (*NotGrantedAccess) ProtoMessage() {}
 
-func (x *Access) ProtoReflect() protoreflect.Message {
+func (x *NotGrantedAccess) ProtoReflect() protoreflect.Message {
 	mi := &file_pdp_v1_policycheck_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -379,19 +379,19 @@ func (x *Access) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Access.ProtoReflect.Descriptor instead.
-func (*Access) Descriptor() ([]byte, []int) {
+// Deprecated: Use NotGrantedAccess.ProtoReflect.Descriptor instead.
+func (*NotGrantedAccess) Descriptor() ([]byte, []int) {
 	return file_pdp_v1_policycheck_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *Access) GetActions() []string {
+func (x *NotGrantedAccess) GetActions() []string {
 	if x != nil {
 		return x.Actions
 	}
 	return nil
 }
 
-func (x *Access) GetResources() []string {
+func (x *NotGrantedAccess) GetResources() []string {
 	if x != nil {
 		return x.Resources
 	}
@@ -403,7 +403,7 @@ type CheckAccessNotGrantedRequest struct {
 	// The policy, as JSON text.
 	PolicyDocument string `protobuf:"bytes,1,opt,name=policy_document,json=policyDocument,proto3" json:"policy_document,omitempty"`
 	// At most one, as in Access Analyzer.
-	Access        []*Access             `protobuf:"bytes,2,rep,name=access,proto3" json:"access,omitempty"`
+	Access        []*NotGrantedAccess   `protobuf:"bytes,2,rep,name=access,proto3" json:"access,omitempty"`
 	PolicyType    AccessCheckPolicyType `protobuf:"varint,3,opt,name=policy_type,json=policyType,proto3,enum=pdp.v1.AccessCheckPolicyType" json:"policy_type,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -446,7 +446,7 @@ func (x *CheckAccessNotGrantedRequest) GetPolicyDocument() string {
 	return ""
 }
 
-func (x *CheckAccessNotGrantedRequest) GetAccess() []*Access {
+func (x *CheckAccessNotGrantedRequest) GetAccess() []*NotGrantedAccess {
 	if x != nil {
 		return x.Access
 	}
@@ -549,13 +549,13 @@ const file_pdp_v1_policycheck_proto_rawDesc = "" +
 	"\x06result\x18\x01 \x01(\x0e2\x13.pdp.v1.CheckResultR\x06result\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12/\n" +
 	"\areasons\x18\x03 \x03(\v2\x15.pdp.v1.ReasonSummaryR\areasons\x12\x14\n" +
-	"\x05notes\x18\x04 \x03(\tR\x05notes\"@\n" +
-	"\x06Access\x12\x18\n" +
+	"\x05notes\x18\x04 \x03(\tR\x05notes\"J\n" +
+	"\x10NotGrantedAccess\x12\x18\n" +
 	"\aactions\x18\x01 \x03(\tR\aactions\x12\x1c\n" +
-	"\tresources\x18\x02 \x03(\tR\tresources\"\xaf\x01\n" +
+	"\tresources\x18\x02 \x03(\tR\tresources\"\xb9\x01\n" +
 	"\x1cCheckAccessNotGrantedRequest\x12'\n" +
-	"\x0fpolicy_document\x18\x01 \x01(\tR\x0epolicyDocument\x12&\n" +
-	"\x06access\x18\x02 \x03(\v2\x0e.pdp.v1.AccessR\x06access\x12>\n" +
+	"\x0fpolicy_document\x18\x01 \x01(\tR\x0epolicyDocument\x120\n" +
+	"\x06access\x18\x02 \x03(\v2\x18.pdp.v1.NotGrantedAccessR\x06access\x12>\n" +
 	"\vpolicy_type\x18\x03 \x01(\x0e2\x1d.pdp.v1.AccessCheckPolicyTypeR\n" +
 	"policyType\"\xad\x01\n" +
 	"\x1dCheckAccessNotGrantedResponse\x12+\n" +
@@ -595,7 +595,7 @@ var file_pdp_v1_policycheck_proto_goTypes = []any{
 	(*ReasonSummary)(nil),                 // 2: pdp.v1.ReasonSummary
 	(*CheckNoNewAccessRequest)(nil),       // 3: pdp.v1.CheckNoNewAccessRequest
 	(*CheckNoNewAccessResponse)(nil),      // 4: pdp.v1.CheckNoNewAccessResponse
-	(*Access)(nil),                        // 5: pdp.v1.Access
+	(*NotGrantedAccess)(nil),              // 5: pdp.v1.NotGrantedAccess
 	(*CheckAccessNotGrantedRequest)(nil),  // 6: pdp.v1.CheckAccessNotGrantedRequest
 	(*CheckAccessNotGrantedResponse)(nil), // 7: pdp.v1.CheckAccessNotGrantedResponse
 }
@@ -603,7 +603,7 @@ var file_pdp_v1_policycheck_proto_depIdxs = []int32{
 	0, // 0: pdp.v1.CheckNoNewAccessRequest.policy_type:type_name -> pdp.v1.AccessCheckPolicyType
 	1, // 1: pdp.v1.CheckNoNewAccessResponse.result:type_name -> pdp.v1.CheckResult
 	2, // 2: pdp.v1.CheckNoNewAccessResponse.reasons:type_name -> pdp.v1.ReasonSummary
-	5, // 3: pdp.v1.CheckAccessNotGrantedRequest.access:type_name -> pdp.v1.Access
+	5, // 3: pdp.v1.CheckAccessNotGrantedRequest.access:type_name -> pdp.v1.NotGrantedAccess
 	0, // 4: pdp.v1.CheckAccessNotGrantedRequest.policy_type:type_name -> pdp.v1.AccessCheckPolicyType
 	1, // 5: pdp.v1.CheckAccessNotGrantedResponse.result:type_name -> pdp.v1.CheckResult
 	2, // 6: pdp.v1.CheckAccessNotGrantedResponse.reasons:type_name -> pdp.v1.ReasonSummary
