@@ -347,4 +347,3 @@ func (s *countingStream) SendMsg(m any) error {
 	}
 	return err
 }
-
