@@ -147,9 +147,13 @@ func TestCheckStreamMatchesCheck(t *testing.T) {
 }
 
 // TestCheckStreamItemErrors names the offending field of a request that
-// cannot be decided, and decides the next one.
+// cannot be decided, and decides the next one, reporting it to the
+// decision hook as Check does, under the method CheckStream.
 func TestCheckStreamItemErrors(t *testing.T) {
-	ts := newStreamServer(t, server.Config{}, nil)
+	records := make(chan decisionlog.Record, 10)
+	ts := newStreamServer(t, server.Config{Hooks: server.Hooks{OnDecision: func(_ context.Context, r decisionlog.Record) {
+		records <- r
+	}}}, nil)
 	got := collect(t, t.Context(), ts.client, []*pdpv1.CheckStreamRequest{
 		{Id: 1, Check: &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetSegment", Resource: "arn:aws:nope"}},
 		{Id: 2},
@@ -162,6 +166,12 @@ func TestCheckStreamItemErrors(t *testing.T) {
 	assert.Equal(t, "check", got[1].GetError().GetField())
 	assert.Nil(t, got[2].GetError())
 	assert.Equal(t, int64(1), got[2].GetResult().GetRevision())
+	require.Len(t, records, 1, "one request was decided")
+	r := <-records
+	assert.Equal(t, "CheckStream", r.Method)
+	assert.Equal(t, activeUsers, r.Resource)
+	assert.Equal(t, alice, r.Principal)
+	assert.NotEmpty(t, r.Decision)
 }
 
 // TestCheckStreamMinRevision honours each request's min_revision: a
