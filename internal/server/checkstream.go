@@ -40,6 +40,7 @@ var errStreamDrained = status.Error(codes.Unavailable, "the server is shutting d
 func (s *Server) CheckStream(stream grpc.BidiStreamingServer[pdpv1.CheckStreamRequest, pdpv1.CheckStreamResponse]) error {
 	ctx := stream.Context()
 	reqs := make(chan *pdpv1.CheckStreamRequest, streamReadAhead)
+	// The reader closes reqs after putting why it stopped in readErr.
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(reqs)
@@ -52,6 +53,7 @@ func (s *Server) CheckStream(stream grpc.BidiStreamingServer[pdpv1.CheckStreamRe
 			select {
 			case reqs <- req:
 			case <-ctx.Done():
+				readErr <- ctx.Err()
 				return
 			}
 		}
@@ -70,11 +72,14 @@ func (s *Server) CheckStream(stream grpc.BidiStreamingServer[pdpv1.CheckStreamRe
 			return errStreamDrained
 		case req, ok := <-reqs:
 			if !ok {
-				err := <-readErr
-				if errors.Is(err, io.EOF) {
-					return nil
+				switch err := <-readErr; {
+				case errors.Is(err, io.EOF):
+					return nil // every request read has been answered
+				case ctx.Err() != nil:
+					return s.toStatus(ctx, ctx.Err())
+				default:
+					return err
 				}
-				return err
 			}
 			if err := stream.Send(s.checkStreamed(ctx, req)); err != nil {
 				return err
