@@ -34,11 +34,23 @@ var errStreamDrained = status.Error(codes.Unavailable, "the server is shutting d
 //
 // The stream ends when the client closes its side (after every request
 // read has been answered), when its context ends, and when the server
-// drains: a draining server answers the request in hand and ends the
-// stream with UNAVAILABLE, so that GracefulStop does not wait on
-// long-lived streams and clients reconnect to a server that is staying.
+// drains: a draining server answers the request in hand (one waiting for
+// its min_revision stops waiting) and ends the stream with UNAVAILABLE, so
+// that GracefulStop does not wait on long-lived streams and clients
+// reconnect to a server that is staying.
 func (s *Server) CheckStream(stream grpc.BidiStreamingServer[pdpv1.CheckStreamRequest, pdpv1.CheckStreamResponse]) error {
 	ctx := stream.Context()
+	// Requests are decided under a context that draining also ends, so that
+	// a request waiting for its min_revision does not hold a shutdown.
+	decideCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		select {
+		case <-s.draining:
+			stop()
+		case <-decideCtx.Done():
+		}
+	}()
 	reqs := make(chan *pdpv1.CheckStreamRequest, streamReadAhead)
 	// The reader closes reqs after putting why it stopped in readErr.
 	readErr := make(chan error, 1)
@@ -81,7 +93,7 @@ func (s *Server) CheckStream(stream grpc.BidiStreamingServer[pdpv1.CheckStreamRe
 					return err
 				}
 			}
-			if err := stream.Send(s.checkStreamed(ctx, req)); err != nil {
+			if err := stream.Send(s.checkStreamed(decideCtx, req)); err != nil {
 				return err
 			}
 		}

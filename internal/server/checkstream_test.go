@@ -1,11 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -272,6 +274,31 @@ func TestCheckStreamDrain(t *testing.T) {
 	case <-t.Context().Done():
 		t.Fatal("GracefulStop waited on a drained stream")
 	}
+}
+
+// TestCheckStreamDrainEndsWait ends a stream whose request waits for a
+// revision that does not come: draining does not wait out the server's
+// revision wait (an hour here), and the stream ends with UNAVAILABLE.
+func TestCheckStreamDrainEndsWait(t *testing.T) {
+	ts := newStreamServer(t, server.Config{MaxRevisionWait: time.Hour}, nil)
+	stream, err := ts.client.CheckStream(t.Context())
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&pdpv1.CheckStreamRequest{Id: 1, Check: &pdpv1.CheckRequest{Principal: alice,
+		Action: "mobiletargeting:GetSegment", Resource: activeUsers, MinRevision: 99}}))
+	// The request is waiting once a goroutine of the server sits in the
+	// revision wait.
+	require.Eventually(t, func() bool {
+		buf := make([]byte, 1<<20)
+		return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("server.(*Server).waitRevision"))
+	}, 30*time.Second, time.Millisecond)
+	ts.srv.Drain()
+	res, err := stream.Recv()
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), res.GetId())
+	assert.Equal(t, int32(codes.Unavailable), res.GetError().GetCode(), "%v", res)
+	assert.Contains(t, res.GetError().GetMessage(), "revision 99 not reached")
+	_, err = stream.Recv()
+	assert.Equal(t, codes.Unavailable, status.Code(err), "%v", err)
 }
 
 // TestCheckStreamFlowControl sends thousands of requests on a stream whose
