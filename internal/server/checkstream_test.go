@@ -195,7 +195,6 @@ func TestCheckStreamMinRevision(t *testing.T) {
 	assert.Equal(t, int32(codes.Unavailable), res.GetError().GetCode(), "revision 99 never comes")
 	assert.Contains(t, res.GetError().GetMessage(), "revision 99 not reached")
 
-	ts.srv.Activate(exampleSnapshot(t, loadCatalog(t), 1)) // still 1
 	require.NoError(t, stream.Send(&pdpv1.CheckStreamRequest{Id: 2, Check: check(1)}))
 	res, err = stream.Recv()
 	require.NoError(t, err)
@@ -211,7 +210,8 @@ func TestCheckStreamMinRevision(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, stream.Send(&pdpv1.CheckStreamRequest{Id: 3, Check: check(2)}))
 	require.NoError(t, stream.Send(&pdpv1.CheckStreamRequest{Id: 4, Check: check(0)}))
-	assert.Equal(t, before, decided.Load(), "nothing is decided before revision 2")
+	awaitRevisionWait(t)
+	assert.Equal(t, before, decided.Load(), "request 4 was decided while request 3 waited")
 	srv.srv.Activate(exampleSnapshot(t, loadCatalog(t), 2))
 	for _, id := range []uint64{3, 4} {
 		res, err := stream.Recv()
@@ -223,6 +223,16 @@ func TestCheckStreamMinRevision(t *testing.T) {
 	require.NoError(t, stream.CloseSend())
 	_, err = stream.Recv()
 	assert.ErrorIs(t, err, io.EOF)
+}
+
+// awaitRevisionWait returns once a goroutine of the server waits for a
+// revision, as a request with min_revision ahead of the server does.
+func awaitRevisionWait(t *testing.T) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		buf := make([]byte, 1<<20)
+		return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("server.(*Server).waitRevision"))
+	}, 30*time.Second, time.Millisecond)
 }
 
 // TestCheckStreamClientCancel ends the stream when the client cancels; the
@@ -285,12 +295,7 @@ func TestCheckStreamDrainEndsWait(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, stream.Send(&pdpv1.CheckStreamRequest{Id: 1, Check: &pdpv1.CheckRequest{Principal: alice,
 		Action: "mobiletargeting:GetSegment", Resource: activeUsers, MinRevision: 99}}))
-	// The request is waiting once a goroutine of the server sits in the
-	// revision wait.
-	require.Eventually(t, func() bool {
-		buf := make([]byte, 1<<20)
-		return bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("server.(*Server).waitRevision"))
-	}, 30*time.Second, time.Millisecond)
+	awaitRevisionWait(t)
 	ts.srv.Drain()
 	res, err := stream.Recv()
 	require.NoError(t, err)
