@@ -247,7 +247,8 @@ clean:
 # on loopback ports and drives both with ghz, then prints calls/s,
 # latencies, decisions/s and the ratios of the server's performance
 # targets. About 2 minutes with the defaults: LOADTEST_ROUNDS rounds of 4
-# unary Check runs, then 4 BatchCheck runs, each of LOADTEST_DURATION.
+# unary Check runs, 2 CheckStream runs, then 4 BatchCheck runs, each of
+# LOADTEST_DURATION.
 # LOADTEST_FLAGS passes more flags, e.g. "-profiles /tmp/pdp-prof" for CPU
 # profiles of pdp under load, or "-strict" to fail on a missed target.
 LOADTEST_DURATION    ?= 5s
