@@ -21,8 +21,8 @@ BUF := $(BIN)/buf
 # tests start (/usr/bin/etcd); `make etcd` installs it when etcd is missing.
 ETCD_PACKAGE := etcd-server
 
-.PHONY: all build run demo demo-server reset test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean
-.PHONY: tools generate check-gen lint-proto etcd mod-download routes check-routes
+.PHONY: all build run demo demo-server reset test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean policy-tests
+.PHONY: tools generate check-gen lint-proto breaking compat-image etcd mod-download routes check-routes
 
 all: build
 
@@ -79,7 +79,7 @@ demo: build
 # test is what CI runs: formatting, vet, every test with the race detector,
 # (the conformance corpus among them), and a short run of every fuzzer.
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: mod-download fmt-check vet lint check-gen check-routes lint-proto unit peers fuzz-smoke
+test: mod-download fmt-check vet lint check-gen check-routes lint-proto breaking unit policy-tests peers fuzz-smoke
 
 # mod-download fetches the modules of both go.mod files first, with a
 # line saying so: on a cold cache this is the longest silent step.
@@ -87,6 +87,12 @@ mod-download:
 	@echo "== go mod download: the modules of . and bench/ (a few minutes on a cold cache, silent)"
 	$(GO) mod download
 	cd bench && $(GO) mod download
+
+# policy-tests runs the example model's policy tests (examples/model/*_test.yaml)
+# and requires them to make every statement of the model apply.
+policy-tests: build
+	@echo "== pdp test: the example model's policy tests, at full statement coverage"
+	$(BIN)/pdp test --policies examples/model --min-coverage 100
 
 fmt-check:
 	@echo "== gofmt"
@@ -103,10 +109,14 @@ lint:
 	$(GO) tool staticcheck $(PKGS)
 
 # unit needs grpcurl: the e2e test runs the README's grpcurl session;
-# and etcd: the etcdstore tests start real etcd servers.
+# and etcd: the etcdstore tests start real etcd servers. Without them
+# those tests skip under plain `go test`; here a skipped test fails the
+# run (internal/tools/testsummary prints each package's result, the
+# output of failed tests, and the skipped ones with their reasons).
 unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 	@echo "== go test -race (every package; the e2e and etcd tests take a few minutes)"
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) build -o $(BIN)/testsummary ./internal/tools/testsummary
+	$(GO) test -race -count=1 -json $(PKGS) | $(BIN)/testsummary
 
 # peers runs the tests of bench/ (its own module): pdp, cedar-go and OPA
 # decide the same generated workload identically, and the load kit works
@@ -139,6 +149,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzFastEntity$$' -fuzztime=$(FUZZTIME) ./internal/server/
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./internal/decisionlog/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadGAAD$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/
+	$(GO) test -run='^$$' -fuzz='^FuzzReadIAMCollect$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/
 	$(GO) test -run='^$$' -fuzz='^FuzzPlan$$' -fuzztime=$(FUZZTIME) ./internal/extauthz/
 
 bench:
@@ -211,6 +222,21 @@ lint-proto: tools
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
 
+# breaking fails if the API in proto/ breaks a client of the last release
+# (buf's FILE rules: additions are free). It compares with a buf image of
+# that release's protos committed in proto/compat, so that it works in a
+# clone without tags; compat-image writes that image from the release's
+# tag when a new release is made.
+RELEASE := v0.1.0
+
+breaking: tools
+	@echo "== buf breaking: proto/ against release $(RELEASE)"
+	$(BUF) breaking --against proto/compat/$(RELEASE).binpb
+
+compat-image: tools
+	@tmp="$$(mktemp -d)" && git archive $(RELEASE) proto buf.yaml | tar -x -C "$$tmp" && \
+	  (cd "$$tmp" && $(BUF) build -o $(CURDIR)/proto/compat/$(RELEASE).binpb); rc=$$?; rm -rf "$$tmp"; exit $$rc
+
 clean:
 	rm -rf $(BIN)
 
@@ -221,7 +247,8 @@ clean:
 # on loopback ports and drives both with ghz, then prints calls/s,
 # latencies, decisions/s and the ratios of the server's performance
 # targets. About 2 minutes with the defaults: LOADTEST_ROUNDS rounds of 4
-# unary Check runs, then 4 BatchCheck runs, each of LOADTEST_DURATION.
+# unary Check runs, 2 CheckStream runs, then 4 BatchCheck runs, each of
+# LOADTEST_DURATION.
 # LOADTEST_FLAGS passes more flags, e.g. "-profiles /tmp/pdp-prof" for CPU
 # profiles of pdp under load, or "-strict" to fail on a missed target.
 LOADTEST_DURATION    ?= 5s

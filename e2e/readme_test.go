@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,8 +60,11 @@ func TestREADMESession(t *testing.T) {
 	root, err := filepath.Abs("..")
 	require.NoError(t, err)
 	grpcurl := filepath.Join(root, "bin", "grpcurl")
-	_, err = os.Stat(grpcurl)
-	require.NoError(t, err, "grpcurl not installed in bin/: run `make tools` (make test does)")
+	if _, err := os.Stat(grpcurl); errors.Is(err, fs.ErrNotExist) {
+		t.Skip("grpcurl not installed in bin/: run `make tools` (make test does, and fails on a skipped test)")
+	} else {
+		require.NoError(t, err)
+	}
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	require.NoError(t, err)
 	steps := readmeSession(t, string(readme))

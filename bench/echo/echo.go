@@ -2,6 +2,10 @@ package echo
 
 import (
 	"context"
+	"errors"
+	"io"
+
+	"google.golang.org/grpc"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
@@ -36,6 +40,25 @@ func (Server) BatchCheck(_ context.Context, req *pdpv1.BatchCheckRequest) (*pdpv
 			PrincipalStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN, ResourceStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN}
 	}
 	return &pdpv1.BatchCheckResponse{Results: results, Revision: Revision}, nil
+}
+
+// CheckStream answers each request at once, in order, with what Check
+// answers, echoing the request's id; it ends when the client closes its
+// side.
+func (s Server) CheckStream(stream grpc.BidiStreamingServer[pdpv1.CheckStreamRequest, pdpv1.CheckStreamResponse]) error {
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, _ := s.Check(stream.Context(), req.GetCheck())
+		if err := stream.Send(&pdpv1.CheckStreamResponse{Id: req.GetId(), Result: res}); err != nil {
+			return err
+		}
+	}
 }
 
 // Simulate answers one decision, as Check does.

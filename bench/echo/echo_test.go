@@ -1,7 +1,9 @@
 package echo_test
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"testing"
@@ -130,5 +132,42 @@ func TestHealthAndReflection(t *testing.T) {
 	}
 	if err := stream.CloseSend(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCheckStream answers every request of a stream in order, as Check
+// answers it, and ends the stream when the client closes its side.
+func TestCheckStream(t *testing.T) {
+	t.Parallel()
+	client := pdpv1.NewAuthorizationServiceClient(dial(t))
+	stream, err := client.CheckStream(t.Context())
+	if err != nil {
+		t.Fatalf("CheckStream: %v", err)
+	}
+	const n = 100
+	for i := range n {
+		req := &pdpv1.CheckStreamRequest{Id: uint64(i + 1), Check: &pdpv1.CheckRequest{
+			Principal: "arn:aws:iam::111122223333:user/alice", Action: "mobiletargeting:GetSegment",
+			Resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users"}}
+		if err := stream.Send(req); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatalf("CloseSend: %v", err)
+	}
+	want := &pdpv1.CheckResponse{Decision: pdpv1.Decision_DECISION_ALLOW, Revision: echo.Revision,
+		PrincipalStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN, ResourceStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN}
+	for i := range n {
+		res, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("Recv %d: %v", i, err)
+		}
+		if res.GetId() != uint64(i+1) || !proto.Equal(res.GetResult(), want) {
+			t.Fatalf("response %d = %v, want id %d and %v", i, res, i+1, want)
+		}
+	}
+	if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
+		t.Errorf("after the last response: %v, want EOF", err)
 	}
 }

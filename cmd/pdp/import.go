@@ -22,6 +22,7 @@ import (
 // importOptions are the flags of pdp import aws.
 type importOptions struct {
 	gaad                 stringsFlag
+	iamCollect           string
 	organization         string
 	pinpoint             string
 	resourcePolicies     string
@@ -51,6 +52,8 @@ converts it into pdp's policy model:
   --gaad FILE              aws iam get-account-authorization-details (repeat for
                            each page); policy documents as JSON objects, JSON
                            strings or URL-encoded JSON strings
+  --iam-collect DIR        the file storage of iam-collect instead of --gaad and
+                           --organization: IAM of every account, and the organization
   --organization DIR|FILE  the organization's SCPs and where they attach
   --pinpoint DIR|FILE      Pinpoint apps, SMS and voice resources, tags, policies
   --resource-policies DIR  resource policies, one file per resource, named after
@@ -62,6 +65,7 @@ Every problem is listed, and an export with any is refused whole.`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			var o importOptions
 			fs.Var(&o.gaad, "gaad", "output `file` of aws iam get-account-authorization-details (repeatable)")
+			fs.StringVar(&o.iamCollect, "iam-collect", "", "iam-collect storage `directory` (holds aws/)")
 			fs.StringVar(&o.organization, "organization", "", "organization export `directory or file`")
 			fs.StringVar(&o.pinpoint, "pinpoint", "", "Pinpoint export `directory or file`")
 			fs.StringVar(&o.resourcePolicies, "resource-policies", "", "`directory` of resource policies named after their ARNs")
@@ -83,8 +87,11 @@ Every problem is listed, and an export with any is refused whole.`,
 				if rest, err := parseInterleaved(fs, args[1:]); err != nil || len(rest) > 0 {
 					return usageError(e, "import", "unexpected arguments %q (%v)", rest, err)
 				}
-				if len(o.gaad) == 0 {
-					return usageError(e, "import", "give at least one --gaad FILE")
+				if len(o.gaad) == 0 && o.iamCollect == "" {
+					return usageError(e, "import", "give at least one --gaad FILE, or --iam-collect DIR")
+				}
+				if o.iamCollect != "" && o.organization != "" {
+					return usageError(e, "import", "--iam-collect reads the organization too: leave out --organization")
 				}
 				if o.out == "" && o.addr == "" {
 					return usageError(e, "import", "give --out DIR, --addr HOST:PORT or both")
@@ -165,6 +172,18 @@ func readImportInput(o importOptions) (*awsimport.Input, error) {
 		collect(err)
 		if g != nil {
 			in.GAAD = append(in.GAAD, g)
+		}
+	}
+	if o.iamCollect != "" {
+		abs, err := filepath.Abs(o.iamCollect)
+		collect(err)
+		if err == nil {
+			ic, err := awsimport.ReadIAMCollect(os.DirFS(abs), ".", o.iamCollect)
+			collect(err)
+			if ic != nil {
+				in.GAAD = append(in.GAAD, ic.GAAD...)
+				in.Organization = ic.Organization
+			}
 		}
 	}
 	outputs := func(name string) *awsimport.Outputs {
@@ -261,7 +280,10 @@ func applyImport(ctx context.Context, e *env, o importOptions, res *awsimport.Re
 	}
 	var scope *awsimport.PruneScope
 	if o.prune {
-		scope = &awsimport.PruneScope{Accounts: res.Accounts, SCPs: o.organization != ""}
+		// An iam-collect tree speaks for the SCPs only when it holds an
+		// organization, which always has at least FullAWSAccess.
+		scps := o.organization != "" || (o.iamCollect != "" && len(res.Set.SCPs) > 0)
+		scope = &awsimport.PruneScope{Accounts: res.Accounts, SCPs: scps}
 	}
 	plan := awsimport.Diff(imported, current, scope)
 	if len(plan.Changes) == 0 {

@@ -80,7 +80,12 @@ func commands() []command {
 		importCommand(),
 		evalCommand(),
 		simulateCommand(),
+		whoCanCommand(),
+		whatCanCommand(),
+		whichResourcesCommand(),
+		impactCommand(),
 		validateCommand(),
+		checkNoNewAccessCommand(), checkAccessNotGrantedCommand(), testCommand(),
 		versionCommand(),
 		devCertsCommand(),
 		helpCommand(),
@@ -172,8 +177,13 @@ func printUsage(w io.Writer) {
 	b.WriteString("pdp decides AWS IAM authorization requests for Amazon Pinpoint\n")
 	b.WriteString("(mobiletargeting, sms-voice) and checks policy documents.\n\n")
 	b.WriteString("Commands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	cmds := commands()
+	width := 0
+	for _, c := range cmds {
+		width = max(width, len(c.name))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "  %-*s %s\n", width, c.name, c.summary)
 	}
 	b.WriteString("\nRun \"pdp help <command>\" or \"pdp <command> --help\" for its flags.\n")
 	io.WriteString(w, b.String())

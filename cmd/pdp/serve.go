@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
@@ -274,6 +275,18 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	if len(traceOpts) > 0 {
 		log.InfoContext(ctx, "tracing gRPC calls")
 	}
+	// Every goroutine serve starts belongs to workers: serving, following,
+	// compaction, certificate and SIGHUP reloads. They outlive ctx: a write
+	// acknowledged while the server drains is still activated, so a call
+	// with min_revision sees it. serve stops them once the gRPC server has
+	// stopped (or never started), and waits for them all before the
+	// decision log, audit log, tracing and store close.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var workers errgroup.Group
+	defer func() {
+		stopWork()
+		_ = workers.Wait() // errors travel on channels, as serve needs them in order
+	}()
 	srv := server.New(o.limits.serverConfig(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress, Hooks: obs.hooks()}), cat, log)
 	var (
 		creds  credentials.TransportCredentials
@@ -289,16 +302,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 		tlsCfg = certs.TLSConfig()
 		creds = credentials.NewTLS(tlsCfg)
 		// certs.Run reloads the files when they change, until serve returns.
-		reloadCtx, stopReloading := context.WithCancel(ctx)
-		reloaded := make(chan struct{})
-		go func() {
-			defer close(reloaded)
-			certs.Run(reloadCtx)
-		}()
-		defer func() {
-			stopReloading()
-			<-reloaded
-		}()
+		workers.Go(func() error {
+			certs.Run(workCtx)
+			return nil
+		})
 	}
 	az, err := auth.New(ctx, auth.Config{
 		TokenFile: o.authTokens, IdentityFile: o.authIdentities, AdminPolicies: o.adminPolicies,
@@ -310,8 +317,13 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	for _, w := range ex.warnings {
 		log.WarnContext(ctx, w)
 	}
-	stopReloading := reloadOnHangup(ctx, az)
-	defer stopReloading()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP) // before serving: an early SIGHUP must not end the process
+	defer signal.Stop(hup)
+	workers.Go(func() error {
+		reloadOnHangup(workCtx, az, hup)
+		return nil
+	})
 	unary, stream := obs.interceptors() // metrics, outside panic recovery
 	gs := server.NewGRPCServer(o.limits.grpcConfig(server.GRPCConfig{MaxMessageBytes: o.maxMessageBytes, Creds: creds,
 		ObserveUnary:  unary,
@@ -324,10 +336,12 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	}), log)
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
+	server.NewPolicyChecker(srv).Register(gs)
 	server.NewPolicyAdmin(srv, st.Store).Register(gs)
 	if err := o.extAuthz.registerService(gs, srv, o.authIdentities, log); err != nil {
 		return err
 	}
+	server.NewAccess(srv, st.Store).Register(gs)
 	obs.registered(gs)
 	door, err := o.authzen.start(ctx, log, srv, az, tlsCfg, o.maxMessageBytes, o.requireAuthDecisions)
 	if err != nil {
@@ -341,33 +355,27 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	if err != nil {
 		return err
 	}
-	// The follower and compaction outlive ctx: a write acknowledged while
-	// the server drains is still activated, so a call with min_revision
-	// sees it. They stop once the gRPC server has stopped, and serve waits
-	// for both before the store closes.
-	followCtx, stopFollowing := context.WithCancel(context.WithoutCancel(ctx))
+	// The follower and compaction stop once the gRPC server has stopped
+	// (stopWork), and serve waits for both before the store closes.
 	followed := make(chan error, 1)
-	go func() { followed <- srv.Follow(followCtx, st.Store) }()
-	compacted := make(chan struct{})
-	go func() {
-		defer close(compacted)
-		compactLoop(followCtx, log, st, o.keepRevisions)
-	}()
-	defer func() {
-		stopFollowing()
-		<-compacted
-	}()
+	workers.Go(func() error {
+		followed <- srv.Follow(workCtx, st.Store)
+		return nil
+	})
+	workers.Go(func() error {
+		compactLoop(workCtx, log, st, o.keepRevisions)
+		return nil
+	})
 	served := make(chan error, 1)
-	go func() { served <- gs.Serve(lis) }()
+	workers.Go(func() error {
+		served <- gs.Serve(lis)
+		return nil
+	})
 	// Health says NOT_SERVING until the first snapshot is active; the
 	// "serving" line waits for it too, so that whoever reads it can call.
 	if err := waitFirstSnapshot(ctx, srv, followed); err != nil {
 		shutdown(srv, gs, 0, o.gracePeriod)
 		<-served
-		stopFollowing()
-		if err == ctx.Err() {
-			<-followed
-		}
 		return err
 	}
 	log.InfoContext(ctx, "serving", "addr", lis.Addr().String(), "store", o.storeSpec,
@@ -375,8 +383,6 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 
 	select {
 	case err := <-served:
-		stopFollowing()
-		<-followed
 		return fmt.Errorf("grpc server stopped: %w", err)
 	case err := <-followed:
 		shutdown(srv, gs, 0, o.gracePeriod)
@@ -388,7 +394,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	shutdown(srv, gs, o.drainDelay, o.gracePeriod)
 	// Only now that no call is accepted: until here, writes made during the
 	// drain were activated.
-	stopFollowing()
+	stopWork()
 	<-followed
 	if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 		return err
@@ -517,30 +523,17 @@ func (l *levelFlag) Set(s string) error {
 	return nil
 }
 
-// reloadOnHangup rereads the authentication files whenever the process
-// gets SIGHUP, until the returned function is called; that function waits
-// for the goroutine. A file that fails to load keeps the previous ones
+// reloadOnHangup rereads the authentication files whenever hup delivers
+// SIGHUP, until ctx ends. A file that fails to load keeps the previous ones
 // (Reload logs either outcome).
-func reloadOnHangup(ctx context.Context, az *auth.Authorizer) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				_ = az.Reload(ctx)
-			}
+func reloadOnHangup(ctx context.Context, az *auth.Authorizer, hup <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			_ = az.Reload(ctx)
 		}
-	}()
-	return func() {
-		signal.Stop(hup)
-		cancel()
-		<-done
 	}
 }
 

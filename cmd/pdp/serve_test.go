@@ -135,7 +135,11 @@ func slowBatch() *pdpv1.BatchCheckRequest {
 // completes, and the command exits 0.
 func TestServeGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	s := startServe(t, "--policies", modelDir, "--grace-period", "1m")
+	s := startServe(t, "--policies", modelDir, "--grace-period", "1m", "--metrics-listen", "127.0.0.1:0")
+	metricsAddr := metricsLine.FindStringSubmatch(s.log.String())
+	if metricsAddr == nil {
+		t.Fatalf("no metrics line; log:\n%s", s.log)
+	}
 	conn := dialTest(t, s.addr)
 	client := pdpv1.NewAuthorizationServiceClient(conn)
 
@@ -172,7 +176,14 @@ func TestServeGracefulShutdown(t *testing.T) {
 		resp, err := client.BatchCheck(t.Context(), slowBatch())
 		batchDone <- outcome{resp, err, time.Now()}
 	}()
-	time.Sleep(100 * time.Millisecond) // let the call reach the server
+	// The call has reached the server once the server counts it as started.
+	started := `grpc_server_started_total{grpc_method="BatchCheck",grpc_service="pdp.v1.AuthorizationService",grpc_type="unary"} 1`
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(get(t, "http://"+metricsAddr[1]+"/metrics"), started); {
+		if time.Now().After(deadline) {
+			t.Fatal("the BatchCheck never reached the server")
+		}
+		time.Sleep(5 * time.Millisecond) // polling observable state, not waiting for it to happen
+	}
 	s.cancel()
 	stopAt := time.Now()
 

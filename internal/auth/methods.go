@@ -25,12 +25,21 @@ const (
 	ActionImport       = "pdp:Import"
 	ActionWatch        = "pdp:Watch"
 	ActionBackup       = "pdp:Backup"
+
+	// The access questions of pdp.v1.AccessService: they reveal who may do
+	// what in the whole model, so they are guarded like the admin API, on
+	// StoreARN.
+	ActionWhoCan         = "pdp:WhoCan"
+	ActionWhatCan        = "pdp:WhatCan"
+	ActionWhichResources = "pdp:WhichResources"
+	ActionImpact         = "pdp:Impact"
 )
 
 // Actions lists the admin API's actions.
 func Actions() []string {
 	return []string{ActionApplyChanges, ActionGetEntity, ActionListEntities, ActionGetHistory, ActionDiff,
-		ActionRollback, ActionExport, ActionImport, ActionWatch, ActionBackup}
+		ActionRollback, ActionExport, ActionImport, ActionWatch, ActionBackup,
+		ActionWhoCan, ActionWhatCan, ActionWhichResources, ActionImpact}
 }
 
 // StoreARN is the resource of the store-wide methods: GetHistory without a
@@ -103,7 +112,7 @@ type methodClass uint8
 const (
 	classOpen     methodClass = iota // health checking and reflection: never gated
 	classDecision                    // AuthorizationService, SimulatorService: authenticated when RequireForDecisions
-	classAdmin                       // PolicyService: authenticated and authorized when RequireAuth
+	classAdmin                       // PolicyService, AccessService: authenticated and authorized when RequireAuth
 	classUnknown                     // anything else: refused when RequireAuth
 )
 
@@ -111,9 +120,10 @@ const (
 func classify(fullMethod string) (methodClass, string) {
 	service, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
 	switch service {
-	case pdpv1.PolicyService_ServiceDesc.ServiceName:
+	case pdpv1.PolicyService_ServiceDesc.ServiceName, pdpv1.AccessService_ServiceDesc.ServiceName:
 		return classAdmin, method
-	case pdpv1.AuthorizationService_ServiceDesc.ServiceName, pdpv1.SimulatorService_ServiceDesc.ServiceName, envoyAuthorization:
+	case pdpv1.AuthorizationService_ServiceDesc.ServiceName, pdpv1.SimulatorService_ServiceDesc.ServiceName,
+		pdpv1.PolicyCheckService_ServiceDesc.ServiceName, envoyAuthorization:
 		return classDecision, method
 	case healthpb.Health_ServiceDesc.ServiceName, reflectionpb.ServerReflection_ServiceDesc.ServiceName,
 		reflectionalphapb.ServerReflection_ServiceDesc.ServiceName:
@@ -164,7 +174,8 @@ func adminCallOf(method string, req any) (adminCall, bool) {
 		r, ok := req.(*pdpv1.ImportRequest)
 		return adminCall{action: ActionImport, targets: whole, dryRun: boolText(r.GetDryRun())}, ok
 	}
-	// Diff, Rollback, Export, Watch, Backup, and methods added later.
+	// Diff, Rollback, Export, Watch, Backup, the AccessService methods, and
+	// methods added later.
 	return adminCall{action: "pdp:" + method, targets: whole}, true
 }
 

@@ -7,14 +7,10 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/protoadapt"
 
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
-
-// errorDomain names pdp in google.rpc.ErrorInfo details, as
-// internal/server does.
-const errorDomain = "pdp.dev"
 
 // A deniedError is an admin call the caller's policies do not allow. The
 // statement fields are for the log only.
@@ -51,30 +47,20 @@ func toStatus(err error) error {
 	)
 	switch {
 	case errors.Is(err, errNoCredentials):
-		return withDetails(codes.Unauthenticated,
+		return rpcerr.WithDetails(codes.Unauthenticated,
 			`authentication required: send "authorization: Bearer <token>" metadata or a client certificate`,
-			&errdetails.ErrorInfo{Reason: "UNAUTHENTICATED", Domain: errorDomain})
+			&errdetails.ErrorInfo{Reason: "UNAUTHENTICATED", Domain: rpcerr.Domain})
 	case errors.As(err, &an):
-		return withDetails(codes.Unauthenticated, an.reason,
-			&errdetails.ErrorInfo{Reason: "UNAUTHENTICATED", Domain: errorDomain})
+		return rpcerr.WithDetails(codes.Unauthenticated, an.reason,
+			&errdetails.ErrorInfo{Reason: "UNAUTHENTICATED", Domain: rpcerr.Domain})
 	case errors.As(err, &de):
-		return withDetails(codes.PermissionDenied,
+		return rpcerr.WithDetails(codes.PermissionDenied,
 			fmt.Sprintf("not authorized to perform %s on %s", de.action, de.resource),
-			&errdetails.ErrorInfo{Reason: "ACCESS_DENIED", Domain: errorDomain,
+			&errdetails.ErrorInfo{Reason: "ACCESS_DENIED", Domain: rpcerr.Domain,
 				Metadata: map[string]string{"action": de.action, "resource": de.resource}})
 	case errors.As(err, &ue):
-		return withDetails(codes.PermissionDenied, ue.Error(),
-			&errdetails.ErrorInfo{Reason: "METHOD_NOT_COVERED", Domain: errorDomain})
+		return rpcerr.WithDetails(codes.PermissionDenied, ue.Error(),
+			&errdetails.ErrorInfo{Reason: "METHOD_NOT_COVERED", Domain: rpcerr.Domain})
 	}
 	return status.Error(codes.Internal, "internal error")
-}
-
-// withDetails builds a status with details, or a plain one if they cannot
-// be attached.
-func withDetails(c codes.Code, msg string, details ...protoadapt.MessageV1) error {
-	st, err := status.New(c, msg).WithDetails(details...)
-	if err != nil {
-		return status.Error(c, msg)
-	}
-	return st.Err()
 }

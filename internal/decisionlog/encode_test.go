@@ -3,6 +3,8 @@ package decisionlog
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestAppendString(t *testing.T) {
@@ -40,13 +42,9 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) = %s: not valid JSON", s, got)
 		}
 		var decoded, want string
-		if err := json.Unmarshal(got, &decoded); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(got, &decoded))
 		ref, _ := json.Marshal(s)
-		if err := json.Unmarshal(ref, &want); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(ref, &want))
 		if decoded != want {
 			t.Errorf("appendString(%q) decodes to %q, want %q", s, decoded, want)
 		}

@@ -12,6 +12,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestServerInterceptors(t *testing.T) {
@@ -33,19 +36,15 @@ func TestServerInterceptors(t *testing.T) {
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer conn.Close()
 	client := healthpb.NewHealthClient(conn)
 	for range 2 {
-		if _, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{Service: "pdp"}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{Service: "pdp"})
+		require.NoError(t, err)
 	}
-	if _, err := client.Check(t.Context(), &healthpb.HealthCheckRequest{Service: "nope"}); status.Code(err) != codes.NotFound {
-		t.Fatalf("Check of an unknown service: %v, want NotFound", err)
-	}
+	_, err = client.Check(t.Context(), &healthpb.HealthCheckRequest{Service: "nope"})
+	require.Equal(t, codes.NotFound, status.Code(err), "Check of an unknown service: %v", err)
 
 	got := scrape(t, m.Handler(false))
 	const labels = `grpc_method="Check",grpc_service="grpc.health.v1.Health",grpc_type="unary"`
@@ -58,8 +57,8 @@ func TestServerInterceptors(t *testing.T) {
 		`grpc_server_started_total{grpc_method="Watch",grpc_service="grpc.health.v1.Health",grpc_type="server_stream"}`: 0,
 	}
 	for name, w := range want {
-		if g, ok := got[name]; !ok || g != w {
-			t.Errorf("%s = %v (present %v), want %v", name, g, ok, w)
+		if assert.Contains(t, got, name) {
+			assert.Equal(t, w, got[name], name)
 		}
 	}
 }

@@ -17,6 +17,8 @@ const (
 	MethodCheck      = "Check"
 	MethodBatchCheck = "BatchCheck"
 	MethodSimulate   = "Simulate"
+	// MethodCheckStream counts the requests of CheckStream calls.
+	MethodCheckStream = "CheckStream"
 
 	DecisionAllow        = "Allow"
 	DecisionExplicitDeny = "ExplicitDeny"
@@ -33,6 +35,8 @@ func methodIndex(m string) int {
 		return 1
 	case MethodSimulate:
 		return 2
+	case MethodCheckStream:
+		return 3
 	}
 	return -1
 }
@@ -61,7 +65,7 @@ type Metrics struct {
 	grpc *grpcprom.ServerMetrics
 
 	decisions       *prometheus.CounterVec
-	known           [3][4]prometheus.Counter // by methodIndex, decisionIndex
+	known           [4][4]prometheus.Counter // by methodIndex, decisionIndex
 	revision        prometheus.Gauge
 	activated       atomic.Int64 // Unix nanoseconds of the last activation; 0 before the first
 	buildSeconds    prometheus.Histogram
@@ -100,7 +104,7 @@ func New() *Metrics {
 			Help: "Failed policy store operations, by operation.",
 		}, []string{"op"}),
 	}
-	for mi, method := range []string{MethodCheck, MethodBatchCheck, MethodSimulate} {
+	for mi, method := range []string{MethodCheck, MethodBatchCheck, MethodSimulate, MethodCheckStream} {
 		for di, decision := range []string{DecisionAllow, DecisionExplicitDeny, DecisionImplicitDeny, DecisionError} {
 			m.known[mi][di] = m.decisions.WithLabelValues(decision, method)
 		}

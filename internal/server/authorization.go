@@ -17,19 +17,29 @@ import (
 
 // Check decides one request against the current snapshot.
 func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
-	snap, err := s.snapshotFor(ctx, req.GetMinRevision())
+	res, err := s.check(ctx, "Check", req)
 	if err != nil {
 		return nil, s.toStatus(ctx, err)
+	}
+	return res, nil
+}
+
+// check decides one request for method (Check, or a request of
+// CheckStream); its errors are domain errors, for the caller to map.
+func (s *Server) check(ctx context.Context, method string, req *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
+	snap, err := s.snapshotFor(ctx, req.GetMinRevision())
+	if err != nil {
+		return nil, err
 	}
 	it, now := checkItem(req), s.cfg.Clock()
 	sc := s.getScratch(snap)
 	defer s.putScratch(sc)
 	if err := s.prepareItem(sc, snap, &it, nil, s.clockKeys(now)); err != nil {
-		return nil, s.toStatus(ctx, err)
+		return nil, err
 	}
 	d, ex := decide(&sc.in, req.GetExplain())
 	if h := s.cfg.Hooks.OnDecision; h != nil {
-		h(ctx, decisionRecord(callInfoOf(ctx), "Check", &it, d, ex, nil, snap.revision, now))
+		h(ctx, decisionRecord(callInfoOf(ctx), method, &it, d, ex, nil, snap.revision, now))
 	}
 	s.logUnknown(ctx, &it, &sc.in)
 	return &pdpv1.CheckResponse{Decision: d, Revision: snap.revision, Explanation: ex,

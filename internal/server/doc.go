@@ -1,6 +1,7 @@
 // Package server implements the pdp gRPC services: AuthorizationService
-// (Check, BatchCheck, Simulate), standard health checking and server
-// reflection.
+// (Check, BatchCheck, Simulate, and CheckStream in checkstream.go, which
+// decides each request of a stream as Check does), standard health
+// checking and server reflection.
 //
 // SimulatorService (simulator*.go) answers the AWS IAM policy simulator's
 // requests in AWS's shapes, compiling the policies they carry, or reading a

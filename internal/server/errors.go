@@ -14,12 +14,13 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
 
-// errorDomain names pdp in google.rpc.ErrorInfo details.
-const errorDomain = "pdp.dev"
+// errorDomain names pdp in google.rpc.ErrorInfo details (rpcerr.Domain).
+const errorDomain = rpcerr.Domain
 
 // A fieldViolation is one problem with one field of a request.
 type fieldViolation struct {
@@ -156,11 +157,8 @@ func badRequest(vs []fieldViolation) *errdetails.BadRequest {
 }
 
 // withDetails builds a status with details, or a plain one if they cannot
-// be attached.
+// be attached (rpcerr.WithDetails, under the short name this package's
+// many call sites use).
 func withDetails(c codes.Code, msg string, details ...protoadapt.MessageV1) error {
-	st, err := status.New(c, msg).WithDetails(details...)
-	if err != nil {
-		return status.Error(c, msg)
-	}
-	return st.Err()
+	return rpcerr.WithDetails(c, msg, details...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -224,18 +225,38 @@ func (s *Server) currentRevision() int64 {
 	return 0
 }
 
-// backoff spaces retries: 100 ms doubling to 5 s.
-type backoff struct{ next time.Duration }
+// backoff spaces retries: 100 ms doubling to 5 s, with equal jitter (each
+// delay is at least half its step and at most the step) so that the
+// servers following one store, which lose it at the same moment, do not
+// all come back at the same moment too.
+type backoff struct {
+	next time.Duration
+	// int64N returns a number in [0, n): rand.Int64N, or a fixed source in
+	// tests.
+	int64N func(n int64) int64
+}
 
-func newBackoff() *backoff { return &backoff{next: 100 * time.Millisecond} }
+const (
+	backoffFirst = 100 * time.Millisecond
+	backoffMax   = 5 * time.Second
+)
 
-func (b *backoff) reset() { b.next = 100 * time.Millisecond }
+func newBackoff() *backoff { return &backoff{next: backoffFirst, int64N: rand.Int64N} }
+
+func (b *backoff) reset() { b.next = backoffFirst }
+
+// delay returns the next delay and moves on to the next step.
+func (b *backoff) delay() time.Duration {
+	half := b.next / 2
+	d := half + time.Duration(b.int64N(int64(b.next-half)+1))
+	b.next = min(2*b.next, backoffMax)
+	return d
+}
 
 // wait sleeps for the next delay and reports false if ctx ended first.
 func (b *backoff) wait(ctx context.Context) bool {
-	t := time.NewTimer(b.next)
+	t := time.NewTimer(b.delay())
 	defer t.Stop()
-	b.next = min(2*b.next, 5*time.Second)
 	select {
 	case <-ctx.Done():
 		return false

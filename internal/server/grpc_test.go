@@ -68,11 +68,27 @@ func TestMaxConcurrentStreams(t *testing.T) {
 	cat := loadCatalog(t)
 	srv := server.New(server.Config{}, cat, nil)
 	srv.Activate(exampleSnapshot(t, cat, 1))
-	gs := server.NewGRPCServer(server.GRPCConfig{MaxConcurrentStreams: 1}, nil)
+	// slowEntered is closed when the slow call has reached its handler,
+	// holding the connection's one stream.
+	slowEntered := make(chan struct{})
+	entered := func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if r, ok := req.(*pdpv1.CheckRequest); ok && r.GetMinRevision() == 99 {
+			close(slowEntered)
+		}
+		return h(ctx, req)
+	}
+	gs := server.NewGRPCServer(server.GRPCConfig{MaxConcurrentStreams: 1, Unary: []grpc.UnaryServerInterceptor{entered}}, nil)
 	srv.Register(gs)
 	lis := bufconn.Listen(1 << 20)
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = gs.Serve(lis)
+	}()
+	t.Cleanup(func() {
+		gs.Stop()
+		<-served
+	})
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -96,7 +112,11 @@ func TestMaxConcurrentStreams(t *testing.T) {
 			Resource: springSale, MinRevision: 99})
 		slowDone <- time.Now()
 	}()
-	time.Sleep(100 * time.Millisecond) // let the slow call take the one stream
+	select {
+	case <-slowEntered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the slow call never reached the server")
+	}
 	if _, err := client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
 		Resource: springSale, Context: usEast()}); err != nil {
 		t.Fatal(err)

@@ -90,6 +90,10 @@ type Server struct {
 	// waiting for a revision wake up.
 	mu      sync.Mutex
 	changed chan struct{}
+
+	// draining is closed by Drain, ending open CheckStream calls.
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // New returns a server with no snapshot: it answers UNAVAILABLE and reports
@@ -99,7 +103,7 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), baseLog: log, health: health.NewServer(),
-		changed: make(chan struct{}), names: newKeyNames(cat)}
+		changed: make(chan struct{}), names: newKeyNames(cat), draining: make(chan struct{})}
 	s.scratch.New = func() any { return newScratch() }
 	s.derived.Store(&derivedCache{})
 	s.setServing(false)
@@ -130,8 +134,13 @@ func (s *Server) Activate(snap *Snapshot) {
 func (s *Server) Current() *Snapshot { return s.current.Load() }
 
 // Drain reports NOT_SERVING, so that load balancers stop sending calls
-// before the server stops.
-func (s *Server) Drain() { s.setServing(false) }
+// before the server stops, and ends the CheckStream calls still open
+// (UNAVAILABLE), so that their clients reconnect elsewhere and a graceful
+// stop does not wait on them.
+func (s *Server) Drain() {
+	s.setServing(false)
+	s.drainOnce.Do(func() { close(s.draining) })
+}
 
 func (s *Server) setServing(ok bool) {
 	st := healthpb.HealthCheckResponse_NOT_SERVING

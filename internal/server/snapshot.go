@@ -10,6 +10,7 @@ import (
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/shardmap"
 )
 
 // A Snapshot is the policy model at one revision, compiled: for every
@@ -19,12 +20,12 @@ import (
 //
 // A snapshot compiled from the previous one shares with it every entry
 // whose documents and tags did not change, and every shard of its maps
-// that holds no change (see entryMap).
+// that holds no change (see snapshot_shards.go).
 type Snapshot struct {
 	revision   int64
-	resolved   *entity.Resolved          // what it was compiled from
-	principals entryMap[*principalEntry] // by principalKey
-	resources  entryMap[*resourceEntry]  // by ARN
+	resolved   *entity.Resolved                      // what it was compiled from
+	principals shardmap.Map[string, *principalEntry] // by principalKey
+	resources  shardmap.Map[string, *resourceEntry]  // by ARN, sharded by root
 	scps       map[string][]*engine.PolicySet
 	scpDocs    map[string][][]*engine.Document // what each level of scps was compiled from
 
@@ -39,7 +40,7 @@ func (s *Snapshot) Revision() int64 { return s.revision }
 
 // Principals returns the number of IAM users and roles the snapshot knows:
 // zero for an empty store, whose every decision is an implicit deny.
-func (s *Snapshot) Principals() int { return s.principals.n }
+func (s *Snapshot) Principals() int { return s.principals.Len() }
 
 // principalEntry is what the model says of one IAM user or role.
 type principalEntry struct {
@@ -82,7 +83,8 @@ func principalKey(p engine.PrincipalARN) string {
 
 // principal finds the model's entry for a caller.
 func (s *Snapshot) principal(p engine.PrincipalARN) (*principalEntry, bool) {
-	return s.principals.get(principalKey(p))
+	key := principalKey(p)
+	return s.principals.GetHashed(shardmap.String(s.principals.Seed(), key), key)
 }
 
 // resource finds what governs a resource: its own entry, or for a resource
@@ -90,7 +92,7 @@ func (s *Snapshot) principal(p engine.PrincipalARN) (*principalEntry, bool) {
 // app's policy governs its campaigns and segments). known is true only for
 // a listed resource, whose tags are then authoritative.
 func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
-	if e, ok := s.resources.get(arn); ok {
+	if e, ok := s.resources.Get(arn); ok {
 		return e, true
 	}
 	for p := arn; ; {
@@ -99,7 +101,7 @@ func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
 			return nil, false
 		}
 		p = p[:i]
-		if e, ok := s.resources.get(p); ok && e.passed != nil {
+		if e, ok := s.resources.Get(p); ok && e.passed != nil {
 			return e.passed, false
 		}
 	}
@@ -141,8 +143,8 @@ type snapshotBuilder struct {
 	cat        *catalog.Catalog
 	prev       *Snapshot
 	prevRes    *entity.Resolved
-	principalE *entryEdit[*principalEntry]
-	resourceE  *entryEdit[*resourceEntry]
+	principalE *shardmap.Edit[string, *principalEntry]
+	resourceE  *shardmap.Edit[string, *resourceEntry]
 	scps       map[string][]*engine.PolicySet
 	scpDocs    map[string][][]*engine.Document
 
@@ -185,17 +187,17 @@ func newSnapshotBuilder(cat *catalog.Catalog, res *entity.Resolved, prev *Snapsh
 	}
 	if b.prev != nil {
 		b.prevRes = prev.resolved
-		b.principalE, b.resourceE = prev.principals.edit(), prev.resources.edit()
+		b.principalE, b.resourceE = prev.principals.Edit(), prev.resources.Edit()
 	} else {
-		b.principalE = newEntryMap[*principalEntry](false, res.NumPrincipals()).edit()
-		b.resourceE = newEntryMap[*resourceEntry](true, res.NumResources()).edit()
+		b.principalE = shardmap.New[string, *principalEntry](shardmap.String, res.NumPrincipals()).Edit()
+		b.resourceE = shardmap.New[string, *resourceEntry](hashResourceRoot, res.NumResources()).Edit()
 	}
 	return b
 }
 
 func (b *snapshotBuilder) finish(res *entity.Resolved, revision int64) *Snapshot {
-	return &Snapshot{revision: revision, resolved: res, principals: b.principalE.done(),
-		resources: b.resourceE.done(), scps: b.scps, scpDocs: b.scpDocs}
+	return &Snapshot{revision: revision, resolved: res, principals: b.principalE.Done(),
+		resources: b.resourceE.Done(), scps: b.scps, scpDocs: b.scpDocs}
 }
 
 // principals updates the entries of the principals that changed and
@@ -207,14 +209,14 @@ func (b *snapshotBuilder) principals(res *entity.Resolved) error {
 			return fmt.Errorf("principal %q: %w", arn, err)
 		}
 		key := principalKey(pa)
-		old, _ := b.principalE.get(key)
+		old, _ := b.principalE.Get(key)
 		if pp == nil {
 			if old != nil && old.arn == arn {
-				b.principalE.delete(key)
+				b.principalE.Delete(key)
 			}
 			continue
 		}
-		b.principalE.put(key, b.principal(pa, pp, old))
+		b.principalE.Put(key, b.principal(pa, pp, old))
 	}
 	return b.principalSets.compileAll()
 }
@@ -276,14 +278,14 @@ func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 	}
 	for arn := range res.ChangedResources(b.prevRes) {
 		doc, tags, ok := res.ListedResource(arn)
-		old, had := b.resourceE.get(arn)
+		old, had := b.resourceE.Get(arn)
 		var oldDoc *engine.Document
 		if had {
 			oldDoc = old.doc
 		}
 		if !ok {
 			if had {
-				b.resourceE.delete(arn)
+				b.resourceE.Delete(arn)
 				b.ownChanged(arn, oldDoc, nil)
 			}
 			continue
@@ -341,9 +343,9 @@ func (b *snapshotBuilder) governAll() {
 			c.own = c.ref.ps
 		}
 		if c.own != nil {
-			b.resourceE.put(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+			b.resourceE.Put(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
 		} else {
-			b.resourceE.put(c.arn, b.sharedEntry(nil, c.tags))
+			b.resourceE.Put(c.arn, b.sharedEntry(nil, c.tags))
 		}
 	}
 	for i := range b.changed {
@@ -353,7 +355,7 @@ func (b *snapshotBuilder) governAll() {
 	}
 	var under []string
 	for _, arn := range b.ownMoved {
-		b.resourceE.under(arn, func(k string, _ *resourceEntry) { under = append(under, k) })
+		resourcesUnder(b.resourceE, arn, func(k string, _ *resourceEntry) { under = append(under, k) })
 	}
 	for _, k := range under {
 		b.regovern(k)
@@ -375,7 +377,7 @@ func (b *snapshotBuilder) governFull() {
 	for i := range b.changed {
 		c := &b.changed[i]
 		if c.own != nil {
-			b.resourceE.insert(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+			b.resourceE.Insert(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
 			continue
 		}
 		var policy *engine.PolicySet
@@ -387,19 +389,19 @@ func (b *snapshotBuilder) governFull() {
 			p = p[:i]
 			policy = owners[p]
 		}
-		b.resourceE.insert(c.arn, b.sharedEntry(policy, c.tags))
+		b.resourceE.Insert(c.arn, b.sharedEntry(policy, c.tags))
 	}
 }
 
 // regovern sets again the policy that governs a listed resource without a
 // policy of its own: that of its nearest listed ancestor with one.
 func (b *snapshotBuilder) regovern(arn string) {
-	e, ok := b.resourceE.get(arn)
+	e, ok := b.resourceE.Get(arn)
 	if !ok || e.own != nil {
 		return
 	}
 	if policy := b.inherited(arn); policy != e.policy {
-		b.resourceE.put(arn, b.sharedEntry(policy, e.tags))
+		b.resourceE.Put(arn, b.sharedEntry(policy, e.tags))
 	}
 }
 
@@ -440,7 +442,7 @@ func (b *snapshotBuilder) inherited(arn string) *engine.PolicySet {
 			return nil
 		}
 		p = p[:i]
-		if e, ok := b.resourceE.get(p); ok && e.own != nil {
+		if e, ok := b.resourceE.Get(p); ok && e.own != nil {
 			return e.own
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/shardmap"
 )
 
 // checkSnapshot checks the current snapshot of s against one compiled
@@ -46,10 +47,10 @@ func checkSnapshot(t *testing.T, s *Server, cat *catalog.Catalog, m model, prev 
 // as one of prev is prev's own.
 func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 	t.Helper()
-	cur.principals.all(func(k string, e *principalEntry) {
-		p, ok := prev.principals.get(k)
+	cur.principals.All(func(k string, e *principalEntry) bool {
+		p, ok := prev.principals.Get(k)
 		if !ok {
-			return
+			return true
 		}
 		if sameDocs(e.identityDocs, p.identityDocs) && e.identity != p.identity {
 			t.Errorf("principal %s: identity policies compiled again from the same documents", k)
@@ -57,11 +58,13 @@ func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 		if e.boundaryDoc == p.boundaryDoc && e.boundary != p.boundary {
 			t.Errorf("principal %s: boundary compiled again from the same document", k)
 		}
+		return true
 	})
-	cur.resources.all(func(k string, e *resourceEntry) {
-		if p, ok := prev.resources.get(k); ok && e.doc == p.doc && e.own != p.own {
+	cur.resources.All(func(k string, e *resourceEntry) bool {
+		if p, ok := prev.resources.Get(k); ok && e.doc == p.doc && e.own != p.own {
 			t.Errorf("resource %s: policy compiled again from the same document", k)
 		}
+		return true
 	})
 	for account, docs := range cur.scpDocs {
 		for i, level := range docs {
@@ -75,17 +78,17 @@ func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 // checkShared checks that every entry of prev but the touched ones is in
 // cur, the same pointer, that touched ones are not, and that the shards
 // without a touched key are prev's own.
-func checkShared[V comparable](t *testing.T, what string, cur, prev *entryMap[V], touched []string) {
+func checkShared[V comparable](t *testing.T, what string, cur, prev *shardmap.Map[string, V], touched []string) {
 	t.Helper()
 	changed := map[string]bool{}
 	shards := map[int]bool{}
 	for _, k := range touched {
 		changed[k] = true
-		shards[prev.shardOf(k)] = true
+		shards[prev.ShardOf(k)] = true
 	}
 	var zero V
-	prev.all(func(k string, pe V) {
-		ce, ok := cur.get(k)
+	prev.All(func(k string, pe V) bool {
+		ce, ok := cur.Get(k)
 		switch {
 		case !changed[k] && ce != pe:
 			t.Errorf("%s %s: untouched, but its entry was replaced", what, k)
@@ -94,12 +97,13 @@ func checkShared[V comparable](t *testing.T, what string, cur, prev *entryMap[V]
 		case changed[k] && !ok && ce != zero:
 			t.Errorf("%s %s: removed, but found", what, k)
 		}
+		return true
 	})
-	if len(cur.pages) != len(prev.pages) {
-		t.Fatalf("%s: %d pages of shards, %d before", what, len(cur.pages), len(prev.pages))
+	if cur.NumShards() != prev.NumShards() {
+		t.Fatalf("%s: %d shards, %d before", what, cur.NumShards(), prev.NumShards())
 	}
-	for i := range len(cur.pages) * entryPageShards {
-		if reflect.ValueOf(cur.shard(i)).UnsafePointer() != reflect.ValueOf(prev.shard(i)).UnsafePointer() && !shards[i] {
+	for i := range cur.NumShards() {
+		if !cur.SharesShard(prev, i) && !shards[i] {
 			t.Errorf("%s shard %d was copied, but holds no touched entry", what, i)
 		}
 	}
@@ -115,11 +119,11 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 		}
 		return ps.Policies()
 	}
-	if got.principals.n != want.principals.n || got.resources.n != want.resources.n {
-		t.Errorf("%d principals and %d resources, want %d and %d", got.principals.n, got.resources.n, want.principals.n, want.resources.n)
+	if got.principals.Len() != want.principals.Len() || got.resources.Len() != want.resources.Len() {
+		t.Errorf("%d principals and %d resources, want %d and %d", got.principals.Len(), got.resources.Len(), want.principals.Len(), want.resources.Len())
 	}
-	want.principals.all(func(k string, w *principalEntry) {
-		g, ok := got.principals.get(k)
+	want.principals.All(func(k string, w *principalEntry) bool {
+		g, ok := got.principals.Get(k)
 		switch {
 		case !ok:
 			t.Errorf("principal %s missing", k)
@@ -128,15 +132,17 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 		case !slices.Equal(ids(g.identity), ids(w.identity)) || !slices.Equal(ids(g.boundary), ids(w.boundary)):
 			t.Errorf("principal %s: policies %q %q, want %q %q", k, ids(g.identity), ids(g.boundary), ids(w.identity), ids(w.boundary))
 		}
+		return true
 	})
-	want.resources.all(func(k string, w *resourceEntry) {
-		g, ok := got.resources.get(k)
+	want.resources.All(func(k string, w *resourceEntry) bool {
+		g, ok := got.resources.Get(k)
 		switch {
 		case !ok:
 			t.Errorf("resource %s missing", k)
 		case !slices.Equal(ids(g.policy), ids(w.policy)) || !reflect.DeepEqual(g.tags, w.tags) || (g.passed == nil) != (g.policy == nil):
 			t.Errorf("resource %s: %q %v, want %q %v", k, ids(g.policy), g.tags, ids(w.policy), w.tags)
 		}
+		return true
 	})
 	if len(got.scps) != len(want.scps) {
 		t.Errorf("%d SCP chains, want %d", len(got.scps), len(want.scps))
@@ -176,7 +182,7 @@ func compareDecisions(t *testing.T, s *Server, got, want *Snapshot, set *entity.
 	}
 	who := sample(callers, 120)
 	for _, k := range principals[:min(len(principals), 30)] {
-		if e, ok := got.principals.get(k); ok {
+		if e, ok := got.principals.Get(k); ok {
 			who = append(who, e.arn)
 		}
 	}

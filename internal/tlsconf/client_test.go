@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/pdp-dev/pdp/internal/tlsconf"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestNewClient(t *testing.T) {
@@ -41,9 +43,7 @@ func TestNewClient(t *testing.T) {
 				}
 				return
 			}
-			if err != nil {
-				t.Fatalf("NewClient: %v", err)
-			}
+			require.NoError(t, err, "NewClient")
 			if c.MinVersion != tls.VersionTLS12 || c.InsecureSkipVerify || c.ServerName != tc.cfg.ServerName {
 				t.Errorf("MinVersion %s, InsecureSkipVerify %v, ServerName %q; want TLS 1.2, false, %q",
 					tls.VersionName(c.MinVersion), c.InsecureSkipVerify, c.ServerName, tc.cfg.ServerName)

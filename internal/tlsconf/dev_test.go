@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/pdp-dev/pdp/internal/tlsconf"
+
+	"github.com/stretchr/testify/require"
 )
 
 var devFiles = []string{
@@ -28,17 +30,13 @@ var devFiles = []string{
 func readCert(t *testing.T, name string) *x509.Certificate {
 	t.Helper()
 	data, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	block, rest := pem.Decode(data)
 	if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) > 0 {
 		t.Fatalf("%s is not one PEM certificate", name)
 	}
 	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cert
 }
 
@@ -50,9 +48,7 @@ func checkModes(t *testing.T, dir string) {
 	}
 	for _, name := range devFiles {
 		fi, err := os.Stat(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		want := fs.FileMode(0o644)
 		if strings.HasSuffix(name, "-key.pem") {
 			want = 0o600
@@ -67,9 +63,7 @@ func TestGenerateDev(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "certs") // created by GenerateDev
 	before := time.Now()
-	if err := tlsconf.GenerateDev(dir, tlsconf.DevOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tlsconf.GenerateDev(dir, tlsconf.DevOptions{}))
 	checkModes(t, dir)
 
 	ca := readCert(t, filepath.Join(dir, tlsconf.DevCAFile))
@@ -105,9 +99,7 @@ func TestGenerateDev(t *testing.T) {
 	}
 	for _, name := range []string{tlsconf.DevCAKeyFile, tlsconf.DevServerKeyFile, tlsconf.DevClientKeyFile} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		block, _ := pem.Decode(data)
 		if block == nil || block.Type != "PRIVATE KEY" {
 			t.Fatalf("%s is not a PEM PKCS #8 key", name)
@@ -164,9 +156,7 @@ func TestGenerateDevOverwrite(t *testing.T) {
 		m := make(map[string][]byte)
 		for _, name := range devFiles {
 			data, err := os.ReadFile(filepath.Join(dir, name))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			m[name] = data
 		}
 		return m
@@ -184,12 +174,8 @@ func TestGenerateDevOverwrite(t *testing.T) {
 	}
 
 	// A wider mode on an old key file is not kept.
-	if err := os.Chmod(filepath.Join(dir, tlsconf.DevServerKeyFile), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := tlsconf.GenerateDev(dir, tlsconf.DevOptions{Force: true}); err != nil {
-		t.Fatalf("GenerateDev with Force: %v", err)
-	}
+	require.NoError(t, os.Chmod(filepath.Join(dir, tlsconf.DevServerKeyFile), 0o644))
+	require.NoError(t, tlsconf.GenerateDev(dir, tlsconf.DevOptions{Force: true}), "GenerateDev with Force")
 	for name, data := range read() {
 		if bytes.Equal(data, first[name]) {
 			t.Errorf("%s was not replaced with Force", name)
@@ -237,9 +223,7 @@ func TestIssueNeedsCA(t *testing.T) {
 	t.Parallel()
 	dir := devDir(t, tlsconf.DevOptions{})
 	leaf, err := tlsconf.LoadDevCert(filepath.Join(dir, tlsconf.DevServerCertFile), filepath.Join(dir, tlsconf.DevServerKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	now := time.Now()
 	if _, err := leaf.Issue(tlsconf.DevLeaf{CommonName: "x", NotBefore: now, NotAfter: now.Add(time.Hour)}); err == nil {
 		t.Error("a server certificate issued a certificate")

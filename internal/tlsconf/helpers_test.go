@@ -8,7 +8,6 @@ import (
 	"math/big"
 	"net"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +22,9 @@ import (
 
 	"github.com/pdp-dev/pdp/internal/logbuf"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // waitFor bounds every wait of these tests.
@@ -42,9 +44,7 @@ type syncBuffer = logbuf.Buffer
 func devDir(t *testing.T, opts tlsconf.DevOptions) string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := tlsconf.GenerateDev(dir, opts); err != nil {
-		t.Fatalf("GenerateDev: %v", err)
-	}
+	require.NoError(t, tlsconf.GenerateDev(dir, opts), "GenerateDev")
 	return dir
 }
 
@@ -64,13 +64,9 @@ func startServer(t *testing.T, cfg tlsconf.ServerConfig) *testServer {
 		cfg.ReloadInterval = reloadInterval
 	}
 	ts, err := tlsconf.NewServer(cfg, slog.New(slog.NewTextHandler(logs, nil)))
-	if err != nil {
-		t.Fatalf("NewServer: %v", err)
-	}
+	require.NoError(t, err, "NewServer")
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gs := grpc.NewServer(grpc.Creds(credentials.NewTLS(ts.TLSConfig())), grpc.UnaryInterceptor(identityInterceptor))
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 
@@ -82,9 +78,7 @@ func startServer(t *testing.T, cfg tlsconf.ServerConfig) *testServer {
 	}()
 	go func() {
 		defer close(served)
-		if err := gs.Serve(lis); err != nil {
-			t.Errorf("Serve: %v", err)
-		}
+		assert.NoError(t, gs.Serve(lis), "Serve")
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -128,9 +122,7 @@ type callResult struct {
 func call(t *testing.T, addr string, cfg *tls.Config) (callResult, error) {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
-	if err != nil {
-		t.Fatalf("grpc.NewClient: %v", err)
-	}
+	require.NoError(t, err, "grpc.NewClient")
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
 	defer cancel()
@@ -154,9 +146,7 @@ func call(t *testing.T, addr string, cfg *tls.Config) (callResult, error) {
 func mustCall(t *testing.T, addr string, cfg *tls.Config) callResult {
 	t.Helper()
 	res, err := call(t, addr, cfg)
-	if err != nil {
-		t.Fatalf("call: %v", err)
-	}
+	require.NoError(t, err, "call")
 	return res
 }
 
@@ -170,9 +160,7 @@ func clientConfig(t *testing.T, caDir, certDir string) *tls.Config {
 		cfg.KeyFile = filepath.Join(certDir, tlsconf.DevClientKeyFile)
 	}
 	c, err := tlsconf.NewClient(cfg)
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
+	require.NoError(t, err, "NewClient")
 	return c
 }
 
@@ -203,10 +191,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // server's alert or just a broken pipe.
 func wantRefused(t *testing.T, res callResult, err error, want string) {
 	t.Helper()
-	if err == nil {
-		t.Fatalf("call succeeded (identity %q); want it refused", res.identity)
-	}
-	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), want) {
-		t.Errorf("call error %q; want code Unavailable and a message containing %q", err, want)
-	}
+	require.Error(t, err, "call succeeded (identity %q); want it refused", res.identity)
+	assert.Equal(t, codes.Unavailable, status.Code(err), "call error %q", err)
+	assert.ErrorContains(t, err, want)
 }

@@ -8,15 +8,15 @@ import (
 	"testing"
 
 	"github.com/pdp-dev/pdp/internal/tlsconf"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestPeerIdentity(t *testing.T) {
 	t.Parallel()
 	uri := func(s string) *url.URL {
 		u, err := url.Parse(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return u
 	}
 	full := &x509.Certificate{

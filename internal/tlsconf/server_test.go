@@ -13,6 +13,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/pdp-dev/pdp/internal/tlsconf"
+
+	"github.com/stretchr/testify/require"
 )
 
 // issueServer writes a new server certificate for the loopback addresses,
@@ -20,18 +22,12 @@ import (
 func issueServer(t *testing.T, dir, certFile, keyFile string, notBefore, notAfter time.Time) *tlsconf.DevCert {
 	t.Helper()
 	ca, err := tlsconf.LoadDevCert(filepath.Join(dir, tlsconf.DevCAFile), filepath.Join(dir, tlsconf.DevCAKeyFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	leaf, err := ca.Issue(tlsconf.DevLeaf{
 		CommonName: "localhost", Hosts: []string{"localhost", "127.0.0.1"}, NotBefore: notBefore, NotAfter: notAfter,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := leaf.WriteFiles(certFile, keyFile, true); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, leaf.WriteFiles(certFile, keyFile, true))
 	return leaf
 }
 
@@ -90,9 +86,7 @@ func TestServerTLS(t *testing.T) {
 				wantRefused(t, res, err, tc.wantErr)
 				return
 			}
-			if err != nil {
-				t.Fatalf("call: %v", err)
-			}
+			require.NoError(t, err, "call")
 			if res.version != tc.wantVersion {
 				t.Errorf("TLS version %s, want %s", tls.VersionName(res.version), tls.VersionName(tc.wantVersion))
 			}
@@ -117,14 +111,10 @@ func TestMutualTLS(t *testing.T) {
 	var bundleData []byte
 	for _, dir := range []string{good, arnDir} {
 		b, err := os.ReadFile(filepath.Join(dir, tlsconf.DevCAFile))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		bundleData = append(bundleData, b...)
 	}
-	if err := os.WriteFile(bundle, bundleData, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(bundle, bundleData, 0o644))
 
 	tests := []struct {
 		name         string
@@ -161,9 +151,7 @@ func TestMutualTLS(t *testing.T) {
 				wantRefused(t, res, err, "")
 				return
 			}
-			if err != nil {
-				t.Fatalf("call: %v", err)
-			}
+			require.NoError(t, err, "call")
 			if res.identity != tc.wantIdentity {
 				t.Errorf("PeerIdentity in the handler = %q, want %q", res.identity, tc.wantIdentity)
 			}
@@ -181,9 +169,7 @@ func TestRotation(t *testing.T) {
 
 	// A connection made before the rotation keeps working after it.
 	conn, err := grpc.NewClient(srv.addr, grpc.WithTransportCredentials(credentials.NewTLS(client)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer conn.Close()
 	health := healthpb.NewHealthClient(conn)
 	if _, err := health.Check(t.Context(), &healthpb.HealthCheckRequest{}); err != nil {
@@ -221,21 +207,15 @@ func TestRotationKeepsCertificateOnBrokenFiles(t *testing.T) {
 		}},
 		{name: "certificate truncated", damage: func(t *testing.T, _ string, cfg tlsconf.ServerConfig) {
 			data, err := os.ReadFile(cfg.CertFile)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			replaceFile(t, cfg.CertFile, data[:len(data)/2])
 		}},
 		{name: "key removed", damage: func(t *testing.T, _ string, cfg tlsconf.ServerConfig) {
-			if err := os.Remove(cfg.KeyFile); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.Remove(cfg.KeyFile))
 		}},
 		{name: "key of another certificate", damage: func(t *testing.T, dir string, cfg tlsconf.ServerConfig) {
 			data, err := os.ReadFile(filepath.Join(dir, tlsconf.DevClientKeyFile))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			replaceFile(t, cfg.KeyFile, data)
 		}},
 	}
@@ -297,9 +277,7 @@ func TestRunWithoutReloading(t *testing.T) {
 	cfg := serverFiles(devDir(t, tlsconf.DevOptions{}))
 	cfg.ReloadInterval = -1
 	s, err := tlsconf.NewServer(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -356,18 +334,14 @@ func forceClientCert(c *tls.Config) *tls.Config {
 // writeFile replaces name in place, as an editor or a careless script does.
 func writeFile(t *testing.T, name string, data []byte) {
 	t.Helper()
-	if err := os.WriteFile(name, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(name, data, 0o600))
 }
 
 // copyFile replaces dst with a copy of src.
 func copyFile(t *testing.T, src, dst string) {
 	t.Helper()
 	data, err := os.ReadFile(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	replaceFile(t, dst, data)
 }
 
@@ -377,7 +351,5 @@ func replaceFile(t *testing.T, name string, data []byte) {
 	t.Helper()
 	tmp := name + ".tmp"
 	writeFile(t, tmp, data)
-	if err := os.Rename(tmp, name); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Rename(tmp, name))
 }

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // compilePattern splits an IAM Resource pattern into tokens, merging
@@ -148,9 +150,7 @@ func FuzzAutomaton(f *testing.F) {
 func TestAutomatonLimits(t *testing.T) {
 	for _, s := range testFormats(t) {
 		toks, err := compileFormat(s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		a, err := newFormatAutomaton(toks)
 		if err != nil {
 			t.Fatalf("%d tokens: %v", len(toks), err)
@@ -161,9 +161,7 @@ func TestAutomatonLimits(t *testing.T) {
 		}
 	}
 	toks, err := compileFormat("arn:aws:s:r:a:" + strings.Repeat("x", maxFormatTokens))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := newFormatAutomaton(toks); err == nil {
 		t.Errorf("a format of %d tokens compiled, want an error", len(toks))
 	}

@@ -1,49 +1,53 @@
 package catalog
 
 import (
-	"bytes"
-	"errors"
-	"io/fs"
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
-	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
-// sharedDir holds the originals of data/, relative to this package in the
-// workspace layout (/work/main/pkg/catalog → /work/shared/catalog).
-const sharedDir = "../../../shared/catalog"
+// originalsFile records the SHA-256 of each original the files in data/
+// are copied from, as sha256sum prints them; whoever copies regenerated
+// originals into data/ updates it in the same change:
+//
+//	(cd <originals> && sha256sum global-condition-keys.json mobiletargeting.json sms-voice.json README.md) > testdata/originals.sha256
+const originalsFile = "testdata/originals.sha256"
 
-// TestEmbeddedCopyMatchesShared keeps data/ identical to the shared catalog:
-// when the originals are regenerated, this test fails until they are copied.
-func TestEmbeddedCopyMatchesShared(t *testing.T) {
+// TestEmbeddedCopyMatchesOriginals keeps data/ identical to the originals
+// it was copied from: an edit of data/ by hand, or a file copied without
+// its checksum, fails here.
+func TestEmbeddedCopyMatchesOriginals(t *testing.T) {
 	t.Parallel()
-	if _, err := os.Stat(sharedDir); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("%s is absent (checkout without the shared workspace); nothing to compare", sharedDir)
+	f, err := os.Open(originalsFile)
+	require.NoError(t, err)
+	defer f.Close()
+	sums := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		sum, name, ok := strings.Cut(sc.Text(), "  ")
+		require.True(t, ok, "%s: line %q is not \"<sha256>  <name>\"", originalsFile, sc.Text())
+		sums[name] = sum
 	}
-	for _, name := range append(append([]string{}, serviceFiles...), globalFile, "README.md") {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			embedded, err := dataFS.ReadFile("data/" + name)
-			if err != nil {
-				t.Fatalf("embedded %s: %v", name, err)
-			}
-			shared, err := os.ReadFile(filepath.Join(sharedDir, name))
-			if err != nil {
-				t.Fatalf("shared %s: %v", name, err)
-			}
-			if !bytes.Equal(embedded, shared) {
-				t.Errorf("data/%s differs from %s/%s at byte %d (sizes %d and %d); copy it: cp %[2]s/%[1]s data/",
-					name, sharedDir, name, firstDiff(embedded, shared), len(embedded), len(shared))
-			}
-		})
-	}
-}
+	require.NoError(t, sc.Err())
 
-func firstDiff(a, b []byte) int {
-	for i := range min(len(a), len(b)) {
-		if a[i] != b[i] {
-			return i
-		}
+	want := append(append([]string{}, serviceFiles...), globalFile, "README.md")
+	names := make([]string, 0, len(sums))
+	for name := range sums {
+		names = append(names, name)
 	}
-	return min(len(a), len(b))
+	assert.ElementsMatch(t, want, names, "%s lists other files than data/ embeds", originalsFile)
+	for _, name := range slices.Sorted(slices.Values(want)) {
+		embedded, err := dataFS.ReadFile("data/" + name)
+		require.NoError(t, err, "embedded %s", name)
+		got := sha256.Sum256(embedded)
+		assert.Equal(t, sums[name], hex.EncodeToString(got[:]),
+			"data/%s is not the original %s records: copy the original, or update %[2]s with it", name, originalsFile)
+	}
 }

@@ -3,6 +3,8 @@ package catalog
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // embeddedFiles reads the embedded data as the input of build.
@@ -10,9 +12,7 @@ func embeddedFiles(t *testing.T) dataFiles {
 	t.Helper()
 	read := func(name string) namedData {
 		b, err := dataFS.ReadFile("data/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return namedData{name: name, data: b}
 	}
 	in := dataFiles{global: read(globalFile)}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestActionsMatchingMemoBound feeds ActionsMatching more distinct patterns
@@ -13,9 +15,7 @@ import (
 func TestActionsMatchingMemoBound(t *testing.T) {
 	t.Parallel()
 	c, err := Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := c.matchActions("mobiletargeting:Get*")
 	for i := range 3 * maxMatchMemo {
 		pattern := fmt.Sprintf("mobiletargeting:Get*%s", strings.Repeat("*", i%7)+strings.Repeat("?", i/7%3))

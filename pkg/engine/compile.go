@@ -25,6 +25,10 @@ type PolicySet struct {
 	// finds the others by action.
 	every []*statement
 	index actionIndex
+	// res finds the statements of a large set by the literal pieces of
+	// their Resource patterns, for decisions that are not explained; nil
+	// for a small set.
+	res *resourceIndex
 }
 
 // statement is one compiled statement.
@@ -36,10 +40,15 @@ type statement struct {
 	actions     []actionPattern
 	notAction   bool
 	resources   []pattern
+	resourceSrc []string // the Resource or NotResource patterns as written
 	notResource bool
 	principal   *principalMatcher
 	notPrinc    bool
 	conds       []cond
+	// covers lists, in increasing order, the IDs of the catalog actions
+	// the statement covers, unless coversAll.
+	covers    []int32
+	coversAll bool
 }
 
 // Type returns the type of the documents in the set.
@@ -125,6 +134,9 @@ func compileDocument(cat *catalog.Catalog, d *Document) (*CompiledDocument, Erro
 		errs = append(errs, serrs...)
 	}
 	cd.covers, cd.every = coverage(cat, cd.statements)
+	for i := range cd.statements {
+		cd.statements[i].covers, cd.statements[i].coversAll = cd.covers[i], cd.every[i]
+	}
 	return cd, errs
 }
 
@@ -166,6 +178,7 @@ func compileStatement(cs *statement, d *Document, st *Statement) Errors {
 	}
 	for _, r := range res {
 		cs.resources = append(cs.resources, compilePattern(r.Value, patternOptions{wildcards: true, variables: vars, arn: true}))
+		cs.resourceSrc = append(cs.resourceSrc, r.Value)
 	}
 	if st.NotPrincipal != nil {
 		cs.principal, cs.notPrinc = compilePrincipal(st.NotPrincipal), true

@@ -262,6 +262,11 @@ func (t *typedValue) dateNanos() (d int64, valid, parsed bool) {
 // known not to parse, and most values (names, tags, ARNs) are turned away
 // after a byte or two without calling a parser.
 func parseTyped(s string) typedValue {
+	if len(s) == 0 || !mayBeTyped(s[0]) {
+		// No IP address, number or date starts so: every form is known
+		// not to parse (the tests below would each fail on this byte).
+		return typedValue{known: formIP | formNum | formDate}
+	}
 	t := typedValue{known: formIP | formNum}
 	if ipShaped(s) {
 		if a, err := netip.ParseAddr(s); err == nil {
@@ -290,6 +295,13 @@ func parseTyped(s string) typedValue {
 		t.known |= formDate
 	}
 	return t
+}
+
+// mayBeTyped reports whether a value starting with c may be an IP address
+// (a hex digit, '.' or ':'), a number (a digit, a sign or '.') or a date
+// (a digit, or '-' for negative epoch seconds).
+func mayBeTyped(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' || c == '.' || c == ':' || c == '+' || c == '-'
 }
 
 // ipShaped reports whether s could be an IP address: hex digits, dots and

@@ -31,6 +31,14 @@ type Context struct {
 	// typed holds the parsed forms of single values. An entry that has
 	// needed one keeps its place (typedAt), as entries are reused.
 	typed []typedValue
+	// names and tags remember the lower-case forms and hashes of the key
+	// names set so far, kept across Reset: a context reused for request
+	// after request lowers and hashes each name once.
+	names      map[string]Key
+	tags       [numTagKinds]map[string]Key
+	recent     []recentTag // the last tag keys resolved, at most recentTags
+	nextRecent int         // the one to replace next
+	reused     bool        // Reset has been called
 }
 
 // contextSlot points at entries[idx-1]; idx 0 marks an empty slot. tag is
@@ -68,37 +76,46 @@ func keyHash(lowerKey string) uint64 { return maphash.String(keySeed, lowerKey) 
 // on every request, in their documented spelling, are lowered without
 // allocating.
 func lowerKey(key string) string {
-	switch key {
-	case "aws:CurrentTime":
-		return "aws:currenttime"
-	case "aws:EpochTime":
-		return "aws:epochtime"
-	case "aws:PrincipalArn":
-		return "aws:principalarn"
-	case "aws:PrincipalAccount":
-		return "aws:principalaccount"
-	case "aws:PrincipalType":
-		return "aws:principaltype"
-	case "aws:PrincipalOrgID":
-		return "aws:principalorgid"
-	case "aws:SourceIp":
-		return "aws:sourceip"
-	case "aws:SecureTransport":
-		return "aws:securetransport"
-	case "aws:RequestedRegion":
-		return "aws:requestedregion"
-	case "aws:MultiFactorAuthPresent":
-		return "aws:multifactorauthpresent"
-	case "aws:MultiFactorAuthAge":
-		return "aws:multifactorauthage"
-	case "aws:ViaAWSService":
-		return "aws:viaawsservice"
-	case "aws:CalledVia":
-		return "aws:calledvia"
-	case "aws:TagKeys":
-		return "aws:tagkeys"
+	if lk, ok := knownLower(key); ok {
+		return lk
 	}
 	return strings.ToLower(key)
+}
+
+// knownLower returns the lower-case form of the global keys servers set on
+// every request, spelled as documented.
+func knownLower(key string) (string, bool) {
+	switch key {
+	case "aws:CurrentTime":
+		return "aws:currenttime", true
+	case "aws:EpochTime":
+		return "aws:epochtime", true
+	case "aws:PrincipalArn":
+		return "aws:principalarn", true
+	case "aws:PrincipalAccount":
+		return "aws:principalaccount", true
+	case "aws:PrincipalType":
+		return "aws:principaltype", true
+	case "aws:PrincipalOrgID":
+		return "aws:principalorgid", true
+	case "aws:SourceIp":
+		return "aws:sourceip", true
+	case "aws:SecureTransport":
+		return "aws:securetransport", true
+	case "aws:RequestedRegion":
+		return "aws:requestedregion", true
+	case "aws:MultiFactorAuthPresent":
+		return "aws:multifactorauthpresent", true
+	case "aws:MultiFactorAuthAge":
+		return "aws:multifactorauthage", true
+	case "aws:ViaAWSService":
+		return "aws:viaawsservice", true
+	case "aws:CalledVia":
+		return "aws:calledvia", true
+	case "aws:TagKeys":
+		return "aws:tagkeys", true
+	}
+	return "", false
 }
 
 // NewContext returns an empty context with room for n keys, and some
@@ -124,7 +141,10 @@ func slotsFor(n int) int {
 
 // Set gives a single-valued key its value, replacing any earlier value.
 func (c *Context) Set(key, value string) {
-	e := c.put(key)
+	c.setEntry(c.put(key), value)
+}
+
+func (c *Context) setEntry(e *contextEntry, value string) {
 	e.value[0] = value
 	e.values, e.multi = e.value[:], false
 	t := parseTyped(value)
@@ -143,7 +163,10 @@ func (c *Context) Set(key, value string) {
 // earlier value. An empty list is present but empty, which set operators and
 // Null tell apart from an absent key.
 func (c *Context) SetMulti(key string, values []string) {
-	e := c.put(key)
+	c.setMultiEntry(c.put(key), values)
+}
+
+func (c *Context) setMultiEntry(e *contextEntry, values []string) {
 	e.value[0] = ""
 	e.values, e.multi, e.known, e.hasTyped = values, true, 0, false
 }
@@ -161,8 +184,12 @@ func (c *Context) typedOf(e *contextEntry, spare *typedValue) *typedValue {
 // put returns the entry of key, adding one if the key is new; the caller
 // fills in its values.
 func (c *Context) put(key string) *contextEntry {
-	lk := lowerKey(key)
-	hash := keyHash(lk)
+	lk, hash := c.resolveName(key)
+	return c.putHashed(key, lk, hash)
+}
+
+// putHashed is put for a key whose lower-case form and hash are known.
+func (c *Context) putHashed(key, lk string, hash uint64) *contextEntry {
 	if e := c.lookup(lk, hash); e != nil {
 		e.name = key
 		return e
@@ -211,6 +238,7 @@ func (c *Context) rehash(size int) {
 // Reset removes every key and keeps the room the context has grown, so
 // that one context can serve one request after another.
 func (c *Context) Reset() {
+	c.reused = true
 	clear(c.slots)
 	clear(c.entries) // drop the strings for the collector
 	c.entries, c.free, c.live = c.entries[:0], c.free[:0], 0

@@ -19,6 +19,14 @@
 //     AWS evaluation logic and returns Allow, ExplicitDeny or ImplicitDeny.
 //     EvaluateExplain also says why.
 //
+// Building a request: the package example is the way to do it. A worker
+// keeps one Context and one Request and, per decision, calls Reset, sets
+// the global keys through Key handles resolved once (SetKey with
+// KeySourceIP, KeyPrincipalArn, ... or NewKey), sets tags with SetTag or
+// SetTags without building "aws:PrincipalTag/..." names, and calls
+// Evaluate. In steady state that allocates nothing. Set with a key's name
+// keeps working; it lowers names and remembers them in a reused context.
+//
 // Concurrency: a PolicySet is immutable and safe for concurrent use; a
 // Context is safe for concurrent reads once built. Evaluate allocates
 // nothing and takes no lock.

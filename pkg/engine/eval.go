@@ -174,8 +174,12 @@ func (ps *PolicySet) scan(q *evalReq, tr *trace, level int) setResult {
 	}
 	if q.actionID < 0 {
 		ps.scanAll(q, tr, &res)
+	} else if list := ps.index.lookup(q.actionID); ps.res != nil && tr == nil && len(ps.every)+len(list) >= resourceIndexMin {
+		// Many statements cover the action: find those whose Resource can
+		// match by the pieces of the resource instead.
+		ps.scanIndexed(q, &res)
 	} else if len(ps.every) == 0 || !ps.scanList(ps.every, q, tr, &res) {
-		if list := ps.index.lookup(q.actionID); len(list) > 0 {
+		if len(list) > 0 {
 			ps.scanList(list, q, tr, &res)
 		}
 	}

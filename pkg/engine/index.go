@@ -91,43 +91,50 @@ func (x *actionIndex) lookup(id int) []*statement {
 }
 
 // buildIndex fills every and index from the documents' coverage, keeping
-// the statements in document order under each action.
+// the statements in document order under each action, and builds the
+// resource index of a large set.
 func (ps *PolicySet) buildIndex() {
-	nEvery, nPairs, nStmts := 0, 0, 0
+	var stmts []*statement
 	for _, d := range ps.docs {
 		for i := range d.statements {
-			if d.every[i] {
-				nEvery++
-			} else {
-				nStmts++
-				nPairs += len(d.covers[i])
-			}
+			stmts = append(stmts, &d.statements[i])
+		}
+	}
+	ps.every, ps.index = indexByAction(ps.cat.NumActions(), stmts)
+	if len(stmts) >= resourceIndexMin {
+		ps.res = buildResourceIndex(ps.cat.NumActions(), stmts)
+	}
+}
+
+// indexByAction lists the statements that cover every action and indexes
+// the others by action, each list in the order of stmts.
+func indexByAction(numActions int, stmts []*statement) ([]*statement, actionIndex) {
+	nEvery, nPairs := 0, 0
+	for _, st := range stmts {
+		if st.coversAll {
+			nEvery++
+		} else {
+			nPairs += len(st.covers)
 		}
 	}
 	// One allocation holds the statements for every action and, after
 	// them, the index's lists.
 	all := make([]*statement, nEvery, nEvery+nPairs)
-	ps.every = all[:0:nEvery]
+	every := all[:0:nEvery]
 	// Each pair is an action ID and the statement's place in stmts; sorted,
-	// they group the statements by action in set order.
+	// they group the statements by action in order.
 	pairs := make([]uint64, 0, nPairs)
-	stmts := make([]*statement, 0, nStmts)
-	for _, d := range ps.docs {
-		for i := range d.statements {
-			st := &d.statements[i]
-			if d.every[i] {
-				ps.every = append(ps.every, st)
-				continue
-			}
-			seq := uint64(len(stmts))
-			stmts = append(stmts, st)
-			for _, id := range d.covers[i] {
-				pairs = append(pairs, uint64(id)<<32|seq)
-			}
+	for seq, st := range stmts {
+		if st.coversAll {
+			every = append(every, st)
+			continue
+		}
+		for _, id := range st.covers {
+			pairs = append(pairs, uint64(id)<<32|uint64(seq))
 		}
 	}
 	if len(pairs) == 0 {
-		return
+		return every, actionIndex{}
 	}
 	slices.Sort(pairs)
 	present := 1
@@ -137,7 +144,7 @@ func (ps *PolicySet) buildIndex() {
 		}
 	}
 	x := actionIndex{
-		words: make([]indexWord, (ps.cat.NumActions()+63)/64),
+		words: make([]indexWord, (numActions+63)/64),
 		offs:  make([]int32, 0, present+1),
 		list:  all[nEvery : nEvery+len(pairs)],
 	}
@@ -155,5 +162,5 @@ func (ps *PolicySet) buildIndex() {
 		x.words[w].rank = rank
 		rank += int32(bits.OnesCount64(x.words[w].bits))
 	}
-	ps.index = x
+	return every, x
 }

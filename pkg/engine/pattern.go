@@ -61,11 +61,43 @@ type patternOptions struct {
 // (Validate reports them).
 func compilePattern(s string, o patternOptions) pattern {
 	var p pattern
+	// Literal text is kept as a slice of s where it is one run of s, which
+	// is nearly always; a builder joins runs only around ${*}, ${?}, ${$}
+	// and malformed variables.
 	var lit strings.Builder
+	litStart, litEnd := -1, -1 // the run of s not yet in lit
+	addRun := func(from, to int) {
+		if litStart >= 0 && litEnd == from {
+			litEnd = to
+			return
+		}
+		if litStart >= 0 {
+			lit.WriteString(s[litStart:litEnd])
+		}
+		litStart, litEnd = from, to
+	}
+	addText := func(t string) {
+		if litStart >= 0 {
+			lit.WriteString(s[litStart:litEnd])
+			litStart, litEnd = -1, -1
+		}
+		lit.WriteString(t)
+	}
 	flush := func() {
-		if lit.Len() > 0 {
-			p.toks = append(p.toks, token{kind: tokLit, text: lit.String()})
-			lit.Reset()
+		var text string
+		switch {
+		case lit.Len() == 0 && litStart >= 0:
+			text = s[litStart:litEnd]
+		case litStart >= 0:
+			lit.WriteString(s[litStart:litEnd])
+			text = lit.String()
+		default:
+			text = lit.String()
+		}
+		lit.Reset()
+		litStart, litEnd = -1, -1
+		if text != "" {
+			p.toks = append(p.toks, token{kind: tokLit, text: text})
 		}
 	}
 	for i := 0; i < len(s); {
@@ -74,13 +106,13 @@ func compilePattern(s string, o patternOptions) pattern {
 		case o.variables && c == '$' && strings.HasPrefix(s[i:], "${"):
 			v, n, ok := parseVariable(s[i:])
 			if !ok {
-				lit.WriteString("${")
+				addRun(i, i+2)
 				i += 2
 				continue
 			}
 			i += n
 			if v.literal != "" {
-				lit.WriteString(v.literal)
+				addText(v.literal)
 				continue
 			}
 			flush()
@@ -107,8 +139,12 @@ func compilePattern(s string, o patternOptions) pattern {
 			p.toks = append(p.toks, token{kind: tokOne})
 			i++
 		default:
-			lit.WriteByte(c)
-			i++
+			j := i + 1
+			for j < len(s) && !(s[j] == '$' && o.variables) && !((s[j] == '*' || s[j] == '?') && o.wildcards) {
+				j++
+			}
+			addRun(i, j)
+			i = j
 		}
 	}
 	flush()
@@ -258,11 +294,44 @@ func (p *pattern) matchFrom(s string, ti, si int, ctx *Context, fold bool) bool 
 				continue
 			}
 			_, n := utf8.DecodeRuneInString(s[sp.si:])
-			sp.si += n
+			next := sp.si + n
+			// A star followed by literal text can only stop where that text
+			// starts: jump to its next occurrence rather than trying every
+			// place on the way, each of which would fail at once. (Text that
+			// starts with an ASCII byte starts at a character boundary.)
+			if lit := p.litAfter(sp.ti); lit != "" && !fold && lit[0] < utf8.RuneSelf {
+				idx := strings.Index(s[next:], lit)
+				colon := -1
+				if sp.seg {
+					end := len(s)
+					if idx >= 0 {
+						end = next + idx
+					}
+					colon = strings.IndexByte(s[sp.si:end], ':')
+				}
+				switch {
+				case colon >= 0:
+					depth-- // the star would meet a ':' first
+					continue
+				case idx < 0:
+					return false // the star reaches the end
+				}
+				next += idx
+			}
+			sp.si = next
 			ti, si = sp.ti+1, sp.si
 			break
 		}
 	}
+}
+
+// litAfter returns the text of the token after token ti when it is
+// literal text, else "".
+func (p *pattern) litAfter(ti int) string {
+	if ti+1 < len(p.toks) && p.toks[ti+1].kind == tokLit {
+		return p.toks[ti+1].text
+	}
+	return ""
 }
 
 type starPoint struct {

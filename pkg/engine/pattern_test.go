@@ -1,6 +1,9 @@
 package engine
 
-import "testing"
+import (
+	"testing"
+	"unicode/utf8"
+)
 
 func TestPatternMatch(t *testing.T) {
 	t.Parallel()
@@ -115,6 +118,11 @@ func FuzzPatternMatch(f *testing.F) {
 		o := patternOptions{wildcards: opts&1 != 0, variables: opts&2 != 0, arn: opts&4 != 0}
 		p := compilePattern(pat, o)
 		want := p.matchFrom(s, 0, 0, ctx, fold)
+		if len(s) <= 64 && len(p.toks) <= 16 {
+			if ref := refMatch(p.toks, s, ctx, fold, map[[2]int]bool{}, 0, 0); ref != want {
+				t.Fatalf("pattern %q (%+v) on %q, fold %v: token list %v, reference %v", pat, o, s, fold, want, ref)
+			}
+		}
 		if got := p.match(s, ctx, fold); got != want {
 			t.Errorf("pattern %q (%+v) on %q, fold %v: match %v, token list %v", pat, o, s, fold, got, want)
 		}
@@ -128,4 +136,46 @@ func FuzzPatternMatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// refMatch matches s[si:] against toks[ti:] by trying every length for
+// each star, remembering the places already shown to fail: the definition
+// matchFrom's backtracking and jumps must agree with.
+func refMatch(toks []token, s string, ctx *Context, fold bool, failed map[[2]int]bool, ti, si int) bool {
+	if ti == len(toks) {
+		return si == len(s)
+	}
+	if failed[[2]int{ti, si}] {
+		return false
+	}
+	ok := false
+	switch t := toks[ti]; t.kind {
+	case tokLit:
+		ok = hasPrefix(s[si:], t.text, fold) && refMatch(toks, s, ctx, fold, failed, ti+1, si+len(t.text))
+	case tokVar:
+		if val, has := ctx.resolve(t.v); has {
+			ok = hasPrefix(s[si:], val, fold) && refMatch(toks, s, ctx, fold, failed, ti+1, si+len(val))
+		}
+	case tokOne:
+		if si < len(s) {
+			_, n := utf8.DecodeRuneInString(s[si:])
+			ok = refMatch(toks, s, ctx, fold, failed, ti+1, si+n)
+		}
+	case tokStar, tokStarSeg:
+		for j := si; ; {
+			if refMatch(toks, s, ctx, fold, failed, ti+1, j) {
+				ok = true
+				break
+			}
+			if j >= len(s) || (t.kind == tokStarSeg && s[j] == ':') {
+				break
+			}
+			_, n := utf8.DecodeRuneInString(s[j:])
+			j += n
+		}
+	}
+	if !ok {
+		failed[[2]int{ti, si}] = true
+	}
+	return ok
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
+	"github.com/pdp-dev/pdp/pkg/shardmap"
 )
 
 // An Entity is one entity of a Set: an *Account, *ManagedPolicy, *SCP,
@@ -125,8 +126,8 @@ type Linker struct {
 	// resource without a policy needs nothing more, so a first read of a
 	// million resources puts each in one table, once. Those with a policy
 	// wait in pending for Link to parse it.
-	live      shardMap[string, *resolvedResource]
-	resEdit   *shardEdit[string, *resolvedResource] // nil when no resource changed since the last Link
+	live      shardmap.Map[string, *resolvedResource]
+	resEdit   *shardmap.Edit[string, *resolvedResource] // nil when no resource changed since the last Link
 	pending   map[string]*Resource
 	resShared map[uintptr]*resolvedResource // the entries of the edit's resources without a policy, by tag map
 	resHint   int                           // the resources a first read is to put (Grow)
@@ -216,7 +217,7 @@ func NewLinker(cache *DocCache) *Linker {
 		principals: make(map[string]*principalRec),
 		resPolicy:  make(map[string]*engine.Document),
 		pending:    make(map[string]*Resource),
-		live:       newShardMap[string, *resolvedResource](hashString, 0),
+		live:       shardmap.New[string, *resolvedResource](shardmap.String, 0),
 		attachedBy: make(refIndex[string]),
 		groupsOf:   make(refIndex[groupKey]),
 		members:    make(map[groupKey]map[string]struct{}),
@@ -276,13 +277,13 @@ func (l *Linker) Put(e Entity) error {
 }
 
 // resources returns the edit of the resources, opening it.
-func (l *Linker) resources() *shardEdit[string, *resolvedResource] {
+func (l *Linker) resources() *shardmap.Edit[string, *resolvedResource] {
 	if l.resEdit == nil {
 		base := l.live
-		if l.res == nil && base.n == 0 {
-			base = newShardMap[string, *resolvedResource](hashString, l.resHint)
+		if l.res == nil && base.Len() == 0 {
+			base = shardmap.New[string, *resolvedResource](shardmap.String, l.resHint)
 		}
-		l.resEdit = base.edit()
+		l.resEdit = base.Edit()
 		l.resShared = make(map[uintptr]*resolvedResource)
 	}
 	return l.resEdit
@@ -310,7 +311,7 @@ func (l *Linker) putResource(e *Resource) bool {
 			l.resShared[id] = rr
 		}
 	}
-	if !ed.add(e.ARN, rr) {
+	if !ed.Add(e.ARN, rr) {
 		return false
 	}
 	if policy {
@@ -337,9 +338,9 @@ func (l *Linker) has(e Entity) bool {
 		_, ok = l.principals[e.ARN]
 	case *Resource:
 		if l.resEdit != nil {
-			_, ok = l.resEdit.get(e.ARN)
+			_, ok = l.resEdit.Get(e.ARN)
 		} else {
-			_, ok = l.live.get(e.ARN)
+			_, ok = l.live.Get(e.ARN)
 		}
 	}
 	return ok
@@ -371,7 +372,7 @@ func (l *Linker) Remove(e Entity) {
 		l.removePrincipal(e.ARN, KindRole)
 	case *Resource:
 		if l.has(e) {
-			l.resources().delete(e.ARN)
+			l.resources().Delete(e.ARN)
 			delete(l.pending, e.ARN)
 			delete(l.resPolicy, e.ARN)
 		}
@@ -404,8 +405,8 @@ func (l *Linker) Link() (*Resolved, error) {
 	r := &linkRun{l: l, gen: l.cache.begin()}
 	if full {
 		r.base = &Resolved{
-			principals: newShardMap[principalKey, *PrincipalPolicies](hashPrincipalKey, len(l.principals)),
-			resources:  newShardMap[string, *resolvedResource](hashString, 0),
+			principals: shardmap.New[principalKey, *PrincipalPolicies](hashPrincipalKey, len(l.principals)),
+			resources:  shardmap.New[string, *resolvedResource](shardmap.String, 0),
 			scps:       map[string][][]*engine.Document{},
 		}
 	} else {
@@ -428,7 +429,7 @@ func (l *Linker) Link() (*Resolved, error) {
 	}
 	resources := r.base.resources
 	if l.resEdit != nil {
-		resources = l.resEdit.done()
+		resources = l.resEdit.Done()
 		l.resEdit, l.resShared, l.resHint = nil, nil, 0
 	}
 	res := &Resolved{principals: principals, resources: resources, scps: scps, accounts: accounts, cache: l.cache}

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/engine"
+	"github.com/pdp-dev/pdp/pkg/shardmap"
 )
 
 // linkRun is one Link.
@@ -127,7 +128,7 @@ func (r *linkRun) linkGroups() map[groupKey]bool {
 
 // linkPrincipals links the users and roles put or removed, and those that
 // depend on a changed managed policy or group.
-func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardMap[principalKey, *PrincipalPolicies] {
+func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardmap.Map[principalKey, *PrincipalPolicies] {
 	todo := r.l.dirty.principals
 	if len(r.l.dirty.managed) > 0 || len(groups) > 0 {
 		todo = maps.Clone(todo)
@@ -142,7 +143,7 @@ func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardMap[principalKey
 			}
 		}
 	}
-	edit := r.base.principals.edit()
+	edit := r.base.principals.Edit()
 	for arn := range todo { // removals first, so that a principal may take the key of one removed
 		if _, ok := r.l.principals[arn]; ok {
 			continue
@@ -153,8 +154,8 @@ func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardMap[principalKey
 		}
 		if a, err := parseIAMARN(arn, kind); err == nil {
 			k := principalKey{a.account, a.kind, a.name}
-			if cur, ok := edit.get(k); ok && cur.ARN == arn {
-				edit.delete(k)
+			if cur, ok := edit.Get(k); ok && cur.ARN == arn {
+				edit.Delete(k)
 			}
 		}
 	}
@@ -168,16 +169,16 @@ func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardMap[principalKey
 			continue
 		}
 		k := principalKey{p.arn.account, p.arn.kind, p.arn.name}
-		if cur, ok := edit.get(k); ok && cur.ARN != arn {
+		if cur, ok := edit.Get(k); ok && cur.ARN != arn {
 			if _, live := r.l.principals[cur.ARN]; live {
 				r.problem(principalLabel(p.arn.kind, 0, arn), "arn",
 					fmt.Errorf("duplicate %s: %q has the same name in account %q", p.arn.kind, cur.ARN, p.arn.account))
 				continue
 			}
 		}
-		edit.put(k, pp)
+		edit.Put(k, pp)
 	}
-	return edit.done()
+	return edit.Done()
 }
 
 // principal links one user or role; own says whether the principal itself
@@ -289,7 +290,7 @@ func (r *linkRun) linkResources() {
 			continue
 		}
 		r.l.resPolicy[arn] = policy
-		old, _ := r.l.resEdit.get(arn)
-		r.l.resEdit.put(arn, &resolvedResource{policy: policy, tags: old.tags})
+		old, _ := r.l.resEdit.Get(arn)
+		r.l.resEdit.Put(arn, &resolvedResource{policy: policy, tags: old.tags})
 	}
 }

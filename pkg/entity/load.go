@@ -128,7 +128,7 @@ func (l *loader) bundleFiles(dir string) []string {
 		switch {
 		case hidden && d.IsDir():
 			return fs.SkipDir
-		case !hidden && !d.IsDir() && bundleExt(p) != "":
+		case !hidden && !d.IsDir() && bundleExt(p) != "" && !IsTestFile(p):
 			names = append(names, p)
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
+	"github.com/pdp-dev/pdp/pkg/shardmap"
 )
 
 // PrincipalPolicies are the documents that apply to one principal.
@@ -78,8 +79,8 @@ func (s *Set) ResolveCached(cat *catalog.Catalog, cache *DocCache) (*Resolved, e
 // decision needs. It is immutable and safe for concurrent use; callers
 // must not modify what it returns.
 type Resolved struct {
-	principals shardMap[principalKey, *PrincipalPolicies] // by account, kind and exact name
-	resources  shardMap[string, *resolvedResource]
+	principals shardmap.Map[principalKey, *PrincipalPolicies] // by account, kind and exact name
+	resources  shardmap.Map[string, *resolvedResource]
 	scps       map[string][][]*engine.Document // by account
 	accounts   []string
 	warnings   Problems
@@ -106,7 +107,7 @@ func (r *Resolved) Principal(arn string) (*PrincipalPolicies, bool) {
 	if !ok {
 		return nil, false
 	}
-	pp, ok := r.principals.get(principalKey{ref.account, ref.kind, ref.name})
+	pp, ok := r.principals.Get(principalKey{ref.account, ref.kind, ref.name})
 	if !ok || !strings.HasPrefix(pp.ARN, "arn:"+ref.partition+":") {
 		return nil, false
 	}
@@ -123,7 +124,7 @@ func (r *Resolved) Principal(arn string) (*PrincipalPolicies, bool) {
 // (arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/campaigns/c1
 // is governed by the policy of …:apps/growth-app). Tags are never inherited.
 func (r *Resolved) Resource(arn string) (policy *engine.Document, tags map[string]string, ok bool) {
-	if e, found := r.resources.get(arn); found {
+	if e, found := r.resources.Get(arn); found {
 		policy, tags, ok = e.policy, e.tags, true
 	}
 	for p := arn; policy == nil; {
@@ -132,7 +133,7 @@ func (r *Resolved) Resource(arn string) (policy *engine.Document, tags map[strin
 			break
 		}
 		p = p[:i]
-		if e, found := r.resources.get(p); found && e.policy != nil {
+		if e, found := r.resources.Get(p); found && e.policy != nil {
 			policy, ok = e.policy, true
 		}
 	}
@@ -152,7 +153,7 @@ func (r *Resolved) SCPChain(account string) ([][]*engine.Document, bool) {
 // itself (nil for none, whatever its ancestors have) and its tags, and
 // whether the Set lists it.
 func (r *Resolved) ListedResource(arn string) (policy *engine.Document, tags map[string]string, ok bool) {
-	e, ok := r.resources.get(arn)
+	e, ok := r.resources.Get(arn)
 	if !ok {
 		return nil, nil, false
 	}
@@ -176,14 +177,14 @@ func (r *Resolved) Compile(cat *catalog.Catalog, doc *engine.Document) (*engine.
 // ancestors have) and its tags, as ListedResource returns them, until f
 // returns false.
 func (r *Resolved) EachResource(f func(arn string, policy *engine.Document, tags map[string]string) bool) {
-	r.resources.all(func(arn string, e *resolvedResource) bool { return f(arn, e.policy, e.tags) })
+	r.resources.All(func(arn string, e *resolvedResource) bool { return f(arn, e.policy, e.tags) })
 }
 
 // Principals returns the ARNs of every user and role, sorted.
 func (r *Resolved) Principals() []string {
 	r.principalOnce.Do(func() {
-		r.principalARNs = make([]string, 0, r.principals.n)
-		r.principals.all(func(_ principalKey, pp *PrincipalPolicies) bool {
+		r.principalARNs = make([]string, 0, r.principals.Len())
+		r.principals.All(func(_ principalKey, pp *PrincipalPolicies) bool {
 			r.principalARNs = append(r.principalARNs, pp.ARN)
 			return true
 		})
@@ -195,8 +196,8 @@ func (r *Resolved) Principals() []string {
 // Resources returns the ARNs of every resource, sorted.
 func (r *Resolved) Resources() []string {
 	r.resourceOnce.Do(func() {
-		r.resourceARNs = make([]string, 0, r.resources.n)
-		r.resources.all(func(arn string, _ *resolvedResource) bool {
+		r.resourceARNs = make([]string, 0, r.resources.Len())
+		r.resources.All(func(arn string, _ *resolvedResource) bool {
 			r.resourceARNs = append(r.resourceARNs, arn)
 			return true
 		})
@@ -206,10 +207,10 @@ func (r *Resolved) Resources() []string {
 }
 
 // NumPrincipals returns the number of users and roles.
-func (r *Resolved) NumPrincipals() int { return r.principals.n }
+func (r *Resolved) NumPrincipals() int { return r.principals.Len() }
 
 // NumResources returns the number of resources.
-func (r *Resolved) NumResources() int { return r.resources.n }
+func (r *Resolved) NumResources() int { return r.resources.Len() }
 
 // Accounts returns the IDs of the declared accounts, sorted.
 func (r *Resolved) Accounts() []string { return slices.Clone(r.accounts) }
@@ -230,15 +231,15 @@ func (r *Resolved) Warnings() Problems { return slices.Clone(r.warnings) }
 // same; compare the documents by pointer to find out.
 func (r *Resolved) ChangedPrincipals(prev *Resolved) iter.Seq2[string, *PrincipalPolicies] {
 	return func(yield func(string, *PrincipalPolicies) bool) {
-		var pm *shardMap[principalKey, *PrincipalPolicies]
+		var pm *shardmap.Map[principalKey, *PrincipalPolicies]
 		if prev != nil {
 			pm = &prev.principals
 		}
-		diffKeys(&r.principals, pm, func(k principalKey) bool {
-			if pp, ok := r.principals.get(k); ok {
+		shardmap.DiffKeys(&r.principals, pm, func(k principalKey) bool {
+			if pp, ok := r.principals.Get(k); ok {
 				return yield(pp.ARN, pp)
 			}
-			old, _ := pm.get(k)
+			old, _ := pm.Get(k)
 			return yield(old.ARN, nil)
 		})
 	}
@@ -250,10 +251,10 @@ func (r *Resolved) ChangedPrincipals(prev *Resolved) iter.Seq2[string, *Principa
 // with ListedResource.
 func (r *Resolved) ChangedResources(prev *Resolved) iter.Seq[string] {
 	return func(yield func(string) bool) {
-		var pm *shardMap[string, *resolvedResource]
+		var pm *shardmap.Map[string, *resolvedResource]
 		if prev != nil {
 			pm = &prev.resources
 		}
-		diffKeys(&r.resources, pm, yield)
+		shardmap.DiffKeys(&r.resources, pm, yield)
 	}
 }

@@ -3,6 +3,7 @@ package entity
 import (
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"strings"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
@@ -65,6 +66,11 @@ type groupEntry struct {
 // principalKey finds a user or role: IAM names are unique in an account
 // whatever their path.
 type principalKey struct{ account, kind, name string }
+
+// hashPrincipalKey shards principals by name and account.
+func hashPrincipalKey(seed maphash.Seed, k principalKey) uint64 {
+	return maphash.String(seed, k.name) ^ maphash.String(seed, k.account)
+}
 
 func newChecker(s *Set, cat *catalog.Catalog, cache *DocCache) *checker {
 	return &checker{

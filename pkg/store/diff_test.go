@@ -8,6 +8,8 @@ import (
 
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/memstore"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestDiffRandom checks Diff against the difference of two snapshots
@@ -44,9 +46,7 @@ func TestDiffRandom(t *testing.T) {
 					}
 				}
 				rev, err := s.Apply(t.Context(), store.ChangeSet{Changes: changes})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				revs = append(revs, rev)
 			}
 			for range 50 {
@@ -73,9 +73,7 @@ func naiveDiff(t *testing.T, s store.Store, from, to int64) []store.Change {
 			return m
 		}
 		vs, _, err := s.Snapshot(t.Context(), rev)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, v := range vs {
 			m[v.Key] = string(v.Value)
 		}

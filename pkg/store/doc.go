@@ -26,8 +26,8 @@
 // the current revision.
 //
 // Implementations: memstore (in memory, for tests and tools), boltstore
-// (the embedded default, one bbolt file; pdp serve keeps it at
-// $XDG_DATA_HOME/pdp/pdp.db, or ./data/pdp.db without XDG_DATA_HOME) and
+// (the embedded default, one bbolt file; pdp serve keeps it at pdp.db in
+// its --data-dir, ./pdp-data unless PDP_DATA_DIR says otherwise) and
 // etcdstore (a shared etcd cluster). All take Options and pass the same
 // suite, storetest.Run.
 //

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestKeyValidate(t *testing.T) {
@@ -70,9 +72,7 @@ func TestChangeSetValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := ChangeSet{Changes: tc.changes}.Validate()
 			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v", err)
-				}
+				require.NoError(t, err, "Validate() =")
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, ErrInvalidChangeSet) {

@@ -8,13 +8,14 @@
 //  1. Check as fast as each answers (calls per second), then Check at
 //     half the baseline's calls per second (latency at a load both can
 //     carry), in rounds that alternate which server goes first;
-//  2. BatchCheck of 100 and of 1,000 items (decisions per second).
+//  2. CheckStream, streams of 100 single requests (decisions per second);
+//  3. BatchCheck of 100 and of 1,000 items (decisions per second).
 //
 // It prints one line per run and the ratios of pdp's performance targets,
 // the median over the rounds: unary Check at 80% or more of the baseline's
 // calls per second, p99 at half load within twice the baseline's, and
-// BatchCheck deciding 20 times or more the decisions per second of unary
-// Check. Servers and ghz share the machine's cores, so every figure is a
+// CheckStream deciding 3 times or more, and BatchCheck 20 times or more,
+// the decisions per second of unary Check. Servers and ghz share the machine's cores, so every figure is a
 // ratio within one run; the CPU time the servers spent per call is printed
 // too, as it depends less on what else the machine is doing.
 //
@@ -186,9 +187,10 @@ type tester struct {
 
 // results are all the runs, with the ones the targets compare.
 type results struct {
-	runs                []*result
-	rounds              []round
-	pdpBatch, echoBatch map[int]*result
+	runs                  []*result
+	rounds                []round
+	pdpBatch, echoBatch   map[int]*result
+	pdpStream, echoStream *result // CheckStream, streamMessages requests a call
 }
 
 // toPrint returns the profiled runs whose profiles are printed: the pdp
@@ -271,6 +273,18 @@ func (t *tester) all(ctx context.Context, pdpSrv, echoSrv *server, sizes []int) 
 		res.rounds = append(res.rounds, r)
 		res.runs = append(res.runs, r.echoCheck, r.pdpCheck, r.echoHalf, r.pdpHalf)
 	}
+	streamFile, err := writeStreamFile(t.setDir)
+	if err != nil {
+		return nil, err
+	}
+	sl := load{method: "CheckStream", dataFile: streamFile}
+	if res.echoStream, err = t.one(ctx, echoSrv, fmt.Sprintf("echo CheckStream×%d", streamMessages), sl, streamMessages); err != nil {
+		return nil, err
+	}
+	if res.pdpStream, err = t.profiled(ctx, pdpSrv, fmt.Sprintf("pdp CheckStream×%d", streamMessages), sl, streamMessages); err != nil {
+		return nil, err
+	}
+	res.runs = append(res.runs, res.echoStream, res.pdpStream)
 	for _, n := range sizes {
 		bl := load{method: "BatchCheck", dataFile: filepath.Join(t.setDir, loadgen.BatchFile(n))}
 		var err error

@@ -15,6 +15,7 @@ const (
 	minCheckRatio = 0.80 // pdp Check calls/s over the baseline's, saturated
 	maxP99Ratio   = 2.0  // pdp Check p99 over the baseline's, at half the baseline's rate
 	minBatchGain  = 20.0 // BatchCheck decisions/s over unary Check calls/s
+	minStreamGain = 3.0  // CheckStream decisions/s over unary Check calls/s, on as many connections
 )
 
 // printRuns prints one line per run.
@@ -72,6 +73,13 @@ func printTargets(out io.Writer, res *results) (missed bool) {
 	}
 	line("pdp/echo Check calls/s", checkRatio, minCheckRatio, true, "")
 	line("pdp/echo Check p99 at half the echo's calls/s", p99Ratio, maxP99Ratio, false, "")
+	if res.pdpStream != nil {
+		var gains []float64
+		for _, cps := range pdpCPS {
+			gains = append(gains, ratio(res.pdpStream.decisionsPerSec(), cps))
+		}
+		line(fmt.Sprintf("pdp CheckStream×%d decisions/s ÷ pdp Check calls/s", streamMessages), gains, minStreamGain, true, "×")
+	}
 	for _, n := range sortedKeys(res.pdpBatch) {
 		dps := res.pdpBatch[n].decisionsPerSec()
 		var gains []float64
@@ -82,8 +90,12 @@ func printTargets(out io.Writer, res *results) (missed bool) {
 	}
 	tw.Flush()
 	if p, e := time.Duration(median(pdpCPU)), time.Duration(median(echoCPU)); p > 0 && e > 0 {
-		fmt.Fprintf(out, "\nserver CPU per Check (median): pdp %s, echo %s (%.2f×); per decision in BatchCheck:",
-			us(p), us(e), ratio(float64(p), float64(e)))
+		fmt.Fprintf(out, "\nserver CPU per Check (median): pdp %s, echo %s (%.2f×);", us(p), us(e), ratio(float64(p), float64(e)))
+		if s := res.pdpStream; s != nil {
+			fmt.Fprintf(out, " per decision in CheckStream: pdp %s, echo %s;", us(s.serverCPU/time.Duration(s.items)),
+				us(res.echoStream.serverCPU/time.Duration(res.echoStream.items)))
+		}
+		fmt.Fprint(out, " per decision in BatchCheck:")
 		for _, n := range sortedKeys(res.pdpBatch) {
 			fmt.Fprintf(out, " ×%d pdp %s", n, us(res.pdpBatch[n].serverCPU/time.Duration(n)))
 		}

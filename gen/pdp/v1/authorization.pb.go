@@ -1038,6 +1038,126 @@ func (x *ItemError) GetField() string {
 	return ""
 }
 
+// CheckStreamRequest is one request of a CheckStream call.
+type CheckStreamRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the client and echoed in the response, to match the two.
+	Id            uint64        `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Check         *CheckRequest `protobuf:"bytes,2,opt,name=check,proto3" json:"check,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckStreamRequest) Reset() {
+	*x = CheckStreamRequest{}
+	mi := &file_pdp_v1_authorization_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckStreamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckStreamRequest) ProtoMessage() {}
+
+func (x *CheckStreamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pdp_v1_authorization_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckStreamRequest.ProtoReflect.Descriptor instead.
+func (*CheckStreamRequest) Descriptor() ([]byte, []int) {
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CheckStreamRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CheckStreamRequest) GetCheck() *CheckRequest {
+	if x != nil {
+		return x.Check
+	}
+	return nil
+}
+
+// CheckStreamResponse answers the CheckStreamRequest of the same position
+// in the stream: a decision, or an error when that request could not be
+// decided (a malformed ARN, a min_revision not reached in time, ...).
+type CheckStreamResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the request answered.
+	Id uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Set when the request was decided; its revision is the snapshot's.
+	Result *CheckResponse `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`
+	// Set when the request could not be decided.
+	Error         *ItemError `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckStreamResponse) Reset() {
+	*x = CheckStreamResponse{}
+	mi := &file_pdp_v1_authorization_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckStreamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckStreamResponse) ProtoMessage() {}
+
+func (x *CheckStreamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pdp_v1_authorization_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckStreamResponse.ProtoReflect.Descriptor instead.
+func (*CheckStreamResponse) Descriptor() ([]byte, []int) {
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CheckStreamResponse) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CheckStreamResponse) GetResult() *CheckResponse {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *CheckStreamResponse) GetError() *ItemError {
+	if x != nil {
+		return x.Error
+	}
+	return nil
+}
+
 // SimulateRequest holds a complete, self-contained authorization question:
 // every policy as an IAM JSON document, and the whole request context.
 type SimulateRequest struct {
@@ -1066,7 +1186,7 @@ type SimulateRequest struct {
 
 func (x *SimulateRequest) Reset() {
 	*x = SimulateRequest{}
-	mi := &file_pdp_v1_authorization_proto_msgTypes[9]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1078,7 +1198,7 @@ func (x *SimulateRequest) String() string {
 func (*SimulateRequest) ProtoMessage() {}
 
 func (x *SimulateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_authorization_proto_msgTypes[9]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,7 +1211,7 @@ func (x *SimulateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SimulateRequest.ProtoReflect.Descriptor instead.
 func (*SimulateRequest) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{9}
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SimulateRequest) GetIdentityPolicies() []string {
@@ -1182,7 +1302,7 @@ type SimulateResponse struct {
 
 func (x *SimulateResponse) Reset() {
 	*x = SimulateResponse{}
-	mi := &file_pdp_v1_authorization_proto_msgTypes[10]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1314,7 @@ func (x *SimulateResponse) String() string {
 func (*SimulateResponse) ProtoMessage() {}
 
 func (x *SimulateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_authorization_proto_msgTypes[10]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1327,7 @@ func (x *SimulateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SimulateResponse.ProtoReflect.Descriptor instead.
 func (*SimulateResponse) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{10}
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SimulateResponse) GetDecision() Decision {
@@ -1245,7 +1365,7 @@ type Explanation struct {
 
 func (x *Explanation) Reset() {
 	*x = Explanation{}
-	mi := &file_pdp_v1_authorization_proto_msgTypes[11]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1257,7 +1377,7 @@ func (x *Explanation) String() string {
 func (*Explanation) ProtoMessage() {}
 
 func (x *Explanation) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_authorization_proto_msgTypes[11]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1270,7 +1390,7 @@ func (x *Explanation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
 func (*Explanation) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{11}
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Explanation) GetMatched() []*MatchedStatement {
@@ -1326,7 +1446,7 @@ type MatchedStatement struct {
 
 func (x *MatchedStatement) Reset() {
 	*x = MatchedStatement{}
-	mi := &file_pdp_v1_authorization_proto_msgTypes[12]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1338,7 +1458,7 @@ func (x *MatchedStatement) String() string {
 func (*MatchedStatement) ProtoMessage() {}
 
 func (x *MatchedStatement) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_authorization_proto_msgTypes[12]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1351,7 +1471,7 @@ func (x *MatchedStatement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MatchedStatement.ProtoReflect.Descriptor instead.
 func (*MatchedStatement) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{12}
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *MatchedStatement) GetType() PolicyType {
@@ -1409,7 +1529,7 @@ type PolicyVerdict struct {
 
 func (x *PolicyVerdict) Reset() {
 	*x = PolicyVerdict{}
-	mi := &file_pdp_v1_authorization_proto_msgTypes[13]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +1541,7 @@ func (x *PolicyVerdict) String() string {
 func (*PolicyVerdict) ProtoMessage() {}
 
 func (x *PolicyVerdict) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_authorization_proto_msgTypes[13]
+	mi := &file_pdp_v1_authorization_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +1554,7 @@ func (x *PolicyVerdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyVerdict.ProtoReflect.Descriptor instead.
 func (*PolicyVerdict) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{13}
+	return file_pdp_v1_authorization_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PolicyVerdict) GetType() PolicyType {
@@ -1541,7 +1661,14 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\tItemError\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x14\n" +
-	"\x05field\x18\x03 \x01(\tR\x05field\"\x82\x04\n" +
+	"\x05field\x18\x03 \x01(\tR\x05field\"P\n" +
+	"\x12CheckStreamRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12*\n" +
+	"\x05check\x18\x02 \x01(\v2\x14.pdp.v1.CheckRequestR\x05check\"}\n" +
+	"\x13CheckStreamResponse\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12-\n" +
+	"\x06result\x18\x02 \x01(\v2\x15.pdp.v1.CheckResponseR\x06result\x12'\n" +
+	"\x05error\x18\x03 \x01(\v2\x11.pdp.v1.ItemErrorR\x05error\"\x82\x04\n" +
 	"\x0fSimulateRequest\x12+\n" +
 	"\x11identity_policies\x18\x01 \x03(\tR\x10identityPolicies\x12'\n" +
 	"\x0fresource_policy\x18\x02 \x01(\tR\x0eresourcePolicy\x121\n" +
@@ -1604,12 +1731,13 @@ const file_pdp_v1_authorization_proto_rawDesc = "" +
 	"\x06Effect\x12\x16\n" +
 	"\x12EFFECT_UNSPECIFIED\x10\x00\x12\x10\n" +
 	"\fEFFECT_ALLOW\x10\x01\x12\x0f\n" +
-	"\vEFFECT_DENY\x10\x022\xd0\x01\n" +
+	"\vEFFECT_DENY\x10\x022\x9c\x02\n" +
 	"\x14AuthorizationService\x124\n" +
 	"\x05Check\x12\x14.pdp.v1.CheckRequest\x1a\x15.pdp.v1.CheckResponse\x12C\n" +
 	"\n" +
 	"BatchCheck\x12\x19.pdp.v1.BatchCheckRequest\x1a\x1a.pdp.v1.BatchCheckResponse\x12=\n" +
-	"\bSimulate\x12\x17.pdp.v1.SimulateRequest\x1a\x18.pdp.v1.SimulateResponseB)Z'github.com/pdp-dev/pdp/gen/pdp/v1;pdpv1b\x06proto3"
+	"\bSimulate\x12\x17.pdp.v1.SimulateRequest\x1a\x18.pdp.v1.SimulateResponse\x12J\n" +
+	"\vCheckStream\x12\x1a.pdp.v1.CheckStreamRequest\x1a\x1b.pdp.v1.CheckStreamResponse(\x010\x01B)Z'github.com/pdp-dev/pdp/gen/pdp/v1;pdpv1b\x06proto3"
 
 var (
 	file_pdp_v1_authorization_proto_rawDescOnce sync.Once
@@ -1624,78 +1752,85 @@ func file_pdp_v1_authorization_proto_rawDescGZIP() []byte {
 }
 
 var file_pdp_v1_authorization_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_pdp_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_pdp_v1_authorization_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_pdp_v1_authorization_proto_goTypes = []any{
-	(Decision)(0),              // 0: pdp.v1.Decision
-	(ModelStatus)(0),           // 1: pdp.v1.ModelStatus
-	(BatchMode)(0),             // 2: pdp.v1.BatchMode
-	(PolicyType)(0),            // 3: pdp.v1.PolicyType
-	(Effect)(0),                // 4: pdp.v1.Effect
-	(*ContextValue)(nil),       // 5: pdp.v1.ContextValue
-	(*StringList)(nil),         // 6: pdp.v1.StringList
-	(*CheckRequest)(nil),       // 7: pdp.v1.CheckRequest
-	(*CheckResponse)(nil),      // 8: pdp.v1.CheckResponse
-	(*BatchCheckRequest)(nil),  // 9: pdp.v1.BatchCheckRequest
-	(*BatchCheckItem)(nil),     // 10: pdp.v1.BatchCheckItem
-	(*BatchCheckResponse)(nil), // 11: pdp.v1.BatchCheckResponse
-	(*BatchCheckResult)(nil),   // 12: pdp.v1.BatchCheckResult
-	(*ItemError)(nil),          // 13: pdp.v1.ItemError
-	(*SimulateRequest)(nil),    // 14: pdp.v1.SimulateRequest
-	(*SimulateResponse)(nil),   // 15: pdp.v1.SimulateResponse
-	(*Explanation)(nil),        // 16: pdp.v1.Explanation
-	(*MatchedStatement)(nil),   // 17: pdp.v1.MatchedStatement
-	(*PolicyVerdict)(nil),      // 18: pdp.v1.PolicyVerdict
-	nil,                        // 19: pdp.v1.CheckRequest.ContextEntry
-	nil,                        // 20: pdp.v1.CheckRequest.SessionTagsEntry
-	nil,                        // 21: pdp.v1.BatchCheckRequest.ContextEntry
-	nil,                        // 22: pdp.v1.BatchCheckRequest.SessionTagsEntry
-	nil,                        // 23: pdp.v1.BatchCheckItem.ContextEntry
-	nil,                        // 24: pdp.v1.BatchCheckItem.SessionTagsEntry
-	nil,                        // 25: pdp.v1.SimulateRequest.ContextEntry
+	(Decision)(0),               // 0: pdp.v1.Decision
+	(ModelStatus)(0),            // 1: pdp.v1.ModelStatus
+	(BatchMode)(0),              // 2: pdp.v1.BatchMode
+	(PolicyType)(0),             // 3: pdp.v1.PolicyType
+	(Effect)(0),                 // 4: pdp.v1.Effect
+	(*ContextValue)(nil),        // 5: pdp.v1.ContextValue
+	(*StringList)(nil),          // 6: pdp.v1.StringList
+	(*CheckRequest)(nil),        // 7: pdp.v1.CheckRequest
+	(*CheckResponse)(nil),       // 8: pdp.v1.CheckResponse
+	(*BatchCheckRequest)(nil),   // 9: pdp.v1.BatchCheckRequest
+	(*BatchCheckItem)(nil),      // 10: pdp.v1.BatchCheckItem
+	(*BatchCheckResponse)(nil),  // 11: pdp.v1.BatchCheckResponse
+	(*BatchCheckResult)(nil),    // 12: pdp.v1.BatchCheckResult
+	(*ItemError)(nil),           // 13: pdp.v1.ItemError
+	(*CheckStreamRequest)(nil),  // 14: pdp.v1.CheckStreamRequest
+	(*CheckStreamResponse)(nil), // 15: pdp.v1.CheckStreamResponse
+	(*SimulateRequest)(nil),     // 16: pdp.v1.SimulateRequest
+	(*SimulateResponse)(nil),    // 17: pdp.v1.SimulateResponse
+	(*Explanation)(nil),         // 18: pdp.v1.Explanation
+	(*MatchedStatement)(nil),    // 19: pdp.v1.MatchedStatement
+	(*PolicyVerdict)(nil),       // 20: pdp.v1.PolicyVerdict
+	nil,                         // 21: pdp.v1.CheckRequest.ContextEntry
+	nil,                         // 22: pdp.v1.CheckRequest.SessionTagsEntry
+	nil,                         // 23: pdp.v1.BatchCheckRequest.ContextEntry
+	nil,                         // 24: pdp.v1.BatchCheckRequest.SessionTagsEntry
+	nil,                         // 25: pdp.v1.BatchCheckItem.ContextEntry
+	nil,                         // 26: pdp.v1.BatchCheckItem.SessionTagsEntry
+	nil,                         // 27: pdp.v1.SimulateRequest.ContextEntry
 }
 var file_pdp_v1_authorization_proto_depIdxs = []int32{
 	6,  // 0: pdp.v1.ContextValue.list_value:type_name -> pdp.v1.StringList
-	19, // 1: pdp.v1.CheckRequest.context:type_name -> pdp.v1.CheckRequest.ContextEntry
-	20, // 2: pdp.v1.CheckRequest.session_tags:type_name -> pdp.v1.CheckRequest.SessionTagsEntry
+	21, // 1: pdp.v1.CheckRequest.context:type_name -> pdp.v1.CheckRequest.ContextEntry
+	22, // 2: pdp.v1.CheckRequest.session_tags:type_name -> pdp.v1.CheckRequest.SessionTagsEntry
 	0,  // 3: pdp.v1.CheckResponse.decision:type_name -> pdp.v1.Decision
-	16, // 4: pdp.v1.CheckResponse.explanation:type_name -> pdp.v1.Explanation
+	18, // 4: pdp.v1.CheckResponse.explanation:type_name -> pdp.v1.Explanation
 	1,  // 5: pdp.v1.CheckResponse.principal_status:type_name -> pdp.v1.ModelStatus
 	1,  // 6: pdp.v1.CheckResponse.resource_status:type_name -> pdp.v1.ModelStatus
-	21, // 7: pdp.v1.BatchCheckRequest.context:type_name -> pdp.v1.BatchCheckRequest.ContextEntry
+	23, // 7: pdp.v1.BatchCheckRequest.context:type_name -> pdp.v1.BatchCheckRequest.ContextEntry
 	10, // 8: pdp.v1.BatchCheckRequest.items:type_name -> pdp.v1.BatchCheckItem
 	2,  // 9: pdp.v1.BatchCheckRequest.mode:type_name -> pdp.v1.BatchMode
-	22, // 10: pdp.v1.BatchCheckRequest.session_tags:type_name -> pdp.v1.BatchCheckRequest.SessionTagsEntry
-	23, // 11: pdp.v1.BatchCheckItem.context:type_name -> pdp.v1.BatchCheckItem.ContextEntry
-	24, // 12: pdp.v1.BatchCheckItem.session_tags:type_name -> pdp.v1.BatchCheckItem.SessionTagsEntry
+	24, // 10: pdp.v1.BatchCheckRequest.session_tags:type_name -> pdp.v1.BatchCheckRequest.SessionTagsEntry
+	25, // 11: pdp.v1.BatchCheckItem.context:type_name -> pdp.v1.BatchCheckItem.ContextEntry
+	26, // 12: pdp.v1.BatchCheckItem.session_tags:type_name -> pdp.v1.BatchCheckItem.SessionTagsEntry
 	12, // 13: pdp.v1.BatchCheckResponse.results:type_name -> pdp.v1.BatchCheckResult
 	0,  // 14: pdp.v1.BatchCheckResult.decision:type_name -> pdp.v1.Decision
 	13, // 15: pdp.v1.BatchCheckResult.error:type_name -> pdp.v1.ItemError
-	16, // 16: pdp.v1.BatchCheckResult.explanation:type_name -> pdp.v1.Explanation
+	18, // 16: pdp.v1.BatchCheckResult.explanation:type_name -> pdp.v1.Explanation
 	1,  // 17: pdp.v1.BatchCheckResult.principal_status:type_name -> pdp.v1.ModelStatus
 	1,  // 18: pdp.v1.BatchCheckResult.resource_status:type_name -> pdp.v1.ModelStatus
-	25, // 19: pdp.v1.SimulateRequest.context:type_name -> pdp.v1.SimulateRequest.ContextEntry
-	0,  // 20: pdp.v1.SimulateResponse.decision:type_name -> pdp.v1.Decision
-	16, // 21: pdp.v1.SimulateResponse.explanation:type_name -> pdp.v1.Explanation
-	17, // 22: pdp.v1.Explanation.matched:type_name -> pdp.v1.MatchedStatement
-	18, // 23: pdp.v1.Explanation.verdicts:type_name -> pdp.v1.PolicyVerdict
-	3,  // 24: pdp.v1.MatchedStatement.type:type_name -> pdp.v1.PolicyType
-	4,  // 25: pdp.v1.MatchedStatement.effect:type_name -> pdp.v1.Effect
-	3,  // 26: pdp.v1.PolicyVerdict.type:type_name -> pdp.v1.PolicyType
-	5,  // 27: pdp.v1.CheckRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	5,  // 28: pdp.v1.BatchCheckRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	5,  // 29: pdp.v1.BatchCheckItem.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	5,  // 30: pdp.v1.SimulateRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	7,  // 31: pdp.v1.AuthorizationService.Check:input_type -> pdp.v1.CheckRequest
-	9,  // 32: pdp.v1.AuthorizationService.BatchCheck:input_type -> pdp.v1.BatchCheckRequest
-	14, // 33: pdp.v1.AuthorizationService.Simulate:input_type -> pdp.v1.SimulateRequest
-	8,  // 34: pdp.v1.AuthorizationService.Check:output_type -> pdp.v1.CheckResponse
-	11, // 35: pdp.v1.AuthorizationService.BatchCheck:output_type -> pdp.v1.BatchCheckResponse
-	15, // 36: pdp.v1.AuthorizationService.Simulate:output_type -> pdp.v1.SimulateResponse
-	34, // [34:37] is the sub-list for method output_type
-	31, // [31:34] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	7,  // 19: pdp.v1.CheckStreamRequest.check:type_name -> pdp.v1.CheckRequest
+	8,  // 20: pdp.v1.CheckStreamResponse.result:type_name -> pdp.v1.CheckResponse
+	13, // 21: pdp.v1.CheckStreamResponse.error:type_name -> pdp.v1.ItemError
+	27, // 22: pdp.v1.SimulateRequest.context:type_name -> pdp.v1.SimulateRequest.ContextEntry
+	0,  // 23: pdp.v1.SimulateResponse.decision:type_name -> pdp.v1.Decision
+	18, // 24: pdp.v1.SimulateResponse.explanation:type_name -> pdp.v1.Explanation
+	19, // 25: pdp.v1.Explanation.matched:type_name -> pdp.v1.MatchedStatement
+	20, // 26: pdp.v1.Explanation.verdicts:type_name -> pdp.v1.PolicyVerdict
+	3,  // 27: pdp.v1.MatchedStatement.type:type_name -> pdp.v1.PolicyType
+	4,  // 28: pdp.v1.MatchedStatement.effect:type_name -> pdp.v1.Effect
+	3,  // 29: pdp.v1.PolicyVerdict.type:type_name -> pdp.v1.PolicyType
+	5,  // 30: pdp.v1.CheckRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	5,  // 31: pdp.v1.BatchCheckRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	5,  // 32: pdp.v1.BatchCheckItem.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	5,  // 33: pdp.v1.SimulateRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	7,  // 34: pdp.v1.AuthorizationService.Check:input_type -> pdp.v1.CheckRequest
+	9,  // 35: pdp.v1.AuthorizationService.BatchCheck:input_type -> pdp.v1.BatchCheckRequest
+	16, // 36: pdp.v1.AuthorizationService.Simulate:input_type -> pdp.v1.SimulateRequest
+	14, // 37: pdp.v1.AuthorizationService.CheckStream:input_type -> pdp.v1.CheckStreamRequest
+	8,  // 38: pdp.v1.AuthorizationService.Check:output_type -> pdp.v1.CheckResponse
+	11, // 39: pdp.v1.AuthorizationService.BatchCheck:output_type -> pdp.v1.BatchCheckResponse
+	17, // 40: pdp.v1.AuthorizationService.Simulate:output_type -> pdp.v1.SimulateResponse
+	15, // 41: pdp.v1.AuthorizationService.CheckStream:output_type -> pdp.v1.CheckStreamResponse
+	38, // [38:42] is the sub-list for method output_type
+	34, // [34:38] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_pdp_v1_authorization_proto_init() }
@@ -1713,7 +1848,7 @@ func file_pdp_v1_authorization_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pdp_v1_authorization_proto_rawDesc), len(file_pdp_v1_authorization_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AuthorizationService_Check_FullMethodName      = "/pdp.v1.AuthorizationService/Check"
-	AuthorizationService_BatchCheck_FullMethodName = "/pdp.v1.AuthorizationService/BatchCheck"
-	AuthorizationService_Simulate_FullMethodName   = "/pdp.v1.AuthorizationService/Simulate"
+	AuthorizationService_Check_FullMethodName       = "/pdp.v1.AuthorizationService/Check"
+	AuthorizationService_BatchCheck_FullMethodName  = "/pdp.v1.AuthorizationService/BatchCheck"
+	AuthorizationService_Simulate_FullMethodName    = "/pdp.v1.AuthorizationService/Simulate"
+	AuthorizationService_CheckStream_FullMethodName = "/pdp.v1.AuthorizationService/CheckStream"
 )
 
 // AuthorizationServiceClient is the client API for AuthorizationService service.
@@ -43,6 +44,13 @@ type AuthorizationServiceClient interface {
 	// IAM SimulateCustomPolicy: nothing is read from the server's store and
 	// the context is taken as complete.
 	Simulate(ctx context.Context, in *SimulateRequest, opts ...grpc.CallOption) (*SimulateResponse, error)
+	// CheckStream decides a stream of single requests on one call, for
+	// enforcement points that check often over one connection. Responses
+	// come back one per request, in request order; a request that cannot be
+	// decided carries its own error and does not end the stream. Each
+	// request's min_revision is honoured in turn: a waiting request holds
+	// the requests behind it.
+	CheckStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CheckStreamRequest, CheckStreamResponse], error)
 }
 
 type authorizationServiceClient struct {
@@ -83,6 +91,19 @@ func (c *authorizationServiceClient) Simulate(ctx context.Context, in *SimulateR
 	return out, nil
 }
 
+func (c *authorizationServiceClient) CheckStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[CheckStreamRequest, CheckStreamResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AuthorizationService_ServiceDesc.Streams[0], AuthorizationService_CheckStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[CheckStreamRequest, CheckStreamResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuthorizationService_CheckStreamClient = grpc.BidiStreamingClient[CheckStreamRequest, CheckStreamResponse]
+
 // AuthorizationServiceServer is the server API for AuthorizationService service.
 // All implementations must embed UnimplementedAuthorizationServiceServer
 // for forward compatibility.
@@ -102,6 +123,13 @@ type AuthorizationServiceServer interface {
 	// IAM SimulateCustomPolicy: nothing is read from the server's store and
 	// the context is taken as complete.
 	Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error)
+	// CheckStream decides a stream of single requests on one call, for
+	// enforcement points that check often over one connection. Responses
+	// come back one per request, in request order; a request that cannot be
+	// decided carries its own error and does not end the stream. Each
+	// request's min_revision is honoured in turn: a waiting request holds
+	// the requests behind it.
+	CheckStream(grpc.BidiStreamingServer[CheckStreamRequest, CheckStreamResponse]) error
 	mustEmbedUnimplementedAuthorizationServiceServer()
 }
 
@@ -120,6 +148,9 @@ func (UnimplementedAuthorizationServiceServer) BatchCheck(context.Context, *Batc
 }
 func (UnimplementedAuthorizationServiceServer) Simulate(context.Context, *SimulateRequest) (*SimulateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Simulate not implemented")
+}
+func (UnimplementedAuthorizationServiceServer) CheckStream(grpc.BidiStreamingServer[CheckStreamRequest, CheckStreamResponse]) error {
+	return status.Error(codes.Unimplemented, "method CheckStream not implemented")
 }
 func (UnimplementedAuthorizationServiceServer) mustEmbedUnimplementedAuthorizationServiceServer() {}
 func (UnimplementedAuthorizationServiceServer) testEmbeddedByValue()                              {}
@@ -196,6 +227,13 @@ func _AuthorizationService_Simulate_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuthorizationService_CheckStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(AuthorizationServiceServer).CheckStream(&grpc.GenericServerStream[CheckStreamRequest, CheckStreamResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuthorizationService_CheckStreamServer = grpc.BidiStreamingServer[CheckStreamRequest, CheckStreamResponse]
+
 // AuthorizationService_ServiceDesc is the grpc.ServiceDesc for AuthorizationService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -216,6 +254,13 @@ var AuthorizationService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AuthorizationService_Simulate_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "CheckStream",
+			Handler:       _AuthorizationService_CheckStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "pdp/v1/authorization.proto",
 }

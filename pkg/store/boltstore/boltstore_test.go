@@ -7,14 +7,14 @@ import (
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/boltstore"
 	"github.com/pdp-dev/pdp/pkg/store/storetest"
+
+	"github.com/stretchr/testify/require"
 )
 
 func open(t testing.TB, path string, opts store.Options) *boltstore.Store {
 	t.Helper()
 	s, err := boltstore.Open(path, opts)
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	require.NoError(t, err, "Open")
 	t.Cleanup(func() { s.Close() })
 	return s
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/boltstore"
+
+	"github.com/stretchr/testify/require"
 )
 
 // crashWriterEnv switches the test binary into the writer process of
@@ -106,9 +108,7 @@ func TestCrashKeepsAcknowledgedRevisions(t *testing.T) {
 			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
 		}
 		checkAcked(t, s, acked)
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Close())
 	}
 	t.Logf("%d acknowledged revisions over %d kills", len(acked), rounds)
 }
@@ -124,12 +124,8 @@ func runAndKill(t *testing.T, path string, n int) map[int64]int {
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
 	acked := map[int64]int{}
 	sc := bufio.NewScanner(stdout)
 	for len(acked) < n && sc.Scan() {
@@ -170,13 +166,9 @@ func checkAcked(t *testing.T, s store.Store, acked map[int64]int) {
 	t.Helper()
 	ctx := t.Context()
 	cur, err := s.Revision(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	infos, err := s.Revisions(ctx, 0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if int64(len(infos)) != cur {
 		t.Fatalf("%d revision records up to revision %d", len(infos), cur)
 	}

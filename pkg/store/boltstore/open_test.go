@@ -14,6 +14,8 @@ import (
 
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/boltstore"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestOpenCreatesFile(t *testing.T) {
@@ -23,9 +25,7 @@ func TestOpenCreatesFile(t *testing.T) {
 		t.Errorf("Path() = %q, want %q", s.Path(), path)
 	}
 	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if runtime.GOOS != "windows" && fi.Mode().Perm() != 0o600 {
 		t.Errorf("file mode %v, want 0600", fi.Mode().Perm())
 	}
@@ -37,25 +37,17 @@ func TestOpenCreatesFile(t *testing.T) {
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pdp.db")
 	s, err := boltstore.Open(path, store.Options{KeepRevisions: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := t.Context()
 	k := store.Key{Kind: store.KindUser, ID: "alice"}
 	var revs []int64
 	for i := range 6 {
 		rev, err := s.Apply(ctx, store.ChangeSet{Changes: []store.Change{{Op: store.OpPut, Key: k, Value: fmt.Appendf(nil, `{"v":%d}`, i)}}, Author: "a", Message: fmt.Sprint(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		revs = append(revs, rev)
 	}
-	if err := s.Compact(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Compact(ctx, 0))
+	require.NoError(t, s.Close())
 
 	s = open(t, path, store.Options{ProgressInterval: time.Hour})
 	if rev, err := s.Revision(ctx); err != nil || rev != revs[5] {
@@ -71,9 +63,7 @@ func TestReopen(t *testing.T) {
 	// A watch after reopening replays from disk.
 	var got []int64
 	for ev, err := range s.Watch(ctx, revs[3]) {
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got = append(got, ev.Revision)
 		if len(got) == 2 {
 			break
@@ -89,23 +79,17 @@ func TestOpenRejectsOtherFormat(t *testing.T) {
 	s := open(t, path, store.Options{})
 	s.Close()
 	db, err := bbolt.Open(path, 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	err = db.Update(func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte("meta")).Put([]byte("format"), []byte{0, 0, 0, 0, 0, 0, 0, 9})
 	})
 	db.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if s, err := boltstore.Open(path, store.Options{}); err == nil {
 		s.Close()
 		t.Fatal("Open of a file in format 9 succeeded, want an error")
 	}
-	if err := os.WriteFile(path+"x", []byte("not a bolt file"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path+"x", []byte("not a bolt file"), 0o600))
 	if s, err := boltstore.Open(path+"x", store.Options{}); err == nil {
 		s.Close()
 		t.Fatal("Open of a file that is not bbolt succeeded, want an error")
@@ -117,9 +101,7 @@ func TestOpenRejectsOtherFormat(t *testing.T) {
 func TestCompactDeletesVersions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "pdp.db")
 	s, err := boltstore.Open(path, store.Options{KeepRevisions: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := t.Context()
 	key := func(id string) store.Key { return store.Key{Kind: store.KindUser, ID: id} }
 	put := func(id string) store.Change { return store.Change{Op: store.OpPut, Key: key(id), Value: []byte(`{}`)} }
@@ -136,14 +118,10 @@ func TestCompactDeletesVersions(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Compact(ctx, 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Compact(ctx, 0))
 	s.Close()
 	db, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	var versions []string
 	var revisions []int
@@ -157,9 +135,7 @@ func TestCompactDeletesVersions(t *testing.T) {
 			return nil
 		})
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// a: 4 5 6 kept, 3 and older gone; b: deleted before 4, gone; c: 3 is
 	// the value at 4, kept; d: deleted at 4, the delete kept (it is revision
 	// 4's change), the put before it gone; e: 1 is the value at 4, kept.

@@ -14,6 +14,8 @@ import (
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/etcdstore"
 	"github.com/pdp-dev/pdp/pkg/store/etcdstore/etcdtest"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestOpen(t *testing.T) {
@@ -44,9 +46,7 @@ func TestRevisionGaps(t *testing.T) {
 	outside := func() int64 {
 		t.Helper()
 		resp, err := cli.Put(t.Context(), "/pdp2/x", "outside") // a prefix of /pdp, not under /pdp/
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return resp.Header.Revision
 	}
 	r1 := apply(t, s, put(user("a"), `"a1"`))
@@ -122,17 +122,13 @@ func TestConflictWritesNothing(t *testing.T) {
 	r1 := apply(t, s, put(user("a"), `1`))
 	r2 := apply(t, s, put(user("a"), `2`))
 	before, err := cli.Get(t.Context(), "", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = s.Apply(t.Context(), store.ChangeSet{Changes: []store.Change{put(user("a"), `3`), del(user("b"))}, ExpectRevision: r1})
 	if !errors.Is(err, store.ErrConflict) || !strings.Contains(err.Error(), fmt.Sprintf("current is %d", r2)) {
 		t.Fatalf("Apply(ExpectRevision %d) = %v, want ErrConflict naming current revision %d", r1, err, r2)
 	}
 	after, err := cli.Get(t.Context(), "", clientv3.WithPrefix())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if after.Header.Revision != before.Header.Revision || len(after.Kvs) != len(before.Kvs) {
 		t.Fatalf("etcd went from revision %d (%d keys) to %d (%d keys) on a conflict",
 			before.Header.Revision, len(before.Kvs), after.Header.Revision, len(after.Kvs))
@@ -147,9 +143,7 @@ func TestTxnLimit(t *testing.T) {
 	srv := etcdtest.Start(t) // etcd's default --max-txn-ops, 128
 	open := func(maxOps int) *etcdstore.Store {
 		s, err := etcdstore.Open(t.Context(), etcdstore.Config{Endpoints: srv.Endpoints(), Prefix: fmt.Sprintf("/limit%d/", maxOps), MaxTxnOps: maxOps})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
@@ -227,9 +221,7 @@ func TestHistoryTombstones(t *testing.T) {
 	r6 := apply(t, s, put(a, `2`))
 	r7 := apply(t, s, put(a, `3`))
 	hist, err := s.History(t.Context(), a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var got []int64
 	for _, info := range hist {
 		got = append(got, info.Revision)
@@ -253,9 +245,7 @@ func TestForeignEntityWrite(t *testing.T) {
 	r1 := apply(t, s, put(user("a"), `1`))
 	w := startWatch(t, s, r1)
 	resp, err := cli.Put(t.Context(), "/pdp/e/user/a", `"by hand"`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := cli.Delete(context.Background(), "/pdp/t/nothing/x"); err != nil { // no event at all
 		t.Fatal(err)
 	}

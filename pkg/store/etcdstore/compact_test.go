@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestCompactCountsStoreRevisions checks that Compact keeps the newest
@@ -26,9 +28,7 @@ func TestCompactCountsStoreRevisions(t *testing.T) {
 			}
 		}
 	}
-	if err := s.Compact(t.Context(), 0); err != nil {
-		t.Fatalf("Compact: %v", err)
-	}
+	require.NoError(t, s.Compact(t.Context(), 0), "Compact")
 	// Kept: revs[3:], read at revs[3] and in the gaps after it.
 	for _, rev := range []int64{revs[3], revs[3] + 1, revs[5]} {
 		if _, err := s.Get(t.Context(), user("a"), rev); err != nil {
@@ -64,15 +64,11 @@ func TestCompactCountsStoreRevisions(t *testing.T) {
 	// Someone compacts the whole cluster further: Compact then does
 	// nothing, and succeeds.
 	head, err := cli.Get(t.Context(), "/other")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := cli.Compact(t.Context(), head.Header.Revision); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Compact(t.Context(), 0); err != nil {
-		t.Fatalf("Compact after a further cluster compaction: %v", err)
-	}
+	require.NoError(t, s.Compact(t.Context(), 0), "Compact after a further cluster compaction")
 	if _, err := s.Get(t.Context(), user("a"), revs[5]); !errors.Is(err, store.ErrCompacted) {
 		t.Fatalf("Get at %d after the cluster was compacted at %d: %v, want ErrCompacted", revs[5], head.Header.Revision, err)
 	}
@@ -91,9 +87,7 @@ func TestClusterCompactedBeforeFirstWrite(t *testing.T) {
 	var last int64
 	for range 5 {
 		resp, err := cli.Put(t.Context(), "/other", "x")
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		last = resp.Header.Revision
 	}
 	if _, err := cli.Compact(t.Context(), last); err != nil {
@@ -114,9 +108,7 @@ func TestClusterCompactedBeforeFirstWrite(t *testing.T) {
 		}
 	}
 	infos, err := s.Revisions(t.Context(), 0, 0)
-	if err != nil {
-		t.Fatalf("Revisions(0, 0): %v", err)
-	}
+	require.NoError(t, err, "Revisions(0, 0)")
 	var got []int64
 	for _, info := range infos {
 		got = append(got, info.Revision)

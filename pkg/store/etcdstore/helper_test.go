@@ -13,6 +13,8 @@ import (
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/etcdstore"
 	"github.com/pdp-dev/pdp/pkg/store/etcdstore/etcdtest"
+
+	"github.com/stretchr/testify/require"
 )
 
 // testMaxTxnOps is the --max-txn-ops of the test servers, raised from
@@ -35,9 +37,7 @@ func openStore(t *testing.T, srv *etcdtest.Server, prefix string, opts store.Opt
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s, err := etcdstore.Open(ctx, etcdstore.Config{Endpoints: srv.Endpoints(), Prefix: prefix, Options: opts})
-	if err != nil {
-		t.Fatalf("Open: %v", err)
-	}
+	require.NoError(t, err, "Open")
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -46,9 +46,7 @@ func openStore(t *testing.T, srv *etcdtest.Server, prefix string, opts store.Opt
 func rawClient(t *testing.T, srv *etcdtest.Server) *clientv3.Client {
 	t.Helper()
 	cli, err := clientv3.New(clientv3.Config{Endpoints: srv.Endpoints(), DialTimeout: timeout, Logger: zap.NewNop()})
-	if err != nil {
-		t.Fatalf("etcd client: %v", err)
-	}
+	require.NoError(t, err, "etcd client")
 	t.Cleanup(func() { cli.Close() })
 	return cli
 }
@@ -88,9 +86,7 @@ func del(k store.Key) store.Change { return store.Change{Op: store.OpDelete, Key
 func apply(t *testing.T, s store.Store, changes ...store.Change) int64 {
 	t.Helper()
 	rev, err := s.Apply(t.Context(), store.ChangeSet{Changes: changes, Author: "test", Message: "apply"})
-	if err != nil {
-		t.Fatalf("Apply: %v", err)
-	}
+	require.NoError(t, err, "Apply")
 	return rev
 }
 

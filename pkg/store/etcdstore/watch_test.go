@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestWatchEvent checks that one change set is one event: every change in
@@ -25,9 +27,7 @@ func TestWatchEvent(t *testing.T) {
 		Author:  "alice", Message: "mixed",
 	}
 	rev, err := s.Apply(t.Context(), cs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ev := w.nextChange(t)
 	if ev.Revision != rev || ev.Info.Revision != rev || ev.Info.Author != "alice" || ev.Info.Message != "mixed" || ev.Info.Time.IsZero() {
 		t.Fatalf("event = {%d info %+v}, want revision %d by alice", ev.Revision, ev.Info, rev)
@@ -134,9 +134,7 @@ func TestWatchAcrossRestart(t *testing.T) {
 		}
 	}
 	vs, _, err := s.Snapshot(t.Context(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var got []string
 	for _, v := range vs {
 		got = append(got, v.Key.ID+"="+string(v.Value))
@@ -156,9 +154,7 @@ func TestWatchClosedWhileAway(t *testing.T) {
 	w := startWatch(t, s, rev)
 	srv.Stop()
 	time.Sleep(100 * time.Millisecond)
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	require.NoError(t, s.Close(), "Close")
 	it, ok := w.next(t, timeout)
 	if !ok || !errors.Is(it.err, store.ErrClosed) {
 		t.Fatalf("watch after Close yielded {%+v, %v} (ok %v), want ErrClosed", it.ev, it.err, ok)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/memstore"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestWatchOvertakenByCompaction: a watcher that falls behind compaction
@@ -31,9 +33,7 @@ func TestWatchOvertakenByCompaction(t *testing.T) {
 			for range 5 {
 				apply()
 			}
-			if err := s.Compact(t.Context(), 0); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, s.Compact(t.Context(), 0))
 			n++
 			continue
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 func testApplyAndGet(t *testing.T, newStore NewStore) {
@@ -65,9 +67,7 @@ func testValuesAreCopied(t *testing.T, newStore NewStore) {
 	in[5] = '9' // the caller reuses its buffer
 	wantGet(t, s, user("a"), rev, `{"v":1}`, rev)
 	got, err := s.Get(t.Context(), user("a"), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got.Value[5] = '8' // and scribbles on what it read
 	wantGet(t, s, user("a"), rev, `{"v":1}`, rev)
 	vs := snapshot(t, s, 0)

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 func testClose(t *testing.T, newStore NewStore) {
@@ -19,9 +21,7 @@ func testClose(t *testing.T, newStore NewStore) {
 		t.Fatalf("watch yielded revision %d, want %d", ev.Revision, r2)
 	}
 	time.Sleep(50 * time.Millisecond) // let it wait for the next change
-	if err := s.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	require.NoError(t, s.Close(), "Close")
 	w.wantErr(t, store.ErrClosed)
 	ctx := t.Context()
 	calls := map[string]func() error{

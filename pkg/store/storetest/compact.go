@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 // compactFixture writes ten revisions: a is written once at the first, b
@@ -37,9 +39,7 @@ func compactFixture(t *testing.T, s store.Store) ([]int64, [][]state) {
 func testCompact(t *testing.T, newStore NewStore) {
 	s := newStore(t, store.Options{KeepRevisions: 3})
 	revs, snaps := compactFixture(t, s)
-	if err := s.Compact(t.Context(), 0); err != nil {
-		t.Fatalf("Compact: %v", err)
-	}
+	require.NoError(t, s.Compact(t.Context(), 0), "Compact")
 	// The newest three revisions are kept, with the state at the oldest.
 	for i := 7; i < 10; i++ {
 		wantStates(t, fmt.Sprintf("Snapshot at kept revision %d", revs[i]), snapshot(t, s, revs[i]), snaps[i])
@@ -64,16 +64,12 @@ func testCompact(t *testing.T, newStore NewStore) {
 		t.Fatalf("Diff from a compacted revision: %v, want ErrCompacted", err)
 	}
 	infos, err := s.Revisions(t.Context(), revs[7], 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := infoRevisions(infos); !slices.Equal(got, revs[8:]) {
 		t.Fatalf("Revisions after the oldest kept = %v, want %v", got, revs[8:])
 	}
 	hist, err := s.History(t.Context(), user("b"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := infoRevisions(hist); len(got) < 3 || !slices.Equal(got[:3], []int64{revs[9], revs[8], revs[7]}) || slices.Contains(got, revs[0]) {
 		t.Fatalf("History(b) after compaction = %v, want %v (and maybe a few older ones, not the first)", got, []int64{revs[9], revs[8], revs[7]})
 	}
@@ -91,9 +87,7 @@ func testCompact(t *testing.T, newStore NewStore) {
 	wantGet(t, s, user("a"), revs[9], `"a"`, revs[0])
 	wantGet(t, s, user("a"), 0, `"a2"`, r)
 	d, err := store.Diff(t.Context(), s, revs[7], r)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wantChanges(t, "Diff after compaction", d, []store.Change{put(user("a"), `"a2"`), put(user("b"), `"b9"`), del(user("d")), put(user("e"), `"e"`)})
 }
 
@@ -101,9 +95,7 @@ func testCompactKeepsWindow(t *testing.T, newStore NewStore) {
 	s := newStore(t, store.Options{KeepRevisions: 4})
 	revs, snaps := compactFixture(t, s)
 	// keep below KeepRevisions is raised to it.
-	if err := s.Compact(t.Context(), 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Compact(t.Context(), 1))
 	for i := 6; i < 10; i++ {
 		wantStates(t, fmt.Sprintf("Snapshot at revision %d", revs[i]), snapshot(t, s, revs[i]), snaps[i])
 	}
@@ -112,12 +104,8 @@ func testCompactKeepsWindow(t *testing.T, newStore NewStore) {
 	// nothing of a young store is compacted.
 	s2 := newStore(t, store.Options{})
 	revs2, snaps2 := compactFixture(t, s2)
-	if err := s2.Compact(t.Context(), 0); err != nil {
-		t.Fatal(err)
-	}
-	if err := s2.Compact(t.Context(), 20); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s2.Compact(t.Context(), 0))
+	require.NoError(t, s2.Compact(t.Context(), 20))
 	for i := range revs2 {
 		wantStates(t, fmt.Sprintf("Snapshot at revision %d", revs2[i]), snapshot(t, s2, revs2[i]), snaps2[i])
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 // diffFixture writes three revisions and returns them.
@@ -85,9 +87,7 @@ func testRollbackConflict(t *testing.T, newStore NewStore) {
 	s := newStore(t, store.Options{})
 	r1, _, r3 := diffFixture(t, s)
 	cs, err := store.RollbackChangeSet(t.Context(), s, r1, "a", "m")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r4 := apply(t, s, put(user("concurrent"), `{}`))
 	if _, err := s.Apply(t.Context(), cs); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("rollback after a concurrent write: %v, want ErrConflict", err)

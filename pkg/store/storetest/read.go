@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 func testList(t *testing.T, newStore NewStore) {
@@ -72,17 +74,13 @@ func testList(t *testing.T, newStore NewStore) {
 	}
 	// After an ID that is not stored: the listing continues after it.
 	page, _, err := s.List(t.Context(), store.KindUser, r1, store.Page{Size: 2, After: "u05x"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := states(page); !slices.Equal(got, want[6:8]) {
 		t.Fatalf("List after %q: got %v, want %v", "u05x", got, want[6:8])
 	}
 	// Other kinds are separate.
 	roles, _, err := s.List(t.Context(), store.KindRole, 0, store.Page{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wantStates(t, "List(role)", roles, []state{{store.Key{Kind: store.KindRole, ID: "u00"}, `"role"`}})
 	empty, _, err := s.List(t.Context(), store.KindSCP, 0, store.Page{})
 	if err != nil || len(empty) != 0 {
@@ -101,16 +99,12 @@ func testListDefaultPage(t *testing.T, newStore NewStore) {
 	}
 	apply(t, s, changes...)
 	page, _, err := s.List(t.Context(), store.KindUser, 0, store.Page{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(page) != store.DefaultPageSize || page[0].Key.ID != "u0000" {
 		t.Fatalf("List with Size 0 returned %d items from %q, want %d from u0000", len(page), page[0].Key.ID, store.DefaultPageSize)
 	}
 	rest, _, err := s.List(t.Context(), store.KindUser, 0, store.Page{After: page[len(page)-1].Key.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(rest) != 50 || rest[0].Key.ID != fmt.Sprintf("u%04d", store.DefaultPageSize) {
 		t.Fatalf("second page: %d items, want 50", len(rest))
 	}
@@ -159,9 +153,7 @@ func testHistory(t *testing.T, newStore NewStore) {
 	r5 := applySet(t, s, store.ChangeSet{Changes: []store.Change{del(a)}, Author: "dave", Message: "delete a"})
 	after := time.Now()
 	hist, err := s.History(t.Context(), a)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []store.RevisionInfo{
 		{Revision: r5, Author: "dave", Message: "delete a", Keys: []store.Key{a}},
 		{Revision: r3, Author: "carol", Message: "update both", Keys: []store.Key{a, user("b")}},
@@ -169,9 +161,7 @@ func testHistory(t *testing.T, newStore NewStore) {
 	}
 	wantInfos(t, "History(a)", hist, want, before, after)
 	hist, err = s.History(t.Context(), user("b"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if got := infoRevisions(hist); !slices.Equal(got, []int64{r4, r3, r2}) {
 		t.Fatalf("History(b) revisions = %v, want %v", got, []int64{r4, r3, r2})
 	}

@@ -3,7 +3,6 @@ package storetest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 // NewStore returns a new, empty store with the given options for one test;
@@ -86,18 +87,14 @@ func applySet(t testing.TB, s store.Store, cs store.ChangeSet) int64 {
 	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	rev, err := s.Apply(ctx, cs)
-	if err != nil {
-		t.Fatalf("Apply(%v): %v", cs.Changes, err)
-	}
+	require.NoError(t, err, "Apply(%v)", cs.Changes)
 	return rev
 }
 
 func revision(t *testing.T, s store.Store) int64 {
 	t.Helper()
 	rev, err := s.Revision(t.Context())
-	if err != nil {
-		t.Fatalf("Revision: %v", err)
-	}
+	require.NoError(t, err, "Revision")
 	return rev
 }
 
@@ -106,12 +103,11 @@ func revision(t *testing.T, s store.Store) int64 {
 func wantGet(t *testing.T, s store.Store, key store.Key, rev int64, want string, modRev int64) {
 	t.Helper()
 	got, err := s.Get(t.Context(), key, rev)
-	if err != nil {
-		t.Fatalf("Get(%s, %d): %v, want %q", key, rev, err, want)
-	}
-	if got.Key != key || string(got.Value) != want || (modRev != 0 && got.ModRevision != modRev) {
-		t.Fatalf("Get(%s, %d) = {%s %q mod %d}, want {%s %q mod %d}",
-			key, rev, got.Key, got.Value, got.ModRevision, key, want, modRev)
+	require.NoError(t, err, "Get(%s, %d), want %q", key, rev, want)
+	require.Equal(t, key, got.Key, "Get(%s, %d)", key, rev)
+	require.Equal(t, want, string(got.Value), "Get(%s, %d)", key, rev)
+	if modRev != 0 {
+		require.Equal(t, modRev, got.ModRevision, "Get(%s, %d): mod revision", key, rev)
 	}
 }
 
@@ -119,9 +115,7 @@ func wantGet(t *testing.T, s store.Store, key store.Key, rev int64, want string,
 func wantGetErr(t *testing.T, s store.Store, key store.Key, rev int64, target error) {
 	t.Helper()
 	got, err := s.Get(t.Context(), key, rev)
-	if !errors.Is(err, target) {
-		t.Fatalf("Get(%s, %d) = %q, %v; want error %v", key, rev, got.Value, err, target)
-	}
+	require.ErrorIs(t, err, target, "Get(%s, %d) = %q", key, rev, got.Value)
 }
 
 // state is an entity's key and document, without its mod revision.
@@ -141,20 +135,17 @@ func states(vs []store.Value) []state {
 func snapshot(t *testing.T, s store.Store, rev int64) []store.Value {
 	t.Helper()
 	vs, got, err := s.Snapshot(t.Context(), rev)
-	if err != nil {
-		t.Fatalf("Snapshot(%d): %v", rev, err)
-	}
-	if rev != 0 && got != rev {
-		t.Fatalf("Snapshot(%d) read revision %d", rev, got)
+	require.NoError(t, err, "Snapshot(%d)", rev)
+	if rev != 0 {
+		require.Equal(t, rev, got, "Snapshot(%d) read revision", rev)
 	}
 	return vs
 }
 
 func wantStates(t *testing.T, what string, got []store.Value, want []state) {
 	t.Helper()
-	if g := states(got); !slices.Equal(g, want) {
-		t.Fatalf("%s:\n got  %v\n want %v", what, g, want)
-	}
+	g := states(got)
+	require.True(t, slices.Equal(g, want), "%s:\n got  %v\n want %v", what, g, want)
 }
 
 func changesString(cs []store.Change) string {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/pdp-dev/pdp/pkg/store"
+
+	"github.com/stretchr/testify/require"
 )
 
 // A watcher runs one Watch in a goroutine and hands its items over a
@@ -251,9 +253,7 @@ func testWatchFuture(t *testing.T, newStore NewStore) {
 func testWatchCompacted(t *testing.T, newStore NewStore) {
 	s := newStore(t, store.Options{KeepRevisions: 2})
 	ws := writeN(t, s, 6, 0)
-	if err := s.Compact(t.Context(), 0); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Compact(t.Context(), 0))
 	startWatch(t, s, ws[0].rev).wantErr(t, store.ErrCompacted)
 	startWatch(t, s, 0).wantErr(t, store.ErrCompacted)
 	// From the oldest kept revision, the watch works.

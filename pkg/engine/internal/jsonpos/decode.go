@@ -108,6 +108,7 @@ func (d *Decoder) Reset(src []byte, lim Limits) {
 	d.nonASCII, d.space, d.cont = false, 0, 0
 	d.peeked = false
 	d.stack, d.keys, d.buf = d.stackArr[:0], d.keysArr[:0], d.buf[:0]
+	clear(d.keysArr[:]) // a reused decoder keeps no key of the last input
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}

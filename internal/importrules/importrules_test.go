@@ -1,0 +1,107 @@
+package importrules
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+const module = "github.com/pdp-dev/pdp"
+
+// A listedPackage is what `go list -json` says of one package.
+type listedPackage struct {
+	ImportPath string
+	Imports    []string // direct imports of the non-test files
+}
+
+// listPackages lists the module's packages matching the patterns.
+func listPackages(t *testing.T, patterns ...string) []listedPackage {
+	t.Helper()
+	cmd := exec.CommandContext(t.Context(), "go", append([]string{"list", "-json=ImportPath,Imports"}, patterns...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "go list: %s", stderr.String())
+	var pkgs []listedPackage
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var p listedPackage
+		err := dec.Decode(&p)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		pkgs = append(pkgs, p)
+	}
+	require.NotEmpty(t, pkgs, "go list %q found no packages", patterns)
+	return pkgs
+}
+
+// standard reports whether an import path is of the standard library,
+// whose first element has no dot.
+func standard(path string) bool {
+	first, _, _ := strings.Cut(path, "/")
+	return !strings.Contains(first, ".")
+}
+
+// under reports whether path is dir or a package below it.
+func under(path, dir string) bool { return path == dir || strings.HasPrefix(path, dir+"/") }
+
+// TestImportRules checks every package's direct imports against the
+// rules: a rule returns why an import is refused, or "".
+func TestImportRules(t *testing.T) {
+	t.Parallel()
+	rules := []struct {
+		name    string
+		pattern string
+		refuse  func(pkg, imp string) string
+	}{
+		{"pkg/ is importable outside the module", "../../pkg/...", func(_, imp string) string {
+			if under(imp, module+"/internal") {
+				return "pkg/ must not import the module's internal/"
+			}
+			return ""
+		}},
+		{"the engine is pure", "../../pkg/engine/...", func(_, imp string) string {
+			if standard(imp) || imp == module+"/pkg/catalog" || under(imp, module+"/pkg/engine/internal") {
+				return ""
+			}
+			return "pkg/engine may import only the standard library, pkg/catalog and its own internal packages"
+		}},
+		{"the store knows nothing of IAM or gRPC", "../../pkg/store/...", func(_, imp string) string {
+			switch {
+			case under(imp, module+"/pkg/engine"), under(imp, module+"/pkg/entity"):
+				return "pkg/store must not import the policy engine or model"
+			case under(imp, module+"/gen"):
+				return "pkg/store must not import the generated API"
+			case under(imp, "google.golang.org/grpc"):
+				return "pkg/store must not import gRPC"
+			}
+			return ""
+		}},
+	}
+	for _, rule := range rules {
+		for _, p := range listPackages(t, rule.pattern) {
+			for _, imp := range p.Imports {
+				if why := rule.refuse(p.ImportPath, imp); why != "" {
+					t.Errorf("%s: %s imports %s: %s", rule.name, p.ImportPath, imp, why)
+				}
+			}
+		}
+	}
+}
+
+// TestRulesRefuse checks that each kind of forbidden import is caught.
+func TestRulesRefuse(t *testing.T) {
+	t.Parallel()
+	require.True(t, standard("net/http"))
+	require.False(t, standard("google.golang.org/grpc"))
+	require.True(t, under(module+"/pkg/engine/internal/jsonpos", module+"/pkg/engine/internal"))
+	require.False(t, under(module+"/pkg/engineering", module+"/pkg/engine"))
+}
