@@ -26,8 +26,13 @@ func TestAuthZENConformance(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 	ca := filepath.Join(certs, "ca.pem")
 	const token = "authzen-e2e-token"
-	tokenFile := writeConfigFile(t, t.TempDir(), "tokens.txt", tokenLines(map[string]string{token: "arn:aws:iam::111122223333:user/alice"}))
-	p := startProc(t, nil, "--policies", "examples/model",
+	tokenFile := writeConfigFile(t, t.TempDir(), "tokens.txt", tokenLines(map[string]string{
+		token: "arn:aws:iam::111122223333:user/alice", "bob-token": "arn:aws:iam::111122223333:user/bob"}))
+	// The search APIs reveal the model: they are authorized as the access
+	// questions of pdp.v1.AccessService are, by the admin policies.
+	policies := writeConfigFile(t, t.TempDir(), "admin.json", `{"principals": {"arn:aws:iam::111122223333:user/alice": `+
+		`[{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["pdp:WhoCan", "pdp:WhatCan", "pdp:WhichResources"], "Resource": "*"}]}]}}`)
+	p := startProc(t, nil, "--policies", "examples/model", "--admin-policies", policies,
 		"--tls-cert", filepath.Join(certs, "server.pem"), "--tls-key", filepath.Join(certs, "server-key.pem"),
 		"--auth-tokens", tokenFile, "--require-auth-decisions", "--http-listen", "127.0.0.1:0")
 	m := authzenAddr.FindStringSubmatch(p.log(t))
@@ -42,8 +47,17 @@ func TestAuthZENConformance(t *testing.T) {
 			tr := &http.Transport{TLSClientConfig: devTLS(t, ca, nil), ForceAttemptHTTP2: proto.h2}
 			t.Cleanup(tr.CloseIdleConnections)
 			target := authzentest.Target{BaseURL: base, Client: &http.Client{Transport: tr, Timeout: 30 * time.Second}, Token: token}
-			authzentest.Run(t, target, authzentest.MetadataCases(base, false))
+			authzentest.Run(t, target, authzentest.MetadataCases(base, true))
 			authzentest.Run(t, target, authzentest.Cases())
+			authzentest.Run(t, target, authzentest.SearchCases())
+			authzentest.SearchPages(t, target)
+
+			bob := target
+			bob.Token = "bob-token"
+			status, _, body := authzentest.Do(t, bob, authzentest.SearchCases()[0])
+			assert.Equal(t, http.StatusForbidden, status, "search without pdp:WhoCan: %s", body)
+			status, _, body = authzentest.Do(t, bob, authzentest.Cases()[0])
+			assert.Equal(t, http.StatusOK, status, "any known caller may ask for decisions: %s", body)
 			resp, err := target.Client.Get(base + "/.well-known/authzen-configuration")
 			require.NoError(t, err)
 			resp.Body.Close()

@@ -281,6 +281,80 @@ func MetadataCases(baseURL string, search bool) []Case {
 	return cases
 }
 
+// Searchers of examples/model that the search cases expect.
+const (
+	Analyst     = "arn:aws:iam::111122223333:role/analyst"
+	ActiveUsers = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users"
+)
+
+// SearchCases checks the search APIs over examples/model: the result
+// shape, empty results for unknown types, and required members.
+func SearchCases() []Case {
+	region := `{"aws:RequestedRegion": "us-east-1"}`
+	return []Case{
+		{Name: "search subject", Path: "/access/v1/search/subject", Body: eval(`{"type": "aws_principal"}`,
+			act("mobiletargeting:GetSegment"), resource(ActiveUsers), region), WantStatus: 200,
+			WantBody: `{"results":[{"type":"aws_principal","id":"` + Analyst + `"},{"type":"aws_principal","id":"` + Alice +
+				`"},{"type":"aws_principal","id":"` + Bob + `"}],"page":{"next_token":""}}`},
+		{Name: "search resource", Path: "/access/v1/search/resource", Body: eval(subject(Alice), act("mobiletargeting:GetSegment"),
+			`{"type": "aws_resource"}`, region), WantStatus: 200,
+			WantBody: `{"results":[{"type":"aws_resource","id":"` + ActiveUsers + `"}],"page":{"next_token":""}}`},
+		{Name: "search action", Path: "/access/v1/search/action", Body: eval(subject(Alice), "", resource(SpringSale), secureCtx),
+			WantStatus: 200, Check: func(t *testing.T, v any) {
+				var names []any
+				for _, r := range dig(v, "results").([]any) {
+					assert.Len(t, r, 1, "an action result is its name only")
+					names = append(names, dig(r, "name"))
+				}
+				assert.Contains(t, names, "mobiletargeting:UpdateCampaign")
+				assert.NotContains(t, names, "mobiletargeting:DeleteCampaign")
+				assert.Equal(t, "", dig(v, "page", "next_token"))
+			}},
+		{Name: "search unknown subject type", Path: "/access/v1/search/subject", Body: eval(`{"type": "spaceship"}`,
+			act("mobiletargeting:GetSegment"), resource(ActiveUsers), ""), WantStatus: 200, WantBody: `{"results":[],"page":{"next_token":""}}`},
+		{Name: "search subject without action", Path: "/access/v1/search/subject", Body: eval(`{"type": "aws_principal"}`, "",
+			resource(ActiveUsers), ""), WantStatus: 400, Check: errorNames("missing required member: action")},
+		{Name: "search resource without subject id", Path: "/access/v1/search/resource", Body: eval(`{"type": "aws_principal"}`,
+			act("mobiletargeting:GetSegment"), `{"type": "aws_resource"}`, ""), WantStatus: 400, Check: errorNames("subject.id")},
+		{Name: "search action without resource", Path: "/access/v1/search/action", Body: eval(subject(Alice), "", "", ""),
+			WantStatus: 400, Check: errorNames("missing required member: resource")},
+	}
+}
+
+// SearchPages pages through a subject search one result at a time and
+// checks it finds what one page does: every page has at most one result,
+// next_token is "" only on the last.
+func SearchPages(t *testing.T, target Target) {
+	t.Run("search subject across pages", func(t *testing.T) {
+		var got []string
+		token := ""
+		for range 10 {
+			c := Case{Path: "/access/v1/search/subject", Body: `{"subject": {"type": "aws_principal"}, "action": {"name": ` +
+				`"mobiletargeting:GetSegment"}, "resource": ` + resource(ActiveUsers) + `, "context": {"aws:RequestedRegion": "us-east-1"}, ` +
+				`"page": {"limit": 1, "token": "` + token + `"}}`}
+			status, _, body := Do(t, target, c)
+			require.Equal(t, http.StatusOK, status, "%s", body)
+			var out struct {
+				Results []struct{ ID string } `json:"results"`
+				Page    struct {
+					NextToken *string `json:"next_token"`
+				} `json:"page"`
+			}
+			require.NoError(t, json.Unmarshal(body, &out))
+			require.LessOrEqual(t, len(out.Results), 1)
+			require.NotNil(t, out.Page.NextToken)
+			for _, r := range out.Results {
+				got = append(got, r.ID)
+			}
+			if token = *out.Page.NextToken; token == "" {
+				break
+			}
+		}
+		assert.Equal(t, "", token, "paging ends")
+		assert.Equal(t, []string{Analyst, Alice, Bob}, got)
+	})
+}
+
 // Run sends every case to target and checks the answers.
 func Run(t *testing.T, target Target, cases []Case) {
 	for _, c := range cases {
