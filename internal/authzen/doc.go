@@ -8,6 +8,7 @@
 // subject, action, resource and context into a pdp.v1 CheckRequest, the
 // Decider (internal/server's CheckAt) decides it on the current snapshot,
 // counting it in the metrics and the decision log as any Check, and
-// response.go writes the AuthZEN answer. The search APIs ask a Searcher;
-// without one they answer 501 and are not listed in the metadata.
+// response.go writes the AuthZEN answer. The search APIs ask a Searcher
+// (access.go adapts pdp.v1.AccessService: only unconditional answers are
+// results); without one they answer 501 and are not listed in the metadata.
 package authzen
