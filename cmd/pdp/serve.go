@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -68,6 +69,7 @@ type serveOptions struct {
 
 	audit    auditOptions    // the admin audit log: see serve_audit.go
 	extAuthz extAuthzOptions // Envoy external authorization: see serve_extauthz.go
+	authzen  authzenOptions  // the AuthZEN API over HTTP: see serve_authzen.go
 }
 
 func serveCommand() command {
@@ -185,6 +187,7 @@ A value a flag refuses is refused from either source too.`,
 			o.limits.register(fs)
 			o.audit.register(fs)
 			o.extAuthz.register(fs)
+			o.authzen.register(fs)
 			return func(ctx context.Context, e *env, args []string) int {
 				if len(args) > 0 {
 					return usageError(e, "serve", "unexpected argument %q", args[0])
@@ -199,6 +202,9 @@ A value a flag refuses is refused from either source too.`,
 					return usageError(e, "serve", "%v", err)
 				}
 				if err := o.checkTLS(); err != nil {
+					return usageError(e, "serve", "%v", err)
+				}
+				if err := o.authzen.check(o.tlsCert != "", o.insecurePlaintext); err != nil {
 					return usageError(e, "serve", "%v", err)
 				}
 				ex, err := o.exposure()
@@ -282,7 +288,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 		_ = workers.Wait() // errors travel on channels, as serve needs them in order
 	}()
 	srv := server.New(o.limits.serverConfig(server.Config{MaxBatchItems: o.maxBatch, StoreSilence: 3 * o.watchProgress, Hooks: obs.hooks()}), cat, log)
-	var creds credentials.TransportCredentials
+	var (
+		creds  credentials.TransportCredentials
+		tlsCfg *tls.Config // nil: plaintext
+	)
 	if o.tlsCert != "" {
 		certs, err := tlsconf.NewServer(tlsconf.ServerConfig{
 			CertFile: o.tlsCert, KeyFile: o.tlsKey, ClientCAFile: o.tlsClientCA, RequireClientCert: o.tlsRequireClientCert,
@@ -290,7 +299,8 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 		if err != nil {
 			return err
 		}
-		creds = credentials.NewTLS(certs.TLSConfig())
+		tlsCfg = certs.TLSConfig()
+		creds = credentials.NewTLS(tlsCfg)
 		// certs.Run reloads the files when they change, until serve returns.
 		workers.Go(func() error {
 			certs.Run(workCtx)
@@ -333,6 +343,13 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	}
 	server.NewAccess(srv, st.Store).Register(gs)
 	obs.registered(gs)
+	door, err := o.authzen.start(ctx, log, srv, az, tlsCfg, o.maxMessageBytes, o.requireAuthDecisions)
+	if err != nil {
+		return err
+	}
+	// Stops once the gRPC server has: before the decision log closes, so
+	// every decision made is written.
+	defer door.stop(log, o.gracePeriod)
 
 	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {
