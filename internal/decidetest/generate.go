@@ -12,12 +12,15 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
 
-// Principals of examples/model, and one the model does not know.
+// Principals of examples/model, one the model does not know and a
+// malformed one.
 var Principals = []string{
+	"arn:aws:iam::bad",
 	"arn:aws:iam::111122223333:user/alice", "arn:aws:iam::111122223333:user/bob",
 	"arn:aws:sts::111122223333:assumed-role/analyst/s1", "arn:aws:sts::111122223333:assumed-role/sms-sender/s1",
 	"arn:aws:sts::444455556666:assumed-role/partner-analytics/s1", "arn:aws:iam::111122223333:user/ghost",
@@ -87,15 +90,15 @@ func NewGenerator(seed1, seed2 uint64, actions []string) *Generator {
 
 func (g *Generator) pick(from []string) string { return from[g.rng.IntN(len(from))] }
 
-// Next draws a request. A quarter ask for any action of the catalog, a
-// quarter for one the policies name, half for one of the resource's type.
-// aws:RequestedRegion is always set; aws:SourceIp and aws:SecureTransport
-// mostly; request tags (aws:RequestTag/team with aws:TagKeys) and session
+// Next draws a request. A sixth ask for any action of the catalog, a
+// sixth for one the policies name, the rest for one of the resource's type.
+// aws:RequestedRegion is always set, mostly to the resource's Region;
+// aws:SourceIp and aws:SecureTransport mostly; request tags (aws:RequestTag/team with aws:TagKeys) and session
 // tags sometimes.
 func (g *Generator) Next() Request {
 	res := Resources[g.rng.IntN(len(Resources))]
 	var action string
-	switch g.rng.IntN(4) {
+	switch g.rng.IntN(6) {
 	case 0:
 		action = g.pick(g.actions)
 	case 1:
@@ -109,11 +112,15 @@ func (g *Generator) Next() Request {
 		req.Context[k] = &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_StringValue{StringValue: v}}
 		ctx[k] = v
 	}
-	set("aws:RequestedRegion", g.pick(Regions))
-	if g.rng.IntN(4) != 0 {
+	region := g.pick(Regions)
+	if parts := strings.Split(res.ARN, ":"); len(parts) > 3 && g.rng.IntN(3) != 0 {
+		region = parts[3] // most requests go to the resource's Region
+	}
+	set("aws:RequestedRegion", region)
+	if g.rng.IntN(8) != 0 {
 		set("aws:SourceIp", g.pick(SourceIPs))
 	}
-	if g.rng.IntN(4) != 0 {
+	if g.rng.IntN(8) != 0 {
 		secure := g.rng.IntN(2) == 0
 		set("aws:SecureTransport", map[bool]string{true: "true", false: "false"}[secure])
 		ctx["aws:SecureTransport"] = secure // a JSON boolean: converted as Check's "true"/"false"
@@ -123,7 +130,7 @@ func (g *Generator) Next() Request {
 		req.Context["aws:TagKeys"] = &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_ListValue{ListValue: &pdpv1.StringList{Values: []string{"team"}}}}
 		ctx["aws:TagKeys"] = []string{"team"}
 	}
-	if g.rng.IntN(5) == 0 {
+	if g.rng.IntN(6) == 0 {
 		req.SessionTags = map[string]string{"team": g.pick(Teams)}
 	}
 	return Request{Check: req, Context: ctx}
