@@ -39,37 +39,47 @@ func (r *request) refine(a *Answer) {
 	idx := make([]int, len(keys))
 	var allowed, explicit, implicit bool
 	var allowWhen, denyWhen Context
+	// when is the example of the current combination, built only for the
+	// first allowed and the first denied one: most combinations tried
+	// are neither.
+	when := func() Context {
+		c := make(Context, len(keys))
+		for i, k := range keys {
+			if v := cands[i][idx[i]]; v != nil {
+				c[k] = *v
+			} else {
+				c[k] = Value{}
+			}
+		}
+		return c
+	}
 	for {
-		when := Context{}
 		for i, k := range keys {
 			v := cands[i][idx[i]]
 			switch {
 			case v == nil:
 				ctx.Delete(k)
-				when[k] = Value{}
 			case v.Multi:
 				ctx.SetMulti(k, v.Values)
-				when[k] = *v
 			default:
 				ctx.Set(k, v.Values[0])
-				when[k] = *v
 			}
 		}
 		switch engine.Evaluate(&r.policies, &r.req) {
 		case engine.Allow:
 			allowed = true
 			if allowWhen == nil {
-				allowWhen = when
+				allowWhen = when()
 			}
 		case engine.ExplicitDeny:
 			explicit = true
 			if denyWhen == nil {
-				denyWhen = when
+				denyWhen = when()
 			}
 		default:
 			implicit = true
 			if denyWhen == nil {
-				denyWhen = when
+				denyWhen = when()
 			}
 		}
 		if allowWhen != nil && denyWhen != nil {
