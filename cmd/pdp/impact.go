@@ -141,12 +141,21 @@ func localImpact(fromDir, toDir string, maxChanges int) (*pdpv1.ImpactResponse, 
 	return server.ImpactResponse(im, maxChanges), nil
 }
 
-// impactText writes the summary, the counts per principal and per action,
-// then every change.
+// impactText writes the summary, then the details.
 func impactText(r *pdpv1.ImpactResponse) string {
+	return fmt.Sprintf("impact from revision %d to %d: %s\n", r.GetFromRevision(), r.GetToRevision(), impactCounts(r)) +
+		impactDetails(r)
+}
+
+// impactCounts is the summary of an impact's counts.
+func impactCounts(r *pdpv1.ImpactResponse) string {
+	return fmt.Sprintf("%d changes (%d gained, %d lost)", r.GetTotal(), r.GetGained(), r.GetLost())
+}
+
+// impactDetails writes the counts per principal and per action, then
+// every change listed.
+func impactDetails(r *pdpv1.ImpactResponse) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "impact from revision %d to %d: %d changes (%d gained, %d lost)\n",
-		r.GetFromRevision(), r.GetToRevision(), r.GetTotal(), r.GetGained(), r.GetLost())
 	groups := func(title string, gs []*pdpv1.ImpactGroup) {
 		if len(gs) == 0 {
 			return
@@ -171,6 +180,31 @@ func impactText(r *pdpv1.ImpactResponse) string {
 	for _, u := range r.GetUnlistedTypes() {
 		fmt.Fprintf(&b, "no resource listed of type %s (%s), which changed statements reach: %s\n",
 			u.GetResourceType(), u.GetArnFormat(), strings.Join(u.GetPatterns(), ", "))
+	}
+	return b.String()
+}
+
+// dryRunImpactLines bounds the impact a dry run prints: the summary and
+// the first lines of the details; pdp impact lists the whole of an
+// applied change.
+const dryRunImpactLines = 20
+
+// dryRunImpactText writes the summary of the impact of a change set and
+// at most maxLines lines of its details, then how many lines were left
+// out.
+func dryRunImpactText(r *pdpv1.ImpactResponse, maxLines int) string {
+	details := strings.SplitAfter(impactDetails(r), "\n")
+	if n := len(details); n > 0 && details[n-1] == "" {
+		details = details[:n-1]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "impact: %s\n", impactCounts(r))
+	for i, line := range details {
+		if i == maxLines {
+			fmt.Fprintf(&b, "  … %d more lines\n", len(details)-maxLines)
+			break
+		}
+		b.WriteString(line)
 	}
 	return b.String()
 }

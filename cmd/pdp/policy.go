@@ -47,7 +47,8 @@ func policyCommand() command {
 		doc: `Subcommands (flags may come before or after the subcommand and its
 arguments):
   apply -f DIR|FILE     put every entity of a policy directory or bundle file
-                        as one revision (--dry-run validates only;
+                        as one revision (--dry-run validates only and
+                        prints the access answers the change would change;
                         --expect-revision N makes it a compare-and-swap); the
                         files are checked locally first, each finding with
                         its file, entity, field and line:column
@@ -150,9 +151,11 @@ func (p *policyClient) run(ctx context.Context, sub string, args []string) int {
 		err = p.call(ctx, func(ctx context.Context) error {
 			resp, err := p.c.ApplyChanges(ctx, &pdpv1.ApplyChangesRequest{
 				Changes:        []*pdpv1.Change{{Op: pdpv1.ChangeOp_CHANGE_OP_DELETE, Key: key}},
-				ExpectRevision: p.o.expectRevision, DryRun: p.o.dryRun, Message: p.o.message})
+				ExpectRevision: p.o.expectRevision, DryRun: p.o.dryRun, Message: p.o.message,
+				MaxImpactChanges: dryRunImpactLines})
 			if err == nil {
 				p.printApplied(resp.GetRevision(), resp.GetWarnings(), nil)
+				p.printImpact(resp.GetImpact())
 			}
 			return err
 		})
@@ -268,9 +271,10 @@ func (p *policyClient) applySet(ctx context.Context, set *entity.Set, replace bo
 	}
 	return p.call(ctx, func(ctx context.Context) error {
 		resp, err := p.c.ApplyChanges(ctx, &pdpv1.ApplyChangesRequest{Changes: changes, ExpectRevision: p.o.expectRevision,
-			DryRun: p.o.dryRun, Message: p.o.message})
+			DryRun: p.o.dryRun, Message: p.o.message, MaxImpactChanges: dryRunImpactLines})
 		if err == nil {
 			p.printApplied(resp.GetRevision(), resp.GetWarnings(), nil)
+			p.printImpact(resp.GetImpact())
 		}
 		return err
 	})
@@ -299,6 +303,13 @@ func (p *policyClient) printApplied(rev int64, warnings []*pdpv1.Finding, change
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(p.e.stderr, "warning: %s\n", w.GetMessage())
+	}
+}
+
+// printImpact prints the impact a dry run reports, if any.
+func (p *policyClient) printImpact(im *pdpv1.ImpactResponse) {
+	if im != nil {
+		fmt.Fprint(p.e.stdout, dryRunImpactText(im, dryRunImpactLines))
 	}
 }
 

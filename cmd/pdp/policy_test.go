@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -78,6 +79,22 @@ func wantLines(t *testing.T, what, text string, patterns ...string) {
 	}
 }
 
+// dryRunImpactPatterns are the lines a dry run of dave joining or leaving
+// the marketing group prints: 15 answers change, on 8 actions; 8 changes
+// fit under the summary, 7 lines are left out.
+func dryRunImpactPatterns(rev int, user, counts, userCounts, change string) []string {
+	out := []string{fmt.Sprintf("valid at revision %d", rev), `impact: 15 changes \(` + counts + `\)`,
+		"by principal:", "  " + user + ` +15 changed \(` + userCounts + `\)`, "by action:"}
+	for range 8 {
+		out = append(out, `  \S+ +\d+ changed \(\+\d+ -\d+\)`)
+	}
+	out = append(out, "changes:")
+	for range 8 {
+		out = append(out, "  "+user+` \S+ \S+: `+change)
+	}
+	return append(out, "  … 7 more lines")
+}
+
 // TestPolicyCommands drives every pdp policy subcommand against pdp serve
 // on a seeded memory store, one after the other as an administrator would.
 func TestPolicyCommands(t *testing.T) {
@@ -93,9 +110,11 @@ func TestPolicyCommands(t *testing.T) {
 	out := policyMust(t, addr, "--author", "ann", "-m", "carol joins", "-f", carolDir, "apply")
 	wantLines(t, "apply", out, "revision 2")
 
-	// --dry-run validates and writes nothing.
+	// --dry-run validates, writes nothing and prints the impact: the
+	// summary, the counts, and the first changes.
 	out = policyMust(t, addr, "--dry-run", "-f", daveDir, "apply")
-	wantLines(t, "apply --dry-run", out, "valid at revision 2")
+	wantLines(t, "apply --dry-run", out, dryRunImpactPatterns(2, q(dave), `13 gained, 0 lost`, `\+13 -0`,
+		"IMPLICIT_DENY -> CONDITIONAL")...)
 	if code, _, stderr := policyRun(t, addr, "get", "user", dave); code != exitFailure || !strings.Contains(stderr, "NotFound") {
 		t.Errorf("get dave after a dry run: exit %d, %s; want 1 NotFound", code, stderr)
 	}
@@ -168,7 +187,8 @@ func TestPolicyCommands(t *testing.T) {
 	wantLines(t, "import", policyMust(t, addr, "-f", modifiedFile, "import"), "revision 4", "  put    user/"+q(dave))
 
 	// delete, with and without --dry-run.
-	wantLines(t, "delete --dry-run", policyMust(t, addr, "--dry-run", "delete", "user", dave), "valid at revision 4")
+	wantLines(t, "delete --dry-run", policyMust(t, addr, "--dry-run", "delete", "user", dave),
+		dryRunImpactPatterns(4, q(dave), `0 gained, 13 lost`, `\+0 -13`, "CONDITIONAL -> IMPLICIT_DENY")...)
 	wantLines(t, "delete", policyMust(t, addr, "delete", "user", dave), "revision 5")
 	if code, _, stderr := policyRun(t, addr, "delete", "user", dave); code != exitFailure || !strings.Contains(stderr, "no such entity") {
 		t.Errorf("second delete: exit %d, %s; want 1 and no such entity", code, stderr)

@@ -211,16 +211,12 @@ func (a *Access) Impact(ctx context.Context, req *pdpv1.ImpactRequest) (*pdpv1.I
 	if a.st == nil {
 		return nil, a.srv.toStatus(ctx, errors.New("impact: no store"))
 	}
-	maxChanges := int(req.GetMaxChanges())
-	switch {
-	case maxChanges < 0:
-		return nil, a.srv.toStatus(ctx, badField("max_changes", "negative limit %d", maxChanges))
-	case maxChanges == 0:
-		maxChanges = defaultMaxChanges
+	maxChanges, err := impactLimit("max_changes", req.GetMaxChanges())
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
 	}
 	var changes []store.Change
 	if len(req.GetChanges()) > 0 {
-		var err error
 		if changes, err = storeChanges(req.GetChanges()); err != nil {
 			return nil, a.srv.toStatus(ctx, err)
 		}
@@ -232,33 +228,12 @@ func (a *Access) Impact(ctx context.Context, req *pdpv1.ImpactRequest) (*pdpv1.I
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
 	}
-	toM, toRev := fromM, fromRev
-	if changes == nil {
-		if toM, toRev, err = a.readModel(ctx, req.GetToRevision(), "to_revision"); err != nil {
-			return nil, a.srv.toStatus(ctx, err)
-		}
+	var im *access.Impact
+	if changes != nil {
+		im, err = changeImpact(a.srv.cat, a.cache, fromM, fromRev, changes)
 	} else {
-		toM = make(model, len(fromM)+len(changes))
-		for k, v := range fromM {
-			toM[k] = v
-		}
-		for _, c := range changes {
-			if c.Op == store.OpDelete {
-				delete(toM, c.Key)
-			} else {
-				toM[c.Key] = c.Value
-			}
-		}
+		im, err = a.revisionImpact(ctx, fromM, fromRev, req.GetToRevision())
 	}
-	from, err := a.compile(fromM, fromRev, "from_revision")
-	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
-	}
-	to, err := a.compile(toM, toRev, "changes")
-	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
-	}
-	im, err := access.Compare(from, to)
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
 	}
@@ -281,19 +256,22 @@ func (a *Access) readModel(ctx context.Context, rev int64, field string) (model,
 	return m, rev, nil
 }
 
-// compile resolves and compiles a model read from the store; a model that
-// does not resolve is the request's fault (field names the part of the
-// request that made it).
-func (a *Access) compile(m model, rev int64, field string) (*access.Model, error) {
-	set, err := m.set()
+// revisionImpact compares the model fromM at fromRev with the model at
+// toRev (0: the current one).
+func (a *Access) revisionImpact(ctx context.Context, fromM model, fromRev, toRev int64) (*access.Impact, error) {
+	toM, toRev, err := a.readModel(ctx, toRev, "to_revision")
 	if err != nil {
-		return nil, badField(field, "%v", err)
+		return nil, err
 	}
-	res, err := set.ResolveCached(a.srv.cat, a.cache)
+	from, err := compileAccess(a.srv.cat, a.cache, fromM, fromRev, "from_revision")
 	if err != nil {
-		return nil, badField(field, "the model does not resolve: %v", err)
+		return nil, err
 	}
-	return access.NewModel(a.srv.cat, res, rev)
+	to, err := compileAccess(a.srv.cat, a.cache, toM, toRev, "to_revision")
+	if err != nil {
+		return nil, err
+	}
+	return access.Compare(from, to)
 }
 
 func toAccess(v access.Verdict) pdpv1.Access {

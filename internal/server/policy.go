@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"strings"
 
@@ -85,12 +86,32 @@ func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesR
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
 	}
-	rev, warnings, err := a.write(ctx, func(model) ([]store.Change, error) { return changes, nil },
-		req.GetExpectRevision(), req.GetDryRun(), req.GetMessage())
+	maxImpact, err := impactLimit("max_impact_changes", req.GetMaxImpactChanges())
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
 	}
-	return &pdpv1.ApplyChangesResponse{Revision: rev, Warnings: warnings}, nil
+	// A dry run keeps the model it validates against, to compute the
+	// impact on exactly that model once the writer's lock is released.
+	var base model
+	plan := func(m model) ([]store.Change, error) {
+		if req.GetDryRun() {
+			base = maps.Clone(m)
+		}
+		return changes, nil
+	}
+	rev, warnings, err := a.write(ctx, plan, req.GetExpectRevision(), req.GetDryRun(), req.GetMessage())
+	if err != nil {
+		return nil, a.srv.toStatus(ctx, err)
+	}
+	out := &pdpv1.ApplyChangesResponse{Revision: rev, Warnings: warnings}
+	if req.GetDryRun() {
+		im, err := changeImpact(a.cat, a.cache, base, rev, changes)
+		if err != nil {
+			return nil, a.srv.toStatus(ctx, err)
+		}
+		out.Impact = ImpactResponse(im, maxImpact)
+	}
+	return out, nil
 }
 
 // write brings the writer's model up to the current revision, asks plan

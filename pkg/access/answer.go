@@ -227,7 +227,7 @@ func (a *asker) verdict(p *Principal, action, resource string) Verdict {
 	case allowed == engine.False:
 		return ImplicitDeny
 	}
-	return r.answer().Verdict
+	return r.decide(false).Verdict
 }
 
 // keep answers a question for a list: nil when the answer is denied and
@@ -243,7 +243,12 @@ func (a *asker) keep(o *Options, p *Principal, action, resource string) *Answer 
 	return &ans
 }
 
-func (r *request) answer() Answer {
+func (r *request) answer() Answer { return r.decide(true) }
+
+// decide answers the question; without examples, a Conditional answer
+// leaves AllowedWhen and DeniedWhen out, which a caller that only needs
+// the verdict does not build.
+func (r *request) decide(examples bool) Answer {
 	res := engine.EvaluatePartial(&r.policies, &r.req, r.open)
 	switch res.Allowed {
 	case engine.True:
@@ -255,7 +260,7 @@ func (r *request) answer() Answer {
 		return Answer{Verdict: ImplicitDeny}
 	}
 	a := Answer{Verdict: Conditional, Statements: res.Statements, Conditions: openTerms(res.Statements)}
-	r.refine(&a)
+	r.refine(&a, examples)
 	return a
 }
 

@@ -155,6 +155,9 @@ func Compare(from, to *Model) (*Impact, error) {
 
 	n := cat.NumActions()
 	acts := make([]bool, n)
+	// The resources of an action are the same for every principal: listed
+	// once per action, when first needed.
+	actionResources := make([][]string, n)
 	var reach []*engine.CompiledDocument // the changed documents of a principal
 	for _, arn := range arns {
 		fp, tp := from.byARN[arn], to.byARN[arn]
@@ -195,7 +198,10 @@ func Compare(from, to *Model) (*Impact, error) {
 		}
 		for _, a := range cat.Actions() {
 			if all || acts[a.ID] {
-				for _, res := range unionResources(from, to, a) {
+				if actionResources[a.ID] == nil {
+					actionResources[a.ID] = unionResources(from, to, a)
+				}
+				for _, res := range actionResources[a.ID] {
 					// Only a request a changed statement reaches can change.
 					if all || reaches(reach, a.FullName, res) || isChanged(changedRes, res) {
 						out.compare(from, to, fp, tp, a.FullName, res)

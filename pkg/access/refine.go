@@ -26,7 +26,10 @@ const otherValue = "pdp-other-value"
 // cover the cases the conditions tell apart, and the answer is that
 // outcome. When there are too many combinations the answer stays
 // Conditional without examples.
-func (r *request) refine(a *Answer) {
+//
+// Without examples, AllowedWhen and DeniedWhen are left out; the verdict
+// is the same.
+func (r *request) refine(a *Answer, examples bool) {
 	keys, cands := candidates(a.Conditions, r.req.Context)
 	total := 1
 	for _, c := range cands {
@@ -38,41 +41,55 @@ func (r *request) refine(a *Answer) {
 	ctx := r.req.Context
 	idx := make([]int, len(keys))
 	var allowed, explicit, implicit bool
+	var sawAllow, sawDeny bool // an allowed and a denied combination were found
 	var allowWhen, denyWhen Context
+	// when is the example of the current combination, built only for the
+	// first allowed and the first denied one, and only when examples are
+	// wanted: most combinations tried are neither.
+	when := func() Context {
+		if !examples {
+			return nil
+		}
+		c := make(Context, len(keys))
+		for i, k := range keys {
+			if v := cands[i][idx[i]]; v != nil {
+				c[k] = *v
+			} else {
+				c[k] = Value{}
+			}
+		}
+		return c
+	}
 	for {
-		when := Context{}
 		for i, k := range keys {
 			v := cands[i][idx[i]]
 			switch {
 			case v == nil:
 				ctx.Delete(k)
-				when[k] = Value{}
 			case v.Multi:
 				ctx.SetMulti(k, v.Values)
-				when[k] = *v
 			default:
 				ctx.Set(k, v.Values[0])
-				when[k] = *v
 			}
 		}
 		switch engine.Evaluate(&r.policies, &r.req) {
 		case engine.Allow:
 			allowed = true
-			if allowWhen == nil {
-				allowWhen = when
+			if !sawAllow {
+				sawAllow, allowWhen = true, when()
 			}
 		case engine.ExplicitDeny:
 			explicit = true
-			if denyWhen == nil {
-				denyWhen = when
+			if !sawDeny {
+				sawDeny, denyWhen = true, when()
 			}
 		default:
 			implicit = true
-			if denyWhen == nil {
-				denyWhen = when
+			if !sawDeny {
+				sawDeny, denyWhen = true, when()
 			}
 		}
-		if allowWhen != nil && denyWhen != nil {
+		if sawAllow && sawDeny {
 			break
 		}
 		if !next(idx, cands) {
@@ -83,7 +100,7 @@ func (r *request) refine(a *Answer) {
 		ctx.Delete(k)
 	}
 	switch {
-	case allowWhen != nil && denyWhen != nil:
+	case sawAllow && sawDeny:
 		a.AllowedWhen, a.DeniedWhen = allowWhen, denyWhen
 	case allowed:
 		*a = Answer{Verdict: Allowed, Statements: pick(a.Statements, engine.EffectAllow)}

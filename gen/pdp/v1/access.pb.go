@@ -21,66 +21,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Access is the answer for one principal, action and resource.
-type Access int32
-
-const (
-	Access_ACCESS_UNSPECIFIED Access = 0
-	// Allowed whatever the open keys are.
-	Access_ACCESS_ALLOWED Access = 1
-	// Denied whatever the open keys are: a Deny statement applies.
-	Access_ACCESS_EXPLICIT_DENY Access = 2
-	// Denied whatever the open keys are: nothing allows it.
-	Access_ACCESS_IMPLICIT_DENY Access = 3
-	// Allowed for some values of the open keys and denied for others.
-	Access_ACCESS_CONDITIONAL Access = 4
-)
-
-// Enum value maps for Access.
-var (
-	Access_name = map[int32]string{
-		0: "ACCESS_UNSPECIFIED",
-		1: "ACCESS_ALLOWED",
-		2: "ACCESS_EXPLICIT_DENY",
-		3: "ACCESS_IMPLICIT_DENY",
-		4: "ACCESS_CONDITIONAL",
-	}
-	Access_value = map[string]int32{
-		"ACCESS_UNSPECIFIED":   0,
-		"ACCESS_ALLOWED":       1,
-		"ACCESS_EXPLICIT_DENY": 2,
-		"ACCESS_IMPLICIT_DENY": 3,
-		"ACCESS_CONDITIONAL":   4,
-	}
-)
-
-func (x Access) Enum() *Access {
-	p := new(Access)
-	*p = x
-	return p
-}
-
-func (x Access) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (Access) Descriptor() protoreflect.EnumDescriptor {
-	return file_pdp_v1_access_proto_enumTypes[0].Descriptor()
-}
-
-func (Access) Type() protoreflect.EnumType {
-	return &file_pdp_v1_access_proto_enumTypes[0]
-}
-
-func (x Access) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use Access.Descriptor instead.
-func (Access) EnumDescriptor() ([]byte, []int) {
-	return file_pdp_v1_access_proto_rawDescGZIP(), []int{0}
-}
-
 // ConditionTerm is one condition of a policy as written.
 type ConditionTerm struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1237,341 +1177,11 @@ func (x *ImpactRequest) GetMaxChanges() int32 {
 	return 0
 }
 
-// AccessChange is one (principal, action, resource) whose answer changes.
-type AccessChange struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	Principal string                 `protobuf:"bytes,1,opt,name=principal,proto3" json:"principal,omitempty"`
-	Action    string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
-	// A listed resource's ARN, or "*".
-	Resource      string `protobuf:"bytes,3,opt,name=resource,proto3" json:"resource,omitempty"`
-	Before        Access `protobuf:"varint,4,opt,name=before,proto3,enum=pdp.v1.Access" json:"before,omitempty"`
-	After         Access `protobuf:"varint,5,opt,name=after,proto3,enum=pdp.v1.Access" json:"after,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *AccessChange) Reset() {
-	*x = AccessChange{}
-	mi := &file_pdp_v1_access_proto_msgTypes[15]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *AccessChange) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*AccessChange) ProtoMessage() {}
-
-func (x *AccessChange) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_access_proto_msgTypes[15]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use AccessChange.ProtoReflect.Descriptor instead.
-func (*AccessChange) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_access_proto_rawDescGZIP(), []int{15}
-}
-
-func (x *AccessChange) GetPrincipal() string {
-	if x != nil {
-		return x.Principal
-	}
-	return ""
-}
-
-func (x *AccessChange) GetAction() string {
-	if x != nil {
-		return x.Action
-	}
-	return ""
-}
-
-func (x *AccessChange) GetResource() string {
-	if x != nil {
-		return x.Resource
-	}
-	return ""
-}
-
-func (x *AccessChange) GetBefore() Access {
-	if x != nil {
-		return x.Before
-	}
-	return Access_ACCESS_UNSPECIFIED
-}
-
-func (x *AccessChange) GetAfter() Access {
-	if x != nil {
-		return x.After
-	}
-	return Access_ACCESS_UNSPECIFIED
-}
-
-// ImpactGroup counts the changes of one principal or one action.
-type ImpactGroup struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	Key   string                 `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
-	// Denied before, allowed or conditional after.
-	Gained int32 `protobuf:"varint,2,opt,name=gained,proto3" json:"gained,omitempty"`
-	// Allowed or conditional before, denied after.
-	Lost          int32 `protobuf:"varint,3,opt,name=lost,proto3" json:"lost,omitempty"`
-	Changed       int32 `protobuf:"varint,4,opt,name=changed,proto3" json:"changed,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ImpactGroup) Reset() {
-	*x = ImpactGroup{}
-	mi := &file_pdp_v1_access_proto_msgTypes[16]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ImpactGroup) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ImpactGroup) ProtoMessage() {}
-
-func (x *ImpactGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_access_proto_msgTypes[16]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ImpactGroup.ProtoReflect.Descriptor instead.
-func (*ImpactGroup) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_access_proto_rawDescGZIP(), []int{16}
-}
-
-func (x *ImpactGroup) GetKey() string {
-	if x != nil {
-		return x.Key
-	}
-	return ""
-}
-
-func (x *ImpactGroup) GetGained() int32 {
-	if x != nil {
-		return x.Gained
-	}
-	return 0
-}
-
-func (x *ImpactGroup) GetLost() int32 {
-	if x != nil {
-		return x.Lost
-	}
-	return 0
-}
-
-func (x *ImpactGroup) GetChanged() int32 {
-	if x != nil {
-		return x.Changed
-	}
-	return 0
-}
-
-// UnlistedType is a resource type of which neither model lists a resource
-// but which a changed statement reaches.
-type UnlistedType struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ResourceType  string                 `protobuf:"bytes,1,opt,name=resource_type,json=resourceType,proto3" json:"resource_type,omitempty"`
-	ArnFormat     string                 `protobuf:"bytes,2,opt,name=arn_format,json=arnFormat,proto3" json:"arn_format,omitempty"`
-	Patterns      []string               `protobuf:"bytes,3,rep,name=patterns,proto3" json:"patterns,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *UnlistedType) Reset() {
-	*x = UnlistedType{}
-	mi := &file_pdp_v1_access_proto_msgTypes[17]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *UnlistedType) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*UnlistedType) ProtoMessage() {}
-
-func (x *UnlistedType) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_access_proto_msgTypes[17]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use UnlistedType.ProtoReflect.Descriptor instead.
-func (*UnlistedType) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_access_proto_rawDescGZIP(), []int{17}
-}
-
-func (x *UnlistedType) GetResourceType() string {
-	if x != nil {
-		return x.ResourceType
-	}
-	return ""
-}
-
-func (x *UnlistedType) GetArnFormat() string {
-	if x != nil {
-		return x.ArnFormat
-	}
-	return ""
-}
-
-func (x *UnlistedType) GetPatterns() []string {
-	if x != nil {
-		return x.Patterns
-	}
-	return nil
-}
-
-type ImpactResponse struct {
-	state        protoimpl.MessageState `protogen:"open.v1"`
-	FromRevision int64                  `protobuf:"varint,1,opt,name=from_revision,json=fromRevision,proto3" json:"from_revision,omitempty"`
-	// The revision compared with; for a change set, the revision it was
-	// applied to.
-	ToRevision int64 `protobuf:"varint,2,opt,name=to_revision,json=toRevision,proto3" json:"to_revision,omitempty"`
-	// By principal, action and resource.
-	Changes       []*AccessChange `protobuf:"bytes,3,rep,name=changes,proto3" json:"changes,omitempty"`
-	Truncated     bool            `protobuf:"varint,4,opt,name=truncated,proto3" json:"truncated,omitempty"`
-	ByPrincipal   []*ImpactGroup  `protobuf:"bytes,5,rep,name=by_principal,json=byPrincipal,proto3" json:"by_principal,omitempty"`
-	ByAction      []*ImpactGroup  `protobuf:"bytes,6,rep,name=by_action,json=byAction,proto3" json:"by_action,omitempty"`
-	Total         int32           `protobuf:"varint,7,opt,name=total,proto3" json:"total,omitempty"`
-	Gained        int32           `protobuf:"varint,8,opt,name=gained,proto3" json:"gained,omitempty"`
-	Lost          int32           `protobuf:"varint,9,opt,name=lost,proto3" json:"lost,omitempty"`
-	UnlistedTypes []*UnlistedType `protobuf:"bytes,10,rep,name=unlisted_types,json=unlistedTypes,proto3" json:"unlisted_types,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ImpactResponse) Reset() {
-	*x = ImpactResponse{}
-	mi := &file_pdp_v1_access_proto_msgTypes[18]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ImpactResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ImpactResponse) ProtoMessage() {}
-
-func (x *ImpactResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pdp_v1_access_proto_msgTypes[18]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ImpactResponse.ProtoReflect.Descriptor instead.
-func (*ImpactResponse) Descriptor() ([]byte, []int) {
-	return file_pdp_v1_access_proto_rawDescGZIP(), []int{18}
-}
-
-func (x *ImpactResponse) GetFromRevision() int64 {
-	if x != nil {
-		return x.FromRevision
-	}
-	return 0
-}
-
-func (x *ImpactResponse) GetToRevision() int64 {
-	if x != nil {
-		return x.ToRevision
-	}
-	return 0
-}
-
-func (x *ImpactResponse) GetChanges() []*AccessChange {
-	if x != nil {
-		return x.Changes
-	}
-	return nil
-}
-
-func (x *ImpactResponse) GetTruncated() bool {
-	if x != nil {
-		return x.Truncated
-	}
-	return false
-}
-
-func (x *ImpactResponse) GetByPrincipal() []*ImpactGroup {
-	if x != nil {
-		return x.ByPrincipal
-	}
-	return nil
-}
-
-func (x *ImpactResponse) GetByAction() []*ImpactGroup {
-	if x != nil {
-		return x.ByAction
-	}
-	return nil
-}
-
-func (x *ImpactResponse) GetTotal() int32 {
-	if x != nil {
-		return x.Total
-	}
-	return 0
-}
-
-func (x *ImpactResponse) GetGained() int32 {
-	if x != nil {
-		return x.Gained
-	}
-	return 0
-}
-
-func (x *ImpactResponse) GetLost() int32 {
-	if x != nil {
-		return x.Lost
-	}
-	return 0
-}
-
-func (x *ImpactResponse) GetUnlistedTypes() []*UnlistedType {
-	if x != nil {
-		return x.UnlistedTypes
-	}
-	return nil
-}
-
 var File_pdp_v1_access_proto protoreflect.FileDescriptor
 
 const file_pdp_v1_access_proto_rawDesc = "" +
 	"\n" +
-	"\x13pdp/v1/access.proto\x12\x06pdp.v1\x1a\x1apdp/v1/authorization.proto\x1a\x13pdp/v1/policy.proto\"U\n" +
+	"\x13pdp/v1/access.proto\x12\x06pdp.v1\x1a\x1apdp/v1/authorization.proto\x1a\x13pdp/v1/impact.proto\x1a\x13pdp/v1/policy.proto\"U\n" +
 	"\rConditionTerm\x12\x1a\n" +
 	"\boperator\x18\x01 \x01(\tR\boperator\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x16\n" +
@@ -1687,42 +1297,7 @@ const file_pdp_v1_access_proto_rawDesc = "" +
 	"\vto_revision\x18\x03 \x01(\x03R\n" +
 	"toRevision\x12\x1f\n" +
 	"\vmax_changes\x18\x04 \x01(\x05R\n" +
-	"maxChanges\"\xae\x01\n" +
-	"\fAccessChange\x12\x1c\n" +
-	"\tprincipal\x18\x01 \x01(\tR\tprincipal\x12\x16\n" +
-	"\x06action\x18\x02 \x01(\tR\x06action\x12\x1a\n" +
-	"\bresource\x18\x03 \x01(\tR\bresource\x12&\n" +
-	"\x06before\x18\x04 \x01(\x0e2\x0e.pdp.v1.AccessR\x06before\x12$\n" +
-	"\x05after\x18\x05 \x01(\x0e2\x0e.pdp.v1.AccessR\x05after\"e\n" +
-	"\vImpactGroup\x12\x10\n" +
-	"\x03key\x18\x01 \x01(\tR\x03key\x12\x16\n" +
-	"\x06gained\x18\x02 \x01(\x05R\x06gained\x12\x12\n" +
-	"\x04lost\x18\x03 \x01(\x05R\x04lost\x12\x18\n" +
-	"\achanged\x18\x04 \x01(\x05R\achanged\"n\n" +
-	"\fUnlistedType\x12#\n" +
-	"\rresource_type\x18\x01 \x01(\tR\fresourceType\x12\x1d\n" +
-	"\n" +
-	"arn_format\x18\x02 \x01(\tR\tarnFormat\x12\x1a\n" +
-	"\bpatterns\x18\x03 \x03(\tR\bpatterns\"\x8d\x03\n" +
-	"\x0eImpactResponse\x12#\n" +
-	"\rfrom_revision\x18\x01 \x01(\x03R\ffromRevision\x12\x1f\n" +
-	"\vto_revision\x18\x02 \x01(\x03R\n" +
-	"toRevision\x12.\n" +
-	"\achanges\x18\x03 \x03(\v2\x14.pdp.v1.AccessChangeR\achanges\x12\x1c\n" +
-	"\ttruncated\x18\x04 \x01(\bR\ttruncated\x126\n" +
-	"\fby_principal\x18\x05 \x03(\v2\x13.pdp.v1.ImpactGroupR\vbyPrincipal\x120\n" +
-	"\tby_action\x18\x06 \x03(\v2\x13.pdp.v1.ImpactGroupR\bbyAction\x12\x14\n" +
-	"\x05total\x18\a \x01(\x05R\x05total\x12\x16\n" +
-	"\x06gained\x18\b \x01(\x05R\x06gained\x12\x12\n" +
-	"\x04lost\x18\t \x01(\x05R\x04lost\x12;\n" +
-	"\x0eunlisted_types\x18\n" +
-	" \x03(\v2\x14.pdp.v1.UnlistedTypeR\runlistedTypes*\x80\x01\n" +
-	"\x06Access\x12\x16\n" +
-	"\x12ACCESS_UNSPECIFIED\x10\x00\x12\x12\n" +
-	"\x0eACCESS_ALLOWED\x10\x01\x12\x18\n" +
-	"\x14ACCESS_EXPLICIT_DENY\x10\x02\x12\x18\n" +
-	"\x14ACCESS_IMPLICIT_DENY\x10\x03\x12\x16\n" +
-	"\x12ACCESS_CONDITIONAL\x10\x042\x8e\x02\n" +
+	"maxChanges2\x8e\x02\n" +
 	"\rAccessService\x127\n" +
 	"\x06WhoCan\x12\x15.pdp.v1.WhoCanRequest\x1a\x16.pdp.v1.WhoCanResponse\x12:\n" +
 	"\aWhatCan\x12\x16.pdp.v1.WhatCanRequest\x1a\x17.pdp.v1.WhatCanResponse\x12O\n" +
@@ -1741,83 +1316,73 @@ func file_pdp_v1_access_proto_rawDescGZIP() []byte {
 	return file_pdp_v1_access_proto_rawDescData
 }
 
-var file_pdp_v1_access_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pdp_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_pdp_v1_access_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_pdp_v1_access_proto_goTypes = []any{
-	(Access)(0),                    // 0: pdp.v1.Access
-	(*ConditionTerm)(nil),          // 1: pdp.v1.ConditionTerm
-	(*DecidingStatement)(nil),      // 2: pdp.v1.DecidingStatement
-	(*AccessAnswer)(nil),           // 3: pdp.v1.AccessAnswer
-	(*WhoCanRequest)(nil),          // 4: pdp.v1.WhoCanRequest
-	(*PrincipalAccess)(nil),        // 5: pdp.v1.PrincipalAccess
-	(*WhoCanResponse)(nil),         // 6: pdp.v1.WhoCanResponse
-	(*WhatCanRequest)(nil),         // 7: pdp.v1.WhatCanRequest
-	(*ActionAccess)(nil),           // 8: pdp.v1.ActionAccess
-	(*ResourceScope)(nil),          // 9: pdp.v1.ResourceScope
-	(*TypeScope)(nil),              // 10: pdp.v1.TypeScope
-	(*WhatCanResponse)(nil),        // 11: pdp.v1.WhatCanResponse
-	(*WhichResourcesRequest)(nil),  // 12: pdp.v1.WhichResourcesRequest
-	(*ResourceAccess)(nil),         // 13: pdp.v1.ResourceAccess
-	(*WhichResourcesResponse)(nil), // 14: pdp.v1.WhichResourcesResponse
-	(*ImpactRequest)(nil),          // 15: pdp.v1.ImpactRequest
-	(*AccessChange)(nil),           // 16: pdp.v1.AccessChange
-	(*ImpactGroup)(nil),            // 17: pdp.v1.ImpactGroup
-	(*UnlistedType)(nil),           // 18: pdp.v1.UnlistedType
-	(*ImpactResponse)(nil),         // 19: pdp.v1.ImpactResponse
-	nil,                            // 20: pdp.v1.AccessAnswer.AllowedWhenEntry
-	nil,                            // 21: pdp.v1.AccessAnswer.DeniedWhenEntry
-	nil,                            // 22: pdp.v1.WhoCanRequest.ContextEntry
-	nil,                            // 23: pdp.v1.WhatCanRequest.ContextEntry
-	nil,                            // 24: pdp.v1.WhichResourcesRequest.ContextEntry
-	(*Change)(nil),                 // 25: pdp.v1.Change
-	(*ContextValue)(nil),           // 26: pdp.v1.ContextValue
+	(*ConditionTerm)(nil),          // 0: pdp.v1.ConditionTerm
+	(*DecidingStatement)(nil),      // 1: pdp.v1.DecidingStatement
+	(*AccessAnswer)(nil),           // 2: pdp.v1.AccessAnswer
+	(*WhoCanRequest)(nil),          // 3: pdp.v1.WhoCanRequest
+	(*PrincipalAccess)(nil),        // 4: pdp.v1.PrincipalAccess
+	(*WhoCanResponse)(nil),         // 5: pdp.v1.WhoCanResponse
+	(*WhatCanRequest)(nil),         // 6: pdp.v1.WhatCanRequest
+	(*ActionAccess)(nil),           // 7: pdp.v1.ActionAccess
+	(*ResourceScope)(nil),          // 8: pdp.v1.ResourceScope
+	(*TypeScope)(nil),              // 9: pdp.v1.TypeScope
+	(*WhatCanResponse)(nil),        // 10: pdp.v1.WhatCanResponse
+	(*WhichResourcesRequest)(nil),  // 11: pdp.v1.WhichResourcesRequest
+	(*ResourceAccess)(nil),         // 12: pdp.v1.ResourceAccess
+	(*WhichResourcesResponse)(nil), // 13: pdp.v1.WhichResourcesResponse
+	(*ImpactRequest)(nil),          // 14: pdp.v1.ImpactRequest
+	nil,                            // 15: pdp.v1.AccessAnswer.AllowedWhenEntry
+	nil,                            // 16: pdp.v1.AccessAnswer.DeniedWhenEntry
+	nil,                            // 17: pdp.v1.WhoCanRequest.ContextEntry
+	nil,                            // 18: pdp.v1.WhatCanRequest.ContextEntry
+	nil,                            // 19: pdp.v1.WhichResourcesRequest.ContextEntry
+	(Access)(0),                    // 20: pdp.v1.Access
+	(*Change)(nil),                 // 21: pdp.v1.Change
+	(*ContextValue)(nil),           // 22: pdp.v1.ContextValue
+	(*ImpactResponse)(nil),         // 23: pdp.v1.ImpactResponse
 }
 var file_pdp_v1_access_proto_depIdxs = []int32{
-	1,  // 0: pdp.v1.DecidingStatement.open_conditions:type_name -> pdp.v1.ConditionTerm
-	0,  // 1: pdp.v1.AccessAnswer.access:type_name -> pdp.v1.Access
-	2,  // 2: pdp.v1.AccessAnswer.statements:type_name -> pdp.v1.DecidingStatement
-	1,  // 3: pdp.v1.AccessAnswer.conditions:type_name -> pdp.v1.ConditionTerm
-	20, // 4: pdp.v1.AccessAnswer.allowed_when:type_name -> pdp.v1.AccessAnswer.AllowedWhenEntry
-	21, // 5: pdp.v1.AccessAnswer.denied_when:type_name -> pdp.v1.AccessAnswer.DeniedWhenEntry
-	22, // 6: pdp.v1.WhoCanRequest.context:type_name -> pdp.v1.WhoCanRequest.ContextEntry
-	3,  // 7: pdp.v1.PrincipalAccess.answer:type_name -> pdp.v1.AccessAnswer
-	5,  // 8: pdp.v1.WhoCanResponse.principals:type_name -> pdp.v1.PrincipalAccess
-	23, // 9: pdp.v1.WhatCanRequest.context:type_name -> pdp.v1.WhatCanRequest.ContextEntry
-	3,  // 10: pdp.v1.ActionAccess.answer:type_name -> pdp.v1.AccessAnswer
-	1,  // 11: pdp.v1.ResourceScope.conditions:type_name -> pdp.v1.ConditionTerm
-	9,  // 12: pdp.v1.TypeScope.allow:type_name -> pdp.v1.ResourceScope
-	9,  // 13: pdp.v1.TypeScope.deny:type_name -> pdp.v1.ResourceScope
-	8,  // 14: pdp.v1.WhatCanResponse.actions:type_name -> pdp.v1.ActionAccess
-	10, // 15: pdp.v1.WhatCanResponse.scopes:type_name -> pdp.v1.TypeScope
-	24, // 16: pdp.v1.WhichResourcesRequest.context:type_name -> pdp.v1.WhichResourcesRequest.ContextEntry
-	3,  // 17: pdp.v1.ResourceAccess.answer:type_name -> pdp.v1.AccessAnswer
-	13, // 18: pdp.v1.WhichResourcesResponse.resources:type_name -> pdp.v1.ResourceAccess
-	10, // 19: pdp.v1.WhichResourcesResponse.unlisted:type_name -> pdp.v1.TypeScope
-	25, // 20: pdp.v1.ImpactRequest.changes:type_name -> pdp.v1.Change
-	0,  // 21: pdp.v1.AccessChange.before:type_name -> pdp.v1.Access
-	0,  // 22: pdp.v1.AccessChange.after:type_name -> pdp.v1.Access
-	16, // 23: pdp.v1.ImpactResponse.changes:type_name -> pdp.v1.AccessChange
-	17, // 24: pdp.v1.ImpactResponse.by_principal:type_name -> pdp.v1.ImpactGroup
-	17, // 25: pdp.v1.ImpactResponse.by_action:type_name -> pdp.v1.ImpactGroup
-	18, // 26: pdp.v1.ImpactResponse.unlisted_types:type_name -> pdp.v1.UnlistedType
-	26, // 27: pdp.v1.AccessAnswer.AllowedWhenEntry.value:type_name -> pdp.v1.ContextValue
-	26, // 28: pdp.v1.AccessAnswer.DeniedWhenEntry.value:type_name -> pdp.v1.ContextValue
-	26, // 29: pdp.v1.WhoCanRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	26, // 30: pdp.v1.WhatCanRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	26, // 31: pdp.v1.WhichResourcesRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
-	4,  // 32: pdp.v1.AccessService.WhoCan:input_type -> pdp.v1.WhoCanRequest
-	7,  // 33: pdp.v1.AccessService.WhatCan:input_type -> pdp.v1.WhatCanRequest
-	12, // 34: pdp.v1.AccessService.WhichResources:input_type -> pdp.v1.WhichResourcesRequest
-	15, // 35: pdp.v1.AccessService.Impact:input_type -> pdp.v1.ImpactRequest
-	6,  // 36: pdp.v1.AccessService.WhoCan:output_type -> pdp.v1.WhoCanResponse
-	11, // 37: pdp.v1.AccessService.WhatCan:output_type -> pdp.v1.WhatCanResponse
-	14, // 38: pdp.v1.AccessService.WhichResources:output_type -> pdp.v1.WhichResourcesResponse
-	19, // 39: pdp.v1.AccessService.Impact:output_type -> pdp.v1.ImpactResponse
-	36, // [36:40] is the sub-list for method output_type
-	32, // [32:36] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	0,  // 0: pdp.v1.DecidingStatement.open_conditions:type_name -> pdp.v1.ConditionTerm
+	20, // 1: pdp.v1.AccessAnswer.access:type_name -> pdp.v1.Access
+	1,  // 2: pdp.v1.AccessAnswer.statements:type_name -> pdp.v1.DecidingStatement
+	0,  // 3: pdp.v1.AccessAnswer.conditions:type_name -> pdp.v1.ConditionTerm
+	15, // 4: pdp.v1.AccessAnswer.allowed_when:type_name -> pdp.v1.AccessAnswer.AllowedWhenEntry
+	16, // 5: pdp.v1.AccessAnswer.denied_when:type_name -> pdp.v1.AccessAnswer.DeniedWhenEntry
+	17, // 6: pdp.v1.WhoCanRequest.context:type_name -> pdp.v1.WhoCanRequest.ContextEntry
+	2,  // 7: pdp.v1.PrincipalAccess.answer:type_name -> pdp.v1.AccessAnswer
+	4,  // 8: pdp.v1.WhoCanResponse.principals:type_name -> pdp.v1.PrincipalAccess
+	18, // 9: pdp.v1.WhatCanRequest.context:type_name -> pdp.v1.WhatCanRequest.ContextEntry
+	2,  // 10: pdp.v1.ActionAccess.answer:type_name -> pdp.v1.AccessAnswer
+	0,  // 11: pdp.v1.ResourceScope.conditions:type_name -> pdp.v1.ConditionTerm
+	8,  // 12: pdp.v1.TypeScope.allow:type_name -> pdp.v1.ResourceScope
+	8,  // 13: pdp.v1.TypeScope.deny:type_name -> pdp.v1.ResourceScope
+	7,  // 14: pdp.v1.WhatCanResponse.actions:type_name -> pdp.v1.ActionAccess
+	9,  // 15: pdp.v1.WhatCanResponse.scopes:type_name -> pdp.v1.TypeScope
+	19, // 16: pdp.v1.WhichResourcesRequest.context:type_name -> pdp.v1.WhichResourcesRequest.ContextEntry
+	2,  // 17: pdp.v1.ResourceAccess.answer:type_name -> pdp.v1.AccessAnswer
+	12, // 18: pdp.v1.WhichResourcesResponse.resources:type_name -> pdp.v1.ResourceAccess
+	9,  // 19: pdp.v1.WhichResourcesResponse.unlisted:type_name -> pdp.v1.TypeScope
+	21, // 20: pdp.v1.ImpactRequest.changes:type_name -> pdp.v1.Change
+	22, // 21: pdp.v1.AccessAnswer.AllowedWhenEntry.value:type_name -> pdp.v1.ContextValue
+	22, // 22: pdp.v1.AccessAnswer.DeniedWhenEntry.value:type_name -> pdp.v1.ContextValue
+	22, // 23: pdp.v1.WhoCanRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	22, // 24: pdp.v1.WhatCanRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	22, // 25: pdp.v1.WhichResourcesRequest.ContextEntry.value:type_name -> pdp.v1.ContextValue
+	3,  // 26: pdp.v1.AccessService.WhoCan:input_type -> pdp.v1.WhoCanRequest
+	6,  // 27: pdp.v1.AccessService.WhatCan:input_type -> pdp.v1.WhatCanRequest
+	11, // 28: pdp.v1.AccessService.WhichResources:input_type -> pdp.v1.WhichResourcesRequest
+	14, // 29: pdp.v1.AccessService.Impact:input_type -> pdp.v1.ImpactRequest
+	5,  // 30: pdp.v1.AccessService.WhoCan:output_type -> pdp.v1.WhoCanResponse
+	10, // 31: pdp.v1.AccessService.WhatCan:output_type -> pdp.v1.WhatCanResponse
+	13, // 32: pdp.v1.AccessService.WhichResources:output_type -> pdp.v1.WhichResourcesResponse
+	23, // 33: pdp.v1.AccessService.Impact:output_type -> pdp.v1.ImpactResponse
+	30, // [30:34] is the sub-list for method output_type
+	26, // [26:30] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_pdp_v1_access_proto_init() }
@@ -1826,20 +1391,20 @@ func file_pdp_v1_access_proto_init() {
 		return
 	}
 	file_pdp_v1_authorization_proto_init()
+	file_pdp_v1_impact_proto_init()
 	file_pdp_v1_policy_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pdp_v1_access_proto_rawDesc), len(file_pdp_v1_access_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   24,
+			NumEnums:      0,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_pdp_v1_access_proto_goTypes,
 		DependencyIndexes: file_pdp_v1_access_proto_depIdxs,
-		EnumInfos:         file_pdp_v1_access_proto_enumTypes,
 		MessageInfos:      file_pdp_v1_access_proto_msgTypes,
 	}.Build()
 	File_pdp_v1_access_proto = out.File

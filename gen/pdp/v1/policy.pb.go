@@ -397,9 +397,12 @@ type ApplyChangesRequest struct {
 	// Validate only: nothing is written.
 	DryRun bool `protobuf:"varint,3,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	// Why the change is made, kept in the history.
-	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Message string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	// For a dry run: at most this many changed answers are listed in
+	// impact (0: 10000); its counts cover all.
+	MaxImpactChanges int32 `protobuf:"varint,5,opt,name=max_impact_changes,json=maxImpactChanges,proto3" json:"max_impact_changes,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ApplyChangesRequest) Reset() {
@@ -460,12 +463,23 @@ func (x *ApplyChangesRequest) GetMessage() string {
 	return ""
 }
 
+func (x *ApplyChangesRequest) GetMaxImpactChanges() int32 {
+	if x != nil {
+		return x.MaxImpactChanges
+	}
+	return 0
+}
+
 type ApplyChangesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The new revision; for a dry run, the revision validated against.
 	Revision int64 `protobuf:"varint,1,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Warnings do not stop a change; errors do (and come as the call's error).
-	Warnings      []*Finding `protobuf:"bytes,2,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	Warnings []*Finding `protobuf:"bytes,2,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	// For a dry run that validates: which answers of the AccessService the
+	// change set changes, on the revision validated against. Unset for a
+	// change that is applied or does not validate.
+	Impact        *ImpactResponse `protobuf:"bytes,3,opt,name=impact,proto3" json:"impact,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -510,6 +524,13 @@ func (x *ApplyChangesResponse) GetRevision() int64 {
 func (x *ApplyChangesResponse) GetWarnings() []*Finding {
 	if x != nil {
 		return x.Warnings
+	}
+	return nil
+}
+
+func (x *ApplyChangesResponse) GetImpact() *ImpactResponse {
+	if x != nil {
+		return x.Impact
 	}
 	return nil
 }
@@ -1613,7 +1634,7 @@ var File_pdp_v1_policy_proto protoreflect.FileDescriptor
 
 const file_pdp_v1_policy_proto_rawDesc = "" +
 	"\n" +
-	"\x13pdp/v1/policy.proto\x12\x06pdp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"C\n" +
+	"\x13pdp/v1/policy.proto\x12\x06pdp.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x13pdp/v1/impact.proto\"C\n" +
 	"\tEntityKey\x12&\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x12.pdp.v1.EntityKindR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"l\n" +
@@ -1629,15 +1650,17 @@ const file_pdp_v1_policy_proto_rawDesc = "" +
 	"\bseverity\x18\x01 \x01(\tR\bseverity\x12\x16\n" +
 	"\x06entity\x18\x02 \x01(\tR\x06entity\x12\x14\n" +
 	"\x05field\x18\x03 \x01(\tR\x05field\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessage\"\x9b\x01\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"\xc9\x01\n" +
 	"\x13ApplyChangesRequest\x12(\n" +
 	"\achanges\x18\x01 \x03(\v2\x0e.pdp.v1.ChangeR\achanges\x12'\n" +
 	"\x0fexpect_revision\x18\x02 \x01(\x03R\x0eexpectRevision\x12\x17\n" +
 	"\adry_run\x18\x03 \x01(\bR\x06dryRun\x12\x18\n" +
-	"\amessage\x18\x04 \x01(\tR\amessage\"_\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\x12,\n" +
+	"\x12max_impact_changes\x18\x05 \x01(\x05R\x10maxImpactChanges\"\x8f\x01\n" +
 	"\x14ApplyChangesResponse\x12\x1a\n" +
 	"\brevision\x18\x01 \x01(\x03R\brevision\x12+\n" +
-	"\bwarnings\x18\x02 \x03(\v2\x0f.pdp.v1.FindingR\bwarnings\"S\n" +
+	"\bwarnings\x18\x02 \x03(\v2\x0f.pdp.v1.FindingR\bwarnings\x12.\n" +
+	"\x06impact\x18\x03 \x01(\v2\x16.pdp.v1.ImpactResponseR\x06impact\"S\n" +
 	"\x10GetEntityRequest\x12#\n" +
 	"\x03key\x18\x01 \x01(\v2\x11.pdp.v1.EntityKeyR\x03key\x12\x1a\n" +
 	"\brevision\x18\x02 \x01(\x03R\brevision\"W\n" +
@@ -1779,7 +1802,8 @@ var file_pdp_v1_policy_proto_goTypes = []any{
 	(*WatchResponse)(nil),         // 24: pdp.v1.WatchResponse
 	(*BackupRequest)(nil),         // 25: pdp.v1.BackupRequest
 	(*BackupResponse)(nil),        // 26: pdp.v1.BackupResponse
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(*ImpactResponse)(nil),        // 27: pdp.v1.ImpactResponse
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
 }
 var file_pdp_v1_policy_proto_depIdxs = []int32{
 	0,  // 0: pdp.v1.EntityKey.kind:type_name -> pdp.v1.EntityKind
@@ -1788,45 +1812,46 @@ var file_pdp_v1_policy_proto_depIdxs = []int32{
 	2,  // 3: pdp.v1.Change.key:type_name -> pdp.v1.EntityKey
 	4,  // 4: pdp.v1.ApplyChangesRequest.changes:type_name -> pdp.v1.Change
 	5,  // 5: pdp.v1.ApplyChangesResponse.warnings:type_name -> pdp.v1.Finding
-	2,  // 6: pdp.v1.GetEntityRequest.key:type_name -> pdp.v1.EntityKey
-	3,  // 7: pdp.v1.GetEntityResponse.entity:type_name -> pdp.v1.Entity
-	0,  // 8: pdp.v1.ListEntitiesRequest.kind:type_name -> pdp.v1.EntityKind
-	3,  // 9: pdp.v1.ListEntitiesResponse.entities:type_name -> pdp.v1.Entity
-	27, // 10: pdp.v1.RevisionInfo.time:type_name -> google.protobuf.Timestamp
-	2,  // 11: pdp.v1.RevisionInfo.keys:type_name -> pdp.v1.EntityKey
-	2,  // 12: pdp.v1.GetHistoryRequest.key:type_name -> pdp.v1.EntityKey
-	12, // 13: pdp.v1.GetHistoryResponse.revisions:type_name -> pdp.v1.RevisionInfo
-	4,  // 14: pdp.v1.DiffResponse.changes:type_name -> pdp.v1.Change
-	5,  // 15: pdp.v1.RollbackResponse.warnings:type_name -> pdp.v1.Finding
-	4,  // 16: pdp.v1.ImportResponse.changes:type_name -> pdp.v1.Change
-	5,  // 17: pdp.v1.ImportResponse.warnings:type_name -> pdp.v1.Finding
-	12, // 18: pdp.v1.WatchResponse.info:type_name -> pdp.v1.RevisionInfo
-	4,  // 19: pdp.v1.WatchResponse.changes:type_name -> pdp.v1.Change
-	6,  // 20: pdp.v1.PolicyService.ApplyChanges:input_type -> pdp.v1.ApplyChangesRequest
-	8,  // 21: pdp.v1.PolicyService.GetEntity:input_type -> pdp.v1.GetEntityRequest
-	10, // 22: pdp.v1.PolicyService.ListEntities:input_type -> pdp.v1.ListEntitiesRequest
-	13, // 23: pdp.v1.PolicyService.GetHistory:input_type -> pdp.v1.GetHistoryRequest
-	15, // 24: pdp.v1.PolicyService.Diff:input_type -> pdp.v1.DiffRequest
-	17, // 25: pdp.v1.PolicyService.Rollback:input_type -> pdp.v1.RollbackRequest
-	19, // 26: pdp.v1.PolicyService.Export:input_type -> pdp.v1.ExportRequest
-	21, // 27: pdp.v1.PolicyService.Import:input_type -> pdp.v1.ImportRequest
-	23, // 28: pdp.v1.PolicyService.Watch:input_type -> pdp.v1.WatchRequest
-	25, // 29: pdp.v1.PolicyService.Backup:input_type -> pdp.v1.BackupRequest
-	7,  // 30: pdp.v1.PolicyService.ApplyChanges:output_type -> pdp.v1.ApplyChangesResponse
-	9,  // 31: pdp.v1.PolicyService.GetEntity:output_type -> pdp.v1.GetEntityResponse
-	11, // 32: pdp.v1.PolicyService.ListEntities:output_type -> pdp.v1.ListEntitiesResponse
-	14, // 33: pdp.v1.PolicyService.GetHistory:output_type -> pdp.v1.GetHistoryResponse
-	16, // 34: pdp.v1.PolicyService.Diff:output_type -> pdp.v1.DiffResponse
-	18, // 35: pdp.v1.PolicyService.Rollback:output_type -> pdp.v1.RollbackResponse
-	20, // 36: pdp.v1.PolicyService.Export:output_type -> pdp.v1.ExportResponse
-	22, // 37: pdp.v1.PolicyService.Import:output_type -> pdp.v1.ImportResponse
-	24, // 38: pdp.v1.PolicyService.Watch:output_type -> pdp.v1.WatchResponse
-	26, // 39: pdp.v1.PolicyService.Backup:output_type -> pdp.v1.BackupResponse
-	30, // [30:40] is the sub-list for method output_type
-	20, // [20:30] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	27, // 6: pdp.v1.ApplyChangesResponse.impact:type_name -> pdp.v1.ImpactResponse
+	2,  // 7: pdp.v1.GetEntityRequest.key:type_name -> pdp.v1.EntityKey
+	3,  // 8: pdp.v1.GetEntityResponse.entity:type_name -> pdp.v1.Entity
+	0,  // 9: pdp.v1.ListEntitiesRequest.kind:type_name -> pdp.v1.EntityKind
+	3,  // 10: pdp.v1.ListEntitiesResponse.entities:type_name -> pdp.v1.Entity
+	28, // 11: pdp.v1.RevisionInfo.time:type_name -> google.protobuf.Timestamp
+	2,  // 12: pdp.v1.RevisionInfo.keys:type_name -> pdp.v1.EntityKey
+	2,  // 13: pdp.v1.GetHistoryRequest.key:type_name -> pdp.v1.EntityKey
+	12, // 14: pdp.v1.GetHistoryResponse.revisions:type_name -> pdp.v1.RevisionInfo
+	4,  // 15: pdp.v1.DiffResponse.changes:type_name -> pdp.v1.Change
+	5,  // 16: pdp.v1.RollbackResponse.warnings:type_name -> pdp.v1.Finding
+	4,  // 17: pdp.v1.ImportResponse.changes:type_name -> pdp.v1.Change
+	5,  // 18: pdp.v1.ImportResponse.warnings:type_name -> pdp.v1.Finding
+	12, // 19: pdp.v1.WatchResponse.info:type_name -> pdp.v1.RevisionInfo
+	4,  // 20: pdp.v1.WatchResponse.changes:type_name -> pdp.v1.Change
+	6,  // 21: pdp.v1.PolicyService.ApplyChanges:input_type -> pdp.v1.ApplyChangesRequest
+	8,  // 22: pdp.v1.PolicyService.GetEntity:input_type -> pdp.v1.GetEntityRequest
+	10, // 23: pdp.v1.PolicyService.ListEntities:input_type -> pdp.v1.ListEntitiesRequest
+	13, // 24: pdp.v1.PolicyService.GetHistory:input_type -> pdp.v1.GetHistoryRequest
+	15, // 25: pdp.v1.PolicyService.Diff:input_type -> pdp.v1.DiffRequest
+	17, // 26: pdp.v1.PolicyService.Rollback:input_type -> pdp.v1.RollbackRequest
+	19, // 27: pdp.v1.PolicyService.Export:input_type -> pdp.v1.ExportRequest
+	21, // 28: pdp.v1.PolicyService.Import:input_type -> pdp.v1.ImportRequest
+	23, // 29: pdp.v1.PolicyService.Watch:input_type -> pdp.v1.WatchRequest
+	25, // 30: pdp.v1.PolicyService.Backup:input_type -> pdp.v1.BackupRequest
+	7,  // 31: pdp.v1.PolicyService.ApplyChanges:output_type -> pdp.v1.ApplyChangesResponse
+	9,  // 32: pdp.v1.PolicyService.GetEntity:output_type -> pdp.v1.GetEntityResponse
+	11, // 33: pdp.v1.PolicyService.ListEntities:output_type -> pdp.v1.ListEntitiesResponse
+	14, // 34: pdp.v1.PolicyService.GetHistory:output_type -> pdp.v1.GetHistoryResponse
+	16, // 35: pdp.v1.PolicyService.Diff:output_type -> pdp.v1.DiffResponse
+	18, // 36: pdp.v1.PolicyService.Rollback:output_type -> pdp.v1.RollbackResponse
+	20, // 37: pdp.v1.PolicyService.Export:output_type -> pdp.v1.ExportResponse
+	22, // 38: pdp.v1.PolicyService.Import:output_type -> pdp.v1.ImportResponse
+	24, // 39: pdp.v1.PolicyService.Watch:output_type -> pdp.v1.WatchResponse
+	26, // 40: pdp.v1.PolicyService.Backup:output_type -> pdp.v1.BackupResponse
+	31, // [31:41] is the sub-list for method output_type
+	21, // [21:31] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_pdp_v1_policy_proto_init() }
@@ -1834,6 +1859,7 @@ func file_pdp_v1_policy_proto_init() {
 	if File_pdp_v1_policy_proto != nil {
 		return
 	}
+	file_pdp_v1_impact_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
