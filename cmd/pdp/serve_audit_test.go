@@ -101,14 +101,11 @@ func TestServeAuditLogStdout(t *testing.T) {
 			strings.NewReader(""), stdout, stderr)
 	}()
 	t.Cleanup(cancel)
-	var addr string
-	for deadline := time.Now().Add(30 * time.Second); addr == ""; time.Sleep(10 * time.Millisecond) {
-		if m := servingLine.FindStringSubmatch(stderr.String()); m != nil {
-			addr = m[1]
-		}
-		require.False(t, time.Now().After(deadline), "no serving line; log:\n%s", stderr)
-	}
-	auditCalls(t, addr)
+	waitCtx, stopWaiting := context.WithTimeout(ctx, 30*time.Second)
+	m := stderr.Wait(waitCtx, servingLine)
+	stopWaiting()
+	require.NotNil(t, m, "no serving line; log:\n%s", stderr)
+	auditCalls(t, m[1])
 	cancel()
 	select {
 	case code := <-done:

@@ -60,20 +60,29 @@ func startServeEnv(t *testing.T, environ map[string]string, args ...string) *run
 		}
 	})
 	deadline := time.Now().Add(30 * time.Second)
-	for s.addr == "" {
-		if m := servingLine.FindStringSubmatch(s.log.String()); m != nil {
-			s.addr = m[1]
-			break
+	// Wait for the serving line, or for serve to give up first.
+	waitCtx, stopWaiting := context.WithDeadline(t.Context(), deadline)
+	go func() {
+		select {
+		case <-s.done:
+			stopWaiting()
+		case <-waitCtx.Done():
 		}
+	}()
+	m := s.log.Wait(waitCtx, servingLine)
+	stopWaiting()
+	if m == nil { // serve may have logged the line just before it stopped
+		m = servingLine.FindStringSubmatch(s.log.String())
+	}
+	if m == nil {
 		select {
 		case <-s.done:
 			t.Fatalf("pdp serve exited with %d before serving; log:\n%s", s.code, s.log)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
+		default:
 			t.Fatalf("no serving line; log:\n%s", s.log)
 		}
 	}
+	s.addr = m[1]
 	// Health is NOT_SERVING until the first policy snapshot is active.
 	conn := dialTest(t, s.addr)
 	for {

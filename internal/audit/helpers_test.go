@@ -70,12 +70,27 @@ type sink struct {
 	buf     bytes.Buffer
 	err     error
 	syncErr error
-	syncs   int // lines synced: the number of lines written at each Sync, summed
+	syncs   int           // lines synced: the number of lines written at each Sync, summed
+	changed chan struct{} // closed by the next Write; nil until waitWrite asks
+}
+
+// waitWrite returns a channel closed by the next Write.
+func (s *sink) waitWrite() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
 }
 
 func (s *sink) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	if s.err != nil {
 		return 0, s.err
 	}

@@ -21,14 +21,20 @@ import (
 // waitRecords waits until the sink holds n records, and returns them.
 func waitRecords(t *testing.T, s *sink, n int) []audit.Record {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	timeout := time.After(10 * time.Second)
 	for {
+		written := s.waitWrite() // before reading, so no write is missed
 		recs := s.records(t)
-		if len(recs) >= n || time.Now().After(deadline) {
+		if len(recs) >= n {
 			require.Len(t, recs, n)
 			return recs
 		}
-		time.Sleep(2 * time.Millisecond)
+		select {
+		case <-written:
+		case <-timeout:
+			require.Len(t, s.records(t), n, "records written before the deadline")
+			return nil
+		}
 	}
 }
 
