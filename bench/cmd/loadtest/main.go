@@ -24,6 +24,12 @@
 // runs, and the top functions of the median round's Check profile and of
 // the BatchCheck profiles are printed.
 //
+// `loadtest cluster` (`make loadtest-cluster`) measures freshness under
+// load instead: three pdp serve processes on one etcd, each under a
+// constant Check load, first without writes, then with policy writes
+// through one of them; it prints the Check latencies of both phases and
+// how soon the other servers serve each write (cluster.go).
+//
 // Every process it starts is stopped when it returns, on error or on
 // SIGINT and SIGTERM too.
 package main
@@ -59,6 +65,9 @@ type options struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "cluster" {
+		os.Exit(clusterMain(os.Args[2:]))
+	}
 	var o options
 	flag.StringVar(&o.pdp, "pdp", "bin/pdp", "pdp `executable`")
 	flag.StringVar(&o.echo, "echo", "bin/pdp-echo", "pdp-echo `executable`")

@@ -37,6 +37,19 @@ var (
 // logs the address it serves on and its health check answers SERVING.
 // The caller must call stop, also when startServer fails.
 func startServer(ctx context.Context, name, logPath string, argv ...string) (*server, error) {
+	s, err := startProcess(name, logPath, argv...)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.waitServing(ctx, 3*time.Minute); err != nil {
+		return s, err
+	}
+	return s, s.waitHealthy(ctx)
+}
+
+// startProcess starts a process whose output goes to logPath, without
+// waiting for anything. The caller must call stop.
+func startProcess(name, logPath string, argv ...string) (*server, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -53,10 +66,7 @@ func startServer(ctx context.Context, name, logPath string, argv ...string) (*se
 		s.waitErr = s.cmd.Wait()
 		close(s.exited)
 	}()
-	if err := s.waitServing(ctx, 3*time.Minute); err != nil {
-		return s, err
-	}
-	return s, s.waitHealthy(ctx)
+	return s, nil
 }
 
 // waitServing polls the log for the "serving" line.
