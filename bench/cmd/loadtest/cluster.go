@@ -67,6 +67,10 @@ func clusterMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := runCluster(ctx, os.Stdout, o)
+	if ctx.Err() != nil {
+		fmt.Fprintln(os.Stderr, "loadtest cluster: interrupted; the processes it started are stopped")
+		return 1
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "loadtest cluster: %v\n", err)
 		return 1
