@@ -276,7 +276,7 @@ loadtest: loadtest-tools
 # then with LOADTEST_CLUSTER_WRITES policy writes/s through one of them,
 # each phase LOADTEST_CLUSTER_DURATION long. It prints the Check latencies
 # of both phases and how soon the other two servers serve each write, with
-# the targets met or missed; it fails only on errors. About 2.5 minutes
+# the targets met or missed; it fails only on errors. About 3 minutes
 # with the defaults. ETCD_SERVER is the etcd server `make etcd` installs;
 # LOADTEST_CLUSTER_FLAGS passes more flags, e.g. "-workdir /tmp/cluster"
 # to keep the logs and ghz reports.
