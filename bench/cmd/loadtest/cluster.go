@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -34,10 +35,12 @@ type clusterOptions struct {
 
 const clusterUsage = `usage: loadtest cluster [flags]
 
-Freshness under load: three pdp serve processes on one etcd, each under a
-constant Check load; first without writes, then with a policy write every
-1/-writes s through the first server. Prints the Check latencies of both
-phases and how soon the other two servers serve each write.
+Freshness under load: three pdp serve processes (A, B, C) on one etcd, each
+under a constant Check load, first without writes, then with -writes policy
+writes a second through A. Prints the Check latencies of both phases, how
+soon B and C serve each write, and the targets, which are reported, not
+asserted: the exit status is 1 only on an error.
+
 `
 
 // clusterMain runs `loadtest cluster` and returns the exit status: 1 when
@@ -57,7 +60,9 @@ func clusterMain(args []string) int {
 	fs.IntVar(&o.concurrency, "concurrency", 10, "Check calls ghz keeps in flight on each server")
 	fs.IntVar(&o.writes, "writes", 10, "policy writes a second through the first server, in the second phase")
 	fs.StringVar(&o.workDir, "workdir", "", "`directory` for the model, etcd's data, logs and reports; kept (default: a temporary one, removed)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 || o.duration < time.Second || o.rate < 1 || o.concurrency < 1 || o.writes < 1 {
