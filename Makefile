@@ -120,8 +120,8 @@ unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 
 # peers runs the tests of bench/ (its own module): pdp, cedar-go and OPA
 # decide the same generated workload identically, and the load kit works
-# (its ghz test needs ghz).
-peers: $(BIN)/.ghz-$(GHZ_VERSION)
+# (its ghz test needs ghz, its cluster test ghz and etcd).
+peers: $(BIN)/.ghz-$(GHZ_VERSION) etcd
 	@echo "== bench/: pdp, cedar-go and OPA agree; the load kit works"
 	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
 
