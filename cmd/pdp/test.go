@@ -41,8 +41,13 @@ func testCommand() command {
 decision with the one the case expects. A test file is YAML named
 NAME_test.yaml anywhere in a policy directory (pdp serve leaves such files
 out of the model); its cases give a principal, action, resource, context
-and session and expect Allow, ExplicitDeny or ImplicitDeny. See the
-README's "Policy tests" section for the format.
+and session and expect Allow, ExplicitDeny or ImplicitDeny. Its who_can
+and what_can expectations list the principals that may perform an action
+on a resource, or the actions a principal may perform on one, ALLOWED
+outright or CONDITIONAL on request keys, exactly or at least, as the
+access analysis of pdp who-can and pdp what-can answers them (with --addr,
+the server's AccessService). See the README's "Policy tests" section for
+the format.
 
 The policies come from one of:
   --policies DIR   a policy directory, decided in-process as pdp serve would;
@@ -51,7 +56,8 @@ The policies come from one of:
   --addr HOST:PORT a live server, at --min-revision or later
 
 Every case asks for an explanation; a statement is covered when some case
-made it apply. The coverage report lists the statements of the model no
+made it apply, or decides an allowed or explicitly denied answer an
+expectation checks. The coverage report lists the statements of the model no
 case covered; --min-coverage fails a run below it. With --addr the model is
 read back with PolicyService.Export, at the revision the cases were decided
 at, which needs the admin API.
@@ -59,7 +65,7 @@ at, which needs the admin API.
 The exit status is 0 when every case passed (and the coverage is high
 enough), 1 when a case failed or the coverage is too low, and 2 for bad
 flags, unreadable test files or policies, and cases that could not be
-decided.`,
+decided (or expectations that could not be answered).`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			fs.StringVar(&o.policies, "policies", "", "policy `directory` to decide in-process")
 			fs.StringVar(&o.bundle, "bundle", "", "policy bundle `file` to decide in-process")
