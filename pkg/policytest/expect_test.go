@@ -92,6 +92,9 @@ func TestExpectationOutcomes(t *testing.T) {
 			assert.Equal(t, tc.wantMissing, r.Missing)
 			assert.Equal(t, tc.wantUnexpected, r.Unexpected)
 			assert.Equal(t, tc.wantError, r.Error)
+			if tc.wantStatus == Errored {
+				assert.Empty(t, r.Matched, "an expectation that cannot be answered covers nothing")
+			}
 			if tc.wantStatus == Passed {
 				assert.Equal(t, tc.wantMatched, r.Matched)
 				assert.Equal(t, int64(4), r.Revision)
