@@ -41,8 +41,13 @@ func testCommand() command {
 decision with the one the case expects. A test file is YAML named
 NAME_test.yaml anywhere in a policy directory (pdp serve leaves such files
 out of the model); its cases give a principal, action, resource, context
-and session and expect Allow, ExplicitDeny or ImplicitDeny. See the
-README's "Policy tests" section for the format.
+and session and expect Allow, ExplicitDeny or ImplicitDeny. Its who_can
+and what_can expectations list the principals that may perform an action
+on a resource, or the actions a principal may perform on one, ALLOWED
+outright or CONDITIONAL on request keys, exactly or at least, as the
+access analysis of pdp who-can and pdp what-can answers them (with --addr,
+the server's AccessService). See the README's "Policy tests" section for
+the format.
 
 The policies come from one of:
   --policies DIR   a policy directory, decided in-process as pdp serve would;
@@ -51,7 +56,8 @@ The policies come from one of:
   --addr HOST:PORT a live server, at --min-revision or later
 
 Every case asks for an explanation; a statement is covered when some case
-made it apply. The coverage report lists the statements of the model no
+made it apply, or decides an allowed or explicitly denied answer an
+expectation checks. The coverage report lists the statements of the model no
 case covered; --min-coverage fails a run below it. With --addr the model is
 read back with PolicyService.Export, at the revision the cases were decided
 at, which needs the admin API.
@@ -59,7 +65,7 @@ at, which needs the admin API.
 The exit status is 0 when every case passed (and the coverage is high
 enough), 1 when a case failed or the coverage is too low, and 2 for bad
 flags, unreadable test files or policies, and cases that could not be
-decided.`,
+decided (or expectations that could not be answered).`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			fs.StringVar(&o.policies, "policies", "", "policy `directory` to decide in-process")
 			fs.StringVar(&o.bundle, "bundle", "", "policy bundle `file` to decide in-process")
@@ -118,7 +124,7 @@ func runTests(ctx context.Context, e *env, o testOptions, args []string) int {
 	}
 	var src testSource
 	if o.addr != "" {
-		src, err = dialTestSource(o)
+		src, err = dialTestSource(cat, o)
 	} else {
 		src, err = localTestSource(cat, o.policies, o.bundle)
 	}
@@ -205,16 +211,19 @@ func decidedAt(results []policytest.SuiteResult) int64 {
 	return rev
 }
 
-// A testSource decides cases and knows the statements of the model.
+// A testSource decides cases, answers access expectations and knows the
+// statements of the model.
 type testSource interface {
-	policytest.Decider
+	policytest.Source
 	universe(ctx context.Context, cat *catalog.Catalog, revision int64) ([]policytest.Policy, error)
 	close()
 }
 
 // localSource decides on a snapshot compiled in-process, through the same
-// Check method pdp serve answers.
+// Check method pdp serve answers, and answers the access expectations
+// through the same AccessService.
 type localSource struct {
+	*testAsker
 	srv *server.Server
 	res *entity.Resolved
 }
@@ -240,7 +249,8 @@ func localTestSource(cat *catalog.Catalog, dir, bundle string) (*localSource, er
 	}
 	srv := server.New(server.Config{}, cat, slog.New(slog.DiscardHandler))
 	srv.Activate(snap)
-	return &localSource{srv: srv, res: res}, nil
+	asker := &testAsker{cat: cat, access: localAccess{server.NewAccess(srv, nil)}}
+	return &localSource{testAsker: asker, srv: srv, res: res}, nil
 }
 
 func (l *localSource) Decide(ctx context.Context, c *policytest.Case) (policytest.Outcome, error) {
@@ -257,20 +267,23 @@ func (l *localSource) universe(context.Context, *catalog.Catalog, int64) ([]poli
 
 func (l *localSource) close() {}
 
-// remoteSource decides on a live server.
+// remoteSource decides on a live server and answers the access
+// expectations through its AccessService, at the same revisions.
 type remoteSource struct {
+	*testAsker
 	o     testOptions
 	conn  interface{ Close() error }
 	authz pdpv1.AuthorizationServiceClient
 	admin pdpv1.PolicyServiceClient
 }
 
-func dialTestSource(o testOptions) (*remoteSource, error) {
+func dialTestSource(cat *catalog.Catalog, o testOptions) (*remoteSource, error) {
 	conn, err := dial(o.addr, o.tls)
 	if err != nil {
 		return nil, err
 	}
-	return &remoteSource{o: o, conn: conn, authz: pdpv1.NewAuthorizationServiceClient(conn),
+	asker := &testAsker{cat: cat, access: pdpv1.NewAccessServiceClient(conn), minRevision: o.minRevision, timeout: o.timeout}
+	return &remoteSource{testAsker: asker, o: o, conn: conn, authz: pdpv1.NewAuthorizationServiceClient(conn),
 		admin: pdpv1.NewPolicyServiceClient(conn)}, nil
 }
 
@@ -312,14 +325,7 @@ func (r *remoteSource) close() { r.conn.Close() }
 func testCheckRequest(c *policytest.Case, minRevision int64) *pdpv1.CheckRequest {
 	req := &pdpv1.CheckRequest{
 		Principal: c.Principal, Action: c.Action, Resource: c.Resource, ResourceAccount: c.ResourceAccount,
-		Context: make(map[string]*pdpv1.ContextValue, len(c.Context)), Explain: true, MinRevision: minRevision,
-	}
-	for k, v := range c.Context {
-		if v.Multi {
-			req.Context[k] = &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_ListValue{ListValue: &pdpv1.StringList{Values: v.Values}}}
-		} else {
-			req.Context[k] = &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_StringValue{StringValue: v.Values[0]}}
-		}
+		Context: testContext(c.Context), Explain: true, MinRevision: minRevision,
 	}
 	if c.Session != nil {
 		req.SessionPolicies = c.Session.PolicyTexts()

@@ -22,7 +22,7 @@ func TestPolicyTestsOfExampleModel(t *testing.T) {
 	t.Parallel()
 	code, stdout, stderr := runPDP(t, nil, "test", "-policies", modelDir, "-min-coverage", "100")
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	assert.Equal(t, "17 passed, 0 failed, 0 errors\ncoverage: 100.0% of statements (17/17)\n", stdout)
+	assert.Equal(t, "25 passed, 0 failed, 0 errors\ncoverage: 100.0% of statements (17/17)\n", stdout)
 	assert.Empty(t, stderr)
 }
 
@@ -215,7 +215,7 @@ func TestPolicyTestsBundle(t *testing.T) {
 	file := writeFile(t, "bundle.json", string(bundle))
 	code, stdout, stderr := runPDP(t, nil, "test", "-bundle", file, modelTests)
 	require.Equal(t, 0, code, stderr)
-	assert.Contains(t, stdout, "17 passed, 0 failed, 0 errors\ncoverage: 100.0% of statements (17/17)\n")
+	assert.Contains(t, stdout, "25 passed, 0 failed, 0 errors\ncoverage: 100.0% of statements (17/17)\n")
 }
 
 // TestPolicyTestsLiveServer runs the tests against pdp serve, which reads
@@ -225,19 +225,26 @@ func TestPolicyTestsLiveServer(t *testing.T) {
 	s := startServe(t, "--policies", modelDir)
 	code, stdout, stderr := runPDP(t, nil, "test", "-addr", s.addr, "-min-revision", "1", "-min-coverage", "100", modelTests)
 	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", stdout, stderr)
-	assert.Contains(t, stdout, "17 passed, 0 failed, 0 errors\ncoverage: 100.0% of statements (17/17)\n")
+	assert.Contains(t, stdout, "25 passed, 0 failed, 0 errors\ncoverage: 100.0% of statements (17/17)\n")
 }
 
-// TestPolicyTestsLiveServerWithoutExport: a server without the admin API
-// decides the cases, but the coverage cannot be measured, which fails a
-// run that asks for a minimum.
+// TestPolicyTestsLiveServerWithoutExport: a server with the decision API
+// alone decides the cases, but the coverage cannot be measured, which
+// fails a run that asks for a minimum, and the access expectations cannot
+// be answered.
 func TestPolicyTestsLiveServerWithoutExport(t *testing.T) {
 	t.Parallel()
 	addr := startServer(t)
-	code, stdout, stderr := runPDP(t, nil, "test", "-addr", addr, modelTests)
+	cases := modelDecisionCases(t)
+	code, stdout, stderr := runPDP(t, nil, "test", "-addr", addr, cases)
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, "17 passed, 0 failed, 0 errors\ncoverage: not measured: export revision 1: Unimplemented")
-	code, _, stderr = runPDP(t, nil, "test", "-addr", addr, "-min-coverage", "50", modelTests)
+	code, _, stderr = runPDP(t, nil, "test", "-addr", addr, "-min-coverage", "50", cases)
 	assert.Equal(t, 2, code)
 	assert.True(t, strings.Contains(stderr, "-min-coverage: coverage not measured"), stderr)
+
+	code, stdout, _ = runPDP(t, nil, "test", "-addr", addr, modelTests)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stdout, "ERROR  "+modelTests+"  nobody deletes opt-out lists: Unimplemented: ")
+	assert.Contains(t, stdout, "17 passed, 0 failed, 8 errors\n")
 }

@@ -22,10 +22,12 @@ const (
 	ImplicitDeny = "ImplicitDeny"
 )
 
-// A Suite is the cases of one test file.
+// A Suite is the cases and access expectations of one test file.
 type Suite struct {
-	File  string
-	Cases []*Case
+	File    string
+	Cases   []*Case
+	WhoCan  []*WhoCan
+	WhatCan []*WhatCan
 }
 
 // A Case is one authorization request and the decision it expects.
@@ -113,28 +115,48 @@ func (s *Session) PolicyTexts() []string {
 
 // fileJSON is the shape of a test file.
 type fileJSON struct {
-	Tests []*Case `json:"tests"`
+	Tests   []*Case    `json:"tests"`
+	WhoCan  []*WhoCan  `json:"who_can"`
+	WhatCan []*WhatCan `json:"what_can"`
 }
 
-// A FileError is one problem in a test file. Case is -1 for problems of
-// the whole file.
+// A FileError is one problem in a test file. Section is "tests" (when
+// empty), "who_can" or "what_can"; Case is the index into it, -1 for
+// problems of the whole file or section. Pos is known for problems of the
+// expectations and for YAML syntax errors (the line alone).
 type FileError struct {
-	File  string
-	Case  int
-	Name  string
-	Field string
-	Msg   string
+	File    string
+	Pos     Pos
+	Section string
+	Case    int
+	Name    string
+	Field   string
+	Msg     string
 }
 
-// Error writes `FILE: tests[i] ("NAME"): FIELD: MSG`, leaving out what is unknown.
+// Error writes `FILE:LINE:COL: SECTION[i] ("NAME"): FIELD: MSG`, leaving
+// out what is unknown.
 func (e *FileError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
-	if e.Case >= 0 {
-		fmt.Fprintf(&b, ": tests[%d]", e.Case)
+	switch {
+	case e.Pos.Line > 0 && e.Pos.Col > 0:
+		fmt.Fprintf(&b, ":%d:%d", e.Pos.Line, e.Pos.Col)
+	case e.Pos.Line > 0:
+		fmt.Fprintf(&b, ":%d", e.Pos.Line)
+	}
+	section := e.Section
+	if section == "" {
+		section = sectionTests
+	}
+	switch {
+	case e.Case >= 0:
+		fmt.Fprintf(&b, ": %s[%d]", section, e.Case)
 		if e.Name != "" {
 			fmt.Fprintf(&b, " (%q)", e.Name)
 		}
+	case e.Section != "":
+		b.WriteString(": " + e.Section)
 	}
 	if e.Field != "" {
 		b.WriteString(": " + e.Field)
@@ -153,15 +175,27 @@ func LoadFile(read ReadFunc, name string) (*Suite, error) {
 	if err != nil {
 		return nil, &FileError{File: name, Case: -1, Msg: err.Error()}
 	}
+	sh, fe := scanShape(data)
+	if fe != nil {
+		fe.File = name
+		return nil, fe
+	}
+	if len(sh.errs) > 0 {
+		errs := make([]error, len(sh.errs))
+		for i, fe := range sh.errs {
+			fe.File, errs[i] = name, fe
+		}
+		return nil, errors.Join(errs...)
+	}
 	var f fileJSON
 	if err := yaml.UnmarshalStrict(data, &f); err != nil {
 		return nil, &FileError{File: name, Case: -1, Msg: err.Error()}
 	}
-	if len(f.Tests) == 0 {
-		return nil, &FileError{File: name, Case: -1, Field: "tests", Msg: "no test cases"}
+	if len(f.Tests)+len(f.WhoCan)+len(f.WhatCan) == 0 {
+		return nil, &FileError{File: name, Case: -1, Field: "tests", Msg: "no test cases, who_can or what_can expectations"}
 	}
 	var errs []error
-	seen := map[string]int{}
+	seen := map[string]string{}
 	for i, c := range f.Tests {
 		fail := func(field, format string, args ...any) {
 			errs = append(errs, &FileError{File: name, Case: i, Name: c.Name, Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -171,18 +205,46 @@ func LoadFile(read ReadFunc, name string) (*Suite, error) {
 			continue
 		}
 		checkCase(c, fail)
-		if j, dup := seen[c.Name]; dup && c.Name != "" {
-			fail("name", "name also used by tests[%d]", j)
+		if other, dup := seen[c.Name]; dup && c.Name != "" {
+			fail("name", "name also used by %s", other)
 		}
-		seen[c.Name] = i
+		seen[c.Name] = fmt.Sprintf("tests[%d]", i)
 		if c.Session != nil {
 			readSession(read, filepath.Dir(name), c.Session, fail)
 		}
 	}
+	errs = append(errs, checkExpectations(name, &f, sh, seen)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Suite{File: name, Cases: f.Tests}, nil
+	return &Suite{File: name, Cases: f.Tests, WhoCan: f.WhoCan, WhatCan: f.WhatCan}, nil
+}
+
+// checkExpectations checks the who_can and what_can expectations, whose
+// names share seen with the decision cases'.
+func checkExpectations(file string, f *fileJSON, sh shape, seen map[string]string) []error {
+	var errs []error
+	check := func(section string, i int, name string, pos itemPos, run func(fail func(Pos, string, string, ...any))) {
+		fail := func(at Pos, field, format string, args ...any) {
+			errs = append(errs, &FileError{File: file, Pos: at, Section: section, Case: i, Name: name, Field: field,
+				Msg: fmt.Sprintf(format, args...)})
+		}
+		run(fail)
+		here := fmt.Sprintf("%s[%d]", section, i)
+		if other, dup := seen[name]; dup && name != "" {
+			fail(pos.field("name"), "name", "name also used by %s", other)
+		}
+		seen[name] = here
+	}
+	for i, q := range f.WhoCan {
+		q.pos = sh.items[sectionWhoCan][i]
+		check(sectionWhoCan, i, q.Name, q.pos, func(fail func(Pos, string, string, ...any)) { checkWhoCan(q, fail) })
+	}
+	for i, q := range f.WhatCan {
+		q.pos = sh.items[sectionWhatCan][i]
+		check(sectionWhatCan, i, q.Name, q.pos, func(fail func(Pos, string, string, ...any)) { checkWhatCan(q, fail) })
+	}
+	return errs
 }
 
 func checkCase(c *Case, fail func(field, format string, args ...any)) {

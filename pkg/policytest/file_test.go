@@ -72,7 +72,7 @@ func TestLoadFileErrors(t *testing.T) {
 		name, text string
 		want       []string
 	}{
-		{"not YAML", "tests: [", []string{"x_test.yaml: "}},
+		{"not YAML", "tests: [", []string{"x_test.yaml:1: invalid YAML: did not find expected node content"}},
 		{"unknown field", "tests:\n  - name: a\n" + good + "    expect: Allow\n    expected: Allow\n", []string{`unknown field "expected"`}},
 		{"no cases", "tests: []\n", []string{"x_test.yaml: tests: no test cases"}},
 		{"bad expect", "tests:\n  - name: a\n" + good + "    expect: allow\n",

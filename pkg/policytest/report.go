@@ -34,10 +34,13 @@ func (r *Report) CoverageLow() bool {
 	return r.MinCoverage > 0 && r.Coverage != nil && r.Coverage.Percent < r.MinCoverage
 }
 
-// WriteText writes one line per case that did not pass, a summary, and
-// the coverage with the statements no case made apply:
+// WriteText writes one line per case that did not pass (and, for an
+// expectation, one per entry that differs), a summary, and the coverage
+// with the statements no case made apply:
 //
 //	FAIL  model_test.yaml  bob deletes a campaign: expected ExplicitDeny, got Allow (revision 1)
+//	FAIL  model_test.yaml  who sends SMS: 0 missing, 1 unexpected (revision 1)
+//	         unexpected: arn:aws:iam::111122223333:user/bob (ALLOWED)
 //	2 passed, 1 failed, 0 errors
 //	coverage: 93.3% of statements (14/15)
 //	  not covered: managed:SmsSenders Statement[1] (Sid "Voice"), line 12
@@ -48,6 +51,9 @@ func (r *Report) WriteText(w io.Writer, verbose bool) error {
 			switch {
 			case c.Status != Passed:
 				fmt.Fprintf(&b, "%-5s  %s  %s: %s\n", strings.ToUpper(string(c.Status)), s.File, c.Name, c.Message())
+				for _, d := range c.Details() {
+					fmt.Fprintf(&b, "         %s\n", d)
+				}
 			case verbose:
 				fmt.Fprintf(&b, "PASS   %s  %s: %s\n", s.File, c.Name, c.Got)
 			}
@@ -86,9 +92,10 @@ func (r *Report) WriteJSON(w io.Writer) error {
 }
 
 // JUnit XML, in the shape CI systems read (the Ant JUnit report): one
-// testsuite per test file, one testcase per case, a failure element for a
-// wrong decision and an error element for a case that could not be
-// decided. The coverage is a testsuite of its own, named CoverageSuite,
+// testsuite per test file, one testcase per case and per who_can and
+// what_can expectation, a failure element for a wrong decision or answer
+// (its text lists what was missing and unexpected) and an error element
+// for a case that could not be decided. The coverage is a testsuite of its own, named CoverageSuite,
 // whose properties hold the numbers and whose one testcase fails when the
 // coverage is below the minimum.
 
@@ -147,6 +154,9 @@ func (r *Report) JUnit() *JUnitTestSuites {
 			switch c.Status {
 			case Failed:
 				jc.Failure = &JUnitProblem{Message: c.Message(), Type: "decision", Text: matchedText(c.Matched)}
+				if c.Kind != "" {
+					jc.Failure.Type, jc.Failure.Text = c.Kind, strings.Join(c.Details(), "\n")+"\n"
+				}
 				js.Failures++
 			case Errored:
 				jc.Error = &JUnitProblem{Message: c.Message(), Type: "error"}

@@ -51,7 +51,8 @@ func smallUniverse(t *testing.T) []Policy {
 }
 
 // tableDecider answers from a table by case name: a hand-written stand-in
-// for a server, whose own decisions cmd/pdp's tests check.
+// for a server, whose own decisions cmd/pdp's tests check. It has no
+// access answers; tableSource adds them.
 type tableDecider map[string]Outcome
 
 func (d tableDecider) Decide(_ context.Context, c *Case) (Outcome, error) {
@@ -60,6 +61,14 @@ func (d tableDecider) Decide(_ context.Context, c *Case) (Outcome, error) {
 		return Outcome{}, errors.New("no such principal")
 	}
 	return o, nil
+}
+
+func (d tableDecider) WhoCan(context.Context, *WhoCan) (Answers, error) {
+	return Answers{}, errors.New("no access answers")
+}
+
+func (d tableDecider) WhatCan(context.Context, *WhatCan) (Answers, error) {
+	return Answers{}, errors.New("no access answers")
 }
 
 func sampleResults(t *testing.T) []SuiteResult {
