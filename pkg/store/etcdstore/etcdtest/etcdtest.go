@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,9 +46,9 @@ type Server struct {
 // args are extra etcd flags, such as "--max-txn-ops=1024".
 func Start(t testing.TB, args ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("etcd")
+	bin, err := Binary()
 	if err != nil {
-		t.Skipf("etcd server not found (%v): run `make etcd` to install it (make test does, and fails on a skipped test)", err)
+		t.Skipf("%v: run `make etcd` to build it (make test does, and fails on a skipped test)", err)
 	}
 	s := &Server{t: t, bin: bin, args: args}
 	t.Cleanup(func() {
@@ -74,6 +76,48 @@ func Start(t testing.TB, args ...string) *Server {
 		}
 		s.log.Reset()
 	}
+}
+
+// module is the path of the module whose bin/ holds the etcd server.
+const module = "github.com/pdp-dev/pdp"
+
+// Binary returns the path of the etcd server `make etcd` builds: bin/etcd
+// in the root of the module, found from the working directory up (go test
+// runs a test in its package's directory). It fails when the file is not
+// there; the PATH is not searched, so a test never runs another version.
+func Binary() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("etcd server not found: %w", err)
+	}
+	for {
+		if isModuleRoot(dir) {
+			bin := filepath.Join(dir, "bin", "etcd")
+			if _, err := os.Stat(bin); err != nil {
+				return "", fmt.Errorf("etcd server not found: %w", err)
+			}
+			return bin, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("etcd server not found: no directory above the working directory holds the go.mod of %s", module)
+		}
+		dir = parent
+	}
+}
+
+// isModuleRoot reports whether dir holds the go.mod of module.
+func isModuleRoot(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(data)) {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`) == module
+		}
+	}
+	return false
 }
 
 // Endpoints returns the client URLs, for clientv3.Config.Endpoints.
