@@ -218,11 +218,11 @@ func TestPolicyWatch(t *testing.T) {
 		`2\t` + when + `\tanonymous as "ann" \(peer 127\.0\.0\.1:\d+\)\tcarol joins\tuser/` + q(carol), "  put    user/" + q(carol),
 		`3\t` + when + `\tanonymous as "ben" \(peer 127\.0\.0\.1:\d+\)\tcarol goes\tuser/` + q(carol), "  delete user/" + q(carol),
 	}
-	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "\n") < len(want); {
-		if time.Now().After(deadline) {
-			t.Fatalf("watch printed, in 10s:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
+	printed := regexp.MustCompile(fmt.Sprintf(`(?:[^\n]*\n){%d}`, len(want)))
+	waitCtx, stopWaiting := context.WithTimeout(ctx, 10*time.Second)
+	defer stopWaiting()
+	if out.Wait(waitCtx, printed) == nil {
+		t.Fatalf("watch printed, in 10s:\n%s", out)
 	}
 	cancel()
 	select {

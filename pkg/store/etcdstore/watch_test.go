@@ -187,7 +187,13 @@ func TestWatchClosedWhileAway(t *testing.T) {
 	rev := apply(t, s, put(user("a"), `0`))
 	w := startWatch(t, s, rev)
 	srv.Stop()
-	time.Sleep(100 * time.Millisecond)
+	// The store finds etcd away: the watch waits for it.
+	require.Eventually(t, func() bool {
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		_, err := s.Revision(ctx)
+		return err != nil
+	}, timeout, 10*time.Millisecond, "the store still reads with etcd stopped")
 	require.NoError(t, s.Close(), "Close")
 	it, ok := w.next(t, timeout)
 	if !ok || !errors.Is(it.err, store.ErrClosed) {

@@ -12,10 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pdp-dev/pdp/internal/logbuf"
 )
 
 // Timeouts of the server's life cycle; generous because tests run under
@@ -31,10 +32,10 @@ type Server struct {
 	t       testing.TB
 	bin     string
 	dataDir string
-	args    []string // extra flags, after the ones Start sets
-	client  string   // http://127.0.0.1:PORT
-	peer    string   // http://127.0.0.1:PORT
-	log     syncBuffer
+	args    []string      // extra flags, after the ones Start sets
+	client  string        // http://127.0.0.1:PORT
+	peer    string        // http://127.0.0.1:PORT
+	log     logbuf.Buffer // where etcd logs while the test reads
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
@@ -248,29 +249,4 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, addr.Port)
 	}
 	return ports, nil
-}
-
-// syncBuffer is where a server logs while the test reads: a bytes.Buffer
-// guarded by a mutex (pkg/ cannot use internal/logbuf's).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
 }
