@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
@@ -271,9 +273,9 @@ func TestPolicyUsage(t *testing.T) {
 			t.Parallel()
 			// Nothing listens on port 1; a call would fail with exit 1.
 			code, stdout, stderr := policyRun(t, "127.0.0.1:1", tc.args...)
-			if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.wantStderr) {
-				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", code, stdout, stderr, tc.wantStderr)
-			}
+			assert.Equal(t, exitUsage, code, "exit status")
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, tc.wantStderr)
 		})
 	}
 	code, stdout, _ := runPDP(t, nil, "policy", "-h")
