@@ -317,13 +317,9 @@ func TestServeFails(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"serve", "--listen", "127.0.0.1:0"}, tc.args...)
 			code, _, stderr := runPDP(t, nil, args...)
-			if code != tc.wantCode {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr)
-			}
+			assert.Equal(t, tc.wantCode, code, "exit status; stderr:\n%s", stderr)
 			for _, want := range tc.wantStderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr has no %q:\n%s", want, stderr)
-				}
+				assert.Contains(t, stderr, want)
 			}
 		})
 	}
