@@ -17,9 +17,11 @@ GRPCURL_VERSION            := v1.9.4
 GHZ_VERSION                := v0.121.0
 BUF := $(BIN)/buf
 
-# ETCD_PACKAGE is the Debian package holding the etcd server the etcdstore
-# tests start (/usr/bin/etcd); `make etcd` installs it when etcd is missing.
-ETCD_PACKAGE := etcd-server
+# ETCD_VERSION is the etcd server the etcdstore and cluster tests start
+# (bin/etcd): the release of go.etcd.io/etcd/client/v3 in go.mod, which
+# internal/tools/etcd pins too; `make etcd` builds it from there.
+ETCD_VERSION := $(shell awk '$$1 == "go.etcd.io/etcd/client/v3" { print $$2 }' go.mod)
+ETCD_TOOL    := internal/tools/etcd
 
 .PHONY: all build run demo demo-server reset test peers lint vet fmt-check unit fuzz-smoke fuzz bench clean policy-tests
 .PHONY: tools generate check-gen lint-proto breaking compat-image etcd mod-download routes check-routes
@@ -81,12 +83,13 @@ demo: build
 # It also regenerates gen/ and fails if that changed it, and lints the protos.
 test: mod-download fmt-check vet lint check-gen check-routes lint-proto breaking unit policy-tests peers fuzz-smoke
 
-# mod-download fetches the modules of both go.mod files first, with a
+# mod-download fetches the modules of every go.mod file first, with a
 # line saying so: on a cold cache this is the longest silent step.
 mod-download:
-	@echo "== go mod download: the modules of . and bench/ (a few minutes on a cold cache, silent)"
+	@echo "== go mod download: the modules of ., bench/ and $(ETCD_TOOL)/ (a few minutes on a cold cache, silent)"
 	$(GO) mod download
 	cd bench && $(GO) mod download
+	cd $(ETCD_TOOL) && $(GO) mod download
 
 # policy-tests runs the example model's policy tests (examples/model/*_test.yaml)
 # and requires them to make every statement of the model apply.
@@ -177,11 +180,21 @@ $(eval $(call tool-rule,protoc-gen-go,google.golang.org/protobuf/cmd/protoc-gen-
 $(eval $(call tool-rule,protoc-gen-go-grpc,google.golang.org/grpc/cmd/protoc-gen-go-grpc,$(PROTOC_GEN_GO_GRPC_VERSION)))
 $(eval $(call tool-rule,grpcurl,github.com/fullstorydev/grpcurl/cmd/grpcurl,$(GRPCURL_VERSION)))
 
-# etcd installs the etcd server (Debian's etcd-server, etcd 3.4) unless an
-# etcd binary is already on PATH; it needs root and apt-get.
-etcd:
-	@echo "== etcd (for the etcdstore tests)"
-	@command -v etcd >/dev/null || (apt-get update && apt-get install -y --no-install-recommends $(ETCD_PACKAGE))
+# etcd builds the etcd server at ETCD_VERSION into bin/etcd with the Go
+# toolchain, from the module in internal/tools/etcd (`go install` refuses
+# etcd's server module, whose go.mod has replace directives). It fails when
+# that module pins another release than the client's.
+etcd: $(BIN)/.etcd-$(ETCD_VERSION)
+
+$(BIN)/.etcd-$(ETCD_VERSION): $(ETCD_TOOL)/go.mod $(ETCD_TOOL)/go.sum
+	@echo "== building etcd $(ETCD_VERSION) into bin/ (for the etcdstore and cluster tests)"
+	@grep -q '^tool go.etcd.io/etcd/server/v3$$' $(ETCD_TOOL)/go.mod && \
+	  grep -q 'go.etcd.io/etcd/server/v3 $(ETCD_VERSION)\b' $(ETCD_TOOL)/go.mod || \
+	  { echo "$(ETCD_TOOL) does not pin etcd $(ETCD_VERSION), the client's release: run" \
+	    "'cd $(ETCD_TOOL) && go get go.etcd.io/etcd/server/v3@$(ETCD_VERSION) && go mod tidy'"; exit 1; }
+	@mkdir -p $(BIN)
+	cd $(ETCD_TOOL) && $(GO) build -o $(BIN)/etcd go.etcd.io/etcd/server/v3
+	@rm -f $(BIN)/.etcd-v* && touch $@
 
 # generate writes gen/ from proto/ (buf.gen.yaml) with the plugins in $(BIN).
 generate: tools

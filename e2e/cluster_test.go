@@ -151,18 +151,24 @@ func TestTwoServersOneEtcd(t *testing.T) {
 	}
 }
 
-// waitHealth polls a service's health until it reports want.
+// waitHealth waits until a service's health reports want, on the health
+// watch, which sends every change (waiting for the connection first).
 func waitHealth(ctx context.Context, t *testing.T, c *client, service string, want healthpb.HealthCheckResponse_ServingStatus) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	watch, err := c.health.Watch(ctx, &healthpb.HealthCheckRequest{Service: service}, grpc.WaitForReady(true))
+	if err != nil {
+		t.Fatalf("health watch of %s: %v", service, err)
+	}
+	last := healthpb.HealthCheckResponse_UNKNOWN
 	for {
-		resp, err := c.health.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
-		if err == nil && resp.GetStatus() == want {
+		resp, err := watch.Recv()
+		if err != nil {
+			t.Fatalf("health of %s: %v, then %v; want %v", service, last, err, want)
+		}
+		if last = resp.GetStatus(); last == want {
 			return
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("health of %s: %v, %v; want %v", service, resp.GetStatus(), err, want)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

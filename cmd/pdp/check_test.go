@@ -196,26 +196,19 @@ func TestCheckDecisions(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"check", "--addr", addr}, tc.args...)
 			code, stdout, stderr := runPDP(t, nil, args...)
-			if code != 0 || stderr != "" || stdout != tc.want+"\n" {
-				t.Fatalf("exit %d, stdout %q, stderr %q; want 0, %q, nothing", code, stdout, stderr, tc.want+"\n")
-			}
+			require.Equal(t, 0, code, "exit status; stderr %q", stderr)
+			require.Empty(t, stderr)
+			require.Equal(t, tc.want+"\n", stdout)
 			code, stdout, stderr = runPDP(t, nil, append(args, "--explain")...)
-			if code != 0 || stderr != "" {
-				t.Fatalf("-explain: exit %d, stderr %q; want 0 and nothing", code, stderr)
-			}
+			require.Equal(t, 0, code, "-explain: exit status; stderr %q", stderr)
+			require.Empty(t, stderr, "-explain")
 			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
-			if lines[0] != tc.want {
-				t.Errorf("-explain: first line %q, want %q", lines[0], tc.want)
-			}
+			assert.Equal(t, tc.want, lines[0], "-explain: first line")
 			for _, want := range tc.wantExplain {
-				if !slices.Contains(lines[1:], want) {
-					t.Errorf("-explain: no line %q in\n%s", want, stdout)
-				}
+				assert.Contains(t, lines[1:], want, "-explain: no such line in\n%s", stdout)
 			}
 			for _, l := range lines[1:] {
-				if !strings.HasPrefix(l, "  ") {
-					t.Errorf("-explain: line %q is not indented", l)
-				}
+				assert.True(t, strings.HasPrefix(l, "  "), "-explain: line %q is not indented", l)
 			}
 		})
 	}
@@ -252,26 +245,18 @@ func TestCheckJSON(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := runPDP(t, nil, append([]string{"check", "--addr", addr, "--format", "json"}, tc.args...)...)
-			if code != 0 || stderr != "" {
-				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
-			}
+			require.Equal(t, 0, code, "exit status; stderr %q", stderr)
+			require.Empty(t, stderr)
 			var resp pdpv1.CheckResponse
-			if err := protojson.Unmarshal([]byte(stdout), &resp); err != nil {
-				t.Fatalf("output %q: %v", stdout, err)
-			}
-			if resp.GetDecision() != tc.wantDecision || resp.GetRevision() != 1 {
-				t.Errorf("decision %s at revision %d, want %s at 1", resp.GetDecision(), resp.GetRevision(), tc.wantDecision)
-			}
-			if got := resp.GetExplanation(); (got != nil) != (tc.wantMissing != nil) ||
-				strings.Join(got.GetMissingKeys(), ",") != strings.Join(tc.wantMissing, ",") {
-				t.Errorf("explanation %v, want missing keys %q", got, tc.wantMissing)
-			}
-			if keys := jsonKeys(t, stdout); !slices.Equal(keys, tc.wantKeys) {
-				t.Errorf("keys %q, want %q", keys, tc.wantKeys)
-			}
-			if strings.Count(stdout, "\n") < 4 || !strings.HasSuffix(stdout, "}\n") {
-				t.Errorf("output %q, want JSON on several lines", stdout)
-			}
+			require.NoError(t, protojson.Unmarshal([]byte(stdout), &resp), "output %q", stdout)
+			assert.Equal(t, tc.wantDecision, resp.GetDecision(), "decision")
+			assert.Equal(t, int64(1), resp.GetRevision(), "revision")
+			got := resp.GetExplanation()
+			assert.Equal(t, tc.wantMissing != nil, got != nil, "explanation present: %v", got)
+			assert.Equal(t, strings.Join(tc.wantMissing, ","), strings.Join(got.GetMissingKeys(), ","), "missing keys")
+			assert.Equal(t, tc.wantKeys, jsonKeys(t, stdout), "keys")
+			assert.GreaterOrEqual(t, strings.Count(stdout, "\n"), 4, "lines of output %q", stdout)
+			assert.True(t, strings.HasSuffix(stdout, "}\n"), "output %q, want JSON on several lines", stdout)
 			// Stable spacing: exactly what encoding/json's two-space
 			// indent makes of it, whatever protojson's build-dependent
 			// spacing was.
@@ -362,14 +347,11 @@ func TestCheckCallErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := runPDP(t, nil, append([]string{"check", "--addr", tc.addr}, tc.args...)...)
-			if code != 1 || stdout != "" {
-				t.Fatalf("exit %d, stdout %q; want 1 and nothing\nstderr: %s", code, stdout, stderr)
-			}
+			require.Equal(t, 1, code, "exit status\nstderr: %s", stderr)
+			require.Empty(t, stdout)
 			lines := strings.Split(stderr, "\n")
 			for i, want := range tc.wantLines {
-				if i >= len(lines) || !strings.HasPrefix(lines[i], want) {
-					t.Errorf("stderr line %d does not start with %q:\n%s", i+1, want, stderr)
-				}
+				assert.True(t, i < len(lines) && strings.HasPrefix(lines[i], want), "stderr line %d does not start with %q:\n%s", i+1, want, stderr)
 			}
 		})
 	}
@@ -409,9 +391,9 @@ func TestCheckUsage(t *testing.T) {
 			t.Parallel()
 			// Nothing listens on port 1; a call would fail with exit 1.
 			code, stdout, stderr := runPDP(t, nil, append([]string{"check", "--addr", "127.0.0.1:1"}, tc.args...)...)
-			if code != 2 || stdout != "" || !strings.Contains(stderr, tc.wantStderr) {
-				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", code, stdout, stderr, tc.wantStderr)
-			}
+			assert.Equal(t, 2, code, "exit status")
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, tc.wantStderr)
 		})
 	}
 	code, stdout, _ := runPDP(t, nil, "check", "-h")

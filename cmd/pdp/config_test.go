@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestApplyConfigFile(t *testing.T) {
@@ -33,31 +36,23 @@ func TestApplyConfigFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "config.yaml")
-			if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(path, []byte(tc.file), 0o600))
 			fs := flag.NewFlagSet("test", flag.ContinueOnError)
 			fs.String("config", "", "")
 			fs.String("listen", "127.0.0.1:8181", "")
 			fs.Int("max-batch", 1000, "")
 			fs.String("mask", "", "")
 			fs.Duration("grace", 10*time.Second, "")
-			if err := fs.Parse(tc.args); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, fs.Parse(tc.args))
 			err := applyConfigFile(fs, path)
 			for _, w := range tc.wantErr {
-				if err == nil || !strings.Contains(err.Error(), w) {
-					t.Errorf("error %v, want one containing %q", err, w)
-				}
+				assert.ErrorContains(t, err, w)
 			}
-			if len(tc.wantErr) == 0 && err != nil {
-				t.Fatalf("unexpected error: %v", err)
+			if len(tc.wantErr) == 0 {
+				require.NoError(t, err)
 			}
 			for name, want := range tc.want {
-				if got := fs.Lookup(name).Value.String(); got != want {
-					t.Errorf("%s = %q, want %q", name, got, want)
-				}
+				assert.Equal(t, want, fs.Lookup(name).Value.String(), name)
 			}
 		})
 	}

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 )
 
@@ -83,38 +86,31 @@ func TestDevCerts(t *testing.T) {
 			t.Parallel()
 			dir := filepath.Join(t.TempDir(), "certs")
 			code, stdout, stderr := runDevCerts(t, append(tc.args, dir)...)
-			if code != exitOK || stderr != "" {
-				t.Fatalf("exit %d, stderr %q; want 0 and nothing", code, stderr)
-			}
+			require.Equal(t, exitOK, code, "exit status; stderr %q", stderr)
+			require.Empty(t, stderr)
 			for _, want := range []string{"client identity: " + tc.wantIdentity, "-tls-client-ca " + filepath.Join(dir, "ca.pem")} {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("stdout %q does not contain %q", stdout, want)
-				}
+				assert.Contains(t, stdout, want)
 			}
 			files := readDevCerts(t, dir)
 			client := parseCert(t, files[tlsconf.DevClientCertFile])
-			if len(client.URIs) != 1 || client.URIs[0].String() != tc.wantIdentity {
-				t.Errorf("client URI SANs %v, want [%s]", client.URIs, tc.wantIdentity)
+			uris := make([]string, len(client.URIs))
+			for i, u := range client.URIs {
+				uris[i] = u.String()
 			}
+			assert.Equal(t, []string{tc.wantIdentity}, uris, "client URI SANs")
 			wantEnd := time.Now().AddDate(0, 0, tc.wantDays)
-			if d := client.NotAfter.Sub(wantEnd); d < -time.Minute || d > time.Minute {
-				t.Errorf("client certificate valid until %v, want about %v", client.NotAfter, wantEnd)
-			}
+			assert.WithinDuration(t, wantEnd, client.NotAfter, time.Minute, "client certificate valid until")
 			if runtime.GOOS == "windows" {
 				return
 			}
 			for _, name := range devCertFiles {
 				fi, err := os.Stat(filepath.Join(dir, name))
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				want := fs.FileMode(0o644)
 				if strings.HasSuffix(name, "-key.pem") {
 					want = 0o600
 				}
-				if fi.Mode() != want {
-					t.Errorf("%s has mode %v, want %v", name, fi.Mode(), want)
-				}
+				assert.Equal(t, want, fi.Mode(), "mode of %s", name)
 			}
 		})
 	}
@@ -176,9 +172,9 @@ func TestDevCertsUsage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := runDevCerts(t, tc.args...)
-			if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.wantStderr) {
-				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", code, stdout, stderr, tc.wantStderr)
-			}
+			assert.Equal(t, exitUsage, code, "exit status")
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, tc.wantStderr)
 		})
 	}
 }

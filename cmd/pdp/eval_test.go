@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
 
@@ -118,40 +121,27 @@ func TestEvalCorpus(t *testing.T) {
 			code, stdout, stderr := runPDP(t, bytes.NewReader(data), tc.args...)
 			// The corpus has an expect for every case: the summary is on.
 			want := fmt.Sprintf("pdp eval: %d of %d cases with an expect agree\n", len(cases), len(cases))
-			if code != 0 || stderr != want {
-				t.Fatalf("exit %d, stderr %q; want 0 and %q", code, stderr, want)
-			}
+			require.Equal(t, 0, code, "exit status; stderr %q", stderr)
+			require.Equal(t, want, stderr)
 			out := parseOutput(t, stdout)
-			if len(out) != len(cases) {
-				t.Fatalf("got %d output lines, want %d", len(out), len(cases))
-			}
+			require.Len(t, out, len(cases), "output lines")
 			got := make(map[string]string, len(out))
 			for _, o := range out {
-				if o.Error != "" {
-					t.Errorf("case %s: error %q", o.ID, o.Error)
-				}
-				if _, dup := got[o.ID]; dup {
-					t.Errorf("case %s: decided twice", o.ID)
-				}
+				assert.Empty(t, o.Error, "case %s: error", o.ID)
+				assert.NotContains(t, got, o.ID, "case %s: decided twice", o.ID)
 				got[o.ID] = o.decision()
-				if (o.Explanation != nil) != slices.Contains(tc.args, "--explain") {
-					t.Errorf("case %s: explanation present = %t", o.ID, o.Explanation != nil)
-				}
+				assert.Equal(t, slices.Contains(tc.args, "--explain"), o.Explanation != nil, "case %s: explanation present", o.ID)
 			}
 			matched := 0
 			for i, c := range cases {
-				if got[c.ID] == c.Expect {
+				if assert.Equal(t, c.Expect, got[c.ID], "case %s: decision", c.ID) {
 					matched++
-				} else {
-					t.Errorf("case %s: decision %s, want %s", c.ID, got[c.ID], c.Expect)
 				}
-				if tc.wantOrdered && out[i].ID != c.ID {
-					t.Errorf("output line %d is case %s, want %s", i+1, out[i].ID, c.ID)
+				if tc.wantOrdered {
+					assert.Equal(t, c.ID, out[i].ID, "output line %d", i+1)
 				}
 			}
-			if matched != len(cases) {
-				t.Errorf("%d/%d decisions match", matched, len(cases))
-			}
+			assert.Equal(t, len(cases), matched, "decisions that match")
 		})
 	}
 }
@@ -432,9 +422,8 @@ func TestEvalIOErrors(t *testing.T) {
 			t.Parallel()
 			var stderr bytes.Buffer
 			code := run(t.Context(), []string{"eval", "--ordered"}, tc.stdin, tc.stdout, &stderr)
-			if code != 1 || !strings.Contains(stderr.String(), tc.wantErr) {
-				t.Errorf("exit %d, stderr %q; want 1 and %q", code, stderr.String(), tc.wantErr)
-			}
+			assert.Equal(t, 1, code, "exit status")
+			assert.Contains(t, stderr.String(), tc.wantErr)
 		})
 	}
 }

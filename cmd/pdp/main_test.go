@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // runPDP runs the command in-process with stdin as input.
@@ -50,9 +52,7 @@ func TestDispatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			code, stdout, stderr := runPDP(t, nil, tc.args...)
-			if code != tc.wantCode {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, stdout, stderr)
-			}
+			assert.Equal(t, tc.wantCode, code, "exit status\nstdout: %s\nstderr: %s", stdout, stderr)
 			checkOutput(t, "stdout", stdout, tc.wantStdout)
 			checkOutput(t, "stderr", stderr, tc.wantStderr)
 		})
@@ -61,12 +61,11 @@ func TestDispatch(t *testing.T) {
 
 func checkOutput(t *testing.T, name, got, want string) {
 	t.Helper()
-	switch {
-	case want == "" && got != "":
-		t.Errorf("%s = %q, want it empty", name, got)
-	case !strings.Contains(got, want):
-		t.Errorf("%s = %q, want it to contain %q", name, got, want)
+	if want == "" {
+		assert.Empty(t, got, name)
+		return
 	}
+	assert.Contains(t, got, want, name)
 }
 
 func TestEnumFlag(t *testing.T) {

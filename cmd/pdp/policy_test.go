@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
@@ -218,11 +220,11 @@ func TestPolicyWatch(t *testing.T) {
 		`2\t` + when + `\tanonymous as "ann" \(peer 127\.0\.0\.1:\d+\)\tcarol joins\tuser/` + q(carol), "  put    user/" + q(carol),
 		`3\t` + when + `\tanonymous as "ben" \(peer 127\.0\.0\.1:\d+\)\tcarol goes\tuser/` + q(carol), "  delete user/" + q(carol),
 	}
-	for deadline := time.Now().Add(10 * time.Second); strings.Count(out.String(), "\n") < len(want); {
-		if time.Now().After(deadline) {
-			t.Fatalf("watch printed, in 10s:\n%s", out)
-		}
-		time.Sleep(5 * time.Millisecond)
+	printed := regexp.MustCompile(fmt.Sprintf(`(?:[^\n]*\n){%d}`, len(want)))
+	waitCtx, stopWaiting := context.WithTimeout(ctx, 10*time.Second)
+	defer stopWaiting()
+	if out.Wait(waitCtx, printed) == nil {
+		t.Fatalf("watch printed, in 10s:\n%s", out)
 	}
 	cancel()
 	select {
@@ -271,9 +273,9 @@ func TestPolicyUsage(t *testing.T) {
 			t.Parallel()
 			// Nothing listens on port 1; a call would fail with exit 1.
 			code, stdout, stderr := policyRun(t, "127.0.0.1:1", tc.args...)
-			if code != exitUsage || stdout != "" || !strings.Contains(stderr, tc.wantStderr) {
-				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, and %q", code, stdout, stderr, tc.wantStderr)
-			}
+			assert.Equal(t, exitUsage, code, "exit status")
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, tc.wantStderr)
 		})
 	}
 	code, stdout, _ := runPDP(t, nil, "policy", "-h")

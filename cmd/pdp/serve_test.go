@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,6 +16,9 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/logbuf"
@@ -83,17 +88,21 @@ func startServeEnv(t *testing.T, environ map[string]string, args ...string) *run
 		}
 	}
 	s.addr = m[1]
-	// Health is NOT_SERVING until the first policy snapshot is active.
+	// Health is NOT_SERVING until the first policy snapshot is active; the
+	// health watch reports every change of it.
 	conn := dialTest(t, s.addr)
+	healthCtx, stopHealth := context.WithDeadline(t.Context(), deadline)
+	defer stopHealth()
+	watch, err := healthpb.NewHealthClient(conn).Watch(healthCtx, &healthpb.HealthCheckRequest{})
+	require.NoError(t, err, "health watch")
 	for {
-		st, err := healthStatus(t.Context(), conn)
-		if err == nil && st == healthpb.HealthCheckResponse_SERVING {
+		upd, err := watch.Recv()
+		if err != nil {
+			t.Fatalf("health watch ended before SERVING: %v; log:\n%s", err, s.log)
+		}
+		if upd.GetStatus() == healthpb.HealthCheckResponse_SERVING {
 			return s
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("health %v, %v; want SERVING; log:\n%s", st, err, s.log)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -105,6 +114,17 @@ func dialTest(t *testing.T, addr string) *grpc.ClientConn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return conn
+}
+
+// fetch returns the body of a GET of url.
+func fetch(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }
 
 func healthStatus(ctx context.Context, conn *grpc.ClientConn) (healthpb.HealthCheckResponse_ServingStatus, error) {
@@ -187,12 +207,12 @@ func TestServeGracefulShutdown(t *testing.T) {
 	}()
 	// The call has reached the server once the server counts it as started.
 	started := `grpc_server_started_total{grpc_method="BatchCheck",grpc_service="pdp.v1.AuthorizationService",grpc_type="unary"} 1`
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(get(t, "http://"+metricsAddr[1]+"/metrics"), started); {
-		if time.Now().After(deadline) {
-			t.Fatal("the BatchCheck never reached the server")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		metrics, err := fetch("http://" + metricsAddr[1] + "/metrics")
+		if assert.NoError(c, err) {
+			assert.Contains(c, metrics, started)
 		}
-		time.Sleep(5 * time.Millisecond) // polling observable state, not waiting for it to happen
-	}
+	}, 30*time.Second, 5*time.Millisecond, "the BatchCheck never reached the server")
 	s.cancel()
 	stopAt := time.Now()
 
@@ -204,10 +224,10 @@ func TestServeGracefulShutdown(t *testing.T) {
 	// Polled, health never goes back to SERVING, and ends unreachable once
 	// the listener is closed.
 	var seen []string
-	for deadline := time.Now().Add(30 * time.Second); ; {
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		probe, err := dial(s.addr, clientTLS{}) // a new connection each time, as a load balancer's probe
-		if err != nil {
-			t.Fatal(err)
+		if !assert.NoError(c, err) {
+			return
 		}
 		st, err := healthStatus(t.Context(), probe)
 		probe.Close()
@@ -218,11 +238,8 @@ func TestServeGracefulShutdown(t *testing.T) {
 		if len(seen) == 0 || seen[len(seen)-1] != got {
 			seen = append(seen, got)
 		}
-		if err != nil || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		assert.Error(c, err, "health still answers")
+	}, 30*time.Second, 5*time.Millisecond, "health never became unreachable")
 	if want := regexp.MustCompile(`^(SERVING )?(NOT_SERVING )?Unavailable$`); !want.MatchString(strings.Join(seen, " ")) {
 		t.Errorf("polled health went %q; want SERVING, then NOT_SERVING, then Unavailable", seen)
 	}
@@ -300,13 +317,9 @@ func TestServeFails(t *testing.T) {
 			t.Parallel()
 			args := append([]string{"serve", "--listen", "127.0.0.1:0"}, tc.args...)
 			code, _, stderr := runPDP(t, nil, args...)
-			if code != tc.wantCode {
-				t.Errorf("exit %d, want %d; stderr:\n%s", code, tc.wantCode, stderr)
-			}
+			assert.Equal(t, tc.wantCode, code, "exit status; stderr:\n%s", stderr)
 			for _, want := range tc.wantStderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr has no %q:\n%s", want, stderr)
-				}
+				assert.Contains(t, stderr, want)
 			}
 		})
 	}

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startTLSServe writes certificates with pdp dev-certs into a new
@@ -42,24 +45,18 @@ func startTLSServe(t *testing.T, mutual bool) (addr string, f func(name string) 
 			t.Errorf("serve did not stop")
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for addr == "" {
-		if m := servingLine.FindStringSubmatch(logs.String()); m != nil {
-			addr = m[1]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no serving line; log:\n%s", logs)
-		}
-		time.Sleep(10 * time.Millisecond)
+	waitCtx, stopWaiting := context.WithTimeout(t.Context(), 30*time.Second)
+	defer stopWaiting()
+	m := logs.Wait(waitCtx, servingLine)
+	if m == nil {
+		t.Fatalf("no serving line; log:\n%s", logs)
 	}
-	return addr, f, logs
+	return m[1], f, logs
 }
 
 func TestServeTLS(t *testing.T) {
 	t.Parallel()
 	addr, f, logs := startTLSServe(t, true)
-	deadline := time.Now().Add(30 * time.Second)
 	if !strings.Contains(logs.String(), "tls=mutual") {
 		t.Errorf("serving line does not say tls=mutual:\n%s", logs)
 	}
@@ -87,15 +84,12 @@ func TestServeTLS(t *testing.T) {
 	if code, _, stderr := runPDP(t, nil, "dev-certs", "--force", filepath.Dir(f("ca.pem"))); code != exitOK {
 		t.Fatalf("dev-certs --force: exit %d, stderr %q", code, stderr)
 	}
-	for {
-		code, _, stderr := runPDP(t, nil, withTLS...)
-		if code == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("check with the new certificates: %s; log:\n%s", stderr, logs)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	// The server picks the files up at its next reload check, maybe in
+	// more than one step while they are being written.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var stderr bytes.Buffer
+		code := run(t.Context(), withTLS, strings.NewReader(""), &bytes.Buffer{}, &stderr)
+		assert.Equal(c, exitOK, code, "check with the new certificates: %s", stderr.String())
+	}, 30*time.Second, 100*time.Millisecond, "log:\n%s", logs)
 	t.Logf("log:\n%s", logs)
 }

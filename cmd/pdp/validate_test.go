@@ -149,23 +149,18 @@ func TestValidateText(t *testing.T) {
 				args = append(args, a)
 			}
 			code, stdout, stderr := runPDP(t, strings.NewReader(tc.stdin), args...)
-			if code != tc.wantCode {
-				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, stdout, stderr)
-			}
+			assert.Equal(t, tc.wantCode, code, "exit status\nstdout: %s\nstderr: %s", stdout, stderr)
 			checkOutput(t, "stderr", stderr, strings.ReplaceAll(tc.wantStderr, "DIR", dir))
 			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 			if stdout == "" {
 				lines = nil
 			}
-			if len(lines) != len(tc.wantLines) {
-				t.Fatalf("stdout has %d lines, want %d:\n%s", len(lines), len(tc.wantLines), stdout)
-			}
+			require.Len(t, lines, len(tc.wantLines), "stdout lines:\n%s", stdout)
 			for i, want := range tc.wantLines {
 				// A wanted line ending in ": " or a word is a prefix: the
 				// rest of the engine's message is not this test's concern.
-				if want = strings.ReplaceAll(want, "DIR", dir); !strings.HasPrefix(lines[i], want) {
-					t.Errorf("line %d:\n got %s\nwant %s…", i+1, lines[i], want)
-				}
+				want = strings.ReplaceAll(want, "DIR", dir)
+				assert.True(t, strings.HasPrefix(lines[i], want), "line %d:\n got %s\nwant %s…", i+1, lines[i], want)
 			}
 		})
 	}
@@ -233,9 +228,7 @@ func TestFindingText(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := findingText("p.json", tc.f); got != tc.want {
-				t.Errorf("findingText = %q, want %q", got, tc.want)
-			}
+			assert.Equal(t, tc.want, findingText("p.json", tc.f))
 		})
 	}
 }
@@ -257,9 +250,7 @@ func TestGuessType(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := guessType([]byte(tc.src)); got != tc.want {
-				t.Errorf("guessType(%s) = %s, want %s", tc.src, got, tc.want)
-			}
+			assert.Equal(t, tc.want, guessType([]byte(tc.src)), "guessType(%s)", tc.src)
 		})
 	}
 }

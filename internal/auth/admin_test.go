@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -74,12 +77,8 @@ func TestAdminPolicyErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseAdminPolicies(cat, "admin.json", []byte(tc.data))
 			var perrs engine.Errors
-			if !errors.As(err, &perrs) {
-				t.Fatalf("err = %v, want engine.Errors", err)
-			}
-			if !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("err =\n%v\nwant it to hold\n%s", err, tc.wantErr)
-			}
+			require.True(t, errors.As(err, &perrs), "err = %v, want engine.Errors", err)
+			assert.ErrorContains(t, err, tc.wantErr)
 		})
 	}
 }
@@ -110,9 +109,7 @@ func TestAdminFileErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseAdminPolicies(cat, "admin.json", []byte(tc.data))
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("err = %v, want %q", err, tc.wantErr)
-			}
+			assert.ErrorContains(t, err, tc.wantErr)
 		})
 	}
 }

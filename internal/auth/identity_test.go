@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,6 +18,9 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
@@ -49,14 +51,12 @@ func TestTLSIdentity(t *testing.T) {
 			}
 			ctx := peer.NewContext(t.Context(), &peer.Peer{AuthInfo: info})
 			got, ok := TLSIdentity(ctx)
-			if got != tc.want || ok != tc.wantOK {
-				t.Errorf("TLSIdentity = %q, %v; want %q, %v", got, ok, tc.want, tc.wantOK)
-			}
+			assert.Equal(t, tc.want, got, "TLSIdentity")
+			assert.Equal(t, tc.wantOK, ok, "TLSIdentity found an identity")
 		})
 	}
-	if _, ok := TLSIdentity(t.Context()); ok {
-		t.Error("TLSIdentity without a peer reports an identity")
-	}
+	_, ok := TLSIdentity(t.Context())
+	assert.False(t, ok, "TLSIdentity without a peer reports an identity")
 }
 
 // TestMutualTLS runs real TLS with client certificates over bufconn: the
@@ -144,21 +144,15 @@ func TestParseIdentities(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ids, err := ParseIdentities("ids.json", []byte(tc.data))
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
+				require.ErrorContains(t, err, tc.wantErr)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ids.Len() != len(tc.want) {
-				t.Errorf("Len = %d, want %d", ids.Len(), len(tc.want))
-			}
+			require.NoError(t, err)
+			assert.Equal(t, len(tc.want), ids.Len(), "Len")
 			for id, p := range tc.want {
-				if got, ok := ids.Lookup(id); !ok || got != p {
-					t.Errorf("Lookup(%q) = %q, %v; want %q", id, got, ok, p)
-				}
+				got, ok := ids.Lookup(id)
+				assert.True(t, ok, "Lookup(%q) found nothing", id)
+				assert.Equal(t, p, got, "Lookup(%q)", id)
 			}
 		})
 	}

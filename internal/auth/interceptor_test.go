@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"strings"
@@ -16,6 +15,9 @@ import (
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/prototext"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
@@ -128,22 +130,17 @@ func TestAdminCalls(t *testing.T) {
 			_, before := h.calls.last()
 			err := tc.call(ctx)
 			st := status.Convert(err)
-			if st.Code() != tc.wantCode {
-				t.Fatalf("code = %v (%q), want %v", st.Code(), st.Message(), tc.wantCode)
-			}
+			require.Equal(t, tc.wantCode, st.Code(), "code (message %q)", st.Message())
 			caller, after := h.calls.last()
 			if tc.wantCode != codes.OK {
-				if tc.wantMsg != "" && st.Message() != tc.wantMsg {
-					t.Errorf("message = %q, want %q", st.Message(), tc.wantMsg)
+				if tc.wantMsg != "" {
+					assert.Equal(t, tc.wantMsg, st.Message(), "message")
 				}
-				if after != before {
-					t.Errorf("a refused call reached the handler")
-				}
+				assert.Equal(t, before, after, "a refused call reached the handler")
 				return
 			}
-			if after != before+1 || caller != tc.principal {
-				t.Errorf("handler saw caller %q (calls %d→%d), want %q", caller, before, after, tc.principal)
-			}
+			assert.Equal(t, before+1, after, "calls that reached the handler")
+			assert.Equal(t, tc.principal, caller, "the handler's caller")
 		})
 	}
 }
@@ -183,11 +180,9 @@ func TestBearerTokens(t *testing.T) {
 			}
 			_, err := h.policy.GetEntity(ctx, &pdpv1.GetEntityRequest{Key: key(kindUser, "x")})
 			st := status.Convert(err)
-			if st.Code() != tc.wantCode {
-				t.Fatalf("code = %v (%q), want %v", st.Code(), st.Message(), tc.wantCode)
-			}
-			if tc.wantMsg != "" && st.Message() != tc.wantMsg {
-				t.Errorf("message = %q, want %q", st.Message(), tc.wantMsg)
+			require.Equal(t, tc.wantCode, st.Code(), "code (message %q)", st.Message())
+			if tc.wantMsg != "" {
+				assert.Equal(t, tc.wantMsg, st.Message(), "message")
 			}
 		})
 	}
@@ -273,22 +268,16 @@ func TestWatchStream(t *testing.T) {
 				ctx = as(ctx, tc.principal)
 			}
 			stream, err := h.policy.Watch(ctx, &pdpv1.WatchRequest{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			_, err = stream.Recv()
-			if status.Code(err) != tc.wantCode {
-				t.Fatalf("Recv: %v, want %v", err, tc.wantCode)
-			}
+			require.Equal(t, tc.wantCode, status.Code(err), "Recv: %v", err)
 			if tc.wantCode != codes.OK {
 				return
 			}
-			if caller, _ := h.calls.last(); caller != tc.principal {
-				t.Errorf("handler saw caller %q, want %q", caller, tc.principal)
-			}
-			if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
-				t.Errorf("second Recv: %v, want EOF", err)
-			}
+			caller, _ := h.calls.last()
+			assert.Equal(t, tc.principal, caller, "the handler's caller")
+			_, err = stream.Recv()
+			assert.ErrorIs(t, err, io.EOF, "second Recv")
 		})
 	}
 }
@@ -331,11 +320,9 @@ func TestInjectedIdentity(t *testing.T) {
 				ctx = bearer(ctx, tc.token)
 			}
 			_, err := h.policy.GetEntity(ctx, &pdpv1.GetEntityRequest{Key: key(kindUser, "x")})
-			if status.Code(err) != tc.wantCode {
-				t.Fatalf("err = %v, want %v", err, tc.wantCode)
-			}
-			if caller, _ := h.calls.last(); tc.wantCode == codes.OK && caller != tc.wantCaller {
-				t.Errorf("handler saw caller %q, want %q", caller, tc.wantCaller)
+			require.Equal(t, tc.wantCode, status.Code(err), "GetEntity: %v", err)
+			if caller, _ := h.calls.last(); tc.wantCode == codes.OK {
+				assert.Equal(t, tc.wantCaller, caller, "the handler's caller")
 			}
 		})
 	}
@@ -369,9 +356,7 @@ func TestDecisionMethods(t *testing.T) {
 				ctx = as(ctx, tc.principal)
 			}
 			_, err := h.decide.Check(ctx, &pdpv1.CheckRequest{})
-			if status.Code(err) != tc.wantCode {
-				t.Fatalf("Check: %v, want %v", err, tc.wantCode)
-			}
+			require.Equal(t, tc.wantCode, status.Code(err), "Check: %v", err)
 			if tc.wantCode != codes.OK {
 				return
 			}
@@ -379,9 +364,8 @@ func TestDecisionMethods(t *testing.T) {
 			if tc.require {
 				want = tc.principal
 			}
-			if caller, _ := h.calls.last(); caller != want {
-				t.Errorf("handler saw caller %q, want %q", caller, want)
-			}
+			caller, _ := h.calls.last()
+			assert.Equal(t, want, caller, "the handler's caller")
 		})
 	}
 }
@@ -439,9 +423,7 @@ func TestUncoveredMethods(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := az.guard(ctx, tc.method, tc.req)
-			if status.Code(err) != codes.PermissionDenied {
-				t.Errorf("err = %v, want PermissionDenied", err)
-			}
+			assert.Equal(t, codes.PermissionDenied, status.Code(err), "guard: %v", err)
 		})
 	}
 	t.Run("new PolicyService method", func(t *testing.T) {
@@ -479,9 +461,7 @@ func TestPeerConditions(t *testing.T) {
 			ctx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+fixtureTokens[netopsARN]))
 			ctx = peer.NewContext(ctx, &peer.Peer{Addr: tc.addr})
 			_, err := intercept(ctx, &pdpv1.GetEntityRequest{Key: key(kindUser, "x")}, info, handler)
-			if status.Code(err) != tc.wantCode {
-				t.Errorf("err = %v, want %v", err, tc.wantCode)
-			}
+			assert.Equal(t, tc.wantCode, status.Code(err), "intercept: %v", err)
 		})
 	}
 }

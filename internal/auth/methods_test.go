@@ -4,6 +4,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
 
@@ -46,9 +49,10 @@ func TestAdminCallOf(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.method, func(t *testing.T) {
 			call, ok := adminCallOf(tc.method, tc.req)
-			if !ok || call.action != tc.wantAction || !slices.Equal(call.targets, tc.wantTargets) || call.dryRun != tc.wantDryRun {
-				t.Errorf("adminCallOf = %+v, %v; want %s %+v dry run %q", call, ok, tc.wantAction, tc.wantTargets, tc.wantDryRun)
-			}
+			require.True(t, ok, "adminCallOf(%s) found no call", tc.method)
+			assert.Equal(t, tc.wantAction, call.action, "action")
+			assert.Equal(t, tc.wantTargets, call.targets, "targets")
+			assert.Equal(t, tc.wantDryRun, call.dryRun, "dry run")
 		})
 	}
 	// Every method of the service is one of Actions.

@@ -9,6 +9,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
 
@@ -49,24 +52,16 @@ func TestParseTokens(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			toks, err := ParseTokens("tokens", []byte(tc.data))
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				if strings.Contains(err.Error(), "token-one") {
-					t.Errorf("the error quotes a token: %v", err)
-				}
+				require.ErrorContains(t, err, tc.wantErr)
+				assert.NotContains(t, err.Error(), "token-one", "the error quotes a token")
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if toks.Len() != len(tc.want) {
-				t.Errorf("Len = %d, want %d", toks.Len(), len(tc.want))
-			}
+			require.NoError(t, err)
+			assert.Equal(t, len(tc.want), toks.Len(), "Len")
 			for tok, p := range tc.want {
-				if got, ok := toks.Lookup(tok); !ok || got != p {
-					t.Errorf("Lookup(%q) = %q, %v; want %q", tok, got, ok, p)
-				}
+				got, ok := toks.Lookup(tok)
+				assert.True(t, ok, "Lookup(%q) found nothing", tok)
+				assert.Equal(t, p, got, "Lookup(%q)", tok)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package decisionlog
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -18,24 +18,22 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pdp-dev/pdp/internal/logbuf"
 )
 
-// syncBuffer is a sink that tests read while the writer writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// syncBuffer is a sink that tests read, and wait on, while the writer
+// writes.
+type syncBuffer = logbuf.Buffer
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
+// waitFor waits until what b holds matches re, failing the test after 5s.
+func waitFor(t *testing.T, b *syncBuffer, re string, what string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if b.Wait(ctx, regexp.MustCompile(re)) == nil {
+		t.Fatalf("%s within 5s; got:\n%s", what, b.String())
+	}
 }
 
 // start runs l until the returned function is called, which waits for Run
@@ -173,13 +171,7 @@ func TestLogFlushesWhileRunning(t *testing.T) {
 	stop := start(t, l)
 	defer stop()
 	l.Log(Record{Time: testTime, Decision: "Allow"})
-	deadline := time.Now().Add(5 * time.Second)
-	for sink.String() == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("record not flushed within 5s while Run runs")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, &sink, `(?s).`, "record not flushed while Run runs")
 }
 
 // blockingSink blocks every Write until release is closed.
@@ -216,13 +208,7 @@ func TestLogNeverBlocks(t *testing.T) {
 	if l.Dropped() == 0 {
 		t.Fatal("Dropped() = 0 with the sink blocked, want > 0")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "decision log dropped records") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no warning about dropped records while the sink is blocked; log:\n%s", logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, logs, `decision log dropped records`, "no warning about dropped records while the sink is blocked")
 	close(sink.release)
 	stop()
 	written := uint64(len(lines(t, sink.String())))
@@ -243,13 +229,7 @@ func TestDropWarningsAreSpaced(t *testing.T) {
 		l.Log(Record{}) // dropped
 	}
 	stop := start(t, l)
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "dropped=10 ") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no first warning; log:\n%s", logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitFor(t, logs, `dropped=10 `, "no first warning")
 	for range 5 {
 		l.Log(Record{}) // queued or dropped: no second warning within the interval
 		time.Sleep(time.Millisecond)
@@ -286,13 +266,8 @@ func TestLogWriteErrors(t *testing.T) {
 	for range 3 {
 		l.Log(Record{Decision: "Allow"})
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for l.Dropped() < 3 {
-		if time.Now().After(deadline) {
-			t.Fatalf("Dropped() = %d after failed writes, want 3", l.Dropped())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	require.Eventually(t, func() bool { return l.Dropped() >= 3 }, 5*time.Second, time.Millisecond,
+		"records of failed writes not counted as dropped")
 	sink.mu.Lock()
 	sink.fail = false
 	sink.mu.Unlock()

@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc/codes"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
-	"github.com/pdp-dev/pdp/pkg/conformance"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -227,7 +226,7 @@ func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdp
 	if re := s.cfg.Limits.checkSimulate(req); re != nil {
 		return nil, s.toStatus(ctx, re)
 	}
-	docs := &conformance.Documents{}
+	docs := &engine.PolicyTexts{}
 	for _, p := range req.GetIdentityPolicies() {
 		docs.Identity = append(docs.Identity, []byte(p))
 	}

@@ -13,7 +13,6 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/pkg/catalog"
-	"github.com/pdp-dev/pdp/pkg/conformance"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
@@ -297,7 +296,7 @@ func refPrepare(s *Server, snap *Snapshot, it *item, now time.Time) (*decisionIn
 		in.policies.Resource = res.policy
 	}
 	if len(it.sessionPolicies) > 0 {
-		docs := &conformance.Documents{}
+		docs := &engine.PolicyTexts{}
 		for _, p := range it.sessionPolicies {
 			docs.Session = append(docs.Session, []byte(p))
 		}

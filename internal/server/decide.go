@@ -6,7 +6,6 @@ import (
 	"time"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
-	"github.com/pdp-dev/pdp/pkg/conformance"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -134,7 +133,7 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 		sc.in.policies.Resource = res.policy
 	}
 	if len(it.sessionPolicies) > 0 {
-		docs := &conformance.Documents{}
+		docs := &engine.PolicyTexts{}
 		for _, p := range it.sessionPolicies {
 			docs.Session = append(docs.Session, []byte(p))
 		}

@@ -172,16 +172,11 @@ func serverFiles(dir string) tlsconf.ServerConfig {
 	}
 }
 
-// waitUntil polls cond until it holds, failing the test after waitFor.
+// waitUntil checks cond twice per reload interval until it holds, failing
+// the test after waitFor.
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(waitFor)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", waitFor, what)
-		}
-		time.Sleep(reloadInterval / 2)
-	}
+	require.Eventually(t, cond, waitFor, reloadInterval/2, "timed out after %v waiting for %s", waitFor, what)
 }
 
 // wantRefused checks that a call failed as UNAVAILABLE, with a message

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
 
@@ -61,25 +64,20 @@ func TestMatchesCorpusARNs(t *testing.T) {
 		t.Run(tc.action, func(t *testing.T) {
 			t.Parallel()
 			a, ok := c.Action(tc.action)
-			if !ok {
-				t.Fatalf("Action(%q) not found", tc.action)
-			}
+			require.True(t, ok, "Action(%q) not found", tc.action)
 			var fits []string
 			for _, ar := range a.ResourceTypes {
 				if ar.Type.Matches(tc.arn) {
 					fits = append(fits, ar.Type.Name)
 				}
 			}
-			if len(fits) != 1 || fits[0] != tc.wantType {
-				t.Errorf("%s fits %v of %s, want exactly [%s]", tc.arn, fits, tc.action, tc.wantType)
-			}
-			if ar, ok := a.ResourceFor(tc.arn); !ok || ar.Type.Name != tc.wantType {
-				t.Errorf("ResourceFor(%q) = %v, %t; want %s", tc.arn, ar.Type, ok, tc.wantType)
+			assert.Equal(t, []string{tc.wantType}, fits, "the types of %s that %s fits", tc.action, tc.arn)
+			if ar, ok := a.ResourceFor(tc.arn); assert.True(t, ok, "ResourceFor(%q) found nothing", tc.arn) {
+				assert.Equal(t, tc.wantType, ar.Type.Name, "ResourceFor(%q)", tc.arn)
 			}
 			// A concrete ARN used as a Resource pattern overlaps its own type.
-			if rt := resourceType(t, c, a.Service.Prefix, tc.wantType); !rt.Overlaps(tc.arn) {
-				t.Errorf("%s.Overlaps(%q) = false, want true", tc.wantType, tc.arn)
-			}
+			rt := resourceType(t, c, a.Service.Prefix, tc.wantType)
+			assert.True(t, rt.Overlaps(tc.arn), "%s.Overlaps(%q)", tc.wantType, tc.arn)
 		})
 	}
 }
@@ -87,13 +85,9 @@ func TestMatchesCorpusARNs(t *testing.T) {
 func resourceType(t *testing.T, c *catalog.Catalog, prefix, name string) *catalog.ResourceType {
 	t.Helper()
 	s, ok := c.Service(prefix)
-	if !ok {
-		t.Fatalf("Service(%q) not found", prefix)
-	}
+	require.True(t, ok, "Service(%q) not found", prefix)
 	rt, ok := s.ResourceType(name)
-	if !ok {
-		t.Fatalf("%s.ResourceType(%q) not found", prefix, name)
-	}
+	require.True(t, ok, "%s.ResourceType(%q) not found", prefix, name)
 	return rt
 }
 
@@ -137,9 +131,7 @@ func TestMatches(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rt := resourceType(t, c, tc.prefix, tc.typ)
-			if got := rt.Matches(tc.arn); got != tc.want {
-				t.Errorf("%s.Matches(%q) = %t, want %t", tc.typ, tc.arn, got, tc.want)
-			}
+			assert.Equal(t, tc.want, rt.Matches(tc.arn), "%s.Matches(%q)", tc.typ, tc.arn)
 		})
 	}
 }
@@ -148,9 +140,7 @@ func TestMatchesDoesNotAllocate(t *testing.T) {
 	c := load(t)
 	rt := resourceType(t, c, "mobiletargeting", "journey-execution-activity-metrics")
 	arn := "arn:aws:mobiletargeting:eu-west-1:111122223333:apps/ProdApp01/journeys/5c6d7e8f/activities/act1/execution-metrics"
-	if n := testing.AllocsPerRun(100, func() { rt.Matches(arn) }); n != 0 {
-		t.Errorf("Matches allocates %v times, want 0", n)
-	}
+	assert.Zero(t, testing.AllocsPerRun(100, func() { rt.Matches(arn) }), "allocations of Matches")
 }
 
 func TestOverlaps(t *testing.T) {
@@ -210,9 +200,7 @@ func TestOverlaps(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			rt := resourceType(t, c, tc.prefix, tc.typ)
-			if got := rt.Overlaps(tc.pattern); got != tc.want {
-				t.Errorf("%s.Overlaps(%q) = %t, want %t", tc.typ, tc.pattern, got, tc.want)
-			}
+			assert.Equal(t, tc.want, rt.Overlaps(tc.pattern), "%s.Overlaps(%q)", tc.typ, tc.pattern)
 		})
 	}
 }

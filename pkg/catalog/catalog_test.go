@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
 
@@ -15,9 +18,7 @@ import (
 func load(tb testing.TB) *catalog.Catalog {
 	tb.Helper()
 	c, err := catalog.Load()
-	if err != nil {
-		tb.Fatalf("Load() error = %v", err)
-	}
+	require.NoError(tb, err, "Load()")
 	return c
 }
 
@@ -50,15 +51,11 @@ func TestLoadCounts(t *testing.T) {
 		t.Run(tc.prefix, func(t *testing.T) {
 			t.Parallel()
 			s, ok := c.Service(tc.prefix)
-			if !ok {
-				t.Fatalf("Service(%q) not found", tc.prefix)
+			require.True(t, ok, "Service(%q) not found", tc.prefix)
+			if tc.wantName != "" {
+				assert.Equal(t, tc.wantName, s.Name, "Name")
 			}
-			if tc.wantName != "" && s.Name != tc.wantName {
-				t.Errorf("Name = %q, want %q", s.Name, tc.wantName)
-			}
-			if got := len(s.Actions); got != tc.wantActions {
-				t.Errorf("len(Actions) = %d, want %d", got, tc.wantActions)
-			}
+			assert.Len(t, s.Actions, tc.wantActions, "Actions")
 			wildcardOnly := 0
 			access := map[string]int{}
 			for _, a := range s.Actions {
@@ -67,41 +64,15 @@ func TestLoadCounts(t *testing.T) {
 				}
 				access[a.AccessLevel]++
 			}
-			if wildcardOnly != tc.wantWildcardOnly {
-				t.Errorf("wildcard-only actions = %d, want %d", wildcardOnly, tc.wantWildcardOnly)
-			}
-			if !mapsEqual(access, tc.wantAccess) {
-				t.Errorf("access levels = %v, want %v", access, tc.wantAccess)
-			}
-			if got := len(s.ResourceTypes); got != tc.wantTypes {
-				t.Errorf("len(ResourceTypes) = %d, want %d", got, tc.wantTypes)
-			}
-			if got := len(s.ConditionKeys); got != tc.wantKeys {
-				t.Errorf("len(ConditionKeys) = %d, want %d", got, tc.wantKeys)
-			}
+			assert.Equal(t, tc.wantWildcardOnly, wildcardOnly, "wildcard-only actions")
+			assert.Equal(t, tc.wantAccess, access, "actions of each access level")
+			assert.Len(t, s.ResourceTypes, tc.wantTypes, "ResourceTypes")
+			assert.Len(t, s.ConditionKeys, tc.wantKeys, "ConditionKeys")
 		})
 	}
-	if got, want := len(c.GlobalConditionKeys()), 52; got != want {
-		t.Errorf("len(GlobalConditionKeys()) = %d, want %d", got, want)
-	}
-	if got, want := c.NumActions(), 123+115; got != want {
-		t.Errorf("NumActions() = %d, want %d", got, want)
-	}
-	if got, want := len(c.ResourceTypes()), 29+12; got != want {
-		t.Errorf("len(ResourceTypes()) = %d, want %d", got, want)
-	}
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
+	assert.Len(t, c.GlobalConditionKeys(), 52, "GlobalConditionKeys()")
+	assert.Equal(t, 123+115, c.NumActions(), "NumActions()")
+	assert.Len(t, c.ResourceTypes(), 29+12, "ResourceTypes()")
 }
 
 func TestSource(t *testing.T) {
@@ -111,9 +82,7 @@ func TestSource(t *testing.T) {
 		Version:       "0.21.202609261",
 		DataUpdatedAt: "2026-09-26T04:46:59.905Z",
 	}
-	if got := load(t).Source(); got != want {
-		t.Errorf("Source() = %+v, want %+v", got, want)
-	}
+	assert.Equal(t, want, load(t).Source())
 }
 
 func TestOrderAndIDs(t *testing.T) {
@@ -121,23 +90,17 @@ func TestOrderAndIDs(t *testing.T) {
 	c := load(t)
 	acts := c.Actions()
 	for i, a := range acts {
-		if a.ID != i {
-			t.Errorf("Actions()[%d].ID = %d, want %d", i, a.ID, i)
-		}
-		if a.FullName != a.Service.Prefix+":"+a.Name {
-			t.Errorf("FullName %q, want %q", a.FullName, a.Service.Prefix+":"+a.Name)
-		}
+		assert.Equal(t, i, a.ID, "Actions()[%d].ID", i)
+		assert.Equal(t, a.Service.Prefix+":"+a.Name, a.FullName, "FullName")
 	}
-	if !slices.IsSortedFunc(acts, func(a, b *catalog.Action) int { return strings.Compare(a.FullName, b.FullName) }) {
-		t.Error("Actions() is not sorted by FullName")
-	}
-	if !slices.IsSortedFunc(c.Services(), func(a, b *catalog.Service) int { return strings.Compare(a.Prefix, b.Prefix) }) {
-		t.Error("Services() is not sorted by prefix")
-	}
+	assert.True(t, slices.IsSortedFunc(acts, func(a, b *catalog.Action) int { return strings.Compare(a.FullName, b.FullName) }),
+		"Actions() is not sorted by FullName")
+	assert.True(t, slices.IsSortedFunc(c.Services(), func(a, b *catalog.Service) int { return strings.Compare(a.Prefix, b.Prefix) }),
+		"Services() is not sorted by prefix")
 	for _, rt := range c.ResourceTypes() {
-		if rt.Service == nil || rt.Name == "" || rt.ARNFormat == "" {
-			t.Errorf("resource type %+v is incomplete", rt)
-		}
+		assert.NotNil(t, rt.Service, "resource type %+v has no service", rt)
+		assert.NotEmpty(t, rt.Name, "resource type %+v has no name", rt)
+		assert.NotEmpty(t, rt.ARNFormat, "resource type %+v has no ARN format", rt)
 	}
 }
 
@@ -161,9 +124,7 @@ func TestServiceLookup(t *testing.T) {
 			if s, ok := c.Service(tc.prefix); ok {
 				got = s.Prefix
 			}
-			if got != tc.want {
-				t.Errorf("Service(%q) = %q, want %q", tc.prefix, got, tc.want)
-			}
+			assert.Equal(t, tc.want, got, "Service(%q)", tc.prefix)
 		})
 	}
 }
@@ -194,9 +155,7 @@ func TestActionLookup(t *testing.T) {
 			if a, ok := c.Action(tc.in); ok {
 				got = a.FullName
 			}
-			if got != tc.want {
-				t.Errorf("Action(%q) = %q, want %q (\"\" = not found)", tc.in, got, tc.want)
-			}
+			assert.Equal(t, tc.want, got, "Action(%q) (\"\" = not found)", tc.in)
 		})
 	}
 }
@@ -204,9 +163,7 @@ func TestActionLookup(t *testing.T) {
 func TestActionLookupDoesNotAllocate(t *testing.T) {
 	c := load(t)
 	for _, in := range []string{"mobiletargeting:GetApp", "sms-voice:SendTextMessage", "SMS-VOICE:sendtextmessage", "s3:GetObject"} {
-		if n := testing.AllocsPerRun(100, func() { c.Action(in) }); n != 0 {
-			t.Errorf("Action(%q) allocates %v times, want 0", in, n)
-		}
+		assert.Zero(t, testing.AllocsPerRun(100, func() { c.Action(in) }), "allocations of Action(%q)", in)
 	}
 }
 
@@ -229,9 +186,7 @@ func TestServiceAction(t *testing.T) {
 			if a, ok := s.Action(tc.in); ok {
 				got = a.FullName
 			}
-			if got != tc.want {
-				t.Errorf("Action(%q) = %q, want %q", tc.in, got, tc.want)
-			}
+			assert.Equal(t, tc.want, got, "Action(%q)", tc.in)
 		})
 	}
 }
@@ -265,29 +220,31 @@ func TestActionDetails(t *testing.T) {
 		t.Run(tc.action, func(t *testing.T) {
 			t.Parallel()
 			a, ok := c.Action(tc.action)
-			if !ok {
-				t.Fatalf("Action(%q) not found", tc.action)
-			}
+			require.True(t, ok, "Action(%q) not found", tc.action)
 			var types []string
 			var required []bool
 			for _, ar := range a.ResourceTypes {
 				types = append(types, ar.Type.Name)
 				required = append(required, ar.Required)
 			}
-			if a.WildcardOnly != tc.wantWildcardOnly {
-				t.Errorf("WildcardOnly = %t, want %t", a.WildcardOnly, tc.wantWildcardOnly)
-			}
-			if !slices.Equal(types, tc.wantTypes) || !slices.Equal(required, tc.wantRequired) {
-				t.Errorf("resource types = %v %v, want %v %v", types, required, tc.wantTypes, tc.wantRequired)
-			}
-			if !slices.Equal(a.APIVersions, tc.wantAPIVersions) {
-				t.Errorf("APIVersions = %v, want %v", a.APIVersions, tc.wantAPIVersions)
-			}
-			if !slices.Equal(a.ConditionKeys, tc.wantKeys) {
-				t.Errorf("ConditionKeys = %v, want %v", a.ConditionKeys, tc.wantKeys)
-			}
+			assert.Equal(t, tc.wantWildcardOnly, a.WildcardOnly, "WildcardOnly")
+			assertList(t, tc.wantTypes, types, "resource types")
+			assertList(t, tc.wantRequired, required, "Required of each resource type")
+			assertList(t, tc.wantAPIVersions, a.APIVersions, "APIVersions")
+			assertList(t, tc.wantKeys, a.ConditionKeys, "ConditionKeys")
 		})
 	}
+}
+
+// assertList checks got against want element by element; an empty list
+// and nil are the same list.
+func assertList[T any](t *testing.T, want, got []T, what string) {
+	t.Helper()
+	if len(want) == 0 {
+		assert.Empty(t, got, what)
+		return
+	}
+	assert.Equal(t, want, got, what)
 }
 
 func TestActionsFor(t *testing.T) {
@@ -308,16 +265,12 @@ func TestActionsFor(t *testing.T) {
 			t.Parallel()
 			s, _ := c.Service(tc.prefix)
 			rt, ok := s.ResourceType(tc.typeName)
-			if !ok {
-				t.Fatalf("ResourceType(%q) not found", tc.typeName)
-			}
+			require.True(t, ok, "ResourceType(%q) not found", tc.typeName)
 			var got []string
 			for _, a := range c.ActionsFor(rt) {
 				got = append(got, a.FullName)
 			}
-			if !slices.Equal(got, tc.wantActions) {
-				t.Errorf("ActionsFor(%s) = %v, want %v", tc.typeName, got, tc.wantActions)
-			}
+			assertList(t, tc.wantActions, got, "ActionsFor("+tc.typeName+")")
 		})
 	}
 	// Every (action, resource type) pair appears exactly once.
@@ -328,12 +281,8 @@ func TestActionsFor(t *testing.T) {
 	for _, a := range c.Actions() {
 		want += len(a.ResourceTypes)
 	}
-	if n != want {
-		t.Errorf("sum of len(ActionsFor) = %d, want %d", n, want)
-	}
-	if got := c.ActionsFor(nil); got != nil {
-		t.Errorf("ActionsFor(nil) = %v, want nil", got)
-	}
+	assert.Equal(t, want, n, "sum of len(ActionsFor)")
+	assert.Nil(t, c.ActionsFor(nil), "ActionsFor(nil)")
 }
 
 // TestConcurrentUse runs every lookup from many goroutines at once; with

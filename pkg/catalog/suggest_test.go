@@ -1,6 +1,10 @@
 package catalog_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 func TestSuggestAction(t *testing.T) {
 	t.Parallel()
@@ -28,9 +32,8 @@ func TestSuggestAction(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got, ok := c.SuggestAction(tc.in)
-			if ok != (tc.want != "") || got != tc.want {
-				t.Errorf("SuggestAction(%q) = %q, %t; want %q", tc.in, got, ok, tc.want)
-			}
+			assert.Equal(t, tc.want != "", ok, "SuggestAction(%q) has a suggestion", tc.in)
+			assert.Equal(t, tc.want, got, "SuggestAction(%q)", tc.in)
 		})
 	}
 }

@@ -58,8 +58,8 @@ type Compiled struct {
 }
 
 // Documents returns the case's policies as JSON text.
-func (c *Case) Documents() *Documents {
-	d := &Documents{Resource: nullToNil(c.ResourcePolicy), Boundary: nullToNil(c.PermissionsBoundary)}
+func (c *Case) Documents() *engine.PolicyTexts {
+	d := &engine.PolicyTexts{Resource: nullToNil(c.ResourcePolicy), Boundary: nullToNil(c.PermissionsBoundary)}
 	for _, raw := range c.IdentityPolicies {
 		d.Identity = append(d.Identity, raw)
 	}

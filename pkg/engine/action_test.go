@@ -1,6 +1,10 @@
 package engine
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 func TestActionMatching(t *testing.T) {
 	t.Parallel()
@@ -29,9 +33,7 @@ func TestActionMatching(t *testing.T) {
 			t.Parallel()
 			ps := mustCompile(t, cat, IdentityPolicy, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"`+tc.pattern+`","Resource":"*"}]}`)
 			req := &Request{Principal: "arn:aws:iam::111122223333:user/alice", Action: tc.action, Resource: "*", Context: NewContext(0)}
-			if got := Evaluate(&Policies{Identity: ps}, req); got != tc.want {
-				t.Errorf("%q for %q: %s, want %s", tc.pattern, tc.action, got, tc.want)
-			}
+			assert.Equal(t, tc.want, Evaluate(&Policies{Identity: ps}, req), "%q for %q", tc.pattern, tc.action)
 		})
 	}
 }

@@ -14,6 +14,10 @@
 //   - Compile turns documents of one policy type into a PolicySet: action
 //     patterns expanded once into an index by action, wildcard patterns and
 //     policy variables tokenized, condition values parsed.
+//     PolicyTexts.Compile does parse and compile at once for the documents
+//     a request brings with it (the session policies of a Check, every
+//     policy of a Simulate call or a conformance case), naming each by its
+//     field path.
 //   - Evaluate combines the identity policies, resource policy, permissions
 //     boundary, session policies and SCP levels of a request following the
 //     AWS evaluation logic and returns Allow, ExplicitDeny or ImplicitDeny.

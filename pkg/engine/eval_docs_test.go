@@ -1,6 +1,10 @@
 package engine
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 // docCase is one request decided against a small policy setup, pinning a
 // rule of the AWS documentation that the conformance corpora do not check.
@@ -54,12 +58,10 @@ func (tc *docCase) run(t *testing.T) {
 		res = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc123/segments/seg1"
 	}
 	req := &Request{Principal: principal, Action: action, Resource: res, Context: ctx}
-	if got := Evaluate(p, req); got != tc.want {
-		t.Errorf("%s\n  rule: %s\n  doc:  %s\n  got %s, want %s", tc.name, tc.rule, tc.doc, got, tc.want)
-	}
-	if got, ex := EvaluateExplain(p, req); got != tc.want || ex.Decision != got {
-		t.Errorf("EvaluateExplain: %s (explanation %s), want %s", got, ex.Decision, tc.want)
-	}
+	assert.Equal(t, tc.want, Evaluate(p, req), "%s\n  rule: %s\n  doc:  %s", tc.name, tc.rule, tc.doc)
+	got, ex := EvaluateExplain(p, req)
+	assert.Equal(t, tc.want, got, "EvaluateExplain")
+	assert.Equal(t, got, ex.Decision, "the explanation's decision")
 }
 
 const (

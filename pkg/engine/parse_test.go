@@ -2,8 +2,12 @@ package engine
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseErrors(t *testing.T) {
@@ -45,15 +49,10 @@ func TestParseErrors(t *testing.T) {
 			t.Parallel()
 			_, err := Parse([]byte(tc.doc), ParseOptions{ID: "p1", Type: tc.typ})
 			var es Errors
-			if !errors.As(err, &es) {
-				t.Fatalf("error %v is not an Errors", err)
-			}
-			for _, e := range es {
-				if e.Code == tc.wantCode && e.Line == tc.wantLine && e.Col == tc.wantCol && strings.Contains(e.Error(), tc.wantMsg) {
-					return
-				}
-			}
-			t.Errorf("no %s at %d:%d containing %q; got:\n%v", tc.wantCode, tc.wantLine, tc.wantCol, tc.wantMsg, es)
+			require.True(t, errors.As(err, &es), "error %v is not an Errors", err)
+			assert.True(t, slices.ContainsFunc(es, func(e *PolicyError) bool {
+				return e.Code == tc.wantCode && e.Line == tc.wantLine && e.Col == tc.wantCol && strings.Contains(e.Error(), tc.wantMsg)
+			}), "no %s at %d:%d containing %q; got:\n%v", tc.wantCode, tc.wantLine, tc.wantCol, tc.wantMsg, es)
 		})
 	}
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestPatternMatch(t *testing.T) {
@@ -68,9 +70,7 @@ func TestPatternMatch(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			p := compilePattern(tc.pattern, tc.opts)
-			if got := p.match(tc.input, ctx, tc.fold); got != tc.want {
-				t.Errorf("%q matches %q: %v, want %v", tc.pattern, tc.input, got, tc.want)
-			}
+			assert.Equal(t, tc.want, p.match(tc.input, ctx, tc.fold), "%q matches %q", tc.pattern, tc.input)
 		})
 	}
 }

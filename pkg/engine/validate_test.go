@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
@@ -178,9 +181,7 @@ func TestValidateFindings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			doc, err := engine.Parse([]byte(tc.doc), engine.ParseOptions{ID: "p", Type: tc.typ})
-			if err != nil {
-				t.Fatalf("engine.Parse: %v", err)
-			}
+			require.NoError(t, err, "engine.Parse")
 			checkFindings(t, engine.Validate(cat, doc, tc.opts), tc.want)
 
 		})
@@ -224,14 +225,11 @@ func TestValidateTooManyFindings(t *testing.T) {
 			acts := strings.Repeat(`"mobiletargeting:GetApp", `, 150) + `"mobiletargeting:GetApp"`
 			src := stmt(allow, `"Action": [`+acts+`]`, anyRes+`}, {`+allow, `"Action": `+strconv.Quote(tc.second), anyRes)
 			doc, err := engine.Parse([]byte(src), engine.ParseOptions{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			got := engine.Validate(cat, doc, engine.ValidateOptions{})
-			if len(got) != 101 || got[0].Code != engine.CodeTooManyErrors || got[0].Severity != tc.wantSev {
-				t.Errorf("got %d findings, first %s %v; want 101 with TOO_MANY_ERRORS (%s) first",
-					len(got), got[0].Severity, got[0], tc.wantSev)
-			}
+			require.Len(t, got, 101, "findings")
+			assert.Equal(t, engine.CodeTooManyErrors, got[0].Code, "the first finding: %v", got[0])
+			assert.Equal(t, tc.wantSev, got[0].Severity, "the first finding: %v", got[0])
 		})
 	}
 }
@@ -278,15 +276,15 @@ func TestValidateClean(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			doc, err := engine.Parse([]byte(tc.doc), engine.ParseOptions{ID: tc.name, Type: tc.typ})
-			if err != nil {
-				t.Fatalf("engine.Parse: %v", err)
-			}
+			require.NoError(t, err, "engine.Parse")
+			var findings []string
 			for _, e := range engine.Validate(cat, doc, engine.ValidateOptions{Quota: engine.QuotaManaged}) {
 				if tc.typ == engine.SCPPolicy && e.Code == engine.CodeUnknownService {
 					continue // NotAction naming other services is how SCPs exempt them
 				}
-				t.Errorf("%s %s %s", e.Severity, e.Code, e)
+				findings = append(findings, fmt.Sprintf("%s %s %s", e.Severity, e.Code, e))
 			}
+			assert.Empty(t, findings)
 		})
 	}
 }

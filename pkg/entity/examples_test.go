@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
@@ -89,9 +92,8 @@ func TestExamplesDecide(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := decide(t, cat, res, tc.principal, tc.action, tc.resource, tc.context); got != tc.want {
-				t.Errorf("%s %s on %s = %v, want %v", tc.principal, tc.action, tc.resource, got, tc.want)
-			}
+			assert.Equal(t, tc.want, decide(t, cat, res, tc.principal, tc.action, tc.resource, tc.context),
+				"%s %s on %s", tc.principal, tc.action, tc.resource)
 		})
 	}
 }
@@ -101,14 +103,10 @@ func decide(t *testing.T, cat *catalog.Catalog, res *Resolved, principal, action
 	extra map[string]string) engine.Decision {
 	t.Helper()
 	pp, ok := res.Principal(principal)
-	if !ok {
-		t.Fatalf("no principal %s", principal)
-	}
+	require.True(t, ok, "no principal %s", principal)
 	compile := func(docs ...*engine.Document) *engine.PolicySet {
 		ps, err := engine.Compile(cat, docs...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		return ps
 	}
 	ctx := engine.NewContext(8)

@@ -2,9 +2,13 @@ package entity
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
@@ -17,6 +21,16 @@ func loadCatalog(tb testing.TB) *catalog.Catalog {
 		tb.Fatal(err)
 	}
 	return cat
+}
+
+// assertElements checks that the list or map got equals want, taking nil
+// and empty as the same.
+func assertElements(t *testing.T, want, got any, msgAndArgs ...any) bool {
+	t.Helper()
+	if reflect.ValueOf(want).Len() == 0 {
+		return assert.Empty(t, got, msgAndArgs...)
+	}
+	return assert.Equal(t, want, got, msgAndArgs...)
 }
 
 // mapFS builds a file system from file names and contents.
@@ -36,9 +50,8 @@ func problems(tb testing.TB, err error) []string {
 		return nil
 	}
 	var ps Problems
-	if !errors.As(err, &ps) || len(ps) == 0 {
-		tb.Fatalf("error is not a non-empty Problems: %T %v", err, err)
-	}
+	require.True(tb, errors.As(err, &ps), "error is not a Problems: %T %v", err, err)
+	require.NotEmpty(tb, ps, "Problems")
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = p.Error()
@@ -51,8 +64,6 @@ func checkContains(tb testing.TB, got []string, want []string) {
 	tb.Helper()
 	all := strings.Join(got, "\n")
 	for _, w := range want {
-		if !strings.Contains(all, w) {
-			tb.Errorf("missing %q in:\n%s", w, all)
-		}
+		assert.Contains(tb, all, w)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -95,15 +97,11 @@ func TestLinkErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s := base()
-			if _, err := s.Link(nil, nil); err != nil {
-				t.Fatalf("base set: %v", err)
-			}
+			_, err := s.Link(nil, nil)
+			require.NoError(t, err, "base set")
 			tc.change(s)
 			res, err := s.Link(nil, nil)
-			var probs Problems
-			if !errors.As(err, &probs) || res != nil {
-				t.Fatalf("Link = %v, %v; want a Problems error", res, err)
-			}
+			require.Nil(t, res, "Link of a broken set")
 			checkContains(t, problems(t, err), []string{tc.want})
 		})
 	}

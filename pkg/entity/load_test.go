@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 const okPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetApp","Resource":"*"}]}`
@@ -137,9 +139,7 @@ func TestLoadDirErrors(t *testing.T) {
 				dir = "."
 			}
 			s, err := LoadDir(fsys, dir)
-			if err == nil {
-				t.Fatalf("LoadDir succeeded: %+v", s)
-			}
+			require.Error(t, err, "LoadDir succeeded: %+v", s)
 			checkContains(t, problems(t, err), tc.want)
 		})
 	}

@@ -1,9 +1,11 @@
 package entity
 
 import (
-	"maps"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
@@ -79,37 +81,24 @@ func TestResolvePrincipal(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			pp, ok := res.Principal(tc.arn)
-			if ok != tc.wantOK {
-				t.Fatalf("Principal(%q) ok = %v, want %v", tc.arn, ok, tc.wantOK)
-			}
+			require.Equal(t, tc.wantOK, ok, "Principal(%q) found", tc.arn)
 			if !ok {
 				return
 			}
-			if pp.ARN != tc.wantARN || pp.Kind != tc.wantKind || pp.Account != tc.wantARN[13:25] {
-				t.Errorf("ARN, Kind, Account = %q, %q, %q; want %q, %q, %q", pp.ARN, pp.Kind, pp.Account,
-					tc.wantARN, tc.wantKind, tc.wantARN[13:25])
-			}
-			if got := ids(pp.Identity); !slices.Equal(got, tc.wantIdentity) {
-				t.Errorf("Identity = %q, want %q", got, tc.wantIdentity)
-			}
+			assert.Equal(t, tc.wantARN, pp.ARN, "ARN")
+			assert.Equal(t, tc.wantKind, pp.Kind, "Kind")
+			assert.Equal(t, tc.wantARN[13:25], pp.Account, "Account")
+			assertElements(t, tc.wantIdentity, ids(pp.Identity), "Identity")
 			for _, d := range pp.Identity {
-				if d.Type != engine.IdentityPolicy {
-					t.Errorf("identity document %s has type %v", d.ID, d.Type)
-				}
+				assert.Equal(t, engine.IdentityPolicy, d.Type, "type of identity document %s", d.ID)
 			}
 			gotBoundary := ""
 			if pp.Boundary != nil {
 				gotBoundary = pp.Boundary.ID
-				if pp.Boundary.Type != engine.BoundaryPolicy {
-					t.Errorf("boundary has type %v", pp.Boundary.Type)
-				}
+				assert.Equal(t, engine.BoundaryPolicy, pp.Boundary.Type, "type of the boundary")
 			}
-			if gotBoundary != tc.wantBoundary {
-				t.Errorf("Boundary = %q, want %q", gotBoundary, tc.wantBoundary)
-			}
-			if !maps.Equal(pp.Tags, tc.wantTags) {
-				t.Errorf("Tags = %v, want %v", pp.Tags, tc.wantTags)
-			}
+			assert.Equal(t, tc.wantBoundary, gotBoundary, "Boundary")
+			assertElements(t, tc.wantTags, pp.Tags, "Tags")
 		})
 	}
 }
@@ -168,19 +157,14 @@ func TestResolveResource(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			doc, tags, ok := res.Resource(tc.arn)
-			if ok != tc.wantOK {
-				t.Fatalf("Resource(%q) ok = %v, want %v", tc.arn, ok, tc.wantOK)
-			}
+			require.Equal(t, tc.wantOK, ok, "Resource(%q) found", tc.arn)
 			got := ""
 			if doc != nil {
 				got = doc.ID
-				if doc.Type != engine.ResourcePolicy {
-					t.Errorf("policy type %v", doc.Type)
-				}
+				assert.Equal(t, engine.ResourcePolicy, doc.Type, "policy type")
 			}
-			if got != tc.wantPolicy || !maps.Equal(tags, tc.wantTags) {
-				t.Errorf("Resource(%q) = %q, %v; want %q, %v", tc.arn, got, tags, tc.wantPolicy, tc.wantTags)
-			}
+			assert.Equal(t, tc.wantPolicy, got, "Resource(%q) policy", tc.arn)
+			assertElements(t, tc.wantTags, tags, "Resource(%q) tags", tc.arn)
 		})
 	}
 }
@@ -205,21 +189,15 @@ func TestResolveSCPChain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			chain, ok := res.SCPChain(tc.account)
-			if ok != tc.wantOK {
-				t.Fatalf("SCPChain(%q) ok = %v, want %v", tc.account, ok, tc.wantOK)
-			}
+			require.Equal(t, tc.wantOK, ok, "SCPChain(%q) found", tc.account)
 			var got [][]string
 			for _, level := range chain {
 				got = append(got, ids(level))
 				for _, d := range level {
-					if d.Type != engine.SCPPolicy {
-						t.Errorf("SCP %s has type %v", d.ID, d.Type)
-					}
+					assert.Equal(t, engine.SCPPolicy, d.Type, "type of SCP %s", d.ID)
 				}
 			}
-			if !slices.EqualFunc(got, tc.want, slices.Equal) {
-				t.Errorf("SCPChain(%q) = %q, want %q", tc.account, got, tc.want)
-			}
+			assertElements(t, tc.want, got, "SCPChain(%q)", tc.account)
 		})
 	}
 }

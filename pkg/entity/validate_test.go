@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -247,17 +250,12 @@ roles:
 				files[name] = data
 			}
 			s, err := LoadDir(mapFS(files), "model")
-			if err != nil {
-				t.Fatalf("LoadDir: %v", err)
-			}
+			require.NoError(t, err, "LoadDir")
 			_, err = s.Validate(cat)
-			if err == nil {
-				t.Fatal("Validate found no error")
-			}
+			require.Error(t, err, "Validate found no error")
 			checkContains(t, problems(t, err), tc.want)
-			if _, rerr := s.Resolve(cat); rerr == nil {
-				t.Error("Resolve succeeded on a Set with errors")
-			}
+			_, err = s.Resolve(cat)
+			assert.Error(t, err, "Resolve succeeded on a Set with errors")
 		})
 	}
 }

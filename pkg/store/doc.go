@@ -26,8 +26,9 @@
 // the current revision.
 //
 // Implementations: memstore (in memory, for tests and tools), boltstore
-// (the embedded default, one bbolt file; pdp serve keeps it at pdp.db in
-// its --data-dir, ./pdp-data unless PDP_DATA_DIR says otherwise) and
+// (the embedded default, one bbolt file; pdp serve keeps it at
+// ./pdp-data/pdp.db, relative to its working directory, unless --data-dir
+// or PDP_DATA_DIR names another directory) and
 // etcdstore (a shared etcd cluster). All take Options and pass the same
 // suite, storetest.Run.
 //

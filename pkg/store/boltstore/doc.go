@@ -1,8 +1,10 @@
 // Package boltstore is the embedded default store.Store: one bbolt file
 // (go.etcd.io/bbolt) holding every revision, so a single pdp serve needs no
 // other service. Open(path) creates the file if missing (mode 0600, parent
-// directories 0700); pdp serve passes pdp.db in its --data-dir — the choice
-// lives in cmd/pdp, this package only takes a path.
+// directories 0700); pdp serve passes pdp.db in its --data-dir, which is
+// ./pdp-data (relative to its working directory) unless --data-dir or
+// PDP_DATA_DIR says otherwise — the choice lives in cmd/pdp, this package
+// only takes a path.
 //
 // Damage: Open verifies an existing file before anything writes to it —
 // its meta pages, size and root page without bbolt (inspectHeader, since

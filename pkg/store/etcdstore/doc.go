@@ -41,7 +41,9 @@
 // across watch responses) become one store.Event, its info taken from the
 // log key's event. Progress notifications are asked for with
 // RequestProgress every Options.ProgressInterval while the watch is idle,
-// and report the last revision the watch yielded.
+// and report the last revision the watch yielded. etcd answers only when
+// the watch has reached its start revision, so a watch from the head
+// starts its etcd watch at the head and skips what it replays (see Watch).
 //
 // # Limits and etcd settings
 //
@@ -67,8 +69,8 @@
 //     the client's own resume point can then skip ahead, so a fixed
 //     server is advised in production.
 //
-// Tests start real etcd servers with the etcdtest package (the etcd
-// binary: `make etcd`).
+// Tests start real etcd servers with the etcdtest package: bin/etcd, which
+// `make etcd` builds at the client's release (3.7.3 with client v3.7.3).
 //
 // Concurrency: every method of a Store is safe for concurrent use.
 //

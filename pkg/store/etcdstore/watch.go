@@ -19,6 +19,17 @@ import (
 // progress revision counts writes outside the prefix, and a follower
 // resuming from the yielded revision misses nothing either way.
 //
+// etcd 3.7 (and the 3.4 to 3.6 patch releases that carry the same fix)
+// answers a progress request only when every watch of the client's stream
+// is synced and has reached its start revision, so that a notification
+// never reports a revision the watch has not reached. A watch from the head revision, next+1, would wait for a
+// write; so the etcd watch starts at the head revision when next+1 is
+// beyond it, and the events it replays are skipped. The client resumes a
+// watch cut by a reconnection from the revision after the last one it
+// saw, which on an idle cluster is beyond the head again: when a progress
+// request has gone unanswered for a whole interval, the watch is opened
+// again in the same way.
+//
 // While etcd is unreachable the watch waits (the client reconnects and
 // re-watches from the next revision, with no gap and no duplicate); it
 // yields no progress then, which is how a follower can tell.
@@ -26,54 +37,68 @@ func (s *Store) Watch(ctx context.Context, from int64) iter.Seq2[store.Event, er
 	return func(yield func(store.Event, error) bool) {
 		bctx, cancel := s.bind(ctx)
 		defer cancel()
-		start, err := s.watchStart(bctx, from)
+		start, head, err := s.watchStart(bctx, from)
 		if err != nil {
 			if errors.Is(err, store.ErrClosed) || ctx.Err() == nil {
 				yield(store.Event{}, fmt.Errorf("etcdstore: watch from %d: %w", from, err))
 			}
 			return
 		}
-		s.watch(ctx, bctx, from, start, yield)
+		s.watch(ctx, bctx, from, start, head, yield)
 	}
 }
 
-// watchStart returns the etcd revision a watch after from starts at. It
-// fails with store.ErrFutureRevision when from is after the current
-// revision. A watch from before the store's first revision (log's
-// CreateRevision) starts there, so compactions of the cluster before the
-// store was first written do not fail it.
-func (s *Store) watchStart(ctx context.Context, from int64) (int64, error) {
+// watchStart returns the etcd revision a watch after from starts at, and
+// etcd's head revision. It fails with store.ErrFutureRevision when from
+// is after the current revision. A watch from before the store's first
+// revision (log's CreateRevision) starts there, so compactions of the
+// cluster before the store was first written do not fail it.
+func (s *Store) watchStart(ctx context.Context, from int64) (start, head int64, err error) {
 	if err := s.checkOpen(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	resp, err := s.cli.Get(ctx, s.keys.log(), clientv3.WithKeysOnly())
 	if err != nil {
-		return 0, s.mapErr(err)
+		return 0, 0, s.mapErr(err)
 	}
+	head = resp.Header.Revision
 	if len(resp.Kvs) == 0 { // nothing written yet
 		if from > 0 {
-			return 0, fmt.Errorf("current revision is 0: %w", store.ErrFutureRevision)
+			return 0, 0, fmt.Errorf("current revision is 0: %w", store.ErrFutureRevision)
 		}
-		return resp.Header.Revision + 1, nil
+		return head + 1, head, nil
 	}
 	kv := resp.Kvs[0]
 	if from > kv.ModRevision {
-		return 0, fmt.Errorf("current revision is %d: %w", kv.ModRevision, store.ErrFutureRevision)
+		return 0, 0, fmt.Errorf("current revision is %d: %w", kv.ModRevision, store.ErrFutureRevision)
 	}
-	return max(from+1, kv.CreateRevision), nil
+	return max(from+1, kv.CreateRevision), head, nil
+}
+
+// headRevision returns etcd's current revision, within the progress
+// interval.
+func (s *Store) headRevision(ctx context.Context) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opts.ProgressInterval)
+	defer cancel()
+	resp, err := s.cli.Get(ctx, s.keys.log(), clientv3.WithKeysOnly())
+	if err != nil {
+		return 0, err
+	}
+	return resp.Header.Revision, nil
 }
 
 // watch runs the etcd watch from etcd revision start and yields its
 // events until ctx ends, the store closes, an error or yield says stop;
-// bctx is ctx bound to the store's life (see bind).
-func (s *Store) watch(ctx, bctx context.Context, from, start int64, yield func(store.Event, error) bool) {
-	wctx, cancel := context.WithCancel(bctx)
-	defer cancel()
-	wch := s.cli.Watch(wctx, s.keys.prefix, clientv3.WithPrefix(), clientv3.WithRev(start), clientv3.WithProgressNotify())
-	f := &follower{s: s, yield: yield, last: max(from, 0)}
+// bctx is ctx bound to the store's life (see bind) and head is etcd's
+// revision when start was read.
+func (s *Store) watch(ctx, bctx context.Context, from, start, head int64, yield func(store.Event, error) bool) {
+	f := &follower{s: s, yield: yield, last: max(from, 0), start: start}
+	wch, stop := s.open(bctx, f.next(), head)
+	defer func() { stop() }()
 	interval := s.opts.ProgressInterval
 	idle := time.NewTimer(interval)
 	defer idle.Stop()
+	asked := false // a progress request is unanswered
 	for {
 		select {
 		case <-ctx.Done():
@@ -82,13 +107,26 @@ func (s *Store) watch(ctx, bctx context.Context, from, start int64, yield func(s
 			f.fail(store.ErrClosed)
 			return
 		case <-idle.C:
+			idle.Reset(interval)
+			if asked {
+				// Unanswered for an interval: the watch may start beyond
+				// the head. While etcd is away the head cannot be read and
+				// the watch stays as it is.
+				if head, err := s.headRevision(bctx); err == nil {
+					stop()
+					wch, stop = s.open(bctx, f.next(), head)
+					asked = false
+				}
+				continue
+			}
 			// The answer arrives on wch. It fails while etcd is away:
 			// then the follower sees no progress, which is right.
-			rctx, rcancel := context.WithTimeout(wctx, interval)
+			rctx, rcancel := context.WithTimeout(bctx, interval)
 			_ = s.cli.RequestProgress(rctx)
 			rcancel()
-			idle.Reset(interval)
+			asked = true
 		case wr, ok := <-wch:
+			asked = false
 			if !f.deliver(ctx, wr, ok) {
 				return
 			}
@@ -99,12 +137,25 @@ func (s *Store) watch(ctx, bctx context.Context, from, start int64, yield func(s
 	}
 }
 
+// open starts an etcd watch on the prefix that yields every revision from
+// next on: from next, or from head when next is beyond it (the follower
+// skips what comes before next). stop ends it.
+func (s *Store) open(ctx context.Context, next, head int64) (wch clientv3.WatchChan, stop context.CancelFunc) {
+	ctx, stop = context.WithCancel(ctx)
+	rev := min(next, max(head, 1))
+	return s.cli.Watch(ctx, s.keys.prefix, clientv3.WithPrefix(), clientv3.WithRev(rev), clientv3.WithProgressNotify()), stop
+}
+
 // A follower is the state of one running Watch.
 type follower struct {
 	s     *Store
 	yield func(store.Event, error) bool
 	last  int64 // the last revision yielded
+	start int64 // the first revision the watch may yield
 }
+
+// next returns the first etcd revision the follower has yet to see.
+func (f *follower) next() int64 { return max(f.last+1, f.start) }
 
 func (f *follower) fail(err error) {
 	f.yield(store.Event{}, fmt.Errorf("etcdstore: watch after %d: %w", f.last, err))
@@ -129,8 +180,8 @@ func (f *follower) deliver(ctx context.Context, wr clientv3.WatchResponse, ok bo
 		return f.yield(store.Event{Revision: f.last, Progress: true}, nil)
 	}
 	for rev, evs := range byRevision(wr.Events) {
-		if rev <= f.last {
-			continue // already yielded: never twice
+		if rev < f.next() {
+			continue // already yielded (never twice), or before the start
 		}
 		ev, ok, err := f.s.event(rev, evs)
 		if err != nil {

@@ -2,11 +2,14 @@
 // cluster per Start, on loopback ports, with its data in t.TempDir(),
 // stopped when the test ends.
 //
-// The etcd binary comes from the PATH (Debian's etcd-server, installed by
-// `make etcd`); a test that needs it and does not find it fails rather
-// than skips, so a missing server never passes as green.
+// The etcd server is bin/etcd in the module root, which `make etcd` builds
+// from internal/tools/etcd at the version of the etcd client in go.mod, so
+// the tests run the server the client was released with. Without it a
+// test skips with a message naming `make etcd`; `make test` builds it
+// first and fails on any skipped test, so a missing server never passes
+// as green.
 //
-// Imports: the standard library only.
+// Imports: the standard library and internal/logbuf.
 //
 // Concurrency: a Server belongs to the test that started it; its methods
 // are called from that test's goroutine.

@@ -8,12 +8,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pdp-dev/pdp/internal/logbuf"
 )
 
 // Timeouts of the server's life cycle; generous because tests run under
@@ -29,10 +32,10 @@ type Server struct {
 	t       testing.TB
 	bin     string
 	dataDir string
-	args    []string // extra flags, after the ones Start sets
-	client  string   // http://127.0.0.1:PORT
-	peer    string   // http://127.0.0.1:PORT
-	log     syncBuffer
+	args    []string      // extra flags, after the ones Start sets
+	client  string        // http://127.0.0.1:PORT
+	peer    string        // http://127.0.0.1:PORT
+	log     logbuf.Buffer // where etcd logs while the test reads
 
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has been waited for
@@ -44,9 +47,9 @@ type Server struct {
 // args are extra etcd flags, such as "--max-txn-ops=1024".
 func Start(t testing.TB, args ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("etcd")
+	bin, err := Binary()
 	if err != nil {
-		t.Skipf("etcd server not found (%v): run `make etcd` to install it (make test does, and fails on a skipped test)", err)
+		t.Skipf("%v: run `make etcd` to build it (make test does, and fails on a skipped test)", err)
 	}
 	s := &Server{t: t, bin: bin, args: args}
 	t.Cleanup(func() {
@@ -74,6 +77,48 @@ func Start(t testing.TB, args ...string) *Server {
 		}
 		s.log.Reset()
 	}
+}
+
+// module is the path of the module whose bin/ holds the etcd server.
+const module = "github.com/pdp-dev/pdp"
+
+// Binary returns the path of the etcd server `make etcd` builds: bin/etcd
+// in the root of the module, found from the working directory up (go test
+// runs a test in its package's directory). It fails when the file is not
+// there; the PATH is not searched, so a test never runs another version.
+func Binary() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("etcd server not found: %w", err)
+	}
+	for {
+		if isModuleRoot(dir) {
+			bin := filepath.Join(dir, "bin", "etcd")
+			if _, err := os.Stat(bin); err != nil {
+				return "", fmt.Errorf("etcd server not found: %w", err)
+			}
+			return bin, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("etcd server not found: no directory above the working directory holds the go.mod of %s", module)
+		}
+		dir = parent
+	}
+}
+
+// isModuleRoot reports whether dir holds the go.mod of module.
+func isModuleRoot(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(data)) {
+		if f := strings.Fields(line); len(f) == 2 && f[0] == "module" {
+			return strings.Trim(f[1], `"`) == module
+		}
+	}
+	return false
 }
 
 // Endpoints returns the client URLs, for clientv3.Config.Endpoints.
@@ -204,29 +249,4 @@ func freePorts(n int) ([]int, error) {
 		ports = append(ports, addr.Port)
 	}
 	return ports, nil
-}
-
-// syncBuffer is where a server logs while the test reads: a bytes.Buffer
-// guarded by a mutex (pkg/ cannot use internal/logbuf's).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *syncBuffer) Reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
 }
