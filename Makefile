@@ -298,7 +298,7 @@ LOADTEST_CLUSTER_RATE        ?= 200
 LOADTEST_CLUSTER_CONCURRENCY ?= 10
 LOADTEST_CLUSTER_WRITES      ?= 10
 LOADTEST_CLUSTER_FLAGS       ?=
-ETCD_SERVER                  ?= $(or $(shell command -v etcd 2>/dev/null),/usr/bin/etcd)
+ETCD_SERVER                  ?= $(BIN)/etcd
 
 .PHONY: loadtest-cluster
 

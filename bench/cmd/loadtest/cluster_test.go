@@ -28,16 +28,18 @@ func buildPDP(t *testing.T) string {
 
 // TestClusterRun runs the freshness load test for two seconds a phase on a
 // small model, with the real pdp, etcd and ghz: every write made through
-// A is seen by B and C with its decision and every Check succeeds. It needs etcd (make etcd) and ghz in bin/
-// (make loadtest-tools), which make test installs.
+// A is seen by B and C with its decision and every Check succeeds. It needs etcd (make etcd) and ghz (make loadtest-tools) in bin/
+// which make test installs.
 func TestClusterRun(t *testing.T) {
 	t.Parallel()
 	ghz, err := filepath.Abs("../../../bin/ghz")
 	require.NoError(t, err)
 	_, err = os.Stat(ghz)
 	require.NoError(t, err, "no ghz: run make loadtest-tools")
-	etcd, err := exec.LookPath("etcd")
-	require.NoError(t, err, "no etcd server: run make etcd")
+	etcd, err := filepath.Abs("../../../bin/etcd")
+	require.NoError(t, err)
+	_, err = os.Stat(etcd)
+	require.NoError(t, err, "no etcd server in bin/: run make etcd")
 
 	o := clusterOptions{pdp: buildPDP(t), etcd: etcd, ghz: ghz, duration: 2 * time.Second,
 		rate: 50, concurrency: 2, writes: 10, workDir: t.TempDir(),
