@@ -85,7 +85,10 @@ func (cv *condValue) parse(text string, op opInfo) {
 // does not apply, ForAllValues holds and ForAnyValue does not.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-func (c *cond) eval(ctx *Context, tr *trace) bool {
+//
+// memo holds the values this decision has parsed already; nil parses each
+// value where it is compared.
+func (c *cond) eval(ctx *Context, memo *typedMemo, tr *trace) bool {
 	e := ctx.lookup(c.key, c.keyHash)
 	if c.op.fam == famNull {
 		return c.evalNull(e != nil)
@@ -109,9 +112,8 @@ func (c *cond) eval(ctx *Context, tr *trace) bool {
 		return c.op.negated
 	}
 	var tv *typedValue // the parsed forms of a single value
-	var spare typedValue
-	if !e.multi {
-		tv = ctx.typedOf(e, &spare)
+	if !e.multi && memo != nil {
+		tv = memo.of(e, c.op.fam)
 	}
 	switch c.op.set {
 	case setForAll:

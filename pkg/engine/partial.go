@@ -231,6 +231,7 @@ func (ps *PolicySet) scanPartial(q *evalReq, open OpenKeys, level int, stmts *[]
 // terms is not nil, lists those on open keys there.
 func (st *statement) condsPartial(ctx *Context, open OpenKeys, terms *[]ConditionTerm) Tri {
 	outcome := True
+	var memo typedMemo
 	for i := range st.conds {
 		c := &st.conds[i]
 		if open != nil && ctx.lookup(c.key, c.keyHash) == nil && open(c.key) {
@@ -240,7 +241,7 @@ func (st *statement) condsPartial(ctx *Context, open OpenKeys, terms *[]Conditio
 			}
 			continue
 		}
-		if !c.eval(ctx, nil) {
+		if !c.eval(ctx, &memo, nil) {
 			return False
 		}
 	}
