@@ -7,15 +7,21 @@ import (
 
 // A cond is one compiled condition: one operator applied to one key.
 type cond struct {
-	key     string // lower case
-	keyHash uint64
-	keyName string // as written
-	op      operator
-	values  []condValue
+	key    *condKey // shared by the conditions on the same key
+	op     operator
+	values []condValue
 	// literal is set when every value is compared as plain text, case
 	// included (StringEquals and StringNotEquals without variables): test
 	// is then a loop of string comparisons.
 	literal bool
+}
+
+// A condKey is the key of a condition: as written, in lower case, and the
+// hash of the lower-case form, which finds it in a Context.
+type condKey struct {
+	name  string
+	lower string
+	hash  uint64
 }
 
 // A condValue is one policy value, parsed once for its operator family.
@@ -39,14 +45,16 @@ type condValue struct {
 	flag   bool // Bool and Null
 }
 
-// compileCond builds a cond from a parsed Condition. Values that do not
-// parse for the operator are kept but never match; Validate reports them.
-func compileCond(c *Condition, op operator, vars bool) cond {
-	out := cond{key: strings.ToLower(c.Key), keyName: c.Key, op: op, values: make([]condValue, len(c.Values))}
-	out.keyHash = keyHash(out.key)
+// cond builds a cond from a parsed Condition, sharing its strings and
+// values with the conditions compiled before it. Values that do not parse
+// for the operator are kept but never match; Validate reports them.
+func (sh *sharer) cond(c *Condition, op operator, vars bool) cond {
+	out := cond{op: op}
+	out.key = sh.condKey(c.Key)
+	out.op.name = sh.text(op.name)
+	out.values = sh.condValues(c.Values, op.opInfo, vars)
 	out.literal = op.fam == famString && !op.ignoreCase
-	for i, v := range c.Values {
-		out.values[i] = compileCondValue(v.Text, op.opInfo, vars)
+	for i := range out.values {
 		out.literal = out.literal && out.values[i].pat == nil
 	}
 	return out
@@ -114,13 +122,13 @@ func (cv *condValue) dateNanos() int64 { return int64(cv.scalar) }
 // memo holds the values this decision has parsed already; nil parses each
 // value where it is compared.
 func (c *cond) eval(ctx *Context, memo *typedMemo, tr *trace) bool {
-	e := ctx.lookup(c.key, c.keyHash)
+	e := ctx.lookup(c.key.lower, c.key.hash)
 	if c.op.fam == famNull {
 		return c.evalNull(e != nil)
 	}
 	if e == nil {
 		if tr != nil {
-			tr.missingKey(c.keyName)
+			tr.missingKey(c.key.name)
 		}
 		// IfExists may qualify any operator but Null, set operators
 		// included: "If the key is not present, evaluate the condition

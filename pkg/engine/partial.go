@@ -234,7 +234,7 @@ func (st *statement) condsPartial(ctx *Context, open OpenKeys, terms *[]Conditio
 	var memo typedMemo
 	for i := range st.conds {
 		c := &st.conds[i]
-		if open != nil && ctx.lookup(c.key, c.keyHash) == nil && open(c.key) {
+		if open != nil && ctx.lookup(c.key.lower, c.key.hash) == nil && open(c.key.lower) {
 			outcome = Unknown
 			if terms != nil {
 				*terms = append(*terms, c.term())
@@ -260,7 +260,7 @@ func (c *cond) term() ConditionTerm {
 	case setForAny:
 		op = "ForAnyValue:" + op
 	}
-	t := ConditionTerm{Operator: op, Key: c.keyName, Values: make([]string, len(c.values))}
+	t := ConditionTerm{Operator: op, Key: c.key.name, Values: make([]string, len(c.values))}
 	for i := range c.values {
 		t.Values[i] = c.values[i].text
 	}
@@ -318,10 +318,10 @@ func (ps *PolicySet) Documents() []*CompiledDocument {
 func (cd *CompiledDocument) Actions() (ids []int32, all bool) {
 	seen := make(map[int32]bool)
 	for i := range cd.statements {
-		if cd.every[i] {
+		if cd.statements[i].coversAll {
 			return nil, true
 		}
-		for _, id := range cd.covers[i] {
+		for _, id := range cd.statements[i].covers {
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)

@@ -161,6 +161,10 @@ func compilePattern(s string, o patternOptions) pattern {
 	case len(p.toks) == 2 && p.toks[0].kind == tokLit && p.toks[1].kind == tokStar:
 		p.prefixStar = true
 	}
+	if p.exact || p.prefixStar {
+		// The text says it all; see tokens.
+		p.toks = nil
+	}
 	p.probeAt = -1
 	if o.arn {
 		if p.probeAt = probeOffset(p.text); p.probeAt >= 0 {
@@ -323,6 +327,24 @@ func (p *pattern) matchFrom(s string, ti, si int, ctx *Context, fold bool) bool 
 			break
 		}
 	}
+}
+
+// tokens returns the pattern's token list. An exact pattern and a literal
+// followed by a star, the usual Resource, keep none: their text says it
+// all, and the list would be a third of what a set's Resources take. Their
+// list is built in buf for the code that reads tokens.
+func (p *pattern) tokens(buf *[2]token) []token {
+	switch {
+	case p.toks != nil:
+		return p.toks
+	case p.exact && p.text != "":
+		buf[0] = token{kind: tokLit, text: p.text}
+		return buf[:1]
+	case p.prefixStar:
+		buf[0], buf[1] = token{kind: tokLit, text: p.text}, token{kind: tokStar}
+		return buf[:2]
+	}
+	return nil
 }
 
 // litAfter returns the text of the token after token ti when it is
