@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
@@ -157,7 +158,7 @@ func NewPolicySet(cat *catalog.Catalog, docs ...*CompiledDocument) (*PolicySet, 
 
 func compileStatement(sh *sharer, cs *statement, d *Document, st *Statement) Errors {
 	vars := d.Variables()
-	*cs = statement{policy: d.ID, index: int32(st.Index), sid: sh.text(st.Sid), effect: st.Effect}
+	*cs = statement{policy: d.ID, index: int32(st.Index), sid: strings.Clone(st.Sid), effect: st.Effect}
 	acts, notA := st.Actions()
 	shared := sh.actionList(acts, notA)
 	cs.notAction, cs.actions, cs.covers, cs.coversAll = notA, shared.actions, shared.covers, shared.coversAll
@@ -168,7 +169,7 @@ func compileStatement(sh *sharer, cs *statement, d *Document, st *Statement) Err
 		cs.resourceSrc = make([]string, len(res))
 	}
 	for i, r := range res {
-		cs.resourceSrc[i] = sh.text(r.Value)
+		cs.resourceSrc[i] = strings.Clone(r.Value) // rarely the same in two documents
 		cs.resources[i] = compilePattern(cs.resourceSrc[i], patternOptions{wildcards: true, variables: vars, arn: true})
 	}
 	if st.NotPrincipal != nil {
