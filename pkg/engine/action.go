@@ -76,6 +76,19 @@ func (p *actionPattern) match(action string) bool {
 	return ok && strings.EqualFold(prefix, p.prefix()) && p.matchName(name)
 }
 
+// exactAction returns the catalog action an exact name covers (nil when
+// the catalog has none of that name); isExact is false for the other kinds
+// of pattern, whose actions expand lists.
+func (p *actionPattern) exactAction(cat *catalog.Catalog) (a *catalog.Action, isExact bool) {
+	if p.kind != actionName || p.wild != nil {
+		return nil, false
+	}
+	if svc, ok := cat.Service(strings.ToLower(p.prefix())); ok {
+		a, _ = svc.Action(p.name())
+	}
+	return a, true
+}
+
 // expand lists the catalog actions the pattern covers, for the action index.
 func (p *actionPattern) expand(cat *catalog.Catalog) []*catalog.Action {
 	switch p.kind {

@@ -158,18 +158,22 @@ func NewPolicySet(cat *catalog.Catalog, docs ...*CompiledDocument) (*PolicySet, 
 
 func compileStatement(sh *sharer, cs *statement, d *Document, st *Statement) Errors {
 	vars := d.Variables()
-	*cs = statement{policy: d.ID, index: int32(st.Index), sid: strings.Clone(st.Sid), effect: st.Effect}
+	res, notR := st.Resources()
+	// The Sid and the Resources are rarely the same in two documents: they
+	// are copied together into one string of the statement's own.
+	own := ownTexts(st.Sid, res)
+	*cs = statement{policy: d.ID, index: int32(st.Index), sid: own[:len(st.Sid)], effect: st.Effect}
+	own = own[len(st.Sid):]
 	acts, notA := st.Actions()
 	shared := sh.actionList(acts, notA)
 	cs.notAction, cs.actions, cs.covers, cs.coversAll = notA, shared.actions, shared.covers, shared.coversAll
-	res, notR := st.Resources()
 	cs.notResource = notR
 	if len(res) > 0 {
 		cs.resources = make([]pattern, len(res))
 		cs.resourceSrc = make([]string, len(res))
 	}
 	for i, r := range res {
-		cs.resourceSrc[i] = strings.Clone(r.Value) // rarely the same in two documents
+		cs.resourceSrc[i], own = own[:len(r.Value)], own[len(r.Value):]
 		cs.resources[i] = compilePattern(cs.resourceSrc[i], patternOptions{wildcards: true, variables: vars, arn: true})
 	}
 	if st.NotPrincipal != nil {
@@ -193,4 +197,19 @@ func compileStatement(sh *sharer, cs *statement, d *Document, st *Statement) Err
 		cs.conds = append(cs.conds, sh.cond(c, op, vars))
 	}
 	return errs
+}
+
+// ownTexts copies sid and the values of res into one string, in order.
+func ownTexts(sid string, res []Text) string {
+	n := len(sid)
+	for _, r := range res {
+		n += len(r.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(sid)
+	for _, r := range res {
+		b.WriteString(r.Value)
+	}
+	return b.String()
 }

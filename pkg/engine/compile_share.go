@@ -104,12 +104,21 @@ func (sh *sharer) coverActions(acts []actionPattern, notAction bool) (covers []i
 		sh.covered = make([]bool, n)
 	}
 	covered, ids := sh.covered[:n], sh.ids[:0]
+	mark := func(a *catalog.Action) {
+		if !covered[a.ID] {
+			covered[a.ID] = true
+			ids = append(ids, int32(a.ID))
+		}
+	}
 	for i := range acts {
-		for _, a := range acts[i].expand(sh.cat) {
-			if !covered[a.ID] {
-				covered[a.ID] = true
-				ids = append(ids, int32(a.ID))
+		if a, ok := acts[i].exactAction(sh.cat); ok {
+			if a != nil {
+				mark(a)
 			}
+			continue
+		}
+		for _, a := range acts[i].expand(sh.cat) {
+			mark(a)
 		}
 	}
 	covers, all = coverList(covered, ids, notAction)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"reflect"
 	"testing"
 	"unicode/utf8"
 )
@@ -117,6 +118,9 @@ func FuzzPatternMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pat, s string, opts uint8, fold bool) {
 		o := patternOptions{wildcards: opts&1 != 0, variables: opts&2 != 0, arn: opts&4 != 0}
 		p := compilePattern(pat, o)
+		if plain, ok := compilePlain(pat, o); ok && !reflect.DeepEqual(plain, compileTokens(pat, o)) {
+			t.Fatalf("pattern %q (%+v): plain %+v, from tokens %+v", pat, o, plain, compileTokens(pat, o))
+		}
 		var buf [2]token
 		full := p
 		full.toks = p.tokens(&buf)
