@@ -3,6 +3,7 @@ package peers
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -117,4 +118,45 @@ func BenchmarkLoad(b *testing.B) {
 			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "MiB-retained")
 		})
 	}
+}
+
+// BenchmarkFirstDecision loads the 10,000 policies as the server holds them
+// (one set per principal) once per iteration and times the first decision
+// after the load against the same decision repeated (the steady state,
+// best of 200). It reports the medians and their ratio; the load itself is
+// not timed.
+//
+//	cd bench && go test -run '^$' -bench 'FirstDecision' -benchtime 8x ./peers/
+func BenchmarkFirstDecision(b *testing.B) {
+	cat := loadCatalog(b)
+	w := Generate(10000)
+	text := IAMPolicies(w, false)
+	var first, steady []time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		d, err := LoadPDP(cat, w, text, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		j := (7 * len(first)) % len(w.Requests)
+		b.StartTimer()
+		start := time.Now()
+		_ = d.Decide(j)
+		first = append(first, time.Since(start))
+		b.StopTimer()
+		best := time.Duration(1 << 62)
+		for range 200 {
+			start := time.Now()
+			_ = d.Decide(j)
+			best = min(best, time.Since(start))
+		}
+		steady = append(steady, best)
+		b.StartTimer()
+	}
+	slices.Sort(first)
+	slices.Sort(steady)
+	f, s := first[len(first)/2], steady[len(steady)/2]
+	b.ReportMetric(float64(f.Nanoseconds()), "first-ns")
+	b.ReportMetric(float64(s.Nanoseconds()), "steady-ns")
+	b.ReportMetric(float64(f)/float64(max(s, 1)), "x-first-vs-steady")
 }

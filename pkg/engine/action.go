@@ -14,57 +14,102 @@ import (
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html
 type actionPattern struct {
-	src    string // as written
-	all    bool
-	none   bool
-	prefix string // lower case
-	name   pattern
+	src   string // as written: "service:Name"
+	colon int32  // the index of ':' in src
+	kind  actionKind
+	// wild is the action name compiled, when it holds wildcards; an exact
+	// name is compared as src[colon+1:]. A policy set holds one pattern per
+	// Action entry of every statement, so the exact form, by far the most
+	// common, keeps no pattern.
+	wild *pattern
 }
+
+// actionKind says how an actionPattern matches.
+type actionKind uint8
+
+const (
+	actionName actionKind = iota // service prefix and action name
+	actionAll                    // only '*': every action
+	actionNone                   // malformed: no action
+)
 
 func compileActionPattern(s string) actionPattern {
 	if strings.Trim(s, "*") == "" && s != "" {
-		return actionPattern{src: s, all: true}
+		return actionPattern{src: s, kind: actionAll}
 	}
 	prefix, name, ok := strings.Cut(s, ":")
 	if !ok || prefix == "" || name == "" || strings.ContainsAny(prefix, "*?") {
-		return actionPattern{src: s, none: true}
+		return actionPattern{src: s, kind: actionNone}
 	}
-	return actionPattern{src: s, prefix: strings.ToLower(prefix), name: compilePattern(name, patternOptions{wildcards: true})}
+	p := actionPattern{src: s, colon: int32(len(prefix))}
+	if strings.ContainsAny(name, "*?") {
+		wild := compilePattern(name, patternOptions{wildcards: true})
+		p.wild = &wild
+	}
+	return p
+}
+
+// prefix returns the service prefix as written.
+func (p *actionPattern) prefix() string { return p.src[:p.colon] }
+
+// name returns the action name as written.
+func (p *actionPattern) name() string { return p.src[p.colon+1:] }
+
+// matchName compares an action name with the pattern's, without regard to
+// case.
+func (p *actionPattern) matchName(name string) bool {
+	if p.wild != nil {
+		return p.wild.match(name, nil, true)
+	}
+	return strings.EqualFold(name, p.name())
 }
 
 // match reports whether the pattern covers a request's "prefix:Name".
 func (p *actionPattern) match(action string) bool {
-	if p.all {
+	switch p.kind {
+	case actionAll:
 		return true
-	}
-	if p.none {
+	case actionNone:
 		return false
 	}
 	prefix, name, ok := strings.Cut(action, ":")
-	return ok && strings.EqualFold(prefix, p.prefix) && p.name.match(name, nil, true)
+	return ok && strings.EqualFold(prefix, p.prefix()) && p.matchName(name)
+}
+
+// exactAction returns the catalog action an exact name covers (nil when
+// the catalog has none of that name); isExact is false for the other kinds
+// of pattern, whose actions expand lists.
+func (p *actionPattern) exactAction(cat *catalog.Catalog) (a *catalog.Action, isExact bool) {
+	if p.kind != actionName || p.wild != nil {
+		return nil, false
+	}
+	if svc, ok := cat.Service(strings.ToLower(p.prefix())); ok {
+		a, _ = svc.Action(p.name())
+	}
+	return a, true
 }
 
 // expand lists the catalog actions the pattern covers, for the action index.
 func (p *actionPattern) expand(cat *catalog.Catalog) []*catalog.Action {
-	switch {
-	case p.all:
+	switch p.kind {
+	case actionAll:
 		return cat.Actions()
-	case p.none:
+	case actionNone:
 		return nil
 	}
-	svc, ok := cat.Service(p.prefix)
+	svc, ok := cat.Service(strings.ToLower(p.prefix()))
 	if !ok {
 		return nil
 	}
-	if p.name.exact {
-		if a, ok := svc.Action(p.name.text); ok {
+	if p.wild == nil {
+		if a, ok := svc.Action(p.name()); ok {
 			return []*catalog.Action{a}
 		}
 		return nil
 	}
 	var out []*catalog.Action
 	for _, a := range svc.Actions {
-		if p.name.match(a.Name, nil, true) {
+		if p.wild.match(a.Name, nil, true) {
 			out = append(out, a)
 		}
 	}

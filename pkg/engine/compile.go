@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
@@ -34,21 +35,23 @@ type PolicySet struct {
 // statement is one compiled statement.
 type statement struct {
 	policy      string // the ID of its document
-	index       int32
 	sid         string
-	effect      Effect
-	actions     []actionPattern
-	notAction   bool
+	actions     []actionPattern // shared by the statements with the same list
 	resources   []pattern
 	resourceSrc []string // the Resource or NotResource patterns as written
-	notResource bool
 	principal   *principalMatcher
-	notPrinc    bool
 	conds       []cond
 	// covers lists, in increasing order, the IDs of the catalog actions
 	// the statement covers, unless coversAll.
-	covers    []int32
-	coversAll bool
+	covers []int32
+	index  int32
+	effect Effect
+	// The flags are kept together, after the words, so that a set of ten
+	// thousand statements does not pay padding for each.
+	notAction   bool
+	notResource bool
+	notPrinc    bool
+	coversAll   bool
 }
 
 // Type returns the type of the documents in the set.
@@ -77,10 +80,6 @@ type CompiledDocument struct {
 	typ        PolicyType
 	cat        *catalog.Catalog
 	statements []statement
-	// covers[i] lists, in increasing order, the IDs of the catalog actions
-	// statement i covers; nil when it covers all of them (see every).
-	covers [][]int32
-	every  []bool
 }
 
 // ID returns the ID of the document.
@@ -99,11 +98,12 @@ func (cd *CompiledDocument) Catalog() *catalog.Catalog { return cd.cat }
 func Compile(cat *catalog.Catalog, docs ...*Document) (*PolicySet, error) {
 	cds := make([]*CompiledDocument, len(docs))
 	var errs Errors
+	sh := newSharer(cat)
 	for i, d := range docs {
 		if i > 0 && d.Type != docs[0].Type {
 			return nil, fmt.Errorf("compile: policy %q is a %s policy in a set of %s policies", d.ID, d.Type, docs[0].Type)
 		}
-		cd, derrs := compileDocument(cat, d)
+		cd, derrs := compileDocument(sh, d)
 		errs = append(errs, derrs...)
 		cds[i] = cd
 	}
@@ -118,7 +118,7 @@ func Compile(cat *catalog.Catalog, docs ...*Document) (*PolicySet, error) {
 // [NewPolicySet] to assemble into sets. It fails as Compile does, only on
 // what cannot be evaluated.
 func CompileDocument(cat *catalog.Catalog, d *Document) (*CompiledDocument, error) {
-	cd, errs := compileDocument(cat, d)
+	cd, errs := compileDocument(newSharer(cat), d)
 	if err := errs.Err(); err != nil {
 		sortErrors(errs)
 		return nil, err
@@ -126,16 +126,12 @@ func CompileDocument(cat *catalog.Catalog, d *Document) (*CompiledDocument, erro
 	return cd, nil
 }
 
-func compileDocument(cat *catalog.Catalog, d *Document) (*CompiledDocument, Errors) {
-	cd := &CompiledDocument{id: d.ID, typ: d.Type, cat: cat, statements: make([]statement, len(d.Statements))}
+func compileDocument(sh *sharer, d *Document) (*CompiledDocument, Errors) {
+	cd := &CompiledDocument{id: d.ID, typ: d.Type, cat: sh.cat, statements: make([]statement, len(d.Statements))}
 	var errs Errors
 	for i, st := range d.Statements {
-		serrs := compileStatement(&cd.statements[i], d, st)
+		serrs := compileStatement(sh, &cd.statements[i], d, st)
 		errs = append(errs, serrs...)
-	}
-	cd.covers, cd.every = coverage(cat, cd.statements)
-	for i := range cd.statements {
-		cd.statements[i].covers, cd.statements[i].coversAll = cd.covers[i], cd.every[i]
 	}
 	return cd, errs
 }
@@ -160,25 +156,25 @@ func NewPolicySet(cat *catalog.Catalog, docs ...*CompiledDocument) (*PolicySet, 
 	return ps, nil
 }
 
-func compileStatement(cs *statement, d *Document, st *Statement) Errors {
+func compileStatement(sh *sharer, cs *statement, d *Document, st *Statement) Errors {
 	vars := d.Variables()
-	*cs = statement{policy: d.ID, index: int32(st.Index), sid: st.Sid, effect: st.Effect}
-	acts, notA := st.Actions()
-	cs.notAction = notA
-	if len(acts) > 0 {
-		cs.actions = make([]actionPattern, 0, len(acts))
-	}
-	for _, a := range acts {
-		cs.actions = append(cs.actions, compileActionPattern(a.Value))
-	}
 	res, notR := st.Resources()
+	// The Sid and the Resources are rarely the same in two documents: they
+	// are copied together into one string of the statement's own.
+	own := ownTexts(st.Sid, res)
+	*cs = statement{policy: d.ID, index: int32(st.Index), sid: own[:len(st.Sid)], effect: st.Effect}
+	own = own[len(st.Sid):]
+	acts, notA := st.Actions()
+	shared := sh.actionList(acts, notA)
+	cs.notAction, cs.actions, cs.covers, cs.coversAll = notA, shared.actions, shared.covers, shared.coversAll
 	cs.notResource = notR
 	if len(res) > 0 {
-		cs.resources = make([]pattern, 0, len(res))
+		cs.resources = make([]pattern, len(res))
+		cs.resourceSrc = make([]string, len(res))
 	}
-	for _, r := range res {
-		cs.resources = append(cs.resources, compilePattern(r.Value, patternOptions{wildcards: true, variables: vars, arn: true}))
-		cs.resourceSrc = append(cs.resourceSrc, r.Value)
+	for i, r := range res {
+		cs.resourceSrc[i], own = own[:len(r.Value)], own[len(r.Value):]
+		cs.resources[i] = compilePattern(cs.resourceSrc[i], patternOptions{wildcards: true, variables: vars, arn: true})
 	}
 	if st.NotPrincipal != nil {
 		cs.principal, cs.notPrinc = compilePrincipal(st.NotPrincipal), true
@@ -195,7 +191,25 @@ func compileStatement(cs *statement, d *Document, st *Statement) Errors {
 					Suggest(c.Operator, operatorNames()))})
 			continue
 		}
-		cs.conds = append(cs.conds, compileCond(c, op, vars))
+		if cs.conds == nil {
+			cs.conds = make([]cond, 0, len(st.Conditions))
+		}
+		cs.conds = append(cs.conds, sh.cond(c, op, vars))
 	}
 	return errs
+}
+
+// ownTexts copies sid and the values of res into one string, in order.
+func ownTexts(sid string, res []Text) string {
+	n := len(sid)
+	for _, r := range res {
+		n += len(r.Value)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(sid)
+	for _, r := range res {
+		b.WriteString(r.Value)
+	}
+	return b.String()
 }

@@ -1,41 +1,61 @@
 package engine
 
-import "strings"
+import (
+	"math"
+	"strings"
+)
 
 // A cond is one compiled condition: one operator applied to one key.
 type cond struct {
-	key     string // lower case
-	keyHash uint64
-	keyName string // as written
-	op      operator
-	values  []condValue
+	key    *condKey // shared by the conditions on the same key
+	op     operator
+	values []condValue
 	// literal is set when every value is compared as plain text, case
 	// included (StringEquals and StringNotEquals without variables): test
 	// is then a loop of string comparisons.
 	literal bool
 }
 
-// A condValue is one policy value, parsed once for its operator family.
-type condValue struct {
-	text  string  // as written
-	pat   pattern // String and Arn families, and values with variables
-	valid bool    // the value parsed for its family; an invalid one matches nothing
-	num   float64
-	date  int64 // Unix nanoseconds
-	ip    ipRange
-	flag  bool
-	arn   *arnPattern
+// A condKey is the key of a condition: as written, in lower case, and the
+// hash of the lower-case form, which finds it in a Context.
+type condKey struct {
+	name  string
+	lower string
+	hash  uint64
 }
 
-// compileCond builds a cond from a parsed Condition. Values that do not
-// parse for the operator are kept but never match; Validate reports them.
-func compileCond(c *Condition, op operator, vars bool) cond {
-	out := cond{key: strings.ToLower(c.Key), keyName: c.Key, op: op, values: make([]condValue, len(c.Values))}
-	out.keyHash = keyHash(out.key)
+// A condValue is one policy value, parsed once for its operator family.
+// Its fields are per family and only those of its family are set; the
+// larger forms (patterns, ARN patterns, address ranges) are pointers, so
+// that a policy set of ten thousand conditions holds each value in a few
+// words: a plain string, the commonest value, is its text alone.
+type condValue struct {
+	text string // as written
+	// pat is the value compiled as a pattern: a String value with
+	// wildcards or variables, or a value of another family with variables
+	// (substituted and parsed per request). It is nil for a plain string,
+	// which is compared as text.
+	pat *pattern
+	arn *arnPattern // Arn family
+	ip  *ipRange    // IpAddress family
+	// scalar holds a Numeric value (the bits of a float64) or a Date (Unix
+	// nanoseconds).
+	scalar uint64
+	valid  bool // the value parsed for its family; an invalid one matches nothing
+	flag   bool // Bool and Null
+}
+
+// cond builds a cond from a parsed Condition, sharing its strings and
+// values with the conditions compiled before it. Values that do not parse
+// for the operator are kept but never match; Validate reports them.
+func (sh *sharer) cond(c *Condition, op operator, vars bool) cond {
+	out := cond{op: op}
+	out.key = sh.condKey(c.Key)
+	out.op.name = sh.text(op.name)
+	out.values = sh.condValues(c.Values, op.opInfo, vars)
 	out.literal = op.fam == famString && !op.ignoreCase
-	for i, v := range c.Values {
-		out.values[i] = compileCondValue(v.Text, op.opInfo, vars)
-		out.literal = out.literal && out.values[i].pat.exact
+	for i := range out.values {
+		out.literal = out.literal && out.values[i].pat == nil
 	}
 	return out
 }
@@ -44,7 +64,10 @@ func compileCondValue(text string, op opInfo, vars bool) condValue {
 	cv := condValue{text: text}
 	switch op.fam {
 	case famString:
-		cv.pat = compilePattern(text, patternOptions{wildcards: op.like, variables: vars})
+		p := compilePattern(text, patternOptions{wildcards: op.like, variables: vars})
+		if !p.exact || p.text != text {
+			cv.pat = &p
+		}
 		cv.valid = true
 		return cv
 	case famARN:
@@ -53,8 +76,8 @@ func compileCondValue(text string, op opInfo, vars bool) condValue {
 		return cv
 	}
 	// Other families take variables too; such a value is parsed per request.
-	cv.pat = compilePattern(text, patternOptions{variables: vars})
-	if cv.pat.hasVars {
+	if p := compilePattern(text, patternOptions{variables: vars}); p.hasVars {
+		cv.pat = &p
 		cv.valid = true
 		return cv
 	}
@@ -66,17 +89,27 @@ func compileCondValue(text string, op opInfo, vars bool) condValue {
 func (cv *condValue) parse(text string, op opInfo) {
 	switch op.fam {
 	case famNumeric:
-		cv.num, cv.valid = parseNumber(text)
+		n, ok := parseNumber(text)
+		cv.scalar, cv.valid = math.Float64bits(n), ok
 	case famDate:
-		cv.date, cv.valid = parseDate(text)
+		d, ok := parseDate(text)
+		cv.scalar, cv.valid = uint64(d), ok
 	case famIP:
-		cv.ip, cv.valid = parseIPRange(text)
+		if r, ok := parseIPRange(text); ok {
+			cv.ip, cv.valid = &r, true
+		}
 	case famBool, famNull:
 		cv.flag, cv.valid = parseBool(text)
 	case famBinary:
 		cv.valid = true
 	}
 }
+
+// number returns a Numeric value.
+func (cv *condValue) number() float64 { return math.Float64frombits(cv.scalar) }
+
+// dateNanos returns a Date value as Unix nanoseconds.
+func (cv *condValue) dateNanos() int64 { return int64(cv.scalar) }
 
 // eval decides the condition for a request context. Absent keys follow IAM:
 // ...IfExists is true (with a set operator too), then ForAllValues is true,
@@ -85,14 +118,17 @@ func (cv *condValue) parse(text string, op opInfo) {
 // does not apply, ForAllValues holds and ForAnyValue does not.
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
-func (c *cond) eval(ctx *Context, tr *trace) bool {
-	e := ctx.lookup(c.key, c.keyHash)
+//
+// memo holds the values this decision has parsed already; nil parses each
+// value where it is compared.
+func (c *cond) eval(ctx *Context, memo *typedMemo, tr *trace) bool {
+	e := ctx.lookup(c.key.lower, c.key.hash)
 	if c.op.fam == famNull {
 		return c.evalNull(e != nil)
 	}
 	if e == nil {
 		if tr != nil {
-			tr.missingKey(c.keyName)
+			tr.missingKey(c.key.name)
 		}
 		// IfExists may qualify any operator but Null, set operators
 		// included: "If the key is not present, evaluate the condition
@@ -109,9 +145,8 @@ func (c *cond) eval(ctx *Context, tr *trace) bool {
 		return c.op.negated
 	}
 	var tv *typedValue // the parsed forms of a single value
-	var spare typedValue
-	if !e.multi {
-		tv = ctx.typedOf(e, &spare)
+	if !e.multi && memo != nil {
+		tv = memo.of(e, c.op.fam)
 	}
 	switch c.op.set {
 	case setForAll:
@@ -158,7 +193,7 @@ func (c *cond) evalNull(present bool) bool {
 func (c *cond) test(v string, tv *typedValue, ctx *Context) bool {
 	if c.literal {
 		for i := range c.values {
-			if c.values[i].pat.text == v {
+			if c.values[i].text == v {
 				return !c.op.negated
 			}
 		}
@@ -188,51 +223,92 @@ func (cv *condValue) matches(v string, tv *typedValue, op opInfo, ctx *Context) 
 	case famString:
 		// A variable with no value matches nothing, so a negated operator
 		// holds: IAM's inverted operators match against a missing value.
+		if cv.pat == nil {
+			if op.ignoreCase {
+				return strings.EqualFold(v, cv.text), true
+			}
+			return v == cv.text, true
+		}
 		return cv.pat.match(v, ctx, op.ignoreCase), true
 	case famARN:
 		return cv.arn.match(v, ctx)
 	}
-	pv := cv
-	if cv.pat.hasVars {
-		resolved, ok := cv.resolved(op, ctx)
+	if cv.pat != nil {
+		// Variables are substituted and the value parsed per request.
+		text, ok := cv.pat.expand(ctx)
 		if !ok {
 			return false, false
 		}
-		pv = &resolved
+		return matchText(v, tv, op, text)
 	}
 	switch op.fam {
 	case famNumeric:
-		n, ok, parsed := tv.number()
-		if !parsed {
-			n, ok = parseNumber(v)
-		}
-		return ok && compare(n, pv.num, op.cmp), ok
+		return matchNumber(v, tv, op, cv.number())
 	case famDate:
-		d, ok, parsed := tv.dateNanos()
-		if !parsed {
-			d, ok = parseDate(v)
-		}
-		return ok && compare(d, pv.date, op.cmp), ok
+		return matchDate(v, tv, op, cv.dateNanos())
 	case famIP:
-		return pv.ip.contains(v, tv)
+		return cv.ip.contains(v, tv)
 	case famBool:
 		b, ok := parseBool(v)
-		return ok && b == pv.flag, ok
+		return ok && b == cv.flag, ok
 	case famBinary:
-		return v == pv.text, true
+		return v == cv.text, true
 	}
 	return false, false
 }
 
-// resolved substitutes the variables of a non-string value and parses it.
-func (cv *condValue) resolved(op opInfo, ctx *Context) (condValue, bool) {
-	text, ok := cv.pat.expand(ctx)
-	if !ok {
-		return condValue{}, false
+// matchText compares a request value with a policy value of a non-string
+// family given as text, its variables substituted: a value that does not
+// parse for the family cannot be compared.
+func matchText(v string, tv *typedValue, op opInfo, text string) (match, ok bool) {
+	switch op.fam {
+	case famNumeric:
+		n, ok := parseNumber(text)
+		if !ok {
+			return false, false
+		}
+		return matchNumber(v, tv, op, n)
+	case famDate:
+		d, ok := parseDate(text)
+		if !ok {
+			return false, false
+		}
+		return matchDate(v, tv, op, d)
+	case famIP:
+		r, ok := parseIPRange(text)
+		if !ok {
+			return false, false
+		}
+		return r.contains(v, tv)
+	case famBool, famNull:
+		flag, ok := parseBool(text)
+		if !ok {
+			return false, false
+		}
+		b, ok := parseBool(v)
+		return ok && b == flag, ok
+	case famBinary:
+		return v == text, true
 	}
-	out := condValue{text: text}
-	out.parse(text, op)
-	return out, out.valid
+	return false, false
+}
+
+// matchNumber compares a request value with a Numeric policy value.
+func matchNumber(v string, tv *typedValue, op opInfo, policy float64) (match, ok bool) {
+	n, ok, parsed := tv.number()
+	if !parsed {
+		n, ok = parseNumber(v)
+	}
+	return ok && compare(n, policy, op.cmp), ok
+}
+
+// matchDate compares a request value with a Date policy value.
+func matchDate(v string, tv *typedValue, op opInfo, policy int64) (match, ok bool) {
+	d, ok, parsed := tv.dateNanos()
+	if !parsed {
+		d, ok = parseDate(v)
+	}
+	return ok && compare(d, policy, op.cmp), ok
 }
 
 func compare[T int64 | float64](a, b T, op cmpOp) bool {

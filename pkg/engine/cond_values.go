@@ -257,44 +257,73 @@ func (t *typedValue) dateNanos() (d int64, valid, parsed bool) {
 	return d, valid, parsed
 }
 
-// parseTyped parses s into every form it has the shape of. The shape tests
-// are necessary conditions of the parsers, so a value they turn away is
-// known not to parse, and most values (names, tags, ARNs) are turned away
-// after a byte or two without calling a parser.
-func parseTyped(s string) typedValue {
-	if len(s) == 0 || !mayBeTyped(s[0]) {
-		// No IP address, number or date starts so: every form is known
-		// not to parse (the tests below would each fail on this byte).
-		return typedValue{known: formIP | formNum | formDate}
+// parseForm parses s into form f, once: afterwards t knows whether s has
+// that form. The shape tests are necessary conditions of the parsers, so a
+// value they turn away is known not to parse without calling them, and most
+// values (names, tags, ARNs) are turned away by their first byte.
+func (t *typedValue) parseForm(s string, f typedForm) {
+	if t.known&f != 0 {
+		return
 	}
-	t := typedValue{known: formIP | formNum}
-	if ipShaped(s) {
+	t.known |= f
+	if len(s) == 0 || !mayBeTyped(s[0]) {
+		return // no IP address, number or date starts so
+	}
+	switch f {
+	case formIP:
+		if a, ok := parseIPv4(s); ok {
+			t.ip, t.ok = a, t.ok|formIP
+			return
+		}
+		if !ipShaped(s) {
+			return
+		}
 		if a, err := netip.ParseAddr(s); err == nil {
 			t.ip, t.ok = a, t.ok|formIP
 		}
-	}
-	if decimalShaped(s) {
+	case formNum:
+		if !decimalShaped(s) {
+			return
+		}
 		if n, ok := parseNumber(s); ok {
 			t.num, t.ok = n, t.ok|formNum
 		}
-	}
-	if isEpoch(s) {
-		// Epoch seconds are read as the number they are (an epoch-shaped
-		// value is a number exactly when it has one point at most), and
-		// scaled as parseDate scales them.
-		t.known |= formDate
-		if t.ok&formNum != 0 {
-			t.date, t.ok = int64(t.num*1e9), t.ok|formDate
+	case formDate:
+		if d, ok := parseDate(s); ok {
+			t.date, t.ok = d, t.ok|formDate
 		}
-		return t
 	}
-	switch d, ok, sure := parseDateFast(s); {
-	case ok:
-		t.date, t.known, t.ok = d, t.known|formDate, t.ok|formDate
-	case sure:
-		t.known |= formDate
+}
+
+// parseIPv4 reads the dotted-quad form servers give aws:SourceIp in, with
+// netip.ParseAddr's rules: four decimal fields of at most 255 without
+// leading zeros. ok is false for anything else, which netip.ParseAddr then
+// reads or rejects.
+func parseIPv4(s string) (a netip.Addr, ok bool) {
+	var fields [4]byte
+	field, val, digits := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if digits == 1 && val == 0 {
+				return a, false // a leading zero
+			}
+			val, digits = val*10+int(c-'0'), digits+1
+			if val > 255 {
+				return a, false
+			}
+		case c == '.' && digits > 0 && field < 3:
+			fields[field], field, val, digits = byte(val), field+1, 0, 0
+		default:
+			return a, false
+		}
 	}
-	return t
+	if field != 3 || digits == 0 {
+		return a, false
+	}
+	fields[3] = byte(val)
+	return netip.AddrFrom4(fields), true
 }
 
 // mayBeTyped reports whether a value starting with c may be an IP address

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// typedSeeds are request values of every shape parseTyped tells apart.
+// typedSeeds are request values of every shape parseForm tells apart.
 var typedSeeds = []string{
 	"", "growth", "203.0.113.7", "10.0.0.1", "::1", "2001:db8::1", "fe80::1%eth0", "::ffff:10.0.0.1",
 	"1.2.3", "1.2.3.4.5", "abc:def", "cafe", "1700000000", "1700000000.5", "-12", "+3", "1e3", "1E-3", ".5",
@@ -15,18 +15,20 @@ var typedSeeds = []string{
 	"2024-01-01t00:00:00z", "2024-01-01", "2024-01-01T10:00", "2024-01-01T10:00:00+02:00",
 	"2024-01-01T10:00:00.123Z", "-123-01-02", "+123-01-02", "2024-1-01", "111122223333",
 	"arn:aws:iam::111122223333:user/alice", "true", "FALSE",
+	"0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3.04", "1..2.3", "1.2.3.", ".1.2.3", "1.2.3.4.",
+	"1000.1.1.1", "1.2.3.4%eth0", "00.1.2.3",
 }
 
-// TestParseTyped checks that the forms Set parses in advance are exactly
-// what the operators would parse from the text on use.
-func TestParseTyped(t *testing.T) {
+// TestParseForm checks that the forms a decision parses once and remembers
+// are exactly what the operators would parse from the text.
+func TestParseForm(t *testing.T) {
 	t.Parallel()
 	for _, s := range typedSeeds {
 		checkTyped(t, s)
 	}
 }
 
-func FuzzParseTyped(f *testing.F) {
+func FuzzParseForm(f *testing.F) {
 	for _, s := range typedSeeds {
 		f.Add(s)
 	}
@@ -34,18 +36,21 @@ func FuzzParseTyped(f *testing.F) {
 }
 
 func checkTyped(t *testing.T, s string) {
-	tv := parseTyped(s)
+	var tv typedValue
+	for _, f := range []typedForm{formIP, formNum, formDate} {
+		tv.parseForm(s, f)
+	}
 	a, err := netip.ParseAddr(s)
 	if got, ok, parsed := tv.ipAddr(); !parsed || ok != (err == nil) || (ok && got != a) {
-		t.Errorf("parseTyped(%q) ip = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, a, err == nil)
+		t.Errorf("parseForm(%q) ip = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, a, err == nil)
 	}
 	n, nok := parseNumber(s)
 	if got, ok, parsed := tv.number(); !parsed || ok != nok || (ok && got != n) {
-		t.Errorf("parseTyped(%q) number = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, n, nok)
+		t.Errorf("parseForm(%q) number = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, n, nok)
 	}
 	d, dok := parseDateLayouts(s)
-	if got, ok, parsed := tv.dateNanos(); parsed && (ok != dok || (ok && got != d)) {
-		t.Errorf("parseTyped(%q) date = %v, %v; want %v, %v", s, got, ok, d, dok)
+	if got, ok, parsed := tv.dateNanos(); !parsed || ok != dok || (ok && got != d) {
+		t.Errorf("parseForm(%q) date = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, d, dok)
 	}
 	if got, ok := parseDate(s); ok != dok || (ok && got != d) {
 		t.Errorf("parseDate(%q) = %v, %v; want %v, %v", s, got, ok, d, dok)

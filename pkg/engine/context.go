@@ -11,10 +11,11 @@ import (
 // names match without regard to case, the tag-key part after '/' included,
 // so keys are stored in lower case.
 //
-// Set also parses a single value into the forms the condition operators
-// compare (an IP address, a number, a date) when it has their shape, so that
-// a value tested by many statements is parsed once per request rather than
-// once per condition.
+// Set stores a value as given. The forms the condition operators compare (an
+// IP address, a number, a date) are parsed by the decision that needs them,
+// once per decision (see typedMemo): a context holds no parsed state, so
+// concurrent decisions can read it without synchronisation, and a value no
+// condition compares as an IP address, a number or a date is never parsed.
 //
 // A Context is built before a decision and only read during one; it is safe
 // for concurrent reads once built. It may be changed between decisions
@@ -28,9 +29,6 @@ type Context struct {
 	entries []contextEntry
 	free    []int32 // indexes of unused entries, reused first
 	live    int     // keys held
-	// typed holds the parsed forms of single values. An entry that has
-	// needed one keeps its place (typedAt), as entries are reused.
-	typed []typedValue
 	// names and tags remember the lower-case forms and hashes of the key
 	// names set so far, kept across Reset: a context reused for request
 	// after request lowers and hashes each name once.
@@ -57,11 +55,6 @@ type contextEntry struct {
 	// points at, so that Set allocates nothing.
 	value [1]string
 	multi bool // given as a list: the key is multivalued (ArrayOf... types)
-	// known says which forms of a single value were tried when it was
-	// set; when one parsed, hasTyped is set and typed[typedAt-1] holds it.
-	known    typedForm
-	hasTyped bool
-	typedAt  int32
 }
 
 // keySeed seeds the hash of condition keys. It is chosen once per process,
@@ -125,7 +118,6 @@ func NewContext(n int) *Context {
 	return &Context{
 		slots:   make([]contextSlot, slotsFor(n)),
 		entries: make([]contextEntry, 0, n),
-		typed:   make([]typedValue, 0, n/4+1), // few values are IPs, numbers or dates
 	}
 }
 
@@ -147,16 +139,6 @@ func (c *Context) Set(key, value string) {
 func (c *Context) setEntry(e *contextEntry, value string) {
 	e.value[0] = value
 	e.values, e.multi = e.value[:], false
-	t := parseTyped(value)
-	e.known, e.hasTyped = t.known, t.ok != 0
-	if !e.hasTyped {
-		return
-	}
-	if e.typedAt == 0 {
-		c.typed = append(c.typed, typedValue{})
-		e.typedAt = int32(len(c.typed))
-	}
-	c.typed[e.typedAt-1] = t
 }
 
 // SetMulti gives a multivalued key its values (possibly none), replacing any
@@ -168,17 +150,7 @@ func (c *Context) SetMulti(key string, values []string) {
 
 func (c *Context) setMultiEntry(e *contextEntry, values []string) {
 	e.value[0] = ""
-	e.values, e.multi, e.known, e.hasTyped = values, true, 0, false
-}
-
-// typedOf returns the parsed forms of a single-valued entry, using spare
-// for an entry none of whose forms parsed.
-func (c *Context) typedOf(e *contextEntry, spare *typedValue) *typedValue {
-	if e.hasTyped {
-		return &c.typed[e.typedAt-1]
-	}
-	*spare = typedValue{known: e.known}
-	return spare
+	e.values, e.multi = values, true
 }
 
 // put returns the entry of key, adding one if the key is new; the caller
@@ -242,7 +214,6 @@ func (c *Context) Reset() {
 	clear(c.slots)
 	clear(c.entries) // drop the strings for the collector
 	c.entries, c.free, c.live = c.entries[:0], c.free[:0], 0
-	c.typed = c.typed[:0]
 }
 
 // Delete removes a key. Its slot is taken out by shifting back the slots
@@ -274,8 +245,7 @@ func (c *Context) Delete(key string) {
 		}
 	}
 	c.slots[i] = contextSlot{}
-	e := &c.entries[idx-1]
-	*e = contextEntry{typedAt: e.typedAt}
+	c.entries[idx-1] = contextEntry{}
 	c.free = append(c.free, idx)
 	c.live--
 }

@@ -33,7 +33,9 @@
 //
 // Concurrency: a PolicySet is immutable and safe for concurrent use; a
 // Context is safe for concurrent reads once built. Evaluate allocates
-// nothing and takes no lock.
+// nothing and takes no lock. A context stores values as text; a decision
+// parses those it compares as IP addresses, numbers or dates once, into
+// state of its own, so decisions never write to the context they read.
 //
 // The engine is pure: no I/O, no logging, no clock. It imports only the
 // standard library and pkg/catalog, never gRPC, protobuf, gen/, pkg/store or

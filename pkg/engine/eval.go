@@ -51,6 +51,8 @@ type evalReq struct {
 	principal       principalInfo
 	principalParsed bool
 	hasBoundary     bool
+	// typed holds the request values parsed for this decision.
+	typed typedMemo
 }
 
 // principalInfo returns the request's principal taken apart.
@@ -254,7 +256,7 @@ func (st *statement) matchesAction(action string) bool {
 // condsHold reports whether every condition of a statement holds.
 func (st *statement) condsHold(q *evalReq, tr *trace) bool {
 	for i := range st.conds {
-		if !st.conds[i].eval(q.ctx, tr) {
+		if !st.conds[i].eval(q.ctx, &q.typed, tr) {
 			return false
 		}
 	}

@@ -3,57 +3,7 @@ package engine
 import (
 	"math/bits"
 	"slices"
-
-	"github.com/pdp-dev/pdp/pkg/catalog"
 )
-
-// coverage expands the Action (or NotAction) of each statement of a
-// document to the catalog actions it covers, once per document rather than
-// per set or per request. It returns, for each statement, the sorted IDs of
-// the actions it covers, and whether it covers them all (its list is nil
-// then).
-func coverage(cat *catalog.Catalog, stmts []statement) ([][]int32, []bool) {
-	n := cat.NumActions()
-	covers, every := make([][]int32, len(stmts)), make([]bool, len(stmts))
-	covered := make([]bool, n)
-	var ids []int32
-	for si := range stmts {
-		st := &stmts[si]
-		ids = ids[:0]
-		for i := range st.actions {
-			for _, a := range st.actions[i].expand(cat) {
-				if !covered[a.ID] {
-					covered[a.ID] = true
-					ids = append(ids, int32(a.ID))
-				}
-			}
-		}
-		count := len(ids)
-		if st.notAction {
-			count = n - count
-		}
-		switch {
-		case count == n:
-			every[si] = true
-		case st.notAction:
-			list := make([]int32, 0, count)
-			for id, excluded := range covered {
-				if !excluded {
-					list = append(list, int32(id))
-				}
-			}
-			covers[si] = list
-		default:
-			list := slices.Clone(ids)
-			slices.Sort(list)
-			covers[si] = list
-		}
-		for _, id := range ids {
-			covered[id] = false
-		}
-	}
-	return covers, every
-}
 
 // An actionIndex finds the statements of a set that cover a catalog
 // action. It holds only the actions some statement covers: a bitmap over

@@ -231,16 +231,17 @@ func (ps *PolicySet) scanPartial(q *evalReq, open OpenKeys, level int, stmts *[]
 // terms is not nil, lists those on open keys there.
 func (st *statement) condsPartial(ctx *Context, open OpenKeys, terms *[]ConditionTerm) Tri {
 	outcome := True
+	var memo typedMemo
 	for i := range st.conds {
 		c := &st.conds[i]
-		if open != nil && ctx.lookup(c.key, c.keyHash) == nil && open(c.key) {
+		if open != nil && ctx.lookup(c.key.lower, c.key.hash) == nil && open(c.key.lower) {
 			outcome = Unknown
 			if terms != nil {
 				*terms = append(*terms, c.term())
 			}
 			continue
 		}
-		if !c.eval(ctx, nil) {
+		if !c.eval(ctx, &memo, nil) {
 			return False
 		}
 	}
@@ -259,7 +260,7 @@ func (c *cond) term() ConditionTerm {
 	case setForAny:
 		op = "ForAnyValue:" + op
 	}
-	t := ConditionTerm{Operator: op, Key: c.keyName, Values: make([]string, len(c.values))}
+	t := ConditionTerm{Operator: op, Key: c.key.name, Values: make([]string, len(c.values))}
 	for i := range c.values {
 		t.Values[i] = c.values[i].text
 	}
@@ -317,10 +318,10 @@ func (ps *PolicySet) Documents() []*CompiledDocument {
 func (cd *CompiledDocument) Actions() (ids []int32, all bool) {
 	seen := make(map[int32]bool)
 	for i := range cd.statements {
-		if cd.every[i] {
+		if cd.statements[i].coversAll {
 			return nil, true
 		}
-		for _, id := range cd.covers[i] {
+		for _, id := range cd.statements[i].covers {
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)

@@ -60,6 +60,14 @@ type patternOptions struct {
 // compilePattern turns s into tokens. Malformed variables stay literal text
 // (Validate reports them).
 func compilePattern(s string, o patternOptions) pattern {
+	if p, ok := compilePlain(s, o); ok {
+		return p
+	}
+	return compileTokens(s, o)
+}
+
+// compileTokens is compilePattern for every shape.
+func compileTokens(s string, o patternOptions) pattern {
 	var p pattern
 	// Literal text is kept as a slice of s where it is one run of s, which
 	// is nearly always; a builder joins runs only around ${*}, ${?}, ${$}
@@ -161,13 +169,47 @@ func compilePattern(s string, o patternOptions) pattern {
 	case len(p.toks) == 2 && p.toks[0].kind == tokLit && p.toks[1].kind == tokStar:
 		p.prefixStar = true
 	}
+	if p.exact || p.prefixStar {
+		// The text says it all; see tokens.
+		p.toks = nil
+	}
+	p.setProbe(o)
+	return p
+}
+
+// setProbe computes the probe of a Resource pattern.
+func (p *pattern) setProbe(o patternOptions) {
 	p.probeAt = -1
 	if o.arn {
 		if p.probeAt = probeOffset(p.text); p.probeAt >= 0 {
 			p.probe = load64(p.text, p.probeAt)
 		}
 	}
-	return p
+}
+
+// compilePlain compiles the two commonest shapes without building tokens:
+// literal text, and literal text ending in the pattern's only wildcard, a
+// '*' (the usual Resource, "arn:...:apps/abc/*"). ok is false for any other
+// shape, which compilePattern then reads token by token, with the same
+// result for these two.
+func compilePlain(s string, o patternOptions) (p pattern, ok bool) {
+	body := s
+	star := o.wildcards && strings.HasSuffix(s, "*")
+	if star {
+		body = s[:len(s)-1]
+	}
+	if star && body == "" {
+		return p, false // a lone star matches everything
+	}
+	if o.variables && strings.IndexByte(body, '$') >= 0 {
+		return p, false
+	}
+	if o.wildcards && strings.ContainsAny(body, "*?") {
+		return p, false
+	}
+	p.text, p.exact, p.prefixStar = body, !star, star
+	p.setProbe(o)
+	return p, true
 }
 
 // probeOffset picks where a Resource pattern's probe starts: at the
@@ -323,6 +365,24 @@ func (p *pattern) matchFrom(s string, ti, si int, ctx *Context, fold bool) bool 
 			break
 		}
 	}
+}
+
+// tokens returns the pattern's token list. An exact pattern and a literal
+// followed by a star, the usual Resource, keep none: their text says it
+// all, and the list would be a third of what a set's Resources take. Their
+// list is built in buf for the code that reads tokens.
+func (p *pattern) tokens(buf *[2]token) []token {
+	switch {
+	case p.toks != nil:
+		return p.toks
+	case p.exact && p.text != "":
+		buf[0] = token{kind: tokLit, text: p.text}
+		return buf[:1]
+	case p.prefixStar:
+		buf[0], buf[1] = token{kind: tokLit, text: p.text}, token{kind: tokStar}
+		return buf[:2]
+	}
+	return nil
 }
 
 // litAfter returns the text of the token after token ti when it is

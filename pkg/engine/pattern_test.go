@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"reflect"
 	"testing"
 	"unicode/utf8"
 
@@ -117,9 +118,15 @@ func FuzzPatternMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pat, s string, opts uint8, fold bool) {
 		o := patternOptions{wildcards: opts&1 != 0, variables: opts&2 != 0, arn: opts&4 != 0}
 		p := compilePattern(pat, o)
-		want := p.matchFrom(s, 0, 0, ctx, fold)
-		if len(s) <= 64 && len(p.toks) <= 16 {
-			if ref := refMatch(p.toks, s, ctx, fold, map[[2]int]bool{}, 0, 0); ref != want {
+		if plain, ok := compilePlain(pat, o); ok && !reflect.DeepEqual(plain, compileTokens(pat, o)) {
+			t.Fatalf("pattern %q (%+v): plain %+v, from tokens %+v", pat, o, plain, compileTokens(pat, o))
+		}
+		var buf [2]token
+		full := p
+		full.toks = p.tokens(&buf)
+		want := full.matchFrom(s, 0, 0, ctx, fold)
+		if len(s) <= 64 && len(full.toks) <= 16 {
+			if ref := refMatch(full.toks, s, ctx, fold, map[[2]int]bool{}, 0, 0); ref != want {
 				t.Fatalf("pattern %q (%+v) on %q, fold %v: token list %v, reference %v", pat, o, s, fold, want, ref)
 			}
 		}

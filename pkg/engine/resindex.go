@@ -48,9 +48,11 @@ func lengthBit(n int) uint64 { return 1 << min(n, 63) }
 // pieces calls yield with each piece of a pattern's literal tokens that is
 // a whole piece of every resource the pattern matches.
 func (p *pattern) pieces(yield func(string)) {
-	last := len(p.toks) - 1
-	for ti := range p.toks {
-		t := &p.toks[ti]
+	var buf [2]token
+	toks := p.tokens(&buf)
+	last := len(toks) - 1
+	for ti := range toks {
+		t := &toks[ti]
 		if t.kind != tokLit {
 			continue
 		}
