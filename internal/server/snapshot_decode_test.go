@@ -189,3 +189,29 @@ func FuzzFastEntity(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeEntity decodes the documents a writer stores for a
+// resource, a user and a role, as a follower does on a full read.
+func BenchmarkDecodeEntity(b *testing.B) {
+	docs := []struct {
+		name string
+		k    store.Key
+		doc  string
+	}{
+		{"resource", decodeKey, resourceDocs[0].doc},
+		{"user", userKey, entityDocs[0].doc},
+		{"role", roleKey, entityDocs[5].doc},
+	}
+	for _, tc := range docs {
+		b.Run(tc.name, func(b *testing.B) {
+			f := newFollowState()
+			doc := []byte(tc.doc)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.decode(tc.k, doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
