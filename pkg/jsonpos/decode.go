@@ -17,6 +17,11 @@ type Limits struct {
 	MaxDepth int
 	// MaxBytes is the largest accepted input, in bytes.
 	MaxBytes int
+	// DuplicateKeys accepts a key that its object already has, for a caller
+	// that reports duplicates in its own words (naming the entity or field
+	// they are in): Parse then keeps every member, and [Value.Get] finds the
+	// first. Off, a duplicate key is a [*SyntaxError].
+	DuplicateKeys bool
 }
 
 // dupIndexAt is the member count from which duplicate keys are found with a
@@ -44,6 +49,7 @@ type Decoder struct {
 	str      string // src copied once; strings without escapes and numbers are slices of it
 	off      int    // next byte to read
 	maxDepth int
+	dupKeys  bool // Limits.DuplicateKeys
 	err      error
 
 	// Position tracking. line is the current line and lineStart the offset
@@ -103,7 +109,7 @@ func NewDecoder(src []byte, lim Limits) *Decoder {
 // can keep one inside its own state.
 func (d *Decoder) Reset(src []byte, lim Limits) {
 	// Field by field: assigning a whole new Decoder would copy its arrays.
-	d.src, d.str, d.off, d.maxDepth, d.err = src, "", 0, lim.MaxDepth, nil
+	d.src, d.str, d.off, d.maxDepth, d.dupKeys, d.err = src, "", 0, lim.MaxDepth, lim.DuplicateKeys, nil
 	d.line, d.lineStart, d.colOff, d.col = 1, 0, 0, 1
 	d.nonASCII, d.space, d.cont = false, 0, 0
 	d.peeked = false
@@ -143,6 +149,12 @@ func checkEncoding(src []byte) string {
 // carriage return) both between tokens and inside strings; after Finish,
 // of the whole input. This is how AWS measures policy size quotas.
 func (d *Decoder) CharsWithoutSpace() int { return d.off - d.space - d.cont }
+
+// Offset returns the byte offset in src just past what has been read: once
+// a value was read or skipped, where its text ends, so that
+// src[pos.Offset:d.Offset()], with pos from [Decoder.Peek], is the value as
+// written.
+func (d *Decoder) Offset() int { return d.off }
 
 // Err returns the first error met, a [*SyntaxError], or nil.
 func (d *Decoder) Err() error { return d.err }
@@ -325,9 +337,11 @@ func (d *Decoder) NextKey() (key string, keyPos Pos, ok bool) {
 		d.fail(err)
 		return "", Pos{}, false
 	}
-	if err := d.checkDuplicate(c, key, keyPos); err != nil {
-		d.fail(err)
-		return "", Pos{}, false
+	if !d.dupKeys {
+		if err := d.checkDuplicate(c, key, keyPos); err != nil {
+			d.fail(err)
+			return "", Pos{}, false
+		}
 	}
 	d.skipSpace()
 	if d.off >= len(d.src) || d.src[d.off] != ':' {

@@ -43,7 +43,21 @@ func FuzzParse(f *testing.F) {
 		checkRoundTrip(t, v)
 		checkStdlibContent(t, src, v)
 		checkChars(t, src)
+		checkDuplicateKeys(t, src, v)
 	})
+}
+
+// checkDuplicateKeys checks that accepting duplicate keys changes nothing
+// in src, which Parse accepts without.
+func checkDuplicateKeys(t *testing.T, src []byte, v *Value) {
+	t.Helper()
+	dv, err := Parse(src, Limits{DuplicateKeys: true})
+	if err != nil {
+		t.Fatalf("Parse(%q) with DuplicateKeys: %v", src, err)
+	}
+	if !reflect.DeepEqual(v, dv) {
+		t.Fatalf("Parse(%q) with DuplicateKeys read another tree", src)
+	}
 }
 
 // checkChars walks src, which is valid JSON, with a Decoder and compares
@@ -163,6 +177,9 @@ func checkTree(t *testing.T, src []byte, root *Value) {
 		}
 		if c := src[v.Pos.Offset]; !startsKind(c, v.Kind) {
 			t.Fatalf("%s value at %+v starts with %q", v.Kind, v.Pos, c)
+		}
+		if v.End <= v.Pos.Offset || v.End > len(src) || !json.Valid(src[v.Pos.Offset:v.End]) {
+			t.Fatalf("%s value at %+v ends at %d: %q", v.Kind, v.Pos, v.End, src[v.Pos.Offset:min(max(v.End, v.Pos.Offset), len(src))])
 		}
 		for _, e := range v.Elems {
 			walk(e)

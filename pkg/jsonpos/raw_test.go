@@ -1,0 +1,83 @@
+package jsonpos
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestValueEnd checks that src[Pos.Offset:End] is each value as written,
+// white space and escapes kept, which is what a caller handing an embedded
+// document on relies on.
+func TestValueEnd(t *testing.T) {
+	t.Parallel()
+	const src = "{ \"doc\" : {\"Statement\": [ 1 ,\r\n \"\\u00e9\" ] } ,\n \"n\": -1.5e3, \"t\":true , \"z\":null}\n"
+	root, err := Parse([]byte(src), Limits{})
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		path []step
+		want string
+	}{
+		{name: "whole document", want: src[:len(src)-1]},
+		{name: "embedded object", path: []step{"doc"}, want: "{\"Statement\": [ 1 ,\r\n \"\\u00e9\" ] }"},
+		{name: "array across lines", path: []step{"doc", "Statement"}, want: "[ 1 ,\r\n \"\\u00e9\" ]"},
+		{name: "escaped string", path: []step{"doc", "Statement", 1}, want: `"\u00e9"`},
+		{name: "number", path: []step{"n"}, want: "-1.5e3"},
+		{name: "true", path: []step{"t"}, want: "true"},
+		{name: "null", path: []step{"z"}, want: "null"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := lookup(t, root, tc.path)
+			assert.Equal(t, tc.want, src[v.Pos.Offset:v.End])
+		})
+	}
+}
+
+// TestDecoderOffset checks that a Decoder's walk finds the text of the
+// values it skips from Peek's position and Offset.
+func TestDecoderOffset(t *testing.T) {
+	t.Parallel()
+	src := []byte(`{"a": [1, {"b": "x"}] , "c":"d\"e"}`)
+	d := NewDecoder(src, Limits{})
+	d.BeginObject()
+	var got []string
+	for {
+		_, _, ok := d.NextKey()
+		if !ok {
+			break
+		}
+		_, pos := d.Peek()
+		d.Skip()
+		got = append(got, string(src[pos.Offset:d.Offset()]))
+	}
+	d.Finish()
+	require.NoError(t, d.Err())
+	assert.Equal(t, []string{`[1, {"b": "x"}]`, `"d\"e"`}, got)
+	assert.Equal(t, len(src), d.Offset())
+}
+
+// TestDuplicateKeys checks that Limits.DuplicateKeys keeps every member of
+// an object for the caller to judge, in order and with positions, and that
+// without it the second key is an error at its position.
+func TestDuplicateKeys(t *testing.T) {
+	t.Parallel()
+	src := []byte("{\"a\": 1,\n \"b\": {\"x\": 1, \"x\": 2}, \"a\": 3}")
+
+	_, err := Parse(src, Limits{})
+	var se *SyntaxError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, Pos{Offset: 24, Line: 2, Col: 16}, se.Pos)
+	assert.Equal(t, `duplicate key "x" (first at line 2, column 8)`, se.Msg)
+
+	v, err := Parse(src, Limits{DuplicateKeys: true})
+	require.NoError(t, err)
+	assert.Equal(t, "a,b,a", memberKeys(v))
+	m, ok := v.Get("a")
+	require.True(t, ok)
+	assert.Equal(t, "1", m.Value.Str, "Get finds the first of two members")
+	assert.Equal(t, Pos{Offset: 33, Line: 2, Col: 25}, v.Members[2].KeyPos)
+	assert.Equal(t, "x,x", memberKeys(v.Members[1].Value))
+}
