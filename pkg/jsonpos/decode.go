@@ -3,6 +3,7 @@ package jsonpos
 import (
 	"fmt"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // DefaultMaxDepth is the nesting limit used when [Limits.MaxDepth] is zero.
@@ -43,7 +44,8 @@ const dupIndexAt = 16
 // Errors are sticky: after the first, every method returns zero values
 // (NextKey and NextElem false, so loops end) and [Decoder.Err] returns it.
 // Strings the Decoder returns share one copy of the input, made when it
-// starts; they are never affected by later changes to src.
+// starts; they are never affected by later changes to src (unless the
+// Decoder was started with [Decoder.ResetBorrowed], which makes no copy).
 type Decoder struct {
 	src      []byte
 	str      string // src copied once; strings without escapes and numbers are slices of it
@@ -108,6 +110,26 @@ func NewDecoder(src []byte, lim Limits) *Decoder {
 // Reset makes d a new Decoder of src, as NewDecoder does, so that a caller
 // can keep one inside its own state.
 func (d *Decoder) Reset(src []byte, lim Limits) {
+	d.reset(src, lim)
+	if d.err == nil {
+		d.str = string(src)
+	}
+}
+
+// ResetBorrowed is Reset without the copy of src: the strings the Decoder
+// returns are views of src, valid only while src is unchanged. It is for a
+// caller that reads many small documents, copies the few strings it keeps
+// and changes no document while reading it, to whom one allocation per
+// document is most of the cost; everyone else wants Reset.
+func (d *Decoder) ResetBorrowed(src []byte, lim Limits) {
+	d.reset(src, lim)
+	if d.err == nil {
+		d.str = unsafe.String(unsafe.SliceData(src), len(src))
+	}
+}
+
+// reset is Reset but for d.str, which the first skipSpace does not need.
+func (d *Decoder) reset(src []byte, lim Limits) {
 	// Field by field: assigning a whole new Decoder would copy its arrays.
 	d.src, d.str, d.off, d.maxDepth, d.dupKeys, d.err = src, "", 0, lim.MaxDepth, lim.DuplicateKeys, nil
 	d.line, d.lineStart, d.colOff, d.col = 1, 0, 0, 1
@@ -127,7 +149,6 @@ func (d *Decoder) Reset(src []byte, lim Limits) {
 		d.err = &SyntaxError{Pos: Pos{Line: 1, Col: 1}, Msg: msg}
 		return
 	}
-	d.str = string(src)
 	d.skipSpace()
 }
 

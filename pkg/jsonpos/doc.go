@@ -44,7 +44,9 @@
 // returned tree shares no memory with src (strings are copied once), so the
 // caller may reuse src afterwards. A tree is not safe for concurrent mutation,
 // but any number of goroutines may read it. A Decoder is for one goroutine;
-// its strings, like the tree's, are copies.
+// its strings, like the tree's, are copies, except after
+// [Decoder.ResetBorrowed], whose strings are views of src for a caller that
+// copies what it keeps.
 //
 // # Imports
 //

@@ -28,6 +28,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		v, err := Parse(src, Limits{})
+		checkBorrowed(t, src, v, err)
 		checkSmallerDepth(t, src, v)
 		if err != nil {
 			checkError(t, src, err)
@@ -45,6 +46,22 @@ func FuzzParse(f *testing.F) {
 		checkChars(t, src)
 		checkDuplicateKeys(t, src, v)
 	})
+}
+
+// checkBorrowed checks that a Decoder that borrows src reads the tree and
+// meets the error that Parse does.
+func checkBorrowed(t *testing.T, src []byte, v *Value, err error) {
+	t.Helper()
+	var d Decoder
+	d.ResetBorrowed(src, Limits{})
+	bv := newTree(len(src)).value(&d)
+	d.Finish()
+	if !reflect.DeepEqual(d.Err(), err) {
+		t.Fatalf("borrowing decoder: error %v, Parse %v", d.Err(), err)
+	}
+	if err == nil && !reflect.DeepEqual(bv, v) {
+		t.Fatalf("borrowing decoder read another tree from %q", src)
+	}
 }
 
 // checkDuplicateKeys checks that accepting duplicate keys changes nothing

@@ -81,3 +81,23 @@ func TestDuplicateKeys(t *testing.T) {
 	assert.Equal(t, Pos{Offset: 33, Line: 2, Col: 25}, v.Members[2].KeyPos)
 	assert.Equal(t, "x,x", memberKeys(v.Members[1].Value))
 }
+
+// TestResetBorrowed checks that a borrowing Decoder reads what a copying
+// one does, and that its strings are views of the input, not copies.
+func TestResetBorrowed(t *testing.T) {
+	t.Parallel()
+	src := []byte(`{"arn": "x", "tags": {"a": "b\u0041"}}`)
+	want, err := Parse(src, Limits{})
+	require.NoError(t, err)
+	var d Decoder
+	d.ResetBorrowed(src, Limits{})
+	got := newTree(len(src)).value(&d)
+	d.Finish()
+	require.NoError(t, d.Err())
+	assert.Equal(t, want, got)
+
+	src[9] = 'y' // the text of "x"
+	assert.Equal(t, "y", got.Members[0].Value.Str, "a borrowed string is a view of src")
+	assert.Equal(t, "x", want.Members[0].Value.Str, "Parse copies")
+	assert.Equal(t, "bA", got.Members[1].Value.Members[0].Value.Str, "a string with escapes is decoded into a copy")
+}
