@@ -80,6 +80,7 @@ type Decoder struct {
 	keys     []keyEntry
 	stackArr [6]container // first storage of stack and keys, enough for policies
 	keysArr  [10]keyEntry
+	keysHigh int // the most keys held at once, as of the last closed object
 
 	buf []byte // scratch for decoding strings with escapes
 }
@@ -135,8 +136,12 @@ func (d *Decoder) reset(src []byte, lim Limits) {
 	d.line, d.lineStart, d.colOff, d.col = 1, 0, 0, 1
 	d.nonASCII, d.space, d.cont = false, 0, 0
 	d.peeked = false
+	// A reused decoder keeps no key of the last input; clearing only the
+	// entries it used spares a decoder of many small documents most of
+	// the work.
+	clear(d.keysArr[:min(max(d.keysHigh, len(d.keys)), len(d.keysArr))])
+	d.keysHigh = 0
 	d.stack, d.keys, d.buf = d.stackArr[:0], d.keysArr[:0], d.buf[:0]
-	clear(d.keysArr[:]) // a reused decoder keeps no key of the last input
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
@@ -447,6 +452,7 @@ func (d *Decoder) NextElem() bool {
 func (d *Decoder) end() {
 	d.off++
 	c := d.stack[len(d.stack)-1]
+	d.keysHigh = max(d.keysHigh, len(d.keys))
 	d.keys = d.keys[:c.keyBase]
 	d.stack = d.stack[:len(d.stack)-1]
 }

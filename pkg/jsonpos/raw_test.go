@@ -101,3 +101,40 @@ func TestResetBorrowed(t *testing.T) {
 	assert.Equal(t, "x", want.Members[0].Value.Str, "Parse copies")
 	assert.Equal(t, "bA", got.Members[1].Value.Members[0].Value.Str, "a string with escapes is decoded into a copy")
 }
+
+// TestResetClearsKeys checks that a reused Decoder keeps no key of the
+// input before, whether that walk ended, stopped half way, or held more
+// keys than the Decoder's first storage.
+func TestResetClearsKeys(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		src   string
+		steps int // keys read before stopping; -1 reads the whole value
+	}{
+		{name: "whole walk", src: `{"a": {"b": 1, "c": 2}, "d": 3}`, steps: -1},
+		{name: "stopped inside an object", src: `{"a": {"b": 1, "c": 2}, "d": 3}`, steps: 3},
+		{name: "more keys than the first storage", steps: -1,
+			src: `{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":{"x":1}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := NewDecoder([]byte(tc.src), Limits{})
+			if tc.steps < 0 {
+				d.Skip()
+			} else {
+				d.BeginObject()
+				d.NextKey()
+				d.BeginObject()
+				for range tc.steps - 1 {
+					d.NextKey()
+					d.Skip()
+				}
+			}
+			require.NoError(t, d.Err())
+			d.Reset([]byte(`[]`), Limits{})
+			assert.Equal(t, [len(d.keysArr)]keyEntry{}, d.keysArr)
+		})
+	}
+}
