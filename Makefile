@@ -137,7 +137,7 @@ fuzz-smoke:
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/engine/internal/jsonpos/
+	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/jsonpos/
 	$(GO) test -run='^$$' -fuzz='^FuzzParsePolicy$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzEvaluate$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzLoadBundle$$' -fuzztime=$(FUZZTIME) ./pkg/entity/

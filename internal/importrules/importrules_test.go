@@ -69,10 +69,17 @@ func TestImportRules(t *testing.T) {
 			return ""
 		}},
 		{"the engine is pure", "../../pkg/engine/...", func(_, imp string) string {
-			if standard(imp) || imp == module+"/pkg/catalog" || under(imp, module+"/pkg/engine/internal") {
+			if standard(imp) || imp == module+"/pkg/catalog" || imp == module+"/pkg/jsonpos" ||
+				under(imp, module+"/pkg/engine/internal") {
 				return ""
 			}
-			return "pkg/engine may import only the standard library, pkg/catalog and its own internal packages"
+			return "pkg/engine may import only the standard library, pkg/catalog, pkg/jsonpos and its own internal packages"
+		}},
+		{"the JSON layer stands alone", "../../pkg/jsonpos/...", func(_, imp string) string {
+			if standard(imp) {
+				return ""
+			}
+			return "pkg/jsonpos may import only the standard library: the engine, the model and the server all read JSON through it"
 		}},
 		{"the store knows nothing of IAM or gRPC", "../../pkg/store/...", func(_, imp string) string {
 			switch {
@@ -102,6 +109,7 @@ func TestRulesRefuse(t *testing.T) {
 	t.Parallel()
 	require.True(t, standard("net/http"))
 	require.False(t, standard("google.golang.org/grpc"))
-	require.True(t, under(module+"/pkg/engine/internal/jsonpos", module+"/pkg/engine/internal"))
+	require.True(t, under(module+"/pkg/engine/internal/x", module+"/pkg/engine/internal"))
+	require.False(t, under(module+"/pkg/jsonpos", module+"/pkg/engine"))
 	require.False(t, under(module+"/pkg/engineering", module+"/pkg/engine"))
 }

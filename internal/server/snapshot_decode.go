@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/jsonpos"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
 
@@ -57,6 +58,11 @@ type sharePool struct {
 	mu    sync.Mutex
 	tags  map[string]map[string]string // by tagKey
 	names map[string]string
+
+	// readers keeps fastReaders between documents: a jsonpos.Decoder is
+	// too large to make anew for each of the million documents of a full
+	// read.
+	readers sync.Pool
 }
 
 func newSharePool() *sharePool {
@@ -97,8 +103,9 @@ func (p *sharePool) shareTags(tags map[string]string) map[string]string {
 }
 
 // tagsOf returns the pooled map of the sorted tags kv, making it when
-// there is none yet.
-func (p *sharePool) tagsOf(kv [][2][]byte) map[string]string {
+// there is none yet. The strings of kv may share memory with a document:
+// the map holds copies.
+func (p *sharePool) tagsOf(kv [][2]string) map[string]string {
 	var buf [256]byte
 	key := tagKey(buf[:0], kv)
 	p.mu.Lock()
@@ -108,7 +115,7 @@ func (p *sharePool) tagsOf(kv [][2][]byte) map[string]string {
 	}
 	m := make(map[string]string, len(kv))
 	for _, e := range kv {
-		m[string(e[0])] = string(e[1])
+		m[strings.Clone(e[0])] = strings.Clone(e[1])
 	}
 	if len(p.tags) < maxShared {
 		p.tags[string(key)] = m
@@ -116,181 +123,175 @@ func (p *sharePool) tagsOf(kv [][2][]byte) map[string]string {
 	return m
 }
 
-// name returns the pooled string equal to b.
-func (p *sharePool) name(b []byte) string {
+// name returns the pooled string equal to s, a copy when it is new.
+func (p *sharePool) name(s string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s, ok := p.names[string(b)]; ok {
-		return s
+	if n, ok := p.names[s]; ok {
+		return n
 	}
-	s := string(b)
+	n := strings.Clone(s)
 	if len(p.names) < maxShared {
-		p.names[s] = s
+		p.names[n] = n
 	}
-	return s
+	return n
 }
 
 // fastEntity decodes the common documents of resources, users and roles
 // as decodeOne would, without reflection: an object of the fields of the
-// entity, spelt as a writer spells them, each once, whose strings hold no
-// escape, with the ARN of k (to which the entity's ARN is set). It
-// reports false on anything else (another kind, a resource policy, an
-// escape, a key spelt otherwise, a duplicate key, null where a string is
-// expected, more than maxFastTags tags), for the caller to decode
-// strictly: it accepts nothing decodeOne rejects, and reads what both
-// accept the same way.
+// entity, spelt as a writer spells them, with the ARN of k, which must not
+// be empty (the entity's ARN is set to it). It reads the document with jsonpos, whose checks
+// are stricter than encoding/json's (a duplicate key, invalid UTF-8 or an
+// unpaired surrogate escape is an error, and only white space may follow
+// the document), and reports false on anything it does not read itself
+// (another kind, a resource policy, a key spelt otherwise, null where a
+// string is expected, more than maxFastTags tags), for the caller to
+// decode strictly: it accepts nothing decodeOne rejects, and reads what
+// both accept the same way.
 func fastEntity(k store.Key, doc []byte, pool *sharePool) (entity.Entity, bool) {
-	s := jsonLex{b: doc}
-	var seen uint8
-	once := func(bit uint8) bool {
-		ok := seen&bit == 0
-		seen |= bit
-		return ok
+	r, _ := pool.readers.Get().(*fastReader)
+	if r == nil {
+		r = &fastReader{pool: pool}
 	}
+	e, ok := r.entity(k, doc)
+	pool.readers.Put(r)
+	return e, ok
+}
+
+// entity is fastEntity with a reader.
+func (r *fastReader) entity(k store.Key, doc []byte) (entity.Entity, bool) {
+	// Borrowing doc saves a copy of every document: what the reader keeps,
+	// it copies (names and tags through the pool, inline policies).
+	r.doc = doc
+	r.d.ResetBorrowed(doc, jsonpos.Limits{})
 	var e entity.Entity
-	var ok bool
+	var arn *string // the entity's ARN, set when the document has k's
+	var member func(key string) bool
 	switch k.Kind {
 	case store.KindResource:
-		r := &entity.Resource{}
-		e = r
-		ok = s.members(func(key []byte) bool {
-			switch string(key) {
+		res := &entity.Resource{}
+		e, arn = res, &res.ARN
+		member = func(key string) bool {
+			switch key {
 			case "arn":
-				return once(1) && s.arn(k, &r.ARN)
+				return r.arn(k, arn)
 			case "tags":
-				return once(2) && s.tags(pool, &r.Tags)
+				return r.tags(&res.Tags)
 			}
 			return false
-		})
+		}
 	case store.KindUser:
 		u := &entity.User{}
-		e = u
-		ok = s.members(func(key []byte) bool {
-			switch string(key) {
-			case "arn":
-				return once(1) && s.arn(k, &u.ARN)
-			case "groups":
-				return once(2) && s.names(pool, &u.Groups)
-			case "managed_policies":
-				return once(4) && s.names(pool, &u.ManagedPolicies)
-			case "inline_policies":
-				return once(8) && s.documents(&u.InlinePolicies)
-			case "permissions_boundary":
-				return once(16) && s.name(pool, &u.PermissionsBoundary)
-			case "tags":
-				return once(32) && s.tags(pool, &u.Tags)
+		e, arn = u, &u.ARN
+		p := principalFields{&u.ARN, &u.ManagedPolicies, &u.InlinePolicies, &u.PermissionsBoundary, &u.Tags}
+		member = func(key string) bool {
+			if key == "groups" {
+				return r.names(&u.Groups)
 			}
-			return false
-		})
+			return r.principal(k, key, p)
+		}
 	case store.KindRole:
-		r := &entity.Role{}
-		e = r
-		ok = s.members(func(key []byte) bool {
-			switch string(key) {
-			case "arn":
-				return once(1) && s.arn(k, &r.ARN)
-			case "managed_policies":
-				return once(4) && s.names(pool, &r.ManagedPolicies)
-			case "inline_policies":
-				return once(8) && s.documents(&r.InlinePolicies)
-			case "permissions_boundary":
-				return once(16) && s.name(pool, &r.PermissionsBoundary)
-			case "tags":
-				return once(32) && s.tags(pool, &r.Tags)
-			}
-			return false
-		})
+		role := &entity.Role{}
+		e, arn = role, &role.ARN
+		p := principalFields{&role.ARN, &role.ManagedPolicies, &role.InlinePolicies, &role.PermissionsBoundary, &role.Tags}
+		member = func(key string) bool { return r.principal(k, key, p) }
+	default:
+		return nil, false
 	}
-	if !ok || !s.end() || seen&1 == 0 {
+	if !r.object(member) {
+		return nil, false
+	}
+	r.d.Finish()
+	if r.d.Err() != nil || *arn == "" {
 		return nil, false
 	}
 	return e, true
 }
 
-// jsonLex reads the few JSON forms fastEntity accepts.
-type jsonLex struct {
-	b []byte
-	i int
+// principalFields are the fields users and roles share, which
+// fastReader.principal reads.
+type principalFields struct {
+	arn      *string
+	managed  *[]string
+	inline   *map[string]json.RawMessage
+	boundary *string
+	tags     *map[string]string
 }
 
-func (s *jsonLex) space() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t' || s.b[s.i] == '\n' || s.b[s.i] == '\r') {
-		s.i++
-	}
-}
-
-// punct consumes c, after white space, if it comes next.
-func (s *jsonLex) punct(c byte) bool {
-	s.space()
-	if s.i < len(s.b) && s.b[s.i] == c {
-		s.i++
-		return true
-	}
-	return false
-}
-
-// null consumes a null literal if it comes next.
-func (s *jsonLex) null() bool {
-	s.space()
-	if len(s.b)-s.i >= 4 && string(s.b[s.i:s.i+4]) == "null" {
-		s.i += 4
-		return true
+// principal reads the value of the member key of a user or a role into
+// its field in p; false for a key it does not read.
+func (r *fastReader) principal(k store.Key, key string, p principalFields) bool {
+	switch key {
+	case "arn":
+		return r.arn(k, p.arn)
+	case "managed_policies":
+		return r.names(p.managed)
+	case "inline_policies":
+		return r.documents(p.inline)
+	case "permissions_boundary":
+		return r.name(p.boundary)
+	case "tags":
+		return r.tags(p.tags)
 	}
 	return false
 }
 
-// end reports whether only white space is left.
-func (s *jsonLex) end() bool {
-	s.space()
-	return s.i == len(s.b)
+// fastReader reads the few JSON forms fastEntity accepts from a jsonpos
+// walk, which does every syntax check. Each method reads one value and
+// reports false, leaving the walk, on a form it does not take; the walk
+// fails on the first syntax error, after which every method reports false.
+type fastReader struct {
+	d    jsonpos.Decoder
+	doc  []byte // what d reads
+	pool *sharePool
 }
 
-// str reads a string of valid UTF-8 without escapes or control characters.
-func (s *jsonLex) str() ([]byte, bool) {
-	if !s.punct('"') {
-		return nil, false
-	}
-	start := s.i
-	for ; s.i < len(s.b); s.i++ {
-		switch c := s.b[s.i]; {
-		case c == '"':
-			v := s.b[start:s.i]
-			s.i++
-			return v, utf8.Valid(v)
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
-	}
-	return nil, false
+// is reports whether the next value is of kind k.
+func (r *fastReader) is(k jsonpos.Kind) bool {
+	kind, _ := r.d.Peek()
+	return kind == k && r.d.Err() == nil
 }
 
-// members reads an object, calling member for each key with the lexer at
-// the member's value, which member reads; it gives up when member does.
-func (s *jsonLex) members(member func(key []byte) bool) bool {
-	if !s.punct('{') {
+// null reads a null if it comes next.
+func (r *fastReader) null() bool {
+	if !r.is(jsonpos.Null) {
 		return false
 	}
-	if s.punct('}') {
-		return true
+	r.d.ReadScalar()
+	return true
+}
+
+// str reads a string.
+func (r *fastReader) str() (string, bool) {
+	if !r.is(jsonpos.String) {
+		return "", false
 	}
+	s := r.d.ReadString()
+	return s, r.d.Err() == nil
+}
+
+// object reads an object, calling member for each key with the walk at the
+// member's value, which member reads; it gives up when member does.
+func (r *fastReader) object(member func(key string) bool) bool {
+	if !r.is(jsonpos.Object) {
+		return false
+	}
+	r.d.BeginObject()
 	for {
-		key, ok := s.str()
-		if !ok || !s.punct(':') || !member(key) {
-			return false
+		key, _, ok := r.d.NextKey()
+		if !ok {
+			return r.d.Err() == nil
 		}
-		if s.punct('}') {
-			return true
-		}
-		if !s.punct(',') {
+		if !member(key) {
 			return false
 		}
 	}
 }
 
 // arn reads a string that must be k's ID, and sets *dst to the ID.
-func (s *jsonLex) arn(k store.Key, dst *string) bool {
-	v, ok := s.str()
-	if !ok || string(v) != k.ID {
+func (r *fastReader) arn(k store.Key, dst *string) bool {
+	v, ok := r.str()
+	if !ok || v != k.ID {
 		return false
 	}
 	*dst = k.ID
@@ -298,138 +299,81 @@ func (s *jsonLex) arn(k store.Key, dst *string) bool {
 }
 
 // name reads a string into *dst, pooled.
-func (s *jsonLex) name(pool *sharePool, dst *string) bool {
-	v, ok := s.str()
+func (r *fastReader) name(dst *string) bool {
+	v, ok := r.str()
 	if ok {
-		*dst = pool.name(v)
+		*dst = r.pool.name(v)
 	}
 	return ok
 }
 
 // names reads null or an array of strings into *dst, pooled; an empty
 // array is an empty slice, as encoding/json makes it.
-func (s *jsonLex) names(pool *sharePool, dst *[]string) bool {
-	if s.null() {
+func (r *fastReader) names(dst *[]string) bool {
+	if r.null() {
 		return true
 	}
-	if !s.punct('[') {
+	if !r.is(jsonpos.Array) {
 		return false
 	}
+	r.d.BeginArray()
 	out := []string{}
-	if s.punct(']') {
-		*dst = out
-		return true
-	}
-	for {
-		v, ok := s.str()
+	for r.d.NextElem() {
+		v, ok := r.str()
 		if !ok {
 			return false
 		}
-		out = append(out, pool.name(v))
-		if s.punct(']') {
-			*dst = out
-			return true
-		}
-		if !s.punct(',') {
-			return false
-		}
+		out = append(out, r.pool.name(v))
 	}
+	if r.d.Err() != nil {
+		return false
+	}
+	*dst = out
+	return true
 }
 
-// tags reads null or an object of strings into *dst, pooled; a duplicate
-// key or more than maxFastTags members is refused.
-func (s *jsonLex) tags(pool *sharePool, dst *map[string]string) bool {
-	if s.null() {
+// tags reads null or an object of strings into *dst, pooled; more than
+// maxFastTags members is refused.
+func (r *fastReader) tags(dst *map[string]string) bool {
+	if r.null() {
 		return true
 	}
-	var kvBuf [maxFastTags][2][]byte
+	var kvBuf [maxFastTags][2]string
 	kv := kvBuf[:0]
-	ok := s.members(func(k []byte) bool {
-		v, ok := s.str()
+	ok := r.object(func(k string) bool {
+		v, ok := r.str()
 		if !ok || len(kv) == cap(kv) {
 			return false
 		}
-		kv = append(kv, [2][]byte{k, v})
+		kv = append(kv, [2]string{k, v})
 		return true
 	})
 	if !ok {
 		return false
 	}
-	slices.SortFunc(kv, func(a, b [2][]byte) int { return bytes.Compare(a[0], b[0]) })
-	for i := 1; i < len(kv); i++ {
-		if bytes.Equal(kv[i][0], kv[i-1][0]) {
-			return false
-		}
-	}
-	*dst = pool.tagsOf(kv)
+	slices.SortFunc(kv, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	*dst = r.pool.tagsOf(kv)
 	return true
 }
 
 // documents reads null or an object of JSON values, each kept as a copy
-// of its text; a duplicate key is refused.
-func (s *jsonLex) documents(dst *map[string]json.RawMessage) bool {
-	if s.null() {
+// of its text as written.
+func (r *fastReader) documents(dst *map[string]json.RawMessage) bool {
+	if r.null() {
 		return true
 	}
 	out := map[string]json.RawMessage{}
-	ok := s.members(func(k []byte) bool {
-		if _, dup := out[string(k)]; dup {
+	ok := r.object(func(k string) bool {
+		_, pos := r.d.Peek()
+		r.d.Skip()
+		if r.d.Err() != nil {
 			return false
 		}
-		v, ok := s.value()
-		if ok {
-			out[string(k)] = bytes.Clone(v)
-		}
-		return ok
+		out[strings.Clone(k)] = bytes.Clone(r.doc[pos.Offset:r.d.Offset()])
+		return true
 	})
 	if ok {
 		*dst = out
 	}
 	return ok
-}
-
-// value reads one JSON value and returns its text, which it checks is
-// valid JSON.
-func (s *jsonLex) value() ([]byte, bool) {
-	s.space()
-	start, depth := s.i, 0
-	for s.i < len(s.b) {
-		switch c := s.b[s.i]; c {
-		case '"':
-			for s.i++; s.i < len(s.b) && s.b[s.i] != '"'; s.i++ {
-				if s.b[s.i] == '\\' {
-					s.i++
-				}
-			}
-			s.i++
-		case '{', '[':
-			depth++
-			s.i++
-		case '}', ']':
-			if depth == 0 {
-				return s.valid(start)
-			}
-			depth--
-			s.i++
-		case ',':
-			if depth == 0 {
-				return s.valid(start)
-			}
-			s.i++
-		default:
-			s.i++
-		}
-		if depth == 0 && s.i > start && (s.b[start] == '{' || s.b[start] == '[' || s.b[start] == '"') {
-			return s.valid(start)
-		}
-	}
-	return s.valid(start)
-}
-
-// valid returns the text from start to the lexer, trimmed of white space
-// at its end, if it is valid JSON.
-func (s *jsonLex) valid(start int) ([]byte, bool) {
-	end := min(s.i, len(s.b))
-	v := bytes.TrimRight(s.b[start:end], " \t\r\n")
-	return v, len(v) > 0 && json.Valid(v)
 }

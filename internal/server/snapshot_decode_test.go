@@ -3,6 +3,7 @@ package server
 import (
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -48,7 +49,12 @@ var entityDocs = []struct {
 	{"duplicate inline policy", userKey, `{"arn":"` + userARN + `","inline_policies":{"a":{},"a":{}}}`, false},
 	{"null boundary", userKey, `{"arn":"` + userARN + `","permissions_boundary":null}`, false},
 	{"null group", userKey, `{"arn":"` + userARN + `","groups":["a",null]}`, false},
-	{"escaped policy name", userKey, `{"arn":"` + userARN + `","managed_policies":["Polic\u0079"]}`, false},
+	{"escaped policy name", userKey, `{"arn":"` + userARN + `","managed_policies":["Polic\u0079"]}`, true},
+	{"escaped key", userKey, `{"\u0061rn":"` + userARN + `","groups":["a"]}`, true},
+	{"unpaired surrogate in a group", userKey, `{"arn":"` + userARN + `","groups":["a\ud800"]}`, false},
+	{"inline policy nested deeper than the fast limit", userKey, `{"arn":"` + userARN + `","inline_policies":{"a":` +
+		strings.Repeat("[", 70) + strings.Repeat("]", 70) + `}}`, false},
+	{"duplicate key inside an inline policy", userKey, `{"arn":"` + userARN + `","inline_policies":{"a":{"x":1,"x":2}}}`, false},
 	{"duplicate groups", userKey, `{"arn":"` + userARN + `","groups":["a"],"groups":["b"]}`, false},
 	{"other user", userKey, `{"arn":"arn:aws:iam::111122223333:user/bob"}`, false},
 	{"account", store.Key{Kind: store.KindAccount, ID: "111122223333"}, `{"id":"111122223333"}`, false},
@@ -70,8 +76,11 @@ var resourceDocs = []struct {
 	{"unicode tag", `{"arn":"` + decodeARN + `","tags":{"owner":"Zoë"}}`, true},
 	{"policy", `{"arn":"` + decodeARN + `","policy":{"Version":"2012-10-17","Statement":[]}}`, false},
 	{"null policy", `{"arn":"` + decodeARN + `","policy":null}`, false},
-	{"escape in a tag", `{"arn":"` + decodeARN + `","tags":{"a":"x\u0041"}}`, false},
-	{"escaped slash in the ARN", `{"arn":"arn:aws:mobiletargeting:us-east-1:111122223333:apps\/a1\/campaigns\/c1"}`, false},
+	{"escape in a tag", `{"arn":"` + decodeARN + `","tags":{"a":"x\u0041"}}`, true},
+	{"escaped slash in the ARN", `{"arn":"arn:aws:mobiletargeting:us-east-1:111122223333:apps\/a1\/campaigns\/c1"}`, true},
+	{"byte order mark", "\xEF\xBB\xBF{\"arn\":\"" + decodeARN + "\"}", false},
+	{"too many tags", `{"arn":"` + decodeARN + `","tags":{"a":"1","b":"2","c":"3","d":"4","e":"5","f":"6","g":"7","h":"8",` +
+		`"i":"9","j":"10","k":"11","l":"12","m":"13","n":"14","o":"15","p":"16","q":"17"}}`, false},
 	{"key in upper case", `{"ARN":"` + decodeARN + `"}`, false},
 	{"duplicate arn", `{"arn":"x","arn":"` + decodeARN + `"}`, false},
 	{"duplicate tags", `{"arn":"` + decodeARN + `","tags":{"a":"1"},"tags":{"b":"2"}}`, false},
@@ -188,4 +197,30 @@ func FuzzFastEntity(f *testing.F) {
 			t.Fatalf("%q: fast decoder reads %#v, decodeOne %#v", doc, got, want)
 		}
 	})
+}
+
+// BenchmarkDecodeEntity decodes the documents a writer stores for a
+// resource, a user and a role, as a follower does on a full read.
+func BenchmarkDecodeEntity(b *testing.B) {
+	docs := []struct {
+		name string
+		k    store.Key
+		doc  string
+	}{
+		{"resource", decodeKey, resourceDocs[0].doc},
+		{"user", userKey, entityDocs[0].doc},
+		{"role", roleKey, entityDocs[5].doc},
+	}
+	for _, tc := range docs {
+		b.Run(tc.name, func(b *testing.B) {
+			f := newFollowState()
+			doc := []byte(tc.doc)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := f.decode(tc.k, doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/pdp-dev/pdp/pkg/engine/internal/jsonpos"
+	"github.com/pdp-dev/pdp/pkg/jsonpos"
 )
 
 // maxErrors bounds how many problems one document reports, so that a huge

@@ -9,15 +9,61 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/pdp-dev/pdp/pkg/jsonpos"
 )
 
-// decoder decodes the JSON text of one bundle file strictly.
+// decoder decodes the JSON text of one bundle file strictly. The text is
+// parsed once by jsonpos, which checks the syntax and gives every value
+// its position and its text as written; duplicate keys are let through so
+// that the decoder reports them naming the entity and field they are in.
 type decoder struct {
 	pf        *parsedFile
 	src       []byte // the file's JSON text
 	converted bool   // src was converted from YAML: its positions are not the file's
 	lists     []string
-	starts    []int // the line starts of src, once a position was needed
+}
+
+// bundleLimits are those of a bundle file: any size, and nesting deep
+// enough for the policies it embeds (whose own limit the engine checks).
+var bundleLimits = jsonpos.Limits{DuplicateKeys: true}
+
+// parse decodes src, the whole file, reporting a syntax error with its
+// line and column.
+func (d *decoder) parse() {
+	top, err := jsonpos.Parse(d.src, bundleLimits)
+	var se *jsonpos.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		d.errorf("", "", "%d:%d: invalid JSON: %s", se.Pos.Line, se.Pos.Col, se.Msg)
+	case err != nil:
+		d.errorf("", "", "invalid JSON: %v", err)
+	default:
+		d.bundle(top)
+	}
+}
+
+// raw returns the text of v as written in the file.
+func (d *decoder) raw(v *jsonpos.Value) []byte { return d.src[v.Pos.Offset:v.End] }
+
+// kindName names the JSON type of v for messages: "an object", "an array",
+// "a string", "a number", "a boolean" or "null".
+func kindName(v *jsonpos.Value) string {
+	switch v.Kind {
+	case jsonpos.Null:
+		return "null"
+	case jsonpos.Object, jsonpos.Array:
+		return "an " + v.Kind.String()
+	}
+	return "a " + v.Kind.String()
+}
+
+// stringOf returns the text of v if it is a string, else "".
+func stringOf(v *jsonpos.Value) string {
+	if v.Kind != jsonpos.String {
+		return ""
+	}
+	return v.Str
 }
 
 func (d *decoder) errorf(entity, field, format string, args ...any) {
@@ -25,16 +71,17 @@ func (d *decoder) errorf(entity, field, format string, args ...any) {
 }
 
 // bundle decodes the top-level object.
-func (d *decoder) bundle(top jsonText) {
-	if top.isNull() {
+func (d *decoder) bundle(top *jsonpos.Value) {
+	switch top.Kind {
+	case jsonpos.Null:
 		return // an empty YAML file
-	}
-	ms, ok := top.members()
-	if !ok {
-		d.errorf("", "", "a bundle must be an object with the lists %s, not %s", strings.Join(d.lists, ", "), top.kind())
+	case jsonpos.Object:
+	default:
+		d.errorf("", "", "a bundle must be an object with the lists %s, not %s", strings.Join(d.lists, ", "), kindName(top))
 		return
 	}
-	if slices.ContainsFunc(ms, func(m member) bool { return m.key == "Statement" }) {
+	ms := top.Members
+	if _, ok := top.Get("Statement"); ok {
 		d.errorf("", "", "this is an IAM policy document, not a bundle: reference it from a bundle "+
 			"with document_file, policy_file or inline_policy_files")
 		return
@@ -42,52 +89,52 @@ func (d *decoder) bundle(top jsonText) {
 	seen := make(map[string]bool, len(ms))
 	for _, m := range ms {
 		switch {
-		case seen[m.key]:
-			d.errorf("", m.key, "duplicate field")
+		case seen[m.Key]:
+			d.errorf("", m.Key, "duplicate field")
 			continue
-		case !slices.Contains(d.lists, m.key):
-			d.errorf("", "", "unknown field %q%s", m.key, fieldHint(m.key, d.lists))
+		case !slices.Contains(d.lists, m.Key):
+			d.errorf("", "", "unknown field %q%s", m.Key, fieldHint(m.Key, d.lists))
 			continue
 		}
-		seen[m.key] = true
+		seen[m.Key] = true
 		d.list(m)
 	}
 }
 
 // list decodes one top-level list.
-func (d *decoder) list(m member) {
-	if m.val.isNull() {
+func (d *decoder) list(m jsonpos.Member) {
+	switch m.Value.Kind {
+	case jsonpos.Null:
 		return
-	}
-	els, ok := m.val.elems()
-	if !ok {
-		d.errorf("", m.key, "must be a list, not %s", m.val.kind())
+	case jsonpos.Array:
+	default:
+		d.errorf("", m.Key, "must be a list, not %s", kindName(m.Value))
 		return
 	}
 	pf := d.pf
-	for i, el := range els {
-		switch m.key {
+	for i, el := range m.Value.Elems {
+		switch m.Key {
 		case "accounts":
-			pf.accounts = decodeInto(d, m.key, i, el, pf.accounts, func(w *Account) **origin { return &w.src })
+			pf.accounts = decodeInto(d, m.Key, i, el, pf.accounts, func(w *Account) **origin { return &w.src })
 		case "managed_policies":
-			pf.managed = decodeInto(d, m.key, i, el, pf.managed, func(w *managedPolicyIn) **origin { return &w.src })
+			pf.managed = decodeInto(d, m.Key, i, el, pf.managed, func(w *managedPolicyIn) **origin { return &w.src })
 		case "scps":
-			pf.scps = decodeInto(d, m.key, i, el, pf.scps, func(w *scpIn) **origin { return &w.src })
+			pf.scps = decodeInto(d, m.Key, i, el, pf.scps, func(w *scpIn) **origin { return &w.src })
 		case "users":
-			pf.users = decodeInto(d, m.key, i, el, pf.users, func(w *userIn) **origin { return &w.src })
+			pf.users = decodeInto(d, m.Key, i, el, pf.users, func(w *userIn) **origin { return &w.src })
 		case "groups":
-			pf.groups = decodeInto(d, m.key, i, el, pf.groups, func(w *groupIn) **origin { return &w.src })
+			pf.groups = decodeInto(d, m.Key, i, el, pf.groups, func(w *groupIn) **origin { return &w.src })
 		case "roles":
-			pf.roles = decodeInto(d, m.key, i, el, pf.roles, func(w *roleIn) **origin { return &w.src })
+			pf.roles = decodeInto(d, m.Key, i, el, pf.roles, func(w *roleIn) **origin { return &w.src })
 		case "resources":
-			pf.resources = decodeInto(d, m.key, i, el, pf.resources, func(w *resourceIn) **origin { return &w.src })
+			pf.resources = decodeInto(d, m.Key, i, el, pf.resources, func(w *resourceIn) **origin { return &w.src })
 		}
 	}
 }
 
 // decodeInto decodes element i of a list into a new T, sets its origin and
 // appends it to list; on failure it reports why and leaves list alone.
-func decodeInto[T any](d *decoder, listName string, i int, el jsonText, list []T, src func(*T) **origin) []T {
+func decodeInto[T any](d *decoder, listName string, i int, el *jsonpos.Value, list []T, src func(*T) **origin) []T {
 	var w T
 	o, ok := d.entity(fmt.Sprintf("%s[%d]", listName, i), el, &w)
 	if !ok {
@@ -104,38 +151,38 @@ var mapFields = [...]string{"inline_policies", "inline_policy_files", "tags"}
 
 // entity decodes one list element strictly into w, a pointer to a wire
 // struct, and returns where its documents are in the file.
-func (d *decoder) entity(field string, el jsonText, w any) (*origin, bool) {
-	ms, ok := el.members()
-	if !ok {
-		d.errorf("", field, "must be an object, not %s", el.kind())
+func (d *decoder) entity(field string, el *jsonpos.Value, w any) (*origin, bool) {
+	if el.Kind != jsonpos.Object {
+		d.errorf("", field, "must be an object, not %s", kindName(el))
 		return nil, false
 	}
-	label := elemLabel(field, ms)
+	ms := el.Members
+	label := elemLabel(field, el)
 	known := jsonFields(reflect.TypeOf(w).Elem())
-	byKey := make(map[string]member, len(ms))
+	byKey := make(map[string]*jsonpos.Value, len(ms))
 	good := true
 	for _, m := range ms {
-		if _, dup := byKey[m.key]; dup {
-			d.errorf(label, m.key, "duplicate field")
+		if _, dup := byKey[m.Key]; dup {
+			d.errorf(label, m.Key, "duplicate field")
 			good = false
 			continue
 		}
-		byKey[m.key] = m
-		if !slices.Contains(known, m.key) {
-			d.errorf(label, "", "unknown field %q%s", m.key, fieldHint(m.key, known))
+		byKey[m.Key] = m.Value
+		if !slices.Contains(known, m.Key) {
+			d.errorf(label, "", "unknown field %q%s", m.Key, fieldHint(m.Key, known))
 			good = false
 		}
 	}
 	d.refs(byKey)
 	for _, f := range mapFields {
-		if m, ok := byKey[f]; ok && !d.uniqueKeys(label, f, m.val) {
+		if v, ok := byKey[f]; ok && !d.uniqueKeys(label, f, v) {
 			good = false
 		}
 	}
 	if !good {
 		return nil, false
 	}
-	dec := json.NewDecoder(bytes.NewReader(el.b))
+	dec := json.NewDecoder(bytes.NewReader(d.raw(el)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(w); err != nil {
 		d.typeError(label, reflect.TypeOf(w).Elem(), err)
@@ -147,12 +194,11 @@ func (d *decoder) entity(field string, el jsonText, w any) (*origin, bool) {
 // elemLabel names a list element by its key when it has one, e.g.
 // `user "arn:aws:iam::111122223333:user/alice"`, else by its place, e.g.
 // "users[2]".
-func elemLabel(field string, ms []member) string {
+func elemLabel(field string, el *jsonpos.Value) string {
 	list, _, _ := strings.Cut(field, "[")
 	keyOf := func(k string) string {
-		for _, m := range ms {
-			var s string
-			if m.key == k && json.Unmarshal(m.val.b, &s) == nil && s != "" {
+		for _, m := range el.Members {
+			if s := stringOf(m.Value); m.Key == k && s != "" {
 				return s
 			}
 		}
@@ -186,61 +232,54 @@ func elemLabel(field string, ms []member) string {
 
 // refs records the files an element references, whether or not it decodes,
 // so that LoadDir does not take them for bundles.
-func (d *decoder) refs(byKey map[string]member) {
-	add := func(v jsonText) {
-		var ref string
-		if json.Unmarshal(v.b, &ref) != nil || ref == "" || strings.HasPrefix(ref, "/") {
+func (d *decoder) refs(byKey map[string]*jsonpos.Value) {
+	add := func(v *jsonpos.Value) {
+		ref := stringOf(v)
+		if ref == "" || strings.HasPrefix(ref, "/") {
 			return
 		}
 		d.pf.refs = append(d.pf.refs, path.Join(path.Dir(d.pf.name), ref))
 	}
 	for _, k := range []string{"document_file", "policy_file"} {
-		if m, ok := byKey[k]; ok {
-			add(m.val)
+		if v, ok := byKey[k]; ok {
+			add(v)
 		}
 	}
-	if m, ok := byKey["inline_policy_files"]; ok {
-		ms, _ := m.val.members()
-		for _, f := range ms {
-			add(f.val)
+	if v, ok := byKey["inline_policy_files"]; ok {
+		for _, f := range v.Members {
+			add(f.Value)
 		}
 	}
 }
 
 // uniqueKeys reports duplicate keys in the object v of field f.
-func (d *decoder) uniqueKeys(label, f string, v jsonText) bool {
-	ms, _ := v.members()
-	seen := make(map[string]bool, len(ms))
+func (d *decoder) uniqueKeys(label, f string, v *jsonpos.Value) bool {
+	seen := make(map[string]bool, len(v.Members))
 	ok := true
-	for _, m := range ms {
-		if seen[m.key] {
-			d.errorf(label, fmt.Sprintf("%s[%q]", f, m.key), "duplicate key")
+	for _, m := range v.Members {
+		if seen[m.Key] {
+			d.errorf(label, fmt.Sprintf("%s[%q]", f, m.Key), "duplicate key")
 			ok = false
 		}
-		seen[m.key] = true
+		seen[m.Key] = true
 	}
 	return ok
 }
 
 // origin records where the inline documents of an element start.
-func (d *decoder) origin(byKey map[string]member) *origin {
+func (d *decoder) origin(byKey map[string]*jsonpos.Value) *origin {
 	o := &origin{file: d.pf.name, docs: make(map[string]docOrigin)}
-	at := func(field string, v jsonText) {
-		if d.starts == nil {
-			d.starts = lineStarts(d.src)
-		}
-		line, col := lineColIn(d.src, d.starts, v.off)
-		o.docs[field] = docOrigin{file: d.pf.name, field: field, line: line, col: col, converted: d.converted}
+	at := func(field string, v *jsonpos.Value) {
+		o.docs[field] = docOrigin{file: d.pf.name, field: field, line: v.Pos.Line, col: v.Pos.Col, converted: d.converted}
 	}
 	for _, k := range []string{"document", "policy"} {
-		if m, ok := byKey[k]; ok {
-			at(k, m.val)
+		if v, ok := byKey[k]; ok {
+			at(k, v)
 		}
 	}
-	if m, ok := byKey["inline_policies"]; ok {
-		ms, _ := m.val.members()
-		for _, p := range ms {
-			at(inlineField(p.key), p.val)
+	if v, ok := byKey["inline_policies"]; ok {
+		for _, p := range v.Members {
+			at(inlineField(p.Key), p.Value)
 		}
 	}
 	return o

@@ -56,7 +56,8 @@
 // # Imports
 //
 // The package reads files only through the fs.FS it is given and keeps no
-// global state. It imports the standard library, pkg/engine, pkg/catalog and
-// sigs.k8s.io/yaml, never gRPC, protobuf, gen/, pkg/store or
-// internal/server.
+// global state. It imports the standard library, pkg/engine, pkg/catalog,
+// pkg/jsonpos (which parses every bundle file, giving positions and the
+// embedded documents' text as written) and sigs.k8s.io/yaml, never gRPC,
+// protobuf, gen/, pkg/store or internal/server.
 package entity

@@ -192,28 +192,18 @@ func (l *loader) parseFile(name string) *parsedFile {
 		d.errorf("", "", "%v", err)
 		return pf
 	}
-	d.bundle(jsonText{b: d.src})
+	d.parse()
 	return pf
 }
 
 // toJSON returns the JSON text of a file: a .yaml or .yml file converted,
-// anything else checked to be JSON.
+// anything else as it is, for the decoder to check.
 func toJSON(name string, data []byte) (src []byte, converted bool, err error) {
 	if bundleExt(name) == "yaml" {
 		src, err := yamlToJSON(data)
 		return src, true, err
 	}
-	if json.Valid(data) {
-		return data, false, nil
-	}
-	var v any
-	err = json.Unmarshal(data, &v)
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		line, col := lineCol(data, int(se.Offset)-1)
-		return nil, false, fmt.Errorf("%d:%d: invalid JSON: %s", line, col, se.Error())
-	}
-	return nil, false, fmt.Errorf("invalid JSON: %v", err)
+	return data, false, nil
 }
 
 // add reads the documents a parsed bundle references and appends its

@@ -71,7 +71,27 @@ func TestLoadDirErrors(t *testing.T) {
 		{
 			name:  "invalid JSON has a position",
 			files: map[string]string{"m/a.json": "{\n  \"users\": [,]\n}"},
-			want:  []string{`m/a.json: 2:13: invalid JSON`},
+			want:  []string{`m/a.json: 2:13: invalid JSON: invalid character ',' looking for beginning of value`},
+		},
+		{
+			name:  "string left open at the end of its line",
+			files: map[string]string{"m/a.json": "{\n  \"users\": [{\"arn\": \"x}]\n}"},
+			want:  []string{`m/a.json: 2:25: invalid JSON: line break in string: expected closing '"'`},
+		},
+		{
+			name:  "trailing comma points at the comma",
+			files: map[string]string{"m/a.json": "{\"users\": [],\n \"roles\": [],\n}"},
+			want:  []string{`m/a.json: 2:13: invalid JSON: trailing comma before '}' is not allowed`},
+		},
+		{
+			name:  "byte order mark",
+			files: map[string]string{"m/a.json": "\xEF\xBB\xBF{\"users\": []}"},
+			want:  []string{`m/a.json: 1:1: invalid JSON: input starts with a UTF-8 byte order mark`},
+		},
+		{
+			name:  "invalid UTF-8 in a string",
+			files: map[string]string{"m/a.json": "{\"users\": [{\"arn\": \"a\xffb\"}]}"},
+			want:  []string{`m/a.json: 1:22: invalid JSON: invalid UTF-8 byte 0xff in string`},
 		},
 		{
 			name:  "second YAML document",

@@ -84,6 +84,7 @@ func (t *tree) value(d *Decoder) *Value {
 		}
 		v.Members = t.takeMembers(base)
 	}
+	v.End = d.Offset()
 	return v
 }
 

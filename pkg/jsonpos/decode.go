@@ -3,6 +3,7 @@ package jsonpos
 import (
 	"fmt"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // DefaultMaxDepth is the nesting limit used when [Limits.MaxDepth] is zero.
@@ -17,6 +18,11 @@ type Limits struct {
 	MaxDepth int
 	// MaxBytes is the largest accepted input, in bytes.
 	MaxBytes int
+	// DuplicateKeys accepts a key that its object already has, for a caller
+	// that reports duplicates in its own words (naming the entity or field
+	// they are in): Parse then keeps every member, and [Value.Get] finds the
+	// first. Off, a duplicate key is a [*SyntaxError].
+	DuplicateKeys bool
 }
 
 // dupIndexAt is the member count from which duplicate keys are found with a
@@ -38,12 +44,14 @@ const dupIndexAt = 16
 // Errors are sticky: after the first, every method returns zero values
 // (NextKey and NextElem false, so loops end) and [Decoder.Err] returns it.
 // Strings the Decoder returns share one copy of the input, made when it
-// starts; they are never affected by later changes to src.
+// starts; they are never affected by later changes to src (unless the
+// Decoder was started with [Decoder.ResetBorrowed], which makes no copy).
 type Decoder struct {
 	src      []byte
 	str      string // src copied once; strings without escapes and numbers are slices of it
 	off      int    // next byte to read
 	maxDepth int
+	dupKeys  bool // Limits.DuplicateKeys
 	err      error
 
 	// Position tracking. line is the current line and lineStart the offset
@@ -72,6 +80,7 @@ type Decoder struct {
 	keys     []keyEntry
 	stackArr [6]container // first storage of stack and keys, enough for policies
 	keysArr  [10]keyEntry
+	keysHigh int // the most keys held at once, as of the last closed object
 
 	buf []byte // scratch for decoding strings with escapes
 }
@@ -102,13 +111,37 @@ func NewDecoder(src []byte, lim Limits) *Decoder {
 // Reset makes d a new Decoder of src, as NewDecoder does, so that a caller
 // can keep one inside its own state.
 func (d *Decoder) Reset(src []byte, lim Limits) {
+	d.reset(src, lim)
+	if d.err == nil {
+		d.str = string(src)
+	}
+}
+
+// ResetBorrowed is Reset without the copy of src: the strings the Decoder
+// returns are views of src, valid only while src is unchanged. It is for a
+// caller that reads many small documents, copies the few strings it keeps
+// and changes no document while reading it, to whom one allocation per
+// document is most of the cost; everyone else wants Reset.
+func (d *Decoder) ResetBorrowed(src []byte, lim Limits) {
+	d.reset(src, lim)
+	if d.err == nil {
+		d.str = unsafe.String(unsafe.SliceData(src), len(src))
+	}
+}
+
+// reset is Reset but for d.str, which the first skipSpace does not need.
+func (d *Decoder) reset(src []byte, lim Limits) {
 	// Field by field: assigning a whole new Decoder would copy its arrays.
-	d.src, d.str, d.off, d.maxDepth, d.err = src, "", 0, lim.MaxDepth, nil
+	d.src, d.str, d.off, d.maxDepth, d.dupKeys, d.err = src, "", 0, lim.MaxDepth, lim.DuplicateKeys, nil
 	d.line, d.lineStart, d.colOff, d.col = 1, 0, 0, 1
 	d.nonASCII, d.space, d.cont = false, 0, 0
 	d.peeked = false
+	// A reused decoder keeps no key of the last input; clearing only the
+	// entries it used spares a decoder of many small documents most of
+	// the work.
+	clear(d.keysArr[:min(max(d.keysHigh, len(d.keys)), len(d.keysArr))])
+	d.keysHigh = 0
 	d.stack, d.keys, d.buf = d.stackArr[:0], d.keysArr[:0], d.buf[:0]
-	clear(d.keysArr[:]) // a reused decoder keeps no key of the last input
 	if d.maxDepth <= 0 {
 		d.maxDepth = DefaultMaxDepth
 	}
@@ -121,7 +154,6 @@ func (d *Decoder) Reset(src []byte, lim Limits) {
 		d.err = &SyntaxError{Pos: Pos{Line: 1, Col: 1}, Msg: msg}
 		return
 	}
-	d.str = string(src)
 	d.skipSpace()
 }
 
@@ -143,6 +175,12 @@ func checkEncoding(src []byte) string {
 // carriage return) both between tokens and inside strings; after Finish,
 // of the whole input. This is how AWS measures policy size quotas.
 func (d *Decoder) CharsWithoutSpace() int { return d.off - d.space - d.cont }
+
+// Offset returns the byte offset in src just past what has been read: once
+// a value was read or skipped, where its text ends, so that
+// src[pos.Offset:d.Offset()], with pos from [Decoder.Peek], is the value as
+// written.
+func (d *Decoder) Offset() int { return d.off }
 
 // Err returns the first error met, a [*SyntaxError], or nil.
 func (d *Decoder) Err() error { return d.err }
@@ -325,9 +363,11 @@ func (d *Decoder) NextKey() (key string, keyPos Pos, ok bool) {
 		d.fail(err)
 		return "", Pos{}, false
 	}
-	if err := d.checkDuplicate(c, key, keyPos); err != nil {
-		d.fail(err)
-		return "", Pos{}, false
+	if !d.dupKeys {
+		if err := d.checkDuplicate(c, key, keyPos); err != nil {
+			d.fail(err)
+			return "", Pos{}, false
+		}
 	}
 	d.skipSpace()
 	if d.off >= len(d.src) || d.src[d.off] != ':' {
@@ -412,6 +452,7 @@ func (d *Decoder) NextElem() bool {
 func (d *Decoder) end() {
 	d.off++
 	c := d.stack[len(d.stack)-1]
+	d.keysHigh = max(d.keysHigh, len(d.keys))
 	d.keys = d.keys[:c.keyBase]
 	d.stack = d.stack[:len(d.stack)-1]
 }

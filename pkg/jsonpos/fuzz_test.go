@@ -28,6 +28,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
 		v, err := Parse(src, Limits{})
+		checkBorrowed(t, src, v, err)
 		checkSmallerDepth(t, src, v)
 		if err != nil {
 			checkError(t, src, err)
@@ -43,7 +44,37 @@ func FuzzParse(f *testing.F) {
 		checkRoundTrip(t, v)
 		checkStdlibContent(t, src, v)
 		checkChars(t, src)
+		checkDuplicateKeys(t, src, v)
 	})
+}
+
+// checkBorrowed checks that a Decoder that borrows src reads the tree and
+// meets the error that Parse does.
+func checkBorrowed(t *testing.T, src []byte, v *Value, err error) {
+	t.Helper()
+	var d Decoder
+	d.ResetBorrowed(src, Limits{})
+	bv := newTree(len(src)).value(&d)
+	d.Finish()
+	if !reflect.DeepEqual(d.Err(), err) {
+		t.Fatalf("borrowing decoder: error %v, Parse %v", d.Err(), err)
+	}
+	if err == nil && !reflect.DeepEqual(bv, v) {
+		t.Fatalf("borrowing decoder read another tree from %q", src)
+	}
+}
+
+// checkDuplicateKeys checks that accepting duplicate keys changes nothing
+// in src, which Parse accepts without.
+func checkDuplicateKeys(t *testing.T, src []byte, v *Value) {
+	t.Helper()
+	dv, err := Parse(src, Limits{DuplicateKeys: true})
+	if err != nil {
+		t.Fatalf("Parse(%q) with DuplicateKeys: %v", src, err)
+	}
+	if !reflect.DeepEqual(v, dv) {
+		t.Fatalf("Parse(%q) with DuplicateKeys read another tree", src)
+	}
 }
 
 // checkChars walks src, which is valid JSON, with a Decoder and compares
@@ -163,6 +194,9 @@ func checkTree(t *testing.T, src []byte, root *Value) {
 		}
 		if c := src[v.Pos.Offset]; !startsKind(c, v.Kind) {
 			t.Fatalf("%s value at %+v starts with %q", v.Kind, v.Pos, c)
+		}
+		if v.End <= v.Pos.Offset || v.End > len(src) || !json.Valid(src[v.Pos.Offset:v.End]) {
+			t.Fatalf("%s value at %+v ends at %d: %q", v.Kind, v.Pos, v.End, src[v.Pos.Offset:min(max(v.End, v.Pos.Offset), len(src))])
 		}
 		for _, e := range v.Elems {
 			walk(e)

@@ -48,13 +48,18 @@ type Pos struct {
 type Value struct {
 	Kind Kind
 	Pos  Pos
+	// End is the byte offset just past the value's last character, so that
+	// src[Pos.Offset:End] is the value as written: a caller that hands a
+	// part of a document on (an embedded policy) keeps its text and knows
+	// where it starts.
+	End int
 	// Str is the decoded text of a String, and the literal text of a Number
 	// exactly as written ("10.0", "-1e3"), so that callers decide how to
 	// interpret it without losing precision.
 	Str     string
 	Bool    bool
 	Elems   []*Value // elements of an Array
-	Members []Member // members of an Object, in source order; keys are unique
+	Members []Member // members of an Object, in source order; keys are unique unless Limits.DuplicateKeys
 }
 
 // Member is one key/value pair of an object. KeyPos is the position of the
@@ -67,8 +72,8 @@ type Member struct {
 
 // Get returns the member of object v whose key is exactly key (case matters,
 // as in IAM). It reports false if v is nil, not an object, or has no such key.
-// Keys are unique because [Parse] rejects duplicates, so there is at most one
-// match. The lookup is linear, which beats a map for the small objects of IAM
+// Keys are unique unless [Limits.DuplicateKeys] let [Parse] keep them, in
+// which case the first is found. The lookup is linear, which beats a map for the small objects of IAM
 // policies.
 func (v *Value) Get(key string) (*Member, bool) {
 	if v == nil || v.Kind != Object {

@@ -59,7 +59,14 @@ var positionTests = []struct {
 	{name: "lone cr", src: "[\r1,\r\"a\"]", path: []step{1}, want: Pos{5, 3, 1}},
 	{name: "lf then cr", src: "[\n\r2]", path: []step{0}, want: Pos{3, 3, 1}},
 	{name: "after escapes", src: `["\u00e9\n", 2]`, path: []step{1}, want: Pos{13, 1, 14}},
+	// Every kind of line break and characters of several bytes in one
+	// document, as a bundle file written on several systems has them.
+	{name: "mixed line breaks key", src: mixedBreaks, path: []step{"b"}, want: Pos{24, 6, 3}, wantKey: Pos{16, 4, 1}},
+	{name: "mixed line breaks after lone cr", src: mixedBreaks, path: []step{"b", 1}, want: Pos{29, 7, 2}},
+	{name: "mixed line breaks multi-byte", src: mixedBreaks, path: []step{"b", 2}, want: Pos{32, 7, 5}},
 }
+
+const mixedBreaks = "{\n \"a\": \"é\",\r\n\r\"b\":\n\n  [1,\r 2, \"ü\"] }\r\n"
 
 func TestParsePositions(t *testing.T) {
 	t.Parallel()
