@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"bufio"
@@ -32,7 +32,7 @@ func (a *PolicyAdmin) Backup(_ *pdpv1.BackupRequest, stream grpc.ServerStreaming
 	ctx := stream.Context()
 	bs, ok := a.st.(backupStore)
 	if !ok {
-		return a.srv.toStatus(ctx, errBackupUnsupported)
+		return a.toStatus(ctx, errBackupUnsupported)
 	}
 	send := chunkWriter(func(p []byte) error { return stream.Send(&pdpv1.BackupResponse{Data: p}) })
 	w := bufio.NewWriterSize(send, backupChunk)
@@ -41,7 +41,7 @@ func (a *PolicyAdmin) Backup(_ *pdpv1.BackupRequest, stream grpc.ServerStreaming
 		err = w.Flush()
 	}
 	if err != nil {
-		return a.srv.toStatus(ctx, err)
+		return a.toStatus(ctx, err)
 	}
 	a.log.InfoContext(ctx, "store backed up", "revision", rev, "bytes", size, "caller", author(ctx))
 	return stream.Send(&pdpv1.BackupResponse{Revision: rev, Size: size})

@@ -1,4 +1,4 @@
-package server_test
+package admin_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/servertest"
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/memstore"
 )
@@ -63,22 +64,22 @@ func receiveBackup(t *testing.T, client pdpv1.PolicyServiceClient) (data []byte,
 func TestBackupStreamsTheFile(t *testing.T) {
 	t.Parallel()
 	file := bytes.Repeat([]byte("0123456789abcdef"), 20000) // 320,000 bytes
-	e := newAdminEnv(t, adminOptions{store: &fileStore{Store: memstore.New(store.Options{}), file: file}, noFollow: true})
-	data, chunks, last, err := receiveBackup(t, e.admin)
+	e := servertest.NewEnv(t, servertest.Options{Store: &fileStore{Store: memstore.New(store.Options{}), file: file}, NoFollow: true})
+	data, chunks, last, err := receiveBackup(t, e.Admin)
 	require.NoError(t, err)
 	assert.True(t, bytes.Equal(file, data), "the file arrives whole and in order")
 	for _, n := range chunks[:len(chunks)-1] {
 		assert.LessOrEqual(t, n, 64<<10, "chunk size")
 	}
 	assert.Empty(t, last.GetData(), "the last message carries no data")
-	assert.Equal(t, e.seedRev, last.GetRevision())
+	assert.Equal(t, e.SeedRev, last.GetRevision())
 	assert.Equal(t, int64(len(file)), last.GetSize())
 }
 
 func TestBackupNeedsAFileStore(t *testing.T) {
 	t.Parallel()
-	e := newAdminEnv(t, adminOptions{noFollow: true})
-	_, _, _, err := receiveBackup(t, e.admin)
+	e := servertest.NewEnv(t, servertest.Options{NoFollow: true})
+	_, _, _, err := receiveBackup(t, e.Admin)
 	st := status.Convert(err)
 	assert.Equal(t, codes.FailedPrecondition, st.Code())
 	assert.Contains(t, st.Message(), "etcdctl snapshot save")

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"context"
@@ -17,6 +17,9 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/auth"
+	"github.com/pdp-dev/pdp/internal/changeset"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -29,9 +32,9 @@ import (
 type PolicyAdmin struct {
 	pdpv1.UnimplementedPolicyServiceServer
 
+	cfg Config
 	st  store.Store
 	cat *catalog.Catalog
-	srv *Server // for toStatus and logging
 	log *slog.Logger
 
 	// The model writes are validated against, and the parses of its
@@ -40,9 +43,27 @@ type PolicyAdmin struct {
 	cache *entity.DocCache
 }
 
-// NewPolicyAdmin returns the policy service of srv over st.
-func NewPolicyAdmin(srv *Server, st store.Store) *PolicyAdmin {
-	return &PolicyAdmin{st: st, cat: srv.cat, srv: srv, log: srv.baseLog.With("component", "policy"),
+// DefaultMaxChangesPerCall is the most changes one ApplyChanges call may
+// carry unless configured.
+const DefaultMaxChangesPerCall = 1000
+
+// Config tunes a PolicyAdmin. Zero values take the defaults.
+type Config struct {
+	// MaxChangesPerCall is the most changes one ApplyChanges call may
+	// carry; past it the call is rejected INVALID_ARGUMENT.
+	MaxChangesPerCall int
+}
+
+// NewPolicyAdmin returns the policy service over st. log receives what
+// the service reports; nil discards it.
+func NewPolicyAdmin(cfg Config, cat *catalog.Catalog, st store.Store, log *slog.Logger) *PolicyAdmin {
+	if cfg.MaxChangesPerCall <= 0 {
+		cfg.MaxChangesPerCall = DefaultMaxChangesPerCall
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &PolicyAdmin{cfg: cfg, st: st, cat: cat, log: log.With("component", "policy"),
 		wm: newWriteModel(), cache: entity.NewDocCache()}
 }
 
@@ -61,7 +82,7 @@ func author(ctx context.Context) string {
 	a := "anonymous"
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		if v := md.Get(authorMetadata); len(v) > 0 && v[0] != "" {
-			a += " as " + quote(v[0])
+			a += " as " + rpcerr.Quote(v[0])
 		}
 	}
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
@@ -76,24 +97,24 @@ const maxApplyRetries = 3
 
 // ApplyChanges validates and applies a change set.
 func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesRequest) (*pdpv1.ApplyChangesResponse, error) {
-	if re := negativeRevisions(req); re != nil {
-		return nil, a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return nil, a.toStatus(ctx, re)
 	}
-	if n, most := len(req.GetChanges()), a.srv.cfg.Limits.MaxChangesPerCall; n > most {
-		return nil, a.srv.toStatus(ctx, badField("changes", "%d changes exceed the limit of %d in one call", n, most))
+	if n, most := len(req.GetChanges()), a.cfg.MaxChangesPerCall; n > most {
+		return nil, a.toStatus(ctx, rpcerr.BadField("changes", "%d changes exceed the limit of %d in one call", n, most))
 	}
-	changes, err := storeChanges(req.GetChanges())
+	changes, err := changeset.FromProto(req.GetChanges())
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
-	maxImpact, err := impactLimit("max_impact_changes", req.GetMaxImpactChanges())
+	maxImpact, err := changeset.Limit("max_impact_changes", req.GetMaxImpactChanges())
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	// A dry run keeps the model it validates against, to compute the
 	// impact on exactly that model once the writer's lock is released.
-	var base model
-	plan := func(m model) ([]store.Change, error) {
+	var base snapshot.Model
+	plan := func(m snapshot.Model) ([]store.Change, error) {
 		if req.GetDryRun() {
 			base = maps.Clone(m)
 		}
@@ -101,15 +122,15 @@ func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesR
 	}
 	rev, warnings, err := a.write(ctx, plan, req.GetExpectRevision(), req.GetDryRun(), req.GetMessage())
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	out := &pdpv1.ApplyChangesResponse{Revision: rev, Warnings: warnings}
 	if req.GetDryRun() {
-		im, err := changeImpact(a.cat, a.cache, base, rev, changes)
+		im, err := changeset.Impact(a.cat, a.cache, base, rev, changes)
 		if err != nil {
-			return nil, a.srv.toStatus(ctx, err)
+			return nil, a.toStatus(ctx, err)
 		}
-		out.Impact = ImpactResponse(im, maxImpact)
+		out.Impact = changeset.Response(im, maxImpact)
 	}
 	return out, nil
 }
@@ -119,7 +140,7 @@ func (a *PolicyAdmin) ApplyChanges(ctx context.Context, req *pdpv1.ApplyChangesR
 // given), validates the result and applies it with compare-and-swap.
 // Without an expected revision, a conflict with another writer is retried
 // on the new model.
-func (a *PolicyAdmin) write(ctx context.Context, plan func(model) ([]store.Change, error), expect int64, dryRun bool,
+func (a *PolicyAdmin) write(ctx context.Context, plan func(snapshot.Model) ([]store.Change, error), expect int64, dryRun bool,
 	message string) (int64, []*pdpv1.Finding, error) {
 	if err := a.wm.mu.lock(ctx); err != nil {
 		return 0, nil, err
@@ -161,12 +182,12 @@ func (a *PolicyAdmin) write(ctx context.Context, plan func(model) ([]store.Chang
 }
 
 // readModel reads the whole model at a revision.
-func (a *PolicyAdmin) readModel(ctx context.Context, rev int64) (model, int64, error) {
+func (a *PolicyAdmin) readModel(ctx context.Context, rev int64) (snapshot.Model, int64, error) {
 	values, rev, err := a.st.Snapshot(ctx, rev)
 	if err != nil {
 		return nil, 0, err
 	}
-	m := make(model, len(values))
+	m := make(snapshot.Model, len(values))
 	for _, v := range values {
 		m[v.Key] = v.Value
 	}
@@ -182,21 +203,20 @@ func (a *PolicyAdmin) readModel(ctx context.Context, rev int64) (model, int64, e
 // findings that only follow from it.
 func (a *PolicyAdmin) validate(changes []store.Change) ([]*pdpv1.Finding, error) {
 	current := a.wm.m
-	changed := make(model, len(changes))
-	var re requestError
-	re.reason = "INVALID_MODEL"
+	changed := make(snapshot.Model, len(changes))
+	var re rpcerr.RequestError
+	re.Reason = "INVALID_MODEL"
 	for i, c := range changes {
 		if c.Op == store.OpDelete {
 			if _, ok := current[c.Key]; !ok {
-				re.violations = append(re.violations, fieldViolation{fmt.Sprintf("changes[%d]", i),
-					fmt.Sprintf("delete %s: no such entity", c.Key)})
+				re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: fmt.Sprintf("changes[%d]", i), Description: fmt.Sprintf("delete %s: no such entity", c.Key)})
 			}
 			changed[c.Key] = nil
 			continue
 		}
 		changed[c.Key] = c.Value
-		if err := decodeEntity(&entity.Set{}, c.Key, c.Value); err != nil {
-			re.violations = append(re.violations, fieldViolation{fmt.Sprintf("changes[%d].document", i), err.Error()})
+		if err := snapshot.DecodeEntity(&entity.Set{}, c.Key, c.Value); err != nil {
+			re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: fmt.Sprintf("changes[%d].document", i), Description: err.Error()})
 			changed[c.Key] = standIn(current, c.Key) // nil, as if deleted, when there is none
 		}
 	}
@@ -209,7 +229,7 @@ func (a *PolicyAdmin) validate(changes []store.Change) ([]*pdpv1.Finding, error)
 	}
 	set, err := a.wm.set(a.wm.validationScope(changes, next))
 	if err != nil {
-		return nil, badField("changes", "%v", err)
+		return nil, rpcerr.BadField("changes", "%v", err)
 	}
 	res, err := set.ResolveCached(a.cat, a.cache)
 	if err != nil {
@@ -222,10 +242,10 @@ func (a *PolicyAdmin) validate(changes []store.Change) ([]*pdpv1.Finding, error)
 			if p.Err != nil {
 				desc = p.Err.Error()
 			}
-			re.violations = append(re.violations, fieldViolation{Field: problemField(p), Description: desc})
+			re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: problemField(p), Description: desc})
 		}
 	}
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, &re
 	}
 	var warnings []*pdpv1.Finding
@@ -238,7 +258,7 @@ func (a *PolicyAdmin) validate(changes []store.Change) ([]*pdpv1.Finding, error)
 // standIn is what takes the place of an entity whose new document cannot
 // be decoded while the rest of a change set is checked: its current
 // document, or the least document of its key (nil if there is none).
-func standIn(current model, k store.Key) []byte {
+func standIn(current snapshot.Model, k store.Key) []byte {
 	if old, ok := current[k]; ok {
 		return old
 	}
@@ -262,7 +282,7 @@ func standIn(current model, k store.Key) []byte {
 		doc = entity.Resource{ARN: k.ID}
 	}
 	b, err := json.Marshal(doc)
-	if err != nil || decodeEntity(&entity.Set{}, k, b) != nil {
+	if err != nil || snapshot.DecodeEntity(&entity.Set{}, k, b) != nil {
 		return nil
 	}
 	return b
@@ -292,24 +312,24 @@ func toFinding(p *entity.Problem) *pdpv1.Finding {
 
 // GetEntity reads one entity.
 func (a *PolicyAdmin) GetEntity(ctx context.Context, req *pdpv1.GetEntityRequest) (*pdpv1.GetEntityResponse, error) {
-	if re := negativeRevisions(req); re != nil {
-		return nil, a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return nil, a.toStatus(ctx, re)
 	}
-	key, err := storeKey(req.GetKey(), "key")
+	key, err := changeset.StoreKey(req.GetKey(), "key")
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	// Resolve the current revision first and read at it, so that a write
 	// in between cannot make the reply name a revision it was not read at.
 	rev := req.GetRevision()
 	if rev == 0 {
 		if rev, err = a.st.Revision(ctx); err != nil {
-			return nil, a.srv.toStatus(ctx, err)
+			return nil, a.toStatus(ctx, err)
 		}
 	}
 	v, err := a.st.Get(ctx, key, rev)
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	return &pdpv1.GetEntityResponse{Entity: toEntity(v), Revision: rev}, nil
 }
@@ -323,17 +343,17 @@ type pageToken struct {
 
 // ListEntities reads one kind, a page at a time, all pages at one revision.
 func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesRequest) (*pdpv1.ListEntitiesResponse, error) {
-	if re := negativeRevisions(req); re != nil {
-		return nil, a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return nil, a.toStatus(ctx, re)
 	}
-	kind, ok := storeKind(req.GetKind())
+	kind, ok := changeset.StoreKind(req.GetKind())
 	if !ok {
-		return nil, a.srv.toStatus(ctx, badField("kind", "unknown entity kind %v", req.GetKind()))
+		return nil, a.toStatus(ctx, rpcerr.BadField("kind", "unknown entity kind %v", req.GetKind()))
 	}
 	size := int(req.GetPageSize())
 	switch {
 	case size < 0 || size > 1000:
-		return nil, a.srv.toStatus(ctx, badField("page_size", "page size %d is outside 0..1000", size))
+		return nil, a.toStatus(ctx, rpcerr.BadField("page_size", "page size %d is outside 0..1000", size))
 	case size == 0:
 		size = 100
 	}
@@ -341,15 +361,15 @@ func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesR
 	if t := req.GetPageToken(); t != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(t)
 		if err != nil || json.Unmarshal(raw, &tok) != nil {
-			return nil, a.srv.toStatus(ctx, badField("page_token", "malformed page token"))
+			return nil, a.toStatus(ctx, rpcerr.BadField("page_token", "malformed page token"))
 		}
 		if req.GetRevision() != 0 && req.GetRevision() != tok.Revision {
-			return nil, a.srv.toStatus(ctx, badField("page_token", "the token belongs to revision %d", tok.Revision))
+			return nil, a.toStatus(ctx, rpcerr.BadField("page_token", "the token belongs to revision %d", tok.Revision))
 		}
 	}
 	values, rev, err := a.st.List(ctx, kind, tok.Revision, store.Page{Size: size + 1, After: tok.After})
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	out := &pdpv1.ListEntitiesResponse{Revision: rev}
 	if len(values) > size {
@@ -365,24 +385,24 @@ func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesR
 
 // GetHistory lists the revisions of one entity, or of a range.
 func (a *PolicyAdmin) GetHistory(ctx context.Context, req *pdpv1.GetHistoryRequest) (*pdpv1.GetHistoryResponse, error) {
-	if re := negativeRevisions(req); re != nil {
-		return nil, a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return nil, a.toStatus(ctx, re)
 	}
 	var (
 		infos []store.RevisionInfo
 		err   error
 	)
 	if req.GetKey() != nil {
-		key, kerr := storeKey(req.GetKey(), "key")
+		key, kerr := changeset.StoreKey(req.GetKey(), "key")
 		if kerr != nil {
-			return nil, a.srv.toStatus(ctx, kerr)
+			return nil, a.toStatus(ctx, kerr)
 		}
 		infos, err = a.st.History(ctx, key)
 	} else {
 		infos, err = a.st.Revisions(ctx, req.GetFromRevision(), req.GetToRevision())
 	}
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	out := &pdpv1.GetHistoryResponse{}
 	for _, in := range infos {
@@ -393,73 +413,73 @@ func (a *PolicyAdmin) GetHistory(ctx context.Context, req *pdpv1.GetHistoryReque
 
 // Diff lists the changes between two revisions.
 func (a *PolicyAdmin) Diff(ctx context.Context, req *pdpv1.DiffRequest) (*pdpv1.DiffResponse, error) {
-	if re := negativeRevisions(req); re != nil {
-		return nil, a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return nil, a.toStatus(ctx, re)
 	}
 	to := req.GetToRevision()
 	if to == 0 {
 		var err error
 		if to, err = a.st.Revision(ctx); err != nil {
-			return nil, a.srv.toStatus(ctx, err)
+			return nil, a.toStatus(ctx, err)
 		}
 	}
 	changes, err := store.Diff(ctx, a.st, req.GetFromRevision(), to)
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
-	return &pdpv1.DiffResponse{Changes: toChanges(changes), FromRevision: req.GetFromRevision(), ToRevision: to}, nil
+	return &pdpv1.DiffResponse{Changes: changeset.ToProto(changes), FromRevision: req.GetFromRevision(), ToRevision: to}, nil
 }
 
 // Rollback makes the model what it was at a past revision.
 func (a *PolicyAdmin) Rollback(ctx context.Context, req *pdpv1.RollbackRequest) (*pdpv1.RollbackResponse, error) {
-	if re := negativeRevisions(req); re != nil {
-		return nil, a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return nil, a.toStatus(ctx, re)
 	}
 	if req.GetToRevision() <= 0 {
 		// Revision 0 would read the current model and change nothing.
-		return nil, a.srv.toStatus(ctx, badField("to_revision", "want the revision to roll back to, 1 or more"))
+		return nil, a.toStatus(ctx, rpcerr.BadField("to_revision", "want the revision to roll back to, 1 or more"))
 	}
 	old, _, err := a.readModel(ctx, req.GetToRevision())
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	msg := req.GetMessage()
 	if msg == "" {
 		msg = "rollback to revision " + strconv.FormatInt(req.GetToRevision(), 10)
 	}
-	rev, warnings, err := a.write(ctx, func(current model) ([]store.Change, error) {
+	rev, warnings, err := a.write(ctx, func(current snapshot.Model) ([]store.Change, error) {
 		return modelDiff(current, old), nil
 	}, req.GetExpectRevision(), false, msg)
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	return &pdpv1.RollbackResponse{Revision: rev, Warnings: warnings}, nil
 }
 
 // Export writes the model at a revision as one bundle.
 func (a *PolicyAdmin) Export(ctx context.Context, req *pdpv1.ExportRequest) (*pdpv1.ExportResponse, error) {
-	if re := negativeRevisions(req); re != nil {
-		return nil, a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return nil, a.toStatus(ctx, re)
 	}
 	m, rev, err := a.readModel(ctx, req.GetRevision())
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
-	set, err := m.set()
+	set, err := m.Set()
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	bundle, err := set.Bundle()
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
 	return &pdpv1.ExportResponse{Bundle: string(bundle), Revision: rev}, nil
 }
 
 // Import makes the model equal to a bundle.
 func (a *PolicyAdmin) Import(ctx context.Context, req *pdpv1.ImportRequest) (*pdpv1.ImportResponse, error) {
-	if re := negativeRevisions(req); re != nil {
-		return nil, a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return nil, a.toStatus(ctx, re)
 	}
 	name := "bundle.yaml"
 	if t := strings.TrimSpace(req.GetBundle()); strings.HasPrefix(t, "{") {
@@ -467,60 +487,60 @@ func (a *PolicyAdmin) Import(ctx context.Context, req *pdpv1.ImportRequest) (*pd
 	}
 	set, err := entity.ParseBundle(name, []byte(req.GetBundle()))
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, badField("bundle", "%v", err))
+		return nil, a.toStatus(ctx, rpcerr.BadField("bundle", "%v", err))
 	}
-	puts, err := setValues(set)
+	puts, err := snapshot.SetValues(set)
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
-	target := make(model, len(puts))
+	target := make(snapshot.Model, len(puts))
 	for _, c := range puts {
 		target[c.Key] = c.Value
 	}
 	var made []store.Change
-	rev, warnings, err := a.write(ctx, func(current model) ([]store.Change, error) {
+	rev, warnings, err := a.write(ctx, func(current snapshot.Model) ([]store.Change, error) {
 		made = modelDiff(current, target)
 		return made, nil
 	}, req.GetExpectRevision(), req.GetDryRun(), req.GetMessage())
 	if err != nil {
-		return nil, a.srv.toStatus(ctx, err)
+		return nil, a.toStatus(ctx, err)
 	}
-	return &pdpv1.ImportResponse{Revision: rev, Changes: toChanges(made), Warnings: warnings}, nil
+	return &pdpv1.ImportResponse{Revision: rev, Changes: changeset.ToProto(made), Warnings: warnings}, nil
 }
 
 // Watch streams changes after a revision.
 func (a *PolicyAdmin) Watch(req *pdpv1.WatchRequest, stream pdpv1.PolicyService_WatchServer) error {
 	ctx := stream.Context()
-	if re := negativeRevisions(req); re != nil {
-		return a.srv.toStatus(ctx, re)
+	if re := rpcerr.NegativeRevisions(req); re != nil {
+		return a.toStatus(ctx, re)
 	}
 	from := req.GetFromRevision()
 	if from == 0 {
 		var err error
 		if from, err = a.st.Revision(ctx); err != nil {
-			return a.srv.toStatus(ctx, err)
+			return a.toStatus(ctx, err)
 		}
 	}
 	for ev, err := range a.st.Watch(ctx, from) {
 		if err != nil {
-			return a.srv.toStatus(ctx, err)
+			return a.toStatus(ctx, err)
 		}
 		resp := &pdpv1.WatchResponse{Revision: ev.Revision, Progress: ev.Progress}
 		if !ev.Progress {
 			resp.Info = toRevisionInfo(ev.Info)
-			resp.Changes = toChanges(ev.Changes)
+			resp.Changes = changeset.ToProto(ev.Changes)
 		}
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
 	}
-	return a.srv.toStatus(ctx, ctx.Err())
+	return a.toStatus(ctx, ctx.Err())
 }
 
 // modelDiff lists the changes that turn from into to, in key order. A
 // document that says the same as the one it would replace, written
 // differently, is no change: an export imported back changes nothing.
-func modelDiff(from, to model) []store.Change {
+func modelDiff(from, to snapshot.Model) []store.Change {
 	var out []store.Change
 	for k, v := range to {
 		if old, ok := from[k]; !ok || !sameDocument(k, old, v) {
@@ -550,10 +570,10 @@ func sameDocument(k store.Key, a, b []byte) bool {
 // decoded.
 func canonical(k store.Key, doc []byte) []byte {
 	var s entity.Set
-	if decodeEntity(&s, k, doc) != nil {
+	if snapshot.DecodeEntity(&s, k, doc) != nil {
 		return nil
 	}
-	cs, err := setValues(&s)
+	cs, err := snapshot.SetValues(&s)
 	if err != nil || len(cs) != 1 {
 		return nil
 	}

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/auth"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // adminWrites are the PolicyService methods that write the store.
@@ -66,14 +67,14 @@ func (w *WriteLimiter) UnaryInterceptor() grpc.UnaryServerInterceptor {
 			n = max(n, len(ac.GetChanges()))
 		}
 		if n > w.burst {
-			return nil, withDetails(codes.ResourceExhausted,
+			return nil, rpcerr.WithDetails(codes.ResourceExhausted,
 				fmt.Sprintf("%d changes in one call exceed the write burst of %d changes; split the change set", n, w.burst),
-				&errdetails.ErrorInfo{Reason: "WRITE_BURST_EXCEEDED", Domain: errorDomain})
+				&errdetails.ErrorInfo{Reason: "WRITE_BURST_EXCEEDED", Domain: rpcerr.Domain})
 		}
 		if r := w.reserve(callerKey(ctx), n); r > 0 {
-			return nil, withDetails(codes.ResourceExhausted, "too many policy writes from this caller; retry later",
+			return nil, rpcerr.WithDetails(codes.ResourceExhausted, "too many policy writes from this caller; retry later",
 				&errdetails.RetryInfo{RetryDelay: durationpb.New(r)},
-				&errdetails.ErrorInfo{Reason: "WRITE_RATE_EXCEEDED", Domain: errorDomain})
+				&errdetails.ErrorInfo{Reason: "WRITE_RATE_EXCEEDED", Domain: rpcerr.Domain})
 		}
 		return handler(ctx, req)
 	}

@@ -1,9 +1,10 @@
-package server
+package admin
 
 import (
 	"context"
 	"fmt"
 
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -21,7 +22,7 @@ func Seed(ctx context.Context, cat *catalog.Catalog, st store.Store, set *entity
 	if _, err := set.Resolve(cat); err != nil {
 		return 0, false, fmt.Errorf("seed: %w", err)
 	}
-	changes, err := setValues(set)
+	changes, err := snapshot.SetValues(set)
 	if err != nil {
 		return 0, false, err
 	}

@@ -1,9 +1,11 @@
-package server
+package admin
 
 import (
 	"encoding/json"
 	"testing"
 
+	"github.com/pdp-dev/pdp/internal/modelgen"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -22,7 +24,7 @@ func BenchmarkWriteValidation(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	set := genModel(genConfig{accounts: 100, managed: 500, principals: 10_000, resources: 100_000})
+	set := modelgen.Generate(modelgen.Config{Accounts: 100, Managed: 500, Principals: 10_000, Resources: 100_000})
 	b.Run("whole-model", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -31,12 +33,12 @@ func BenchmarkWriteValidation(b *testing.B) {
 			}
 		}
 	})
-	puts, err := setValues(set)
+	puts, err := snapshot.SetValues(set)
 	if err != nil {
 		b.Fatal(err)
 	}
 	wm := newWriteModel()
-	wm.m, wm.ids = make(model, len(puts)), make(map[store.Kind]map[string]struct{})
+	wm.m, wm.ids = make(snapshot.Model, len(puts)), make(map[store.Kind]map[string]struct{})
 	for _, c := range puts {
 		wm.put(c.Key, c.Value)
 	}
@@ -46,10 +48,10 @@ func BenchmarkWriteValidation(b *testing.B) {
 	}
 
 	changes := map[string]store.Change{
-		"managed-policy": reworded(b, wm.m, store.Key{Kind: store.KindManagedPolicy, ID: genManagedName(genBoundaries + 7)}),
+		"managed-policy": reworded(b, wm.m, store.Key{Kind: store.KindManagedPolicy, ID: modelgen.ManagedName(modelgen.Boundaries + 7)}),
 		"user":           reworded(b, wm.m, store.Key{Kind: store.KindUser, ID: set.Users[len(set.Users)/2].ARN}),
 		"new-resource": {Op: store.OpPut, Key: store.Key{Kind: store.KindResource, ID: "arn:aws:mobiletargeting:us-east-1:" +
-			genAccount(3) + ":apps/new-app"}, Value: []byte(`{"arn":"arn:aws:mobiletargeting:us-east-1:` + genAccount(3) + `:apps/new-app"}`)},
+			modelgen.Account(3) + ":apps/new-app"}, Value: []byte(`{"arn":"arn:aws:mobiletargeting:us-east-1:` + modelgen.Account(3) + `:apps/new-app"}`)},
 	}
 	for _, name := range []string{"managed-policy", "user", "new-resource"} {
 		b.Run(name, func(b *testing.B) {
@@ -65,7 +67,7 @@ func BenchmarkWriteValidation(b *testing.B) {
 
 // reworded is a put of the entity k with its document written again
 // indented: a new document that says the same.
-func reworded(b *testing.B, m model, k store.Key) store.Change {
+func reworded(b *testing.B, m snapshot.Model, k store.Key) store.Change {
 	var v any
 	if err := json.Unmarshal(m[k], &v); err != nil {
 		b.Fatalf("%s: %v", k, err)

@@ -1,10 +1,11 @@
-package server
+package admin
 
 import (
 	"bytes"
 	"context"
 	"errors"
 
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
@@ -27,7 +28,7 @@ const maxCatchUpKeys = 10_000
 type writeModel struct {
 	mu  chanMutex
 	rev int64 // the revision m holds; 0 before the first load
-	m   model
+	m   snapshot.Model
 	ids map[store.Kind]map[string]struct{} // the IDs of every kind but resources
 
 	// decoded keeps the entities validation decoded, by key, with the
@@ -65,14 +66,14 @@ func newWriteModel() *writeModel {
 // set decodes the entities of sub (part of the model, with or without
 // changes) into a Set, in key order, decoding again only the documents that
 // are not the ones decoded last time.
-func (w *writeModel) set(sub model) (*entity.Set, error) {
+func (w *writeModel) set(sub snapshot.Model) (*entity.Set, error) {
 	s := &entity.Set{}
-	for _, k := range sortedKeys(sub) {
+	for _, k := range sub.Keys() {
 		doc := sub[k]
 		d, ok := w.decoded[k]
 		if !ok || !bytes.Equal(d.doc, doc) {
 			one := &entity.Set{}
-			if err := decodeEntity(one, k, doc); err != nil {
+			if err := snapshot.DecodeEntity(one, k, doc); err != nil {
 				return nil, err
 			}
 			d = decodedEntity{doc: doc, set: one}
@@ -118,7 +119,7 @@ func (w *writeModel) sync(ctx context.Context, st store.Store) error {
 	if err != nil {
 		return err
 	}
-	w.m = make(model, len(values))
+	w.m = make(snapshot.Model, len(values))
 	w.ids = make(map[store.Kind]map[string]struct{})
 	clear(w.decoded)
 	for _, v := range values {

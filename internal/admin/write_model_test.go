@@ -1,4 +1,4 @@
-package server_test
+package admin_test
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/servertest"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
@@ -15,11 +16,11 @@ import (
 // writes: changes another server (or anything else) wrote in between are
 // read, one by one or, after compaction, by reading the whole model again.
 func TestWritesSeeOutsideChanges(t *testing.T) {
-	for _, b := range storeBackends {
-		t.Run(b.name, func(t *testing.T) {
-			st := b.open(t, store.Options{KeepRevisions: 1})
-			e := newAdminEnv(t, adminOptions{store: st, noFollow: true})
-			e.apply(t, "carol joins", putCarol())
+	for _, b := range servertest.StoreBackends {
+		t.Run(b.Name, func(t *testing.T) {
+			st := b.Open(t, store.Options{KeepRevisions: 1})
+			e := servertest.NewEnv(t, servertest.Options{Store: st, NoFollow: true})
+			e.Apply(t, "carol joins", servertest.PutCarol())
 
 			outside := func(c store.Change) {
 				t.Helper()
@@ -36,21 +37,21 @@ func TestWritesSeeOutsideChanges(t *testing.T) {
 				return store.Change{Op: store.OpPut, Key: store.Key{Kind: store.KindManagedPolicy, ID: name}, Value: doc}
 			}
 			attach := func(name string) *pdpv1.Change {
-				doc, err := json.Marshal(entity.User{ARN: carol, ManagedPolicies: []string{name}})
+				doc, err := json.Marshal(entity.User{ARN: servertest.Carol, ManagedPolicies: []string{name}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				return putChange(userKey(carol), string(doc))
+				return servertest.PutChange(servertest.UserKey(servertest.Carol), string(doc))
 			}
 
 			// Read one by one: a deleted user, a new managed policy.
-			outside(store.Change{Op: store.OpDelete, Key: store.Key{Kind: store.KindUser, ID: carol}})
-			_, err := e.admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: []*pdpv1.Change{deleteChange(userKey(carol))}})
+			outside(store.Change{Op: store.OpDelete, Key: store.Key{Kind: store.KindUser, ID: servertest.Carol}})
+			_, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: []*pdpv1.Change{servertest.DeleteChange(servertest.UserKey(servertest.Carol))}})
 			if err == nil || !strings.Contains(err.Error(), "no such entity") {
 				t.Fatalf("deleting the user deleted outside: %v; want no such entity", err)
 			}
 			outside(managed("Outside1"))
-			e.apply(t, "carol uses Outside1", attach("Outside1"))
+			e.Apply(t, "carol uses Outside1", attach("Outside1"))
 
 			// After compaction the revisions in between are gone: the whole
 			// model is read again.
@@ -59,12 +60,12 @@ func TestWritesSeeOutsideChanges(t *testing.T) {
 			if err := st.Compact(t.Context(), 1); err != nil {
 				t.Fatalf("Compact: %v", err)
 			}
-			e.apply(t, "carol uses Outside3", attach("Outside3"))
+			e.Apply(t, "carol uses Outside3", attach("Outside3"))
 			outside(store.Change{Op: store.OpDelete, Key: store.Key{Kind: store.KindManagedPolicy, ID: "Outside2"}})
 			if err := st.Compact(t.Context(), 1); err != nil {
 				t.Fatalf("Compact: %v", err)
 			}
-			_, err = e.admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: []*pdpv1.Change{attach("Outside2")}})
+			_, err = e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: []*pdpv1.Change{attach("Outside2")}})
 			if err == nil || !strings.Contains(err.Error(), `unknown managed policy "Outside2"`) {
 				t.Fatalf("attaching the policy deleted outside: %v; want unknown managed policy", err)
 			}

@@ -1,9 +1,10 @@
-package server
+package admin
 
 import (
 	"bytes"
 	"strings"
 
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
@@ -23,8 +24,8 @@ import (
 // Every other entity was valid in the model before and depends on nothing
 // that changed, so a change set is valid if this part is, and the findings
 // about it are the findings about the whole model.
-func (w *writeModel) validationScope(changes []store.Change, next func(store.Key) ([]byte, bool)) model {
-	sub := make(model)
+func (w *writeModel) validationScope(changes []store.Change, next func(store.Key) ([]byte, bool)) snapshot.Model {
+	sub := make(snapshot.Model)
 	include := func(k store.Key) {
 		if v, ok := next(k); ok {
 			sub[k] = v

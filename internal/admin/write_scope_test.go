@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"encoding/json"
@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pdp-dev/pdp/internal/modelgen"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -24,12 +27,12 @@ func TestValidationScopeAgreesWithWholeModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	puts, err := setValues(genModel(genSmall))
+	puts, err := snapshot.SetValues(modelgen.Generate(modelgen.Small))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wm := newWriteModel()
-	wm.m, wm.ids = make(model), make(map[store.Kind]map[string]struct{})
+	wm.m, wm.ids = make(snapshot.Model), make(map[store.Kind]map[string]struct{})
 	for _, c := range puts {
 		wm.put(c.Key, c.Value)
 	}
@@ -58,11 +61,11 @@ func TestValidationScopeAgreesWithWholeModel(t *testing.T) {
 			warnings, err := a.validate(changes)
 			var gotErrs []string
 			if err != nil {
-				var re *requestError
+				var re *rpcerr.RequestError
 				if !errors.As(err, &re) {
 					t.Fatalf("validate: %v", err)
 				}
-				for _, v := range re.violations {
+				for _, v := range re.Violations {
 					gotErrs = append(gotErrs, v.Field+": "+v.Description)
 				}
 			}
@@ -90,7 +93,7 @@ func TestValidationScopeAgreesWithWholeModel(t *testing.T) {
 // wholeModelFindings validates the whole model current becomes with
 // changes, as every write did before scopes, returning the sorted errors
 // and the warnings as "field: description".
-func wholeModelFindings(t *testing.T, cat *catalog.Catalog, cache *entity.DocCache, current model,
+func wholeModelFindings(t *testing.T, cat *catalog.Catalog, cache *entity.DocCache, current snapshot.Model,
 	changes []store.Change) (errs, warns []string) {
 	t.Helper()
 	next := maps.Clone(current)
@@ -104,7 +107,7 @@ func wholeModelFindings(t *testing.T, cat *catalog.Catalog, cache *entity.DocCac
 		}
 		next[c.Key] = c.Value
 	}
-	set, err := next.set()
+	set, err := next.Set()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +140,7 @@ type scopeMutation struct {
 	make func(r *rand.Rand) store.Change
 }
 
-func scopeMutations(m model) []scopeMutation {
+func scopeMutations(m snapshot.Model) []scopeMutation {
 	byKind := map[store.Kind][]store.Key{}
 	for k := range m {
 		byKind[k.Kind] = append(byKind[k.Kind], k)
@@ -174,10 +177,10 @@ func scopeMutations(m model) []scopeMutation {
 		{"delete-resource", del(store.KindResource)},
 		{"delete-missing", func(r *rand.Rand) store.Change {
 			return store.Change{Op: store.OpDelete, Key: store.Key{Kind: store.KindUser,
-				ID: fmt.Sprintf("arn:aws:iam::%s:user/nobody%d", genAccount(0), r.IntN(1000))}}
+				ID: fmt.Sprintf("arn:aws:iam::%s:user/nobody%d", modelgen.Account(0), r.IntN(1000))}}
 		}},
 		{"managed-to-account", func(r *rand.Rand) store.Change {
-			return edit(r, store.KindManagedPolicy, func(d map[string]any) { d["account"] = genAccount(r.IntN(3)) })
+			return edit(r, store.KindManagedPolicy, func(d map[string]any) { d["account"] = modelgen.Account(r.IntN(3)) })
 		}},
 		{"user-unknown-policy", func(r *rand.Rand) store.Change {
 			return edit(r, store.KindUser, func(d map[string]any) { d["managed_policies"] = []string{"NoSuchPolicy"} })
@@ -200,7 +203,7 @@ func scopeMutations(m model) []scopeMutation {
 				Value: []byte(fmt.Sprintf(`{"arn":%q}`, arn))}
 		}},
 		{"new-resource-bad-arn", func(r *rand.Rand) store.Change {
-			arn := fmt.Sprintf("arn:aws:mobiletargeting:us-east-1:%s:nothing/%d", genAccount(1), r.IntN(1000))
+			arn := fmt.Sprintf("arn:aws:mobiletargeting:us-east-1:%s:nothing/%d", modelgen.Account(1), r.IntN(1000))
 			return store.Change{Op: store.OpPut, Key: store.Key{Kind: store.KindResource, ID: arn},
 				Value: []byte(fmt.Sprintf(`{"arn":%q}`, arn))}
 		}},

@@ -1,4 +1,8 @@
-package server
+// Package modelgen builds deterministic synthetic policy models of a
+// chosen size, for the tests and benchmarks of the snapshot and of the
+// policy service: an organization's SCP chains, managed policies, groups,
+// users, roles and Pinpoint resources, shaped like a large deployment.
+package modelgen
 
 import (
 	"encoding/json"
@@ -10,24 +14,24 @@ import (
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
 
-// genConfig sizes a synthetic policy model.
-type genConfig struct {
-	accounts   int // AWS accounts, 10 OUs of an organization (every 20th outside it)
-	managed    int // customer managed policies; the first genBoundaries are boundaries
-	principals int // users (60%) and roles (40%) spread over the accounts
-	resources  int // Pinpoint apps (1 in 20) with their campaigns and segments
+// Config sizes a synthetic policy model.
+type Config struct {
+	Accounts   int // AWS accounts, 10 OUs of an organization (every 20th outside it)
+	Managed    int // customer managed policies; the first Boundaries are boundaries
+	Principals int // users (60%) and roles (40%) spread over the accounts
+	Resources  int // Pinpoint apps (1 in 20) with their campaigns and segments
 }
 
 // The model of the benchmarks: 100,000 principals and 1,000,000 resources.
-var genLarge = genConfig{accounts: 100, managed: 500, principals: 100_000, resources: 1_000_000}
+var Large = Config{Accounts: 100, Managed: 500, Principals: 100_000, Resources: 1_000_000}
 
-// genSmall is a model the tests compile in well under a second.
-var genSmall = genConfig{accounts: 12, managed: 60, principals: 600, resources: 4_000}
+// Small is a model the tests compile in well under a second.
+var Small = Config{Accounts: 12, Managed: 60, Principals: 600, Resources: 4_000}
 
 const (
-	genBoundaries   = 5  // managed policies named Boundary0..4, used as permissions boundaries
+	Boundaries      = 5  // managed policies named Boundary0..4, used as permissions boundaries
 	genGroups       = 5  // groups per account
-	genAppChildren  = 19 // campaigns and segments listed under each app
+	AppChildren     = 19 // campaigns and segments listed under each app
 	genPolicyEvery  = 50 // one app in genPolicyEvery has a resource policy: 0.1% of the resources
 	genOUs          = 10
 	genOutsideEvery = 20
@@ -41,21 +45,21 @@ var (
 	genRegions = []string{"us-east-1", "eu-west-1"}
 )
 
-// genAccount is the ID of account i.
-func genAccount(i int) string { return fmt.Sprintf("%012d", 200000000000+i) }
+// Account is the ID of account i.
+func Account(i int) string { return fmt.Sprintf("%012d", 200000000000+i) }
 
-// genApp is the ARN of app j of account a.
-func genApp(a string, j int) string {
+// App is the ARN of app j of account a.
+func App(a string, j int) string {
 	return "arn:aws:mobiletargeting:us-east-1:" + a + ":apps/app" + fmt.Sprint(j)
 }
 
-// genModel builds a deterministic synthetic model: SCP chains for the
+// Generate builds a deterministic synthetic model: SCP chains for the
 // accounts of an organization, managed policies (some boundaries), groups,
 // users and roles attaching 3 to 5 managed policies (20% with an inline
 // policy, 10% with a boundary, users in groups), and Pinpoint apps with
 // their campaigns and segments, tagged, one resource in 1,000 with a
 // resource policy. Tag maps are shared between entities with the same tags.
-func genModel(cfg genConfig) *entity.Set {
+func Generate(cfg Config) *entity.Set {
 	r := rand.New(rand.NewPCG(1, 2))
 	s := &entity.Set{}
 	s.SCPs = append(s.SCPs, entity.SCP{Name: "FullAWSAccess",
@@ -63,29 +67,29 @@ func genModel(cfg genConfig) *entity.Set {
 	for ou := range genOUs {
 		s.SCPs = append(s.SCPs, entity.SCP{Name: fmt.Sprintf("Guardrails%d", ou), Document: genGuardrail(ou)})
 	}
-	for i := range cfg.accounts {
-		a := entity.Account{ID: genAccount(i), Name: fmt.Sprintf("account-%d", i)}
+	for i := range cfg.Accounts {
+		a := entity.Account{ID: Account(i), Name: fmt.Sprintf("account-%d", i)}
 		if i%genOutsideEvery != genOutsideEvery-1 {
 			a.SCPs = [][]string{{"FullAWSAccess"}, {"FullAWSAccess", fmt.Sprintf("Guardrails%d", i%genOUs)}, {"FullAWSAccess"}}
 		}
 		s.Accounts = append(s.Accounts, a)
 	}
-	for i := range cfg.managed {
+	for i := range cfg.Managed {
 		s.ManagedPolicies = append(s.ManagedPolicies, genManaged(r, i))
 	}
-	attachable := cfg.managed - genBoundaries
-	for i := range cfg.accounts {
+	attachable := cfg.Managed - Boundaries
+	for i := range cfg.Accounts {
 		for g := range genGroups {
-			grp := entity.Group{Name: fmt.Sprintf("group%d", g), Account: genAccount(i),
-				ManagedPolicies: genPick(r, attachable, 1+r.IntN(2), genBoundaries)}
+			grp := entity.Group{Name: fmt.Sprintf("group%d", g), Account: Account(i),
+				ManagedPolicies: genPick(r, attachable, 1+r.IntN(2), Boundaries)}
 			if r.IntN(10) < 3 {
-				grp.InlinePolicies = map[string]json.RawMessage{"ListApps": genInline(genAccount(i), g)}
+				grp.InlinePolicies = map[string]json.RawMessage{"ListApps": genInline(Account(i), g)}
 			}
 			s.Groups = append(s.Groups, grp)
 		}
 	}
 	tags := newTagInterner()
-	for p := range cfg.principals {
+	for p := range cfg.Principals {
 		genPrincipal(s, r, tags, cfg, attachable, p)
 	}
 	genResources(s, r, tags, cfg)
@@ -98,7 +102,7 @@ func doc(s string) json.RawMessage { return json.RawMessage(s) }
 func genPick(r *rand.Rand, attachable, n, offset int) []string {
 	var out []string
 	for len(out) < n {
-		name := genManagedName(offset + r.IntN(attachable))
+		name := ManagedName(offset + r.IntN(attachable))
 		if !slices.Contains(out, name) {
 			out = append(out, name)
 		}
@@ -106,16 +110,16 @@ func genPick(r *rand.Rand, attachable, n, offset int) []string {
 	return out
 }
 
-func genManagedName(i int) string {
-	if i < genBoundaries {
+func ManagedName(i int) string {
+	if i < Boundaries {
 		return fmt.Sprintf("Boundary%d", i)
 	}
 	return fmt.Sprintf("Policy%03d", i)
 }
 
 func genManaged(r *rand.Rand, i int) entity.ManagedPolicy {
-	m := entity.ManagedPolicy{Name: genManagedName(i), Description: fmt.Sprintf("synthetic policy %d", i)}
-	if i < genBoundaries {
+	m := entity.ManagedPolicy{Name: ManagedName(i), Description: fmt.Sprintf("synthetic policy %d", i)}
+	if i < Boundaries {
 		m.Document = doc(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[`+
 			`{"Sid":"PinpointOnly","Effect":"Allow","Action":"mobiletargeting:*","Resource":"*"},`+
 			`{"Sid":"NotRegion%d","Effect":"Deny","Action":"mobiletargeting:Delete*","Resource":"*",`+
@@ -188,17 +192,17 @@ func (t tagInterner) get(kv ...string) map[string]string {
 // genPrincipal adds principal p: a user (60%) or a role, with 3 to 5
 // managed policies, in 20% of cases an inline policy, in 10% a boundary;
 // users join 0 to 2 groups of their account.
-func genPrincipal(s *entity.Set, r *rand.Rand, tags tagInterner, cfg genConfig, attachable, p int) {
-	ai := r.IntN(cfg.accounts)
-	a := genAccount(ai)
-	managed := genPick(r, attachable, 3+r.IntN(3), genBoundaries)
+func genPrincipal(s *entity.Set, r *rand.Rand, tags tagInterner, cfg Config, attachable, p int) {
+	ai := r.IntN(cfg.Accounts)
+	a := Account(ai)
+	managed := genPick(r, attachable, 3+r.IntN(3), Boundaries)
 	var inline map[string]json.RawMessage
 	if r.IntN(5) == 0 {
 		inline = map[string]json.RawMessage{"Journeys": genInline(a, p%500)}
 	}
 	var boundary string
 	if r.IntN(10) == 0 {
-		boundary = genManagedName(r.IntN(genBoundaries))
+		boundary = ManagedName(r.IntN(Boundaries))
 	}
 	t := tags.get("team", genTeams[r.IntN(len(genTeams))])
 	if p%10 < 6 {
@@ -217,22 +221,22 @@ func genPrincipal(s *entity.Set, r *rand.Rand, tags tagInterner, cfg genConfig, 
 // genResources adds the apps of every account with their campaigns and
 // segments; one app in genPolicyEvery shares its campaigns with a role of
 // the next account.
-func genResources(s *entity.Set, r *rand.Rand, tags tagInterner, cfg genConfig) {
-	apps := cfg.resources / (1 + genAppChildren)
+func genResources(s *entity.Set, r *rand.Rand, tags tagInterner, cfg Config) {
+	apps := cfg.Resources / (1 + AppChildren)
 	for j := range apps {
-		ai := j % cfg.accounts
-		a := genAccount(ai)
-		app := genApp(a, j/cfg.accounts)
+		ai := j % cfg.Accounts
+		a := Account(ai)
+		app := App(a, j/cfg.Accounts)
 		team := genTeams[r.IntN(len(genTeams))]
 		res := entity.Resource{ARN: app, Tags: tags.get("env", genEnvs[r.IntN(2)], "team", team)}
 		if j%genPolicyEvery == 0 {
 			res.Policy = doc(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Share","Effect":"Allow",`+
 				`"Principal":{"AWS":"arn:aws:iam::%s:role/service/partner"},`+
 				`"Action":["mobiletargeting:GetCampaign","mobiletargeting:GetCampaigns"],"Resource":[%q,%q]}]}`,
-				genAccount((ai+1)%cfg.accounts), app, app+"/campaigns/*"))
+				Account((ai+1)%cfg.Accounts), app, app+"/campaigns/*"))
 		}
 		s.Resources = append(s.Resources, res)
-		for k := range genAppChildren {
+		for k := range AppChildren {
 			kind, id := "campaigns/c", k
 			if k%2 == 1 {
 				kind, id = "segments/s", k/2

@@ -1,4 +1,4 @@
-package server
+package rpcerr
 
 import (
 	"strconv"
@@ -6,32 +6,32 @@ import (
 	"unicode/utf8"
 )
 
-// maxEcho is the most bytes of one caller's value that the server repeats
+// MaxEcho is the most bytes of one caller's value that the server repeats
 // in an error message, a BadRequest detail, a log line or a decision
 // record. Without a bound, a caller sending a value of megabytes would get
 // it back twice in the error and write it into every log on the way.
-const maxEcho = 256
+const MaxEcho = 256
 
 // maxDescription bounds one message or violation description whatever it
 // holds, for text that comes from elsewhere (store keys, entity errors).
 const maxDescription = 4096
 
-// clip returns s, or when it is longer than maxEcho its first bytes (whole
+// Clip returns s, or when it is longer than MaxEcho its first bytes (whole
 // characters) followed by "…" and its length: `aaaa… (3000000 bytes)`.
-func clip(s string) string {
-	if len(s) <= maxEcho {
+func Clip(s string) string {
+	if len(s) <= MaxEcho {
 		return s
 	}
-	return cut(s, maxEcho) + "… (" + strconv.Itoa(len(s)) + " bytes)"
+	return cut(s, MaxEcho) + "… (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
-// quote is what %q gives for s, or when s is longer than maxEcho its first
+// Quote is what %q gives for s, or when s is longer than MaxEcho its first
 // bytes quoted with "…", then its length: `"aaaa…" (3000000 bytes)`.
-func quote(s string) string {
-	if len(s) <= maxEcho {
+func Quote(s string) string {
+	if len(s) <= MaxEcho {
 		return strconv.Quote(s)
 	}
-	return strconv.Quote(cut(s, maxEcho)+"…") + " (" + strconv.Itoa(len(s)) + " bytes)"
+	return strconv.Quote(cut(s, MaxEcho)+"…") + " (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // cut returns the longest prefix of s of at most n bytes that does not end
@@ -47,12 +47,12 @@ func cut(s string, n int) string {
 	return s[:i]
 }
 
-// clipMessage bounds a message formatted elsewhere, such as an engine or
+// ClipMessage bounds a message formatted elsewhere, such as an engine or
 // entity error, which quotes the values it names with %q: every quoted
-// value longer than maxEcho is shortened as quote does, and what is still
-// longer than maxDescription is cut as clip does.
-func clipMessage(msg string) string {
-	if len(msg) <= maxEcho {
+// value longer than MaxEcho is shortened as Quote does, and what is still
+// longer than maxDescription is cut as Clip does.
+func ClipMessage(msg string) string {
+	if len(msg) <= MaxEcho {
 		return msg
 	}
 	var b strings.Builder
@@ -69,8 +69,8 @@ func clipMessage(msg string) string {
 			continue
 		}
 		b.WriteString(rest[:i])
-		if v, err := strconv.Unquote(q); err == nil && len(v) > maxEcho+len("…") { // not quote's own
-			b.WriteString(quote(v))
+		if v, err := strconv.Unquote(q); err == nil && len(v) > MaxEcho+len("…") { // not Quote's own
+			b.WriteString(Quote(v))
 		} else {
 			b.WriteString(q)
 		}

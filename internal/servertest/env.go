@@ -1,11 +1,10 @@
-package server_test
+package servertest
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -24,39 +24,37 @@ import (
 	"github.com/pdp-dev/pdp/pkg/store/memstore"
 )
 
-// carol is the user the admin tests add to and remove from the model
-// (examples/model does not have her).
-const carol = stranger
+// WaitTimeout bounds every wait of the tests over an Env: a follower
+// catching up, a stream delivering, a goroutine ending.
+const WaitTimeout = 10 * time.Second
 
-// waitTimeout bounds every wait of the admin tests: a follower catching up,
-// a stream delivering, a goroutine ending.
-const waitTimeout = 10 * time.Second
-
-// logBuffer is a buffer a server's logger writes while a test reads it.
-type logBuffer struct {
+// A LogBuffer is a buffer a server's logger writes while a test reads it.
+type LogBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *logBuffer) Write(p []byte) (int, error) {
+// Write appends p to the buffer.
+func (b *LogBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *logBuffer) String() string {
+// String returns what was written so far.
+func (b *LogBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
 
-// storeBackends are the stores the admin API is tested over.
-var storeBackends = []struct {
-	name string
-	open func(t *testing.T, o store.Options) store.Store
+// StoreBackends are the stores the policy service is tested over.
+var StoreBackends = []struct {
+	Name string
+	Open func(t *testing.T, o store.Options) store.Store
 }{
-	{name: "memstore", open: func(_ *testing.T, o store.Options) store.Store { return memstore.New(o) }},
-	{name: "boltstore", open: func(t *testing.T, o store.Options) store.Store {
+	{Name: "memstore", Open: func(_ *testing.T, o store.Options) store.Store { return memstore.New(o) }},
+	{Name: "boltstore", Open: func(t *testing.T, o store.Options) store.Store {
 		st, err := boltstore.Open(filepath.Join(t.TempDir(), "pdp.db"), o)
 		if err != nil {
 			t.Fatalf("boltstore.Open: %v", err)
@@ -65,103 +63,94 @@ var storeBackends = []struct {
 	}},
 }
 
-// adminOptions configure newAdminEnv.
-type adminOptions struct {
-	store    store.Store // default: an empty memstore; closed when the test ends
-	noSeed   bool        // leave the store empty instead of seeding examples/model
-	noFollow bool        // do not start the follower
-	// follow, when set, is the store the follower reads (a wrapper of
-	// store); the policy service always uses store itself.
-	follow store.Store
-	config server.Config // Clock defaults to fixedNow
+// Options configure NewEnv.
+type Options struct {
+	Store    store.Store // default: an empty memstore; closed when the test ends
+	NoSeed   bool        // leave the store empty instead of seeding examples/model
+	NoFollow bool        // do not start the follower
+	// Follow, when set, is the store the follower reads (a wrapper of
+	// Store); the policy service always uses Store itself.
+	Follow store.Store
+	Config server.Config // Clock defaults to FixedNow
+	Admin  admin.Config  // limits of the policy service
 }
 
-// adminEnv is a pdp server that follows a store, serving the authorization
+// An Env is a pdp server that follows a store, serving the authorization
 // and policy services, and health, over bufconn.
-type adminEnv struct {
-	st      store.Store
-	follows store.Store // what the follower reads: st, or a wrapper of it
-	srv     *server.Server
-	cat     *catalog.Catalog
-	authz   pdpv1.AuthorizationServiceClient
-	admin   pdpv1.PolicyServiceClient
-	health  healthpb.HealthClient
-	log     *logBuffer
-	seedRev int64 // the revision examples/model was seeded as; 0 without seeding
+type Env struct {
+	St      store.Store
+	follows store.Store // what the follower reads: St, or a wrapper of it
+	Srv     *server.Server
+	Cat     *catalog.Catalog
+	Authz   pdpv1.AuthorizationServiceClient
+	Admin   pdpv1.PolicyServiceClient
+	Health  healthpb.HealthClient
+	Log     *LogBuffer
+	SeedRev int64 // the revision examples/model was seeded as; 0 without seeding
 
 	mu sync.Mutex
 	// follower is the running Follow, or nil.
 	follower *follower
 }
 
-// follower is one srv.Follow running in a goroutine the test owns.
+// follower is one Srv.Follow running in a goroutine the test owns.
 type follower struct {
 	cancel context.CancelFunc
 	done   chan error // receives Follow's result
 }
 
-// newAdminEnv starts a server over o.store, seeded with examples/model and
+// NewEnv starts a server over o.Store, seeded with examples/model and
 // followed unless o says not. Everything stops when the test ends: the
 // follower, then the gRPC server, then the store.
-func newAdminEnv(t *testing.T, o adminOptions) *adminEnv {
+func NewEnv(t *testing.T, o Options) *Env {
 	t.Helper()
-	st := o.store
+	st := o.Store
 	if st == nil {
 		st = memstore.New(store.Options{})
 	}
 	t.Cleanup(func() { st.Close() })
-	cat := loadCatalog(t)
-	logs := &logBuffer{}
+	cat := LoadCatalog(t)
+	logs := &LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	cfg := o.config
+	cfg := o.Config
 	if cfg.Clock == nil {
-		cfg.Clock = func() time.Time { return fixedNow }
+		cfg.Clock = func() time.Time { return FixedNow }
 	}
-	e := &adminEnv{st: st, follows: st, cat: cat, log: logs, srv: server.New(cfg, cat, log)}
-	if o.follow != nil {
-		e.follows = o.follow
+	e := &Env{St: st, follows: st, Cat: cat, Log: logs, Srv: server.New(cfg, cat, log)}
+	if o.Follow != nil {
+		e.follows = o.Follow
 	}
-	if !o.noSeed {
-		rev, seeded, err := server.Seed(t.Context(), cat, st, exampleSet(t), "seed examples/model")
+	if !o.NoSeed {
+		rev, seeded, err := admin.Seed(t.Context(), cat, st, ExampleSet(t), "seed examples/model")
 		if err != nil || !seeded {
 			t.Fatalf("Seed = %d, %v, %v; want a first revision", rev, seeded, err)
 		}
-		e.seedRev = rev
+		e.SeedRev = rev
 	}
-	conn := dial(t, func(gs *grpc.Server) {
-		e.srv.Register(gs)
-		server.NewPolicyAdmin(e.srv, st).Register(gs)
+	conn := Dial(t, func(gs *grpc.Server) {
+		e.Srv.Register(gs)
+		admin.NewPolicyAdmin(o.Admin, cat, st, log).Register(gs)
 	})
-	e.authz = pdpv1.NewAuthorizationServiceClient(conn)
-	e.admin = pdpv1.NewPolicyServiceClient(conn)
-	e.health = healthpb.NewHealthClient(conn)
+	e.Authz = pdpv1.NewAuthorizationServiceClient(conn)
+	e.Admin = pdpv1.NewPolicyServiceClient(conn)
+	e.Health = healthpb.NewHealthClient(conn)
 	t.Cleanup(func() {
-		if err := e.stopFollowing(); err != nil {
+		if err := e.StopFollowing(); err != nil {
 			t.Errorf("follower: %v", err)
 		}
 	})
-	if !o.noFollow {
-		e.startFollowing(t)
-		if e.seedRev > 0 {
-			e.waitRevision(t, e.seedRev)
+	if !o.NoFollow {
+		e.StartFollowing(t)
+		if e.SeedRev > 0 {
+			e.WaitRevision(t, e.SeedRev)
 		}
 	}
 	return e
 }
 
-// exampleSet loads examples/model.
-func exampleSet(tb testing.TB) *entity.Set {
-	tb.Helper()
-	set, err := entity.LoadDir(os.DirFS(exampleModel), ".")
-	if err != nil {
-		tb.Fatalf("load %s: %v", exampleModel, err)
-	}
-	return set
-}
-
-// startFollowing runs srv.Follow(follows) until stopFollowing or the end of the
-// test.
-func (e *adminEnv) startFollowing(t *testing.T) {
+// StartFollowing runs Srv.Follow on the followed store until StopFollowing
+// or the end of the test.
+func (e *Env) StartFollowing(t *testing.T) {
 	t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -170,13 +159,13 @@ func (e *adminEnv) startFollowing(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	f := &follower{cancel: cancel, done: make(chan error, 1)}
-	go func() { f.done <- e.srv.Follow(ctx, e.follows) }()
+	go func() { f.done <- e.Srv.Follow(ctx, e.follows) }()
 	e.follower = f
 }
 
-// stopFollowing stops the follower, if one runs, and waits for it. Follow
+// StopFollowing stops the follower, if one runs, and waits for it. Follow
 // must end with the context's error and nothing else.
-func (e *adminEnv) stopFollowing() error {
+func (e *Env) StopFollowing() error {
 	e.mu.Lock()
 	f := e.follower
 	e.follower = nil
@@ -191,36 +180,36 @@ func (e *adminEnv) stopFollowing() error {
 			return err
 		}
 		return nil
-	case <-time.After(waitTimeout):
+	case <-time.After(WaitTimeout):
 		return context.DeadlineExceeded
 	}
 }
 
-// revision is the revision of the server's current snapshot, 0 before the
+// Revision is the revision of the server's current snapshot, 0 before the
 // first.
-func (e *adminEnv) revision() int64 {
-	if snap := e.srv.Current(); snap != nil {
+func (e *Env) Revision() int64 {
+	if snap := e.Srv.Current(); snap != nil {
 		return snap.Revision()
 	}
 	return 0
 }
 
-// waitRevision waits until the server's snapshot is at least at rev.
-func (e *adminEnv) waitRevision(t *testing.T, rev int64) {
+// WaitRevision waits until the server's snapshot is at least at rev.
+func (e *Env) WaitRevision(t *testing.T, rev int64) {
 	t.Helper()
-	waitFor(t, func() bool { return e.revision() >= rev }, "the server at revision %d (it is at %d)", rev, e.revision)
+	WaitFor(t, func() bool { return e.Revision() >= rev }, "the server at revision %d (it is at %d)", rev, e.Revision)
 }
 
-// waitFor polls cond every few milliseconds until it holds, failing the
-// test after waitTimeout. Arguments that are func() int64 are called when
+// WaitFor polls cond every few milliseconds until it holds, failing the
+// test after WaitTimeout. Arguments that are func() int64 are called when
 // the message is written.
-func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
+func WaitFor(t *testing.T, cond func() bool, format string, args ...any) {
 	t.Helper()
-	waitWithin(t, waitTimeout, cond, format, args...)
+	WaitWithin(t, WaitTimeout, cond, format, args...)
 }
 
-// waitWithin is waitFor with a limit of d.
-func waitWithin(t *testing.T, d time.Duration, cond func() bool, format string, args ...any) {
+// WaitWithin is WaitFor with a limit of d.
+func WaitWithin(t *testing.T, d time.Duration, cond func() bool, format string, args ...any) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -236,52 +225,52 @@ func waitWithin(t *testing.T, d time.Duration, cond func() bool, format string, 
 	}
 }
 
-// apply applies changes and returns the new revision, failing the test on
+// Apply applies changes and returns the new revision, failing the test on
 // an error.
-func (e *adminEnv) apply(t *testing.T, msg string, changes ...*pdpv1.Change) int64 {
+func (e *Env) Apply(t *testing.T, msg string, changes ...*pdpv1.Change) int64 {
 	t.Helper()
-	resp, err := e.admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: changes, Message: msg})
+	resp, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: changes, Message: msg})
 	if err != nil {
 		t.Fatalf("ApplyChanges(%s): %v", msg, err)
 	}
 	return resp.GetRevision()
 }
 
-// export returns the bundle and revision Export gives for rev (0: current).
-func (e *adminEnv) export(t *testing.T, rev int64) (string, int64) {
+// Export returns the bundle and revision Export gives for rev (0: current).
+func (e *Env) Export(t *testing.T, rev int64) (string, int64) {
 	t.Helper()
-	resp, err := e.admin.Export(t.Context(), &pdpv1.ExportRequest{Revision: rev})
+	resp, err := e.Admin.Export(t.Context(), &pdpv1.ExportRequest{Revision: rev})
 	if err != nil {
 		t.Fatalf("Export(%d): %v", rev, err)
 	}
 	return resp.GetBundle(), resp.GetRevision()
 }
 
-// storeRevision is the store's current revision.
-func (e *adminEnv) storeRevision(t *testing.T) int64 {
+// StoreRevision is the store's current revision.
+func (e *Env) StoreRevision(t *testing.T) int64 {
 	t.Helper()
-	rev, err := e.st.Revision(t.Context())
+	rev, err := e.St.Revision(t.Context())
 	if err != nil {
 		t.Fatalf("store revision: %v", err)
 	}
 	return rev
 }
 
-// healthOf returns the health the server reports for a service.
-func (e *adminEnv) healthOf(ctx context.Context, service string) (healthpb.HealthCheckResponse_ServingStatus, error) {
+// HealthOf returns the health the server reports for a service.
+func (e *Env) HealthOf(ctx context.Context, service string) (healthpb.HealthCheckResponse_ServingStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	resp, err := e.health.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+	resp, err := e.Health.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
 	return resp.GetStatus(), err
 }
 
-// asAuthor returns ctx with the metadata that names the author of changes.
-func asAuthor(ctx context.Context, name string) context.Context {
+// AsAuthor returns ctx with the metadata that names the author of changes.
+func AsAuthor(ctx context.Context, name string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "x-pdp-author", name)
 }
 
-// userDoc is the store document of a user of the marketing account.
-func userDoc(arn string, groups ...string) string {
+// UserDoc is the store document of a user of the marketing account.
+func UserDoc(arn string, groups ...string) string {
 	doc, err := json.Marshal(entity.User{ARN: arn, Groups: groups, Tags: map[string]string{"team": "growth"}})
 	if err != nil {
 		panic(err)
@@ -289,34 +278,38 @@ func userDoc(arn string, groups ...string) string {
 	return string(doc)
 }
 
-func key(kind pdpv1.EntityKind, id string) *pdpv1.EntityKey {
+// Key is an entity key.
+func Key(kind pdpv1.EntityKind, id string) *pdpv1.EntityKey {
 	return &pdpv1.EntityKey{Kind: kind, Id: id}
 }
 
-func userKey(arn string) *pdpv1.EntityKey { return key(pdpv1.EntityKind_ENTITY_KIND_USER, arn) }
+// UserKey is the key of a user.
+func UserKey(arn string) *pdpv1.EntityKey { return Key(pdpv1.EntityKind_ENTITY_KIND_USER, arn) }
 
-func putChange(k *pdpv1.EntityKey, doc string) *pdpv1.Change {
+// PutChange puts doc at k.
+func PutChange(k *pdpv1.EntityKey, doc string) *pdpv1.Change {
 	return &pdpv1.Change{Op: pdpv1.ChangeOp_CHANGE_OP_PUT, Key: k, Document: doc}
 }
 
-func deleteChange(k *pdpv1.EntityKey) *pdpv1.Change {
+// DeleteChange deletes k.
+func DeleteChange(k *pdpv1.EntityKey) *pdpv1.Change {
 	return &pdpv1.Change{Op: pdpv1.ChangeOp_CHANGE_OP_DELETE, Key: k}
 }
 
-// putCarol puts carol in the given groups of the marketing account.
-func putCarol(groups ...string) *pdpv1.Change {
-	return putChange(userKey(carol), userDoc(carol, groups...))
+// PutCarol puts Carol in the given groups of the marketing account.
+func PutCarol(groups ...string) *pdpv1.Change {
+	return PutChange(UserKey(Carol), UserDoc(Carol, groups...))
 }
 
-// carolReadsSegment is a Check that the marketing group allows: carol
+// CarolReadsSegment is a Check that the marketing group allows: Carol
 // reading the growth app's active-users segment.
-func carolReadsSegment(minRevision int64) *pdpv1.CheckRequest {
-	return &pdpv1.CheckRequest{Principal: carol, Action: "mobiletargeting:GetSegment", Resource: activeUsers,
-		Context: usEast(), MinRevision: minRevision}
+func CarolReadsSegment(minRevision int64) *pdpv1.CheckRequest {
+	return &pdpv1.CheckRequest{Principal: Carol, Action: "mobiletargeting:GetSegment", Resource: ActiveUsers,
+		Context: UsEast(), MinRevision: minRevision}
 }
 
-// changeStrings writes changes compactly, "put user/ARN", for comparison.
-func changeStrings(cs []*pdpv1.Change) []string {
+// ChangeStrings writes changes compactly, "put user/ARN", for comparison.
+func ChangeStrings(cs []*pdpv1.Change) []string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		op := "put"

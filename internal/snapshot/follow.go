@@ -1,27 +1,118 @@
-package server
+package snapshot
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
 
-// Follow keeps the server's snapshot at the store's latest revision until
-// ctx ends: a full read first, then every change from the store's watch,
-// each compiled into a new snapshot and swapped in whole. When the watch
-// fails, the server keeps answering from its last snapshot, reports the
-// store as lost, and resumes from the last revision it applied; when the
-// revision it needs was compacted away, it reloads in full.
+// FollowerConfig tunes a Follower and says whom it tells. Zero values take
+// the defaults; nil hooks are not called.
+type FollowerConfig struct {
+	// StoreSilence is how long the store's watch may stay silent (no
+	// change, no progress notification) before the store is reported lost;
+	// a few times the store's progress interval.
+	StoreSilence time.Duration
+	// OnPublish is called after each snapshot is published, on the
+	// goroutine that published it.
+	OnPublish func(*Snapshot)
+	// OnStoreHealth is called when the store is lost (false) and when it
+	// answers again (true).
+	OnStoreHealth func(reachable bool)
+	// OnActivate is called when the follower has published the snapshot of
+	// a revision: rev, the time it took to build, and when the store
+	// committed the revision (zero for a full read).
+	OnActivate func(rev int64, built time.Duration, committed time.Time)
+	// OnStoreError is called when a store operation fails: "snapshot" for
+	// a full read, "watch" for the watch.
+	OnStoreError func(op string)
+}
+
+// A Follower holds the published snapshot, in an atomic pointer that every
+// request loads once, and keeps it at a store's latest revision (Follow).
+// A published snapshot is never written again: the state the follower
+// keeps from one revision to the next lives here, not in the snapshot.
 //
-// When the first full read fails, before the server had any snapshot,
+// Current, Changed and Publish are safe for concurrent use; Follow runs
+// on one goroutine at a time.
+type Follower struct {
+	cfg       FollowerConfig
+	cat       *catalog.Catalog
+	log       *slog.Logger
+	current   atomic.Pointer[Snapshot]
+	storeDown atomic.Bool
+	lastHeard atomic.Int64 // Unix nanoseconds of the store's last word
+
+	// mu guards changed, which Publish closes and replaces so that callers
+	// waiting for a revision wake up.
+	mu      sync.Mutex
+	changed chan struct{}
+
+	// state is what the goroutine running Follow keeps between revisions,
+	// and last the snapshot it published from it: when another snapshot
+	// was published since (Publish), the state starts again from the
+	// model. Only that goroutine reads or changes them.
+	state *followState
+	last  *Snapshot
+}
+
+// NewFollower returns a follower with no snapshot. log receives what
+// following reports; nil discards it.
+func NewFollower(cfg FollowerConfig, cat *catalog.Catalog, log *slog.Logger) *Follower {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.StoreSilence <= 0 {
+		cfg.StoreSilence = 3 * store.DefaultProgressInterval
+	}
+	return &Follower{cfg: cfg, cat: cat, log: log, changed: make(chan struct{})}
+}
+
+// Publish makes snap the snapshot every new request decides on, wakes the
+// callers waiting for a new one, then calls OnPublish.
+func (s *Follower) Publish(snap *Snapshot) {
+	s.mu.Lock()
+	s.current.Store(snap)
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+	if h := s.cfg.OnPublish; h != nil {
+		h(snap)
+	}
+}
+
+// Current returns the published snapshot, or nil before the first.
+func (s *Follower) Current() *Snapshot { return s.current.Load() }
+
+// Changed returns the published snapshot (nil before the first) and a
+// channel closed when the next one is published, read together so that no
+// publication falls between them.
+func (s *Follower) Changed() (*Snapshot, <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.current.Load(), s.changed
+}
+
+// Follow keeps the published snapshot at the store's latest revision until
+// ctx ends: a full read first, then every change from the store's watch,
+// each compiled into a new snapshot and published whole. When the watch
+// fails, the last snapshot stays published, the store is reported lost
+// (OnStoreHealth), and following resumes from the last revision applied;
+// when the revision it needs was compacted away, it reloads in full.
+//
+// When the first full read fails, before any snapshot was published,
 // Follow returns its error: with nothing to decide on, retrying would
 // leave the server NOT_SERVING for good on a store that cannot be read
 // (a damaged file, say), and its caller stops instead.
-func (s *Server) Follow(ctx context.Context, st store.Store) error {
+func (s *Follower) Follow(ctx context.Context, st store.Store) error {
 	backoff := newBackoff()
 	s.heard()
 	watchdogCtx, stopWatchdog := context.WithCancel(ctx)
@@ -60,7 +151,7 @@ func (s *Server) Follow(ctx context.Context, st store.Store) error {
 }
 
 // reload reads the whole model at the current revision and activates it.
-func (s *Server) reload(ctx context.Context, st store.Store) (model, int64, error) {
+func (s *Follower) reload(ctx context.Context, st store.Store) (Model, int64, error) {
 	values, rev, err := st.Snapshot(ctx, 0)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -68,7 +159,7 @@ func (s *Server) reload(ctx context.Context, st store.Store) (model, int64, erro
 		}
 		return nil, 0, fmt.Errorf("read policy snapshot: %w", err)
 	}
-	m := make(model, len(values))
+	m := make(Model, len(values))
 	for _, v := range values {
 		m[v.Key] = v.Value
 	}
@@ -83,7 +174,7 @@ func (s *Server) reload(ctx context.Context, st store.Store) (model, int64, erro
 // follow applies watch events to m until the watch reports compaction (the
 // caller reloads) or ctx ends; other watch failures are retried from the
 // last applied revision.
-func (s *Server) follow(ctx context.Context, st store.Store, m model, rev int64, backoff *backoff) error {
+func (s *Follower) follow(ctx context.Context, st store.Store, m Model, rev int64, backoff *backoff) error {
 	for {
 		err := s.watchFrom(ctx, st, m, &rev, backoff)
 		if ctx.Err() != nil {
@@ -100,7 +191,7 @@ func (s *Server) follow(ctx context.Context, st store.Store, m model, rev int64,
 	}
 }
 
-func (s *Server) watchFrom(ctx context.Context, st store.Store, m model, rev *int64, backoff *backoff) error {
+func (s *Follower) watchFrom(ctx context.Context, st store.Store, m Model, rev *int64, backoff *backoff) error {
 	for ev, err := range st.Watch(ctx, *rev) {
 		if err != nil {
 			return err
@@ -131,20 +222,20 @@ func (s *Server) watchFrom(ctx context.Context, st store.Store, m model, rev *in
 	return ctx.Err()
 }
 
-// activateModel compiles a model and makes it the current snapshot. With
-// the changes that led to m from the model of the current snapshot, it
-// decodes, links and compiles only what they touch; with none (a full
-// read), it finds what differs from the current snapshot's model first.
-// Unchanged documents keep their parse and unchanged principals and
-// resources their compiled entries. What the follower keeps between
-// revisions travels with the snapshot it activates (Snapshot.follow); after
-// a snapshot activated otherwise, it starts again from m.
-func (s *Server) activateModel(ctx context.Context, m model, changes []store.Change, rev int64) error {
+// activateModel compiles a model and publishes it. With the changes that
+// led to m from the model of the current snapshot, it decodes, links and
+// compiles only what they touch; with none (a full read), it finds what
+// differs from the current snapshot's model first. Unchanged documents
+// keep their parse and unchanged principals and resources their compiled
+// entries. What the follower keeps between revisions is s.state, which
+// goes with the snapshot it published last (s.last); after a snapshot
+// published otherwise, it starts again from m.
+func (s *Follower) activateModel(ctx context.Context, m Model, changes []store.Change, rev int64) error {
 	start := time.Now()
 	prev := s.current.Load()
 	var f *followState
-	if prev != nil {
-		f = prev.follow
+	if prev != nil && prev == s.last {
+		f = s.state
 	}
 	switch {
 	case f == nil:
@@ -161,12 +252,12 @@ func (s *Server) activateModel(ctx context.Context, m model, changes []store.Cha
 	if err != nil {
 		return fmt.Errorf("revision %d: %w", rev, err)
 	}
-	snap, err := CompileSnapshot(s.cat, res, rev, prev)
+	snap, err := Compile(s.cat, res, rev, prev)
 	if err != nil {
 		return fmt.Errorf("revision %d: %w", rev, err)
 	}
-	snap.follow = f
-	s.Activate(snap)
+	s.state, s.last = f, snap
+	s.Publish(snap)
 	s.log.InfoContext(ctx, "policy snapshot activated", "revision", rev, "entities", len(m),
 		"compile_ms", time.Since(start).Milliseconds())
 	if prev == nil && snap.Principals() == 0 {
@@ -178,12 +269,12 @@ func (s *Server) activateModel(ctx context.Context, m model, changes []store.Cha
 
 // heard records that the store spoke (an event or a progress
 // notification), for the watchdog.
-func (s *Server) heard() { s.lastHeard.Store(time.Now().UnixNano()) }
+func (s *Follower) heard() { s.lastHeard.Store(time.Now().UnixNano()) }
 
 // watchdog reports the store lost when its watch has been silent for longer
 // than StoreSilence: a store client that retries a dead connection forever
 // yields no error, but it also stops delivering progress notifications.
-func (s *Server) watchdog(ctx context.Context) {
+func (s *Follower) watchdog(ctx context.Context) {
 	t := time.NewTicker(s.cfg.StoreSilence / 4)
 	defer t.Stop()
 	for {
@@ -200,25 +291,29 @@ func (s *Server) watchdog(ctx context.Context) {
 
 // storeLost reports a lost store once: health of the policy service goes
 // NOT_SERVING while decisions go on from the last snapshot.
-func (s *Server) storeLost(ctx context.Context, err error) {
+func (s *Follower) storeLost(ctx context.Context, err error) {
 	if s.storeDown.Swap(true) {
 		return
 	}
 	s.log.ErrorContext(ctx, "lost the policy store; deciding on the last snapshot", "err", err,
 		"revision", s.currentRevision())
-	s.setStoreServing(false)
+	if h := s.cfg.OnStoreHealth; h != nil {
+		h(false)
+	}
 }
 
 // storeFound reports a store that answers again.
-func (s *Server) storeFound(ctx context.Context) {
+func (s *Follower) storeFound(ctx context.Context) {
 	if !s.storeDown.Swap(false) {
 		return
 	}
 	s.log.InfoContext(ctx, "policy store reachable again", "revision", s.currentRevision())
-	s.setStoreServing(true)
+	if h := s.cfg.OnStoreHealth; h != nil {
+		h(true)
+	}
 }
 
-func (s *Server) currentRevision() int64 {
+func (s *Follower) currentRevision() int64 {
 	if snap := s.current.Load(); snap != nil {
 		return snap.revision
 	}
@@ -265,74 +360,16 @@ func (b *backoff) wait(ctx context.Context) bool {
 	}
 }
 
-// waitRevision returns a snapshot at least at min, waiting for the follower
-// until ctx ends. Past the deadline it fails UNAVAILABLE with the current
-// revision, so the caller can retry.
-func (s *Server) waitRevision(ctx context.Context, minRev int64) (*Snapshot, error) {
-	// Wait no longer than the server allows, and give up a little before
-	// the caller's deadline, so that the reply (UNAVAILABLE with the
-	// current revision) reaches it before its own DEADLINE_EXCEEDED does.
-	limit := time.Now().Add(s.cfg.MaxRevisionWait)
-	if dl, ok := ctx.Deadline(); ok {
-		limit = minTime(limit, dl.Add(-min(time.Until(dl)/10, 50*time.Millisecond)))
-	}
-	ctx, cancel := context.WithDeadline(ctx, limit)
-	defer cancel()
-	for {
-		s.mu.Lock()
-		snap, changed := s.current.Load(), s.changed
-		s.mu.Unlock()
-		if snap != nil && snap.revision >= minRev {
-			return snap, nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return nil, &staleError{min: minRev, current: s.currentRevision()}
-		}
-	}
-}
-
-// staleError: the server had not reached the revision a call asked for by
-// its deadline.
-type staleError struct{ min, current int64 }
-
-func (e *staleError) Error() string {
-	return fmt.Sprintf("policy revision %d not reached: the server is at revision %d", e.min, e.current)
-}
-
-// snapshotFor returns the snapshot a decision call should use: the current
-// one, or with min_revision one at least that recent.
-func (s *Server) snapshotFor(ctx context.Context, minRev int64) (*Snapshot, error) {
-	if minRev < 0 {
-		return nil, negativeRevision("min_revision", minRev)
-	}
-	if minRev > 0 {
-		return s.waitRevision(ctx, minRev)
-	}
-	if snap := s.current.Load(); snap != nil {
-		return snap, nil
-	}
-	return nil, errNoSnapshot
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
 // activated reports an activation to OnActivate.
-func (s *Server) activated(rev int64, built time.Duration, committed time.Time) {
-	if h := s.cfg.Hooks.OnActivate; h != nil {
+func (s *Follower) activated(rev int64, built time.Duration, committed time.Time) {
+	if h := s.cfg.OnActivate; h != nil {
 		h(rev, built, committed)
 	}
 }
 
 // storeError reports a failed store operation to OnStoreError.
-func (s *Server) storeError(op string) {
-	if h := s.cfg.Hooks.OnStoreError; h != nil {
+func (s *Follower) storeError(op string) {
+	if h := s.cfg.OnStoreError; h != nil {
 		h(op)
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package snapshot
 
 import (
 	"bytes"
@@ -36,8 +36,8 @@ func entityKey(kind store.Kind, v any) store.Key {
 	return store.Key{Kind: kind}
 }
 
-// setValues lists every entity of a Set as a store change (put).
-func setValues(s *entity.Set) ([]store.Change, error) {
+// SetValues lists every entity of a Set as a store change (put).
+func SetValues(s *entity.Set) ([]store.Change, error) {
 	var out []store.Change
 	add := func(kind store.Kind, v any) error {
 		doc, err := json.Marshal(v)
@@ -85,24 +85,24 @@ func setValues(s *entity.Set) ([]store.Change, error) {
 	return out, nil
 }
 
-// model is the policy model as store documents by key: what a follower
-// keeps between revisions and a writer edits before validating.
-type model map[store.Key][]byte
+// A Model is the policy model as store documents by key: what a follower
+// reads from the store and a writer edits before validating.
+type Model map[store.Key][]byte
 
-// set decodes every document into a Set, in key order so the result does
+// Set decodes every document into a Set, in key order so the result does
 // not depend on map order.
-func (m model) set() (*entity.Set, error) {
+func (m Model) Set() (*entity.Set, error) {
 	s := &entity.Set{}
-	for _, k := range sortedKeys(m) {
-		if err := decodeEntity(s, k, m[k]); err != nil {
+	for _, k := range m.Keys() {
+		if err := DecodeEntity(s, k, m[k]); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// sortedKeys returns the keys of m by kind, then ID.
-func sortedKeys(m model) []store.Key {
+// Keys returns the keys of m by kind, then ID.
+func (m Model) Keys() []store.Key {
 	keys := make([]store.Key, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -116,9 +116,9 @@ func sortedKeys(m model) []store.Key {
 	return keys
 }
 
-// decodeEntity decodes one document strictly into the Set and checks that
+// DecodeEntity decodes one document strictly into the Set and checks that
 // its key agrees with it.
-func decodeEntity(s *entity.Set, k store.Key, doc []byte) error {
+func DecodeEntity(s *entity.Set, k store.Key, doc []byte) error {
 	var key store.Key
 	var err error
 	switch k.Kind {

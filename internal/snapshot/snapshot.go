@@ -1,4 +1,4 @@
-package server
+package snapshot
 
 import (
 	"fmt"
@@ -23,16 +23,11 @@ import (
 // that holds no change (see snapshot_shards.go).
 type Snapshot struct {
 	revision   int64
-	resolved   *entity.Resolved                      // what it was compiled from
-	principals shardmap.Map[string, *principalEntry] // by principalKey
-	resources  shardmap.Map[string, *resourceEntry]  // by ARN, sharded by root
+	resolved   *entity.Resolved                 // what it was compiled from
+	principals shardmap.Map[string, *Principal] // by principalKey
+	resources  shardmap.Map[string, *Resource]  // by ARN, sharded by root
 	scps       map[string][]*engine.PolicySet
 	scpDocs    map[string][][]*engine.Document // what each level of scps was compiled from
-
-	// follow is the state of the follower that activated the snapshot,
-	// from which it goes on to the next revision; nil for a snapshot
-	// compiled otherwise.
-	follow *followState
 }
 
 // Revision returns the revision the snapshot was compiled from.
@@ -42,8 +37,8 @@ func (s *Snapshot) Revision() int64 { return s.revision }
 // zero for an empty store, whose every decision is an implicit deny.
 func (s *Snapshot) Principals() int { return s.principals.Len() }
 
-// principalEntry is what the model says of one IAM user or role.
-type principalEntry struct {
+// Principal is what the model says of one IAM user or role.
+type Principal struct {
 	arn      string // the user's or role's ARN, the value of aws:PrincipalArn
 	kind     engine.PrincipalKind
 	account  string
@@ -57,10 +52,10 @@ type principalEntry struct {
 	boundaryDoc  *engine.Document
 }
 
-// resourceEntry is what the model says of one resource. Entries are
+// Resource is what the model says of one resource. Entries are
 // immutable: the resources without a policy of their own share one entry
 // per governing policy and tag map (see sharedEntry).
-type resourceEntry struct {
+type Resource struct {
 	// policy governs the resource: its own policy, or that of its nearest
 	// listed ancestor that has one; nil for none.
 	policy *engine.PolicySet
@@ -68,7 +63,7 @@ type resourceEntry struct {
 
 	own    *engine.PolicySet // the resource's own policy, compiled from doc
 	doc    *engine.Document
-	passed *resourceEntry // {policy: policy}, what governs unlisted resources under this one
+	passed *Resource // {policy: policy}, what governs unlisted resources under this one
 }
 
 // principalKey indexes users by account and name, and roles by account and
@@ -81,17 +76,17 @@ func principalKey(p engine.PrincipalARN) string {
 	return "role:" + p.Account + ":" + strings.ToLower(p.Name)
 }
 
-// principal finds the model's entry for a caller.
-func (s *Snapshot) principal(p engine.PrincipalARN) (*principalEntry, bool) {
+// Principal finds the model's entry for a caller.
+func (s *Snapshot) Principal(p engine.PrincipalARN) (*Principal, bool) {
 	key := principalKey(p)
 	return s.principals.GetHashed(shardmap.String(s.principals.Seed(), key), key)
 }
 
-// resource finds what governs a resource: its own entry, or for a resource
+// Resource finds what governs a resource: its own entry, or for a resource
 // the model does not list, the policy of its nearest listed ancestor (an
 // app's policy governs its campaigns and segments). known is true only for
 // a listed resource, whose tags are then authoritative.
-func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
+func (s *Snapshot) Resource(arn string) (e *Resource, known bool) {
 	if e, ok := s.resources.Get(arn); ok {
 		return e, true
 	}
@@ -107,7 +102,7 @@ func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
 	}
 }
 
-// CompileSnapshot compiles a resolved model at a revision: every
+// Compile compiles a resolved model at a revision: every
 // principal's identity policies and boundary, every resource's policy, and
 // every account's SCP chain.
 //
@@ -122,7 +117,7 @@ func (s *Snapshot) resource(arn string) (e *resourceEntry, known bool) {
 // Principals, resources and accounts are compiled at the same time: they
 // share no entry and no set, only the documents' compilations, which the
 // resolution's cache keeps.
-func CompileSnapshot(cat *catalog.Catalog, res *entity.Resolved, revision int64, prev *Snapshot) (*Snapshot, error) {
+func Compile(cat *catalog.Catalog, res *entity.Resolved, revision int64, prev *Snapshot) (*Snapshot, error) {
 	b := newSnapshotBuilder(cat, res, prev)
 	var resErr, accErr error
 	var wg sync.WaitGroup
@@ -143,8 +138,8 @@ type snapshotBuilder struct {
 	cat        *catalog.Catalog
 	prev       *Snapshot
 	prevRes    *entity.Resolved
-	principalE *shardmap.Edit[string, *principalEntry]
-	resourceE  *shardmap.Edit[string, *resourceEntry]
+	principalE *shardmap.Edit[string, *Principal]
+	resourceE  *shardmap.Edit[string, *Resource]
 	scps       map[string][]*engine.PolicySet
 	scpDocs    map[string][][]*engine.Document
 
@@ -160,8 +155,8 @@ type snapshotBuilder struct {
 	// The entries of resources without a policy of their own, shared by
 	// all those with the same tags and governing policy, and the entries
 	// passed down by each policy.
-	shared map[sharedKey]*resourceEntry
-	passed map[*engine.PolicySet]*resourceEntry
+	shared map[sharedKey]*Resource
+	passed map[*engine.PolicySet]*Resource
 }
 
 // resourceChange is a resource to list anew.
@@ -181,7 +176,7 @@ type sharedKey struct {
 func newSnapshotBuilder(cat *catalog.Catalog, res *entity.Resolved, prev *Snapshot) *snapshotBuilder {
 	b := &snapshotBuilder{cat: cat, prev: prev, principalSets: newSetCompiler(cat, res),
 		resourceSets: newSetCompiler(cat, res), scpSets: newSetCompiler(cat, res),
-		shared: make(map[sharedKey]*resourceEntry), passed: make(map[*engine.PolicySet]*resourceEntry)}
+		shared: make(map[sharedKey]*Resource), passed: make(map[*engine.PolicySet]*Resource)}
 	if prev != nil && prev.resolved == nil {
 		b.prev = nil
 	}
@@ -189,8 +184,8 @@ func newSnapshotBuilder(cat *catalog.Catalog, res *entity.Resolved, prev *Snapsh
 		b.prevRes = prev.resolved
 		b.principalE, b.resourceE = prev.principals.Edit(), prev.resources.Edit()
 	} else {
-		b.principalE = shardmap.New[string, *principalEntry](shardmap.String, res.NumPrincipals()).Edit()
-		b.resourceE = shardmap.New[string, *resourceEntry](hashResourceRoot, res.NumResources()).Edit()
+		b.principalE = shardmap.New[string, *Principal](shardmap.String, res.NumPrincipals()).Edit()
+		b.resourceE = shardmap.New[string, *Resource](hashResourceRoot, res.NumResources()).Edit()
 	}
 	return b
 }
@@ -223,8 +218,8 @@ func (b *snapshotBuilder) principals(res *entity.Resolved) error {
 
 // principal returns the entry of a principal: old when nothing it holds
 // changed, otherwise a new one that keeps what it can of old.
-func (b *snapshotBuilder) principal(pa engine.PrincipalARN, pp *entity.PrincipalPolicies, old *principalEntry) *principalEntry {
-	e := &principalEntry{arn: pp.ARN, kind: pa.Kind, account: pa.Account, name: pa.Name, tags: pp.Tags,
+func (b *snapshotBuilder) principal(pa engine.PrincipalARN, pp *entity.PrincipalPolicies, old *Principal) *Principal {
+	e := &Principal{arn: pp.ARN, kind: pa.Kind, account: pa.Account, name: pa.Name, tags: pp.Tags,
 		identityDocs: pp.Identity, boundaryDoc: pp.Boundary}
 	if old != nil && sameDocs(old.identityDocs, pp.Identity) {
 		e.identity = old.identity
@@ -343,7 +338,7 @@ func (b *snapshotBuilder) governAll() {
 			c.own = c.ref.ps
 		}
 		if c.own != nil {
-			b.resourceE.Put(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+			b.resourceE.Put(c.arn, &Resource{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
 		} else {
 			b.resourceE.Put(c.arn, b.sharedEntry(nil, c.tags))
 		}
@@ -355,7 +350,7 @@ func (b *snapshotBuilder) governAll() {
 	}
 	var under []string
 	for _, arn := range b.ownMoved {
-		resourcesUnder(b.resourceE, arn, func(k string, _ *resourceEntry) { under = append(under, k) })
+		resourcesUnder(b.resourceE, arn, func(k string, _ *Resource) { under = append(under, k) })
 	}
 	for _, k := range under {
 		b.regovern(k)
@@ -377,7 +372,7 @@ func (b *snapshotBuilder) governFull() {
 	for i := range b.changed {
 		c := &b.changed[i]
 		if c.own != nil {
-			b.resourceE.Insert(c.arn, &resourceEntry{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
+			b.resourceE.Insert(c.arn, &Resource{policy: c.own, tags: c.tags, own: c.own, doc: c.doc, passed: b.passedBy(c.own)})
 			continue
 		}
 		var policy *engine.PolicySet
@@ -409,11 +404,11 @@ func (b *snapshotBuilder) regovern(arn string) {
 // of their own that policy governs. Entries are immutable, so one serves
 // them all: a million resources with a few dozen distinct tag sets need a
 // few dozen entries.
-func (b *snapshotBuilder) sharedEntry(policy *engine.PolicySet, tags map[string]string) *resourceEntry {
+func (b *snapshotBuilder) sharedEntry(policy *engine.PolicySet, tags map[string]string) *Resource {
 	k := sharedKey{policy: policy, tags: reflect.ValueOf(tags).Pointer()}
 	e, ok := b.shared[k]
 	if !ok {
-		e = &resourceEntry{policy: policy, tags: tags, passed: b.passedBy(policy)}
+		e = &Resource{policy: policy, tags: tags, passed: b.passedBy(policy)}
 		b.shared[k] = e
 	}
 	return e
@@ -421,13 +416,13 @@ func (b *snapshotBuilder) sharedEntry(policy *engine.PolicySet, tags map[string]
 
 // passedBy returns the entry of the unlisted resources policy governs; nil
 // for none.
-func (b *snapshotBuilder) passedBy(policy *engine.PolicySet) *resourceEntry {
+func (b *snapshotBuilder) passedBy(policy *engine.PolicySet) *Resource {
 	if policy == nil {
 		return nil
 	}
 	e, ok := b.passed[policy]
 	if !ok {
-		e = &resourceEntry{policy: policy}
+		e = &Resource{policy: policy}
 		b.passed[policy] = e
 	}
 	return e

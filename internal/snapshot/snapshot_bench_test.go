@@ -1,4 +1,4 @@
-package server
+package snapshot
 
 import (
 	"encoding/json"
@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdp-dev/pdp/internal/modelgen"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -21,10 +22,10 @@ import (
 // resources.
 var benchSizes = []struct {
 	name string
-	cfg  genConfig
+	cfg  modelgen.Config
 }{
-	{"10k", genConfig{accounts: 100, managed: 500, principals: 10_000, resources: 100_000}},
-	{"100k", genLarge},
+	{"10k", modelgen.Config{Accounts: 100, Managed: 500, Principals: 10_000, Resources: 100_000}},
+	{"100k", modelgen.Large},
 }
 
 // BenchmarkSnapshot follows a synthetic model as a server does, through
@@ -49,9 +50,9 @@ func BenchmarkSnapshot(b *testing.B) {
 			// The generated Set is made again for the changes rather than
 			// kept during the build: a server holds the store's documents,
 			// not a second decoded copy of the model for the collector to
-			// scan. genModel is deterministic.
-			m := modelOf(b, genModel(size.cfg))
-			var s *Server
+			// scan. modelgen.Generate is deterministic.
+			m := modelOf(b, modelgen.Generate(size.cfg))
+			var s *Follower
 			b.Run("build", func(b *testing.B) {
 				for b.Loop() {
 					s = nil
@@ -59,12 +60,12 @@ func BenchmarkSnapshot(b *testing.B) {
 				}
 			})
 			if s == nil {
-				s = New(Config{}, cat, nil)
+				s = NewFollower(FollowerConfig{}, cat, nil)
 				if err := s.activateModel(b.Context(), m, nil, 1); err != nil {
 					b.Fatal(err)
 				}
 			}
-			set := genModel(size.cfg)
+			set := modelgen.Generate(size.cfg)
 			f := &benchFollower{s: s, m: m, rev: s.Current().revision}
 			b.Run("change-managed", func(b *testing.B) { benchChangeManaged(b, f, set) })
 			b.Run("change-user", func(b *testing.B) { benchChangeUser(b, f, set) })
@@ -72,6 +73,7 @@ func BenchmarkSnapshot(b *testing.B) {
 			b.Run("rebuild-full", func(b *testing.B) {
 				s = nil
 				f.s.current.Store(nil) // let the follower's model go
+				f.s.state, f.s.last = nil, nil
 				benchRebuildFull(b, cat, m)
 			})
 		})
@@ -87,7 +89,7 @@ func heapMB() float64 {
 }
 
 // benchBuild does what activateModel does for a full read, step by step.
-func benchBuild(b *testing.B, cat *catalog.Catalog, m model) *Server {
+func benchBuild(b *testing.B, cat *catalog.Catalog, m Model) *Follower {
 	b.StopTimer()
 	base := heapMB()
 	b.StartTimer()
@@ -104,13 +106,13 @@ func benchBuild(b *testing.B, cat *catalog.Catalog, m model) *Server {
 	state := heapMB() - base
 	b.StartTimer()
 	compiling, compilingCPU := time.Now(), processCPU()
-	snap, err := CompileSnapshot(cat, res, 1, nil)
+	snap, err := Compile(cat, res, 1, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	snap.follow = f
-	s := New(Config{}, cat, nil)
-	s.Activate(snap)
+	s := NewFollower(FollowerConfig{}, cat, nil)
+	s.state, s.last = f, snap
+	s.Publish(snap)
 	done, doneCPU := time.Now(), processCPU()
 	b.StopTimer()
 	b.ReportMetric(linked.Sub(start).Seconds()+done.Sub(compiling).Seconds(), "build-s")
@@ -134,8 +136,8 @@ func reportCPU(b *testing.B, start time.Duration) {
 
 // benchFollower applies changes to a followed model as watchFrom does.
 type benchFollower struct {
-	s   *Server
-	m   model
+	s   *Follower
+	m   Model
 	rev int64
 }
 
@@ -212,13 +214,13 @@ func benchChangeUser(b *testing.B, f *benchFollower, set *entity.Set) {
 }
 
 func benchAddResource(b *testing.B, f *benchFollower, set *entity.Set) {
-	apps := (len(set.Resources) / (1 + genAppChildren))
+	apps := (len(set.Resources) / (1 + modelgen.AppChildren))
 	b.ReportAllocs()
 	i := 0
 	cpu := processCPU()
 	for b.Loop() {
 		i++
-		app := set.Resources[(i*7919%apps)*(1+genAppChildren)].ARN
+		app := set.Resources[(i*7919%apps)*(1+modelgen.AppChildren)].ARN
 		arn := fmt.Sprintf("%s/campaigns/new-%d", app, i)
 		f.apply(b, putEntity(b, store.Key{Kind: store.KindResource, ID: arn},
 			&entity.Resource{ARN: arn, Tags: map[string]string{"team": "growth", "env": "prod"}}))
@@ -229,9 +231,9 @@ func benchAddResource(b *testing.B, f *benchFollower, set *entity.Set) {
 // benchRebuildFull is one change handled without incremental work, as
 // activateModel did before: decode every document, validate and resolve
 // the whole Set, compile every entry.
-func benchRebuildFull(b *testing.B, cat *catalog.Catalog, m model) {
+func benchRebuildFull(b *testing.B, cat *catalog.Catalog, m Model) {
 	for b.Loop() {
-		set, err := m.set()
+		set, err := m.Set()
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -239,7 +241,7 @@ func benchRebuildFull(b *testing.B, cat *catalog.Catalog, m model) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := CompileSnapshot(cat, res, 1, nil); err != nil {
+		if _, err := Compile(cat, res, 1, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package server
+package snapshot
 
 import (
 	"fmt"
@@ -8,33 +8,30 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/proto"
-
-	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/shardmap"
 )
 
-// checkSnapshot checks the current snapshot of s against one compiled
+// checkSnapshot checks the current snapshot of f against one compiled
 // from scratch from m (after validating m), and against prev: every
 // entry but the touched ones is prev's own, and only shards holding a
 // touched one were copied.
-func checkSnapshot(t *testing.T, s *Server, cat *catalog.Catalog, m model, prev *Snapshot, principals, resources []string) {
+func checkSnapshot(t *testing.T, f *Follower, cat *catalog.Catalog, m Model, prev *Snapshot, principals, resources []string) {
 	t.Helper()
-	cur := s.Current()
+	cur := f.Current()
 	set := decodeModel(t, m)
 	res, err := set.Resolve(cat)
 	if err != nil {
 		t.Fatalf("the model is not valid: %v", err)
 	}
-	full, err := CompileSnapshot(cat, res, cur.revision, nil)
+	full, err := Compile(cat, res, cur.revision, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	compareSnapshots(t, cur, full)
-	compareDecisions(t, s, cur, full, set, principals, resources)
+	compareDecisions(t, cur, full, set, principals, resources)
 	if prev == nil {
 		return
 	}
@@ -47,7 +44,7 @@ func checkSnapshot(t *testing.T, s *Server, cat *catalog.Catalog, m model, prev 
 // as one of prev is prev's own.
 func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 	t.Helper()
-	cur.principals.All(func(k string, e *principalEntry) bool {
+	cur.principals.All(func(k string, e *Principal) bool {
 		p, ok := prev.principals.Get(k)
 		if !ok {
 			return true
@@ -60,7 +57,7 @@ func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 		}
 		return true
 	})
-	cur.resources.All(func(k string, e *resourceEntry) bool {
+	cur.resources.All(func(k string, e *Resource) bool {
 		if p, ok := prev.resources.Get(k); ok && e.doc == p.doc && e.own != p.own {
 			t.Errorf("resource %s: policy compiled again from the same document", k)
 		}
@@ -122,7 +119,7 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 	if got.principals.Len() != want.principals.Len() || got.resources.Len() != want.resources.Len() {
 		t.Errorf("%d principals and %d resources, want %d and %d", got.principals.Len(), got.resources.Len(), want.principals.Len(), want.resources.Len())
 	}
-	want.principals.All(func(k string, w *principalEntry) bool {
+	want.principals.All(func(k string, w *Principal) bool {
 		g, ok := got.principals.Get(k)
 		switch {
 		case !ok:
@@ -134,7 +131,7 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 		}
 		return true
 	})
-	want.resources.All(func(k string, w *resourceEntry) bool {
+	want.resources.All(func(k string, w *Resource) bool {
 		g, ok := got.resources.Get(k)
 		switch {
 		case !ok:
@@ -158,7 +155,7 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 // compareDecisions decides a sample of requests, and every touched
 // principal and resource, on both snapshots: decisions and explanations
 // must be the same.
-func compareDecisions(t *testing.T, s *Server, got, want *Snapshot, set *entity.Set, principals, resources []string) {
+func compareDecisions(t *testing.T, got, want *Snapshot, set *entity.Set, principals, resources []string) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(uint64(got.revision), 9))
 	var callers []string
@@ -192,18 +189,14 @@ func compareDecisions(t *testing.T, s *Server, got, want *Snapshot, set *entity.
 	}
 	actions := []string{"mobiletargeting:GetCampaign", "mobiletargeting:UpdateCampaign", "mobiletargeting:DeleteCampaign",
 		"mobiletargeting:GetSegment", "mobiletargeting:CreateJourney", "mobiletargeting:DeleteApp", "mobiletargeting:CreateCampaign"}
-	ctx := map[string]*pdpv1.ContextValue{
-		"aws:RequestedRegion": {Kind: &pdpv1.ContextValue_StringValue{StringValue: "us-east-1"}},
-		"aws:SecureTransport": {Kind: &pdpv1.ContextValue_StringValue{StringValue: "true"}},
-	}
 	n := 0
 	for _, p := range who {
 		for range 3 {
-			it := &item{principal: p, action: actions[r.IntN(len(actions))], resource: what[r.IntN(len(what))], context: ctx}
-			gd, gx, gerr := decideOn(s, got, it)
-			wd, wx, werr := decideOn(s, want, it)
-			if gd != wd || !proto.Equal(gx, wx) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
-				t.Errorf("%s %s on %s: %v %v (%v), want %v %v (%v)", p, it.action, it.resource, gd, gx, gerr, wd, wx, werr)
+			req := engine.Request{Principal: p, Action: actions[r.IntN(len(actions))], Resource: what[r.IntN(len(what))]}
+			gd, gx, gerr := decideOn(got, req)
+			wd, wx, werr := decideOn(want, req)
+			if gd != wd || !reflect.DeepEqual(gx, wx) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+				t.Errorf("%s %s on %s: %v %+v (%v), want %v %+v (%v)", p, req.Action, req.Resource, gd, gx, gerr, wd, wx, werr)
 			}
 			n++
 		}
@@ -213,11 +206,34 @@ func compareDecisions(t *testing.T, s *Server, got, want *Snapshot, set *entity.
 	}
 }
 
-func decideOn(s *Server, snap *Snapshot, it *item) (pdpv1.Decision, *pdpv1.Explanation, error) {
-	in, err := s.prepare(snap, it, fixedTestTime)
+// decideOn decides req on snap with the policies and tags the snapshot
+// holds for its principal and resource, and a fixed request context.
+func decideOn(snap *Snapshot, req engine.Request) (engine.Decision, *engine.Explanation, error) {
+	pa, err := engine.ParsePrincipalARN(req.Principal)
 	if err != nil {
 		return 0, nil, err
 	}
-	d, ex := decide(in, true)
+	c := engine.NewContext(8)
+	c.Set("aws:RequestedRegion", "us-east-1")
+	c.Set("aws:SecureTransport", "true")
+	var p engine.Policies
+	if e, ok := snap.Principal(pa); ok {
+		p.Identity, p.Boundary = e.Identity(), e.Boundary()
+		c.Set("aws:PrincipalArn", e.ARN())
+		for k, v := range e.Tags() {
+			c.Set("aws:PrincipalTag/"+k, v)
+		}
+	}
+	p.SCPs = snap.SCPs(pa.Account)
+	if e, known := snap.Resource(req.Resource); e != nil {
+		p.Resource = e.Policy()
+		if known {
+			for k, v := range e.Tags() {
+				c.Set("aws:ResourceTag/"+k, v)
+			}
+		}
+	}
+	req.Context = c
+	d, ex := engine.EvaluateExplain(&p, &req)
 	return d, ex, nil
 }

@@ -1,4 +1,4 @@
-package server
+package snapshot
 
 import (
 	"bytes"
@@ -20,8 +20,9 @@ import (
 // entities fewer, and a table keyed by ARN is half the size of one keyed
 // by store key.
 //
-// The snapshot a follower activates carries it (Snapshot.follow) for the
-// next revision. Only the goroutine that runs Follow reads or changes it.
+// The Follower keeps it (Follower.state) for the next revision, beside the
+// snapshot it published from it. Only the goroutine that runs Follow reads
+// or changes it.
 type followState struct {
 	cache     *entity.DocCache
 	linker    *entity.Linker
@@ -118,7 +119,7 @@ func (f *followState) replace(k store.Key, value []byte, e entity.Entity, err er
 
 // applyModel makes the state that of the whole model m, applying what
 // differs. The documents that changed are decoded on every core.
-func (f *followState) applyModel(m model) {
+func (f *followState) applyModel(m Model) {
 	if f.empty() {
 		f.first(m)
 		return
@@ -172,7 +173,7 @@ const firstChunk = 4096
 // time: decoded on every core, put into the Linker, recorded. The stages
 // work at the same time on successive chunks, and only a few chunks are
 // in flight, not a million decoded entities.
-func (f *followState) first(m model) {
+func (f *followState) first(m Model) {
 	principals, resources := 0, 0
 	for k := range m {
 		switch k.Kind {
@@ -259,7 +260,7 @@ func (f *followState) resolve() (*entity.Resolved, error) {
 // does.
 func decodeOne(k store.Key, value []byte) (entity.Entity, error) {
 	var s entity.Set
-	if err := decodeEntity(&s, k, value); err != nil {
+	if err := DecodeEntity(&s, k, value); err != nil {
 		return nil, err
 	}
 	switch {

@@ -1,12 +1,12 @@
-package server
+package snapshot
 
 import (
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/pdp-dev/pdp/internal/modelgen"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -14,13 +14,13 @@ import (
 )
 
 // modelOf writes a Set as store documents.
-func modelOf(tb testing.TB, set *entity.Set) model {
+func modelOf(tb testing.TB, set *entity.Set) Model {
 	tb.Helper()
-	changes, err := setValues(set)
+	changes, err := SetValues(set)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	m := make(model, len(changes))
+	m := make(Model, len(changes))
 	for _, c := range changes {
 		m[c.Key] = c.Value
 	}
@@ -29,7 +29,7 @@ func modelOf(tb testing.TB, set *entity.Set) model {
 
 // put returns the change that replaces the entity at k with what edit
 // makes of it.
-func put[E any](tb testing.TB, m model, k store.Key, edit func(*E)) store.Change {
+func put[E any](tb testing.TB, m Model, k store.Key, edit func(*E)) store.Change {
 	tb.Helper()
 	e, err := decodeOne(k, m[k])
 	if err != nil {
@@ -55,7 +55,7 @@ func putEntity(tb testing.TB, k store.Key, e any) store.Change {
 // snapshotStep is one change to the model, with what it must touch.
 type snapshotStep struct {
 	name    string
-	changes func(tb testing.TB, m model, set *entity.Set) []store.Change
+	changes func(tb testing.TB, m Model, set *entity.Set) []store.Change
 	// principals and resources the change touches, by snapshot key and
 	// ARN; every other entry must be the previous snapshot's own.
 	touched func(set *entity.Set) (principals, resources []string)
@@ -72,9 +72,9 @@ type snapshotStep struct {
 // the shards without a change are shared.
 func TestSnapshotIncremental(t *testing.T) {
 	cat := loadTestCatalog(t)
-	set := genModel(genSmall)
+	set := modelgen.Generate(modelgen.Small)
 	m := modelOf(t, set)
-	s := New(Config{Clock: func() time.Time { return fixedTestTime }}, cat, nil)
+	s := NewFollower(FollowerConfig{}, cat, nil)
 	if err := s.activateModel(t.Context(), m, nil, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -114,9 +114,6 @@ func TestSnapshotIncremental(t *testing.T) {
 	}
 }
 
-// fixedTestTime is the clock of TestSnapshotIncremental.
-var fixedTestTime = time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
-
 func loadTestCatalog(tb testing.TB) *catalog.Catalog {
 	tb.Helper()
 	cat, err := catalog.Load()
@@ -126,9 +123,9 @@ func loadTestCatalog(tb testing.TB) *catalog.Catalog {
 	return cat
 }
 
-func decodeModel(tb testing.TB, m model) *entity.Set {
+func decodeModel(tb testing.TB, m Model) *entity.Set {
 	tb.Helper()
-	set, err := m.set()
+	set, err := m.Set()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -136,7 +133,7 @@ func decodeModel(tb testing.TB, m model) *entity.Set {
 }
 
 // snapshotSteps are the changes TestSnapshotIncremental makes to set, the
-// model of genSmall.
+// model of modelgen.Small.
 func snapshotSteps(set *entity.Set) []snapshotStep {
 	const (
 		policy   = "Policy030"
@@ -145,13 +142,13 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 	managedKey := func(name string) store.Key { return store.Key{Kind: store.KindManagedPolicy, ID: name} }
 	user, removed := set.Users[2].ARN, set.Users[5].ARN
 	role, retagged := set.Roles[3].ARN, set.Roles[6].ARN
-	app := genApp(genAccount(0), 0) // has a resource policy
-	plain := genApp(genAccount(1), 0)
+	app := modelgen.App(modelgen.Account(0), 0) // has a resource policy
+	plain := modelgen.App(modelgen.Account(1), 0)
 	newCampaign := app + "/campaigns/new"
 	return []snapshotStep{
 		{
 			name: "managed policy",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, managedKey(policy), func(p *entity.ManagedPolicy) {
 					p.Document = extraStatement(p.Document, `{"Sid":"NoDeletes","Effect":"Deny","Action":"mobiletargeting:Delete*","Resource":"*"}`)
 				})}
@@ -160,7 +157,7 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "permissions boundary",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, managedKey(boundary), func(p *entity.ManagedPolicy) {
 					p.Document = extraStatement(p.Document, `{"Sid":"NoCreates","Effect":"Deny","Action":"mobiletargeting:Create*","Resource":"*"}`)
 				})}
@@ -169,7 +166,7 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "one user",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, store.Key{Kind: store.KindUser, ID: user}, func(u *entity.User) {
 					u.ManagedPolicies = []string{"Policy007", "Policy008"}
 					u.Tags = map[string]string{"team": "search"}
@@ -179,7 +176,7 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "one role's tags",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, store.Key{Kind: store.KindRole, ID: role}, func(r *entity.Role) {
 					r.Tags = map[string]string{"team": "payments"}
 				})}
@@ -188,7 +185,7 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "new resource under an app with a policy",
-			changes: func(tb testing.TB, _ model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, _ Model, _ *entity.Set) []store.Change {
 				return []store.Change{putEntity(tb, store.Key{Kind: store.KindResource, ID: newCampaign},
 					&entity.Resource{ARN: newCampaign, Tags: map[string]string{"team": "growth", "env": "prod"}})}
 			},
@@ -196,9 +193,9 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "an app's resource policy",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, store.Key{Kind: store.KindResource, ID: app}, func(r *entity.Resource) {
-					r.Policy = extraStatement(r.Policy, `{"Sid":"Reads","Effect":"Allow","Principal":{"AWS":"`+genAccount(5)+
+					r.Policy = extraStatement(r.Policy, `{"Sid":"Reads","Effect":"Allow","Principal":{"AWS":"`+modelgen.Account(5)+
 						`"},"Action":"mobiletargeting:GetSegment","Resource":"*"}`)
 				})}
 			},
@@ -206,40 +203,42 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "an app's policy removed",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, store.Key{Kind: store.KindResource, ID: app}, func(r *entity.Resource) { r.Policy = nil })}
 			},
 			touched: func(set *entity.Set) ([]string, []string) { return nil, listedUnder(set, app) },
 		},
 		{
 			name: "a policy on an app without one",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, store.Key{Kind: store.KindResource, ID: plain}, func(r *entity.Resource) {
 					r.Policy = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` +
-						genAccount(7) + `"},"Action":"mobiletargeting:GetCampaign","Resource":"*"}]}`)
+						modelgen.Account(7) + `"},"Action":"mobiletargeting:GetCampaign","Resource":"*"}]}`)
 				})}
 			},
 			touched: func(set *entity.Set) ([]string, []string) { return nil, listedUnder(set, plain) },
 		},
 		{
 			name: "a listed campaign removed",
-			changes: func(_ testing.TB, _ model, _ *entity.Set) []store.Change {
+			changes: func(_ testing.TB, _ Model, _ *entity.Set) []store.Change {
 				return []store.Change{{Op: store.OpDelete, Key: store.Key{Kind: store.KindResource, ID: plain + "/campaigns/c0"}}}
 			},
 			touched: func(*entity.Set) ([]string, []string) { return nil, []string{plain + "/campaigns/c0"} },
 		},
 		{
 			name: "group",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
-				return []store.Change{put(tb, m, store.Key{Kind: store.KindGroup, ID: genAccount(4) + "/group1"}, func(g *entity.Group) {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
+				return []store.Change{put(tb, m, store.Key{Kind: store.KindGroup, ID: modelgen.Account(4) + "/group1"}, func(g *entity.Group) {
 					g.ManagedPolicies = append(g.ManagedPolicies, "Policy009")
 				})}
 			},
-			touched: func(set *entity.Set) ([]string, []string) { return groupMembers(set, genAccount(4), "group1"), nil },
+			touched: func(set *entity.Set) ([]string, []string) {
+				return groupMembers(set, modelgen.Account(4), "group1"), nil
+			},
 		},
 		{
 			name: "SCP",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, store.Key{Kind: store.KindSCP, ID: "Guardrails3"}, func(p *entity.SCP) {
 					p.Document = extraStatement(p.Document, `{"Sid":"NoJourneys","Effect":"Deny","Action":"mobiletargeting:CreateJourney","Resource":"*"}`)
 				})}
@@ -247,7 +246,7 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "user removed and role moved to another path",
-			changes: func(tb testing.TB, m model, set *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, set *entity.Set) []store.Change {
 				moved := strings.Replace(role, "/service/", "/moved/", 1)
 				out := []store.Change{
 					{Op: store.OpDelete, Key: store.Key{Kind: store.KindUser, ID: removed}},
@@ -259,13 +258,13 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name:    "reload",
-			changes: func(testing.TB, model, *entity.Set) []store.Change { return nil },
+			changes: func(testing.TB, Model, *entity.Set) []store.Change { return nil },
 			touched: func(*entity.Set) ([]string, []string) { return nil, nil },
 			reload:  true,
 		},
 		{
 			name: "reload after changes",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{
 					{Op: store.OpDelete, Key: store.Key{Kind: store.KindResource, ID: plain + "/segments/s0"}},
 					putEntity(tb, store.Key{Kind: store.KindResource, ID: plain + "/campaigns/reloaded"},
@@ -283,7 +282,7 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "document that does not parse",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, managedKey("Policy010"), func(p *entity.ManagedPolicy) {
 					p.Document = json.RawMessage(`{"Version":"2012-10-17","Statement":{"Effect":"Allow"}}`)
 				})}
@@ -292,7 +291,7 @@ func snapshotSteps(set *entity.Set) []snapshotStep {
 		},
 		{
 			name: "fixed again",
-			changes: func(tb testing.TB, m model, _ *entity.Set) []store.Change {
+			changes: func(tb testing.TB, m Model, _ *entity.Set) []store.Change {
 				return []store.Change{put(tb, m, managedKey("Policy010"), func(p *entity.ManagedPolicy) {
 					p.Document = json.RawMessage(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"mobiletargeting:GetApp","Resource":"*"}}`)
 				})}

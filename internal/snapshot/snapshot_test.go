@@ -1,8 +1,9 @@
-package server
+package snapshot
 
 import (
 	"testing"
 
+	"github.com/pdp-dev/pdp/internal/modelgen"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -10,27 +11,27 @@ import (
 // a resource, listed or not, allocates nothing.
 func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 	cat := loadTestCatalog(t)
-	set := genModel(genSmall)
+	set := modelgen.Generate(modelgen.Small)
 	res, err := set.Link(cat, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := CompileSnapshot(cat, res, 1, nil)
+	snap, err := Compile(cat, res, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	user, _ := engine.ParsePrincipalARN(set.Users[0].ARN)
-	app := genApp(genAccount(0), 0) // has a resource policy
+	app := modelgen.App(modelgen.Account(0), 0) // has a resource policy
 	listed, unlisted := app+"/campaigns/c0", app+"/campaigns/zz"
 	lookups := map[string]func() bool{
-		"principal":               func() bool { _, ok := snap.principal(user); return ok },
-		"listed resource":         func() bool { e, ok := snap.resource(listed); return ok && e.policy != nil },
-		"unlisted under a policy": func() bool { e, known := snap.resource(unlisted); return !known && e.policy != nil },
+		"principal":               func() bool { _, ok := snap.Principal(user); return ok },
+		"listed resource":         func() bool { e, ok := snap.Resource(listed); return ok && e.policy != nil },
+		"unlisted under a policy": func() bool { e, known := snap.Resource(unlisted); return !known && e.policy != nil },
 		"unlisted, nothing above": func() bool {
-			e, _ := snap.resource("arn:aws:mobiletargeting:us-east-1:999999999999:apps/x/y")
+			e, _ := snap.Resource("arn:aws:mobiletargeting:us-east-1:999999999999:apps/x/y")
 			return e == nil
 		},
-		"wildcard resource": func() bool { e, _ := snap.resource("*"); return e == nil },
+		"wildcard resource": func() bool { e, _ := snap.Resource("*"); return e == nil },
 	}
 	for name, lookup := range lookups {
 		if !lookup() {
