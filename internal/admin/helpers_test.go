@@ -48,10 +48,6 @@ func dial(tb testing.TB, register func(*grpc.Server)) *grpc.ClientConn {
 // network, which the example's SCPs and policies expect, plus kv.
 func usEast(kv ...any) map[string]*pdpv1.ContextValue { return servertest.UsEast(kv...) }
 
-func list(vs ...string) *pdpv1.ContextValue {
-	return &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_ListValue{ListValue: &pdpv1.StringList{Values: vs}}}
-}
-
 // rpcError is what a test checks of a failed call.
 type rpcError = servertest.RPCError
 

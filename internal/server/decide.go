@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/rpcerr"
@@ -55,17 +54,6 @@ var (
 	lowerCurrentTime      = strings.ToLower(keyCurrentTime)
 	lowerEpochTime        = strings.ToLower(keyEpochTime)
 )
-
-// prepare checks an item and builds its engine inputs for a decision at
-// now, on a scratch of its own; see prepareItem.
-func (s *Server) prepare(snap *snapshot.Snapshot, it *item, now time.Time) (*decisionInput, error) {
-	sc := newScratch()
-	sc.snap = snap
-	if err := s.prepareItem(sc, snap, it, nil, s.clockKeys(now)); err != nil {
-		return nil, err
-	}
-	return &sc.in, nil
-}
 
 // prepareItem checks an item and builds its engine inputs in sc.in from the
 // snapshot: the principal's identity policies and boundary, its account's
