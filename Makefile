@@ -149,7 +149,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzSplitARN$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzPatternMatch$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
 	$(GO) test -run='^$$' -fuzz='^FuzzParseTyped$$' -fuzztime=$(FUZZTIME) ./pkg/engine/
-	$(GO) test -run='^$$' -fuzz='^FuzzFastEntity$$' -fuzztime=$(FUZZTIME) ./internal/server/
+	$(GO) test -run='^$$' -fuzz='^FuzzFastEntity$$' -fuzztime=$(FUZZTIME) ./internal/snapshot/
 	$(GO) test -run='^$$' -fuzz='^FuzzAppendString$$' -fuzztime=$(FUZZTIME) ./internal/decisionlog/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadGAAD$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/
 	$(GO) test -run='^$$' -fuzz='^FuzzReadIAMCollect$$' -fuzztime=$(FUZZTIME) ./pkg/awsimport/

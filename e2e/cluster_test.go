@@ -14,7 +14,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
-	"github.com/pdp-dev/pdp/pkg/store/etcdstore/etcdtest"
+	"github.com/pdp-dev/pdp/internal/etcdtest"
 )
 
 // client is a connection to one pdp server.

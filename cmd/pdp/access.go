@@ -17,6 +17,7 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
@@ -103,7 +104,7 @@ func (o *accessOptions) client(log *slog.Logger) (accessClient, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	snap, err := server.CompileSnapshot(cat, res, 1, nil)
+	snap, err := snapshot.Compile(cat, res, 1, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,6 +16,7 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
@@ -51,7 +52,7 @@ func startServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := server.CompileSnapshot(cat, res, 1, nil)
+	snap, err := snapshot.Compile(cat, res, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
-	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/changeset"
 	"github.com/pdp-dev/pdp/pkg/access"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
@@ -138,7 +138,7 @@ func localImpact(fromDir, toDir string, maxChanges int) (*pdpv1.ImpactResponse, 
 	if err != nil {
 		return nil, err
 	}
-	return server.ImpactResponse(im, maxChanges), nil
+	return changeset.Response(im, maxChanges), nil
 }
 
 // impactText writes the summary, then the details.

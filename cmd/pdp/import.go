@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
-	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/pkg/awsimport"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
@@ -269,7 +269,7 @@ func applyImport(ctx context.Context, e *env, o importOptions, res *awsimport.Re
 	if o.expectRevision != 0 && o.expectRevision != rev {
 		return nil, fmt.Errorf("the server is at revision %d, not %d: nothing applied", rev, o.expectRevision)
 	}
-	changes, err := server.BundleChanges(res.Set)
+	changes, err := admin.BundleChanges(res.Set)
 	if err != nil {
 		return nil, err
 	}

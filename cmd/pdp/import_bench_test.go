@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/internal/awsfixture"
-	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/pkg/awsimport"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
@@ -67,7 +67,7 @@ func importOnce(b *testing.B, cat *catalog.Catalog, pages [][]byte, dir string) 
 	if err := writePolicyDir(dir, files); err != nil {
 		b.Fatal(err)
 	}
-	changes, err := server.BundleChanges(res.Set)
+	changes, err := admin.BundleChanges(res.Set)
 	if err != nil {
 		b.Fatal(err)
 	}

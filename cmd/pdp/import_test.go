@@ -14,6 +14,7 @@ import (
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/awsfixture"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -143,7 +144,7 @@ func serveDir(t *testing.T, cat *catalog.Catalog, dir string) *server.Server {
 	require.NoError(t, err)
 	res, err := set.Resolve(cat)
 	require.NoError(t, err)
-	snap, err := server.CompileSnapshot(cat, res, 1, nil)
+	snap, err := snapshot.Compile(cat, res, 1, nil)
 	require.NoError(t, err)
 	s := server.New(server.Config{}, cat, nil)
 	s.Activate(snap)

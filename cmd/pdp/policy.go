@@ -18,7 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
-	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -265,7 +265,7 @@ func (p *policyClient) applySet(ctx context.Context, set *entity.Set, replace bo
 			return err
 		})
 	}
-	changes, err := server.BundleChanges(set)
+	changes, err := admin.BundleChanges(set)
 	if err != nil {
 		return err
 	}

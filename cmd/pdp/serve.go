@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
+	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/internal/auth"
 	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
@@ -330,14 +331,14 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 		ObserveStream: stream,
 		// The audit log's interceptors wrap the guards: it records their refusals too.
 		Unary: auditLog.UnaryInterceptors(az.UnaryInterceptor(),
-			server.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()),
+			admin.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()),
 		Stream:  auditLog.StreamInterceptors(az.StreamInterceptor()),
 		Options: traceOpts,
 	}), log)
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
 	server.NewPolicyChecker(srv).Register(gs)
-	server.NewPolicyAdmin(srv, st.Store).Register(gs)
+	admin.NewPolicyAdmin(o.limits.adminConfig(), cat, st.Store, log).Register(gs)
 	if err := o.extAuthz.registerService(gs, srv, o.authIdentities, log); err != nil {
 		return err
 	}
@@ -470,7 +471,7 @@ func seedStore(ctx context.Context, log *slog.Logger, cat *catalog.Catalog, st o
 	if err != nil {
 		return fmt.Errorf("load %s: %w", dir, err)
 	}
-	rev, seeded, err := server.Seed(ctx, cat, st, set, "seed from "+dir)
+	rev, seeded, err := admin.Seed(ctx, cat, st, set, "seed from "+dir)
 	if err != nil {
 		return fmt.Errorf("seed from %s: %w", dir, err)
 	}

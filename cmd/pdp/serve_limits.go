@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/internal/server"
 )
 
@@ -31,7 +32,7 @@ func (l *limitFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&l.valueBytes, "max-value-bytes", d.MaxValueBytes, "largest context key, context value or session tag, in bytes")
 	fs.IntVar(&l.policyBytes, "max-policy-bytes", d.MaxPolicyBytes, "largest policy document sent with a Check or Simulate, in bytes")
 	fs.IntVar(&l.policiesPerCall, "max-policies-per-call", d.MaxPoliciesPerCall, "most policy documents sent with one call")
-	fs.IntVar(&l.changesPerCall, "max-changes-per-call", d.MaxChangesPerCall, "most changes in one ApplyChanges call")
+	fs.IntVar(&l.changesPerCall, "max-changes-per-call", admin.DefaultMaxChangesPerCall, "most changes in one ApplyChanges call")
 	fs.IntVar(&l.concurrentStreams, "max-concurrent-streams", server.DefaultMaxConcurrentStreams,
 		"most calls in flight on one connection")
 	fs.DurationVar(&l.defaultDeadline, "default-deadline", server.DefaultDeadline, "deadline of calls that arrive without one")
@@ -62,15 +63,19 @@ func (l *limitFlags) check() error {
 	return nil
 }
 
-// serverConfig returns cfg with the limits of the decision and policy
-// services set.
+// serverConfig returns cfg with the limits of the decision services set.
 func (l *limitFlags) serverConfig(cfg server.Config) server.Config {
 	cfg.Limits = server.Limits{
 		MaxContextKeys: l.contextKeys, MaxContextValues: l.contextValues, MaxValueBytes: l.valueBytes,
-		MaxPolicyBytes: l.policyBytes, MaxPoliciesPerCall: l.policiesPerCall, MaxChangesPerCall: l.changesPerCall,
+		MaxPolicyBytes: l.policyBytes, MaxPoliciesPerCall: l.policiesPerCall,
 	}
 	cfg.MaxRevisionWait = l.minRevisionWait
 	return cfg
+}
+
+// adminConfig returns the limits of the policy service.
+func (l *limitFlags) adminConfig() admin.Config {
+	return admin.Config{MaxChangesPerCall: l.changesPerCall}
 }
 
 // grpcConfig returns cfg with the limits of the gRPC server set.

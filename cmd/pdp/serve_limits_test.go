@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/internal/server"
 )
 
@@ -114,6 +115,7 @@ func TestLimitFlagsConfigure(t *testing.T) {
 	}
 	d := parse()
 	assert.Equal(t, server.DefaultLimits, d.serverConfig(server.Config{}).Limits)
+	assert.Equal(t, admin.Config{MaxChangesPerCall: admin.DefaultMaxChangesPerCall}, d.adminConfig())
 	assert.Equal(t, server.DefaultMaxRevisionWait, d.serverConfig(server.Config{}).MaxRevisionWait)
 	assert.Equal(t, server.GRPCConfig{MaxConcurrentStreams: server.DefaultMaxConcurrentStreams, DefaultDeadline: server.DefaultDeadline},
 		d.grpcConfig(server.GRPCConfig{}))
@@ -123,7 +125,8 @@ func TestLimitFlagsConfigure(t *testing.T) {
 		"--default-deadline", "8s", "--max-min-revision-wait", "9s")
 	cfg := l.serverConfig(server.Config{MaxBatchItems: 10})
 	assert.Equal(t, server.Limits{MaxContextKeys: 1, MaxContextValues: 2, MaxValueBytes: 3, MaxPolicyBytes: 4,
-		MaxPoliciesPerCall: 5, MaxChangesPerCall: 6}, cfg.Limits)
+		MaxPoliciesPerCall: 5}, cfg.Limits)
+	assert.Equal(t, admin.Config{MaxChangesPerCall: 6}, l.adminConfig())
 	assert.Equal(t, 9*time.Second, cfg.MaxRevisionWait)
 	assert.Equal(t, 10, cfg.MaxBatchItems, "other settings kept")
 	assert.Equal(t, server.GRPCConfig{MaxMessageBytes: 11, MaxConcurrentStreams: 7, DefaultDeadline: 8 * time.Second},

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
@@ -34,7 +35,7 @@ func startSimulatorServer(t *testing.T) string {
 	require.NoError(t, err)
 	res, err := set.Resolve(cat)
 	require.NoError(t, err)
-	snap, err := server.CompileSnapshot(cat, res, 1, nil)
+	snap, err := snapshot.Compile(cat, res, 1, nil)
 	require.NoError(t, err)
 	srv := server.New(server.Config{}, cat, nil)
 	srv.Activate(snap)

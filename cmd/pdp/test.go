@@ -12,6 +12,7 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/policytest"
@@ -243,7 +244,7 @@ func localTestSource(cat *catalog.Catalog, dir, bundle string) (*localSource, er
 	if err != nil {
 		return nil, fmt.Errorf("invalid policies: %w", err)
 	}
-	snap, err := server.CompileSnapshot(cat, res, 1, nil)
+	snap, err := snapshot.Compile(cat, res, 1, nil)
 	if err != nil {
 		return nil, fmt.Errorf("compile policies: %w", err)
 	}

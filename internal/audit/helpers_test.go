@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/internal/audit"
 	"github.com/pdp-dev/pdp/internal/auth"
 	"github.com/pdp-dev/pdp/internal/logbuf"
@@ -168,7 +169,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	{
 		set, err := entity.LoadDir(os.DirFS("../../examples/model"), ".")
 		require.NoError(t, err)
-		rev, seeded, err := server.Seed(t.Context(), cat, st, set, "seed examples/model")
+		rev, seeded, err := admin.Seed(t.Context(), cat, st, set, "seed examples/model")
 		require.NoError(t, err)
 		require.True(t, seeded)
 		e.seedRev = rev
@@ -196,7 +197,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if burst == 0 {
 		burst = 100
 	}
-	guards := []grpc.UnaryServerInterceptor{az.UnaryInterceptor(), server.NewWriteLimiter(1e-9, burst).UnaryInterceptor()}
+	guards := []grpc.UnaryServerInterceptor{az.UnaryInterceptor(), admin.NewWriteLimiter(1e-9, burst).UnaryInterceptor()}
 	gs := server.NewGRPCServer(server.GRPCConfig{
 		Unary:  e.audit.UnaryInterceptors(guards...),
 		Stream: e.audit.StreamInterceptors(az.StreamInterceptor()),
@@ -207,7 +208,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.wrapStore != nil {
 		served = o.wrapStore(st)
 	}
-	server.NewPolicyAdmin(srv, served).Register(gs)
+	admin.NewPolicyAdmin(admin.Config{}, cat, served, log).Register(gs)
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)

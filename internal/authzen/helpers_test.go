@@ -15,6 +15,7 @@ import (
 	"github.com/pdp-dev/pdp/internal/authzen"
 	"github.com/pdp-dev/pdp/internal/decisionlog"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/entity"
 )
@@ -57,7 +58,7 @@ func newDeciderOf(tb testing.TB, dir string) (*server.Server, *catalog.Catalog, 
 	require.NoError(tb, err)
 	res, err := set.Resolve(cat)
 	require.NoError(tb, err)
-	snap, err := server.CompileSnapshot(cat, res, 1, nil)
+	snap, err := snapshot.Compile(cat, res, 1, nil)
 	require.NoError(tb, err)
 	seen := &decisions{}
 	srv := server.New(server.Config{Clock: func() time.Time { return fixedNow }, Hooks: server.Hooks{OnDecision: seen.onDecision}}, cat, nil)

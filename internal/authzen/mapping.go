@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
-	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // The entity types of the mapping (README, "AuthZEN").
@@ -39,10 +39,10 @@ func toCheck(t *tuple) (*pdpv1.CheckRequest, pdpOptions, error) {
 func mapTuple(t *tuple) (*pdpv1.CheckRequest, pdpOptions, error) {
 	var opts pdpOptions
 	if t.Subject.Type != SubjectType {
-		return nil, opts, badRequest("subject.type %q is not supported: want %q", server.Clip(t.Subject.Type), SubjectType)
+		return nil, opts, badRequest("subject.type %q is not supported: want %q", rpcerr.Clip(t.Subject.Type), SubjectType)
 	}
 	if t.Resource.Type != ResourceType {
-		return nil, opts, badRequest("resource.type %q is not supported: want %q", server.Clip(t.Resource.Type), ResourceType)
+		return nil, opts, badRequest("resource.type %q is not supported: want %q", rpcerr.Clip(t.Resource.Type), ResourceType)
 	}
 	req := &pdpv1.CheckRequest{Principal: t.Subject.ID, Action: t.Action.Name, Resource: t.Resource.ID}
 	if raw, ok := t.Subject.Properties["session_tags"]; ok && !isNull(raw) {
@@ -71,7 +71,7 @@ func mapTuple(t *tuple) (*pdpv1.CheckRequest, pdpOptions, error) {
 		}
 		v, err := contextValue(raw)
 		if err != nil {
-			return nil, opts, badRequest("context.%s: %v", server.Clip(k), err)
+			return nil, opts, badRequest("context.%s: %v", rpcerr.Clip(k), err)
 		}
 		if req.Context == nil {
 			req.Context = make(map[string]*pdpv1.ContextValue, len(t.Context))

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 	"github.com/pdp-dev/pdp/internal/server"
 )
 
@@ -138,7 +139,7 @@ func quoteOrNone(s string) string {
 	if s == "" {
 		return "none"
 	}
-	return strconv.Quote(server.Clip(s))
+	return strconv.Quote(rpcerr.Clip(s))
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

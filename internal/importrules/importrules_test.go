@@ -92,6 +92,29 @@ func TestImportRules(t *testing.T) {
 			}
 			return ""
 		}},
+		{"the snapshot knows nothing of the services", "../../internal/snapshot/...", func(_, imp string) string {
+			switch {
+			case under(imp, module+"/internal/server"), under(imp, module+"/internal/admin"):
+				return "internal/snapshot must not import the services that read it"
+			case under(imp, module+"/cmd"):
+				return "internal/snapshot must not import the command"
+			case under(imp, "google.golang.org/grpc"):
+				return "internal/snapshot must not import gRPC"
+			}
+			return ""
+		}},
+		{"the decision services do not import the policy service", "../../internal/server/...", func(_, imp string) string {
+			if under(imp, module+"/internal/admin") {
+				return "internal/server must not import internal/admin"
+			}
+			return ""
+		}},
+		{"the policy service does not import the decision services", "../../internal/admin/...", func(_, imp string) string {
+			if under(imp, module+"/internal/server") {
+				return "internal/admin must not import internal/server"
+			}
+			return ""
+		}},
 	}
 	for _, rule := range rules {
 		for _, p := range listPackages(t, rule.pattern) {
@@ -112,4 +135,6 @@ func TestRulesRefuse(t *testing.T) {
 	require.True(t, under(module+"/pkg/engine/internal/x", module+"/pkg/engine/internal"))
 	require.False(t, under(module+"/pkg/jsonpos", module+"/pkg/engine"))
 	require.False(t, under(module+"/pkg/engineering", module+"/pkg/engine"))
+	require.True(t, under(module+"/internal/server", module+"/internal/server"))
+	require.False(t, under(module+"/internal/servertest", module+"/internal/server"))
 }

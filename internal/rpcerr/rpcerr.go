@@ -1,7 +1,9 @@
 // Package rpcerr holds what every gRPC service of pdp shares when it turns
-// an error into a status: the domain of its google.rpc.ErrorInfo details
-// and the one way to attach details. Each service keeps its own toStatus,
-// the single place that picks its codes.
+// an error into a status: the domain of its google.rpc.ErrorInfo details,
+// the one way to attach details, the errors that name a request's bad
+// fields (request.go) and the statuses of the store's sentinels, and the
+// bounds on the caller's values a reply repeats (echo.go). Each service
+// keeps its own toStatus, the single place that picks its codes.
 package rpcerr
 
 import (

@@ -10,6 +10,9 @@ import (
 	"google.golang.org/grpc"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/changeset"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/access"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -30,7 +33,7 @@ type Access struct {
 	// The access model of the last snapshot asked about; compiling one
 	// takes time, so it is kept until the snapshot changes.
 	mu    sync.Mutex
-	snap  *Snapshot
+	snap  *snapshot.Snapshot
 	model *access.Model
 }
 
@@ -47,7 +50,6 @@ func (a *Access) Register(gs *grpc.Server) { pdpv1.RegisterAccessServiceServer(g
 const (
 	defaultAccessPage = 1000
 	maxAccessPage     = 10000
-	defaultMaxChanges = 10000
 )
 
 // modelFor returns the access model of the snapshot a request may be
@@ -62,12 +64,12 @@ func (a *Access) modelFor(ctx context.Context, minRev int64) (*access.Model, err
 	if a.snap == snap {
 		return a.model, nil
 	}
-	if snap.resolved == nil {
+	if snap.Resolved() == nil {
 		return nil, errNoSnapshot
 	}
-	m, err := access.NewModel(a.srv.cat, snap.resolved, snap.revision)
+	m, err := access.NewModel(a.srv.cat, snap.Resolved(), snap.Revision())
 	if err != nil {
-		return nil, fmt.Errorf("compile access model at revision %d: %w", snap.revision, err)
+		return nil, fmt.Errorf("compile access model at revision %d: %w", snap.Revision(), err)
 	}
 	a.snap, a.model = snap, m
 	return m, nil
@@ -115,11 +117,11 @@ func toContextValues(c access.Context) map[string]*pdpv1.ContextValue {
 func pageSize(n int32) (int, error) {
 	switch {
 	case n < 0:
-		return 0, badField("page_size", "negative page size %d", n)
+		return 0, rpcerr.BadField("page_size", "negative page size %d", n)
 	case n == 0:
 		return defaultAccessPage, nil
 	case n > maxAccessPage:
-		return 0, badField("page_size", "page size %d is over the limit of %d", n, maxAccessPage)
+		return 0, rpcerr.BadField("page_size", "page size %d is over the limit of %d", n, maxAccessPage)
 	}
 	return int(n), nil
 }
@@ -128,7 +130,7 @@ func pageSize(n int32) (int, error) {
 func inputError(err error) error {
 	var ie *access.InputError
 	if errors.As(err, &ie) {
-		return badField(ie.Field, "%s", ie.Msg)
+		return rpcerr.BadField(ie.Field, "%s", ie.Msg)
 	}
 	return err
 }
@@ -211,17 +213,17 @@ func (a *Access) Impact(ctx context.Context, req *pdpv1.ImpactRequest) (*pdpv1.I
 	if a.st == nil {
 		return nil, a.srv.toStatus(ctx, errors.New("impact: no store"))
 	}
-	maxChanges, err := impactLimit("max_changes", req.GetMaxChanges())
+	maxChanges, err := changeset.Limit("max_changes", req.GetMaxChanges())
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
 	}
 	var changes []store.Change
 	if len(req.GetChanges()) > 0 {
-		if changes, err = storeChanges(req.GetChanges()); err != nil {
+		if changes, err = changeset.FromProto(req.GetChanges()); err != nil {
 			return nil, a.srv.toStatus(ctx, err)
 		}
 		if req.GetToRevision() != 0 {
-			return nil, a.srv.toStatus(ctx, badField("to_revision", "give changes or to_revision, not both"))
+			return nil, a.srv.toStatus(ctx, rpcerr.BadField("to_revision", "give changes or to_revision, not both"))
 		}
 	}
 	fromM, fromRev, err := a.readModel(ctx, req.GetFromRevision(), "from_revision")
@@ -230,26 +232,26 @@ func (a *Access) Impact(ctx context.Context, req *pdpv1.ImpactRequest) (*pdpv1.I
 	}
 	var im *access.Impact
 	if changes != nil {
-		im, err = changeImpact(a.srv.cat, a.cache, fromM, fromRev, changes)
+		im, err = changeset.Impact(a.srv.cat, a.cache, fromM, fromRev, changes)
 	} else {
 		im, err = a.revisionImpact(ctx, fromM, fromRev, req.GetToRevision())
 	}
 	if err != nil {
 		return nil, a.srv.toStatus(ctx, err)
 	}
-	return ImpactResponse(im, maxChanges), nil
+	return changeset.Response(im, maxChanges), nil
 }
 
 // readModel reads the model at a revision (0: the current one).
-func (a *Access) readModel(ctx context.Context, rev int64, field string) (model, int64, error) {
+func (a *Access) readModel(ctx context.Context, rev int64, field string) (snapshot.Model, int64, error) {
 	if rev < 0 {
-		return nil, 0, badField(field, "negative revision %d", rev)
+		return nil, 0, rpcerr.BadField(field, "negative revision %d", rev)
 	}
 	values, rev, err := a.st.Snapshot(ctx, rev)
 	if err != nil {
 		return nil, 0, err
 	}
-	m := make(model, len(values))
+	m := make(snapshot.Model, len(values))
 	for _, v := range values {
 		m[v.Key] = v.Value
 	}
@@ -258,32 +260,20 @@ func (a *Access) readModel(ctx context.Context, rev int64, field string) (model,
 
 // revisionImpact compares the model fromM at fromRev with the model at
 // toRev (0: the current one).
-func (a *Access) revisionImpact(ctx context.Context, fromM model, fromRev, toRev int64) (*access.Impact, error) {
+func (a *Access) revisionImpact(ctx context.Context, fromM snapshot.Model, fromRev, toRev int64) (*access.Impact, error) {
 	toM, toRev, err := a.readModel(ctx, toRev, "to_revision")
 	if err != nil {
 		return nil, err
 	}
-	from, err := compileAccess(a.srv.cat, a.cache, fromM, fromRev, "from_revision")
+	from, err := changeset.CompileAccess(a.srv.cat, a.cache, fromM, fromRev, "from_revision")
 	if err != nil {
 		return nil, err
 	}
-	to, err := compileAccess(a.srv.cat, a.cache, toM, toRev, "to_revision")
+	to, err := changeset.CompileAccess(a.srv.cat, a.cache, toM, toRev, "to_revision")
 	if err != nil {
 		return nil, err
 	}
 	return access.Compare(from, to)
-}
-
-func toAccess(v access.Verdict) pdpv1.Access {
-	switch v {
-	case access.Allowed:
-		return pdpv1.Access_ACCESS_ALLOWED
-	case access.ExplicitDeny:
-		return pdpv1.Access_ACCESS_EXPLICIT_DENY
-	case access.Conditional:
-		return pdpv1.Access_ACCESS_CONDITIONAL
-	}
-	return pdpv1.Access_ACCESS_IMPLICIT_DENY
 }
 
 func toTerms(ts []engine.ConditionTerm) []*pdpv1.ConditionTerm {
@@ -295,7 +285,7 @@ func toTerms(ts []engine.ConditionTerm) []*pdpv1.ConditionTerm {
 }
 
 func toAccessAnswer(a access.Answer) *pdpv1.AccessAnswer {
-	out := &pdpv1.AccessAnswer{Access: toAccess(a.Verdict), Conditions: toTerms(a.Conditions),
+	out := &pdpv1.AccessAnswer{Access: changeset.AccessProto(a.Verdict), Conditions: toTerms(a.Conditions),
 		AllowedWhen: toContextValues(a.AllowedWhen), DeniedWhen: toContextValues(a.DeniedWhen)}
 	for _, s := range a.Statements {
 		out.Statements = append(out.Statements, &pdpv1.DecidingStatement{PolicyType: strings.ToLower(s.Type.String()),
@@ -321,33 +311,4 @@ func toScopes(list []access.Scope) []*pdpv1.ResourceScope {
 			PolicyId: s.PolicyID, Sid: s.Sid, Index: int32(s.Index), Conditions: toTerms(s.Conditions)}
 	}
 	return out
-}
-
-// ImpactResponse converts an impact, listing at most maxChanges changes.
-func ImpactResponse(im *access.Impact, maxChanges int) *pdpv1.ImpactResponse {
-	out := &pdpv1.ImpactResponse{FromRevision: im.FromRevision, ToRevision: im.ToRevision, Total: int32(im.Total),
-		Gained: int32(im.Gained), Lost: int32(im.Lost)}
-	for i, c := range im.Changes {
-		if i == maxChanges {
-			out.Truncated = true
-			break
-		}
-		out.Changes = append(out.Changes, &pdpv1.AccessChange{Principal: c.Principal, Action: c.Action, Resource: c.Resource,
-			Before: toAccess(c.Before), After: toAccess(c.After)})
-	}
-	for _, g := range im.ByPrincipal {
-		out.ByPrincipal = append(out.ByPrincipal, toGroup(g))
-	}
-	for _, g := range im.ByAction {
-		out.ByAction = append(out.ByAction, toGroup(g))
-	}
-	for _, u := range im.UnlistedTypes {
-		out.UnlistedTypes = append(out.UnlistedTypes, &pdpv1.UnlistedType{ResourceType: u.ResourceType, ArnFormat: u.ARNFormat,
-			Patterns: u.Patterns})
-	}
-	return out
-}
-
-func toGroup(g access.Group) *pdpv1.ImpactGroup {
-	return &pdpv1.ImpactGroup{Key: g.Key, Gained: int32(g.Gained), Lost: int32(g.Lost), Changed: int32(g.Changed)}
 }

@@ -13,12 +13,13 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/servertest"
 )
 
 // newAccessClient serves the access service of an examples/model server.
-func newAccessClient(t *testing.T) (*adminEnv, pdpv1.AccessServiceClient) {
-	e := newAdminEnv(t, adminOptions{})
-	conn := dial(t, func(gs *grpc.Server) { server.NewAccess(e.srv, e.st).Register(gs) })
+func newAccessClient(t *testing.T) (*servertest.Env, pdpv1.AccessServiceClient) {
+	e := servertest.NewEnv(t, servertest.Options{})
+	conn := dial(t, func(gs *grpc.Server) { server.NewAccess(e.Srv, e.St).Register(gs) })
 	return e, pdpv1.NewAccessServiceClient(conn)
 }
 
@@ -26,10 +27,10 @@ const smsSenderRole = "arn:aws:iam::111122223333:role/service/sms-sender"
 
 func TestAccessWhoCanIsConditionalOnSourceIP(t *testing.T) {
 	e, c := newAccessClient(t)
-	req := &pdpv1.WhoCanRequest{Action: "sms-voice:SendTextMessage", Resource: smsPool, MinRevision: e.seedRev}
+	req := &pdpv1.WhoCanRequest{Action: "sms-voice:SendTextMessage", Resource: smsPool, MinRevision: e.SeedRev}
 	resp, err := c.WhoCan(t.Context(), req)
 	require.NoError(t, err)
-	assert.Equal(t, e.seedRev, resp.GetRevision())
+	assert.Equal(t, e.SeedRev, resp.GetRevision())
 	var sender *pdpv1.PrincipalAccess
 	for _, p := range resp.GetPrincipals() {
 		if p.GetPrincipal() == smsSenderRole {
@@ -95,7 +96,7 @@ func TestAccessPagesAndLists(t *testing.T) {
 
 	what, err := c.WhatCan(t.Context(), &pdpv1.WhatCanRequest{Principal: smsSender, Resource: smsPool})
 	require.NoError(t, err)
-	assert.Equal(t, e.seedRev, what.GetRevision())
+	assert.Equal(t, e.SeedRev, what.GetRevision())
 	require.NotEmpty(t, what.GetActions())
 	scopes, err := c.WhatCan(t.Context(), &pdpv1.WhatCanRequest{Principal: smsSender})
 	require.NoError(t, err)
@@ -110,9 +111,9 @@ func TestAccessPagesAndLists(t *testing.T) {
 func TestAccessImpactOfDeletingAUser(t *testing.T) {
 	e, c := newAccessClient(t)
 	alice := "arn:aws:iam::111122223333:user/alice"
-	resp, err := c.Impact(t.Context(), &pdpv1.ImpactRequest{Changes: []*pdpv1.Change{deleteChange(userKey(alice))}})
+	resp, err := c.Impact(t.Context(), &pdpv1.ImpactRequest{Changes: []*pdpv1.Change{servertest.DeleteChange(servertest.UserKey(alice))}})
 	require.NoError(t, err)
-	assert.Equal(t, e.seedRev, resp.GetFromRevision())
+	assert.Equal(t, e.SeedRev, resp.GetFromRevision())
 	require.Positive(t, resp.GetTotal())
 	assert.Positive(t, resp.GetLost())
 	assert.Zero(t, resp.GetGained())
@@ -123,8 +124,8 @@ func TestAccessImpactOfDeletingAUser(t *testing.T) {
 	}
 
 	// The same change applied is seen between two revisions.
-	rev := e.apply(t, "remove alice", deleteChange(userKey(alice)))
-	byRev, err := c.Impact(t.Context(), &pdpv1.ImpactRequest{FromRevision: e.seedRev, ToRevision: rev})
+	rev := e.Apply(t, "remove alice", servertest.DeleteChange(servertest.UserKey(alice)))
+	byRev, err := c.Impact(t.Context(), &pdpv1.ImpactRequest{FromRevision: e.SeedRev, ToRevision: rev})
 	require.NoError(t, err)
 	assert.Equal(t, resp.GetTotal(), byRev.GetTotal())
 	assert.Equal(t, rev, byRev.GetToRevision())

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -38,10 +40,10 @@ func (s *Server) check(ctx context.Context, method string, req *pdpv1.CheckReque
 	}
 	d, ex := decide(&sc.in, req.GetExplain())
 	if h := s.cfg.Hooks.OnDecision; h != nil {
-		h(ctx, decisionRecord(callInfoOf(ctx), method, &it, d, ex, nil, snap.revision, now))
+		h(ctx, decisionRecord(callInfoOf(ctx), method, &it, d, ex, nil, snap.Revision(), now))
 	}
 	s.logUnknown(ctx, &it, &sc.in)
-	return &pdpv1.CheckResponse{Decision: d, Revision: snap.revision, Explanation: ex,
+	return &pdpv1.CheckResponse{Decision: d, Revision: snap.Revision(), Explanation: ex,
 		PrincipalStatus: modelStatus(sc.in.principalKnown), ResourceStatus: modelStatus(sc.in.resourceKnown)}, nil
 }
 
@@ -55,11 +57,11 @@ func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (
 	}
 	n := len(req.GetItems())
 	if n > s.cfg.MaxBatchItems {
-		return nil, s.toStatus(ctx, badField("items", "%d items exceed the maximum batch size of %d", n, s.cfg.MaxBatchItems))
+		return nil, s.toStatus(ctx, rpcerr.BadField("items", "%d items exceed the maximum batch size of %d", n, s.cfg.MaxBatchItems))
 	}
 	mode := req.GetMode()
 	if _, ok := pdpv1.BatchMode_name[int32(mode)]; !ok {
-		return nil, s.toStatus(ctx, badField("mode", "unknown batch mode %d", mode))
+		return nil, s.toStatus(ctx, rpcerr.BadField("mode", "unknown batch mode %d", mode))
 	}
 	now := s.cfg.Clock()
 	b := &batch{req: req, snap: snap, tk: s.clockKeys(now), explain: req.GetExplain()}
@@ -79,9 +81,9 @@ func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (
 		if err := s.fanOut(ctx, snap, n, one); err != nil {
 			return nil, s.toStatus(ctx, err)
 		}
-		s.batchDecided(ctx, b.items, results, snap.revision, now)
+		s.batchDecided(ctx, b.items, results, snap.Revision(), now)
 		s.logUnknownItems(ctx, req, results)
-		return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.revision}, nil
+		return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.Revision()}, nil
 	}
 	sc := s.getScratch(snap)
 	defer s.putScratch(sc)
@@ -95,15 +97,15 @@ func (s *Server) BatchCheck(ctx context.Context, req *pdpv1.BatchCheckRequest) (
 			break
 		}
 	}
-	s.batchDecided(ctx, b.items, results, snap.revision, now)
+	s.batchDecided(ctx, b.items, results, snap.Revision(), now)
 	s.logUnknownItems(ctx, req, results)
-	return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.revision}, nil
+	return &pdpv1.BatchCheckResponse{Results: results, Revision: snap.Revision()}, nil
 }
 
 // batch is what the items of one BatchCheck share.
 type batch struct {
 	req     *pdpv1.BatchCheckRequest
-	snap    *Snapshot
+	snap    *snapshot.Snapshot
 	tk      *timeKeys
 	explain bool
 	shared  callerKeys // req's context, checked
@@ -161,22 +163,22 @@ func (s *Server) batchResult(sc *scratch, b *batch, i int, out *pdpv1.BatchCheck
 // itemError describes why one batch item could not be decided.
 func itemError(err error) *pdpv1.ItemError {
 	var (
-		re    *requestError
+		re    *rpcerr.RequestError
 		perrs engine.Errors
 	)
 	switch {
 	case errors.As(err, &re):
-		re = &requestError{violations: clipped(re.violations)}
+		re = &rpcerr.RequestError{Violations: rpcerr.Clipped(re.Violations)}
 		out := &pdpv1.ItemError{Code: int32(codes.InvalidArgument), Message: re.Error()}
-		if len(re.violations) > 0 {
-			out.Field = re.violations[0].Field
+		if len(re.Violations) > 0 {
+			out.Field = re.Violations[0].Field
 		}
 		return out
 	case errors.As(err, &perrs):
-		pe := policyErrors(perrs)
+		pe := rpcerr.PolicyErrors(perrs)
 		out := &pdpv1.ItemError{Code: int32(codes.InvalidArgument), Message: pe.Error()}
-		if len(pe.violations) > 0 {
-			out.Field = pe.violations[0].Field
+		if len(pe.Violations) > 0 {
+			out.Field = pe.Violations[0].Field
 		}
 		return out
 	}
@@ -192,7 +194,7 @@ const fanOutGrain = 16
 // each goroutine has its own scratch for deciding on snap. The calling
 // goroutine takes part. Items are checked against the context between
 // them.
-func (s *Server) fanOut(ctx context.Context, snap *Snapshot, n int, f func(sc *scratch, i int)) error {
+func (s *Server) fanOut(ctx context.Context, snap *snapshot.Snapshot, n int, f func(sc *scratch, i int)) error {
 	workers := min(runtime.GOMAXPROCS(0), (n+s.cfg.ParallelBatchThreshold-1)/s.cfg.ParallelBatchThreshold)
 	var next atomic.Int64
 	run := func() {
@@ -242,32 +244,32 @@ func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdp
 	for _, p := range req.GetScps() {
 		docs.SCPs = append(docs.SCPs, []byte(p))
 	}
-	var re requestError
-	re.reason = "INVALID_REQUEST"
+	var re rpcerr.RequestError
+	re.Reason = "INVALID_REQUEST"
 	if req.GetPrincipal() == "" {
-		re.violations = append(re.violations, fieldViolation{"principal", "missing principal"})
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "principal", Description: "missing principal"})
 	}
 	if req.GetAction() == "" {
-		re.violations = append(re.violations, fieldViolation{"action", "missing action"})
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "action", Description: "missing action"})
 	}
 	if req.GetResource() == "" {
-		re.violations = append(re.violations, fieldViolation{"resource", `missing resource (an ARN, or "*")`})
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "resource", Description: `missing resource (an ARN, or "*")`})
 	} else if p := resourceProblem(req.GetResource()); p != "" {
-		re.violations = append(re.violations, fieldViolation{"resource", "malformed resource " + quote(req.GetResource()) + ": " + p})
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "resource", Description: "malformed resource " + rpcerr.Quote(req.GetResource()) + ": " + p})
 	}
 	ectx := engine.NewContext(len(req.GetContext()))
 	for k, v := range req.GetContext() {
 		values, multi, ok := contextValues(v)
 		switch {
 		case !ok:
-			re.violations = append(re.violations, fieldViolation{"context[" + k + "]", "no value: set string_value or list_value"})
+			re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "context[" + k + "]", Description: "no value: set string_value or list_value"})
 		case multi:
 			ectx.SetMulti(k, values)
 		default:
 			ectx.Set(k, values[0])
 		}
 	}
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, s.toStatus(ctx, &re)
 	}
 	p, err := docs.Compile(s.cat)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
@@ -79,7 +81,7 @@ func TestPrepareMatchesReference(t *testing.T) {
 }
 
 // exampleServer returns a server and the snapshot of examples/model.
-func exampleServer(t *testing.T) (*Server, *Snapshot) {
+func exampleServer(t *testing.T) (*Server, *snapshot.Snapshot) {
 	t.Helper()
 	cat, err := catalog.Load()
 	if err != nil {
@@ -93,7 +95,7 @@ func exampleServer(t *testing.T) (*Server, *Snapshot) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := CompileSnapshot(cat, res, 1, nil)
+	snap, err := snapshot.Compile(cat, res, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +110,8 @@ func sameError(got, want error) bool {
 	if got == nil {
 		return true
 	}
-	g, gok := got.(*requestError)
-	w, wok := want.(*requestError)
+	g, gok := got.(*rpcerr.RequestError)
+	w, wok := want.(*rpcerr.RequestError)
 	if gok != wok {
 		return false
 	}
@@ -119,9 +121,9 @@ func sameError(got, want error) bool {
 	// Problems of one key come in the order of its values; the reference
 	// sorts problems by field without keeping that order, so compare them
 	// as sets within a field.
-	sorted := func(vs []fieldViolation) []fieldViolation {
+	sorted := func(vs []rpcerr.FieldViolation) []rpcerr.FieldViolation {
 		vs = slices.Clone(vs)
-		slices.SortStableFunc(vs, func(a, b fieldViolation) int {
+		slices.SortStableFunc(vs, func(a, b rpcerr.FieldViolation) int {
 			if c := strings.Compare(a.Field, b.Field); c != 0 {
 				return c
 			}
@@ -129,7 +131,7 @@ func sameError(got, want error) bool {
 		})
 		return vs
 	}
-	return g.reason == w.reason && reflect.DeepEqual(sorted(g.violations), sorted(w.violations))
+	return g.Reason == w.Reason && reflect.DeepEqual(sorted(g.Violations), sorted(w.Violations))
 }
 
 // compareInputs describes how two sets of engine inputs differ, or returns
@@ -230,7 +232,7 @@ func randomItem(r *rand.Rand) *item {
 }
 
 // refPrepare builds an item's engine inputs the plain way, from nothing.
-func refPrepare(s *Server, snap *Snapshot, it *item, now time.Time) (*decisionInput, error) {
+func refPrepare(s *Server, snap *snapshot.Snapshot, it *item, now time.Time) (*decisionInput, error) {
 	if re := s.cfg.Limits.checkContext("context", it.context); re != nil {
 		return nil, re
 	}
@@ -240,9 +242,9 @@ func refPrepare(s *Server, snap *Snapshot, it *item, now time.Time) (*decisionIn
 	if re := s.cfg.Limits.checkPolicies("session_policies", it.sessionPolicies); re != nil {
 		return nil, re
 	}
-	re := &requestError{reason: "INVALID_REQUEST"}
+	re := &rpcerr.RequestError{Reason: "INVALID_REQUEST"}
 	bad := func(field, format string, args ...any) {
-		re.violations = append(re.violations, fieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
 	}
 	pa, err := engine.ParsePrincipalARN(it.principal)
 	if err != nil {
@@ -263,11 +265,11 @@ func refPrepare(s *Server, snap *Snapshot, it *item, now time.Time) (*decisionIn
 	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
 		bad("resource_account", "malformed account %q: want 12 digits", it.resourceAccount)
 	}
-	var principal *principalEntry
+	var principal *snapshot.Principal
 	if err == nil {
-		principal, _ = snap.principal(pa)
+		principal, _ = snap.Principal(pa)
 	}
-	res, knownResource := snap.resource(it.resource)
+	res, knownResource := snap.Resource(it.resource)
 	ctx := engine.NewContext(len(it.context) + 8)
 	refCallerContext(s, ctx, it.context, principal != nil, knownResource, bad)
 	if len(it.sessionPolicies) > 0 && err == nil && pa.Kind == engine.PrincipalUser {
@@ -276,7 +278,7 @@ func refPrepare(s *Server, snap *Snapshot, it *item, now time.Time) (*decisionIn
 	if len(it.sessionTags) > 0 && err == nil && pa.Kind == engine.PrincipalUser {
 		bad("session_tags", "session tags belong to assumed-role sessions, not to IAM user %q", it.principal)
 	}
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, re
 	}
 	in := &decisionInput{request: engine.Request{
@@ -285,15 +287,15 @@ func refPrepare(s *Server, snap *Snapshot, it *item, now time.Time) (*decisionIn
 	}}
 	var resourceTags map[string]string
 	if knownResource {
-		resourceTags = res.tags
+		resourceTags = res.Tags()
 	}
 	refDeriveContext(ctx, pa, principal, resourceTags, it.sessionTags, now)
 	if principal != nil {
-		in.policies.Identity, in.policies.Boundary = principal.identity, principal.boundary
+		in.policies.Identity, in.policies.Boundary = principal.Identity(), principal.Boundary()
 	}
-	in.policies.SCPs = snap.scps[pa.Account]
+	in.policies.SCPs = snap.SCPs(pa.Account)
 	if res != nil {
-		in.policies.Resource = res.policy
+		in.policies.Resource = res.Policy()
 	}
 	if len(it.sessionPolicies) > 0 {
 		docs := &engine.PolicyTexts{}
@@ -311,9 +313,9 @@ func refPrepare(s *Server, snap *Snapshot, it *item, now time.Time) (*decisionIn
 
 func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.ContextValue, knownPrincipal, knownResource bool,
 	bad func(field, format string, args ...any)) {
-	var problems []fieldViolation
+	var problems []rpcerr.FieldViolation
 	report := func(key, format string, args ...any) {
-		problems = append(problems, fieldViolation{Field: "context[" + key + "]", Description: fmt.Sprintf(format, args...)})
+		problems = append(problems, rpcerr.FieldViolation{Field: "context[" + key + "]", Description: fmt.Sprintf(format, args...)})
 	}
 	for key, cv := range in {
 		if deriveOf(key).applies(knownPrincipal, knownResource) {
@@ -346,25 +348,25 @@ func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.Conte
 			ctx.Set(key, values[0])
 		}
 	}
-	slices.SortFunc(problems, func(a, b fieldViolation) int { return strings.Compare(a.Field, b.Field) })
+	slices.SortFunc(problems, func(a, b rpcerr.FieldViolation) int { return strings.Compare(a.Field, b.Field) })
 	for _, p := range problems {
 		bad(p.Field, "%s", p.Description)
 	}
 }
 
-func refDeriveContext(ctx *engine.Context, pa engine.PrincipalARN, p *principalEntry, resourceTags, sessionTags map[string]string, now time.Time) {
+func refDeriveContext(ctx *engine.Context, pa engine.PrincipalARN, p *snapshot.Principal, resourceTags, sessionTags map[string]string, now time.Time) {
 	ctx.Set(keyCurrentTime, now.UTC().Format(time.RFC3339))
 	ctx.Set(keyEpochTime, strconv.FormatInt(now.Unix(), 10))
 	if p != nil {
-		ctx.Set(keyPrincipalArn, p.arn)
-		ctx.Set(keyPrincipalAccount, p.account)
-		if p.kind == engine.PrincipalUser {
+		ctx.Set(keyPrincipalArn, p.ARN())
+		ctx.Set(keyPrincipalAccount, p.Account())
+		if p.Kind() == engine.PrincipalUser {
 			ctx.Set(keyPrincipalType, "User")
-			ctx.Set(keyUsername, p.name)
+			ctx.Set(keyUsername, p.Name())
 		} else {
 			ctx.Set(keyPrincipalType, "AssumedRole")
 		}
-		for k, v := range p.tags {
+		for k, v := range p.Tags() {
 			ctx.Set("aws:PrincipalTag/"+k, v)
 		}
 	}

@@ -168,7 +168,7 @@ func TestBatchCheckRejected(t *testing.T) {
 		return slices.Repeat([]*pdpv1.BatchCheckItem{getCampaign(alice, springSale)}, n)
 	}
 	// Before any snapshot: UNAVAILABLE.
-	if _, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Items: items(1)}); decodeError(err).code != codes.Unavailable {
+	if _, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Items: items(1)}); decodeError(err).Code != codes.Unavailable {
 		t.Errorf("before Activate: error %v, want %v", decodeError(err), codes.Unavailable)
 	}
 	ts.srv.Activate(exampleSnapshot(t, ts.cat, 1))
@@ -187,7 +187,7 @@ func TestBatchCheckRejected(t *testing.T) {
 			t.Parallel()
 			_, err := ts.client.BatchCheck(t.Context(), tc.req)
 			got := decodeError(err)
-			if got.code != tc.wantCode || (tc.wantField != "" && !slices.Equal(got.fields, []string{tc.wantField})) {
+			if got.Code != tc.wantCode || (tc.wantField != "" && !slices.Equal(got.Fields, []string{tc.wantField})) {
 				t.Errorf("error %v, want %v with field %q", got, tc.wantCode, tc.wantField)
 			}
 		})
@@ -196,7 +196,7 @@ func TestBatchCheckRejected(t *testing.T) {
 		t.Parallel()
 		ts := newExampleServer(t)
 		_, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Items: items(server.DefaultMaxBatchItems + 1)})
-		if got := decodeError(err); got.code != codes.InvalidArgument || !slices.Equal(got.fields, []string{"items"}) {
+		if got := decodeError(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"items"}) {
 			t.Errorf("error %v, want %v with field %q", got, codes.InvalidArgument, "items")
 		}
 	})

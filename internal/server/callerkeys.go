@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
@@ -17,11 +18,11 @@ import (
 // items that use it.
 type callerKeys struct {
 	keys     []ctxKey
-	problems []fieldViolation // keys[i].problems index it
+	problems []rpcerr.FieldViolation // keys[i].problems index it
 	// derivations has bit d set when some key is of derivation d.
 	derivations uint8
 	// limit is the first limit the context breaks, if any.
-	limit *requestError
+	limit *rpcerr.RequestError
 	// distinct is the number of distinct lower-case names, or -1 when not
 	// counted (many keys).
 	distinct int
@@ -66,8 +67,8 @@ func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextVal
 		ck.fresh = ck.fresh || !known
 		k.problems[0] = len(ck.problems)
 		report := func(format string, args ...any) {
-			ck.problems = append(ck.problems, fieldViolation{Field: "context[" + clip(name) + "]",
-				Description: clipMessage(fmt.Sprintf(format, args...))})
+			ck.problems = append(ck.problems, rpcerr.FieldViolation{Field: "context[" + rpcerr.Clip(name) + "]",
+				Description: rpcerr.ClipMessage(fmt.Sprintf(format, args...))})
 		}
 		switch v := cv.GetKind().(type) {
 		case *pdpv1.ContextValue_StringValue:
@@ -75,10 +76,10 @@ func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextVal
 			switch {
 			case kn.ck == nil:
 			case kn.ck.Multivalued:
-				report("%s is multivalued: give list_value", clip(name))
+				report("%s is multivalued: give list_value", rpcerr.Clip(name))
 			default:
 				if err := engine.CheckContextValue(kn.ck.Type, k.value); err != nil {
-					report("%s: %v", clip(name), err)
+					report("%s: %v", rpcerr.Clip(name), err)
 				}
 			}
 		case *pdpv1.ContextValue_ListValue:
@@ -89,11 +90,11 @@ func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextVal
 			switch {
 			case kn.ck == nil:
 			case !kn.ck.Multivalued:
-				report("%s takes a single value: give string_value", clip(name))
+				report("%s takes a single value: give string_value", rpcerr.Clip(name))
 			default:
 				for _, value := range k.values {
 					if err := engine.CheckContextValue(kn.ck.Type, value); err != nil {
-						report("%s: %v", clip(name), err)
+						report("%s: %v", rpcerr.Clip(name), err)
 					}
 				}
 			}
@@ -137,13 +138,13 @@ func (ck *callerKeys) check(knownPrincipal, knownResource bool, sc *scratch) {
 	for i := range ck.keys {
 		k := &ck.keys[i]
 		if k.derived.applies(knownPrincipal, knownResource) {
-			sc.violations = append(sc.violations, fieldViolation{Field: "context[" + clip(k.name) + "]",
-				Description: clip(k.name) + " is derived by the server and cannot be given by the caller"})
+			sc.violations = append(sc.violations, rpcerr.FieldViolation{Field: "context[" + rpcerr.Clip(k.name) + "]",
+				Description: rpcerr.Clip(k.name) + " is derived by the server and cannot be given by the caller"})
 			continue
 		}
 		sc.violations = append(sc.violations, ck.problems[k.problems[0]:k.problems[1]]...)
 	}
-	slices.SortFunc(sc.violations[first:], func(a, b fieldViolation) int { return strings.Compare(a.Field, b.Field) })
+	slices.SortFunc(sc.violations[first:], func(a, b rpcerr.FieldViolation) int { return strings.Compare(a.Field, b.Field) })
 }
 
 // set copies the keys into ctx.

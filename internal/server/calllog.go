@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // unaryCall is the first interceptor of every unary call: with a codec,
@@ -93,7 +95,7 @@ func logCall(ctx context.Context, log *slog.Logger, level slog.Level, fullMethod
 	}
 	attrs = append(attrs, slog.String("grpc.code", code.String()))
 	if err != nil {
-		attrs = append(attrs, slog.String("grpc.error", clipMessage(err.Error())))
+		attrs = append(attrs, slog.String("grpc.error", rpcerr.ClipMessage(err.Error())))
 	}
 	// Milliseconds to the microsecond, as the streaming lines give them.
 	ms := float32(time.Since(start).Microseconds()) / 1000

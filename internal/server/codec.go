@@ -12,6 +12,8 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+
 	// The proto codec registers itself; requestCodec wraps it.
 	_ "google.golang.org/grpc/encoding/proto"
 )
@@ -67,7 +69,7 @@ func (c *requestCodec) decodeError(v any) error {
 // malformedRequest is the status of a request that did not decode.
 func malformedRequest(m proto.Message, err error) error {
 	return withDetails(codes.InvalidArgument,
-		"the request is not a valid "+string(m.ProtoReflect().Descriptor().FullName())+" message: "+clipMessage(err.Error()),
+		"the request is not a valid "+string(m.ProtoReflect().Descriptor().FullName())+" message: "+rpcerr.ClipMessage(err.Error()),
 		&errdetails.ErrorInfo{Reason: "MALFORMED_REQUEST", Domain: errorDomain})
 }
 

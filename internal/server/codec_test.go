@@ -58,9 +58,9 @@ func TestUndecodableRequests(t *testing.T) {
 			var reply []byte
 			err := ts.conn.Invoke(t.Context(), tc.method, tc.body, &reply, grpc.ForceCodecV2(rawCodec{}))
 			got := decodeError(err)
-			require.Equal(t, codes.InvalidArgument, got.code, "%v", got)
-			assert.Contains(t, got.msg, "not a valid pdp.v1.")
-			assert.Equal(t, "MALFORMED_REQUEST", got.reason)
+			require.Equal(t, codes.InvalidArgument, got.Code, "%v", got)
+			assert.Contains(t, got.Msg, "not a valid pdp.v1.")
+			assert.Equal(t, "MALFORMED_REQUEST", got.Reason)
 		})
 	}
 	t.Run("a good request after", func(t *testing.T) {

@@ -3,9 +3,10 @@ package server
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -53,23 +54,12 @@ var (
 	lowerEpochTime        = strings.ToLower(keyEpochTime)
 )
 
-// prepare checks an item and builds its engine inputs for a decision at
-// now, on a scratch of its own; see prepareItem.
-func (s *Server) prepare(snap *Snapshot, it *item, now time.Time) (*decisionInput, error) {
-	sc := newScratch()
-	sc.snap = snap
-	if err := s.prepareItem(sc, snap, it, nil, s.clockKeys(now)); err != nil {
-		return nil, err
-	}
-	return &sc.in, nil
-}
-
 // prepareItem checks an item and builds its engine inputs in sc.in from the
 // snapshot: the principal's identity policies and boundary, its account's
 // SCP chain, the resource's policy, and a context merging the caller's
 // keys with the keys the server derives. caller is the item's context
 // checked, or nil to check it.context here.
-func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *callerKeys, tk *timeKeys) error {
+func (s *Server) prepareItem(sc *scratch, snap *snapshot.Snapshot, it *item, caller *callerKeys, tk *timeKeys) error {
 	if caller == nil {
 		caller = sc.ownKeys()
 		s.checkCallerKeys(caller, it.context)
@@ -81,31 +71,31 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 	seen := s.principal(sc, it.principal)
 	pa, principal, err := seen.pa, seen.entry, seen.err
 	if err != nil {
-		sc.bad("principal", "%s", clipMessage(err.Error()))
+		sc.bad("principal", "%s", rpcerr.ClipMessage(err.Error()))
 	}
 	if it.action == "" {
 		sc.bad("action", `missing action ("service:Action", e.g. "mobiletargeting:GetSegment")`)
 	} else if _, ok := s.cat.Action(it.action); !ok {
-		msg := "unknown action " + quote(it.action)
-		if sug, ok := s.cat.SuggestAction(it.action); ok && len(it.action) <= maxEcho {
+		msg := "unknown action " + rpcerr.Quote(it.action)
+		if sug, ok := s.cat.SuggestAction(it.action); ok && len(it.action) <= rpcerr.MaxEcho {
 			msg += fmt.Sprintf(" (did you mean %q?)", sug)
 		}
 		sc.bad("action", "%s", msg)
 	}
 	if p := resourceProblem(it.resource); p != "" {
-		sc.bad("resource", "malformed resource %s: %s", quote(it.resource), p)
+		sc.bad("resource", "malformed resource %s: %s", rpcerr.Quote(it.resource), p)
 	}
 	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
-		sc.bad("resource_account", "malformed account %s: want 12 digits", quote(it.resourceAccount))
+		sc.bad("resource_account", "malformed account %s: want 12 digits", rpcerr.Quote(it.resourceAccount))
 	}
 	res, knownResource := sc.resource(it.resource)
 	caller.check(principal != nil, knownResource, sc)
 	if err == nil && pa.Kind == engine.PrincipalUser {
 		if len(it.sessionPolicies) > 0 {
-			sc.bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %s", quote(it.principal))
+			sc.bad("session_policies", "session policies belong to assumed-role sessions, not to IAM user %s", rpcerr.Quote(it.principal))
 		}
 		if len(it.sessionTags) > 0 {
-			sc.bad("session_tags", "session tags belong to assumed-role sessions, not to IAM user %s", quote(it.principal))
+			sc.bad("session_tags", "session tags belong to assumed-role sessions, not to IAM user %s", rpcerr.Quote(it.principal))
 		}
 	}
 	if len(sc.violations) > 0 {
@@ -126,11 +116,11 @@ func (s *Server) prepareItem(sc *scratch, snap *Snapshot, it *item, caller *call
 	}
 	sc.buildContext(layers, sessionTags, s.names)
 	if principal != nil {
-		sc.in.policies.Identity, sc.in.policies.Boundary = principal.identity, principal.boundary
+		sc.in.policies.Identity, sc.in.policies.Boundary = principal.Identity(), principal.Boundary()
 	}
-	sc.in.policies.SCPs = snap.scps[pa.Account]
+	sc.in.policies.SCPs = snap.SCPs(pa.Account)
 	if res != nil {
-		sc.in.policies.Resource = res.policy
+		sc.in.policies.Resource = res.Policy()
 	}
 	if len(it.sessionPolicies) > 0 {
 		docs := &engine.PolicyTexts{}

@@ -29,7 +29,7 @@ func (s *Server) CheckAt(ctx context.Context, method string, req *pdpv1.CheckReq
 	}
 	d, ex := decide(&sc.in, req.GetExplain())
 	if h := s.cfg.Hooks.OnDecision; h != nil {
-		h(ctx, decisionRecord(callInfoOf(ctx), method, &it, d, ex, nil, snap.revision, now))
+		h(ctx, decisionRecord(callInfoOf(ctx), method, &it, d, ex, nil, snap.Revision(), now))
 	}
-	return &pdpv1.CheckResponse{Decision: d, Revision: snap.revision, Explanation: ex}, nil
+	return &pdpv1.CheckResponse{Decision: d, Revision: snap.Revision(), Explanation: ex}, nil
 }

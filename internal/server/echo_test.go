@@ -23,6 +23,7 @@ import (
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/decisionlog"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/servertest"
 )
 
 // loggedServer is a server serving examples/model whose call log and
@@ -30,7 +31,7 @@ import (
 type loggedServer struct {
 	client  pdpv1.AuthorizationServiceClient
 	conn    *grpc.ClientConn
-	log     *logBuffer
+	log     *servertest.LogBuffer
 	mu      sync.Mutex
 	records []decisionlog.Record
 }
@@ -39,7 +40,7 @@ type loggedServer struct {
 // logging at Debug, with cfg's limits.
 func newLoggedServer(t *testing.T, cfg server.Config) *loggedServer {
 	t.Helper()
-	ls := &loggedServer{log: &logBuffer{}}
+	ls := &loggedServer{log: &servertest.LogBuffer{}}
 	log := slog.New(slog.NewTextHandler(ls.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg.Clock = func() time.Time { return fixedNow }
 	cfg.Hooks.OnDecision = func(_ context.Context, r decisionlog.Record) {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -9,6 +8,7 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/servertest"
 )
 
 // notJSON is a session or identity policy that does not parse.
@@ -129,24 +129,11 @@ func TestCheckBadInput(t *testing.T) {
 	}
 }
 
-// checkError compares a decoded error with what a test wants. A wanted
-// field matches a field equal to it or inside it ("session_policies[0]"
-// matches "session_policies[0].Statement[0].Action").
+// checkError compares a decoded error with what a test wants (see
+// servertest.CheckError).
 func checkError(t *testing.T, got rpcError, code codes.Code, fields []string, reason, msg string) {
 	t.Helper()
-	ok := got.code == code && len(got.fields) == len(fields)
-	for i := 0; ok && i < len(fields); i++ {
-		ok = hasField(got.fields[i:i+1], fields[i])
-	}
-	if reason != "" && got.reason != reason {
-		ok = false
-	}
-	if msg != "" && !strings.Contains(got.msg, msg) {
-		ok = false
-	}
-	if !ok {
-		t.Errorf("error %v\nwant %v fields=%q reason=%q msg containing %q", got, code, fields, reason, msg)
-	}
+	servertest.CheckError(t, got, code, fields, reason, msg)
 }
 
 // TestSimulateBadInput checks Simulate's errors: a broken policy names its

@@ -22,6 +22,7 @@ import (
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
+	"github.com/pdp-dev/pdp/internal/servertest"
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/memstore"
 )
@@ -142,9 +143,9 @@ func (f *faultyStore) spend() bool {
 
 // carolDecision decides carol's read of the segment and returns the
 // decision and its revision, failing the test on an error.
-func (e *adminEnv) carolDecision(t *testing.T, minRevision int64) (pdpv1.Decision, int64) {
+func carolDecision(t *testing.T, e *servertest.Env, minRevision int64) (pdpv1.Decision, int64) {
 	t.Helper()
-	resp, err := e.authz.Check(t.Context(), carolReadsSegment(minRevision))
+	resp, err := e.Authz.Check(t.Context(), servertest.CarolReadsSegment(minRevision))
 	if err != nil {
 		t.Fatalf("Check(min_revision %d): %v", minRevision, err)
 	}
@@ -157,10 +158,10 @@ func (e *adminEnv) carolDecision(t *testing.T, minRevision int64) (pdpv1.Decisio
 // marketing, and not otherwise.
 func TestMinRevisionReadYourWrites(t *testing.T) {
 	t.Parallel()
-	for _, backend := range storeBackends {
-		t.Run(backend.name, func(t *testing.T) {
+	for _, backend := range servertest.StoreBackends {
+		t.Run(backend.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newAdminEnv(t, adminOptions{store: backend.open(t, store.Options{})})
+			e := servertest.NewEnv(t, servertest.Options{Store: backend.Open(t, store.Options{})})
 			for i := range 10 {
 				member := i%2 == 0
 				groups := []string{}
@@ -168,12 +169,12 @@ func TestMinRevisionReadYourWrites(t *testing.T) {
 				if member {
 					groups, want = []string{"marketing"}, allow
 				}
-				rev := e.apply(t, "carol's groups", putCarol(groups...))
-				got, at := e.carolDecision(t, rev)
+				rev := e.Apply(t, "carol's groups", servertest.PutCarol(groups...))
+				got, at := carolDecision(t, e, rev)
 				if got != want || at < rev {
 					t.Fatalf("write %d: Check(min_revision %d) = %v at %d; want %v", i, rev, got, at, want)
 				}
-				batch, err := e.authz.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Principal: carol, Context: usEast(),
+				batch, err := e.Authz.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Principal: servertest.Carol, Context: usEast(),
 					MinRevision: rev, Items: []*pdpv1.BatchCheckItem{{Action: "mobiletargeting:GetSegment", Resource: activeUsers}}})
 				if err != nil || batch.GetRevision() < rev || batch.GetResults()[0].GetDecision() != want {
 					t.Fatalf("write %d: BatchCheck(min_revision %d) = %v, %v; want %v", i, rev, batch, err, want)
@@ -189,9 +190,9 @@ func TestMinRevisionReadYourWrites(t *testing.T) {
 func TestMinRevisionNotReached(t *testing.T) {
 	t.Parallel()
 	const serverBound = 300 * time.Millisecond
-	e := newAdminEnv(t, adminOptions{config: server.Config{MaxRevisionWait: serverBound}})
-	cur := e.apply(t, "carol joins", putCarol("marketing"))
-	e.waitRevision(t, cur)
+	e := servertest.NewEnv(t, servertest.Options{Config: server.Config{MaxRevisionWait: serverBound}})
+	cur := e.Apply(t, "carol joins", servertest.PutCarol("marketing"))
+	e.WaitRevision(t, cur)
 	tests := []struct {
 		name     string
 		deadline time.Duration // 0: none
@@ -215,10 +216,10 @@ func TestMinRevisionNotReached(t *testing.T) {
 				start := time.Now()
 				var err error
 				if tc.batch {
-					_, err = e.authz.BatchCheck(ctx, &pdpv1.BatchCheckRequest{Principal: carol, Context: usEast(), MinRevision: minRev,
+					_, err = e.Authz.BatchCheck(ctx, &pdpv1.BatchCheckRequest{Principal: servertest.Carol, Context: usEast(), MinRevision: minRev,
 						Items: []*pdpv1.BatchCheckItem{{Action: "mobiletargeting:GetSegment", Resource: activeUsers}}})
 				} else {
-					_, err = e.authz.Check(ctx, carolReadsSegment(minRev))
+					_, err = e.Authz.Check(ctx, servertest.CarolReadsSegment(minRev))
 				}
 				return time.Since(start), err
 			}
@@ -263,10 +264,10 @@ func TestMinRevisionNotReached(t *testing.T) {
 // takes to show in decisions once ApplyChanges has returned.
 func TestPropagationDelay(t *testing.T) {
 	t.Parallel()
-	for _, backend := range storeBackends {
-		t.Run(backend.name, func(t *testing.T) {
+	for _, backend := range servertest.StoreBackends {
+		t.Run(backend.Name, func(t *testing.T) {
 			t.Parallel()
-			e := newAdminEnv(t, adminOptions{store: backend.open(t, store.Options{})})
+			e := servertest.NewEnv(t, servertest.Options{Store: backend.Open(t, store.Options{})})
 			var delays, writes []time.Duration
 			for i := range 20 {
 				groups, want := []string{}, implicitDeny
@@ -274,12 +275,12 @@ func TestPropagationDelay(t *testing.T) {
 					groups, want = []string{"marketing"}, allow
 				}
 				start := time.Now()
-				rev := e.apply(t, "carol's groups", putCarol(groups...))
+				rev := e.Apply(t, "carol's groups", servertest.PutCarol(groups...))
 				written := time.Now()
 				var got pdpv1.Decision
 				var at int64
-				waitFor(t, func() bool {
-					got, at = e.carolDecision(t, 0)
+				servertest.WaitFor(t, func() bool {
+					got, at = carolDecision(t, e, 0)
 					return got == want
 				}, "write %d at revision %d to show (last decision %v at %d)", i, rev, got, at)
 				delays = append(delays, time.Since(written))
@@ -288,8 +289,8 @@ func TestPropagationDelay(t *testing.T) {
 					t.Errorf("write %d: decision %v at revision %d, before the write's %d", i, got, at, rev)
 				}
 			}
-			t.Logf("%s: ApplyChanges took %s", backend.name, spread(writes))
-			t.Logf("%s: from ApplyChanges returned to visible without min_revision: %s", backend.name, spread(delays))
+			t.Logf("%s: ApplyChanges took %s", backend.Name, spread(writes))
+			t.Logf("%s: from ApplyChanges returned to visible without min_revision: %s", backend.Name, spread(delays))
 		})
 	}
 }
@@ -311,28 +312,28 @@ func TestFollowCompaction(t *testing.T) {
 		name string
 		// behind leaves the follower behind while writes are made and
 		// the store compacted; the returned function lets it go on.
-		behind  func(t *testing.T, e *adminEnv, f *faultyStore) func()
+		behind  func(t *testing.T, e *servertest.Env, f *faultyStore) func()
 		wantLog string
 	}{
 		{
 			// Follow starts over: a full read, then a watch.
 			name: "restarted",
-			behind: func(t *testing.T, e *adminEnv, _ *faultyStore) func() {
-				if err := e.stopFollowing(); err != nil {
+			behind: func(t *testing.T, e *servertest.Env, _ *faultyStore) func() {
+				if err := e.StopFollowing(); err != nil {
 					t.Fatal(err)
 				}
-				return func() { e.startFollowing(t) }
+				return func() { e.StartFollowing(t) }
 			},
 		},
 		{
 			// The running follower's watch resumes from its old revision,
 			// which is compacted by then.
 			name: "watch resumed",
-			behind: func(t *testing.T, e *adminEnv, f *faultyStore) func() {
+			behind: func(t *testing.T, e *servertest.Env, f *faultyStore) func() {
 				f.hold()
 				f.breakAfter(0) // the next event breaks the watch
-				e.apply(t, "break the watch", putChange(userKey(marketingUser("zed")), userDoc(marketingUser("zed"))))
-				waitFor(t, func() bool { return f.watches.Load() >= 2 }, "the follower to watch again")
+				e.Apply(t, "break the watch", servertest.PutChange(servertest.UserKey(servertest.MarketingUser("zed")), servertest.UserDoc(servertest.MarketingUser("zed"))))
+				servertest.WaitFor(t, func() bool { return f.watches.Load() >= 2 }, "the follower to watch again")
 				f.heal()
 				return f.release
 			},
@@ -344,13 +345,13 @@ func TestFollowCompaction(t *testing.T) {
 			t.Parallel()
 			st := memstore.New(store.Options{KeepRevisions: 2})
 			f := newFaultyStore(st)
-			e := newAdminEnv(t, adminOptions{store: st, follow: f})
+			e := servertest.NewEnv(t, servertest.Options{Store: st, Follow: f})
 			resume := tc.behind(t, e, f)
-			behindAt := e.revision()
+			behindAt := e.Revision()
 			var last int64
 			for i := range 5 {
-				arn := marketingUser(fmt.Sprintf("late%d", i))
-				last = e.apply(t, "while behind", putChange(userKey(arn), userDoc(arn, "marketing")))
+				arn := servertest.MarketingUser(fmt.Sprintf("late%d", i))
+				last = e.Apply(t, "while behind", servertest.PutChange(servertest.UserKey(arn), servertest.UserDoc(arn, "marketing")))
 			}
 			if err := st.Compact(t.Context(), 0); err != nil {
 				t.Fatal(err)
@@ -360,22 +361,22 @@ func TestFollowCompaction(t *testing.T) {
 			}
 			snapshots := f.snapshots.Load()
 			resume()
-			e.waitRevision(t, last)
-			if got := e.revision(); got != last {
+			e.WaitRevision(t, last)
+			if got := e.Revision(); got != last {
 				t.Errorf("follower at %d; want %d", got, last)
 			}
 			if n := f.snapshots.Load() - snapshots; n != 1 {
 				t.Errorf("%d full reads after resuming; want 1", n)
 			}
-			if tc.wantLog != "" && !strings.Contains(e.log.String(), tc.wantLog) {
-				t.Errorf("log has no %q:\n%s", tc.wantLog, e.log)
+			if tc.wantLog != "" && !strings.Contains(e.Log.String(), tc.wantLog) {
+				t.Errorf("log has no %q:\n%s", tc.wantLog, e.Log)
 			}
-			waitWithin(t, time.Second, func() bool {
-				s, err := e.healthOf(t.Context(), policyService)
+			servertest.WaitWithin(t, time.Second, func() bool {
+				s, err := e.HealthOf(t.Context(), policyService)
 				return err == nil && s == healthpb.HealthCheckResponse_SERVING
 			}, "%s to report SERVING after the reload", policyService)
 			for i := range 5 {
-				resp, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: marketingUser(fmt.Sprintf("late%d", i)),
+				resp, err := e.Authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: servertest.MarketingUser(fmt.Sprintf("late%d", i)),
 					Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
 				if err != nil || resp.GetDecision() != allow || resp.GetRevision() != last {
 					t.Errorf("late%d after the reload: %v, %v; want Allow at %d", i, resp, err, last)
@@ -396,9 +397,9 @@ func TestDecisionsFollowWrites(t *testing.T) {
 		writes  = 50
 		readers = 4
 	)
-	e := newAdminEnv(t, adminOptions{})
+	e := servertest.NewEnv(t, servertest.Options{})
 	// Revision seed+1+i is write i: carol joins at even i, leaves at odd.
-	member := func(rev int64) bool { return rev > e.seedRev && (rev-e.seedRev)%2 == 1 }
+	member := func(rev int64) bool { return rev > e.SeedRev && (rev-e.SeedRev)%2 == 1 }
 	want := func(rev int64) pdpv1.Decision {
 		if member(rev) {
 			return allow
@@ -445,7 +446,7 @@ func TestDecisionsFollowWrites(t *testing.T) {
 	for g := range readers {
 		wg.Go(func() {
 			reader(fmt.Sprintf("Check reader %d", g), func() (int64, []pdpv1.Decision, error) {
-				resp, err := e.authz.Check(ctx, carolReadsSegment(0))
+				resp, err := e.Authz.Check(ctx, servertest.CarolReadsSegment(0))
 				return resp.GetRevision(), []pdpv1.Decision{resp.GetDecision()}, err
 			}, func(rev int64) []pdpv1.Decision { return []pdpv1.Decision{want(rev)} })
 		})
@@ -457,7 +458,7 @@ func TestDecisionsFollowWrites(t *testing.T) {
 				{Action: "mobiletargeting:DeleteSegment", Resource: activeUsers},
 			}
 			reader(fmt.Sprintf("BatchCheck reader %d", g), func() (int64, []pdpv1.Decision, error) {
-				resp, err := e.authz.BatchCheck(ctx, &pdpv1.BatchCheckRequest{Principal: carol, Context: usEast(), Items: items})
+				resp, err := e.Authz.BatchCheck(ctx, &pdpv1.BatchCheckRequest{Principal: servertest.Carol, Context: usEast(), Items: items})
 				var ds []pdpv1.Decision
 				for _, r := range resp.GetResults() {
 					ds = append(ds, r.GetDecision())
@@ -478,13 +479,13 @@ func TestDecisionsFollowWrites(t *testing.T) {
 			if i%2 == 0 {
 				groups = []string{"marketing"}
 			}
-			if rev := e.apply(t, "flip", putCarol(groups...)); rev != e.seedRev+1+int64(i) {
-				t.Fatalf("write %d at revision %d; want %d", i, rev, e.seedRev+1+int64(i))
+			if rev := e.Apply(t, "flip", servertest.PutCarol(groups...)); rev != e.SeedRev+1+int64(i) {
+				t.Fatalf("write %d at revision %d; want %d", i, rev, e.SeedRev+1+int64(i))
 			}
 		}
-		e.waitRevision(t, e.seedRev+writes)
+		e.WaitRevision(t, e.SeedRev+writes)
 	}()
-	if got, at := e.carolDecision(t, e.seedRev+writes); got != want(at) {
+	if got, at := carolDecision(t, e, e.SeedRev+writes); got != want(at) {
 		t.Errorf("final decision %v at %d; want %v", got, at, want(at))
 	}
 	t.Logf("%d calls saw %d of %d revisions", calls.Load(), len(seen), writes+1)
@@ -511,26 +512,26 @@ func TestFollowStoreLost(t *testing.T) {
 			t.Parallel()
 			st := memstore.New(store.Options{})
 			f := newFaultyStore(st)
-			e := newAdminEnv(t, adminOptions{store: st, follow: f})
+			e := servertest.NewEnv(t, servertest.Options{Store: st, Follow: f})
 			var users []string
 			addUser := func(name string) int64 {
-				arn := marketingUser(name)
+				arn := servertest.MarketingUser(name)
 				users = append(users, arn)
-				return e.apply(t, "add "+name, putChange(userKey(arn), userDoc(arn, "marketing")))
+				return e.Apply(t, "add "+name, servertest.PutChange(servertest.UserKey(arn), servertest.UserDoc(arn, "marketing")))
 			}
-			lastSeen := e.seedRev
+			lastSeen := e.SeedRev
 			f.breakAfter(int64(tc.delivered))
 			for i := range tc.delivered {
 				lastSeen = addUser(fmt.Sprintf("before%d", i))
 			}
-			e.waitRevision(t, lastSeen)
+			e.WaitRevision(t, lastSeen)
 			addUser("breaks")
-			waitFor(t, func() bool {
-				s, err := e.healthOf(t.Context(), policyService)
+			servertest.WaitFor(t, func() bool {
+				s, err := e.HealthOf(t.Context(), policyService)
 				return err == nil && s == healthpb.HealthCheckResponse_NOT_SERVING
 			}, "%s to report NOT_SERVING", policyService)
-			if !strings.Contains(e.log.String(), "lost the policy store") {
-				t.Errorf("log does not say the store was lost:\n%s", e.log)
+			if !strings.Contains(e.Log.String(), "lost the policy store") {
+				t.Errorf("log does not say the store was lost:\n%s", e.Log)
 			}
 			// Changes made while the follower cannot see them.
 			var last int64
@@ -538,39 +539,39 @@ func TestFollowStoreLost(t *testing.T) {
 				last = addUser(fmt.Sprintf("during%d", i))
 			}
 			lost := f.watches.Load() + f.snapshots.Load()
-			waitFor(t, func() bool { return f.watches.Load()+f.snapshots.Load() >= lost+2 }, "the follower to retry twice")
+			servertest.WaitFor(t, func() bool { return f.watches.Load()+f.snapshots.Load() >= lost+2 }, "the follower to retry twice")
 			// Decisions go on from the last snapshot.
-			resp, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice,
+			resp, err := e.Authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice,
 				Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
 			if err != nil || resp.GetDecision() != allow || resp.GetRevision() != lastSeen {
 				t.Errorf("Check while the store is lost = %v, %v; want Allow at %d", resp, err, lastSeen)
 			}
-			if s, err := e.healthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
+			if s, err := e.HealthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
 				t.Errorf("%s health while the store is lost: %v, %v; want SERVING", authzService, s, err)
 			}
 
 			healed := time.Now()
 			f.heal()
-			e.waitRevision(t, last)
+			e.WaitRevision(t, last)
 			t.Logf("caught up %v after the store healed", time.Since(healed))
 			// At once, not at the store's next progress notification.
-			waitWithin(t, time.Second, func() bool {
-				s, err := e.healthOf(t.Context(), policyService)
+			servertest.WaitWithin(t, time.Second, func() bool {
+				s, err := e.HealthOf(t.Context(), policyService)
 				return err == nil && s == healthpb.HealthCheckResponse_SERVING
 			}, "%s to report SERVING again", policyService)
-			if s, err := e.healthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
+			if s, err := e.HealthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
 				t.Errorf("%s health after healing: %v, %v; want SERVING", authzService, s, err)
 			}
 			// Every user added is known: no change was missed.
 			for _, arn := range users {
-				resp, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: arn,
+				resp, err := e.Authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: arn,
 					Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
 				if err != nil || resp.GetDecision() != allow || resp.GetRevision() != last {
 					t.Errorf("%s after healing: %v, %v; want Allow at %d", arn, resp, err, last)
 				}
 			}
-			if !strings.Contains(e.log.String(), "policy store reachable again") {
-				t.Errorf("log does not say the store is back:\n%s", e.log)
+			if !strings.Contains(e.Log.String(), "policy store reachable again") {
+				t.Errorf("log does not say the store is back:\n%s", e.Log)
 			}
 		})
 	}

@@ -51,7 +51,7 @@ func checkStatus(t *testing.T, err error) {
 	if !ok || !allowedCodes[st.Code()] {
 		t.Fatalf("error %v (code %v), want one of %v", err, status.Code(err), allowedCodes)
 	}
-	if got := decodeError(err); got.code == codes.InvalidArgument && len(got.fields) == 0 {
+	if got := decodeError(err); got.Code == codes.InvalidArgument && len(got.Fields) == 0 {
 		t.Fatalf("INVALID_ARGUMENT without field violations: %v", got)
 	}
 }

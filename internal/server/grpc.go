@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // Defaults of GRPCConfig.
@@ -139,7 +141,7 @@ const RequestIDMetadata = "x-request-id"
 // metadata.
 func RequestID(ctx context.Context) string {
 	if v := metadata.ValueFromIncomingContext(ctx, RequestIDMetadata); len(v) > 0 {
-		return clip(v[0])
+		return rpcerr.Clip(v[0])
 	}
 	return ""
 }

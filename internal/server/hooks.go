@@ -10,6 +10,7 @@ import (
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/auth"
 	"github.com/pdp-dev/pdp/internal/decisionlog"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // Hooks let the process observe the server: decisions for the decision log
@@ -51,10 +52,10 @@ func callInfoOf(ctx context.Context) callInfo {
 func decisionRecord(ci callInfo, method string, it *item, d pdpv1.Decision, ex *pdpv1.Explanation, ie *pdpv1.ItemError, rev int64, now time.Time) decisionlog.Record {
 	r := decisionlog.Record{
 		Time: now, RequestID: ci.requestID, Caller: ci.caller, Method: method,
-		Principal: clip(it.principal), Action: clip(it.action), Resource: clip(it.resource), Revision: rev,
+		Principal: rpcerr.Clip(it.principal), Action: rpcerr.Clip(it.action), Resource: rpcerr.Clip(it.resource), Revision: rev,
 	}
 	if ie != nil {
-		r.Error = clipMessage(ie.GetMessage())
+		r.Error = rpcerr.ClipMessage(ie.GetMessage())
 	} else {
 		r.Decision, _ = DecisionName(d)
 	}
@@ -75,7 +76,7 @@ func decisionRecord(ci callInfo, method string, it *item, d pdpv1.Decision, ex *
 
 // logContext hands a request's context to the decision log without
 // copying it: the log's writer reads it after the call, and nothing
-// changes a request once it has arrived. Keys and values over maxEcho
+// changes a request once it has arrived. Keys and values over rpcerr.MaxEcho
 // bytes reach the log clipped.
 type logContext map[string]*pdpv1.ContextValue
 
@@ -86,14 +87,14 @@ func (c logContext) Each(f func(key string, values []string, multi bool)) {
 			continue
 		}
 		for i, s := range values {
-			if len(s) > maxEcho {
+			if len(s) > rpcerr.MaxEcho {
 				values = slices.Clone(values)
 				for j := i; j < len(values); j++ {
-					values[j] = clip(values[j])
+					values[j] = rpcerr.Clip(values[j])
 				}
 				break
 			}
 		}
-		f(clip(k), values, multi)
+		f(rpcerr.Clip(k), values, multi)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // Limits bound what one request may carry, so that no caller can make the
@@ -15,7 +16,6 @@ type Limits struct {
 	MaxValueBytes      int // bytes of one context value, key or session tag
 	MaxPolicyBytes     int // bytes of one policy document sent with a request
 	MaxPoliciesPerCall int // policy documents sent with one request
-	MaxChangesPerCall  int // changes in one ApplyChanges call
 }
 
 // DefaultLimits are generous for real requests and small enough to keep a
@@ -27,7 +27,6 @@ var DefaultLimits = Limits{
 	MaxValueBytes:      1024,
 	MaxPolicyBytes:     10240,
 	MaxPoliciesPerCall: 16,
-	MaxChangesPerCall:  1000,
 }
 
 func (l Limits) withDefaults() Limits {
@@ -47,37 +46,34 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxPoliciesPerCall > 0 {
 		d.MaxPoliciesPerCall = l.MaxPoliciesPerCall
 	}
-	if l.MaxChangesPerCall > 0 {
-		d.MaxChangesPerCall = l.MaxChangesPerCall
-	}
 	return d
 }
 
 // checkContext reports the first limit a request context breaks.
-func (l Limits) checkContext(field string, ctx map[string]*pdpv1.ContextValue) *requestError {
+func (l Limits) checkContext(field string, ctx map[string]*pdpv1.ContextValue) *rpcerr.RequestError {
 	if len(ctx) > l.MaxContextKeys {
-		return badField(field, "%d context keys exceed the limit of %d", len(ctx), l.MaxContextKeys)
+		return rpcerr.BadField(field, "%d context keys exceed the limit of %d", len(ctx), l.MaxContextKeys)
 	}
 	for k, v := range ctx {
 		// The field name is built only for a problem: this runs for every
 		// key of every request.
-		f := func() string { return fmt.Sprintf("%s[%s]", field, clip(k)) }
+		f := func() string { return fmt.Sprintf("%s[%s]", field, rpcerr.Clip(k)) }
 		if len(k) > l.MaxValueBytes {
-			return badField(f(), "the key is %d bytes, over the limit of %d", len(k), l.MaxValueBytes)
+			return rpcerr.BadField(f(), "the key is %d bytes, over the limit of %d", len(k), l.MaxValueBytes)
 		}
 		if sv, ok := v.GetKind().(*pdpv1.ContextValue_StringValue); ok {
 			if len(sv.StringValue) > l.MaxValueBytes {
-				return badField(f(), "a value is %d bytes, over the limit of %d", len(sv.StringValue), l.MaxValueBytes)
+				return rpcerr.BadField(f(), "a value is %d bytes, over the limit of %d", len(sv.StringValue), l.MaxValueBytes)
 			}
 			continue
 		}
 		values := v.GetListValue().GetValues()
 		if len(values) > l.MaxContextValues {
-			return badField(f(), "%d values exceed the limit of %d", len(values), l.MaxContextValues)
+			return rpcerr.BadField(f(), "%d values exceed the limit of %d", len(values), l.MaxContextValues)
 		}
 		for _, s := range values {
 			if len(s) > l.MaxValueBytes {
-				return badField(f(), "a value is %d bytes, over the limit of %d", len(s), l.MaxValueBytes)
+				return rpcerr.BadField(f(), "a value is %d bytes, over the limit of %d", len(s), l.MaxValueBytes)
 			}
 		}
 	}
@@ -85,26 +81,26 @@ func (l Limits) checkContext(field string, ctx map[string]*pdpv1.ContextValue) *
 }
 
 // checkTags reports a session tag over the value limit.
-func (l Limits) checkTags(field string, tags map[string]string) *requestError {
+func (l Limits) checkTags(field string, tags map[string]string) *rpcerr.RequestError {
 	if len(tags) > l.MaxContextKeys {
-		return badField(field, "%d session tags exceed the limit of %d", len(tags), l.MaxContextKeys)
+		return rpcerr.BadField(field, "%d session tags exceed the limit of %d", len(tags), l.MaxContextKeys)
 	}
 	for k, v := range tags {
 		if len(k) > l.MaxValueBytes || len(v) > l.MaxValueBytes {
-			return badField(fmt.Sprintf("%s[%s]", field, clip(k)), "the tag is over the limit of %d bytes", l.MaxValueBytes)
+			return rpcerr.BadField(fmt.Sprintf("%s[%s]", field, rpcerr.Clip(k)), "the tag is over the limit of %d bytes", l.MaxValueBytes)
 		}
 	}
 	return nil
 }
 
 // checkPolicies reports too many or too large policy documents.
-func (l Limits) checkPolicies(field string, docs []string) *requestError {
+func (l Limits) checkPolicies(field string, docs []string) *rpcerr.RequestError {
 	if len(docs) > l.MaxPoliciesPerCall {
-		return badField(field, "%d policy documents exceed the limit of %d", len(docs), l.MaxPoliciesPerCall)
+		return rpcerr.BadField(field, "%d policy documents exceed the limit of %d", len(docs), l.MaxPoliciesPerCall)
 	}
 	for i, d := range docs {
 		if len(d) > l.MaxPolicyBytes {
-			return badField(fmt.Sprintf("%s[%d]", field, i), "the document is %d bytes, over the limit of %d", len(d), l.MaxPolicyBytes)
+			return rpcerr.BadField(fmt.Sprintf("%s[%d]", field, i), "the document is %d bytes, over the limit of %d", len(d), l.MaxPolicyBytes)
 		}
 	}
 	return nil
@@ -113,7 +109,7 @@ func (l Limits) checkPolicies(field string, docs []string) *requestError {
 // checkItem applies the limits to one decision request whose context was
 // checked already: contextLimit is the limit the context breaks, if any
 // (see checkCallerKeys).
-func (l Limits) checkItem(it *item, contextLimit *requestError) *requestError {
+func (l Limits) checkItem(it *item, contextLimit *rpcerr.RequestError) *rpcerr.RequestError {
 	if contextLimit != nil {
 		return contextLimit
 	}
@@ -124,7 +120,7 @@ func (l Limits) checkItem(it *item, contextLimit *requestError) *requestError {
 }
 
 // checkSimulate applies the limits to a Simulate request.
-func (l Limits) checkSimulate(req *pdpv1.SimulateRequest) *requestError {
+func (l Limits) checkSimulate(req *pdpv1.SimulateRequest) *rpcerr.RequestError {
 	if re := l.checkContext("context", req.GetContext()); re != nil {
 		return re
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/servertest"
 )
 
 const (
@@ -110,11 +111,11 @@ func TestBatchCheckModelStatus(t *testing.T) {
 // whose first snapshot holds no principals.
 func TestUnknownPrincipalLoggedAtDebug(t *testing.T) {
 	t.Parallel()
-	e := newAdminEnv(t, adminOptions{})
-	_, err := e.authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: "arn:aws:iam::111122223333:user/alcie",
+	e := servertest.NewEnv(t, servertest.Options{})
+	_, err := e.Authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: "arn:aws:iam::111122223333:user/alcie",
 		Action: "mobiletargeting:GetApps", Resource: "*", Context: usEast()})
 	require.NoError(t, err)
-	logs := e.log.String()
+	logs := e.Log.String()
 	assert.Contains(t, logs, `level=DEBUG msg="principal not in the model"`)
 	assert.Contains(t, logs, "principal=arn:aws:iam::111122223333:user/alcie")
 	assert.NotContains(t, logs, "holds no principals", "a seeded store is not empty")
@@ -124,9 +125,9 @@ func TestUnknownPrincipalLoggedAtDebug(t *testing.T) {
 // once its first snapshot is active.
 func TestEmptyStoreWarns(t *testing.T) {
 	t.Parallel()
-	e := newAdminEnv(t, adminOptions{noSeed: true})
-	waitFor(t, func() bool { return e.srv.Current() != nil }, "no first snapshot")
-	waitFor(t, func() bool { return strings.Contains(e.log.String(), "holds no principals") }, "no warning in\n%s", e.log.String())
-	assert.Contains(t, e.log.String(), "level=WARN")
-	assert.Equal(t, 0, e.srv.Current().Principals())
+	e := servertest.NewEnv(t, servertest.Options{NoSeed: true})
+	servertest.WaitFor(t, func() bool { return e.Srv.Current() != nil }, "no first snapshot")
+	servertest.WaitFor(t, func() bool { return strings.Contains(e.Log.String(), "holds no principals") }, "no warning in\n%s", e.Log.String())
+	assert.Contains(t, e.Log.String(), "level=WARN")
+	assert.Equal(t, 0, e.Srv.Current().Principals())
 }

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/policycheck"
 )
@@ -56,17 +57,17 @@ func (p *PolicyChecker) CheckAccessNotGranted(ctx context.Context, req *pdpv1.Ch
 		return nil, p.s.toStatus(ctx, err)
 	}
 	if n := len(req.GetAccess()); n != 1 {
-		return nil, p.s.toStatus(ctx, badField("access", "want exactly one access, got %d", n))
+		return nil, p.s.toStatus(ctx, rpcerr.BadField("access", "want exactly one access, got %d", n))
 	}
 	a := req.GetAccess()[0]
 	if n := len(a.GetActions()) + len(a.GetResources()); n > maxAccessItems {
-		return nil, p.s.toStatus(ctx, badField("access[0]", "%d actions and resources, over the limit of %d", n, maxAccessItems))
+		return nil, p.s.toStatus(ctx, rpcerr.BadField("access[0]", "%d actions and resources, over the limit of %d", n, maxAccessItems))
 	}
 	rep, err := p.c.CheckAccessNotGranted(ctx, []byte(req.GetPolicyDocument()),
 		policycheck.Access{Actions: a.GetActions(), Resources: a.GetResources()}, typ)
 	var ae *policycheck.AccessError
 	if errors.As(err, &ae) {
-		err = badField(ae.Field, "%s", ae.Msg)
+		err = rpcerr.BadField(ae.Field, "%s", ae.Msg)
 	}
 	if err != nil {
 		return nil, p.s.toStatus(ctx, err)
@@ -81,7 +82,7 @@ const maxAccessItems = 200
 
 // checkInput reads the policy type and bounds the documents' size.
 func (p *PolicyChecker) checkInput(t pdpv1.AccessCheckPolicyType, docs map[string]string) (engine.PolicyType, error) {
-	re := &requestError{reason: "INVALID_REQUEST"}
+	re := &rpcerr.RequestError{Reason: "INVALID_REQUEST"}
 	var typ engine.PolicyType
 	switch t {
 	case pdpv1.AccessCheckPolicyType_ACCESS_CHECK_POLICY_TYPE_IDENTITY_POLICY:
@@ -89,7 +90,7 @@ func (p *PolicyChecker) checkInput(t pdpv1.AccessCheckPolicyType, docs map[strin
 	case pdpv1.AccessCheckPolicyType_ACCESS_CHECK_POLICY_TYPE_RESOURCE_POLICY:
 		typ = engine.ResourcePolicy
 	default:
-		re.violations = append(re.violations, fieldViolation{Field: "policy_type",
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "policy_type",
 			Description: fmt.Sprintf("must be IDENTITY_POLICY or RESOURCE_POLICY, got %s", t)})
 	}
 	for _, field := range []string{"existing_policy_document", "new_policy_document", "policy_document"} {
@@ -97,13 +98,13 @@ func (p *PolicyChecker) checkInput(t pdpv1.AccessCheckPolicyType, docs map[strin
 		switch {
 		case !ok:
 		case doc == "":
-			re.violations = append(re.violations, fieldViolation{Field: field, Description: "missing"})
+			re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: field, Description: "missing"})
 		case len(doc) > p.s.cfg.Limits.MaxPolicyBytes:
-			re.violations = append(re.violations, fieldViolation{Field: field,
+			re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: field,
 				Description: fmt.Sprintf("the document is %d bytes, over the limit of %d", len(doc), p.s.cfg.Limits.MaxPolicyBytes)})
 		}
 	}
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return 0, re
 	}
 	return typ, nil

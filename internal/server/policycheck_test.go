@@ -121,9 +121,9 @@ func TestPolicyCheckServiceErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got := decodeError(tc.call())
-			assert.Equal(t, codes.InvalidArgument, got.code, got.String())
-			assert.True(t, hasField(got.fields, tc.wantField), got.String())
-			assert.Contains(t, got.msg, tc.wantMsg)
+			assert.Equal(t, codes.InvalidArgument, got.Code, got.String())
+			assert.True(t, hasField(got.Fields, tc.wantField), got.String())
+			assert.Contains(t, got.Msg, tc.wantMsg)
 		})
 	}
 }

@@ -45,10 +45,10 @@ func TestResourceARNs(t *testing.T) {
 					continue
 				}
 				got := decodeError(err)
-				assert.Equal(t, codes.InvalidArgument, got.code, "%s: %v", name, got)
-				assert.Equal(t, []string{"resource"}, got.fields, name)
-				assert.Contains(t, got.msg, "malformed resource", name)
-				assert.Contains(t, got.msg, tc.wantMsg, name)
+				assert.Equal(t, codes.InvalidArgument, got.Code, "%s: %v", name, got)
+				assert.Equal(t, []string{"resource"}, got.Fields, name)
+				assert.Contains(t, got.Msg, "malformed resource", name)
+				assert.Contains(t, got.Msg, tc.wantMsg, name)
 			}
 		})
 	}

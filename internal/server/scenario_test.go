@@ -294,7 +294,7 @@ func TestCheckDerivedKeysRejected(t *testing.T) {
 				t.Fatalf("Check gave %v, want INVALID_ARGUMENT", resp.GetDecision())
 			}
 			got, wantField := decodeError(err), "context["+tc.key+"]"
-			if got.code != codes.InvalidArgument || !slices.Equal(got.fields, []string{wantField}) {
+			if got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{wantField}) {
 				t.Errorf("error %v, want %v with field %q", got, codes.InvalidArgument, wantField)
 			}
 		})

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -19,8 +21,8 @@ type scratch struct {
 	ctx        *engine.Context
 	layers     ctxLayers // what ctx holds
 	in         decisionInput
-	violations []fieldViolation
-	snap       *Snapshot // what principals and resources are looked up in
+	violations []rpcerr.FieldViolation
+	snap       *snapshot.Snapshot // what principals and resources are looked up in
 	// own holds an item's own context, checked; two, so that the last
 	// item's stays while the next item's is checked. none is no context,
 	// what ctx holds of the caller between requests.
@@ -43,14 +45,14 @@ type principalSeen struct {
 	arn   string
 	pa    engine.PrincipalARN
 	err   error
-	entry *principalEntry
+	entry *snapshot.Principal
 	keys  *derivedKeys
 }
 
 // resourceFound is what a snapshot said of a resource ARN.
 type resourceFound struct {
 	arn   string
-	entry *resourceEntry
+	entry *snapshot.Resource
 	known bool
 }
 
@@ -79,7 +81,7 @@ func newScratch() *scratch { return &scratch{ctx: engine.NewContext(32)} }
 // getScratch takes a scratch from the pool for deciding on snap. Its
 // context may hold the keys the server derived for the last request (see
 // putScratch).
-func (s *Server) getScratch(snap *Snapshot) *scratch {
+func (s *Server) getScratch(snap *snapshot.Snapshot) *scratch {
 	sc := s.scratch.Get().(*scratch)
 	sc.snap = snap
 	return sc
@@ -122,12 +124,12 @@ func (s *Server) putScratch(sc *scratch) {
 
 // bad notes a problem with a field of the item being prepared.
 func (sc *scratch) bad(field, format string, args ...any) {
-	sc.violations = append(sc.violations, fieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+	sc.violations = append(sc.violations, rpcerr.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
 }
 
 // requestError returns the problems noted, copied out of the scratch.
-func (sc *scratch) requestError() *requestError {
-	return &requestError{reason: "INVALID_REQUEST", violations: slices.Clone(sc.violations)}
+func (sc *scratch) requestError() *rpcerr.RequestError {
+	return &rpcerr.RequestError{Reason: "INVALID_REQUEST", Violations: slices.Clone(sc.violations)}
 }
 
 // principal parses a principal's ARN and finds its entry in the snapshot,
@@ -147,7 +149,7 @@ func (s *Server) principal(sc *scratch, arn string) *principalSeen {
 	if p.err != nil {
 		return p
 	}
-	if p.entry, _ = sc.snap.principal(p.pa); p.entry != nil {
+	if p.entry, _ = sc.snap.Principal(p.pa); p.entry != nil {
 		p.keys = s.principalKeys(p.entry)
 	}
 	return p
@@ -156,11 +158,11 @@ func (s *Server) principal(sc *scratch, arn string) *principalSeen {
 // resource finds what governs a resource in the snapshot, remembering the
 // answer for the next item: items of a batch often act on one resource in
 // turn.
-func (sc *scratch) resource(arn string) (*resourceEntry, bool) {
+func (sc *scratch) resource(arn string) (*snapshot.Resource, bool) {
 	if r := &sc.lastRes; r.arn == arn && arn != "" {
 		return r.entry, r.known
 	}
-	e, known := sc.snap.resource(arn)
+	e, known := sc.snap.Resource(arn)
 	sc.lastRes = resourceFound{arn: arn, entry: e, known: known}
 	return e, known
 }

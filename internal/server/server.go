@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
@@ -69,14 +71,13 @@ func (c Config) withDefaults() Config {
 type Server struct {
 	pdpv1.UnimplementedAuthorizationServiceServer
 
-	cfg       Config
-	cat       *catalog.Catalog
-	log       *slog.Logger
-	baseLog   *slog.Logger // log without its component, for the policy service
-	health    *health.Server
-	current   atomic.Pointer[Snapshot]
-	storeDown atomic.Bool
-	lastHeard atomic.Int64 // Unix nanoseconds of the store's last word
+	cfg    Config
+	cat    *catalog.Catalog
+	log    *slog.Logger
+	health *health.Server
+	// snaps holds the snapshot every request decides on, and follows the
+	// store.
+	snaps *snapshot.Follower
 
 	// What deciding reuses from call to call: per-goroutine scratch, key
 	// names worked out, and the time keys of the last second.
@@ -85,11 +86,6 @@ type Server struct {
 	lastTime atomic.Pointer[timeKeys]
 	checks   atomic.Uint64 // contexts checked, numbering them
 	derived  atomic.Pointer[derivedCache]
-
-	// mu guards changed, which Activate closes and replaces so that calls
-	// waiting for a revision wake up.
-	mu      sync.Mutex
-	changed chan struct{}
 
 	// draining is closed by Drain, ending open CheckStream calls.
 	draining  chan struct{}
@@ -102,8 +98,15 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), baseLog: log, health: health.NewServer(),
-		changed: make(chan struct{}), names: newKeyNames(cat), draining: make(chan struct{})}
+	s := &Server{cfg: cfg.withDefaults(), cat: cat, log: log.With("component", "server"), health: health.NewServer(),
+		names: newKeyNames(cat), draining: make(chan struct{})}
+	s.snaps = snapshot.NewFollower(snapshot.FollowerConfig{
+		StoreSilence:  s.cfg.StoreSilence,
+		OnPublish:     func(*snapshot.Snapshot) { s.setServing(true) },
+		OnStoreHealth: s.setStoreServing,
+		OnActivate:    s.cfg.Hooks.OnActivate,
+		OnStoreError:  s.cfg.Hooks.OnStoreError,
+	}, cat, s.log)
 	s.scratch.New = func() any { return newScratch() }
 	s.derived.Store(&derivedCache{})
 	s.setServing(false)
@@ -121,17 +124,16 @@ func (s *Server) Register(gs *grpc.Server) {
 
 // Activate makes snap the snapshot every new request decides on, and
 // reports SERVING.
-func (s *Server) Activate(snap *Snapshot) {
-	s.mu.Lock()
-	s.current.Store(snap)
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-	s.setServing(true)
-}
+func (s *Server) Activate(snap *snapshot.Snapshot) { s.snaps.Publish(snap) }
 
 // Current returns the active snapshot, or nil before the first.
-func (s *Server) Current() *Snapshot { return s.current.Load() }
+func (s *Server) Current() *snapshot.Snapshot { return s.snaps.Current() }
+
+// Follow keeps the server's snapshot at the store's latest revision until
+// ctx ends (see snapshot.Follower.Follow): the server reports SERVING from
+// the first snapshot on, and the health of the policy service follows the
+// store's.
+func (s *Server) Follow(ctx context.Context, st store.Store) error { return s.snaps.Follow(ctx, st) }
 
 // Drain reports NOT_SERVING, so that load balancers stop sending calls
 // before the server stops, and ends the CheckStream calls still open

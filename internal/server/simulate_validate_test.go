@@ -52,12 +52,12 @@ func TestSimulateRefusesMalformedPolicies(t *testing.T) {
 			resp, err := ts.client.Simulate(t.Context(), req)
 			require.Error(t, err, "decided %v", resp.GetDecision())
 			got := decodeError(err)
-			assert.Equal(t, codes.InvalidArgument, got.code)
-			assert.Equal(t, "MALFORMED_POLICY_DOCUMENT", got.reason)
-			require.NotEmpty(t, got.fields)
-			assert.True(t, strings.HasPrefix(got.fields[0], tc.wantField), "field %q, want under %q", got.fields[0], tc.wantField)
-			assert.Contains(t, got.msg, tc.wantMsg)
-			assert.Regexp(t, `policy "[a-z_]+(\[\d\])?" \d+:\d+: Statement\[0\]`, got.msg, "the position")
+			assert.Equal(t, codes.InvalidArgument, got.Code)
+			assert.Equal(t, "MALFORMED_POLICY_DOCUMENT", got.Reason)
+			require.NotEmpty(t, got.Fields)
+			assert.True(t, strings.HasPrefix(got.Fields[0], tc.wantField), "field %q, want under %q", got.Fields[0], tc.wantField)
+			assert.Contains(t, got.Msg, tc.wantMsg)
+			assert.Regexp(t, `policy "[a-z_]+(\[\d\])?" \d+:\d+: Statement\[0\]`, got.Msg, "the position")
 		})
 	}
 	t.Run("valid documents are decided", func(t *testing.T) {

@@ -14,6 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/internal/snapshot"
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
@@ -91,11 +93,11 @@ func (m *Simulator) GetContextKeysForCustomPolicy(ctx context.Context, req *pdpv
 		return nil, m.s.toStatus(ctx, re)
 	}
 	if len(req.GetPolicyInputList()) == 0 {
-		return nil, m.s.toStatus(ctx, badField("PolicyInputList", "give at least one policy document"))
+		return nil, m.s.toStatus(ctx, rpcerr.BadField("PolicyInputList", "give at least one policy document"))
 	}
-	re := &requestError{reason: "INVALID_REQUEST"}
+	re := &rpcerr.RequestError{Reason: "INVALID_REQUEST"}
 	docs := parseInputs(inputDocs("PolicyInputList", req.GetPolicyInputList()), engine.IdentityPolicy, map[string]*policySource{}, re)
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, m.s.toStatus(ctx, re)
 	}
 	return &pdpv1.GetContextKeysForCustomPolicyResponse{ContextKeyNames: contextKeys(docs)}, nil
@@ -111,12 +113,12 @@ func (m *Simulator) GetContextKeysForPrincipalPolicy(ctx context.Context, req *p
 	if err != nil {
 		return nil, m.s.toStatus(ctx, err)
 	}
-	re := &requestError{reason: "INVALID_REQUEST"}
+	re := &rpcerr.RequestError{Reason: "INVALID_REQUEST"}
 	docs := parseInputs(inputDocs("PolicyInputList", req.GetPolicyInputList()), engine.IdentityPolicy, map[string]*policySource{}, re)
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, m.s.toStatus(ctx, re)
 	}
-	docs = append(slices.Clone(entry.identityDocs), docs...)
+	docs = append(slices.Clone(entry.IdentityDocs()), docs...)
 	return &pdpv1.GetContextKeysForPrincipalPolicyResponse{ContextKeyNames: contextKeys(docs)}, nil
 }
 
@@ -125,24 +127,24 @@ func (m *Simulator) GetContextKeysForPrincipalPolicy(ctx context.Context, req *p
 // only a resource policy (or no policy) decides.
 func (s *Server) customInput(sr *simRequest) (*simInput, error) {
 	in := &simInput{sources: make(map[string]*policySource), actions: sr.actions, caller: sr.caller}
-	re := &requestError{reason: "INVALID_REQUEST"}
+	re := &rpcerr.RequestError{Reason: "INVALID_REQUEST"}
 	if sr.caller == "" && (sr.resourcePolicy != "" || len(sr.perResource) > 0) {
 		// "CallerArn is required if you include a ResourcePolicy so that
 		// the policy's Principal element has a value to use in evaluating
 		// the policy." (SimulateCustomPolicy)
-		re.violations = append(re.violations, fieldViolation{"CallerArn", "a resource policy needs a caller to match its Principal element"})
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "CallerArn", Description: "a resource policy needs a caller to match its Principal element"})
 	}
 	in.setResources(sr)
-	var cre *requestError
+	var cre *rpcerr.RequestError
 	if in.ctx, cre = simContext(sr.contextEntries, sr.sessionTags, s.cfg.Limits); cre != nil {
-		re.violations = append(re.violations, cre.violations...)
+		re.Violations = append(re.Violations, cre.Violations...)
 	}
 	identity := parseInputs(inputDocs("PolicyInputList", sr.policyInputs), engine.IdentityPolicy, in.sources, re)
 	boundary := parseInputs(inputDocs("PermissionsBoundaryPolicyInputList", sr.boundaryInputs), engine.BoundaryPolicy, in.sources, re)
 	session := parseInputs(inputDocs("SessionPolicyInputList", sr.sessionInputs), engine.SessionPolicy, in.sources, re)
 	orgs := parseInputs(inputDocs("OrganizationsPolicyInputList", sr.orgInputs), engine.SCPPolicy, in.sources, re)
 	resource, perResource := s.parseResourcePolicies(sr, in.sources, re)
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, re
 	}
 	in.policies.Identity = s.compileDocs(identity, in.sources, re)
@@ -156,7 +158,7 @@ func (s *Server) customInput(sr *simRequest) (*simInput, error) {
 		in.policies.SCPs = append(in.policies.SCPs, s.compileDocs([]*engine.Document{d}, in.sources, re))
 	}
 	s.compileResourcePolicies(in, resource, perResource, re)
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, re
 	}
 	return in, nil
@@ -164,7 +166,7 @@ func (s *Server) customInput(sr *simRequest) (*simInput, error) {
 
 // parseResourcePolicies parses ResourcePolicy and the per-resource
 // policies of the ResourcePolicies extension.
-func (s *Server) parseResourcePolicies(sr *simRequest, sources map[string]*policySource, re *requestError) (*engine.Document, map[string]*engine.Document) {
+func (s *Server) parseResourcePolicies(sr *simRequest, sources map[string]*policySource, re *rpcerr.RequestError) (*engine.Document, map[string]*engine.Document) {
 	var resource *engine.Document
 	if sr.resourcePolicy != "" {
 		if d := parseInputs([]inputDoc{{field: "ResourcePolicy", id: "ResourcePolicy", typ: "resource", text: sr.resourcePolicy}},
@@ -183,7 +185,7 @@ func (s *Server) parseResourcePolicies(sr *simRequest, sources map[string]*polic
 	return resource, per
 }
 
-func (s *Server) compileResourcePolicies(in *simInput, resource *engine.Document, per map[string]*engine.Document, re *requestError) {
+func (s *Server) compileResourcePolicies(in *simInput, resource *engine.Document, per map[string]*engine.Document, re *rpcerr.RequestError) {
 	if resource != nil {
 		in.resourcePolicy = s.compileDocs([]*engine.Document{resource}, in.sources, re)
 	}
@@ -206,22 +208,22 @@ func (in *simInput) setResources(sr *simRequest) {
 // simPrincipal finds the user or role a principal simulation is about, in
 // the current snapshot, which it returns too: the principal's policies and
 // its account's SCPs are read from one snapshot.
-func (s *Server) simPrincipal(ctx context.Context, arn string) (*principalEntry, *Snapshot, error) {
+func (s *Server) simPrincipal(ctx context.Context, arn string) (*snapshot.Principal, *snapshot.Snapshot, error) {
 	if arn == "" {
-		return nil, nil, badField("PolicySourceArn", "missing the ARN of the user or role to simulate")
+		return nil, nil, rpcerr.BadField("PolicySourceArn", "missing the ARN of the user or role to simulate")
 	}
 	pa, err := engine.ParsePrincipalARN(arn)
 	if err != nil {
-		return nil, nil, badField("PolicySourceArn", "%v", err)
+		return nil, nil, rpcerr.BadField("PolicySourceArn", "%v", err)
 	}
 	if pa.Kind != engine.PrincipalUser && pa.Kind != engine.PrincipalRole {
-		return nil, nil, badField("PolicySourceArn", "%q is not a user or role: pdp simulates the policies of users and roles", arn)
+		return nil, nil, rpcerr.BadField("PolicySourceArn", "%q is not a user or role: pdp simulates the policies of users and roles", arn)
 	}
 	snap, err := s.snapshotFor(ctx, 0)
 	if err != nil {
 		return nil, nil, err
 	}
-	entry, ok := snap.principal(pa)
+	entry, ok := snap.Principal(pa)
 	if !ok {
 		return nil, nil, fmt.Errorf("principal %q is not in the policy model: %w", arn, store.ErrNotFound)
 	}
@@ -240,13 +242,13 @@ func (s *Server) principalInput(ctx context.Context, sr *simRequest) (*simInput,
 	if in.caller == "" {
 		// "If you do not specify a CallerArn, it defaults to the ARN of the
 		// user that you specify in PolicySourceArn." (SimulatePrincipalPolicy)
-		in.caller = entry.arn
+		in.caller = entry.ARN()
 	}
 	in.setResources(sr)
-	re := &requestError{reason: "INVALID_REQUEST"}
-	var cre *requestError
+	re := &rpcerr.RequestError{Reason: "INVALID_REQUEST"}
+	var cre *rpcerr.RequestError
 	if in.ctx, cre = simContext(sr.contextEntries, sr.sessionTags, s.cfg.Limits); cre != nil {
-		re.violations = append(re.violations, cre.violations...)
+		re.Violations = append(re.Violations, cre.Violations...)
 	}
 	used := make([]bool, len(sr.exclusions))
 	keep := func(d *engine.Document) bool {
@@ -261,17 +263,17 @@ func (s *Server) principalInput(ctx context.Context, sr *simRequest) (*simInput,
 		return true
 	}
 	var identity []*engine.Document
-	for _, d := range entry.identityDocs {
+	for _, d := range entry.IdentityDocs() {
 		if keep(d) {
 			identity = append(identity, d)
 		}
 	}
 	var boundary []*engine.Document
-	if entry.boundaryDoc != nil && keep(entry.boundaryDoc) && len(sr.boundaryInputs) == 0 {
-		boundary = []*engine.Document{entry.boundaryDoc}
+	if entry.BoundaryDoc() != nil && keep(entry.BoundaryDoc()) && len(sr.boundaryInputs) == 0 {
+		boundary = []*engine.Document{entry.BoundaryDoc()}
 	}
 	var levels [][]*engine.Document
-	for _, level := range snap.scpDocs[entry.account] {
+	for _, level := range snap.SCPDocs(entry.Account()) {
 		var kept []*engine.Document
 		for _, d := range level {
 			if keep(d) {
@@ -282,15 +284,14 @@ func (s *Server) principalInput(ctx context.Context, sr *simRequest) (*simInput,
 	}
 	for i, u := range used {
 		if !u {
-			re.violations = append(re.violations, fieldViolation{fmt.Sprintf("PolicyExclusionList[%d]", i),
-				fmt.Sprintf("no policy %q applies to %q", sr.exclusions[i], sr.policySourceARN)})
+			re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: fmt.Sprintf("PolicyExclusionList[%d]", i), Description: fmt.Sprintf("no policy %q applies to %q", sr.exclusions[i], sr.policySourceARN)})
 		}
 	}
 	identity = append(identity, parseInputs(inputDocs("PolicyInputList", sr.policyInputs), engine.IdentityPolicy, in.sources, re)...)
 	boundary = append(boundary, parseInputs(inputDocs("PermissionsBoundaryPolicyInputList", sr.boundaryInputs), engine.BoundaryPolicy, in.sources, re)...)
 	session := parseInputs(inputDocs("SessionPolicyInputList", sr.sessionInputs), engine.SessionPolicy, in.sources, re)
 	resource, perResource := s.parseResourcePolicies(sr, in.sources, re)
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, re
 	}
 	in.policies.Identity = s.compileDocs(identity, in.sources, re)
@@ -304,7 +305,7 @@ func (s *Server) principalInput(ctx context.Context, sr *simRequest) (*simInput,
 		in.policies.SCPs = append(in.policies.SCPs, s.compileDocs(level, in.sources, re))
 	}
 	s.compileResourcePolicies(in, resource, perResource, re)
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, re
 	}
 	return in, nil
@@ -361,21 +362,21 @@ func makeMarker(next int, fp string) string {
 }
 
 // pageStart reads a Marker: the index of the first action of the page.
-func pageStart(marker, fp string, actions int) (int, *requestError) {
+func pageStart(marker, fp string, actions int) (int, *rpcerr.RequestError) {
 	if marker == "" {
 		return 0, nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(marker)
 	parts := strings.Split(string(raw), ".")
 	if err != nil || len(parts) != 3 || parts[0] != "v1" {
-		return 0, badField("Marker", "malformed marker %q: pass the Marker of the previous response unchanged", marker)
+		return 0, rpcerr.BadField("Marker", "malformed marker %q: pass the Marker of the previous response unchanged", marker)
 	}
 	if parts[2] != fp {
-		return 0, badField("Marker", "the marker belongs to another request: send the same request with the new Marker")
+		return 0, rpcerr.BadField("Marker", "the marker belongs to another request: send the same request with the new Marker")
 	}
 	n, err := strconv.Atoi(parts[1])
 	if err != nil || n <= 0 || n >= actions {
-		return 0, badField("Marker", "malformed marker %q: pass the Marker of the previous response unchanged", marker)
+		return 0, rpcerr.BadField("Marker", "malformed marker %q: pass the Marker of the previous response unchanged", marker)
 	}
 	return n, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
@@ -95,10 +96,10 @@ func principalRequest(r *pdpv1.SimulatePrincipalPolicyRequest) *simRequest {
 // checkShape checks what does not need the policies: actions, resources,
 // owner, caller, paging bounds, the handling option and the limits on
 // sizes. It returns the page size.
-func (sr *simRequest) checkShape(l Limits) (int, *requestError) {
-	re := &requestError{reason: "INVALID_REQUEST"}
+func (sr *simRequest) checkShape(l Limits) (int, *rpcerr.RequestError) {
+	re := &rpcerr.RequestError{Reason: "INVALID_REQUEST"}
 	bad := func(field, format string, args ...any) {
-		re.violations = append(re.violations, fieldViolation{field, fmt.Sprintf(format, args...)})
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
 	}
 	if len(sr.actions) == 0 {
 		bad("ActionNames", "give at least one action")
@@ -162,7 +163,7 @@ func (sr *simRequest) checkShape(l Limits) (int, *requestError) {
 		{"ResourcePolicy", optional(sr.resourcePolicy)},
 	} {
 		if le := l.checkPolicies(p.field, p.docs); le != nil {
-			re.violations = append(re.violations, le.violations...)
+			re.Violations = append(re.Violations, le.Violations...)
 		}
 	}
 	for arn, doc := range sr.perResource {
@@ -170,7 +171,7 @@ func (sr *simRequest) checkShape(l Limits) (int, *requestError) {
 			bad("ResourcePolicies["+arn+"]", "the document is %d bytes, over the limit of %d", len(doc), l.MaxPolicyBytes)
 		}
 	}
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return 0, re
 	}
 	return page, nil
@@ -203,13 +204,13 @@ var contextKeyTypes = map[string]struct {
 // simContext builds the request context from the ContextEntries, checking
 // every value against its ContextKeyType, and adds the session tags as
 // aws:PrincipalTag/KEY.
-func simContext(entries []*pdpv1.ContextEntry, tags map[string]string, l Limits) (*engine.Context, *requestError) {
-	re := &requestError{reason: "INVALID_REQUEST"}
+func simContext(entries []*pdpv1.ContextEntry, tags map[string]string, l Limits) (*engine.Context, *rpcerr.RequestError) {
+	re := &rpcerr.RequestError{Reason: "INVALID_REQUEST"}
 	bad := func(field, format string, args ...any) {
-		re.violations = append(re.violations, fieldViolation{field, fmt.Sprintf(format, args...)})
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
 	}
 	if n := len(entries) + len(tags); n > l.MaxContextKeys {
-		return nil, badField("ContextEntries", "%d context keys exceed the limit of %d", n, l.MaxContextKeys)
+		return nil, rpcerr.BadField("ContextEntries", "%d context keys exceed the limit of %d", n, l.MaxContextKeys)
 	}
 	ctx := engine.NewContext(len(entries) + len(tags))
 	seen := make(map[string]string, len(entries))
@@ -279,7 +280,7 @@ func simContext(entries []*pdpv1.ContextEntry, tags map[string]string, l Limits)
 		}
 		ctx.Set(name, tags[k])
 	}
-	if len(re.violations) > 0 {
+	if len(re.Violations) > 0 {
 		return nil, re
 	}
 	return ctx, nil
@@ -315,7 +316,7 @@ func inputDocs(field string, texts []string) []inputDoc {
 
 // parseInputs parses documents given as text as policies of type typ,
 // recording their sources; problems become violations naming the field.
-func parseInputs(docs []inputDoc, typ engine.PolicyType, sources map[string]*policySource, re *requestError) []*engine.Document {
+func parseInputs(docs []inputDoc, typ engine.PolicyType, sources map[string]*policySource, re *rpcerr.RequestError) []*engine.Document {
 	var out []*engine.Document
 	for _, in := range docs {
 		doc, err := engine.Parse([]byte(in.text), engine.ParseOptions{ID: in.id, Type: typ})
@@ -331,10 +332,10 @@ func parseInputs(docs []inputDoc, typ engine.PolicyType, sources map[string]*pol
 
 // compileDocs compiles documents into one set; problems name the request
 // field each document came from.
-func (s *Server) compileDocs(docs []*engine.Document, sources map[string]*policySource, re *requestError) *engine.PolicySet {
+func (s *Server) compileDocs(docs []*engine.Document, sources map[string]*policySource, re *rpcerr.RequestError) *engine.PolicySet {
 	ps, err := engine.Compile(s.cat, docs...)
 	if err != nil {
-		re.reason = "MALFORMED_POLICY_DOCUMENT"
+		re.Reason = "MALFORMED_POLICY_DOCUMENT"
 		var perrs engine.Errors
 		if errors.As(err, &perrs) && len(perrs) > 0 {
 			for _, pe := range perrs {
@@ -343,11 +344,11 @@ func (s *Server) compileDocs(docs []*engine.Document, sources map[string]*policy
 					if src := sources[pe.PolicyID]; src != nil && src.field != "" {
 						field = src.field
 					}
-					re.violations = append(re.violations, fieldViolation{field, pe.Error()})
+					re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: field, Description: pe.Error()})
 				}
 			}
 		} else {
-			re.violations = append(re.violations, fieldViolation{"PolicyInputList", err.Error()})
+			re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "PolicyInputList", Description: err.Error()})
 		}
 		return nil
 	}
@@ -356,16 +357,16 @@ func (s *Server) compileDocs(docs []*engine.Document, sources map[string]*policy
 
 // malformed notes a document that does not parse, naming its field; the
 // description carries the line and column of each problem.
-func malformed(re *requestError, field string, err error) {
-	re.reason = "MALFORMED_POLICY_DOCUMENT"
+func malformed(re *rpcerr.RequestError, field string, err error) {
+	re.Reason = "MALFORMED_POLICY_DOCUMENT"
 	var perrs engine.Errors
 	if errors.As(err, &perrs) {
 		for _, pe := range perrs {
 			if pe.Severity == engine.SeverityError {
-				re.violations = append(re.violations, fieldViolation{field, pe.Error()})
+				re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: field, Description: pe.Error()})
 			}
 		}
 		return
 	}
-	re.violations = append(re.violations, fieldViolation{field, err.Error()})
+	re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: field, Description: err.Error()})
 }

@@ -394,10 +394,10 @@ func TestSimulateCustomPolicyErrors(t *testing.T) {
 			t.Parallel()
 			_, err := ts.sim.SimulateCustomPolicy(t.Context(), tc.req)
 			e := decodeError(err)
-			require.Equal(t, codes.InvalidArgument, e.code, "%v", e)
-			assert.Contains(t, e.fields, tc.field, "%v", e)
-			assert.Equal(t, tc.reason, e.reason)
-			assert.Contains(t, e.msg, tc.msg)
+			require.Equal(t, codes.InvalidArgument, e.Code, "%v", e)
+			assert.Contains(t, e.Fields, tc.field, "%v", e)
+			assert.Equal(t, tc.reason, e.Reason)
+			assert.Contains(t, e.Msg, tc.msg)
 		})
 	}
 }
@@ -450,8 +450,8 @@ func TestSimulateCustomPolicyPaging(t *testing.T) {
 	other.ActionNames = other.ActionNames[:3]
 	_, err = ts.sim.SimulateCustomPolicy(t.Context(), other)
 	e := decodeError(err)
-	assert.Equal(t, codes.InvalidArgument, e.code)
-	assert.Contains(t, e.msg, "another request")
+	assert.Equal(t, codes.InvalidArgument, e.Code)
+	assert.Contains(t, e.Msg, "another request")
 
 	// 100 results a page unless told; up to 1000 when told (AWS may
 	// return fewer than MaxItems; pdp returns them all).
@@ -504,9 +504,9 @@ func TestGetContextKeysForCustomPolicy(t *testing.T) {
 
 	_, err = ts.sim.GetContextKeysForCustomPolicy(t.Context(), &pdpv1.GetContextKeysForCustomPolicyRequest{PolicyInputList: []string{"{"}})
 	e := decodeError(err)
-	assert.Equal(t, codes.InvalidArgument, e.code)
-	assert.Equal(t, "MALFORMED_POLICY_DOCUMENT", e.reason)
-	assert.Contains(t, e.fields, "PolicyInputList[0]")
+	assert.Equal(t, codes.InvalidArgument, e.Code)
+	assert.Equal(t, "MALFORMED_POLICY_DOCUMENT", e.Reason)
+	assert.Contains(t, e.Fields, "PolicyInputList[0]")
 }
 
 // TestSimulatePrincipalPolicy simulates alice of examples/model: her
@@ -597,9 +597,9 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 		tc.f(r)
 		_, err := ts.sim.SimulatePrincipalPolicy(t.Context(), r)
 		e := decodeError(err)
-		assert.Equal(t, tc.code, e.code, tc.name)
+		assert.Equal(t, tc.code, e.Code, tc.name)
 		if tc.field != "" {
-			assert.Contains(t, e.fields, tc.field, tc.name)
+			assert.Contains(t, e.Fields, tc.field, tc.name)
 		}
 	}
 
@@ -624,7 +624,7 @@ func TestSimulatePrincipalPolicyWithoutModel(t *testing.T) {
 	ts := newSimServer(t, false)
 	_, err := ts.sim.SimulatePrincipalPolicy(t.Context(), &pdpv1.SimulatePrincipalPolicyRequest{
 		PolicySourceArn: caller, ActionNames: []string{"mobiletargeting:GetApp"}})
-	assert.Equal(t, codes.Unavailable, decodeError(err).code)
+	assert.Equal(t, codes.Unavailable, decodeError(err).Code)
 }
 
 // customRequest maps a conformance case onto SimulateCustomPolicy:

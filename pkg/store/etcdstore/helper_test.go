@@ -12,7 +12,7 @@ import (
 
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/etcdstore"
-	"github.com/pdp-dev/pdp/pkg/store/etcdstore/etcdtest"
+	"github.com/pdp-dev/pdp/internal/etcdtest"
 
 	"github.com/stretchr/testify/require"
 )

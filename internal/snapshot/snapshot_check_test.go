@@ -1,0 +1,239 @@
+package snapshot
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/engine"
+	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/shardmap"
+)
+
+// checkSnapshot checks the current snapshot of f against one compiled
+// from scratch from m (after validating m), and against prev: every
+// entry but the touched ones is prev's own, and only shards holding a
+// touched one were copied.
+func checkSnapshot(t *testing.T, f *Follower, cat *catalog.Catalog, m Model, prev *Snapshot, principals, resources []string) {
+	t.Helper()
+	cur := f.Current()
+	set := decodeModel(t, m)
+	res, err := set.Resolve(cat)
+	if err != nil {
+		t.Fatalf("the model is not valid: %v", err)
+	}
+	full, err := Compile(cat, res, cur.revision, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareSnapshots(t, cur, full)
+	compareDecisions(t, cur, full, set, principals, resources)
+	if prev == nil {
+		return
+	}
+	checkShared(t, "principal", &cur.principals, &prev.principals, principals)
+	checkShared(t, "resource", &cur.resources, &prev.resources, resources)
+	checkSetsKept(t, cur, prev)
+}
+
+// checkSetsKept checks that a policy set compiled from the same documents
+// as one of prev is prev's own.
+func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
+	t.Helper()
+	cur.principals.All(func(k string, e *Principal) bool {
+		p, ok := prev.principals.Get(k)
+		if !ok {
+			return true
+		}
+		if sameDocs(e.identityDocs, p.identityDocs) && e.identity != p.identity {
+			t.Errorf("principal %s: identity policies compiled again from the same documents", k)
+		}
+		if e.boundaryDoc == p.boundaryDoc && e.boundary != p.boundary {
+			t.Errorf("principal %s: boundary compiled again from the same document", k)
+		}
+		return true
+	})
+	cur.resources.All(func(k string, e *Resource) bool {
+		if p, ok := prev.resources.Get(k); ok && e.doc == p.doc && e.own != p.own {
+			t.Errorf("resource %s: policy compiled again from the same document", k)
+		}
+		return true
+	})
+	for account, docs := range cur.scpDocs {
+		for i, level := range docs {
+			if old := prev.scpDocs[account]; i < len(old) && sameDocs(old[i], level) && cur.scps[account][i] != prev.scps[account][i] {
+				t.Errorf("account %s: SCP level %d compiled again from the same documents", account, i)
+			}
+		}
+	}
+}
+
+// checkShared checks that every entry of prev but the touched ones is in
+// cur, the same pointer, that touched ones are not, and that the shards
+// without a touched key are prev's own.
+func checkShared[V comparable](t *testing.T, what string, cur, prev *shardmap.Map[string, V], touched []string) {
+	t.Helper()
+	changed := map[string]bool{}
+	shards := map[int]bool{}
+	for _, k := range touched {
+		changed[k] = true
+		shards[prev.ShardOf(k)] = true
+	}
+	var zero V
+	prev.All(func(k string, pe V) bool {
+		ce, ok := cur.Get(k)
+		switch {
+		case !changed[k] && ce != pe:
+			t.Errorf("%s %s: untouched, but its entry was replaced", what, k)
+		case changed[k] && ok && ce == pe:
+			t.Errorf("%s %s: touched, but its entry was kept", what, k)
+		case changed[k] && !ok && ce != zero:
+			t.Errorf("%s %s: removed, but found", what, k)
+		}
+		return true
+	})
+	if cur.NumShards() != prev.NumShards() {
+		t.Fatalf("%s: %d shards, %d before", what, cur.NumShards(), prev.NumShards())
+	}
+	for i := range cur.NumShards() {
+		if !cur.SharesShard(prev, i) && !shards[i] {
+			t.Errorf("%s shard %d was copied, but holds no touched entry", what, i)
+		}
+	}
+}
+
+// compareSnapshots checks that got holds the entries of want: the same
+// principals, resources and SCP chains, with the same policies and tags.
+func compareSnapshots(t *testing.T, got, want *Snapshot) {
+	t.Helper()
+	ids := func(ps *engine.PolicySet) []string {
+		if ps == nil {
+			return nil
+		}
+		return ps.Policies()
+	}
+	if got.principals.Len() != want.principals.Len() || got.resources.Len() != want.resources.Len() {
+		t.Errorf("%d principals and %d resources, want %d and %d", got.principals.Len(), got.resources.Len(), want.principals.Len(), want.resources.Len())
+	}
+	want.principals.All(func(k string, w *Principal) bool {
+		g, ok := got.principals.Get(k)
+		switch {
+		case !ok:
+			t.Errorf("principal %s missing", k)
+		case g.arn != w.arn || g.kind != w.kind || g.account != w.account || g.name != w.name || !reflect.DeepEqual(g.tags, w.tags):
+			t.Errorf("principal %s: %s %v %v, want %s %v %v", k, g.arn, g.kind, g.tags, w.arn, w.kind, w.tags)
+		case !slices.Equal(ids(g.identity), ids(w.identity)) || !slices.Equal(ids(g.boundary), ids(w.boundary)):
+			t.Errorf("principal %s: policies %q %q, want %q %q", k, ids(g.identity), ids(g.boundary), ids(w.identity), ids(w.boundary))
+		}
+		return true
+	})
+	want.resources.All(func(k string, w *Resource) bool {
+		g, ok := got.resources.Get(k)
+		switch {
+		case !ok:
+			t.Errorf("resource %s missing", k)
+		case !slices.Equal(ids(g.policy), ids(w.policy)) || !reflect.DeepEqual(g.tags, w.tags) || (g.passed == nil) != (g.policy == nil):
+			t.Errorf("resource %s: %q %v, want %q %v", k, ids(g.policy), g.tags, ids(w.policy), w.tags)
+		}
+		return true
+	})
+	if len(got.scps) != len(want.scps) {
+		t.Errorf("%d SCP chains, want %d", len(got.scps), len(want.scps))
+	}
+	for account, w := range want.scps {
+		g := got.scps[account]
+		if !slices.EqualFunc(g, w, func(a, b *engine.PolicySet) bool { return slices.Equal(ids(a), ids(b)) }) {
+			t.Errorf("account %s: SCP chain differs", account)
+		}
+	}
+}
+
+// compareDecisions decides a sample of requests, and every touched
+// principal and resource, on both snapshots: decisions and explanations
+// must be the same.
+func compareDecisions(t *testing.T, got, want *Snapshot, set *entity.Set, principals, resources []string) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(uint64(got.revision), 9))
+	var callers []string
+	for _, u := range set.Users {
+		callers = append(callers, u.ARN)
+	}
+	for _, ro := range set.Roles {
+		f := strings.Split(ro.ARN, ":")
+		callers = append(callers, "arn:aws:sts::"+f[4]+":assumed-role/"+ro.ARN[strings.LastIndexByte(ro.ARN, '/')+1:]+"/session")
+	}
+	sample := func(list []string, n int) []string {
+		out := make([]string, 0, n)
+		for range n {
+			out = append(out, list[r.IntN(len(list))])
+		}
+		return out
+	}
+	var listed []string
+	for _, res := range set.Resources {
+		listed = append(listed, res.ARN)
+	}
+	who := sample(callers, 120)
+	for _, k := range principals[:min(len(principals), 30)] {
+		if e, ok := got.principals.Get(k); ok {
+			who = append(who, e.arn)
+		}
+	}
+	what := append(sample(listed, 60), resources...)
+	for _, arn := range what[:20] {
+		what = append(what, arn+"/campaigns/unlisted")
+	}
+	actions := []string{"mobiletargeting:GetCampaign", "mobiletargeting:UpdateCampaign", "mobiletargeting:DeleteCampaign",
+		"mobiletargeting:GetSegment", "mobiletargeting:CreateJourney", "mobiletargeting:DeleteApp", "mobiletargeting:CreateCampaign"}
+	n := 0
+	for _, p := range who {
+		for range 3 {
+			req := engine.Request{Principal: p, Action: actions[r.IntN(len(actions))], Resource: what[r.IntN(len(what))]}
+			gd, gx, gerr := decideOn(got, req)
+			wd, wx, werr := decideOn(want, req)
+			if gd != wd || !reflect.DeepEqual(gx, wx) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+				t.Errorf("%s %s on %s: %v %+v (%v), want %v %+v (%v)", p, req.Action, req.Resource, gd, gx, gerr, wd, wx, werr)
+			}
+			n++
+		}
+	}
+	if n < 300 {
+		t.Errorf("only %d decisions compared", n)
+	}
+}
+
+// decideOn decides req on snap with the policies and tags the snapshot
+// holds for its principal and resource, and a fixed request context.
+func decideOn(snap *Snapshot, req engine.Request) (engine.Decision, *engine.Explanation, error) {
+	pa, err := engine.ParsePrincipalARN(req.Principal)
+	if err != nil {
+		return 0, nil, err
+	}
+	c := engine.NewContext(8)
+	c.Set("aws:RequestedRegion", "us-east-1")
+	c.Set("aws:SecureTransport", "true")
+	var p engine.Policies
+	if e, ok := snap.Principal(pa); ok {
+		p.Identity, p.Boundary = e.Identity(), e.Boundary()
+		c.Set("aws:PrincipalArn", e.ARN())
+		for k, v := range e.Tags() {
+			c.Set("aws:PrincipalTag/"+k, v)
+		}
+	}
+	p.SCPs = snap.SCPs(pa.Account)
+	if e, known := snap.Resource(req.Resource); e != nil {
+		p.Resource = e.Policy()
+		if known {
+			for k, v := range e.Tags() {
+				c.Set("aws:ResourceTag/"+k, v)
+			}
+		}
+	}
+	req.Context = c
+	d, ex := engine.EvaluateExplain(&p, &req)
+	return d, ex, nil
+}

@@ -1,0 +1,61 @@
+package snapshot
+
+import (
+	"testing"
+
+	"github.com/pdp-dev/pdp/internal/modelgen"
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// TestSnapshotLookupsDoNotAllocate: finding a principal and what governs
+// a resource, listed or not, allocates nothing.
+func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
+	cat := loadTestCatalog(t)
+	set := modelgen.Generate(modelgen.Small)
+	res, err := set.Link(cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := Compile(cat, res, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, _ := engine.ParsePrincipalARN(set.Users[0].ARN)
+	app := modelgen.App(modelgen.Account(0), 0) // has a resource policy
+	listed, unlisted := app+"/campaigns/c0", app+"/campaigns/zz"
+	lookups := map[string]func() bool{
+		"principal":               func() bool { _, ok := snap.Principal(user); return ok },
+		"listed resource":         func() bool { e, ok := snap.Resource(listed); return ok && e.policy != nil },
+		"unlisted under a policy": func() bool { e, known := snap.Resource(unlisted); return !known && e.policy != nil },
+		"unlisted, nothing above": func() bool {
+			e, _ := snap.Resource("arn:aws:mobiletargeting:us-east-1:999999999999:apps/x/y")
+			return e == nil
+		},
+		"wildcard resource": func() bool { e, _ := snap.Resource("*"); return e == nil },
+	}
+	for name, lookup := range lookups {
+		if !lookup() {
+			t.Errorf("%s: not found as expected", name)
+		}
+		if n := testing.AllocsPerRun(1000, func() { lookup() }); n != 0 {
+			t.Errorf("%s: %v allocations per lookup", name, n)
+		}
+	}
+}
+
+func TestResourceRoot(t *testing.T) {
+	t.Parallel()
+	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a"
+	tests := []struct{ arn, want string }{
+		{app, app},
+		{app + "/campaigns", app},
+		{app + "/campaigns/c1", app},
+		{"arn:aws:mobiletargeting:us-east-1:111122223333:reports", "arn:aws:mobiletargeting:us-east-1:111122223333:reports"},
+		{"*", "*"},
+	}
+	for _, tc := range tests {
+		if got := resourceRoot(tc.arn); got != tc.want {
+			t.Errorf("resourceRoot(%q) = %q, want %q", tc.arn, got, tc.want)
+		}
+	}
+}
