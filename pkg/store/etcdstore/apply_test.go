@@ -11,9 +11,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/pdp-dev/pdp/internal/etcdtest"
 	"github.com/pdp-dev/pdp/pkg/store"
 	"github.com/pdp-dev/pdp/pkg/store/etcdstore"
-	"github.com/pdp-dev/pdp/internal/etcdtest"
 
 	"github.com/stretchr/testify/require"
 )
