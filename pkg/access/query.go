@@ -117,10 +117,12 @@ func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, s
 	// A principal none of whose identity statements covers the action is
 	// denied without evaluating, unless the resource's policy may grant
 	// it; identity sets are shared, so each is looked at once.
-	policy, _, _ := m.governing(resource)
+	policy, _, _, _ := m.governing(resource)
 	byPolicy := policy.Covers(action)
 	covers := map[*engine.PolicySet]bool{}
 	ask := m.newAsker(o.Context)
+	// Principals that see the same statements and values are decided once.
+	sc := ask.scope(action, []string{resource})
 	var out []PrincipalAnswer
 	for _, p := range m.principals[start:] {
 		c, seen := covers[p.policies.Identity]
@@ -130,7 +132,7 @@ func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, s
 		}
 		var a Answer // ImplicitDeny
 		if c || byPolicy {
-			ans := ask.keep(&o, p, action, resource)
+			ans := ask.sharedKeep(sc, &o, p, 0)
 			if ans == nil {
 				continue
 			}

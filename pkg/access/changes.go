@@ -1,0 +1,157 @@
+package access
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/engine"
+)
+
+// A change of documents can only change the answers for the actions on
+// which the statements a principal sees differ. A statement's part in a
+// verdict does not depend on its Sid, on the document that holds it or on
+// the other actions its Action names: for one action, what counts is the
+// set of statements covering it in each policy type, each without its
+// Sid and Action. Rewriting a managed policy to add an action to a
+// statement changes that action's answers only, not those of the
+// actions the statement already named.
+
+// A changeIndex finds what the changed documents of a principal can
+// reach, once for every distinct list of changes: most principals touched
+// by a change share it.
+type changeIndex struct {
+	cat   *catalog.Catalog
+	byKey map[string]*changeReach
+	views map[*docInfo][]stmtView
+	key   []byte
+}
+
+// A changeReach is what one list of changed documents can reach.
+type changeReach struct {
+	acts    []uint64 // by action ID: the actions whose statements differ
+	actions int      // how many
+	docs    []*docInfo
+}
+
+// A stmtView is one statement as a verdict on one action sees it.
+type stmtView struct {
+	text string // canonical JSON without Sid and Action, with the version
+	ids  []int32
+	all  bool
+}
+
+func newChangeIndex(cat *catalog.Catalog) *changeIndex {
+	return &changeIndex{cat: cat, byKey: map[string]*changeReach{}, views: map[*docInfo][]stmtView{}}
+}
+
+// of returns what the changed documents held can reach.
+func (c *changeIndex) of(from, to *Model, held []heldDoc) (*changeReach, error) {
+	k := c.key[:0]
+	docs := make([]*docInfo, len(held))
+	for i, h := range held {
+		m := from
+		if h.after {
+			m = to
+		}
+		di := m.docs[h.doc]
+		if di == nil {
+			return nil, fmt.Errorf("document %q is not in the model", h.doc.ID)
+		}
+		docs[i] = di
+		k = binary.AppendUvarint(k, uint64(h.layer))
+		if h.after {
+			k = append(k, 1)
+		} else {
+			k = append(k, 0)
+		}
+		k = binary.AppendUvarint(k, uint64(di.id))
+	}
+	c.key = k
+	if ch, ok := c.byKey[string(k)]; ok {
+		return ch, nil
+	}
+	n := c.cat.NumActions()
+	ch := &changeReach{acts: make([]uint64, (n+63)/64), docs: docs}
+	candidates := make([]bool, n)
+	for _, di := range docs {
+		views, err := c.viewsOf(di)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range views {
+			if v.all {
+				for i := range candidates {
+					candidates[i] = true
+				}
+			}
+			for _, id := range v.ids {
+				candidates[id] = true
+			}
+		}
+	}
+	type seen struct {
+		layer int
+		text  string
+	}
+	var before, after []seen
+	cmp := func(a, b seen) int {
+		if a.layer != b.layer {
+			return a.layer - b.layer
+		}
+		return strings.Compare(a.text, b.text)
+	}
+	for id, cand := range candidates {
+		if !cand {
+			continue
+		}
+		before, after = before[:0], after[:0]
+		for i, h := range held {
+			for _, v := range c.views[docs[i]] {
+				if !v.all && !slices.Contains(v.ids, int32(id)) {
+					continue
+				}
+				if h.after {
+					after = append(after, seen{h.layer, v.text})
+				} else {
+					before = append(before, seen{h.layer, v.text})
+				}
+			}
+		}
+		slices.SortFunc(before, cmp)
+		slices.SortFunc(after, cmp)
+		// Statements are or-ed within a policy type: duplicates count once.
+		before, after = slices.Compact(before), slices.Compact(after)
+		if !slices.Equal(before, after) {
+			ch.acts[id>>6] |= 1 << (id & 63)
+			ch.actions++
+		}
+	}
+	c.byKey[string(k)] = ch
+	return ch, nil
+}
+
+// viewsOf describes the statements of a document, once.
+func (c *changeIndex) viewsOf(di *docInfo) ([]stmtView, error) {
+	if v, ok := c.views[di]; ok {
+		return v, nil
+	}
+	d := di.doc
+	views := make([]stmtView, len(d.Statements))
+	for i, st := range d.Statements {
+		// The engine says which actions the statement covers.
+		one := &engine.Document{ID: d.ID, Type: d.Type, Version: d.Version, Statements: []*engine.Statement{st}}
+		cd, err := engine.CompileDocument(c.cat, one)
+		if err != nil {
+			return nil, fmt.Errorf("document %q: statement %d: %w", d.ID, i, err)
+		}
+		views[i].ids, views[i].all = cd.Actions()
+		bare := *st
+		bare.Sid, bare.Action, bare.NotAction = "", nil, nil
+		views[i].text = string((&engine.Document{Version: d.Version, Statements: []*engine.Statement{&bare}}).Format())
+	}
+	c.views[di] = views
+	return views, nil
+}
