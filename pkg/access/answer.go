@@ -236,6 +236,21 @@ func (a *asker) verdict(p *Principal, action, resource string) Verdict {
 	return r.decide(false).Verdict
 }
 
+// answerUnlessDenied returns the verdict of a question and, unless the
+// partial evaluation finds it denied whatever the request, its answer.
+func (a *asker) answerUnlessDenied(p *Principal, action, resource string) (Verdict, *Answer) {
+	r := a.prepare(p, action, resource)
+	allowed, denied := engine.PartialVerdict(&r.policies, &r.req, r.open)
+	switch {
+	case allowed == engine.False && denied == engine.True:
+		return ExplicitDeny, nil
+	case allowed == engine.False:
+		return ImplicitDeny, nil
+	}
+	ans := r.answer()
+	return ans.Verdict, &ans
+}
+
 // keep answers a question for a list: nil when the answer is denied and
 // the list leaves denied answers out, which it finds without saying why.
 func (a *asker) keep(o *Options, p *Principal, action, resource string) *Answer {

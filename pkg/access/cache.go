@@ -107,10 +107,12 @@ type scope struct {
 	resources []string
 	// bits says which resources each document reaches (nil: none).
 	bits map[*docInfo][]uint64
-	// sets lists, for an identity or boundary set, its documents that
-	// reach some resource of the scope; scps the same for the SCPs of an
+	// sets says, for each identity or boundary set of the model, whether
+	// it covers the action and which of its documents reach some resource
+	// of the scope (a slice of pool); scps the same for the SCPs of an
 	// account.
-	sets map[*engine.PolicySet][]reach
+	sets []setView
+	pool []reach
 	scps map[string][]reach
 	// resDocs holds, for each resource, its governing policy when that
 	// reaches the request; resDone says which are filled in.
@@ -128,6 +130,14 @@ type reach struct {
 	bits []uint64
 }
 
+// A setView is what a scope found out about one set.
+type setView struct {
+	off, n  int32 // its reaching documents are pool[off:off+n]
+	known   bool  // covers is known
+	covers  bool
+	reached bool // off and n are known
+}
+
 // A cached entry is the verdict for one key and, once a list needed it,
 // the whole answer.
 type cached struct {
@@ -142,7 +152,7 @@ func (a *asker) scope(action string, resources []string) *scope {
 		return sc
 	}
 	sc := &scope{action: action, resources: resources, m: a.m, bits: map[*docInfo][]uint64{},
-		sets: map[*engine.PolicySet][]reach{}, scps: map[string][]reach{}, verdicts: map[string]*cached{},
+		sets: make([]setView, a.m.nsets), scps: map[string][]reach{}, verdicts: map[string]*cached{},
 		resDocs: make([]*docInfo, len(resources)), resDone: make([]bool, len(resources))}
 	if a.scopes == nil {
 		a.scopes = map[string]*scope{}
@@ -182,13 +192,25 @@ func (sc *scope) reaching(docs []*docInfo) []reach {
 	return out
 }
 
-func (sc *scope) setReach(ps *engine.PolicySet, docs []*docInfo) []reach {
-	r, ok := sc.sets[ps]
-	if !ok {
-		r = sc.reaching(docs)
-		sc.sets[ps] = r
+// covers reports whether a set covers the action of the scope.
+func (sc *scope) covers(s *setInfo) bool {
+	v := &sc.sets[s.idx]
+	if !v.known {
+		v.known, v.covers = true, s.ps.Covers(sc.action)
 	}
-	return r
+	return v.covers
+}
+
+// setReach lists the documents of a set that reach some resource of the
+// scope.
+func (sc *scope) setReach(s *setInfo) []reach {
+	v := &sc.sets[s.idx]
+	if !v.reached {
+		off := len(sc.pool)
+		sc.pool = append(sc.pool, sc.reaching(s.docs)...)
+		v.off, v.n, v.reached = int32(off), int32(len(sc.pool)-off), true
+	}
+	return sc.pool[v.off : v.off+v.n]
 }
 
 func (sc *scope) scpReach(p *Principal) []reach {
@@ -222,7 +244,7 @@ func (sc *scope) keyOf(p *Principal, i int) []byte {
 	if p.Kind == entity.KindUser {
 		flags |= 1
 	}
-	if p.bndDocs != nil {
+	if p.bndSet != nil {
 		flags |= 2
 	}
 	k = append(k, flags)
@@ -239,9 +261,9 @@ func (sc *scope) keyOf(p *Principal, i int) []byte {
 		}
 		k = append(k, 0)
 	}
-	appendDocs(sc.setReach(p.policies.Identity, p.idDocs))
-	if p.bndDocs != nil {
-		appendDocs(sc.setReach(p.policies.Boundary, p.bndDocs))
+	appendDocs(sc.setReach(p.idSet))
+	if p.bndSet != nil {
+		appendDocs(sc.setReach(p.bndSet))
 	}
 	// The SCPs and the resource policy follow from the account and the
 	// resource: only what they read of the principal is written.
@@ -307,18 +329,26 @@ func (a *asker) sharedVerdict(sc *scope, p *Principal, i int) Verdict {
 // sharedKeep is keep through the cache. Answers of one key share their
 // statements, conditions and examples.
 func (a *asker) sharedKeep(sc *scope, o *Options, p *Principal, i int) *Answer {
-	e := a.entry(sc, p, i)
+	k := sc.keyOf(p, i)
+	e, ok := sc.verdicts[string(k)]
+	if !ok {
+		// A list wants the whole answer unless it is denied: decide it
+		// at once rather than the verdict first.
+		e = &cached{}
+		e.verdict, e.answer = a.answerUnlessDenied(p, sc.action, sc.resources[i])
+		sc.verdicts[string(k)] = e
+	}
 	if !o.IncludeDenied && e.verdict.Denied() {
 		return nil
 	}
 	if e.answer == nil {
 		ans := a.ask(p, sc.action, sc.resources[i])
-		ans.Statements, ans.Conditions = slices.Clip(ans.Statements), slices.Clip(ans.Conditions)
 		e.answer = &ans
 	}
 	if !o.keep(e.answer.Verdict) {
 		return nil
 	}
 	ans := *e.answer
+	ans.Statements, ans.Conditions = slices.Clip(ans.Statements), slices.Clip(ans.Conditions)
 	return &ans
 }

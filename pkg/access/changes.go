@@ -34,6 +34,28 @@ type changeReach struct {
 	acts    []uint64 // by action ID: the actions whose statements differ
 	actions int      // how many
 	docs    []*docInfo
+	// byAction holds, per action, which resources of its scope one of
+	// the documents reaches.
+	byAction map[int][]uint64
+}
+
+// reached returns which resources of the scope of action id one of the
+// changed documents reaches.
+func (ch *changeReach) reached(id int, sc *scope) []uint64 {
+	if b, ok := ch.byAction[id]; ok {
+		return b
+	}
+	b := make([]uint64, (len(sc.resources)+63)/64)
+	for _, d := range ch.docs {
+		for w, bits := range sc.docBits(d) {
+			b[w] |= bits
+		}
+	}
+	if ch.byAction == nil {
+		ch.byAction = map[int][]uint64{}
+	}
+	ch.byAction[id] = b
+	return b
 }
 
 // A stmtView is one statement as a verdict on one action sees it.

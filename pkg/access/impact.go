@@ -221,7 +221,7 @@ func Compare(from, to *Model) (*Impact, error) {
 			s := scopeOf(a)
 			for i := range s.before.resources {
 				// Only a request a changed statement reaches can change.
-				if all || hasBit(s.changed, i) || s.before.reachedBy(ch.docs, i) {
+				if all || hasBit(s.changed, i) || hasBit(ch.reached(a.ID, s.before), i) {
 					out.compare(s.before, s.after, fp, tp, i)
 				}
 			}
@@ -233,6 +233,7 @@ func Compare(from, to *Model) (*Impact, error) {
 	}
 	out.unlisted(from, to, changedDocs)
 	out.group()
+	out.before, out.after = nil, nil // the caches are not needed any more
 	return out, nil
 }
 
@@ -268,16 +269,6 @@ func eachPrincipal(from, to *Model, f func(fp, tp *Principal) bool) {
 func isChanged(sorted []string, res string) bool {
 	_, found := slices.BinarySearch(sorted, res)
 	return found
-}
-
-// reachedBy reports whether one of the documents reaches resource i.
-func (sc *scope) reachedBy(docs []*docInfo, i int) bool {
-	for _, d := range docs {
-		if hasBit(sc.docBits(d), i) {
-			return true
-		}
-	}
-	return false
 }
 
 // sameResource reports whether a listed resource is governed alike in two

@@ -19,6 +19,7 @@ type Model struct {
 	cat        *catalog.Catalog
 	revision   int64
 	docs       map[*engine.Document]*docInfo // every document the model holds
+	nsets      int                           // how many distinct sets the principals have
 	principals []*Principal                  // sorted by ARN
 	byARN      map[string]*Principal
 	resources  []*Resource // sorted by ARN
@@ -44,8 +45,8 @@ type Principal struct {
 	acctKey string
 	// The documents of policies as the verdict cache sees them, shared by
 	// the principals that have the same lists.
-	idDocs  []*docInfo
-	bndDocs []*docInfo // nil without a boundary
+	idSet   *setInfo
+	bndSet  *setInfo // nil without a boundary
 	scpDocs [][]*docInfo
 	// docs are what the sets were compiled from: identity documents, then
 	// the boundary, then each SCP level; change detection compares them.
@@ -97,11 +98,13 @@ type setCache struct {
 	cat   *catalog.Catalog
 	res   *entity.Resolved
 	infos map[*engine.Document]*docInfo
-	sets  map[string]compiledSet
+	sets  map[string]*setInfo
 }
 
-// A compiledSet is a set with its documents described.
-type compiledSet struct {
+// A setInfo is one compiled set of the model with its documents
+// described.
+type setInfo struct {
+	idx  int32 // dense in the model
 	ps   *engine.PolicySet
 	docs []*docInfo
 }
@@ -119,20 +122,20 @@ func (c *setCache) info(d *engine.Document) (*docInfo, error) {
 	return di, nil
 }
 
-func (c *setCache) set(docs []*engine.Document) (compiledSet, error) {
+func (c *setCache) set(docs []*engine.Document) (*setInfo, error) {
 	var key strings.Builder
 	infos := make([]*docInfo, len(docs))
 	for i, d := range docs {
 		di, err := c.info(d)
 		if err != nil {
-			return compiledSet{}, err
+			return nil, err
 		}
 		infos[i] = di
 		key.WriteString(strconv.Itoa(int(di.id)))
 		key.WriteByte(',')
 	}
-	if cs, ok := c.sets[key.String()]; ok {
-		return cs, nil
+	if s, ok := c.sets[key.String()]; ok {
+		return s, nil
 	}
 	cds := make([]*engine.CompiledDocument, len(docs))
 	for i, di := range infos {
@@ -140,18 +143,18 @@ func (c *setCache) set(docs []*engine.Document) (compiledSet, error) {
 	}
 	ps, err := engine.NewPolicySet(c.cat, cds...)
 	if err != nil {
-		return compiledSet{}, err
+		return nil, err
 	}
-	cs := compiledSet{ps: ps, docs: infos}
-	c.sets[key.String()] = cs
-	return cs, nil
+	s := &setInfo{idx: int32(len(c.sets)), ps: ps, docs: infos}
+	c.sets[key.String()] = s
+	return s, nil
 }
 
 // NewModel compiles a resolved model at a revision.
 func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Model, error) {
 	m := &Model{cat: cat, revision: revision, resolved: res, byARN: make(map[string]*Principal, res.NumPrincipals()),
 		byResource: make(map[string]*Resource, res.NumResources()), byType: make(map[*catalog.ResourceType][]*Resource)}
-	sc := &setCache{cat: cat, res: res, infos: make(map[*engine.Document]*docInfo), sets: make(map[string]compiledSet)}
+	sc := &setCache{cat: cat, res: res, infos: make(map[*engine.Document]*docInfo), sets: make(map[string]*setInfo)}
 	type chain struct {
 		sets []*engine.PolicySet
 		docs [][]*docInfo
@@ -161,11 +164,11 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 		levels, _ := res.SCPChain(acct)
 		ch := chain{sets: make([]*engine.PolicySet, len(levels)), docs: make([][]*docInfo, len(levels))}
 		for i, docs := range levels {
-			cs, err := sc.set(docs)
+			set, err := sc.set(docs)
 			if err != nil {
 				return nil, fmt.Errorf("account %q: SCP level %d: %w", acct, i, err)
 			}
-			ch.sets[i], ch.docs[i] = cs.ps, cs.docs
+			ch.sets[i], ch.docs[i] = set.ps, set.docs
 		}
 		scps[acct] = ch
 	}
@@ -176,7 +179,7 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 			return nil, fmt.Errorf("principal %q: %w", arn, err)
 		}
 		p := &Principal{ARN: pp.ARN, Kind: pp.Kind, Account: pp.Account, Name: arn[strings.LastIndexByte(arn, '/')+1:],
-			Tags: pp.Tags, identity: pp.Identity, boundary: pp.Boundary, idDocs: id.docs, acctKey: accountKey(pp.ARN)}
+			Tags: pp.Tags, identity: pp.Identity, boundary: pp.Boundary, idSet: id, acctKey: accountKey(pp.ARN)}
 		p.policies.Identity = id.ps
 		p.derived = derivedPairs(p)
 		if pp.Boundary != nil {
@@ -184,7 +187,7 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 			if err != nil {
 				return nil, fmt.Errorf("principal %q: boundary: %w", arn, err)
 			}
-			p.policies.Boundary, p.bndDocs = b.ps, b.docs
+			p.policies.Boundary, p.bndSet = b.ps, b
 		}
 		ch := scps[pp.Account]
 		p.policies.SCPs, p.scpDocs = ch.sets, ch.docs
@@ -196,11 +199,11 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 		doc, tags, _ := res.Resource(arn)
 		r := &Resource{ARN: arn, Tags: tags, doc: doc, Type: resourceType(cat, arn)}
 		if doc != nil {
-			cs, err := sc.set([]*engine.Document{doc})
+			set, err := sc.set([]*engine.Document{doc})
 			if err != nil {
 				return nil, fmt.Errorf("resource %q: %w", arn, err)
 			}
-			r.policy, r.polDoc = cs.ps, cs.docs[0]
+			r.policy, r.polDoc = set.ps, set.docs[0]
 		}
 		m.resources = append(m.resources, r)
 		m.byResource[arn] = r
@@ -210,7 +213,7 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 			}
 		}
 	}
-	m.docs = sc.infos
+	m.docs, m.nsets = sc.infos, len(sc.sets)
 	return m, nil
 }
 

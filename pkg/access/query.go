@@ -116,22 +116,16 @@ func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, s
 	start := sort.Search(len(m.principals), func(i int) bool { return m.principals[i].ARN > o.Page.After })
 	// A principal none of whose identity statements covers the action is
 	// denied without evaluating, unless the resource's policy may grant
-	// it; identity sets are shared, so each is looked at once.
+	// it; identity sets are shared, so each is looked at once (sc.covers).
 	policy, _, _, _ := m.governing(resource)
 	byPolicy := policy.Covers(action)
-	covers := map[*engine.PolicySet]bool{}
 	ask := m.newAsker(o.Context)
 	// Principals that see the same statements and values are decided once.
 	sc := ask.scope(action, []string{resource})
 	var out []PrincipalAnswer
 	for _, p := range m.principals[start:] {
-		c, seen := covers[p.policies.Identity]
-		if !seen {
-			c = p.policies.Identity.Covers(action)
-			covers[p.policies.Identity] = c
-		}
 		var a Answer // ImplicitDeny
-		if c || byPolicy {
+		if sc.covers(p.idSet) || byPolicy {
 			ans := ask.sharedKeep(sc, &o, p, 0)
 			if ans == nil {
 				continue
