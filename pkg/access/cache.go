@@ -181,9 +181,9 @@ func (sc *scope) docBits(d *docInfo) []uint64 {
 
 func hasBit(b []uint64, i int) bool { return b != nil && b[i>>6]&(1<<(i&63)) != 0 }
 
-// reaching lists the documents that reach some resource of the scope.
-func (sc *scope) reaching(docs []*docInfo) []reach {
-	var out []reach
+// reaching appends to out the documents that reach some resource of the
+// scope.
+func (sc *scope) reaching(out []reach, docs []*docInfo) []reach {
 	for _, d := range docs {
 		if b := sc.docBits(d); b != nil {
 			out = append(out, reach{d: d, bits: b})
@@ -207,7 +207,7 @@ func (sc *scope) setReach(s *setInfo) []reach {
 	v := &sc.sets[s.idx]
 	if !v.reached {
 		off := len(sc.pool)
-		sc.pool = append(sc.pool, sc.reaching(s.docs)...)
+		sc.pool = sc.reaching(sc.pool, s.docs)
 		v.off, v.n, v.reached = int32(off), int32(len(sc.pool)-off), true
 	}
 	return sc.pool[v.off : v.off+v.n]
@@ -217,7 +217,7 @@ func (sc *scope) scpReach(p *Principal) []reach {
 	r, ok := sc.scps[p.Account]
 	if !ok {
 		for _, level := range p.scpDocs {
-			r = append(r, sc.reaching(level)...)
+			r = sc.reaching(r, level)
 		}
 		sc.scps[p.Account] = r
 	}
