@@ -102,7 +102,9 @@ func (o *Options) keep(v Verdict) bool { return o.IncludeDenied || !v.Denied() }
 
 // WhoCan answers, for every principal of the model in ARN order, whether
 // it may perform action on resource. It returns one page and the ARN to
-// pass as Page.After for the next ("" after the last).
+// pass as Page.After for the next ("" after the last). Principals that see
+// the question alike share one answer: entries may share their
+// statements, conditions and example contexts, which callers only read.
 func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, string, error) {
 	if _, err := m.checkAction(action); err != nil {
 		return nil, "", err
