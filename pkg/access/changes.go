@@ -26,7 +26,10 @@ type changeIndex struct {
 	cat   *catalog.Catalog
 	byKey map[string]*changeReach
 	views map[*docInfo][]stmtView
-	key   []byte
+	// Room reused from one call to the next.
+	key           []byte
+	docs          []*docInfo
+	before, after []seenStmt
 }
 
 // A changeReach is what one list of changed documents can reach.
@@ -71,9 +74,8 @@ func newChangeIndex(cat *catalog.Catalog) *changeIndex {
 
 // of returns what the changed documents held can reach.
 func (c *changeIndex) of(from, to *Model, held []heldDoc) (*changeReach, error) {
-	k := c.key[:0]
-	docs := make([]*docInfo, len(held))
-	for i, h := range held {
+	k, docs := c.key[:0], c.docs[:0]
+	for _, h := range held {
 		m := from
 		if h.after {
 			m = to
@@ -82,7 +84,7 @@ func (c *changeIndex) of(from, to *Model, held []heldDoc) (*changeReach, error) 
 		if di == nil {
 			return nil, fmt.Errorf("document %q is not in the model", h.doc.ID)
 		}
-		docs[i] = di
+		docs = append(docs, di)
 		k = binary.AppendUvarint(k, uint64(h.layer))
 		if h.after {
 			k = append(k, 1)
@@ -91,12 +93,12 @@ func (c *changeIndex) of(from, to *Model, held []heldDoc) (*changeReach, error) 
 		}
 		k = binary.AppendUvarint(k, uint64(di.id))
 	}
-	c.key = k
+	c.key, c.docs = k, docs
 	if ch, ok := c.byKey[string(k)]; ok {
 		return ch, nil
 	}
 	n := c.cat.NumActions()
-	ch := &changeReach{acts: make([]uint64, (n+63)/64), docs: docs}
+	ch := &changeReach{acts: make([]uint64, (n+63)/64), docs: slices.Clone(docs)}
 	candidates := make([]bool, n)
 	for _, di := range docs {
 		views, err := c.viewsOf(di)
@@ -114,45 +116,51 @@ func (c *changeIndex) of(from, to *Model, held []heldDoc) (*changeReach, error) 
 			}
 		}
 	}
-	type seen struct {
-		layer int
-		text  string
-	}
-	var before, after []seen
-	cmp := func(a, b seen) int {
-		if a.layer != b.layer {
-			return a.layer - b.layer
-		}
-		return strings.Compare(a.text, b.text)
-	}
 	for id, cand := range candidates {
-		if !cand {
-			continue
-		}
-		before, after = before[:0], after[:0]
-		for i, h := range held {
-			for _, v := range c.views[docs[i]] {
-				if !v.all && !slices.Contains(v.ids, int32(id)) {
-					continue
-				}
-				if h.after {
-					after = append(after, seen{h.layer, v.text})
-				} else {
-					before = append(before, seen{h.layer, v.text})
-				}
-			}
-		}
-		slices.SortFunc(before, cmp)
-		slices.SortFunc(after, cmp)
-		// Statements are or-ed within a policy type: duplicates count once.
-		before, after = slices.Compact(before), slices.Compact(after)
-		if !slices.Equal(before, after) {
+		if cand && c.differs(held, ch.docs, int32(id)) {
 			ch.acts[id>>6] |= 1 << (id & 63)
 			ch.actions++
 		}
 	}
 	c.byKey[string(k)] = ch
 	return ch, nil
+}
+
+// A seenStmt is a statement covering an action, in one policy type.
+type seenStmt struct {
+	layer int
+	text  string
+}
+
+func cmpSeen(a, b seenStmt) int {
+	if a.layer != b.layer {
+		return a.layer - b.layer
+	}
+	return strings.Compare(a.text, b.text)
+}
+
+// differs reports whether the statements covering action id differ
+// between the documents held before and those held after.
+func (c *changeIndex) differs(held []heldDoc, docs []*docInfo, id int32) bool {
+	before, after := c.before[:0], c.after[:0]
+	for i, h := range held {
+		for _, v := range c.views[docs[i]] {
+			if !v.all && !slices.Contains(v.ids, id) {
+				continue
+			}
+			if h.after {
+				after = append(after, seenStmt{h.layer, v.text})
+			} else {
+				before = append(before, seenStmt{h.layer, v.text})
+			}
+		}
+	}
+	slices.SortFunc(before, cmpSeen)
+	slices.SortFunc(after, cmpSeen)
+	// Statements are or-ed within a policy type: duplicates count once.
+	before, after = slices.Compact(before), slices.Compact(after)
+	c.before, c.after = before, after
+	return !slices.Equal(before, after)
 }
 
 // viewsOf describes the statements of a document, once.

@@ -139,102 +139,123 @@ func (k *docKeys) principalDiff(out []heldDoc, a, b *Principal) (docs []heldDoc,
 // decides a question once for all the principals that see the same
 // statements and values (the verdict cache).
 func Compare(from, to *Model) (*Impact, error) {
-	cat := to.cat
-	keys := newDocKeys()
-	out := &Impact{FromRevision: from.revision, ToRevision: to.revision, before: from.newAsker(nil), after: to.newAsker(nil)}
-	var changedDocs []*engine.Document
-	seenDoc := map[*engine.Document]bool{}
-
-	// The resources whose own answer may change for everyone.
-	var changedRes []string
-	for _, r := range to.resources {
-		if o, ok := from.byResource[r.ARN]; !ok || !sameResource(keys, o, r) {
-			changedRes = append(changedRes, r.ARN)
-		}
-	}
-	for _, r := range from.resources {
-		if _, ok := to.byResource[r.ARN]; !ok {
-			changedRes = append(changedRes, r.ARN)
-		}
-	}
-	slices.Sort(changedRes)
-
-	// An action's resources, the same for every principal, are listed
-	// once, when first needed, with the verdict caches of both models and
-	// which of them changed.
-	type actionScope struct {
-		before, after *scope
-		changed       []uint64
-		changedAt     []int
-	}
-	scopes := make([]*actionScope, cat.NumActions())
-	scopeOf := func(a *catalog.Action) *actionScope {
-		if s := scopes[a.ID]; s != nil {
-			return s
-		}
-		res := unionResources(from, to, a)
-		s := &actionScope{before: out.before.scope(a.FullName, res), after: out.after.scope(a.FullName, res),
-			changed: make([]uint64, (len(res)+63)/64)}
-		for i, r := range res {
-			if isChanged(changedRes, r) {
-				s.changed[i>>6] |= 1 << (i & 63)
-				s.changedAt = append(s.changedAt, i)
-			}
-		}
-		scopes[a.ID] = s
-		return s
-	}
-	changes := newChangeIndex(cat)
-	var held []heldDoc
+	c := &comparison{from: from, to: to, keys: newDocKeys(), changes: newChangeIndex(to.cat),
+		scopes: make([]*actionScope, to.cat.NumActions()), seenDoc: map[*engine.Document]bool{},
+		out: &Impact{FromRevision: from.revision, ToRevision: to.revision, before: from.newAsker(nil), after: to.newAsker(nil)}}
+	c.changedRes = changedResources(c.keys, from, to)
 	var err error
 	eachPrincipal(from, to, func(fp, tp *Principal) bool {
-		var ch *changeReach
-		all := fp == nil || tp == nil
-		if !all {
-			held, all = keys.principalDiff(held[:0], fp, tp)
-			for _, h := range held {
-				if !seenDoc[h.doc] {
-					seenDoc[h.doc] = true
-					changedDocs = append(changedDocs, h.doc)
-				}
-			}
-			if !all && len(held) > 0 {
-				if ch, err = changes.of(from, to, held); err != nil {
-					return false
-				}
-			}
-		}
-		if !all && len(changedRes) == 0 && (ch == nil || ch.actions == 0) {
-			return true
-		}
-		for _, a := range cat.Actions() {
-			if !all && (ch == nil || !hasBit(ch.acts, a.ID)) {
-				if len(changedRes) == 0 {
-					continue
-				}
-				s := scopeOf(a)
-				for _, i := range s.changedAt {
-					out.compare(s.before, s.after, fp, tp, i)
-				}
-				continue
-			}
-			s := scopeOf(a)
-			for i := range s.before.resources {
-				// Only a request a changed statement reaches can change.
-				if all || hasBit(s.changed, i) || hasBit(ch.reached(a.ID, s.before), i) {
-					out.compare(s.before, s.after, fp, tp, i)
-				}
-			}
-		}
-		return true
+		err = c.principal(fp, tp)
+		return err == nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.unlisted(from, to, changedDocs)
-	out.group()
-	out.before, out.after = nil, nil // the caches are not needed any more
-	return out, nil
+	c.out.unlisted(from, to, c.changedDocs)
+	c.out.group()
+	c.out.before, c.out.after = nil, nil // the caches are not needed any more
+	return c.out, nil
+}
+
+// A comparison is one Compare under way.
+type comparison struct {
+	from, to    *Model
+	out         *Impact
+	keys        *docKeys
+	changes     *changeIndex
+	changedRes  []string       // sorted: the resources whose own answer may change for everyone
+	scopes      []*actionScope // by action ID, made when first needed
+	changedDocs []*engine.Document
+	seenDoc     map[*engine.Document]bool
+	held        []heldDoc
+}
+
+// An actionScope is an action's resources, the same for every principal,
+// with the verdict caches of both models and which resources changed.
+type actionScope struct {
+	before, after *scope
+	changed       []uint64
+	changedAt     []int
+}
+
+// changedResources lists, sorted, the resources either model lists whose
+// policy or tags differ between them.
+func changedResources(keys *docKeys, from, to *Model) []string {
+	var out []string
+	for _, r := range to.resources {
+		if o, ok := from.byResource[r.ARN]; !ok || !sameResource(keys, o, r) {
+			out = append(out, r.ARN)
+		}
+	}
+	for _, r := range from.resources {
+		if _, ok := to.byResource[r.ARN]; !ok {
+			out = append(out, r.ARN)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (c *comparison) scopeOf(a *catalog.Action) *actionScope {
+	if s := c.scopes[a.ID]; s != nil {
+		return s
+	}
+	res := unionResources(c.from, c.to, a)
+	s := &actionScope{before: c.out.before.scope(a.FullName, res), after: c.out.after.scope(a.FullName, res),
+		changed: make([]uint64, (len(res)+63)/64)}
+	for i, r := range res {
+		if isChanged(c.changedRes, r) {
+			s.changed[i>>6] |= 1 << (i & 63)
+			s.changedAt = append(s.changedAt, i)
+		}
+	}
+	c.scopes[a.ID] = s
+	return s
+}
+
+// principal compares the answers of one principal (nil in the model
+// that lacks it) on what a change can reach.
+func (c *comparison) principal(fp, tp *Principal) error {
+	var ch *changeReach
+	all := fp == nil || tp == nil
+	if !all {
+		c.held, all = c.keys.principalDiff(c.held[:0], fp, tp)
+		for _, h := range c.held {
+			if !c.seenDoc[h.doc] {
+				c.seenDoc[h.doc] = true
+				c.changedDocs = append(c.changedDocs, h.doc)
+			}
+		}
+		if !all && len(c.held) > 0 {
+			var err error
+			if ch, err = c.changes.of(c.from, c.to, c.held); err != nil {
+				return err
+			}
+		}
+	}
+	if !all && len(c.changedRes) == 0 && (ch == nil || ch.actions == 0) {
+		return nil
+	}
+	for _, a := range c.to.cat.Actions() {
+		if !all && (ch == nil || !hasBit(ch.acts, a.ID)) {
+			if len(c.changedRes) == 0 {
+				continue
+			}
+			s := c.scopeOf(a)
+			for _, i := range s.changedAt {
+				c.out.compare(s.before, s.after, fp, tp, i)
+			}
+			continue
+		}
+		s := c.scopeOf(a)
+		for i := range s.before.resources {
+			// Only a request a changed statement reaches can change.
+			if all || hasBit(s.changed, i) || hasBit(ch.reached(a.ID, s.before), i) {
+				c.out.compare(s.before, s.after, fp, tp, i)
+			}
+		}
+	}
+	return nil
 }
 
 // eachPrincipal calls f with every principal of either model, in ARN
