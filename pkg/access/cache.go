@@ -125,6 +125,7 @@ type scope struct {
 	personal []*docInfo
 }
 
+// A reach is a document and the resources of the scope it reaches.
 type reach struct {
 	d    *docInfo
 	bits []uint64
