@@ -121,6 +121,9 @@ func derivedPairs(p *Principal) [][2]string {
 	for k, v := range p.Tags {
 		out = append(out, [2]string{prefixPrincipalTag + k, v})
 	}
+	// By name, so that two principals derive the same keys exactly when
+	// their lists are equal.
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
 	return out
 }
 
@@ -140,6 +143,9 @@ type asker struct {
 	req      request
 	open     engine.OpenKeys
 	openBase engine.OpenKeys
+	// scopes are the verdict caches of the questions asked for many
+	// principals, by action.
+	scopes map[string]*scope
 }
 
 func (m *Model) newAsker(fixed Context) *asker {
@@ -164,7 +170,7 @@ func (a *asker) prepare(p *Principal, action, resource string) *request {
 	if resource != a.resource {
 		a.resource = resource
 		var tags map[string]string
-		a.policy, tags, a.listed = a.m.governing(resource)
+		a.policy, _, tags, a.listed = a.m.governing(resource)
 		a.resTags = a.resTags[:0]
 		for k, v := range tags {
 			a.resTags = append(a.resTags, [2]string{prefixResourceTag + k, v})
@@ -228,6 +234,21 @@ func (a *asker) verdict(p *Principal, action, resource string) Verdict {
 		return ImplicitDeny
 	}
 	return r.decide(false).Verdict
+}
+
+// answerUnlessDenied returns the verdict of a question and, unless the
+// partial evaluation finds it denied whatever the request, its answer.
+func (a *asker) answerUnlessDenied(p *Principal, action, resource string) (Verdict, *Answer) {
+	r := a.prepare(p, action, resource)
+	allowed, denied := engine.PartialVerdict(&r.policies, &r.req, r.open)
+	switch {
+	case allowed == engine.False && denied == engine.True:
+		return ExplicitDeny, nil
+	case allowed == engine.False:
+		return ImplicitDeny, nil
+	}
+	ans := r.answer()
+	return ans.Verdict, &ans
 }
 
 // keep answers a question for a list: nil when the answer is denied and

@@ -1,7 +1,6 @@
 package access
 
 import (
-	"maps"
 	"slices"
 	"strings"
 
@@ -70,10 +69,11 @@ func (k *docKeys) id(d *engine.Document) int {
 	return id
 }
 
-// diff returns the documents of a and b that the other lacks.
-func (k *docKeys) diff(a, b []*engine.Document) []*engine.Document {
+// diff appends to out the documents of a that b lacks (after false) and
+// those of b that a lacks (after true), in the given layer.
+func (k *docKeys) diff(out []heldDoc, layer int, a, b []*engine.Document) []heldDoc {
 	if slices.Equal(a, b) {
-		return nil
+		return out
 	}
 	in := func(d *engine.Document, list []*engine.Document) bool {
 		if slices.Contains(list, d) {
@@ -82,173 +82,214 @@ func (k *docKeys) diff(a, b []*engine.Document) []*engine.Document {
 		kd := k.id(d)
 		return slices.ContainsFunc(list, func(e *engine.Document) bool { return k.id(e) == kd })
 	}
-	var out []*engine.Document
 	for _, d := range a {
 		if !in(d, b) {
-			out = append(out, d)
+			out = append(out, heldDoc{doc: d, layer: layer})
 		}
 	}
 	for _, d := range b {
 		if !in(d, a) {
-			out = append(out, d)
+			out = append(out, heldDoc{doc: d, layer: layer, after: true})
 		}
 	}
 	return out
 }
 
-// principalDiff returns the documents that changed for a principal, and
-// whether the change can affect every action (a boundary or an SCP level
-// that came or went, tags that conditions may test).
-func (k *docKeys) principalDiff(a, b *Principal) (docs []*engine.Document, all bool) {
-	if (a.boundary == nil) != (b.boundary == nil) || len(a.scps) != len(b.scps) || !maps.Equal(a.Tags, b.Tags) || a.ARN != b.ARN {
-		return nil, true
+// A heldDoc is a document a principal holds in one model and not in the
+// other.
+type heldDoc struct {
+	doc   *engine.Document
+	layer int  // layerIdentity, layerBoundary, or layerSCP plus the level
+	after bool // held in the model after the change
+}
+
+// The policy types a principal's documents belong to.
+const (
+	layerIdentity = iota
+	layerBoundary
+	layerSCP
+)
+
+// principalDiff appends to out the documents that changed for a
+// principal, and reports whether the change can affect every action (a
+// boundary or an SCP level that came or went, tags that conditions may
+// test).
+func (k *docKeys) principalDiff(out []heldDoc, a, b *Principal) (docs []heldDoc, all bool) {
+	// derived holds the ARN, the account, the kind and the tags, by name.
+	if (a.boundary == nil) != (b.boundary == nil) || len(a.scps) != len(b.scps) || !slices.Equal(a.derived, b.derived) {
+		return out, true
 	}
-	docs = k.diff(a.identity, b.identity)
+	out = k.diff(out, layerIdentity, a.identity, b.identity)
 	if a.boundary != nil && a.boundary != b.boundary {
-		docs = append(docs, k.diff([]*engine.Document{a.boundary}, []*engine.Document{b.boundary})...)
+		out = k.diff(out, layerBoundary, []*engine.Document{a.boundary}, []*engine.Document{b.boundary})
 	}
 	for i := range a.scps {
-		docs = append(docs, k.diff(a.scps[i], b.scps[i])...)
+		out = k.diff(out, layerSCP+i, a.scps[i], b.scps[i])
 	}
-	return docs, false
+	return out, false
 }
 
 // Compare lists every (principal, action, resource) whose answer differs
 // between the models from and to, over the principals of either and the
 // resources either lists (or "*" for actions without resource types),
 // with open keys as in Ask. It evaluates only what a change can reach: for
-// a principal, the actions some changed document of its own covers; for a
-// resource whose policy or tags changed, every principal and the actions
-// on its type.
+// a principal, the actions some changed document of its own covers, on
+// the resources a changed statement reaches; for a resource whose policy
+// or tags changed, every principal and the actions on its type. Each model
+// decides a question once for all the principals that see the same
+// statements and values (the verdict cache).
 func Compare(from, to *Model) (*Impact, error) {
-	cat := to.cat
-	keys := newDocKeys()
-	out := &Impact{FromRevision: from.revision, ToRevision: to.revision, before: from.newAsker(nil), after: to.newAsker(nil)}
-	var changedDocs []*engine.Document
-	seenDoc := map[*engine.Document]bool{}
+	c := &comparison{from: from, to: to, keys: newDocKeys(), changes: newChangeIndex(to.cat),
+		scopes: make([]*actionScope, to.cat.NumActions()), seenDoc: map[*engine.Document]bool{},
+		out: &Impact{FromRevision: from.revision, ToRevision: to.revision, before: from.newAsker(nil), after: to.newAsker(nil)}}
+	c.changedRes = changedResources(c.keys, from, to)
+	var err error
+	eachPrincipal(from, to, func(fp, tp *Principal) bool {
+		err = c.principal(fp, tp)
+		return err == nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.out.unlisted(from, to, c.changedDocs)
+	c.out.group()
+	c.out.before, c.out.after = nil, nil // the caches are not needed any more
+	return c.out, nil
+}
 
-	// The resources whose own answer may change for everyone.
-	var changedRes []string
+// A comparison is one Compare under way.
+type comparison struct {
+	from, to    *Model
+	out         *Impact
+	keys        *docKeys
+	changes     *changeIndex
+	changedRes  []string       // sorted: the resources whose own answer may change for everyone
+	scopes      []*actionScope // by action ID, made when first needed
+	changedDocs []*engine.Document
+	seenDoc     map[*engine.Document]bool
+	held        []heldDoc
+}
+
+// An actionScope is an action's resources, the same for every principal,
+// with the verdict caches of both models and which resources changed.
+type actionScope struct {
+	before, after *scope
+	changed       []uint64
+	changedAt     []int
+}
+
+// changedResources lists, sorted, the resources either model lists whose
+// policy or tags differ between them.
+func changedResources(keys *docKeys, from, to *Model) []string {
+	var out []string
 	for _, r := range to.resources {
 		if o, ok := from.byResource[r.ARN]; !ok || !sameResource(keys, o, r) {
-			changedRes = append(changedRes, r.ARN)
+			out = append(out, r.ARN)
 		}
 	}
 	for _, r := range from.resources {
 		if _, ok := to.byResource[r.ARN]; !ok {
-			changedRes = append(changedRes, r.ARN)
+			out = append(out, r.ARN)
 		}
 	}
-	slices.Sort(changedRes)
-
-	// The principals of either model, in ARN order.
-	arns := make([]string, 0, len(to.principals))
-	for _, p := range to.principals {
-		arns = append(arns, p.ARN)
-	}
-	for _, p := range from.principals {
-		if _, ok := to.byARN[p.ARN]; !ok {
-			arns = append(arns, p.ARN)
-		}
-	}
-	slices.Sort(arns)
-
-	n := cat.NumActions()
-	acts := make([]bool, n)
-	// The resources of an action are the same for every principal: listed
-	// once per action, when first needed.
-	actionResources := make([][]string, n)
-	var reach []*engine.CompiledDocument // the changed documents of a principal
-	for _, arn := range arns {
-		fp, tp := from.byARN[arn], to.byARN[arn]
-		clear(acts)
-		reach = reach[:0]
-		all := fp == nil || tp == nil
-		if !all {
-			docs, every := keys.principalDiff(fp, tp)
-			all = every
-			for _, d := range docs {
-				if !seenDoc[d] {
-					seenDoc[d] = true
-					changedDocs = append(changedDocs, d)
-				}
-				m := to
-				if !inPrincipal(tp, d) {
-					m = from
-				}
-				cd, err := m.resolved.Compile(cat, d)
-				if err != nil {
-					return nil, err
-				}
-				reach = append(reach, cd)
-				ids, every := cd.Actions()
-				if every {
-					for _, a := range cat.Actions() {
-						acts[a.ID] = true
-					}
-					continue
-				}
-				for _, id := range ids {
-					acts[id] = true
-				}
-			}
-		}
-		if !all && len(changedRes) == 0 && !slices.Contains(acts, true) {
-			continue
-		}
-		for _, a := range cat.Actions() {
-			if all || acts[a.ID] {
-				if actionResources[a.ID] == nil {
-					actionResources[a.ID] = unionResources(from, to, a)
-				}
-				for _, res := range actionResources[a.ID] {
-					// Only a request a changed statement reaches can change.
-					if all || reaches(reach, a.FullName, res) || isChanged(changedRes, res) {
-						out.compare(from, to, fp, tp, a.FullName, res)
-					}
-				}
-				continue
-			}
-			for _, res := range changedRes {
-				if actsOn(a, res) {
-					out.compare(from, to, fp, tp, a.FullName, res)
-				}
-			}
-		}
-	}
-	out.unlisted(from, to, changedDocs)
-	out.group()
-	return out, nil
+	slices.Sort(out)
+	return out
 }
 
-// inPrincipal reports whether a document governs a principal: one of its
-// identity policies, its boundary, or an SCP of its account.
-func inPrincipal(p *Principal, d *engine.Document) bool {
-	if slices.Contains(p.identity, d) || p.boundary == d {
-		return true
+func (c *comparison) scopeOf(a *catalog.Action) *actionScope {
+	if s := c.scopes[a.ID]; s != nil {
+		return s
 	}
-	for _, level := range p.scps {
-		if slices.Contains(level, d) {
-			return true
+	res := unionResources(c.from, c.to, a)
+	s := &actionScope{before: c.out.before.scope(a.FullName, res), after: c.out.after.scope(a.FullName, res),
+		changed: make([]uint64, (len(res)+63)/64)}
+	for i, r := range res {
+		if isChanged(c.changedRes, r) {
+			s.changed[i>>6] |= 1 << (i & 63)
+			s.changedAt = append(s.changedAt, i)
 		}
 	}
-	return false
+	c.scopes[a.ID] = s
+	return s
+}
+
+// principal compares the answers of one principal (nil in the model
+// that lacks it) on what a change can reach.
+func (c *comparison) principal(fp, tp *Principal) error {
+	var ch *changeReach
+	all := fp == nil || tp == nil
+	if !all {
+		c.held, all = c.keys.principalDiff(c.held[:0], fp, tp)
+		for _, h := range c.held {
+			if !c.seenDoc[h.doc] {
+				c.seenDoc[h.doc] = true
+				c.changedDocs = append(c.changedDocs, h.doc)
+			}
+		}
+		if !all && len(c.held) > 0 {
+			var err error
+			if ch, err = c.changes.of(c.from, c.to, c.held); err != nil {
+				return err
+			}
+		}
+	}
+	if !all && len(c.changedRes) == 0 && (ch == nil || ch.actions == 0) {
+		return nil
+	}
+	for _, a := range c.to.cat.Actions() {
+		if !all && (ch == nil || !hasBit(ch.acts, a.ID)) {
+			if len(c.changedRes) == 0 {
+				continue
+			}
+			s := c.scopeOf(a)
+			for _, i := range s.changedAt {
+				c.out.compare(s.before, s.after, fp, tp, i)
+			}
+			continue
+		}
+		s := c.scopeOf(a)
+		for i := range s.before.resources {
+			// Only a request a changed statement reaches can change.
+			if all || hasBit(s.changed, i) || hasBit(ch.reached(a.ID, s.before), i) {
+				c.out.compare(s.before, s.after, fp, tp, i)
+			}
+		}
+	}
+	return nil
+}
+
+// eachPrincipal calls f with every principal of either model, in ARN
+// order, and its counterpart in the other (nil when it has none), until
+// f returns false. Both lists are sorted, so this is a merge.
+func eachPrincipal(from, to *Model, f func(fp, tp *Principal) bool) {
+	fs, ts := from.principals, to.principals
+	for len(fs) > 0 || len(ts) > 0 {
+		var fp, tp *Principal
+		c := 0
+		switch {
+		case len(fs) == 0:
+			c = 1
+		case len(ts) == 0:
+			c = -1
+		default:
+			c = strings.Compare(fs[0].ARN, ts[0].ARN)
+		}
+		if c <= 0 {
+			fp, fs = fs[0], fs[1:]
+		}
+		if c >= 0 {
+			tp, ts = ts[0], ts[1:]
+		}
+		if !f(fp, tp) {
+			return
+		}
+	}
 }
 
 // isChanged reports whether a resource is in the sorted list.
 func isChanged(sorted []string, res string) bool {
 	_, found := slices.BinarySearch(sorted, res)
 	return found
-}
-
-// reaches reports whether one of the documents reaches a request.
-func reaches(docs []*engine.CompiledDocument, action, resource string) bool {
-	for _, cd := range docs {
-		if cd.Reaches(action, resource) {
-			return true
-		}
-	}
-	return false
 }
 
 // sameResource reports whether a listed resource is governed alike in two
@@ -286,15 +327,15 @@ func unionResources(from, to *Model, a *catalog.Action) []string {
 	return out
 }
 
-// compare records a change when the two models answer differently; an
-// absent principal is denied everything.
-func (im *Impact) compare(from, to *Model, fp, tp *Principal, action, resource string) {
+// compare records a change when the two models answer question i of
+// their scopes differently; an absent principal is denied everything.
+func (im *Impact) compare(bs, as *scope, fp, tp *Principal, i int) {
 	before, after := ImplicitDeny, ImplicitDeny
 	if fp != nil {
-		before = im.before.verdict(fp, action, resource)
+		before = im.before.sharedVerdict(bs, fp, i)
 	}
 	if tp != nil {
-		after = im.after.verdict(tp, action, resource)
+		after = im.after.sharedVerdict(as, tp, i)
 	}
 	if before == after {
 		return
@@ -305,7 +346,7 @@ func (im *Impact) compare(from, to *Model, fp, tp *Principal, action, resource s
 	} else {
 		arn = fp.ARN
 	}
-	im.Changes = append(im.Changes, Change{Principal: arn, Action: action, Resource: resource, Before: before, After: after})
+	im.Changes = append(im.Changes, Change{Principal: arn, Action: as.action, Resource: as.resources[i], Before: before, After: after})
 }
 
 // group sorts the changes and counts them per principal and per action.

@@ -18,7 +18,9 @@ import (
 type Model struct {
 	cat        *catalog.Catalog
 	revision   int64
-	principals []*Principal // sorted by ARN
+	docs       map[*engine.Document]*docInfo // every document the model holds
+	nsets      int                           // how many distinct sets the principals have
+	principals []*Principal                  // sorted by ARN
 	byARN      map[string]*Principal
 	resources  []*Resource // sorted by ARN
 	byResource map[string]*Resource
@@ -33,10 +35,19 @@ type Principal struct {
 	Account string
 	Name    string
 	Tags    map[string]string
-	derived [][2]string // the context keys derived from it
+	derived [][2]string // the context keys derived from it, by name
 	// policies holds the identity set, the boundary and the SCP chain; the
 	// resource policy is the request's.
 	policies engine.Policies
+	// acctKey is the ARN up to its account ("arn:aws:iam::111122223333"),
+	// what a decision reads of the principal besides its documents, its
+	// derived keys and whether a Principal element names it.
+	acctKey string
+	// The documents of policies as the verdict cache sees them, shared by
+	// the principals that have the same lists.
+	idSet   *setInfo
+	bndSet  *setInfo // nil without a boundary
+	scpDocs [][]*docInfo
 	// docs are what the sets were compiled from: identity documents, then
 	// the boundary, then each SCP level; change detection compares them.
 	identity []*engine.Document
@@ -53,6 +64,7 @@ type Resource struct {
 	// ancestor's; nil for none. doc is what it was compiled from.
 	policy *engine.PolicySet
 	doc    *engine.Document
+	polDoc *docInfo // doc as the verdict cache sees it
 }
 
 // Revision returns the revision the model was compiled at.
@@ -81,61 +93,84 @@ func (m *Model) Resource(arn string) (*Resource, bool) {
 
 // setCache compiles each distinct list of documents into one set, shared
 // by every principal (or resource) that has the same list, as the
-// snapshot does.
+// snapshot does, and describes each document once for the verdict cache.
 type setCache struct {
-	cat  *catalog.Catalog
-	res  *entity.Resolved
-	ids  map[*engine.Document]int
-	sets map[string]*engine.PolicySet
+	cat   *catalog.Catalog
+	res   *entity.Resolved
+	infos map[*engine.Document]*docInfo
+	sets  map[string]*setInfo
 }
 
-func (c *setCache) set(docs []*engine.Document) (*engine.PolicySet, error) {
+// A setInfo is one compiled set of the model with its documents
+// described.
+type setInfo struct {
+	idx  int32 // dense in the model
+	ps   *engine.PolicySet
+	docs []*docInfo
+}
+
+func (c *setCache) info(d *engine.Document) (*docInfo, error) {
+	if di, ok := c.infos[d]; ok {
+		return di, nil
+	}
+	cd, err := c.res.Compile(c.cat, d)
+	if err != nil {
+		return nil, err
+	}
+	di := newDocInfo(int32(len(c.infos)), d, cd)
+	c.infos[d] = di
+	return di, nil
+}
+
+func (c *setCache) set(docs []*engine.Document) (*setInfo, error) {
 	var key strings.Builder
-	for _, d := range docs {
-		id, ok := c.ids[d]
-		if !ok {
-			id = len(c.ids)
-			c.ids[d] = id
-		}
-		key.WriteString(strconv.Itoa(id))
-		key.WriteByte(',')
-	}
-	if ps, ok := c.sets[key.String()]; ok {
-		return ps, nil
-	}
-	cds := make([]*engine.CompiledDocument, len(docs))
+	infos := make([]*docInfo, len(docs))
 	for i, d := range docs {
-		cd, err := c.res.Compile(c.cat, d)
+		di, err := c.info(d)
 		if err != nil {
 			return nil, err
 		}
-		cds[i] = cd
+		infos[i] = di
+		key.WriteString(strconv.Itoa(int(di.id)))
+		key.WriteByte(',')
+	}
+	if s, ok := c.sets[key.String()]; ok {
+		return s, nil
+	}
+	cds := make([]*engine.CompiledDocument, len(docs))
+	for i, di := range infos {
+		cds[i] = di.cd
 	}
 	ps, err := engine.NewPolicySet(c.cat, cds...)
 	if err != nil {
 		return nil, err
 	}
-	c.sets[key.String()] = ps
-	return ps, nil
+	s := &setInfo{idx: int32(len(c.sets)), ps: ps, docs: infos}
+	c.sets[key.String()] = s
+	return s, nil
 }
 
 // NewModel compiles a resolved model at a revision.
 func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Model, error) {
 	m := &Model{cat: cat, revision: revision, resolved: res, byARN: make(map[string]*Principal, res.NumPrincipals()),
 		byResource: make(map[string]*Resource, res.NumResources()), byType: make(map[*catalog.ResourceType][]*Resource)}
-	sc := &setCache{cat: cat, res: res, ids: make(map[*engine.Document]int), sets: make(map[string]*engine.PolicySet)}
-	scps := make(map[string][]*engine.PolicySet)
+	sc := &setCache{cat: cat, res: res, infos: make(map[*engine.Document]*docInfo), sets: make(map[string]*setInfo)}
+	type chain struct {
+		sets []*engine.PolicySet
+		docs [][]*docInfo
+	}
+	scps := make(map[string]chain)
 	for _, acct := range res.Accounts() {
-		chain, _ := res.SCPChain(acct)
-		levels := make([]*engine.PolicySet, len(chain))
-		for i, docs := range chain {
-			ps, err := sc.set(docs)
+		levels, _ := res.SCPChain(acct)
+		ch := chain{sets: make([]*engine.PolicySet, len(levels)), docs: make([][]*docInfo, len(levels))}
+		for i, docs := range levels {
+			set, err := sc.set(docs)
 			if err != nil {
 				return nil, fmt.Errorf("account %q: SCP level %d: %w", acct, i, err)
 			}
-			levels[i] = ps
+			ch.sets[i], ch.docs[i] = set.ps, set.docs
 		}
-		scps[acct] = levels
+		scps[acct] = ch
 	}
 	for _, arn := range res.Principals() {
 		pp, _ := res.Principal(arn)
@@ -144,15 +179,18 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 			return nil, fmt.Errorf("principal %q: %w", arn, err)
 		}
 		p := &Principal{ARN: pp.ARN, Kind: pp.Kind, Account: pp.Account, Name: arn[strings.LastIndexByte(arn, '/')+1:],
-			Tags: pp.Tags, identity: pp.Identity, boundary: pp.Boundary}
-		p.policies.Identity = id
+			Tags: pp.Tags, identity: pp.Identity, boundary: pp.Boundary, idSet: id, acctKey: accountKey(pp.ARN)}
+		p.policies.Identity = id.ps
 		p.derived = derivedPairs(p)
 		if pp.Boundary != nil {
-			if p.policies.Boundary, err = sc.set([]*engine.Document{pp.Boundary}); err != nil {
+			b, err := sc.set([]*engine.Document{pp.Boundary})
+			if err != nil {
 				return nil, fmt.Errorf("principal %q: boundary: %w", arn, err)
 			}
+			p.policies.Boundary, p.bndSet = b.ps, b
 		}
-		p.policies.SCPs = scps[pp.Account]
+		ch := scps[pp.Account]
+		p.policies.SCPs, p.scpDocs = ch.sets, ch.docs
 		p.scps, _ = res.SCPChain(pp.Account)
 		m.principals = append(m.principals, p)
 		m.byARN[p.ARN] = p
@@ -161,11 +199,11 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 		doc, tags, _ := res.Resource(arn)
 		r := &Resource{ARN: arn, Tags: tags, doc: doc, Type: resourceType(cat, arn)}
 		if doc != nil {
-			ps, err := sc.set([]*engine.Document{doc})
+			set, err := sc.set([]*engine.Document{doc})
 			if err != nil {
 				return nil, fmt.Errorf("resource %q: %w", arn, err)
 			}
-			r.policy = ps
+			r.policy, r.polDoc = set.ps, set.docs[0]
 		}
 		m.resources = append(m.resources, r)
 		m.byResource[arn] = r
@@ -175,7 +213,22 @@ func NewModel(cat *catalog.Catalog, res *entity.Resolved, revision int64) (*Mode
 			}
 		}
 	}
+	m.docs, m.nsets = sc.infos, len(sc.sets)
 	return m, nil
+}
+
+// accountKey returns an ARN up to the end of its account field; the whole
+// ARN when it has fewer fields.
+func accountKey(arn string) string {
+	n := 0
+	for i := 0; i < len(arn); i++ {
+		if arn[i] == ':' {
+			if n++; n == 5 {
+				return arn[:i]
+			}
+		}
+	}
+	return arn
 }
 
 // resourceType finds the catalog resource type whose ARN format fits arn,
@@ -193,19 +246,19 @@ func resourceType(cat *catalog.Catalog, arn string) *catalog.ResourceType {
 // governing returns what governs a resource ARN: the listed resource, or
 // for one the model does not list, the policy of its nearest listed
 // ancestor that has one.
-func (m *Model) governing(arn string) (policy *engine.PolicySet, tags map[string]string, listed bool) {
+func (m *Model) governing(arn string) (policy *engine.PolicySet, doc *docInfo, tags map[string]string, listed bool) {
 	if r, ok := m.byResource[arn]; ok {
-		return r.policy, r.Tags, true
+		return r.policy, r.polDoc, r.Tags, true
 	}
 	for p := arn; ; {
 		i := strings.LastIndexByte(p, '/')
 		if i < 0 {
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 		p = p[:i]
 		if r, ok := m.byResource[p]; ok && r.policy != nil && r.doc != nil {
 			if own, _, _ := m.resolved.ListedResource(p); own != nil {
-				return r.policy, nil, false
+				return r.policy, r.polDoc, nil, false
 			}
 		}
 	}

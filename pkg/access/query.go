@@ -102,7 +102,9 @@ func (o *Options) keep(v Verdict) bool { return o.IncludeDenied || !v.Denied() }
 
 // WhoCan answers, for every principal of the model in ARN order, whether
 // it may perform action on resource. It returns one page and the ARN to
-// pass as Page.After for the next ("" after the last).
+// pass as Page.After for the next ("" after the last). Principals that see
+// the question alike share one answer: entries may share their
+// statements, conditions and example contexts, which callers only read.
 func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, string, error) {
 	if _, err := m.checkAction(action); err != nil {
 		return nil, "", err
@@ -116,21 +118,17 @@ func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, s
 	start := sort.Search(len(m.principals), func(i int) bool { return m.principals[i].ARN > o.Page.After })
 	// A principal none of whose identity statements covers the action is
 	// denied without evaluating, unless the resource's policy may grant
-	// it; identity sets are shared, so each is looked at once.
-	policy, _, _ := m.governing(resource)
+	// it; identity sets are shared, so each is looked at once (sc.covers).
+	policy, _, _, _ := m.governing(resource)
 	byPolicy := policy.Covers(action)
-	covers := map[*engine.PolicySet]bool{}
 	ask := m.newAsker(o.Context)
+	// Principals that see the same statements and values are decided once.
+	sc := ask.scope(action, []string{resource})
 	var out []PrincipalAnswer
 	for _, p := range m.principals[start:] {
-		c, seen := covers[p.policies.Identity]
-		if !seen {
-			c = p.policies.Identity.Covers(action)
-			covers[p.policies.Identity] = c
-		}
 		var a Answer // ImplicitDeny
-		if c || byPolicy {
-			ans := ask.keep(&o, p, action, resource)
+		if sc.covers(p.idSet) || byPolicy {
+			ans := ask.sharedKeep(sc, &o, p, 0)
 			if ans == nil {
 				continue
 			}
