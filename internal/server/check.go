@@ -25,28 +25,6 @@ func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.Che
 	return res, nil
 }
 
-// check decides one request for method (Check, or a request of
-// CheckStream); its errors are domain errors, for the caller to map.
-func (s *Server) check(ctx context.Context, method string, req *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
-	snap, err := s.snapshotFor(ctx, req.GetMinRevision())
-	if err != nil {
-		return nil, err
-	}
-	it, now := checkItem(req), s.cfg.Clock()
-	sc := s.getScratch(snap)
-	defer s.putScratch(sc)
-	if err := s.prepareItem(sc, snap, &it, nil, s.clockKeys(now)); err != nil {
-		return nil, err
-	}
-	d, ex := decide(&sc.in, req.GetExplain())
-	if h := s.cfg.Hooks.OnDecision; h != nil {
-		h(ctx, decisionRecord(callInfoOf(ctx), method, &it, d, ex, nil, snap.Revision(), now))
-	}
-	s.logUnknown(ctx, &it, &sc.in)
-	return &pdpv1.CheckResponse{Decision: d, Revision: snap.Revision(), Explanation: ex,
-		PrincipalStatus: modelStatus(sc.in.principalKnown), ResourceStatus: modelStatus(sc.in.resourceKnown)}, nil
-}
-
 // BatchCheck decides every item on one snapshot, at one time. Large batches
 // that run to the end are spread over the cores; batches that may stop
 // early run in order, so that they stop where the mode says.
@@ -138,26 +116,6 @@ func stops(mode pdpv1.BatchMode, r *pdpv1.BatchCheckResult) bool {
 		return allowed
 	}
 	return false
-}
-
-// batchResult decides item i of a batch into out; a problem with the item
-// becomes its own error, never the batch's.
-func (s *Server) batchResult(sc *scratch, b *batch, i int, out *pdpv1.BatchCheckResult) {
-	var it item
-	shared := batchItem(b.req, b.req.GetItems()[i], &it)
-	if b.items != nil {
-		b.items[i] = it
-	}
-	var caller *callerKeys
-	if shared {
-		caller = &b.shared
-	}
-	if err := s.prepareItem(sc, b.snap, &it, caller, b.tk); err != nil {
-		out.Error = itemError(err)
-		return
-	}
-	out.Decision, out.Explanation = decide(&sc.in, b.explain)
-	out.PrincipalStatus, out.ResourceStatus = modelStatus(sc.in.principalKnown), modelStatus(sc.in.resourceKnown)
 }
 
 // itemError describes why one batch item could not be decided.
