@@ -18,9 +18,9 @@ import (
 // The decision pipeline, in the order a request runs through it. Check
 // (check.go) calls check, and BatchCheck batchResult for each item:
 //
-//  1. the request becomes an item (checkItem, batchItem);
-//  2. the snapshot it is decided on is picked once, the current one or one
-//     at min_revision (snapshotFor);
+//  1. the snapshot the request is decided on is picked once, the current
+//     one or one at min_revision (snapshotFor);
+//  2. the request becomes an item (checkItem, batchItem);
 //  3. a scratch is taken from the pool (scratch.go) and the clock's keys
 //     are read (clockKeys);
 //  4. prepareItem checks the item, looking its principal and resource up
@@ -95,51 +95,6 @@ func (s *Server) batchResult(sc *scratch, b *batch, i int, out *pdpv1.BatchCheck
 	out.PrincipalStatus, out.ResourceStatus = modelStatus(sc.in.principalKnown), modelStatus(sc.in.resourceKnown)
 }
 
-// checkItem is a Check request as an item.
-func checkItem(r *pdpv1.CheckRequest) item {
-	return item{
-		principal: r.GetPrincipal(), action: r.GetAction(), resource: r.GetResource(),
-		resourceAccount: r.GetResourceAccount(), context: r.GetContext(),
-		sessionPolicies: r.GetSessionPolicies(), sessionTags: r.GetSessionTags(),
-	}
-}
-
-// batchItem applies the batch's defaults to one item, into it: an empty
-// principal or session takes the batch's, and the item's context keys
-// replace the batch's keys of the same name. shared is true when the item
-// has no context of its own, so that its context is exactly the batch's.
-func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem, it *item) (shared bool) {
-	*it = item{
-		principal: bi.GetPrincipal(), action: bi.GetAction(), resource: bi.GetResource(),
-		resourceAccount: bi.GetResourceAccount(), sessionPolicies: bi.GetSessionPolicies(), sessionTags: bi.GetSessionTags(),
-	}
-	if it.principal == "" {
-		it.principal = r.GetPrincipal()
-	}
-	if len(it.sessionPolicies) == 0 {
-		it.sessionPolicies = r.GetSessionPolicies()
-	}
-	if len(it.sessionTags) == 0 {
-		it.sessionTags = r.GetSessionTags()
-	}
-	switch {
-	case len(bi.GetContext()) == 0:
-		it.context = r.GetContext()
-		return true
-	case len(r.GetContext()) == 0:
-		it.context = bi.GetContext()
-	default:
-		it.context = make(map[string]*pdpv1.ContextValue, len(r.GetContext())+len(bi.GetContext()))
-		for k, v := range r.GetContext() {
-			it.context[k] = v
-		}
-		for k, v := range bi.GetContext() {
-			it.context[k] = v
-		}
-	}
-	return false
-}
-
 // A decision call reads the snapshot it decides on here, once: the current
 // one, or with min_revision one at least that recent, waiting for the
 // follower to publish it.
@@ -207,6 +162,51 @@ func (s *Server) currentRevision() int64 {
 		return snap.Revision()
 	}
 	return 0
+}
+
+// checkItem is a Check request as an item.
+func checkItem(r *pdpv1.CheckRequest) item {
+	return item{
+		principal: r.GetPrincipal(), action: r.GetAction(), resource: r.GetResource(),
+		resourceAccount: r.GetResourceAccount(), context: r.GetContext(),
+		sessionPolicies: r.GetSessionPolicies(), sessionTags: r.GetSessionTags(),
+	}
+}
+
+// batchItem applies the batch's defaults to one item, into it: an empty
+// principal or session takes the batch's, and the item's context keys
+// replace the batch's keys of the same name. shared is true when the item
+// has no context of its own, so that its context is exactly the batch's.
+func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem, it *item) (shared bool) {
+	*it = item{
+		principal: bi.GetPrincipal(), action: bi.GetAction(), resource: bi.GetResource(),
+		resourceAccount: bi.GetResourceAccount(), sessionPolicies: bi.GetSessionPolicies(), sessionTags: bi.GetSessionTags(),
+	}
+	if it.principal == "" {
+		it.principal = r.GetPrincipal()
+	}
+	if len(it.sessionPolicies) == 0 {
+		it.sessionPolicies = r.GetSessionPolicies()
+	}
+	if len(it.sessionTags) == 0 {
+		it.sessionTags = r.GetSessionTags()
+	}
+	switch {
+	case len(bi.GetContext()) == 0:
+		it.context = r.GetContext()
+		return true
+	case len(r.GetContext()) == 0:
+		it.context = bi.GetContext()
+	default:
+		it.context = make(map[string]*pdpv1.ContextValue, len(r.GetContext())+len(bi.GetContext()))
+		for k, v := range r.GetContext() {
+			it.context[k] = v
+		}
+		for k, v := range bi.GetContext() {
+			it.context[k] = v
+		}
+	}
+	return false
 }
 
 // A call reads the clock once: the items of a batch share the time keys.
