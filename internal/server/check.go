@@ -16,6 +16,9 @@ import (
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
+// The RPC surface of Check and BatchCheck: what a request carries in and
+// out, a batch's modes and fan-out. Both run the pipeline in decide.go.
+
 // Check decides one request against the current snapshot.
 func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
 	res, err := s.check(ctx, "Check", req)
