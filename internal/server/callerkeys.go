@@ -49,6 +49,14 @@ type ctxKey struct {
 	problems [2]int // callerKeys.problems[problems[0]:problems[1]]
 }
 
+// ownKeys returns the callerKeys to check an item's own context into: not
+// the one the context holds now.
+func (sc *scratch) ownKeys() *callerKeys {
+	ck := &sc.own[sc.nextOwn]
+	sc.nextOwn ^= 1
+	return ck
+}
+
 // checkCallerKeys checks a request context against the limits and the
 // catalog, into ck, which keeps its slices from earlier use. A context over
 // a limit is refused whole, so its keys are not looked at: nothing of a

@@ -57,61 +57,6 @@ func toExplanation(ex *engine.Explanation) *pdpv1.Explanation {
 	return out
 }
 
-// decide evaluates prepared inputs, with an explanation when asked.
-func decide(in *decisionInput, explain bool) (pdpv1.Decision, *pdpv1.Explanation) {
-	if !explain {
-		return toDecision(engine.Evaluate(&in.policies, &in.request)), nil
-	}
-	d, ex := engine.EvaluateExplain(&in.policies, &in.request)
-	out := toExplanation(ex)
-	explainNotes(in, out)
-	return toDecision(d), out
-}
-
-func checkItem(r *pdpv1.CheckRequest) item {
-	return item{
-		principal: r.GetPrincipal(), action: r.GetAction(), resource: r.GetResource(),
-		resourceAccount: r.GetResourceAccount(), context: r.GetContext(),
-		sessionPolicies: r.GetSessionPolicies(), sessionTags: r.GetSessionTags(),
-	}
-}
-
-// batchItem applies the batch's defaults to one item, into it: an empty
-// principal or session takes the batch's, and the item's context keys
-// replace the batch's keys of the same name. shared is true when the item
-// has no context of its own, so that its context is exactly the batch's.
-func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem, it *item) (shared bool) {
-	*it = item{
-		principal: bi.GetPrincipal(), action: bi.GetAction(), resource: bi.GetResource(),
-		resourceAccount: bi.GetResourceAccount(), sessionPolicies: bi.GetSessionPolicies(), sessionTags: bi.GetSessionTags(),
-	}
-	if it.principal == "" {
-		it.principal = r.GetPrincipal()
-	}
-	if len(it.sessionPolicies) == 0 {
-		it.sessionPolicies = r.GetSessionPolicies()
-	}
-	if len(it.sessionTags) == 0 {
-		it.sessionTags = r.GetSessionTags()
-	}
-	switch {
-	case len(bi.GetContext()) == 0:
-		it.context = r.GetContext()
-		return true
-	case len(r.GetContext()) == 0:
-		it.context = bi.GetContext()
-	default:
-		it.context = make(map[string]*pdpv1.ContextValue, len(r.GetContext())+len(bi.GetContext()))
-		for k, v := range r.GetContext() {
-			it.context[k] = v
-		}
-		for k, v := range bi.GetContext() {
-			it.context[k] = v
-		}
-	}
-	return false
-}
-
 // DecisionName spells a decision as IAM does ("Allow", "ExplicitDeny",
 // "ImplicitDeny"); ok is false for a value that is not a decision. The
 // decision log, the metrics and the CLI all label decisions with it.
@@ -151,4 +96,19 @@ func EffectName(e pdpv1.Effect) string {
 		return "Deny"
 	}
 	return "Allow"
+}
+
+// contextValues reads one context value: a string, or a list of strings.
+func contextValues(v *pdpv1.ContextValue) (values []string, multi, ok bool) {
+	switch k := v.GetKind().(type) {
+	case *pdpv1.ContextValue_StringValue:
+		return []string{k.StringValue}, false, true
+	case *pdpv1.ContextValue_ListValue:
+		vals := k.ListValue.GetValues()
+		if vals == nil {
+			vals = []string{}
+		}
+		return vals, true, true
+	}
+	return nil, false, false
 }

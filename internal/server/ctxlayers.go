@@ -1,6 +1,8 @@
 package server
 
 import (
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -152,6 +154,46 @@ func (d *derivedKeys) list() []derivedKey {
 		return nil
 	}
 	return d.keys
+}
+
+// Condition keys the server derives from the model and its clock. A caller
+// may not supply them where the server derives them.
+const (
+	keyPrincipalArn     = "aws:PrincipalArn"
+	keyPrincipalAccount = "aws:PrincipalAccount"
+	keyPrincipalType    = "aws:PrincipalType"
+	keyUsername         = "aws:username"
+	keyCurrentTime      = "aws:CurrentTime"
+	keyEpochTime        = "aws:EpochTime"
+	prefixPrincipalTag  = "aws:principaltag/"
+	prefixResourceTag   = "aws:resourcetag/"
+)
+
+// Lower-case names of the keys the server derives, as the engine stores
+// them.
+var (
+	lowerPrincipalArn     = strings.ToLower(keyPrincipalArn)
+	lowerPrincipalAccount = strings.ToLower(keyPrincipalAccount)
+	lowerPrincipalType    = strings.ToLower(keyPrincipalType)
+	lowerUsername         = strings.ToLower(keyUsername)
+	lowerCurrentTime      = strings.ToLower(keyCurrentTime)
+	lowerEpochTime        = strings.ToLower(keyEpochTime)
+)
+
+// sortKeys sorts keys by name and keeps of each name the last, which is the
+// one setting them all in turn leaves (tag keys that differ only in case
+// have one name in lower case).
+func sortKeys(keys []derivedKey) []derivedKey {
+	slices.SortStableFunc(keys, func(a, b derivedKey) int { return strings.Compare(a.name, b.name) })
+	out := keys[:0]
+	for i, k := range keys {
+		if i+1 < len(keys) && keys[i+1].name == k.name {
+			continue
+		}
+		out = append(out, k)
+	}
+	clear(keys[len(out):])
+	return out
 }
 
 // maxDerived is the number of entries of each kind a derivedCache holds

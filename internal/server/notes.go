@@ -1,9 +1,7 @@
 package server
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
@@ -14,14 +12,6 @@ import (
 // principal or resource the model does not hold (a misspelt ARN), or a
 // region that is not the resource's. The responses say whether the model
 // knows the principal and the resource, and explanations carry notes.
-
-// modelStatus turns whether the model knows an entity into its enum.
-func modelStatus(known bool) pdpv1.ModelStatus {
-	if known {
-		return pdpv1.ModelStatus_MODEL_STATUS_KNOWN
-	}
-	return pdpv1.ModelStatus_MODEL_STATUS_UNKNOWN
-}
 
 // Notes of an explanation.
 const (
@@ -76,38 +66,4 @@ func arnRegion(arn string) string {
 		return ""
 	}
 	return parts[3]
-}
-
-// logUnknown logs at Debug that a decided request named a principal or
-// resource the model does not hold.
-func (s *Server) logUnknown(ctx context.Context, it *item, in *decisionInput) {
-	if in.principalKnown && in.resourceKnown || !s.log.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	if !in.principalKnown {
-		s.log.DebugContext(ctx, "principal not in the model", "principal", it.principal, "action", it.action)
-	}
-	if !in.resourceKnown {
-		s.log.DebugContext(ctx, "resource not in the model", "resource", it.resource, "action", it.action)
-	}
-}
-
-// logUnknownItems is logUnknown for the decided items of a batch.
-func (s *Server) logUnknownItems(ctx context.Context, req *pdpv1.BatchCheckRequest, results []*pdpv1.BatchCheckResult) {
-	if !s.log.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	for i, r := range results {
-		bi := req.GetItems()[i]
-		principal := bi.GetPrincipal()
-		if principal == "" {
-			principal = req.GetPrincipal()
-		}
-		if r.GetPrincipalStatus() == pdpv1.ModelStatus_MODEL_STATUS_UNKNOWN {
-			s.log.DebugContext(ctx, "principal not in the model", "principal", principal, "action", bi.GetAction(), "item", i)
-		}
-		if r.GetResourceStatus() == pdpv1.ModelStatus_MODEL_STATUS_UNKNOWN {
-			s.log.DebugContext(ctx, "resource not in the model", "resource", bi.GetResource(), "action", bi.GetAction(), "item", i)
-		}
-	}
 }

@@ -16,6 +16,9 @@ import (
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
+// The RPC surface of Check and BatchCheck: what a request carries in and
+// out, a batch's modes and fan-out. Both run the pipeline in decide.go.
+
 // Check decides one request against the current snapshot.
 func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
 	res, err := s.check(ctx, "Check", req)
@@ -23,28 +26,6 @@ func (s *Server) Check(ctx context.Context, req *pdpv1.CheckRequest) (*pdpv1.Che
 		return nil, s.toStatus(ctx, err)
 	}
 	return res, nil
-}
-
-// check decides one request for method (Check, or a request of
-// CheckStream); its errors are domain errors, for the caller to map.
-func (s *Server) check(ctx context.Context, method string, req *pdpv1.CheckRequest) (*pdpv1.CheckResponse, error) {
-	snap, err := s.snapshotFor(ctx, req.GetMinRevision())
-	if err != nil {
-		return nil, err
-	}
-	it, now := checkItem(req), s.cfg.Clock()
-	sc := s.getScratch(snap)
-	defer s.putScratch(sc)
-	if err := s.prepareItem(sc, snap, &it, nil, s.clockKeys(now)); err != nil {
-		return nil, err
-	}
-	d, ex := decide(&sc.in, req.GetExplain())
-	if h := s.cfg.Hooks.OnDecision; h != nil {
-		h(ctx, decisionRecord(callInfoOf(ctx), method, &it, d, ex, nil, snap.Revision(), now))
-	}
-	s.logUnknown(ctx, &it, &sc.in)
-	return &pdpv1.CheckResponse{Decision: d, Revision: snap.Revision(), Explanation: ex,
-		PrincipalStatus: modelStatus(sc.in.principalKnown), ResourceStatus: modelStatus(sc.in.resourceKnown)}, nil
 }
 
 // BatchCheck decides every item on one snapshot, at one time. Large batches
@@ -140,26 +121,6 @@ func stops(mode pdpv1.BatchMode, r *pdpv1.BatchCheckResult) bool {
 	return false
 }
 
-// batchResult decides item i of a batch into out; a problem with the item
-// becomes its own error, never the batch's.
-func (s *Server) batchResult(sc *scratch, b *batch, i int, out *pdpv1.BatchCheckResult) {
-	var it item
-	shared := batchItem(b.req, b.req.GetItems()[i], &it)
-	if b.items != nil {
-		b.items[i] = it
-	}
-	var caller *callerKeys
-	if shared {
-		caller = &b.shared
-	}
-	if err := s.prepareItem(sc, b.snap, &it, caller, b.tk); err != nil {
-		out.Error = itemError(err)
-		return
-	}
-	out.Decision, out.Explanation = decide(&sc.in, b.explain)
-	out.PrincipalStatus, out.ResourceStatus = modelStatus(sc.in.principalKnown), modelStatus(sc.in.resourceKnown)
-}
-
 // itemError describes why one batch item could not be decided.
 func itemError(err error) *pdpv1.ItemError {
 	var (
@@ -220,73 +181,4 @@ func (s *Server) fanOut(ctx context.Context, snap *snapshot.Snapshot, n int, f f
 	run()
 	wg.Wait()
 	return ctx.Err()
-}
-
-// Simulate decides a self-contained request: every policy comes with it
-// and the context is taken as complete, exactly as a conformance case.
-func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdpv1.SimulateResponse, error) {
-	if re := s.cfg.Limits.checkSimulate(req); re != nil {
-		return nil, s.toStatus(ctx, re)
-	}
-	docs := &engine.PolicyTexts{}
-	for _, p := range req.GetIdentityPolicies() {
-		docs.Identity = append(docs.Identity, []byte(p))
-	}
-	if p := req.GetResourcePolicy(); p != "" {
-		docs.Resource = []byte(p)
-	}
-	if p := req.GetPermissionsBoundary(); p != "" {
-		docs.Boundary = []byte(p)
-	}
-	for _, p := range req.GetSessionPolicies() {
-		docs.Session = append(docs.Session, []byte(p))
-	}
-	for _, p := range req.GetScps() {
-		docs.SCPs = append(docs.SCPs, []byte(p))
-	}
-	var re rpcerr.RequestError
-	re.Reason = "INVALID_REQUEST"
-	if req.GetPrincipal() == "" {
-		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "principal", Description: "missing principal"})
-	}
-	if req.GetAction() == "" {
-		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "action", Description: "missing action"})
-	}
-	if req.GetResource() == "" {
-		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "resource", Description: `missing resource (an ARN, or "*")`})
-	} else if p := resourceProblem(req.GetResource()); p != "" {
-		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "resource", Description: "malformed resource " + rpcerr.Quote(req.GetResource()) + ": " + p})
-	}
-	ectx := engine.NewContext(len(req.GetContext()))
-	for k, v := range req.GetContext() {
-		values, multi, ok := contextValues(v)
-		switch {
-		case !ok:
-			re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "context[" + k + "]", Description: "no value: set string_value or list_value"})
-		case multi:
-			ectx.SetMulti(k, values)
-		default:
-			ectx.Set(k, values[0])
-		}
-	}
-	if len(re.Violations) > 0 {
-		return nil, s.toStatus(ctx, &re)
-	}
-	p, err := docs.Compile(s.cat)
-	if err != nil {
-		return nil, s.toStatus(ctx, err)
-	}
-	if err := s.checkSimulatedPolicies(req); err != nil {
-		return nil, s.toStatus(ctx, err)
-	}
-	in := &decisionInput{policies: *p, request: engine.Request{
-		Principal: req.GetPrincipal(), Action: req.GetAction(), Resource: req.GetResource(),
-		ResourceAccount: req.GetResourceAccount(), Context: ectx,
-	}}
-	d, ex := decide(in, req.GetExplain())
-	if h := s.cfg.Hooks.OnDecision; h != nil {
-		it := item{principal: req.GetPrincipal(), action: req.GetAction(), resource: req.GetResource(), context: req.GetContext()}
-		h(ctx, decisionRecord(callInfoOf(ctx), "Simulate", &it, d, ex, nil, 0, s.cfg.Clock()))
-	}
-	return &pdpv1.SimulateResponse{Decision: d, Explanation: ex}, nil
 }
