@@ -21,7 +21,7 @@ BUF := $(BIN)/buf
 # tests start (/usr/bin/etcd); `make etcd` installs it when etcd is missing.
 ETCD_PACKAGE := etcd-server
 
-.PHONY: all build run demo demo-server reset test test-stages peers lint vet fmt-check unit fuzz-smoke fuzz bench clean policy-tests
+.PHONY: all build run demo demo-server reset test test-unit-stream test-other-stream peers lint vet fmt-check unit fuzz-smoke fuzz bench clean policy-tests
 .PHONY: tools generate check-gen lint-proto breaking compat-image etcd mod-download routes check-routes
 
 all: build
@@ -82,23 +82,26 @@ demo: build
 # regenerates gen/ and the route table and fails if either differs from
 # what is committed, and lints the protos.
 #
-# It runs in three steps. The first writes files (check-routes) and builds
+# It runs in two steps. The first writes files (check-routes) and builds
 # bin/pdp, which compiles the standard library and the module's
-# dependencies once for every later build to share. The second runs the
-# stages that read the tree without writing it TEST_JOBS at a time: on two
-# cores the tool builds and compiles of one fill the time another spends
-# linking or the e2e and etcd tests spend waiting on their servers. make
-# prints each stage's == line when the stage starts and each command's
-# output whole when it ends.
-TEST_JOBS ?= 2
-
+# dependencies once for every later build to share. The second runs two
+# streams of stages side by side, each stage after the other within its
+# stream: unit, the longest, after the grpcurl it needs; and every other
+# stage. On two cores the builds and compiles of one stream fill the time
+# the other spends linking, or the e2e and etcd tests spend waiting on
+# their servers. Each stream's own make runs one stage at a time, so that
+# the long unit stream never queues behind the other stream's tool builds
+# (make warns that it forces -j1 in them);
+# the stages of the two streams read the tree and share no files they write.
 test:
 	@$(MAKE) --no-print-directory mod-download fmt-check check-routes build
-	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=line test-stages
+	@$(MAKE) --no-print-directory -j2 test-unit-stream test-other-stream
 
-# test-stages are the stages of test that may run side by side, the longest
-# (unit) first so that it starts as soon as grpcurl is built.
-test-stages: unit lint check-gen lint-proto breaking peers policy-tests fuzz-smoke
+test-unit-stream:
+	@$(MAKE) --no-print-directory -j1 unit
+
+test-other-stream:
+	@$(MAKE) --no-print-directory -j1 lint check-gen lint-proto breaking peers policy-tests fuzz-smoke
 
 # mod-download fetches the modules of both go.mod files first, with a
 # line saying so: on a cold cache this is the longest silent step.
@@ -183,12 +186,15 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...
 	cd bench && $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./peers/
 
+# PROTO_TOOLS are the tools of the stages that read proto/: buf and the
+# plugins of buf.gen.yaml.
+PROTO_TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
+	$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
+	$(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
+
 # tools installs the pinned tools into $(BIN). Each leaves a stamp file
 # naming its version, so a re-run does nothing and a version bump reinstalls.
-tools: $(BIN)/.buf-$(BUF_VERSION) \
-	$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
-	$(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION) \
-	$(BIN)/.grpcurl-$(GRPCURL_VERSION)
+tools: $(PROTO_TOOLS) $(BIN)/.grpcurl-$(GRPCURL_VERSION)
 
 # tool-rule makes the stamp rule for a tool: $(1) binary name, $(2) package,
 # $(3) version. Older stamps of the same tool are removed. The tools are
@@ -213,14 +219,14 @@ etcd:
 	@command -v etcd >/dev/null || (apt-get update && apt-get install -y --no-install-recommends $(ETCD_PACKAGE))
 
 # generate writes gen/ from proto/ (buf.gen.yaml) with the plugins in $(BIN).
-generate: tools
+generate: $(PROTO_TOOLS)
 	@echo "== buf generate: gen/ from proto/"
 	PATH="$(BIN):$$PATH" $(BUF) generate
 
 # check-gen generates into a temporary directory and fails if that differs
 # from gen/. It leaves the tree alone, so that it can run beside the
 # stages that compile gen/ (buf.gen.yaml cleans its out directory first).
-check-gen: tools
+check-gen: $(PROTO_TOOLS)
 	@echo "== gen/ unchanged by make generate"
 	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	  PATH="$(BIN):$$PATH" $(BUF) generate --output "$$tmp" || exit 1; \
@@ -249,7 +255,7 @@ check-routes:
 	@test -z "$$(git status --porcelain -- $(ROUTES)/routes_gen.go)" || { git status --short -- $(ROUTES)/routes_gen.go; \
 	  echo "$(ROUTES) is stale: run 'go generate ./$(ROUTES)' (or 'make routes') and commit"; exit 1; }
 
-lint-proto: tools
+lint-proto: $(PROTO_TOOLS)
 	@echo "== buf lint and format"
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
@@ -261,11 +267,11 @@ lint-proto: tools
 # tag when a new release is made.
 RELEASE := v0.1.0
 
-breaking: tools
+breaking: $(PROTO_TOOLS)
 	@echo "== buf breaking: proto/ against release $(RELEASE)"
 	$(BUF) breaking --against proto/compat/$(RELEASE).binpb
 
-compat-image: tools
+compat-image: $(PROTO_TOOLS)
 	@tmp="$$(mktemp -d)" && git archive $(RELEASE) proto buf.yaml | tar -x -C "$$tmp" && \
 	  (cd "$$tmp" && $(BUF) build -o $(CURDIR)/proto/compat/$(RELEASE).binpb); rc=$$?; rm -rf "$$tmp"; exit $$rc
 
