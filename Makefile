@@ -78,10 +78,13 @@ demo: build
 	$(BIN)/pdp validate --type identity examples/policies/campaign-managers.json examples/policies/sms-senders.json
 	$(BIN)/pdp eval --ordered --explain < examples/requests.jsonl
 
-# test is what CI runs: formatting, vet, every test with the race detector,
-# (the conformance corpus among them), and a short run of every fuzzer.
-# It also regenerates gen/ and fails if that changed it, and lints the protos.
-test: mod-download fmt-check vet lint check-gen check-routes lint-proto breaking unit policy-tests peers fuzz-smoke
+# test is what CI runs: formatting, vet, staticcheck, every test with the
+# race detector (the conformance corpus among them), bench/'s tests, the
+# example model's policy tests and a short run of every fuzzer. It also
+# regenerates gen/ and the route table and fails if either differs from
+# what is committed, and lints the protos. go vet runs inside the race
+# build of unit (-vet=all), so the tree is compiled once for both.
+test: mod-download fmt-check lint check-gen check-routes lint-proto breaking unit policy-tests peers fuzz-smoke
 
 # mod-download fetches the modules of every go.mod file first, with a
 # line saying so: on a cold cache this is the longest silent step.
@@ -116,25 +119,34 @@ lint:
 # those tests skip under plain `go test`; here a skipped test fails the
 # run (internal/tools/testsummary prints each package's result, the
 # output of failed tests, and the skipped ones with their reasons).
+# -vet=all runs every analyzer of `make vet` on the packages and their
+# tests, type-checked from the race build itself, so that the tree is not
+# compiled a second time for vet; a vet finding fails its package.
 unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
+	@echo "== go vet: every analyzer, run by go test -vet=all on the race build below"
 	@echo "== go test -race (every package; the e2e and etcd tests take a few minutes)"
 	$(GO) build -o $(BIN)/testsummary ./internal/tools/testsummary
-	$(GO) test -race -count=1 -json $(PKGS) | $(BIN)/testsummary
+	$(GO) test -race -vet=all -count=1 -json $(PKGS) | $(BIN)/testsummary
 
 # peers runs the tests of bench/ (its own module): pdp, cedar-go and OPA
 # decide the same generated workload identically, and the load kit works
-# (its ghz test needs ghz, its cluster test ghz and etcd).
+# (its ghz test needs ghz, its cluster test ghz and etcd). go vet runs
+# inside go test, as in unit.
 peers: $(BIN)/.ghz-$(GHZ_VERSION) etcd
-	@echo "== bench/: pdp, cedar-go and OPA agree; the load kit works"
-	cd bench && $(GO) vet ./... && $(GO) test -count=1 ./...
+	@echo "== bench/: go vet; pdp, cedar-go and OPA agree; the load kit works"
+	cd bench && $(GO) test -vet=all -count=1 ./...
 
-# fuzz-smoke runs each fuzz target for a fixed number of inputs (a count,
-# not a duration: a short -fuzztime duration on a loaded machine can end
-# the run with a spurious "context deadline exceeded"); `make fuzz
-# FUZZTIME=5m` runs them for longer.
+# fuzz-smoke runs each fuzz target for FUZZ_SMOKE inputs: enough to show
+# that the target builds, runs its corpus and mutates inputs without
+# failing. It is a count, not a duration: a short -fuzztime duration on a
+# loaded machine can end the run with a spurious "context deadline
+# exceeded". `make fuzz` runs them for FUZZTIME (default 20,000 inputs;
+# `make fuzz FUZZTIME=5m` for longer).
+FUZZ_SMOKE ?= 2000x
+
 fuzz-smoke:
-	@echo "== fuzzing each target for $(FUZZTIME) inputs"
-	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
+	@echo "== fuzzing each target for $(FUZZ_SMOKE) inputs"
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZ_SMOKE)
 
 fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./pkg/jsonpos/
@@ -159,20 +171,25 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./pkg/... ./internal/...
 	cd bench && $(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) ./peers/
 
+# PROTO_TOOLS are the tools of the stages that read proto/: buf and the
+# plugins of buf.gen.yaml.
+PROTO_TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
+	$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
+	$(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
+
 # tools installs the pinned tools into $(BIN). Each leaves a stamp file
 # naming its version, so a re-run does nothing and a version bump reinstalls.
-tools: $(BIN)/.buf-$(BUF_VERSION) \
-	$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
-	$(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION) \
-	$(BIN)/.grpcurl-$(GRPCURL_VERSION)
+tools: $(PROTO_TOOLS) $(BIN)/.grpcurl-$(GRPCURL_VERSION)
 
 # tool-rule makes the stamp rule for a tool: $(1) binary name, $(2) package,
-# $(3) version. Older stamps of the same tool are removed.
+# $(3) version. Older stamps of the same tool are removed. The tools are
+# linked without symbol tables and DWARF (-s -w), which they do not need
+# and which take most of a link's time; they still print their versions.
 define tool-rule
 $(BIN)/.$(1)-$(3):
 	@echo "== installing $(1) $(3) into bin/"
 	@mkdir -p $(BIN)
-	GOBIN=$(BIN) $(GO) install $(2)@$(3)
+	GOBIN=$(BIN) $(GO) install -ldflags='-s -w' $(2)@$(3)
 	@rm -f $(BIN)/.$(1)-v* && touch $$@
 endef
 $(eval $(call tool-rule,buf,github.com/bufbuild/buf/cmd/buf,$(BUF_VERSION)))
@@ -197,15 +214,18 @@ $(BIN)/.etcd-$(ETCD_VERSION): $(ETCD_TOOL)/go.mod $(ETCD_TOOL)/go.sum
 	@rm -f $(BIN)/.etcd-v* && touch $@
 
 # generate writes gen/ from proto/ (buf.gen.yaml) with the plugins in $(BIN).
-generate: tools
+generate: $(PROTO_TOOLS)
 	@echo "== buf generate: gen/ from proto/"
 	PATH="$(BIN):$$PATH" $(BUF) generate
 
-# check-gen regenerates and fails if gen/ then differs from what git has.
-check-gen: generate
+# check-gen generates into a temporary directory and fails if that differs
+# from gen/. It leaves the tree alone, so that it can run beside the
+# stages that compile gen/ (buf.gen.yaml cleans its out directory first).
+check-gen: $(PROTO_TOOLS)
 	@echo "== gen/ unchanged by make generate"
-	@test -z "$$(git status --porcelain -- gen/)" || { git status --short -- gen/; \
-	  echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	  PATH="$(BIN):$$PATH" $(BUF) generate --output "$$tmp" || exit 1; \
+	  diff -r "$$tmp/gen" gen || { echo "gen/ is stale: run 'make generate' and commit"; exit 1; }
 
 # AWS_SDK_VERSION pins the aws-sdk npm package (Apache-2.0) whose API models
 # of Amazon Pinpoint and End User Messaging SMS and voice v2 the Envoy
@@ -230,7 +250,7 @@ check-routes:
 	@test -z "$$(git status --porcelain -- $(ROUTES)/routes_gen.go)" || { git status --short -- $(ROUTES)/routes_gen.go; \
 	  echo "$(ROUTES) is stale: run 'go generate ./$(ROUTES)' (or 'make routes') and commit"; exit 1; }
 
-lint-proto: tools
+lint-proto: $(PROTO_TOOLS)
 	@echo "== buf lint and format"
 	$(BUF) lint
 	$(BUF) format --diff --exit-code
@@ -242,11 +262,11 @@ lint-proto: tools
 # tag when a new release is made.
 RELEASE := v0.1.0
 
-breaking: tools
+breaking: $(PROTO_TOOLS)
 	@echo "== buf breaking: proto/ against release $(RELEASE)"
 	$(BUF) breaking --against proto/compat/$(RELEASE).binpb
 
-compat-image: tools
+compat-image: $(PROTO_TOOLS)
 	@tmp="$$(mktemp -d)" && git archive $(RELEASE) proto buf.yaml | tar -x -C "$$tmp" && \
 	  (cd "$$tmp" && $(BUF) build -o $(CURDIR)/proto/compat/$(RELEASE).binpb); rc=$$?; rm -rf "$$tmp"; exit $$rc
 
