@@ -126,7 +126,7 @@ unit: $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 	@echo "== go vet: every analyzer, run by go test -vet=all on the race build below"
 	@echo "== go test -race (every package; the e2e and etcd tests take a few minutes)"
 	$(GO) build -o $(BIN)/testsummary ./internal/tools/testsummary
-	$(GO) test -race -vet=all -count=1 -json $(PKGS) | $(BIN)/testsummary
+	$(GO) test -race -vet=all -count=1 -timeout 30m -json $(PKGS) | $(BIN)/testsummary
 
 # peers runs the tests of bench/ (its own module): pdp, cedar-go and OPA
 # decide the same generated workload identically, and the load kit works
