@@ -164,7 +164,10 @@ func slowBatch() *pdpv1.BatchCheckRequest {
 // completes, and the command exits 0.
 func TestServeGracefulShutdown(t *testing.T) {
 	t.Parallel()
-	s := startServe(t, "--policies", modelDir, "--grace-period", "1m", "--metrics-listen", "127.0.0.1:0")
+	// The batch in flight must outlive the stop, not the server's default
+	// deadline: under the race detector on a loaded machine it can take
+	// longer than that.
+	s := startServe(t, "--policies", modelDir, "--grace-period", "1m", "--default-deadline", "1m", "--metrics-listen", "127.0.0.1:0")
 	metricsAddr := metricsLine.FindStringSubmatch(s.log.String())
 	if metricsAddr == nil {
 		t.Fatalf("no metrics line; log:\n%s", s.log)
