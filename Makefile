@@ -177,9 +177,11 @@ PROTO_TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
 	$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
 	$(BIN)/.protoc-gen-go-grpc-$(PROTOC_GEN_GO_GRPC_VERSION)
 
-# tools installs the pinned tools into $(BIN). Each leaves a stamp file
-# naming its version, so a re-run does nothing and a version bump reinstalls.
-tools: $(PROTO_TOOLS) $(BIN)/.grpcurl-$(GRPCURL_VERSION)
+# tools installs the pinned tools into $(BIN), the etcd server the tests
+# start among them, so that a plain `go test ./...` after it skips nothing.
+# Each leaves a stamp file naming its version, so a re-run does nothing and
+# a version bump reinstalls.
+tools: $(PROTO_TOOLS) $(BIN)/.grpcurl-$(GRPCURL_VERSION) etcd
 
 # tool-rule makes the stamp rule for a tool: $(1) binary name, $(2) package,
 # $(3) version. Older stamps of the same tool are removed. The tools are
