@@ -203,22 +203,27 @@ func WaitFor(t *testing.T, cond func() bool, format string, args ...any) {
 	WaitWithin(t, WaitTimeout, cond, format, args...)
 }
 
-// WaitWithin is WaitFor with a limit of d.
+// WaitWithin is WaitFor with a limit of d. Unlike require.Eventually it
+// calls cond on the test's own goroutine, because conditions may stop the
+// test themselves (a failed call inside cond is fatal, not retried).
 func WaitWithin(t *testing.T, d time.Duration, cond func() bool, format string, args ...any) {
 	t.Helper()
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		if cond() {
-			return
-		}
-		now := make([]any, len(args))
-		for i, a := range args {
-			if f, ok := a.(func() int64); ok {
-				a = f()
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			for i, a := range args {
+				if f, ok := a.(func() int64); ok {
+					args[i] = f()
+				}
 			}
-			now[i] = a
+			require.FailNow(t, "condition not reached", append([]any{"waited %v for " + format, d}, args...)...)
 		}
-		c.Errorf("waited %v for "+format, append([]any{d}, now...)...)
-	}, d, 2*time.Millisecond)
+	}
 }
 
 // Apply applies changes and returns the new revision, failing the test on
