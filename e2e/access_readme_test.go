@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // accessSession extracts the README's access-analysis session: the code
@@ -16,9 +19,7 @@ func accessSession(t *testing.T, readme string) []session {
 	t.Helper()
 	_, rest, ok := strings.Cut(readme, "<!-- e2e-access:begin -->")
 	block, _, ok2 := strings.Cut(rest, "<!-- e2e-access:end -->")
-	if !ok || !ok2 {
-		t.Fatal("README.md has no <!-- e2e-access:begin --> … <!-- e2e-access:end --> block")
-	}
+	require.True(t, ok && ok2, "README.md has no <!-- e2e-access:begin --> … <!-- e2e-access:end --> block")
 	var out []session
 	for _, line := range strings.Split(block, "\n") {
 		switch {
@@ -32,9 +33,7 @@ func accessSession(t *testing.T, readme string) []session {
 	for i := range out {
 		out[i].want = strings.TrimSpace(out[i].want)
 	}
-	if len(out) < 5 {
-		t.Fatalf("README access session has %d commands, want at least 5", len(out))
-	}
+	require.GreaterOrEqual(t, len(out), 5, "commands in the README access session")
 	return out
 }
 
@@ -43,17 +42,12 @@ func accessSession(t *testing.T, readme string) []session {
 // against a demo server, and compares their output with the README's.
 func TestREADMEAccessSession(t *testing.T) {
 	root, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	grpcurl := filepath.Join(root, "bin", "grpcurl")
-	if _, err := os.Stat(grpcurl); err != nil {
-		t.Fatalf("grpcurl not installed at %s: run `make tools` (make test does)", grpcurl)
-	}
+	_, err = os.Stat(grpcurl)
+	require.NoError(t, err, "grpcurl not installed at %s: run `make tools` (make test does)", grpcurl)
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	steps := accessSession(t, string(readme))
 	bin := pdpBinary(t)
 	addr := startServer(t, bin, root, "--policies", "examples/model")
@@ -65,12 +59,8 @@ func TestREADMEAccessSession(t *testing.T) {
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "PATH="+path, "PDP_ADDR=")
 			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("%s: %v\n%s", cmdline, err, out)
-			}
-			if got := strings.TrimSpace(string(out)); got != st.want {
-				t.Errorf("output of\n  %s\ngot:\n%s\nwant (README.md):\n%s", st.command, got, st.want)
-			}
+			require.NoError(t, err, "%s\n%s", cmdline, out)
+			assert.Equal(t, st.want, strings.TrimSpace(string(out)), "output of\n  %s\n(want: README.md)", st.command)
 		})
 	}
 }

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -33,9 +36,7 @@ func TestAdminAuthorization(t *testing.T) {
 	}
 	write := func(name, text string) string {
 		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
 		return p
 	}
 	tokenFile := write("tokens.txt", strings.Join(lines, "\n")+"\n")
@@ -83,11 +84,9 @@ func TestAdminAuthorization(t *testing.T) {
 	}
 	for _, tc := range tests {
 		err := tc.call()
-		if got := status.Code(err); got != tc.want {
-			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
-		}
-		if tc.want == codes.PermissionDenied && strings.Contains(status.Convert(err).Message(), "NoSCPChanges") {
-			t.Errorf("%s: the denying statement leaked into the reply: %v", tc.name, err)
+		assert.Equal(t, tc.want, status.Code(err), "%s: %v", tc.name, err)
+		if tc.want == codes.PermissionDenied {
+			assert.NotContains(t, status.Convert(err).Message(), "NoSCPChanges", "%s: the denying statement leaked into the reply", tc.name)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -27,9 +29,7 @@ type client struct {
 func dialServer(t *testing.T, addr string) *client {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return &client{authz: pdpv1.NewAuthorizationServiceClient(conn), admin: pdpv1.NewPolicyServiceClient(conn),
 		health: healthpb.NewHealthClient(conn)}
@@ -50,9 +50,7 @@ func putCarol(ctx context.Context, t *testing.T, c *client, inMarketing bool) in
 		Key:      &pdpv1.EntityKey{Kind: pdpv1.EntityKind_ENTITY_KIND_USER, Id: carol},
 		Document: fmt.Sprintf(`{"arn": %q, "groups": %s}`, carol, groups),
 	}}})
-	if err != nil {
-		t.Fatalf("apply: %v", err)
-	}
+	require.NoError(t, err, "apply")
 	return resp.GetRevision()
 }
 
@@ -87,9 +85,9 @@ func TestTwoServersOneEtcd(t *testing.T) {
 	// Read-your-writes across servers with min_revision.
 	rev := putCarol(ctx, t, a, true)
 	resp, err := carolReadsSegment(ctx, b, rev)
-	if err != nil || resp.GetDecision() != pdpv1.Decision_DECISION_ALLOW || resp.GetRevision() < rev {
-		t.Fatalf("server B at min_revision %d: %v, %v; want ALLOW at revision >= %d", rev, resp, err, rev)
-	}
+	require.NoError(t, err, "server B at min_revision %d", rev)
+	require.Equal(t, pdpv1.Decision_DECISION_ALLOW, resp.GetDecision(), "server B at min_revision %d", rev)
+	require.GreaterOrEqual(t, resp.GetRevision(), rev, "revision of server B at min_revision %d", rev)
 
 	// Propagation without min_revision: flip carol's membership through A
 	// and poll B until its decision follows.
@@ -104,15 +102,11 @@ func TestTwoServersOneEtcd(t *testing.T) {
 		putCarol(ctx, t, a, member)
 		for {
 			resp, err := carolReadsSegment(ctx, b, 0)
-			if err != nil {
-				t.Fatalf("check on B: %v", err)
-			}
+			require.NoError(t, err, "check on B")
 			if resp.GetDecision() == want {
 				break
 			}
-			if time.Since(start) > 10*time.Second {
-				t.Fatalf("change %d not visible on B after 10s", i)
-			}
+			require.LessOrEqual(t, time.Since(start), 10*time.Second, "change %d not visible on B", i)
 		}
 		delays = append(delays, time.Since(start))
 	}
@@ -123,16 +117,14 @@ func TestTwoServersOneEtcd(t *testing.T) {
 	// etcd goes away: decisions go on from the last snapshot, the policy
 	// service reports NOT_SERVING.
 	last, err := carolReadsSegment(ctx, b, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	etcd.Stop()
 	for _, c := range []*client{a, b} {
 		waitHealth(ctx, t, c, "pdp.v1.PolicyService", healthpb.HealthCheckResponse_NOT_SERVING)
 		resp, err := carolReadsSegment(ctx, c, 0)
-		if err != nil || resp.GetDecision() != last.GetDecision() || resp.GetRevision() != last.GetRevision() {
-			t.Fatalf("check with etcd down: %v, %v; want %v at revision %d", resp, err, last.GetDecision(), last.GetRevision())
-		}
+		require.NoError(t, err, "check with etcd down")
+		require.Equal(t, last.GetDecision(), resp.GetDecision(), "check with etcd down")
+		require.Equal(t, last.GetRevision(), resp.GetRevision(), "revision of the check with etcd down")
 		waitHealth(ctx, t, c, "pdp.v1.AuthorizationService", healthpb.HealthCheckResponse_SERVING)
 	}
 
@@ -145,9 +137,8 @@ func TestTwoServersOneEtcd(t *testing.T) {
 	rev = putCarol(ctx, t, a, member)
 	for _, c := range []*client{a, b} {
 		resp, err := carolReadsSegment(ctx, c, rev)
-		if err != nil || (resp.GetDecision() == pdpv1.Decision_DECISION_ALLOW) != member {
-			t.Fatalf("after etcd returned, revision %d: %v, %v", rev, resp, err)
-		}
+		require.NoError(t, err, "after etcd returned, revision %d", rev)
+		require.Equal(t, member, resp.GetDecision() == pdpv1.Decision_DECISION_ALLOW, "after etcd returned, revision %d: carol allowed (%v)", rev, resp)
 	}
 }
 
@@ -158,15 +149,11 @@ func waitHealth(ctx context.Context, t *testing.T, c *client, service string, wa
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	watch, err := c.health.Watch(ctx, &healthpb.HealthCheckRequest{Service: service}, grpc.WaitForReady(true))
-	if err != nil {
-		t.Fatalf("health watch of %s: %v", service, err)
-	}
+	require.NoError(t, err, "health watch of %s", service)
 	last := healthpb.HealthCheckResponse_UNKNOWN
 	for {
 		resp, err := watch.Recv()
-		if err != nil {
-			t.Fatalf("health of %s: %v, then %v; want %v", service, last, err, want)
-		}
+		require.NoError(t, err, "health of %s: %v, want %v", service, last, want)
 		if last = resp.GetStatus(); last == want {
 			return
 		}

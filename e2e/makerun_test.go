@@ -54,16 +54,16 @@ func TestMakeRunStopsGracefully(t *testing.T) {
 	select {
 	case <-serving:
 	case <-done:
-		t.Fatalf("make run ended before serving:\n%s", logs.String())
+		require.FailNow(t, "make run ended before serving", "log:\n%s", logs.String())
 	case <-time.After(60 * time.Second):
-		t.Fatalf("make run did not serve within 60s:\n%s", logs.String())
+		require.FailNow(t, "make run did not serve within 60s", "log:\n%s", logs.String())
 	}
 
 	require.NoError(t, syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM))
 	select {
 	case <-done:
 	case <-time.After(60 * time.Second):
-		t.Fatalf("make run did not end within 60s of SIGTERM:\n%s", logs.String())
+		require.FailNow(t, "make run did not end within 60s of SIGTERM", "log:\n%s", logs.String())
 	}
 	_ = cmd.Wait()
 	got := logs.String()
@@ -125,7 +125,7 @@ func TestServeStopsGracefullyOnRepeatedSIGTERM(t *testing.T) {
 	select {
 	case <-serving:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("pdp serve did not serve within 30s:\n%s", logs.String())
+		require.FailNow(t, "pdp serve did not serve within 30s", "log:\n%s", logs.String())
 	}
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))

@@ -27,9 +27,7 @@ func readmeSession(t *testing.T, readme string) []session {
 	t.Helper()
 	_, rest, ok := strings.Cut(readme, "<!-- e2e:begin -->")
 	block, _, ok2 := strings.Cut(rest, "<!-- e2e:end -->")
-	if !ok || !ok2 {
-		t.Fatal("README.md has no <!-- e2e:begin --> … <!-- e2e:end --> block")
-	}
+	require.True(t, ok && ok2, "README.md has no <!-- e2e:begin --> … <!-- e2e:end --> block")
 	var out []session
 	inFence := false
 	for _, line := range strings.Split(block, "\n") {
@@ -46,9 +44,7 @@ func readmeSession(t *testing.T, readme string) []session {
 	for i := range out {
 		out[i].want = strings.TrimSpace(out[i].want)
 	}
-	if len(out) < 6 {
-		t.Fatalf("README session has %d commands, want at least 6", len(out))
-	}
+	require.GreaterOrEqual(t, len(out), 6, "commands in the README session")
 	return out
 }
 
@@ -123,6 +119,6 @@ func makeVar(t *testing.T, root, name string) string {
 			}
 		}
 	}
-	t.Fatalf("Makefile has no variable %s", name)
+	require.FailNow(t, "no such Makefile variable", "Makefile has no variable %s", name)
 	return ""
 }

@@ -70,7 +70,7 @@ func TestReliabilityKillDuringWrites(t *testing.T) {
 	select {
 	case <-enough:
 	case <-done:
-		t.Fatalf("the writer stopped after %d acknowledged writes, before %d:\n%s", len(acked), killAfter, p.log(t))
+		require.FailNow(t, "the writer stopped early", "after %d acknowledged writes, before %d:\n%s", len(acked), killAfter, p.log(t))
 	}
 	p.signal(t, syscall.SIGKILL)
 	<-done
@@ -165,7 +165,7 @@ func TestReliabilityConcurrentCAS(t *testing.T) {
 		case codes.Aborted:
 			aborted++
 		default:
-			t.Errorf("writer %d: %v, want OK or Aborted", i, code)
+			assert.Fail(t, "writer neither won nor aborted", "writer %d: %v, want OK or Aborted", i, code)
 		}
 	}
 	require.Equal(t, 1, won, "writers that won")

@@ -65,7 +65,7 @@ func startProc(t *testing.T, env []string, args ...string) *pdpProc {
 		}
 		select {
 		case <-p.exited:
-			t.Fatalf("pdp serve exited (%v) before serving:\n%s", p.state, p.log(t))
+			require.FailNow(t, "pdp serve exited before serving", "state %v, log:\n%s", p.state, p.log(t))
 		default:
 		}
 		return false
@@ -101,7 +101,7 @@ func launchProc(t *testing.T, env []string, args ...string) *pdpProc {
 		case <-time.After(20 * time.Second):
 			_ = cmd.Process.Kill()
 			<-p.exited
-			t.Errorf("pdp serve did not exit within 20s of SIGTERM; killed it")
+			assert.Fail(t, "pdp serve did not exit within 20s of SIGTERM; killed it")
 		}
 	})
 	return p
@@ -203,7 +203,7 @@ func poll(t *testing.T, deadline time.Time, what string, cond func() bool) {
 	defer tick.Stop()
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+			require.FailNow(t, "timed out", "timed out waiting for %s", what)
 		}
 		<-tick.C
 	}

@@ -51,8 +51,7 @@ func TestReliabilityShutdownBlockedDecisionLog(t *testing.T) {
 	require.True(t, backedUp(), "the decision log never backed up:\n%s", p.log(t))
 
 	p.signal(t, syscall.SIGTERM)
-	if !p.waitExit(20 * time.Second) {
-		t.Errorf("pdp serve still runs 20s after SIGTERM:\n%s", p.log(t))
+	if !assert.True(t, p.waitExit(20*time.Second), "pdp serve still runs 20s after SIGTERM:\n%s", p.log(t)) {
 		p.signal(t, syscall.SIGKILL)
 	}
 }
@@ -65,13 +64,10 @@ const fGetPipeSize = 1032
 func pipeFill(t *testing.T, f *os.File) (queued, capacity int) {
 	t.Helper()
 	var n int32
-	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TIOCINQ, uintptr(unsafe.Pointer(&n))); errno != 0 {
-		t.Fatalf("FIONREAD on the decision log pipe: %v", errno)
-	}
+	_, _, errno := syscall.Syscall(syscall.SYS_IOCTL, f.Fd(), syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
+	require.Zero(t, errno, "FIONREAD on the decision log pipe: %v", errno)
 	c, _, errno := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), fGetPipeSize, 0)
-	if errno != 0 {
-		t.Fatalf("F_GETPIPE_SZ on the decision log pipe: %v", errno)
-	}
+	require.Zero(t, errno, "F_GETPIPE_SZ on the decision log pipe: %v", errno)
 	return int(n), int(c)
 }
 

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/internal/logbuf"
 )
 
@@ -41,9 +44,7 @@ func pdpBinary(t *testing.T) string {
 			binPath = string(out)
 		}
 	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, binPath)
-	}
+	require.NoError(t, buildErr, "go build:\n%s", binPath)
 	return binPath
 }
 
@@ -69,12 +70,8 @@ func startServer(t *testing.T, bin, root string, args ...string) string {
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
 	addrc := make(chan string, 1)
 	logs := &logbuf.Buffer{}
 	done := make(chan struct{})
@@ -93,17 +90,15 @@ func startServer(t *testing.T, bin, root string, args ...string) string {
 		cancel() // sends SIGINT: pdp serve drains and exits 0
 		_ = cmd.Wait()
 		<-done
-		if !cmd.ProcessState.Success() {
-			t.Errorf("pdp serve did not stop cleanly: %v\n%s", cmd.ProcessState, logs.String())
-		}
+		assert.True(t, cmd.ProcessState.Success(), "pdp serve did not stop cleanly: %v\n%s", cmd.ProcessState, logs.String())
 	})
 	select {
 	case addr := <-addrc:
 		return addr
 	case <-done:
-		t.Fatalf("pdp serve exited before serving:\n%s", logs.String())
+		require.FailNow(t, "pdp serve exited before serving", "log:\n%s", logs.String())
 	case <-time.After(30 * time.Second):
-		t.Fatalf("pdp serve did not start within 30s:\n%s", logs.String())
+		require.FailNow(t, "pdp serve did not start within 30s", "log:\n%s", logs.String())
 	}
 	return ""
 }

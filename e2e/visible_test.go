@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
 
@@ -28,9 +30,8 @@ func TestWriteToVisibleBolt(t *testing.T) {
 		rev := putCarol(ctx, t, c, member)
 		applies = append(applies, time.Since(start))
 		resp, err := carolReadsSegment(ctx, c, rev)
-		if err != nil || (resp.GetDecision() == pdpv1.Decision_DECISION_ALLOW) != member {
-			t.Fatalf("change %d at revision %d: %v, %v", i, rev, resp, err)
-		}
+		require.NoError(t, err, "change %d at revision %d", i, rev)
+		require.Equal(t, member, resp.GetDecision() == pdpv1.Decision_DECISION_ALLOW, "change %d at revision %d: carol allowed (%v)", i, rev, resp)
 		delays = append(delays, time.Since(start))
 	}
 	slices.Sort(delays)

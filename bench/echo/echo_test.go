@@ -1,12 +1,13 @@
 package echo_test
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -23,22 +24,16 @@ import (
 func dial(t *testing.T) *grpc.ClientConn {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	gs := echo.NewGRPCServer()
 	served := make(chan error, 1)
 	go func() { served <- gs.Serve(lis) }()
 	t.Cleanup(func() {
 		gs.Stop()
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
+		assert.NoError(t, <-served, "Serve")
 	})
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
@@ -54,14 +49,10 @@ func TestCheck(t *testing.T) {
 			"aws:SourceIp": {Kind: &pdpv1.ContextValue_StringValue{StringValue: "10.0.0.1"}},
 		},
 	})
-	if err != nil {
-		t.Fatalf("Check: %v", err)
-	}
+	require.NoError(t, err, "Check")
 	want := &pdpv1.CheckResponse{Decision: pdpv1.Decision_DECISION_ALLOW, Revision: echo.Revision,
 		PrincipalStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN, ResourceStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN}
-	if !proto.Equal(resp, want) {
-		t.Errorf("Check = %v, want %v", resp, want)
-	}
+	assert.True(t, proto.Equal(resp, want), "Check = %v, want %v", resp, want)
 }
 
 func TestBatchCheck(t *testing.T) {
@@ -77,19 +68,13 @@ func TestBatchCheck(t *testing.T) {
 				})
 			}
 			resp, err := client.BatchCheck(t.Context(), req)
-			if err != nil {
-				t.Fatalf("BatchCheck: %v", err)
-			}
-			if got := len(resp.GetResults()); got != n {
-				t.Fatalf("BatchCheck of %d items returned %d results", n, got)
-			}
-			if resp.GetRevision() != echo.Revision {
-				t.Errorf("revision %d, want %d", resp.GetRevision(), echo.Revision)
-			}
+			require.NoError(t, err, "BatchCheck")
+			require.Len(t, resp.GetResults(), n, "results of a BatchCheck of %d items", n)
+			assert.Equal(t, int64(echo.Revision), resp.GetRevision(), "revision")
 			for i, r := range resp.GetResults() {
-				if r.GetDecision() != pdpv1.Decision_DECISION_ALLOW || r.GetError() != nil || r.GetExplanation() != nil {
-					t.Fatalf("result %d = %v, want a bare DECISION_ALLOW", i, r)
-				}
+				require.Equal(t, pdpv1.Decision_DECISION_ALLOW, r.GetDecision(), "result %d = %v, want a bare DECISION_ALLOW", i, r)
+				require.Nil(t, r.GetError(), "result %d = %v, want a bare DECISION_ALLOW", i, r)
+				require.Nil(t, r.GetExplanation(), "result %d = %v, want a bare DECISION_ALLOW", i, r)
 			}
 		})
 	}
@@ -103,36 +88,22 @@ func TestHealthAndReflection(t *testing.T) {
 	conn := dial(t)
 	for _, svc := range []string{"", pdpv1.AuthorizationService_ServiceDesc.ServiceName} {
 		resp, err := healthpb.NewHealthClient(conn).Check(t.Context(), &healthpb.HealthCheckRequest{Service: svc})
-		if err != nil {
-			t.Fatalf("health of %q: %v", svc, err)
-		}
-		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			t.Errorf("health of %q = %v, want SERVING", svc, resp.GetStatus())
-		}
+		require.NoError(t, err, "health of %q", svc)
+		assert.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus(), "health of %q", svc)
 	}
 
 	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req := &reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}
-	if err := stream.Send(req); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, stream.Send(req))
 	resp, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var names []string
 	for _, s := range resp.GetListServicesResponse().GetService() {
 		names = append(names, s.GetName())
 	}
-	if !slices.Contains(names, "pdp.v1.AuthorizationService") {
-		t.Errorf("reflection lists %v, want pdp.v1.AuthorizationService among them", names)
-	}
-	if err := stream.CloseSend(); err != nil {
-		t.Fatal(err)
-	}
+	assert.Contains(t, names, "pdp.v1.AuthorizationService", "services reflection lists")
+	require.NoError(t, stream.CloseSend())
 }
 
 // TestCheckStream answers every request of a stream in order, as Check
@@ -141,33 +112,23 @@ func TestCheckStream(t *testing.T) {
 	t.Parallel()
 	client := pdpv1.NewAuthorizationServiceClient(dial(t))
 	stream, err := client.CheckStream(t.Context())
-	if err != nil {
-		t.Fatalf("CheckStream: %v", err)
-	}
+	require.NoError(t, err, "CheckStream")
 	const n = 100
 	for i := range n {
 		req := &pdpv1.CheckStreamRequest{Id: uint64(i + 1), Check: &pdpv1.CheckRequest{
 			Principal: "arn:aws:iam::111122223333:user/alice", Action: "mobiletargeting:GetSegment",
 			Resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/segments/active-users"}}
-		if err := stream.Send(req); err != nil {
-			t.Fatalf("Send %d: %v", i, err)
-		}
+		require.NoError(t, stream.Send(req), "Send %d", i)
 	}
-	if err := stream.CloseSend(); err != nil {
-		t.Fatalf("CloseSend: %v", err)
-	}
+	require.NoError(t, stream.CloseSend(), "CloseSend")
 	want := &pdpv1.CheckResponse{Decision: pdpv1.Decision_DECISION_ALLOW, Revision: echo.Revision,
 		PrincipalStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN, ResourceStatus: pdpv1.ModelStatus_MODEL_STATUS_KNOWN}
 	for i := range n {
 		res, err := stream.Recv()
-		if err != nil {
-			t.Fatalf("Recv %d: %v", i, err)
-		}
-		if res.GetId() != uint64(i+1) || !proto.Equal(res.GetResult(), want) {
-			t.Fatalf("response %d = %v, want id %d and %v", i, res, i+1, want)
-		}
+		require.NoError(t, err, "Recv %d", i)
+		require.Equal(t, uint64(i+1), res.GetId(), "id of response %d", i)
+		require.True(t, proto.Equal(res.GetResult(), want), "response %d = %v, want %v", i, res, want)
 	}
-	if _, err := stream.Recv(); !errors.Is(err, io.EOF) {
-		t.Errorf("after the last response: %v, want EOF", err)
-	}
+	_, err = stream.Recv()
+	assert.ErrorIs(t, err, io.EOF, "after the last response")
 }

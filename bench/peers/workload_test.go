@@ -1,26 +1,25 @@
 package peers
 
 import (
-	"reflect"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestGenerateIsDeterministic(t *testing.T) {
 	t.Parallel()
 	a, b := Generate(1000), Generate(1000)
-	if !reflect.DeepEqual(a, b) {
-		t.Fatal("two workloads of 1,000 policies differ")
-	}
+	require.Equal(t, a, b, "two workloads of 1,000 policies")
 }
 
 func TestGenerateShape(t *testing.T) {
 	t.Parallel()
 	for _, n := range Sizes {
 		w := Generate(n)
-		if len(w.Policies) != n || len(w.Principals) != n/PoliciesPerPrincipal || len(w.Requests) != NumRequests {
-			t.Errorf("N=%d: %d policies, %d principals, %d requests; want %d, %d, %d",
-				n, len(w.Policies), len(w.Principals), len(w.Requests), n, n/PoliciesPerPrincipal, NumRequests)
-		}
+		assert.Len(t, w.Policies, n, "N=%d: policies", n)
+		assert.Len(t, w.Principals, n/PoliciesPerPrincipal, "N=%d: principals", n)
+		assert.Len(t, w.Requests, NumRequests, "N=%d: requests", n)
 		count := map[Outcome]int{}
 		names := map[string]bool{}
 		for _, q := range w.Requests {
@@ -28,9 +27,7 @@ func TestGenerateShape(t *testing.T) {
 			names[q.Name] = true
 		}
 		for _, o := range []Outcome{Allowed, NoPolicy, Denied} {
-			if count[o] != NumRequests/3 {
-				t.Errorf("N=%d: %d %s requests, want %d", n, count[o], o, NumRequests/3)
-			}
+			assert.Equal(t, NumRequests/3, count[o], "N=%d: %s requests", n, o)
 		}
 		// Every way of missing appears, the other principal's app once
 		// there are two principals.
@@ -40,9 +37,7 @@ func TestGenerateShape(t *testing.T) {
 			want = append(want, "miss-other-principal")
 		}
 		for _, name := range want {
-			if !names[name] {
-				t.Errorf("N=%d: no %s request", n, name)
-			}
+			assert.True(t, names[name], "N=%d: no %s request", n, name)
 		}
 	}
 }

@@ -61,14 +61,11 @@ func TestApplyConfigFile(t *testing.T) {
 func TestServeRejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "pdp.yaml")
-	if err := os.WriteFile(path, []byte("listen: 127.0.0.1:0\nstorr: memory\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte("listen: 127.0.0.1:0\nstorr: memory\n"), 0o600))
 	var stderr bytes.Buffer
 	code := run(t.Context(), []string{"serve", "--config", path}, strings.NewReader(""), &bytes.Buffer{}, &stderr)
-	if code != exitUsage || !strings.Contains(stderr.String(), `unknown setting "storr"`) {
-		t.Errorf("exit %d, stderr %q; want %d and the unknown setting named", code, stderr.String(), exitUsage)
-	}
+	assert.Equal(t, exitUsage, code, "exit code")
+	assert.Contains(t, stderr.String(), `unknown setting "storr"`, "stderr")
 }
 
 func TestParseInterleaved(t *testing.T) {
@@ -78,7 +75,10 @@ func TestParseInterleaved(t *testing.T) {
 	expect := fs.Int64("expect-revision", 0, "")
 	file := fs.String("f", "", "")
 	pos, err := parseInterleaved(fs, []string{"1", "--expect-revision", "3", "-f", "dir", "2", "--dry-run"})
-	if err != nil || strings.Join(pos, " ") != "1 2" || !*dry || *expect != 3 || *file != "dir" {
-		t.Errorf("positional %q, dry-run %v, expect %d, f %q, err %v", pos, *dry, *expect, *file, err)
+	if assert.NoError(t, err) {
+		assert.Equal(t, "1 2", strings.Join(pos, " "), "positional arguments")
+		assert.True(t, *dry, "dry-run")
+		assert.EqualValues(t, 3, *expect, "expect-revision")
+		assert.Equal(t, "dir", *file, "f")
 	}
 }

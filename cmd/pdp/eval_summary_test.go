@@ -31,7 +31,7 @@ func TestEvalSummary(t *testing.T) {
 				return strings.Replace(line, `"expect":"`+d+`"`, `"expect":"`+wrong+`"`, 1)
 			}
 		}
-		t.Fatalf("no expect in %s", line)
+		require.FailNow(t, "no expect", "no expect in %s", line)
 		return ""
 	}
 	examples, err := os.ReadFile("../../examples/requests.jsonl")

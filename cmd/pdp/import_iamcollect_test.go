@@ -61,7 +61,7 @@ func TestImportIAMCollectDecidesAsExport(t *testing.T) {
 		if gotResp.GetDecision() != wantResp.GetDecision() {
 			mismatches++
 			if mismatches <= 10 {
-				t.Errorf("request %+v: from iam-collect %v, from the export %v", r, gotResp.GetDecision(), wantResp.GetDecision())
+				assert.Equal(t, wantResp.GetDecision(), gotResp.GetDecision(), "request %+v: from iam-collect, want what the export decides", r)
 			}
 		}
 		if wantResp.GetDecision() == pdpv1.Decision_DECISION_ALLOW {

@@ -128,7 +128,7 @@ func TestImportDecidesAsIAM(t *testing.T) {
 				if got, want := resp.GetDecision(), protoDecision(hand[i]); got != want {
 					mismatches++
 					if mismatches <= 10 {
-						t.Errorf("request %+v: server %v, engine by hand %v", r, got, want)
+						assert.Equal(t, want, got, "request %+v: server, want what the engine decides by hand", r)
 					}
 				}
 			}

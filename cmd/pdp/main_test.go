@@ -71,10 +71,8 @@ func checkOutput(t *testing.T, name, got, want string) {
 func TestEnumFlag(t *testing.T) {
 	t.Parallel()
 	f := newEnumFlag("a", "a", "b")
-	if err := f.Set("b"); err != nil || f.String() != "b" {
-		t.Errorf("Set(b) = %v, value %q; want nil, b", err, f)
-	}
-	if err := f.Set("c"); err == nil || f.String() != "b" {
-		t.Errorf("Set(c) = %v, value %q; want an error, b", err, f)
-	}
+	assert.NoError(t, f.Set("b"), "Set(b)")
+	assert.Equal(t, "b", f.String(), "value after Set(b)")
+	assert.Error(t, f.Set("c"), "Set(c)")
+	assert.Equal(t, "b", f.String(), "value after a refused Set(c)")
 }

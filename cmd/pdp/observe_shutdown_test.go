@@ -95,7 +95,7 @@ func TestServeShutdownWithStuckDecisionLog(t *testing.T) {
 			case code := <-done:
 				assert.Equal(t, exitOK, code, "log:\n%s", log)
 			case <-time.After(2 * time.Minute):
-				t.Fatalf("pdp serve did not return with its decision log stuck; log:\n%s", log)
+				require.FailNow(t, "pdp serve did not return with its decision log stuck", "log:\n%s", log)
 			}
 			for _, want := range []string{`msg="decision log sink blocked at shutdown; undelivered records counted as dropped"`,
 				"undelivered=3", "dropped_total=3", "msg=stopped"} {

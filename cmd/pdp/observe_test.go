@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc/metadata"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
@@ -26,22 +29,18 @@ func TestServeObservability(t *testing.T) {
 	s := startServe(t, "--policies", modelDir, "--decision-log", logPath, "--decision-log-mask", "aws:RequestedRegion",
 		"--metrics-listen", "127.0.0.1:0", "--pprof")
 	m := metricsLine.FindStringSubmatch(s.log.String())
-	if m == nil {
-		t.Fatalf("no metrics line; log:\n%s", s.log)
-	}
+	require.NotNil(t, m, "no metrics line; log:\n%s", s.log)
 	client := pdpv1.NewAuthorizationServiceClient(dialTest(t, s.addr))
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "x-request-id", "req-42")
 	region := map[string]*pdpv1.ContextValue{"aws:RequestedRegion": {Kind: &pdpv1.ContextValue_StringValue{StringValue: "us-east-1"}}}
-	if _, err := client.Check(ctx, &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetSegment", Resource: segment,
-		Context: region, Explain: true}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := client.BatchCheck(ctx, &pdpv1.BatchCheckRequest{Principal: alice, Context: region, Items: []*pdpv1.BatchCheckItem{
+	_, err := client.Check(ctx, &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetSegment", Resource: segment,
+		Context: region, Explain: true})
+	require.NoError(t, err)
+	_, err = client.BatchCheck(ctx, &pdpv1.BatchCheckRequest{Principal: alice, Context: region, Items: []*pdpv1.BatchCheckItem{
 		{Action: "mobiletargeting:GetSegment", Resource: segment},
 		{Action: "mobiletargeting:NoSuchAction", Resource: segment},
-	}}); err != nil {
-		t.Fatal(err)
-	}
+	}})
+	require.NoError(t, err)
 	body := get(t, "http://"+m[1]+"/metrics")
 	for _, want := range []string{
 		`pdp_decisions_total{decision="Allow",method="Check"} 1`,
@@ -51,48 +50,39 @@ func TestServeObservability(t *testing.T) {
 		`pdp_decision_log_dropped_total 0`,
 	} {
 		if !strings.Contains(body, want) {
-			t.Errorf("metrics lack %q:\n%s", want, grep(body, "pdp_"))
+			assert.Fail(t, "metrics lack a line", "metrics lack %q:\n%s", want, grep(body, "pdp_"))
 		}
 	}
-	if !strings.Contains(get(t, "http://"+m[1]+"/debug/pprof/"), "goroutine") {
-		t.Error("no pprof index")
-	}
+	assert.Contains(t, get(t, "http://"+m[1]+"/debug/pprof/"), "goroutine", "pprof index")
 	s.cancel()
 	<-s.done
 	f, err := os.Open(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	var recs []map[string]any
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var r map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
 		recs = append(recs, r)
 	}
-	if len(recs) != 3 {
-		t.Fatalf("%d records, want 3", len(recs))
-	}
+	require.Len(t, recs, 3, "records")
 	for _, r := range recs {
 		t.Logf("%v", r)
-		if r["request_id"] != "req-42" || r["caller"] == "" || r["context"].(map[string]any)["aws:RequestedRegion"] != "***" {
-			t.Errorf("record %v", r)
-		}
+		assert.Equal(t, "req-42", r["request_id"], "request id of record %v", r)
+		assert.NotEqual(t, "", r["caller"], "caller of record %v", r)
+		assert.Equal(t, "***", r["context"].(map[string]any)["aws:RequestedRegion"], "masked region of record %v", r)
 	}
-	if recs[0]["decision"] != "Allow" || recs[0]["matched"] == nil || recs[2]["batch_index"] != 1.0 || recs[2]["error"] == nil {
-		t.Errorf("records %v", recs)
-	}
+	assert.Equal(t, "Allow", recs[0]["decision"], "decision of the Check")
+	assert.NotNil(t, recs[0]["matched"], "statements matched by the Check")
+	assert.Equal(t, 1.0, recs[2]["batch_index"], "batch index of the bad item")
+	assert.NotNil(t, recs[2]["error"], "error of the bad item")
 }
 
 func get(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)

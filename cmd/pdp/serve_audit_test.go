@@ -111,7 +111,7 @@ func TestServeAuditLogStdout(t *testing.T) {
 	case code := <-done:
 		require.Equal(t, exitOK, code, "log:\n%s", stderr)
 	case <-time.After(time.Minute):
-		t.Fatalf("pdp serve did not stop; log:\n%s", stderr)
+		require.FailNow(t, "pdp serve did not stop", "log:\n%s", stderr)
 	}
 	checkAuditRecords(t, auditLines(t, stdout.String()))
 }

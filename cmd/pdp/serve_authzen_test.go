@@ -45,7 +45,7 @@ func TestServeAuthZEN(t *testing.T) {
 	select {
 	case <-s.done:
 	case <-time.After(time.Minute):
-		t.Fatalf("pdp serve did not stop; log:\n%s", s.log)
+		require.FailNow(t, "pdp serve did not stop", "log:\n%s", s.log)
 	}
 	assert.Equal(t, exitOK, s.code, "log:\n%s", s.log)
 	_, err = http.Post("http://"+m[1]+"/access/v1/evaluation", "application/json", strings.NewReader(body))

@@ -159,7 +159,7 @@ func TestServeFollowsDuringDrain(t *testing.T) {
 	case <-s.done:
 		assert.Equal(t, exitOK, s.code, "log:\n%s", s.log)
 	case <-time.After(time.Minute):
-		t.Fatalf("pdp serve did not stop; log:\n%s", s.log)
+		require.FailNow(t, "pdp serve did not stop", "log:\n%s", s.log)
 	}
 	assert.Contains(t, s.log.String(), "msg=stopped")
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
@@ -30,12 +31,9 @@ func TestPolicyWriteSizeQuota(t *testing.T) {
 	_, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: []*pdpv1.Change{
 		servertest.PutChange(servertest.Key(pdpv1.EntityKind_ENTITY_KIND_MANAGED_POLICY, "Huge"), string(doc))}})
 	got := decodeError(err)
-	if got.Code != codes.InvalidArgument || !strings.Contains(got.Msg, "6,144") {
-		t.Fatalf("oversized managed policy: %v; want INVALID_ARGUMENT naming the 6,144 limit", got)
-	}
-	if after := e.Revision(); after != before {
-		t.Errorf("revision %d after a refused write, want %d", after, before)
-	}
+	require.Equal(t, codes.InvalidArgument, got.Code, "oversized managed policy: %v", got)
+	require.Contains(t, got.Msg, "6,144", "oversized managed policy: the message names the limit")
+	assert.Equal(t, before, e.Revision(), "revision after a refused write")
 }
 
 // TestChangesPerCallLimit checks that an ApplyChanges call of more changes

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -60,28 +63,23 @@ func TestApplyChanges(t *testing.T) {
 				e := servertest.NewEnv(t, servertest.Options{Store: backend.Open(t, store.Options{})})
 				before, _ := e.Export(t, 0)
 				resp, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: tc.changes, DryRun: tc.dryRun})
-				if err != nil {
-					t.Fatalf("ApplyChanges: %v", err)
-				}
+				require.NoError(t, err, "ApplyChanges")
 				want := e.SeedRev
 				if tc.wantNewRev {
 					want++
 				}
-				if resp.GetRevision() != want || e.StoreRevision(t) != want {
-					t.Fatalf("revision %d, store at %d; want both %d", resp.GetRevision(), e.StoreRevision(t), want)
-				}
+				require.Equal(t, want, resp.GetRevision(), "revision")
+				require.Equal(t, want, e.StoreRevision(t), "store revision")
 				for _, arn := range tc.wantThere {
-					if _, err := e.Admin.GetEntity(t.Context(), &pdpv1.GetEntityRequest{Key: servertest.UserKey(arn)}); err != nil {
-						t.Errorf("GetEntity(%s) after: %v; want it there", arn, err)
-					}
+					_, err := e.Admin.GetEntity(t.Context(), &pdpv1.GetEntityRequest{Key: servertest.UserKey(arn)})
+					assert.NoError(t, err, "GetEntity(%s) after; want it there", arn)
 				}
 				for _, arn := range tc.wantGone {
-					if _, err := e.Admin.GetEntity(t.Context(), &pdpv1.GetEntityRequest{Key: servertest.UserKey(arn)}); status.Code(err) != codes.NotFound {
-						t.Errorf("GetEntity(%s) after: %v; want NotFound", arn, err)
-					}
+					_, err := e.Admin.GetEntity(t.Context(), &pdpv1.GetEntityRequest{Key: servertest.UserKey(arn)})
+					assert.Equal(t, codes.NotFound, status.Code(err), "GetEntity(%s) after: %v", arn, err)
 				}
-				if after, _ := e.Export(t, 0); !tc.wantNewRev && after != before {
-					t.Errorf("the model changed:\n%s\nwant\n%s", after, before)
+				if after, _ := e.Export(t, 0); !tc.wantNewRev {
+					assert.Equal(t, before, after, "the model")
 				}
 			})
 		}
@@ -159,29 +157,18 @@ func TestApplyChangesInvalid(t *testing.T) {
 				before, rev := e.Export(t, 0)
 				_, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: changes, DryRun: dryRun})
 				got := decodeError(err)
-				if got.Code != codes.InvalidArgument || got.Reason != "INVALID_MODEL" {
-					t.Fatalf("ApplyChanges of %d changes = %v; want InvalidArgument INVALID_MODEL", len(changes), got)
-				}
-				if !sameElements(got.Fields, tc.wantFields) {
-					t.Errorf("field violations %q\nwant %q", got.Fields, tc.wantFields)
-				}
+				require.Equal(t, codes.InvalidArgument, got.Code, "ApplyChanges of %d changes = %v", len(changes), got)
+				require.Equal(t, "INVALID_MODEL", got.Reason, "ApplyChanges of %d changes = %v", len(changes), got)
+				assert.ElementsMatch(t, tc.wantFields, got.Fields, "field violations")
 				for _, want := range tc.wantMsgs {
-					if !strings.Contains(got.Msg, want) {
-						t.Errorf("the error does not say %q: %s", want, got.Msg)
-					}
+					assert.Contains(t, got.Msg, want, "the error")
 				}
 				after, afterRev := e.Export(t, 0)
-				if afterRev != rev || after != before {
-					t.Errorf("the store changed: revision %d → %d", rev, afterRev)
-				}
+				assert.Equal(t, rev, afterRev, "store revision")
+				assert.Equal(t, before, after, "the store")
 			})
 		}
 	}
-}
-
-// sameElements reports whether a and b hold the same strings, in any order.
-func sameElements(a, b []string) bool {
-	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
 // TestApplyChangesBadRequest checks change sets refused before the model
@@ -203,14 +190,12 @@ func TestApplyChangesBadRequest(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: tc.changes})
-			if got := decodeError(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{tc.wantField}) {
-				t.Errorf("ApplyChanges = %v; want InvalidArgument on %q", got, tc.wantField)
-			}
+			got := decodeError(err)
+			assert.Equal(t, codes.InvalidArgument, got.Code, "ApplyChanges = %v", got)
+			assert.Equal(t, []string{tc.wantField}, got.Fields, "ApplyChanges = %v", got)
 		})
 	}
-	if rev := e.StoreRevision(t); rev != e.SeedRev {
-		t.Errorf("store at revision %d; want %d", rev, e.SeedRev)
-	}
+	assert.Equal(t, e.SeedRev, e.StoreRevision(t), "store revision")
 }
 
 // TestApplyChangesExpectRevision checks the compare-and-swap of
@@ -243,29 +228,26 @@ func TestApplyChangesExpectRevision(t *testing.T) {
 		for _, stale := range []int64{cur - 1, cur + 1} {
 			for _, dryRun := range []bool{false, true} {
 				err := c.call(stale, dryRun)
-				if got := decodeError(err); got.Code != codes.Aborted || got.Reason != "REVISION_CONFLICT" {
-					t.Errorf("%s(expect_revision %d, dry_run %v) at %d = %v; want Aborted REVISION_CONFLICT", c.name, stale, dryRun, cur, got)
-				}
+				got := decodeError(err)
+				assert.Equal(t, codes.Aborted, got.Code, "%s(expect_revision %d, dry_run %v) at %d = %v", c.name, stale, dryRun, cur, got)
+				assert.Equal(t, "REVISION_CONFLICT", got.Reason, "%s(expect_revision %d, dry_run %v) at %d = %v", c.name, stale, dryRun, cur, got)
 			}
 		}
 	}
-	if after, rev := e.Export(t, 0); rev != cur || after != before {
-		t.Fatalf("the store moved to revision %d; want it left at %d", rev, cur)
-	}
+	after, rev := e.Export(t, 0)
+	require.Equal(t, cur, rev, "store revision")
+	require.Equal(t, before, after, "the store")
 	resp, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{
 		Changes: []*pdpv1.Change{servertest.DeleteChange(servertest.UserKey(servertest.Carol))}, ExpectRevision: cur})
-	if err != nil || resp.GetRevision() != cur+1 {
-		t.Fatalf("ApplyChanges(expect_revision %d) = %v, %v; want revision %d", cur, resp, err, cur+1)
-	}
+	require.NoError(t, err, "ApplyChanges(expect_revision %d)", cur)
+	require.Equal(t, cur+1, resp.GetRevision(), "ApplyChanges(expect_revision %d)", cur)
 }
 
 // exampleBundle is examples/model as one bundle.
 func exampleBundle(t *testing.T) string {
 	t.Helper()
 	b, err := servertest.ExampleSet(t).Bundle()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return string(b)
 }
 
@@ -316,25 +298,22 @@ func TestApplyChangesConcurrentWriters(t *testing.T) {
 					switch code := status.Code(errs[w]); {
 					case code == codes.OK:
 						won = append(won, w)
-					case code != codes.Aborted || !tc.cas:
-						t.Fatalf("round %d: writer %d: %v", round, w, errs[w])
+					default:
+						require.True(t, tc.cas, "round %d: writer %d: %v", round, w, errs[w])
+						require.Equal(t, codes.Aborted, code, "round %d: writer %d: %v", round, w, errs[w])
 					}
 				}
-				if len(won) != tc.wantWrites {
-					t.Fatalf("round %d: %d writers won (%v, %v); want %d", round, len(won), errs[0], errs[1], tc.wantWrites)
-				}
-				if now := e.StoreRevision(t); now != cur+int64(tc.wantWrites) {
-					t.Fatalf("round %d: store at %d; want %d", round, now, cur+int64(tc.wantWrites))
-				}
+				require.Len(t, won, tc.wantWrites, "round %d: writers won (%v, %v)", round, errs[0], errs[1])
+				require.Equal(t, cur+int64(tc.wantWrites), e.StoreRevision(t), "round %d: store revision", round)
 				// The last winner's document is the one kept.
 				last := won[0]
 				if len(won) == 2 && revs[1] > revs[0] {
 					last = 1
 				}
 				got, err := e.Admin.GetEntity(t.Context(), &pdpv1.GetEntityRequest{Key: servertest.UserKey(servertest.Carol)})
-				if err != nil || got.GetEntity().GetDocument() != docs[last] || got.GetEntity().GetModRevision() != revs[last] {
-					t.Fatalf("round %d: servertest.Carol = %v, %v; want writer %d's document at %d", round, got, err, last, revs[last])
-				}
+				require.NoError(t, err, "round %d: GetEntity(carol)", round)
+				require.Equal(t, docs[last], got.GetEntity().GetDocument(), "round %d: carol, want writer %d's document", round, last)
+				require.Equal(t, revs[last], got.GetEntity().GetModRevision(), "round %d: carol, want writer %d's revision", round, last)
 			}
 		})
 	}
@@ -370,19 +349,17 @@ func TestGetEntity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			resp, err := e.Admin.GetEntity(t.Context(), &pdpv1.GetEntityRequest{Key: tc.key, Revision: tc.revision})
-			if code := status.Code(err); code != tc.wantCode {
-				t.Fatalf("GetEntity = %v; want %v", err, tc.wantCode)
-			}
+			require.Equal(t, tc.wantCode, status.Code(err), "GetEntity = %v", err)
 			if tc.wantCode != codes.OK {
 				return
 			}
 			ent := resp.GetEntity()
-			if resp.GetRevision() != tc.wantRev || ent.GetModRevision() != tc.wantMod ||
-				ent.GetKey().GetId() != tc.key.GetId() || ent.GetKey().GetKind() != tc.key.GetKind() {
-				t.Errorf("GetEntity = %v; want %v at revision %d, modified at %d", resp, tc.key, tc.wantRev, tc.wantMod)
-			}
-			if tc.wantDoc != "" && ent.GetDocument() != tc.wantDoc {
-				t.Errorf("document %s; want %s", ent.GetDocument(), tc.wantDoc)
+			assert.Equal(t, tc.wantRev, resp.GetRevision(), "revision")
+			assert.Equal(t, tc.wantMod, ent.GetModRevision(), "mod revision")
+			assert.Equal(t, tc.key.GetId(), ent.GetKey().GetId(), "key id")
+			assert.Equal(t, tc.key.GetKind(), ent.GetKey().GetKind(), "key kind")
+			if tc.wantDoc != "" {
+				assert.Equal(t, tc.wantDoc, ent.GetDocument(), "document")
 			}
 		})
 	}
@@ -410,14 +387,10 @@ func TestListEntities(t *testing.T) {
 			)
 			for page := 0; ; page++ {
 				resp, err := e.Admin.ListEntities(t.Context(), &pdpv1.ListEntitiesRequest{Kind: kindUser, PageSize: pageSize, PageToken: token})
-				if err != nil {
-					t.Fatalf("page %d: %v", page, err)
-				}
-				if resp.GetRevision() != listed {
-					t.Fatalf("page %d at revision %d; want %d", page, resp.GetRevision(), listed)
-				}
-				if pageSize > 0 && len(resp.GetEntities()) > int(pageSize) {
-					t.Fatalf("page %d has %d entities; want at most %d", page, len(resp.GetEntities()), pageSize)
+				require.NoError(t, err, "page %d", page)
+				require.Equal(t, listed, resp.GetRevision(), "page %d: revision", page)
+				if pageSize > 0 {
+					require.LessOrEqual(t, len(resp.GetEntities()), int(pageSize), "page %d: entities", page)
 				}
 				for _, ent := range resp.GetEntities() {
 					got = append(got, ent.GetKey().GetId())
@@ -425,9 +398,7 @@ func TestListEntities(t *testing.T) {
 				if token = resp.GetNextPageToken(); token == "" {
 					break
 				}
-				if page > len(want) {
-					t.Fatalf("more than %d pages", page)
-				}
+				require.LessOrEqual(t, page, len(want), "pages")
 				// A change between pages does not show in this listing.
 				arn := servertest.MarketingUser(fmt.Sprintf("late%d", page))
 				changes := []*pdpv1.Change{servertest.PutChange(servertest.UserKey(arn), servertest.UserDoc(arn))}
@@ -436,8 +407,8 @@ func TestListEntities(t *testing.T) {
 				}
 				e.Apply(t, "late user", changes...)
 			}
-			if !slices.Equal(got, want) {
-				t.Errorf("listed %q\nwant %q", got, want)
+			if !slices.Equal(got, want) { // nil and empty are the same listing
+				assert.Equal(t, want, got, "listed")
 			}
 		})
 	}
@@ -448,9 +419,8 @@ func TestListEntitiesBadRequest(t *testing.T) {
 	t.Parallel()
 	e := servertest.NewEnv(t, servertest.Options{})
 	first, err := e.Admin.ListEntities(t.Context(), &pdpv1.ListEntitiesRequest{Kind: kindUser, PageSize: 1})
-	if err != nil || first.GetNextPageToken() == "" {
-		t.Fatalf("first page = %v, %v; want a next page", first, err)
-	}
+	require.NoError(t, err, "first page")
+	require.NotEmpty(t, first.GetNextPageToken(), "first page's next page token")
 	e.Apply(t, "carol joins", servertest.PutCarol("marketing"))
 	tests := []struct {
 		name      string
@@ -475,8 +445,9 @@ func TestListEntitiesBadRequest(t *testing.T) {
 			t.Parallel()
 			_, err := e.Admin.ListEntities(t.Context(), tc.req)
 			got := decodeError(err)
-			if got.Code != tc.wantCode || (tc.wantField != "" && !slices.Equal(got.Fields, []string{tc.wantField})) {
-				t.Errorf("ListEntities = %v; want %v on %q", got, tc.wantCode, tc.wantField)
+			assert.Equal(t, tc.wantCode, got.Code, "ListEntities = %v", got)
+			if tc.wantField != "" {
+				assert.Equal(t, []string{tc.wantField}, got.Fields, "ListEntities = %v", got)
 			}
 		})
 	}
@@ -505,9 +476,7 @@ func TestGetHistory(t *testing.T) {
 			ctx = servertest.AsAuthor(ctx, w.author)
 		}
 		resp, err := e.Admin.ApplyChanges(ctx, &pdpv1.ApplyChangesRequest{Changes: []*pdpv1.Change{w.change}, Message: w.msg})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		revs[i] = resp.GetRevision()
 	}
 	line := func(r *pdpv1.RevisionInfo) string {
@@ -542,9 +511,7 @@ func TestGetHistory(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			resp, err := e.Admin.GetHistory(t.Context(), tc.req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var got []string
 			for _, r := range resp.GetRevisions() {
 				l := line(r)
@@ -552,19 +519,15 @@ func TestGetHistory(t *testing.T) {
 					l = l[:strings.LastIndexByte(l, '"')+1] // the seed's keys: every entity
 				}
 				got = append(got, l)
-				if r.GetTime() == nil {
-					t.Errorf("revision %d has no time", r.GetRevision())
-				}
+				assert.NotNil(t, r.GetTime(), "time of revision %d", r.GetRevision())
 			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("history\n %s\nwant\n %s", strings.Join(got, "\n "), strings.Join(tc.want, "\n "))
+			if !slices.Equal(got, tc.want) { // nil and empty are the same history
+				assert.Equal(t, tc.want, got, "history")
 			}
 		})
 	}
 	_, err := e.Admin.GetHistory(t.Context(), &pdpv1.GetHistoryRequest{ToRevision: revs[3] + 1})
-	if status.Code(err) != codes.OutOfRange {
-		t.Errorf("GetHistory to a future revision: %v; want OutOfRange", err)
-	}
+	assert.Equal(t, codes.OutOfRange, status.Code(err), "GetHistory to a future revision: %v", err)
 }
 
 // TestDiff compares revisions both ways.
@@ -598,21 +561,18 @@ func TestDiff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			resp, err := e.Admin.Diff(t.Context(), &pdpv1.DiffRequest{FromRevision: tc.from, ToRevision: tc.to})
-			if status.Code(err) != tc.wantCode {
-				t.Fatalf("Diff = %v; want %v", err, tc.wantCode)
-			}
+			require.Equal(t, tc.wantCode, status.Code(err), "Diff = %v", err)
 			if err != nil {
 				return
 			}
-			if got := servertest.ChangeStrings(resp.GetChanges()); !slices.Equal(got, tc.want) {
-				t.Errorf("Diff(%d, %d) = %q; want %q", tc.from, tc.to, got, tc.want)
+			if got := servertest.ChangeStrings(resp.GetChanges()); !slices.Equal(got, tc.want) { // nil and empty alike
+				assert.Equal(t, tc.want, got, "Diff(%d, %d)", tc.from, tc.to)
 			}
-			if resp.GetFromRevision() != tc.from || resp.GetToRevision() != tc.wantTo {
-				t.Errorf("Diff revisions %d..%d; want %d..%d", resp.GetFromRevision(), resp.GetToRevision(), tc.from, tc.wantTo)
-			}
+			assert.Equal(t, tc.from, resp.GetFromRevision(), "Diff from revision")
+			assert.Equal(t, tc.wantTo, resp.GetToRevision(), "Diff to revision")
 			for _, c := range resp.GetChanges() {
-				if want, ok := tc.wantDocs[c.GetKey().GetId()]; ok && c.GetDocument() != want {
-					t.Errorf("put %s: %s; want %s", c.GetKey().GetId(), c.GetDocument(), want)
+				if want, ok := tc.wantDocs[c.GetKey().GetId()]; ok {
+					assert.Equal(t, want, c.GetDocument(), "put %s", c.GetKey().GetId())
 				}
 			}
 		})
@@ -640,36 +600,33 @@ func TestRollback(t *testing.T) {
 		{name: "no revision", req: &pdpv1.RollbackRequest{}, wantCode: codes.InvalidArgument},
 		{name: "negative revision", req: &pdpv1.RollbackRequest{ToRevision: -1}, wantCode: codes.InvalidArgument},
 	} {
-		if _, err := e.Admin.Rollback(t.Context(), tc.req); status.Code(err) != tc.wantCode {
-			t.Errorf("%s: Rollback = %v; want %v", tc.name, err, tc.wantCode)
-		}
+		_, err := e.Admin.Rollback(t.Context(), tc.req)
+		assert.Equal(t, tc.wantCode, status.Code(err), "%s: Rollback = %v", tc.name, err)
 	}
-	if rev := e.StoreRevision(t); rev != cur {
-		t.Fatalf("refused rollbacks moved the store to %d; want %d", rev, cur)
-	}
+	require.Equal(t, cur, e.StoreRevision(t), "store revision after refused rollbacks")
 
 	resp, err := e.Admin.Rollback(servertest.AsAuthor(t.Context(), "ops"), &pdpv1.RollbackRequest{ToRevision: e.SeedRev, ExpectRevision: cur})
-	if err != nil || resp.GetRevision() != cur+1 {
-		t.Fatalf("Rollback = %v, %v; want revision %d", resp, err, cur+1)
-	}
-	if got, _ := e.Export(t, 0); got != seedExport {
-		t.Errorf("Export after the rollback:\n%s\nwant the seed's:\n%s", got, seedExport)
-	}
+	require.NoError(t, err, "Rollback")
+	require.Equal(t, cur+1, resp.GetRevision(), "Rollback revision")
+	got, _ := e.Export(t, 0)
+	assert.Equal(t, seedExport, got, "Export after the rollback, want the seed's")
 	hist, err := e.Admin.GetHistory(t.Context(), &pdpv1.GetHistoryRequest{FromRevision: cur})
-	if err != nil || len(hist.GetRevisions()) != 1 || hist.GetRevisions()[0].GetAuthor() != `anonymous as "ops" (peer bufconn)` ||
-		hist.GetRevisions()[0].GetMessage() != fmt.Sprintf("rollback to revision %d", e.SeedRev) {
-		t.Errorf("history of the rollback = %v, %v; want author ops and the default message", hist, err)
+	if assert.NoError(t, err, "history of the rollback") && assert.Len(t, hist.GetRevisions(), 1, "history of the rollback") {
+		assert.Equal(t, `anonymous as "ops" (peer bufconn)`, hist.GetRevisions()[0].GetAuthor(), "author of the rollback")
+		assert.Equal(t, fmt.Sprintf("rollback to revision %d", e.SeedRev), hist.GetRevisions()[0].GetMessage(), "message of the rollback")
 	}
 	check, err := e.Authz.Check(t.Context(), servertest.CarolReadsSegment(resp.GetRevision()))
-	if err != nil || check.GetDecision() != implicitDeny || check.GetRevision() < resp.GetRevision() {
-		t.Errorf("carol after the rollback = %v, %v; want ImplicitDeny at %d", check, err, resp.GetRevision())
+	if assert.NoError(t, err, "carol after the rollback") {
+		assert.Equal(t, implicitDeny, check.GetDecision(), "carol after the rollback")
+		assert.GreaterOrEqual(t, check.GetRevision(), resp.GetRevision(), "revision of carol's check after the rollback")
 	}
 
 	// Rolling back to what is current changes nothing.
 	again, err := e.Admin.Rollback(t.Context(), &pdpv1.RollbackRequest{ToRevision: e.SeedRev})
-	if err != nil || again.GetRevision() != resp.GetRevision() || e.StoreRevision(t) != resp.GetRevision() {
-		t.Errorf("second Rollback = %v, %v; want revision %d and no write", again, err, resp.GetRevision())
+	if assert.NoError(t, err, "second Rollback") {
+		assert.Equal(t, resp.GetRevision(), again.GetRevision(), "second Rollback revision")
 	}
+	assert.Equal(t, resp.GetRevision(), e.StoreRevision(t), "store revision after the second Rollback: want no write")
 }
 
 // TestImport imports an Export back (no change, even for a document written
@@ -684,14 +641,13 @@ func TestImport(t *testing.T) {
 	bundle, rev := e.Export(t, 0)
 
 	resp, err := e.Admin.Import(t.Context(), &pdpv1.ImportRequest{Bundle: bundle, Message: "round trip"})
-	if err != nil || resp.GetRevision() != rev || len(resp.GetChanges()) != 0 || e.StoreRevision(t) != rev {
-		t.Fatalf("Import of the export = %v, %v; want no change at revision %d", resp, err, rev)
-	}
+	require.NoError(t, err, "Import of the export")
+	require.Equal(t, rev, resp.GetRevision(), "Import of the export: revision")
+	require.Empty(t, resp.GetChanges(), "Import of the export: changes")
+	require.Equal(t, rev, e.StoreRevision(t), "store revision after importing the export")
 
 	var set entity.Set
-	if err := json.Unmarshal([]byte(bundle), &set); err != nil {
-		t.Fatalf("the export is not a bundle: %v", err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(bundle), &set), "the export is not a bundle")
 	set.Users = slices.DeleteFunc(set.Users, func(u entity.User) bool { return u.ARN == bob })
 	for i := range set.Users {
 		if set.Users[i].ARN == alice {
@@ -701,29 +657,26 @@ func TestImport(t *testing.T) {
 	dora := servertest.MarketingUser("dora")
 	set.Users = append(set.Users, entity.User{ARN: dora, Groups: []string{"marketing"}})
 	modified, err := set.Bundle()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wantChanges := []string{"put ENTITY_KIND_USER/" + alice, "delete ENTITY_KIND_USER/" + bob, "put ENTITY_KIND_USER/" + dora}
 
 	dry, err := e.Admin.Import(t.Context(), &pdpv1.ImportRequest{Bundle: string(modified), DryRun: true})
-	if err != nil || dry.GetRevision() != rev || !slices.Equal(servertest.ChangeStrings(dry.GetChanges()), wantChanges) || e.StoreRevision(t) != rev {
-		t.Fatalf("dry-run Import = %v, %v; want %q and no write", dry, err, wantChanges)
-	}
+	require.NoError(t, err, "dry-run Import")
+	require.Equal(t, rev, dry.GetRevision(), "dry-run Import: revision")
+	require.Equal(t, wantChanges, servertest.ChangeStrings(dry.GetChanges()), "dry-run Import: changes")
+	require.Equal(t, rev, e.StoreRevision(t), "store revision after a dry-run Import")
 	resp, err = e.Admin.Import(t.Context(), &pdpv1.ImportRequest{Bundle: string(modified), ExpectRevision: rev, Message: "reorganize"})
-	if err != nil || resp.GetRevision() != rev+1 {
-		t.Fatalf("Import = %v, %v; want revision %d", resp, err, rev+1)
-	}
-	if got := servertest.ChangeStrings(resp.GetChanges()); !slices.Equal(got, wantChanges) {
-		t.Errorf("Import changes %q; want %q", got, wantChanges)
-	}
+	require.NoError(t, err, "Import")
+	require.Equal(t, rev+1, resp.GetRevision(), "Import revision")
+	assert.Equal(t, wantChanges, servertest.ChangeStrings(resp.GetChanges()), "Import changes")
 	diff, err := e.Admin.Diff(t.Context(), &pdpv1.DiffRequest{FromRevision: rev})
-	if err != nil || !slices.Equal(servertest.ChangeStrings(diff.GetChanges()), wantChanges) {
-		t.Errorf("Diff of the import = %v, %v; want %q", diff, err, wantChanges)
+	if assert.NoError(t, err, "Diff of the import") {
+		assert.Equal(t, wantChanges, servertest.ChangeStrings(diff.GetChanges()), "Diff of the import")
 	}
 	again, err := e.Admin.Import(t.Context(), &pdpv1.ImportRequest{Bundle: string(modified)})
-	if err != nil || again.GetRevision() != rev+1 || len(again.GetChanges()) != 0 {
-		t.Errorf("second Import = %v, %v; want no change", again, err)
+	if assert.NoError(t, err, "second Import") {
+		assert.Equal(t, rev+1, again.GetRevision(), "second Import revision")
+		assert.Empty(t, again.GetChanges(), "second Import changes")
 	}
 }
 
@@ -733,14 +686,10 @@ func TestImportInvalid(t *testing.T) {
 	e := servertest.NewEnv(t, servertest.Options{})
 	bundle, rev := e.Export(t, 0)
 	var set entity.Set
-	if err := json.Unmarshal([]byte(bundle), &set); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(bundle), &set))
 	set.Users[0].Groups = []string{"marketting"}
 	badGroup, err := set.Bundle()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name      string
 		bundle    string
@@ -757,15 +706,13 @@ func TestImportInvalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.Admin.Import(t.Context(), &pdpv1.ImportRequest{Bundle: tc.bundle})
 			got := decodeError(err)
-			if got.Code != codes.InvalidArgument || !slices.ContainsFunc(got.Fields, func(f string) bool { return strings.HasPrefix(f, tc.wantField) }) ||
-				!strings.Contains(got.Msg, tc.wantMsg) {
-				t.Errorf("Import = %v; want InvalidArgument on %q saying %q", got, tc.wantField, tc.wantMsg)
-			}
+			assert.Equal(t, codes.InvalidArgument, got.Code, "Import = %v", got)
+			assert.True(t, slices.ContainsFunc(got.Fields, func(f string) bool { return strings.HasPrefix(f, tc.wantField) }),
+				"Import = %v; want a field violation on %q", got, tc.wantField)
+			assert.Contains(t, got.Msg, tc.wantMsg, "Import = %v", got)
 		})
 	}
-	if now := e.StoreRevision(t); now != rev {
-		t.Errorf("store at %d; want %d", now, rev)
-	}
+	assert.Equal(t, rev, e.StoreRevision(t), "store revision")
 }
 
 // watchEvents receives n change events (skipping progress notifications)
@@ -775,9 +722,7 @@ func watchEvents(t *testing.T, stream pdpv1.PolicyService_WatchClient, n int) []
 	var out []*pdpv1.WatchResponse
 	for len(out) < n {
 		resp, err := stream.Recv()
-		if err != nil {
-			t.Fatalf("Watch after %d events: %v", len(out), err)
-		}
+		require.NoError(t, err, "Watch after %d events", len(out))
 		if resp.GetProgress() {
 			continue
 		}
@@ -812,9 +757,7 @@ func TestWatch(t *testing.T) {
 
 	first, cancelFirst := context.WithCancel(ctx)
 	stream, err := e.Admin.Watch(first, &pdpv1.WatchRequest{FromRevision: e.SeedRev})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	write("carol leaves", servertest.PutCarol())
 	write("bob is back", servertest.PutChange(servertest.UserKey(bob), servertest.UserDoc(bob, "marketing")))
 	write("two at once", servertest.DeleteChange(servertest.UserKey(servertest.Carol)), servertest.PutChange(servertest.UserKey(servertest.MarketingUser("dora")), servertest.UserDoc(servertest.MarketingUser("dora"))))
@@ -824,9 +767,7 @@ func TestWatch(t *testing.T) {
 		// Events already on their way may still arrive; then the stream
 		// ends with the cancellation.
 		if _, err := stream.Recv(); err != nil {
-			if status.Code(err) != codes.Canceled {
-				t.Errorf("Recv after cancel: %v; want Canceled", err)
-			}
+			assert.Equal(t, codes.Canceled, status.Code(err), "Recv after cancel: %v", err)
 			break
 		}
 	}
@@ -835,27 +776,22 @@ func TestWatch(t *testing.T) {
 	// revision received.
 	write("dora goes", servertest.DeleteChange(servertest.UserKey(servertest.MarketingUser("dora"))))
 	stream, err = e.Admin.Watch(ctx, &pdpv1.WatchRequest{FromRevision: got[len(got)-1].GetRevision()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got = append(got, watchEvents(t, stream, len(wantRevs)-len(got))...)
 	write("carol again", servertest.PutCarol("marketing"))
 	got = append(got, watchEvents(t, stream, 1)...)
 
 	for i, ev := range got {
-		if ev.GetRevision() != wantRevs[i] || ev.GetInfo().GetRevision() != wantRevs[i] {
-			t.Errorf("event %d at revision %d (info %d); want %d", i, ev.GetRevision(), ev.GetInfo().GetRevision(), wantRevs[i])
+		assert.Equal(t, wantRevs[i], ev.GetRevision(), "event %d revision", i)
+		assert.Equal(t, wantRevs[i], ev.GetInfo().GetRevision(), "event %d info revision", i)
+		if c := servertest.ChangeStrings(ev.GetChanges()); !slices.Equal(c, wantChanges[i]) { // nil and empty alike
+			assert.Equal(t, wantChanges[i], c, "event %d changes", i)
 		}
-		if c := servertest.ChangeStrings(ev.GetChanges()); !slices.Equal(c, wantChanges[i]) {
-			t.Errorf("event %d changes %q; want %q", i, c, wantChanges[i])
-		}
-		if ev.GetInfo().GetMessage() == "" || ev.GetInfo().GetTime() == nil || len(ev.GetInfo().GetKeys()) != len(wantChanges[i]) {
-			t.Errorf("event %d info %v; want message, time and keys", i, ev.GetInfo())
-		}
+		assert.NotEmpty(t, ev.GetInfo().GetMessage(), "event %d info message", i)
+		assert.NotNil(t, ev.GetInfo().GetTime(), "event %d info time", i)
+		assert.Len(t, ev.GetInfo().GetKeys(), len(wantChanges[i]), "event %d info keys", i)
 	}
-	if len(got) != len(wantRevs) {
-		t.Errorf("%d events; want %d", len(got), len(wantRevs))
-	}
+	assert.Len(t, got, len(wantRevs), "events")
 }
 
 // TestWatchFromCurrent starts a Watch at the current revision (0): it
@@ -868,18 +804,16 @@ func TestWatchFromCurrent(t *testing.T) {
 	ctx, cancel := boundedContext(t)
 	defer cancel()
 	stream, err := e.Admin.Watch(ctx, &pdpv1.WatchRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// A progress notification says the server watches, from before.
 	progress, err := stream.Recv()
-	if err != nil || !progress.GetProgress() || progress.GetRevision() != before || progress.GetInfo() != nil || len(progress.GetChanges()) != 0 {
-		t.Fatalf("first Recv = %v, %v; want a progress notification at %d", progress, err, before)
-	}
+	require.NoError(t, err, "first Recv")
+	require.True(t, progress.GetProgress(), "first Recv = %v, want a progress notification", progress)
+	require.Equal(t, before, progress.GetRevision(), "revision of the progress notification")
+	require.Nil(t, progress.GetInfo(), "info of the progress notification")
+	require.Empty(t, progress.GetChanges(), "changes of the progress notification")
 	rev := e.Apply(t, "after", servertest.PutCarol("marketing"))
-	if ev := watchEvents(t, stream, 1)[0]; ev.GetRevision() != rev {
-		t.Errorf("first event at %d; want %d (only what was written after the watch began)", ev.GetRevision(), rev)
-	}
+	assert.Equal(t, rev, watchEvents(t, stream, 1)[0].GetRevision(), "first event (only what was written after the watch began)")
 }
 
 // TestWatchOutOfRange checks the revisions a Watch cannot start from: one
@@ -894,9 +828,7 @@ func TestWatchOutOfRange(t *testing.T) {
 			for i := range 4 {
 				last = e.Apply(t, "churn", servertest.PutCarol(slices.Repeat([]string{"marketing"}, i%2)...))
 			}
-			if err := e.St.Compact(t.Context(), 0); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, e.St.Compact(t.Context(), 0))
 			ctx, cancel := boundedContext(t)
 			defer cancel()
 			tests := []struct {
@@ -913,25 +845,19 @@ func TestWatchOutOfRange(t *testing.T) {
 				if err == nil {
 					_, err = stream.Recv()
 				}
-				if got := decodeError(err); got.Code != tc.wantCode || got.Reason != tc.wantReason {
-					t.Errorf("%s: Watch(from %d) = %v; want %v %s", tc.name, tc.from, got, tc.wantCode, tc.wantReason)
-				}
+				got := decodeError(err)
+				assert.Equal(t, tc.wantCode, got.Code, "%s: Watch(from %d) = %v", tc.name, tc.from, got)
+				assert.Equal(t, tc.wantReason, got.Reason, "%s: Watch(from %d) = %v", tc.name, tc.from, got)
 			}
 			// A kept revision still works, and so do reads of the past
 			// that compaction kept.
 			stream, err := e.Admin.Watch(ctx, &pdpv1.WatchRequest{FromRevision: last - 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ev := watchEvents(t, stream, 1)[0]; ev.GetRevision() != last {
-				t.Errorf("Watch(from %d) first event at %d; want %d", last-1, ev.GetRevision(), last)
-			}
-			if _, err := e.Admin.GetEntity(t.Context(), &pdpv1.GetEntityRequest{Key: servertest.UserKey(alice), Revision: e.SeedRev}); status.Code(err) != codes.OutOfRange {
-				t.Errorf("GetEntity at the compacted seed: %v; want OutOfRange", err)
-			}
-			if _, err := e.Admin.Export(t.Context(), &pdpv1.ExportRequest{Revision: last - 1}); err != nil {
-				t.Errorf("Export at kept revision %d: %v", last-1, err)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, last, watchEvents(t, stream, 1)[0].GetRevision(), "Watch(from %d) first event", last-1)
+			_, err = e.Admin.GetEntity(t.Context(), &pdpv1.GetEntityRequest{Key: servertest.UserKey(alice), Revision: e.SeedRev})
+			assert.Equal(t, codes.OutOfRange, status.Code(err), "GetEntity at the compacted seed: %v", err)
+			_, err = e.Admin.Export(t.Context(), &pdpv1.ExportRequest{Revision: last - 1})
+			assert.NoError(t, err, "Export at kept revision %d", last-1)
 		})
 	}
 }

@@ -30,22 +30,15 @@ func TestWriteLimiter(t *testing.T) {
 	}
 	apply := pdpv1.PolicyService_ApplyChanges_FullMethodName
 	for i := range 3 {
-		if err := call("arn:aws:iam::111122223333:user/ops", apply); err != nil {
-			t.Fatalf("write %d within the burst: %v", i, err)
-		}
+		require.NoError(t, call("arn:aws:iam::111122223333:user/ops", apply), "write %d within the burst", i)
 	}
 	err := call("arn:aws:iam::111122223333:user/ops", apply)
 	st := status.Convert(err)
-	if st.Code() != codes.ResourceExhausted || len(st.Details()) == 0 {
-		t.Fatalf("write past the burst: %v, want RESOURCE_EXHAUSTED with details", err)
-	}
-	if err := call("arn:aws:iam::111122223333:user/other", pdpv1.PolicyService_Import_FullMethodName); err != nil {
-		t.Errorf("another caller's write: %v, want it served", err)
-	}
+	require.Equal(t, codes.ResourceExhausted, st.Code(), "write past the burst: %v", err)
+	require.NotEmpty(t, st.Details(), "details of the write past the burst")
+	assert.NoError(t, call("arn:aws:iam::111122223333:user/other", pdpv1.PolicyService_Import_FullMethodName), "another caller's write")
 	for range 10 {
-		if err := call("arn:aws:iam::111122223333:user/ops", pdpv1.PolicyService_GetEntity_FullMethodName); err != nil {
-			t.Fatalf("a read was limited: %v", err)
-		}
+		require.NoError(t, call("arn:aws:iam::111122223333:user/ops", pdpv1.PolicyService_GetEntity_FullMethodName), "a read was limited")
 	}
 }
 

@@ -2,13 +2,15 @@ package admin
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pdp-dev/pdp/internal/modelgen"
 	"github.com/pdp-dev/pdp/internal/rpcerr"
@@ -24,13 +26,9 @@ import (
 // resulting model finds, and no warning the whole model does not have.
 func TestValidationScopeAgreesWithWholeModel(t *testing.T) {
 	cat, err := catalog.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	puts, err := snapshot.SetValues(modelgen.Generate(modelgen.Small))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wm := newWriteModel()
 	wm.m, wm.ids = make(snapshot.Model), make(map[store.Kind]map[string]struct{})
 	for _, c := range puts {
@@ -62,32 +60,26 @@ func TestValidationScopeAgreesWithWholeModel(t *testing.T) {
 			var gotErrs []string
 			if err != nil {
 				var re *rpcerr.RequestError
-				if !errors.As(err, &re) {
-					t.Fatalf("validate: %v", err)
-				}
+				require.ErrorAs(t, err, &re, "validate")
 				for _, v := range re.Violations {
 					gotErrs = append(gotErrs, v.Field+": "+v.Description)
 				}
 			}
 			slices.Sort(gotErrs)
+			// No errors and an empty list are the same here.
 			if !slices.Equal(wantErrs, gotErrs) {
-				t.Fatalf("errors of the scope:\n%s\nwant those of the whole model:\n%s",
-					strings.Join(gotErrs, "\n"), strings.Join(wantErrs, "\n"))
+				require.Equal(t, wantErrs, gotErrs, "errors of the scope, want those of the whole model")
 			}
 			if len(wantErrs) > 0 {
 				kinds++
 			}
 			for _, w := range warnings {
 				got := problemField(&entity.Problem{Entity: w.GetEntity(), Field: w.GetField()}) + ": " + w.GetMessage()
-				if !slices.Contains(wantWarns, got) {
-					t.Errorf("warning %q is not one of the whole model's", got)
-				}
+				assert.Contains(t, wantWarns, got, "warning is not one of the whole model's")
 			}
 		})
 	}
-	if kinds <= 10 {
-		t.Fatalf("only %d change sets were invalid: too few for the test to mean much", kinds)
-	}
+	require.Greater(t, kinds, 10, "invalid change sets: too few for the test to mean much")
 }
 
 // wholeModelFindings validates the whole model current becomes with
@@ -108,15 +100,11 @@ func wholeModelFindings(t *testing.T, cat *catalog.Catalog, cache *entity.DocCac
 		next[c.Key] = c.Value
 	}
 	set, err := next.Set()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res, err := set.ResolveCached(cat, cache)
 	if err != nil {
 		var probs entity.Problems
-		if !errors.As(err, &probs) {
-			t.Fatalf("resolve: %v", err)
-		}
+		require.ErrorAs(t, err, &probs, "resolve")
 		for _, p := range probs {
 			errs = append(errs, problemField(p)+": "+p.Err.Error())
 		}

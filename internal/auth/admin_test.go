@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -16,17 +15,11 @@ import (
 func TestParseAdminPolicies(t *testing.T) {
 	cat := testCatalog(t)
 	ap, err := ParseAdminPolicies(cat, "admin.json", []byte(adminFixture))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []string{adminARN, aliceARN, ciARN, editorARN, deployerARN, netopsARN, opsARN}
 	slices.Sort(want)
-	if got := ap.Principals(); !slices.Equal(got, want) {
-		t.Errorf("Principals = %v, want %v", got, want)
-	}
-	if w := ap.Warnings(); len(w) != 0 {
-		t.Errorf("Warnings = %v, want none", w)
-	}
+	assert.Equal(t, want, ap.Principals(), "Principals")
+	assert.Empty(t, ap.Warnings(), "Warnings")
 }
 
 // TestAdminPolicyErrors checks that mistakes are found, with the policy,
@@ -117,12 +110,11 @@ func TestAdminFileErrors(t *testing.T) {
 func TestAdminPolicyWarnings(t *testing.T) {
 	ap, err := ParseAdminPolicies(testCatalog(t), "admin.json", []byte(`{"principals": {"`+opsARN+`": [
 		{"Statement": [{"Effect": "Allow", "Action": "pdp:Get*", "Resource": "*"}]}]}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w := ap.Warnings()
-	if len(w) != 1 || w[0].Code != engine.CodeMissingElement || w[0].Field != "Version" {
-		t.Errorf("Warnings = %v, want the missing Version", w)
+	if assert.Len(t, w, 1, "Warnings, want the missing Version") {
+		assert.Equal(t, engine.CodeMissingElement, w[0].Code, "code of the warning %v", w[0])
+		assert.Equal(t, "Version", w[0].Field, "field of the warning %v", w[0])
 	}
 }
 
@@ -137,12 +129,8 @@ func TestLoadAdminDirectory(t *testing.T) {
 		"`+adminARN+`": []}}`)
 	writeFile(t, dir, "notes.txt", "not read")
 	ap, err := LoadAdminPolicies(cat, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := ap.Principals(); !slices.Equal(got, []string{adminARN, opsARN}) {
-		t.Errorf("Principals = %v", got)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []string{adminARN, opsARN}, ap.Principals(), "Principals")
 	pol := ap.policies(opsARN)
 	ctx := engine.NewContext(0)
 	for _, tc := range []struct {
@@ -153,24 +141,17 @@ func TestLoadAdminDirectory(t *testing.T) {
 		{EntityARN("scp", "FullAccess"), engine.ExplicitDeny},
 	} {
 		got := engine.Evaluate(&pol, &engine.Request{Principal: opsARN, Action: ActionGetEntity, Resource: tc.resource, Context: ctx})
-		if got != tc.want {
-			t.Errorf("GetEntity %s: %v, want %v", tc.resource, got, tc.want)
-		}
+		assert.Equal(t, tc.want, got, "GetEntity %s", tc.resource)
 	}
 	empty := ap.policies(adminARN)
-	if got := engine.Evaluate(&empty, &engine.Request{Principal: adminARN, Action: ActionGetEntity, Resource: StoreARN, Context: ctx}); got != engine.ImplicitDeny {
-		t.Errorf("principal without policies: %v, want ImplicitDeny", got)
-	}
+	got := engine.Evaluate(&empty, &engine.Request{Principal: adminARN, Action: ActionGetEntity, Resource: StoreARN, Context: ctx})
+	assert.Equal(t, engine.ImplicitDeny, got, "principal without policies")
 
-	if _, err := LoadAdminPolicies(cat, t.TempDir()); err == nil || !strings.Contains(err.Error(), "holds no *.json file") {
-		t.Errorf("empty directory: %v", err)
-	}
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadAdminPolicies(cat, dir); err == nil || !strings.Contains(err.Error(), "writable by every user") {
-		t.Errorf("world-writable directory: %v", err)
-	}
+	_, err = LoadAdminPolicies(cat, t.TempDir())
+	assert.ErrorContains(t, err, "holds no *.json file", "empty directory")
+	require.NoError(t, os.Chmod(dir, 0o777))
+	_, err = LoadAdminPolicies(cat, dir)
+	assert.ErrorContains(t, err, "writable by every user", "world-writable directory")
 }
 
 func TestResourceCanMatch(t *testing.T) {
@@ -196,21 +177,17 @@ func TestResourceCanMatch(t *testing.T) {
 		{"arn:pdp:store::111122223333:store", false},
 	}
 	for _, tc := range tests {
-		if got := resourceCanMatch(tc.resource); got != tc.want {
-			t.Errorf("resourceCanMatch(%q) = %v, want %v", tc.resource, got, tc.want)
-		}
+		assert.Equal(t, tc.want, resourceCanMatch(tc.resource), "resourceCanMatch(%q)", tc.resource)
 	}
 }
 
 func TestCheckAction(t *testing.T) {
 	for _, ok := range []string{"*", "pdp:*", "PDP:getentity", "pdp:Get*", "pdp:?iff", "pdp:*Entit*"} {
-		if code, msg := checkAction(ok); msg != "" {
-			t.Errorf("checkAction(%q) = %s %q, want fine", ok, code, msg)
-		}
+		code, msg := checkAction(ok)
+		assert.Empty(t, msg, "checkAction(%q) = %s, want fine", ok, code)
 	}
 	for _, bad := range []string{"pdp:Delete*", "pdp", "pdp:", "iam:*", "pd*:Get*", ""} {
-		if _, msg := checkAction(bad); msg == "" {
-			t.Errorf("checkAction(%q) found nothing", bad)
-		}
+		_, msg := checkAction(bad)
+		assert.NotEmpty(t, msg, "checkAction(%q) found nothing", bad)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -101,18 +103,14 @@ ops.example.org                 arn:aws:iam::111122223333:user/ops
 func testCatalog(t testing.TB) *catalog.Catalog {
 	t.Helper()
 	cat, err := catalog.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cat
 }
 
 func writeFile(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 	return path
 }
 
@@ -154,9 +152,7 @@ func logRecords(t testing.TB, b *syncBuffer, msg string) []map[string]any {
 			continue
 		}
 		var rec map[string]any
-		if err := json.Unmarshal([]byte(line), &rec); err != nil {
-			t.Fatalf("log line %q: %v", line, err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "log line %q", line)
 		if rec["msg"] == msg {
 			out = append(out, rec)
 		}
@@ -169,9 +165,7 @@ func newAuthorizer(t testing.TB, cfg Config) (*Authorizer, *syncBuffer) {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	az, err := New(t.Context(), cfg, testCatalog(t), log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return az, logs
 }
 
@@ -293,9 +287,7 @@ func serve(t testing.TB, az *Authorizer, serverOpts []grpc.ServerOption, dialOpt
 		return lis.DialContext(ctx)
 	}))
 	conn, err := grpc.NewClient("passthrough:///bufnet", dialOpts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	return &harness{policy: pdpv1.NewPolicyServiceClient(conn), decide: pdpv1.NewAuthorizationServiceClient(conn),
 		health: healthpb.NewHealthClient(conn), calls: calls}

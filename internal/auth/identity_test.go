@@ -77,32 +77,25 @@ func TestMutualTLS(t *testing.T) {
 	t.Run("mapped certificate", func(t *testing.T) {
 		h := serve(t, az, serverOpts, dial(pki.client("spiffe://example.org/deployer"))...)
 		// The deployer's policy allows Export only with aws:SecureTransport.
-		if _, err := h.policy.Export(t.Context(), &pdpv1.ExportRequest{}); err != nil {
-			t.Fatalf("Export over mTLS: %v", err)
-		}
-		if caller, _ := h.calls.last(); caller != deployerARN {
-			t.Errorf("handler saw caller %q, want %q", caller, deployerARN)
-		}
+		_, err := h.policy.Export(t.Context(), &pdpv1.ExportRequest{})
+		require.NoError(t, err, "Export over mTLS")
+		caller, _ := h.calls.last()
+		assert.Equal(t, deployerARN, caller, "caller the handler saw")
 	})
 	t.Run("unmapped certificate", func(t *testing.T) {
 		h := serve(t, az, serverOpts, dial(pki.client("spiffe://example.org/eve"))...)
 		_, err := h.policy.Export(t.Context(), &pdpv1.ExportRequest{})
-		if status.Code(err) != codes.Unauthenticated {
-			t.Fatalf("err = %v, want Unauthenticated", err)
-		}
+		require.Equal(t, codes.Unauthenticated, status.Code(err), "err = %v", err)
 	})
 	t.Run("no certificate", func(t *testing.T) {
 		h := serve(t, az, serverOpts, dial()...)
 		_, err := h.policy.Export(t.Context(), &pdpv1.ExportRequest{})
-		if status.Code(err) != codes.Unauthenticated {
-			t.Fatalf("err = %v, want Unauthenticated", err)
-		}
+		require.Equal(t, codes.Unauthenticated, status.Code(err), "err = %v", err)
 	})
 	t.Run("token over TLS", func(t *testing.T) {
 		h := serve(t, az, serverOpts, dial()...)
-		if _, err := h.policy.GetEntity(as(t.Context(), opsARN), &pdpv1.GetEntityRequest{Key: key(kindUser, "x")}); err != nil {
-			t.Fatalf("GetEntity: %v", err)
-		}
+		_, err := h.policy.GetEntity(as(t.Context(), opsARN), &pdpv1.GetEntityRequest{Key: key(kindUser, "x")})
+		require.NoError(t, err, "GetEntity")
 	})
 }
 
@@ -114,9 +107,7 @@ func TestSecureTransportOverPlaintext(t *testing.T) {
 	az, _ := newAuthorizer(t, cfg)
 	h := serve(t, az, nil)
 	_, err := h.policy.Export(t.Context(), &pdpv1.ExportRequest{})
-	if status.Code(err) != codes.PermissionDenied {
-		t.Fatalf("err = %v, want PermissionDenied", err)
-	}
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "err = %v", err)
 }
 
 func TestParseIdentities(t *testing.T) {
@@ -175,13 +166,9 @@ func newTestPKI(t *testing.T) *testPKI {
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
 		BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p := &testPKI{t: t, pool: x509.NewCertPool(), ca: ca, caKey: key}
 	p.pool.AddCert(ca)
 	p.server = p.issue(&x509.Certificate{DNSNames: []string{"pdp.test"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
@@ -190,9 +177,7 @@ func newTestPKI(t *testing.T) *testPKI {
 
 func (p *testPKI) client(uri string) tls.Certificate {
 	u, err := url.Parse(uri)
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, err)
 	return p.issue(&x509.Certificate{URIs: []*url.URL{u}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
 }
 
@@ -203,17 +188,13 @@ func (p *testPKI) issue(tmpl *x509.Certificate) tls.Certificate {
 	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.ca, &key.PublicKey, p.caKey)
-	if err != nil {
-		p.t.Fatal(err)
-	}
+	require.NoError(p.t, err)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 func newKey(t *testing.T) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return key
 }

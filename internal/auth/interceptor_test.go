@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net"
-	"strings"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -186,9 +185,9 @@ func TestBearerTokens(t *testing.T) {
 			}
 		})
 	}
-	if out := logs.String(); strings.Contains(out, good[:10]) || strings.Contains(out, "not-a-token") {
-		t.Errorf("a token reached the log:\n%s", out)
-	}
+	out := logs.String()
+	assert.NotContains(t, out, good[:10], "a token reached the log")
+	assert.NotContains(t, out, "not-a-token", "a token reached the log")
 }
 
 // TestDenialLoggedNotReturned checks that the statement that denied a call
@@ -199,18 +198,14 @@ func TestDenialLoggedNotReturned(t *testing.T) {
 	_, err := h.policy.ApplyChanges(as(t.Context(), adminARN), &pdpv1.ApplyChangesRequest{
 		Changes: []*pdpv1.Change{put(kindSCP, "FullAccess")}})
 	st := status.Convert(err)
-	if st.Code() != codes.PermissionDenied {
-		t.Fatalf("code = %v, want PermissionDenied", st.Code())
-	}
+	require.Equal(t, codes.PermissionDenied, st.Code(), "code")
 	const policyID = "admin.json[" + adminARN + "][1]"
 	reply := st.Message()
 	for _, d := range st.Proto().GetDetails() {
 		reply += "\n" + prototext.Format(d)
 	}
 	for _, secret := range []string{"ProtectSCPs", policyID, "admin.json", "Statement", "ExplicitDeny"} {
-		if strings.Contains(reply, secret) {
-			t.Errorf("reply holds %q:\n%s", secret, reply)
-		}
+		assert.NotContains(t, reply, secret, "reply")
 	}
 	var info *errdetails.ErrorInfo
 	for _, d := range st.Details() {
@@ -218,20 +213,18 @@ func TestDenialLoggedNotReturned(t *testing.T) {
 			info = i
 		}
 	}
-	if info.GetReason() != "ACCESS_DENIED" || info.GetMetadata()["action"] != ActionApplyChanges ||
-		info.GetMetadata()["resource"] != "arn:pdp:store:::entity/scp/FullAccess" {
-		t.Errorf("ErrorInfo = %v, want ACCESS_DENIED with the action and resource", info)
-	}
+	assert.Equal(t, "ACCESS_DENIED", info.GetReason(), "ErrorInfo %v", info)
+	assert.Equal(t, ActionApplyChanges, info.GetMetadata()["action"], "action of ErrorInfo %v", info)
+	assert.Equal(t, "arn:pdp:store:::entity/scp/FullAccess", info.GetMetadata()["resource"], "resource of ErrorInfo %v", info)
 
 	recs := logRecords(t, logs, "admin call denied")
-	if len(recs) != 1 {
-		t.Fatalf("got %d denial records, want 1:\n%s", len(recs), logs)
-	}
+	require.Len(t, recs, 1, "denial records:\n%s", logs)
 	by, _ := recs[0]["denied_by"].(map[string]any)
-	if by["policy_id"] != policyID || by["sid"] != "ProtectSCPs" || by["statement"] != float64(0) ||
-		recs[0]["decision"] != "ExplicitDeny" || recs[0]["principal"] != adminARN {
-		t.Errorf("denial record = %v, want policy %q, Sid ProtectSCPs, statement 0, ExplicitDeny", recs[0], policyID)
-	}
+	assert.Equal(t, policyID, by["policy_id"], "denial record %v", recs[0])
+	assert.Equal(t, "ProtectSCPs", by["sid"], "denial record %v", recs[0])
+	assert.Equal(t, float64(0), by["statement"], "denial record %v", recs[0])
+	assert.Equal(t, "ExplicitDeny", recs[0]["decision"], "denial record %v", recs[0])
+	assert.Equal(t, adminARN, recs[0]["principal"], "denial record %v", recs[0])
 }
 
 // TestImplicitDenyLogged checks the log of a denial no statement made.
@@ -239,12 +232,11 @@ func TestImplicitDenyLogged(t *testing.T) {
 	az, logs := newAuthorizer(t, fixtureConfig(t))
 	h := serve(t, az, nil)
 	_, err := h.policy.Export(as(t.Context(), opsARN), &pdpv1.ExportRequest{})
-	if status.Code(err) != codes.PermissionDenied {
-		t.Fatalf("err = %v, want PermissionDenied", err)
-	}
+	require.Equal(t, codes.PermissionDenied, status.Code(err), "err = %v", err)
 	recs := logRecords(t, logs, "admin call denied")
-	if len(recs) != 1 || recs[0]["decision"] != "ImplicitDeny" || recs[0]["denied_by"] != nil {
-		t.Errorf("denial records = %v, want one ImplicitDeny without denied_by", recs)
+	if assert.Len(t, recs, 1, "denial records") {
+		assert.Equal(t, "ImplicitDeny", recs[0]["decision"], "denial record %v", recs[0])
+		assert.Nil(t, recs[0]["denied_by"], "denial record %v", recs[0])
 	}
 }
 
@@ -326,9 +318,7 @@ func TestInjectedIdentity(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(logs.String(), `"identity":"eve.example.org"`) {
-		t.Errorf("the unmapped identity is not in the log:\n%s", logs)
-	}
+	assert.Contains(t, logs.String(), `"identity":"eve.example.org"`, "the unmapped identity is not in the log")
 }
 
 // TestDecisionMethods checks that decisions are open unless
@@ -378,14 +368,12 @@ func TestHealthNeverGated(t *testing.T) {
 	az, _ := newAuthorizer(t, cfg)
 	h := serve(t, az, nil)
 	resp, err := h.health.Check(t.Context(), &healthpb.HealthCheckRequest{})
-	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("health: %v, %v; want SERVING", resp, err)
-	}
+	require.NoError(t, err, "health")
+	require.Equal(t, healthpb.HealthCheckResponse_SERVING, resp.GetStatus(), "health")
 	for _, m := range []string{"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
 		"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", "/grpc.health.v1.Health/Watch"} {
-		if _, err := az.guard(t.Context(), m, nil); err != nil {
-			t.Errorf("%s: %v, want open", m, err)
-		}
+		_, err := az.guard(t.Context(), m, nil)
+		assert.NoError(t, err, "%s, want open", m)
 	}
 }
 
@@ -396,13 +384,12 @@ func TestNotRequired(t *testing.T) {
 	cfg.RequireAuth = false
 	az, _ := newAuthorizer(t, cfg)
 	h := serve(t, az, nil)
-	if _, err := h.policy.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{
-		Changes: []*pdpv1.Change{put(kindSCP, "x")}}); err != nil {
-		t.Fatal(err)
-	}
-	if caller, n := h.calls.last(); n != 1 || caller != "" {
-		t.Errorf("handler saw caller %q in call %d, want none in call 1", caller, n)
-	}
+	_, err := h.policy.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{
+		Changes: []*pdpv1.Change{put(kindSCP, "x")}})
+	require.NoError(t, err)
+	caller, n := h.calls.last()
+	assert.Equal(t, 1, n, "call the handler saw")
+	assert.Empty(t, caller, "caller the handler saw")
 }
 
 // TestUncoveredMethods checks that what the Authorizer has no rule for is
@@ -429,13 +416,11 @@ func TestUncoveredMethods(t *testing.T) {
 	t.Run("new PolicyService method", func(t *testing.T) {
 		// A method added later is pdp:<Method> on the store: allowed by
 		// pdp:*, refused otherwise.
-		if _, err := az.guard(ctx, "/pdp.v1.PolicyService/Compact", nil); err != nil {
-			t.Errorf("admin: %v, want allowed by pdp:*", err)
-		}
+		_, err := az.guard(ctx, "/pdp.v1.PolicyService/Compact", nil)
+		assert.NoError(t, err, "admin, want allowed by pdp:*")
 		opsCtx := metadata.NewIncomingContext(t.Context(), metadata.Pairs("authorization", "Bearer "+fixtureTokens[opsARN]))
-		if _, err := az.guard(opsCtx, "/pdp.v1.PolicyService/Compact", nil); status.Code(err) != codes.PermissionDenied {
-			t.Errorf("ops: %v, want PermissionDenied", err)
-		}
+		_, err = az.guard(opsCtx, "/pdp.v1.PolicyService/Compact", nil)
+		assert.Equal(t, codes.PermissionDenied, status.Code(err), "ops: %v", err)
 	})
 }
 

@@ -18,9 +18,7 @@ import (
 func TestHashToken(t *testing.T) {
 	// printf %s password | sha256sum
 	const want = "sha256:5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
-	if got := HashToken("password"); got != want {
-		t.Errorf("HashToken = %q, want %q", got, want)
-	}
+	assert.Equal(t, want, HashToken("password"), "HashToken")
 }
 
 func TestParseTokens(t *testing.T) {
@@ -74,12 +72,10 @@ func TestParseTokens(t *testing.T) {
 func TestLookupNearMisses(t *testing.T) {
 	const good = "Zx81-Qa7p-Lm3n-Vb5c-Kj2h-Gf9d-Sa4e"
 	toks, err := ParseTokens("tokens", []byte(HashToken(good)+" "+opsARN+"\n"+HashToken("other")+" "+adminARN))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p, ok := toks.Lookup(good); !ok || p != opsARN {
-		t.Fatalf("Lookup(good) = %q, %v", p, ok)
-	}
+	require.NoError(t, err)
+	p, ok := toks.Lookup(good)
+	require.True(t, ok, "Lookup(good) found nothing")
+	require.Equal(t, opsARN, p, "Lookup(good)")
 	for _, bad := range []string{
 		good[:len(good)-1] + "f", // last byte differs
 		good[:len(good)-1] + string(rune(good[len(good)-1]+1)),
@@ -90,14 +86,12 @@ func TestLookupNearMisses(t *testing.T) {
 		HashToken(good),    // the hash itself
 		strings.TrimPrefix(HashToken(good), "sha256:"),
 	} {
-		if p, ok := toks.Lookup(bad); ok {
-			t.Errorf("Lookup(%q) = %q, want no match", bad, p)
-		}
+		p, ok := toks.Lookup(bad)
+		assert.False(t, ok, "Lookup(%q) = %q, want no match", bad, p)
 	}
 	var none *Tokens
-	if _, ok := none.Lookup(good); ok {
-		t.Error("nil Tokens matched")
-	}
+	_, ok = none.Lookup(good)
+	assert.False(t, ok, "nil Tokens matched")
 }
 
 // TestReload rewrites the token file: the new token works after Reload,
@@ -111,33 +105,17 @@ func TestReload(t *testing.T) {
 		return status.Code(err)
 	}
 	const rotated = "ops-rotated-4Gh8Jk2Lm6Np0Qr"
-	if got := getAs(rotated); got != codes.Unauthenticated {
-		t.Fatalf("before reload: %v, want Unauthenticated", got)
-	}
+	require.Equal(t, codes.Unauthenticated, getAs(rotated), "before reload")
 	writeFile(t, filepath.Dir(cfg.TokenFile), filepath.Base(cfg.TokenFile), HashToken(rotated)+" "+opsARN+"\n")
-	if got := getAs(fixtureTokens[opsARN]); got != codes.OK {
-		t.Fatalf("before reload, old token: %v, want OK", got)
-	}
-	if err := az.Reload(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if got := getAs(rotated); got != codes.OK {
-		t.Errorf("after reload, new token: %v, want OK", got)
-	}
-	if got := getAs(fixtureTokens[opsARN]); got != codes.Unauthenticated {
-		t.Errorf("after reload, old token: %v, want Unauthenticated", got)
-	}
+	require.Equal(t, codes.OK, getAs(fixtureTokens[opsARN]), "before reload, old token")
+	require.NoError(t, az.Reload(t.Context()))
+	assert.Equal(t, codes.OK, getAs(rotated), "after reload, new token")
+	assert.Equal(t, codes.Unauthenticated, getAs(fixtureTokens[opsARN]), "after reload, old token")
 
 	writeFile(t, filepath.Dir(cfg.TokenFile), filepath.Base(cfg.TokenFile), "garbage\n")
-	if err := az.Reload(t.Context()); err == nil || !strings.Contains(err.Error(), "tokens.txt:1") {
-		t.Fatalf("Reload of a broken file: %v, want an error at tokens.txt:1", err)
-	}
-	if got := getAs(rotated); got != codes.OK {
-		t.Errorf("after a failed reload: %v, want the previous tokens kept", got)
-	}
-	if len(logRecords(t, logs, "keeping the previous authentication files")) != 1 {
-		t.Errorf("the failed reload is not logged:\n%s", logs)
-	}
+	require.ErrorContains(t, az.Reload(t.Context()), "tokens.txt:1", "Reload of a broken file")
+	assert.Equal(t, codes.OK, getAs(rotated), "after a failed reload, want the previous tokens kept")
+	assert.Len(t, logRecords(t, logs, "keeping the previous authentication files"), 1, "log records of the failed reload:\n%s", logs)
 }
 
 // TestReloadAdminPolicies: Reload reads the admin policies too.
@@ -150,26 +128,17 @@ func TestReloadAdminPolicies(t *testing.T) {
 			Changes: []*pdpv1.Change{put(kindUser, aliceARN)}})
 		return status.Code(err)
 	}
-	if got := apply(); got != codes.PermissionDenied {
-		t.Fatalf("before: %v, want PermissionDenied", got)
-	}
+	require.Equal(t, codes.PermissionDenied, apply(), "before")
 	writeFile(t, filepath.Dir(cfg.AdminPolicies), filepath.Base(cfg.AdminPolicies), `{"principals": {"`+opsARN+`": [
 		{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "pdp:*", "Resource": "*"}}]}}`)
-	if err := az.Reload(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if got := apply(); got != codes.OK {
-		t.Errorf("after reload: %v, want OK", got)
-	}
+	require.NoError(t, az.Reload(t.Context()))
+	assert.Equal(t, codes.OK, apply(), "after reload")
 }
 
 func TestLoadRefusesWorldWritable(t *testing.T) {
 	dir := t.TempDir()
 	path := tokenFile(t, dir, map[string]string{opsARN: "x"})
-	if err := os.Chmod(path, 0o666); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := LoadTokens(path); err == nil || !strings.Contains(err.Error(), "writable by every user") {
-		t.Errorf("LoadTokens of a world-writable file: %v, want refused", err)
-	}
+	require.NoError(t, os.Chmod(path, 0o666))
+	_, err := LoadTokens(path)
+	assert.ErrorContains(t, err, "writable by every user", "LoadTokens of a world-writable file")
 }

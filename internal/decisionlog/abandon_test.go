@@ -65,7 +65,7 @@ func TestAbandonCountsUndelivered(t *testing.T) {
 	select {
 	case <-sink.entered:
 	case <-time.After(30 * time.Second):
-		t.Fatal("no write reached the stuck sink")
+		require.FailNow(t, "no write reached the stuck sink")
 	}
 	cancel() // Run now blocks in the sink, with records still to write
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,9 +24,7 @@ func TestAppendString(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := string(appendString(nil, tc.in)); got != tc.want {
-				t.Errorf("appendString(%q) = %s, want %s", tc.in, got, tc.want)
-			}
+			assert.Equal(t, tc.want, string(appendString(nil, tc.in)), "appendString(%q)", tc.in)
 		})
 	}
 }
@@ -38,16 +37,12 @@ func FuzzAppendString(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got := appendString(nil, s)
-		if !json.Valid(got) {
-			t.Fatalf("appendString(%q) = %s: not valid JSON", s, got)
-		}
+		require.True(t, json.Valid(got), "appendString(%q) = %s: not valid JSON", s, got)
 		var decoded, want string
 		require.NoError(t, json.Unmarshal(got, &decoded))
 		ref, _ := json.Marshal(s)
 		require.NoError(t, json.Unmarshal(ref, &want))
-		if decoded != want {
-			t.Errorf("appendString(%q) decodes to %q, want %q", s, decoded, want)
-		}
+		assert.Equal(t, want, decoded, "what appendString(%q) decodes to", s)
 	})
 }
 
@@ -83,12 +78,8 @@ func TestMask(t *testing.T) {
 				Context json.RawMessage `json:"context"`
 			}
 			line := e.encode(&Record{Context: ctx})
-			if err := json.Unmarshal(line, &got); err != nil {
-				t.Fatalf("%v\n%s", err, line)
-			}
-			if string(got.Context) != tc.want {
-				t.Errorf("context\ngot  %s\nwant %s", got.Context, tc.want)
-			}
+			require.NoError(t, json.Unmarshal(line, &got), "%s", line)
+			assert.Equal(t, tc.want, string(got.Context), "context")
 		})
 	}
 }

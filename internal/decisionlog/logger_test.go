@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -31,9 +30,7 @@ func waitFor(t *testing.T, b *syncBuffer, re string, what string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
-	if b.Wait(ctx, regexp.MustCompile(re)) == nil {
-		t.Fatalf("%s within 5s; got:\n%s", what, b.String())
-	}
+	require.NotNil(t, b.Wait(ctx, regexp.MustCompile(re)), "%s within 5s; got:\n%s", what, b.String())
 }
 
 // start runs l until the returned function is called, which waits for Run
@@ -45,9 +42,7 @@ func start(t testing.TB, l *Logger) (stop func()) {
 	go func() { done <- l.Run(ctx) }()
 	return func() {
 		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+		assert.NoError(t, <-done, "Run")
 	}
 }
 
@@ -59,9 +54,7 @@ func lines(t *testing.T, out string) []map[string]any {
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			t.Fatalf("line %d is not a JSON object: %v\n%s", len(got)+1, err, sc.Text())
-		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "line %d is not a JSON object:\n%s", len(got)+1, sc.Text())
 		got = append(got, m)
 	}
 	return got
@@ -125,12 +118,8 @@ func TestLogEntries(t *testing.T) {
 			l.Log(tc.record)
 			stop()
 			got := lines(t, sink.String())
-			if len(got) != 1 {
-				t.Fatalf("got %d lines, want 1:\n%s", len(got), sink.String())
-			}
-			if !reflect.DeepEqual(got[0], tc.want) {
-				t.Errorf("got  %v\nwant %v", got[0], tc.want)
-			}
+			require.Len(t, got, 1, "lines:\n%s", sink.String())
+			assert.Equal(t, tc.want, got[0], "record")
 		})
 	}
 }
@@ -154,14 +143,12 @@ func TestLogSetsTime(t *testing.T) {
 	l.Log(Record{Decision: "Allow"})
 	stop()
 	got := lines(t, sink.String())
-	if len(got) != 1 {
-		t.Fatalf("got %d lines, want 1", len(got))
-	}
+	require.Len(t, got, 1, "lines")
 	ts, _ := got[0]["time"].(string)
 	when, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil || !strings.HasSuffix(ts, "Z") || when.Before(before.Add(-time.Second)) || when.After(time.Now()) {
-		t.Errorf("time %q (err %v): want UTC RFC 3339 near %v", ts, err, before)
-	}
+	assert.NoError(t, err, "time %q: want RFC 3339", ts)
+	assert.True(t, strings.HasSuffix(ts, "Z"), "time %q: want UTC", ts)
+	assert.True(t, !when.Before(before.Add(-time.Second)) && !when.After(time.Now()), "time %q: want near %v", ts, before)
 }
 
 func TestLogFlushesWhileRunning(t *testing.T) {
@@ -205,19 +192,13 @@ func TestLogNeverBlocks(t *testing.T) {
 		l.Log(r)
 	}
 	t.Logf("%d Log calls with the sink blocked: %v", n, time.Since(begin))
-	if l.Dropped() == 0 {
-		t.Fatal("Dropped() = 0 with the sink blocked, want > 0")
-	}
+	require.NotZero(t, l.Dropped(), "Dropped() with the sink blocked")
 	waitFor(t, logs, `decision log dropped records`, "no warning about dropped records while the sink is blocked")
 	close(sink.release)
 	stop()
 	written := uint64(len(lines(t, sink.String())))
-	if got := l.Dropped() + written; got != n {
-		t.Errorf("Dropped() %d + written %d = %d, want %d", l.Dropped(), written, got, n)
-	}
-	if !strings.Contains(logs.String(), "dropped_total=") {
-		t.Errorf("warning does not say how many were dropped:\n%s", logs.String())
-	}
+	assert.Equal(t, uint64(n), l.Dropped()+written, "Dropped() %d + written %d", l.Dropped(), written)
+	assert.Contains(t, logs.String(), "dropped_total=", "warning does not say how many were dropped")
 }
 
 func TestDropWarningsAreSpaced(t *testing.T) {
@@ -234,9 +215,7 @@ func TestDropWarningsAreSpaced(t *testing.T) {
 		l.Log(Record{}) // queued or dropped: no second warning within the interval
 		time.Sleep(time.Millisecond)
 	}
-	if got := strings.Count(logs.String(), "decision log dropped records"); got != 1 {
-		t.Errorf("%d warnings within one interval, want 1:\n%s", got, logs.String())
-	}
+	assert.Equal(t, 1, strings.Count(logs.String(), "decision log dropped records"), "warnings within one interval:\n%s", logs.String())
 	stop()
 }
 
@@ -274,12 +253,11 @@ func TestLogWriteErrors(t *testing.T) {
 	l.Log(Record{Decision: "ImplicitDeny"})
 	stop()
 	got := lines(t, sink.String())
-	if len(got) != 1 || got[0]["decision"] != "ImplicitDeny" {
-		t.Errorf("after the sink recovered got %v, want the one later record", got)
+	if assert.Len(t, got, 1, "after the sink recovered, want the one later record") {
+		assert.Equal(t, "ImplicitDeny", got[0]["decision"], "after the sink recovered")
 	}
-	if !strings.Contains(logs.String(), "decision log write failed") || !strings.Contains(logs.String(), "disk full") {
-		t.Errorf("write error not logged:\n%s", logs.String())
-	}
+	assert.Contains(t, logs.String(), "decision log write failed", "write error not logged")
+	assert.Contains(t, logs.String(), "disk full", "write error not logged")
 }
 
 func TestLogLongRecord(t *testing.T) {
@@ -293,8 +271,8 @@ func TestLogLongRecord(t *testing.T) {
 	l.Log(Record{Decision: "Allow", Resource: "after"})
 	stop()
 	got := lines(t, sink.String())
-	if len(got) != 3 || got[0]["resource"] != "short" || got[1]["resource"] != long || got[2]["resource"] != "after" {
-		t.Errorf("got %d lines, want short, long, after in order", len(got))
+	if assert.Len(t, got, 3, "lines, want short, long, after in order") {
+		assert.Equal(t, []any{"short", long, "after"}, []any{got[0]["resource"], got[1]["resource"], got[2]["resource"]}, "resources in order")
 	}
 }
 
@@ -304,18 +282,14 @@ func TestRunTwice(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	require.NoError(t, l.Run(ctx), "first Run")
-	if err := l.Run(t.Context()); err == nil {
-		t.Error("second Run returned nil, want an error")
-	}
+	assert.Error(t, l.Run(t.Context()), "second Run")
 }
 
 func TestNilLogger(t *testing.T) {
 	t.Parallel()
 	var l *Logger
 	l.Log(Record{})
-	if l.Dropped() != 0 {
-		t.Error("nil Logger dropped records")
-	}
+	assert.Zero(t, l.Dropped(), "nil Logger dropped records")
 }
 
 // TestLoggerWithRotatingFile: every record reaches the files, whole, across

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -119,9 +120,7 @@ func TestImportRules(t *testing.T) {
 	for _, rule := range rules {
 		for _, p := range listPackages(t, rule.pattern) {
 			for _, imp := range p.Imports {
-				if why := rule.refuse(p.ImportPath, imp); why != "" {
-					t.Errorf("%s: %s imports %s: %s", rule.name, p.ImportPath, imp, why)
-				}
+				assert.Empty(t, rule.refuse(p.ImportPath, imp), "%s: %s imports %s", rule.name, p.ImportPath, imp)
 			}
 		}
 	}

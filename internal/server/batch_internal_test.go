@@ -2,10 +2,12 @@ package server
 
 import (
 	"runtime"
-	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
@@ -33,7 +35,7 @@ func TestFanOutParallel(t *testing.T) {
 			select {
 			case <-started:
 			case <-time.After(10 * time.Second):
-				t.Errorf("item %d never began while item 0 waited: the batch ran on one goroutine", secondHalf)
+				assert.Fail(t, "item 0 waited alone", "item %d never began while item 0 waited: the batch ran on one goroutine", secondHalf)
 			}
 		case secondHalf:
 			close(started)
@@ -42,26 +44,19 @@ func TestFanOutParallel(t *testing.T) {
 		calls[i]++
 		mu.Unlock()
 	})
-	if err != nil {
-		t.Fatalf("fanOut: %v", err)
-	}
+	require.NoError(t, err, "fanOut")
 	for i, c := range calls {
-		if c != 1 {
-			t.Errorf("item %d decided %d times, want 1", i, c)
-		}
+		assert.Equal(t, 1, c, "times item %d was decided", i)
 	}
 
 	var order []int
-	if err := s.fanOut(t.Context(), nil, s.cfg.ParallelBatchThreshold, func(_ *scratch, i int) { order = append(order, i) }); err != nil {
-		t.Fatalf("fanOut: %v", err)
-	}
+	err = s.fanOut(t.Context(), nil, s.cfg.ParallelBatchThreshold, func(_ *scratch, i int) { order = append(order, i) })
+	require.NoError(t, err, "fanOut")
 	want := make([]int, s.cfg.ParallelBatchThreshold)
 	for i := range want {
 		want[i] = i
 	}
-	if !slices.Equal(order, want) {
-		t.Errorf("small batch ran in order %v, want %v", order, want)
-	}
+	assert.Equal(t, want, order, "order of a small batch")
 }
 
 // TestPrepareKeepsContext checks that an item like the last one a scratch
@@ -81,19 +76,12 @@ func TestPrepareKeepsContext(t *testing.T) {
 	sc := s.getScratch(snap)
 	defer s.putScratch(sc)
 	tk := s.clockKeys(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
-	if err := s.prepareItem(sc, snap, it, &shared, tk); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.prepareItem(sc, snap, it, &shared, tk))
 	keys := sc.ctx.Len()
 	allocs := testing.AllocsPerRun(100, func() {
-		if err := s.prepareItem(sc, snap, it, &shared, tk); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.prepareItem(sc, snap, it, &shared, tk))
 	})
-	if allocs != 0 {
-		t.Errorf("preparing the same item again allocates %v times, want 0", allocs)
-	}
-	if sc.ctx.Len() != keys || keys < 8 {
-		t.Errorf("the context holds %d keys, %d after the first item (want at least 8: clock, caller, principal, tags)", sc.ctx.Len(), keys)
-	}
+	assert.Zero(t, allocs, "allocations of preparing the same item again")
+	assert.Equal(t, keys, sc.ctx.Len(), "keys in the context after preparing the same item again")
+	assert.GreaterOrEqual(t, keys, 8, "keys in the context after the first item (clock, caller, principal, tags)")
 }

@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/rpcerr"
 	"github.com/pdp-dev/pdp/internal/snapshot"
@@ -64,41 +67,28 @@ func TestPrepareMatchesReference(t *testing.T) {
 		}
 		gotErr := s.prepareItem(sc, snap, it, caller, s.clockKeys(now))
 		name := fmt.Sprintf("item %d (%+v)", i, *it)
-		if !sameError(gotErr, wantErr) {
-			t.Fatalf("%s: error %#v, want %#v", name, gotErr, wantErr)
-		}
+		require.True(t, sameError(gotErr, wantErr), "%s: error %#v, want %#v", name, gotErr, wantErr)
 		if wantErr != nil {
 			continue
 		}
 		valid++
-		if diff := compareInputs(&sc.in, want); diff != "" {
-			t.Fatalf("%s: %s", name, diff)
-		}
+		require.Empty(t, compareInputs(&sc.in, want), name)
 	}
-	if valid < 300 { // session tags of IAM users are refused too
-		t.Errorf("only %d of 4000 random items were valid", valid)
-	}
+	// Session tags of IAM users are refused too.
+	assert.GreaterOrEqual(t, valid, 300, "valid items of 4000 random ones")
 }
 
 // exampleServer returns a server and the snapshot of examples/model.
 func exampleServer(t *testing.T) (*Server, *snapshot.Snapshot) {
 	t.Helper()
 	cat, err := catalog.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	set, err := entity.LoadDir(os.DirFS("../../examples/model"), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res, err := set.Resolve(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	snap, err := snapshot.Compile(cat, res, 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return New(Config{}, cat, nil), snap
 }
 

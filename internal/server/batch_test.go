@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
@@ -97,15 +99,9 @@ func TestBatchCheckItems(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			resp, err := ts.client.BatchCheck(t.Context(), tc.req)
-			if err != nil {
-				t.Fatalf("BatchCheck: %v", decodeError(err))
-			}
-			if got := outcomes(resp); !slices.Equal(got, tc.want) {
-				t.Errorf("results\n got %q\nwant %q", got, tc.want)
-			}
-			if resp.GetRevision() != 1 {
-				t.Errorf("revision %d, want 1", resp.GetRevision())
-			}
+			require.NoError(t, err, "BatchCheck")
+			assert.Equal(t, tc.want, outcomes(resp), "results")
+			assert.EqualValues(t, 1, resp.GetRevision(), "revision")
 		})
 	}
 }
@@ -150,12 +146,8 @@ func TestBatchCheckModes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			resp, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Context: usEast(), Items: tc.items, Mode: tc.mode})
-			if err != nil {
-				t.Fatalf("BatchCheck: %v", decodeError(err))
-			}
-			if got := outcomes(resp); !slices.Equal(got, tc.want) {
-				t.Errorf("results\n got %q\nwant %q", got, tc.want)
-			}
+			require.NoError(t, err, "BatchCheck")
+			assert.Equal(t, tc.want, outcomes(resp), "results")
 		})
 	}
 }
@@ -168,9 +160,8 @@ func TestBatchCheckRejected(t *testing.T) {
 		return slices.Repeat([]*pdpv1.BatchCheckItem{getCampaign(alice, springSale)}, n)
 	}
 	// Before any snapshot: UNAVAILABLE.
-	if _, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Items: items(1)}); decodeError(err).Code != codes.Unavailable {
-		t.Errorf("before Activate: error %v, want %v", decodeError(err), codes.Unavailable)
-	}
+	_, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Items: items(1)})
+	assert.Equal(t, codes.Unavailable, decodeError(err).Code, "before Activate: error %v", decodeError(err))
 	ts.srv.Activate(exampleSnapshot(t, ts.cat, 1))
 	tests := []struct {
 		name      string
@@ -187,8 +178,9 @@ func TestBatchCheckRejected(t *testing.T) {
 			t.Parallel()
 			_, err := ts.client.BatchCheck(t.Context(), tc.req)
 			got := decodeError(err)
-			if got.Code != tc.wantCode || (tc.wantField != "" && !slices.Equal(got.Fields, []string{tc.wantField})) {
-				t.Errorf("error %v, want %v with field %q", got, tc.wantCode, tc.wantField)
+			assert.Equal(t, tc.wantCode, got.Code, "error %v", got)
+			if tc.wantField != "" {
+				assert.Equal(t, []string{tc.wantField}, got.Fields, "error %v", got)
 			}
 		})
 	}
@@ -196,9 +188,9 @@ func TestBatchCheckRejected(t *testing.T) {
 		t.Parallel()
 		ts := newExampleServer(t)
 		_, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Items: items(server.DefaultMaxBatchItems + 1)})
-		if got := decodeError(err); got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{"items"}) {
-			t.Errorf("error %v, want %v with field %q", got, codes.InvalidArgument, "items")
-		}
+		got := decodeError(err)
+		assert.Equal(t, codes.InvalidArgument, got.Code, "error %v", got)
+		assert.Equal(t, []string{"items"}, got.Fields, "error %v", got)
 	})
 }
 
@@ -236,19 +228,13 @@ func TestBatchCheckLarge(t *testing.T) {
 	items, want := largeBatch(1000)
 	for _, mode := range []pdpv1.BatchMode{pdpv1.BatchMode_BATCH_MODE_UNSPECIFIED, pdpv1.BatchMode_BATCH_MODE_EXECUTE_ALL} {
 		resp, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Context: usEast(), Items: items, Mode: mode})
-		if err != nil {
-			t.Fatalf("%v: BatchCheck: %v", mode, decodeError(err))
-		}
+		require.NoError(t, err, "%v: BatchCheck", mode)
 		got := outcomes(resp)
-		if len(got) != len(want) {
-			t.Fatalf("%v: %d results, want %d", mode, len(got), len(want))
-		}
+		require.Len(t, got, len(want), "%v: results", mode)
+		assert.Equal(t, want, got, "%v: results", mode)
 		for i := range got {
-			if got[i] != want[i] {
-				t.Errorf("%v: result %d: got %q, want %q", mode, i, got[i], want[i])
-			}
-			if e := resp.GetResults()[i].GetError(); e != nil && !strings.Contains(e.GetMessage(), fmt.Sprintf(`"bad-%d"`, i)) {
-				t.Errorf("%v: result %d: error %q does not name its own resource", mode, i, e.GetMessage())
+			if e := resp.GetResults()[i].GetError(); e != nil {
+				assert.Contains(t, e.GetMessage(), fmt.Sprintf(`"bad-%d"`, i), "%v: result %d: error does not name its own resource", mode, i)
 			}
 		}
 	}
@@ -278,7 +264,10 @@ func TestBatchCheckOneSnapshot(t *testing.T) {
 			} else {
 				ts.srv.Activate(open)
 			}
-			time.Sleep(50 * time.Microsecond) // several swaps during each batch
+			// Pacing, not synchronisation: spacing the swaps a little
+			// apart lets several land during each batch without the
+			// swapper starving the callers of CPU.
+			time.Sleep(50 * time.Microsecond)
 		}
 	})
 	defer swapper.Wait()
@@ -291,37 +280,31 @@ func TestBatchCheckOneSnapshot(t *testing.T) {
 		callers.Go(func() {
 			for range 15 {
 				resp, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Context: usEast(), Items: items})
-				if err != nil {
-					t.Errorf("BatchCheck: %v", decodeError(err))
+				if !assert.NoError(t, err, "BatchCheck: %v", decodeError(err)) {
 					return
 				}
 				rev := resp.GetRevision()
 				want, ok := wantByRevision[rev]
-				if !ok {
-					t.Errorf("revision %d, want 1 or 2", rev)
+				if !assert.True(t, ok, "revision %d, want 1 or 2", rev) {
 					return
 				}
 				seen[rev].Add(1)
 				for i, r := range resp.GetResults() {
-					if r.GetDecision() != want || r.GetError() != nil {
-						t.Errorf("revision %d: item %d: %v (error %v), want %v for every item", rev, i, r.GetDecision(), r.GetError(), want)
+					if !assert.Equal(t, want, r.GetDecision(), "revision %d: item %d", rev, i) ||
+						!assert.Nil(t, r.GetError(), "revision %d: item %d", rev, i) {
 						return
 					}
 				}
 				check, err := ts.client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign", Resource: springSale, Context: usEast()})
-				if err != nil {
-					t.Errorf("Check: %v", decodeError(err))
+				if !assert.NoError(t, err, "Check: %v", decodeError(err)) {
 					return
 				}
-				if w := wantByRevision[check.GetRevision()]; check.GetDecision() != w {
-					t.Errorf("Check at revision %d: %v, want %v", check.GetRevision(), check.GetDecision(), w)
-				}
+				assert.Equal(t, wantByRevision[check.GetRevision()], check.GetDecision(), "Check at revision %d", check.GetRevision())
 			}
 		})
 	}
 	callers.Wait()
 	t.Logf("batches decided at revision 1: %d, at revision 2: %d", seen[1].Load(), seen[2].Load())
-	if seen[1].Load() == 0 || seen[2].Load() == 0 {
-		t.Errorf("batches saw revision 1 %d times and revision 2 %d times, want both", seen[1].Load(), seen[2].Load())
-	}
+	assert.NotZero(t, seen[1].Load(), "batches decided at revision 1")
+	assert.NotZero(t, seen[2].Load(), "batches decided at revision 2")
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -46,9 +48,7 @@ func serveLogged(t *testing.T, cfg server.GRPCConfig, level slog.Level, register
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return conn, &logs
 }
@@ -96,25 +96,19 @@ func TestCallLog(t *testing.T) {
 			conn, logs := serveLogged(t, server.GRPCConfig{}, tc.level, srv.Register)
 			client := pdpv1.NewAuthorizationServiceClient(conn)
 			ctx := metadata.AppendToOutgoingContext(t.Context(), server.RequestIDMetadata, "req-42")
-			if _, err := client.Check(ctx, good); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := client.Check(ctx, bad); status.Code(err) != codes.InvalidArgument {
-				t.Fatalf("Check: %v, want INVALID_ARGUMENT", err)
-			}
+			_, err := client.Check(ctx, good)
+			require.NoError(t, err)
+			_, err = client.Check(ctx, bad)
+			require.Equal(t, codes.InvalidArgument, status.Code(err), "Check: %v", err)
 			var lines []string
 			for l := range strings.Lines(logs.String()) {
 				if strings.Contains(l, "finished call") {
 					lines = append(lines, strings.TrimSuffix(l, "\n"))
 				}
 			}
-			if len(lines) != len(tc.wantLines) {
-				t.Fatalf("%d lines logged, want %d:\n%s", len(lines), len(tc.wantLines), logs.String())
-			}
+			require.Len(t, lines, len(tc.wantLines), "lines logged:\n%s", logs.String())
 			for i, want := range tc.wantLines {
-				if !regexp.MustCompile(want).MatchString(lines[i]) {
-					t.Errorf("line %d:\n%s\ndoes not match\n%s", i, lines[i], want)
-				}
+				assert.Regexp(t, want, lines[i], "line %d", i)
 			}
 		})
 	}
@@ -142,16 +136,14 @@ func TestPanicRecovered(t *testing.T) {
 			pdpv1.RegisterAuthorizationServiceServer(gs, panicky{})
 		})
 		_, err := pdpv1.NewAuthorizationServiceClient(conn).Check(t.Context(), &pdpv1.CheckRequest{})
-		if st := status.Convert(err); st.Code() != codes.Internal || st.Message() != "internal error" {
-			t.Errorf("observe %v: Check: %v, want INTERNAL internal error", observe, err)
-		}
+		st := status.Convert(err)
+		assert.Equal(t, codes.Internal, st.Code(), "observe %v: Check: %v", observe, err)
+		assert.Equal(t, "internal error", st.Message(), "observe %v: Check: %v", observe, err)
 		for _, want := range []string{`msg="panic in handler" panic="checking went wrong" stack=`, `grpc.code=Internal`} {
-			if !strings.Contains(logs.String(), want) {
-				t.Errorf("observe %v: the log lacks %s:\n%s", observe, want, logs.String())
-			}
+			assert.Contains(t, logs.String(), want, "observe %v: the log", observe)
 		}
-		if observe && codes.Code(seen.Load()) != codes.Internal {
-			t.Errorf("the observer saw %v, want INTERNAL", codes.Code(seen.Load()))
+		if observe {
+			assert.Equal(t, codes.Internal, codes.Code(seen.Load()), "what the observer saw")
 		}
 	}
 }
@@ -168,18 +160,14 @@ func TestDefaultDeadlineKept(t *testing.T) {
 	want := time.Now().Add(time.Minute)
 	ctx, cancel := context.WithDeadline(t.Context(), want)
 	defer cancel()
-	if _, err := client.Check(ctx, &pdpv1.CheckRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Unix(0, got.Load()).Sub(want); d < -time.Second || d > time.Second {
-		t.Errorf("the handler's deadline is %v, want the call's %v", time.Unix(0, got.Load()), want)
-	}
-	if _, err := client.Check(t.Context(), &pdpv1.CheckRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Until(time.Unix(0, got.Load())); d < 59*time.Minute || d > time.Hour {
-		t.Errorf("without a deadline of its own the handler's is %v away, want the default hour", d)
-	}
+	_, err := client.Check(ctx, &pdpv1.CheckRequest{})
+	require.NoError(t, err)
+	assert.WithinDuration(t, want, time.Unix(0, got.Load()), time.Second, "the handler's deadline, want the call's")
+	_, err = client.Check(t.Context(), &pdpv1.CheckRequest{})
+	require.NoError(t, err)
+	d := time.Until(time.Unix(0, got.Load()))
+	assert.GreaterOrEqual(t, d, 59*time.Minute, "without a deadline of its own the handler's is this far away, want the default hour")
+	assert.LessOrEqual(t, d, time.Hour, "without a deadline of its own the handler's is this far away, want the default hour")
 }
 
 // deadlineProbe notes the deadline its Check runs with.

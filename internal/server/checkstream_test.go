@@ -59,8 +59,8 @@ func newStreamServer(t *testing.T, cfg server.Config, stream []grpc.StreamServer
 	t.Cleanup(func() {
 		conn.Close()
 		gs.Stop()
-		if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			t.Errorf("serve: %v", err)
+		if err := <-served; !errors.Is(err, grpc.ErrServerStopped) {
+			assert.NoError(t, err, "serve")
 		}
 	})
 	return &streamServer{srv: srv, gs: gs, client: pdpv1.NewAuthorizationServiceClient(conn)}
@@ -282,7 +282,7 @@ func TestCheckStreamDrain(t *testing.T) {
 	select {
 	case <-stopped:
 	case <-t.Context().Done():
-		t.Fatal("GracefulStop waited on a drained stream")
+		require.FailNow(t, "GracefulStop waited on a drained stream")
 	}
 }
 

@@ -65,8 +65,8 @@ func newLoggedServer(t *testing.T, cfg server.Config) *loggedServer {
 	t.Cleanup(func() {
 		conn.Close()
 		gs.Stop()
-		if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			t.Errorf("serve: %v", err)
+		if err := <-served; !errors.Is(err, grpc.ErrServerStopped) {
+			assert.NoError(t, err, "serve")
 		}
 	})
 	ls.client, ls.conn = pdpv1.NewAuthorizationServiceClient(conn), conn

@@ -3,6 +3,9 @@ package server_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -121,9 +124,7 @@ func TestCheckBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			resp, err := ts.client.Check(t.Context(), tc.req)
-			if err == nil {
-				t.Fatalf("Check gave %v, want %v", resp.GetDecision(), codes.InvalidArgument)
-			}
+			require.Error(t, err, "Check gave %v, want %v", resp.GetDecision(), codes.InvalidArgument)
 			checkError(t, decodeError(err), codes.InvalidArgument, tc.wantFields, tc.wantReason, tc.wantMsg)
 		})
 	}
@@ -174,9 +175,7 @@ func TestSimulateBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			resp, err := ts.client.Simulate(t.Context(), tc.req)
-			if err == nil {
-				t.Fatalf("Simulate gave %v, want %v", resp.GetDecision(), codes.InvalidArgument)
-			}
+			require.Error(t, err, "Simulate gave %v, want %v", resp.GetDecision(), codes.InvalidArgument)
 			checkError(t, decodeError(err), codes.InvalidArgument, tc.wantFields, tc.wantReason, "")
 		})
 	}
@@ -193,8 +192,9 @@ func TestCheckBeforeActivate(t *testing.T) {
 
 	ts.srv.Activate(exampleSnapshot(t, ts.cat, 7))
 	resp, err := ts.client.Check(t.Context(), req)
-	if err != nil || resp.GetDecision() != allow || resp.GetRevision() != 7 {
-		t.Errorf("after Activate: %v at revision %d (error %v), want %v at revision 7", resp.GetDecision(), resp.GetRevision(), err, allow)
+	if assert.NoError(t, err, "after Activate") {
+		assert.Equal(t, allow, resp.GetDecision(), "after Activate")
+		assert.EqualValues(t, 7, resp.GetRevision(), "after Activate")
 	}
 }
 
@@ -213,9 +213,9 @@ func TestDenyIsNotAnError(t *testing.T) {
 		readCampaign(func(r *pdpv1.CheckRequest) { r.Context = nil }),
 	} {
 		resp, err := ts.client.Check(t.Context(), req)
-		if err != nil || resp.GetDecision() == allow || resp.GetDecision() == pdpv1.Decision_DECISION_UNSPECIFIED {
-			t.Errorf("Check(%v, %v, %v): %v (error %v), want a deny decision", req.GetPrincipal(), req.GetAction(), req.GetResource(),
-				resp.GetDecision(), err)
+		if assert.NoError(t, err, "Check(%v, %v, %v)", req.GetPrincipal(), req.GetAction(), req.GetResource()) {
+			assert.NotContains(t, []pdpv1.Decision{allow, pdpv1.Decision_DECISION_UNSPECIFIED}, resp.GetDecision(),
+				"Check(%v, %v, %v): want a deny decision", req.GetPrincipal(), req.GetAction(), req.GetResource())
 		}
 	}
 }
@@ -230,8 +230,8 @@ func TestHealth(t *testing.T) {
 		t.Helper()
 		for _, svc := range []string{"", pdpv1.AuthorizationService_ServiceDesc.ServiceName} {
 			resp, err := health.Check(t.Context(), &healthpb.HealthCheckRequest{Service: svc})
-			if err != nil || resp.GetStatus() != st {
-				t.Errorf("%s: health of %q: %v (error %v), want %v", step, svc, resp.GetStatus(), err, st)
+			if assert.NoError(t, err, "%s: health of %q", step, svc) {
+				assert.Equal(t, st, resp.GetStatus(), "%s: health of %q", step, svc)
 			}
 		}
 	}

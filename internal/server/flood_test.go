@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -36,9 +39,7 @@ func TestFloodOfOversizedRequests(t *testing.T) {
 	dialer := grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) })
 	newClient := func() pdpv1.AuthorizationServiceClient {
 		conn, err := grpc.NewClient("passthrough:///bufnet", dialer, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		t.Cleanup(func() { conn.Close() })
 		return pdpv1.NewAuthorizationServiceClient(conn)
 	}
@@ -77,9 +78,8 @@ func TestFloodOfOversizedRequests(t *testing.T) {
 		resp, err := good.Check(callCtx, &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
 			Resource: springSale, Context: usEast()})
 		cancelCall()
-		if err != nil || resp.GetDecision() == pdpv1.Decision_DECISION_UNSPECIFIED {
-			t.Fatalf("the well-behaved caller was not served: %v", err)
-		}
+		require.NoError(t, err, "the well-behaved caller was not served")
+		require.NotEqual(t, pdpv1.Decision_DECISION_UNSPECIFIED, resp.GetDecision(), "the well-behaved caller was not served")
 		served++
 	}
 	wg.Wait()
@@ -89,14 +89,14 @@ func TestFloodOfOversizedRequests(t *testing.T) {
 	runtime.ReadMemStats(&after)
 	n := 0
 	refused.Range(func(any, any) bool { n++; return true })
-	other.Range(func(k, v any) bool { t.Errorf("oversized request %v: %v, want RESOURCE_EXHAUSTED", k, v); return true })
-	if n == 0 || served == 0 {
-		t.Fatalf("%d oversized requests refused, %d checks served; want both > 0", n, served)
-	}
+	other.Range(func(k, v any) bool {
+		assert.Fail(t, "oversized request not refused", "%v: %v, want RESOURCE_EXHAUSTED", k, v)
+		return true
+	})
+	require.Positive(t, n, "oversized requests refused")
+	require.Positive(t, served, "checks served")
 	growth := int64(after.HeapInuse) - int64(before.HeapInuse)
 	t.Logf("%d oversized requests refused, %d checks served alongside; heap in use %d KiB before, %d KiB after (%+d KiB)",
 		n, served, before.HeapInuse>>10, after.HeapInuse>>10, growth>>10)
-	if growth > 64<<20 {
-		t.Errorf("heap grew by %d MiB during the flood", growth>>20)
-	}
+	assert.LessOrEqual(t, growth, int64(64<<20), "heap growth in bytes during the flood")
 }

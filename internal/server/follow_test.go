@@ -7,7 +7,6 @@ import (
 	"iter"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -146,9 +145,7 @@ func (f *faultyStore) spend() bool {
 func carolDecision(t *testing.T, e *servertest.Env, minRevision int64) (pdpv1.Decision, int64) {
 	t.Helper()
 	resp, err := e.Authz.Check(t.Context(), servertest.CarolReadsSegment(minRevision))
-	if err != nil {
-		t.Fatalf("Check(min_revision %d): %v", minRevision, err)
-	}
+	require.NoError(t, err, "Check(min_revision %d)", minRevision)
 	return resp.GetDecision(), resp.GetRevision()
 }
 
@@ -171,14 +168,14 @@ func TestMinRevisionReadYourWrites(t *testing.T) {
 				}
 				rev := e.Apply(t, "carol's groups", servertest.PutCarol(groups...))
 				got, at := carolDecision(t, e, rev)
-				if got != want || at < rev {
-					t.Fatalf("write %d: Check(min_revision %d) = %v at %d; want %v", i, rev, got, at, want)
-				}
+				require.Equal(t, want, got, "write %d: Check(min_revision %d) at %d", i, rev, at)
+				require.GreaterOrEqual(t, at, rev, "write %d: revision of Check(min_revision %d)", i, rev)
 				batch, err := e.Authz.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Principal: servertest.Carol, Context: usEast(),
 					MinRevision: rev, Items: []*pdpv1.BatchCheckItem{{Action: "mobiletargeting:GetSegment", Resource: activeUsers}}})
-				if err != nil || batch.GetRevision() < rev || batch.GetResults()[0].GetDecision() != want {
-					t.Fatalf("write %d: BatchCheck(min_revision %d) = %v, %v; want %v", i, rev, batch, err, want)
-				}
+				require.NoError(t, err, "write %d: BatchCheck(min_revision %d)", i, rev)
+				require.GreaterOrEqual(t, batch.GetRevision(), rev, "write %d: revision of BatchCheck(min_revision %d)", i, rev)
+				require.NotEmpty(t, batch.GetResults(), "write %d: BatchCheck(min_revision %d)", i, rev)
+				require.Equal(t, want, batch.GetResults()[0].GetDecision(), "write %d: BatchCheck(min_revision %d)", i, rev)
 			}
 		})
 	}
@@ -231,9 +228,7 @@ func TestMinRevisionNotReached(t *testing.T) {
 				took, err = call()
 			}
 			st := status.Convert(err)
-			if st.Code() != codes.Unavailable {
-				t.Fatalf("call = %v; want Unavailable", err)
-			}
+			require.Equal(t, codes.Unavailable, st.Code(), "call = %v", err)
 			var retry *errdetails.RetryInfo
 			var info *errdetails.ErrorInfo
 			for _, d := range st.Details() {
@@ -244,17 +239,13 @@ func TestMinRevisionNotReached(t *testing.T) {
 					info = d
 				}
 			}
-			if retry.GetRetryDelay().AsDuration() <= 0 {
-				t.Errorf("RetryInfo %v; want a retry delay", retry)
-			}
+			assert.Positive(t, retry.GetRetryDelay().AsDuration(), "retry delay of RetryInfo %v", retry)
 			md := info.GetMetadata()
-			if info.GetReason() != "REVISION_NOT_REACHED" || md["current_revision"] != strconv.FormatInt(cur, 10) ||
-				md["min_revision"] != strconv.FormatInt(minRev, 10) {
-				t.Errorf("ErrorInfo %v; want REVISION_NOT_REACHED at current_revision %d", info, cur)
-			}
-			if took < tc.wantWait-50*time.Millisecond || took > tc.wantWait+2*time.Second {
-				t.Errorf("the call took %v; want about %v", took, tc.wantWait)
-			}
+			assert.Equal(t, "REVISION_NOT_REACHED", info.GetReason(), "ErrorInfo %v", info)
+			assert.Equal(t, strconv.FormatInt(cur, 10), md["current_revision"], "ErrorInfo %v", info)
+			assert.Equal(t, strconv.FormatInt(minRev, 10), md["min_revision"], "ErrorInfo %v", info)
+			assert.GreaterOrEqual(t, took, tc.wantWait-50*time.Millisecond, "time the call took")
+			assert.LessOrEqual(t, took, tc.wantWait+2*time.Second, "time the call took")
 			t.Logf("UNAVAILABLE after %v", took)
 		})
 	}
@@ -285,9 +276,7 @@ func TestPropagationDelay(t *testing.T) {
 				}, "write %d at revision %d to show (last decision %v at %d)", i, rev, got, at)
 				delays = append(delays, time.Since(written))
 				writes = append(writes, written.Sub(start))
-				if at < rev {
-					t.Errorf("write %d: decision %v at revision %d, before the write's %d", i, got, at, rev)
-				}
+				assert.GreaterOrEqual(t, at, rev, "write %d: revision of decision %v", i, got)
 			}
 			t.Logf("%s: ApplyChanges took %s", backend.Name, spread(writes))
 			t.Logf("%s: from ApplyChanges returned to visible without min_revision: %s", backend.Name, spread(delays))
@@ -319,9 +308,7 @@ func TestFollowCompaction(t *testing.T) {
 			// Follow starts over: a full read, then a watch.
 			name: "restarted",
 			behind: func(t *testing.T, e *servertest.Env, _ *faultyStore) func() {
-				if err := e.StopFollowing(); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, e.StopFollowing())
 				return func() { e.StartFollowing(t) }
 			},
 		},
@@ -353,23 +340,16 @@ func TestFollowCompaction(t *testing.T) {
 				arn := servertest.MarketingUser(fmt.Sprintf("late%d", i))
 				last = e.Apply(t, "while behind", servertest.PutChange(servertest.UserKey(arn), servertest.UserDoc(arn, "marketing")))
 			}
-			if err := st.Compact(t.Context(), 0); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := st.Revisions(t.Context(), behindAt, 0); !errors.Is(err, store.ErrCompacted) {
-				t.Fatalf("revisions after %d: %v; want them compacted", behindAt, err)
-			}
+			require.NoError(t, st.Compact(t.Context(), 0))
+			_, err := st.Revisions(t.Context(), behindAt, 0)
+			require.ErrorIs(t, err, store.ErrCompacted, "revisions after %d", behindAt)
 			snapshots := f.snapshots.Load()
 			resume()
 			e.WaitRevision(t, last)
-			if got := e.Revision(); got != last {
-				t.Errorf("follower at %d; want %d", got, last)
-			}
-			if n := f.snapshots.Load() - snapshots; n != 1 {
-				t.Errorf("%d full reads after resuming; want 1", n)
-			}
-			if tc.wantLog != "" && !strings.Contains(e.Log.String(), tc.wantLog) {
-				t.Errorf("log has no %q:\n%s", tc.wantLog, e.Log)
+			assert.Equal(t, last, e.Revision(), "revision of the follower")
+			assert.EqualValues(t, 1, f.snapshots.Load()-snapshots, "full reads after resuming")
+			if tc.wantLog != "" {
+				assert.Contains(t, e.Log.String(), tc.wantLog, "log")
 			}
 			servertest.WaitWithin(t, time.Second, func() bool {
 				s, err := e.HealthOf(t.Context(), policyService)
@@ -378,8 +358,9 @@ func TestFollowCompaction(t *testing.T) {
 			for i := range 5 {
 				resp, err := e.Authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: servertest.MarketingUser(fmt.Sprintf("late%d", i)),
 					Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
-				if err != nil || resp.GetDecision() != allow || resp.GetRevision() != last {
-					t.Errorf("late%d after the reload: %v, %v; want Allow at %d", i, resp, err, last)
+				if assert.NoError(t, err, "late%d after the reload", i) {
+					assert.Equal(t, allow, resp.GetDecision(), "late%d after the reload", i)
+					assert.Equal(t, last, resp.GetRevision(), "late%d after the reload", i)
 				}
 			}
 		})
@@ -424,21 +405,19 @@ func TestDecisionsFollowWrites(t *testing.T) {
 			default:
 			}
 			rev, got, err := call()
-			if err != nil {
-				t.Errorf("%s: %v", name, err)
+			if !assert.NoError(t, err, name) {
 				return
 			}
 			calls.Add(1)
 			mu.Lock()
 			seen[rev] = true
 			mu.Unlock()
-			if rev < last {
-				t.Errorf("%s: revision %d after %d", name, rev, last)
+			if !assert.GreaterOrEqual(t, rev, last, "%s: revision after %d", name, last) {
 				return
 			}
 			last = rev
 			if w := wants(rev); !slices.Equal(got, w) {
-				t.Errorf("%s: decisions %v at revision %d; want %v", name, got, rev, w)
+				assert.Equal(t, w, got, "%s: decisions at revision %d", name, rev)
 				return
 			}
 		}
@@ -479,15 +458,13 @@ func TestDecisionsFollowWrites(t *testing.T) {
 			if i%2 == 0 {
 				groups = []string{"marketing"}
 			}
-			if rev := e.Apply(t, "flip", servertest.PutCarol(groups...)); rev != e.SeedRev+1+int64(i) {
-				t.Fatalf("write %d at revision %d; want %d", i, rev, e.SeedRev+1+int64(i))
-			}
+			rev := e.Apply(t, "flip", servertest.PutCarol(groups...))
+			require.Equal(t, e.SeedRev+1+int64(i), rev, "revision of write %d", i)
 		}
 		e.WaitRevision(t, e.SeedRev+writes)
 	}()
-	if got, at := carolDecision(t, e, e.SeedRev+writes); got != want(at) {
-		t.Errorf("final decision %v at %d; want %v", got, at, want(at))
-	}
+	got, at := carolDecision(t, e, e.SeedRev+writes)
+	assert.Equal(t, want(at), got, "final decision at %d", at)
 	t.Logf("%d calls saw %d of %d revisions", calls.Load(), len(seen), writes+1)
 }
 
@@ -530,9 +507,7 @@ func TestFollowStoreLost(t *testing.T) {
 				s, err := e.HealthOf(t.Context(), policyService)
 				return err == nil && s == healthpb.HealthCheckResponse_NOT_SERVING
 			}, "%s to report NOT_SERVING", policyService)
-			if !strings.Contains(e.Log.String(), "lost the policy store") {
-				t.Errorf("log does not say the store was lost:\n%s", e.Log)
-			}
+			assert.Contains(t, e.Log.String(), "lost the policy store", "log")
 			// Changes made while the follower cannot see them.
 			var last int64
 			for i := range 3 {
@@ -543,11 +518,13 @@ func TestFollowStoreLost(t *testing.T) {
 			// Decisions go on from the last snapshot.
 			resp, err := e.Authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice,
 				Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
-			if err != nil || resp.GetDecision() != allow || resp.GetRevision() != lastSeen {
-				t.Errorf("Check while the store is lost = %v, %v; want Allow at %d", resp, err, lastSeen)
+			if assert.NoError(t, err, "Check while the store is lost") {
+				assert.Equal(t, allow, resp.GetDecision(), "Check while the store is lost")
+				assert.Equal(t, lastSeen, resp.GetRevision(), "Check while the store is lost")
 			}
-			if s, err := e.HealthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
-				t.Errorf("%s health while the store is lost: %v, %v; want SERVING", authzService, s, err)
+			s, err := e.HealthOf(t.Context(), authzService)
+			if assert.NoError(t, err, "%s health while the store is lost", authzService) {
+				assert.Equal(t, healthpb.HealthCheckResponse_SERVING, s, "%s health while the store is lost", authzService)
 			}
 
 			healed := time.Now()
@@ -559,20 +536,20 @@ func TestFollowStoreLost(t *testing.T) {
 				s, err := e.HealthOf(t.Context(), policyService)
 				return err == nil && s == healthpb.HealthCheckResponse_SERVING
 			}, "%s to report SERVING again", policyService)
-			if s, err := e.HealthOf(t.Context(), authzService); err != nil || s != healthpb.HealthCheckResponse_SERVING {
-				t.Errorf("%s health after healing: %v, %v; want SERVING", authzService, s, err)
+			s, err = e.HealthOf(t.Context(), authzService)
+			if assert.NoError(t, err, "%s health after healing", authzService) {
+				assert.Equal(t, healthpb.HealthCheckResponse_SERVING, s, "%s health after healing", authzService)
 			}
 			// Every user added is known: no change was missed.
 			for _, arn := range users {
 				resp, err := e.Authz.Check(t.Context(), &pdpv1.CheckRequest{Principal: arn,
 					Action: "mobiletargeting:GetSegment", Resource: activeUsers, Context: usEast()})
-				if err != nil || resp.GetDecision() != allow || resp.GetRevision() != last {
-					t.Errorf("%s after healing: %v, %v; want Allow at %d", arn, resp, err, last)
+				if assert.NoError(t, err, "%s after healing", arn) {
+					assert.Equal(t, allow, resp.GetDecision(), "%s after healing", arn)
+					assert.Equal(t, last, resp.GetRevision(), "%s after healing", arn)
 				}
 			}
-			if !strings.Contains(e.Log.String(), "policy store reachable again") {
-				t.Errorf("log does not say the store is back:\n%s", e.Log)
-			}
+			assert.Contains(t, e.Log.String(), "policy store reachable again", "log")
 		})
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"log/slog"
 	"net"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -39,9 +41,7 @@ func TestGRPCServerInterceptors(t *testing.T) {
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	client := pdpv1.NewAuthorizationServiceClient(conn)
 
@@ -49,15 +49,9 @@ func TestGRPCServerInterceptors(t *testing.T) {
 	start := time.Now()
 	_, err = client.Check(ctx, &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
 		Resource: springSale, MinRevision: 7})
-	if code := status.Code(err); code != codes.Unavailable {
-		t.Fatalf("Check: %v, want UNAVAILABLE once the default deadline passes", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("the call took %v; the default deadline is 200ms", d)
-	}
-	if !strings.Contains(logs.String(), "request_id=req-42") {
-		t.Errorf("the call's log line lacks the request id:\n%s", logs.String())
-	}
+	require.Equal(t, codes.Unavailable, status.Code(err), "Check: %v, want UNAVAILABLE once the default deadline passes", err)
+	assert.LessOrEqual(t, time.Since(start), 5*time.Second, "time the call took; the default deadline is 200ms")
+	assert.Contains(t, logs.String(), "request_id=req-42", "the call's log line")
 }
 
 // TestMaxConcurrentStreams checks that a connection carries no more calls at
@@ -92,16 +86,13 @@ func TestMaxConcurrentStreams(t *testing.T) {
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	client := pdpv1.NewAuthorizationServiceClient(conn)
 	// Open the connection so that the server's limit is known to the client.
-	if _, err := client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
-		Resource: springSale, Context: usEast()}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
+		Resource: springSale, Context: usEast()})
+	require.NoError(t, err)
 	slowDone := make(chan time.Time, 1)
 	go func() {
 		// A revision the server never reaches: the call holds its stream
@@ -115,15 +106,13 @@ func TestMaxConcurrentStreams(t *testing.T) {
 	select {
 	case <-slowEntered:
 	case <-time.After(30 * time.Second):
-		t.Fatal("the slow call never reached the server")
+		require.FailNow(t, "the slow call never reached the server")
 	}
-	if _, err := client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
-		Resource: springSale, Context: usEast()}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = client.Check(t.Context(), &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetCampaign",
+		Resource: springSale, Context: usEast()})
+	require.NoError(t, err)
 	fastDone := time.Now()
-	if slow := <-slowDone; fastDone.Before(slow.Add(-50 * time.Millisecond)) {
-		t.Errorf("the second call finished %v before the slow one; with one stream per connection it must wait",
-			slow.Sub(fastDone))
-	}
+	slow := <-slowDone
+	assert.False(t, fastDone.Before(slow.Add(-50*time.Millisecond)),
+		"the second call finished %v before the slow one; with one stream per connection it must wait", slow.Sub(fastDone))
 }

@@ -1,10 +1,11 @@
 package server_test
 
 import (
-	"bytes"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"golang.org/x/net/http2"
 
@@ -19,27 +20,18 @@ func TestKeepaliveEnforcement(t *testing.T) {
 	t.Parallel()
 	gs := server.NewGRPCServer(server.GRPCConfig{}, nil)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
 
 	conn, err := net.Dial("tcp", lis.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer conn.Close()
-	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.Write([]byte(http2.ClientPreface)); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+	_, err = conn.Write([]byte(http2.ClientPreface))
+	require.NoError(t, err)
 	fr := http2.NewFramer(conn, conn)
-	if err := fr.WriteSettings(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, fr.WriteSettings())
 	// Ping in a burst, as a misbehaving client would; the policy allows one
 	// ping every 10 s.
 	go func() {
@@ -51,13 +43,10 @@ func TestKeepaliveEnforcement(t *testing.T) {
 	}()
 	for {
 		f, err := fr.ReadFrame()
-		if err != nil {
-			t.Fatalf("connection ended without GOAWAY: %v", err)
-		}
+		require.NoError(t, err, "connection ended without GOAWAY")
 		if ga, ok := f.(*http2.GoAwayFrame); ok {
-			if ga.ErrCode != http2.ErrCodeEnhanceYourCalm || !bytes.Contains(ga.DebugData(), []byte("too_many_pings")) {
-				t.Fatalf("GOAWAY %v %q, want ENHANCE_YOUR_CALM too_many_pings", ga.ErrCode, ga.DebugData())
-			}
+			require.Equal(t, http2.ErrCodeEnhanceYourCalm, ga.ErrCode, "GOAWAY %q", ga.DebugData())
+			require.Contains(t, string(ga.DebugData()), "too_many_pings", "GOAWAY %v", ga.ErrCode)
 			return
 		}
 	}

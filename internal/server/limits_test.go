@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc/codes"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
@@ -63,14 +66,10 @@ func TestLimits(t *testing.T) {
 			{Action: "mobiletargeting:GetCampaign", Resource: springSale, Context: many},
 			{Action: "mobiletargeting:GetCampaign", Resource: springSale, Context: ctxMap("k", "v")},
 		}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e := resp.GetResults()[0].GetError(); e.GetCode() != int32(codes.InvalidArgument) || e.GetField() != "context" {
-			t.Errorf("item 0: %v, want INVALID_ARGUMENT on context", e)
-		}
-		if resp.GetResults()[1].GetError() != nil {
-			t.Errorf("item 1: %v, want a decision", resp.GetResults()[1].GetError())
-		}
+		require.NoError(t, err)
+		e := resp.GetResults()[0].GetError()
+		assert.Equal(t, int32(codes.InvalidArgument), e.GetCode(), "item 0: %v", e)
+		assert.Equal(t, "context", e.GetField(), "item 0: %v", e)
+		assert.Nil(t, resp.GetResults()[1].GetError(), "item 1: want a decision")
 	})
 }

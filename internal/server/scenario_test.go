@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"google.golang.org/grpc/codes"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
@@ -225,40 +228,26 @@ func TestCheckScenarios(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			resp, err := ts.client.Check(t.Context(), tc.req)
-			if err != nil {
-				t.Fatalf("Check: %v", decodeError(err))
-			}
-			if got := resp.GetDecision(); got != tc.want {
-				t.Errorf("decision %v, want %v (explanation %v)", got, tc.want, resp.GetExplanation())
-			}
-			if got := resp.GetRevision(); got != 1 {
-				t.Errorf("revision %d, want 1", got)
-			}
+			require.NoError(t, err, "Check")
+			assert.Equal(t, tc.want, resp.GetDecision(), "decision (explanation %v)", resp.GetExplanation())
+			assert.EqualValues(t, 1, resp.GetRevision(), "revision")
 			ex := resp.GetExplanation()
 			if !tc.req.GetExplain() {
-				if ex != nil {
-					t.Errorf("explanation %v, asked for none", ex)
-				}
+				assert.Nil(t, ex, "explanation, asked for none")
 				return
 			}
-			if ex == nil {
-				t.Fatal("no explanation")
-			}
+			require.NotNil(t, ex, "explanation")
 			var got []string
 			for _, m := range ex.GetMatched() {
 				got = append(got, matched(m))
 			}
 			for _, w := range tc.wantMatched {
-				if !slices.Contains(got, w) {
-					t.Errorf("matched %q, want it to include %q", got, w)
-				}
+				assert.Contains(t, got, w, "matched statements")
 			}
 			if tc.wantMissing != nil && !slices.Equal(ex.GetMissingKeys(), tc.wantMissing) {
-				t.Errorf("missing keys %q, want %q", ex.GetMissingKeys(), tc.wantMissing)
+				assert.Equal(t, tc.wantMissing, ex.GetMissingKeys(), "missing keys")
 			}
-			if ex.GetCrossAccount() != tc.crossAccount {
-				t.Errorf("cross account %v, want %v", ex.GetCrossAccount(), tc.crossAccount)
-			}
+			assert.Equal(t, tc.crossAccount, ex.GetCrossAccount(), "cross account")
 		})
 	}
 }
@@ -290,13 +279,10 @@ func TestCheckDerivedKeysRejected(t *testing.T) {
 			req := &pdpv1.CheckRequest{Principal: tc.principal, Action: "mobiletargeting:GetCampaign", Resource: tc.resource,
 				Context: usEast(tc.key, "2026-01-01T00:00:00Z")}
 			resp, err := ts.client.Check(t.Context(), req)
-			if err == nil {
-				t.Fatalf("Check gave %v, want INVALID_ARGUMENT", resp.GetDecision())
-			}
-			got, wantField := decodeError(err), "context["+tc.key+"]"
-			if got.Code != codes.InvalidArgument || !slices.Equal(got.Fields, []string{wantField}) {
-				t.Errorf("error %v, want %v with field %q", got, codes.InvalidArgument, wantField)
-			}
+			require.Error(t, err, "Check gave %v, want INVALID_ARGUMENT", resp.GetDecision())
+			got := decodeError(err)
+			assert.Equal(t, codes.InvalidArgument, got.Code, "error %v", got)
+			assert.Equal(t, []string{"context[" + tc.key + "]"}, got.Fields, "error %v", got)
 		})
 	}
 }

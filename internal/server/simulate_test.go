@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/pkg/conformance"
@@ -20,23 +23,17 @@ const publicCorpus = "../../pkg/engine/testdata/public.jsonl"
 func readCorpus(tb testing.TB, name string) []*conformance.Case {
 	tb.Helper()
 	f, err := os.Open(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	defer f.Close()
 	var cases []*conformance.Case
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
 	for line := 1; sc.Scan(); line++ {
 		c, err := conformance.Decode(sc.Bytes())
-		if err != nil {
-			tb.Fatalf("%s:%d: %v", name, line, err)
-		}
+		require.NoError(tb, err, "%s:%d", name, line)
 		cases = append(cases, c)
 	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, sc.Err())
 	return cases
 }
 
@@ -98,9 +95,7 @@ var decisionNames = map[string]pdpv1.Decision{
 func TestSimulatePublicCorpus(t *testing.T) {
 	t.Parallel()
 	cases := readCorpus(t, publicCorpus)
-	if len(cases) != 721 {
-		t.Errorf("read %d cases, want 721", len(cases))
-	}
+	assert.Len(t, cases, 721, "cases read")
 	// Simulate needs no snapshot: it must answer before any is activated.
 	ts := newServer(t, server.Config{})
 	var agreed atomic.Int64
@@ -109,36 +104,22 @@ func TestSimulatePublicCorpus(t *testing.T) {
 			t.Run(c.ID, func(t *testing.T) {
 				t.Parallel()
 				want, ok := decisionNames[c.Expect]
-				if !ok {
-					t.Fatalf("expect %q is not a decision", c.Expect)
-				}
+				require.True(t, ok, "expect %q is not a decision", c.Expect)
 				req, err := simulateRequest(c)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				resp, err := ts.client.Simulate(t.Context(), req)
-				if err != nil {
-					t.Fatalf("Simulate: %v (features %v)", decodeError(err), c.Features)
-				}
-				if got := resp.GetDecision(); got != want {
-					t.Fatalf("decision %v, want %v (features %v)", got, want, c.Features)
-				}
+				require.NoError(t, err, "Simulate (features %v)", c.Features)
+				require.Equal(t, want, resp.GetDecision(), "decision (features %v)", c.Features)
 				req.Explain = true
 				resp, err = ts.client.Simulate(t.Context(), req)
-				if err != nil {
-					t.Fatalf("Simulate with explain: %v (features %v)", decodeError(err), c.Features)
-				}
-				if got := resp.GetDecision(); got != want || resp.GetExplanation() == nil {
-					t.Fatalf("with explain: decision %v (explanation %v), want %v (features %v)",
-						got, resp.GetExplanation() != nil, want, c.Features)
-				}
+				require.NoError(t, err, "Simulate with explain (features %v)", c.Features)
+				require.Equal(t, want, resp.GetDecision(), "with explain: decision (features %v)", c.Features)
+				require.NotNil(t, resp.GetExplanation(), "with explain: explanation (features %v)", c.Features)
 				agreed.Add(1)
 			})
 		}
 	})
-	if got := agreed.Load(); got != int64(len(cases)) {
-		t.Errorf("Simulate agreed with %d/%d cases", got, len(cases))
-	} else {
-		t.Logf("Simulate agreed with %d/%d cases", got, len(cases))
-	}
+	got := agreed.Load()
+	t.Logf("Simulate agreed with %d/%d cases", got, len(cases))
+	assert.Equal(t, int64(len(cases)), got, "cases Simulate agreed with")
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -56,9 +58,7 @@ var StoreBackends = []struct {
 	{Name: "memstore", Open: func(_ *testing.T, o store.Options) store.Store { return memstore.New(o) }},
 	{Name: "boltstore", Open: func(t *testing.T, o store.Options) store.Store {
 		st, err := boltstore.Open(filepath.Join(t.TempDir(), "pdp.db"), o)
-		if err != nil {
-			t.Fatalf("boltstore.Open: %v", err)
-		}
+		require.NoError(t, err, "boltstore.Open")
 		return st
 	}},
 }
@@ -122,9 +122,8 @@ func NewEnv(t *testing.T, o Options) *Env {
 	}
 	if !o.NoSeed {
 		rev, seeded, err := admin.Seed(t.Context(), cat, st, ExampleSet(t), "seed examples/model")
-		if err != nil || !seeded {
-			t.Fatalf("Seed = %d, %v, %v; want a first revision", rev, seeded, err)
-		}
+		require.NoError(t, err, "Seed")
+		require.True(t, seeded, "Seed = %d, not seeded; want a first revision", rev)
 		e.SeedRev = rev
 	}
 	conn := Dial(t, func(gs *grpc.Server) {
@@ -135,9 +134,7 @@ func NewEnv(t *testing.T, o Options) *Env {
 	e.Admin = pdpv1.NewPolicyServiceClient(conn)
 	e.Health = healthpb.NewHealthClient(conn)
 	t.Cleanup(func() {
-		if err := e.StopFollowing(); err != nil {
-			t.Errorf("follower: %v", err)
-		}
+		assert.NoError(t, e.StopFollowing(), "follower")
 	})
 	if !o.NoFollow {
 		e.StartFollowing(t)
@@ -154,9 +151,7 @@ func (e *Env) StartFollowing(t *testing.T) {
 	t.Helper()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.follower != nil {
-		t.Fatal("startFollowing: already following")
-	}
+	require.Nil(t, e.follower, "startFollowing: already following")
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	f := &follower{cancel: cancel, done: make(chan error, 1)}
 	go func() { f.done <- e.Srv.Follow(ctx, e.follows) }()
@@ -208,20 +203,26 @@ func WaitFor(t *testing.T, cond func() bool, format string, args ...any) {
 	WaitWithin(t, WaitTimeout, cond, format, args...)
 }
 
-// WaitWithin is WaitFor with a limit of d.
+// WaitWithin is WaitFor with a limit of d. Unlike require.Eventually it
+// calls cond on the test's own goroutine, because conditions may stop the
+// test themselves (a failed call inside cond is fatal, not retried).
 func WaitWithin(t *testing.T, d time.Duration, cond func() bool, format string, args ...any) {
 	t.Helper()
-	deadline := time.Now().Add(d)
+	deadline := time.NewTimer(d)
+	defer deadline.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-tick.C:
+		case <-deadline.C:
 			for i, a := range args {
 				if f, ok := a.(func() int64); ok {
 					args[i] = f()
 				}
 			}
-			t.Fatalf("waited %v for "+format, append([]any{d}, args...)...)
+			require.FailNow(t, "condition not reached", append([]any{"waited %v for " + format, d}, args...)...)
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -230,9 +231,7 @@ func WaitWithin(t *testing.T, d time.Duration, cond func() bool, format string, 
 func (e *Env) Apply(t *testing.T, msg string, changes ...*pdpv1.Change) int64 {
 	t.Helper()
 	resp, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: changes, Message: msg})
-	if err != nil {
-		t.Fatalf("ApplyChanges(%s): %v", msg, err)
-	}
+	require.NoError(t, err, "ApplyChanges(%s)", msg)
 	return resp.GetRevision()
 }
 
@@ -240,9 +239,7 @@ func (e *Env) Apply(t *testing.T, msg string, changes ...*pdpv1.Change) int64 {
 func (e *Env) Export(t *testing.T, rev int64) (string, int64) {
 	t.Helper()
 	resp, err := e.Admin.Export(t.Context(), &pdpv1.ExportRequest{Revision: rev})
-	if err != nil {
-		t.Fatalf("Export(%d): %v", rev, err)
-	}
+	require.NoError(t, err, "Export(%d)", rev)
 	return resp.GetBundle(), resp.GetRevision()
 }
 
@@ -250,9 +247,7 @@ func (e *Env) Export(t *testing.T, rev int64) (string, int64) {
 func (e *Env) StoreRevision(t *testing.T) int64 {
 	t.Helper()
 	rev, err := e.St.Revision(t.Context())
-	if err != nil {
-		t.Fatalf("store revision: %v", err)
-	}
+	require.NoError(t, err, "store revision")
 	return rev
 }
 

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -59,9 +61,7 @@ func MarketingUser(name string) string { return "arn:aws:iam::" + Marketing + ":
 func LoadCatalog(tb testing.TB) *catalog.Catalog {
 	tb.Helper()
 	cat, err := catalog.Load()
-	if err != nil {
-		tb.Fatalf("catalog.Load: %v", err)
-	}
+	require.NoError(tb, err, "catalog.Load")
 	return cat
 }
 
@@ -69,9 +69,7 @@ func LoadCatalog(tb testing.TB) *catalog.Catalog {
 func ExampleSet(tb testing.TB) *entity.Set {
 	tb.Helper()
 	set, err := entity.LoadDir(os.DirFS(ExampleModel), ".")
-	if err != nil {
-		tb.Fatalf("load %s: %v", ExampleModel, err)
-	}
+	require.NoError(tb, err, "load %s", ExampleModel)
 	return set
 }
 
@@ -79,17 +77,11 @@ func ExampleSet(tb testing.TB) *entity.Set {
 func ModelSnapshot(tb testing.TB, cat *catalog.Catalog, dir string, revision int64) *snapshot.Snapshot {
 	tb.Helper()
 	set, err := entity.LoadDir(os.DirFS(dir), ".")
-	if err != nil {
-		tb.Fatalf("load %s: %v", dir, err)
-	}
+	require.NoError(tb, err, "load %s", dir)
 	res, err := set.Resolve(cat)
-	if err != nil {
-		tb.Fatalf("resolve %s: %v", dir, err)
-	}
+	require.NoError(tb, err, "resolve %s", dir)
 	snap, err := snapshot.Compile(cat, res, revision, nil)
-	if err != nil {
-		tb.Fatalf("compile snapshot of %s: %v", dir, err)
-	}
+	require.NoError(tb, err, "compile snapshot of %s", dir)
 	return snap
 }
 
@@ -105,14 +97,12 @@ func Dial(tb testing.TB, register func(*grpc.Server)) *grpc.ClientConn {
 	conn, err := grpc.NewClient("passthrough:///bufnet",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		tb.Fatalf("grpc.NewClient: %v", err)
-	}
+	require.NoError(tb, err, "grpc.NewClient")
 	tb.Cleanup(func() {
 		conn.Close()
 		gs.Stop()
-		if err := <-served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
-			tb.Errorf("serve: %v", err)
+		if err := <-served; !errors.Is(err, grpc.ErrServerStopped) {
+			assert.NoError(tb, err, "serve")
 		}
 	})
 	return conn
@@ -190,17 +180,16 @@ func HasField(fields []string, want string) bool {
 // matches "session_policies[0].Statement[0].Action").
 func CheckError(t *testing.T, got RPCError, code codes.Code, fields []string, reason, msg string) {
 	t.Helper()
-	ok := got.Code == code && len(got.Fields) == len(fields)
-	for i := 0; ok && i < len(fields); i++ {
-		ok = HasField(got.Fields[i:i+1], fields[i])
+	assert.Equal(t, code, got.Code, "code of %v", got)
+	if assert.Len(t, got.Fields, len(fields), "fields of %v, want %q", got, fields) {
+		for i, want := range fields {
+			assert.True(t, HasField(got.Fields[i:i+1], want), "field %d of %v is not %q or inside it", i, got, want)
+		}
 	}
-	if reason != "" && got.Reason != reason {
-		ok = false
+	if reason != "" {
+		assert.Equal(t, reason, got.Reason, "reason of %v", got)
 	}
-	if msg != "" && !strings.Contains(got.Msg, msg) {
-		ok = false
-	}
-	if !ok {
-		t.Errorf("error %v\nwant %v fields=%q reason=%q msg containing %q", got, code, fields, reason, msg)
+	if msg != "" {
+		assert.Contains(t, got.Msg, msg, "message of %v", got)
 	}
 }

@@ -3,10 +3,12 @@ package snapshot
 import (
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -23,13 +25,9 @@ func checkSnapshot(t *testing.T, f *Follower, cat *catalog.Catalog, m Model, pre
 	cur := f.Current()
 	set := decodeModel(t, m)
 	res, err := set.Resolve(cat)
-	if err != nil {
-		t.Fatalf("the model is not valid: %v", err)
-	}
+	require.NoError(t, err, "the model is not valid")
 	full, err := Compile(cat, res, cur.revision, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	compareSnapshots(t, cur, full)
 	compareDecisions(t, cur, full, set, principals, resources)
 	if prev == nil {
@@ -49,24 +47,24 @@ func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 		if !ok {
 			return true
 		}
-		if sameDocs(e.identityDocs, p.identityDocs) && e.identity != p.identity {
-			t.Errorf("principal %s: identity policies compiled again from the same documents", k)
+		if sameDocs(e.identityDocs, p.identityDocs) {
+			assert.Same(t, p.identity, e.identity, "principal %s: identity policies compiled again from the same documents", k)
 		}
-		if e.boundaryDoc == p.boundaryDoc && e.boundary != p.boundary {
-			t.Errorf("principal %s: boundary compiled again from the same document", k)
+		if e.boundaryDoc == p.boundaryDoc {
+			assert.Same(t, p.boundary, e.boundary, "principal %s: boundary compiled again from the same document", k)
 		}
 		return true
 	})
 	cur.resources.All(func(k string, e *Resource) bool {
-		if p, ok := prev.resources.Get(k); ok && e.doc == p.doc && e.own != p.own {
-			t.Errorf("resource %s: policy compiled again from the same document", k)
+		if p, ok := prev.resources.Get(k); ok && e.doc == p.doc {
+			assert.Same(t, p.own, e.own, "resource %s: policy compiled again from the same document", k)
 		}
 		return true
 	})
 	for account, docs := range cur.scpDocs {
 		for i, level := range docs {
-			if old := prev.scpDocs[account]; i < len(old) && sameDocs(old[i], level) && cur.scps[account][i] != prev.scps[account][i] {
-				t.Errorf("account %s: SCP level %d compiled again from the same documents", account, i)
+			if old := prev.scpDocs[account]; i < len(old) && sameDocs(old[i], level) {
+				assert.Same(t, prev.scps[account][i], cur.scps[account][i], "account %s: SCP level %d compiled again from the same documents", account, i)
 			}
 		}
 	}
@@ -87,21 +85,19 @@ func checkShared[V comparable](t *testing.T, what string, cur, prev *shardmap.Ma
 	prev.All(func(k string, pe V) bool {
 		ce, ok := cur.Get(k)
 		switch {
-		case !changed[k] && ce != pe:
-			t.Errorf("%s %s: untouched, but its entry was replaced", what, k)
-		case changed[k] && ok && ce == pe:
-			t.Errorf("%s %s: touched, but its entry was kept", what, k)
-		case changed[k] && !ok && ce != zero:
-			t.Errorf("%s %s: removed, but found", what, k)
+		case !changed[k]:
+			assert.True(t, ce == pe, "%s %s: untouched, but its entry was replaced", what, k)
+		case ok:
+			assert.False(t, ce == pe, "%s %s: touched, but its entry was kept", what, k)
+		default:
+			assert.True(t, ce == zero, "%s %s: removed, but found", what, k)
 		}
 		return true
 	})
-	if cur.NumShards() != prev.NumShards() {
-		t.Fatalf("%s: %d shards, %d before", what, cur.NumShards(), prev.NumShards())
-	}
+	require.Equal(t, prev.NumShards(), cur.NumShards(), "%s: shards", what)
 	for i := range cur.NumShards() {
-		if !cur.SharesShard(prev, i) && !shards[i] {
-			t.Errorf("%s shard %d was copied, but holds no touched entry", what, i)
+		if !shards[i] {
+			assert.True(t, cur.SharesShard(prev, i), "%s shard %d was copied, but holds no touched entry", what, i)
 		}
 	}
 }
@@ -116,38 +112,47 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 		}
 		return ps.Policies()
 	}
-	if got.principals.Len() != want.principals.Len() || got.resources.Len() != want.resources.Len() {
-		t.Errorf("%d principals and %d resources, want %d and %d", got.principals.Len(), got.resources.Len(), want.principals.Len(), want.resources.Len())
-	}
+	assert.Equal(t, want.principals.Len(), got.principals.Len(), "principals")
+	assert.Equal(t, want.resources.Len(), got.resources.Len(), "resources")
+	// Policy lists are compared with slices.Equal, for which no policies
+	// and an empty list are the same; the diff is printed when they differ.
 	want.principals.All(func(k string, w *Principal) bool {
 		g, ok := got.principals.Get(k)
-		switch {
-		case !ok:
-			t.Errorf("principal %s missing", k)
-		case g.arn != w.arn || g.kind != w.kind || g.account != w.account || g.name != w.name || !reflect.DeepEqual(g.tags, w.tags):
-			t.Errorf("principal %s: %s %v %v, want %s %v %v", k, g.arn, g.kind, g.tags, w.arn, w.kind, w.tags)
-		case !slices.Equal(ids(g.identity), ids(w.identity)) || !slices.Equal(ids(g.boundary), ids(w.boundary)):
-			t.Errorf("principal %s: policies %q %q, want %q %q", k, ids(g.identity), ids(g.boundary), ids(w.identity), ids(w.boundary))
+		if !assert.True(t, ok, "principal %s missing", k) {
+			return true
+		}
+		assert.Equal(t, []any{w.arn, w.kind, w.account, w.name, w.tags}, []any{g.arn, g.kind, g.account, g.name, g.tags},
+			"principal %s: ARN, kind, account, name and tags", k)
+		if !slices.Equal(ids(g.identity), ids(w.identity)) || !slices.Equal(ids(g.boundary), ids(w.boundary)) {
+			assert.Equal(t, [][]string{ids(w.identity), ids(w.boundary)}, [][]string{ids(g.identity), ids(g.boundary)},
+				"principal %s: identity and boundary policies", k)
 		}
 		return true
 	})
 	want.resources.All(func(k string, w *Resource) bool {
 		g, ok := got.resources.Get(k)
-		switch {
-		case !ok:
-			t.Errorf("resource %s missing", k)
-		case !slices.Equal(ids(g.policy), ids(w.policy)) || !reflect.DeepEqual(g.tags, w.tags) || (g.passed == nil) != (g.policy == nil):
-			t.Errorf("resource %s: %q %v, want %q %v", k, ids(g.policy), g.tags, ids(w.policy), w.tags)
+		if !assert.True(t, ok, "resource %s missing", k) {
+			return true
 		}
+		if !slices.Equal(ids(g.policy), ids(w.policy)) {
+			assert.Equal(t, ids(w.policy), ids(g.policy), "resource %s: policies", k)
+		}
+		assert.Equal(t, w.tags, g.tags, "resource %s: tags", k)
+		assert.Equal(t, g.policy == nil, g.passed == nil, "resource %s: whether it has a policy and whether it is passed", k)
 		return true
 	})
-	if len(got.scps) != len(want.scps) {
-		t.Errorf("%d SCP chains, want %d", len(got.scps), len(want.scps))
+	assert.Equal(t, len(want.scps), len(got.scps), "SCP chains")
+	chainIDs := func(chain []*engine.PolicySet) [][]string {
+		out := make([][]string, len(chain))
+		for i, ps := range chain {
+			out[i] = ids(ps)
+		}
+		return out
 	}
 	for account, w := range want.scps {
 		g := got.scps[account]
 		if !slices.EqualFunc(g, w, func(a, b *engine.PolicySet) bool { return slices.Equal(ids(a), ids(b)) }) {
-			t.Errorf("account %s: SCP chain differs", account)
+			assert.Equal(t, chainIDs(w), chainIDs(g), "account %s: SCP chain", account)
 		}
 	}
 }
@@ -195,15 +200,12 @@ func compareDecisions(t *testing.T, got, want *Snapshot, set *entity.Set, princi
 			req := engine.Request{Principal: p, Action: actions[r.IntN(len(actions))], Resource: what[r.IntN(len(what))]}
 			gd, gx, gerr := decideOn(got, req)
 			wd, wx, werr := decideOn(want, req)
-			if gd != wd || !reflect.DeepEqual(gx, wx) || fmt.Sprint(gerr) != fmt.Sprint(werr) {
-				t.Errorf("%s %s on %s: %v %+v (%v), want %v %+v (%v)", p, req.Action, req.Resource, gd, gx, gerr, wd, wx, werr)
-			}
+			assert.Equal(t, []any{wd, wx, fmt.Sprint(werr)}, []any{gd, gx, fmt.Sprint(gerr)},
+				"%s %s on %s: decision, explanation and error", p, req.Action, req.Resource)
 			n++
 		}
 	}
-	if n < 300 {
-		t.Errorf("only %d decisions compared", n)
-	}
+	assert.GreaterOrEqual(t, n, 300, "decisions compared")
 }
 
 // decideOn decides req on snap with the policies and tags the snapshot

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/entity"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
@@ -120,17 +123,11 @@ func TestFastEntity(t *testing.T) {
 			t.Parallel()
 			f := newFollowState()
 			_, fast := fastEntity(tc.k, []byte(tc.doc), f.pool)
-			if fast != tc.wantFast {
-				t.Errorf("fast decoder reads it: %v, want %v", fast, tc.wantFast)
-			}
+			assert.Equal(t, tc.wantFast, fast, "fast decoder reads it")
 			got, gotErr := f.decode(tc.k, []byte(tc.doc))
 			want, wantErr := decodeOne(tc.k, []byte(tc.doc))
-			if (gotErr == nil) != (wantErr == nil) {
-				t.Fatalf("error %v, want %v", gotErr, wantErr)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("decoded %#v, want %#v", got, want)
-			}
+			require.Equal(t, wantErr == nil, gotErr == nil, "error %v, want %v", gotErr, wantErr)
+			assert.Equal(t, want, got, "decoded")
 		})
 	}
 }
@@ -143,16 +140,14 @@ func TestSharePool(t *testing.T) {
 	decode := func(k store.Key, doc string) map[string]string {
 		t.Helper()
 		e, err := f.decode(k, []byte(doc))
-		if err != nil {
-			t.Fatalf("%s: %v", k, err)
-		}
+		require.NoError(t, err, "%s", k)
 		switch e := e.(type) {
 		case *entity.Resource:
 			return e.Tags
 		case *entity.User:
 			return e.Tags
 		}
-		t.Fatalf("%s decoded as %T", k, e)
+		require.FailNow(t, "decoded as another type", "%s decoded as %T", k, e)
 		return nil
 	}
 	user := store.Key{Kind: store.KindUser, ID: "arn:aws:iam::111122223333:user/alice"}
@@ -160,15 +155,10 @@ func TestSharePool(t *testing.T) {
 	strict := decode(user, `{"arn":"`+user.ID+`","tags":{"team":"growth","env":"prod"}}`)
 	other := decode(decodeKey, `{"arn":"`+decodeARN+`","tags":{"env":"prod","team":"search"}}`)
 	same := func(a, b map[string]string) bool { return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer() }
-	if !same(fast, strict) {
-		t.Error("a resource and a user with the same tags hold two maps")
-	}
-	if same(fast, other) || other["team"] != "search" {
-		t.Errorf("other tags: %v, shared with %v", other, fast)
-	}
-	if got := decode(decodeKey, `{"arn":"`+decodeARN+`"}`); got != nil {
-		t.Errorf("no tags decoded as %v, want nil", got)
-	}
+	assert.True(t, same(fast, strict), "a resource and a user with the same tags hold two maps")
+	assert.False(t, same(fast, other), "other tags %v shared with %v", other, fast)
+	assert.Equal(t, "search", other["team"], "other tags")
+	assert.Nil(t, decode(decodeKey, `{"arn":"`+decodeARN+`"}`), "no tags")
 }
 
 // FuzzFastEntity checks that whatever the fast decoder reads, decodeOne
@@ -190,12 +180,8 @@ func FuzzFastEntity(f *testing.F) {
 			return
 		}
 		want, err := decodeOne(k, []byte(doc))
-		if err != nil {
-			t.Fatalf("fast decoder reads %q, decodeOne fails: %v", doc, err)
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("%q: fast decoder reads %#v, decodeOne %#v", doc, got, want)
-		}
+		require.NoError(t, err, "fast decoder reads %q, decodeOne fails", doc)
+		require.Equal(t, want, got, "%q: what the fast decoder reads", doc)
 	})
 }
 

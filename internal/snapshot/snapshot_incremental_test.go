@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/internal/modelgen"
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -17,9 +19,7 @@ import (
 func modelOf(tb testing.TB, set *entity.Set) Model {
 	tb.Helper()
 	changes, err := SetValues(set)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	m := make(Model, len(changes))
 	for _, c := range changes {
 		m[c.Key] = c.Value
@@ -32,13 +32,9 @@ func modelOf(tb testing.TB, set *entity.Set) Model {
 func put[E any](tb testing.TB, m Model, k store.Key, edit func(*E)) store.Change {
 	tb.Helper()
 	e, err := decodeOne(k, m[k])
-	if err != nil {
-		tb.Fatalf("%s: %v", k, err)
-	}
+	require.NoError(tb, err, "%s", k)
 	typed, ok := any(e).(*E)
-	if !ok {
-		tb.Fatalf("%s is a %T", k, e)
-	}
+	require.True(tb, ok, "%s is a %T", k, e)
 	edit(typed)
 	return putEntity(tb, k, typed)
 }
@@ -46,9 +42,7 @@ func put[E any](tb testing.TB, m Model, k store.Key, edit func(*E)) store.Change
 func putEntity(tb testing.TB, k store.Key, e any) store.Change {
 	tb.Helper()
 	doc, err := json.Marshal(e)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return store.Change{Op: store.OpPut, Key: k, Value: doc}
 }
 
@@ -75,9 +69,7 @@ func TestSnapshotIncremental(t *testing.T) {
 	set := modelgen.Generate(modelgen.Small)
 	m := modelOf(t, set)
 	s := NewFollower(FollowerConfig{}, cat, nil)
-	if err := s.activateModel(t.Context(), m, nil, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.activateModel(t.Context(), m, nil, 1))
 	checkSnapshot(t, s, cat, m, nil, nil, nil)
 	for i, step := range snapshotSteps(set) {
 		t.Run(step.name, func(t *testing.T) {
@@ -97,14 +89,11 @@ func TestSnapshotIncremental(t *testing.T) {
 			}
 			err := s.activateModel(t.Context(), m, changes, rev)
 			if step.wantErr {
-				if err == nil || s.Current() != prev {
-					t.Fatalf("activateModel = %v, snapshot replaced: want an error and the previous snapshot", err)
-				}
+				require.Error(t, err, "activateModel")
+				require.Same(t, prev, s.Current(), "snapshot after a failed activateModel")
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var principals, resources []string
 			if step.touched != nil {
 				principals, resources = step.touched(decodeModel(t, m))
@@ -117,18 +106,14 @@ func TestSnapshotIncremental(t *testing.T) {
 func loadTestCatalog(tb testing.TB) *catalog.Catalog {
 	tb.Helper()
 	cat, err := catalog.Load()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return cat
 }
 
 func decodeModel(tb testing.TB, m Model) *entity.Set {
 	tb.Helper()
 	set, err := m.Set()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return set
 }
 

@@ -3,6 +3,9 @@ package snapshot
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/internal/modelgen"
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
@@ -13,13 +16,9 @@ func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 	cat := loadTestCatalog(t)
 	set := modelgen.Generate(modelgen.Small)
 	res, err := set.Link(cat, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	snap, err := Compile(cat, res, 1, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	user, _ := engine.ParsePrincipalARN(set.Users[0].ARN)
 	app := modelgen.App(modelgen.Account(0), 0) // has a resource policy
 	listed, unlisted := app+"/campaigns/c0", app+"/campaigns/zz"
@@ -34,12 +33,8 @@ func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 		"wildcard resource": func() bool { e, _ := snap.Resource("*"); return e == nil },
 	}
 	for name, lookup := range lookups {
-		if !lookup() {
-			t.Errorf("%s: not found as expected", name)
-		}
-		if n := testing.AllocsPerRun(1000, func() { lookup() }); n != 0 {
-			t.Errorf("%s: %v allocations per lookup", name, n)
-		}
+		assert.True(t, lookup(), "%s: not found as expected", name)
+		assert.Zero(t, testing.AllocsPerRun(1000, func() { lookup() }), "%s: allocations per lookup", name)
 	}
 }
 
@@ -54,8 +49,6 @@ func TestResourceRoot(t *testing.T) {
 		{"*", "*"},
 	}
 	for _, tc := range tests {
-		if got := resourceRoot(tc.arn); got != tc.want {
-			t.Errorf("resourceRoot(%q) = %q, want %q", tc.arn, got, tc.want)
-		}
+		assert.Equal(t, tc.want, resourceRoot(tc.arn), "resourceRoot(%q)", tc.arn)
 	}
 }

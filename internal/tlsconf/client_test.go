@@ -3,11 +3,11 @@ package tlsconf_test
 import (
 	"crypto/tls"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -38,22 +38,15 @@ func TestNewClient(t *testing.T) {
 			t.Parallel()
 			c, err := tlsconf.NewClient(tc.cfg)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("NewClient = %v; want an error containing %q", err, tc.wantErr)
-				}
+				require.ErrorContains(t, err, tc.wantErr, "NewClient")
 				return
 			}
 			require.NoError(t, err, "NewClient")
-			if c.MinVersion != tls.VersionTLS12 || c.InsecureSkipVerify || c.ServerName != tc.cfg.ServerName {
-				t.Errorf("MinVersion %s, InsecureSkipVerify %v, ServerName %q; want TLS 1.2, false, %q",
-					tls.VersionName(c.MinVersion), c.InsecureSkipVerify, c.ServerName, tc.cfg.ServerName)
-			}
-			if (c.RootCAs != nil) != (tc.cfg.CAFile != "") {
-				t.Errorf("RootCAs set: %v, want %v", c.RootCAs != nil, tc.cfg.CAFile != "")
-			}
-			if len(c.Certificates) != tc.wantCerts {
-				t.Errorf("%d client certificates, want %d", len(c.Certificates), tc.wantCerts)
-			}
+			assert.Equal(t, tls.VersionName(tls.VersionTLS12), tls.VersionName(c.MinVersion), "MinVersion")
+			assert.False(t, c.InsecureSkipVerify, "InsecureSkipVerify")
+			assert.Equal(t, tc.cfg.ServerName, c.ServerName, "ServerName")
+			assert.Equal(t, tc.cfg.CAFile != "", c.RootCAs != nil, "RootCAs set")
+			assert.Len(t, c.Certificates, tc.wantCerts, "client certificates")
 		})
 	}
 }

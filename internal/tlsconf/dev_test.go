@@ -6,7 +6,6 @@ import (
 	"crypto/elliptic"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -32,9 +32,9 @@ func readCert(t *testing.T, name string) *x509.Certificate {
 	data, err := os.ReadFile(name)
 	require.NoError(t, err)
 	block, rest := pem.Decode(data)
-	if block == nil || block.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) > 0 {
-		t.Fatalf("%s is not one PEM certificate", name)
-	}
+	require.NotNil(t, block, "%s is not a PEM file", name)
+	require.Equal(t, "CERTIFICATE", block.Type, "%s: PEM block type", name)
+	require.Empty(t, bytes.TrimSpace(rest), "%s holds more than one PEM certificate", name)
 	cert, err := x509.ParseCertificate(block.Bytes)
 	require.NoError(t, err)
 	return cert
@@ -53,9 +53,7 @@ func checkModes(t *testing.T, dir string) {
 		if strings.HasSuffix(name, "-key.pem") {
 			want = 0o600
 		}
-		if fi.Mode() != want {
-			t.Errorf("%s has mode %v, want %v", name, fi.Mode(), want)
-		}
+		assert.Equal(t, want, fi.Mode(), "mode of %s", name)
 	}
 }
 
@@ -67,46 +65,41 @@ func TestGenerateDev(t *testing.T) {
 	checkModes(t, dir)
 
 	ca := readCert(t, filepath.Join(dir, tlsconf.DevCAFile))
-	if !ca.IsCA || ca.CheckSignatureFrom(ca) != nil {
-		t.Errorf("ca.pem is not a self-signed CA")
-	}
+	assert.True(t, ca.IsCA, "ca.pem is not a CA")
+	assert.NoError(t, ca.CheckSignatureFrom(ca), "ca.pem is not self-signed")
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
 	server := readCert(t, filepath.Join(dir, tlsconf.DevServerCertFile))
 	for _, host := range []string{"localhost", "127.0.0.1", "::1"} {
-		if _, err := server.Verify(x509.VerifyOptions{Roots: roots, DNSName: host}); err != nil {
-			t.Errorf("server certificate for %s: %v", host, err)
-		}
+		_, err := server.Verify(x509.VerifyOptions{Roots: roots, DNSName: host})
+		assert.NoError(t, err, "server certificate for %s", host)
 	}
 	client := readCert(t, filepath.Join(dir, tlsconf.DevClientCertFile))
-	if _, err := client.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err != nil {
-		t.Errorf("client certificate: %v", err)
-	}
-	if _, err := server.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}); err == nil {
-		t.Error("the server certificate is also good for client authentication")
-	}
-	if client.Subject.CommonName != "pdp-admin" || len(client.URIs) != 1 || client.URIs[0].String() != "urn:pdp:client:pdp-admin" {
-		t.Errorf("client certificate CN %q, URIs %v; want pdp-admin, [urn:pdp:client:pdp-admin]", client.Subject.CommonName, client.URIs)
+	_, err := client.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	assert.NoError(t, err, "client certificate")
+	_, err = server.Verify(x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	assert.Error(t, err, "the server certificate is also good for client authentication")
+	assert.Equal(t, "pdp-admin", client.Subject.CommonName, "client certificate CN")
+	if assert.Len(t, client.URIs, 1, "client certificate URIs") {
+		assert.Equal(t, "urn:pdp:client:pdp-admin", client.URIs[0].String(), "client certificate URI")
 	}
 	for _, c := range []*x509.Certificate{ca, server, client} {
 		pub, ok := c.PublicKey.(*ecdsa.PublicKey)
-		if !ok || pub.Curve != elliptic.P256() {
-			t.Errorf("%s: public key %T, want ECDSA P-256", c.Subject.CommonName, c.PublicKey)
+		if assert.True(t, ok, "%s: public key %T, want ECDSA P-256", c.Subject.CommonName, c.PublicKey) {
+			assert.True(t, pub.Curve == elliptic.P256(), "%s: curve %v, want P-256", c.Subject.CommonName, pub.Curve.Params().Name)
 		}
-		if life := c.NotAfter.Sub(before); life < tlsconf.DefaultDevValidity-time.Minute || life > tlsconf.DefaultDevValidity+time.Minute {
-			t.Errorf("%s: valid until %v, want about 30 days from now", c.Subject.CommonName, c.NotAfter)
-		}
+		life := c.NotAfter.Sub(before)
+		assert.GreaterOrEqual(t, life, tlsconf.DefaultDevValidity-time.Minute, "%s: valid until %v, want about 30 days from now", c.Subject.CommonName, c.NotAfter)
+		assert.LessOrEqual(t, life, tlsconf.DefaultDevValidity+time.Minute, "%s: valid until %v, want about 30 days from now", c.Subject.CommonName, c.NotAfter)
 	}
 	for _, name := range []string{tlsconf.DevCAKeyFile, tlsconf.DevServerKeyFile, tlsconf.DevClientKeyFile} {
 		data, err := os.ReadFile(filepath.Join(dir, name))
 		require.NoError(t, err)
 		block, _ := pem.Decode(data)
-		if block == nil || block.Type != "PRIVATE KEY" {
-			t.Fatalf("%s is not a PEM PKCS #8 key", name)
-		}
-		if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
+		require.NotNil(t, block, "%s is not a PEM file", name)
+		require.Equal(t, "PRIVATE KEY", block.Type, "%s: PEM block type, want PKCS #8", name)
+		_, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		assert.NoError(t, err, "%s", name)
 	}
 }
 
@@ -122,31 +115,27 @@ func TestGenerateDevOptions(t *testing.T) {
 	server := readCert(t, filepath.Join(dir, tlsconf.DevServerCertFile))
 	client := readCert(t, filepath.Join(dir, tlsconf.DevClientCertFile))
 	for _, c := range []*x509.Certificate{ca, server, client} {
-		if !c.NotBefore.Equal(notBefore) || !c.NotAfter.Equal(notAfter) {
-			t.Errorf("%s: valid %v to %v, want %v to %v", c.Subject.CommonName, c.NotBefore, c.NotAfter, notBefore, notAfter)
-		}
+		assert.True(t, c.NotBefore.Equal(notBefore), "%s: valid from %v, want %v", c.Subject.CommonName, c.NotBefore, notBefore)
+		assert.True(t, c.NotAfter.Equal(notAfter), "%s: valid to %v, want %v", c.Subject.CommonName, c.NotAfter, notAfter)
 	}
-	if got := strings.Join(server.DNSNames, ","); got != "pdp.internal" || len(server.IPAddresses) != 1 || server.IPAddresses[0].String() != "10.0.0.7" {
-		t.Errorf("server SANs %v %v, want pdp.internal 10.0.0.7", server.DNSNames, server.IPAddresses)
+	assert.Equal(t, "pdp.internal", strings.Join(server.DNSNames, ","), "server DNS names")
+	if assert.Len(t, server.IPAddresses, 1, "server IP addresses") {
+		assert.Equal(t, "10.0.0.7", server.IPAddresses[0].String(), "server IP address")
 	}
-	if client.Subject.CommonName != "spiffe://example.org/ci" || client.URIs[0].String() != "spiffe://example.org/ci" {
-		t.Errorf("client CN %q, URIs %v; want the SPIFFE ID in both", client.Subject.CommonName, client.URIs)
-	}
+	assert.Equal(t, "spiffe://example.org/ci", client.Subject.CommonName, "client CN, want the SPIFFE ID")
+	assert.Equal(t, "spiffe://example.org/ci", client.URIs[0].String(), "client URI, want the SPIFFE ID")
 	roots := x509.NewCertPool()
 	roots.AddCert(ca)
 	_, err := server.Verify(x509.VerifyOptions{Roots: roots, DNSName: "pdp.internal", CurrentTime: now.Add(-36 * time.Hour)})
-	if err != nil {
-		t.Errorf("server certificate within its validity: %v", err)
-	}
+	assert.NoError(t, err, "server certificate within its validity")
 	var invalid x509.CertificateInvalidError
-	if _, err := server.Verify(x509.VerifyOptions{Roots: roots, DNSName: "pdp.internal"}); !errors.As(err, &invalid) || invalid.Reason != x509.Expired {
-		t.Errorf("verifying the expired server certificate: %v, want x509.Expired", err)
+	_, err = server.Verify(x509.VerifyOptions{Roots: roots, DNSName: "pdp.internal"})
+	if assert.ErrorAs(t, err, &invalid, "verifying the expired server certificate") {
+		assert.Equal(t, x509.Expired, invalid.Reason, "verifying the expired server certificate: %v", err)
 	}
 
 	err = tlsconf.GenerateDev(t.TempDir(), tlsconf.DevOptions{NotBefore: now, NotAfter: now})
-	if err == nil || !strings.Contains(err.Error(), "is not after NotBefore") {
-		t.Errorf("GenerateDev with an empty validity = %v, want an error", err)
-	}
+	assert.ErrorContains(t, err, "is not after NotBefore", "GenerateDev with an empty validity")
 }
 
 func TestGenerateDevOverwrite(t *testing.T) {
@@ -164,26 +153,23 @@ func TestGenerateDevOverwrite(t *testing.T) {
 	first := read()
 
 	err := tlsconf.GenerateDev(dir, tlsconf.DevOptions{})
-	if !errors.Is(err, fs.ErrExist) || !strings.Contains(err.Error(), filepath.Join(dir, tlsconf.DevCAFile)) {
-		t.Errorf("GenerateDev over existing files = %v, want fs.ErrExist naming them", err)
+	if assert.ErrorIs(t, err, fs.ErrExist, "GenerateDev over existing files") {
+		assert.Contains(t, err.Error(), filepath.Join(dir, tlsconf.DevCAFile), "GenerateDev over existing files: the error names them")
 	}
 	for name, data := range read() {
-		if !bytes.Equal(data, first[name]) {
-			t.Errorf("%s changed although GenerateDev refused", name)
-		}
+		assert.True(t, bytes.Equal(data, first[name]), "%s changed although GenerateDev refused", name)
 	}
 
 	// A wider mode on an old key file is not kept.
 	require.NoError(t, os.Chmod(filepath.Join(dir, tlsconf.DevServerKeyFile), 0o644))
 	require.NoError(t, tlsconf.GenerateDev(dir, tlsconf.DevOptions{Force: true}), "GenerateDev with Force")
 	for name, data := range read() {
-		if bytes.Equal(data, first[name]) {
-			t.Errorf("%s was not replaced with Force", name)
-		}
+		assert.False(t, bytes.Equal(data, first[name]), "%s was not replaced with Force", name)
 	}
 	checkModes(t, dir)
-	if entries, err := os.ReadDir(dir); err != nil || len(entries) != len(devFiles) {
-		t.Errorf("%d entries in the directory (%v), want the %d files only", len(entries), err, len(devFiles))
+	entries, err := os.ReadDir(dir)
+	if assert.NoError(t, err) {
+		assert.Len(t, entries, len(devFiles), "entries in the directory, want the files only")
 	}
 }
 
@@ -191,12 +177,9 @@ func TestGenerateDevWritesNothingIfOneFileExists(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, tlsconf.DevClientKeyFile), []byte("mine\n"))
-	if err := tlsconf.GenerateDev(dir, tlsconf.DevOptions{}); !errors.Is(err, fs.ErrExist) {
-		t.Fatalf("GenerateDev = %v, want fs.ErrExist", err)
-	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("%d entries in the directory, want only the one that was there", len(entries))
-	}
+	require.ErrorIs(t, tlsconf.GenerateDev(dir, tlsconf.DevOptions{}), fs.ErrExist, "GenerateDev")
+	entries, _ := os.ReadDir(dir)
+	assert.Len(t, entries, 1, "entries in the directory, want only the one that was there")
 }
 
 func TestDevClientURI(t *testing.T) {
@@ -212,9 +195,7 @@ func TestDevClientURI(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			if got := tlsconf.DevClientURI(tc.name); got != tc.want {
-				t.Errorf("DevClientURI(%q) = %q, want %q", tc.name, got, tc.want)
-			}
+			assert.Equal(t, tc.want, tlsconf.DevClientURI(tc.name), "DevClientURI(%q)", tc.name)
 		})
 	}
 }
@@ -225,7 +206,6 @@ func TestIssueNeedsCA(t *testing.T) {
 	leaf, err := tlsconf.LoadDevCert(filepath.Join(dir, tlsconf.DevServerCertFile), filepath.Join(dir, tlsconf.DevServerKeyFile))
 	require.NoError(t, err)
 	now := time.Now()
-	if _, err := leaf.Issue(tlsconf.DevLeaf{CommonName: "x", NotBefore: now, NotAfter: now.Add(time.Hour)}); err == nil {
-		t.Error("a server certificate issued a certificate")
-	}
+	_, err = leaf.Issue(tlsconf.DevLeaf{CommonName: "x", NotBefore: now, NotAfter: now.Add(time.Hour)})
+	assert.Error(t, err, "a server certificate issued a certificate")
 }

@@ -87,7 +87,7 @@ func startServer(t *testing.T, cfg tlsconf.ServerConfig) *testServer {
 			select {
 			case <-c:
 			case <-time.After(waitFor):
-				t.Error("the server did not stop")
+				assert.Fail(t, "the server did not stop")
 			}
 		}
 	})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -47,9 +48,8 @@ func TestPeerIdentity(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			got, ok := tlsconf.PeerIdentity(tc.state)
-			if got != tc.want || ok != tc.wantOK {
-				t.Errorf("PeerIdentity = %q, %v; want %q, %v", got, ok, tc.want, tc.wantOK)
-			}
+			assert.Equal(t, tc.want, got, "PeerIdentity")
+			assert.Equal(t, tc.wantOK, ok, "PeerIdentity found one")
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -87,15 +88,10 @@ func TestServerTLS(t *testing.T) {
 				return
 			}
 			require.NoError(t, err, "call")
-			if res.version != tc.wantVersion {
-				t.Errorf("TLS version %s, want %s", tls.VersionName(res.version), tls.VersionName(tc.wantVersion))
-			}
-			if want := srv.tls.Certificate().SerialNumber; res.serial.Cmp(want) != 0 {
-				t.Errorf("server certificate serial %x, want %x", res.serial, want)
-			}
-			if res.identity != "-" {
-				t.Errorf("identity %q without a client certificate, want none", res.identity)
-			}
+			assert.Equal(t, tls.VersionName(tc.wantVersion), tls.VersionName(res.version), "TLS version")
+			want := srv.tls.Certificate().SerialNumber
+			assert.Zero(t, res.serial.Cmp(want), "server certificate serial %x, want %x", res.serial, want)
+			assert.Equal(t, "-", res.identity, "identity without a client certificate, want none")
 		})
 	}
 }
@@ -152,9 +148,7 @@ func TestMutualTLS(t *testing.T) {
 				return
 			}
 			require.NoError(t, err, "call")
-			if res.identity != tc.wantIdentity {
-				t.Errorf("PeerIdentity in the handler = %q, want %q", res.identity, tc.wantIdentity)
-			}
+			assert.Equal(t, tc.wantIdentity, res.identity, "PeerIdentity in the handler")
 		})
 	}
 }
@@ -172,28 +166,21 @@ func TestRotation(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close()
 	health := healthpb.NewHealthClient(conn)
-	if _, err := health.Check(t.Context(), &healthpb.HealthCheckRequest{}); err != nil {
-		t.Fatalf("call before the rotation: %v", err)
-	}
+	_, err = health.Check(t.Context(), &healthpb.HealthCheckRequest{})
+	require.NoError(t, err, "call before the rotation")
 
 	now := time.Now()
 	next := issueServer(t, dir, cfg.CertFile, cfg.KeyFile, now.Add(-time.Minute), now.Add(time.Hour))
-	if next.Cert.SerialNumber.Cmp(first) == 0 {
-		t.Fatal("the new certificate has the serial of the old one")
-	}
+	require.NotZero(t, next.Cert.SerialNumber.Cmp(first), "the new certificate has the serial of the old one")
 	waitUntil(t, "new connections to get the new certificate", func() bool {
 		res, err := call(t, srv.addr, client)
 		return err == nil && res.serial.Cmp(next.Cert.SerialNumber) == 0
 	})
-	if got := srv.tls.Certificate().SerialNumber; got.Cmp(next.Cert.SerialNumber) != 0 {
-		t.Errorf("Certificate().SerialNumber = %x, want %x", got, next.Cert.SerialNumber)
-	}
-	if !strings.Contains(srv.log.String(), "TLS certificate reloaded") {
-		t.Errorf("log does not say the certificate was reloaded:\n%s", srv.log)
-	}
-	if _, err := health.Check(t.Context(), &healthpb.HealthCheckRequest{}); err != nil {
-		t.Errorf("call on the connection made before the rotation: %v", err)
-	}
+	got := srv.tls.Certificate().SerialNumber
+	assert.Zero(t, got.Cmp(next.Cert.SerialNumber), "Certificate().SerialNumber = %x, want %x", got, next.Cert.SerialNumber)
+	assert.Contains(t, srv.log.String(), "TLS certificate reloaded", "log does not say the certificate was reloaded")
+	_, err = health.Check(t.Context(), &healthpb.HealthCheckRequest{})
+	assert.NoError(t, err, "call on the connection made before the rotation")
 }
 
 func TestRotationKeepsCertificateOnBrokenFiles(t *testing.T) {
@@ -231,15 +218,12 @@ func TestRotationKeepsCertificateOnBrokenFiles(t *testing.T) {
 			tc.damage(t, dir, cfg)
 			const warning = "keeping the previous TLS certificate"
 			waitUntil(t, "the warning", func() bool { return strings.Contains(srv.log.String(), warning) })
-			if got := mustCall(t, srv.addr, client).serial; got.Cmp(first) != 0 {
-				t.Fatalf("serial %x after a failed reload, want the previous %x", got, first)
-			}
+			got := mustCall(t, srv.addr, client).serial
+			require.Zero(t, got.Cmp(first), "serial %x after a failed reload, want the previous %x", got, first)
 			// The failed load is retried at every check, but warned about
 			// once: each damage above is one change (a rename or a removal).
 			time.Sleep(5 * reloadInterval)
-			if n := strings.Count(srv.log.String(), warning); n != 1 {
-				t.Errorf("%d warnings for one broken state, want 1:\n%s", n, srv.log)
-			}
+			assert.Equal(t, 1, strings.Count(srv.log.String(), warning), "warnings for one broken state:\n%s", srv.log)
 
 			// Repaired files are picked up.
 			now := time.Now()
@@ -286,7 +270,7 @@ func TestRunWithoutReloading(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(waitFor):
-		t.Fatal("Run with a negative ReloadInterval did not return")
+		require.FailNow(t, "Run with a negative ReloadInterval did not return")
 	}
 }
 
@@ -315,9 +299,7 @@ func TestNewServerErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			s, err := tlsconf.NewServer(tc.cfg, nil)
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("NewServer = %v, %v; want an error containing %q", s, err, tc.wantErr)
-			}
+			require.ErrorContains(t, err, tc.wantErr, "NewServer = %v", s)
 		})
 	}
 }

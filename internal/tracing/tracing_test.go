@@ -6,6 +6,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
@@ -37,15 +40,9 @@ func TestSetupOff(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			opts, shutdown, err := Setup(t.Context(), tc.enabled, "pdp", "v0.0.0-test")
-			if err != nil {
-				t.Fatalf("Setup: %v", err)
-			}
-			if len(opts) != 0 {
-				t.Errorf("Setup returned %d options, want none", len(opts))
-			}
-			if err := shutdown(t.Context()); err != nil {
-				t.Errorf("shutdown: %v", err)
-			}
+			require.NoError(t, err, "Setup")
+			assert.Empty(t, opts, "options Setup returned")
+			assert.NoError(t, shutdown(t.Context()), "shutdown")
 		})
 	}
 }
@@ -72,19 +69,13 @@ func TestSetupExporterFromEnv(t *testing.T) {
 			if tc.wantErr {
 				if err == nil {
 					_ = shutdown(t.Context())
-					t.Fatal("Setup succeeded, want an error")
 				}
+				require.Error(t, err, "Setup")
 				return
 			}
-			if err != nil {
-				t.Fatalf("Setup: %v", err)
-			}
-			if len(opts) != 1 {
-				t.Errorf("Setup returned %d options, want 1", len(opts))
-			}
-			if err := shutdown(t.Context()); err != nil {
-				t.Errorf("shutdown: %v", err)
-			}
+			require.NoError(t, err, "Setup")
+			assert.Len(t, opts, 1, "options Setup returned")
+			assert.NoError(t, shutdown(t.Context()), "shutdown")
 		})
 	}
 }
@@ -92,9 +83,7 @@ func TestSetupExporterFromEnv(t *testing.T) {
 func TestResourceFromEnv(t *testing.T) {
 	t.Setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=staging,service.version=v9")
 	res, err := newResource(t.Context(), "pdp", "v1.2.3")
-	if err != nil {
-		t.Fatalf("newResource: %v", err)
-	}
+	require.NoError(t, err, "newResource")
 	want := map[attribute.Key]string{
 		"service.name":                "pdp",
 		"service.version":             "v9", // the environment wins
@@ -132,9 +121,7 @@ func TestServerSpan(t *testing.T) {
 	t.Parallel()
 	exp := &keptSpans{InMemoryExporter: tracetest.NewInMemoryExporter()}
 	opts, shutdown, err := setup(t.Context(), exp, "pdp", "v1.2.3")
-	if err != nil {
-		t.Fatalf("setup: %v", err)
-	}
+	require.NoError(t, err, "setup")
 	// WaitForHandlers: Stop returns after the handlers, and so the stats
 	// handler's end of the span, have run.
 	gs := grpc.NewServer(append(opts, grpc.WaitForHandlers(true))...)
@@ -147,9 +134,7 @@ func TestServerSpan(t *testing.T) {
 	cc, err := grpc.NewClient("passthrough:///bufconn",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatalf("NewClient: %v", err)
-	}
+	require.NoError(t, err, "NewClient")
 	defer cc.Close()
 
 	const (
@@ -157,43 +142,28 @@ func TestServerSpan(t *testing.T) {
 		parentID = "00f067aa0ba902b7"
 	)
 	ctx := metadata.AppendToOutgoingContext(t.Context(), "traceparent", "00-"+traceID+"-"+parentID+"-01")
-	if _, err := testpb.NewTestServiceClient(cc).EmptyCall(ctx, &testpb.Empty{}); err != nil {
-		t.Fatalf("EmptyCall: %v", err)
-	}
-	if _, err := healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
-		t.Fatalf("health Check: %v", err)
-	}
+	_, err = testpb.NewTestServiceClient(cc).EmptyCall(ctx, &testpb.Empty{})
+	require.NoError(t, err, "EmptyCall")
+	_, err = healthpb.NewHealthClient(cc).Check(ctx, &healthpb.HealthCheckRequest{})
+	require.NoError(t, err, "health Check")
 	gs.Stop()
-	if err := <-served; err != nil {
-		t.Errorf("Serve: %v", err)
-	}
-	if err := shutdown(t.Context()); err != nil {
-		t.Fatalf("shutdown: %v", err)
-	}
-	if !exp.shut.Load() {
-		t.Error("shutdown did not shut the exporter down")
-	}
+	assert.NoError(t, <-served, "Serve")
+	require.NoError(t, shutdown(t.Context()), "shutdown")
+	assert.True(t, exp.shut.Load(), "shutdown did not shut the exporter down")
 
 	spans := exp.GetSpans() // flushed by shutdown
 	if len(spans) != 1 {    // the health check is not traced
 		for _, s := range spans {
 			t.Logf("span %q", s.Name)
 		}
-		t.Fatalf("got %d spans, want 1", len(spans))
+		require.Len(t, spans, 1, "spans")
 	}
 	s := spans[0]
-	if got, want := s.Name, "grpc.testing.TestService/EmptyCall"; got != want {
-		t.Errorf("span name %q, want %q", got, want)
-	}
-	if s.SpanKind != trace.SpanKindServer {
-		t.Errorf("span kind %v, want server", s.SpanKind)
-	}
-	if got := s.SpanContext.TraceID().String(); got != traceID {
-		t.Errorf("trace id %s, want the caller's %s", got, traceID)
-	}
-	if got := s.Parent.SpanID().String(); got != parentID || !s.Parent.IsRemote() {
-		t.Errorf("parent span %s (remote %v), want the caller's %s", got, s.Parent.IsRemote(), parentID)
-	}
+	assert.Equal(t, "grpc.testing.TestService/EmptyCall", s.Name, "span name")
+	assert.Equal(t, trace.SpanKindServer, s.SpanKind, "span kind")
+	assert.Equal(t, traceID, s.SpanContext.TraceID().String(), "trace id, want the caller's")
+	assert.Equal(t, parentID, s.Parent.SpanID().String(), "parent span, want the caller's")
+	assert.True(t, s.Parent.IsRemote(), "parent span is remote")
 	attrs := attribute.NewSet(s.Attributes...)
 	checkAttrs(t, "span", &attrs, map[attribute.Key]string{
 		semconv.RPCMethodKey:     "grpc.testing.TestService/EmptyCall",
@@ -203,21 +173,16 @@ func TestServerSpan(t *testing.T) {
 		semconv.ServiceNameKey:    "pdp",
 		semconv.ServiceVersionKey: "v1.2.3",
 	})
-	if got := <-svc.seen; !got.Equal(s.SpanContext) {
-		t.Errorf("handler saw span context %v, want the server span's %v", got, s.SpanContext)
-	}
+	got := <-svc.seen
+	assert.True(t, got.Equal(s.SpanContext), "handler saw span context %v, want the server span's %v", got, s.SpanContext)
 }
 
 func checkAttrs(t *testing.T, what string, set *attribute.Set, want map[attribute.Key]string) {
 	t.Helper()
 	for k, w := range want {
 		v, ok := set.Value(k)
-		if !ok {
-			t.Errorf("%s has no %s, want %q", what, k, w)
-			continue
-		}
-		if got := v.String(); got != w {
-			t.Errorf("%s %s = %q, want %q", what, k, got, w)
+		if assert.True(t, ok, "%s has no %s, want %q", what, k, w) {
+			assert.Equal(t, w, v.String(), "%s %s", what, k)
 		}
 	}
 }

@@ -223,9 +223,7 @@ func FuzzOverlaps(f *testing.F) {
 		rt := types[int(typ)%len(types)]
 		matches := rt.Matches(arn)
 		if !strings.ContainsAny(arn, "*?$") {
-			if got := rt.Overlaps(arn); got != matches {
-				t.Fatalf("%s: Overlaps(%q) = %t, Matches = %t", rt.Name, arn, got, matches)
-			}
+			require.Equal(t, matches, rt.Overlaps(arn), "%s: Overlaps(%q), want what Matches says", rt.Name, arn)
 		}
 		if !matches || strings.Contains(arn, "$") {
 			return
@@ -240,9 +238,7 @@ func FuzzOverlaps(f *testing.F) {
 				pattern[i] = '*'
 			}
 		}
-		if !rt.Overlaps(string(pattern)) {
-			t.Fatalf("%s: Overlaps(%q) = false, but it covers %q", rt.Name, pattern, arn)
-		}
+		require.True(t, rt.Overlaps(string(pattern)), "%s: Overlaps(%q) = false, but it covers %q", rt.Name, pattern, arn)
 	})
 }
 

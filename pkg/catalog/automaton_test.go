@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -137,12 +138,8 @@ func FuzzAutomaton(f *testing.F) {
 		p := compilePattern(s)
 		for k := range autos {
 			rt := &ResourceType{auto: autos[k]}
-			if got, want := rt.Overlaps(s), overlapProduct(p, formats[k]); got != want {
-				t.Errorf("format %d: Overlaps(%q) = %t, product search says %t", k, s, got, want)
-			}
-			if got, want := rt.Matches(s), res[k].MatchString(s); got != want {
-				t.Errorf("format %d: Matches(%q) = %t, %s says %t", k, s, got, res[k], want)
-			}
+			assert.Equal(t, overlapProduct(p, formats[k]), rt.Overlaps(s), "format %d: Overlaps(%q), want what the product search says", k, s)
+			assert.Equal(t, res[k].MatchString(s), rt.Matches(s), "format %d: Matches(%q), want what %s says", k, s, res[k])
 		}
 	})
 }
@@ -152,17 +149,12 @@ func TestAutomatonLimits(t *testing.T) {
 		toks, err := compileFormat(s)
 		require.NoError(t, err)
 		a, err := newFormatAutomaton(toks)
-		if err != nil {
-			t.Fatalf("%d tokens: %v", len(toks), err)
-		}
+		require.NoError(t, err, "%d tokens", len(toks))
 		rt := &ResourceType{auto: a}
-		if n := testing.AllocsPerRun(20, func() { rt.Overlaps("arn:*:s:*/${aws:username}/?") }); n != 0 {
-			t.Errorf("%d tokens: Overlaps allocates %v times, want 0", len(toks), n)
-		}
+		assert.Zero(t, testing.AllocsPerRun(20, func() { rt.Overlaps("arn:*:s:*/${aws:username}/?") }), "%d tokens: allocations of Overlaps", len(toks))
 	}
 	toks, err := compileFormat("arn:aws:s:r:a:" + strings.Repeat("x", maxFormatTokens))
 	require.NoError(t, err)
-	if _, err := newFormatAutomaton(toks); err == nil {
-		t.Errorf("a format of %d tokens compiled, want an error", len(toks))
-	}
+	_, err = newFormatAutomaton(toks)
+	assert.Error(t, err, "a format of %d tokens compiled", len(toks))
 }

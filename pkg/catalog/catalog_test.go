@@ -299,8 +299,9 @@ func TestConcurrentUse(t *testing.T) {
 				c.ActionsMatching("mobiletargeting:Get*")
 			}
 			for _, a := range c.Actions() {
-				if got, ok := c.Action(strings.ToUpper(a.FullName)); !ok || got != a {
-					t.Errorf("Action(%q) = %v, %t", strings.ToUpper(a.FullName), got, ok)
+				got, ok := c.Action(strings.ToUpper(a.FullName))
+				if assert.True(t, ok, "Action(%q) found", strings.ToUpper(a.FullName)) {
+					assert.Same(t, a, got, "Action(%q)", strings.ToUpper(a.FullName))
 				}
 			}
 			c.MatchActions("*")

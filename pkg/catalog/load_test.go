@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -65,9 +66,7 @@ func TestBuildRejectsBrokenData(t *testing.T) {
 				if f.name != tc.file {
 					return
 				}
-				if !strings.Contains(string(f.data), tc.old) {
-					t.Fatalf("%s does not contain %q", f.name, tc.old)
-				}
+				require.Contains(t, string(f.data), tc.old, "%s", f.name)
 				f.data = []byte(strings.Replace(string(f.data), tc.old, tc.new, 1))
 			}
 			edit(&in.global)
@@ -75,11 +74,8 @@ func TestBuildRejectsBrokenData(t *testing.T) {
 				edit(&in.services[i])
 			}
 			_, err := build(in)
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("build() error = %v, want one containing %q", err, tc.wantErr)
-			}
-			if err != nil && !strings.HasPrefix(err.Error(), "catalog: ") {
-				t.Errorf("build() error %q lacks the package prefix", err)
+			if assert.ErrorContains(t, err, tc.wantErr, "build()") {
+				assert.True(t, strings.HasPrefix(err.Error(), "catalog: "), "build() error %q lacks the package prefix", err)
 			}
 		})
 	}
@@ -89,9 +85,8 @@ func TestBuildRejectsDuplicateService(t *testing.T) {
 	t.Parallel()
 	in := embeddedFiles(t)
 	in.services = append(in.services, in.services[0])
-	if _, err := build(in); err == nil || !strings.Contains(err.Error(), "appears twice") {
-		t.Errorf("build() error = %v, want a duplicate service prefix", err)
-	}
+	_, err := build(in)
+	assert.ErrorContains(t, err, "appears twice", "build(), want a duplicate service prefix")
 }
 
 func TestCompileFormat(t *testing.T) {
@@ -112,12 +107,12 @@ func TestCompileFormat(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			toks, err := compileFormat(tc.format)
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("compileFormat(%q) error = %v, want error %t", tc.format, err, tc.wantErr)
+			if tc.wantErr {
+				require.Error(t, err, "compileFormat(%q)", tc.format)
+				return
 			}
-			if !tc.wantErr && len(toks) != tc.wantTokens {
-				t.Errorf("compileFormat(%q) gave %d tokens, want %d", tc.format, len(toks), tc.wantTokens)
-			}
+			require.NoError(t, err, "compileFormat(%q)", tc.format)
+			assert.Len(t, toks, tc.wantTokens, "compileFormat(%q) tokens", tc.format)
 		})
 	}
 }
@@ -153,9 +148,7 @@ func TestCompilePattern(t *testing.T) {
 					b.WriteByte(tok.ch)
 				}
 			}
-			if got := b.String(); got != tc.want {
-				t.Errorf("compilePattern(%q) = %q, want %q", tc.pattern, got, tc.want)
-			}
+			assert.Equal(t, tc.want, b.String(), "compilePattern(%q)", tc.pattern)
 		})
 	}
 }

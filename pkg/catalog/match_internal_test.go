@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -23,18 +24,17 @@ func TestActionsMatchingMemoBound(t *testing.T) {
 			pattern = fmt.Sprintf("mobiletargeting:Get*x%d*", i)
 		}
 		got := c.ActionsMatching(pattern)
-		if i < 7 && !slices.Equal(got, want) {
-			t.Fatalf("ActionsMatching(%q) = %d actions, want %d", pattern, len(got), len(want))
+		if i < 7 && !slices.Equal(got, want) { // no actions and an empty list alike
+			require.Equal(t, want, got, "ActionsMatching(%q)", pattern)
 		}
-		if i >= 21 && len(got) != 0 {
-			t.Fatalf("ActionsMatching(%q) = %v, want none", pattern, got)
+		if i >= 21 {
+			require.Empty(t, got, "ActionsMatching(%q)", pattern)
 		}
 	}
 	n := 0
 	c.matched.m.Range(func(any, any) bool { n++; return true })
-	if n == 0 || n > maxMatchMemo {
-		t.Errorf("the memo holds %d patterns, want 1 to %d", n, maxMatchMemo)
-	}
+	assert.Positive(t, n, "patterns in the memo")
+	assert.LessOrEqual(t, n, maxMatchMemo, "patterns in the memo")
 }
 
 // FuzzMatchWildcardFold compares the action matcher with a regular
@@ -68,9 +68,7 @@ func FuzzMatchWildcardFold(f *testing.F) {
 		}
 		re.WriteString("$")
 		want := regexp.MustCompile(re.String()).MatchString(s)
-		if got := matchWildcardFold(pattern, s); got != want {
-			t.Fatalf("matchWildcardFold(%q, %q) = %t, regexp %s says %t", pattern, s, got, re.String(), want)
-		}
+		require.Equal(t, want, matchWildcardFold(pattern, s), "matchWildcardFold(%q, %q), want what regexp %s says", pattern, s, re.String())
 	})
 }
 

@@ -5,6 +5,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/conformance"
 )
@@ -14,37 +17,23 @@ import (
 func TestPublicCorpus(t *testing.T) {
 	t.Parallel()
 	cat, err := catalog.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	f, err := os.Open("../engine/testdata/public.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 1<<20), 1<<20)
 	n := 0
 	for sc.Scan() {
 		c, err := conformance.Decode(sc.Bytes())
-		if err != nil {
-			t.Fatalf("line %d: %v", n+1, err)
-		}
+		require.NoError(t, err, "line %d", n+1)
 		n++
 		t.Run(c.ID, func(t *testing.T) {
 			got, err := c.Evaluate(cat)
-			if err != nil {
-				t.Fatalf("evaluate: %v (features %v)", err, c.Features)
-			}
-			if got.String() != c.Expect {
-				t.Errorf("decision %s, want %s (features %v)", got, c.Expect, c.Features)
-			}
+			require.NoError(t, err, "evaluate (features %v)", c.Features)
+			assert.Equal(t, c.Expect, got.String(), "decision (features %v)", c.Features)
 		})
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if n != 721 {
-		t.Errorf("read %d cases, want 721", n)
-	}
+	require.NoError(t, sc.Err())
+	assert.Equal(t, 721, n, "cases read")
 }

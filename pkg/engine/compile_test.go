@@ -1,11 +1,12 @@
 package engine
 
 import (
-	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // indexDocs are documents whose Action elements exercise the action index:
@@ -30,9 +31,7 @@ func parseDocs(t *testing.T, typ PolicyType, srcs ...string) []*Document {
 	docs := make([]*Document, len(srcs))
 	for i, src := range srcs {
 		d, err := Parse([]byte(src), ParseOptions{ID: fmt.Sprintf("doc-%d", i), Type: typ})
-		if err != nil {
-			t.Fatalf("parse %d: %v", i, err)
-		}
+		require.NoError(t, err, "parse %d", i)
 		docs[i] = d
 	}
 	return docs
@@ -45,12 +44,8 @@ func TestActionIndex(t *testing.T) {
 	t.Parallel()
 	cat := benchCatalog(t)
 	ps, err := Compile(cat, parseDocs(t, IdentityPolicy, indexDocs...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := ps.Len(), 8; got != want {
-		t.Fatalf("Len() = %d, want %d", got, want)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 8, ps.Len(), "Len()")
 	sids := func(list []*statement) []string {
 		var out []string
 		for _, st := range list {
@@ -58,9 +53,7 @@ func TestActionIndex(t *testing.T) {
 		}
 		return out
 	}
-	if got, want := sids(ps.every), []string{"All"}; !slices.Equal(got, want) {
-		t.Errorf("statements covering every action: %q, want %q", got, want)
-	}
+	assert.Equal(t, []string{"All"}, sids(ps.every), "statements covering every action")
 	for _, a := range cat.Actions() {
 		var want []string
 		for _, d := range ps.docs {
@@ -71,13 +64,10 @@ func TestActionIndex(t *testing.T) {
 				}
 			}
 		}
-		if got := sids(ps.index.lookup(a.ID)); !slices.Equal(got, want) {
-			t.Errorf("action %s (ID %d): statements %q, want %q", a.FullName, a.ID, got, want)
-		}
+		// Both lists are nil when no statement applies.
+		assert.Equal(t, want, sids(ps.index.lookup(a.ID)), "action %s (ID %d): statements", a.FullName, a.ID)
 	}
-	if got := ps.index.lookup(cat.NumActions() + 64); got != nil {
-		t.Errorf("action ID past the catalog: statements %q, want none", sids(got))
-	}
+	assert.Nil(t, ps.index.lookup(cat.NumActions()+64), "statements of an action ID past the catalog")
 }
 
 // TestNewPolicySetShares checks that sets assembled from compiled
@@ -90,46 +80,29 @@ func TestNewPolicySetShares(t *testing.T) {
 	cds := make([]*CompiledDocument, len(docs))
 	for i, d := range docs {
 		cd, err := CompileDocument(cat, d)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		cds[i] = cd
 	}
 	a, err := NewPolicySet(cat, cds[0], cds[2])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := NewPolicySet(cat, cds[2], cds[1])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	exact, ok := cat.Action("mobiletargeting:GetSegment")
-	if !ok {
-		t.Fatal("catalog lacks mobiletargeting:GetSegment")
-	}
+	require.True(t, ok, "catalog lacks mobiletargeting:GetSegment")
 	last := &cds[2].statements[1]
-	if !slices.Contains(a.index.lookup(exact.ID), last) || !slices.Contains(b.index.lookup(exact.ID), last) {
-		t.Errorf("sets do not share statement %q of %s", last.sid, cds[2].ID())
-	}
-	if got, want := b.Policies(), []string{"doc-2", "doc-1"}; !slices.Equal(got, want) {
-		t.Errorf("Policies() = %q, want %q", got, want)
-	}
+	assert.True(t, slices.Contains(a.index.lookup(exact.ID), last), "set a does not share statement %q of %s", last.sid, cds[2].ID())
+	assert.True(t, slices.Contains(b.index.lookup(exact.ID), last), "set b does not share statement %q of %s", last.sid, cds[2].ID())
+	assert.Equal(t, []string{"doc-2", "doc-1"}, b.Policies(), "Policies()")
 	whole, err := Compile(cat, docs[2], docs[1])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, action := range []string{"mobiletargeting:GetSegment", "mobiletargeting:DeleteApp", "sms-voice:CreatePool",
 		"sms-voice:DescribePools", "mobiletargeting:NoSuchAction", "ec2:RunInstances"} {
 		req := &Request{Principal: "arn:aws:iam::111122223333:user/alice", Action: action,
 			Resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a", Context: NewContext(0)}
 		gotD, gotEx := EvaluateExplain(&Policies{Identity: b}, req)
 		wantD, wantEx := EvaluateExplain(&Policies{Identity: whole}, req)
-		if gotD != wantD {
-			t.Errorf("%s: assembled set decides %s, compiled set %s", action, gotD, wantD)
-		}
-		if !reflect.DeepEqual(gotEx, wantEx) {
-			t.Errorf("%s: explanation of the assembled set:\n%+v\nof the compiled set:\n%+v", action, gotEx, wantEx)
-		}
+		assert.Equal(t, wantD, gotD, "%s: decision of the assembled set, want the compiled set's", action)
+		assert.Equal(t, wantEx, gotEx, "%s: explanation of the assembled set, want the compiled set's", action)
 	}
 }
 
@@ -140,23 +113,18 @@ func TestNewPolicySetErrors(t *testing.T) {
 		t.Skip("catalog.Load returns one shared catalog")
 	}
 	id, err := CompileDocument(cat, parseDocs(t, IdentityPolicy, indexDocs[0])[0])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	scp, err := CompileDocument(cat, parseDocs(t, SCPPolicy, indexDocs[1])[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NewPolicySet(cat, id, scp); err == nil {
-		t.Error("a set of an identity policy and an SCP: no error")
-	}
-	if _, err := NewPolicySet(other, id); err == nil {
-		t.Error("a set over another catalog than its document's: no error")
-	}
+	require.NoError(t, err)
+	_, err = NewPolicySet(cat, id, scp)
+	assert.Error(t, err, "a set of an identity policy and an SCP")
+	_, err = NewPolicySet(other, id)
+	assert.Error(t, err, "a set over another catalog than its document's")
 	bad := parseDocs(t, IdentityPolicy, `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}}]}`)[0]
 	var perrs Errors
-	if _, err := CompileDocument(cat, bad); !errors.As(err, &perrs) || perrs[0].Code != CodeUnknownOperator {
-		t.Errorf("unknown operator: error %v, want an Errors with %s", err, CodeUnknownOperator)
+	_, err = CompileDocument(cat, bad)
+	if assert.ErrorAs(t, err, &perrs, "unknown operator") && assert.NotEmpty(t, perrs, "unknown operator") {
+		assert.Equal(t, CodeUnknownOperator, perrs[0].Code, "unknown operator: %v", err)
 	}
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"net/netip"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // typedSeeds are request values of every shape parseForm tells apart.
@@ -41,18 +43,29 @@ func checkTyped(t *testing.T, s string) {
 		tv.parseForm(s, f)
 	}
 	a, err := netip.ParseAddr(s)
-	if got, ok, parsed := tv.ipAddr(); !parsed || ok != (err == nil) || (ok && got != a) {
-		t.Errorf("parseForm(%q) ip = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, a, err == nil)
+	got, ok, parsed := tv.ipAddr()
+	assert.True(t, parsed, "parseForm(%q): ip parsed", s)
+	assert.Equal(t, err == nil, ok, "parseForm(%q): ip ok", s)
+	if ok {
+		assert.Equal(t, a, got, "parseForm(%q): ip", s)
 	}
 	n, nok := parseNumber(s)
-	if got, ok, parsed := tv.number(); !parsed || ok != nok || (ok && got != n) {
-		t.Errorf("parseForm(%q) number = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, n, nok)
+	gotN, ok, parsed := tv.number()
+	assert.True(t, parsed, "parseForm(%q): number parsed", s)
+	assert.Equal(t, nok, ok, "parseForm(%q): number ok", s)
+	if ok {
+		assert.Equal(t, n, gotN, "parseForm(%q): number", s)
 	}
 	d, dok := parseDateLayouts(s)
-	if got, ok, parsed := tv.dateNanos(); !parsed || ok != dok || (ok && got != d) {
-		t.Errorf("parseForm(%q) date = %v, %v, %v; want %v, %v, true", s, got, ok, parsed, d, dok)
+	gotD, ok, parsed := tv.dateNanos()
+	assert.True(t, parsed, "parseForm(%q): date parsed", s)
+	assert.Equal(t, dok, ok, "parseForm(%q): date ok", s)
+	if ok {
+		assert.Equal(t, d, gotD, "parseForm(%q): date", s)
 	}
-	if got, ok := parseDate(s); ok != dok || (ok && got != d) {
-		t.Errorf("parseDate(%q) = %v, %v; want %v, %v", s, got, ok, d, dok)
+	gotD, ok = parseDate(s)
+	assert.Equal(t, dok, ok, "parseDate(%q) ok", s)
+	if ok {
+		assert.Equal(t, d, gotD, "parseDate(%q)", s)
 	}
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
 
@@ -32,8 +34,10 @@ func TestCheckContextValue(t *testing.T) {
 	}
 	for _, tc := range tests {
 		err := CheckContextValue(tc.typ, tc.value)
-		if (err == nil) != tc.ok {
-			t.Errorf("CheckContextValue(%s, %q) = %v, want ok=%v", tc.typ, tc.value, err, tc.ok)
+		if tc.ok {
+			assert.NoError(t, err, "CheckContextValue(%s, %q)", tc.typ, tc.value)
+		} else {
+			assert.Error(t, err, "CheckContextValue(%s, %q)", tc.typ, tc.value)
 		}
 	}
 }
@@ -56,8 +60,12 @@ func TestParsePrincipalARN(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got, err := ParsePrincipalARN(tc.arn)
-		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
-			t.Errorf("ParsePrincipalARN(%q) = %+v, %v", tc.arn, got, err)
+		if tc.wantErr {
+			assert.Error(t, err, "ParsePrincipalARN(%q) = %+v", tc.arn, got)
+			continue
+		}
+		if assert.NoError(t, err, "ParsePrincipalARN(%q)", tc.arn) {
+			assert.Equal(t, tc.want, got, "ParsePrincipalARN(%q)", tc.arn)
 		}
 	}
 }

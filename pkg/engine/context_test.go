@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestContext drives a Context and a plain map with the same random
@@ -63,16 +66,15 @@ func TestContext(t *testing.T) {
 				probe := fmt.Sprintf("AWS:principaltag/K%d", step/100+next(160))
 				w, wok := ref[strings.ToLower(probe)]
 				values, multi, ok := ctx.Get(probe)
+				// slices.Equal: no values and an empty list are the same.
 				if ok != wok || multi != w.multi || !slices.Equal(values, w.values) {
-					t.Fatalf("step %d: Get(%q) = %q, %v, %v; want %q, %v, %v", step, probe, values, multi, ok, w.values, w.multi, wok)
+					require.Equal(t, []any{w.values, w.multi, wok}, []any{values, multi, ok}, "step %d: Get(%q): values, multi, present", step, probe)
 				}
-				if ctx.Len() != len(ref) {
-					t.Fatalf("step %d: Len = %d, want %d", step, ctx.Len(), len(ref))
-				}
+				require.Len(t, ref, ctx.Len(), "step %d: Len of the context and of the reference", step)
 				if step%1000 == 0 {
 					for k, w := range ref {
 						if values, multi, ok := ctx.Get(k); !ok || multi != w.multi || !slices.Equal(values, w.values) {
-							t.Fatalf("step %d: Get(%q) = %q, %v, %v; want %q, %v, true", step, k, values, multi, ok, w.values, w.multi)
+							require.Equal(t, []any{w.values, w.multi, true}, []any{values, multi, ok}, "step %d: Get(%q): values, multi, present", step, k)
 						}
 					}
 				}
@@ -82,12 +84,10 @@ func TestContext(t *testing.T) {
 				wantNames = append(wantNames, ref[k].name)
 			}
 			if got := slices.Collect(ctx.Keys()); !slices.Equal(got, wantNames) {
-				t.Errorf("Keys = %q, want %q", got, wantNames)
+				assert.Equal(t, wantNames, got, "Keys")
 			}
-			if len(ctx.entries) > maxLive || len(ctx.slots) > max(initialSlots, slotsFor(2*maxLive)) {
-				t.Errorf("after holding %d keys at most: %d entries, %d slots",
-					maxLive, len(ctx.entries), len(ctx.slots))
-			}
+			assert.LessOrEqual(t, len(ctx.entries), maxLive, "entries after holding %d keys at most", maxLive)
+			assert.LessOrEqual(t, len(ctx.slots), max(initialSlots, slotsFor(2*maxLive)), "slots after holding %d keys at most", maxLive)
 		})
 	}
 }
@@ -106,9 +106,8 @@ func TestContextSetKeepsValues(t *testing.T) {
 		if i == 7 {
 			want = "seven"
 		}
-		if values, _, _ := ctx.Get(fmt.Sprint("K", i)); !slices.Equal(values, []string{want}) {
-			t.Fatalf("Get(k%d) = %q, want [%q]", i, values, want)
-		}
+		values, _, _ := ctx.Get(fmt.Sprint("K", i))
+		require.Equal(t, []string{want}, values, "Get(k%d)", i)
 	}
 }
 
@@ -118,13 +117,13 @@ func TestContextZero(t *testing.T) {
 	t.Parallel()
 	var ctx Context
 	ctx.Set("aws:SourceIp", "10.0.0.1")
-	if v, _, ok := ctx.Get("AWS:SOURCEIP"); !ok || v[0] != "10.0.0.1" {
-		t.Errorf("Get on a zero Context after Set = %q, %v", v, ok)
+	v, _, ok := ctx.Get("AWS:SOURCEIP")
+	if assert.True(t, ok, "Get on a zero Context after Set: present") && assert.NotEmpty(t, v, "Get on a zero Context after Set") {
+		assert.Equal(t, "10.0.0.1", v[0], "Get on a zero Context after Set")
 	}
 	var nilCtx *Context
-	if nilCtx.Len() != 0 || len(slices.Collect(nilCtx.Keys())) != 0 {
-		t.Error("a nil Context is not empty")
-	}
+	assert.Zero(t, nilCtx.Len(), "Len of a nil Context")
+	assert.Empty(t, slices.Collect(nilCtx.Keys()), "Keys of a nil Context")
 }
 
 // TestLowerKey checks the keys lowered without allocating against
@@ -135,8 +134,6 @@ func TestLowerKey(t *testing.T) {
 		"aws:PrincipalType", "aws:PrincipalOrgID", "aws:SourceIp", "aws:SecureTransport", "aws:RequestedRegion",
 		"aws:MultiFactorAuthPresent", "aws:MultiFactorAuthAge", "aws:ViaAWSService", "aws:CalledVia",
 		"aws:TagKeys", "aws:username", "AWS:SourceIP", "aws:PrincipalTag/Team"} {
-		if got, want := lowerKey(k), strings.ToLower(k); got != want {
-			t.Errorf("lowerKey(%q) = %q, want %q", k, got, want)
-		}
+		assert.Equal(t, strings.ToLower(k), lowerKey(k), "lowerKey(%q)", k)
 	}
 }

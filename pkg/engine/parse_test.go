@@ -72,34 +72,30 @@ func TestParseDocument(t *testing.T) {
   }
 }`
 	doc, err := Parse([]byte(src), ParseOptions{ID: "rp", Type: ResourcePolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if doc.Version != VersionCurrent || doc.IDElement != "campaigns" || len(doc.Statements) != 1 {
-		t.Fatalf("document: %+v", doc)
-	}
+	require.NoError(t, err)
+	require.Equal(t, VersionCurrent, doc.Version, "document Version")
+	require.Equal(t, "campaigns", doc.IDElement, "document Id")
+	require.Len(t, doc.Statements, 1, "document statements")
 	st := doc.Statements[0]
 	acts, not := st.Actions()
-	if !not || len(acts) != 1 || acts[0].Value != "mobiletargeting:Delete*" || acts[0].Pos != (Pos{8, 18}) {
-		t.Errorf("NotAction: %+v", acts)
+	assert.True(t, not, "NotAction")
+	if assert.Len(t, acts, 1, "NotAction") {
+		assert.Equal(t, "mobiletargeting:Delete*", acts[0].Value, "NotAction")
+		assert.Equal(t, Pos{8, 18}, acts[0].Pos, "position of NotAction")
 	}
-	if st.Principal == nil || len(st.Principal.Entries) != 2 || st.Principal.Entries[1].Pos != (Pos{7, 43}) {
-		t.Errorf("Principal: %+v", st.Principal)
+	if assert.NotNil(t, st.Principal, "Principal") && assert.Len(t, st.Principal.Entries, 2, "Principal entries") {
+		assert.Equal(t, Pos{7, 43}, st.Principal.Entries[1].Pos, "position of the second Principal entry")
 	}
-	if len(st.Conditions) != 2 || st.Conditions[0].Values[0].Text != "3600" || st.Conditions[0].Values[0].Kind != KindNumber ||
-		st.Conditions[1].Values[0].Text != "true" || st.Conditions[1].Values[0].Kind != KindBool {
-		t.Errorf("Conditions: %+v %+v", st.Conditions[0], st.Conditions[1])
+	if assert.Len(t, st.Conditions, 2, "Conditions") {
+		assert.Equal(t, "3600", st.Conditions[0].Values[0].Text, "first condition %+v", st.Conditions[0])
+		assert.Equal(t, KindNumber, st.Conditions[0].Values[0].Kind, "first condition %+v", st.Conditions[0])
+		assert.Equal(t, "true", st.Conditions[1].Values[0].Text, "second condition %+v", st.Conditions[1])
+		assert.Equal(t, KindBool, st.Conditions[1].Values[0].Kind, "second condition %+v", st.Conditions[1])
 	}
 	again, err := Parse(doc.Format(), ParseOptions{ID: "rp", Type: ResourcePolicy})
-	if err != nil {
-		t.Fatalf("round trip: %v\n%s", err, doc.Format())
-	}
-	if string(again.Format()) != string(doc.Format()) {
-		t.Errorf("round trip changed:\n%s\n%s", doc.Format(), again.Format())
-	}
-	if want := len(strings.Join(strings.Fields(src), "")); doc.Size != want {
-		t.Errorf("Size %d, want %d", doc.Size, want)
-	}
+	require.NoError(t, err, "round trip:\n%s", doc.Format())
+	assert.Equal(t, string(doc.Format()), string(again.Format()), "round trip")
+	assert.Equal(t, len(strings.Join(strings.Fields(src), "")), doc.Size, "Size")
 }
 
 func TestPolicyErrorFormat(t *testing.T) {
@@ -107,20 +103,10 @@ func TestPolicyErrorFormat(t *testing.T) {
 	e := &PolicyError{PolicyID: "campaign-admins", Statement: 2, Sid: "ReadCampaigns", Field: "Action[1]", Line: 14, Col: 9,
 		Msg: `unknown action "mobiletargeting:GetCampaignz"`}
 	want := `policy "campaign-admins" 14:9: Statement[2] (Sid "ReadCampaigns"): Action[1]: unknown action "mobiletargeting:GetCampaignz"`
-	if got := e.Error(); got != want {
-		t.Errorf("Error() = %s\nwant      %s", got, want)
-	}
-	if got := e.Path(); got != "Statement[2].Action[1]" {
-		t.Errorf("Path() = %s", got)
-	}
+	assert.Equal(t, want, e.Error(), "Error()")
+	assert.Equal(t, "Statement[2].Action[1]", e.Path(), "Path()")
 	doc := &PolicyError{Statement: -1, Field: "Version", Msg: "m"}
-	if got := doc.Error(); got != "Version: m" {
-		t.Errorf("document-level Error() = %q", got)
-	}
-	if (Errors{}).Err() != nil {
-		t.Error("empty Errors.Err() is not nil")
-	}
-	if (Errors{{Severity: SeverityWarning}}).Err() != nil {
-		t.Error("warnings alone are an error")
-	}
+	assert.Equal(t, "Version: m", doc.Error(), "document-level Error()")
+	assert.True(t, (Errors{}).Err() == nil, "empty Errors.Err() is not nil")
+	assert.True(t, (Errors{{Severity: SeverityWarning}}).Err() == nil, "warnings alone are an error")
 }

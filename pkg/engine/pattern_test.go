@@ -1,11 +1,11 @@
 package engine
 
 import (
-	"reflect"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestPatternMatch(t *testing.T) {
@@ -98,8 +98,12 @@ func TestParseVariable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		v, n, ok := parseVariable(tc.in)
-		if ok != tc.wantOK || v.key != tc.wantKey || v.def != tc.wantDef || v.literal != tc.wantLit || (ok && n != tc.wantLen) {
-			t.Errorf("parseVariable(%q) = %+v, %d, %v", tc.in, v, n, ok)
+		assert.Equal(t, tc.wantOK, ok, "parseVariable(%q) ok", tc.in)
+		assert.Equal(t, tc.wantKey, v.key, "parseVariable(%q) key", tc.in)
+		assert.Equal(t, tc.wantDef, v.def, "parseVariable(%q) default", tc.in)
+		assert.Equal(t, tc.wantLit, v.literal, "parseVariable(%q) literal", tc.in)
+		if ok {
+			assert.Equal(t, tc.wantLen, n, "parseVariable(%q) length", tc.in)
 		}
 	}
 }
@@ -118,29 +122,25 @@ func FuzzPatternMatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, pat, s string, opts uint8, fold bool) {
 		o := patternOptions{wildcards: opts&1 != 0, variables: opts&2 != 0, arn: opts&4 != 0}
 		p := compilePattern(pat, o)
-		if plain, ok := compilePlain(pat, o); ok && !reflect.DeepEqual(plain, compileTokens(pat, o)) {
-			t.Fatalf("pattern %q (%+v): plain %+v, from tokens %+v", pat, o, plain, compileTokens(pat, o))
+		if plain, ok := compilePlain(pat, o); ok {
+			require.Equal(t, compileTokens(pat, o), plain, "pattern %q (%+v): plain, want what the tokens compile to", pat, o)
 		}
 		var buf [2]token
 		full := p
 		full.toks = p.tokens(&buf)
 		want := full.matchFrom(s, 0, 0, ctx, fold)
 		if len(s) <= 64 && len(full.toks) <= 16 {
-			if ref := refMatch(full.toks, s, ctx, fold, map[[2]int]bool{}, 0, 0); ref != want {
-				t.Fatalf("pattern %q (%+v) on %q, fold %v: token list %v, reference %v", pat, o, s, fold, want, ref)
-			}
+			ref := refMatch(full.toks, s, ctx, fold, map[[2]int]bool{}, 0, 0)
+			require.Equal(t, ref, want, "pattern %q (%+v) on %q, fold %v: token list, want the reference", pat, o, s, fold)
 		}
-		if got := p.match(s, ctx, fold); got != want {
-			t.Errorf("pattern %q (%+v) on %q, fold %v: match %v, token list %v", pat, o, s, fold, got, want)
-		}
+		assert.Equal(t, want, p.match(s, ctx, fold), "pattern %q (%+v) on %q, fold %v: match, want the token list's", pat, o, s, fold)
 		if !o.arn || fold {
 			return
 		}
 		for _, notResource := range []bool{false, true} {
 			st := statement{resources: []pattern{p}, notResource: notResource}
-			if got := st.matchesResource(&evalReq{resource: s, ctx: ctx}); got != (want != notResource) {
-				t.Errorf("Resource %q (NotResource %v) on %q: %v, token list %v", pat, notResource, s, got, want)
-			}
+			assert.Equal(t, want != notResource, st.matchesResource(&evalReq{resource: s, ctx: ctx}),
+				"Resource %q (NotResource %v) on %q, token list %v", pat, notResource, s, want)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // FuzzSplitARN checks the word-at-a-time ARN splitting against
@@ -26,14 +28,9 @@ func FuzzSplitARN(f *testing.F) {
 			want = arnParts{partition: parts[1], service: parts[2], region: parts[3], account: parts[4], resource: parts[5]}
 		}
 		got, ok := splitARN(s)
-		if ok != wantOK || got != want {
-			t.Errorf("splitARN(%q) = %+v, %v; want %+v, %v", s, got, ok, want, wantOK)
-		}
-		if a := arnAccount(s); a != want.account {
-			t.Errorf("arnAccount(%q) = %q, want %q", s, a, want.account)
-		}
-		if IsARN(s) != wantOK {
-			t.Errorf("IsARN(%q) = %v, want %v", s, !wantOK, wantOK)
-		}
+		assert.Equal(t, wantOK, ok, "splitARN(%q) ok", s)
+		assert.Equal(t, want, got, "splitARN(%q)", s)
+		assert.Equal(t, want.account, arnAccount(s), "arnAccount(%q)", s)
+		assert.Equal(t, wantOK, IsARN(s), "IsARN(%q)", s)
 	})
 }

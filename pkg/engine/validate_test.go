@@ -30,9 +30,7 @@ var updateGolden = func() func() bool {
 func validateCatalog(t testing.TB) *catalog.Catalog {
 	t.Helper()
 	cat, err := catalog.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cat
 }
 
@@ -193,15 +191,14 @@ func checkFindings(t *testing.T, got engine.Errors, want []finding) {
 	for i := range max(len(got), len(want)) {
 		switch {
 		case i >= len(got):
-			t.Errorf("missing finding %+v", want[i])
+			assert.Fail(t, "missing finding", "%+v", want[i])
 		case i >= len(want):
-			t.Errorf("unexpected finding: %s %s %s", got[i].Severity, got[i].Code, got[i])
+			assert.Fail(t, "unexpected finding", "%s %s %s", got[i].Severity, got[i].Code, got[i])
 		default:
 			g, w := got[i], want[i]
-			if g.Code != w.code || g.Severity != w.sev || g.Line != w.line || g.Col != w.col || !strings.Contains(g.Error(), w.msg) {
-				t.Errorf("finding %d:\n got %s %s %d:%d %s\nwant %s %s %d:%d …%s…",
-					i, g.Severity, g.Code, g.Line, g.Col, g, w.sev, w.code, w.line, w.col, w.msg)
-			}
+			assert.Equal(t, fmt.Sprintf("%s %s %d:%d", w.sev, w.code, w.line, w.col),
+				fmt.Sprintf("%s %s %d:%d", g.Severity, g.Code, g.Line, g.Col), "finding %d: %s", i, g)
+			assert.Contains(t, g.Error(), w.msg, "finding %d", i)
 		}
 	}
 }
@@ -314,9 +311,7 @@ func (c *corpusCase) documents(t *testing.T) []*engine.Document {
 			}
 			id := fmt.Sprintf("%s/%s[%d]", c.ID, typ, i)
 			doc, err := engine.Parse(raw, engine.ParseOptions{ID: id, Type: typ})
-			if err != nil {
-				t.Fatalf("%s: %v", id, err)
-			}
+			require.NoError(t, err, id)
 			docs = append(docs, doc)
 		}
 	}
@@ -348,18 +343,14 @@ func TestValidateCorpus(t *testing.T) {
 	t.Parallel()
 	cat := validateCatalog(t)
 	f, err := os.Open("testdata/public.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	exempt := map[engine.Code]int{}
 	for sc.Scan() {
 		var c corpusCase
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &c))
 		for _, doc := range c.documents(t) {
 			for _, e := range engine.Validate(cat, doc, engine.ValidateOptions{Quota: engine.QuotaManaged}) {
 				switch {
@@ -372,14 +363,12 @@ func TestValidateCorpus(t *testing.T) {
 				case e.Code == engine.CodeInvalidValue && e.Field == "Sid" && corpusDuplicateSids[e.PolicyID] != "":
 					exempt[e.Code]++
 				default:
-					t.Errorf("%s %s", e.Code, e)
+					assert.Fail(t, "error finding in the public corpus", "%s %s", e.Code, e)
 				}
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sc.Err())
 	t.Logf("exempt errors by code: %v", exempt)
 }
 
@@ -404,18 +393,12 @@ func checkInert(t *testing.T, cat *catalog.Catalog, c *corpusCase, doc *engine.D
 	src, _ := json.Marshal(map[string]any{"Version": "2012-10-17",
 		"Statement": map[string]any{"Effect": "Allow", "Action": action, "Resource": arns}})
 	grant, err := engine.Parse(src, engine.ParseOptions{ID: "grant"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ps, err := engine.Compile(cat, grant)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	req := &engine.Request{Principal: c.Request.Principal, Action: action, Resource: resource,
 		ResourceAccount: strings.Split(c.Request.Principal, ":")[4], Context: requestContext(c.Request.Context)}
-	if d := engine.Evaluate(&engine.Policies{Identity: ps}, req); d == engine.Allow {
-		t.Errorf("%s: %s\nyet %s allows %s on %s", c.ID, e, arns, action, resource)
-	}
+	assert.NotEqual(t, engine.Allow, engine.Evaluate(&engine.Policies{Identity: ps}, req), "%s: %s\nyet %s allows %s on %s", c.ID, e, arns, action, resource)
 }
 
 // listValue returns the element of list that field ("Action", "Action[2]")
@@ -461,43 +444,30 @@ func TestValidateGolden(t *testing.T) {
 	types := map[string]engine.PolicyType{"identity": engine.IdentityPolicy, "resource": engine.ResourcePolicy,
 		"boundary": engine.BoundaryPolicy, "session": engine.SessionPolicy, "scp": engine.SCPPolicy}
 	files, err := filepath.Glob("testdata/validate/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no golden inputs: %v", err)
-	}
+	require.NoError(t, err, "golden inputs")
+	require.NotEmpty(t, files, "golden inputs")
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".json")
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			typ, ok := types[strings.SplitN(name, "-", 2)[0]]
-			if !ok {
-				t.Fatalf("file name %q does not start with a policy type", name)
-			}
+			require.True(t, ok, "file name %q does not start with a policy type", name)
 			src, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			doc, err := engine.Parse(src, engine.ParseOptions{ID: name, Type: typ})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			var b strings.Builder
 			for _, e := range engine.Validate(cat, doc, engine.ValidateOptions{Quota: engine.QuotaManaged}) {
 				fmt.Fprintf(&b, "%s %s %s\n", e.Severity, e.Code, e)
 			}
 			golden := strings.TrimSuffix(file, ".json") + ".golden"
 			if updateGolden() {
-				if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, os.WriteFile(golden, []byte(b.String()), 0o644))
 				return
 			}
 			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := b.String(); got != string(want) {
-				t.Errorf("findings differ from %s (run with -update to accept):\n got:\n%s\nwant:\n%s", golden, got, want)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, string(want), b.String(), "findings differ from %s (run with -update to accept)", golden)
 		})
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
@@ -19,9 +22,7 @@ func TestDocCacheKey(t *testing.T) {
 	parse := func(raw, id string, typ engine.PolicyType) *engine.Document {
 		t.Helper()
 		e, err := c.parse(gen, []byte(raw), id, typ)
-		if err != nil {
-			t.Fatalf("parse %s: %v", id, err)
-		}
+		require.NoError(t, err, "parse %s", id)
 		return e.doc
 	}
 	first := parse(readDoc, "managed:Read", engine.IdentityPolicy)
@@ -40,21 +41,19 @@ func TestDocCacheKey(t *testing.T) {
 	}
 	for _, tc := range tests {
 		got := parse(tc.raw, tc.id, tc.typ)
-		if (got == first) != tc.wantSame {
-			t.Errorf("%s: same document = %v, want %v", tc.name, got == first, tc.wantSame)
-		}
-		if got.ID != tc.id || got.Type != tc.typ {
-			t.Errorf("%s: got ID %q type %v, want %q %v", tc.name, got.ID, got.Type, tc.id, tc.typ)
-		}
+		assert.Equal(t, tc.wantSame, got == first, "%s: same document", tc.name)
+		assert.Equal(t, tc.id, got.ID, "%s: ID", tc.name)
+		assert.Equal(t, tc.typ, got.Type, "%s: type", tc.name)
 	}
-	if _, err := c.parse(gen, []byte(`{"Statement":`), "managed:Broken", engine.IdentityPolicy); err == nil {
-		t.Error("a document that does not parse gave no error")
-	}
-	if d1, d2 := c.derive(gen, first, "boundary:Read", engine.BoundaryPolicy),
-		c.derive(gen, first, "boundary:Read", engine.BoundaryPolicy); d1 != d2 || d1 == first ||
-		d1.Statements[0] != first.Statements[0] || d1.Type != engine.BoundaryPolicy {
-		t.Error("derive does not return one shared copy of the parse under the new ID and type")
-	}
+	_, err := c.parse(gen, []byte(`{"Statement":`), "managed:Broken", engine.IdentityPolicy)
+	assert.Error(t, err, "a document that does not parse")
+	d1 := c.derive(gen, first, "boundary:Read", engine.BoundaryPolicy)
+	d2 := c.derive(gen, first, "boundary:Read", engine.BoundaryPolicy)
+	// derive returns one shared copy of the parse under the new ID and type.
+	assert.Same(t, d1, d2, "derive twice")
+	assert.NotSame(t, first, d1, "derive")
+	assert.True(t, d1.Statements[0] == first.Statements[0], "derive shares the statements of the parse")
+	assert.Equal(t, engine.BoundaryPolicy, d1.Type, "type of the derived document")
 }
 
 // TestResolveCachedKeepsDocuments resolves the examples twice with one
@@ -66,36 +65,24 @@ func TestResolveCachedKeepsDocuments(t *testing.T) {
 	cache := NewDocCache()
 	s := loadExamples(t)
 	first, err := s.ResolveCached(cat, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := cache.Len()
 	again, err := s.ResolveCached(cat, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := docDiff(first, again); len(d) > 0 {
-		t.Errorf("resolving the same Set again changed documents: %v", d)
-	}
-	if cache.Len() != n {
-		t.Errorf("cache holds %d documents after resolving the same Set, want %d", cache.Len(), n)
-	}
+	require.NoError(t, err)
+	assert.Empty(t, docDiff(first, again), "documents changed by resolving the same Set again")
+	assert.Equal(t, n, cache.Len(), "documents in the cache after resolving the same Set")
 	for i := range s.ManagedPolicies {
 		if s.ManagedPolicies[i].Name == "SegmentReaders" {
 			s.ManagedPolicies[i].Document = json.RawMessage(readDoc)
 		}
 	}
 	changed, err := s.ResolveCached(cat, cache)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := []string{"group:marketing:managed:SegmentReaders", "managed:SegmentReaders"}
 	if got := docDiff(first, changed); !equalSet(got, want) {
-		t.Errorf("documents changed by one managed policy: %v, want %v", got, want)
+		assert.ElementsMatch(t, want, got, "documents changed by one managed policy")
 	}
-	if cache.Len() != n {
-		t.Errorf("cache holds %d documents after a change, want %d: the old parse was not dropped", cache.Len(), n)
-	}
+	assert.Equal(t, n, cache.Len(), "documents in the cache after a change: the old parse must be dropped")
 }
 
 // docDiff returns the IDs of the documents that are not the same pointer
@@ -176,31 +163,23 @@ func TestDocCacheCompile(t *testing.T) {
 	c := NewDocCache()
 	gen := c.begin()
 	e, err := c.parse(gen, []byte(readDoc), "managed:Read", engine.IdentityPolicy)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	first, err := c.Compile(cat, e.doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again, _ := c.Compile(cat, e.doc); again != first {
-		t.Error("a cached document compiled twice for one catalog")
-	}
-	if first.ID() != "managed:Read" || first.Catalog() != cat {
-		t.Errorf("compiled %q for catalog %p, want %q for %p", first.ID(), first.Catalog(), "managed:Read", cat)
-	}
+	require.NoError(t, err)
+	again, _ := c.Compile(cat, e.doc)
+	assert.Same(t, first, again, "a cached document compiled twice for one catalog")
+	assert.Equal(t, "managed:Read", first.ID(), "ID of the compiled document")
+	assert.Same(t, cat, first.Catalog(), "catalog of the compiled document")
 	if cat != other {
-		if o, _ := c.Compile(other, e.doc); o == first || o.Catalog() != other {
-			t.Error("a document compiled for one catalog was used for another")
-		}
+		o, _ := c.Compile(other, e.doc)
+		assert.NotSame(t, first, o, "a document compiled for one catalog was used for another")
+		assert.Same(t, other, o.Catalog(), "a document compiled for one catalog was used for another")
 	}
 	stray, err := engine.Parse([]byte(writeDoc), engine.ParseOptions{ID: "stray", Type: engine.IdentityPolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, _ := c.Compile(cat, stray); a == nil || a == first {
-		t.Errorf("a document the cache does not hold: compiled %v", a)
-	}
+	require.NoError(t, err)
+	a, _ := c.Compile(cat, stray)
+	assert.NotNil(t, a, "a document the cache does not hold: compiled")
+	assert.NotSame(t, first, a, "a document the cache does not hold: compiled")
 
 	set := Set{
 		ManagedPolicies: []ManagedPolicy{{Name: "Read", Document: json.RawMessage(readDoc)}},
@@ -210,14 +189,12 @@ func TestDocCacheCompile(t *testing.T) {
 		},
 	}
 	res, err := set.Link(cat, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	alice, _ := res.Principal("arn:aws:iam::111122223333:user/alice")
 	bob, _ := res.Principal("arn:aws:iam::111122223333:user/bob")
-	a, errA := res.Compile(cat, alice.Identity[0])
-	b, errB := res.Compile(cat, bob.Identity[0])
-	if errA != nil || errB != nil || a != b {
-		t.Errorf("alice's and bob's managed policy compiled as %p (%v) and %p (%v), want one", a, errA, b, errB)
-	}
+	pa, errA := res.Compile(cat, alice.Identity[0])
+	pb, errB := res.Compile(cat, bob.Identity[0])
+	assert.NoError(t, errA, "alice's managed policy")
+	assert.NoError(t, errB, "bob's managed policy")
+	assert.Same(t, pa, pb, "alice's and bob's managed policy compiled twice, want once")
 }

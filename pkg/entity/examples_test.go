@@ -26,19 +26,13 @@ func TestExamplesValidate(t *testing.T) {
 	t.Parallel()
 	s := loadExamples(t)
 	warnings, err := s.Validate(loadCatalog(t))
-	if err != nil {
-		t.Fatalf("Validate:\n%v", err)
-	}
-	if len(warnings) > 0 {
-		t.Errorf("Validate warnings:\n%v", warnings)
-	}
+	require.NoError(t, err, "Validate")
+	assert.Empty(t, warnings, "Validate warnings")
 	counts := map[string]int{"accounts": len(s.Accounts), "managed_policies": len(s.ManagedPolicies),
 		"scps": len(s.SCPs), "users": len(s.Users), "groups": len(s.Groups), "roles": len(s.Roles),
 		"resources": len(s.Resources)}
 	for list, n := range counts {
-		if n == 0 {
-			t.Errorf("examples define no %s", list)
-		}
+		assert.NotZero(t, n, "examples define no %s", list)
 	}
 }
 
@@ -86,9 +80,7 @@ func TestExamplesDecide(t *testing.T) {
 	}
 	cat := loadCatalog(t)
 	res, err := loadExamples(t).Resolve(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -2,7 +2,6 @@ package entity
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pdp-dev/pdp/pkg/engine"
@@ -21,19 +21,11 @@ func TestLinkMatchesResolve(t *testing.T) {
 	t.Parallel()
 	cat := loadCatalog(t)
 	want, err := loadExamples(t).Resolve(cat)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got, err := loadExamples(t).Link(cat, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := resolvedDiff(got, want, false); d != "" {
-		t.Error(d)
-	}
-	if len(got.Warnings()) != 0 {
-		t.Errorf("Link warnings: %v", got.Warnings())
-	}
+	require.NoError(t, err)
+	assert.Empty(t, resolvedDiff(got, want, false), "Link and Resolve differ")
+	assert.Empty(t, got.Warnings(), "Link warnings")
 }
 
 // TestLinkDoesNotValidate: Link takes documents that parse, valid or not.
@@ -42,15 +34,13 @@ func TestLinkDoesNotValidate(t *testing.T) {
 	s := &Set{ManagedPolicies: []ManagedPolicy{{Name: "Typo", Document: json.RawMessage(
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetCampaignz","Resource":"*"}]}`)}},
 		Users: []User{{ARN: "arn:aws:iam::111122223333:user/alice", ManagedPolicies: []string{"Typo"}}}}
-	if _, err := s.Resolve(loadCatalog(t)); err == nil {
-		t.Fatal("Resolve accepted an unknown action")
-	}
+	_, err := s.Resolve(loadCatalog(t))
+	require.Error(t, err, "Resolve accepted an unknown action")
 	res, err := s.Link(loadCatalog(t), nil)
-	if err != nil {
-		t.Fatalf("Link: %v", err)
-	}
-	if pp, ok := res.Principal("arn:aws:iam::111122223333:user/alice"); !ok || len(pp.Identity) != 1 {
-		t.Errorf("Principal = %+v, %v; want one identity policy", pp, ok)
+	require.NoError(t, err, "Link")
+	pp, ok := res.Principal("arn:aws:iam::111122223333:user/alice")
+	if assert.True(t, ok, "Principal not found") {
+		assert.Len(t, pp.Identity, 1, "identity policies of the principal")
 	}
 }
 
@@ -116,46 +106,33 @@ func TestLinkerRecovers(t *testing.T) {
 	read := &ManagedPolicy{Name: "Read", Document: json.RawMessage(readDoc)}
 	user := &User{ARN: alice, ManagedPolicies: []string{"Read"}, Groups: []string{"team"}}
 	mustPut(t, l, read, user)
-	if _, err := l.Link(); err == nil {
-		t.Fatal("Link of a user in an unknown group succeeded")
-	}
-	if _, err := l.Link(); err == nil {
-		t.Fatal("Link again succeeded without a change")
-	}
-	if err := l.Put(user); !errors.Is(err, ErrDuplicate) {
-		t.Errorf("Put of a user held = %v, want ErrDuplicate", err)
-	}
+	_, err := l.Link()
+	require.Error(t, err, "Link of a user in an unknown group succeeded")
+	_, err = l.Link()
+	require.Error(t, err, "Link again succeeded without a change")
+	assert.ErrorIs(t, l.Put(user), ErrDuplicate, "Put of a user held")
 	mustPut(t, l, &Group{Name: "team", Account: "111122223333"})
 	res, err := l.Link()
-	if err != nil {
-		t.Fatalf("Link after the group was added: %v", err)
-	}
-	if pp, ok := res.Principal(alice); !ok || len(pp.Identity) != 1 {
-		t.Fatalf("Principal = %+v, %v; want one identity policy", pp, ok)
-	}
+	require.NoError(t, err, "Link after the group was added")
+	pp, ok := res.Principal(alice)
+	require.True(t, ok, "Principal not found")
+	require.Len(t, pp.Identity, 1, "identity policies of the principal")
 	l.Remove(read)
-	if _, err := l.Link(); err == nil {
-		t.Fatal("Link after the user's policy was removed succeeded")
-	}
+	_, err = l.Link()
+	require.Error(t, err, "Link after the user's policy was removed succeeded")
 	l.Remove(user)
 	res2, err := l.Link()
-	if err != nil {
-		t.Fatalf("Link after the user was removed too: %v", err)
-	}
-	if _, ok := res2.Principal(alice); ok {
-		t.Error("the removed user is still linked")
-	}
-	if _, ok := res.Principal(alice); !ok {
-		t.Error("a later Link changed an earlier Resolved")
-	}
+	require.NoError(t, err, "Link after the user was removed too")
+	_, ok = res2.Principal(alice)
+	assert.False(t, ok, "the removed user is still linked")
+	_, ok = res.Principal(alice)
+	assert.True(t, ok, "a later Link changed an earlier Resolved")
 }
 
 func mustPut(tb testing.TB, l *Linker, es ...Entity) {
 	tb.Helper()
 	for _, e := range es {
-		if err := l.Put(e); err != nil {
-			tb.Fatal(err)
-		}
+		require.NoError(tb, l.Put(e))
 	}
 }
 
@@ -174,29 +151,19 @@ func TestLinkerIncremental(t *testing.T) {
 		mustPut(t, l, e)
 	}
 	prev, err := l.Link()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for step := range 300 {
 		changes := 1 + r.IntN(3)
 		for range changes {
 			m.mutate(r, l)
 		}
 		got, err := l.Link()
-		if err != nil {
-			t.Fatalf("step %d: Link: %v", step, err)
-		}
+		require.NoError(t, err, "step %d: Link", step)
 		want, err := m.set().Link(nil, cache)
-		if err != nil {
-			t.Fatalf("step %d: full Link: %v", step, err)
-		}
-		if d := resolvedDiff(got, want, true); d != "" {
-			t.Fatalf("step %d (%s): incremental and full links differ:\n%s", step, strings.Join(m.log, "; "), d)
-		}
+		require.NoError(t, err, "step %d: full Link", step)
+		require.Empty(t, resolvedDiff(got, want, true), "step %d (%s): incremental and full links differ", step, strings.Join(m.log, "; "))
 		checkChanges(t, step, got, prev)
-		if cache.Len() > 2*l.kept+256 {
-			t.Fatalf("step %d: cache holds %d documents, %d live", step, cache.Len(), l.kept)
-		}
+		require.LessOrEqual(t, cache.Len(), 2*l.kept+256, "step %d: documents in the cache, %d live", step, l.kept)
 		prev = got
 		m.log = m.log[:0]
 	}
@@ -214,16 +181,18 @@ func checkChanges(t *testing.T, step int, got, prev *Resolved) {
 	principals := map[principalRef]bool{}
 	for arn, pp := range got.ChangedPrincipals(prev) {
 		principals[key(arn)] = true
-		if q, ok := got.Principal(arn); (pp == nil) == ok || (ok && q != pp) {
-			t.Fatalf("step %d: ChangedPrincipals yields %q with %p, Principal gives %p", step, arn, pp, q)
+		q, ok := got.Principal(arn)
+		require.Equal(t, pp != nil, ok, "step %d: ChangedPrincipals yields %q with %p, Principal finds it", step, arn, pp)
+		if ok {
+			require.Same(t, pp, q, "step %d: ChangedPrincipals yields %q, Principal gives another", step, arn)
 		}
 	}
 	all := append(got.Principals(), prev.Principals()...)
 	for _, arn := range all {
 		a, _ := got.Principal(arn)
 		b, _ := prev.Principal(arn)
-		if !samePolicies(a, b) && !principals[key(arn)] {
-			t.Fatalf("step %d: principal %q changed but was not reported: %+v -> %+v", step, arn, b, a)
+		if !samePolicies(a, b) {
+			require.True(t, principals[key(arn)], "step %d: principal %q changed but was not reported: %+v -> %+v", step, arn, b, a)
 		}
 	}
 	resources := map[string]bool{}
@@ -233,8 +202,8 @@ func checkChanges(t *testing.T, step int, got, prev *Resolved) {
 	for _, arn := range append(got.Resources(), prev.Resources()...) {
 		pa, ta, oka := got.ListedResource(arn)
 		pb, tb, okb := prev.ListedResource(arn)
-		if (pa != pb || oka != okb || !maps.Equal(ta, tb)) && !resources[arn] {
-			t.Fatalf("step %d: resource %q changed but was not reported", step, arn)
+		if pa != pb || oka != okb || !maps.Equal(ta, tb) {
+			require.True(t, resources[arn], "step %d: resource %q changed but was not reported", step, arn)
 		}
 	}
 }
@@ -318,56 +287,43 @@ func TestLinkerResources(t *testing.T) {
 	same := &Resource{ARN: app + "/campaigns/c2", Tags: tags}
 	broken := &Resource{ARN: app, Policy: json.RawMessage(`{"Statement":`)}
 	mustPut(t, l, plain, same, broken)
-	if err := l.Put(&Resource{ARN: plain.ARN}); !errors.Is(err, ErrDuplicate) {
-		t.Errorf("Put of a resource put before = %v, want ErrDuplicate", err)
-	}
-	if _, err := l.Link(); err == nil {
-		t.Fatal("Link of a resource whose policy does not parse succeeded")
-	}
-	if err := l.Put(&Resource{ARN: app}); !errors.Is(err, ErrDuplicate) {
-		t.Errorf("Put of a resource held after a failed Link = %v, want ErrDuplicate", err)
-	}
+	assert.ErrorIs(t, l.Put(&Resource{ARN: plain.ARN}), ErrDuplicate, "Put of a resource put before")
+	_, err := l.Link()
+	require.Error(t, err, "Link of a resource whose policy does not parse succeeded")
+	assert.ErrorIs(t, l.Put(&Resource{ARN: app}), ErrDuplicate, "Put of a resource held after a failed Link")
 	l.Remove(broken)
 	fixed := &Resource{ARN: app, Policy: synthResourceDoc(1), Tags: map[string]string{"env": "prod"}}
 	mustPut(t, l, fixed)
 	res, err := l.Link()
-	if err != nil {
-		t.Fatalf("Link after the policy was fixed: %v", err)
-	}
+	require.NoError(t, err, "Link after the policy was fixed")
 	listed := map[string]bool{}
 	res.EachResource(func(arn string, policy *engine.Document, tags map[string]string) bool {
 		listed[arn] = true
 		p, tg, ok := res.ListedResource(arn)
-		if !ok || p != policy || !maps.Equal(tg, tags) {
-			t.Errorf("%s: EachResource gives %v %v, ListedResource %v %v %v", arn, policy, tags, p, tg, ok)
+		if assert.True(t, ok, "%s: EachResource lists it, ListedResource does not", arn) {
+			assert.Same(t, policy, p, "%s: policy of EachResource and of ListedResource", arn)
+			// maps.Equal: no tags and an empty map alike.
+			assert.True(t, maps.Equal(tg, tags), "%s: tags of EachResource %v, of ListedResource %v", arn, tags, tg)
 		}
 		return true
 	})
-	if len(listed) != 3 || res.NumResources() != 3 {
-		t.Errorf("EachResource lists %v, NumResources = %d; want the 3 resources", listed, res.NumResources())
-	}
-	if p, tg, _ := res.ListedResource(app); p == nil || tg["env"] != "prod" {
-		t.Errorf("the fixed app: policy %v, tags %v", p, tg)
-	}
-	if _, tg, _ := res.ListedResource(plain.ARN); tg["team"] != "growth" {
-		t.Errorf("%s: tags %v", plain.ARN, tg)
-	}
+	assert.Len(t, listed, 3, "resources EachResource lists")
+	assert.Equal(t, 3, res.NumResources(), "NumResources")
+	p, tg, _ := res.ListedResource(app)
+	assert.NotNil(t, p, "policy of the fixed app")
+	assert.Equal(t, "prod", tg["env"], "tags of the fixed app")
+	_, tg, _ = res.ListedResource(plain.ARN)
+	assert.Equal(t, "growth", tg["team"], "%s: tags", plain.ARN)
 	l.Remove(same)
 	res2, err := l.Link()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, ok := res2.ListedResource(same.ARN); ok {
-		t.Error("the removed resource is still listed")
-	}
-	if _, _, ok := res.ListedResource(same.ARN); !ok {
-		t.Error("a later Link changed an earlier Resolved")
-	}
+	require.NoError(t, err)
+	_, _, ok := res2.ListedResource(same.ARN)
+	assert.False(t, ok, "the removed resource is still listed")
+	_, _, ok = res.ListedResource(same.ARN)
+	assert.True(t, ok, "a later Link changed an earlier Resolved")
 	var changed []string
 	for arn := range res2.ChangedResources(res) {
 		changed = append(changed, arn)
 	}
-	if !slices.Equal(changed, []string{same.ARN}) {
-		t.Errorf("ChangedResources = %q, want only the removed one", changed)
-	}
+	assert.Equal(t, []string{same.ARN}, changed, "ChangedResources, want only the removed one")
 }

@@ -2,9 +2,9 @@ package entity
 
 import (
 	"encoding/json"
-	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -179,22 +179,16 @@ func TestLoadDirFiles(t *testing.T) {
 		"elsewhere/ignored.yaml": "bogus: true\n",
 	})
 	s, err := LoadDir(fsys, "m")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var names []string
 	for _, p := range s.SCPs {
 		names = append(names, p.Name)
 	}
-	if want := []string{"A", "B", "C"}; !slices.Equal(names, want) {
-		t.Errorf("SCPs in order %v, want %v (files in lexical order)", names, want)
-	}
-	if got := string(s.SCPs[1].Document); got != okPolicy {
-		t.Errorf("referenced document = %s, want the file's bytes", got)
-	}
+	assert.Equal(t, []string{"A", "B", "C"}, names, "SCPs in order (files in lexical order)")
+	assert.Equal(t, okPolicy, string(s.SCPs[1].Document), "referenced document, want the file's bytes")
 	var c map[string]any
-	if err := json.Unmarshal(s.SCPs[2].Document, &c); err != nil || c["Version"] != "2012-10-17" {
-		t.Errorf("YAML document converted to %s (%v)", s.SCPs[2].Document, err)
+	if assert.NoError(t, json.Unmarshal(s.SCPs[2].Document, &c), "YAML document converted to %s", s.SCPs[2].Document) {
+		assert.Equal(t, "2012-10-17", c["Version"], "Version of the YAML document converted to %s", s.SCPs[2].Document)
 	}
 }
 
@@ -202,12 +196,10 @@ func TestLoadBundleEmptyYAML(t *testing.T) {
 	t.Parallel()
 	for _, data := range []string{"", "# nothing yet\n", "---\n", "users: []\nroles: null\n"} {
 		s, err := LoadBundle(mapFS(map[string]string{"b.yaml": data}), "b.yaml")
-		if err != nil {
-			t.Errorf("LoadBundle(%q): %v", data, err)
+		if !assert.NoError(t, err, "LoadBundle(%q)", data) {
 			continue
 		}
-		if len(s.Users)+len(s.Roles) != 0 {
-			t.Errorf("LoadBundle(%q) = %+v, want an empty Set", data, s)
-		}
+		assert.Empty(t, s.Users, "LoadBundle(%q): users", data)
+		assert.Empty(t, s.Roles, "LoadBundle(%q): roles", data)
 	}
 }

@@ -21,9 +21,7 @@ func ids(docs []*engine.Document) []string {
 func TestResolvePrincipal(t *testing.T) {
 	t.Parallel()
 	res, err := loadExamples(t).Resolve(loadCatalog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name, arn    string
 		wantOK       bool
@@ -106,33 +104,24 @@ func TestResolvePrincipal(t *testing.T) {
 func TestResolveParsesOnce(t *testing.T) {
 	t.Parallel()
 	res, err := loadExamples(t).Resolve(loadCatalog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	alice, _ := res.Principal("arn:aws:iam::111122223333:user/alice")
 	sender, _ := res.Principal("arn:aws:iam::111122223333:role/service/sms-sender")
 	bob, _ := res.Principal("arn:aws:iam::111122223333:user/bob")
 	analyst, _ := res.Principal("arn:aws:iam::111122223333:role/analyst")
-	if alice.Boundary != sender.Boundary {
-		t.Error("two principals with one boundary got two documents")
-	}
-	if alice.Identity[0] != bob.Identity[0] {
-		t.Error("a managed policy attached twice was parsed twice")
-	}
+	assert.Same(t, sender.Boundary, alice.Boundary, "two principals with one boundary got two documents")
+	assert.Same(t, bob.Identity[0], alice.Identity[0], "a managed policy attached twice was parsed twice")
 	// The group's copy of SegmentReaders shares the statements of the
 	// managed policy the analyst role attaches directly.
-	if alice.Identity[1] == analyst.Identity[0] ||
-		alice.Identity[1].Statements[0] != analyst.Identity[0].Statements[0] {
-		t.Error("the group's copy of a managed policy does not share its parse")
-	}
+	assert.NotSame(t, analyst.Identity[0], alice.Identity[1], "the group's copy of a managed policy is the policy itself")
+	assert.Same(t, analyst.Identity[0].Statements[0], alice.Identity[1].Statements[0],
+		"the group's copy of a managed policy does not share its parse")
 }
 
 func TestResolveResource(t *testing.T) {
 	t.Parallel()
 	res, err := loadExamples(t).Resolve(loadCatalog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app"
 	tests := []struct {
 		name, arn  string
@@ -172,9 +161,7 @@ func TestResolveResource(t *testing.T) {
 func TestResolveSCPChain(t *testing.T) {
 	t.Parallel()
 	res, err := loadExamples(t).Resolve(loadCatalog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name, account string
 		wantOK        bool
@@ -205,28 +192,18 @@ func TestResolveSCPChain(t *testing.T) {
 func TestResolveLists(t *testing.T) {
 	t.Parallel()
 	res, err := loadExamples(t).Resolve(loadCatalog(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := res.Accounts(), []string{"111122223333", "444455556666"}; !slices.Equal(got, want) {
-		t.Errorf("Accounts() = %q, want %q", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []string{"111122223333", "444455556666"}, res.Accounts(), "Accounts()")
 	for name, list := range map[string][]string{"Principals": res.Principals(), "Resources": res.Resources()} {
-		if len(list) == 0 || !slices.IsSorted(list) {
-			t.Errorf("%s() = %q, want a sorted non-empty list", name, list)
-		}
+		assert.NotEmpty(t, list, "%s()", name)
+		assert.True(t, slices.IsSorted(list), "%s() = %q, want a sorted list", name, list)
 	}
 	ps := res.Principals()
 	for _, arn := range ps {
-		if _, ok := res.Principal(arn); !ok {
-			t.Errorf("Principal(%q) of Principals() not found", arn)
-		}
+		_, ok := res.Principal(arn)
+		assert.True(t, ok, "Principal(%q) of Principals() not found", arn)
 	}
 	ps[0] = "changed"
-	if res.Principals()[0] == "changed" {
-		t.Error("Principals() returns the Resolved's own slice")
-	}
-	if len(res.Warnings()) != 0 {
-		t.Errorf("Warnings() = %v", res.Warnings())
-	}
+	assert.NotEqual(t, "changed", res.Principals()[0], "Principals() returns the Resolved's own slice")
+	assert.Empty(t, res.Warnings(), "Warnings()")
 }

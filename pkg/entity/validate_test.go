@@ -1,8 +1,6 @@
 package entity
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -263,13 +261,10 @@ roles:
 func TestValidateBase(t *testing.T) {
 	t.Parallel()
 	s, err := LoadDir(mapFS(baseFiles()), "model")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	warnings, err := s.Validate(loadCatalog(t))
-	if err != nil || len(warnings) != 0 {
-		t.Fatalf("Validate = %v, %v; want no problem", warnings, err)
-	}
+	require.NoError(t, err, "Validate")
+	require.Empty(t, warnings, "Validate warnings")
 }
 
 func TestValidateWarnings(t *testing.T) {
@@ -285,13 +280,9 @@ resources:
     tags: {team: growth}
 `
 	s, err := LoadDir(mapFS(files), "model")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	warnings, err := s.Validate(loadCatalog(t))
-	if err != nil {
-		t.Fatalf("Validate: %v (warnings are not errors)", err)
-	}
+	require.NoError(t, err, "Validate (warnings are not errors)")
 	got := problems(t, warnings)
 	checkContains(t, got, []string{
 		`role "arn:aws:iam::999988887777:role/elsewhere": arn: account "999988887777" is not in accounts, so no SCP applies to this role`,
@@ -299,9 +290,7 @@ resources:
 		`tags: resource type recommender cannot be tagged`,
 	})
 	for _, w := range warnings {
-		if w.Severity != engine.SeverityWarning {
-			t.Errorf("warning %q has severity %v", w, w.Severity)
-		}
+		assert.Equal(t, engine.SeverityWarning, w.Severity, "severity of warning %q", w)
 	}
 }
 
@@ -310,22 +299,16 @@ func TestValidateErrorsUnwrap(t *testing.T) {
 	files := baseFiles()
 	files["model/policies/campaign-managers.json"] = `{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "mobiletargeting:Bogus", "Resource": "*"}}`
 	s, err := LoadDir(mapFS(files), "model")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = s.Validate(loadCatalog(t))
 	var pe *engine.PolicyError
-	if !errors.As(err, &pe) {
-		t.Fatalf("errors.As(%v, *engine.PolicyError) = false", err)
-	}
-	if pe.Code != engine.CodeUnknownAction || pe.PolicyID != "managed:CampaignManagers" || pe.Line != 1 {
-		t.Errorf("PolicyError = %+v", pe)
-	}
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, engine.CodeUnknownAction, pe.Code, "PolicyError %+v", pe)
+	assert.Equal(t, "managed:CampaignManagers", pe.PolicyID, "PolicyError %+v", pe)
+	assert.Equal(t, 1, pe.Line, "PolicyError %+v", pe)
 	var ps Problems
-	if !errors.As(err, &ps) || len(ps) != 1 || ps[0].File != "model/policies/campaign-managers.json" {
-		t.Errorf("Problems = %v", ps)
+	if assert.ErrorAs(t, err, &ps) && assert.Len(t, ps, 1, "Problems") {
+		assert.Equal(t, "model/policies/campaign-managers.json", ps[0].File, "file of the problem")
 	}
-	if strings.Count(err.Error(), "\n") != 0 {
-		t.Errorf("one problem, several lines: %q", err)
-	}
+	assert.NotContains(t, err.Error(), "\n", "one problem, several lines")
 }

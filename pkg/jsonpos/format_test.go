@@ -4,6 +4,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // validDocs returns the valid inputs of the tests: the position tests, the
@@ -11,9 +14,7 @@ import (
 func validDocs(tb testing.TB) [][]byte {
 	tb.Helper()
 	policy, err := os.ReadFile("testdata/policy.json")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	docs := [][]byte{policy}
 	for _, tc := range positionTests {
 		docs = append(docs, []byte(tc.src))
@@ -43,9 +44,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Run("", func(t *testing.T) {
 			t.Parallel()
 			v, err := Parse(src, Limits{})
-			if err != nil {
-				t.Fatalf("Parse(%q): %v", src, err)
-			}
+			require.NoError(t, err, "Parse(%q)", src)
 			checkTree(t, src, v)
 			checkRoundTrip(t, v)
 			checkStdlibContent(t, src, v)
@@ -78,9 +77,7 @@ func TestFormat(t *testing.T) {
 		}}, want: `{"z":"1","a\n":{},"m":null}`},
 	}
 	for _, tc := range tests {
-		if got := string(Format(tc.v)); got != tc.want {
-			t.Errorf("%s: Format = %s, want %s", tc.name, got, tc.want)
-		}
+		assert.Equal(t, tc.want, string(Format(tc.v)), "%s: Format", tc.name)
 	}
 }
 
@@ -88,11 +85,6 @@ func TestFormatPolicy(t *testing.T) {
 	t.Parallel()
 	src := []byte(" {\n \"Effect\" : \"Allow\" ,\n \"Action\" : [ \"s3:GetObject\" , 1.50 ] } ")
 	v, err := Parse(src, Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const want = `{"Effect":"Allow","Action":["s3:GetObject",1.50]}`
-	if got := string(Format(v)); got != want {
-		t.Errorf("Format = %s, want %s", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, `{"Effect":"Allow","Action":["s3:GetObject",1.50]}`, string(Format(v)), "Format")
 }

@@ -3,12 +3,13 @@ package jsonpos
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
-	"reflect"
 	"strconv"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzParse checks properties of Parse on arbitrary input: it never panics;
@@ -32,14 +33,10 @@ func FuzzParse(f *testing.F) {
 		checkSmallerDepth(t, src, v)
 		if err != nil {
 			checkError(t, src, err)
-			if reason := stdlibAccepts(src); reason == "" {
-				t.Fatalf("Parse(%q) failed (%v) but encoding/json accepts it", src, err)
-			}
+			require.NotEmpty(t, stdlibAccepts(src), "Parse(%q) failed (%v) but encoding/json accepts it", src, err)
 			return
 		}
-		if !json.Valid(src) {
-			t.Fatalf("Parse(%q) succeeded but json.Valid rejects it", src)
-		}
+		require.True(t, json.Valid(src), "Parse(%q) succeeded but json.Valid rejects it", src)
 		checkTree(t, src, v)
 		checkRoundTrip(t, v)
 		checkStdlibContent(t, src, v)
@@ -56,11 +53,9 @@ func checkBorrowed(t *testing.T, src []byte, v *Value, err error) {
 	d.ResetBorrowed(src, Limits{})
 	bv := newTree(len(src)).value(&d)
 	d.Finish()
-	if !reflect.DeepEqual(d.Err(), err) {
-		t.Fatalf("borrowing decoder: error %v, Parse %v", d.Err(), err)
-	}
-	if err == nil && !reflect.DeepEqual(bv, v) {
-		t.Fatalf("borrowing decoder read another tree from %q", src)
+	require.Equal(t, err, d.Err(), "borrowing decoder: error, want Parse's")
+	if err == nil {
+		require.Equal(t, v, bv, "borrowing decoder: tree of %q, want Parse's", src)
 	}
 }
 
@@ -69,12 +64,8 @@ func checkBorrowed(t *testing.T, src []byte, v *Value, err error) {
 func checkDuplicateKeys(t *testing.T, src []byte, v *Value) {
 	t.Helper()
 	dv, err := Parse(src, Limits{DuplicateKeys: true})
-	if err != nil {
-		t.Fatalf("Parse(%q) with DuplicateKeys: %v", src, err)
-	}
-	if !reflect.DeepEqual(v, dv) {
-		t.Fatalf("Parse(%q) with DuplicateKeys read another tree", src)
-	}
+	require.NoError(t, err, "Parse(%q) with DuplicateKeys", src)
+	require.Equal(t, v, dv, "Parse(%q) with DuplicateKeys: tree", src)
 }
 
 // checkChars walks src, which is valid JSON, with a Decoder and compares
@@ -84,18 +75,14 @@ func checkChars(t *testing.T, src []byte) {
 	d := NewDecoder(src, Limits{})
 	d.Skip()
 	d.Finish()
-	if err := d.Err(); err != nil {
-		t.Fatalf("Decoder walk of %q: %v", src, err)
-	}
+	require.NoError(t, d.Err(), "Decoder walk of %q", src)
 	want := 0
 	for _, r := range string(src) {
 		if r != ' ' && r != '\t' && r != '\n' && r != '\r' {
 			want++
 		}
 	}
-	if got := d.CharsWithoutSpace(); got != want {
-		t.Fatalf("CharsWithoutSpace of %q = %d, want %d", src, got, want)
-	}
+	require.Equal(t, want, d.CharsWithoutSpace(), "CharsWithoutSpace of %q", src)
 }
 
 // checkSmallerDepth parses src again with a small depth limit and checks
@@ -107,18 +94,15 @@ func checkSmallerDepth(t *testing.T, src []byte, v *Value) {
 	w, err := Parse(src, Limits{MaxDepth: limit})
 	switch {
 	case v == nil && err == nil:
-		t.Fatalf("Parse(%q) succeeded with depth limit %d but failed with the default", src, limit)
+		require.FailNow(t, "depth limit", "Parse(%q) succeeded with depth limit %d but failed with the default", src, limit)
 	case v == nil:
 		checkError(t, src, err)
 	case err == nil:
-		if !equal(v, w) {
-			t.Fatalf("depth limit %d changed the tree of %q", limit, src)
-		}
+		require.True(t, equal(v, w), "depth limit %d changed the tree of %q", limit, src)
 	default:
 		se := checkError(t, src, err)
-		if want := "exceeded maximum nesting depth of " + strconv.Itoa(limit); se.Msg != want || depth(v) <= limit {
-			t.Fatalf("with depth limit %d, tree depth %d: %v", limit, depth(v), err)
-		}
+		require.Equal(t, "exceeded maximum nesting depth of "+strconv.Itoa(limit), se.Msg, "with depth limit %d", limit)
+		require.Greater(t, depth(v), limit, "tree depth with depth limit %d: %v", limit, err)
 	}
 }
 
@@ -142,19 +126,12 @@ func depth(v *Value) int {
 func checkError(t *testing.T, src []byte, err error) *SyntaxError {
 	t.Helper()
 	var se *SyntaxError
-	if !errors.As(err, &se) {
-		t.Fatalf("error %T (%v) is not a *SyntaxError", err, err)
-	}
+	require.ErrorAs(t, err, &se, "error %T", err)
 	p := se.Pos
-	if p.Offset < 0 || p.Offset > len(src) || p.Line < 1 || p.Col < 1 {
-		t.Fatalf("error position %+v outside input of %d bytes: %v", p, len(src), err)
-	}
-	if want := positions(src)[p.Offset]; p != want {
-		t.Fatalf("error position %+v, want %+v: %v", p, want, err)
-	}
-	if se.Msg == "" {
-		t.Fatalf("error at %+v has no message", p)
-	}
+	require.True(t, p.Offset >= 0 && p.Offset <= len(src) && p.Line >= 1 && p.Col >= 1,
+		"error position %+v outside input of %d bytes: %v", p, len(src), err)
+	require.Equal(t, positions(src)[p.Offset], p, "error position: %v", err)
+	require.NotEmpty(t, se.Msg, "error at %+v has no message", p)
 	return se
 }
 
@@ -189,22 +166,18 @@ func checkTree(t *testing.T, src []byte, root *Value) {
 	ps := positions(src)
 	var walk func(v *Value)
 	walk = func(v *Value) {
-		if v.Pos.Offset < 0 || v.Pos.Offset >= len(src) || v.Pos != ps[v.Pos.Offset] {
-			t.Fatalf("%s value at %+v, want %+v", v.Kind, v.Pos, ps[min(max(v.Pos.Offset, 0), len(src))])
-		}
-		if c := src[v.Pos.Offset]; !startsKind(c, v.Kind) {
-			t.Fatalf("%s value at %+v starts with %q", v.Kind, v.Pos, c)
-		}
-		if v.End <= v.Pos.Offset || v.End > len(src) || !json.Valid(src[v.Pos.Offset:v.End]) {
-			t.Fatalf("%s value at %+v ends at %d: %q", v.Kind, v.Pos, v.End, src[v.Pos.Offset:min(max(v.End, v.Pos.Offset), len(src))])
-		}
+		require.True(t, v.Pos.Offset >= 0 && v.Pos.Offset < len(src), "%s value at %+v, outside the input", v.Kind, v.Pos)
+		require.Equal(t, ps[v.Pos.Offset], v.Pos, "position of a %s value", v.Kind)
+		require.True(t, startsKind(src[v.Pos.Offset], v.Kind), "%s value at %+v starts with %q", v.Kind, v.Pos, src[v.Pos.Offset])
+		require.True(t, v.End > v.Pos.Offset && v.End <= len(src) && json.Valid(src[v.Pos.Offset:v.End]),
+			"%s value at %+v ends at %d: %q", v.Kind, v.Pos, v.End, src[v.Pos.Offset:min(max(v.End, v.Pos.Offset), len(src))])
 		for _, e := range v.Elems {
 			walk(e)
 		}
 		for _, m := range v.Members {
-			if m.KeyPos.Offset < 0 || m.KeyPos.Offset >= len(src) || m.KeyPos != ps[m.KeyPos.Offset] || src[m.KeyPos.Offset] != '"' {
-				t.Fatalf("key %q at %+v, want %+v", m.Key, m.KeyPos, ps[min(max(m.KeyPos.Offset, 0), len(src))])
-			}
+			require.True(t, m.KeyPos.Offset >= 0 && m.KeyPos.Offset < len(src), "key %q at %+v, outside the input", m.Key, m.KeyPos)
+			require.Equal(t, ps[m.KeyPos.Offset], m.KeyPos, "position of key %q", m.Key)
+			require.Equal(t, byte('"'), src[m.KeyPos.Offset], "first byte of key %q at %+v", m.Key, m.KeyPos)
 			walk(m.Value)
 		}
 	}
@@ -234,15 +207,9 @@ func checkRoundTrip(t *testing.T, v *Value) {
 	t.Helper()
 	out := Format(v)
 	w, err := Parse(out, Limits{})
-	if err != nil {
-		t.Fatalf("Parse(Format(v)) = %v; Format(v) = %s", err, out)
-	}
-	if !equal(v, w) {
-		t.Fatalf("round trip changed the value:\n first  %s\n second %s", out, Format(w))
-	}
-	if again := Format(w); !bytes.Equal(out, again) {
-		t.Fatalf("Format is not stable:\n first  %s\n second %s", out, again)
-	}
+	require.NoError(t, err, "Parse(Format(v)); Format(v) = %s", out)
+	require.True(t, equal(v, w), "round trip changed the value:\n first  %s\n second %s", out, Format(w))
+	require.Equal(t, string(out), string(Format(w)), "Format is not stable")
 }
 
 // equal reports whether a and b hold the same JSON, ignoring positions.
@@ -271,12 +238,8 @@ func checkStdlibContent(t *testing.T, src []byte, v *Value) {
 	dec := json.NewDecoder(bytes.NewReader(src))
 	dec.UseNumber()
 	var want any
-	if err := dec.Decode(&want); err != nil {
-		t.Fatalf("encoding/json cannot decode %q: %v", src, err)
-	}
-	if got := toAny(v); !reflect.DeepEqual(got, want) {
-		t.Fatalf("content differs from encoding/json:\n got  %#v\n want %#v", got, want)
-	}
+	require.NoError(t, dec.Decode(&want), "encoding/json cannot decode %q", src)
+	require.Equal(t, want, toAny(v), "content, want what encoding/json decodes")
 }
 
 // toAny converts v to what encoding/json decodes into an any with UseNumber.
@@ -418,14 +381,13 @@ func TestStructure(t *testing.T) {
 	}
 	for _, tc := range tests {
 		dup, depth, err := structure([]byte(tc.src))
-		if err != nil || dup != tc.wantDup || depth != tc.wantDepth {
-			t.Errorf("structure(%s) = %v, %d, %v; want %v, %d", tc.src, dup, depth, err, tc.wantDup, tc.wantDepth)
+		if assert.NoError(t, err, "structure(%s)", tc.src) {
+			assert.Equal(t, tc.wantDup, dup, "structure(%s): duplicates", tc.src)
+			assert.Equal(t, tc.wantDepth, depth, "structure(%s): depth", tc.src)
 		}
 	}
 	for src, want := range map[string]bool{`"\ud800"`: true, `"\udc00"`: true, `"\ud800\udc00"`: false,
 		`"\\ud800"`: false, `"\\\ud800x"`: true, `"\u0041\ud83d\ude00"`: false, `"\ud83d\u0041"`: true} {
-		if got := hasUnpairedSurrogate([]byte(src)); got != want {
-			t.Errorf("hasUnpairedSurrogate(%s) = %v, want %v", src, got, want)
-		}
+		assert.Equal(t, want, hasUnpairedSurrogate([]byte(src)), "hasUnpairedSurrogate(%s)", src)
 	}
 }

@@ -1,11 +1,14 @@
 package jsonpos
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // step is one step of a path into a tree: a string selects an object member,
@@ -21,14 +24,12 @@ func lookup(t *testing.T, v *Value, path []step) (*Value, *Member) {
 		switch s := s.(type) {
 		case string:
 			var ok bool
-			if m, ok = v.Get(s); !ok {
-				t.Fatalf("path %v: no key %q", path, s)
-			}
+			m, ok = v.Get(s)
+			require.True(t, ok, "path %v: no key %q", path, s)
 			v = m.Value
 		case int:
-			if v.Kind != Array || s >= len(v.Elems) {
-				t.Fatalf("path %v: no element %d in %s", path, s, v.Kind)
-			}
+			require.Equal(t, Array, v.Kind, "path %v: element %d of a non-array", path, s)
+			require.Less(t, s, len(v.Elems), "path %v: no element %d", path, s)
 			v, m = v.Elems[s], nil
 		}
 	}
@@ -74,15 +75,11 @@ func TestParsePositions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			root, err := Parse([]byte(tc.src), Limits{})
-			if err != nil {
-				t.Fatalf("Parse(%q): %v", tc.src, err)
-			}
+			require.NoError(t, err, "Parse(%q)", tc.src)
 			v, m := lookup(t, root, tc.path)
-			if v.Pos != tc.want {
-				t.Errorf("value position = %+v, want %+v", v.Pos, tc.want)
-			}
-			if m != nil && m.KeyPos != tc.wantKey {
-				t.Errorf("key position = %+v, want %+v", m.KeyPos, tc.wantKey)
+			assert.Equal(t, tc.want, v.Pos, "value position")
+			if m != nil {
+				assert.Equal(t, tc.wantKey, m.KeyPos, "key position")
 			}
 			checkTree(t, []byte(tc.src), root)
 		})
@@ -92,9 +89,7 @@ func TestParsePositions(t *testing.T) {
 func TestParseValues(t *testing.T) {
 	t.Parallel()
 	v, err := Parse([]byte(`{"s":"a\"\\\/\b\f\n\r\t\u0041\u00e9\ud83d\ude00","n":-1.50e+3,"t":true,"f":false,"z":null,"a":[],"o":{}}`), Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		key      string
 		wantKind Kind
@@ -111,18 +106,13 @@ func TestParseValues(t *testing.T) {
 	}
 	for _, tc := range tests {
 		m, ok := v.Get(tc.key)
-		if !ok {
-			t.Fatalf("Get(%q) found nothing", tc.key)
-		}
+		require.True(t, ok, "Get(%q) found nothing", tc.key)
 		got := m.Value
-		if got.Kind != tc.wantKind || got.Str != tc.wantStr || got.Bool != tc.wantBool {
-			t.Errorf("%q: got %s %q %v, want %s %q %v", tc.key, got.Kind, got.Str, got.Bool,
-				tc.wantKind, tc.wantStr, tc.wantBool)
-		}
+		assert.Equal(t, tc.wantKind, got.Kind, "%q: kind", tc.key)
+		assert.Equal(t, tc.wantStr, got.Str, "%q: string", tc.key)
+		assert.Equal(t, tc.wantBool, got.Bool, "%q: bool", tc.key)
 	}
-	if keys := memberKeys(v); keys != "s,n,t,f,z,a,o" {
-		t.Errorf("member order = %s, want s,n,t,f,z,a,o", keys)
-	}
+	assert.Equal(t, "s,n,t,f,z,a,o", memberKeys(v), "member order")
 }
 
 func memberKeys(v *Value) string {
@@ -283,13 +273,11 @@ func TestParseErrors(t *testing.T) {
 			t.Parallel()
 			v, err := Parse([]byte(tc.src), Limits{})
 			if err == nil {
-				t.Fatalf("Parse(%q) = %s, want error", tc.src, Format(v))
+				require.FailNow(t, "no error", "Parse(%q) = %s, want error", tc.src, Format(v))
 			}
 			se := checkError(t, []byte(tc.src), err)
-			if se.Pos.Line != tc.wantLine || se.Pos.Col != tc.wantCol || se.Msg != tc.wantMsg {
-				t.Errorf("Parse(%q) error:\n got  %d:%d %s\n want %d:%d %s", tc.src,
-					se.Pos.Line, se.Pos.Col, se.Msg, tc.wantLine, tc.wantCol, tc.wantMsg)
-			}
+			assert.Equal(t, fmt.Sprintf("%d:%d %s", tc.wantLine, tc.wantCol, tc.wantMsg),
+				fmt.Sprintf("%d:%d %s", se.Pos.Line, se.Pos.Col, se.Msg), "Parse(%q) error", tc.src)
 		})
 	}
 }
@@ -297,16 +285,12 @@ func TestParseErrors(t *testing.T) {
 func TestLargeObject(t *testing.T) {
 	t.Parallel()
 	src := largeObject(20)
-	if !strings.HasPrefix(src, `{"k0":0,"k1":0,`) || !strings.HasSuffix(src, `,"k19":0`) || len(src) != 150 {
-		t.Fatalf("largeObject(20) = %s", src)
-	}
+	require.True(t, strings.HasPrefix(src, `{"k0":0,"k1":0,`), "largeObject(20) = %s", src)
+	require.True(t, strings.HasSuffix(src, `,"k19":0`), "largeObject(20) = %s", src)
+	require.Len(t, src, 150, "largeObject(20)")
 	v, err := Parse([]byte(src+"}"), Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Members) != 20 {
-		t.Errorf("got %d members, want 20", len(v.Members))
-	}
+	require.NoError(t, err)
+	assert.Len(t, v.Members, 20, "members")
 }
 
 func TestParseDepth(t *testing.T) {
@@ -338,9 +322,7 @@ func TestParseDepth(t *testing.T) {
 			t.Parallel()
 			_, err := Parse([]byte(tc.src), tc.lim)
 			if tc.wantCol == 0 {
-				if err != nil {
-					t.Fatalf("unexpected error: %v", err)
-				}
+				require.NoError(t, err)
 				return
 			}
 			se := checkError(t, []byte(tc.src), err)
@@ -349,9 +331,8 @@ func TestParseDepth(t *testing.T) {
 				limit = DefaultMaxDepth
 			}
 			want := "exceeded maximum nesting depth of " + strconv.Itoa(limit)
-			if se.Pos.Col != tc.wantCol || se.Msg != want {
-				t.Errorf("got 1:%d %s, want 1:%d %s", se.Pos.Col, se.Msg, tc.wantCol, want)
-			}
+			assert.Equal(t, tc.wantCol, se.Pos.Col, "column of the error")
+			assert.Equal(t, want, se.Msg, "message of the error")
 		})
 	}
 }
@@ -359,28 +340,20 @@ func TestParseDepth(t *testing.T) {
 func TestParseMaxBytes(t *testing.T) {
 	t.Parallel()
 	src := []byte(`{"a": [1, 2]}`) // 13 bytes
-	if _, err := Parse(src, Limits{MaxBytes: 13}); err != nil {
-		t.Fatalf("at the limit: %v", err)
-	}
-	_, err := Parse(src, Limits{MaxBytes: 12})
+	_, err := Parse(src, Limits{MaxBytes: 13})
+	require.NoError(t, err, "at the limit")
+	_, err = Parse(src, Limits{MaxBytes: 12})
 	se := checkError(t, src, err)
-	const want = "input is 13 bytes, more than the limit of 12 bytes"
-	if se.Pos != (Pos{0, 1, 1}) || se.Msg != want {
-		t.Errorf("got %+v %s, want {0 1 1} %s", se.Pos, se.Msg, want)
-	}
+	assert.Equal(t, Pos{0, 1, 1}, se.Pos, "position of the error")
+	assert.Equal(t, "input is 13 bytes, more than the limit of 12 bytes", se.Msg, "message of the error")
 }
 
 func TestSyntaxErrorError(t *testing.T) {
 	t.Parallel()
 	_, err := Parse([]byte("{\n  \"a\": 1,\n  \"a\": 2\n}"), Limits{})
-	const want = `line 3, column 3: duplicate key "a" (first at line 2, column 3)`
-	if err == nil || err.Error() != want {
-		t.Errorf("Error() = %v, want %s", err, want)
-	}
+	assert.EqualError(t, err, `line 3, column 3: duplicate key "a" (first at line 2, column 3)`)
 	var se *SyntaxError
-	if !errors.As(err, &se) {
-		t.Errorf("error %T is not a *SyntaxError", err)
-	}
+	assert.ErrorAs(t, err, &se)
 }
 
 func TestKindString(t *testing.T) {
@@ -393,18 +366,14 @@ func TestKindString(t *testing.T) {
 		{Array, "array"}, {Object, "object"}, {Kind(42), "Kind(42)"},
 	}
 	for _, tc := range tests {
-		if got := tc.kind.String(); got != tc.want {
-			t.Errorf("Kind(%d).String() = %q, want %q", tc.kind, got, tc.want)
-		}
+		assert.Equal(t, tc.want, tc.kind.String(), "Kind(%d).String()", tc.kind)
 	}
 }
 
 func TestValueGet(t *testing.T) {
 	t.Parallel()
 	v, err := Parse([]byte(`{"Effect":"Allow","effect":"x","Action":[]}`), Limits{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tests := []struct {
 		name    string
 		v       *Value
@@ -421,14 +390,19 @@ func TestValueGet(t *testing.T) {
 	}
 	for _, tc := range tests {
 		m, ok := tc.v.Get(tc.key)
-		if ok != tc.wantOK || (ok && (m.Key != tc.key || m.KeyPos.Col != tc.wantCol)) || (!ok && m != nil) {
-			t.Errorf("%s: Get(%q) = %+v, %v; want key at column %d, %v", tc.name, tc.key, m, ok, tc.wantCol, tc.wantOK)
+		if !assert.Equal(t, tc.wantOK, ok, "%s: Get(%q) found it", tc.name, tc.key) {
+			continue
+		}
+		if ok {
+			assert.Equal(t, tc.key, m.Key, "%s: Get(%q): key", tc.name, tc.key)
+			assert.Equal(t, tc.wantCol, m.KeyPos.Col, "%s: Get(%q): column of the key", tc.name, tc.key)
+		} else {
+			assert.Nil(t, m, "%s: Get(%q)", tc.name, tc.key)
 		}
 	}
 	// The member is the one in the tree, not a copy.
-	if m, _ := v.Get("Effect"); m != &v.Members[0] {
-		t.Error("Get returned a copy of the member")
-	}
+	m, _ := v.Get("Effect")
+	assert.Same(t, &v.Members[0], m, "Get returned a copy of the member")
 }
 
 func BenchmarkParse(b *testing.B) {

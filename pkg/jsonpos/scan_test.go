@@ -5,6 +5,8 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestWordTests checks the eight-byte tests of strings against one-byte
@@ -24,12 +26,9 @@ func TestWordTests(t *testing.T) {
 		}
 		x := binary.LittleEndian.Uint64(b[:])
 		bad := notPlain(x)
-		if got := bits.TrailingZeros64(bad) / 8; got != first || (bad == 0) != (first == 8) {
-			t.Fatalf("notPlain(%q) = %#x: first byte %d, want %d", b, bad, got, first)
-		}
-		if got := bits.OnesCount64(spaces(x)); got != nspace {
-			t.Fatalf("spaces(%q) = %#x, %d bits, want %d", b, spaces(x), got, nspace)
-		}
+		require.Equal(t, first, bits.TrailingZeros64(bad)/8, "notPlain(%q) = %#x: first byte", b, bad)
+		require.Equal(t, first == 8, bad == 0, "notPlain(%q) = %#x: no byte flagged", b, bad)
+		require.Equal(t, nspace, bits.OnesCount64(spaces(x)), "spaces(%q) = %#x: bits", b, spaces(x))
 	}
 	for pos := range 8 {
 		for c := range 256 {

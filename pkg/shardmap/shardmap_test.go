@@ -173,7 +173,7 @@ func TestGetAllocs(t *testing.T) {
 	n = testing.AllocsPerRun(100, func() {
 		k := "a-longer-key-of-some-bytes:" + suffix
 		if _, ok := m.GetHashed(String(m.Seed(), k), k); ok {
-			t.Error("found a key never put")
+			assert.Fail(t, "found a key never put")
 		}
 	})
 	assert.Zero(t, n, "GetHashed of a key made for the lookup")

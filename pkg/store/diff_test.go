@@ -52,14 +52,13 @@ func TestDiffRandom(t *testing.T) {
 			for range 50 {
 				from, to := revs[r.IntN(len(revs))], revs[r.IntN(len(revs))]
 				got, err := store.Diff(t.Context(), s, from, to)
-				if err != nil {
-					t.Fatalf("Diff(%d, %d): %v", from, to, err)
-				}
+				require.NoError(t, err, "Diff(%d, %d)", from, to)
 				want := naiveDiff(t, s, from, to)
+				// Compared as EqualFunc does: no value and an empty one alike.
 				if !slices.EqualFunc(got, want, func(a, b store.Change) bool {
 					return a.Op == b.Op && a.Key == b.Key && string(a.Value) == string(b.Value)
 				}) {
-					t.Fatalf("Diff(%d, %d) =\n %v\nwant\n %v", from, to, got, want)
+					require.Equal(t, want, got, "Diff(%d, %d)", from, to)
 				}
 			}
 		})

@@ -31,14 +31,11 @@ func TestKeyValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.key.Validate()
 			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
+				require.NoError(t, err, "Validate()")
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, ErrInvalidKey) {
-				t.Fatalf("Validate() = %v, want an ErrInvalidKey containing %q", err, tc.wantErr)
-			}
+			require.ErrorIs(t, err, ErrInvalidKey, "Validate()")
+			require.ErrorContains(t, err, tc.wantErr, "Validate()")
 		})
 	}
 }
@@ -47,9 +44,7 @@ func TestKeyCompare(t *testing.T) {
 	keys := []Key{{"zz", "a"}, {KindResource, "a"}, {KindUser, "b"}, {"yy", "b"}, {KindAccount, "z"}, {KindUser, "a"}, {KindSCP, "a"}, {KindUser, "a/b"}}
 	slices.SortFunc(keys, Key.Compare)
 	want := []Key{{KindAccount, "z"}, {KindSCP, "a"}, {KindUser, "a"}, {KindUser, "a/b"}, {KindUser, "b"}, {KindResource, "a"}, {"yy", "b"}, {"zz", "a"}}
-	if !slices.Equal(keys, want) {
-		t.Fatalf("sorted keys = %v, want %v", keys, want)
-	}
+	require.Equal(t, want, keys, "sorted keys")
 }
 
 func TestChangeSetValidate(t *testing.T) {
@@ -75,29 +70,21 @@ func TestChangeSetValidate(t *testing.T) {
 				require.NoError(t, err, "Validate() =")
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, ErrInvalidChangeSet) {
-				t.Fatalf("Validate() = %v, want an ErrInvalidChangeSet containing %q", err, tc.wantErr)
-			}
-			if errors.Is(err, ErrEmptyChangeSet) != tc.wantEmpty {
-				t.Fatalf("errors.Is(%v, ErrEmptyChangeSet) = %v, want %v", err, !tc.wantEmpty, tc.wantEmpty)
-			}
+			require.ErrorIs(t, err, ErrInvalidChangeSet, "Validate()")
+			require.ErrorContains(t, err, tc.wantErr, "Validate()")
+			require.Equal(t, tc.wantEmpty, errors.Is(err, ErrEmptyChangeSet), "errors.Is(%v, ErrEmptyChangeSet)", err)
 		})
 	}
 }
 
 func TestOptionsWithDefaults(t *testing.T) {
 	got := Options{}.WithDefaults()
-	if got.KeepRevisions != DefaultKeepRevisions || got.ProgressInterval != DefaultProgressInterval {
-		t.Fatalf("Options{}.WithDefaults() = %+v", got)
-	}
+	require.EqualValues(t, DefaultKeepRevisions, got.KeepRevisions, "Options{}.WithDefaults(): KeepRevisions")
+	require.EqualValues(t, DefaultProgressInterval, got.ProgressInterval, "Options{}.WithDefaults(): ProgressInterval")
 	set := Options{KeepRevisions: 7, ProgressInterval: time.Millisecond}
-	if got := set.WithDefaults(); got != set {
-		t.Fatalf("WithDefaults() changed set options: %+v", got)
-	}
-	if got := (Options{KeepRevisions: -1, ProgressInterval: -1}).WithDefaults(); got != (Options{}).WithDefaults() {
-		t.Fatalf("negative options not defaulted: %+v", got)
-	}
-	if (Page{}).Limit() != DefaultPageSize || (Page{Size: -3}).Limit() != DefaultPageSize || (Page{Size: 7}).Limit() != 7 {
-		t.Fatal("Page.Limit does not default a non-positive size")
-	}
+	require.Equal(t, set, set.WithDefaults(), "WithDefaults() of set options")
+	require.Equal(t, (Options{}).WithDefaults(), (Options{KeepRevisions: -1, ProgressInterval: -1}).WithDefaults(), "WithDefaults() of negative options")
+	require.EqualValues(t, DefaultPageSize, (Page{}).Limit(), "Page.Limit of a zero size")
+	require.EqualValues(t, DefaultPageSize, (Page{Size: -3}).Limit(), "Page.Limit of a negative size")
+	require.EqualValues(t, 7, (Page{Size: 7}).Limit(), "Page.Limit of a positive size")
 }

@@ -7,15 +7,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // buildEcho builds pdp-echo into a temporary directory.
 func buildEcho(t *testing.T) string {
 	t.Helper()
 	exe := filepath.Join(t.TempDir(), "pdp-echo")
-	if out, err := exec.Command("go", "build", "-o", exe, "../pdp-echo").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	out, err := exec.Command("go", "build", "-o", exe, "../pdp-echo").CombinedOutput()
+	require.NoError(t, err, "go build:\n%s", out)
 	return exe
 }
 
@@ -28,35 +30,30 @@ func TestServerLifecycle(t *testing.T) {
 
 	s, err := startServer(t.Context(), "pdp-echo", filepath.Join(dir, "echo.log"), exe, "-listen", "127.0.0.1:0")
 	t.Cleanup(s.stop)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(s.addr, "127.0.0.1:") || strings.HasSuffix(s.addr, ":0") {
-		t.Errorf("addr = %q, want the loopback port the server picked", s.addr)
-	}
+	require.NoError(t, err)
+	// The address is the loopback port the server picked.
+	assert.True(t, strings.HasPrefix(s.addr, "127.0.0.1:"), "addr = %q, want a loopback address", s.addr)
+	assert.False(t, strings.HasSuffix(s.addr, ":0"), "addr = %q, want the port the server picked", s.addr)
 	if _, err := s.cpuTime(); err != nil {
 		if _, statErr := os.Stat("/proc/self/stat"); statErr == nil {
-			t.Errorf("cpuTime: %v", err)
+			assert.NoError(t, err, "cpuTime")
 		}
 	}
-	if err := s.alive(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.alive())
 	s.stop()
 	select {
 	case <-s.exited:
 	case <-time.After(5 * time.Second):
-		t.Fatal("the server still runs after stop")
+		require.FailNow(t, "the server still runs after stop")
 	}
-	if s.alive() == nil {
-		t.Error("alive reports a stopped server as running")
-	}
+	assert.Error(t, s.alive(), "alive reports a stopped server as running")
 
 	// A server that exits at once is reported with its log.
 	bad, err := startServer(t.Context(), "pdp-echo", filepath.Join(dir, "bad.log"), exe, "-listen", "0.0.0.0:0")
 	t.Cleanup(bad.stop)
-	if err == nil || !strings.Contains(err.Error(), "exited before serving") || !strings.Contains(err.Error(), "loopback") {
-		t.Errorf("starting a server that refuses its address: %v, want an error quoting its log", err)
+	if assert.Error(t, err, "starting a server that refuses its address") {
+		assert.Contains(t, err.Error(), "exited before serving", "starting a server that refuses its address")
+		assert.Contains(t, err.Error(), "loopback", "starting a server that refuses its address: want an error quoting its log")
 	}
 }
 
@@ -65,30 +62,23 @@ func TestServerLifecycle(t *testing.T) {
 func TestGHZ(t *testing.T) {
 	t.Parallel()
 	ghz, err := filepath.Abs("../../../bin/ghz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(ghz); err != nil {
-		t.Fatalf("no ghz at %s: run make loadtest-tools", ghz)
-	}
+	require.NoError(t, err)
+	_, err = os.Stat(ghz)
+	require.NoError(t, err, "no ghz at %s: run make loadtest-tools", ghz)
 	exe := buildEcho(t)
 	dir := t.TempDir()
 	s, err := startServer(t.Context(), "pdp-echo", filepath.Join(dir, "echo.log"), exe, "-listen", "127.0.0.1:0")
 	t.Cleanup(s.stop)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	data := filepath.Join(dir, "check.json")
-	if err := os.WriteFile(data, []byte(`[{"principal":"arn:aws:iam::111122223333:user/alice","action":"mobiletargeting:GetApp","resource":"*"}]`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	err = os.WriteFile(data, []byte(`[{"principal":"arn:aws:iam::111122223333:user/alice","action":"mobiletargeting:GetApp","resource":"*"}]`), 0o644)
+	require.NoError(t, err)
 	run, err := runGHZ(t.Context(), ghz, dir, "check", s.addr, load{method: "Check", dataFile: data,
 		concurrency: 4, connections: 1, duration: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rep := run.report
-	if rep.StatusCodeDist["OK"] == 0 || rep.Total <= 0 || rep.percentile(99) <= 0 || rep.percentile(99) < rep.percentile(50) {
-		t.Errorf("ghz report: %d OK calls in %v, p50 %v, p99 %v", rep.StatusCodeDist["OK"], rep.Total, rep.percentile(50), rep.percentile(99))
-	}
+	assert.NotZero(t, rep.StatusCodeDist["OK"], "OK calls in the ghz report")
+	assert.Positive(t, rep.Total, "total time in the ghz report")
+	assert.Positive(t, rep.percentile(99), "p99 in the ghz report")
+	assert.GreaterOrEqual(t, rep.percentile(99), rep.percentile(50), "p99 against p50 in the ghz report")
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestMedian(t *testing.T) {
@@ -18,9 +20,7 @@ func TestMedian(t *testing.T) {
 		{[]float64{5, 1, 3}, 3},
 		{[]float64{4, 1, 3, 2}, 2.5},
 	} {
-		if got := median(tc.values); got != tc.want {
-			t.Errorf("median(%v) = %v, want %v", tc.values, got, tc.want)
-		}
+		assert.Equal(t, tc.want, median(tc.values), "median(%v)", tc.values)
 	}
 }
 
@@ -41,9 +41,7 @@ func TestPrintTargets(t *testing.T) {
 	}
 	var out bytes.Buffer
 	missed := printTargets(&out, res)
-	if !missed {
-		t.Errorf("printTargets reports every target met:\n%s", out.String())
-	}
+	assert.True(t, missed, "printTargets reports every target met:\n%s", out.String())
 	lines := strings.Split(out.String(), "\n")
 	for _, tc := range []struct{ prefix, verdict string }{
 		{"pdp/echo Check calls/s", " ok "},                   // median 0.85
@@ -55,13 +53,9 @@ func TestPrintTargets(t *testing.T) {
 		for _, l := range lines {
 			if strings.HasPrefix(l, tc.prefix) {
 				found = true
-				if !strings.Contains(l, tc.verdict) {
-					t.Errorf("line %q lacks %q", l, tc.verdict)
-				}
+				assert.Contains(t, l, tc.verdict, "line for %q", tc.prefix)
 			}
 		}
-		if !found {
-			t.Errorf("no line for %q in:\n%s", tc.prefix, out.String())
-		}
+		assert.True(t, found, "no line for %q in:\n%s", tc.prefix, out.String())
 	}
 }

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 func TestCheckLoopback(t *testing.T) {
 	t.Parallel()
@@ -19,8 +23,10 @@ func TestCheckLoopback(t *testing.T) {
 		{"127.0.0.1", false}, // no port
 	} {
 		err := checkLoopback(tc.listen)
-		if (err == nil) != tc.ok {
-			t.Errorf("checkLoopback(%q) = %v, want ok=%v", tc.listen, err, tc.ok)
+		if tc.ok {
+			assert.NoError(t, err, "checkLoopback(%q)", tc.listen)
+		} else {
+			assert.Error(t, err, "checkLoopback(%q)", tc.listen)
 		}
 	}
 }

@@ -152,12 +152,8 @@ func (w *watcher) next(t *testing.T, wait time.Duration) (item, bool) {
 func (w *watcher) nextChange(t *testing.T) store.Event {
 	t.Helper()
 	it, ok := w.next(t, timeout)
-	if !ok {
-		t.Fatalf("no watch event within %v", timeout)
-	}
-	if it.err != nil {
-		t.Fatalf("watch: %v", it.err)
-	}
+	require.True(t, ok, "no watch event within %v", timeout)
+	require.NoError(t, it.err, "watch")
 	return it.ev
 }
 

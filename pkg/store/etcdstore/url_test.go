@@ -2,9 +2,11 @@ package etcdstore_test
 
 import (
 	"slices"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pdp-dev/pdp/pkg/store/etcdstore"
 )
@@ -49,20 +51,17 @@ func TestParseURL(t *testing.T) {
 			t.Parallel()
 			cfg, err := etcdstore.ParseURL(tc.url)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("ParseURL(%q) = %+v, %v; want an error containing %q", tc.url, cfg, err, tc.wantErr)
-				}
+				require.ErrorContains(t, err, tc.wantErr, "ParseURL(%q) = %+v", tc.url, cfg)
 				return
 			}
-			if err != nil {
-				t.Fatalf("ParseURL(%q): %v", tc.url, err)
+			require.NoError(t, err, "ParseURL(%q)", tc.url)
+			if !slices.Equal(cfg.Endpoints, tc.wantEndpoints) { // no endpoints and an empty list alike
+				assert.Equal(t, tc.wantEndpoints, cfg.Endpoints, "ParseURL(%q): endpoints", tc.url)
 			}
-			if !slices.Equal(cfg.Endpoints, tc.wantEndpoints) || cfg.Prefix != tc.wantPrefix || (cfg.TLS != nil) != tc.wantTLS ||
-				cfg.DialTimeout != tc.wantTimeout || cfg.MaxTxnOps != tc.wantMaxOps {
-				t.Fatalf("ParseURL(%q) = {%v %q TLS %v %v %d}, want {%v %q TLS %v %v %d}", tc.url,
-					cfg.Endpoints, cfg.Prefix, cfg.TLS != nil, cfg.DialTimeout, cfg.MaxTxnOps,
-					tc.wantEndpoints, tc.wantPrefix, tc.wantTLS, tc.wantTimeout, tc.wantMaxOps)
-			}
+			assert.Equal(t, tc.wantPrefix, cfg.Prefix, "ParseURL(%q): prefix", tc.url)
+			assert.Equal(t, tc.wantTLS, cfg.TLS != nil, "ParseURL(%q): TLS", tc.url)
+			assert.Equal(t, tc.wantTimeout, cfg.DialTimeout, "ParseURL(%q): dial timeout", tc.url)
+			assert.Equal(t, tc.wantMaxOps, cfg.MaxTxnOps, "ParseURL(%q): max txn ops", tc.url)
 		})
 	}
 }

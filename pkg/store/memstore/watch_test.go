@@ -1,7 +1,6 @@
 package memstore_test
 
 import (
-	"errors"
 	"testing"
 
 	"github.com/pdp-dev/pdp/pkg/store"
@@ -17,17 +16,15 @@ func TestWatchOvertakenByCompaction(t *testing.T) {
 	defer s.Close()
 	apply := func() {
 		t.Helper()
-		if _, err := s.Apply(t.Context(), store.ChangeSet{Changes: []store.Change{{Op: store.OpPut, Key: store.Key{Kind: store.KindUser, ID: "a"}, Value: []byte("1")}}}); err != nil {
-			t.Fatal(err)
-		}
+		_, err := s.Apply(t.Context(), store.ChangeSet{Changes: []store.Change{{Op: store.OpPut, Key: store.Key{Kind: store.KindUser, ID: "a"}, Value: []byte("1")}}})
+		require.NoError(t, err)
 	}
 	apply()
 	n := 0
 	for ev, err := range s.Watch(t.Context(), 0) {
 		if n == 0 {
-			if err != nil || ev.Revision != 1 {
-				t.Fatalf("first event = %+v, %v; want revision 1", ev, err)
-			}
+			require.NoError(t, err, "first event")
+			require.EqualValues(t, 1, ev.Revision, "revision of the first event")
 			// While the consumer works on revision 1, five more are
 			// written and all but two compacted away.
 			for range 5 {
@@ -37,10 +34,8 @@ func TestWatchOvertakenByCompaction(t *testing.T) {
 			n++
 			continue
 		}
-		if !errors.Is(err, store.ErrCompacted) {
-			t.Fatalf("after compaction the watch yielded %+v, %v; want ErrCompacted", ev, err)
-		}
+		require.ErrorIs(t, err, store.ErrCompacted, "after compaction the watch yielded %+v", ev)
 		return
 	}
-	t.Fatal("watch ended without ErrCompacted")
+	require.FailNow(t, "watch ended without ErrCompacted")
 }

@@ -1,11 +1,13 @@
 package loadgen
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"google.golang.org/protobuf/proto"
 
@@ -25,9 +27,7 @@ func smallConfig() Config {
 func loadCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
 	cat, err := catalog.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cat
 }
 
@@ -37,19 +37,15 @@ func loadCatalog(t *testing.T) *catalog.Catalog {
 func TestDefaultModelValidates(t *testing.T) {
 	t.Parallel()
 	w, err := Generate(DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Model.Validate(loadCatalog(t)); err != nil {
-		t.Fatalf("the default model does not validate: %v", err)
-	}
-	if w.Principals < 1000 || w.Policies < 10000 || len(w.Model.Resources) < 5000 {
-		t.Errorf("default model: %d principals, %d policies, %d resources; want at least 1,000, 10,000 and 5,000",
-			w.Principals, w.Policies, len(w.Model.Resources))
-	}
+	require.NoError(t, err)
+	_, err = w.Model.Validate(loadCatalog(t))
+	require.NoError(t, err, "the default model does not validate")
+	assert.GreaterOrEqual(t, w.Principals, 1000, "principals of the default model")
+	assert.GreaterOrEqual(t, w.Policies, 10000, "policies of the default model")
+	assert.GreaterOrEqual(t, len(w.Model.Resources), 5000, "resources of the default model")
 	for _, n := range []int{100, 1000} {
-		if len(w.Batches[n]) == 0 || len(w.Batches[n][0].Request.GetItems()) != n {
-			t.Errorf("no BatchCheck requests of %d items", n)
+		if assert.NotEmpty(t, w.Batches[n], "BatchCheck requests of %d items", n) {
+			assert.Len(t, w.Batches[n][0].Request.GetItems(), n, "items of the first BatchCheck request of %d items", n)
 		}
 	}
 }
@@ -66,22 +62,16 @@ type decider struct {
 func (d *decider) compile(t *testing.T, docs ...*engine.Document) *engine.PolicySet {
 	t.Helper()
 	ps, err := engine.Compile(d.cat, docs...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return ps
 }
 
 func (d *decider) decide(t *testing.T, principal, action, resource string, context map[string]*pdpv1.ContextValue) pdpv1.Decision {
 	t.Helper()
 	pp, ok := d.res.Principal(principal)
-	if !ok {
-		t.Fatalf("principal %s is not in the model", principal)
-	}
+	require.True(t, ok, "principal %s is not in the model", principal)
 	rdoc, tags, ok := d.res.Resource(resource)
-	if !ok {
-		t.Fatalf("resource %s is not in the model", resource)
-	}
+	require.True(t, ok, "resource %s is not in the model", resource)
 	pol := engine.Policies{Identity: d.compile(t, pp.Identity...)}
 	if pp.Boundary != nil {
 		pol.Boundary = d.compile(t, pp.Boundary)
@@ -121,36 +111,27 @@ func TestRequestsGetTheirDecisions(t *testing.T) {
 	t.Parallel()
 	cat := loadCatalog(t)
 	w, err := Generate(smallConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res, err := w.Model.Resolve(cat)
-	if err != nil {
-		t.Fatalf("Resolve: %v", err)
-	}
+	require.NoError(t, err, "Resolve")
 	d := &decider{cat: cat, res: res}
 	kinds := map[string]int{}
 	decisions := map[pdpv1.Decision]int{}
 	for i, c := range w.Checks {
 		r := c.Request
 		got := d.decide(t, r.GetPrincipal(), r.GetAction(), r.GetResource(), r.GetContext())
-		if got != c.Want {
-			t.Errorf("Check %d (%s): %v, want %v: %v", i, c.Kind, got, c.Want, r)
-		}
+		assert.Equal(t, c.Want, got, "Check %d (%s): %v", i, c.Kind, r)
 		kinds[c.Kind]++
 		decisions[got]++
 	}
 	for _, k := range append(userKinds, roleKinds...) {
-		if kinds[k.name] == 0 {
-			t.Errorf("no Check request of kind %s among %d", k.name, len(w.Checks))
-		}
+		assert.NotZero(t, kinds[k.name], "Check requests of kind %s among %d", k.name, len(w.Checks))
 	}
 	for _, n := range smallConfig().BatchSizes {
 		for b, batch := range w.Batches[n] {
 			req := batch.Request
-			if len(req.GetItems()) != n || len(batch.Want) != n {
-				t.Fatalf("batch %d of size %d has %d items and %d decisions", b, n, len(req.GetItems()), len(batch.Want))
-			}
+			require.Len(t, req.GetItems(), n, "items of batch %d of size %d", b, n)
+			require.Len(t, batch.Want, n, "decisions of batch %d of size %d", b, n)
 			for i, it := range req.GetItems() {
 				ctx := make(map[string]*pdpv1.ContextValue)
 				for k, v := range req.GetContext() {
@@ -160,17 +141,13 @@ func TestRequestsGetTheirDecisions(t *testing.T) {
 					ctx[k] = v
 				}
 				got := d.decide(t, req.GetPrincipal(), it.GetAction(), it.GetResource(), ctx)
-				if got != batch.Want[i] {
-					t.Errorf("batch %d of size %d, item %d: %v, want %v: %v", b, n, i, got, batch.Want[i], it)
-				}
+				assert.Equal(t, batch.Want[i], got, "batch %d of size %d, item %d: %v", b, n, i, it)
 				decisions[got]++
 			}
 		}
 	}
 	for _, want := range []pdpv1.Decision{pdpv1.Decision_DECISION_ALLOW, pdpv1.Decision_DECISION_IMPLICIT_DENY, pdpv1.Decision_DECISION_EXPLICIT_DENY} {
-		if decisions[want] == 0 {
-			t.Errorf("no request is decided %v: %v", want, decisions)
-		}
+		assert.NotZero(t, decisions[want], "requests decided %v: %v", want, decisions)
 	}
 }
 
@@ -180,71 +157,41 @@ func TestRequestsGetTheirDecisions(t *testing.T) {
 func TestWriteReadsBack(t *testing.T) {
 	t.Parallel()
 	w, err := Generate(smallConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := t.TempDir()
-	if err := w.Write(dir); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, w.Write(dir))
 	set, err := entity.LoadDir(os.DirFS(filepath.Join(dir, ModelDir)), ".")
-	if err != nil {
-		t.Fatalf("LoadDir: %v", err)
-	}
+	require.NoError(t, err, "LoadDir")
 	got, err := set.Bundle()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want, err := w.Model.Bundle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("the model directory loads to another model than was generated")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got), "the model directory loads to another model than was generated")
 
 	checks, err := ReadChecks(filepath.Join(dir, ChecksFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(checks) != len(w.Checks) {
-		t.Fatalf("%s holds %d requests, want %d", ChecksFile, len(checks), len(w.Checks))
-	}
+	require.NoError(t, err)
+	require.Len(t, checks, len(w.Checks), "requests in %s", ChecksFile)
 	for i, c := range checks {
-		if !proto.Equal(c, w.Checks[i].Request) {
-			t.Fatalf("Check %d reads back as %v, want %v", i, c, w.Checks[i].Request)
-		}
+		require.True(t, proto.Equal(c, w.Checks[i].Request), "Check %d reads back as %v, want %v", i, c, w.Checks[i].Request)
 	}
 	for _, n := range smallConfig().BatchSizes {
 		batches, err := ReadBatches(filepath.Join(dir, BatchFile(n)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(batches) != len(w.Batches[n]) {
-			t.Fatalf("%s holds %d requests, want %d", BatchFile(n), len(batches), len(w.Batches[n]))
-		}
+		require.NoError(t, err)
+		require.Len(t, batches, len(w.Batches[n]), "requests in %s", BatchFile(n))
 		for i, b := range batches {
-			if !proto.Equal(b, w.Batches[n][i].Request) {
-				t.Fatalf("batch %d of size %d does not read back as written", i, n)
-			}
+			require.True(t, proto.Equal(b, w.Batches[n][i].Request), "batch %d of size %d does not read back as written", i, n)
 		}
 	}
 
 	var expected map[string]json.RawMessage
 	data, err := os.ReadFile(filepath.Join(dir, WantFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &expected); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &expected))
 	var checkWant []string
-	if err := json.Unmarshal(expected["check.json"], &checkWant); err != nil {
-		t.Fatal(err)
-	}
-	if len(checkWant) != len(w.Checks) || checkWant[0] != w.Checks[0].Want.String() {
-		t.Errorf("%s lists %d Check decisions starting %q, want %d starting %q",
-			WantFile, len(checkWant), checkWant[0], len(w.Checks), w.Checks[0].Want)
+	require.NoError(t, json.Unmarshal(expected["check.json"], &checkWant))
+	assert.Len(t, checkWant, len(w.Checks), "Check decisions %s lists", WantFile)
+	if assert.NotEmpty(t, checkWant, "Check decisions %s lists", WantFile) {
+		assert.Equal(t, w.Checks[0].Want.String(), checkWant[0], "first Check decision %s lists", WantFile)
 	}
 }
 
@@ -254,23 +201,16 @@ func TestDeterministic(t *testing.T) {
 	var dirs [2]string
 	for i := range dirs {
 		w, err := Generate(smallConfig())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		dirs[i] = t.TempDir()
-		if err := w.Write(dirs[i]); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, w.Write(dirs[i]))
 	}
 	for _, name := range []string{filepath.Join(ModelDir, "users", "users-00000.json"), ChecksFile, BatchFile(10), WantFile} {
 		a, errA := os.ReadFile(filepath.Join(dirs[0], name))
 		b, errB := os.ReadFile(filepath.Join(dirs[1], name))
-		if errA != nil || errB != nil {
-			t.Fatalf("%s: %v, %v", name, errA, errB)
-		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs between two generations of one configuration", name)
-		}
+		require.NoError(t, errA, name)
+		require.NoError(t, errB, name)
+		assert.Equal(t, string(a), string(b), "%s differs between two generations of one configuration", name)
 	}
 }
 
@@ -293,11 +233,9 @@ func TestConfigCheck(t *testing.T) {
 	} {
 		cfg := smallConfig()
 		tc.change(&cfg)
-		if _, err := Generate(cfg); err == nil {
-			t.Errorf("%s: Generate succeeded, want an error", tc.name)
-		}
+		_, err := Generate(cfg)
+		assert.Error(t, err, "%s: Generate", tc.name)
 	}
-	if _, err := Generate(smallConfig()); err != nil {
-		t.Errorf("smallConfig: %v", err)
-	}
+	_, err := Generate(smallConfig())
+	assert.NoError(t, err, "smallConfig")
 }
