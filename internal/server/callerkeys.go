@@ -40,6 +40,7 @@ const maxCountedKeys = 16
 type ctxKey struct {
 	name     string // as given
 	lower    string
+	key      engine.Key // lower, resolved
 	derived  derivation
 	ck       *catalog.ConditionKey // nil for a key the catalog does not know
 	known    bool                  // keyNames remembers the name
@@ -71,7 +72,7 @@ func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextVal
 	}
 	for name, cv := range in {
 		kn, known := s.names.key(name)
-		k := ctxKey{name: name, lower: kn.lower, derived: kn.derived, ck: kn.ck, known: known}
+		k := ctxKey{name: name, lower: kn.lower, key: kn.key, derived: kn.derived, ck: kn.ck, known: known}
 		ck.fresh = ck.fresh || !known
 		k.problems[0] = len(ck.problems)
 		report := func(format string, args ...any) {
@@ -160,9 +161,9 @@ func (ck *callerKeys) set(ctx *engine.Context) {
 	for i := range ck.keys {
 		k := &ck.keys[i]
 		if k.multi {
-			ctx.SetMulti(k.lower, k.values)
+			ctx.SetMultiKey(k.key, k.values)
 		} else {
-			ctx.Set(k.lower, k.value)
+			ctx.SetKey(k.key, k.value)
 		}
 	}
 }
@@ -170,7 +171,7 @@ func (ck *callerKeys) set(ctx *engine.Context) {
 // remove deletes the keys from ctx.
 func (ck *callerKeys) remove(ctx *engine.Context) {
 	for i := range ck.keys {
-		ctx.Delete(ck.keys[i].lower)
+		ctx.DeleteKey(ck.keys[i].key)
 	}
 }
 
