@@ -40,6 +40,7 @@ const maxCountedKeys = 16
 type ctxKey struct {
 	name     string // as given
 	lower    string
+	key      engine.Key // lower, resolved
 	derived  derivation
 	ck       *catalog.ConditionKey // nil for a key the catalog does not know
 	known    bool                  // keyNames remembers the name
@@ -70,53 +71,122 @@ func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextVal
 		return
 	}
 	for name, cv := range in {
-		kn, known := s.names.key(name)
-		k := ctxKey{name: name, lower: kn.lower, derived: kn.derived, ck: kn.ck, known: known}
-		ck.fresh = ck.fresh || !known
-		k.problems[0] = len(ck.problems)
-		report := func(format string, args ...any) {
-			ck.problems = append(ck.problems, rpcerr.FieldViolation{Field: "context[" + rpcerr.Clip(name) + "]",
-				Description: rpcerr.ClipMessage(fmt.Sprintf(format, args...))})
+		s.checkKey(ck, name, cv)
+	}
+	ck.countDistinct()
+}
+
+// checkItemKeys checks into ck the context of a batch item with keys of its
+// own over the batch's: what checkCallerKeys gives for the merged context,
+// without merging it. The batch's keys the item does not replace are taken
+// from shared, the batch's context checked once; only the item's own keys
+// are checked. A batch context over a limit, or a merged one over the
+// number of keys, is merged and checked whole, so that the call is refused
+// as before.
+func (s *Server) checkItemKeys(ck, shared *callerKeys, batchCtx, own map[string]*pdpv1.ContextValue) {
+	n := len(batchCtx)
+	for name := range own {
+		if _, ok := batchCtx[name]; !ok {
+			n++
 		}
-		switch v := cv.GetKind().(type) {
-		case *pdpv1.ContextValue_StringValue:
-			k.value = v.StringValue
-			switch {
-			case kn.ck == nil:
-			case kn.ck.Multivalued:
-				report("%s is multivalued: give list_value", rpcerr.Clip(name))
-			default:
-				if err := engine.CheckContextValue(kn.ck.Type, k.value); err != nil {
-					report("%s: %v", rpcerr.Clip(name), err)
-				}
-			}
-		case *pdpv1.ContextValue_ListValue:
-			k.multi, k.values = true, v.ListValue.GetValues()
-			if k.values == nil {
-				k.values = []string{}
-			}
-			switch {
-			case kn.ck == nil:
-			case !kn.ck.Multivalued:
-				report("%s takes a single value: give string_value", rpcerr.Clip(name))
-			default:
-				for _, value := range k.values {
-					if err := engine.CheckContextValue(kn.ck.Type, value); err != nil {
-						report("%s: %v", rpcerr.Clip(name), err)
-					}
-				}
-			}
-		default:
-			report("no value: set string_value or list_value")
+	}
+	if shared.limit != nil || n > s.cfg.Limits.MaxContextKeys {
+		s.checkCallerKeys(ck, mergeContext(batchCtx, own))
+		return
+	}
+	ck.keys, ck.problems, ck.derivations, ck.fresh = ck.keys[:0], ck.problems[:0], 0, false
+	ck.gen = s.checks.Add(1)
+	// The batch's keys are within the limits: only the item's can break
+	// them.
+	ck.limit = s.cfg.Limits.checkContext("context", own)
+	ck.distinct = 0
+	if ck.limit != nil {
+		return
+	}
+	for i := range shared.keys {
+		k := shared.keys[i]
+		if _, ok := own[k.name]; ok {
+			continue
 		}
-		k.problems[1] = len(ck.problems)
+		first := len(ck.problems)
+		ck.problems = append(ck.problems, shared.problems[k.problems[0]:k.problems[1]]...)
+		k.problems = [2]int{first, len(ck.problems)}
+		ck.fresh = ck.fresh || !k.known
 		ck.derivations |= 1 << k.derived
 		ck.keys = append(ck.keys, k)
 	}
+	for name, cv := range own {
+		s.checkKey(ck, name, cv)
+	}
+	ck.countDistinct()
+}
+
+// mergeContext returns the batch's context with an item's own keys over
+// it, as the item is decided.
+func mergeContext(batchCtx, own map[string]*pdpv1.ContextValue) map[string]*pdpv1.ContextValue {
+	out := make(map[string]*pdpv1.ContextValue, len(batchCtx)+len(own))
+	for k, v := range batchCtx {
+		out[k] = v
+	}
+	for k, v := range own {
+		out[k] = v
+	}
+	return out
+}
+
+// countDistinct counts the distinct lower-case names of the keys checked,
+// when there are few enough.
+func (ck *callerKeys) countDistinct() {
 	ck.distinct = -1
 	if len(ck.keys) <= maxCountedKeys {
 		ck.distinct = distinctNames(len(ck.keys), func(i int) string { return ck.keys[i].lower })
 	}
+}
+
+// checkKey checks one key of a request context into ck.
+func (s *Server) checkKey(ck *callerKeys, name string, cv *pdpv1.ContextValue) {
+	kn, known := s.names.key(name)
+	k := ctxKey{name: name, lower: kn.lower, key: kn.key, derived: kn.derived, ck: kn.ck, known: known}
+	ck.fresh = ck.fresh || !known
+	k.problems[0] = len(ck.problems)
+	report := func(format string, args ...any) {
+		ck.problems = append(ck.problems, rpcerr.FieldViolation{Field: "context[" + rpcerr.Clip(name) + "]",
+			Description: rpcerr.ClipMessage(fmt.Sprintf(format, args...))})
+	}
+	switch v := cv.GetKind().(type) {
+	case *pdpv1.ContextValue_StringValue:
+		k.value = v.StringValue
+		switch {
+		case kn.ck == nil:
+		case kn.ck.Multivalued:
+			report("%s is multivalued: give list_value", rpcerr.Clip(name))
+		default:
+			if err := engine.CheckContextValue(kn.ck.Type, k.value); err != nil {
+				report("%s: %v", rpcerr.Clip(name), err)
+			}
+		}
+	case *pdpv1.ContextValue_ListValue:
+		k.multi, k.values = true, v.ListValue.GetValues()
+		if k.values == nil {
+			k.values = []string{}
+		}
+		switch {
+		case kn.ck == nil:
+		case !kn.ck.Multivalued:
+			report("%s takes a single value: give string_value", rpcerr.Clip(name))
+		default:
+			for _, value := range k.values {
+				if err := engine.CheckContextValue(kn.ck.Type, value); err != nil {
+					report("%s: %v", rpcerr.Clip(name), err)
+				}
+			}
+		}
+	default:
+		report("no value: set string_value or list_value")
+	}
+	k.problems[1] = len(ck.problems)
+	ck.derivations |= 1 << k.derived
+	ck.keys = append(ck.keys, k)
 }
 
 // distinctNames counts the distinct names among n.
@@ -160,9 +230,9 @@ func (ck *callerKeys) set(ctx *engine.Context) {
 	for i := range ck.keys {
 		k := &ck.keys[i]
 		if k.multi {
-			ctx.SetMulti(k.lower, k.values)
+			ctx.SetMultiKey(k.key, k.values)
 		} else {
-			ctx.Set(k.lower, k.value)
+			ctx.SetKey(k.key, k.value)
 		}
 	}
 }
@@ -170,7 +240,7 @@ func (ck *callerKeys) set(ctx *engine.Context) {
 // remove deletes the keys from ctx.
 func (ck *callerKeys) remove(ctx *engine.Context) {
 	for i := range ck.keys {
-		ctx.Delete(ck.keys[i].lower)
+		ctx.DeleteKey(ck.keys[i].key)
 	}
 }
 

@@ -70,7 +70,7 @@ func (sc *scratch) buildContext(next ctxLayers, sessionTags map[string]string, n
 	setTime(ctx, next.time)
 	setKeys(ctx, next.principal.list())
 	for k, v := range sessionTags {
-		ctx.Set(names.principalTag(k), v)
+		ctx.SetKey(names.principalTag(k), v)
 	}
 	setKeys(ctx, next.resource.list())
 	if next.valid && ctx.Len() != next.size() {
@@ -112,15 +112,15 @@ func changeKeys(ctx *engine.Context, old, new []derivedKey) {
 	i, j := 0, 0
 	for i < len(old) || j < len(new) {
 		switch {
-		case j == len(new) || i < len(old) && old[i].name < new[j].name:
-			ctx.Delete(old[i].name)
+		case j == len(new) || i < len(old) && old[i].name() < new[j].name():
+			ctx.DeleteKey(old[i].key)
 			i++
-		case i == len(old) || new[j].name < old[i].name:
-			ctx.Set(new[j].name, new[j].value)
+		case i == len(old) || new[j].name() < old[i].name():
+			ctx.SetKey(new[j].key, new[j].value)
 			j++
 		default:
 			if old[i].value != new[j].value {
-				ctx.Set(new[j].name, new[j].value)
+				ctx.SetKey(new[j].key, new[j].value)
 			}
 			i++
 			j++
@@ -129,13 +129,13 @@ func changeKeys(ctx *engine.Context, old, new []derivedKey) {
 }
 
 func setTime(ctx *engine.Context, tk *timeKeys) {
-	ctx.Set(lowerCurrentTime, tk.current)
-	ctx.Set(lowerEpochTime, tk.epoch)
+	ctx.SetKey(currentTimeKey, tk.current)
+	ctx.SetKey(epochTimeKey, tk.epoch)
 }
 
 func setKeys(ctx *engine.Context, keys []derivedKey) {
 	for _, k := range keys {
-		ctx.Set(k.name, k.value)
+		ctx.SetKey(k.key, k.value)
 	}
 }
 
@@ -145,8 +145,15 @@ func setKeys(ctx *engine.Context, keys []derivedKey) {
 // tell them by their pointer (see ctxLayers).
 type derivedKeys struct{ keys []derivedKey }
 
-// derivedKey is a key the server derives, its name in lower case.
-type derivedKey struct{ name, value string }
+// derivedKey is a key the server derives, its name in lower case and
+// resolved once, so that setting and deleting it hashes nothing.
+type derivedKey struct {
+	key   engine.Key
+	value string
+}
+
+// name is the key's name, in lower case.
+func (k *derivedKey) name() string { return k.key.Name() }
 
 // list returns the keys; none for nil.
 func (d *derivedKeys) list() []derivedKey {
@@ -180,14 +187,25 @@ var (
 	lowerEpochTime        = strings.ToLower(keyEpochTime)
 )
 
+// The keys the server derives for every request and for every principal
+// the model knows, resolved once.
+var (
+	currentTimeKey      = engine.NewKey(lowerCurrentTime)
+	epochTimeKey        = engine.NewKey(lowerEpochTime)
+	principalArnKey     = engine.NewKey(lowerPrincipalArn)
+	principalAccountKey = engine.NewKey(lowerPrincipalAccount)
+	principalTypeKey    = engine.NewKey(lowerPrincipalType)
+	usernameKey         = engine.NewKey(lowerUsername)
+)
+
 // sortKeys sorts keys by name and keeps of each name the last, which is the
 // one setting them all in turn leaves (tag keys that differ only in case
 // have one name in lower case).
 func sortKeys(keys []derivedKey) []derivedKey {
-	slices.SortStableFunc(keys, func(a, b derivedKey) int { return strings.Compare(a.name, b.name) })
+	slices.SortStableFunc(keys, func(a, b derivedKey) int { return strings.Compare(a.name(), b.name()) })
 	out := keys[:0]
 	for i, k := range keys {
-		if i+1 < len(keys) && keys[i+1].name == k.name {
+		if i+1 < len(keys) && keys[i+1].name() == k.name() {
 			continue
 		}
 		out = append(out, k)
@@ -222,11 +240,11 @@ func (s *Server) principalKeys(e *snapshot.Principal) *derivedKeys {
 		return d.(*derivedKeys)
 	}
 	keys := make([]derivedKey, 0, 4+len(e.Tags()))
-	keys = append(keys, derivedKey{lowerPrincipalArn, e.ARN()}, derivedKey{lowerPrincipalAccount, e.Account()})
+	keys = append(keys, derivedKey{principalArnKey, e.ARN()}, derivedKey{principalAccountKey, e.Account()})
 	if e.Kind() == engine.PrincipalUser {
-		keys = append(keys, derivedKey{lowerPrincipalType, "User"}, derivedKey{lowerUsername, e.Name()})
+		keys = append(keys, derivedKey{principalTypeKey, "User"}, derivedKey{usernameKey, e.Name()})
 	} else {
-		keys = append(keys, derivedKey{lowerPrincipalType, "AssumedRole"})
+		keys = append(keys, derivedKey{principalTypeKey, "AssumedRole"})
 	}
 	for k, v := range e.Tags() {
 		keys = append(keys, derivedKey{s.names.principalTag(k), v})

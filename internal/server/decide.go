@@ -79,13 +79,22 @@ func (s *Server) check(ctx context.Context, method string, req *pdpv1.CheckReque
 // becomes its own error, never the batch's.
 func (s *Server) batchResult(sc *scratch, b *batch, i int, out *pdpv1.BatchCheckResult) {
 	var it item
-	shared := batchItem(b.req, b.req.GetItems()[i], &it)
+	bi := b.req.GetItems()[i]
+	var caller *callerKeys // nil: it.context is checked by prepareItem
+	switch batchItem(b.req, bi, &it) {
+	case contextShared:
+		caller = &b.shared
+	case contextMerged:
+		// The item's keys over the batch's, checked without merging the
+		// two; the merged context is made only for OnDecision.
+		caller = sc.ownKeys()
+		s.checkItemKeys(caller, &b.shared, b.req.GetContext(), bi.GetContext())
+		if b.items != nil {
+			it.context = mergeContext(b.req.GetContext(), bi.GetContext())
+		}
+	}
 	if b.items != nil {
 		b.items[i] = it
-	}
-	var caller *callerKeys
-	if shared {
-		caller = &b.shared
 	}
 	if err := s.prepareItem(sc, b.snap, &it, caller, b.tk); err != nil {
 		out.Error = itemError(err)
@@ -173,11 +182,21 @@ func checkItem(r *pdpv1.CheckRequest) item {
 	}
 }
 
+// itemContext says what context a batch item is decided with.
+type itemContext uint8
+
+const (
+	contextShared itemContext = iota // the batch's: the item has none of its own
+	contextOwn                       // the item's: the batch has none
+	contextMerged                    // the batch's with the item's keys over it
+)
+
 // batchItem applies the batch's defaults to one item, into it: an empty
 // principal or session takes the batch's, and the item's context keys
-// replace the batch's keys of the same name. shared is true when the item
-// has no context of its own, so that its context is exactly the batch's.
-func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem, it *item) (shared bool) {
+// replace the batch's keys of the same name. It says which context the
+// item has; it.context is left nil for a merged one, which the caller
+// checks from the two (see checkItemKeys).
+func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem, it *item) itemContext {
 	*it = item{
 		principal: bi.GetPrincipal(), action: bi.GetAction(), resource: bi.GetResource(),
 		resourceAccount: bi.GetResourceAccount(), sessionPolicies: bi.GetSessionPolicies(), sessionTags: bi.GetSessionTags(),
@@ -194,19 +213,12 @@ func batchItem(r *pdpv1.BatchCheckRequest, bi *pdpv1.BatchCheckItem, it *item) (
 	switch {
 	case len(bi.GetContext()) == 0:
 		it.context = r.GetContext()
-		return true
+		return contextShared
 	case len(r.GetContext()) == 0:
 		it.context = bi.GetContext()
-	default:
-		it.context = make(map[string]*pdpv1.ContextValue, len(r.GetContext())+len(bi.GetContext()))
-		for k, v := range r.GetContext() {
-			it.context[k] = v
-		}
-		for k, v := range bi.GetContext() {
-			it.context[k] = v
-		}
+		return contextOwn
 	}
-	return false
+	return contextMerged
 }
 
 // A call reads the clock once: the items of a batch share the time keys.

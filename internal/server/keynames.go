@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
+	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
 // maxKeyNames and maxKeyNameBytes bound each table of keyNames, in names
@@ -29,14 +30,15 @@ const (
 type keyNames struct {
 	cat *catalog.Catalog
 
-	given         nameTable[*keyName] // caller keys, by the name as given
-	principalTags nameTable[string]   // tag key → aws:principaltag/<key>, lower case
-	resourceTags  nameTable[string]   // tag key → aws:resourcetag/<key>, lower case
+	given         nameTable[*keyName]   // caller keys, by the name as given
+	principalTags nameTable[engine.Key] // tag key → aws:principaltag/<key>, lower case
+	resourceTags  nameTable[engine.Key] // tag key → aws:resourcetag/<key>, lower case
 }
 
 // keyName is what the server knows of one condition key name.
 type keyName struct {
 	lower   string                // the name in lower case
+	key     engine.Key            // lower resolved, to set and delete without hashing it again
 	derived derivation            // when the server derives the key
 	ck      *catalog.ConditionKey // nil for a key the catalog does not know
 }
@@ -97,7 +99,8 @@ func (n *keyNames) key(name string) (kn *keyName, known bool) {
 	if kn, ok := n.given.load(name); ok {
 		return kn, true
 	}
-	kn = &keyName{lower: strings.ToLower(name), derived: deriveOf(name)}
+	lower := strings.ToLower(name)
+	kn = &keyName{lower: lower, key: engine.NewKey(lower), derived: deriveOf(name)}
 	if n.cat != nil {
 		if ck, ok := n.cat.ConditionKey(name); ok {
 			kn.ck = ck
@@ -117,7 +120,7 @@ func (n *keyNames) learn(ck *callerKeys) {
 			if _, ok := n.given.load(k.name); ok {
 				continue // learnt from another item of a batch, or another call
 			}
-			n.given.store(k.name, &keyName{lower: k.lower, derived: k.derived, ck: k.ck}, entrySize(k.name, k.lower))
+			n.given.store(k.name, &keyName{lower: k.lower, key: k.key, derived: k.derived, ck: k.ck}, entrySize(k.name, k.lower))
 		}
 	}
 }
@@ -131,24 +134,25 @@ func entrySize(name, lower string) int64 {
 	return size
 }
 
-// principalTag returns the lower-case name of the aws:PrincipalTag key of
-// a tag.
-func (n *keyNames) principalTag(tag string) string {
+// principalTag returns the aws:PrincipalTag key of a tag, its name in lower
+// case.
+func (n *keyNames) principalTag(tag string) engine.Key {
 	return n.tagKey(&n.principalTags, prefixPrincipalTag, tag)
 }
 
-// resourceTag returns the lower-case name of the aws:ResourceTag key of a
-// tag.
-func (n *keyNames) resourceTag(tag string) string {
+// resourceTag returns the aws:ResourceTag key of a tag, its name in lower
+// case.
+func (n *keyNames) resourceTag(tag string) engine.Key {
 	return n.tagKey(&n.resourceTags, prefixResourceTag, tag)
 }
 
-func (n *keyNames) tagKey(t *nameTable[string], prefix, tag string) string {
+func (n *keyNames) tagKey(t *nameTable[engine.Key], prefix, tag string) engine.Key {
 	if k, ok := t.load(tag); ok {
 		return k
 	}
-	k := prefix + strings.ToLower(tag)
-	t.store(tag, k, entrySize(tag, k))
+	lower := prefix + strings.ToLower(tag)
+	k := engine.NewKey(lower)
+	t.store(tag, k, entrySize(tag, lower))
 	return k
 }
 

@@ -224,7 +224,12 @@ func (c *Context) Delete(key string) {
 		return
 	}
 	lk := lowerKey(key)
-	hash := keyHash(lk)
+	c.deleteHashed(lk, keyHash(lk))
+}
+
+// deleteHashed is Delete for a key whose lower-case form and hash are
+// known.
+func (c *Context) deleteHashed(lk string, hash uint64) {
 	mask := len(c.slots) - 1
 	i := c.home(uint32(hash >> 32))
 	for ; ; i = (i + 1) & mask {

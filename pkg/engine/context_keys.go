@@ -53,6 +53,14 @@ func (c *Context) SetMultiKey(k Key, values []string) {
 	c.setMultiEntry(c.putHashed(k.name, k.lower, k.hash), values)
 }
 
+// DeleteKey removes a key, as Delete does.
+func (c *Context) DeleteKey(k Key) {
+	if c == nil || len(c.slots) == 0 {
+		return
+	}
+	c.deleteHashed(k.lower, k.hash)
+}
+
 // A TagKind is the family of a tag condition key: the part of
 // "aws:PrincipalTag/team" before the tag key.
 type TagKind uint8

@@ -77,3 +77,37 @@ func TestContextReusedAllocatesNothing(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, []string{"alice"}, got)
 }
+
+// TestContextDeleteKey checks that DeleteKey removes the key Delete would,
+// whatever the case of the name it was set with, and leaves the others.
+func TestContextDeleteKey(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		set  string
+		del  Key
+	}{
+		{"global key", "aws:SourceIp", KeySourceIP},
+		{"lower case", "aws:principaltag/team", NewKey("aws:principaltag/team")},
+		{"set upper, deleted lower", "AWS:ResourceTag/ENV", NewKey("aws:resourcetag/env")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := NewContext(4)
+			c.Set(tc.set, "v")
+			c.SetKey(KeyPrincipalArn, "arn:aws:iam::111122223333:user/alice")
+			c.DeleteKey(tc.del)
+			_, _, ok := c.Get(tc.set)
+			assert.False(t, ok, "%s is still present", tc.set)
+			assert.Equal(t, 1, c.Len())
+			_, _, ok = c.Get("aws:PrincipalArn")
+			assert.True(t, ok, "DeleteKey removed aws:PrincipalArn too")
+		})
+	}
+	var empty *Context
+	empty.DeleteKey(KeySourceIP) // a nil context holds nothing to delete
+	c := NewContext(1)
+	c.DeleteKey(KeySourceIP)
+	assert.Zero(t, c.Len())
+}
