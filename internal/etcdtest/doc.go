@@ -9,7 +9,7 @@
 // first and fails on any skipped test, so a missing server never passes
 // as green.
 //
-// Imports: the standard library and internal/logbuf.
+// Imports: the standard library, internal/etcdprobe and internal/logbuf.
 //
 // Concurrency: a Server belongs to the test that started it; its methods
 // are called from that test's goroutine.

@@ -1,13 +1,8 @@
 package etcdtest
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdp-dev/pdp/internal/etcdprobe"
 	"github.com/pdp-dev/pdp/internal/logbuf"
 )
 
@@ -61,7 +57,7 @@ func Start(t testing.TB, args ...string) *Server {
 	// Free ports are found by listening and closing, so another process
 	// can take one before etcd binds it: try again with new ports.
 	for attempt := 1; ; attempt++ {
-		ports, err := freePorts(2)
+		ports, err := etcdprobe.FreePorts(2)
 		if err != nil {
 			t.Fatalf("etcdtest: %v", err)
 		}
@@ -197,7 +193,7 @@ func (s *Server) waitReady() error {
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	for {
-		if healthy(ctx, s.client+"/health") {
+		if etcdprobe.Healthy(ctx, s.client+"/health") {
 			return nil
 		}
 		select {
@@ -208,45 +204,4 @@ func (s *Server) waitReady() error {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-}
-
-// healthy reports whether url answers {"health":"true"}.
-func healthy(ctx context.Context, url string) bool {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	return err == nil && resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"true"`))
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("find a free port: %w", err)
-		}
-		lns = append(lns, ln)
-		addr, ok := ln.Addr().(*net.TCPAddr)
-		if !ok {
-			return nil, errors.New("find a free port: not a TCP address")
-		}
-		ports = append(ports, addr.Port)
-	}
-	return ports, nil
 }

@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pdp-dev/pdp/internal/etcdprobe"
 )
 
 // etcdMaxRequestBytes lets the seed, one transaction of the whole model,
@@ -28,7 +26,7 @@ func startEtcd(ctx context.Context, exe, dir string, maxTxnOps int) (*server, st
 	// Free ports are found by listening and closing, so another process
 	// can take one before etcd binds it: then try again with new ones.
 	for attempt := 1; ; attempt++ {
-		ports, err := freePorts(2)
+		ports, err := etcdprobe.FreePorts(2)
 		if err != nil {
 			return nil, "", err
 		}
@@ -66,7 +64,7 @@ func (s *server) waitEtcdHealthy(ctx context.Context, url string, limit time.Dur
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {
-		if etcdHealthy(ctx, url) {
+		if etcdprobe.Healthy(ctx, url) {
 			return nil
 		}
 		select {
@@ -77,37 +75,6 @@ func (s *server) waitEtcdHealthy(ctx context.Context, url string, limit time.Dur
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-}
-
-// etcdHealthy reports whether url answers {"health":"true"}.
-func etcdHealthy(ctx context.Context, url string) bool {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
-	return err == nil && resp.StatusCode == http.StatusOK && bytes.Contains(body, []byte(`"true"`))
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close() // held until all n are picked, so they differ
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // lookExecutable returns the absolute path of exe: a path as it is, a bare
