@@ -51,7 +51,9 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"x","Resource":"y","Condition":{"Null":{"a":[true,1,"s"]}}}]}`), uint8(SessionPolicy))
 	f.Fuzz(func(t *testing.T, src []byte, typ uint8) {
 		pt := PolicyType(typ % 5)
-		doc, err := Parse(src, ParseOptions{ID: "fuzz", Type: pt})
+		opts := ParseOptions{ID: "fuzz", Type: pt}
+		doc, err := Parse(src, opts)
+		checkKeepsNoView(t, src, opts, doc, err)
 		if err != nil {
 			var es Errors
 			if !errors.As(err, &es) || len(es) == 0 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/jsonpos"
@@ -92,7 +93,10 @@ var parsers = sync.Pool{New: func() any { return new(parser) }}
 func newParser(src []byte, opts ParseOptions) *parser {
 	p := parsers.Get().(*parser)
 	p.opts = opts
-	p.dec.Reset(src, jsonpos.Limits{MaxDepth: maxDepth})
+	// Borrowed: every string a parse keeps is copied, by pack on success
+	// and by errors on failure, so views of src do not outlive the call;
+	// copying each document first was a tenth of what a load allocates.
+	p.dec.ResetBorrowed(src, jsonpos.Limits{MaxDepth: maxDepth})
 	p.cur = &p.docErrs
 	p.stmts, p.texts, p.conds = p.stmtArr[:0], p.textArr[:0], p.condArr[:0]
 	p.condPtrs, p.vals = p.condPtrArr[:0], p.valArr[:0]
@@ -141,6 +145,10 @@ func (p *parser) errors() Errors {
 			Msg: fmt.Sprintf("more than %d problems; stopped reporting", maxErrors)})
 	}
 	sortErrors(all)
+	for _, e := range all {
+		// Sid and Field may be views of the borrowed input (newParser).
+		e.Sid, e.Field = strings.Clone(e.Sid), strings.Clone(e.Field)
+	}
 	return all
 }
 

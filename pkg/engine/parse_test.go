@@ -110,3 +110,46 @@ func TestPolicyErrorFormat(t *testing.T) {
 	assert.True(t, (Errors{}).Err() == nil, "empty Errors.Err() is not nil")
 	assert.True(t, (Errors{{Severity: SeverityWarning}}).Err() == nil, "warnings alone are an error")
 }
+
+// TestParseKeepsNoViewOfInput checks that neither a parsed document nor a
+// parse error changes when the caller reuses its buffer afterwards: Parse
+// reads the buffer without copying it and must copy all it keeps.
+func TestParseKeepsNoViewOfInput(t *testing.T) {
+	t.Parallel()
+	docs := corpusPolicies(t, 200)
+	docs = append(docs,
+		[]byte(`{"Version":"2012-10-17","Id":"doc-id","Statement":[{"Sid":"Named","Effect":"Allow","Actoin":"x","Resource":"*"}]}`),
+		[]byte(`{"Version":"2012-10-17","Statement":{"Sid":"Cond","Effect":"Deny","Action":"mobiletargeting:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":false},"StringLike":{"aws:PrincipalTag/team":["a*","b"]},"Nope":{"k":"v"}}}}`),
+		[]byte(`{"Version":"2008-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111122223333:root"]},"Action":"sms-voice:*","NotResource":"arn:aws:sms-voice:*:*:pool/p"}}`),
+		[]byte(`{"Version":"1999","Statement":{"Sid":"x","Effect":"Maybe"}}`),
+	)
+	for i, src := range docs {
+		for _, pt := range []PolicyType{IdentityPolicy, ResourcePolicy} {
+			opts := ParseOptions{ID: "p", Type: pt}
+			doc, err := Parse(src, opts)
+			checkKeepsNoView(t, src, opts, doc, err)
+			if t.Failed() {
+				t.Fatalf("document %d:\n%s", i, src)
+			}
+		}
+	}
+}
+
+// checkKeepsNoView parses a copy of src, overwrites the copy, and asserts
+// that the result still equals doc and err, which were parsed from src.
+func checkKeepsNoView(t *testing.T, src []byte, opts ParseOptions, doc *Document, err error) {
+	t.Helper()
+	buf := slices.Clone(src)
+	got, gotErr := Parse(buf, opts)
+	for i := range buf {
+		buf[i] = '#'
+	}
+	if err != nil {
+		require.Error(t, gotErr, "the same input parsed once with an error and once without")
+		assert.Equal(t, err.Error(), gotErr.Error(), "errors after the input buffer was overwritten")
+		return
+	}
+	require.NoError(t, gotErr)
+	assert.Equal(t, string(doc.Format()), string(got.Format()), "document after the input buffer was overwritten")
+	assert.Equal(t, doc, got, "document after the input buffer was overwritten")
+}
