@@ -99,6 +99,7 @@ func Compile(cat *catalog.Catalog, docs ...*Document) (*PolicySet, error) {
 	cds := make([]*CompiledDocument, len(docs))
 	var errs Errors
 	sh := newSharer(cat)
+	defer sh.release()
 	for i, d := range docs {
 		if i > 0 && d.Type != docs[0].Type {
 			return nil, fmt.Errorf("compile: policy %q is a %s policy in a set of %s policies", d.ID, d.Type, docs[0].Type)
@@ -118,7 +119,9 @@ func Compile(cat *catalog.Catalog, docs ...*Document) (*PolicySet, error) {
 // [NewPolicySet] to assemble into sets. It fails as Compile does, only on
 // what cannot be evaluated.
 func CompileDocument(cat *catalog.Catalog, d *Document) (*CompiledDocument, error) {
-	cd, errs := compileDocument(newSharer(cat), d)
+	sh := newSharer(cat)
+	defer sh.release()
+	cd, errs := compileDocument(sh, d)
 	if err := errs.Err(); err != nil {
 		sortErrors(errs)
 		return nil, err
@@ -126,8 +129,23 @@ func CompileDocument(cat *catalog.Catalog, d *Document) (*CompiledDocument, erro
 	return cd, nil
 }
 
+// oneStatementCompiled is a compiled document of one statement, the usual
+// kind, in one allocation.
+type oneStatementCompiled struct {
+	doc CompiledDocument
+	st  [1]statement
+}
+
 func compileDocument(sh *sharer, d *Document) (*CompiledDocument, Errors) {
-	cd := &CompiledDocument{id: d.ID, typ: d.Type, cat: sh.cat, statements: make([]statement, len(d.Statements))}
+	var cd *CompiledDocument
+	if len(d.Statements) == 1 {
+		one := new(oneStatementCompiled)
+		cd = &one.doc
+		cd.statements = one.st[:]
+	} else {
+		cd = &CompiledDocument{statements: make([]statement, len(d.Statements))}
+	}
+	cd.id, cd.typ, cd.cat = d.ID, d.Type, sh.cat
 	var errs Errors
 	for i, st := range d.Statements {
 		serrs := compileStatement(sh, &cd.statements[i], d, st)
@@ -168,7 +186,12 @@ func compileStatement(sh *sharer, cs *statement, d *Document, st *Statement) Err
 	shared := sh.actionList(acts, notA)
 	cs.notAction, cs.actions, cs.covers, cs.coversAll = notA, shared.actions, shared.covers, shared.coversAll
 	cs.notResource = notR
-	if len(res) > 0 {
+	switch len(res) {
+	case 0:
+	case 1: // the usual case, in one allocation
+		one := new(oneResource)
+		cs.resources, cs.resourceSrc = one.pat[:], one.src[:]
+	default:
 		cs.resources = make([]pattern, len(res))
 		cs.resourceSrc = make([]string, len(res))
 	}
@@ -197,6 +220,13 @@ func compileStatement(sh *sharer, cs *statement, d *Document, st *Statement) Err
 		cs.conds = append(cs.conds, sh.cond(c, op, vars))
 	}
 	return errs
+}
+
+// oneResource holds the compiled pattern and the text of a statement's
+// only Resource or NotResource.
+type oneResource struct {
+	pat [1]pattern
+	src [1]string
 }
 
 // ownTexts copies sid and the values of res into one string, in order.

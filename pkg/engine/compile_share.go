@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
 )
@@ -41,14 +42,45 @@ type sharedActions struct {
 	coversAll bool
 }
 
-func newSharer(cat *catalog.Catalog) *sharer {
+// sharers keeps sharers between compilations: a server compiles documents
+// one at a time and a library user compiles many small sets, and building
+// and growing four maps for each was a tenth of what compiling allocates.
+// Like the parser pool, it holds nothing between uses but empty maps and
+// scratch space.
+var sharers = sync.Pool{New: func() any {
 	return &sharer{
-		cat:     cat,
 		texts:   make(map[string]string),
 		actions: make(map[string]sharedActions),
 		values:  make(map[string][]condValue),
 		keys:    make(map[string]*condKey),
 	}
+}}
+
+// maxPooledEntries bounds the maps a pooled sharer keeps: one that shared
+// a huge compilation's texts gets new maps rather than keep their room.
+const maxPooledEntries = 1024
+
+// newSharer returns an empty sharer for one compilation; release returns
+// it to the pool.
+func newSharer(cat *catalog.Catalog) *sharer {
+	sh := sharers.Get().(*sharer)
+	sh.cat = cat
+	return sh
+}
+
+// release empties the sharer, so that it refers to nothing the compiled
+// form refers to, and returns it to the pool.
+func (sh *sharer) release() {
+	if len(sh.texts)+len(sh.actions)+len(sh.values)+len(sh.keys) > maxPooledEntries {
+		return
+	}
+	clear(sh.texts)
+	clear(sh.actions)
+	clear(sh.values)
+	clear(sh.keys)
+	sh.cat = nil
+	sh.key = sh.key[:0]
+	sharers.Put(sh)
 }
 
 // text returns a copy of s that the compiled form may keep, the same copy
