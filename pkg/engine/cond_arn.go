@@ -79,7 +79,7 @@ func splitARNPattern(text string, vars bool) []string {
 	for i := 0; i < len(text) && len(parts) < 5; i++ {
 		switch text[i] {
 		case '$':
-			if _, n, ok := parseVariable(text[i:]); ok {
+			if _, n, ok := scanVariable(text[i:]); ok {
 				i += n - 1
 			}
 		case ':':

@@ -277,7 +277,7 @@ func (v *validator) variablesIn(st *Statement, f field, t Text) bool {
 	}
 	s, malformed, found := t.Value, false, false
 	for i := strings.Index(s, "${"); i >= 0; {
-		pv, n, ok := parseVariable(s[i:])
+		pv, n, ok := scanVariable(s[i:])
 		switch {
 		case !ok:
 			if !malformed {

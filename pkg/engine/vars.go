@@ -19,6 +19,17 @@ type variable struct {
 // number of bytes it spans. ok is false when s holds no well-formed variable,
 // in which case IAM treats the text literally.
 func parseVariable(s string) (v variable, n int, ok bool) {
+	if v, n, ok = scanVariable(s); ok && v.literal == "" {
+		v.key = strings.ToLower(v.name)
+		v.hash = keyHash(v.key)
+	}
+	return v, n, ok
+}
+
+// scanVariable is parseVariable without the lower-case key and its hash,
+// which cost an allocation and only evaluation needs: for checking what a
+// variable names and where it ends.
+func scanVariable(s string) (v variable, n int, ok bool) {
 	end := strings.IndexByte(s, '}')
 	if !strings.HasPrefix(s, "${") || end < 0 {
 		return variable{}, 0, false
@@ -34,8 +45,7 @@ func parseVariable(s string) (v variable, n int, ok bool) {
 	if name == "" || strings.ContainsAny(name, " ${'") {
 		return variable{}, 0, false
 	}
-	v = variable{key: strings.ToLower(name), name: name}
-	v.hash = keyHash(v.key)
+	v = variable{name: name}
 	if hasDef {
 		def = strings.TrimSpace(def)
 		if len(def) < 2 || def[0] != '\'' || def[len(def)-1] != '\'' {
