@@ -131,7 +131,7 @@ func BenchmarkLoad(b *testing.B) {
 // work deferred by the load: what remains is the memory hierarchy, which
 // the load has filled with its own 35 MB.
 //
-//	cd bench && go test -run '^$' -bench 'FirstDecision' -benchtime 8x ./peers/
+//	cd bench && go test -run '^$' -bench 'FirstDecision' -benchtime 16x ./peers/
 func BenchmarkFirstDecision(b *testing.B) {
 	cat := loadCatalog(b)
 	w := Generate(10000)
