@@ -114,8 +114,16 @@ func (cv *condValue) dateNanos() int64 { return int64(cv.scalar) }
 // eval decides the condition for a request context. Absent keys follow IAM:
 // ...IfExists is true (with a set operator too), then ForAllValues is true,
 // ForAnyValue false, negated operators true, others false; Null tests
-// presence itself. A key present with an empty set is present: IfExists
-// does not apply, ForAllValues holds and ForAnyValue does not.
+// presence itself.
+//
+// A key present with a null data set — an empty list, or an empty string —
+// is present for IfExists, but the set operators and Null treat it as the
+// multivalued-keys page says: ForAllValues "also returns true if there are
+// no context keys in the request or if the context key value resolves to a
+// null dataset, such as an empty string", ForAnyValue returns false "for no
+// matching context key or a null dataset", and Null with false is how a
+// policy checks "that the context key exists and its value is not null"
+// (so Null is true for such a key, as for an absent one).
 //
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
 //
@@ -124,7 +132,7 @@ func (cv *condValue) dateNanos() int64 { return int64(cv.scalar) }
 func (c *cond) eval(ctx *Context, memo *typedMemo, tr *trace) bool {
 	e := ctx.lookup(c.key.lower, c.key.hash)
 	if c.op.fam == famNull {
-		return c.evalNull(e != nil)
+		return c.evalNull(e != nil && !e.nullData())
 	}
 	if e == nil {
 		if tr != nil {
@@ -150,7 +158,11 @@ func (c *cond) eval(ctx *Context, memo *typedMemo, tr *trace) bool {
 	}
 	switch c.op.set {
 	case setForAll:
-		// Every request value must satisfy the operator; an empty set does.
+		// Every request value must satisfy the operator; a null data set
+		// does.
+		if e.nullData() {
+			return true
+		}
 		for _, v := range e.values {
 			if !c.test(v, tv, ctx) {
 				return false
@@ -158,6 +170,9 @@ func (c *cond) eval(ctx *Context, memo *typedMemo, tr *trace) bool {
 		}
 		return true
 	case setForAny:
+		if e.nullData() {
+			return false
+		}
 		for _, v := range e.values {
 			if c.test(v, tv, ctx) {
 				return true
@@ -173,8 +188,8 @@ func (c *cond) eval(ctx *Context, memo *typedMemo, tr *trace) bool {
 	return c.test(e.values[0], tv, ctx)
 }
 
-// evalNull: "true" holds when the key is absent, "false" when it is present.
-// A key present with an empty list or an empty string is present.
+// evalNull: "true" holds when the key is absent or its value a null data
+// set, "false" when it has a value (see eval).
 func (c *cond) evalNull(present bool) bool {
 	for i := range c.values {
 		cv := &c.values[i]

@@ -57,6 +57,13 @@ type contextEntry struct {
 	multi bool // given as a list: the key is multivalued (ArrayOf... types)
 }
 
+// nullData reports whether the entry's value is a null data set: no value,
+// or one empty string. The set operators and Null treat it as IAM treats a
+// missing value (cond.eval).
+func (e *contextEntry) nullData() bool {
+	return len(e.values) == 0 || len(e.values) == 1 && e.values[0] == ""
+}
+
 // keySeed seeds the hash of condition keys. It is chosen once per process,
 // so that a caller cannot pick keys that all land in one slot.
 var keySeed = maphash.MakeSeed()

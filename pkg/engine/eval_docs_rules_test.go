@@ -341,3 +341,97 @@ func TestEvaluateArnConditionVariables(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateNullDataSet: a key present with a null data set — an empty
+// list, or an empty string — is treated by the set operators and by Null as
+// a missing value: ForAllValues is true, ForAnyValue false, Null true; other
+// operators, IfExists included, see a present key.
+func TestEvaluateNullDataSet(t *testing.T) {
+	t.Parallel()
+	const (
+		emptySet = "If the key values in the request resolve to an empty data set (for example, an empty string), " +
+			"a condition operator modified by ForAllValues returns true, and a condition operator modified by ForAnyValue returns false."
+		nullFalse = "To prevent missing context keys or context keys with empty values from evaluating to true, you can include the Null " +
+			"condition operator in your policy with a false value to check if the context key exists and its value is not null."
+		nullOp = `Use a Null condition operator to check if a condition key is absent at the time of authorization. In the policy statement, ` +
+			`use either true (the key doesn't exist — it is null) or false (the key exists and its value is not null).`
+		ifExists = `If the key is not present, evaluate the condition element as true.`
+	)
+	cond := func(op, key, value string) []string {
+		return []string{allow("*", `{"`+op+`":{"`+key+`":"`+value+`"}}`)}
+	}
+	tests := []docCase{
+		{
+			name: "ForAllValues:StringEquals on an empty string: true", rule: emptySet, doc: docOperators,
+			identity: cond("ForAllValues:StringEquals", "aws:ResourceTag/team", "red"),
+			context:  map[string]any{"aws:ResourceTag/team": ""}, want: Allow,
+		},
+		{
+			name: "ForAnyValue:StringLike * on an empty string: false", rule: emptySet, doc: docOperators,
+			identity: cond("ForAnyValue:StringLike", "aws:username", "*"),
+			context:  map[string]any{"aws:username": ""}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAnyValue:StringNotEquals on an empty string: false", rule: emptySet, doc: docOperators,
+			identity: cond("ForAnyValue:StringNotEquals", "aws:username", "bob"),
+			context:  map[string]any{"aws:username": ""}, want: ImplicitDeny,
+		},
+		{
+			name: "ForAnyValue:StringNotEquals on an empty list: false", rule: emptySet, doc: docMultivalued,
+			identity: cond("ForAnyValue:StringNotEquals", "aws:TagKeys", "team"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: ImplicitDeny,
+		},
+		{
+			name: "Null false on an empty list: false", rule: nullFalse, doc: docMultivalued,
+			identity: cond("Null", "aws:TagKeys", "false"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: ImplicitDeny,
+		},
+		{
+			name: "Null true on an empty list: true", rule: nullOp + " " + nullFalse, doc: docOperators,
+			identity: cond("Null", "aws:TagKeys", "true"),
+			context:  map[string]any{"aws:TagKeys": []string{}}, want: Allow,
+		},
+		{
+			name: "Null false on an empty string: false", rule: nullFalse, doc: docMultivalued,
+			identity: cond("Null", "aws:username", "false"),
+			context:  map[string]any{"aws:username": ""}, want: ImplicitDeny,
+		},
+		{
+			name: "Null true on an empty string: true", rule: nullOp + " " + nullFalse, doc: docOperators,
+			identity: cond("Null", "aws:username", "true"),
+			context:  map[string]any{"aws:username": ""}, want: Allow,
+		},
+		{
+			name: "Null true in a Deny, key with an empty list: denied", rule: nullOp + " " + nullFalse, doc: docOperators,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"Null":{"aws:TagKeys":"true"}}}]}`},
+			context: map[string]any{"aws:TagKeys": []string{}}, want: ExplicitDeny,
+		},
+		{
+			name: "Null false on a value: true", rule: nullOp, doc: docOperators,
+			identity: cond("Null", "aws:TagKeys", "false"),
+			context:  map[string]any{"aws:TagKeys": []string{"team"}}, want: Allow,
+		},
+		{
+			name: "Null false on a list holding an empty string and a value: true", rule: nullOp, doc: docOperators,
+			identity: cond("Null", "aws:TagKeys", "false"),
+			context:  map[string]any{"aws:TagKeys": []string{"", "team"}}, want: Allow,
+		},
+		{
+			name: "StringEqualsIfExists on an empty string: the key is present, so the operator decides", rule: ifExists, doc: docOperators + "#Conditions_IfExists",
+			identity: cond("StringEqualsIfExists", "aws:username", "bob"),
+			context:  map[string]any{"aws:username": ""}, want: ImplicitDeny,
+		},
+		{
+			name: "StringEquals an empty string against an empty string: true", rule: "StringEquals: exact matching, case sensitive.", doc: docOperators,
+			identity: cond("StringEquals", "aws:username", ""),
+			context:  map[string]any{"aws:username": ""}, want: Allow,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}
