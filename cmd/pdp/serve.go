@@ -66,7 +66,9 @@ type serveOptions struct {
 	metricsListen       string // "": off
 	pprof               bool
 	stdout              io.Writer // where --decision-log - writes; not a flag
-	limits              limitFlags
+	// lookupEnv reads the environment (GOGC for raiseGCForLoad); not a flag.
+	lookupEnv func(string) (string, bool)
+	limits    limitFlags
 
 	audit    auditOptions    // the admin audit log: see serve_audit.go
 	extAuthz extAuthzOptions // Envoy external authorization: see serve_extauthz.go
@@ -219,6 +221,7 @@ A value a flag refuses is refused from either source too.`,
 					return usageError(e, "serve", "--pprof needs --metrics-listen")
 				}
 				o.stdout = e.stdout
+				o.lookupEnv = e.lookupEnv
 				log := newLogger(e, o.logLevel.Level, o.logFormat.value)
 				if err := serve(ctx, log, o, ex); err != nil {
 					logServeError(ctx, log, o, err)
@@ -237,6 +240,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	if o.policies != "" {
 		o.storeSpec, o.seed = "memory", o.policies
 	}
+	// Until the first snapshot is active nothing is served: the load may
+	// use more memory for less collecting (raiseGCForLoad).
+	restoreGC := raiseGCForLoad(o.lookupEnv)
+	defer restoreGC()
 	cat, err := catalog.Load()
 	if err != nil {
 		return err
@@ -374,7 +381,9 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	})
 	// Health says NOT_SERVING until the first snapshot is active; the
 	// "serving" line waits for it too, so that whoever reads it can call.
-	if err := waitFirstSnapshot(ctx, srv, followed); err != nil {
+	err = waitFirstSnapshot(ctx, srv, followed)
+	restoreGC()
+	if err != nil {
 		shutdown(srv, gs, 0, o.gracePeriod)
 		<-served
 		return err
