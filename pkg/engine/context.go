@@ -149,8 +149,9 @@ func (c *Context) setEntry(e *contextEntry, value string) {
 }
 
 // SetMulti gives a multivalued key its values (possibly none), replacing any
-// earlier value. An empty list is present but empty, which set operators and
-// Null tell apart from an absent key.
+// earlier value. An empty list is present, for IfExists, but holds a null
+// data set: Null and the set operators treat it as IAM treats a missing
+// value (ForAllValues true, ForAnyValue false, Null true).
 func (c *Context) SetMulti(key string, values []string) {
 	c.setMultiEntry(c.put(key), values)
 }
