@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -42,4 +43,42 @@ func TestBatchCheckItemContextRecorded(t *testing.T) {
 		r.Context.Each(func(key string, values []string, _ bool) { ctx[key] = values })
 		assert.Equal(t, want, ctx, "context of item %d", r.Index)
 	}
+}
+
+// TestBatchCheckItemKeyReplacesBatchKeyInAnyCase checks that an item's key
+// replaces the batch's key of the same name in another case (condition
+// keys are case-insensitive), and that a batch context holding one key in
+// two cases is refused for every item rather than decided by map order.
+func TestBatchCheckItemKeyReplacesBatchKeyInAnyCase(t *testing.T) {
+	t.Parallel()
+	ls := newLoggedServer(t, server.Config{})
+	resp, err := ls.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Principal: alice, Context: usEast(), Items: []*pdpv1.BatchCheckItem{
+		getCampaign("", springSale),
+		getCampaign("", springSale, "AWS:SECURETRANSPORT", "false"),
+	}})
+	require.NoError(t, err)
+	require.Len(t, resp.GetResults(), 2)
+	assert.Equal(t, allow, resp.GetResults()[0].GetDecision())
+	assert.Nil(t, resp.GetResults()[1].GetError(), "an item's key in another case replaces the batch's")
+	assert.Equal(t, pdpv1.Decision_DECISION_IMPLICIT_DENY, resp.GetResults()[1].GetDecision(), "decided with the item's value")
+	ls.mu.Lock()
+	rec := ls.records[1].Context
+	ls.mu.Unlock()
+	ctx := map[string][]string{}
+	rec.Each(func(key string, values []string, _ bool) { ctx[key] = values })
+	assert.Equal(t, map[string][]string{"aws:RequestedRegion": {"us-east-1"}, "AWS:SECURETRANSPORT": {"false"}, "aws:SourceIp": {"203.0.113.7"}}, ctx)
+
+	twice := usEast("AWS:requestedregion", "us-west-2")
+	resp, err = ls.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Principal: alice, Context: twice, Items: []*pdpv1.BatchCheckItem{
+		getCampaign("", springSale),
+		getCampaign("", springSale, "aws:UserAgent", "sdk"),
+	}})
+	if err == nil {
+		for i, r := range resp.GetResults() {
+			require.NotNil(t, r.GetError(), "item %d was decided (%v) with one key given twice", i, r.GetDecision())
+			assert.Contains(t, r.GetError().GetMessage()+fmt.Sprint(r.GetError()), "case-insensitive", "item %d", i)
+		}
+		return
+	}
+	assert.Contains(t, err.Error(), "case-insensitive")
 }

@@ -307,7 +307,18 @@ func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.Conte
 	report := func(key, format string, args ...any) {
 		problems = append(problems, rpcerr.FieldViolation{Field: "context[" + key + "]", Description: fmt.Sprintf(format, args...)})
 	}
+	// One key in two cases is refused: condition keys are case-insensitive.
+	for a := range in {
+		for b := range in {
+			if a < b && strings.EqualFold(a, b) {
+				report(b, "%s and %s name the same condition key (key names are case-insensitive): give it once", strconv.Quote(a), strconv.Quote(b))
+			}
+		}
+	}
 	for key, cv := range in {
+		if key == "" {
+			report(key, "a condition key needs a name")
+		}
 		if deriveOf(key).applies(knownPrincipal, knownResource) {
 			report(key, "%s is derived by the server and cannot be given by the caller", key)
 			continue
@@ -338,7 +349,7 @@ func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.Conte
 			ctx.Set(key, values[0])
 		}
 	}
-	slices.SortFunc(problems, func(a, b rpcerr.FieldViolation) int { return strings.Compare(a.Field, b.Field) })
+	slices.SortStableFunc(problems, func(a, b rpcerr.FieldViolation) int { return strings.Compare(a.Field, b.Field) })
 	for _, p := range problems {
 		bad(p.Field, "%s", p.Description)
 	}

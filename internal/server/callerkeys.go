@@ -30,6 +30,10 @@ type callerKeys struct {
 	gen uint64
 	// fresh is true when some key's name was not known to keyNames.
 	fresh bool
+	// dups reports the names that differ only in case: condition keys are
+	// case-insensitive, so two of them would be one key with two values,
+	// and which one a decision read would depend on map order.
+	dups []rpcerr.FieldViolation
 }
 
 // maxCountedKeys is the most keys whose distinct names are counted; see
@@ -63,7 +67,7 @@ func (sc *scratch) ownKeys() *callerKeys {
 // a limit is refused whole, so its keys are not looked at: nothing of a
 // refused call outlives it.
 func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextValue) {
-	ck.keys, ck.problems, ck.derivations, ck.fresh = ck.keys[:0], ck.problems[:0], 0, false
+	ck.keys, ck.problems, ck.derivations, ck.fresh, ck.dups = ck.keys[:0], ck.problems[:0], 0, false, ck.dups[:0]
 	ck.gen = s.checks.Add(1)
 	ck.limit = s.cfg.Limits.checkContext("context", in)
 	ck.distinct = 0
@@ -73,6 +77,7 @@ func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextVal
 	for name, cv := range in {
 		s.checkKey(ck, name, cv)
 	}
+	ck.findDuplicates()
 	ck.countDistinct()
 }
 
@@ -94,7 +99,7 @@ func (s *Server) checkItemKeys(ck, shared *callerKeys, batchCtx, own map[string]
 		s.checkCallerKeys(ck, mergeContext(batchCtx, own))
 		return
 	}
-	ck.keys, ck.problems, ck.derivations, ck.fresh = ck.keys[:0], ck.problems[:0], 0, false
+	ck.keys, ck.problems, ck.derivations, ck.fresh, ck.dups = ck.keys[:0], ck.problems[:0], 0, false, ck.dups[:0]
 	ck.gen = s.checks.Add(1)
 	// The batch's keys are within the limits: only the item's can break
 	// them.
@@ -103,10 +108,14 @@ func (s *Server) checkItemKeys(ck, shared *callerKeys, batchCtx, own map[string]
 	if ck.limit != nil {
 		return
 	}
+	for name, cv := range own {
+		s.checkKey(ck, name, cv)
+	}
+	ownKeys := len(ck.keys)
 	for i := range shared.keys {
 		k := shared.keys[i]
-		if _, ok := own[k.name]; ok {
-			continue
+		if replacedBy(ck.keys[:ownKeys], k.lower) {
+			continue // an item's key replaces the batch's, in any case
 		}
 		first := len(ck.problems)
 		ck.problems = append(ck.problems, shared.problems[k.problems[0]:k.problems[1]]...)
@@ -115,23 +124,83 @@ func (s *Server) checkItemKeys(ck, shared *callerKeys, batchCtx, own map[string]
 		ck.derivations |= 1 << k.derived
 		ck.keys = append(ck.keys, k)
 	}
-	for name, cv := range own {
-		s.checkKey(ck, name, cv)
-	}
+	ck.findDuplicates()
 	ck.countDistinct()
 }
 
+// replacedBy reports whether one of keys has the lower-case name lower.
+func replacedBy(keys []ctxKey, lower string) bool {
+	for i := range keys {
+		if keys[i].lower == lower {
+			return true
+		}
+	}
+	return false
+}
+
+// findDuplicates reports, into ck.dups, every name of the context that
+// another one equals without regard to case.
+func (ck *callerKeys) findDuplicates() {
+	if len(ck.keys) < 2 {
+		return
+	}
+	var first map[string]string // lower-case name → a name it was given as
+	if len(ck.keys) > maxCountedKeys {
+		first = make(map[string]string, len(ck.keys))
+	}
+	for i := range ck.keys {
+		k := &ck.keys[i]
+		other := ""
+		if first != nil {
+			other = first[k.lower]
+			if other == "" {
+				first[k.lower] = k.name
+			}
+		} else {
+			for j := range i {
+				if ck.keys[j].lower == k.lower {
+					other = ck.keys[j].name
+					break
+				}
+			}
+		}
+		if other == "" {
+			continue
+		}
+		a, b := min(other, k.name), max(other, k.name) // the same message whatever the map order
+		ck.dups = append(ck.dups, rpcerr.FieldViolation{Field: "context[" + rpcerr.Clip(b) + "]",
+			Description: rpcerr.ClipMessage(fmt.Sprintf("%s and %s name the same condition key (key names are case-insensitive): give it once",
+				rpcerr.Quote(a), rpcerr.Quote(b)))})
+	}
+}
+
 // mergeContext returns the batch's context with an item's own keys over
-// it, as the item is decided.
+// it, as the item is decided: an item's key replaces the batch's key of the
+// same name in any case.
 func mergeContext(batchCtx, own map[string]*pdpv1.ContextValue) map[string]*pdpv1.ContextValue {
 	out := make(map[string]*pdpv1.ContextValue, len(batchCtx)+len(own))
 	for k, v := range batchCtx {
-		out[k] = v
+		if !hasKeyFold(own, k) {
+			out[k] = v
+		}
 	}
 	for k, v := range own {
 		out[k] = v
 	}
 	return out
+}
+
+// hasKeyFold reports whether m has key in any case.
+func hasKeyFold(m map[string]*pdpv1.ContextValue, key string) bool {
+	if _, ok := m[key]; ok {
+		return true
+	}
+	for k := range m {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
 }
 
 // countDistinct counts the distinct lower-case names of the keys checked,
@@ -152,6 +221,9 @@ func (s *Server) checkKey(ck *callerKeys, name string, cv *pdpv1.ContextValue) {
 	report := func(format string, args ...any) {
 		ck.problems = append(ck.problems, rpcerr.FieldViolation{Field: "context[" + rpcerr.Clip(name) + "]",
 			Description: rpcerr.ClipMessage(fmt.Sprintf(format, args...))})
+	}
+	if name == "" {
+		report("a condition key needs a name")
 	}
 	switch v := cv.GetKind().(type) {
 	case *pdpv1.ContextValue_StringValue:
@@ -209,10 +281,11 @@ outer:
 // server derives it (keys come in map order; sorting only problems keeps
 // messages stable without sorting every request's keys).
 func (ck *callerKeys) check(knownPrincipal, knownResource bool, sc *scratch) {
-	if len(ck.problems) == 0 && !ck.mayDerive(knownPrincipal, knownResource) {
+	if len(ck.problems) == 0 && len(ck.dups) == 0 && !ck.mayDerive(knownPrincipal, knownResource) {
 		return
 	}
 	first := len(sc.violations)
+	sc.violations = append(sc.violations, ck.dups...)
 	for i := range ck.keys {
 		k := &ck.keys[i]
 		if k.derived.applies(knownPrincipal, knownResource) {
@@ -222,7 +295,8 @@ func (ck *callerKeys) check(knownPrincipal, knownResource bool, sc *scratch) {
 		}
 		sc.violations = append(sc.violations, ck.problems[k.problems[0]:k.problems[1]]...)
 	}
-	slices.SortFunc(sc.violations[first:], func(a, b rpcerr.FieldViolation) int { return strings.Compare(a.Field, b.Field) })
+	// Stable: a key's problems stay in the order found, duplicates first.
+	slices.SortStableFunc(sc.violations[first:], func(a, b rpcerr.FieldViolation) int { return strings.Compare(a.Field, b.Field) })
 }
 
 // set copies the keys into ctx.

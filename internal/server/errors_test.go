@@ -99,6 +99,24 @@ func TestCheckBadInput(t *testing.T) {
 		{name: "derived key given",
 			req:        readCampaign(func(r *pdpv1.CheckRequest) { r.Context["aws:PrincipalTag/team"] = str("growth") }),
 			wantFields: []string{"context[aws:PrincipalTag/team]"}, wantMsg: "derived"},
+		{name: "one key twice, in two cases",
+			req: readCampaign(func(r *pdpv1.CheckRequest) {
+				r.Context["aws:RequestedRegion"], r.Context["AWS:requestedregion"] = str("us-west-2"), str("us-east-1")
+			}),
+			wantFields: []string{"context[aws:RequestedRegion]"}, wantMsg: "case-insensitive"},
+		{name: "a tag key twice, in two cases",
+			req: readCampaign(func(r *pdpv1.CheckRequest) {
+				r.Context["aws:RequestTag/env"], r.Context["aws:requesttag/ENV"] = str("dev"), str("prod")
+			}),
+			wantFields: []string{"context[aws:requesttag/ENV]"}, wantMsg: `"aws:RequestTag/env" and "aws:requesttag/ENV"`},
+		{name: "key without a name",
+			req:        readCampaign(func(r *pdpv1.CheckRequest) { r.Context[""] = str("x") }),
+			wantFields: []string{"context[]"}, wantMsg: "needs a name"},
+		{name: "session tag twice, in two cases",
+			req: readCampaign(func(r *pdpv1.CheckRequest) {
+				r.Principal, r.Resource, r.SessionTags = analyst, activeUsers, map[string]string{"team": "growth", "TEAM": "ops"}
+			}),
+			wantFields: []string{"session_tags[team]"}, wantMsg: "case-insensitive"},
 		{name: "every problem at once, in field order",
 			req: readCampaign(func(r *pdpv1.CheckRequest) {
 				r.Principal, r.Action, r.Resource = "alice", "mobiletargeting:Nope", "nope"
