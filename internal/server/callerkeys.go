@@ -190,6 +190,21 @@ func mergeContext(batchCtx, own map[string]*pdpv1.ContextValue) map[string]*pdpv
 	return out
 }
 
+// foldDuplicates lists, sorted, the pairs of names of m that differ only in
+// case, each pair in order.
+func foldDuplicates(m map[string]*pdpv1.ContextValue) [][2]string {
+	var out [][2]string
+	for a := range m {
+		for b := range m {
+			if a < b && strings.EqualFold(a, b) {
+				out = append(out, [2]string{a, b})
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y [2]string) int { return strings.Compare(x[1]+"\x00"+x[0], y[1]+"\x00"+y[0]) })
+	return out
+}
+
 // hasKeyFold reports whether m has key in any case.
 func hasKeyFold(m map[string]*pdpv1.ContextValue, key string) bool {
 	if _, ok := m[key]; ok {

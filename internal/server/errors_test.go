@@ -188,6 +188,9 @@ func TestSimulateBadInput(t *testing.T) {
 		{"context value with no kind", simulate(func(r *pdpv1.SimulateRequest) {
 			r.Context = map[string]*pdpv1.ContextValue{"aws:SourceIp": {}}
 		}), []string{"context[aws:SourceIp]"}, "INVALID_REQUEST"},
+		{"one key twice, in two cases", simulate(func(r *pdpv1.SimulateRequest) {
+			r.Context = map[string]*pdpv1.ContextValue{"aws:SourceIp": str("203.0.113.7"), "AWS:SOURCEIP": str("198.51.100.1")}
+		}), []string{"context[aws:SourceIp]"}, "INVALID_REQUEST"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
