@@ -82,8 +82,14 @@ const (
 // CheckContext checks a caller's context: keys the model derives may not
 // be given.
 func CheckContext(c Context) error {
+	seen := make(map[string]string, len(c)) // lower-case name → a name given
 	for k := range c {
 		lk := strings.ToLower(k)
+		if other, ok := seen[lk]; ok {
+			a, b := min(other, k), max(other, k)
+			return fmt.Errorf("context: %q and %q name the same condition key (key names are case-insensitive): give it once", a, b)
+		}
+		seen[lk] = k
 		switch {
 		case k == "":
 			return fmt.Errorf("context: empty key name")

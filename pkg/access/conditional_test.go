@@ -150,3 +150,16 @@ func TestContextMayNotFixDerivedKeys(t *testing.T) {
 		assert.Contains(t, ie.Msg, k)
 	}
 }
+
+// TestContextMayNotNameAKeyTwice: condition keys are case-insensitive, so
+// a context giving one key in two cases would fix it to two values, and
+// which one an answer used would depend on map order.
+func TestContextMayNotNameAKeyTwice(t *testing.T) {
+	m := condModel(t, `"Bool":{"aws:MultiFactorAuthPresent":"true"}`)
+	ctx := Context{"aws:MultiFactorAuthPresent": {Values: []string{"true"}}, "AWS:multifactorauthpresent": {Values: []string{"false"}}}
+	_, _, err := m.WhoCan("mobiletargeting:GetCampaign", condCampaign, Options{Context: ctx})
+	var ie *InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, "context", ie.Field)
+	assert.Equal(t, `"AWS:multifactorauthpresent" and "aws:MultiFactorAuthPresent" name the same condition key (key names are case-insensitive): give it once`, ie.Msg)
+}
