@@ -172,7 +172,9 @@ func randomItem(r *rand.Rand) *item {
 		principal: pick("arn:aws:iam::"+acct+":user/alice", "arn:aws:iam::"+acct+":user/bob",
 			"arn:aws:sts::"+acct+":assumed-role/analyst/report-job", "arn:aws:sts::444455556666:assumed-role/partner-analytics/nightly",
 			"arn:aws:sts::"+acct+":assumed-role/sms-sender/notifier", "arn:aws:iam::"+acct+":user/carol",
-			"arn:aws:iam::"+acct+":role/analyst", "arn:aws:sts::"+acct+":assumed-role/ANALYST/x", "", "alice"),
+			"arn:aws:iam::"+acct+":role/analyst", "arn:aws:sts::"+acct+":assumed-role/ANALYST/x", "", "alice",
+			"arn:aws-cn:iam::"+acct+":user/alice", "arn:aws:iam::"+acct+":user/team/alice", "arn:aws:iam:us-east-1:"+acct+":user/alice",
+			"arn:aws-cn:sts::"+acct+":assumed-role/analyst/report-job"),
 		action: pick("mobiletargeting:GetCampaign", "mobiletargeting:GetSegment", "mobiletargeting:UpdateCampaign",
 			"sms-voice:SendTextMessage", "mobiletargeting:GetCampaign", "", "mobiletargeting:GetCampaignz"),
 		resource: pick(growth+"/campaigns/spring-sale", growth+"/segments/active-users", growth, growth+"/campaigns/unlisted",
@@ -257,7 +259,19 @@ func refPrepare(s *Server, snap *snapshot.Snapshot, it *item, now time.Time) (*d
 	}
 	var principal *snapshot.Principal
 	if err == nil {
-		principal, _ = snap.Principal(pa)
+		// The model's entry, when the caller's ARN is its own: the same
+		// partition, and for a user or role the same ARN (a role's in any
+		// case); a session names its role by name.
+		if e, ok := snap.Principal(pa); ok {
+			own := e.ARN()
+			switch {
+			case !strings.HasPrefix(own, "arn:"+pa.Partition+":"):
+			case pa.Kind == engine.PrincipalUser && it.principal != own:
+			case pa.Kind == engine.PrincipalRole && !strings.EqualFold(it.principal, own):
+			default:
+				principal = e
+			}
+		}
 	}
 	res, knownResource := snap.Resource(it.resource)
 	ctx := engine.NewContext(len(it.context) + 8)

@@ -369,8 +369,8 @@ func (s *Server) principal(sc *scratch, arn string) *principalSeen {
 	if p.err != nil {
 		return p
 	}
-	if p.entry, _ = sc.snap.Principal(p.pa); p.entry != nil {
-		p.keys = s.principalKeys(p.entry)
+	if e, _ := sc.snap.Principal(p.pa); e != nil && e.Names(arn, p.pa) {
+		p.entry, p.keys = e, s.principalKeys(e)
 	}
 	return p
 }

@@ -46,6 +46,27 @@ func TestCheckModelStatus(t *testing.T) {
 			wantNotes: []string{"principal not in the model"},
 		},
 		{
+			name: "the user's name in another partition",
+			req: &pdpv1.CheckRequest{Principal: "arn:aws-cn:iam::111122223333:user/alice", Action: "mobiletargeting:GetSegment",
+				Resource: segment, Context: usEast()},
+			wantPrincipal: unknown, wantResource: known,
+			wantNotes: []string{"principal not in the model"},
+		},
+		{
+			name: "the user's name on another path",
+			req: &pdpv1.CheckRequest{Principal: "arn:aws:iam::111122223333:user/team/alice", Action: "mobiletargeting:GetSegment",
+				Resource: segment, Context: usEast()},
+			wantPrincipal: unknown, wantResource: known,
+			wantNotes: []string{"principal not in the model"},
+		},
+		{
+			name: "a session of the role in another partition",
+			req: &pdpv1.CheckRequest{Principal: "arn:aws-cn:sts::111122223333:assumed-role/analyst/report-job", Action: "mobiletargeting:GetSegment",
+				Resource: segment, Context: usEast()},
+			wantPrincipal: unknown, wantResource: known,
+			wantNotes: []string{"principal not in the model"},
+		},
+		{
 			name:          "unknown resource",
 			req:           &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetApp", Resource: noApp, Context: usEast()},
 			wantPrincipal: known, wantResource: unknown,

@@ -224,7 +224,7 @@ func (s *Server) simPrincipal(ctx context.Context, arn string) (*snapshot.Princi
 		return nil, nil, err
 	}
 	entry, ok := snap.Principal(pa)
-	if !ok {
+	if !ok || !entry.Names(arn, pa) {
 		return nil, nil, fmt.Errorf("principal %q is not in the policy model: %w", arn, store.ErrNotFound)
 	}
 	return entry, snap, nil

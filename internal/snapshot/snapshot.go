@@ -76,10 +76,31 @@ func principalKey(p engine.PrincipalARN) string {
 	return "role:" + p.Account + ":" + strings.ToLower(p.Name)
 }
 
-// Principal finds the model's entry for a caller.
+// Principal finds the model's entry for a caller. Entries are found by
+// account and name; use Names to check that the caller's ARN is the
+// entry's own.
 func (s *Snapshot) Principal(p engine.PrincipalARN) (*Principal, bool) {
 	key := principalKey(p)
 	return s.principals.GetHashed(shardmap.String(s.principals.Seed(), key), key)
+}
+
+// Names reports whether arn, parsed as p, names this principal: the same
+// partition and, for a user or a role, the same ARN, path included (a
+// role's without regard to case, as IAM keeps role names unique that
+// way). A session names its role by name alone. An ARN that finds an
+// entry by account and name but is not the entry's own (another partition,
+// another path) is not the modelled principal, and is decided as unknown.
+func (e *Principal) Names(arn string, p engine.PrincipalARN) bool {
+	if !strings.HasPrefix(e.arn, "arn:"+p.Partition+":") {
+		return false
+	}
+	switch p.Kind {
+	case engine.PrincipalUser:
+		return arn == e.arn
+	case engine.PrincipalRole:
+		return strings.EqualFold(arn, e.arn)
+	}
+	return true
 }
 
 // Resource finds what governs a resource: its own entry, or for a resource

@@ -205,6 +205,10 @@ func ParsePrincipalARN(arn string) (PrincipalARN, error) {
 			"(arn:aws:iam::ACCOUNT:user/NAME, arn:aws:iam::ACCOUNT:role/NAME, arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)", arn)
 	}
 	a, _ := splitARN(arn)
+	if a.region != "" {
+		return PrincipalARN{}, fmt.Errorf("%q is not the ARN of an IAM user, IAM role or assumed-role session: "+
+			"IAM and STS ARNs have no region (arn:aws:iam::ACCOUNT:user/NAME)", arn)
+	}
 	switch pi.kind {
 	case principalUser:
 		p.Kind, p.Name = PrincipalUser, a.resource[strings.LastIndexByte(a.resource, '/')+1:]
