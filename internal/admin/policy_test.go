@@ -125,7 +125,7 @@ func TestApplyChangesInvalid(t *testing.T) {
 			invalid: []*pdpv1.Change{managedPolicy("Broken", jsonError), managedPolicy("Pattern", pattern),
 				servertest.PutCarol("marketting")},
 			wantFields: []string{"changes[5].document", `managed policy "Pattern".document`, carolField},
-			wantMsgs:   []string{"managed_policy/Broken: invalid character", patternMsg, groupMsg},
+			wantMsgs:   []string{"managed_policy/Broken: 1:118: invalid JSON: expected ',' or '}'", patternMsg, groupMsg},
 		},
 		{
 			// A user attaching the broken policy is not reported for it.
@@ -133,7 +133,7 @@ func TestApplyChangesInvalid(t *testing.T) {
 			invalid: []*pdpv1.Change{managedPolicy("Broken", jsonError),
 				servertest.PutChange(servertest.UserKey(servertest.Carol), fmt.Sprintf(`{"arn":%q,"managed_policies":["Broken"]}`, servertest.Carol))},
 			wantFields: []string{"changes[5].document"},
-			wantMsgs:   []string{"invalid character"},
+			wantMsgs:   []string{"1:118: invalid JSON"},
 		},
 		{
 			name:       "document of another entity, delete of a missing one",
