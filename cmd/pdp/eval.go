@@ -17,6 +17,7 @@ import (
 	"github.com/pdp-dev/pdp/pkg/catalog"
 	"github.com/pdp-dev/pdp/pkg/conformance"
 	"github.com/pdp-dev/pdp/pkg/engine"
+	"github.com/pdp-dev/pdp/pkg/jsonpos"
 )
 
 // maxLine is the longest case line eval reads; a longer one is reported as an
@@ -379,27 +380,32 @@ func decideJob(ctx context.Context, decide decider, j evalJob, opts evalOptions)
 // caseID digs the id out of a line that is not a valid case: it reads the
 // top-level object member by member and stops at the first syntax error, so
 // a case whose id comes before the damage is still reported under its id.
+// An id that is not valid UTF-8 is a syntax error: it is not printed with
+// U+FFFD in its place, as an id it is not.
 func caseID(line []byte) string {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	dec := jsonpos.NewDecoder(line, jsonpos.Limits{MaxDepth: 10_000, DuplicateKeys: true})
+	if k, _ := dec.Peek(); k != jsonpos.Object {
 		return ""
 	}
-	for dec.More() {
-		key, err := dec.Token()
-		if err != nil {
+	dec.BeginObject()
+	for {
+		key, _, ok := dec.NextKey()
+		if !ok {
 			return ""
 		}
-		if key == "id" {
-			v, _ := dec.Token()
-			id, _ := v.(string)
-			return id
+		if key != "id" {
+			dec.Skip()
+			continue
 		}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
+		if k, _ := dec.Peek(); k != jsonpos.String {
 			return ""
 		}
+		id := dec.ReadString()
+		if dec.Err() != nil {
+			return ""
+		}
+		return id
 	}
-	return ""
 }
 
 func explanationOf(ex *engine.Explanation) *explanationJSON {

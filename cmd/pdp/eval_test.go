@@ -269,6 +269,59 @@ func TestEvalBadLines(t *testing.T) {
 	}
 }
 
+// TestEvalAmbiguousCases checks that a case another reader could read
+// otherwise gets an error line naming the member at fault, not a decision
+// on one reading: an id that is not UTF-8, a context key given twice, or
+// twice but for case (condition keys are case-insensitive).
+func TestEvalAmbiguousCases(t *testing.T) {
+	t.Parallel()
+	const req = `"request":{"principal":"arn:aws:iam::111122223333:user/alice","action":"mobiletargeting:GetApp",` +
+		`"resource":"arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc","context":`
+	tests := []struct {
+		name    string
+		line    string
+		wantID  string
+		wantErr string
+	}{
+		{
+			name:    "id not UTF-8",
+			line:    caseLine("bad\xffid", policyOK, requestOK),
+			wantID:  "line-1",
+			wantErr: "line 1: decode case: id: 1:11: invalid JSON: invalid UTF-8 byte 0xff in string",
+		},
+		{
+			name:    "context key twice",
+			line:    caseLine("twice", policyOK, req+`{"aws:ResourceTag/team":"red","aws:ResourceTag/team":"blue"}}`),
+			wantID:  "twice",
+			wantErr: `decode case: request.context: 1:590: duplicate key "aws:ResourceTag/team" (first at line 1, column 561)`,
+		},
+		{
+			name:    "context key twice but for case",
+			line:    caseLine("folded", policyOK, req+`{"aws:SourceIp":"10.0.0.1","AWS:SOURCEIP":"192.0.2.1","aws:ResourceTag/team":"blue"}}`),
+			wantID:  "folded",
+			wantErr: `decode case: request.context: 1:588: keys "aws:SourceIp" and "AWS:SOURCEIP" differ only in case, and condition keys are case-insensitive (first at line 1, column 562)`,
+		},
+		{
+			name:    "request twice",
+			line:    `{"id":"requests",` + requestOK + "," + req + `{}}}` + "\n",
+			wantID:  "requests",
+			wantErr: `decode case: 1:`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := runPDP(t, strings.NewReader(tc.line), "eval")
+			require.Equal(t, 0, code, "exit code; stderr %q", stderr)
+			out := parseOutput(t, stdout)
+			require.Len(t, out, 1, "output lines:\n%s", stdout)
+			assert.Equal(t, tc.wantID, out[0].ID, "id")
+			assert.Equal(t, "null", out[0].decision(), "decision")
+			assert.Contains(t, out[0].Error, tc.wantErr, "error")
+		})
+	}
+}
+
 func TestEvalExplain(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

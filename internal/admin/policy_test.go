@@ -125,7 +125,7 @@ func TestApplyChangesInvalid(t *testing.T) {
 			invalid: []*pdpv1.Change{managedPolicy("Broken", jsonError), managedPolicy("Pattern", pattern),
 				servertest.PutCarol("marketting")},
 			wantFields: []string{"changes[5].document", `managed policy "Pattern".document`, carolField},
-			wantMsgs:   []string{"managed_policy/Broken: invalid character", patternMsg, groupMsg},
+			wantMsgs:   []string{"managed_policy/Broken: 1:118: invalid JSON: expected ',' or '}'", patternMsg, groupMsg},
 		},
 		{
 			// A user attaching the broken policy is not reported for it.
@@ -133,7 +133,7 @@ func TestApplyChangesInvalid(t *testing.T) {
 			invalid: []*pdpv1.Change{managedPolicy("Broken", jsonError),
 				servertest.PutChange(servertest.UserKey(servertest.Carol), fmt.Sprintf(`{"arn":%q,"managed_policies":["Broken"]}`, servertest.Carol))},
 			wantFields: []string{"changes[5].document"},
-			wantMsgs:   []string{"invalid character"},
+			wantMsgs:   []string{"1:118: invalid JSON"},
 		},
 		{
 			name:       "document of another entity, delete of a missing one",
@@ -168,6 +168,46 @@ func TestApplyChangesInvalid(t *testing.T) {
 				assert.Equal(t, before, after, "the store")
 			})
 		}
+	}
+}
+
+// TestApplyChangesStrictJSON checks that an entity document encoding/json
+// would read, but another reader could read otherwise, is refused naming
+// the change and the place in the document, and that nothing is written.
+func TestApplyChangesStrictJSON(t *testing.T) {
+	t.Parallel()
+	carol := servertest.UserKey(servertest.Carol)
+	tests := []struct {
+		name    string
+		doc     string
+		wantMsg string
+	}{
+		{
+			name:    "duplicate key",
+			doc:     `{"arn":"` + servertest.Carol + `","groups":["marketing"],"groups":[]}`,
+			wantMsg: `user/` + servertest.Carol + `: 1:70: invalid JSON: duplicate key "groups" (first at line 1, column 47)`,
+		},
+		{
+			name:    "duplicate tag key",
+			doc:     `{"arn":"` + servertest.Carol + `","tags":{"team":"a",` + "\n" + `"team":"b"}}`,
+			wantMsg: `user/` + servertest.Carol + `: 2:1: invalid JSON: duplicate key "team" (first at line 1, column 55)`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := servertest.NewEnv(t, servertest.Options{})
+			before, rev := e.Export(t, 0)
+			_, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{
+				Changes: []*pdpv1.Change{servertest.PutChange(carol, tc.doc)}})
+			got := decodeError(err)
+			require.Equal(t, codes.InvalidArgument, got.Code, "ApplyChanges = %v", got)
+			assert.Equal(t, []string{"changes[0].document"}, got.Fields, "field violations")
+			assert.Contains(t, got.Msg, tc.wantMsg, "the error")
+			after, afterRev := e.Export(t, 0)
+			assert.Equal(t, rev, afterRev, "store revision")
+			assert.Equal(t, before, after, "the store")
+		})
 	}
 }
 

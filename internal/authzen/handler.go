@@ -170,8 +170,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, int,
 	if len(t) == 0 {
 		return nil, http.StatusBadRequest, errors.New("empty request body: want a JSON object")
 	}
-	if t[0] != '{' || !json.Valid(t) {
+	if t[0] != '{' {
 		return nil, http.StatusBadRequest, errors.New("malformed request body: want one JSON object")
+	}
+	if err := checkBody(t); err != nil {
+		return nil, http.StatusBadRequest, err
 	}
 	return t, 0, nil
 }
@@ -215,9 +218,12 @@ func (h *Handler) evaluations(ctx context.Context, w http.ResponseWriter, body [
 		if req.Options.Semantic != "" {
 			semantic = req.Options.Semantic
 		}
-		if req.Options.PDP != nil {
-			withContext = req.Options.PDP.DecisionContext
+		opts, err := pdpOptionsOf("options.pdp", req.Options.PDP)
+		if err != nil {
+			h.writeStatus(w, err)
+			return
 		}
+		withContext = opts.DecisionContext
 	}
 	switch semantic {
 	case executeAll, denyOnFirstDeny, permitOnFirstPermit:

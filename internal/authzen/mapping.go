@@ -64,9 +64,11 @@ func mapTuple(t *tuple) (*pdpv1.CheckRequest, pdpOptions, error) {
 	}
 	for k, raw := range t.Context {
 		if k == pdpKey {
-			if err := json.Unmarshal(raw, &opts); err != nil {
-				return nil, opts, badRequest("context.pdp: want an object such as {\"explain\": true}")
+			o, err := pdpOptionsOf("context."+pdpKey, raw)
+			if err != nil {
+				return nil, opts, err
 			}
+			opts = o
 			continue
 		}
 		v, err := contextValue(raw)

@@ -37,8 +37,8 @@ type evaluationsRequest struct {
 
 // batchOptions are the options of a batch. PDP holds pdp's own options.
 type batchOptions struct {
-	Semantic string      `json:"evaluations_semantic"`
-	PDP      *pdpOptions `json:"pdp"`
+	Semantic string          `json:"evaluations_semantic"`
+	PDP      json.RawMessage `json:"pdp"` // pdpOptions, read by pdpOptionsOf
 }
 
 // pdpOptions are pdp's extensions, under "pdp" in a request's context (for

@@ -3,11 +3,13 @@ package snapshot
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/pdp-dev/pdp/pkg/entity"
+	"github.com/pdp-dev/pdp/pkg/jsonpos"
 	"github.com/pdp-dev/pdp/pkg/store"
 )
 
@@ -169,7 +171,15 @@ func DecodeEntity(s *entity.Set, k store.Key, doc []byte) error {
 	return nil
 }
 
+// strictJSON decodes doc, one JSON object, into v. The text is first read
+// with jsonpos, whose checks encoding/json lacks: encoding/json keeps the
+// last of two duplicate keys (where another reader of the document could
+// take the first) and replaces invalid UTF-8. Such a document is refused,
+// naming the line and column of the fault, as a policy document is.
 func strictJSON(doc []byte, v any) error {
+	if err := checkSyntax(doc); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -177,6 +187,27 @@ func strictJSON(doc []byte, v any) error {
 	}
 	if dec.More() {
 		return fmt.Errorf("trailing data after the document")
+	}
+	return nil
+}
+
+// syntaxLimits leave nesting to encoding/json's own limit and to the
+// engine, which bounds the depth of the policies a document embeds.
+var syntaxLimits = jsonpos.Limits{MaxDepth: 10_000}
+
+// checkSyntax walks doc with the checks of jsonpos, the one JSON layer the
+// bundle decoder and the fast decoder read through, so that this strict
+// path accepts no text they refuse for its encoding or its keys.
+func checkSyntax(doc []byte) error {
+	var d jsonpos.Decoder
+	d.ResetBorrowed(doc, syntaxLimits)
+	d.Skip()
+	d.Finish()
+	var se *jsonpos.SyntaxError
+	if err := d.Err(); errors.As(err, &se) {
+		return fmt.Errorf("%d:%d: invalid JSON: %s", se.Pos.Line, se.Pos.Col, se.Msg)
+	} else if err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
 	}
 	return nil
 }

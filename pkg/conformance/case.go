@@ -36,6 +36,9 @@ type Request struct {
 
 // Decode reads one case from a line of JSON.
 func Decode(line []byte) (*Case, error) {
+	if err := checkLine(line); err != nil {
+		return nil, fmt.Errorf("decode case: %w", err)
+	}
 	var c Case
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()

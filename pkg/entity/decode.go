@@ -86,17 +86,18 @@ func (d *decoder) bundle(top *jsonpos.Value) {
 			"with document_file, policy_file or inline_policy_files")
 		return
 	}
-	seen := make(map[string]bool, len(ms))
+	seen := make(map[string]jsonpos.Pos, len(ms))
 	for _, m := range ms {
+		first, dup := seen[m.Key]
 		switch {
-		case seen[m.Key]:
-			d.errorf("", m.Key, "duplicate field")
+		case dup:
+			d.errorf("", m.Key, "%s", d.duplicate("field", first, m.KeyPos))
 			continue
 		case !slices.Contains(d.lists, m.Key):
 			d.errorf("", "", "unknown field %q%s", m.Key, fieldHint(m.Key, d.lists))
 			continue
 		}
-		seen[m.Key] = true
+		seen[m.Key] = m.KeyPos
 		d.list(m)
 	}
 }
@@ -160,14 +161,15 @@ func (d *decoder) entity(field string, el *jsonpos.Value, w any) (*origin, bool)
 	label := elemLabel(field, el)
 	known := jsonFields(reflect.TypeOf(w).Elem())
 	byKey := make(map[string]*jsonpos.Value, len(ms))
+	keyPos := make(map[string]jsonpos.Pos, len(ms))
 	good := true
 	for _, m := range ms {
-		if _, dup := byKey[m.Key]; dup {
-			d.errorf(label, m.Key, "duplicate field")
+		if first, dup := keyPos[m.Key]; dup {
+			d.errorf(label, m.Key, "%s", d.duplicate("field", first, m.KeyPos))
 			good = false
 			continue
 		}
-		byKey[m.Key] = m.Value
+		byKey[m.Key], keyPos[m.Key] = m.Value, m.KeyPos
 		if !slices.Contains(known, m.Key) {
 			d.errorf(label, "", "unknown field %q%s", m.Key, fieldHint(m.Key, known))
 			good = false
@@ -254,16 +256,29 @@ func (d *decoder) refs(byKey map[string]*jsonpos.Value) {
 
 // uniqueKeys reports duplicate keys in the object v of field f.
 func (d *decoder) uniqueKeys(label, f string, v *jsonpos.Value) bool {
-	seen := make(map[string]bool, len(v.Members))
+	seen := make(map[string]jsonpos.Pos, len(v.Members))
 	ok := true
 	for _, m := range v.Members {
-		if seen[m.Key] {
-			d.errorf(label, fmt.Sprintf("%s[%q]", f, m.Key), "duplicate key")
+		if first, dup := seen[m.Key]; dup {
+			d.errorf(label, fmt.Sprintf("%s[%q]", f, m.Key), "%s", d.duplicate("key", first, m.KeyPos))
 			ok = false
+			continue
 		}
-		seen[m.Key] = true
+		seen[m.Key] = m.KeyPos
 	}
 	return ok
+}
+
+// duplicate says that a key (what: "field" or "key") is at pos a second
+// time, the first being at first, in the words of the engine's message for
+// a duplicate key in a policy: "2:5: duplicate field (first at line 1,
+// column 3)". Positions in text converted from YAML are not the file's, and
+// are left out.
+func (d *decoder) duplicate(what string, first, pos jsonpos.Pos) string {
+	if d.converted {
+		return "duplicate " + what
+	}
+	return fmt.Sprintf("%d:%d: duplicate %s (first at line %d, column %d)", pos.Line, pos.Col, what, first.Line, first.Col)
 }
 
 // origin records where the inline documents of an element start.

@@ -46,12 +46,23 @@ func TestLoadDirErrors(t *testing.T) {
 		{
 			name:  "duplicate entity field in JSON",
 			files: map[string]string{"m/a.json": `{"scps": [{"name": "A", "name": "B"}]}`},
-			want:  []string{`m/a.json: scp "A": name: duplicate field`},
+			want:  []string{`m/a.json: scp "A": name: 1:25: duplicate field (first at line 1, column 12)`},
+		},
+		{
+			name: "duplicate user field in JSON",
+			files: map[string]string{"m/a.json": `{"users": [` + "\n" +
+				`{"arn":"arn:aws:iam::111122223333:user/carol","groups":["marketing"],"groups":[]}]}`},
+			want: []string{`m/a.json: user "arn:aws:iam::111122223333:user/carol": groups: 2:70: duplicate field (first at line 2, column 47)`},
+		},
+		{
+			name:  "duplicate list in JSON",
+			files: map[string]string{"m/a.json": `{"users": [], "users": []}`},
+			want:  []string{`m/a.json: users: 1:15: duplicate field (first at line 1, column 2)`},
 		},
 		{
 			name:  "duplicate tag in JSON",
 			files: map[string]string{"m/a.json": `{"roles": [{"arn": "arn:aws:iam::111122223333:role/r", "tags": {"a": "1", "a": "2"}}]}`},
-			want:  []string{`m/a.json: role "arn:aws:iam::111122223333:role/r": tags["a"]: duplicate key`},
+			want:  []string{`m/a.json: role "arn:aws:iam::111122223333:role/r": tags["a"]: 1:75: duplicate key (first at line 1, column 65)`},
 		},
 		{
 			name:  "number where a string is wanted in YAML",
