@@ -75,7 +75,15 @@ func compileCondValue(text string, op opInfo, vars bool) condValue {
 		cv.valid = true
 		return cv
 	}
-	// Other families take variables too; such a value is parsed per request.
+	// Of the other families only Bool (and Null, whose values are booleans)
+	// takes policy variables: the condition operators page says "Policy
+	// variables – Not supported" for the Numeric, Date, Binary and IP
+	// address operators, so there "${...}" is literal text, which is no
+	// number, date, address or base64 value and matches nothing. A Bool
+	// value with variables is parsed per request.
+	if !variablesSupported(op.fam) {
+		vars = false
+	}
 	if p := compilePattern(text, patternOptions{variables: vars}); p.hasVars {
 		cv.pat = &p
 		cv.valid = true
@@ -103,6 +111,17 @@ func (cv *condValue) parse(text string, op opInfo) {
 	case famBinary:
 		cv.valid = true
 	}
+}
+
+// variablesSupported reports whether an operator family substitutes policy
+// variables in its values: String, ARN and Bool do (Null's values are
+// booleans too); Numeric, Date, Binary and IP address do not.
+func variablesSupported(fam opFamily) bool {
+	switch fam {
+	case famString, famARN, famBool, famNull:
+		return true
+	}
+	return false
 }
 
 // number returns a Numeric value.

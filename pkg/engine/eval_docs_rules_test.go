@@ -435,3 +435,59 @@ func TestEvaluateNullDataSet(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateVariablesOnlyWhereSupported: the condition operators page
+// lists "Policy variables – Not supported" for the Numeric, Date, Binary
+// and IP address operators and "Supported" for String, ARN and Bool. In the
+// former "${...}" is literal text, which is no number, date, address or
+// base64 value, so the condition matches nothing.
+func TestEvaluateVariablesOnlyWhereSupported(t *testing.T) {
+	t.Parallel()
+	const notSupported = "Numeric, Date, Binary, IP address condition operators: Policy variables – Not supported."
+	const supported = "String, ARN and Boolean condition operators: Policy variables – Supported."
+	cond := func(op, key, value string) []string {
+		return []string{allow("*", `{"`+op+`":{"`+key+`":"`+value+`"}}`)}
+	}
+	tag := map[string]any{"aws:PrincipalTag/limit": "7200", "aws:PrincipalTag/since": "2020-01-01T00:00:00Z",
+		"aws:PrincipalTag/net": "203.0.113.0/24", "aws:PrincipalTag/mfa": "true", "aws:PrincipalTag/team": "growth"}
+	with := func(kv ...string) map[string]any {
+		m := map[string]any{}
+		for k, v := range tag {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	tests := []docCase{
+		{name: "NumericLessThan with a variable: literal, no match", rule: notSupported, doc: docOperators,
+			identity: cond("NumericLessThan", "aws:MultiFactorAuthAge", "${aws:PrincipalTag/limit}"),
+			context:  with("aws:MultiFactorAuthAge", "100"), want: ImplicitDeny},
+		{name: "NumericLessThan with a variable and a default: literal, no match", rule: notSupported, doc: docOperators,
+			identity: cond("NumericLessThan", "aws:MultiFactorAuthAge", "${aws:PrincipalTag/none, '7200'}"),
+			context:  with("aws:MultiFactorAuthAge", "100"), want: ImplicitDeny},
+		{name: "DateGreaterThan with a variable: literal, no match", rule: notSupported, doc: docOperators,
+			identity: cond("DateGreaterThan", "aws:CurrentTime", "${aws:PrincipalTag/since}"),
+			context:  with("aws:CurrentTime", "2026-01-01T00:00:00Z"), want: ImplicitDeny},
+		{name: "IpAddress with a variable: literal, no match", rule: notSupported, doc: docOperators,
+			identity: cond("IpAddress", "aws:SourceIp", "${aws:PrincipalTag/net}"),
+			context:  with("aws:SourceIp", "203.0.113.7"), want: ImplicitDeny},
+		{name: "Deny with NumericGreaterThan on a variable: does not apply", rule: notSupported, doc: docOperators,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"NumericGreaterThan":{"aws:MultiFactorAuthAge":"${aws:PrincipalTag/limit}"}}}]}`},
+			context: with("aws:MultiFactorAuthAge", "9000"), want: Allow},
+		{name: "Bool with a variable: substituted", rule: supported, doc: docOperators,
+			identity: cond("Bool", "aws:MultiFactorAuthPresent", "${aws:PrincipalTag/mfa}"),
+			context:  with("aws:MultiFactorAuthPresent", "true"), want: Allow},
+		{name: "StringEquals with a variable: substituted", rule: supported, doc: docOperators,
+			identity: cond("StringEquals", "aws:ResourceTag/team", "${aws:PrincipalTag/team}"),
+			context:  with("aws:ResourceTag/team", "growth"), want: Allow},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}

@@ -191,11 +191,16 @@ func (v *validator) conditionValues(st *Statement, f field, c *Condition, op ope
 	}
 	for i, cv := range c.Values {
 		vf := f.elem(i, len(c.Values))
-		if v.variablesIn(st, vf, Text{Value: cv.Text, Pos: cv.Pos}) {
+		substituted := variablesSupported(op.fam)
+		if substituted && v.variablesIn(st, vf, Text{Value: cv.Text, Pos: cv.Pos}) {
 			continue // checked per request, once the variables have values
 		}
 		if msg, sev := valueProblem(cv.Text, op); msg != "" {
-			v.add(st, vf, cv.Pos, sev, CodeInvalidCondition, "%s %s, not %q", c.Operator, msg, cv.Text)
+			note := ""
+			if !substituted && strings.Contains(cv.Text, "${") {
+				note = "; it takes no policy variables, so this is literal text, which matches nothing"
+			}
+			v.add(st, vf, cv.Pos, sev, CodeInvalidCondition, "%s %s, not %q%s", c.Operator, msg, cv.Text, note)
 		}
 	}
 }
