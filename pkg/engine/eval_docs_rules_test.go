@@ -491,3 +491,39 @@ func TestEvaluateVariablesOnlyWhereSupported(t *testing.T) {
 		})
 	}
 }
+
+// TestEvaluateQuestionMarkStaysInItsSegment: wildcards in a Resource ARN
+// stay within the segment they are written in; only a segment's trailing
+// '*' may reach past a colon.
+func TestEvaluateQuestionMarkStaysInItsSegment(t *testing.T) {
+	t.Parallel()
+	const (
+		rule   = "You can use wildcard characters (* and ?) within the individual segments of an ARN (the parts separated by colons)."
+		docRes = "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html"
+		app    = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc123"
+	)
+	res := func(pattern string) []string {
+		return []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetApp","Resource":"` + pattern + `"}]}`}
+	}
+	tests := []docCase{
+		{name: "? in place of the colon after the region: no match", rule: rule, doc: docRes,
+			identity: res("arn:aws:mobiletargeting:us-east-1?111122223333:apps/abc123"), want: ImplicitDeny},
+		{name: "? in place of the colon after the account: no match", rule: rule, doc: docRes,
+			identity: res("arn:aws:mobiletargeting:us-east-1:111122223333?apps/abc123"), want: ImplicitDeny},
+		{name: "? in place of the colon after the service: no match", rule: rule, doc: docRes,
+			identity: res("arn:aws:mobiletargeting?us-east-1:111122223333:apps/abc123"), want: ImplicitDeny},
+		{name: "? inside the region: match", rule: rule, doc: docRes,
+			identity: res("arn:aws:mobiletargeting:us-east-?:111122223333:apps/abc123"), want: Allow},
+		{name: "? inside the resource part: match", rule: rule, doc: docRes,
+			identity: res("arn:aws:mobiletargeting:us-east-1:111122223333:apps/abc12?"), want: Allow},
+		{name: "trailing * of the region segment crosses the colon", rule: "If the * wildcard is the last character of a resource ARN segment, it can expand to match beyond the colon boundaries.", doc: docRes,
+			identity: res("arn:aws:mobiletargeting:us-*:apps/abc123"), want: Allow},
+	}
+	for _, tc := range tests {
+		tc.action, tc.res = "mobiletargeting:GetApp", app
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t)
+		})
+	}
+}

@@ -14,6 +14,7 @@ const (
 	tokStar                   // '*': any run of characters, ':' included
 	tokStarSeg                // '*' inside an ARN segment: any run without ':'
 	tokOne                    // '?': exactly one character
+	tokOneSeg                 // '?' in an ARN: one character other than ':'
 )
 
 type token struct {
@@ -143,8 +144,15 @@ func compileTokens(s string, o patternOptions) pattern {
 			p.toks = append(p.toks, token{kind: kind})
 			i++
 		case o.wildcards && c == '?':
+			// In an ARN, wildcards stay "within the individual segments of
+			// an ARN (the parts separated by colons)" (the Resource element
+			// page): only a segment's trailing '*' reaches past a colon.
 			flush()
-			p.toks = append(p.toks, token{kind: tokOne})
+			kind := tokOne
+			if o.arn {
+				kind = tokOneSeg
+			}
+			p.toks = append(p.toks, token{kind: kind})
 			i++
 		default:
 			j := i + 1
@@ -295,8 +303,8 @@ func (p *pattern) matchFrom(s string, ti, si int, ctx *Context, fold bool) bool 
 				depth++
 				ti++
 				continue
-			case tokOne:
-				if si < len(s) {
+			case tokOne, tokOneSeg:
+				if si < len(s) && (t.kind == tokOne || s[si] != ':') {
 					_, n := utf8.DecodeRuneInString(s[si:])
 					si += n
 					ti++

@@ -163,8 +163,8 @@ func refMatch(toks []token, s string, ctx *Context, fold bool, failed map[[2]int
 		if val, has := ctx.resolve(t.v); has {
 			ok = hasPrefix(s[si:], val, fold) && refMatch(toks, s, ctx, fold, failed, ti+1, si+len(val))
 		}
-	case tokOne:
-		if si < len(s) {
+	case tokOne, tokOneSeg:
+		if si < len(s) && (t.kind == tokOne || s[si] != ':') {
 			_, n := utf8.DecodeRuneInString(s[si:])
 			ok = refMatch(toks, s, ctx, fold, failed, ti+1, si+n)
 		}
