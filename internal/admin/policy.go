@@ -209,7 +209,7 @@ func (a *PolicyAdmin) validate(changes []store.Change) ([]*pdpv1.Finding, error)
 	for i, c := range changes {
 		if c.Op == store.OpDelete {
 			if _, ok := current[c.Key]; !ok {
-				re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: fmt.Sprintf("changes[%d]", i), Description: fmt.Sprintf("delete %s: no such entity", c.Key)})
+				re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: fmt.Sprintf("changes[%d]", i), Description: fmt.Sprintf("delete %s: no such entity", rpcerr.Quote(c.Key.String()))})
 			}
 			changed[c.Key] = nil
 			continue

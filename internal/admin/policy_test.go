@@ -384,6 +384,8 @@ func TestGetEntity(t *testing.T) {
 		{name: "future revision", key: servertest.UserKey(alice), revision: gone + 1, wantCode: codes.OutOfRange},
 		{name: "no kind", key: &pdpv1.EntityKey{Id: alice}, wantCode: codes.InvalidArgument},
 		{name: "no key", wantCode: codes.InvalidArgument},
+		{name: "id with a control character", key: servertest.UserKey("arn:aws:iam::111122223333:user/a\x01b"), wantCode: codes.InvalidArgument},
+		{name: "id longer than any key", key: servertest.UserKey("arn:aws:iam::111122223333:user/" + strings.Repeat("a", 3000)), wantCode: codes.InvalidArgument},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -900,4 +902,24 @@ func TestWatchOutOfRange(t *testing.T) {
 			assert.NoError(t, err, "Export at kept revision %d", last-1)
 		})
 	}
+}
+
+// TestBadKeysAreTheCallersError checks that a key no write could make is
+// INVALID_ARGUMENT on reads too, not an internal error, and that a delete
+// of an entity that does not exist repeats its key quoted and clipped.
+func TestBadKeysAreTheCallersError(t *testing.T) {
+	t.Parallel()
+	e := servertest.NewEnv(t, servertest.Options{})
+	bad := servertest.UserKey("arn:aws:iam::111122223333:user/a\x01b")
+	_, err := e.Admin.GetHistory(t.Context(), &pdpv1.GetHistoryRequest{Key: bad})
+	assert.Equal(t, codes.InvalidArgument, status.Code(err), "GetHistory = %v", err)
+
+	id := "arn:aws:iam::111122223333:user/a\x1b[2J\nFAKE LINE" + strings.Repeat("x", 2000)
+	_, err = e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{
+		Changes: []*pdpv1.Change{servertest.DeleteChange(servertest.UserKey(id))}, DryRun: true})
+	require.Equal(t, codes.InvalidArgument, status.Code(err), "ApplyChanges = %v", err)
+	msg := status.Convert(err).Message()
+	assert.NotContains(t, msg, "\x1b", "a raw escape in the message")
+	assert.NotContains(t, msg, "\n", "a raw newline in the message")
+	assert.Less(t, len(msg), 1000, "the message repeats the whole id")
 }

@@ -92,7 +92,7 @@ func wholeModelFindings(t *testing.T, cat *catalog.Catalog, cache *entity.DocCac
 	for i, c := range changes {
 		if c.Op == store.OpDelete {
 			if _, ok := next[c.Key]; !ok {
-				errs = append(errs, fmt.Sprintf("changes[%d]: delete %s: no such entity", i, c.Key))
+				errs = append(errs, fmt.Sprintf("changes[%d]: delete %q: no such entity", i, c.Key.String()))
 			}
 			delete(next, c.Key)
 			continue

@@ -45,7 +45,13 @@ func StoreKey(k *pdpv1.EntityKey, field string) (store.Key, error) {
 	if k.GetId() == "" {
 		return store.Key{}, rpcerr.BadField(field+".id", "missing id")
 	}
-	return store.Key{Kind: kind, ID: k.GetId()}, nil
+	key := store.Key{Kind: kind, ID: k.GetId()}
+	if err := key.Validate(); err != nil {
+		// The store's own check, so that a read with a key no write can
+		// make is the caller's error, not the server's.
+		return store.Key{}, rpcerr.BadField(field+".id", "%s", rpcerr.ClipMessage(err.Error()))
+	}
+	return key, nil
 }
 
 // ProtoKey converts a store key for the API.
