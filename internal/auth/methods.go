@@ -33,13 +33,21 @@ const (
 	ActionWhatCan        = "pdp:WhatCan"
 	ActionWhichResources = "pdp:WhichResources"
 	ActionImpact         = "pdp:Impact"
+
+	// The SimulatorService calls that read a principal's policies from the
+	// model (PolicySourceArn): they reveal the model like the access
+	// questions, so they are guarded the same way. The custom-policy calls,
+	// which are given every policy they use, are decision calls.
+	ActionSimulatePrincipalPolicy          = "pdp:SimulatePrincipalPolicy"
+	ActionGetContextKeysForPrincipalPolicy = "pdp:GetContextKeysForPrincipalPolicy"
 )
 
 // Actions lists the admin API's actions.
 func Actions() []string {
 	return []string{ActionApplyChanges, ActionGetEntity, ActionListEntities, ActionGetHistory, ActionDiff,
 		ActionRollback, ActionExport, ActionImport, ActionWatch, ActionBackup,
-		ActionWhoCan, ActionWhatCan, ActionWhichResources, ActionImpact}
+		ActionWhoCan, ActionWhatCan, ActionWhichResources, ActionImpact,
+		ActionSimulatePrincipalPolicy, ActionGetContextKeysForPrincipalPolicy}
 }
 
 // StoreARN is the resource of the store-wide methods: GetHistory without a
@@ -112,7 +120,7 @@ type methodClass uint8
 const (
 	classOpen     methodClass = iota // health checking and reflection: never gated
 	classDecision                    // AuthorizationService, SimulatorService: authenticated when RequireForDecisions
-	classAdmin                       // PolicyService, AccessService: authenticated and authorized when RequireAuth
+	classAdmin                       // PolicyService, AccessService, the principal calls of SimulatorService: authenticated and authorized when RequireAuth
 	classUnknown                     // anything else: refused when RequireAuth
 )
 
@@ -122,7 +130,12 @@ func classify(fullMethod string) (methodClass, string) {
 	switch service {
 	case pdpv1.PolicyService_ServiceDesc.ServiceName, pdpv1.AccessService_ServiceDesc.ServiceName:
 		return classAdmin, method
-	case pdpv1.AuthorizationService_ServiceDesc.ServiceName, pdpv1.SimulatorService_ServiceDesc.ServiceName,
+	case pdpv1.SimulatorService_ServiceDesc.ServiceName:
+		if method == "SimulatePrincipalPolicy" || method == "GetContextKeysForPrincipalPolicy" {
+			return classAdmin, method
+		}
+		return classDecision, method
+	case pdpv1.AuthorizationService_ServiceDesc.ServiceName,
 		pdpv1.PolicyCheckService_ServiceDesc.ServiceName, envoyAuthorization:
 		return classDecision, method
 	case healthpb.Health_ServiceDesc.ServiceName, reflectionpb.ServerReflection_ServiceDesc.ServiceName,
