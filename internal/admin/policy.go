@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -334,13 +333,6 @@ func (a *PolicyAdmin) GetEntity(ctx context.Context, req *pdpv1.GetEntityRequest
 	return &pdpv1.GetEntityResponse{Entity: toEntity(v), Revision: rev}, nil
 }
 
-// pageToken is what next_page_token encodes: the revision of the listing
-// and the last ID returned.
-type pageToken struct {
-	Revision int64  `json:"r"`
-	After    string `json:"a"`
-}
-
 // ListEntities reads one kind, a page at a time, all pages at one revision.
 func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesRequest) (*pdpv1.ListEntitiesResponse, error) {
 	if re := rpcerr.NegativeRevisions(req); re != nil {
@@ -357,14 +349,11 @@ func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesR
 	case size == 0:
 		size = 100
 	}
-	tok := pageToken{Revision: req.GetRevision()}
+	tok := pageToken{Revision: req.GetRevision(), Kind: kind}
 	if t := req.GetPageToken(); t != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(t)
-		if err != nil || json.Unmarshal(raw, &tok) != nil {
-			return nil, a.toStatus(ctx, rpcerr.BadField("page_token", "malformed page token"))
-		}
-		if req.GetRevision() != 0 && req.GetRevision() != tok.Revision {
-			return nil, a.toStatus(ctx, rpcerr.BadField("page_token", "the token belongs to revision %d", tok.Revision))
+		var re *rpcerr.RequestError
+		if tok, re = parsePageToken(t, kind, req.GetRevision()); re != nil {
+			return nil, a.toStatus(ctx, re)
 		}
 	}
 	values, rev, err := a.st.List(ctx, kind, tok.Revision, store.Page{Size: size + 1, After: tok.After})
@@ -374,8 +363,7 @@ func (a *PolicyAdmin) ListEntities(ctx context.Context, req *pdpv1.ListEntitiesR
 	out := &pdpv1.ListEntitiesResponse{Revision: rev}
 	if len(values) > size {
 		values = values[:size]
-		raw, _ := json.Marshal(pageToken{Revision: rev, After: values[size-1].Key.ID})
-		out.NextPageToken = base64.RawURLEncoding.EncodeToString(raw)
+		out.NextPageToken = pageToken{Revision: rev, Kind: kind, After: values[size-1].Key.ID}.encode()
 	}
 	for _, v := range values {
 		out.Entities = append(out.Entities, toEntity(v))

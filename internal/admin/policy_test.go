@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -469,6 +470,7 @@ func TestListEntitiesBadRequest(t *testing.T) {
 		req       *pdpv1.ListEntitiesRequest
 		wantCode  codes.Code
 		wantField string
+		wantMsg   string // part of the violation's description
 	}{
 		{name: "garbage token", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageToken: "not a token"},
 			wantCode: codes.InvalidArgument, wantField: "page_token"},
@@ -481,6 +483,22 @@ func TestListEntitiesBadRequest(t *testing.T) {
 		{name: "huge page size", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageSize: 1001}, wantCode: codes.InvalidArgument, wantField: "page_size"},
 		{name: "future revision", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, Revision: 99}, wantCode: codes.OutOfRange},
 		{name: "token of the right revision", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageToken: first.GetNextPageToken(), Revision: first.GetRevision()}},
+		{name: "user token listing roles", req: &pdpv1.ListEntitiesRequest{Kind: pdpv1.EntityKind_ENTITY_KIND_ROLE, PageToken: first.GetNextPageToken()},
+			wantCode: codes.InvalidArgument, wantField: "page_token", wantMsg: `kind "user", not "role"`},
+		{name: "user token listing groups", req: &pdpv1.ListEntitiesRequest{Kind: kindGroup, PageToken: first.GetNextPageToken()},
+			wantCode: codes.InvalidArgument, wantField: "page_token", wantMsg: `kind "user", not "group"`},
+		{name: "token naming no kind", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageToken: listToken(`{"r":1,"a":"arn:aws:iam::111122223333:user/alice"}`)},
+			wantCode: codes.InvalidArgument, wantField: "page_token", wantMsg: "malformed page token"},
+		{name: "token of a negative revision", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageToken: listToken(`{"r":-1,"k":"user","a":"arn:aws:iam::111122223333:user/alice"}`)},
+			wantCode: codes.InvalidArgument, wantField: "page_token", wantMsg: "revision -1 is not positive"},
+		{name: "token of revision 0", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageToken: listToken(`{"r":0,"k":"user","a":"arn:aws:iam::111122223333:user/alice"}`)},
+			wantCode: codes.InvalidArgument, wantField: "page_token", wantMsg: "revision 0 is not positive"},
+		{name: "token with another member", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageToken: listToken(`{"r":1,"k":"user","a":"x","s":1}`)},
+			wantCode: codes.InvalidArgument, wantField: "page_token", wantMsg: "malformed page token"},
+		{name: "token with trailing data", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageToken: listToken(`{"r":1,"k":"user","a":"x"}{}`)},
+			wantCode: codes.InvalidArgument, wantField: "page_token", wantMsg: "malformed page token"},
+		{name: "huge token", req: &pdpv1.ListEntitiesRequest{Kind: kindUser, PageToken: strings.Repeat("A", 5000)},
+			wantCode: codes.InvalidArgument, wantField: "page_token", wantMsg: "over the limit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -491,9 +509,15 @@ func TestListEntitiesBadRequest(t *testing.T) {
 			if tc.wantField != "" {
 				assert.Equal(t, []string{tc.wantField}, got.Fields, "ListEntities = %v", got)
 			}
+			if tc.wantMsg != "" {
+				assert.Contains(t, got.Msg, tc.wantMsg, "ListEntities = %v", got)
+			}
 		})
 	}
 }
+
+// listToken encodes a ListEntities page token by hand, as a caller could.
+func listToken(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
 
 // TestGetHistory lists the revisions of one entity, newest first, and of a
 // range, with the author (anonymous, with the name the x-pdp-author metadata

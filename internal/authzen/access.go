@@ -4,6 +4,10 @@ import (
 	"context"
 	"math"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 )
 
@@ -39,7 +43,7 @@ func (s *AccessSearcher) WhoCan(ctx context.Context, q SearchQuery) (SearchPage,
 	resp, err := s.svc.WhoCan(ctx, &pdpv1.WhoCanRequest{Action: r.GetAction(), Resource: r.GetResource(), Context: r.GetContext(),
 		PageSize: pageSize(q.PageLimit), PageToken: q.PageToken, MinRevision: r.GetMinRevision()})
 	if err != nil {
-		return SearchPage{}, err
+		return SearchPage{}, pageTokenError(err)
 	}
 	page := SearchPage{NextToken: resp.GetNextPageToken()}
 	for _, p := range resp.GetPrincipals() {
@@ -57,7 +61,7 @@ func (s *AccessSearcher) WhichResources(ctx context.Context, q SearchQuery) (Sea
 	resp, err := s.svc.WhichResources(ctx, &pdpv1.WhichResourcesRequest{Principal: r.GetPrincipal(), Action: r.GetAction(),
 		Context: r.GetContext(), PageSize: pageSize(q.PageLimit), PageToken: q.PageToken, MinRevision: r.GetMinRevision()})
 	if err != nil {
-		return SearchPage{}, err
+		return SearchPage{}, pageTokenError(err)
 	}
 	page := SearchPage{NextToken: resp.GetNextPageToken()}
 	for _, res := range resp.GetResources() {
@@ -71,6 +75,9 @@ func (s *AccessSearcher) WhichResources(ctx context.Context, q SearchQuery) (Sea
 // WhatCan lists the actions the query's principal is allowed on its
 // resource, all in one page (WhatCan does not page).
 func (s *AccessSearcher) WhatCan(ctx context.Context, q SearchQuery) (SearchPage, error) {
+	if q.PageToken != "" {
+		return SearchPage{}, badRequest("page.token: an action search answers in one page and issues no page token: leave page.token out")
+	}
 	r := q.Request
 	resp, err := s.svc.WhatCan(ctx, &pdpv1.WhatCanRequest{Principal: r.GetPrincipal(), Resource: r.GetResource(),
 		Context: r.GetContext(), MinRevision: r.GetMinRevision()})
@@ -84,4 +91,25 @@ func (s *AccessSearcher) WhatCan(ctx context.Context, q SearchQuery) (SearchPage
 		}
 	}
 	return page, nil
+}
+
+// pageTokenError names the search's page.token where the service refused
+// its page_token, so that the 400 names the member the caller sent.
+func pageTokenError(err error) error {
+	st, ok := status.FromError(err)
+	if !ok || st.Code() != codes.InvalidArgument {
+		return err
+	}
+	for _, d := range st.Details() {
+		br, ok := d.(*errdetails.BadRequest)
+		if !ok {
+			continue
+		}
+		for _, v := range br.GetFieldViolations() {
+			if v.GetField() == "page_token" {
+				return badRequest("page.token: %s", v.GetDescription())
+			}
+		}
+	}
+	return err
 }

@@ -173,3 +173,57 @@ func TestAccessRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessRefusesBadPageTokens: a page token is the cursor its listing
+// issued (for WhoCan the ARN of a user or role, for WhichResources the ARN
+// of a resource), bounded; anything else is INVALID_ARGUMENT naming
+// page_token instead of a page that silently skips results.
+func TestAccessRefusesBadPageTokens(t *testing.T) {
+	t.Parallel()
+	e, c := newAccessClient(t)
+	const campaign = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/campaigns/spring-sale"
+	whoCan := func(token string) error {
+		_, err := c.WhoCan(t.Context(), &pdpv1.WhoCanRequest{Action: "mobiletargeting:GetCampaign", Resource: campaign,
+			PageSize: 2, PageToken: token, MinRevision: e.SeedRev})
+		return err
+	}
+	whichResources := func(token string) error {
+		_, err := c.WhichResources(t.Context(), &pdpv1.WhichResourcesRequest{Principal: smsSender, Action: "sms-voice:SendTextMessage",
+			PageSize: 2, PageToken: token, MinRevision: e.SeedRev})
+		return err
+	}
+	tests := []struct {
+		name    string
+		call    func(string) error
+		token   string
+		wantErr string // part of the violation's description; "" for OK
+	}{
+		{name: "who can: garbage", call: whoCan, token: "zzz", wantErr: `malformed page token "zzz"`},
+		{name: "who can: huge", call: whoCan, token: strings.Repeat("a", 5000), wantErr: "5000 bytes is over the limit"},
+		{name: "who can: control characters", call: whoCan, token: "\u0001\n", wantErr: "malformed page token"},
+		{name: "who can: resource ARN", call: whoCan, token: campaign, wantErr: "the ARN of a user or role"},
+		{name: "who can: group ARN", call: whoCan, token: "arn:aws:iam::111122223333:group/marketing", wantErr: "the ARN of a user or role"},
+		{name: "who can: session ARN", call: whoCan, token: "arn:aws:sts::111122223333:assumed-role/analyst/s1", wantErr: "the ARN of a user or role"},
+		{name: "who can: user ARN", call: whoCan, token: "arn:aws:iam::111122223333:user/alice"},
+		{name: "who can: role ARN with a path", call: whoCan, token: smsSenderRole},
+		{name: "who can: user no longer in the model", call: whoCan, token: "arn:aws:iam::111122223333:user/gone"},
+		{name: "which resources: garbage", call: whichResources, token: "zzz", wantErr: `malformed page token "zzz"`},
+		{name: "which resources: huge", call: whichResources, token: "arn:aws:s3:::" + strings.Repeat("b", 5000), wantErr: "over the limit"},
+		{name: "which resources: control characters", call: whichResources, token: "arn:aws:s3:::a\u0001\n", wantErr: "the ARN of a resource"},
+		{name: "which resources: resource ARN", call: whichResources, token: smsPool},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := tc.call(tc.token)
+			if tc.wantErr == "" {
+				require.NoError(t, err)
+				return
+			}
+			got := decodeError(err)
+			assert.Equal(t, codes.InvalidArgument, got.Code, "%v", got)
+			assert.Equal(t, []string{"page_token"}, got.Fields, "%v", got)
+			assert.Contains(t, got.Msg, tc.wantErr, "%v", got)
+		})
+	}
+}

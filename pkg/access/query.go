@@ -11,7 +11,9 @@ import (
 
 // Page selects part of an ordered answer: the entries after After (an ARN
 // or action name, exclusive; "" for the start), at most Size of them (0 for
-// all).
+// all). After is a keyset cursor, the last entry of the previous page: a
+// value that cannot be one of the listing (see cursor.go) is an
+// InputError for "page_token".
 type Page struct {
 	After string
 	Size  int
@@ -113,6 +115,9 @@ func (m *Model) WhoCan(action, resource string, o Options) ([]PrincipalAnswer, s
 		return nil, "", err
 	}
 	if err := m.checkInput(&o); err != nil {
+		return nil, "", err
+	}
+	if err := checkPrincipalCursor(o.Page.After); err != nil {
 		return nil, "", err
 	}
 	start := sort.Search(len(m.principals), func(i int) bool { return m.principals[i].ARN > o.Page.After })
@@ -321,6 +326,9 @@ func (m *Model) WhichResources(principal, action string, o Options) (*Resources,
 		return nil, err
 	}
 	if err := m.checkInput(&o); err != nil {
+		return nil, err
+	}
+	if err := checkResourceCursor(o.Page.After); err != nil {
 		return nil, err
 	}
 	out := &Resources{Unlisted: m.scopes(p, a)}

@@ -168,3 +168,15 @@ func splitResourceARN(s string) (resourceARN, bool) {
 	}
 	return resourceARN{partition: f[1], service: f[2], region: f[3], account: f[4], resource: f[5]}, true
 }
+
+// CheckPrincipalARN checks that s is the ARN of an IAM user or role, as
+// the model names its principals: the user's form unless s names a role.
+func CheckPrincipalARN(s string) error {
+	var f [6]string
+	kind := "user"
+	if splitARN(s, &f) == 6 && strings.HasPrefix(f[5], "role/") {
+		kind = "role"
+	}
+	_, err := parseIAMARN(s, kind)
+	return err
+}

@@ -287,7 +287,8 @@ type WhoCanRequest struct {
 	IncludeDenied bool `protobuf:"varint,4,opt,name=include_denied,json=includeDenied,proto3" json:"include_denied,omitempty"`
 	// At most this many principals (0: the server's default, 1000).
 	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// next_page_token of the previous page.
+	// next_page_token of the previous page: the ARN of the last user or role
+	// it listed. Anything else (or over 2,048 bytes) is INVALID_ARGUMENT.
 	PageToken string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Answer on a model at least this recent, as CheckRequest.min_revision.
 	MinRevision   int64 `protobuf:"varint,7,opt,name=min_revision,json=minRevision,proto3" json:"min_revision,omitempty"`
@@ -886,8 +887,10 @@ type WhichResourcesRequest struct {
 	Context       map[string]*ContextValue `protobuf:"bytes,3,rep,name=context,proto3" json:"context,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	IncludeDenied bool                     `protobuf:"varint,4,opt,name=include_denied,json=includeDenied,proto3" json:"include_denied,omitempty"`
 	PageSize      int32                    `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string                   `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	MinRevision   int64                    `protobuf:"varint,7,opt,name=min_revision,json=minRevision,proto3" json:"min_revision,omitempty"`
+	// next_page_token of the previous page: the ARN of the last resource it
+	// listed. Anything else (or over 2,048 bytes) is INVALID_ARGUMENT.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	MinRevision   int64  `protobuf:"varint,7,opt,name=min_revision,json=minRevision,proto3" json:"min_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }

@@ -647,7 +647,9 @@ type ListEntitiesRequest struct {
 	Revision int64                  `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
 	// At most this many entities (default 100, at most 1,000).
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	// next_page_token of the previous page.
+	// next_page_token of the previous page, unchanged. A token is honoured
+	// only by the listing that issued it (the same kind, at its revision): a
+	// malformed token or one of another listing is INVALID_ARGUMENT.
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
