@@ -51,7 +51,7 @@ func startObservability(ctx context.Context, log *slog.Logger, o serveOptions) (
 			}
 			sink, ob.file = rf, rf
 		}
-		ob.dlog = decisionlog.New(decisionlog.Config{Mask: splitList(o.decisionLogMask)}, sink, log)
+		ob.dlog = decisionlog.New(decisionlog.Config{QueueBytes: o.decisionLogQueue, Mask: splitList(o.decisionLogMask)}, sink, log)
 		// The writer outlives ctx: it writes the decisions of calls that
 		// finish during the grace period, until stop.
 		logCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

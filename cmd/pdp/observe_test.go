@@ -97,3 +97,19 @@ func grep(s, sub string) string {
 	}
 	return strings.Join(out, "")
 }
+
+// TestServeDecisionLogQueueFlag checks that the decision log's queue bound
+// is listed with its default and that a bound of no bytes stops pdp serve
+// before it serves.
+func TestServeDecisionLogQueueFlag(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := runPDP(t, nil, "help", "serve")
+	require.Equal(t, 0, code)
+	assert.Contains(t, stdout, "--decision-log-queue-bytes bytes")
+	assert.Contains(t, stdout, "(default 33554432)")
+	for _, v := range []string{"0", "-1"} {
+		code, _, stderr := runPDP(t, nil, "serve", "--listen", "127.0.0.1:0", "--decision-log-queue-bytes", v)
+		assert.Equal(t, exitUsage, code, "stderr:\n%s", stderr)
+		assert.Contains(t, stderr, "--decision-log-queue-bytes must be positive, not "+v)
+	}
+}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pdp-dev/pdp/internal/admin"
 	"github.com/pdp-dev/pdp/internal/auth"
+	"github.com/pdp-dev/pdp/internal/decisionlog"
 	"github.com/pdp-dev/pdp/internal/server"
 	"github.com/pdp-dev/pdp/internal/tlsconf"
 	"github.com/pdp-dev/pdp/internal/tracing"
@@ -63,6 +64,7 @@ type serveOptions struct {
 	decisionLogMaxBytes int64
 	decisionLogBackups  int
 	decisionLogMask     string // comma-separated context keys
+	decisionLogQueue    int64  // bytes the records waiting for the writer may take
 	metricsListen       string // "": off
 	pprof               bool
 	stdout              io.Writer // where --decision-log - writes; not a flag
@@ -181,6 +183,8 @@ A value a flag refuses is refused from either source too.`,
 				"size at which the decision log file rotates; 0 never rotates (PDP_DECISION_LOG_MAX_BYTES)")
 			fs.IntVar(&o.decisionLogBackups, "decision-log-backups", 5,
 				"rotated decision log files kept, FILE.1 the newest (PDP_DECISION_LOG_BACKUPS)")
+			fs.Int64Var(&o.decisionLogQueue, "decision-log-queue-bytes", decisionlog.DefaultQueueBytes,
+				"`bytes` of memory the decision log's records waiting to be written may take; records beyond are dropped and counted (PDP_DECISION_LOG_QUEUE_BYTES)")
 			fs.StringVar(&o.decisionLogMask, "decision-log-mask", "",
 				"comma-separated context `keys` whose values the decision log writes as \"***\", e.g. aws:SourceIp,aws:RequestTag/* (PDP_DECISION_LOG_MASK)")
 			fs.StringVar(&o.metricsListen, "metrics-listen", "",
@@ -219,6 +223,9 @@ A value a flag refuses is refused from either source too.`,
 				}
 				if o.pprof && o.metricsListen == "" {
 					return usageError(e, "serve", "--pprof needs --metrics-listen")
+				}
+				if o.decisionLogQueue <= 0 {
+					return usageError(e, "serve", "--decision-log-queue-bytes must be positive, not %d", o.decisionLogQueue)
 				}
 				o.stdout = e.stdout
 				o.lookupEnv = e.lookupEnv

@@ -6,8 +6,12 @@
 // from a batch.
 //
 // The server calls Logger.Log after each decision. Log never blocks: it
-// puts the record on a bounded queue, or drops and counts it when the queue
-// is full, so that a slow disk or a stalled pipe slows nothing but the log.
+// puts a copy of the record on a queue bounded in records and in bytes, or
+// drops and counts it when the queue is full, so that a slow disk or a
+// stalled pipe slows nothing but the log and holds no more memory than the
+// bounds. The copy holds the record's strings and the values its Context
+// gives (which the server clips to 256 bytes each) in one string of its
+// own, not the request they came from (queue.go).
 // One goroutine, owned by Logger.Run, encodes queued records and writes
 // them in batches. RotatingFile (rotate.File) is a sink that rotates by size.
 //
@@ -18,8 +22,8 @@
 // blocked write.
 //
 // A Logger is safe for concurrent use: any number of goroutines may call
-// Log and Dropped while Run runs. Records must not change after Log: the
-// writer reads their slices and Context later.
+// Log and Dropped while Run runs. A record's Matched slice must not change
+// after Log: the writer reads it later; its strings and Context are copied.
 //
 // The package imports only the standard library and internal/rotate;
 // protobuf types stop at internal/server, which converts its requests into

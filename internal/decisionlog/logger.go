@@ -13,6 +13,7 @@ import (
 // Defaults for the zero fields of a Config.
 const (
 	DefaultQueueSize          = 10_000
+	DefaultQueueBytes         = 32 << 20
 	DefaultFlushInterval      = 100 * time.Millisecond
 	DefaultDropReportInterval = 10 * time.Second
 )
@@ -25,6 +26,10 @@ type Config struct {
 	// QueueSize is how many records may wait for the writer; Log drops
 	// records beyond it.
 	QueueSize int
+	// QueueBytes bounds the memory the queued records take, their text
+	// and context counted; Log drops records beyond it, as beyond
+	// QueueSize.
+	QueueBytes int64
 	// FlushInterval bounds how long a record waits in the writer's buffer
 	// before it reaches the sink.
 	FlushInterval time.Duration
@@ -42,6 +47,9 @@ func (c Config) withDefaults() Config {
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
 	}
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = DefaultQueueBytes
+	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = DefaultFlushInterval
 	}
@@ -57,8 +65,10 @@ type Logger struct {
 	cfg     Config
 	sink    io.Writer
 	log     *slog.Logger
-	queue   chan Record
+	queue   chan queued
 	dropped atomic.Uint64
+	// queuedBytes is the size of the records in the queue (see freeze).
+	queuedBytes atomic.Int64
 	// unsettled counts the records queued and not yet written to the sink
 	// nor counted as dropped; abandoned is set once Abandon counted them.
 	unsettled atomic.Int64
@@ -81,14 +91,18 @@ func New(cfg Config, sink io.Writer, log *slog.Logger) *Logger {
 		cfg:        cfg,
 		sink:       sink,
 		log:        log.With("component", "decisionlog"),
-		queue:      make(chan Record, cfg.QueueSize),
+		queue:      make(chan queued, cfg.QueueSize),
 		dropSignal: make(chan struct{}, 1),
 	}
 }
 
-// Log queues r for writing and returns at once. When the queue is full, r
-// is dropped and counted. Log sets r.Time to the current time when it is
-// zero. A nil Logger logs nothing.
+// Log queues a copy of r for writing and returns at once. When the queue
+// is full, in records (QueueSize) or in bytes (QueueBytes), r is dropped
+// and counted. Log sets r.Time to the current time when it is zero. A nil
+// Logger logs nothing.
+//
+// The copy holds r's strings and what r.Context gives, in one string: r
+// and its Context are not used after Log returns.
 //
 // Records logged after Run returned are never written: stop the callers
 // of Log before ending Run.
@@ -103,11 +117,22 @@ func (l *Logger) Log(r Record) {
 		l.drop(1)
 		return
 	}
+	if len(l.queue) == cap(l.queue) { // full: spare the copy
+		l.drop(1)
+		return
+	}
+	size := freeze(&r)
+	if l.queuedBytes.Add(size) > l.cfg.QueueBytes {
+		l.queuedBytes.Add(-size)
+		l.drop(1)
+		return
+	}
 	l.unsettled.Add(1)
 	select {
-	case l.queue <- r:
+	case l.queue <- queued{r, size}:
 	default:
 		l.unsettled.Add(-1)
+		l.queuedBytes.Add(-size)
 		l.drop(1)
 	}
 }
@@ -226,15 +251,15 @@ func (w *writer) loop(ctx context.Context) {
 	defer w.timer.Stop()
 	for {
 		select {
-		case r := <-w.l.queue:
-			w.write(ctx, &r)
+		case q := <-w.l.queue:
+			w.take(ctx, &q)
 		case <-w.flushC:
 			w.flush(ctx)
 		case <-ctx.Done():
 			for {
 				select {
-				case r := <-w.l.queue:
-					w.write(ctx, &r)
+				case q := <-w.l.queue:
+					w.take(ctx, &q)
 				default:
 					w.flush(ctx)
 					return
@@ -242,6 +267,12 @@ func (w *writer) loop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// take writes a record taken from the queue, whose bytes no longer count.
+func (w *writer) take(ctx context.Context, q *queued) {
+	w.l.queuedBytes.Add(-q.size)
+	w.write(ctx, &q.r)
 }
 
 // write adds one record to the buffer. The buffer only ever holds whole

@@ -46,12 +46,13 @@ type Statement struct {
 }
 
 // A Context is the request context a record carries: condition keys and
-// their values. The writer reads it after Log returns, so it must not
-// change afterwards.
+// their values, as the log writes them. Log reads it once and queues a
+// copy of what it gives; Each is not called after Log returns.
 //
 // An interface rather than a map lets the server hand over its request's
-// own map without copying it on the decision path: a named map type with
-// an Each method converts to a Context without allocating.
+// own map, clipping each value as Each gives it: a named map type with an
+// Each method converts to a Context without allocating, and the copy holds
+// the clipped values only.
 type Context interface {
 	// Each calls f once for every key, with its values: one value when
 	// multi is false, a list (possibly empty) when it is true.

@@ -5,6 +5,8 @@ import (
 
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // principalOf returns the principal ARN of a request from what Envoy
@@ -18,7 +20,7 @@ func (s *Service) principalOf(attrs *authv3.AttributeContext) (string, *refusal)
 		}
 		p, ok := s.cfg.Identities.Lookup(id)
 		if !ok {
-			return "", refuse(reasonUnknownPrincipal, "peer %q is not in the identities file", id)
+			return "", refuse(reasonUnknownPrincipal, "peer %s is not in the identities file", rpcerr.Quote(id))
 		}
 		return p, nil
 	}
@@ -30,7 +32,7 @@ func (s *Service) principalOf(attrs *authv3.AttributeContext) (string, *refusal)
 		return p, nil
 	}
 	if !strings.HasPrefix(claim, "arn:") {
-		return "", refuse(reasonUnknownPrincipal, "JWT claim %s %q is neither a principal ARN nor in the identities file", s.cfg.JWTClaim, claim)
+		return "", refuse(reasonUnknownPrincipal, "JWT claim %s %s is neither a principal ARN nor in the identities file", s.cfg.JWTClaim, rpcerr.Quote(claim))
 	}
 	return claim, nil
 }

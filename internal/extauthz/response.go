@@ -134,8 +134,9 @@ func (o *outcome) response() *authv3.CheckResponse {
 			DynamicMetadata: md,
 		}
 	}
-	// AWS's wording of an AccessDenied error.
-	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", o.principal, o.action, o.denied)
+	// AWS's wording of an AccessDenied error. The principal and the
+	// resource come from the request (a JWT claim, a path): bounded.
+	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", shown(o.principal), o.action, shown(o.denied))
 	switch {
 	case o.decision == pdpv1.Decision_DECISION_EXPLICIT_DENY && o.explained:
 		msg += " with an explicit deny in " + policyPhrase(o.deniedBy)

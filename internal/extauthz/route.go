@@ -10,6 +10,7 @@ import (
 	authv3 "github.com/envoyproxy/go-control-plane/envoy/service/auth/v3"
 
 	"github.com/pdp-dev/pdp/internal/extauthz/routes"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // A target is what a routed request asks to do.
@@ -59,14 +60,14 @@ func (s *Service) route(h *authv3.AttributeContext_HttpRequest, where routes.Whe
 	}
 	m, ok := s.table.MatchREST(h.GetMethod(), path)
 	if !ok {
-		return nil, refuse(reasonNoRoute, "no Amazon Pinpoint operation is %s %s", h.GetMethod(), path)
+		return nil, refuse(reasonNoRoute, "no Amazon Pinpoint operation is %s %s", shown(h.GetMethod()), shown(path))
 	}
 	t := &target{operation: m.Route.Operation, action: m.Route.Action, query: query}
 	var arn string
 	if m.Route.Resource == routes.ARNParam {
 		v, _ := m.Param("resource-arn")
 		if !strings.HasPrefix(v, "arn:") {
-			return nil, refuse(reasonBadRequest, "%s: resource-arn %q is not an ARN", t.operation, v)
+			return nil, refuse(reasonBadRequest, "%s: resource-arn %s is not an ARN", t.operation, rpcerr.Quote(v))
 		}
 		arn = v
 	} else {
@@ -100,11 +101,11 @@ func (s *Service) route(h *authv3.AttributeContext_HttpRequest, where routes.Whe
 // its resources named by fields of the body.
 func (s *Service) routeJSON(h *authv3.AttributeContext_HttpRequest, path, amzTarget string, where routes.Where) (*target, *refusal) {
 	if h.GetMethod() != "POST" || path != "/" {
-		return nil, refuse(reasonNoRoute, "X-Amz-Target %q with %s %s: the JSON protocol is POST /", amzTarget, h.GetMethod(), path)
+		return nil, refuse(reasonNoRoute, "X-Amz-Target %s with %s %s: the JSON protocol is POST /", rpcerr.Quote(amzTarget), shown(h.GetMethod()), shown(path))
 	}
 	r, ok := s.table.MatchJSON(amzTarget)
 	if !ok {
-		return nil, refuse(reasonNoRoute, "no SMS and voice v2 operation is X-Amz-Target %q", amzTarget)
+		return nil, refuse(reasonNoRoute, "no SMS and voice v2 operation is X-Amz-Target %s", rpcerr.Quote(amzTarget))
 	}
 	t := &target{operation: r.Operation, action: r.Action, json: true}
 	body, rf := s.bodyOf(h, r.Operation)
@@ -156,7 +157,7 @@ func identifierARN(op string, id *routes.Identifier, v string, where routes.Wher
 		}
 	}
 	if kind == nil {
-		return "", refuse(reasonBadRequest, "%s: %s %q names no resource type it may name; give its ARN", op, id.Field, v)
+		return "", refuse(reasonBadRequest, "%s: %s %s names no resource type it may name; give its ARN", op, id.Field, rpcerr.Quote(v))
 	}
 	arn, err := routes.Expand(kind.ARN, where, params)
 	if err != nil {

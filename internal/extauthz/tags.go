@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/internal/rpcerr"
 )
 
 // Condition keys of tagging requests
@@ -24,7 +25,7 @@ func addTags(t *target, ctx map[string]*pdpv1.ContextValue) *refusal {
 	tag := func(k string, v any) *refusal {
 		s, ok := v.(string)
 		if k == "" || !ok {
-			return refuse(reasonBadRequest, "%s: malformed tag %q: want a non-empty key and a string value", t.operation, k)
+			return refuse(reasonBadRequest, "%s: malformed tag %s: want a non-empty key and a string value", t.operation, rpcerr.Quote(k))
 		}
 		ctx[keyRequestTagPrefix+k] = strValue(s)
 		keys = append(keys, k)

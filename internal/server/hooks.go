@@ -21,7 +21,9 @@ type Hooks struct {
 	// OnDecision is called after every decision of Check and Simulate
 	// (whose records have revision 0: it reads no snapshot), and for every
 	// item of a BatchCheck that completed (items that could not be decided
-	// carry Error), concurrently for the items of a large batch.
+	// carry Error), concurrently for the items of a large batch. The
+	// record's Context reads the request's own map: a hook that keeps it
+	// after it returns keeps a copy (decisionlog.Logger.Log does).
 	OnDecision func(ctx context.Context, r decisionlog.Record)
 	// OnActivate is called after the follower activates a snapshot, with
 	// its build time and the store's commit time of its revision (zero
@@ -75,8 +77,9 @@ func decisionRecord(ci callInfo, method string, it *item, d pdpv1.Decision, ex *
 }
 
 // logContext hands a request's context to the decision log without
-// copying it: the log's writer reads it after the call, and nothing
-// changes a request once it has arrived. Keys and values over rpcerr.MaxEcho
+// copying it on the decision path: decisionlog.Logger.Log reads it once and
+// queues a copy of what Each gives, so that a queued record holds the
+// clipped values and not the request. Keys and values over rpcerr.MaxEcho
 // bytes reach the log clipped.
 type logContext map[string]*pdpv1.ContextValue
 
