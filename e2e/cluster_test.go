@@ -143,10 +143,13 @@ func TestTwoServersOneEtcd(t *testing.T) {
 }
 
 // waitHealth waits until a service's health reports want, on the health
-// watch, which sends every change (waiting for the connection first).
+// watch, which sends every change (waiting for the connection first). The
+// bound is generous: after etcd returns, its client reconnects on a backoff
+// that grew while etcd was away, and under the race detector on a loaded
+// machine that has taken more than 30 s.
 func waitHealth(ctx context.Context, t *testing.T, c *client, service string, want healthpb.HealthCheckResponse_ServingStatus) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
 	watch, err := c.health.Watch(ctx, &healthpb.HealthCheckRequest{Service: service}, grpc.WaitForReady(true))
 	require.NoError(t, err, "health watch of %s", service)
