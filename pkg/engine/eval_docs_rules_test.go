@@ -150,12 +150,7 @@ func TestEvaluateNotPrincipalNamesIdentities(t *testing.T) {
 			want:      Allow,
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.run(t)
-		})
-	}
+	runDocCases(t, tests)
 }
 
 // TestEvaluateIfExistsWithSetOperators: IfExists makes a condition true when
@@ -241,12 +236,7 @@ func TestEvaluateIfExistsWithSetOperators(t *testing.T) {
 			want: ExplicitDeny,
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.run(t)
-		})
-	}
+	runDocCases(t, tests)
 }
 
 // TestEvaluateArnConditionVariables: policy variables may fill any segment
@@ -334,12 +324,7 @@ func TestEvaluateArnConditionVariables(t *testing.T) {
 			want:     Allow,
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.run(t)
-		})
-	}
+	runDocCases(t, tests)
 }
 
 // TestEvaluateNullDataSet: a key present with a null data set — an empty
@@ -428,12 +413,7 @@ func TestEvaluateNullDataSet(t *testing.T) {
 			context:  map[string]any{"aws:username": ""}, want: Allow,
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.run(t)
-		})
-	}
+	runDocCases(t, tests)
 }
 
 // TestEvaluateVariablesOnlyWhereSupported: the condition operators page
@@ -484,12 +464,7 @@ func TestEvaluateVariablesOnlyWhereSupported(t *testing.T) {
 			identity: cond("StringEquals", "aws:ResourceTag/team", "${aws:PrincipalTag/team}"),
 			context:  with("aws:ResourceTag/team", "growth"), want: Allow},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			tc.run(t)
-		})
-	}
+	runDocCases(t, tests)
 }
 
 // TestEvaluateQuestionMarkStaysInItsSegment: wildcards in a Resource ARN
@@ -519,8 +494,16 @@ func TestEvaluateQuestionMarkStaysInItsSegment(t *testing.T) {
 		{name: "trailing * of the region segment crosses the colon", rule: "If the * wildcard is the last character of a resource ARN segment, it can expand to match beyond the colon boundaries.", doc: docRes,
 			identity: res("arn:aws:mobiletargeting:us-*:apps/abc123"), want: Allow},
 	}
+	for i := range tests {
+		tests[i].action, tests[i].res = "mobiletargeting:GetApp", app
+	}
+	runDocCases(t, tests)
+}
+
+// runDocCases runs each case as a parallel subtest.
+func runDocCases(t *testing.T, tests []docCase) {
+	t.Helper()
 	for _, tc := range tests {
-		tc.action, tc.res = "mobiletargeting:GetApp", app
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.run(t)
