@@ -62,15 +62,19 @@ func (sc *scratch) ownKeys() *callerKeys {
 	return ck
 }
 
+// reset empties ck for a new check numbered gen, keeping its slices.
+func (ck *callerKeys) reset(gen uint64) {
+	ck.keys, ck.problems, ck.dups = ck.keys[:0], ck.problems[:0], ck.dups[:0]
+	ck.derivations, ck.fresh, ck.distinct, ck.limit, ck.gen = 0, false, 0, nil, gen
+}
+
 // checkCallerKeys checks a request context against the limits and the
 // catalog, into ck, which keeps its slices from earlier use. A context over
 // a limit is refused whole, so its keys are not looked at: nothing of a
 // refused call outlives it.
 func (s *Server) checkCallerKeys(ck *callerKeys, in map[string]*pdpv1.ContextValue) {
-	ck.keys, ck.problems, ck.derivations, ck.fresh, ck.dups = ck.keys[:0], ck.problems[:0], 0, false, ck.dups[:0]
-	ck.gen = s.checks.Add(1)
+	ck.reset(s.checks.Add(1))
 	ck.limit = s.cfg.Limits.checkContext("context", in)
-	ck.distinct = 0
 	if ck.limit != nil {
 		return
 	}
@@ -99,12 +103,10 @@ func (s *Server) checkItemKeys(ck, shared *callerKeys, batchCtx, own map[string]
 		s.checkCallerKeys(ck, mergeContext(batchCtx, own))
 		return
 	}
-	ck.keys, ck.problems, ck.derivations, ck.fresh, ck.dups = ck.keys[:0], ck.problems[:0], 0, false, ck.dups[:0]
-	ck.gen = s.checks.Add(1)
+	ck.reset(s.checks.Add(1))
 	// The batch's keys are within the limits: only the item's can break
 	// them.
 	ck.limit = s.cfg.Limits.checkContext("context", own)
-	ck.distinct = 0
 	if ck.limit != nil {
 		return
 	}
@@ -191,8 +193,9 @@ func mergeContext(batchCtx, own map[string]*pdpv1.ContextValue) map[string]*pdpv
 }
 
 // foldDuplicates lists, sorted, the pairs of names of m that differ only in
-// case, each pair in order.
-func foldDuplicates(m map[string]*pdpv1.ContextValue) [][2]string {
+// case, each pair in order: condition keys (and the tag keys that become
+// part of them) are case-insensitive, so such a pair is one key given twice.
+func foldDuplicates[V any](m map[string]V) [][2]string {
 	var out [][2]string
 	for a := range m {
 		for b := range m {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"strings"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/rpcerr"
@@ -94,16 +93,12 @@ func (l Limits) checkTags(field string, tags map[string]string) *rpcerr.RequestE
 			return rpcerr.BadField(field+"[]", "a tag needs a key")
 		}
 	}
-	// A tag key becomes part of a condition key (aws:PrincipalTag/KEY),
-	// and condition keys are case-insensitive: two keys that differ only
-	// in case would be one key with two values. Few tags: pairwise.
-	for a := range tags {
-		for b := range tags {
-			if a < b && strings.EqualFold(a, b) {
-				return rpcerr.BadField(fmt.Sprintf("%s[%s]", field, rpcerr.Clip(b)),
-					"%s and %s name the same tag (tag keys in condition keys are case-insensitive): give it once", rpcerr.Quote(a), rpcerr.Quote(b))
-			}
-		}
+	// A tag key becomes part of a condition key (aws:PrincipalTag/KEY): two
+	// keys that differ only in case would be one key with two values.
+	if dups := foldDuplicates(tags); len(dups) > 0 {
+		a, b := dups[0][0], dups[0][1]
+		return rpcerr.BadField(fmt.Sprintf("%s[%s]", field, rpcerr.Clip(b)),
+			"%s and %s name the same tag (tag keys in condition keys are case-insensitive): give it once", rpcerr.Quote(a), rpcerr.Quote(b))
 	}
 	return nil
 }
