@@ -75,12 +75,13 @@ func compileCondValue(text string, op opInfo, vars bool) condValue {
 		cv.valid = true
 		return cv
 	}
-	// Of the other families only Bool (and Null, whose values are booleans)
-	// takes policy variables: the condition operators page says "Policy
-	// variables – Not supported" for the Numeric, Date, Binary and IP
-	// address operators, so there "${...}" is literal text, which is no
-	// number, date, address or base64 value and matches nothing. A Bool
-	// value with variables is parsed per request.
+	// Of the other families only Bool takes policy variables: the condition
+	// operators page says "Policy variables – Not supported" for the
+	// Numeric, Date, Binary and IP address operators, and "You can not use
+	// a policy variable with the Null condition operator", so there
+	// "${...}" is literal text, which is no number, date, address, base64
+	// value or boolean and matches nothing. A Bool value with variables is
+	// parsed per request.
 	if !variablesSupported(op.fam) {
 		vars = false
 	}
@@ -114,11 +115,13 @@ func (cv *condValue) parse(text string, op opInfo) {
 }
 
 // variablesSupported reports whether an operator family substitutes policy
-// variables in its values: String, ARN and Bool do (Null's values are
-// booleans too); Numeric, Date, Binary and IP address do not.
+// variables in its values: String, ARN and Bool do; Numeric, Date, Binary,
+// IP address and Null do not.
+//
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
 func variablesSupported(fam opFamily) bool {
 	switch fam {
-	case famString, famARN, famBool, famNull:
+	case famString, famARN, famBool:
 		return true
 	}
 	return false
@@ -268,12 +271,18 @@ func (cv *condValue) matches(v string, tv *typedValue, op opInfo, ctx *Context) 
 		return cv.arn.match(v, ctx)
 	}
 	if cv.pat != nil {
-		// Variables are substituted and the value parsed per request.
+		// A Bool value with variables (no other family here takes them):
+		// substituted and parsed per request.
 		text, ok := cv.pat.expand(ctx)
 		if !ok {
 			return false, false
 		}
-		return matchText(v, tv, op, text)
+		flag, ok := parseBool(text)
+		if !ok {
+			return false, false
+		}
+		b, ok := parseBool(v)
+		return ok && b == flag, ok
 	}
 	switch op.fam {
 	case famNumeric:
@@ -287,42 +296,6 @@ func (cv *condValue) matches(v string, tv *typedValue, op opInfo, ctx *Context) 
 		return ok && b == cv.flag, ok
 	case famBinary:
 		return v == cv.text, true
-	}
-	return false, false
-}
-
-// matchText compares a request value with a policy value of a non-string
-// family given as text, its variables substituted: a value that does not
-// parse for the family cannot be compared.
-func matchText(v string, tv *typedValue, op opInfo, text string) (match, ok bool) {
-	switch op.fam {
-	case famNumeric:
-		n, ok := parseNumber(text)
-		if !ok {
-			return false, false
-		}
-		return matchNumber(v, tv, op, n)
-	case famDate:
-		d, ok := parseDate(text)
-		if !ok {
-			return false, false
-		}
-		return matchDate(v, tv, op, d)
-	case famIP:
-		r, ok := parseIPRange(text)
-		if !ok {
-			return false, false
-		}
-		return r.contains(v, tv)
-	case famBool, famNull:
-		flag, ok := parseBool(text)
-		if !ok {
-			return false, false
-		}
-		b, ok := parseBool(v)
-		return ok && b == flag, ok
-	case famBinary:
-		return v == text, true
 	}
 	return false, false
 }

@@ -510,3 +510,51 @@ func runDocCases(t *testing.T, tests []docCase) {
 		})
 	}
 }
+
+// TestEvaluateNullTakesNoVariables: the condition operators page says of
+// the Null operator "You can not use a policy variable with the Null
+// condition operator." A "${...}" value of Null is literal text, which is
+// neither true nor false, so it tests nothing, whatever the variable's key
+// holds; a literal value beside it in the list still does.
+func TestEvaluateNullTakesNoVariables(t *testing.T) {
+	t.Parallel()
+	const (
+		noVars  = "You can not use a policy variable with the Null condition operator."
+		nullOp  = "In the policy statement, use either true (the key doesn't exist — it is null) or false (the key exists and its value is not null)."
+		docNull = docOperators + "#Conditions_Null"
+	)
+	cond := func(value string) string {
+		return `{"Null":{"aws:TokenIssueTime":` + value + `}}`
+	}
+	deny := func(value string) []string {
+		return []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+			"Condition":` + cond(value) + `}]}`}
+	}
+	issued := "2024-06-01T00:00:00Z"
+	tests := []docCase{
+		{name: "Allow, variable holding true, key absent: no match", rule: noVars, doc: docNull,
+			identity: []string{allow("*", cond(`"${aws:PrincipalTag/flag}"`))},
+			context:  map[string]any{"aws:PrincipalTag/flag": "true"}, want: ImplicitDeny},
+		{name: "Allow, variable holding false, key present: no match", rule: noVars, doc: docNull,
+			identity: []string{allow("*", cond(`"${aws:PrincipalTag/flag}"`))},
+			context:  map[string]any{"aws:PrincipalTag/flag": "false", "aws:TokenIssueTime": issued}, want: ImplicitDeny},
+		{name: "Allow, variable with no value, key present: no match", rule: noVars, doc: docNull,
+			identity: []string{allow("*", cond(`"${aws:PrincipalTag/flag}"`))},
+			context:  map[string]any{"aws:TokenIssueTime": issued}, want: ImplicitDeny},
+		{name: "Allow, default true, key absent: no match", rule: noVars, doc: docNull,
+			identity: []string{allow("*", cond(`"${aws:PrincipalTag/flag, 'true'}"`))}, want: ImplicitDeny},
+		{name: "Deny, variable holding false, key present: does not apply", rule: noVars, doc: docNull,
+			identity: deny(`"${aws:PrincipalTag/flag}"`),
+			context:  map[string]any{"aws:PrincipalTag/flag": "false", "aws:TokenIssueTime": issued}, want: Allow},
+		{name: "Deny, variable holding true, key absent: does not apply", rule: noVars, doc: docNull,
+			identity: deny(`"${aws:PrincipalTag/flag}"`),
+			context:  map[string]any{"aws:PrincipalTag/flag": "true"}, want: Allow},
+		{name: "Allow, literal true beside a variable, key absent: match", rule: noVars + " " + nullOp, doc: docNull,
+			identity: []string{allow("*", cond(`["${aws:PrincipalTag/flag}", "true"]`))},
+			context:  map[string]any{"aws:PrincipalTag/flag": "false"}, want: Allow},
+		{name: "Allow, literal false, key present: match", rule: nullOp, doc: docNull,
+			identity: []string{allow("*", cond(`"false"`))},
+			context:  map[string]any{"aws:TokenIssueTime": issued}, want: Allow},
+	}
+	runDocCases(t, tests)
+}

@@ -108,6 +108,8 @@ func TestValidateFindings(t *testing.T) {
 			want: []finding{{engine.CodeUnknownOperator, E, 5, 15, `unknown condition operator "NullIfExists" (Null takes no IfExists`}}},
 		{name: "variable where the operator takes none", doc: stmt(allow, getApp, anyRes, `"Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "${aws:PrincipalTag/max}"}}`),
 			want: []finding{{engine.CodeInvalidCondition, E, 5, 61, `NumericLessThan needs a number, not "${aws:PrincipalTag/max}"; it takes no policy variables, so this is literal text, which matches nothing`}}},
+		{name: "variable in a Null value", doc: stmt(allow, getApp, anyRes, `"Condition": {"Null": {"aws:username": "${aws:PrincipalTag/absent}"}}`),
+			want: []finding{{engine.CodeInvalidCondition, E, 5, 40, `Null needs "true" (the key is absent) or "false" (the key is present), not "${aws:PrincipalTag/absent}"; it takes no policy variables, so this is literal text, which matches nothing`}}},
 		{name: "not a number", doc: stmt(allow, getApp, anyRes, `"Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "abc"}}`),
 			want: []finding{{engine.CodeInvalidCondition, E, 5, 61, `Condition.NumericLessThan.aws:MultiFactorAuthAge: NumericLessThan needs a number, not "abc"`}}},
 		{name: "not a date", doc: stmt(allow, getApp, anyRes, `"Condition": {"DateGreaterThan": {"aws:CurrentTime": ["2026-01-01", "yesterday"]}}`),
