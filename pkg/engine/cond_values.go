@@ -42,7 +42,10 @@ func lowerASCII(c byte) byte {
 }
 
 // dateLayouts are the ISO 8601 forms a Date value may take besides epoch
-// seconds.
+// seconds: those of the W3C profile the condition operators page names
+// (https://www.w3.org/TR/NOTE-datetime), from "YYYY-MM" to a time with a
+// decimal fraction of a second, and a few near forms. The profile's bare
+// "YYYY" is not among them: four digits are epoch seconds.
 var dateLayouts = [...]string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05Z0700",
@@ -51,6 +54,7 @@ var dateLayouts = [...]string{
 	"2006-01-02T15:04:05",
 	"2006-01-02T15:04",
 	"2006-01-02",
+	"2006-01",
 }
 
 // parseDate reads a Date value, ISO 8601 or epoch seconds, as Unix
@@ -86,7 +90,8 @@ func parseDateLayouts(s string) (int64, bool) {
 // the UTC form "2006-01-02T15:04:05Z" that servers write for
 // aws:CurrentTime. sure is true when the answer is final: the value was
 // read, or it cannot be a date at all (neither epoch-shaped nor starting
-// with a four-digit year and '-'). Otherwise the layouts decide.
+// with a four-digit year, '-' and a two-digit month). Otherwise the layouts
+// decide.
 func parseDateFast(s string) (d int64, ok, sure bool) {
 	if isEpoch(s) {
 		if strings.Count(s, ".") > 1 {
@@ -98,8 +103,8 @@ func parseDateFast(s string) (d int64, ok, sure bool) {
 		}
 		return int64(f * 1e9), true, true
 	}
-	if len(s) < len("2006-01-02") || s[4] != '-' || !allDigits(s[:4]) {
-		return 0, false, true // every layout starts with a four-digit year
+	if len(s) < len("2006-01") || s[4] != '-' || !allDigits(s[:4]) {
+		return 0, false, true // every layout starts with a four-digit year and a month
 	}
 	if len(s) != len("2006-01-02T15:04:05Z") || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
 		!allDigits(s[5:7]) || !allDigits(s[8:10]) || !allDigits(s[11:13]) || !allDigits(s[14:16]) || !allDigits(s[17:19]) {

@@ -558,3 +558,60 @@ func TestEvaluateNullTakesNoVariables(t *testing.T) {
 	}
 	runDocCases(t, tests)
 }
+
+// TestEvaluateDateW3CForms: the condition operators page says "You must
+// specify date/time values with one of the W3C implementations of the ISO
+// 8601 date formats or in epoch (UNIX) time", and the W3C note it links
+// lists "Year and month: YYYY-MM" and "Complete date: YYYY-MM-DD" beside
+// the forms with a time. A YYYY-MM value is the first instant of that month.
+// (A bare four-digit year is also a valid epoch value and stays one.) The
+// requests are days away from the policy dates, so that no reading of a
+// date without a time zone could change the answer.
+func TestEvaluateDateW3CForms(t *testing.T) {
+	t.Parallel()
+	const (
+		rule    = "You must specify date/time values with one of the W3C implementations of the ISO 8601 date formats or in epoch (UNIX) time."
+		w3c     = " The W3C profile: Year and month: YYYY-MM (eg 1997-07); Complete date: YYYY-MM-DD; Complete date plus hours and minutes: YYYY-MM-DDThh:mmTZD."
+		docDate = docOperators + "#Conditions_Date"
+	)
+	cond := func(op, key, value string) []string {
+		return []string{allow("*", `{"`+op+`":{"`+key+`":"`+value+`"}}`)}
+	}
+	tests := []docCase{
+		{name: "DateGreaterThan YYYY-MM, mid-month: true", rule: rule + w3c, doc: docDate,
+			identity: cond("DateGreaterThan", "aws:CurrentTime", "2024-06"),
+			context:  map[string]any{"aws:CurrentTime": "2024-06-15T00:00:00Z"}, want: Allow},
+		{name: "DateGreaterThan YYYY-MM, the month before: false", rule: rule + w3c, doc: docDate,
+			identity: cond("DateGreaterThan", "aws:CurrentTime", "2024-06"),
+			context:  map[string]any{"aws:CurrentTime": "2024-05-20T00:00:00Z"}, want: ImplicitDeny},
+		{name: "DateLessThan YYYY-MM, the month before: true", rule: rule + w3c, doc: docDate,
+			identity: cond("DateLessThan", "aws:CurrentTime", "2024-06"),
+			context:  map[string]any{"aws:CurrentTime": "2024-05-20T00:00:00Z"}, want: Allow},
+		{name: "DateLessThanEquals YYYY-MM, December: the year's last month", rule: rule + w3c, doc: docDate,
+			identity: cond("DateLessThanEquals", "aws:CurrentTime", "2024-12"),
+			context:  map[string]any{"aws:CurrentTime": "2024-11-28T00:00:00Z"}, want: Allow},
+		{name: "DateNotEquals YYYY-MM, another instant: true", rule: rule + w3c, doc: docDate,
+			identity: cond("DateNotEquals", "aws:CurrentTime", "2024-06"),
+			context:  map[string]any{"aws:CurrentTime": "2024-06-20T00:00:00Z"}, want: Allow},
+		{name: "Deny after YYYY-MM applies later", rule: rule + w3c, doc: docDate,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"DateGreaterThan":{"aws:CurrentTime":"2025-01"}}}]}`},
+			context: map[string]any{"aws:CurrentTime": "2025-03-01T00:00:00Z"}, want: ExplicitDeny},
+		{name: "request value YYYY-MM", rule: rule + w3c, doc: docDate,
+			identity: cond("DateLessThan", "aws:TokenIssueTime", "2024-06-15T00:00:00Z"),
+			context:  map[string]any{"aws:TokenIssueTime": "2024-05"}, want: Allow},
+		{name: "YYYY-MM with a month out of range: no date", rule: rule + w3c, doc: docDate,
+			identity: cond("DateLessThan", "aws:CurrentTime", "2024-13"),
+			context:  map[string]any{"aws:CurrentTime": "2024-01-20T00:00:00Z"}, want: ImplicitDeny},
+		{name: "YYYY-M is no W3C form: no date", rule: rule + w3c, doc: docDate,
+			identity: cond("DateLessThan", "aws:CurrentTime", "2024-6"),
+			context:  map[string]any{"aws:CurrentTime": "2024-01-20T00:00:00Z"}, want: ImplicitDeny},
+		{name: "YYYY-MM-DD: complete date", rule: rule + w3c, doc: docDate,
+			identity: cond("DateGreaterThan", "aws:CurrentTime", "2024-06-01"),
+			context:  map[string]any{"aws:CurrentTime": "2024-06-03T00:00:00Z"}, want: Allow},
+		{name: "YYYY-MM-DDThh:mmTZD with an offset", rule: rule + w3c, doc: docDate,
+			identity: cond("DateGreaterThan", "aws:CurrentTime", "2024-06-01T12:00+02:00"),
+			context:  map[string]any{"aws:CurrentTime": "2024-06-01T10:30:00Z"}, want: Allow},
+	}
+	runDocCases(t, tests)
+}
