@@ -32,7 +32,8 @@ type Policies struct {
 	Resource *PolicySet
 	Boundary *PolicySet
 	// Session holds the session policies passed when the caller's session
-	// was created.
+	// was created. They apply to a role or role-session caller; an IAM user
+	// has no session, and they are ignored for one.
 	Session *PolicySet
 	// SCPs holds one set per level of the organization (root, OUs,
 	// account); every level must allow the request.
@@ -103,7 +104,7 @@ func evaluate(p *Policies, r *Request, tr *trace) (Decision, bool) {
 		}
 	}
 	crossAccount := r.resourceAccount(q.account) != q.account
-	session := p.Session
+	session := p.sessionOf(&q)
 
 	deny := false
 	scpAllow := true
@@ -147,6 +148,20 @@ func evaluate(p *Policies, r *Request, tr *trace) (Decision, bool) {
 		return Allow, crossAccount
 	}
 	return ImplicitDeny, crossAccount
+}
+
+// sessionOf returns the session policies that apply to the caller. They
+// belong to a session ("Session policies are advanced policies that you
+// pass as a parameter when you programmatically create a temporary session
+// for a role or federated user"): an IAM user calling with its own
+// credentials has none, so they neither limit nor deny it.
+//
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session
+func (p *Policies) sessionOf(q *evalReq) *PolicySet {
+	if p.Session == nil || q.principalInfo().kind == principalUser {
+		return nil
+	}
+	return p.Session
 }
 
 // anyCatalog finds the catalog the sets were compiled with.

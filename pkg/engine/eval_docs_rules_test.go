@@ -615,3 +615,36 @@ func TestEvaluateDateW3CForms(t *testing.T) {
 	}
 	runDocCases(t, tests)
 }
+
+// TestEvaluateSessionPoliciesBelongToSessions: "Session policies are
+// advanced policies that you pass as a parameter when you programmatically
+// create a temporary session for a role or federated user." An IAM user
+// calling with its own credentials has no session, so session policies
+// given with a user caller limit nothing and deny nothing; a role's or a
+// role session's do.
+func TestEvaluateSessionPoliciesBelongToSessions(t *testing.T) {
+	t.Parallel()
+	const rule = "Session policies are advanced policies that you pass as a parameter when you programmatically create a temporary session for a role or federated user."
+	const (
+		smsOnly = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sms-voice:*","Resource":"*"}]}`
+		denyAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*"}]}`
+	)
+	tests := []docCase{
+		{name: "user: a session policy that does not allow limits nothing", rule: rule, doc: docSession,
+			identity: []string{allow("*", "")}, session: []string{smsOnly}, want: Allow},
+		{name: "user: a session policy's Deny does not apply", rule: rule, doc: docSession,
+			identity: []string{allow("*", "")}, session: []string{denyAll}, want: Allow},
+		{name: "user: a session policy grants nothing either", rule: rule + " Session policies limit permissions for a created session, but do not grant permissions.", doc: docSession,
+			session: []string{allow("*", "")}, want: ImplicitDeny},
+		{name: "role session: the session policy limits", rule: rule, doc: docSession,
+			identity: []string{allow("*", "")}, session: []string{smsOnly},
+			principal: "arn:aws:sts::111122223333:assumed-role/analyst/s1", want: ImplicitDeny},
+		{name: "role session: the session policy's Deny applies", rule: rule, doc: docSession,
+			identity: []string{allow("*", "")}, session: []string{denyAll},
+			principal: "arn:aws:sts::111122223333:assumed-role/analyst/s1", want: ExplicitDeny},
+		{name: "role: the session policy limits", rule: rule, doc: docSession,
+			identity: []string{allow("*", "")}, session: []string{smsOnly},
+			principal: "arn:aws:iam::111122223333:role/analyst", want: ImplicitDeny},
+	}
+	runDocCases(t, tests)
+}

@@ -145,14 +145,15 @@ func evaluatePartial(p *Policies, r *Request, open OpenKeys, stmts *[]PartialSta
 	}
 	id := p.Identity.scanPartial(&q, open, 0, stmts)
 	bnd := p.Boundary.scanPartial(&q, open, 0, stmts)
-	ses := p.Session.scanPartial(&q, open, 0, stmts)
+	session := p.sessionOf(&q)
+	ses := session.scanPartial(&q, open, 0, stmts)
 	rp := p.Resource.scanPartial(&q, open, 0, stmts)
 	deny = triOr(deny, triOr(triOr(id.deny, bnd.deny), triOr(ses.deny, rp.deny)))
 	boundaryOK, sessionOK := True, True
 	if p.Boundary != nil {
 		boundaryOK = bnd.allow
 	}
-	if p.Session != nil {
+	if session != nil {
 		sessionOK = ses.allow
 	}
 	identityOK := triAnd(id.allow, triAnd(boundaryOK, sessionOK))
