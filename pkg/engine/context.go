@@ -327,10 +327,16 @@ func (c *Context) lookup(lowerKey string, hash uint64) *contextEntry {
 }
 
 // resolve gives the value of a policy variable: the key's single value, else
-// the variable's default. A key that is absent or multivalued gives no value,
-// and a pattern holding such a variable matches nothing.
+// the variable's default. A key that is absent, multivalued ("You can't use
+// a multivalued condition key as a variable") or holds an empty string gives
+// no value, and a pattern holding such a variable matches nothing: "When
+// policy variables reference a condition context key that has no value or
+// is not present ..., the value is effectively null. There is no equal or
+// like value." An empty string is a null value (see nullData).
+//
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-no-value
 func (c *Context) resolve(v *variable) (string, bool) {
-	if e := c.lookup(v.key, v.hash); e != nil && !e.multi && len(e.values) == 1 {
+	if e := c.lookup(v.key, v.hash); e != nil && !e.multi && len(e.values) == 1 && e.values[0] != "" {
 		return e.values[0], true
 	}
 	if v.hasDef {

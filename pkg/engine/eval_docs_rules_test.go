@@ -648,3 +648,52 @@ func TestEvaluateSessionPoliciesBelongToSessions(t *testing.T) {
 	}
 	runDocCases(t, tests)
 }
+
+// TestEvaluateVariableOfEmptyValue: a variable whose key holds an empty
+// string has no value. The variables page: "When policy variables
+// reference a condition context key that has no value or is not present in
+// an authorization context for a request, the value is effectively null.
+// There is no equal or like value." An empty string is such a value: a
+// user-defined key "can include an empty string. In this case, the value
+// in the request context is null" (the Condition element page), which the
+// multivalued-keys page calls a "null dataset, such as an empty string".
+// The variable's default, when it has one, stands in.
+func TestEvaluateVariableOfEmptyValue(t *testing.T) {
+	t.Parallel()
+	const (
+		noValue  = "When policy variables reference a condition context key that has no value or is not present in an authorization context for a request, the value is effectively null. There is no equal or like value."
+		inverted = "Inverted condition operators like StringNotEquals or StringNotLike do match against a null value, as the value of the condition key they are testing against is not equal to or like the effectively null value."
+		emptyIs  = " A key whose value is an empty string has no value: it resolves to a null dataset, such as an empty string."
+		defaults = "To add a default value to a variable, surround the default value with single quotes (' '), and separate the variable text and the default value with a comma and space (, )."
+	)
+	cond := func(op, value string) []string {
+		return []string{allow("*", `{"`+op+`":{"aws:ResourceTag/team":"`+value+`"}}`)}
+	}
+	emptyTeam := map[string]any{"aws:PrincipalTag/team": "", "aws:ResourceTag/team": ""}
+	tests := []docCase{
+		{name: "StringEquals against an empty resource tag: no match", rule: noValue + emptyIs, doc: docVariables,
+			identity: cond("StringEquals", "${aws:PrincipalTag/team}"), context: emptyTeam, want: ImplicitDeny},
+		{name: "StringLike with a trailing star: no match", rule: noValue + emptyIs, doc: docVariables,
+			identity: cond("StringLike", "${aws:PrincipalTag/team}*"),
+			context:  map[string]any{"aws:PrincipalTag/team": "", "aws:ResourceTag/team": "red"}, want: ImplicitDeny},
+		{name: "StringNotEquals matches the null value", rule: inverted + emptyIs, doc: docVariables,
+			identity: cond("StringNotEquals", "${aws:PrincipalTag/team}"), context: emptyTeam, want: Allow},
+		{name: "Deny with StringNotEquals applies", rule: inverted + emptyIs + " Access is explicitly denied when aws:principaltag/Team is not set.", doc: docVariables,
+			identity: []string{allow("*", ""), `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"mobiletargeting:*","Resource":"*",
+				"Condition":{"StringNotEquals":{"aws:ResourceTag/team":"${aws:PrincipalTag/team}"}}}]}`},
+			context: emptyTeam, want: ExplicitDeny},
+		{name: "the default stands in", rule: defaults + emptyIs, doc: docVariables,
+			identity: cond("StringEquals", "${aws:PrincipalTag/team, 'company-wide'}"),
+			context:  map[string]any{"aws:PrincipalTag/team": "", "aws:ResourceTag/team": "company-wide"}, want: Allow},
+		{name: "Resource with the variable matches no resource", rule: noValue + emptyIs + " The resource that includes a policy variable with no value will not match any resource.", doc: docVariables,
+			identity: []string{allow("arn:aws:mobiletargeting:*:*:apps/${aws:PrincipalTag/app}*", "")},
+			context:  map[string]any{"aws:PrincipalTag/app": ""}, want: ImplicitDeny},
+		{name: "ArnLike with the variable: no match", rule: noValue + emptyIs, doc: docVariables,
+			identity: []string{allow("*", `{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:user/${aws:PrincipalTag/user}*"}}`)},
+			context:  map[string]any{"aws:PrincipalTag/user": "", "aws:PrincipalArn": "arn:aws:iam::111122223333:user/alice"}, want: ImplicitDeny},
+		{name: "a value that is not empty still substitutes", rule: noValue, doc: docVariables,
+			identity: cond("StringEquals", "${aws:PrincipalTag/team}"),
+			context:  map[string]any{"aws:PrincipalTag/team": "red", "aws:ResourceTag/team": "red"}, want: Allow},
+	}
+	runDocCases(t, tests)
+}
