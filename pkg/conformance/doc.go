@@ -1,5 +1,7 @@
 // Package conformance reads authorization cases in the JSON Lines format of
-// the conformance corpora, and runs the public corpus as a test. Each case
+// the conformance corpora, and runs as tests the public corpus and the
+// corpus of cases written from the AWS documentation (each quoting the rule
+// it follows in its note). Each case
 // is self-contained: its policies, its request and (in corpora) the
 // expected decision. `pdp eval` reads its input with Decode.
 //
