@@ -27,7 +27,7 @@ func TestPublicCorpus(t *testing.T) {
 // and service control policies in one account and across accounts.
 func TestDocumentedCorpus(t *testing.T) {
 	t.Parallel()
-	runCorpus(t, "../engine/testdata/documented.jsonl", 454)
+	runCorpus(t, "../engine/testdata/documented.jsonl", 462)
 }
 
 // runCorpus decides every case of a corpus file, requires its expected
