@@ -351,7 +351,7 @@ func TestFollowCompaction(t *testing.T) {
 			if tc.wantLog != "" {
 				assert.Contains(t, e.Log.String(), tc.wantLog, "log")
 			}
-			servertest.WaitWithin(t, time.Second, func() bool {
+			servertest.WaitFor(t, func() bool {
 				s, err := e.HealthOf(t.Context(), policyService)
 				return err == nil && s == healthpb.HealthCheckResponse_SERVING
 			}, "%s to report SERVING after the reload", policyService)
@@ -532,7 +532,7 @@ func TestFollowStoreLost(t *testing.T) {
 			e.WaitRevision(t, last)
 			t.Logf("caught up %v after the store healed", time.Since(healed))
 			// At once, not at the store's next progress notification.
-			servertest.WaitWithin(t, time.Second, func() bool {
+			servertest.WaitFor(t, func() bool {
 				s, err := e.HealthOf(t.Context(), policyService)
 				return err == nil && s == healthpb.HealthCheckResponse_SERVING
 			}, "%s to report SERVING again", policyService)

@@ -27,8 +27,10 @@ import (
 )
 
 // WaitTimeout bounds every wait of the tests over an Env: a follower
-// catching up, a stream delivering, a goroutine ending.
-const WaitTimeout = 10 * time.Second
+// catching up, a stream delivering, a goroutine ending. It is generous
+// because the race detector on two shared cores can slow a follower's
+// backoff and reload by several times; a passing wait returns at once.
+const WaitTimeout = 30 * time.Second
 
 // A LogBuffer is a buffer a server's logger writes while a test reads it.
 type LogBuffer struct {
