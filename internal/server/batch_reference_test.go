@@ -180,7 +180,7 @@ func randomItem(r *rand.Rand) *item {
 		resource: pick(growth+"/campaigns/spring-sale", growth+"/segments/active-users", growth, growth+"/campaigns/unlisted",
 			"arn:aws:mobiletargeting:us-east-1:"+acct+":apps/retention-app/campaigns/win-back",
 			"arn:aws:sms-voice:us-east-1:"+acct+":pool/pool-marketing", "*", "apps/x"),
-		resourceAccount: pick("", "", "", acct, "12"),
+		resourceAccount: pick("", "", "", acct, "12", "444455556666"),
 	}
 	str := func(v string) *pdpv1.ContextValue {
 		return &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_StringValue{StringValue: v}}
@@ -254,8 +254,12 @@ func refPrepare(s *Server, snap *snapshot.Snapshot, it *item, now time.Time) (*d
 	if p := resourceProblem(it.resource); p != "" {
 		bad("resource", "malformed resource %q: %s", it.resource, p)
 	}
-	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
+	switch owner := strings.Split(it.resource+":::::", ":")[4]; {
+	case it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount):
 		bad("resource_account", "malformed account %q: want 12 digits", it.resourceAccount)
+	case it.resourceAccount != "" && it.resource != "*" && resourceProblem(it.resource) == "" && owner != it.resourceAccount:
+		bad("resource_account", "account %q is not the account %q of resource: the resource's ARN says who owns it, "+
+			"and resource_account only names the owner of \"*\"", it.resourceAccount, owner)
 	}
 	var principal *snapshot.Principal
 	if err == nil {

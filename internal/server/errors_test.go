@@ -78,6 +78,11 @@ func TestCheckBadInput(t *testing.T) {
 		{name: "resource account not digits",
 			req:        readCampaign(func(r *pdpv1.CheckRequest) { r.ResourceAccount = "marketing-01" }),
 			wantFields: []string{"resource_account"}},
+		{name: "resource account other than the resource's",
+			req: readCampaign(func(r *pdpv1.CheckRequest) {
+				r.Principal, r.ResourceAccount = partner, partnerAccount
+			}),
+			wantFields: []string{"resource_account"}, wantMsg: `account "444455556666" is not the account "111122223333" of resource`},
 		{name: "source IP that is not an address",
 			req:        readCampaign(func(r *pdpv1.CheckRequest) { r.Context["aws:SourceIp"] = str("not-an-ip") }),
 			wantFields: []string{"context[aws:SourceIp]"}, wantMsg: `"not-an-ip"`},
@@ -188,6 +193,11 @@ func TestSimulateBadInput(t *testing.T) {
 			[]string{"scps[1]"}, "SYNTAX"},
 		{"missing principal, action and resource", simulate(func(r *pdpv1.SimulateRequest) { r.Principal, r.Action, r.Resource = "", "", "" }),
 			[]string{"principal", "action", "resource"}, "INVALID_REQUEST"},
+		{"malformed resource account", simulate(func(r *pdpv1.SimulateRequest) { r.ResourceAccount = "zzz" }),
+			[]string{"resource_account"}, "INVALID_REQUEST"},
+		{"resource account other than the resource's", simulate(func(r *pdpv1.SimulateRequest) {
+			r.Principal, r.ResourceAccount = "arn:aws:iam::444455556666:user/erin", partnerAccount
+		}), []string{"resource_account"}, "INVALID_REQUEST"},
 		{"context value with no kind", simulate(func(r *pdpv1.SimulateRequest) {
 			r.Context = map[string]*pdpv1.ContextValue{"aws:SourceIp": {}}
 		}), []string{"context[aws:SourceIp]"}, "INVALID_REQUEST"},
