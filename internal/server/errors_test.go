@@ -112,6 +112,14 @@ func TestCheckBadInput(t *testing.T) {
 				r.Context["aws:RequestedRegion"], r.Context["AWS:requestedregion"] = str("us-west-2"), str("us-east-1")
 			}),
 			wantFields: []string{"context[aws:RequestedRegion]"}, wantMsg: "case-insensitive"},
+		{name: "one key twice, under a name that lowers to it",
+			req: readCampaign(func(r *pdpv1.CheckRequest) {
+				r.Context["aws:RequestedRegion"], r.Context["aws:RequestedReg\u0130on"] = str("us-west-2"), str("us-east-1")
+			}),
+			wantFields: []string{"context[aws:RequestedReg\u0130on]"}, wantMsg: "case-insensitive"},
+		{name: "MFA age that is not a number, under a name that lowers to its key",
+			req:        readCampaign(func(r *pdpv1.CheckRequest) { r.Context["aws:Mult\u0130FactorAuthAge"] = str("soon") }),
+			wantFields: []string{"context[aws:Mult\u0130FactorAuthAge]"}, wantMsg: `"soon"`},
 		{name: "a tag key twice, in two cases",
 			req: readCampaign(func(r *pdpv1.CheckRequest) {
 				r.Context["aws:RequestTag/env"], r.Context["aws:requesttag/ENV"] = str("dev"), str("prod")
@@ -204,6 +212,9 @@ func TestSimulateBadInput(t *testing.T) {
 		{"one key twice, in two cases", simulate(func(r *pdpv1.SimulateRequest) {
 			r.Context = map[string]*pdpv1.ContextValue{"aws:SourceIp": str("203.0.113.7"), "AWS:SOURCEIP": str("198.51.100.1")}
 		}), []string{"context[aws:SourceIp]"}, "INVALID_REQUEST"},
+		{"one key twice, under a name that lowers to it", simulate(func(r *pdpv1.SimulateRequest) {
+			r.Context = map[string]*pdpv1.ContextValue{"aws:SourceIp": str("203.0.113.7"), "aws:Source\u0130p": str("198.51.100.1")}
+		}), []string{"context[aws:Source\u0130p]"}, "INVALID_REQUEST"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
