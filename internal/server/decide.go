@@ -312,15 +312,11 @@ func (s *Server) prepareItem(sc *scratch, snap *snapshot.Snapshot, it *item, cal
 		sc.in.policies.Resource = res.Policy()
 	}
 	if len(it.sessionPolicies) > 0 {
-		docs := &engine.PolicyTexts{}
-		for _, p := range it.sessionPolicies {
-			docs.Session = append(docs.Session, []byte(p))
-		}
-		ps, err := docs.Compile(s.cat)
+		set, err := s.sessions.compile(s, it.sessionPolicies)
 		if err != nil {
 			return err
 		}
-		sc.in.policies.Session = ps.Session
+		sc.in.policies.Session = set
 	}
 	return nil
 }
