@@ -116,6 +116,10 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 	return s
 }
 
+// MaxBatchItems returns the most items one batch may hold: BatchCheck's,
+// and the evaluations of an AuthZEN batch.
+func (s *Server) MaxBatchItems() int { return s.cfg.MaxBatchItems }
+
 // Register adds the authorization service, health checking and reflection
 // to a gRPC server.
 func (s *Server) Register(gs *grpc.Server) {
