@@ -33,6 +33,10 @@ const (
 // take the defaults.
 type GRPCConfig struct {
 	MaxMessageBytes int // largest message received or sent; default 4 MiB
+	// MaxRequestMessages bounds the messages a request embeds (items,
+	// changes, map entries, …), counted before it is decoded; default
+	// MaxRequestMessages of the default limits.
+	MaxRequestMessages int
 	// MaxConcurrentStreams bounds the calls in flight on one connection;
 	// default 256.
 	MaxConcurrentStreams uint32
@@ -71,6 +75,9 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 	if cfg.DefaultDeadline <= 0 {
 		cfg.DefaultDeadline = DefaultDeadline
 	}
+	if cfg.MaxRequestMessages <= 0 {
+		cfg.MaxRequestMessages = MaxRequestMessages(Limits{}, 0, 0)
+	}
 	onPanic := func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "panic", p, "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
@@ -88,7 +95,7 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 		}),
 		logging.WithLevels(func(c codes.Code) logging.Level { return logging.Level(callLevel(c)) }),
 	}
-	codec := newRequestCodec()
+	codec := newRequestCodec(cfg.MaxRequestMessages)
 	// Each interceptor costs a closure per call: with no observers, one
 	// interceptor sets the deadline, logs and recovers.
 	var unary []grpc.UnaryServerInterceptor
