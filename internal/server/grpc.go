@@ -29,6 +29,15 @@ const (
 	DefaultDeadline = 30 * time.Second
 )
 
+// The flow-control windows of the server: what a stream, and a
+// connection, may have received that its handlers have not read. A stream's
+// window holds hundreds of decision requests, and a 4 MiB request takes
+// sixteen window updates.
+const (
+	streamWindowBytes = 256 << 10
+	connWindowBytes   = 1 << 20
+)
+
 // GRPCConfig tunes the gRPC server that carries the services. Zero values
 // take the defaults.
 type GRPCConfig struct {
@@ -115,6 +124,15 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 	stream = append(stream, recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)))
 	stream = append(stream, cfg.Stream...)
 	opts := []grpc.ServerOption{
+		// Fixed flow-control windows: a stream holds at most
+		// streamWindowBytes its handler has not read. gRPC's default grows
+		// the windows with the connection's bandwidth-delay product, to
+		// megabytes a stream on a fast link, and a client that sends on
+		// 200 CheckStreams without reading the answers parked a gigabyte
+		// in the server (see checkstream.go: the server reads 16 requests
+		// ahead, and flow control is what holds the client back).
+		grpc.InitialWindowSize(streamWindowBytes),
+		grpc.InitialConnWindowSize(connWindowBytes),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
