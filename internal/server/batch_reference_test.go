@@ -331,10 +331,12 @@ func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.Conte
 		problems = append(problems, rpcerr.FieldViolation{Field: "context[" + key + "]", Description: fmt.Sprintf(format, args...)})
 	}
 	// One key in two cases is refused: condition keys are case-insensitive,
-	// and the engine reads them in lower case.
+	// and the engine reads them in lower case (which is not folding them:
+	// the dotted capital I lowers to i, and does not fold to it).
+	lower := func(s string) string { return strings.ToLower(s) }
 	for a := range in {
 		for b := range in {
-			if a < b && strings.ToLower(a) == strings.ToLower(b) {
+			if a < b && lower(a) == lower(b) {
 				report(b, "%s and %s name the same condition key (key names are case-insensitive): give it once", strconv.Quote(a), strconv.Quote(b))
 			}
 		}
