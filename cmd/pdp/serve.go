@@ -348,7 +348,7 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 			admin.NewWriteLimiter(o.adminWriteRate, o.adminWriteBurst).UnaryInterceptor()),
 		Stream:  auditLog.StreamInterceptors(az.StreamInterceptor()),
 		Options: traceOpts,
-	}), log)
+	}, o.maxBatch), log)
 	srv.Register(gs)
 	server.NewSimulator(srv).Register(gs)
 	server.NewPolicyChecker(srv).Register(gs)

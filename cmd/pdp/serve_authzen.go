@@ -74,7 +74,8 @@ func (z authzenOptions) start(ctx context.Context, log *slog.Logger, srv *server
 	// The search APIs ask pdp.v1.AccessService on the same snapshots; Impact
 	// is not asked, so no store is needed.
 	search := authzen.NewAccessSearcher(server.NewAccess(srv, nil))
-	h := authzen.New(authzen.Config{BaseURL: base, MaxBodyBytes: int64(maxBody), Guard: az, Searcher: search}, srv, log)
+	h := authzen.New(authzen.Config{BaseURL: base, MaxBodyBytes: int64(maxBody), MaxEvaluations: srv.MaxBatchItems(),
+		Guard: az, Searcher: search}, srv, log)
 	d := &authzenDoor{served: make(chan error, 1), hs: &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -78,9 +78,12 @@ func (l *limitFlags) adminConfig() admin.Config {
 	return admin.Config{MaxChangesPerCall: l.changesPerCall}
 }
 
-// grpcConfig returns cfg with the limits of the gRPC server set.
-func (l *limitFlags) grpcConfig(cfg server.GRPCConfig) server.GRPCConfig {
+// grpcConfig returns cfg with the limits of the gRPC server set; maxBatch
+// is --max-batch, which bounds with the others the messages a request may
+// embed.
+func (l *limitFlags) grpcConfig(cfg server.GRPCConfig, maxBatch int) server.GRPCConfig {
 	cfg.MaxConcurrentStreams = uint32(l.concurrentStreams)
 	cfg.DefaultDeadline = l.defaultDeadline
+	cfg.MaxRequestMessages = server.MaxRequestMessages(l.serverConfig(server.Config{}).Limits, maxBatch, l.changesPerCall)
 	return cfg
 }

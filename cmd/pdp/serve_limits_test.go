@@ -117,8 +117,9 @@ func TestLimitFlagsConfigure(t *testing.T) {
 	assert.Equal(t, server.DefaultLimits, d.serverConfig(server.Config{}).Limits)
 	assert.Equal(t, admin.Config{MaxChangesPerCall: admin.DefaultMaxChangesPerCall}, d.adminConfig())
 	assert.Equal(t, server.DefaultMaxRevisionWait, d.serverConfig(server.Config{}).MaxRevisionWait)
-	assert.Equal(t, server.GRPCConfig{MaxConcurrentStreams: server.DefaultMaxConcurrentStreams, DefaultDeadline: server.DefaultDeadline},
-		d.grpcConfig(server.GRPCConfig{}))
+	assert.Equal(t, server.GRPCConfig{MaxConcurrentStreams: server.DefaultMaxConcurrentStreams, DefaultDeadline: server.DefaultDeadline,
+		MaxRequestMessages: server.MaxRequestMessages(server.Limits{}, 0, 0)},
+		d.grpcConfig(server.GRPCConfig{}, server.DefaultMaxBatchItems))
 
 	l := parse("--max-context-keys", "1", "--max-context-values", "2", "--max-value-bytes", "3", "--max-policy-bytes", "4",
 		"--max-policies-per-call", "5", "--max-changes-per-call", "6", "--max-concurrent-streams", "7",
@@ -129,6 +130,8 @@ func TestLimitFlagsConfigure(t *testing.T) {
 	assert.Equal(t, admin.Config{MaxChangesPerCall: 6}, l.adminConfig())
 	assert.Equal(t, 9*time.Second, cfg.MaxRevisionWait)
 	assert.Equal(t, 10, cfg.MaxBatchItems, "other settings kept")
-	assert.Equal(t, server.GRPCConfig{MaxMessageBytes: 11, MaxConcurrentStreams: 7, DefaultDeadline: 8 * time.Second},
-		l.grpcConfig(server.GRPCConfig{MaxMessageBytes: 11}))
+	// A batch of 10 items, its defaults and each item with a context of 1
+	// key (an entry, its value and its list) and a session tag.
+	assert.Equal(t, server.GRPCConfig{MaxMessageBytes: 11, MaxConcurrentStreams: 7, DefaultDeadline: 8 * time.Second,
+		MaxRequestMessages: 11 * 5}, l.grpcConfig(server.GRPCConfig{MaxMessageBytes: 11}, 10))
 }

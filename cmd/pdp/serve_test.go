@@ -137,24 +137,29 @@ func healthStatus(ctx context.Context, conn *grpc.ClientConn) (healthpb.HealthCh
 // slowBatch is a full BatchCheck whose every item compiles a large session
 // policy, so that it is still running when the server is told to stop.
 func slowBatch() *pdpv1.BatchCheckRequest {
-	var stmts []string
-	for i := range 12 {
-		stmts = append(stmts, fmt.Sprintf(`{"Sid":"S%d","Effect":"Allow","Action":["mobiletargeting:Get*","mobiletargeting:*Segment*"],`+
-			`"Resource":"arn:aws:mobiletargeting:*:111122223333:apps/app-%d/*","Condition":{"StringLike":{"aws:PrincipalTag/team":"t%d*"}}}`, i, i, i))
+	policy := func(item int) string {
+		var stmts []string
+		for i := range 12 {
+			stmts = append(stmts, fmt.Sprintf(`{"Sid":"I%dS%d","Effect":"Allow","Action":["mobiletargeting:Get*","mobiletargeting:*Segment*"],`+
+				`"Resource":"arn:aws:mobiletargeting:*:111122223333:apps/app-%d/*","Condition":{"StringLike":{"aws:PrincipalTag/team":"t%d*"}}}`,
+				item, i, i, i))
+		}
+		return `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
 	}
-	policy := `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
 	req := &pdpv1.BatchCheckRequest{
 		// Every item is denied, so the batch runs to the end, item after
 		// item on one core, as a stopping mode does.
-		Mode:            pdpv1.BatchMode_BATCH_MODE_PERMIT_ON_FIRST_PERMIT,
-		Principal:       analyst,
-		SessionPolicies: []string{policy},
+		Mode:      pdpv1.BatchMode_BATCH_MODE_PERMIT_ON_FIRST_PERMIT,
+		Principal: analyst,
 		Context: map[string]*pdpv1.ContextValue{
 			"aws:RequestedRegion": {Kind: &pdpv1.ContextValue_StringValue{StringValue: "us-east-1"}},
 		},
 	}
-	for range 1000 {
-		req.Items = append(req.Items, &pdpv1.BatchCheckItem{Action: "mobiletargeting:GetSegment", Resource: segment})
+	// Each item has session policies of its own, which it compiles: items
+	// that share their texts share one compiled set.
+	for i := range 1000 {
+		req.Items = append(req.Items, &pdpv1.BatchCheckItem{Action: "mobiletargeting:GetSegment", Resource: segment,
+			SessionPolicies: []string{policy(i)}})
 	}
 	return req
 }

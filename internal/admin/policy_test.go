@@ -227,14 +227,22 @@ func TestApplyChangesBadRequest(t *testing.T) {
 		{name: "no id", changes: []*pdpv1.Change{servertest.PutChange(servertest.Key(kindUser, ""), servertest.UserDoc(servertest.Carol))}, wantField: "changes[0].key.id"},
 		{name: "put without document", changes: []*pdpv1.Change{servertest.PutCarol(), servertest.PutChange(servertest.UserKey(bob), "")}, wantField: "changes[1].document"},
 		{name: "no op", changes: []*pdpv1.Change{{Key: servertest.UserKey(servertest.Carol)}}, wantField: "changes[0].op"},
+		// The store writes each entity once per revision: which of two
+		// changes of one entity is meant is the caller's to say.
+		{name: "one entity put twice", changes: []*pdpv1.Change{servertest.PutCarol(), servertest.PutChange(servertest.UserKey(bob),
+			servertest.UserDoc(bob)), servertest.PutCarol("marketing")}, wantField: "changes[2].key"},
+		{name: "one entity put, then deleted", changes: []*pdpv1.Change{servertest.PutCarol(),
+			servertest.DeleteChange(servertest.UserKey(servertest.Carol))}, wantField: "changes[1].key"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: tc.changes})
-			got := decodeError(err)
-			assert.Equal(t, codes.InvalidArgument, got.Code, "ApplyChanges = %v", got)
-			assert.Equal(t, []string{tc.wantField}, got.Fields, "ApplyChanges = %v", got)
-		})
+		for _, dryRun := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/dry run %v", tc.name, dryRun), func(t *testing.T) {
+				_, err := e.Admin.ApplyChanges(t.Context(), &pdpv1.ApplyChangesRequest{Changes: tc.changes, DryRun: dryRun})
+				got := decodeError(err)
+				assert.Equal(t, codes.InvalidArgument, got.Code, "ApplyChanges = %v", got)
+				assert.Equal(t, []string{tc.wantField}, got.Fields, "ApplyChanges = %v", got)
+			})
+		}
 	}
 	assert.Equal(t, e.SeedRev, e.StoreRevision(t), "store revision")
 }

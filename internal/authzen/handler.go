@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -69,6 +70,10 @@ type Config struct {
 	// MaxBodyBytes bounds a request body; 0 means
 	// server.DefaultMaxMessageBytes.
 	MaxBodyBytes int64
+	// MaxEvaluations bounds the items of one evaluations request, as
+	// --max-batch bounds a BatchCheck; 0 means
+	// server.DefaultMaxBatchItems.
+	MaxEvaluations int
 	// Guard authenticates requests; nil lets every request through.
 	Guard Guard
 	// Searcher answers the search APIs; nil answers them 501 Not
@@ -91,6 +96,9 @@ func New(cfg Config, dec Decider, log *slog.Logger) *Handler {
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = server.DefaultMaxMessageBytes
+	}
+	if cfg.MaxEvaluations <= 0 {
+		cfg.MaxEvaluations = server.DefaultMaxBatchItems
 	}
 	h := &Handler{cfg: cfg, dec: dec, log: log.With("component", "authzen"), mux: http.NewServeMux()}
 	h.mux.HandleFunc("POST "+PathEvaluation, h.guarded(guardCheck, h.evaluation))
@@ -224,6 +232,13 @@ func (h *Handler) evaluations(ctx context.Context, w http.ResponseWriter, body [
 			return
 		}
 		withContext = opts.DecisionContext
+	}
+	if n := len(req.Evaluations); n > h.cfg.MaxEvaluations {
+		// Each item is a decision: a body of empty items, which take
+		// the defaults, would otherwise ask a million of them.
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("evaluations: %d items exceed the maximum batch size of %d",
+			n, h.cfg.MaxEvaluations))
+		return
 	}
 	switch semantic {
 	case executeAll, denyOnFirstDeny, permitOnFirstPermit:

@@ -60,18 +60,26 @@ func ProtoKey(k store.Key) *pdpv1.EntityKey {
 }
 
 // FromProto converts a request's changes; a put's key must agree with its
-// document, which the validation of the model checks.
+// document, which the validation of the model checks. A change set changes
+// an entity once: a revision holds one version of each entity it changes,
+// and which of two changes was meant is the caller's to say.
 func FromProto(in []*pdpv1.Change) ([]store.Change, error) {
 	if len(in) == 0 {
 		return nil, rpcerr.BadField("changes", "no changes")
 	}
 	out := make([]store.Change, 0, len(in))
+	seen := make(map[store.Key]int, len(in))
 	for i, c := range in {
 		field := fmt.Sprintf("changes[%d]", i)
 		key, err := StoreKey(c.GetKey(), field+".key")
 		if err != nil {
 			return nil, err
 		}
+		if first, dup := seen[key]; dup {
+			return nil, rpcerr.BadField(field+".key", "%s is changed by changes[%d] already: a change set changes an entity once",
+				rpcerr.Quote(key.String()), first)
+		}
+		seen[key] = i
 		switch c.GetOp() {
 		case pdpv1.ChangeOp_CHANGE_OP_PUT:
 			if c.GetDocument() == "" {

@@ -150,6 +150,20 @@ func TestEndToEnd(t *testing.T) {
 			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: "ReleasePhoneNumber: the body has no PhoneNumberId"},
 		{name: "body not JSON", req: sms("spiffe://example.org/sms", "ReleasePhoneNumber", `PhoneNumberId=phone-1`),
 			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: "not a JSON object"},
+		// The service reads the body too, and may keep the first of two
+		// members where encoding/json keeps the last: the sender may send
+		// from its pool, not from a sender ID.
+		{name: "identifier given twice", req: sms("spiffe://example.org/sms", "SendTextMessage", `{"DestinationPhoneNumber":"+15555550100",`+
+			`"OriginationIdentity":"arn:aws:sms-voice:us-east-1:111122223333:sender-id/Bank/US","OriginationIdentity":"pool-marketing"}`),
+			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: `SendTextMessage: the body is not a JSON object: line 1, column 125: duplicate key "OriginationIdentity" (first at line 1, column 42)`},
+		{name: "tag given twice", req: httpReq{method: "POST", path: "/v1/tags/" + arnPath(springSale), peer: "spiffe://example.org/alice", tls: true,
+			body: `{"tags":{"team":"growth","team":"retention"}}`},
+			wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: `duplicate key "team"`},
+		{name: "body of invalid UTF-8", req: func() httpReq {
+			r := sms("spiffe://example.org/sms", "TagResource", "{\"ResourceArn\":\""+marketingPool+"\",\"Tags\":[{\"Key\":\"te\xffam\",\"Value\":\"x\"}]}")
+			r.rawBody = true
+			return r
+		}(), wantDecision: "Refused", wantReason: "BAD_REQUEST", wantMessage: "UTF-8"},
 		{name: "SCP protects opt-out lists", req: sms("spiffe://example.org/alice", "DeleteOptOutList", `{"OptOutListName":"Default"}`),
 			wantDecision: "ExplicitDeny", wantAction: "sms-voice:DeleteOptOutList", wantResource: []string{defaultOptOut},
 			wantMessage: "with an explicit deny in a service control policy"},

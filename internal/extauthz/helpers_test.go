@@ -149,6 +149,7 @@ type httpReq struct {
 	method, path, host string
 	headers            map[string]string // lower-case names, as Envoy sends them
 	body               string
+	rawBody            bool           // send body as raw_body (bytes, as pack_as_bytes does), not body (UTF-8)
 	peer               string         // attributes.source.principal
 	jwt                map[string]any // jwt_authn's metadata; nil for none
 	sourceIP           string
@@ -185,6 +186,9 @@ func envoyRequest(tb testing.TB, r httpReq) *authv3.CheckRequest {
 				Headers: headers, Body: r.body, Size: int64(len(r.body)), Protocol: "HTTP/1.1",
 			},
 		},
+	}
+	if r.rawBody {
+		attrs.Request.Http.Body, attrs.Request.Http.RawBody = "", []byte(r.body)
 	}
 	if r.tls {
 		attrs.TlsSession = &authv3.AttributeContext_TLSSession{Sni: r.host}

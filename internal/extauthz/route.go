@@ -11,6 +11,7 @@ import (
 
 	"github.com/pdp-dev/pdp/internal/extauthz/routes"
 	"github.com/pdp-dev/pdp/internal/rpcerr"
+	"github.com/pdp-dev/pdp/pkg/jsonpos"
 )
 
 // A target is what a routed request asks to do.
@@ -88,10 +89,8 @@ func (s *Service) route(h *authv3.AttributeContext_HttpRequest, where routes.Whe
 		if rf != nil {
 			return nil, rf
 		}
-		if len(bytes.TrimSpace(body)) > 0 {
-			if err := json.Unmarshal(body, &t.body); err != nil {
-				return nil, refuse(reasonBadRequest, "%s: the body is not a JSON object: %v", t.operation, err)
-			}
+		if t.body, rf = parseBody(t.operation, body); rf != nil {
+			return nil, rf
 		}
 	}
 	return t, nil
@@ -112,10 +111,8 @@ func (s *Service) routeJSON(h *authv3.AttributeContext_HttpRequest, path, amzTar
 	if rf != nil {
 		return nil, rf
 	}
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &t.body); err != nil {
-			return nil, refuse(reasonBadRequest, "%s: the body is not a JSON object: %v", r.Operation, err)
-		}
+	if t.body, rf = parseBody(r.Operation, body); rf != nil {
+		return nil, rf
 	}
 	params := func(name string) (string, bool) {
 		v, ok := t.body[name].(string)
@@ -140,6 +137,34 @@ func (s *Service) routeJSON(h *authv3.AttributeContext_HttpRequest, path, amzTar
 		t.resources = []string{"*"}
 	}
 	return t, nil
+}
+
+// bodyLimits leave nesting to encoding/json's own limit: a body is only
+// checked for what encoding/json would read differently from the service.
+var bodyLimits = jsonpos.Limits{MaxDepth: 10_000}
+
+// parseBody reads a request body, empty or one JSON object. The service
+// behind Envoy reads the body too: a member given twice, of which
+// encoding/json keeps the last and the service may keep the first
+// ({"OriginationIdentity": A, "OriginationIdentity": B}), or invalid
+// UTF-8, which encoding/json reads as U+FFFD, could make pdp decide on
+// another resource or tag than the one the request acts on. Such a body is
+// refused: what it asks cannot be known.
+func parseBody(op string, body []byte) (map[string]any, *refusal) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, nil
+	}
+	d := jsonpos.NewDecoder(body, bodyLimits)
+	d.Skip()
+	d.Finish()
+	if err := d.Err(); err != nil {
+		return nil, refuse(reasonBadRequest, "%s: the body is not a JSON object: %v", op, err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, refuse(reasonBadRequest, "%s: the body is not a JSON object: %v", op, err)
+	}
+	return out, nil
 }
 
 // identifierARN returns the ARN an identifier's value names: the value

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
+	"github.com/pdp-dev/pdp/pkg/engine"
 )
 
 // TestFanOutParallel checks that a batch of 1000 items is spread over the
@@ -84,4 +85,45 @@ func TestPrepareKeepsContext(t *testing.T) {
 	assert.Zero(t, allocs, "allocations of preparing the same item again")
 	assert.Equal(t, keys, sc.ctx.Len(), "keys in the context after preparing the same item again")
 	assert.GreaterOrEqual(t, keys, 8, "keys in the context after the first item (clock, caller, principal, tags)")
+}
+
+// TestSessionPoliciesCompiledOnce checks that items carrying the same
+// session policy texts, the batch's inherited by its items or equal texts
+// sent again, are decided with one compiled set, so that a batch of 1,000
+// items under 160 KB of session policies compiles them once, not 1,000
+// times; that other texts are compiled for themselves; and that texts that
+// do not compile keep failing.
+func TestSessionPoliciesCompiledOnce(t *testing.T) {
+	s, snap := exampleServer(t)
+	const (
+		campaigns = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetCampaign*","Resource":"*"}]}`
+		segments  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"mobiletargeting:GetSegment*","Resource":"*"}]}`
+	)
+	sc := s.getScratch(snap)
+	defer s.putScratch(sc)
+	tk := s.clockKeys(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
+	session := func(policies ...string) *engine.PolicySet {
+		t.Helper()
+		it := &item{principal: "arn:aws:sts::111122223333:assumed-role/analyst/report-job", action: "mobiletargeting:GetCampaign",
+			resource: "arn:aws:mobiletargeting:us-east-1:111122223333:apps/growth-app/campaigns/spring-sale", sessionPolicies: policies}
+		require.NoError(t, s.prepareItem(sc, snap, it, nil, tk))
+		require.NotNil(t, sc.in.policies.Session)
+		return sc.in.policies.Session
+	}
+	batch := []string{campaigns, segments}
+	first := session(batch...)
+	assert.Same(t, first, session(batch...), "the batch's policies, inherited by its next item")
+	// Equal texts in strings of their own, as the next request sends them.
+	again := []string{string([]byte(campaigns)), string([]byte(segments))}
+	assert.Same(t, first, session(again...), "equal texts of another request")
+	other := session(segments)
+	assert.NotSame(t, first, other, "other texts")
+	assert.NotSame(t, other, session(segments, campaigns), "the same texts in another order")
+
+	it := &item{principal: "arn:aws:sts::111122223333:assumed-role/analyst/report-job", action: "mobiletargeting:GetCampaign",
+		resource: "*", sessionPolicies: []string{`{`}}
+	for range 2 {
+		var perrs engine.Errors
+		assert.ErrorAs(t, s.prepareItem(sc, snap, it, nil, tk), &perrs, "a session policy that does not parse")
+	}
 }

@@ -180,7 +180,7 @@ func randomItem(r *rand.Rand) *item {
 		resource: pick(growth+"/campaigns/spring-sale", growth+"/segments/active-users", growth, growth+"/campaigns/unlisted",
 			"arn:aws:mobiletargeting:us-east-1:"+acct+":apps/retention-app/campaigns/win-back",
 			"arn:aws:sms-voice:us-east-1:"+acct+":pool/pool-marketing", "*", "apps/x"),
-		resourceAccount: pick("", "", "", acct, "12"),
+		resourceAccount: pick("", "", "", acct, "12", "444455556666"),
 	}
 	str := func(v string) *pdpv1.ContextValue {
 		return &pdpv1.ContextValue{Kind: &pdpv1.ContextValue_StringValue{StringValue: v}}
@@ -201,6 +201,11 @@ func randomItem(r *rand.Rand) *item {
 		{"aws:CurrentTime", str("2020-01-01T00:00:00Z")}, {"aws:epochtime", str("1")},
 		{"aws:PrincipalArn", str("arn:aws:iam::" + acct + ":user/alice")}, {"aws:username", str("alice")},
 		{"app:flag", list("a", "b")}, {"app:empty", &pdpv1.ContextValue{}}, {"app:nil", nil},
+		// Names that lower to a key's name without folding to it (the
+		// dotted capital I lowers to i), and one that folds to a key's
+		// name without lowering to it (the long s folds to s).
+		{"aws:Pr\u0130ncipalTag/team", str("growth")}, {"aws:CurrentT\u0130me", str("2020-01-01T00:00:00Z")},
+		{"aws:Source\u0130p", str("not-an-ip")}, {"aws:Source\u0130p", str("203.0.113.7")}, {"aws:\u017FourceIp", str("not-an-ip")},
 	}
 	if n := r.IntN(6); n > 0 {
 		it.context = make(map[string]*pdpv1.ContextValue, n)
@@ -254,8 +259,12 @@ func refPrepare(s *Server, snap *snapshot.Snapshot, it *item, now time.Time) (*d
 	if p := resourceProblem(it.resource); p != "" {
 		bad("resource", "malformed resource %q: %s", it.resource, p)
 	}
-	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
+	switch owner := strings.Split(it.resource+":::::", ":")[4]; {
+	case it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount):
 		bad("resource_account", "malformed account %q: want 12 digits", it.resourceAccount)
+	case it.resourceAccount != "" && it.resource != "*" && resourceProblem(it.resource) == "" && owner != it.resourceAccount:
+		bad("resource_account", "account %q is not the account %q of resource: the resource's ARN says who owns it, "+
+			"and resource_account only names the owner of \"*\"", it.resourceAccount, owner)
 	}
 	var principal *snapshot.Principal
 	if err == nil {
@@ -321,10 +330,13 @@ func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.Conte
 	report := func(key, format string, args ...any) {
 		problems = append(problems, rpcerr.FieldViolation{Field: "context[" + key + "]", Description: fmt.Sprintf(format, args...)})
 	}
-	// One key in two cases is refused: condition keys are case-insensitive.
+	// One key in two cases is refused: condition keys are case-insensitive,
+	// and the engine reads them in lower case (which is not folding them:
+	// the dotted capital I lowers to i, and does not fold to it).
+	lower := func(s string) string { return strings.ToLower(s) }
 	for a := range in {
 		for b := range in {
-			if a < b && strings.EqualFold(a, b) {
+			if a < b && lower(a) == lower(b) {
 				report(b, "%s and %s name the same condition key (key names are case-insensitive): give it once", strconv.Quote(a), strconv.Quote(b))
 			}
 		}
@@ -333,7 +345,7 @@ func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.Conte
 		if key == "" {
 			report(key, "a condition key needs a name")
 		}
-		if deriveOf(key).applies(knownPrincipal, knownResource) {
+		if refDerived(key, knownPrincipal, knownResource) {
 			report(key, "%s is derived by the server and cannot be given by the caller", key)
 			continue
 		}
@@ -342,7 +354,7 @@ func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.Conte
 			report(key, "no value: set string_value or list_value")
 			continue
 		}
-		if ck, known := s.cat.ConditionKey(key); known {
+		if ck, known := s.cat.ConditionKey(strings.ToLower(key)); known {
 			switch {
 			case !multi && ck.Multivalued:
 				report(key, "%s is multivalued: give list_value", key)
@@ -367,6 +379,21 @@ func refCallerContext(s *Server, ctx *engine.Context, in map[string]*pdpv1.Conte
 	for _, p := range problems {
 		bad(p.Field, "%s", p.Description)
 	}
+}
+
+// refDerived reports whether the server derives the key a caller's name
+// stands for, the name read as the engine reads it: in lower case.
+func refDerived(key string, knownPrincipal, knownResource bool) bool {
+	switch lk := strings.ToLower(key); {
+	case lk == "aws:currenttime", lk == "aws:epochtime":
+		return true
+	case strings.HasPrefix(lk, "aws:principaltag/"), lk == "aws:principalarn", lk == "aws:principalaccount",
+		lk == "aws:principaltype", lk == "aws:username":
+		return knownPrincipal
+	case strings.HasPrefix(lk, "aws:resourcetag/"):
+		return knownResource
+	}
+	return false
 }
 
 func refDeriveContext(ctx *engine.Context, pa engine.PrincipalARN, p *snapshot.Principal, resourceTags, sessionTags map[string]string, now time.Time) {

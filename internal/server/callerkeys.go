@@ -195,12 +195,23 @@ func mergeContext(batchCtx, own map[string]*pdpv1.ContextValue) map[string]*pdpv
 // foldDuplicates lists, sorted, the pairs of names of m that differ only in
 // case, each pair in order: condition keys (and the tag keys that become
 // part of them) are case-insensitive, so such a pair is one key given twice.
+// Two names are one key when they lower to one name, as the engine stores
+// keys.
 func foldDuplicates[V any](m map[string]V) [][2]string {
+	if len(m) < 2 {
+		return nil
+	}
+	type named struct{ name, lower string }
+	var buf [16]named // most sets of tags or keys fit without allocating
+	names := buf[:0]
+	for k := range m {
+		names = append(names, named{k, strings.ToLower(k)})
+	}
 	var out [][2]string
-	for a := range m {
-		for b := range m {
-			if a < b && strings.EqualFold(a, b) {
-				out = append(out, [2]string{a, b})
+	for i, a := range names {
+		for _, b := range names[i+1:] {
+			if a.lower == b.lower {
+				out = append(out, [2]string{min(a.name, b.name), max(a.name, b.name)})
 			}
 		}
 	}
@@ -208,13 +219,15 @@ func foldDuplicates[V any](m map[string]V) [][2]string {
 	return out
 }
 
-// hasKeyFold reports whether m has key in any case.
+// hasKeyFold reports whether m has key in any case: a name that lowers to
+// key's lower-case name.
 func hasKeyFold(m map[string]*pdpv1.ContextValue, key string) bool {
 	if _, ok := m[key]; ok {
 		return true
 	}
+	lower := strings.ToLower(key)
 	for k := range m {
-		if strings.EqualFold(k, key) {
+		if strings.ToLower(k) == lower {
 			return true
 		}
 	}

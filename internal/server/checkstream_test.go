@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -388,4 +390,51 @@ func (s *countingStream) SendMsg(m any) error {
 		s.sent()
 	}
 	return err
+}
+
+// TestCheckStreamUnreadBufferIsBounded sends large requests on a stream
+// whose client reads nothing, until its Send blocks: what the server has
+// received but not read is bounded by its fixed flow-control window. With
+// windows that grow with the link's bandwidth-delay product, a stream
+// parked megabytes, and 200 of them a gigabyte.
+func TestCheckStreamUnreadBufferIsBounded(t *testing.T) {
+	var received, sent atomic.Int64
+	count := func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		return handler(srv, &countingStream{ServerStream: ss, recv: func() { received.Add(1) }, sent: func() { sent.Add(1) }})
+	}
+	// The client's own window is fixed, so that the answers it does not
+	// read hold the server back soon.
+	ts := newStreamServer(t, server.Config{}, []grpc.StreamServerInterceptor{count},
+		grpc.WithInitialWindowSize(64<<10), grpc.WithInitialConnWindowSize(64<<10))
+	ctx := usEast()
+	for i := range 16 {
+		ctx["aws:RequestTag/k"+strconv.Itoa(i)] = str(strings.Repeat("v", 1000))
+	}
+	req := &pdpv1.CheckStreamRequest{Check: &pdpv1.CheckRequest{Principal: alice, Action: "mobiletargeting:GetSegment",
+		Resource: activeUsers, Context: ctx}}
+	size := int64(proto.Size(req))
+
+	streamCtx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	stream, err := ts.client.CheckStream(streamCtx)
+	require.NoError(t, err)
+	var sentReqs atomic.Int64
+	go func() {
+		for stream.Send(req) == nil {
+			sentReqs.Add(1)
+		}
+	}()
+	// The sender is blocked once the count stops moving for a while; on a
+	// busy machine it may be stopped sooner, which only lowers what the
+	// test sees.
+	last := int64(-1)
+	require.Eventually(t, func() bool {
+		n := sentReqs.Load()
+		stalled := n == last && received.Load()-sent.Load() > 0
+		last = n
+		return stalled
+	}, 60*time.Second, 250*time.Millisecond)
+	unread := (sentReqs.Load() - received.Load()) * size
+	t.Logf("%d requests of %d bytes sent, %d read by the server: %d bytes unread", sentReqs.Load(), size, received.Load(), unread)
+	assert.Less(t, unread, int64(1<<20), "bytes sent that the server has not read")
 }

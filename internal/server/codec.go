@@ -26,30 +26,49 @@ import (
 // runs, so Unmarshal reports such a message as decoded, empty, and keeps
 // its error; the first interceptor of every call (see requestDecoded)
 // answers with it before anything reads the message.
+//
+// A large request is not decoded at all when it embeds more messages than
+// maxMessages (see msgcount.go): it fails the same way, INVALID_ARGUMENT
+// naming the field.
 type requestCodec struct {
 	encoding.CodecV2
-	failed  sync.Map     // message (pointer) → its decoding error
-	pending atomic.Int64 // entries of failed: calls pay a lookup only when there are some
+	maxMessages int
+	failed      sync.Map     // message (pointer) → its decoding error
+	pending     atomic.Int64 // entries of failed: calls pay a lookup only when there are some
 }
 
-func newRequestCodec() *requestCodec {
-	return &requestCodec{CodecV2: encoding.GetCodecV2("proto")}
+func newRequestCodec(maxMessages int) *requestCodec {
+	return &requestCodec{CodecV2: encoding.GetCodecV2("proto"), maxMessages: maxMessages}
 }
 
 // Unmarshal decodes a message; see requestCodec.
 func (c *requestCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	m, ok := v.(proto.Message)
+	if ok && data.Len() >= scanFromBytes {
+		left := c.maxMessages
+		if field, over := overMessages(data.Materialize(), m.ProtoReflect().Descriptor(), &left, 0); over {
+			c.fail(m, rpcerr.BadField(field, "the request holds more than %d messages (items, changes, map entries, …), "+
+				"more than any request within the limits", c.maxMessages).Status())
+			return nil
+		}
+	}
 	err := c.CodecV2.Unmarshal(data, v)
 	if err == nil {
 		return nil
 	}
-	m, ok := v.(proto.Message)
 	if !ok {
 		return err
 	}
-	proto.Reset(m)
-	c.failed.Store(v, malformedRequest(m, err))
-	c.pending.Add(1)
+	c.fail(m, malformedRequest(m, err))
 	return nil
+}
+
+// fail keeps the error of a request that is not decoded, and leaves the
+// message empty.
+func (c *requestCodec) fail(m proto.Message, err error) {
+	proto.Reset(m)
+	c.failed.Store(m, err)
+	c.pending.Add(1)
 }
 
 // decodeError returns the error that decoding the request v met, once, or

@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"net"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -99,4 +102,58 @@ func TestUndecodableRequestObserved(t *testing.T) {
 		grpc.ForceCodecV2(rawCodec{}))
 	assert.Equal(t, codes.InvalidArgument, status.Code(err))
 	assert.Equal(t, codes.InvalidArgument, <-seen)
+}
+
+// TestManyEmbeddedMessagesRefusedUndecoded sends requests of 4 MB made of
+// what costs two bytes on the wire and a hundred or more once decoded
+// (empty batch items, context entries): the server refuses them
+// INVALID_ARGUMENT naming the field before decoding them, allocating
+// little, where decoding took 300 MB a call. A batch at the limits, of
+// 1,000 items with 64 keys each, is decided.
+func TestManyEmbeddedMessagesRefusedUndecoded(t *testing.T) {
+	ts := newExampleServer(t)
+	var manyKeys []byte
+	for i := 0; len(manyKeys) < 3<<20; i++ {
+		key := strconv.Itoa(1_000_000 + i)
+		entry := append([]byte{0x0a, byte(len(key))}, key...)
+		entry = append(entry, 0x12, 0x00) // an empty ContextValue
+		manyKeys = append(append(manyKeys, 0x2a, byte(len(entry))), entry...)
+	}
+	tests := []struct {
+		name      string
+		method    string
+		body      []byte
+		wantField string
+	}{
+		{"empty batch items", pdpv1.AuthorizationService_BatchCheck_FullMethodName,
+			bytes.Repeat([]byte{0x1a, 0x00}, 2_000_000), "items"},
+		{"context entries", pdpv1.AuthorizationService_Check_FullMethodName, manyKeys, "context"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			var reply []byte
+			err := ts.conn.Invoke(t.Context(), tc.method, tc.body, &reply, grpc.ForceCodecV2(rawCodec{}))
+			runtime.ReadMemStats(&after)
+			got := decodeError(err)
+			require.Equal(t, codes.InvalidArgument, got.Code, "%v", got)
+			assert.Equal(t, []string{tc.wantField}, got.Fields)
+			assert.Contains(t, got.Msg, "more than any request within the limits")
+			assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(64<<20), "bytes allocated by the call")
+		})
+	}
+	t.Run("a batch at the limits", func(t *testing.T) {
+		ctx := make(map[string]*pdpv1.ContextValue, server.DefaultLimits.MaxContextKeys)
+		for i := range server.DefaultLimits.MaxContextKeys {
+			ctx["app:key"+strconv.Itoa(i)] = list("a", "b")
+		}
+		items := make([]*pdpv1.BatchCheckItem, server.DefaultMaxBatchItems)
+		for i := range items {
+			items[i] = &pdpv1.BatchCheckItem{Action: "mobiletargeting:GetCampaign", Resource: springSale, Context: ctx}
+		}
+		resp, err := ts.client.BatchCheck(t.Context(), &pdpv1.BatchCheckRequest{Principal: alice, Context: ctx, Items: items})
+		require.NoError(t, err)
+		assert.Len(t, resp.GetResults(), len(items))
+	})
 }

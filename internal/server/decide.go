@@ -274,8 +274,8 @@ func (s *Server) prepareItem(sc *scratch, snap *snapshot.Snapshot, it *item, cal
 	if p := resourceProblem(it.resource); p != "" {
 		sc.bad("resource", "malformed resource %s: %s", rpcerr.Quote(it.resource), p)
 	}
-	if it.resourceAccount != "" && !engine.IsAccountID(it.resourceAccount) {
-		sc.bad("resource_account", "malformed account %s: want 12 digits", rpcerr.Quote(it.resourceAccount))
+	if p := resourceAccountProblem(it.resource, it.resourceAccount); p != "" {
+		sc.bad("resource_account", "%s", p)
 	}
 	res, knownResource := sc.resource(it.resource)
 	caller.check(principal != nil, knownResource, sc)
@@ -312,15 +312,11 @@ func (s *Server) prepareItem(sc *scratch, snap *snapshot.Snapshot, it *item, cal
 		sc.in.policies.Resource = res.Policy()
 	}
 	if len(it.sessionPolicies) > 0 {
-		docs := &engine.PolicyTexts{}
-		for _, p := range it.sessionPolicies {
-			docs.Session = append(docs.Session, []byte(p))
-		}
-		ps, err := docs.Compile(s.cat)
+		set, err := s.sessions.compile(s, it.sessionPolicies)
 		if err != nil {
 			return err
 		}
-		sc.in.policies.Session = ps.Session
+		sc.in.policies.Session = set
 	}
 	return nil
 }
@@ -431,6 +427,32 @@ func resourceProblem(arn string) string {
 		return "the account must be 12 digits " + form
 	case resource == "":
 		return "the resource part is empty " + form
+	}
+	return ""
+}
+
+// resourceAccountProblem says what is wrong with a request's
+// resource_account, or "" when it is empty, or 12 digits that the resource
+// ARN does not contradict. The owner of a resource is the account in its
+// ARN; resource_account names the owner of a request for "*" (or says the
+// ARN's account again), as the simulator's ResourceOwner names the owner
+// of "any simulated resource that does not identify its owner in the
+// resource ARN". Another account would make a cross-account request
+// same-account, where an identity policy alone allows it.
+//
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+func resourceAccountProblem(resource, account string) string {
+	switch {
+	case account == "":
+		return ""
+	case !engine.IsAccountID(account):
+		return "malformed account " + rpcerr.Quote(account) + ": want 12 digits"
+	case resource == "*" || resourceProblem(resource) != "":
+		return ""
+	}
+	if owner := strings.SplitN(resource, ":", 6)[4]; owner != account {
+		return fmt.Sprintf("account %q is not the account %q of resource: the resource's ARN says who owns it, "+
+			"and resource_account only names the owner of \"*\"", account, owner)
 	}
 	return ""
 }

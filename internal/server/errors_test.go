@@ -78,6 +78,11 @@ func TestCheckBadInput(t *testing.T) {
 		{name: "resource account not digits",
 			req:        readCampaign(func(r *pdpv1.CheckRequest) { r.ResourceAccount = "marketing-01" }),
 			wantFields: []string{"resource_account"}},
+		{name: "resource account other than the resource's",
+			req: readCampaign(func(r *pdpv1.CheckRequest) {
+				r.Principal, r.ResourceAccount = partner, partnerAccount
+			}),
+			wantFields: []string{"resource_account"}, wantMsg: `account "444455556666" is not the account "111122223333" of resource`},
 		{name: "source IP that is not an address",
 			req:        readCampaign(func(r *pdpv1.CheckRequest) { r.Context["aws:SourceIp"] = str("not-an-ip") }),
 			wantFields: []string{"context[aws:SourceIp]"}, wantMsg: `"not-an-ip"`},
@@ -107,6 +112,14 @@ func TestCheckBadInput(t *testing.T) {
 				r.Context["aws:RequestedRegion"], r.Context["AWS:requestedregion"] = str("us-west-2"), str("us-east-1")
 			}),
 			wantFields: []string{"context[aws:RequestedRegion]"}, wantMsg: "case-insensitive"},
+		{name: "one key twice, under a name that lowers to it",
+			req: readCampaign(func(r *pdpv1.CheckRequest) {
+				r.Context["aws:RequestedRegion"], r.Context["aws:RequestedReg\u0130on"] = str("us-west-2"), str("us-east-1")
+			}),
+			wantFields: []string{"context[aws:RequestedReg\u0130on]"}, wantMsg: "case-insensitive"},
+		{name: "MFA age that is not a number, under a name that lowers to its key",
+			req:        readCampaign(func(r *pdpv1.CheckRequest) { r.Context["aws:Mult\u0130FactorAuthAge"] = str("soon") }),
+			wantFields: []string{"context[aws:Mult\u0130FactorAuthAge]"}, wantMsg: `"soon"`},
 		{name: "a tag key twice, in two cases",
 			req: readCampaign(func(r *pdpv1.CheckRequest) {
 				r.Context["aws:RequestTag/env"], r.Context["aws:requesttag/ENV"] = str("dev"), str("prod")
@@ -188,12 +201,20 @@ func TestSimulateBadInput(t *testing.T) {
 			[]string{"scps[1]"}, "SYNTAX"},
 		{"missing principal, action and resource", simulate(func(r *pdpv1.SimulateRequest) { r.Principal, r.Action, r.Resource = "", "", "" }),
 			[]string{"principal", "action", "resource"}, "INVALID_REQUEST"},
+		{"malformed resource account", simulate(func(r *pdpv1.SimulateRequest) { r.ResourceAccount = "zzz" }),
+			[]string{"resource_account"}, "INVALID_REQUEST"},
+		{"resource account other than the resource's", simulate(func(r *pdpv1.SimulateRequest) {
+			r.Principal, r.ResourceAccount = "arn:aws:iam::444455556666:user/erin", partnerAccount
+		}), []string{"resource_account"}, "INVALID_REQUEST"},
 		{"context value with no kind", simulate(func(r *pdpv1.SimulateRequest) {
 			r.Context = map[string]*pdpv1.ContextValue{"aws:SourceIp": {}}
 		}), []string{"context[aws:SourceIp]"}, "INVALID_REQUEST"},
 		{"one key twice, in two cases", simulate(func(r *pdpv1.SimulateRequest) {
 			r.Context = map[string]*pdpv1.ContextValue{"aws:SourceIp": str("203.0.113.7"), "AWS:SOURCEIP": str("198.51.100.1")}
 		}), []string{"context[aws:SourceIp]"}, "INVALID_REQUEST"},
+		{"one key twice, under a name that lowers to it", simulate(func(r *pdpv1.SimulateRequest) {
+			r.Context = map[string]*pdpv1.ContextValue{"aws:SourceIp": str("203.0.113.7"), "aws:Source\u0130p": str("198.51.100.1")}
+		}), []string{"context[aws:Source\u0130p]"}, "INVALID_REQUEST"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -29,10 +29,23 @@ const (
 	DefaultDeadline = 30 * time.Second
 )
 
+// The flow-control windows of the server: what a stream, and a
+// connection, may have received that its handlers have not read. A stream's
+// window holds hundreds of decision requests, and a 4 MiB request takes
+// sixteen window updates.
+const (
+	streamWindowBytes = 256 << 10
+	connWindowBytes   = 1 << 20
+)
+
 // GRPCConfig tunes the gRPC server that carries the services. Zero values
 // take the defaults.
 type GRPCConfig struct {
 	MaxMessageBytes int // largest message received or sent; default 4 MiB
+	// MaxRequestMessages bounds the messages a request embeds (items,
+	// changes, map entries, …), counted before it is decoded; default
+	// MaxRequestMessages of the default limits.
+	MaxRequestMessages int
 	// MaxConcurrentStreams bounds the calls in flight on one connection;
 	// default 256.
 	MaxConcurrentStreams uint32
@@ -71,6 +84,9 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 	if cfg.DefaultDeadline <= 0 {
 		cfg.DefaultDeadline = DefaultDeadline
 	}
+	if cfg.MaxRequestMessages <= 0 {
+		cfg.MaxRequestMessages = MaxRequestMessages(Limits{}, 0, 0)
+	}
 	onPanic := func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "panic in handler", "panic", p, "stack", string(debug.Stack()))
 		return status.Error(codes.Internal, "internal error")
@@ -88,7 +104,7 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 		}),
 		logging.WithLevels(func(c codes.Code) logging.Level { return logging.Level(callLevel(c)) }),
 	}
-	codec := newRequestCodec()
+	codec := newRequestCodec(cfg.MaxRequestMessages)
 	// Each interceptor costs a closure per call: with no observers, one
 	// interceptor sets the deadline, logs and recovers.
 	var unary []grpc.UnaryServerInterceptor
@@ -108,6 +124,15 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 	stream = append(stream, recovery.StreamServerInterceptor(recovery.WithRecoveryHandlerContext(onPanic)))
 	stream = append(stream, cfg.Stream...)
 	opts := []grpc.ServerOption{
+		// Fixed flow-control windows: a stream holds at most
+		// streamWindowBytes its handler has not read. gRPC's default grows
+		// the windows with the connection's bandwidth-delay product, to
+		// megabytes a stream on a fast link, and a client that sends on
+		// 200 CheckStreams without reading the answers parked a gigabyte
+		// in the server (see checkstream.go: the server reads 16 requests
+		// ahead, and flow control is what holds the client back).
+		grpc.InitialWindowSize(streamWindowBytes),
+		grpc.InitialConnWindowSize(connWindowBytes),
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),

@@ -68,23 +68,22 @@ func (d derivation) applies(knownPrincipal, knownResource bool) bool {
 	return false
 }
 
-// deriveOf classifies a caller's key name.
-func deriveOf(key string) derivation {
+// deriveOf classifies a caller's key name by its lower-case form, the name
+// the engine stores and policies read: a name that only lowers to a
+// derived key's (aws:Pr\u0130ncipalTag/team, whose dotted capital I lowers
+// to i) is that key, and one that folds to it without lowering to it
+// (\u017F, the long s, folds to s) is another key, which no policy reads.
+func deriveOf(lower string) derivation {
 	switch {
-	case strings.EqualFold(key, keyCurrentTime), strings.EqualFold(key, keyEpochTime):
+	case lower == lowerCurrentTime, lower == lowerEpochTime:
 		return derivedAlways
-	case hasPrefixFold(key, prefixPrincipalTag) || strings.EqualFold(key, keyPrincipalArn) ||
-		strings.EqualFold(key, keyPrincipalAccount) || strings.EqualFold(key, keyPrincipalType) ||
-		strings.EqualFold(key, keyUsername):
+	case strings.HasPrefix(lower, prefixPrincipalTag), lower == lowerPrincipalArn, lower == lowerPrincipalAccount,
+		lower == lowerPrincipalType, lower == lowerUsername:
 		return derivedIfPrincipal
-	case hasPrefixFold(key, prefixResourceTag):
+	case strings.HasPrefix(lower, prefixResourceTag):
 		return derivedIfResource
 	}
 	return notDerived
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func newKeyNames(cat *catalog.Catalog) *keyNames {
@@ -100,9 +99,9 @@ func (n *keyNames) key(name string) (kn *keyName, known bool) {
 		return kn, true
 	}
 	lower := strings.ToLower(name)
-	kn = &keyName{lower: lower, key: engine.NewKey(lower), derived: deriveOf(name)}
+	kn = &keyName{lower: lower, key: engine.NewKey(lower), derived: deriveOf(lower)}
 	if n.cat != nil {
-		if ck, ok := n.cat.ConditionKey(name); ok {
+		if ck, ok := n.cat.ConditionKey(lower); ok {
 			kn.ck = ck
 		}
 	}

@@ -266,12 +266,16 @@ func TestCheckDerivedKeysRejected(t *testing.T) {
 		{name: "principal tag of a known user", principal: alice, resource: springSale, key: "aws:PrincipalTag/team"},
 		{name: "principal tag of a known role session", principal: analyst, resource: activeUsers, key: "aws:PrincipalTag/team"},
 		{name: "principal tag in another case", principal: bob, resource: springSale, key: "AWS:principaltag/Team"},
+		// U+0130, the dotted capital I, lowers to an ASCII i without
+		// folding to it: the engine reads this name as aws:principaltag/team.
+		{name: "principal tag under a name that lowers to it", principal: alice, resource: springSale, key: "aws:Pr\u0130ncipalTag/team"},
 		{name: "principal ARN of a known user", principal: alice, resource: springSale, key: "aws:PrincipalArn"},
 		{name: "username of a known user", principal: bob, resource: springSale, key: "aws:username"},
 		{name: "resource tag of a known resource", principal: stranger, resource: springSale, key: "aws:ResourceTag/env"},
 		{name: "current time, known principal", principal: alice, resource: springSale, key: "aws:CurrentTime"},
 		{name: "current time, unknown principal", principal: stranger, resource: growthApp + "/campaigns/unlisted", key: "aws:CurrentTime"},
 		{name: "epoch time, unknown principal", principal: stranger, resource: "*", key: "aws:EpochTime"},
+		{name: "current time under a name that lowers to it", principal: stranger, resource: "*", key: "aws:CurrentT\u0130me"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

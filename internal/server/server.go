@@ -80,12 +80,14 @@ type Server struct {
 	snaps *snapshot.Follower
 
 	// What deciding reuses from call to call: per-goroutine scratch, key
-	// names worked out, and the time keys of the last second.
+	// names worked out, the time keys of the last second, and the session
+	// policies compiled last.
 	scratch  sync.Pool // of *scratch
 	names    *keyNames
 	lastTime atomic.Pointer[timeKeys]
 	checks   atomic.Uint64 // contexts checked, numbering them
 	derived  atomic.Pointer[derivedCache]
+	sessions sessionMemo // the session policies compiled last
 
 	// draining is closed by Drain, ending open CheckStream calls.
 	draining  chan struct{}
@@ -113,6 +115,10 @@ func New(cfg Config, cat *catalog.Catalog, log *slog.Logger) *Server {
 	s.setStoreServing(true)
 	return s
 }
+
+// MaxBatchItems returns the most items one batch may hold: BatchCheck's,
+// and the evaluations of an AuthZEN batch.
+func (s *Server) MaxBatchItems() int { return s.cfg.MaxBatchItems }
 
 // Register adds the authorization service, health checking and reflection
 // to a gRPC server.

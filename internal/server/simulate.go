@@ -43,6 +43,9 @@ func (s *Server) Simulate(ctx context.Context, req *pdpv1.SimulateRequest) (*pdp
 	} else if p := resourceProblem(req.GetResource()); p != "" {
 		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "resource", Description: "malformed resource " + rpcerr.Quote(req.GetResource()) + ": " + p})
 	}
+	if p := resourceAccountProblem(req.GetResource(), req.GetResourceAccount()); p != "" {
+		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "resource_account", Description: p})
+	}
 	for _, dup := range foldDuplicates(req.GetContext()) {
 		re.Violations = append(re.Violations, rpcerr.FieldViolation{Field: "context[" + rpcerr.Clip(dup[1]) + "]",
 			Description: rpcerr.Quote(dup[0]) + " and " + rpcerr.Quote(dup[1]) + " name the same condition key (key names are case-insensitive): give it once"})

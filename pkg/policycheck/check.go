@@ -54,10 +54,15 @@ type Access struct {
 // A Checker runs the checks against one catalog.
 type Checker struct {
 	cat *catalog.Catalog
+	// The bounds of one check's work (see budget.go).
+	maxCheckWork  int64
+	maxQueryWords int
 }
 
 // New returns a Checker for the catalog's actions.
-func New(cat *catalog.Catalog) *Checker { return &Checker{cat: cat} }
+func New(cat *catalog.Catalog) *Checker {
+	return &Checker{cat: cat, maxCheckWork: defaultMaxCheckWork, maxQueryWords: defaultMaxQueryWords}
+}
 
 // An AccessError is a problem with the Access of CheckAccessNotGranted;
 // Field is its path, e.g. "access.actions[0]".
@@ -112,11 +117,12 @@ func (c *Checker) CheckNoNewAccess(ctx context.Context, existing, newPolicy []by
 	notes = notes[:0]
 	news := c.statements(newDoc, typ, &notes)
 	rep := &Report{Result: Pass, Reasons: []Reason{}, Notes: notes}
+	bud := c.newBudget()
 	for _, n := range news {
 		if n.deny {
 			continue
 		}
-		r, ok, err := c.newAccess(ctx, n, news, olds)
+		r, ok, err := c.newAccess(ctx, bud, n, news, olds)
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +142,7 @@ func (c *Checker) CheckNoNewAccess(ctx context.Context, existing, newPolicy []by
 // newAccess looks, action by action, for access the Allow statement n of
 // the new policy grants that the existing policy does not, after the new
 // policy's own Deny statements.
-func (c *Checker) newAccess(ctx context.Context, n *stmt, news, olds []*stmt) (Reason, bool, error) {
+func (c *Checker) newAccess(ctx context.Context, bud *budget, n *stmt, news, olds []*stmt) (Reason, bool, error) {
 	var found []string
 	var example string
 	var undecided, condOnly bool
@@ -155,8 +161,11 @@ func (c *Checker) newAccess(ctx context.Context, n *stmt, news, olds []*stmt) (R
 		ans, seen := memo[key]
 		if !seen {
 			q, vs := &query{}, &vars{}
-			q.e = c.newAccessExpr(q, vs, a, n, news, olds, ov, &ans.gated)
-			ans.w, ans.ok, ans.decided = q.witness(vs)
+			q.e = c.newAccessExpr(ctx, bud, q, vs, a, n, news, olds, ov, &ans.gated)
+			ans.w, ans.ok, ans.decided = q.witness(ctx, bud, vs)
+			if bud.err != nil {
+				return Reason{}, false, bud.err
+			}
 			memo[key] = ans
 		}
 		w, ok, decided, gated := ans.w, ans.ok, ans.decided, ans.gated
@@ -222,11 +231,12 @@ func actionKey(a *catalog.Action, lists ...[]*stmt) string {
 // new policy's unconditional denies, that the existing policy does not
 // grant for certain. gated is set when an existing Allow names the action
 // but was left out for its conditions.
-func (c *Checker) newAccessExpr(q *query, vs *vars, a *catalog.Action, n *stmt, news, olds []*stmt, ov *overlaps, gated *bool) *expr {
+func (c *Checker) newAccessExpr(ctx context.Context, bud *budget, q *query, vs *vars, a *catalog.Action, n *stmt, news, olds []*stmt,
+	ov *overlaps, gated *bool) *expr {
 	parts := []*expr{universe(q, a), n.resourceExpr(q, varSymbol, vs)}
 	var denies []*expr
 	for _, d := range news {
-		if d.deny && d.actions[a.ID] && len(d.conds) == 0 && narrowPrincipals(d).covers(n.principals) && ov.meet(a, n, d) {
+		if d.deny && d.actions[a.ID] && len(d.conds) == 0 && narrowPrincipals(d).covers(n.principals) && ov.meet(ctx, bud, n, d) {
 			denies = append(denies, d.resourceExpr(q, varSymbol, vs))
 		}
 	}
@@ -234,7 +244,7 @@ func (c *Checker) newAccessExpr(q *query, vs *vars, a *catalog.Action, n *stmt, 
 
 	var grants, revoked []*expr
 	for _, e := range olds {
-		if !e.actions[a.ID] || !ov.meet(a, n, e) {
+		if !e.actions[a.ID] || !ov.meet(ctx, bud, n, e) {
 			continue
 		}
 		if e.deny {
@@ -283,11 +293,12 @@ func (c *Checker) CheckAccessNotGranted(ctx context.Context, policy []byte, acce
 	}
 	stmts := c.statements(doc, typ, &notes)
 	rep := &Report{Result: Pass, Reasons: []Reason{}, Notes: notes}
+	bud := c.newBudget()
 	for _, s := range stmts {
 		if s.deny {
 			continue
 		}
-		r, ok, err := c.grants(ctx, s, stmts, want, access.Resources)
+		r, ok, err := c.grants(ctx, bud, s, stmts, want, access.Resources)
 		if err != nil {
 			return nil, err
 		}
@@ -340,11 +351,11 @@ func (c *Checker) accessActions(access Access) (want []bool, notes []string, err
 
 // grants looks for access of the Access that the Allow statement s grants
 // and no unconditional Deny of its policy removes.
-func (c *Checker) grants(ctx context.Context, s *stmt, stmts []*stmt, want []bool, resources []string) (Reason, bool, error) {
+func (c *Checker) grants(ctx context.Context, bud *budget, s *stmt, stmts []*stmt, want []bool, resources []string) (Reason, bool, error) {
 	var found []string
 	var example string
+	var undecided bool
 	memo := map[string]answer{}
-	ov := newOverlaps()
 	for _, a := range c.cat.Actions() {
 		if !s.actions[a.ID] || !want[a.ID] {
 			continue
@@ -355,13 +366,17 @@ func (c *Checker) grants(ctx context.Context, s *stmt, stmts []*stmt, want []boo
 		key := actionKey(a, stmts)
 		ans, seen := memo[key]
 		if !seen {
-			ans.w, ans.ok, ans.decided = c.grantQuery(a, s, stmts, resources, ov)
+			ans.w, ans.ok, ans.decided = c.grantQuery(ctx, bud, a, s, stmts, resources)
+			if bud.err != nil {
+				return Reason{}, false, bud.err
+			}
 			memo[key] = ans
 		}
 		w, ok, decided := ans.w, ans.ok, ans.decided
 		if !ok && decided {
 			continue
 		}
+		undecided = undecided || !decided
 		found = append(found, a.FullName)
 		if example == "" && ok {
 			example = fmt.Sprintf("%s on %s", a.FullName, w)
@@ -378,12 +393,15 @@ func (c *Checker) grants(ctx context.Context, s *stmt, stmts []*stmt, want []boo
 	if len(found) > 1 {
 		fmt.Fprintf(&b, " (%d actions: %s)", len(found), listText(found))
 	}
+	if undecided {
+		b.WriteString("; some resource patterns were too complex to compare, which counts as granting")
+	}
 	return reasonFor(s, b.String()), true, nil
 }
 
 // grantQuery looks for an ARN of the access on which s grants action a and
 // no unconditional Deny of the policy takes it back.
-func (c *Checker) grantQuery(a *catalog.Action, s *stmt, stmts []*stmt, resources []string, ov *overlaps) (w string, ok, decided bool) {
+func (c *Checker) grantQuery(ctx context.Context, bud *budget, a *catalog.Action, s *stmt, stmts []*stmt, resources []string) (w string, ok, decided bool) {
 	q, vs := &query{}, &vars{}
 	parts := []*expr{universe(q, a), s.resourceExpr(q, varAny, vs)}
 	if len(resources) > 0 {
@@ -400,7 +418,7 @@ func (c *Checker) grantQuery(a *catalog.Action, s *stmt, stmts []*stmt, resource
 		}
 	}
 	q.e = andExpr(append(parts, notExpr(orExpr(denies...)))...)
-	return q.witness(vs)
+	return q.witness(ctx, bud, vs)
 }
 
 func reasonFor(s *stmt, desc string) Reason {
@@ -444,14 +462,14 @@ func newOverlaps() *overlaps { return &overlaps{known: map[[2]*stmt]bool{}} }
 // meet reports whether x and y may both apply to one ARN (of any action:
 // the pair is tested once); variables count as anything, and an undecided
 // search as a yes.
-func (o *overlaps) meet(_ *catalog.Action, x, y *stmt) bool {
+func (o *overlaps) meet(ctx context.Context, bud *budget, x, y *stmt) bool {
 	k := [2]*stmt{x, y}
 	if v, ok := o.known[k]; ok {
 		return v
 	}
 	q, vs := &query{}, &vars{}
 	q.e = andExpr(x.resourceExpr(q, varAny, vs), y.resourceExpr(q, varAny, vs))
-	_, found, decided := q.witness(vs)
+	_, found, decided := q.witness(ctx, bud, vs)
 	v := found || !decided
 	o.known[k] = v
 	return v

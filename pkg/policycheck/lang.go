@@ -1,6 +1,7 @@
 package policycheck
 
 import (
+	"context"
 	"encoding/binary"
 	"slices"
 	"strings"
@@ -260,8 +261,9 @@ func (e *expr) future(alive []bool) tri {
 	}
 }
 
-// maxProductStates bounds the exploration of one query; a query that
-// needs more is undecided, and the checks then fail closed.
+// maxProductStates bounds the exploration of one query, as do the words
+// of its state sets and the check's budget (budget.go); a query that needs
+// more is undecided, and the checks then fail closed.
 const maxProductStates = 20000
 
 // A query asks whether a boolean combination of languages holds a string.
@@ -364,10 +366,11 @@ func (m *machine) alive(s []uint64) bool {
 
 // witness finds a string of the combined language by a breadth-first
 // search of the product of the automata. found is false when the language
-// is empty; decided is false when the search hit its bound. The witness
+// is empty; decided is false when the search hit its bound, ran out of
+// the check's budget, or ctx ended (then b.err is set). The witness
 // spells symOther as a character no language names, and a variable as
 // ${name}.
-func (q *query) witness(vs *vars) (w string, found, decided bool) {
+func (q *query) witness(ctx context.Context, b *budget, vs *vars) (w string, found, decided bool) {
 	syms := map[int]bool{':': true, '/': true, symOther: true}
 	for i := range q.langs {
 		q.langs[i].symbols(syms)
@@ -388,11 +391,21 @@ func (q *query) witness(vs *vars) (w string, found, decided bool) {
 	})
 	other := otherByte(syms)
 
-	ms := make([]machine, len(q.langs))
 	width := 0
 	for i := range q.langs {
-		ms[i] = compile(&q.langs[i], alphabet, width)
-		width += ms[i].words
+		width += (len(q.langs[i].toks) + 64) / 64
+	}
+	// Compiling costs a word per symbol of every machine, a step of a
+	// state as much; the states kept fit in the query's words.
+	step := int64(len(alphabet)) * int64(width)
+	if b.stopped(ctx) || !b.spend(step) {
+		return "", false, false
+	}
+	maxStates := min(maxProductStates, max(1, b.queryWords/width))
+	ms := make([]machine, len(q.langs))
+	for i, off := 0, 0; i < len(q.langs); i++ {
+		ms[i] = compile(&q.langs[i], alphabet, off)
+		off += ms[i].words
 	}
 	// Nodes are state sets of every machine side by side in one arena.
 	arena := make([]uint64, width, width*64)
@@ -410,6 +423,9 @@ func (q *query) witness(vs *vars) (w string, found, decided bool) {
 	alive := make([]bool, len(ms))
 	next := make([]uint64, width)
 	for n := 0; n < len(links); n++ {
+		if !b.spend(step) || n%256 == 255 && b.stopped(ctx) {
+			return "", false, false
+		}
 		cur := arena[n*width : (n+1)*width]
 		for i := range ms {
 			acc[i] = ms[i].accepts(cur[ms[i].off : ms[i].off+ms[i].words])
@@ -435,7 +451,7 @@ func (q *query) witness(vs *vars) (w string, found, decided bool) {
 			if seen[string(key)] {
 				continue
 			}
-			if len(links) >= maxProductStates {
+			if len(links) >= maxStates {
 				return "", false, false
 			}
 			seen[string(key)] = true

@@ -9,10 +9,10 @@ import (
 
 // accepts runs the search on the query "l and the literal s", which holds
 // a string exactly when l matches s.
-func accepts(l lang, s string) bool {
+func accepts(t *testing.T, l lang, s string) bool {
 	q, vs := &query{}, &vars{}
 	q.e = andExpr(leafExpr(q.add(l)), leafExpr(q.add(literalLang(s))))
-	_, found, _ := q.witness(vs)
+	_, found, _ := q.witness(t.Context(), New(nil).newBudget(), vs)
 	return found
 }
 
@@ -47,7 +47,7 @@ func TestLanguages(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, tc.want, accepts(tc.l, tc.s))
+			assert.Equal(t, tc.want, accepts(t, tc.l, tc.s))
 		})
 	}
 }
@@ -59,12 +59,12 @@ func TestWitnessRespectsCombination(t *testing.T) {
 	b := q.add(patternLang("apps/a*", varSymbol, vs))
 	c := q.add(patternLang("apps/?", varSymbol, vs))
 	q.e = andExpr(leafExpr(a), notExpr(orExpr(leafExpr(b), leafExpr(c))))
-	w, found, decided := q.witness(vs)
+	w, found, decided := q.witness(t.Context(), New(nil).newBudget(), vs)
 	assert.True(t, found && decided)
 	assert.Equal(t, "apps/", w, "the shortest string of apps/* that is neither apps/a* nor apps/?")
 
 	q.e = andExpr(leafExpr(b), notExpr(leafExpr(a)))
-	_, found, decided = q.witness(vs)
+	_, found, decided = q.witness(t.Context(), New(nil).newBudget(), vs)
 	assert.False(t, found, "apps/a* lies inside apps/*")
 	assert.True(t, decided)
 }

@@ -439,7 +439,8 @@ type CheckRequest struct {
 	// ARN of the resource acted on, or "*" for actions without resource types.
 	Resource string `protobuf:"bytes,3,opt,name=resource,proto3" json:"resource,omitempty"`
 	// Account that owns the resource; defaults to the account in resource, or
-	// the principal's account when resource is "*".
+	// the principal's account when resource is "*". With an ARN it may only
+	// repeat the ARN's account: another one is INVALID_ARGUMENT.
 	ResourceAccount string `protobuf:"bytes,4,opt,name=resource_account,json=resourceAccount,proto3" json:"resource_account,omitempty"`
 	// Request context: condition keys and values the caller knows
 	// (aws:SourceIp, aws:RequestTag/..., aws:TagKeys, ...). Keys the server

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -245,6 +246,16 @@ func Cases() []Case {
 		{Name: "evaluations unknown semantic", Path: evs, Body: batch(defaults, "first_wins", allowItem), WantStatus: 400,
 			Check: errorNames("evaluations_semantic")},
 		{Name: "evaluations empty body", Path: evs, Body: " ", WantStatus: 400, Check: errorNames("empty")},
+		// Items that take every member from the defaults cost a decision
+		// for three bytes: a batch is bounded as BatchCheck's is (the
+		// default --max-batch).
+		{Name: "evaluations over the batch limit", Path: evs, Body: batch(defaults, "", slices.Repeat([]string{"{}"}, 1001)...),
+			WantStatus: 400, Check: errorNames("evaluations: 1001 items exceed the maximum batch size of 1000")},
+		{Name: "evaluations at the batch limit", Path: evs, Body: batch(defaults, "", slices.Repeat([]string{"{}"}, 1000)...),
+			WantStatus: 200, Check: func(t *testing.T, v any) {
+				items, _ := dig(v, "evaluations").([]any)
+				assert.Len(t, items, 1000)
+			}},
 		{Name: "evaluations wrong content type", Path: evs, ContentType: "application/xml", Body: batch(defaults, "", allowItem),
 			WantStatus: 400, Check: errorNames("Content-Type")},
 		{Name: "GET evaluation is refused", Method: "GET", Path: ev, WantStatus: 405},
