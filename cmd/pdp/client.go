@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -81,7 +82,10 @@ func dial(addr string, t clientTLS) (*grpc.ClientConn, error) {
 		}
 		creds = credentials.NewTLS(cfg)
 	}
-	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, hintInterceptors(addr, t)...)
+	// The CLI reads whatever its server answers (a policy export is the
+	// whole model), so it lifts gRPC's default receive limit of 4 MiB.
+	opts := append([]grpc.DialOption{grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(math.MaxInt32))}, hintInterceptors(addr, t)...)
 	if t.tokenFile != "" {
 		tok, err := os.ReadFile(t.tokenFile)
 		if err != nil {

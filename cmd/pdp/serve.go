@@ -137,7 +137,7 @@ A value a flag refuses is refused from either source too.`,
 				"serve this policy `directory` from memory: the same as --store memory --seed DIR (PDP_POLICIES)")
 			fs.IntVar(&o.maxBatch, "max-batch", server.DefaultMaxBatchItems, "most items in one BatchCheck (PDP_MAX_BATCH)")
 			fs.IntVar(&o.maxMessageBytes, "max-message-bytes", server.DefaultMaxMessageBytes,
-				"largest request or response in bytes (PDP_MAX_MESSAGE_BYTES)")
+				"largest request in bytes (PDP_MAX_MESSAGE_BYTES)")
 			fs.Var(&o.logLevel, "log-level", "log `level`: debug, info (the default), warn, error (PDP_LOG_LEVEL)")
 			o.logFormat = newEnumFlag("text", "text", "json")
 			fs.Var(o.logFormat, "log-format", "log `format`: text or json (PDP_LOG_FORMAT)")

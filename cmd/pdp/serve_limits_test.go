@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	pdpv1 "github.com/pdp-dev/pdp/gen/pdp/v1"
 	"github.com/pdp-dev/pdp/internal/admin"
@@ -134,4 +137,64 @@ func TestLimitFlagsConfigure(t *testing.T) {
 	// key (an entry, its value and its list) and a session tag.
 	assert.Equal(t, server.GRPCConfig{MaxMessageBytes: 11, MaxConcurrentStreams: 7, DefaultDeadline: 8 * time.Second,
 		MaxRequestMessages: 11 * 5}, l.grpcConfig(server.GRPCConfig{MaxMessageBytes: 11}, 10))
+}
+
+// TestServeAnswersBeyondTheRequestLimit checks that --max-message-bytes
+// bounds what a server receives, not what it answers: a model grown by
+// requests each within the limit is exported, diffed and watched whole,
+// by the pdp CLI's own client too, though each answer is over the limit —
+// and over gRPC's default receive limit of 4 MiB.
+func TestServeAnswersBeyondTheRequestLimit(t *testing.T) {
+	t.Parallel()
+	const limit = 3 << 20
+	s := startServe(t, "--policies", modelDir, "--max-message-bytes", fmt.Sprint(limit))
+	conn := dialTest(t, s.addr)
+	admin := pdpv1.NewPolicyServiceClient(conn)
+	tags := make(map[string]string, 40)
+	for i := range 40 {
+		tags[fmt.Sprintf("key%02d", i)] = strings.Repeat(string(rune('a'+i%26)), 200)
+	}
+	tagJSON, err := json.Marshal(tags)
+	require.NoError(t, err)
+	var last int64
+	for call := range 3 {
+		req := &pdpv1.ApplyChangesRequest{Message: fmt.Sprintf("resources %d", call)}
+		for i := range 250 {
+			arn := fmt.Sprintf("arn:aws:mobiletargeting:us-east-1:111122223333:apps/big%d-%d", call, i)
+			req.Changes = append(req.Changes, &pdpv1.Change{Op: pdpv1.ChangeOp_CHANGE_OP_PUT,
+				Key:      &pdpv1.EntityKey{Kind: pdpv1.EntityKind_ENTITY_KIND_RESOURCE, Id: arn},
+				Document: fmt.Sprintf(`{"arn":%q,"tags":%s}`, arn, tagJSON)})
+		}
+		require.Less(t, proto.Size(req), limit, "request %d within the limit", call)
+		resp, err := admin.ApplyChanges(t.Context(), req)
+		require.NoError(t, err, "ApplyChanges %d", call)
+		last = resp.GetRevision()
+	}
+
+	export, err := admin.Export(t.Context(), &pdpv1.ExportRequest{})
+	require.NoError(t, err, "Export")
+	assert.Greater(t, proto.Size(export), 4<<20, "export size")
+
+	diff, err := admin.Diff(t.Context(), &pdpv1.DiffRequest{FromRevision: last - 3, ToRevision: last})
+	require.NoError(t, err, "Diff")
+	assert.Len(t, diff.GetChanges(), 750, "changes in the diff")
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	watch, err := admin.Watch(ctx, &pdpv1.WatchRequest{FromRevision: last - 3})
+	require.NoError(t, err, "Watch")
+	for want := last - 2; want <= last; {
+		ev, err := watch.Recv()
+		require.NoError(t, err, "Watch event for revision %d", want)
+		if ev.GetProgress() {
+			continue
+		}
+		assert.Equal(t, want, ev.GetRevision(), "revision watched")
+		assert.Len(t, ev.GetChanges(), 250, "changes of revision %d", want)
+		want++
+	}
+
+	bundle := policyMust(t, s.addr, "export")
+	assert.Greater(t, len(bundle), 4<<20, "pdp policy export's output")
+	assert.Contains(t, bundle, "apps/big2-249", "pdp policy export's output")
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"math"
 	"runtime/debug"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 
 // Defaults of GRPCConfig.
 const (
-	// DefaultMaxMessageBytes bounds a request or response.
+	// DefaultMaxMessageBytes bounds a request.
 	DefaultMaxMessageBytes = 4 << 20
 	// DefaultMaxConcurrentStreams bounds the calls in flight on one
 	// connection.
@@ -41,7 +42,7 @@ const (
 // GRPCConfig tunes the gRPC server that carries the services. Zero values
 // take the defaults.
 type GRPCConfig struct {
-	MaxMessageBytes int // largest message received or sent; default 4 MiB
+	MaxMessageBytes int // largest message received; default 4 MiB
 	// MaxRequestMessages bounds the messages a request embeds (items,
 	// changes, map entries, …), counted before it is decoded; default
 	// MaxRequestMessages of the default limits.
@@ -133,8 +134,13 @@ func NewGRPCServer(cfg GRPCConfig, log *slog.Logger) *grpc.Server {
 		// ahead, and flow control is what holds the client back).
 		grpc.InitialWindowSize(streamWindowBytes),
 		grpc.InitialConnWindowSize(connWindowBytes),
+		// The limit bounds what a caller makes the server hold, not what
+		// it answers: answers are bounded by the model, and a revision's
+		// Watch event, a Diff or an Export of a model grown by requests
+		// each within the limit is larger than any of them. Capping sends
+		// too left watchers unable to get past such a revision.
 		grpc.MaxRecvMsgSize(cfg.MaxMessageBytes),
-		grpc.MaxSendMsgSize(cfg.MaxMessageBytes),
+		grpc.MaxSendMsgSize(math.MaxInt32),
 		grpc.MaxConcurrentStreams(cfg.MaxConcurrentStreams),
 		grpc.ForceServerCodecV2(codec),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
