@@ -327,3 +327,45 @@ func TestLinkerResources(t *testing.T) {
 	}
 	assert.Equal(t, []string{same.ARN}, changed, "ChangedResources, want only the removed one")
 }
+
+// TestLinkerHoldsResource: HoldsResource is true only for a resource with
+// the ARN, policy text and tags of one held (tags compared by content),
+// before and after a Link, and no longer once it is removed;
+// NumResources and ResourceARNs count and list what is held.
+func TestLinkerHoldsResource(t *testing.T) {
+	t.Parallel()
+	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a"
+	l := NewLinker(nil)
+	plain := &Resource{ARN: app + "/campaigns/c1", Tags: map[string]string{"team": "growth"}}
+	owned := &Resource{ARN: app, Policy: synthResourceDoc(1)}
+	mustPut(t, l, plain, owned)
+	check := func(when string) {
+		t.Helper()
+		for _, tc := range []struct {
+			name string
+			r    *Resource
+			want bool
+		}{
+			{"the same", plain, true},
+			{"equal tags in another map", &Resource{ARN: plain.ARN, Tags: map[string]string{"team": "growth"}}, true},
+			{"other tags", &Resource{ARN: plain.ARN, Tags: map[string]string{"team": "search"}}, false},
+			{"no tags", &Resource{ARN: plain.ARN}, false},
+			{"a policy now", &Resource{ARN: plain.ARN, Policy: synthResourceDoc(1), Tags: plain.Tags}, false},
+			{"the same policy", &Resource{ARN: app, Policy: slices.Clone(owned.Policy)}, true},
+			{"another policy", &Resource{ARN: app, Policy: synthResourceDoc(2)}, false},
+			{"no policy", &Resource{ARN: app, Policy: json.RawMessage("null")}, false},
+			{"not held", &Resource{ARN: app + "/campaigns/c2", Tags: plain.Tags}, false},
+		} {
+			assert.Equal(t, tc.want, l.HoldsResource(tc.r), "%s: HoldsResource of %s", when, tc.name)
+		}
+		assert.Equal(t, 2, l.NumResources(), "%s: NumResources", when)
+		assert.ElementsMatch(t, []string{app, plain.ARN}, slices.Collect(l.ResourceARNs()), "%s: ResourceARNs", when)
+	}
+	check("before Link")
+	_, err := l.Link()
+	require.NoError(t, err)
+	check("after Link")
+	l.Remove(owned)
+	assert.False(t, l.HoldsResource(owned), "HoldsResource of a removed resource")
+	assert.Equal(t, 1, l.NumResources(), "NumResources after a removal")
+}
