@@ -37,18 +37,3 @@ func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 		assert.Zero(t, testing.AllocsPerRun(1000, func() { lookup() }), "%s: allocations per lookup", name)
 	}
 }
-
-func TestResourceRoot(t *testing.T) {
-	t.Parallel()
-	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a"
-	tests := []struct{ arn, want string }{
-		{app, app},
-		{app + "/campaigns", app},
-		{app + "/campaigns/c1", app},
-		{"arn:aws:mobiletargeting:us-east-1:111122223333:reports", "arn:aws:mobiletargeting:us-east-1:111122223333:reports"},
-		{"*", "*"},
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, resourceRoot(tc.arn), "resourceRoot(%q)", tc.arn)
-	}
-}

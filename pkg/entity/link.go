@@ -217,7 +217,7 @@ func NewLinker(cache *DocCache) *Linker {
 		resPolicy:  make(map[string]*engine.Document),
 		pending:    make(map[string]*Resource),
 		policied:   make(map[string]*Resource),
-		live:       shardmap.New[string, *resolvedResource](shardmap.String, 0),
+		live:       shardmap.New[string, *resolvedResource](hashResourceRoot, 0),
 		attachedBy: make(refIndex[string]),
 		groupsOf:   make(refIndex[groupKey]),
 		members:    make(map[groupKey]map[string]struct{}),
@@ -359,7 +359,7 @@ func (l *Linker) Link() (*Resolved, error) {
 	if full {
 		r.base = &Resolved{
 			principals: shardmap.New[principalKey, *PrincipalPolicies](hashPrincipalKey, len(l.principals)),
-			resources:  shardmap.New[string, *resolvedResource](shardmap.String, 0),
+			resources:  shardmap.New[string, *resolvedResource](hashResourceRoot, 0),
 			scps:       map[string][][]*engine.Document{},
 		}
 	} else {

@@ -369,3 +369,45 @@ func TestLinkerHoldsResource(t *testing.T) {
 	assert.False(t, l.HoldsResource(owned), "HoldsResource of a removed resource")
 	assert.Equal(t, 1, l.NumResources(), "NumResources after a removal")
 }
+
+// TestResourceRoot: an ARN is cut at its second '/', or kept whole.
+func TestResourceRoot(t *testing.T) {
+	t.Parallel()
+	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a"
+	tests := []struct{ arn, want string }{
+		{app, app},
+		{app + "/campaigns", app},
+		{app + "/campaigns/c1", app},
+		{"arn:aws:mobiletargeting:us-east-1:111122223333:reports", "arn:aws:mobiletargeting:us-east-1:111122223333:reports"},
+		{"*", "*"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, ResourceRoot(tc.arn), "ResourceRoot(%q)", tc.arn)
+	}
+}
+
+// TestEachResourceUnder lists the resources under an app, under a
+// prefix without a '/', and under a resource with nothing under it.
+func TestEachResourceUnder(t *testing.T) {
+	t.Parallel()
+	const acct = "arn:aws:mobiletargeting:us-east-1:111122223333:"
+	l := NewLinker(nil)
+	for _, arn := range []string{"apps/a", "apps/a/campaigns/c1", "apps/a/segments/s1", "apps/ab/campaigns/c2", "apps/b", "reports"} {
+		mustPut(t, l, &Resource{ARN: acct + arn})
+	}
+	res, err := l.Link()
+	require.NoError(t, err)
+	under := func(prefix string) []string {
+		var out []string
+		res.EachResourceUnder(acct+prefix, func(arn string, _ *engine.Document, _ map[string]string) bool {
+			out = append(out, strings.TrimPrefix(arn, acct))
+			return true
+		})
+		return out
+	}
+	assert.ElementsMatch(t, []string{"apps/a/campaigns/c1", "apps/a/segments/s1"}, under("apps/a"), "under apps/a")
+	assert.ElementsMatch(t, []string{"apps/a/campaigns/c1"}, under("apps/a/campaigns"), "under apps/a/campaigns")
+	assert.ElementsMatch(t, []string{"apps/a", "apps/a/campaigns/c1", "apps/a/segments/s1", "apps/ab/campaigns/c2", "apps/b"},
+		under("apps"), "under apps")
+	assert.Empty(t, under("apps/b"), "under apps/b")
+}
