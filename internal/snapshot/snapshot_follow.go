@@ -164,17 +164,22 @@ func (f *followState) applyModel(m Model) {
 	}
 }
 
-// decoding is one document to decode, then its entity or error.
+// decoding is one document to decode, then its entity or error; res
+// holds a resource the fast decoder read (see decodeInto).
 type decoding struct {
 	k     store.Key
 	value []byte
 	e     entity.Entity
 	err   error
+	res   entity.Resource
 }
 
 // decodeAll decodes documents on every core.
 func (f *followState) decodeAll(todo []decoding) {
-	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = f.decode(todo[i].k, todo[i].value) })
+	onCores(len(todo), 1024, func(i int) {
+		d := &todo[i]
+		d.e, d.err = f.decodeInto(d.k, d.value, &d.res)
+	})
 }
 
 // firstChunk is the number of documents a first read decodes at a time.
