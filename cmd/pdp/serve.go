@@ -263,8 +263,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	for _, w := range st.warnings {
 		log.WarnContext(ctx, "policy store damaged, read past", "store", st.where, "problem", w)
 	}
-	if err := seedStore(ctx, log, cat, st, o.seed); err != nil {
-		return err
+	if st.fresh { // an existing store is logged once its first read is done, below
+		if err := seedStore(ctx, log, cat, st, o.seed); err != nil {
+			return err
+		}
 	}
 	obs, err := startObservability(ctx, log, o)
 	if err != nil {
@@ -390,7 +392,13 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	// "serving" line waits for it too, so that whoever reads it can call.
 	err = waitFirstSnapshot(ctx, srv, followed)
 	restoreGC()
+	if err == nil && !st.fresh {
+		// Only now: a bolt file is checked while the follower reads it
+		// (openStore), and a read waits for the check.
+		err = seedStore(ctx, log, cat, st, o.seed)
+	}
 	if err != nil {
+		err = withRepairAdvice(err)
 		shutdown(srv, gs, 0, o.gracePeriod)
 		<-served
 		return err
