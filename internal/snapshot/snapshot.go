@@ -208,7 +208,7 @@ func (b *snapshotBuilder) principal(pa engine.PrincipalARN, pp *entity.Principal
 		e.identity = old.identity
 	} else {
 		ref := b.principalSets.add(owner{what: "principal", name: pp.ARN}, pp.Identity)
-		b.principalSets.then(func() { e.identity = ref.ps })
+		b.principalSets.setTo(&e.identity, ref)
 	}
 	switch {
 	case pp.Boundary == nil:
@@ -216,7 +216,7 @@ func (b *snapshotBuilder) principal(pa engine.PrincipalARN, pp *entity.Principal
 		e.boundary = old.boundary
 	default:
 		ref := b.principalSets.add(owner{what: "boundary", name: pp.ARN}, []*engine.Document{pp.Boundary})
-		b.principalSets.then(func() { e.boundary = ref.ps })
+		b.principalSets.setTo(&e.boundary, ref)
 	}
 	if old != nil && e.identity == old.identity && e.boundary == old.boundary && e.identity != nil &&
 		old.arn == e.arn && old.kind == e.kind && old.name == e.name && maps.Equal(old.tags, e.tags) {
@@ -257,7 +257,7 @@ func (b *snapshotBuilder) accounts(res *entity.Resolved) error {
 			}
 			same = false
 			ref := b.scpSets.add(owner{what: "account", name: account, level: i}, level)
-			b.scpSets.then(func() { sets[i] = ref.ps })
+			b.scpSets.setTo(&sets[i], ref)
 		}
 		if len(chain) != len(old) {
 			same = false

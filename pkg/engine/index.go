@@ -43,22 +43,31 @@ func (x *actionIndex) lookup(id int) []*statement {
 // buildIndex fills every and index from the documents' coverage, keeping
 // the statements in document order under each action, and builds the
 // resource index of a large set.
-func (ps *PolicySet) buildIndex() {
-	var stmts []*statement
+func (ps *PolicySet) buildIndex(b *SetBuilder) {
+	stmts := b.stmts[:0]
 	for _, d := range ps.docs {
 		for i := range d.statements {
 			stmts = append(stmts, &d.statements[i])
 		}
 	}
-	ps.every, ps.index = indexByAction(ps.cat.NumActions(), stmts)
+	ps.every, ps.index = indexByActionInto(ps.cat.NumActions(), stmts, &b.pairs)
 	if len(stmts) >= resourceIndexMin {
 		ps.res = buildResourceIndex(ps.cat.NumActions(), stmts)
 	}
+	clear(stmts) // the builder keeps no statement of the set
+	b.stmts = stmts[:0]
 }
 
 // indexByAction lists the statements that cover every action and indexes
 // the others by action, each list in the order of stmts.
 func indexByAction(numActions int, stmts []*statement) ([]*statement, actionIndex) {
+	var pairs []uint64
+	return indexByActionInto(numActions, stmts, &pairs)
+}
+
+// indexByActionInto is indexByAction, sorting in *pairs, which it keeps
+// for the next call.
+func indexByActionInto(numActions int, stmts []*statement, scratch *[]uint64) ([]*statement, actionIndex) {
 	nEvery, nPairs := 0, 0
 	for _, st := range stmts {
 		if st.coversAll {
@@ -73,7 +82,8 @@ func indexByAction(numActions int, stmts []*statement) ([]*statement, actionInde
 	every := all[:0:nEvery]
 	// Each pair is an action ID and the statement's place in stmts; sorted,
 	// they group the statements by action in order.
-	pairs := make([]uint64, 0, nPairs)
+	pairs := slices.Grow((*scratch)[:0], nPairs)
+	defer func() { *scratch = pairs[:0] }()
 	for seq, st := range stmts {
 		if st.coversAll {
 			every = append(every, st)

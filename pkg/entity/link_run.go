@@ -208,6 +208,9 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 		tags = maps.Clone(tags)
 	}
 	pp := &PrincipalPolicies{ARN: arn, Kind: p.kind, Account: p.arn.account, Tags: tags}
+	if n := r.identityLen(p); n > 0 { // kept by every principal: sized once
+		pp.Identity = make([]*engine.Document, 0, n)
+	}
 	for j, name := range p.managed() {
 		doc := r.managedDoc(label, "managed_policies", j, name)
 		ok = ok && doc != nil
@@ -238,6 +241,21 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 		return nil
 	}
 	return pp
+}
+
+// identityLen returns the number of identity policies of a principal
+// whose inline policies are parsed: its managed and inline ones, and those
+// of the groups of a user that exist.
+func (r *linkRun) identityLen(p *principalRec) int {
+	n := len(p.managed()) + len(p.inline)
+	if p.user != nil {
+		for _, name := range p.user.Groups {
+			if g, ok := r.l.groups[groupKey{p.arn.account, name}]; ok {
+				n += len(g.managed) + len(g.inline)
+			}
+		}
+	}
+	return n
 }
 
 // linkAccounts links the SCP chains of the accounts put and of those whose
