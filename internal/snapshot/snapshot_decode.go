@@ -270,6 +270,7 @@ type fastReader struct {
 	// on every core, and would otherwise take it once a document.
 	ownTags  map[string]map[string]string // by tagKey
 	ownNames map[string]string
+	nameBuf  []string // room for the names of one list
 }
 
 // maxReaderShared bounds the tag sets and names a reader keeps of its own.
@@ -378,7 +379,9 @@ func (r *fastReader) names(dst *[]string) bool {
 		return false
 	}
 	r.d.BeginArray()
-	out := []string{}
+	// Read into the reader's own room, then kept in a slice of the exact
+	// length: a hundred thousand principals keep theirs.
+	out := r.nameBuf[:0]
 	for r.d.NextElem() {
 		v, ok := r.str()
 		if !ok {
@@ -386,10 +389,12 @@ func (r *fastReader) names(dst *[]string) bool {
 		}
 		out = append(out, r.sharedName(v))
 	}
+	r.nameBuf = out[:0]
 	if r.d.Err() != nil {
 		return false
 	}
-	*dst = out
+	*dst = append(make([]string, 0, len(out)), out...)
+	clear(out)
 	return true
 }
 
