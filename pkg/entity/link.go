@@ -134,9 +134,9 @@ type Linker struct {
 	// Who uses what, to find what a change touches: the principals that
 	// attach each managed policy (directly or as their boundary), the
 	// groups that attach each, and the users of each group.
-	attachedBy refIndex[string]
+	attachedBy refIndex[*principalRec] // by the record, half the size of an ARN
 	groupsOf   refIndex[groupKey]
-	members    map[groupKey]map[string]struct{}
+	members    map[groupKey]map[*principalRec]struct{}
 
 	dirty linkDirty
 	res   *Resolved // the last Resolved, nil before the first
@@ -167,6 +167,14 @@ type principalRec struct {
 	role     *Role // for a role
 	inline   []*engine.Document
 	boundary *engine.Document
+}
+
+// arnText returns the ARN of the user or role, as it was put.
+func (p *principalRec) arnText() string {
+	if p.user != nil {
+		return p.user.ARN
+	}
+	return p.role.ARN
 }
 
 func (p *principalRec) managed() []string {
@@ -218,9 +226,9 @@ func NewLinker(cache *DocCache) *Linker {
 		pending:    make(map[string]*Resource),
 		policied:   make(map[string]*Resource),
 		live:       shardmap.New[string, *resolvedResource](hashResourceRoot, 0),
-		attachedBy: make(refIndex[string]),
+		attachedBy: make(refIndex[*principalRec]),
 		groupsOf:   make(refIndex[groupKey]),
-		members:    make(map[groupKey]map[string]struct{}),
+		members:    make(map[groupKey]map[*principalRec]struct{}),
 		dirty:      newLinkDirty(),
 	}
 }
@@ -334,13 +342,13 @@ func (l *Linker) Remove(e Entity) {
 
 func (l *Linker) putPrincipal(arn string, p *principalRec) {
 	l.principals[arn] = p
-	l.index(arn, p, true)
+	l.index(p, true)
 	l.dirty.principals[arn] = true
 }
 
 func (l *Linker) removePrincipal(arn, kind string) {
 	if p, ok := l.principals[arn]; ok && p.kind == kind {
-		l.index(arn, p, false)
+		l.index(p, false)
 		delete(l.principals, arn)
 		l.dirty.principals[arn] = true
 	}

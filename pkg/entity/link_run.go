@@ -133,13 +133,13 @@ func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardmap.Map[principa
 	if len(r.l.dirty.managed) > 0 || len(groups) > 0 {
 		todo = maps.Clone(todo)
 		for name := range r.l.dirty.managed {
-			for arn := range r.l.attachedBy[name] {
-				todo[arn] = true
+			for p := range r.l.attachedBy[name] {
+				todo[p.arnText()] = true
 			}
 		}
 		for k := range groups {
-			for arn := range r.l.members[k] {
-				todo[arn] = true
+			for p := range r.l.members[k] {
+				todo[p.arnText()] = true
 			}
 		}
 	}
