@@ -175,6 +175,15 @@ func fastEntityInto(k store.Key, doc []byte, pool *sharePool, dst *entity.Resour
 
 // entity is fastEntityInto with a reader.
 func (r *fastReader) entity(k store.Key, doc []byte, dst *entity.Resource) (entity.Entity, bool) {
+	if k.Kind == store.KindResource {
+		if tags, ok := r.plainResource(k, doc); ok {
+			if dst == nil {
+				dst = &entity.Resource{}
+			}
+			*dst = entity.Resource{ARN: k.ID, Tags: tags}
+			return dst, true
+		}
+	}
 	// Borrowing doc saves a copy of every document: what the reader keeps,
 	// it copies (names and tags through the pool, inline policies).
 	r.doc = doc
