@@ -37,3 +37,31 @@ func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 		assert.Zero(t, testing.AllocsPerRun(1000, func() { lookup() }), "%s: allocations per lookup", name)
 	}
 }
+
+// BenchmarkSnapshotLookups finds what governs a resource, as every
+// decision does: a listed resource under an app with a policy, one under
+// an app without, and an unlisted one under an app with a policy.
+func BenchmarkSnapshotLookups(b *testing.B) {
+	cat := loadTestCatalog(b)
+	set := modelgen.Generate(modelgen.Small)
+	res, err := set.Link(cat, nil)
+	require.NoError(b, err)
+	snap, err := Compile(cat, res, 1, nil)
+	require.NoError(b, err)
+	withPolicy := modelgen.App(modelgen.Account(0), 0) // has a resource policy
+	without := modelgen.App(modelgen.Account(1), 0)
+	for _, tc := range []struct{ name, arn string }{
+		{"listed under a policy", withPolicy + "/campaigns/c0"},
+		{"listed", without + "/campaigns/c0"},
+		{"unlisted under a policy", withPolicy + "/campaigns/zz"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if e, _ := snap.Resource(tc.arn); e == nil && tc.name != "listed" {
+					b.Fatal("not found")
+				}
+			}
+		})
+	}
+}
