@@ -3,6 +3,8 @@ package snapshot
 import (
 	"bytes"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"sync"
 
@@ -128,7 +130,7 @@ func (f *followState) replace(k store.Key, value []byte, e entity.Entity, err er
 // differs. The documents that changed are decoded on every core.
 func (f *followState) applyModel(m Model) {
 	if f.empty() {
-		f.first(m)
+		f.first(len(m), maps.All(m))
 		return
 	}
 	var todo []decoding
@@ -185,14 +187,15 @@ func (f *followState) decodeAll(todo []decoding) {
 // firstChunk is the number of documents a first read decodes at a time.
 const firstChunk = 4096
 
-// first makes the state, which is empty, that of the model m. The tables
+// first makes the state, which is empty, that of the model of n documents
+// that docs yields (twice: once to count them, once to decode). The tables
 // are made to size, and the documents go through a pipeline a chunk at a
 // time: decoded on every core, put into the Linker, recorded. The stages
 // work at the same time on successive chunks, and only a few chunks are
 // in flight, not a million decoded entities.
-func (f *followState) first(m Model) {
+func (f *followState) first(n int, docs iter.Seq2[store.Key, []byte]) {
 	principals, resources := 0, 0
-	for k := range m {
+	for k := range docs {
 		switch k.Kind {
 		case store.KindUser, store.KindRole:
 			principals++
@@ -200,7 +203,7 @@ func (f *followState) first(m Model) {
 			resources++
 		}
 	}
-	f.entities = make(map[store.Key]followed, len(m)-resources)
+	f.entities = make(map[store.Key]followed, n-resources)
 	f.linker.Grow(principals, resources)
 
 	// Chunks come back through free once recorded, to be used again.
@@ -217,7 +220,7 @@ func (f *followState) first(m Model) {
 	wg.Go(func() {
 		defer close(decoded)
 		chunk := next()
-		for k, v := range m {
+		for k, v := range docs {
 			chunk = append(chunk, decoding{k: k, value: v})
 			if len(chunk) == firstChunk {
 				f.decodeAll(chunk)
