@@ -25,8 +25,8 @@ type Snapshot struct {
 	resolved   *entity.Resolved                 // what it was compiled from
 	principals shardmap.Map[string, *Principal] // by principalKey
 	// The resources are resolved's; see snapshot_resources.go.
-	governors  shardmap.Map[string, *governor] // by ARN
-	ungoverned map[uintptr]*Resource           // the listed resources no policy governs, by tag map
+	governors  governorIndex
+	ungoverned map[uintptr]*Resource // the listed resources no policy governs, by tag map
 	scps       map[string][]*engine.PolicySet
 	scpDocs    map[string][][]*engine.Document // what each level of scps was compiled from
 }
@@ -152,7 +152,7 @@ type snapshotBuilder struct {
 	// governs (see snapshot_resources.go); fresh marks the governors this
 	// build made, which it may still change, and ungovernedOwn whether
 	// ungoverned is this build's copy.
-	governorE     *shardmap.Edit[string, *governor]
+	governorE     *governorEdit
 	ungoverned    map[uintptr]*Resource
 	ungovernedOwn bool
 	fresh         map[*governor]bool
@@ -175,7 +175,7 @@ func newSnapshotBuilder(cat *catalog.Catalog, res *entity.Resolved, prev *Snapsh
 
 func (b *snapshotBuilder) finish(res *entity.Resolved, revision int64) *Snapshot {
 	return &Snapshot{revision: revision, resolved: res, principals: b.principalE.Done(),
-		governors: b.governorE.Done(), ungoverned: b.ungoverned, scps: b.scps, scpDocs: b.scpDocs}
+		governors: b.governorE.done(), ungoverned: b.ungoverned, scps: b.scps, scpDocs: b.scpDocs}
 }
 
 // principals updates the entries of the principals that changed and

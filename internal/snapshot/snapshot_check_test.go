@@ -62,11 +62,11 @@ func checkResourcesKept(t *testing.T, cur, prev *Snapshot, touched []string) {
 		}
 		return true
 	})
-	prev.governors.All(func(k string, pg *governor) bool {
+	prev.governors.byARN.All(func(k string, pg *governor) bool {
 		if changed[k] {
 			return true
 		}
-		cg, ok := cur.governors.Get(k)
+		cg, ok := cur.governors.byARN.Get(k)
 		if assert.True(t, ok, "resource %s: untouched, but its governor is gone", k) {
 			assert.Same(t, pg.own, cg.own, "resource %s: untouched, but its own entry was replaced", k)
 		}
@@ -91,8 +91,8 @@ func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 		}
 		return true
 	})
-	cur.governors.All(func(k string, g *governor) bool {
-		if p, ok := prev.governors.Get(k); ok && g.own.doc == p.own.doc {
+	cur.governors.byARN.All(func(k string, g *governor) bool {
+		if p, ok := prev.governors.byARN.Get(k); ok && g.own.doc == p.own.doc {
 			assert.Same(t, p.own.own, g.own.own, "resource %s: policy compiled again from the same document", k)
 		}
 		return true
@@ -150,7 +150,7 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 	}
 	assert.Equal(t, want.principals.Len(), got.principals.Len(), "principals")
 	assert.Equal(t, want.resolved.NumResources(), got.resolved.NumResources(), "resources")
-	assert.Equal(t, want.governors.Len(), got.governors.Len(), "resources with a policy of their own")
+	assert.Equal(t, want.governors.byARN.Len(), got.governors.byARN.Len(), "resources with a policy of their own")
 	// Policy lists are compared with slices.Equal, for which no policies
 	// and an empty list are the same; the diff is printed when they differ.
 	want.principals.All(func(k string, w *Principal) bool {

@@ -3,11 +3,9 @@ package snapshot
 import (
 	"maps"
 	"reflect"
-	"strings"
 
 	"github.com/pdp-dev/pdp/pkg/engine"
 	"github.com/pdp-dev/pdp/pkg/entity"
-	"github.com/pdp-dev/pdp/pkg/shardmap"
 )
 
 // A snapshot keeps no table of its resources: the resolution it was
@@ -46,11 +44,11 @@ func tagsID(tags map[string]string) uintptr { return reflect.ValueOf(tags).Point
 func (s *Snapshot) Resource(arn string) (e *Resource, known bool) {
 	doc, tags, listed := s.resolved.ListedResource(arn)
 	if listed && doc != nil {
-		if g, ok := s.governors.Get(arn); ok {
+		if g, ok := s.governors.byARN.Get(arn); ok {
 			return g.own, true
 		}
 	}
-	g := governorAbove(&s.governors, arn)
+	g := s.governors.above(arn)
 	if !listed {
 		if g == nil {
 			return nil, false
@@ -67,27 +65,6 @@ func (s *Snapshot) Resource(arn string) (e *Resource, known bool) {
 	// Every listed resource's entry is made with the snapshot; this is
 	// only a safe answer should one be missing.
 	return &Resource{policy: policy, tags: tags, passed: passed}, true
-}
-
-// governorAbove returns the governor of the nearest ancestor of arn that
-// has one; nil for none.
-func governorAbove(governors interface {
-	Get(string) (*governor, bool)
-	Len() int
-}, arn string) *governor {
-	if governors.Len() == 0 {
-		return nil
-	}
-	for p := arn; ; {
-		i := strings.LastIndexByte(p, '/')
-		if i < 0 {
-			return nil
-		}
-		p = p[:i]
-		if g, ok := governors.Get(p); ok {
-			return g
-		}
-	}
 }
 
 // resourceOwner is a resource with a policy of its own that a build makes
@@ -108,7 +85,7 @@ func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 	if b.prev == nil {
 		return b.allResources(res)
 	}
-	b.governorE, b.ungoverned = b.prev.governors.Edit(), b.prev.ungoverned
+	b.governorE, b.ungoverned = b.prev.governors.edit(), b.prev.ungoverned
 	var owners []resourceOwner
 	var moved []string // resources whose own policy came, went or changed
 	type plain struct {
@@ -119,11 +96,11 @@ func (b *snapshotBuilder) resources(res *entity.Resolved) error {
 	for arn := range res.ChangedResources(b.prevRes) {
 		doc, tags, listed := res.ListedResource(arn)
 		oldDoc, _, _ := b.prevRes.ListedResource(arn)
-		old, _ := b.prev.governors.Get(arn)
+		old, _ := b.prev.governors.byARN.Get(arn)
 		if oldDoc != doc {
 			moved = append(moved, arn)
 			if old != nil {
-				b.governorE.Delete(arn)
+				b.governorE.set(arn, nil)
 			}
 		}
 		switch {
@@ -172,7 +149,7 @@ func (b *snapshotBuilder) allResources(res *entity.Resolved) error {
 	if err := b.resourceSets.compileAll(); err != nil {
 		return err
 	}
-	b.governorE = shardmap.New[string, *governor](shardmap.String, len(owners)).Edit()
+	b.governorE = newGovernorIndex(len(owners)).edit()
 	b.ungoverned, b.ungovernedOwn = make(map[uintptr]*Resource), true
 	b.makeGovernors(owners)
 	res.EachResource(func(arn string, doc *engine.Document, tags map[string]string) bool {
@@ -199,7 +176,7 @@ func (b *snapshotBuilder) makeGovernors(owners []resourceOwner) {
 			g.tagged, passed = maps.Clone(o.prev.tagged), o.prev.own.passed
 		}
 		g.own = &Resource{policy: o.own, tags: o.tags, own: o.own, doc: o.doc, passed: passed}
-		b.governorE.Put(o.arn, g)
+		b.governorE.set(o.arn, g)
 		b.fresh[g] = true
 	}
 }
@@ -209,7 +186,7 @@ func (b *snapshotBuilder) makeGovernors(owners []resourceOwner) {
 // governor, or under none.
 func (b *snapshotBuilder) entryFor(arn string, tags map[string]string) {
 	id := tagsID(tags)
-	g := governorAbove(b.governorE, arn)
+	g := b.governorE.above(arn)
 	if g == nil {
 		if _, ok := b.ungoverned[id]; !ok {
 			if !b.ungovernedOwn {
@@ -224,7 +201,7 @@ func (b *snapshotBuilder) entryFor(arn string, tags map[string]string) {
 	}
 	if !b.fresh[g] { // prev's: copied before it changes
 		g = &governor{arn: g.arn, own: g.own, tagged: maps.Clone(g.tagged)}
-		b.governorE.Put(g.arn, g)
+		b.governorE.set(g.arn, g)
 		b.fresh[g] = true
 	}
 	g.tagged[id] = &Resource{policy: g.own.policy, tags: tags, passed: g.own.passed}
