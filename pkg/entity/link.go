@@ -363,7 +363,7 @@ func (l *Linker) Link() (*Resolved, error) {
 		return l.res, nil
 	}
 	full := l.res == nil
-	r := &linkRun{l: l, gen: l.cache.begin()}
+	r := &linkRun{l: l, gen: l.cache.begin(), full: full}
 	if full {
 		r.base = &Resolved{
 			principals: shardmap.New[principalKey, *PrincipalPolicies](hashPrincipalKey, len(l.principals)),

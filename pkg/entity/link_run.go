@@ -17,6 +17,7 @@ import (
 type linkRun struct {
 	l     *Linker
 	gen   uint64
+	full  bool // the first Link: every entity was put since, none linked before
 	base  *Resolved
 	mu    sync.Mutex // guards probs: principals and resources are linked at the same time
 	probs Problems
@@ -129,6 +130,9 @@ func (r *linkRun) linkGroups() map[groupKey]bool {
 // linkPrincipals links the users and roles put or removed, and those that
 // depend on a changed managed policy or group.
 func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardmap.Map[principalKey, *PrincipalPolicies] {
+	if r.full {
+		return r.linkAllPrincipals()
+	}
 	todo := r.l.dirty.principals
 	if len(r.l.dirty.managed) > 0 || len(groups) > 0 {
 		todo = maps.Clone(todo)
@@ -168,17 +172,38 @@ func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardmap.Map[principa
 		if pp == nil {
 			continue
 		}
-		k := principalKey{p.arn.account, p.arn.kind, p.arn.name}
-		if cur, ok := edit.Get(k); ok && cur.ARN != arn {
-			if _, live := r.l.principals[cur.ARN]; live {
-				r.problem(principalLabel(p.arn.kind, 0, arn), "arn",
-					fmt.Errorf("duplicate %s: %q has the same name in account %q", p.arn.kind, cur.ARN, p.arn.account))
-				continue
-			}
-		}
-		edit.Put(k, pp)
+		r.putPrincipal(edit, arn, p, pp)
 	}
 	return edit.Done()
+}
+
+// linkAllPrincipals links every user and role of a first Link, which
+// removes none and needs not find what depends on a change: every one was
+// put since.
+func (r *linkRun) linkAllPrincipals() shardmap.Map[principalKey, *PrincipalPolicies] {
+	edit := r.base.principals.Edit()
+	for arn, p := range r.l.principals {
+		pp := r.principal(p, true)
+		if pp == nil {
+			continue
+		}
+		r.putPrincipal(edit, arn, p, pp)
+	}
+	return edit.Done()
+}
+
+// putPrincipal puts the links of the principal arn at its key, unless a
+// live principal of another ARN holds the key (reported).
+func (r *linkRun) putPrincipal(edit *shardmap.Edit[principalKey, *PrincipalPolicies], arn string, p *principalRec, pp *PrincipalPolicies) {
+	k := principalKey{p.arn.account, p.arn.kind, p.arn.name}
+	if cur, ok := edit.Get(k); ok && cur.ARN != arn {
+		if _, live := r.l.principals[cur.ARN]; live {
+			r.problem(principalLabel(p.arn.kind, 0, arn), "arn",
+				fmt.Errorf("duplicate %s: %q has the same name in account %q", p.arn.kind, cur.ARN, p.arn.account))
+			return
+		}
+	}
+	edit.Put(k, pp)
 }
 
 // principal links one user or role; own says whether the principal itself
