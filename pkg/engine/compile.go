@@ -168,8 +168,8 @@ func NewPolicySet(cat *catalog.Catalog, docs ...*CompiledDocument) (*PolicySet, 
 // allocates little more than what the sets keep. The zero SetBuilder is
 // ready to use; it is not safe for concurrent use.
 type SetBuilder struct {
-	stmts []*statement
-	pairs []uint64
+	stmts  []*statement
+	counts []int32 // by action ID
 }
 
 // NewPolicySet is [NewPolicySet] with the builder's room.
