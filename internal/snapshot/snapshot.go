@@ -187,7 +187,10 @@ func (b *snapshotBuilder) principals(res *entity.Resolved) error {
 			return fmt.Errorf("principal %q: %w", arn, err)
 		}
 		key := principalKey(pa)
-		old, _ := b.principalE.Get(key)
+		var old *Principal
+		if b.prev != nil { // a build from nothing has no entry to keep
+			old, _ = b.principalE.Get(key)
+		}
 		if pp == nil {
 			if old != nil && old.arn == arn {
 				b.principalE.Delete(key)
