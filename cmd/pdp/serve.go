@@ -97,10 +97,10 @@ calls in flight finish within the grace period; the decision log then gets
 5 seconds at most to take what is queued, and what it did not take is
 counted as dropped.
 
-An existing bolt file is verified read-only before anything is written to
-it: one that is empty, truncated or corrupt stops the server with an error
-naming the file, and is left as it was ("pdp store check" tells more;
-restore it from a backup). --seed writes only into a store this start
+An existing bolt file is verified, while the model is read from it, before
+anything is written to it or served from it: one that is empty, truncated
+or corrupt stops the server with an error naming the file, and is left as
+it was ("pdp store check" tells more; restore it from a backup). --seed writes only into a store this start
 created, never over an existing one.
 
 With --tls-cert and --tls-key it serves TLS 1.2 or later instead of
