@@ -100,8 +100,8 @@ counted as dropped.
 An existing bolt file is verified, while the model is read from it, before
 anything is written to it or served from it: one that is empty, truncated
 or corrupt stops the server with an error naming the file, and is left as
-it was ("pdp store check" tells more; restore it from a backup). --seed writes only into a store this start
-created, never over an existing one.
+it was ("pdp store check" tells more; restore it from a backup). --seed
+writes only into a store this start created, never over an existing one.
 
 With --tls-cert and --tls-key it serves TLS 1.2 or later instead of
 plaintext, and reloads the certificate, key and client CAs when their files
