@@ -92,9 +92,6 @@ func (e *governorEdit) done() governorIndex {
 	return governorIndex{byARN: e.byARN.Done(), byRoot: e.byRoot.Done(), shallow: e.shallow}
 }
 
-// get returns the governor of the resource arn.
-func (e *governorEdit) get(arn string) (*governor, bool) { return e.byARN.Get(arn) }
-
 // above is governorIndex.above in the index being built.
 func (e *governorEdit) above(arn string) *governor {
 	if e.byARN.Len() == 0 {
