@@ -97,11 +97,11 @@ calls in flight finish within the grace period; the decision log then gets
 5 seconds at most to take what is queued, and what it did not take is
 counted as dropped.
 
-An existing bolt file is verified read-only before anything is written to
-it: one that is empty, truncated or corrupt stops the server with an error
-naming the file, and is left as it was ("pdp store check" tells more;
-restore it from a backup). --seed writes only into a store this start
-created, never over an existing one.
+An existing bolt file is verified, while the model is read from it, before
+anything is written to it or served from it: one that is empty, truncated
+or corrupt stops the server with an error naming the file, and is left as
+it was ("pdp store check" tells more; restore it from a backup). --seed
+writes only into a store this start created, never over an existing one.
 
 With --tls-cert and --tls-key it serves TLS 1.2 or later instead of
 plaintext, and reloads the certificate, key and client CAs when their files
@@ -263,8 +263,10 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	for _, w := range st.warnings {
 		log.WarnContext(ctx, "policy store damaged, read past", "store", st.where, "problem", w)
 	}
-	if err := seedStore(ctx, log, cat, st, o.seed); err != nil {
-		return err
+	if st.fresh { // an existing store is logged once its first read is done, below
+		if err := seedStore(ctx, log, cat, st, o.seed); err != nil {
+			return err
+		}
 	}
 	obs, err := startObservability(ctx, log, o)
 	if err != nil {
@@ -390,7 +392,13 @@ func serve(ctx context.Context, log *slog.Logger, o serveOptions, ex exposure) e
 	// "serving" line waits for it too, so that whoever reads it can call.
 	err = waitFirstSnapshot(ctx, srv, followed)
 	restoreGC()
+	if err == nil && !st.fresh {
+		// Only now: a bolt file is checked while the follower reads it
+		// (openStore), and a read waits for the check.
+		err = seedStore(ctx, log, cat, st, o.seed)
+	}
 	if err != nil {
+		err = withRepairAdvice(err)
 		shutdown(srv, gs, 0, o.gracePeriod)
 		<-served
 		return err

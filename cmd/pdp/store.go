@@ -46,7 +46,9 @@ func openStore(ctx context.Context, spec, dataDir string, opts store.Options) (o
 			return openedStore{}, fmt.Errorf("create data directory: %w", err)
 		}
 		path := filepath.Join(dataDir, "pdp.db")
-		st, err := boltstore.Open(path, opts)
+		// The file's check, which reads all of it, runs while the follower
+		// reads the model; nothing is written or served before it passed.
+		st, err := boltstore.OpenVerifying(path, opts)
 		if err != nil {
 			return openedStore{}, withRepairAdvice(err)
 		}

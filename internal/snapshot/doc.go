@@ -7,8 +7,11 @@
 // every resource the policy that governs it, and for every account its SCP
 // chain. Given the previous snapshot it compiles only what changed: the
 // entries it does not touch, and the shards of its maps that hold none of
-// them (snapshot_shards.go), are the previous snapshot's own; the policy
-// sets are compiled on every core (snapshot_sets.go).
+// them, are the previous snapshot's own; the policy sets are compiled on
+// every core (snapshot_sets.go). Resources are found through the resolved
+// model's own table, beside which the snapshot keeps only the compiled
+// policies of the resources that have one and the entries they share
+// (snapshot_resources.go).
 //
 // Publish (follow.go): a Follower holds the published snapshot in an
 // atomic pointer. Every request loads it once and reports its revision; a

@@ -151,6 +151,10 @@ func (s *Follower) Follow(ctx context.Context, st store.Store) error {
 }
 
 // reload reads the whole model at the current revision and activates it.
+// When the follower starts afresh (its first read, say), it builds from
+// the values as the store returned them, in key order, and makes the
+// Model it goes on from only once the snapshot is published: the table of
+// a million documents is not on the way to the first snapshot.
 func (s *Follower) reload(ctx context.Context, st store.Store) (Model, int64, error) {
 	values, rev, err := st.Snapshot(ctx, 0)
 	if err != nil {
@@ -159,16 +163,50 @@ func (s *Follower) reload(ctx context.Context, st store.Store) (Model, int64, er
 		}
 		return nil, 0, fmt.Errorf("read policy snapshot: %w", err)
 	}
-	m := make(Model, len(values))
-	for _, v := range values {
-		m[v.Key] = v.Value
+	modelOf := func() Model {
+		m := make(Model, len(values))
+		for _, v := range values {
+			m[v.Key] = v.Value
+		}
+		return m
 	}
 	start := time.Now()
-	if err := s.activateModel(ctx, m, nil, rev); err != nil {
+	var m Model
+	if s.keptState() == nil {
+		err = s.activate(ctx, s.firstState(values), len(values), rev, start)
+		m = modelOf()
+	} else {
+		m = modelOf()
+		err = s.activateModel(ctx, m, nil, rev)
+	}
+	if err != nil {
 		return nil, 0, err
 	}
 	s.activated(rev, time.Since(start), time.Time{})
 	return m, rev, nil
+}
+
+// firstState returns a new state made from the whole model, values.
+func (s *Follower) firstState(values []store.Value) *followState {
+	f := newFollowState()
+	f.first(len(values), func(yield func(store.Key, []byte) bool) {
+		for _, v := range values {
+			if !yield(v.Key, v.Value) {
+				return
+			}
+		}
+	})
+	return f
+}
+
+// keptState returns the state the follower kept from the snapshot it
+// published last, or nil when another snapshot was published since (or
+// none yet): the state then starts again from the whole model.
+func (s *Follower) keptState() *followState {
+	if prev := s.current.Load(); prev != nil && prev == s.last {
+		return s.state
+	}
+	return nil
 }
 
 // follow applies watch events to m until the watch reports compaction (the
@@ -232,11 +270,7 @@ func (s *Follower) watchFrom(ctx context.Context, st store.Store, m Model, rev *
 // published otherwise, it starts again from m.
 func (s *Follower) activateModel(ctx context.Context, m Model, changes []store.Change, rev int64) error {
 	start := time.Now()
-	prev := s.current.Load()
-	var f *followState
-	if prev != nil && prev == s.last {
-		f = s.state
-	}
+	f := s.keptState()
 	switch {
 	case f == nil:
 		f = newFollowState()
@@ -248,6 +282,14 @@ func (s *Follower) activateModel(ctx context.Context, m Model, changes []store.C
 			f.apply(c.Key, c.Value, c.Op == store.OpDelete)
 		}
 	}
+	return s.activate(ctx, f, len(m), rev, start)
+}
+
+// activate links and compiles the state f, which holds the model of
+// revision rev (entities documents), and publishes the snapshot; f is kept
+// for the next revision. start is when the activation began, for the log.
+func (s *Follower) activate(ctx context.Context, f *followState, entities int, rev int64, start time.Time) error {
+	prev := s.current.Load()
 	res, err := f.resolve()
 	if err != nil {
 		return fmt.Errorf("revision %d: %w", rev, err)
@@ -258,11 +300,11 @@ func (s *Follower) activateModel(ctx context.Context, m Model, changes []store.C
 	}
 	s.state, s.last = f, snap
 	s.Publish(snap)
-	s.log.InfoContext(ctx, "policy snapshot activated", "revision", rev, "entities", len(m),
+	s.log.InfoContext(ctx, "policy snapshot activated", "revision", rev, "entities", entities,
 		"compile_ms", time.Since(start).Milliseconds())
 	if prev == nil && snap.Principals() == 0 {
 		s.log.WarnContext(ctx, "the policy store holds no principals: every decision is an implicit deny "+
-			"until policies are written (pdp serve --seed DIR, or pdp policy apply -f DIR)", "revision", rev, "entities", len(m))
+			"until policies are written (pdp serve --seed DIR, or pdp policy apply -f DIR)", "revision", rev, "entities", entities)
 	}
 	return nil
 }

@@ -34,8 +34,44 @@ func checkSnapshot(t *testing.T, f *Follower, cat *catalog.Catalog, m Model, pre
 		return
 	}
 	checkShared(t, "principal", &cur.principals, &prev.principals, principals)
-	checkShared(t, "resource", &cur.resources, &prev.resources, resources)
+	checkResourcesKept(t, cur, prev, resources)
 	checkSetsKept(t, cur, prev)
+}
+
+// checkResourcesKept checks that every resource prev lists but the
+// touched ones has its entry of prev in cur, the same pointer, and that
+// the touched ones do not; and that the governors of the resources whose
+// own policy and tags did not change are prev's own.
+func checkResourcesKept(t *testing.T, cur, prev *Snapshot, touched []string) {
+	t.Helper()
+	changed := map[string]bool{}
+	for _, k := range touched {
+		changed[k] = true
+	}
+	prev.resolved.EachResource(func(k string, _ *engine.Document, _ map[string]string) bool {
+		pe, _ := prev.Resource(k)
+		ce, listed := cur.Resource(k)
+		switch {
+		case !changed[k]:
+			assert.True(t, ce == pe, "resource %s: untouched, but its entry was replaced", k)
+		case listed:
+			assert.False(t, ce == pe, "resource %s: touched, but its entry was kept", k)
+		default:
+			_, _, found := cur.resolved.ListedResource(k)
+			assert.False(t, found, "resource %s: removed, but listed", k)
+		}
+		return true
+	})
+	prev.governors.byARN.All(func(k string, pg *governor) bool {
+		if changed[k] {
+			return true
+		}
+		cg, ok := cur.governors.byARN.Get(k)
+		if assert.True(t, ok, "resource %s: untouched, but its governor is gone", k) {
+			assert.Same(t, pg.own, cg.own, "resource %s: untouched, but its own entry was replaced", k)
+		}
+		return true
+	})
 }
 
 // checkSetsKept checks that a policy set compiled from the same documents
@@ -55,9 +91,9 @@ func checkSetsKept(t *testing.T, cur, prev *Snapshot) {
 		}
 		return true
 	})
-	cur.resources.All(func(k string, e *Resource) bool {
-		if p, ok := prev.resources.Get(k); ok && e.doc == p.doc {
-			assert.Same(t, p.own, e.own, "resource %s: policy compiled again from the same document", k)
+	cur.governors.byARN.All(func(k string, g *governor) bool {
+		if p, ok := prev.governors.byARN.Get(k); ok && g.own.doc == p.own.doc {
+			assert.Same(t, p.own.own, g.own.own, "resource %s: policy compiled again from the same document", k)
 		}
 		return true
 	})
@@ -113,7 +149,8 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 		return ps.Policies()
 	}
 	assert.Equal(t, want.principals.Len(), got.principals.Len(), "principals")
-	assert.Equal(t, want.resources.Len(), got.resources.Len(), "resources")
+	assert.Equal(t, want.resolved.NumResources(), got.resolved.NumResources(), "resources")
+	assert.Equal(t, want.governors.byARN.Len(), got.governors.byARN.Len(), "resources with a policy of their own")
 	// Policy lists are compared with slices.Equal, for which no policies
 	// and an empty list are the same; the diff is printed when they differ.
 	want.principals.All(func(k string, w *Principal) bool {
@@ -129,8 +166,9 @@ func compareSnapshots(t *testing.T, got, want *Snapshot) {
 		}
 		return true
 	})
-	want.resources.All(func(k string, w *Resource) bool {
-		g, ok := got.resources.Get(k)
+	want.resolved.EachResource(func(k string, _ *engine.Document, _ map[string]string) bool {
+		w, _ := want.Resource(k)
+		g, ok := got.Resource(k)
 		if !assert.True(t, ok, "resource %s missing", k) {
 			return true
 		}

@@ -23,7 +23,16 @@ import (
 // decode decodes the document of one entity as decodeOne does, sharing
 // tag maps and names through f.pool and the entity's ARN with its key.
 func (f *followState) decode(k store.Key, value []byte) (entity.Entity, error) {
-	if e, ok := fastEntity(k, value, f.pool); ok {
+	return f.decodeInto(k, value, nil)
+}
+
+// decodeInto is decode, which decodes a resource the fast decoder reads
+// into dst when dst is not nil: a first read decodes a million resources
+// into the entries of the chunks it reuses rather than into as many new
+// ones. The fast decoder reads no resource policy, and the Linker keeps
+// only the resources with one, so dst is not kept.
+func (f *followState) decodeInto(k store.Key, value []byte, dst *entity.Resource) (entity.Entity, error) {
+	if e, ok := fastEntityInto(k, value, f.pool, dst); ok {
 		return e, nil
 	}
 	e, err := decodeOne(k, value)
@@ -149,17 +158,32 @@ func (p *sharePool) name(s string) string {
 // decode strictly: it accepts nothing decodeOne rejects, and reads what
 // both accept the same way.
 func fastEntity(k store.Key, doc []byte, pool *sharePool) (entity.Entity, bool) {
+	return fastEntityInto(k, doc, pool, nil)
+}
+
+// fastEntityInto is fastEntity, which decodes a resource into dst when
+// dst is not nil.
+func fastEntityInto(k store.Key, doc []byte, pool *sharePool, dst *entity.Resource) (entity.Entity, bool) {
 	r, _ := pool.readers.Get().(*fastReader)
 	if r == nil {
 		r = &fastReader{pool: pool}
 	}
-	e, ok := r.entity(k, doc)
+	e, ok := r.entity(k, doc, dst)
 	pool.readers.Put(r)
 	return e, ok
 }
 
-// entity is fastEntity with a reader.
-func (r *fastReader) entity(k store.Key, doc []byte) (entity.Entity, bool) {
+// entity is fastEntityInto with a reader.
+func (r *fastReader) entity(k store.Key, doc []byte, dst *entity.Resource) (entity.Entity, bool) {
+	if k.Kind == store.KindResource {
+		if tags, ok := r.plainResource(k, doc); ok {
+			if dst == nil {
+				dst = &entity.Resource{}
+			}
+			*dst = entity.Resource{ARN: k.ID, Tags: tags}
+			return dst, true
+		}
+	}
 	// Borrowing doc saves a copy of every document: what the reader keeps,
 	// it copies (names and tags through the pool, inline policies).
 	r.doc = doc
@@ -169,7 +193,12 @@ func (r *fastReader) entity(k store.Key, doc []byte) (entity.Entity, bool) {
 	var member func(key string) bool
 	switch k.Kind {
 	case store.KindResource:
-		res := &entity.Resource{}
+		res := dst
+		if res == nil {
+			res = &entity.Resource{}
+		} else {
+			*res = entity.Resource{}
+		}
 		e, arn = res, &res.ARN
 		member = func(key string) bool {
 			switch key {
@@ -244,6 +273,48 @@ type fastReader struct {
 	d    jsonpos.Decoder
 	doc  []byte // what d reads
 	pool *sharePool
+
+	// The reader's own copy of what it took from the pool, which it reads
+	// without taking the pool's lock: the readers of a first read decode
+	// on every core, and would otherwise take it once a document.
+	ownTags  map[string]map[string]string // by tagKey
+	ownNames map[string]string
+	nameBuf  []string // room for the names of one list
+}
+
+// maxReaderShared bounds the tag sets and names a reader keeps of its own.
+const maxReaderShared = 1 << 10
+
+// sharedName returns the pooled string equal to s.
+func (r *fastReader) sharedName(s string) string {
+	if n, ok := r.ownNames[s]; ok {
+		return n
+	}
+	n := r.pool.name(s)
+	if r.ownNames == nil {
+		r.ownNames = make(map[string]string)
+	}
+	if len(r.ownNames) < maxReaderShared {
+		r.ownNames[n] = n
+	}
+	return n
+}
+
+// sharedTags returns the pooled map of the sorted tags kv.
+func (r *fastReader) sharedTags(kv [][2]string) map[string]string {
+	var buf [256]byte
+	key := tagKey(buf[:0], kv)
+	if m, ok := r.ownTags[string(key)]; ok {
+		return m
+	}
+	m := r.pool.tagsOf(kv)
+	if r.ownTags == nil {
+		r.ownTags = make(map[string]map[string]string)
+	}
+	if len(r.ownTags) < maxReaderShared {
+		r.ownTags[string(key)] = m
+	}
+	return m
 }
 
 // is reports whether the next value is of kind k.
@@ -302,7 +373,7 @@ func (r *fastReader) arn(k store.Key, dst *string) bool {
 func (r *fastReader) name(dst *string) bool {
 	v, ok := r.str()
 	if ok {
-		*dst = r.pool.name(v)
+		*dst = r.sharedName(v)
 	}
 	return ok
 }
@@ -317,18 +388,22 @@ func (r *fastReader) names(dst *[]string) bool {
 		return false
 	}
 	r.d.BeginArray()
-	out := []string{}
+	// Read into the reader's own room, then kept in a slice of the exact
+	// length: a hundred thousand principals keep theirs.
+	out := r.nameBuf[:0]
 	for r.d.NextElem() {
 		v, ok := r.str()
 		if !ok {
 			return false
 		}
-		out = append(out, r.pool.name(v))
+		out = append(out, r.sharedName(v))
 	}
+	r.nameBuf = out[:0]
 	if r.d.Err() != nil {
 		return false
 	}
-	*dst = out
+	*dst = append(make([]string, 0, len(out)), out...)
+	clear(out)
 	return true
 }
 
@@ -352,7 +427,7 @@ func (r *fastReader) tags(dst *map[string]string) bool {
 		return false
 	}
 	slices.SortFunc(kv, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-	*dst = r.pool.tagsOf(kv)
+	*dst = r.sharedTags(kv)
 	return true
 }
 

@@ -71,6 +71,13 @@ var resourceDocs = []struct {
 	wantFast bool
 }{
 	{"tags", `{"arn":"` + decodeARN + `","tags":{"env":"prod","team":"growth"}}`, true},
+	{"tags as written, keys unsorted", `{"arn":"` + decodeARN + `","tags":{"team":"growth","env":"prod","a":""}}`, true},
+	{"tag with a quote", `{"arn":"` + decodeARN + `","tags":{"a":"x\"y"}}`, true},
+	{"tags as written, then white space", `{"arn":"` + decodeARN + `","tags":{"env":"prod"}} `, true},
+	{"tags as written, one left open", `{"arn":"` + decodeARN + `","tags":{"env":"prod}}`, false},
+	{"tags as written, a key twice", `{"arn":"` + decodeARN + `","tags":{"b":"1","a":"2","b":"3"}}`, false},
+	{"tags as written, no colon", `{"arn":"` + decodeARN + `","tags":{"env","prod"}}`, false},
+	{"ARN cut short", `{"arn":"` + decodeARN[:20] + `"}`, false},
 	{"no tags", `{"arn":"` + decodeARN + `"}`, true},
 	{"tags unsorted", `{"tags":{"team":"growth","env":"prod"},"arn":"` + decodeARN + `"}`, true},
 	{"white space", " {\n\t\"arn\" : \"" + decodeARN + "\" ,\r\n \"tags\" : { \"env\" : \"prod\" } } \n", true},

@@ -3,6 +3,8 @@ package snapshot
 import (
 	"bytes"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"sync"
 
@@ -15,21 +17,21 @@ import (
 // beside the document it was decoded from; the Linker that resolves them;
 // and the cache of parsed policy documents.
 //
-// A resource, which the Linker removes by its ARN (the ID of its key),
-// keeps only its document: with a million resources, that is a million
-// entities fewer, and a table keyed by ARN is half the size of one keyed
-// by store key.
+// A resource is kept by the Linker alone, which removes it by its ARN (the
+// ID of its key) and tells whether a document read again says what it
+// holds (HoldsResource): with a million resources, a table of their
+// documents here would be a second table of a million entries to fill and
+// for the collector to scan, beside the Linker's.
 //
 // The Follower keeps it (Follower.state) for the next revision, beside the
 // snapshot it published from it. Only the goroutine that runs Follow reads
 // or changes it.
 type followState struct {
-	cache     *entity.DocCache
-	linker    *entity.Linker
-	pool      *sharePool
-	entities  map[store.Key]followed // all but resources
-	resources map[string][]byte      // by ARN
-	broken    map[store.Key]error    // documents that do not decode
+	cache    *entity.DocCache
+	linker   *entity.Linker
+	pool     *sharePool
+	entities map[store.Key]followed // all but resources
+	broken   map[store.Key]error    // documents that do not decode
 }
 
 // followed is one document and the entity decoded from it, which the
@@ -42,60 +44,67 @@ type followed struct {
 func newFollowState() *followState {
 	cache := entity.NewDocCache()
 	return &followState{cache: cache, linker: entity.NewLinker(cache), pool: newSharePool(),
-		entities: make(map[store.Key]followed), resources: make(map[string][]byte), broken: make(map[store.Key]error)}
+		entities: make(map[store.Key]followed), broken: make(map[store.Key]error)}
 }
 
 // empty reports whether the state holds no document.
 func (f *followState) empty() bool {
-	return len(f.entities) == 0 && len(f.resources) == 0 && len(f.broken) == 0
+	return len(f.entities) == 0 && f.linker.NumResources() == 0 && len(f.broken) == 0
 }
 
-// doc returns the document of the entity at k.
-func (f *followState) doc(k store.Key) ([]byte, bool) {
-	if k.Kind == store.KindResource {
-		v, ok := f.resources[k.ID]
-		return v, ok
-	}
-	d, ok := f.entities[k]
-	return d.value, ok
-}
-
-// record notes that the entity at k is e, decoded from value.
+// record notes that the entity at k is e, decoded from value; the Linker
+// alone keeps a resource.
 func (f *followState) record(k store.Key, value []byte, e entity.Entity) {
-	if k.Kind == store.KindResource {
-		f.resources[k.ID] = value
-	} else {
+	if k.Kind != store.KindResource {
 		f.entities[k] = followed{value: value, entity: e}
 	}
 }
 
 // apply records one change: a put with the document of k, or a delete.
-// A document that is the same bytes as before is not decoded again.
+// A document that is the same bytes as before is not decoded again, nor
+// is a resource put again that says what the Linker holds.
 func (f *followState) apply(k store.Key, value []byte, deleted bool) {
 	if deleted {
 		f.remove(k)
 		return
 	}
-	if !f.same(k, value) {
-		e, err := f.decode(k, value)
-		f.replace(k, value, e, err)
+	if f.same(k, value) {
+		return
 	}
+	e, err := f.decode(k, value)
+	if err == nil && f.holds(k, e) {
+		return
+	}
+	f.replace(k, value, e, err)
 }
 
-// same reports whether k holds value already.
+// same reports whether k, an entity other than a resource, holds value
+// already.
 func (f *followState) same(k store.Key, value []byte) bool {
-	old, had := f.doc(k)
-	return had && bytes.Equal(old, value)
+	if k.Kind == store.KindResource {
+		return false
+	}
+	old, had := f.entities[k]
+	return had && bytes.Equal(old.value, value)
+}
+
+// holds reports whether e, decoded from the document of the resource at k,
+// is what the Linker holds there already, and k's document decoded
+// before.
+func (f *followState) holds(k store.Key, e entity.Entity) bool {
+	r, ok := e.(*entity.Resource)
+	if !ok || k.Kind != store.KindResource {
+		return false
+	}
+	_, broken := f.broken[k]
+	return !broken && f.linker.HoldsResource(r)
 }
 
 // remove drops the entity at k.
 func (f *followState) remove(k store.Key) {
 	delete(f.broken, k)
 	if k.Kind == store.KindResource {
-		if _, had := f.resources[k.ID]; had {
-			f.linker.Remove(&entity.Resource{ARN: k.ID})
-			delete(f.resources, k.ID)
-		}
+		f.linker.Remove(&entity.Resource{ARN: k.ID})
 		return
 	}
 	if old, had := f.entities[k]; had {
@@ -121,7 +130,7 @@ func (f *followState) replace(k store.Key, value []byte, e entity.Entity, err er
 // differs. The documents that changed are decoded on every core.
 func (f *followState) applyModel(m Model) {
 	if f.empty() {
-		f.first(m)
+		f.first(len(m), maps.All(m))
 		return
 	}
 	var todo []decoding
@@ -132,18 +141,23 @@ func (f *followState) applyModel(m Model) {
 	}
 	f.decodeAll(todo)
 	for _, d := range todo {
-		f.replace(d.k, d.value, d.e, d.err)
+		if d.err != nil || !f.holds(d.k, d.e) {
+			f.replace(d.k, d.value, d.e, d.err)
+		}
 	}
 	for k := range f.entities {
 		if _, ok := m[k]; !ok {
 			f.remove(k)
 		}
 	}
-	for arn := range f.resources {
-		k := store.Key{Kind: store.KindResource, ID: arn}
-		if _, ok := m[k]; !ok {
-			f.remove(k)
+	var gone []string
+	for arn := range f.linker.ResourceARNs() {
+		if _, ok := m[store.Key{Kind: store.KindResource, ID: arn}]; !ok {
+			gone = append(gone, arn)
 		}
+	}
+	for _, arn := range gone {
+		f.remove(store.Key{Kind: store.KindResource, ID: arn})
 	}
 	for k := range f.broken {
 		if _, ok := m[k]; !ok {
@@ -152,30 +166,36 @@ func (f *followState) applyModel(m Model) {
 	}
 }
 
-// decoding is one document to decode, then its entity or error.
+// decoding is one document to decode, then its entity or error; res
+// holds a resource the fast decoder read (see decodeInto).
 type decoding struct {
 	k     store.Key
 	value []byte
 	e     entity.Entity
 	err   error
+	res   entity.Resource
 }
 
 // decodeAll decodes documents on every core.
 func (f *followState) decodeAll(todo []decoding) {
-	onCores(len(todo), 1024, func(i int) { todo[i].e, todo[i].err = f.decode(todo[i].k, todo[i].value) })
+	onCores(len(todo), 1024, func(i int) {
+		d := &todo[i]
+		d.e, d.err = f.decodeInto(d.k, d.value, &d.res)
+	})
 }
 
 // firstChunk is the number of documents a first read decodes at a time.
 const firstChunk = 4096
 
-// first makes the state, which is empty, that of the model m. The tables
+// first makes the state, which is empty, that of the model of n documents
+// that docs yields (twice: once to count them, once to decode). The tables
 // are made to size, and the documents go through a pipeline a chunk at a
 // time: decoded on every core, put into the Linker, recorded. The stages
 // work at the same time on successive chunks, and only a few chunks are
 // in flight, not a million decoded entities.
-func (f *followState) first(m Model) {
+func (f *followState) first(n int, docs iter.Seq2[store.Key, []byte]) {
 	principals, resources := 0, 0
-	for k := range m {
+	for k := range docs {
 		switch k.Kind {
 		case store.KindUser, store.KindRole:
 			principals++
@@ -183,8 +203,7 @@ func (f *followState) first(m Model) {
 			resources++
 		}
 	}
-	f.entities = make(map[store.Key]followed, len(m)-resources)
-	f.resources = make(map[string][]byte, resources)
+	f.entities = make(map[store.Key]followed, n-resources)
 	f.linker.Grow(principals, resources)
 
 	// Chunks come back through free once recorded, to be used again.
@@ -201,7 +220,7 @@ func (f *followState) first(m Model) {
 	wg.Go(func() {
 		defer close(decoded)
 		chunk := next()
-		for k, v := range m {
+		for k, v := range docs {
 			chunk = append(chunk, decoding{k: k, value: v})
 			if len(chunk) == firstChunk {
 				f.decodeAll(chunk)

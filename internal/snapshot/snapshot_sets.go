@@ -23,7 +23,7 @@ type setCompiler struct {
 	docs   []*engine.Document         // by number
 	refs   map[string]*setRef         // by the list of document numbers
 	list   []*setRef
-	fixups []func() // run once the sets are compiled
+	fixups []setFixup // done once the sets are compiled
 }
 
 // A setRef is one set to compile; ps is set by compileAll.
@@ -78,8 +78,17 @@ func (c *setCompiler) add(o owner, docs []*engine.Document) *setRef {
 	return r
 }
 
-// then asks for f to be run once the sets are compiled.
-func (c *setCompiler) then(f func()) { c.fixups = append(c.fixups, f) }
+// A setFixup stores a compiled set where it is needed: a value, not a
+// closure, as a build asks for one or two for each of its principals.
+type setFixup struct {
+	dst **engine.PolicySet
+	ref *setRef
+}
+
+// setTo asks for *dst to be set to ref's set once the sets are compiled.
+func (c *setCompiler) setTo(dst **engine.PolicySet, ref *setRef) {
+	c.fixups = append(c.fixups, setFixup{dst: dst, ref: ref})
+}
 
 // compileAll compiles every set asked for, on every core, then runs what
 // was asked to be run then.
@@ -87,17 +96,9 @@ func (c *setCompiler) compileAll() error {
 	compiled := make([]*engine.CompiledDocument, len(c.docs))
 	errs := make([]error, len(c.docs))
 	onCores(len(c.docs), 16, func(i int) { compiled[i], errs[i] = c.res.Compile(c.cat, c.docs[i]) })
-	onCores(len(c.list), 256, func(i int) {
-		r := c.list[i]
-		cds := make([]*engine.CompiledDocument, len(r.docs))
-		for j, id := range r.docs {
-			if errs[id] != nil {
-				r.err = errs[id]
-				return
-			}
-			cds[j] = compiled[id]
-		}
-		r.ps, r.err = engine.NewPolicySet(c.cat, cds...)
+	onCoresWith(len(c.list), 256, func() func(int) {
+		var b engine.SetBuilder // each core's own
+		return func(i int) { c.assemble(&b, compiled, errs, c.list[i]) }
 	})
 	for _, r := range c.list {
 		if r.err != nil {
@@ -105,18 +106,38 @@ func (c *setCompiler) compileAll() error {
 		}
 	}
 	for _, f := range c.fixups {
-		f()
+		*f.dst = f.ref.ps
 	}
 	return nil
+}
+
+// assemble makes the set r asks for from the compiled documents.
+func (c *setCompiler) assemble(b *engine.SetBuilder, compiled []*engine.CompiledDocument, errs []error, r *setRef) {
+	cds := make([]*engine.CompiledDocument, len(r.docs))
+	for j, id := range r.docs {
+		if errs[id] != nil {
+			r.err = errs[id]
+			return
+		}
+		cds[j] = compiled[id]
+	}
+	r.ps, r.err = b.NewPolicySet(c.cat, cds...)
 }
 
 // onCores calls f(0..n-1) on up to GOMAXPROCS goroutines, one for every
 // batch items at least, and returns when all calls have.
 func onCores(n, batch int, f func(int)) {
+	onCoresWith(n, batch, func() func(int) { return f })
+}
+
+// onCoresWith is onCores with a function of each goroutine's own, which
+// newF makes on that goroutine: it may keep state between its calls.
+func onCoresWith(n, batch int, newF func() func(int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), 1+n/batch) {
 		wg.Go(func() {
+			f := newF()
 			for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 				f(i)
 			}

@@ -38,17 +38,30 @@ func TestSnapshotLookupsDoNotAllocate(t *testing.T) {
 	}
 }
 
-func TestResourceRoot(t *testing.T) {
-	t.Parallel()
-	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a"
-	tests := []struct{ arn, want string }{
-		{app, app},
-		{app + "/campaigns", app},
-		{app + "/campaigns/c1", app},
-		{"arn:aws:mobiletargeting:us-east-1:111122223333:reports", "arn:aws:mobiletargeting:us-east-1:111122223333:reports"},
-		{"*", "*"},
-	}
-	for _, tc := range tests {
-		assert.Equal(t, tc.want, resourceRoot(tc.arn), "resourceRoot(%q)", tc.arn)
+// BenchmarkSnapshotLookups finds what governs a resource, as every
+// decision does: a listed resource under an app with a policy, one under
+// an app without, and an unlisted one under an app with a policy.
+func BenchmarkSnapshotLookups(b *testing.B) {
+	cat := loadTestCatalog(b)
+	set := modelgen.Generate(modelgen.Small)
+	res, err := set.Link(cat, nil)
+	require.NoError(b, err)
+	snap, err := Compile(cat, res, 1, nil)
+	require.NoError(b, err)
+	withPolicy := modelgen.App(modelgen.Account(0), 0) // has a resource policy
+	without := modelgen.App(modelgen.Account(1), 0)
+	for _, tc := range []struct{ name, arn string }{
+		{"listed under a policy", withPolicy + "/campaigns/c0"},
+		{"listed", without + "/campaigns/c0"},
+		{"unlisted under a policy", withPolicy + "/campaigns/zz"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if e, _ := snap.Resource(tc.arn); e == nil && tc.name != "listed" {
+					b.Fatal("not found")
+				}
+			}
+		})
 	}
 }

@@ -158,6 +158,22 @@ func compileDocument(sh *sharer, d *Document) (*CompiledDocument, Errors) {
 // all have the same type and have been compiled against cat. The set
 // shares the documents' statements; only its action index is new.
 func NewPolicySet(cat *catalog.Catalog, docs ...*CompiledDocument) (*PolicySet, error) {
+	var b SetBuilder
+	return b.NewPolicySet(cat, docs...)
+}
+
+// A SetBuilder assembles policy sets as NewPolicySet does, keeping from
+// one set to the next the room it needs while it indexes one, so that a
+// build that assembles a set for each of a hundred thousand principals
+// allocates little more than what the sets keep. The zero SetBuilder is
+// ready to use; it is not safe for concurrent use.
+type SetBuilder struct {
+	stmts  []*statement
+	counts []int32 // by action ID
+}
+
+// NewPolicySet is [NewPolicySet] with the builder's room.
+func (b *SetBuilder) NewPolicySet(cat *catalog.Catalog, docs ...*CompiledDocument) (*PolicySet, error) {
 	ps := &PolicySet{cat: cat, docs: docs}
 	for i, d := range docs {
 		switch {
@@ -170,7 +186,7 @@ func NewPolicySet(cat *catalog.Catalog, docs ...*CompiledDocument) (*PolicySet, 
 		}
 		ps.n += len(d.statements)
 	}
-	ps.buildIndex()
+	ps.buildIndex(b)
 	return ps, nil
 }
 

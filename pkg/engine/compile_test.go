@@ -106,6 +106,31 @@ func TestNewPolicySetShares(t *testing.T) {
 	}
 }
 
+// TestSetBuilderReused assembles sets of every pair and triple of the
+// index documents with one SetBuilder, larger and smaller in turn, and
+// checks that each is the set NewPolicySet assembles: the room the
+// builder keeps leaves nothing of one set in the next.
+func TestSetBuilderReused(t *testing.T) {
+	t.Parallel()
+	cat := benchCatalog(t)
+	docs := parseDocs(t, IdentityPolicy, indexDocs...)
+	cds := make([]*CompiledDocument, len(docs))
+	for i, d := range docs {
+		cd, err := CompileDocument(cat, d)
+		require.NoError(t, err)
+		cds[i] = cd
+	}
+	lists := [][]*CompiledDocument{cds, {cds[1]}, {cds[2], cds[0]}, cds, {cds[0]}, {}, {cds[1], cds[2]}}
+	var b SetBuilder
+	for i, list := range lists {
+		got, err := b.NewPolicySet(cat, list...)
+		require.NoError(t, err)
+		want, err := NewPolicySet(cat, list...)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, "set %d (%d documents) of the reused builder", i, len(list))
+	}
+}
+
 func TestNewPolicySetErrors(t *testing.T) {
 	t.Parallel()
 	cat, other := benchCatalog(t), benchCatalog(t)

@@ -43,70 +43,92 @@ func (x *actionIndex) lookup(id int) []*statement {
 // buildIndex fills every and index from the documents' coverage, keeping
 // the statements in document order under each action, and builds the
 // resource index of a large set.
-func (ps *PolicySet) buildIndex() {
-	var stmts []*statement
+func (ps *PolicySet) buildIndex(b *SetBuilder) {
+	stmts := b.stmts[:0]
 	for _, d := range ps.docs {
 		for i := range d.statements {
 			stmts = append(stmts, &d.statements[i])
 		}
 	}
-	ps.every, ps.index = indexByAction(ps.cat.NumActions(), stmts)
+	ps.every, ps.index = indexByActionInto(ps.cat.NumActions(), stmts, &b.counts)
 	if len(stmts) >= resourceIndexMin {
 		ps.res = buildResourceIndex(ps.cat.NumActions(), stmts)
 	}
+	clear(stmts) // the builder keeps no statement of the set
+	b.stmts = stmts[:0]
 }
 
 // indexByAction lists the statements that cover every action and indexes
 // the others by action, each list in the order of stmts.
 func indexByAction(numActions int, stmts []*statement) ([]*statement, actionIndex) {
+	var counts []int32
+	return indexByActionInto(numActions, stmts, &counts)
+}
+
+// indexByActionInto is indexByAction, counting the statements of each
+// action in *scratch, which it keeps for the next call.
+func indexByActionInto(numActions int, stmts []*statement, scratch *[]int32) ([]*statement, actionIndex) {
+	// next[id] counts the statements of action id, then becomes where the
+	// next of them goes in the list: the statements are placed by action,
+	// in the order of stmts, without sorting.
+	next := slices.Grow((*scratch)[:0], numActions)[:numActions]
+	defer func() { *scratch = next[:0] }()
+	clear(next)
 	nEvery, nPairs := 0, 0
 	for _, st := range stmts {
 		if st.coversAll {
 			nEvery++
-		} else {
-			nPairs += len(st.covers)
+			continue
+		}
+		nPairs += len(st.covers)
+		for _, id := range st.covers {
+			next[id]++
 		}
 	}
 	// One allocation holds the statements for every action and, after
 	// them, the index's lists.
 	all := make([]*statement, nEvery, nEvery+nPairs)
 	every := all[:0:nEvery]
-	// Each pair is an action ID and the statement's place in stmts; sorted,
-	// they group the statements by action in order.
-	pairs := make([]uint64, 0, nPairs)
-	for seq, st := range stmts {
-		if st.coversAll {
-			every = append(every, st)
-			continue
+	if nPairs == 0 {
+		for _, st := range stmts {
+			if st.coversAll {
+				every = append(every, st)
+			}
 		}
-		for _, id := range st.covers {
-			pairs = append(pairs, uint64(id)<<32|uint64(seq))
-		}
-	}
-	if len(pairs) == 0 {
 		return every, actionIndex{}
 	}
-	slices.Sort(pairs)
-	present := 1
-	for i := 1; i < len(pairs); i++ {
-		if pairs[i]>>32 != pairs[i-1]>>32 {
+	present := 0
+	for _, n := range next {
+		if n > 0 {
 			present++
 		}
 	}
 	x := actionIndex{
 		words: make([]indexWord, (numActions+63)/64),
 		offs:  make([]int32, 0, present+1),
-		list:  all[nEvery : nEvery+len(pairs)],
+		list:  all[nEvery : nEvery+nPairs],
 	}
-	for i, p := range pairs {
-		id := p >> 32
-		if i == 0 || id != pairs[i-1]>>32 {
-			x.words[id>>6].bits |= 1 << (id & 63)
-			x.offs = append(x.offs, int32(i))
+	at := int32(0)
+	for id, n := range next {
+		if n == 0 {
+			continue
 		}
-		x.list[i] = stmts[uint32(p)]
+		x.words[id>>6].bits |= 1 << (uint(id) & 63)
+		x.offs = append(x.offs, at)
+		next[id] = at
+		at += n
 	}
-	x.offs = append(x.offs, int32(len(pairs)))
+	x.offs = append(x.offs, at)
+	for _, st := range stmts {
+		if st.coversAll {
+			every = append(every, st)
+			continue
+		}
+		for _, id := range st.covers {
+			x.list[next[id]] = st
+			next[id]++
+		}
+	}
 	rank := int32(0)
 	for w := range x.words {
 		x.words[w].rank = rank

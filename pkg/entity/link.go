@@ -3,8 +3,6 @@ package entity
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"reflect"
 	"sync"
 
 	"github.com/pdp-dev/pdp/pkg/catalog"
@@ -129,15 +127,16 @@ type Linker struct {
 	live      shardmap.Map[string, *resolvedResource]
 	resEdit   *shardmap.Edit[string, *resolvedResource] // nil when no resource changed since the last Link
 	pending   map[string]*Resource
+	policied  map[string]*Resource          // the resources with a policy, as put (HoldsResource)
 	resShared map[uintptr]*resolvedResource // the entries of the edit's resources without a policy, by tag map
 	resHint   int                           // the resources a first read is to put (Grow)
 
 	// Who uses what, to find what a change touches: the principals that
 	// attach each managed policy (directly or as their boundary), the
 	// groups that attach each, and the users of each group.
-	attachedBy refIndex[string]
+	attachedBy refIndex[*principalRec] // by the record, half the size of an ARN
 	groupsOf   refIndex[groupKey]
-	members    map[groupKey]map[string]struct{}
+	members    map[groupKey]map[*principalRec]struct{}
 
 	dirty linkDirty
 	res   *Resolved // the last Resolved, nil before the first
@@ -168,6 +167,14 @@ type principalRec struct {
 	role     *Role // for a role
 	inline   []*engine.Document
 	boundary *engine.Document
+}
+
+// arnText returns the ARN of the user or role, as it was put.
+func (p *principalRec) arnText() string {
+	if p.user != nil {
+		return p.user.ARN
+	}
+	return p.role.ARN
 }
 
 func (p *principalRec) managed() []string {
@@ -217,10 +224,11 @@ func NewLinker(cache *DocCache) *Linker {
 		principals: make(map[string]*principalRec),
 		resPolicy:  make(map[string]*engine.Document),
 		pending:    make(map[string]*Resource),
-		live:       shardmap.New[string, *resolvedResource](shardmap.String, 0),
-		attachedBy: make(refIndex[string]),
+		policied:   make(map[string]*Resource),
+		live:       shardmap.New[string, *resolvedResource](hashResourceRoot, 0),
+		attachedBy: make(refIndex[*principalRec]),
 		groupsOf:   make(refIndex[groupKey]),
-		members:    make(map[groupKey]map[string]struct{}),
+		members:    make(map[groupKey]map[*principalRec]struct{}),
 		dirty:      newLinkDirty(),
 	}
 }
@@ -276,50 +284,6 @@ func (l *Linker) Put(e Entity) error {
 	return nil
 }
 
-// resources returns the edit of the resources, opening it.
-func (l *Linker) resources() *shardmap.Edit[string, *resolvedResource] {
-	if l.resEdit == nil {
-		base := l.live
-		if l.res == nil && base.Len() == 0 {
-			base = shardmap.New[string, *resolvedResource](shardmap.String, l.resHint)
-		}
-		l.resEdit = base.Edit()
-		l.resShared = make(map[uintptr]*resolvedResource)
-	}
-	return l.resEdit
-}
-
-// putResource puts a resource in the edit, unless the edit holds one with
-// its ARN: one without a policy as it will be linked, sharing its entry
-// with the others that have its tag map; one with a policy with its tags
-// only, until Link parses the policy.
-func (l *Linker) putResource(e *Resource) bool {
-	ed := l.resources()
-	tags := e.Tags
-	if l.copyTags {
-		tags = maps.Clone(tags)
-	}
-	policy := !isNull(e.Policy)
-	var rr *resolvedResource
-	if policy || l.copyTags {
-		rr = &resolvedResource{tags: tags}
-	} else {
-		id := reflect.ValueOf(tags).Pointer()
-		var ok bool
-		if rr, ok = l.resShared[id]; !ok {
-			rr = &resolvedResource{tags: tags}
-			l.resShared[id] = rr
-		}
-	}
-	if !ed.Add(e.ARN, rr) {
-		return false
-	}
-	if policy {
-		l.pending[e.ARN] = e
-	}
-	return true
-}
-
 // has reports whether the Linker holds an entity with e's key.
 func (l *Linker) has(e Entity) bool {
 	var ok bool
@@ -337,11 +301,7 @@ func (l *Linker) has(e Entity) bool {
 	case *Role:
 		_, ok = l.principals[e.ARN]
 	case *Resource:
-		if l.resEdit != nil {
-			_, ok = l.resEdit.Get(e.ARN)
-		} else {
-			_, ok = l.live.Get(e.ARN)
-		}
+		_, ok = l.resource(e.ARN)
 	}
 	return ok
 }
@@ -374,6 +334,7 @@ func (l *Linker) Remove(e Entity) {
 		if l.has(e) {
 			l.resources().Delete(e.ARN)
 			delete(l.pending, e.ARN)
+			delete(l.policied, e.ARN)
 			delete(l.resPolicy, e.ARN)
 		}
 	}
@@ -381,13 +342,13 @@ func (l *Linker) Remove(e Entity) {
 
 func (l *Linker) putPrincipal(arn string, p *principalRec) {
 	l.principals[arn] = p
-	l.index(arn, p, true)
+	l.index(p, true)
 	l.dirty.principals[arn] = true
 }
 
 func (l *Linker) removePrincipal(arn, kind string) {
 	if p, ok := l.principals[arn]; ok && p.kind == kind {
-		l.index(arn, p, false)
+		l.index(p, false)
 		delete(l.principals, arn)
 		l.dirty.principals[arn] = true
 	}
@@ -402,11 +363,11 @@ func (l *Linker) Link() (*Resolved, error) {
 		return l.res, nil
 	}
 	full := l.res == nil
-	r := &linkRun{l: l, gen: l.cache.begin()}
+	r := &linkRun{l: l, gen: l.cache.begin(), full: full}
 	if full {
 		r.base = &Resolved{
 			principals: shardmap.New[principalKey, *PrincipalPolicies](hashPrincipalKey, len(l.principals)),
-			resources:  shardmap.New[string, *resolvedResource](shardmap.String, 0),
+			resources:  shardmap.New[string, *resolvedResource](hashResourceRoot, 0),
 			scps:       map[string][][]*engine.Document{},
 		}
 	} else {

@@ -26,16 +26,16 @@ func (x refIndex[K]) remove(name string, k K) {
 
 // index adds (or with add false, removes) what a principal uses to the
 // indexes.
-func (l *Linker) index(arn string, p *principalRec, add bool) {
+func (l *Linker) index(p *principalRec, add bool) {
 	names := p.managed()
 	if b := p.boundaryName(); b != "" {
 		names = append(names[:len(names):len(names)], b)
 	}
 	for _, n := range names {
 		if add {
-			l.attachedBy.add(n, arn)
+			l.attachedBy.add(n, p)
 		} else {
-			l.attachedBy.remove(n, arn)
+			l.attachedBy.remove(n, p)
 		}
 	}
 	if p.user == nil || p.arnErr != nil {
@@ -46,13 +46,13 @@ func (l *Linker) index(arn string, p *principalRec, add bool) {
 		m, ok := l.members[k]
 		switch {
 		case add && !ok:
-			m = make(map[string]struct{})
+			m = make(map[*principalRec]struct{})
 			l.members[k] = m
 			fallthrough
 		case add:
-			m[arn] = struct{}{}
+			m[p] = struct{}{}
 		case ok:
-			delete(m, arn)
+			delete(m, p)
 			if len(m) == 0 {
 				delete(l.members, k)
 			}

@@ -17,6 +17,7 @@ import (
 type linkRun struct {
 	l     *Linker
 	gen   uint64
+	full  bool // the first Link: every entity was put since, none linked before
 	base  *Resolved
 	mu    sync.Mutex // guards probs: principals and resources are linked at the same time
 	probs Problems
@@ -129,17 +130,20 @@ func (r *linkRun) linkGroups() map[groupKey]bool {
 // linkPrincipals links the users and roles put or removed, and those that
 // depend on a changed managed policy or group.
 func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardmap.Map[principalKey, *PrincipalPolicies] {
+	if r.full {
+		return r.linkAllPrincipals()
+	}
 	todo := r.l.dirty.principals
 	if len(r.l.dirty.managed) > 0 || len(groups) > 0 {
 		todo = maps.Clone(todo)
 		for name := range r.l.dirty.managed {
-			for arn := range r.l.attachedBy[name] {
-				todo[arn] = true
+			for p := range r.l.attachedBy[name] {
+				todo[p.arnText()] = true
 			}
 		}
 		for k := range groups {
-			for arn := range r.l.members[k] {
-				todo[arn] = true
+			for p := range r.l.members[k] {
+				todo[p.arnText()] = true
 			}
 		}
 	}
@@ -168,17 +172,38 @@ func (r *linkRun) linkPrincipals(groups map[groupKey]bool) shardmap.Map[principa
 		if pp == nil {
 			continue
 		}
-		k := principalKey{p.arn.account, p.arn.kind, p.arn.name}
-		if cur, ok := edit.Get(k); ok && cur.ARN != arn {
-			if _, live := r.l.principals[cur.ARN]; live {
-				r.problem(principalLabel(p.arn.kind, 0, arn), "arn",
-					fmt.Errorf("duplicate %s: %q has the same name in account %q", p.arn.kind, cur.ARN, p.arn.account))
-				continue
-			}
-		}
-		edit.Put(k, pp)
+		r.putPrincipal(edit, arn, p, pp)
 	}
 	return edit.Done()
+}
+
+// linkAllPrincipals links every user and role of a first Link, which
+// removes none and needs not find what depends on a change: every one was
+// put since.
+func (r *linkRun) linkAllPrincipals() shardmap.Map[principalKey, *PrincipalPolicies] {
+	edit := r.base.principals.Edit()
+	for arn, p := range r.l.principals {
+		pp := r.principal(p, true)
+		if pp == nil {
+			continue
+		}
+		r.putPrincipal(edit, arn, p, pp)
+	}
+	return edit.Done()
+}
+
+// putPrincipal puts the links of the principal arn at its key, unless a
+// live principal of another ARN holds the key (reported).
+func (r *linkRun) putPrincipal(edit *shardmap.Edit[principalKey, *PrincipalPolicies], arn string, p *principalRec, pp *PrincipalPolicies) {
+	k := principalKey{p.arn.account, p.arn.kind, p.arn.name}
+	if cur, ok := edit.Get(k); ok && cur.ARN != arn {
+		if _, live := r.l.principals[cur.ARN]; live {
+			r.problem(principalLabel(p.arn.kind, 0, arn), "arn",
+				fmt.Errorf("duplicate %s: %q has the same name in account %q", p.arn.kind, cur.ARN, p.arn.account))
+			return
+		}
+	}
+	edit.Put(k, pp)
 }
 
 // principal links one user or role; own says whether the principal itself
@@ -208,6 +233,9 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 		tags = maps.Clone(tags)
 	}
 	pp := &PrincipalPolicies{ARN: arn, Kind: p.kind, Account: p.arn.account, Tags: tags}
+	if n := r.identityLen(p); n > 0 { // kept by every principal: sized once
+		pp.Identity = make([]*engine.Document, 0, n)
+	}
 	for j, name := range p.managed() {
 		doc := r.managedDoc(label, "managed_policies", j, name)
 		ok = ok && doc != nil
@@ -238,6 +266,21 @@ func (r *linkRun) principal(p *principalRec, own bool) *PrincipalPolicies {
 		return nil
 	}
 	return pp
+}
+
+// identityLen returns the number of identity policies of a principal
+// whose inline policies are parsed: its managed and inline ones, and those
+// of the groups of a user that exist.
+func (r *linkRun) identityLen(p *principalRec) int {
+	n := len(p.managed()) + len(p.inline)
+	if p.user != nil {
+		for _, name := range p.user.Groups {
+			if g, ok := r.l.groups[groupKey{p.arn.account, name}]; ok {
+				n += len(g.managed) + len(g.inline)
+			}
+		}
+	}
+	return n
 }
 
 // linkAccounts links the SCP chains of the accounts put and of those whose

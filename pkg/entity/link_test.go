@@ -327,3 +327,87 @@ func TestLinkerResources(t *testing.T) {
 	}
 	assert.Equal(t, []string{same.ARN}, changed, "ChangedResources, want only the removed one")
 }
+
+// TestLinkerHoldsResource: HoldsResource is true only for a resource with
+// the ARN, policy text and tags of one held (tags compared by content),
+// before and after a Link, and no longer once it is removed;
+// NumResources and ResourceARNs count and list what is held.
+func TestLinkerHoldsResource(t *testing.T) {
+	t.Parallel()
+	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a"
+	l := NewLinker(nil)
+	plain := &Resource{ARN: app + "/campaigns/c1", Tags: map[string]string{"team": "growth"}}
+	owned := &Resource{ARN: app, Policy: synthResourceDoc(1)}
+	mustPut(t, l, plain, owned)
+	check := func(when string) {
+		t.Helper()
+		for _, tc := range []struct {
+			name string
+			r    *Resource
+			want bool
+		}{
+			{"the same", plain, true},
+			{"equal tags in another map", &Resource{ARN: plain.ARN, Tags: map[string]string{"team": "growth"}}, true},
+			{"other tags", &Resource{ARN: plain.ARN, Tags: map[string]string{"team": "search"}}, false},
+			{"no tags", &Resource{ARN: plain.ARN}, false},
+			{"a policy now", &Resource{ARN: plain.ARN, Policy: synthResourceDoc(1), Tags: plain.Tags}, false},
+			{"the same policy", &Resource{ARN: app, Policy: slices.Clone(owned.Policy)}, true},
+			{"another policy", &Resource{ARN: app, Policy: synthResourceDoc(2)}, false},
+			{"no policy", &Resource{ARN: app, Policy: json.RawMessage("null")}, false},
+			{"not held", &Resource{ARN: app + "/campaigns/c2", Tags: plain.Tags}, false},
+		} {
+			assert.Equal(t, tc.want, l.HoldsResource(tc.r), "%s: HoldsResource of %s", when, tc.name)
+		}
+		assert.Equal(t, 2, l.NumResources(), "%s: NumResources", when)
+		assert.ElementsMatch(t, []string{app, plain.ARN}, slices.Collect(l.ResourceARNs()), "%s: ResourceARNs", when)
+	}
+	check("before Link")
+	_, err := l.Link()
+	require.NoError(t, err)
+	check("after Link")
+	l.Remove(owned)
+	assert.False(t, l.HoldsResource(owned), "HoldsResource of a removed resource")
+	assert.Equal(t, 1, l.NumResources(), "NumResources after a removal")
+}
+
+// TestResourceRoot: an ARN is cut at its second '/', or kept whole.
+func TestResourceRoot(t *testing.T) {
+	t.Parallel()
+	const app = "arn:aws:mobiletargeting:us-east-1:111122223333:apps/a"
+	tests := []struct{ arn, want string }{
+		{app, app},
+		{app + "/campaigns", app},
+		{app + "/campaigns/c1", app},
+		{"arn:aws:mobiletargeting:us-east-1:111122223333:reports", "arn:aws:mobiletargeting:us-east-1:111122223333:reports"},
+		{"*", "*"},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, ResourceRoot(tc.arn), "ResourceRoot(%q)", tc.arn)
+	}
+}
+
+// TestEachResourceUnder lists the resources under an app, under a
+// prefix without a '/', and under a resource with nothing under it.
+func TestEachResourceUnder(t *testing.T) {
+	t.Parallel()
+	const acct = "arn:aws:mobiletargeting:us-east-1:111122223333:"
+	l := NewLinker(nil)
+	for _, arn := range []string{"apps/a", "apps/a/campaigns/c1", "apps/a/segments/s1", "apps/ab/campaigns/c2", "apps/b", "reports"} {
+		mustPut(t, l, &Resource{ARN: acct + arn})
+	}
+	res, err := l.Link()
+	require.NoError(t, err)
+	under := func(prefix string) []string {
+		var out []string
+		res.EachResourceUnder(acct+prefix, func(arn string, _ *engine.Document, _ map[string]string) bool {
+			out = append(out, strings.TrimPrefix(arn, acct))
+			return true
+		})
+		return out
+	}
+	assert.ElementsMatch(t, []string{"apps/a/campaigns/c1", "apps/a/segments/s1"}, under("apps/a"), "under apps/a")
+	assert.ElementsMatch(t, []string{"apps/a/campaigns/c1"}, under("apps/a/campaigns"), "under apps/a/campaigns")
+	assert.ElementsMatch(t, []string{"apps/a", "apps/a/campaigns/c1", "apps/a/segments/s1", "apps/ab/campaigns/c2", "apps/b"},
+		under("apps"), "under apps")
+	assert.Empty(t, under("apps/b"), "under apps/b")
+}

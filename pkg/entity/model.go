@@ -1,11 +1,11 @@
 package entity
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"maps"
 	"slices"
-	"strings"
 )
 
 // A Set is the content of a whole policy directory. Its JSON form is the
@@ -179,8 +179,8 @@ func (o *origin) doc(field string) docOrigin {
 // isNull reports whether raw is absent or JSON null, which both mean "no
 // document".
 func isNull(raw json.RawMessage) bool {
-	s := strings.TrimSpace(string(raw))
-	return s == "" || s == "null"
+	s := bytes.TrimSpace(raw) // not through a string, which would copy a policy
+	return len(s) == 0 || string(s) == "null"
 }
 
 // sortedKeys returns the keys of m in order.

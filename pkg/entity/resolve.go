@@ -180,6 +180,25 @@ func (r *Resolved) EachResource(f func(arn string, policy *engine.Document, tags
 	r.resources.All(func(arn string, e *resolvedResource) bool { return f(arn, e.policy, e.tags) })
 }
 
+// EachResourceUnder calls f as EachResource does for every listed
+// resource under prefix, a resource ARN: those whose ARN starts with
+// prefix followed by '/'. Resources are kept by their root (see
+// [ResourceRoot]), so for a prefix that holds a '/' only the resources
+// with its root are read; for another, all.
+func (r *Resolved) EachResourceUnder(prefix string, f func(arn string, policy *engine.Document, tags map[string]string) bool) {
+	visit := func(arn string, e *resolvedResource) bool {
+		if len(arn) > len(prefix) && arn[len(prefix)] == '/' && strings.HasPrefix(arn, prefix) {
+			return f(arn, e.policy, e.tags)
+		}
+		return true
+	}
+	if !strings.Contains(prefix, "/") {
+		r.resources.All(visit)
+		return
+	}
+	r.resources.Shard(prefix, visit)
+}
+
 // Principals returns the ARNs of every user and role, sorted.
 func (r *Resolved) Principals() []string {
 	r.principalOnce.Do(func() {

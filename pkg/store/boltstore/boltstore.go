@@ -53,6 +53,13 @@ type Store struct {
 
 	created  bool     // Open created the file
 	warnings []string // see Warnings
+
+	// verified is closed once the file is known sound, with verifyErr the
+	// verification's error: at once when Open verified it before opening
+	// it (or created it), later when OpenVerifying checks it in the
+	// background (see awaitVerified).
+	verified  chan struct{}
+	verifyErr error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -67,16 +74,48 @@ var _ store.Store = (*Store)(nil)
 // store in place of an existing file. A file with one damaged meta page
 // opens from the other, as bbolt does; Warnings reports it.
 func Open(path string, opts store.Options) (*Store, error) {
+	return open(path, opts, false)
+}
+
+// OpenVerifying is Open, except that the check of an existing file past
+// its header (bbolt's check of every page and the store's format, which
+// reads the whole file) runs in the background, at the same time as the
+// first reads it would otherwise hold up: a server that restarts reads its
+// whole model while the file is checked.
+//
+// Until the check has passed nothing is written and nothing read is
+// returned: a write waits for it, and a read waits for it before it
+// returns. When it fails, every operation returns its *DamagedError and
+// the file is left untouched. The header is checked before OpenVerifying
+// returns, as Open does; a file that bbolt would write to on opening it
+// read-write (one whose freelist was never written) is checked in full
+// first, as Open does.
+func OpenVerifying(path string, opts store.Options) (*Store, error) {
+	return open(path, opts, true)
+}
+
+// open is Open, checking an existing file in the background when
+// background is true.
+func open(path string, opts store.Options, background bool) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("boltstore: %w", err)
 	}
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
 	var warnings []string
+	later := false // the pages and format are checked once the file is open
 	if !created {
-		h, err := verify(path)
+		h, err := inspectHeader(path)
 		if err != nil {
 			return nil, err
+		}
+		// bbolt writes on opening read-write only a file without a
+		// freelist (it writes one); the header has the active meta page.
+		later = background && h.meta[h.active].freelist != noFreelist
+		if !later {
+			if err := checkFile(path); err != nil {
+				return nil, err
+			}
 		}
 		warnings = h.warnings()
 	}
@@ -91,6 +130,15 @@ func Open(path string, opts store.Options) (*Store, error) {
 		changed:  make(chan struct{}),
 		created:  created,
 		warnings: warnings,
+		verified: make(chan struct{}),
+	}
+	if later {
+		go func() { // Close waits for it
+			defer close(s.verified)
+			s.verifyErr = checkOpened(db, path)
+		}()
+	} else {
+		close(s.verified)
 	}
 	if !created {
 		return s, nil
@@ -159,6 +207,7 @@ func (s *Store) Close() error {
 	}
 	s.closed.Store(true)
 	close(s.done)
+	<-s.verified // the check reads the file
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("boltstore: close: %w", err)
 	}
@@ -168,14 +217,26 @@ func (s *Store) Close() error {
 // Path returns the file the store is in.
 func (s *Store) Path() string { return s.db.Path() }
 
+// awaitVerified waits until the file is known sound (see OpenVerifying)
+// and returns the error of its check, nil when it passed.
+func (s *Store) awaitVerified() error {
+	<-s.verified
+	return s.verifyErr
+}
+
 // view runs fn in a read transaction, mapping a closed database to
 // store.ErrClosed and a panic of bbolt on a corrupt page to a
-// *DamagedError.
+// *DamagedError. It returns once the file is known sound, with the
+// error of its check if it failed: a caller uses what fn read only when
+// view returns nil.
 func (s *Store) view(op string, fn func(tx *bbolt.Tx) error) error {
 	if s.closed.Load() {
 		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
 	}
 	err := guarded(s.db.Path(), op, func() error { return s.db.View(fn) })
+	if verr := s.awaitVerified(); verr != nil {
+		return verr
+	}
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
 	}
@@ -187,6 +248,9 @@ func (s *Store) view(op string, fn func(tx *bbolt.Tx) error) error {
 func (s *Store) update(op string, fn func(tx *bbolt.Tx) error) error {
 	if s.closed.Load() {
 		return fmt.Errorf("boltstore: %s: %w", op, store.ErrClosed)
+	}
+	if err := s.awaitVerified(); err != nil { // nothing is written to a file not known sound
+		return err
 	}
 	err := guarded(s.db.Path(), op, func() error { return s.db.Update(fn) })
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {

@@ -214,3 +214,63 @@ func TestOpenExistingIsNotCreated(t *testing.T) {
 	assert.False(t, s.Created())
 	assert.Empty(t, s.Warnings())
 }
+
+// TestOpenVerifyingRefusesDamagedFile damages a store file in each way
+// and checks that OpenVerifying fails with a *DamagedError naming the
+// problem, or, when the damage is past the header, opens the file but
+// fails every read and write with it: nothing read is returned, nothing is
+// written, and the file is left as it was.
+func TestOpenVerifyingRefusesDamagedFile(t *testing.T) {
+	t.Parallel()
+	for _, tc := range damages {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			path := writeDamageStore(t)
+			tc.damage(t, path)
+			before, err := os.ReadFile(path)
+			require.NoError(t, err)
+
+			s, err := OpenVerifying(path, store.Options{})
+			if tc.name == "data pages flipped" { // past the header: found by the check in the background
+				require.NoError(t, err, "OpenVerifying of a file damaged past its header")
+			}
+			if err == nil {
+				values, _, readErr := s.Snapshot(t.Context(), 0)
+				assert.Nil(t, values, "values read from a damaged file")
+				_, writeErr := s.Apply(t.Context(), store.ChangeSet{Changes: []store.Change{
+					{Op: store.OpPut, Key: store.Key{Kind: store.KindUser, ID: "new"}, Value: []byte(`{}`)}}})
+				require.NoError(t, s.Close())
+				var de *DamagedError
+				require.ErrorAs(t, writeErr, &de, "Apply on a damaged file")
+				assert.Contains(t, de.Problem, tc.wantProblem, "Apply on a damaged file")
+				err = readErr
+			}
+			var de *DamagedError
+			require.ErrorAs(t, err, &de)
+			assert.Equal(t, path, de.Path)
+			assert.Contains(t, err.Error(), path)
+			assert.Contains(t, de.Problem, tc.wantProblem)
+
+			after, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.True(t, string(before) == string(after), "OpenVerifying changed the damaged file")
+		})
+	}
+}
+
+// TestOpenVerifyingSoundFile: a sound file opened with OpenVerifying reads
+// and writes as with Open.
+func TestOpenVerifyingSoundFile(t *testing.T) {
+	t.Parallel()
+	path := writeDamageStore(t)
+	s, err := OpenVerifying(path, store.Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	values, rev, err := s.Snapshot(t.Context(), 0)
+	require.NoError(t, err)
+	assert.Len(t, values, damageRevisions*40, "values")
+	next, err := s.Apply(t.Context(), store.ChangeSet{Changes: []store.Change{
+		{Op: store.OpPut, Key: store.Key{Kind: store.KindUser, ID: "new"}, Value: []byte(`{}`)}}})
+	require.NoError(t, err)
+	assert.Equal(t, rev+1, next, "revision of the write")
+}

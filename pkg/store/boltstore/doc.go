@@ -11,7 +11,10 @@
 // bbolt panics or faults on some damage), then bbolt's page check in a
 // read-only open — and refuses one that is empty, truncated or corrupt
 // with a *DamagedError, leaving it untouched; it never initializes a new
-// store over an existing file. Panics of bbolt inside transactions are
+// store over an existing file. OpenVerifying runs the page check in the
+// background instead, while the first reads run; until it has passed no
+// write runs and no read returns, and when it fails every operation
+// returns its *DamagedError. Panics of bbolt inside transactions are
 // recovered into a *DamagedError too. Check verifies a file down to every
 // record, read-only; Backup copies the store in one read transaction
 // (bbolt's Tx.WriteTo) while writes go on.

@@ -51,21 +51,25 @@ func openBolt(path string, readOnly bool) (db *bbolt.DB, err error) {
 	return db, err
 }
 
-// verify checks an existing store file before Open writes to it: its
-// header (inspectHeader), then, read-only, bbolt's consistency check of
-// every page and the store's format. It returns the header and any
-// damaged meta page bbolt reads past.
-func verify(path string) (header, error) {
-	h, err := inspectHeader(path)
-	if err != nil {
-		return h, err
-	}
+// An existing store file is checked before anything is written to it:
+// its header (inspectHeader), then, read-only, bbolt's consistency check
+// of every page and the store's format (checkFile), before Open opens it
+// read-write, or while the first reads run (OpenVerifying).
+
+// checkFile is checkOpened on the file at path opened read-only.
+func checkFile(path string) error {
 	db, err := openBolt(path, true)
 	if err != nil {
-		return h, err
+		return err
 	}
 	defer db.Close()
-	err = guarded(path, "check it", func() error {
+	return checkOpened(db, path)
+}
+
+// checkOpened runs, in a read transaction of db opened at path, bbolt's
+// consistency check of every page and the check of the store's format.
+func checkOpened(db *bbolt.DB, path string) error {
+	return guarded(path, "check it", func() error {
 		return db.View(func(tx *bbolt.Tx) error {
 			if problems := checkPages(tx); len(problems) > 0 {
 				return damaged(path, "%s", strings.Join(problems, "; "))
@@ -79,7 +83,6 @@ func verify(path string) (header, error) {
 			return nil
 		})
 	})
-	return h, err
 }
 
 // checkPages runs bbolt's consistency check of every page reachable from
