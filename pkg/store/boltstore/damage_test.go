@@ -130,15 +130,7 @@ func TestOpenRefusesDamagedFile(t *testing.T) {
 			if err == nil {
 				s.Close()
 			}
-			var de *DamagedError
-			require.ErrorAs(t, err, &de)
-			assert.Equal(t, path, de.Path)
-			assert.Contains(t, err.Error(), path)
-			assert.Contains(t, de.Problem, tc.wantProblem)
-
-			after, err := os.ReadFile(path)
-			require.NoError(t, err)
-			assert.True(t, string(before) == string(after), "Open changed the damaged file")
+			requireDamaged(t, err, path, tc.wantProblem, before, "Open")
 		})
 	}
 }
@@ -245,15 +237,7 @@ func TestOpenVerifyingRefusesDamagedFile(t *testing.T) {
 				assert.Contains(t, de.Problem, tc.wantProblem, "Apply on a damaged file")
 				err = readErr
 			}
-			var de *DamagedError
-			require.ErrorAs(t, err, &de)
-			assert.Equal(t, path, de.Path)
-			assert.Contains(t, err.Error(), path)
-			assert.Contains(t, de.Problem, tc.wantProblem)
-
-			after, err := os.ReadFile(path)
-			require.NoError(t, err)
-			assert.True(t, string(before) == string(after), "OpenVerifying changed the damaged file")
+			requireDamaged(t, err, path, tc.wantProblem, before, "OpenVerifying")
 		})
 	}
 }
@@ -273,4 +257,18 @@ func TestOpenVerifyingSoundFile(t *testing.T) {
 		{Op: store.OpPut, Key: store.Key{Kind: store.KindUser, ID: "new"}, Value: []byte(`{}`)}}})
 	require.NoError(t, err)
 	assert.Equal(t, rev+1, next, "revision of the write")
+}
+
+// requireDamaged checks that err is a *DamagedError naming path and
+// wantProblem, and that opener left the file as before holds it.
+func requireDamaged(t *testing.T, err error, path, wantProblem string, before []byte, opener string) {
+	t.Helper()
+	var de *DamagedError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, path, de.Path)
+	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, de.Problem, wantProblem)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.True(t, string(before) == string(after), "%s changed the damaged file", opener)
 }
